@@ -1,0 +1,101 @@
+"""rigfit's command line: parse arguments, call one stage, render. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from rigfit import __version__
+from rigfit.probe.source import CaptureError, open_source
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Fit Stable Diffusion to the machine you own: probe it, plan the stack, explain crashes, verify and bench.",
+)
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+FromOpt = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
+    typer.Option(
+        "--from", help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the report.")]
+
+
+def print_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def usage_error(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+@app.command()
+def doctor(
+    from_: FromOpt = None,
+    as_json: JsonOpt = False,
+    no_torch_check: Annotated[
+        bool, typer.Option("--no-torch-check", help="Do not import an installed torch in a subprocess (faster).")
+    ] = False,
+) -> None:
+    """What is this machine, and what stops Stable Diffusion from running on it? Exit 1 when nothing can run it."""
+    from rigfit.probe.gather import findings_for, probe_machine
+    from rigfit.probe.report import doctor_json, nothing_can_run, render_doctor
+
+    try:
+        source = open_source(from_)
+    except CaptureError as exc:
+        raise usage_error(str(exc)) from exc
+    profile = probe_machine(source, torch_check=not no_torch_check)
+    findings = findings_for(profile)
+    if as_json:
+        print_json(doctor_json(profile, findings))
+    else:
+        render_doctor(profile, findings, console)
+    raise typer.Exit(1 if nothing_can_run(profile, findings) else 0)
+
+
+@app.command()
+def capture(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Archive to write.")] = Path("rigfit-capture.tar.gz"),
+) -> None:
+    """Record everything doctor reads (redacted) into a .tar.gz you can share; replay it with `--from`."""
+    from rigfit.probe.capture import RecordingSource, write_archive
+    from rigfit.probe.gather import COMMANDS, probe_machine
+
+    if output.exists() and output.is_dir():
+        raise usage_error(f"'{output}' is a directory; give a file name such as -o machine.tar.gz")
+    with tempfile.TemporaryDirectory(prefix="rigfit-capture-") as tmp:
+        source = RecordingSource(Path(tmp))
+        probe_machine(source)
+        source.finish(COMMANDS)
+        write_archive(Path(tmp), output)
+    console.print(
+        f"Wrote {output} (redacted: {', '.join(sorted(source.redact.applied)) or 'nothing identifying found'})."
+    )
+    console.print(f"Replay it anywhere with: rigfit doctor --from {output}")
+
+
+@app.command()
+def version() -> None:
+    """Print rigfit's version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Probe a machine (live or captured) into a Profile plus findings, within a deadline.
+
+Every command any probe needs is started at once, in parallel, each with its own timeout; the whole run has a
+deadline, so doctor finishes in bounded time even when every tool hangs (InvokeAI's launcher does the same).
+Each area module (cpu, memory, system, gpus, permissions, torch_probe) exposes COMMANDS, a probe function and a
+findings function; this module only wires them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rigfit.probe import cpu, gpus, memory, permissions, system, torch_probe
+from rigfit.probe.profile import Finding, Profile
+from rigfit.probe.source import CaptureSource, Source
+
+COMMANDS = (*cpu.COMMANDS, *memory.COMMANDS, *system.COMMANDS, *gpus.COMMANDS, *permissions.COMMANDS)
+COMMAND_DEADLINE_S = 6.0
+
+Warn = Callable[[str], None]
+
+
+def probe_machine(source: Source, *, torch_check: bool = True) -> Profile:
+    """Everything doctor knows about the machine behind `source`. Never raises for bad input."""
+    profile = Profile(source=source.label)
+    if isinstance(source, CaptureSource):
+        profile.warnings.extend(source.warnings)
+    warn: Warn = profile.warnings.append
+    source.prefetch(COMMANDS, COMMAND_DEADLINE_S)
+    profile.cpu = cpu.probe_cpu(source, warn)
+    profile.memory = memory.probe_memory(source, warn)
+    profile.os, profile.python = system.probe_system(source, warn)
+    gpus.probe_gpus(source, profile, warn)
+    profile.permissions = permissions.probe_permissions(source, warn)
+    profile.kfd_access = profile.permissions.kfd_access
+    profile.torch = torch_probe.probe_torch(source, profile, warn, import_check=torch_check)
+    return profile
+
+
+def findings_for(profile: Profile) -> list[Finding]:
+    """Every check's outcome, blockers first."""
+    found = [
+        *cpu.cpu_findings(profile),
+        *memory.memory_findings(profile),
+        *system.system_findings(profile),
+        *gpus.gpu_findings(profile),
+        *permissions.permission_findings(profile),
+        *torch_probe.torch_findings(profile),
+    ]
+    order = {"blocker": 0, "warning": 1, "info": 2}
+    return sorted(found, key=lambda f: order[f.severity])

@@ -1,0 +1,155 @@
+"""The machine profile: what doctor found out. Every fact may be None (unknown); none is ever guessed.
+
+This is the typed contract between the stages: probe fills it, plan/explain/verify read it.
+Its JSON form is public (schema "rigfit.doctor/1", see docs/doctor.md): keys may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Severity = Literal["blocker", "warning", "info"]
+Access = Literal["ok", "permission_denied", "missing"]
+
+
+class Finding(BaseModel):
+    """One check's outcome. Every problem carries the exact fix (a command or a concrete step)."""
+
+    id: str
+    severity: Severity
+    message: str
+    fix: str | None = None
+    group: str = "system"  # report section: cpu, memory, gpus, drivers, permissions, python, torch, plan
+    kb: list[str] = Field(default_factory=list)  # knowledge-base entry ids this finding relies on
+    # what a blocker stops: "gpu" (SD can still run on the CPU), "cpu", or "all". Doctor exits 1 when nothing is left.
+    blocks: Literal["gpu", "cpu", "all"] | None = None
+
+
+class CpuInfo(BaseModel):
+    arch: str | None = None  # "x86_64", "aarch64", ...
+    vendor: str | None = None
+    model: str | None = None
+    sockets: int | None = None
+    cores: int | None = None  # physical cores, all sockets
+    threads: int | None = None  # logical CPUs
+    flags: list[str] | None = None  # raw x86 `flags` / ARM `Features`, lower case
+    sse4_1: bool | None = None
+    sse4_2: bool | None = None
+    popcnt: bool | None = None
+    avx: bool | None = None
+    avx2: bool | None = None
+    fma: bool | None = None
+    f16c: bool | None = None
+    avx512f: bool | None = None
+    avx512_bf16: bool | None = None
+    avx512_vnni: bool | None = None
+    amx_bf16: bool | None = None
+    x86_64_level: int | None = None  # 1..4; None off x86 or when flags are unknown
+
+
+class MemoryInfo(BaseModel):
+    total_bytes: int | None = None
+    available_bytes: int | None = None
+    swap_total_bytes: int | None = None
+    swap_free_bytes: int | None = None
+    disk_path: str | None = None  # where rigfit would install
+    disk_free_bytes: int | None = None
+
+
+class PcieLink(BaseModel):
+    speed_gts: float | None = None  # current, GT/s (2.5 = gen1, 5 = gen2, 8 = gen3, 16 = gen4, 32 = gen5)
+    width: int | None = None
+    max_speed_gts: float | None = None
+    max_width: int | None = None
+
+
+class GpuInfo(BaseModel):
+    """One physical GPU, merged across sysfs, KFD, lspci, rocminfo, rocm-smi and nvidia-smi."""
+
+    vendor: str | None = None  # "amd" | "nvidia" | "intel" | other lower-case name
+    name: str | None = None  # marketing name
+    pci_id: str | None = None  # "1002:73ff"
+    pci_revision: str | None = None  # "0xc1"
+    subsystem_id: str | None = None  # "1da2:e445"
+    bdf: str | None = None  # "0000:03:00.0"
+    gfx: str | None = None  # "gfx1032"
+    compute_capability: str | None = None  # "8.6"
+    family: str | None = None  # "RDNA2 Navi23", "Ampere"...
+    vram_bytes: int | None = None
+    gtt_bytes: int | None = None
+    integrated: bool | None = None
+    driver: str | None = None  # bound kernel driver: amdgpu, nvidia, nouveau, radeon, i915...
+    kfd_node: int | None = None  # KFD topology node; None when KFD does not list this GPU
+    pcie: PcieLink | None = None
+    atomics_rejected: bool | None = None  # KFD logged "PCI rejects atomics" for this device
+    atomics_path_ok: bool | None = None  # AtomicOps routing on the PCIe path per lspci -vvv
+    sources: list[str] = Field(default_factory=list)  # which probes saw it
+
+
+class RocmInfo(BaseModel):
+    version: str | None = None  # /opt/rocm/.info/version
+    hip_version: str | None = None  # hipconfig
+    runtime_version: str | None = None  # rocminfo "Runtime Version"
+    gpu_agents: list[str] = Field(default_factory=list)  # gfx names rocminfo lists
+    hsa_override: str | None = None  # HSA_OVERRIDE_GFX_VERSION as set in the environment
+    override_suspected: bool = False  # an agent reports a gfx its hardware cannot natively be
+
+
+class PermissionsInfo(BaseModel):
+    user: str | None = None  # redacted in captures
+    uid: int | None = None
+    groups: list[str] | None = None
+    kfd_access: Access | None = None
+    render_nodes: dict[str, Access] = Field(default_factory=dict)  # /dev/dri/renderD128 -> access
+
+
+class PythonInfo(BaseModel):
+    version: str | None = None
+    executable: str | None = None
+    in_venv: bool | None = None
+    externally_managed: bool | None = None  # PEP 668 marker on the base interpreter
+    container: str | None = None  # "docker", "podman", ... or None when not in one / unknown
+    wsl: bool | None = None
+
+
+class OsInfo(BaseModel):
+    system: str | None = None  # "Linux"
+    distro_id: str | None = None  # os-release ID
+    distro_version: str | None = None  # os-release VERSION_ID
+    pretty_name: str | None = None
+    kernel: str | None = None
+    glibc: str | None = None
+
+
+class TorchInfo(BaseModel):
+    """An installed torch, first read from torch/version.py, then imported in a subprocess."""
+
+    location: str | None = None
+    version: str | None = None
+    cuda: str | None = None  # torch.version.cuda
+    hip: str | None = None  # torch.version.hip
+    import_status: str | None = None  # "ok" | "sigill" | "segfault" | "timeout" | "error" | "skipped"
+    import_error: str | None = None
+    missing_cpu_feature: str | None = None  # with sigill: the extension this CPU lacks ("avx", "sse4_2"...)
+    gpu_available: bool | None = None
+    device_names: list[str] | None = None
+    arch_list: list[str] | None = None
+
+
+class Profile(BaseModel):
+    cpu: CpuInfo = Field(default_factory=CpuInfo)
+    memory: MemoryInfo = Field(default_factory=MemoryInfo)
+    gpus: list[GpuInfo] = Field(default_factory=list)
+    nvidia_driver: str | None = None  # "550.40.07"
+    cuda_driver_version: str | None = None  # highest CUDA the driver supports, "12.4"
+    pcie_atomics_rejected: list[str] = Field(default_factory=list)  # "1002:67df" ids KFD skipped
+    kfd_access: Access | None = None
+    rocm: RocmInfo = Field(default_factory=RocmInfo)
+    permissions: PermissionsInfo = Field(default_factory=PermissionsInfo)
+    python: PythonInfo = Field(default_factory=PythonInfo)
+    os: OsInfo = Field(default_factory=OsInfo)
+    torch: TorchInfo | None = None
+    source: str | None = None  # "this machine" or "capture <path>"
+    warnings: list[str] = Field(default_factory=list)  # facts that could not be read, and why

@@ -1,0 +1,159 @@
+"""Render doctor's report (text and JSON) and decide its exit code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from rigfit.probe.profile import Finding, Profile
+
+SCHEMA = "rigfit.doctor/1"
+SECTIONS = (
+    ("cpu", "CPU"),
+    ("memory", "Memory and disk"),
+    ("gpus", "GPUs"),
+    ("drivers", "Drivers and runtimes"),
+    ("permissions", "Permissions"),
+    ("python", "Python"),
+    ("torch", "Installed torch"),
+    ("plan", "Plan"),
+    ("system", "System"),
+)
+MARK = {"blocker": "[bold red]✗[/]", "warning": "[yellow]![/]", "info": "[green]✓[/]"}
+
+
+def nothing_can_run(profile: Profile, findings: list[Finding]) -> bool:
+    """True when blockers leave no device for Stable Diffusion (doctor exits 1)."""
+    blocked = {f.blocks for f in findings if f.severity == "blocker"}
+    if "all" in blocked:
+        return True
+    gpu_out = "gpu" in blocked or not profile.gpus
+    return "cpu" in blocked and gpu_out
+
+
+def doctor_json(profile: Profile, findings: list[Finding], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "profile": profile.model_dump(mode="json"),
+        "findings": [f.model_dump(mode="json") for f in findings],
+        **(extra or {}),
+    }
+
+
+def gib(n: int | None) -> str:
+    return "unknown" if n is None else f"{n / 2**30:.1f} GiB"
+
+
+def yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def facts_by_section(profile: Profile) -> dict[str, list[str]]:
+    """Short lines of what was found, per report section."""
+    c, m, p, o = profile.cpu, profile.memory, profile.python, profile.os
+    flags = ", ".join(
+        f"{name} {yes_no(getattr(c, name))}"
+        for name in ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16")
+    )
+    level = f"x86-64-v{c.x86_64_level}" if c.x86_64_level else "x86-64 level unknown"
+    lines: dict[str, list[str]] = {
+        "cpu": [
+            f"{c.model or 'model unknown'} ({c.arch or 'arch unknown'})",
+            f"{c.sockets or '?'} socket(s), {c.cores or '?'} cores, {c.threads or '?'} threads",
+            f"{flags}; {level}" if c.arch in (None, "x86_64") else f"features: {' '.join(c.flags or []) or 'unknown'}",
+        ],
+        "memory": [
+            f"RAM {gib(m.total_bytes)} (available {gib(m.available_bytes)}), swap {gib(m.swap_total_bytes)}",
+            f"free disk at {m.disk_path or '?'}: {gib(m.disk_free_bytes)}",
+        ],
+        "gpus": [],
+        "drivers": [],
+        "permissions": [],
+        "python": [
+            f"Python {p.version or 'unknown'} at {p.executable or '?'}; venv {yes_no(p.in_venv)}; "
+            f"externally managed (PEP 668) {yes_no(p.externally_managed)}",
+            f"{o.pretty_name or o.distro_id or 'OS unknown'}, kernel {o.kernel or 'unknown'}"
+            + (f", container {p.container}" if p.container else "")
+            + (", WSL" if p.wsl else ""),
+        ],
+        "torch": [],
+    }
+    for i, g in enumerate(profile.gpus):
+        ident = g.gfx or (f"sm_{g.compute_capability.replace('.', '')}" if g.compute_capability else None)
+        link = ""
+        if g.pcie and g.pcie.speed_gts:
+            link = f", PCIe {g.pcie.speed_gts:g} GT/s x{g.pcie.width or '?'}"
+            if g.pcie.max_speed_gts:
+                link += f" (max {g.pcie.max_speed_gts:g} GT/s x{g.pcie.max_width or '?'})"
+        kind = {True: "integrated", False: "discrete", None: "discrete/integrated unknown"}[g.integrated]
+        lines["gpus"].append(
+            f"[{i}] {g.name or 'unknown GPU'} [{g.pci_id or '?'}] {ident or ''} VRAM {gib(g.vram_bytes)}, {kind}, "
+            f"driver {g.driver or 'none/unknown'}{link}"
+        )
+    if not profile.gpus:
+        lines["gpus"].append("no GPU found")
+    r = profile.rocm
+    if profile.nvidia_driver or profile.cuda_driver_version:
+        lines["drivers"].append(
+            f"NVIDIA driver {profile.nvidia_driver or '?'} (CUDA up to {profile.cuda_driver_version or '?'})"
+        )
+    if r.version or r.hip_version or r.gpu_agents:
+        lines["drivers"].append(
+            f"ROCm {r.version or '?'} (HIP {r.hip_version or '?'}); "
+            f"rocminfo agents: {', '.join(r.gpu_agents) or 'none'}"
+        )
+    if r.hsa_override:
+        lines["drivers"].append(f"HSA_OVERRIDE_GFX_VERSION={r.hsa_override} is set")
+    if profile.pcie_atomics_rejected:
+        lines["drivers"].append(f"KFD rejected (no PCIe atomics): {', '.join(profile.pcie_atomics_rejected)}")
+    perm = profile.permissions
+    if perm.groups is not None:
+        lines["permissions"].append(f"groups: {', '.join(perm.groups) or 'none'}")
+    lines["permissions"].append(f"/dev/kfd: {profile.kfd_access or 'unknown'}")
+    for node, access in perm.render_nodes.items():
+        lines["permissions"].append(f"{node}: {access}")
+    t = profile.torch
+    if t is None or t.version is None:
+        lines["torch"].append("no torch installed in this Python" if t is not None else "not checked")
+    else:
+        backend = f"CUDA {t.cuda}" if t.cuda else f"ROCm/HIP {t.hip}" if t.hip else "CPU-only build"
+        status = t.import_status or "not imported"
+        lines["torch"].append(f"torch {t.version} ({backend}) at {t.location or '?'}: import {status}")
+        if t.device_names:
+            lines["torch"].append(f"devices: {', '.join(t.device_names)}")
+    return lines
+
+
+def render_doctor(
+    profile: Profile, findings: list[Finding], console: Console, plan_lines: list[str] | None = None
+) -> None:
+    console.print(f"[bold]rigfit doctor[/] — {escape(profile.source or 'this machine')}")
+    facts = facts_by_section(profile)
+    if plan_lines:
+        facts["plan"] = plan_lines
+    for key, title in SECTIONS:
+        section_findings = [f for f in findings if f.group == key]
+        lines = facts.get(key, [])
+        if not lines and not section_findings:
+            continue
+        console.print(f"\n[bold underline]{title}[/]")
+        for line in lines:
+            console.print(f"  {escape(line)}")
+        for f in section_findings:
+            console.print(f"  {MARK[f.severity]} {escape(f.message)}")
+            if f.fix:
+                console.print(f"      [cyan]fix:[/] {escape(f.fix)}")
+    if profile.warnings:
+        console.print("\n[bold underline]Not known[/] (what could not be read, and why)")
+        for w in profile.warnings:
+            console.print(f"  [dim]?[/] {escape(w)}")
+    blockers = [f for f in findings if f.severity == "blocker"]
+    verdict = (
+        "[bold red]Stable Diffusion cannot run on any device here until the blockers above are fixed.[/]"
+        if nothing_can_run(profile, findings)
+        else f"[bold green]Stable Diffusion can run here[/] ({len(blockers)} blocker(s) for some devices, "
+        f"{sum(f.severity == 'warning' for f in findings)} warning(s))."
+    )
+    console.print("\n" + verdict)

@@ -1,0 +1,1 @@
+"""Worker scripts run under a target environment's interpreter (never imported by rigfit)."""

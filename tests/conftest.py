@@ -1,0 +1,20 @@
+"""Shared test helpers: where the real fixtures live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_text(relpath: str) -> str:
+    """A real fixture file's text (tests/fixtures/<relpath>), as the tool printed it."""
+    return (FIXTURES / relpath).read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
