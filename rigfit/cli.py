@@ -12,7 +12,10 @@ import typer
 from rich.console import Console
 
 from rigfit import __version__
+from rigfit.explain.command import explain
+from rigfit.plan.command import plan
 from rigfit.probe.source import CaptureError, open_source
+from rigfit.verify.command import bench, verify
 
 app = typer.Typer(
     add_completion=False,
@@ -29,6 +32,7 @@ FromOpt = Annotated[
         "--from", help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine."
     ),
 ]
+SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the report.")]
 
 
@@ -50,6 +54,7 @@ def doctor(
     ] = False,
 ) -> None:
     """What is this machine, and what stops Stable Diffusion from running on it? Exit 1 when nothing can run it."""
+    from rigfit.plan.summary import doctor_summary
     from rigfit.probe.gather import findings_for, probe_machine
     from rigfit.probe.report import doctor_json, nothing_can_run, render_doctor
 
@@ -58,11 +63,12 @@ def doctor(
     except CaptureError as exc:
         raise usage_error(str(exc)) from exc
     profile = probe_machine(source, torch_check=not no_torch_check)
-    findings = findings_for(profile)
+    plan_lines, plan_findings = doctor_summary(profile)
+    findings = sorted([*findings_for(profile), *plan_findings], key=lambda f: SEVERITY_ORDER[f.severity])
     if as_json:
         print_json(doctor_json(profile, findings))
     else:
-        render_doctor(profile, findings, console)
+        render_doctor(profile, findings, console, plan_lines)
     raise typer.Exit(1 if nothing_can_run(profile, findings) else 0)
 
 
@@ -85,6 +91,10 @@ def capture(
         f"Wrote {output} (redacted: {', '.join(sorted(source.redact.applied)) or 'nothing identifying found'})."
     )
     console.print(f"Replay it anywhere with: rigfit doctor --from {output}")
+
+
+for command in (plan, explain, verify, bench):
+    app.command()(command)
 
 
 @app.command()

@@ -1,0 +1,52 @@
+"""Verified facts: what verify and bench measured on this machine. They feed `rigfit plan` (a measurement beats a
+KB guess). Stored as JSON under rigfit's data dir, one file per (environment, device)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from rigfit.paths import data_dir, write_atomic
+
+
+class BenchConfig(BaseModel):
+    dtype: str  # "fp16" | "bf16" | "fp32"
+    attention: str = "sdpa"  # "sdpa" | "math" | "xformers" ...
+    channels_last: bool = False
+    memory_mode: str | None = None  # "lowvram", "medvram"... when VRAM is short
+    seconds_per_image: float | None = None  # 20 steps, 512x512 (SD1.5) or 1024x1024 (SDXL)
+    peak_memory_bytes: int | None = None
+
+
+class VerifiedFacts(BaseModel):
+    env_dir: str
+    device: str  # "cpu", "cuda:0"
+    torch_version: str | None = None
+    imports_ok: dict[str, bool] = Field(default_factory=dict)  # package -> imported fine
+    import_failures: dict[str, str] = Field(default_factory=dict)  # package -> "sigill: needs avx" ...
+    ops_ok: bool | None = None  # matmul/conv/groupnorm/sdpa matched the CPU
+    precision_ok: dict[str, bool] = Field(default_factory=dict)  # dtype -> no inf/NaN in the UNet probe
+    best: BenchConfig | None = None  # fastest safe configuration bench measured
+    measured_at: str | None = None
+
+
+def _path(env_dir: str, device: str) -> Path:
+    key = hashlib.sha256(f"{Path(env_dir).resolve()}|{device}".encode()).hexdigest()[:16]
+    return data_dir() / "verified" / f"{key}.json"
+
+
+def save_verified(facts: VerifiedFacts) -> Path:
+    path = _path(facts.env_dir, facts.device)
+    write_atomic(path, facts.model_dump_json(indent=2))
+    return path
+
+
+def load_verified(env_dir: str, device: str) -> VerifiedFacts | None:
+    path = _path(env_dir, device)
+    try:
+        return VerifiedFacts.model_validate(json.loads(path.read_text()))
+    except (OSError, ValueError, ValidationError):
+        return None
