@@ -8,15 +8,17 @@ instructions this CPU lacks, a segfault often an ABI mismatch, a timeout a hang 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 RESULT_MARKER = "RIGFIT-RESULT "
 WORKERS_DIR = Path(__file__).resolve().parent.parent / "workers"
@@ -100,11 +102,12 @@ def run_worker(
     timeout: float = 60.0,
     env: dict[str, str] | None = None,
     prefix: Sequence[str] = (),
+    on_line: Callable[[str], None] | None = None,
 ) -> WorkerResult:
     """Run `python script args...` (optionally under `prefix`, e.g. qemu-x86_64 -cpu Westmere) and classify the end.
 
     `env` is added to a copy of rigfit's environment. The worker runs in its own session, so on timeout its whole
-    process group (ours alone) is killed.
+    process group (ours alone) is killed. `on_line` sees each stdout line as it arrives (progress of long runs).
     """
     argv = [*prefix, str(python), str(script), *args]
     if not Path(python).exists():
@@ -122,16 +125,26 @@ def run_worker(
         )
     except OSError as exc:
         return WorkerResult("not_found", argv=argv, output_tail=str(exc))
+    out_lines: list[str] = []
+    err_lines: list[str] = []
+    readers = [
+        threading.Thread(target=_pump, args=(proc.stdout, out_lines, on_line), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, err_lines, None), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        out, err = proc.communicate()
-        text = _text(out) + _text(err)
+        proc.wait()
+        _join(readers)
+        text = "".join(out_lines) + "".join(err_lines)
         return WorkerResult(
             "timeout", returncode=None, output_tail=_tail(text), seconds=time.monotonic() - start, argv=argv
         )
-    stdout, stderr = _text(out), _text(err)
+    _join(readers)
+    stdout, stderr = "".join(out_lines), "".join(err_lines)
     data = parse_result(stdout)
     status = classify(proc.returncode, data)
     visible = "\n".join(line for line in stdout.splitlines() if not line.startswith(RESULT_MARKER))
@@ -144,6 +157,26 @@ def run_worker(
         seconds=time.monotonic() - start,
         argv=argv,
     )
+
+
+def _pump(stream: IO[bytes] | None, sink: list[str], on_line: Callable[[str], None] | None) -> None:
+    """Read one pipe line by line until the worker closes it."""
+    if stream is None:
+        return
+    for raw in stream:
+        line = _text(raw)
+        sink.append(line)
+        if on_line is not None:
+            # a broken progress display must not lose the worker's result
+            with contextlib.suppress(Exception):
+                on_line(line.rstrip("\n"))
+    stream.close()
+
+
+def _join(readers: list[threading.Thread]) -> None:
+    # a grandchild the worker left behind may hold a pipe open: do not wait for it forever
+    for reader in readers:
+        reader.join(timeout=5)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -1,16 +1,66 @@
-"""`rigfit explain`: STUB, replaced by the explain work (issue 4)."""
+"""`rigfit explain`: from a crash log or traceback to its known cause and the exact fix."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, BinaryIO, Optional
 
 import typer
+from rich.console import Console
+
+from rigfit.probe.profile import Profile
 
 
 def explain(
     log: Annotated[str, typer.Argument(help="Log file, or - for standard input.")] = "-",
     from_: Annotated[Optional[str], typer.Option("--from", help="Use a capture's machine profile.")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    no_probe: Annotated[
+        bool, typer.Option("--no-probe", help="Explain from the log alone; do not look at this machine.")
+    ] = False,
 ) -> None:
-    """Recognise a crash log or traceback: what happened, the cause, the exact fix, the source."""
-    raise typer.Exit(3)
+    """Recognise a crash log or traceback: what happened, the cause, the exact fix, the source.
+
+    Exit 0 when a known issue matched, 1 when none did, 2 when the log or the capture cannot be read.
+    """
+    from rigfit.explain.match import explain_stream
+    from rigfit.explain.render import explain_json, render_explain
+
+    # soft_wrap: long commands stay on one line, so they can be copied and pasted as printed
+    console, err = Console(highlight=False, soft_wrap=True), Console(stderr=True, highlight=False, soft_wrap=True)
+    profile = None if no_probe else _profile(from_, err)
+    log_name = "standard input" if log == "-" else log
+    try:
+        with _open_log(log) as stream:
+            result = explain_stream(stream, profile)
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] cannot read the log '{log}': {exc.strerror or exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(explain_json(result, log_name), indent=2) + "\n")
+    else:
+        render_explain(result, log_name, console, profile.source if profile else None)
+    raise typer.Exit(0 if result.explanations else 1)
+
+
+def _open_log(log: str) -> BinaryIO:
+    if log == "-":
+        return sys.stdin.buffer
+    path = Path(log)
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory, not a log file")
+    return path.open("rb")
+
+
+def _profile(capture: str | None, err: Console) -> Profile | None:
+    """The machine the log is explained for: a capture given with --from, else this machine."""
+    from rigfit.probe.gather import probe_machine
+    from rigfit.probe.source import CaptureError, open_source
+
+    try:
+        return probe_machine(open_source(capture), torch_check=False)
+    except CaptureError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from exc

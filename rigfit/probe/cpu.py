@@ -2,17 +2,153 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from rigfit.probe.profile import CpuInfo, Finding, Profile
+from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
+from rigfit.probe.host_rules import host_rule
+from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
 from rigfit.probe.source import CommandSpec, Source
 
-COMMANDS = (CommandSpec("lscpu", ("lscpu",)),)
+COMMANDS = (CommandSpec("lscpu", ("lscpu",)), CommandSpec("uname-m", ("uname", "-m")))
+X86_ARCHS = ("x86_64", "amd64", "i386", "i486", "i586", "i686")
+ARCH_32BIT = ("i386", "i486", "i586", "i686", "armv6l", "armv7l", "armhf", "arm")
+_ARCH_NAME = re.compile(r"^[a-z0-9_]{2,16}$")
 
 
 def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
-    return CpuInfo()  # STUB: filled by the CPU probe work (issue 2)
+    """Merge /proc/cpuinfo (flags), lscpu (topology, model names for ARM) and `uname -m` (architecture)."""
+    read = source.read_text("/proc/cpuinfo")
+    from_file = parse_cpuinfo(read.text) if read.text else CpuText()
+    lscpu = source.run(COMMANDS[0])
+    from_lscpu = parse_lscpu(lscpu.output) if lscpu.ok and lscpu.output else CpuText()
+    uname = source.run(COMMANDS[1])
+    machine = (uname.output or "").strip().lower() if uname.ok else ""
+
+    cpu = CpuInfo(
+        arch=machine if _ARCH_NAME.match(machine) else from_lscpu.arch or from_file.arch,
+        vendor=from_lscpu.vendor or from_file.vendor,
+        model=from_lscpu.model or from_file.model,
+        sockets=from_lscpu.sockets or from_file.sockets,
+        cores=from_lscpu.cores or from_file.cores,
+        threads=from_lscpu.threads or from_file.threads,
+    )
+    best = from_file if from_file.flags is not None else from_lscpu
+    cpu.flags = best.flags
+    x86 = cpu.arch in X86_ARCHS if cpu.arch else best.isa == "x86" if best.isa else None
+    if x86 is False:
+        # not an x86 CPU: it has none of the x86 extensions (known, not unknown)
+        for name in flag_states([], True)[0]:
+            setattr(cpu, name, False)
+    elif best.flags is not None:
+        states, problems = flag_states(best.flags, best.flags_complete)
+        for name, value in states.items():
+            setattr(cpu, name, value)
+        cpu.x86_64_level = x86_64_level(best.flags, best.flags_complete)
+        for problem in problems:
+            warn(f"{problem}; the flags it contradicts are reported unknown")
+    if cpu.flags is None:
+        reasons = [f"/proc/cpuinfo {read.error or 'has no flags line'}", f"lscpu {lscpu.error or 'printed no Flags'}"]
+        warn(
+            f"CPU instruction sets unknown ({'; '.join(reasons)}): AVX/SSE4.2 checks skipped. "
+            "Check by hand with `grep -m1 -E '^(flags|Features)' /proc/cpuinfo`."
+        )
+    elif not best.flags_complete:
+        warn("the CPU flag list looks cut short: flags it does not reach are reported unknown")
+    if cpu.arch is None:
+        warn("CPU architecture unknown (no `uname -m`, lscpu or /proc/cpuinfo answer)")
+    return cpu
+
+
+def _finding(
+    rule_id: str, severity: Severity, message: str, *, fix: str | None = None, kb: list[str] | None = None
+) -> Finding:
+    """A cpu finding backed by a KB rule: its fix unless one is given, and the ids it cites."""
+    rule = host_rule(rule_id)
+    return Finding(
+        id=f"cpu.{rule_id}", severity=severity, message=message, fix=fix or rule.fix, group="cpu", kb=kb or [rule_id]
+    )
 
 
 def cpu_findings(profile: Profile) -> list[Finding]:
-    return []
+    """Instruction-set problems with the exact consequence and fix; nothing x86-specific off x86."""
+    c = profile.cpu
+    found: list[Finding] = []
+    if c.arch in ARCH_32BIT:
+        found.append(
+            Finding(
+                id="cpu.32-bit",
+                severity="warning",
+                message=f"this system runs a 32-bit {c.arch} kernel: PyTorch publishes no wheels for 32-bit CPUs.",
+                fix="install the 64-bit (x86_64 or aarch64) version of your OS if the CPU supports it",
+                group="cpu",
+            )
+        )
+    if c.arch == "aarch64" and c.flags is not None and "atomics" not in c.flags:
+        found.append(
+            _finding(
+                "torch-aarch64-lse-atomics",
+                "warning",
+                "this ARM CPU lacks LSE atomics (no 'atomics' in its features): the aarch64 torch 2.10.0 wheel dies "
+                "with 'Illegal instruction' at import on it.",
+            )
+        )
+    if c.arch not in (None, *X86_ARCHS) or c.flags is None:
+        return found
+    if c.sse4_1 is False:
+        found.append(
+            _finding(
+                "torch-sse4_1-floor",
+                "warning",
+                "this CPU lacks SSE4.1, the oldest x86 extension PyTorch wheels still assume: official torch wheels "
+                "may die with 'Illegal instruction' at import.",
+            )
+        )
+    if c.sse4_2 is False or c.popcnt is False:
+        missing = " and ".join(n.upper().replace("_", ".") for n in ("sse4_2", "popcnt") if getattr(c, n) is False)
+        found.append(
+            _finding(
+                "numpy-2.4-x86-64-v2",
+                "warning",
+                f"this CPU lacks {missing} (it is x86-64-v1): numpy 2.4 and later do not run on it "
+                "(they need x86-64-v2); every env for Stable Diffusion must pin numpy below 2.4.",
+                fix='pip install "numpy<2.4" (in the env that runs Stable Diffusion)',
+            )
+        )
+    if c.avx is False:
+        cpu_route = (
+            "CPU-only torch wheels do run on this CPU (x86-64-v2: torch 2.13 verified under qemu Westmere)"
+            if c.sse4_2
+            else "CPU-only torch also needs a build for x86-64-v1"
+        )
+        found.append(
+            _finding(
+                "no-avx-routes",
+                "warning",
+                "this CPU has no AVX: official ROCm builds of torch crash with 'Illegal instruction' at import "
+                f"(their ROCm host libraries use AVX). {cpu_route}. A GPU route needs torch built from source AND "
+                "AVX-free ROCm host libraries, which may not exist: verify with `rigfit verify --cpu westmere`.",
+                kb=["torch-rocm-avx", "no-avx-routes", "torch-cpu-wheels-x86-64-v2"],
+            )
+        )
+    elif c.avx and c.avx2 is False:
+        found.append(
+            _finding(
+                "torch-avx-without-avx2-mkl",
+                "info",
+                "this CPU has AVX but not AVX2: torch CPU kernels run their DEFAULT (non-AVX2) versions, and "
+                "torch 2.10.0+cpu was reported to hit SIGILL in MKL on such CPUs; check the build you install.",
+            )
+        )
+    hidden = c.avx is False or c.sse4_2 is False
+    virtual = "hypervisor" in c.flags or "qemu" in (c.model or "").lower() or "kvm" in (c.model or "").lower()
+    if hidden and virtual:
+        found.append(
+            _finding(
+                "vm-cpu-model-hides-features",
+                "warning",
+                f"this is a virtual machine whose CPU model ({c.model or 'unknown'}) exposes no "
+                f"{'AVX' if c.avx is False else 'SSE4.2'}: the host CPU may well have it.",
+            )
+        )
+    return found

@@ -9,6 +9,7 @@ findings function; this module only wires them together.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from rigfit.probe import cpu, gpus, memory, permissions, system, torch_probe
 from rigfit.probe.profile import Finding, Profile
@@ -26,14 +27,17 @@ def probe_machine(source: Source, *, torch_check: bool = True) -> Profile:
     if isinstance(source, CaptureSource):
         profile.warnings.extend(source.warnings)
     warn: Warn = profile.warnings.append
-    source.prefetch(COMMANDS, COMMAND_DEADLINE_S)
-    profile.cpu = cpu.probe_cpu(source, warn)
-    profile.memory = memory.probe_memory(source, warn)
-    profile.os, profile.python = system.probe_system(source, warn)
-    gpus.probe_gpus(source, profile, warn)
-    profile.permissions = permissions.probe_permissions(source, warn)
-    profile.kfd_access = profile.permissions.kfd_access
-    profile.torch = torch_probe.probe_torch(source, profile, warn, import_check=torch_check)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="torch-import") as pool:
+        # the torch import (a subprocess with its own timeout) runs while the commands run
+        torch_fact = pool.submit(torch_probe.torch_fact, source, torch_check)
+        source.prefetch(COMMANDS, COMMAND_DEADLINE_S)
+        profile.cpu = cpu.probe_cpu(source, warn)
+        profile.memory = memory.probe_memory(source, warn)
+        profile.os, profile.python = system.probe_system(source, warn)
+        gpus.probe_gpus(source, profile, warn)
+        profile.permissions = permissions.probe_permissions(source, warn)
+        profile.kfd_access = profile.permissions.kfd_access
+        profile.torch = torch_probe.probe_torch(torch_fact.result(), profile, warn)
     return profile
 
 

@@ -1,28 +1,343 @@
-"""GPUs before any driver stack is known to work.
+"""GPUs before any driver stack is known to work: what is on the PCI bus, which driver holds it, what ROCm / CUDA
+see of it, how it is linked to the CPU.
 
-Sources: sysfs PCI, KFD topology, DRM, lspci, rocminfo, rocm-smi, nvidia-smi, the kernel log.
+Sources: sysfs PCI and DRM, KFD topology, lspci, rocminfo, rocm-smi, nvidia-smi, the kernel log, version files.
+The parsers live in rigfit/probe/gpu/ (one module per tool) and the merge in rigfit/probe/gpu/merge.py; this module
+reads through the Source, fills the profile and turns what it found into findings.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
-from rigfit.probe.profile import Finding, Profile
+from rigfit.kb.gpus import gfx_family
+from rigfit.probe.gpu import kfd, sysfs
+from rigfit.probe.gpu.kernel_log import parse_kernel_log
+from rigfit.probe.gpu.lspci import parse_lspci
+from rigfit.probe.gpu.merge import Evidence, merge
+from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
+from rigfit.probe.gpu.rocm_smi import parse_rocm_smi
+from rigfit.probe.gpu.rocminfo import parse_rocminfo
+from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
+from rigfit.probe.profile import Finding, GpuInfo, Profile
 from rigfit.probe.source import CommandSpec, Source
 
+NVIDIA_QUERY = "index,name,pci.bus_id,memory.total,driver_version,compute_cap"
 COMMANDS = (
-    CommandSpec("lspci", ("lspci", "-nnvvv")),
-    CommandSpec("rocminfo", ("rocminfo",)),
-    CommandSpec("rocm-smi", ("rocm-smi",)),
-    CommandSpec("nvidia-smi", ("nvidia-smi",)),
-    CommandSpec("dmesg", ("dmesg",), fallback=("journalctl", "-k", "-b", "--no-pager")),
+    CommandSpec("lspci", ("lspci", "-Dnnvvv")),
+    CommandSpec("rocminfo", ("rocminfo",), timeout=5.0),
+    CommandSpec("rocm-smi", ("rocm-smi", "--showid", "--showproductname", "--showbus", "--showmeminfo", "vram"), 5.0),
+    CommandSpec("nvidia-smi", ("nvidia-smi",), timeout=5.0),
+    CommandSpec("nvidia-smi-query", ("nvidia-smi", f"--query-gpu={NVIDIA_QUERY}", "--format=csv"), timeout=5.0),
+    CommandSpec("dmesg", ("dmesg",), fallback=("journalctl", "-k", "-b", "--no-pager", "-q")),
     CommandSpec("hipconfig", ("hipconfig", "--version")),
 )
+# When dmesg exists but refuses (kernel.dmesg_restrict=1, the default on Ubuntu), the journal may still be readable.
+JOURNAL = CommandSpec("journalctl-k", ("journalctl", "-k", "-b", "--no-pager", "-q"))
+KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
+GEN2_GTS = 5.0
+
+Warn = Callable[[str], None]
 
 
-def probe_gpus(source: Source, profile: Profile, warn: Callable[[str], None]) -> None:
-    """Fill profile.gpus, nvidia_driver, cuda_driver_version, pcie_atomics_rejected and rocm."""  # STUB
+def _output(source: Source, spec: CommandSpec) -> str | None:
+    return source.run(spec).output
+
+
+def _kernel_log(source: Source) -> str | None:
+    result = source.run(COMMANDS[5])
+    log = parse_kernel_log(result.output)
+    if result.output is None or log.not_readable:
+        journal = source.run(JOURNAL)
+        if journal.output and not parse_kernel_log(journal.output).not_readable:
+            return journal.output
+    return result.output
+
+
+def _kfd_nodes(source: Source) -> list[kfd.KfdNode]:
+    nodes = []
+    for path in source.glob(f"{KFD_NODES}/*"):
+        name = os.path.basename(path)
+        if name.isdigit():
+            node = kfd.parse_node(int(name), source.read_text(f"{path}/properties").text)
+            if node is not None:
+                nodes.append(node)
+    return nodes
+
+
+def _nvidia_smi(source: Source) -> str | None:
+    """The table and the CSV query together (one parser reads both)."""
+    parts = [_output(source, COMMANDS[3]), _output(source, COMMANDS[4])]
+    query = parts[1] or ""
+    if "not a valid field" in query or "Invalid combination" in query:  # drivers older than 510: no compute_cap
+        parts[1] = None
+    return "\n".join(p for p in parts if p) or None
+
+
+def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
+    """Fill profile.gpus, nvidia_driver, cuda_driver_version, pcie_atomics_rejected and rocm."""
+    override = source.env("HSA_OVERRIDE_GFX_VERSION")
+    ev = Evidence(hsa_override_gfx=override_gfx(override))
+    ev.sysfs, ev.pci_devices = sysfs.pci_gpus(source, warn)
+    ev.drm = sysfs.drm_cards(source)
+    ev.kfd = _kfd_nodes(source)
+    ev.lspci = parse_lspci(_output(source, COMMANDS[0]))
+    ev.rocminfo = parse_rocminfo(_output(source, COMMANDS[1]))
+    ev.rocm_smi = parse_rocm_smi(_output(source, COMMANDS[2]))
+    nvidia_text = _nvidia_smi(source)
+    ev.nvidia_smi = parse_nvidia_smi(nvidia_text)
+    ev.kernel = parse_kernel_log(_kernel_log(source))
+    profile.gpus = merge(ev)
+
+    module = nvidia_module_version(source.read_text("/sys/module/nvidia/version").text) or nvidia_module_version(
+        source.read_text("/proc/driver/nvidia/version").text
+    )
+    profile.nvidia_driver = ev.nvidia_smi.driver_version or module
+    profile.cuda_driver_version = ev.nvidia_smi.cuda_version
+    profile.pcie_atomics_rejected = list(ev.kernel.atomics_rejected)
+
+    rocm = profile.rocm
+    rocm_root = source.env("ROCM_PATH") or "/opt/rocm"
+    rocm.version = rocm_version(source.read_text(f"{rocm_root}/.info/version").text)
+    rocm.hip_version = hip_version(_output(source, COMMANDS[6]))
+    rocm.runtime_version = ev.rocminfo.runtime_version
+    rocm.gpu_agents = [a.gfx or a.name or "?" for a in ev.rocminfo.gpus]
+    rocm.agents_listed = ev.rocminfo.listed_agents and ev.rocminfo.error is None
+    rocm.error = ev.rocminfo.error
+    rocm.hsa_override = override
+    rocm.override_suspected = any(_override_shows(g) for g in profile.gpus)
+
+    amd = any(g.vendor == "amd" for g in profile.gpus)
+    if override and ev.hsa_override_gfx is None:
+        warn(f"HSA_OVERRIDE_GFX_VERSION={override!r} is not of the form major.minor.stepping (e.g. 10.3.0): ignored")
+    if amd and ev.kernel.not_readable and not ev.kernel.atomics_rejected:
+        warn(
+            "the kernel log is not readable by this user, so a KFD 'PCI rejects atomics' refusal would go unseen: "
+            "run `sudo dmesg | grep -i kfd` to check"
+        )
+    if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
+        warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
+
+
+def _override_shows(gpu: GpuInfo) -> bool:
+    """The runtime reports a gfx this card cannot natively be."""
+    if not gpu.runtime_gfx:
+        return False
+    if gpu.gfx and gpu.runtime_gfx != gpu.gfx:
+        return True
+    arch = gfx_family(gpu.runtime_gfx)
+    return arch is not None and gpu.integrated is not None and arch.apu_only != gpu.integrated
+
+
+# findings ---------------------------------------------------------------------------------------------------------
+
+
+def _label(gpu: GpuInfo) -> str:
+    ident = gpu.gfx or (f"sm_{gpu.compute_capability.replace('.', '')}" if gpu.compute_capability else None)
+    where = f" at {gpu.bdf}" if gpu.bdf else ""
+    return f"{gpu.name or 'GPU'}{f' ({ident})' if ident else ''}{where}"
+
+
+def _atomics(gpu: GpuInfo) -> Finding | None:
+    rejected = gpu.atomics_rejected is True
+    arch = gfx_family(gpu.gfx)
+    needs_atomics = arch is not None and arch.requires_pcie_atomics and not gpu.integrated
+    if not rejected and not (gpu.atomics_path_ok is False and needs_atomics):
+        return None
+    seen = (
+        f"the kernel logged 'kfd: skipped device {gpu.pci_id}, PCI rejects atomics'"
+        if rejected
+        else "lspci shows a PCIe port between it and the CPU that does not route AtomicOps"
+    )
+    return Finding(
+        id="gpu.pcie_atomics_rejected",
+        severity="blocker",
+        blocks="gpu",
+        group="gpus",
+        message=f"ROCm cannot use {_label(gpu)}: {seen}. This GPU generation needs PCIe atomics on every port up to "
+        "the CPU, which this slot/board does not provide (PCIe 2.0 boards and chipset-attached slots).",
+        fix="Move the card to a PCIe 3.0 (or newer) x16 slot wired to the CPU, not through the chipset, if the board "
+        "has one. Otherwise run Stable Diffusion on the CPU, or with a Vulkan-based engine (stable-diffusion.cpp or "
+        "ComfyUI's Vulkan backends need no ROCm and no atomics).",
+        kb=[gpu.gfx] if gpu.gfx else [],
+    )
+
+
+def _driver(gpu: GpuInfo) -> Finding | None:
+    label = _label(gpu)
+    if gpu.vendor == "nvidia" and gpu.driver == "nouveau":
+        return Finding(
+            id="gpu.nvidia_on_nouveau",
+            severity="blocker",
+            blocks="gpu",
+            group="drivers",
+            message=f"{label} is driven by nouveau, the open-source driver: CUDA needs NVIDIA's own driver.",
+            fix="Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; Debian: enable non-free and "
+            "`sudo apt install nvidia-driver`; Fedora: RPM Fusion `akmod-nvidia`), which blacklists nouveau; reboot.",
+        )
+    if gpu.vendor == "amd" and gpu.driver == "radeon":
+        return Finding(
+            id="gpu.amd_on_radeon",
+            severity="blocker",
+            blocks="gpu",
+            group="drivers",
+            message=f"{label} is driven by the old radeon driver: ROCm (KFD) only works with amdgpu.",
+            fix="For GCN 1 cards add `radeon.si_support=0 amdgpu.si_support=1`, for GCN 2 cards "
+            "`radeon.cik_support=0 amdgpu.cik_support=1` to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, run "
+            "`sudo update-grub` and reboot. Current ROCm does not support these generations anyway: plan for the CPU "
+            "or a Vulkan-based engine.",
+        )
+    if gpu.vendor == "nvidia" and (gpu.driver_bound is False or gpu.driver_error):
+        reason = gpu.driver_error or "no kernel driver is bound to it"
+        return Finding(
+            id="gpu.nvidia_no_driver",
+            severity="blocker",
+            blocks="gpu",
+            group="drivers",
+            message=f"{label}: {reason}.",
+            fix="Install NVIDIA's driver for this kernel (Ubuntu: `sudo ubuntu-drivers install`; Debian: "
+            "`sudo apt install nvidia-driver linux-headers-$(uname -r)`) and reboot. If it is installed: a driver/"
+            "library mismatch is cured by a reboot; with Secure Boot on, enroll the module key "
+            "(`sudo mokutil --import /var/lib/shim-signed/mok/MOK.der`) or the module will not load.",
+        )
+    if gpu.vendor == "amd" and gpu.driver_bound is False:
+        return Finding(
+            id="gpu.amd_no_driver",
+            severity="blocker",
+            blocks="gpu",
+            group="drivers",
+            message=f"{label} has no kernel driver bound: neither ROCm nor Vulkan can use it.",
+            fix="Load amdgpu (`sudo modprobe amdgpu`) and read why it did not bind: `sudo dmesg | grep -i amdgpu`. "
+            "Missing firmware is the usual cause: install linux-firmware (Debian: firmware-amd-graphics from "
+            "non-free-firmware) and reboot.",
+        )
+    return None
+
+
+def _no_agent(profile: Profile, gpu: GpuInfo) -> Finding | None:
+    rocm = profile.rocm
+    if gpu.vendor != "amd" or not rocm.agents_listed or rocm.gpu_agents or gpu.atomics_rejected or gpu.integrated:
+        return None
+    arch = gfx_family(gpu.gfx)
+    why = (
+        f"{gpu.gfx} ({arch.architecture}) is a generation current ROCm releases dropped or never supported"
+        if arch is not None and arch.architecture.startswith(("GCN3", "GCN4"))
+        else "KFD did not register it"
+    )
+    return Finding(
+        id="gpu.rocm_no_agent",
+        severity="blocker",
+        blocks="gpu",
+        group="drivers",
+        message=f"rocminfo lists no GPU agent although {_label(gpu)} is on the PCI bus: {why}.",
+        fix="Read the kernel's reason with `sudo dmesg | grep -iE 'kfd|amdgpu'`. 'PCI rejects atomics' means the "
+        "slot (see the PCIe finding); for Polaris (gfx803) also export ROC_ENABLE_PRE_VEGA=1 and use ROCm <= 6.4. "
+        "Without a ROCm agent, Stable Diffusion runs on the CPU or a Vulkan-based engine.",
+        kb=[gpu.gfx] if gpu.gfx else [],
+    )
+
+
+def _lowest(*values: float | None) -> float | None:
+    known = [v for v in values if v]
+    return min(known) if known else None
+
+
+def _slow_link(gpu: GpuInfo) -> Finding | None:
+    link = gpu.pcie
+    if link is None or gpu.integrated:
+        return None
+    speed = _lowest(link.max_speed_gts, link.slot_max_speed_gts, link.speed_gts)
+    width = _lowest(link.max_width, link.slot_max_width, link.width)
+    slow_speed = speed is not None and speed <= GEN2_GTS
+    narrow = width is not None and width <= 4
+    if not (slow_speed or narrow):
+        return None
+    now = (
+        f"{link.speed_gts:g} GT/s" + (f" x{link.width}" if link.width else "") if link.speed_gts else "an unknown speed"
+    )
+    can = (
+        f" (card supports {link.max_speed_gts:g} GT/s" + (f" x{link.max_width}" if link.max_width else "") + ")"
+        if link.max_speed_gts
+        else ""
+    )
+    idle = (
+        " A GPU at idle may drop its link speed to save power: check while it generates."
+        if link.speed_gts and link.max_speed_gts and link.speed_gts < link.max_speed_gts
+        else ""
+    )
+    check = f"`sudo lspci -vv -s {gpu.bdf} | grep -E 'LnkCap|LnkSta'`" if gpu.bdf else "`sudo lspci -vv | grep LnkSta`"
+    return Finding(
+        id="gpu.pcie_slow_link",
+        severity="warning",
+        group="gpus",
+        message=f"{_label(gpu)} is linked at {now}{can}: PCIe {'2.0 or older' if slow_speed else ''}"
+        f"{' and ' if slow_speed and narrow else ''}{'x4 or narrower' if narrow else ''} makes loading models into "
+        f"the GPU slow and any CPU<->GPU offload very slow; generation speed once loaded is unaffected.{idle}",
+        fix=f"Confirm under load with {check}. If the board has a CPU-attached PCIe 3.0+ x16 slot, move the card "
+        "there. Otherwise keep models resident in VRAM: avoid --lowvram / sequential CPU offload, which stream weights "
+        "over this link at every step.",
+    )
+
+
+def _override(profile: Profile) -> list[Finding]:
+    rocm = profile.rocm
+    amd = [g for g in profile.gpus if g.vendor == "amd"]
+    found: list[Finding] = []
+    if rocm.hsa_override:
+        target = override_gfx(rocm.hsa_override)
+        arch = gfx_family(target)
+        pretend = f"{target} ({arch.architecture})" if arch else (target or "an invalid gfx")
+        mismatched = [g for g in amd if g.gfx and target and g.gfx[:-2] != target[:-2]]
+        redundant = [g for g in amd if g.gfx and g.gfx == target]
+        who = ", ".join(_label(g) for g in amd) or "every AMD GPU"
+        found.append(
+            Finding(
+                id="rocm.hsa_override_set",
+                severity="warning" if mismatched or target is None else "info",
+                group="drivers",
+                message=f"HSA_OVERRIDE_GFX_VERSION={rocm.hsa_override} is set: ROCm makes {who} pretend to be "
+                f"{pretend}."
+                + (
+                    f" {', '.join(_label(g) for g in mismatched)} belongs to another generation: kernels built for "
+                    f"{target} may crash or compute garbage on it."
+                    if mismatched
+                    else ""
+                )
+                + (" The card already is that gfx: the override does nothing." if redundant and not mismatched else ""),
+                fix="Set it only in the launcher of the app that needs it (e.g. "
+                "`export HSA_OVERRIDE_GFX_VERSION=10.3.0` in webui-user.sh), not globally; remove it from ~/.bashrc "
+                "or /etc/environment when a card does not "
+                "need it. With several AMD GPUs, set HSA_OVERRIDE_GFX_VERSION_<node> per GPU instead.",
+                kb=[g for g in (target,) if g],
+            )
+        )
+    elif rocm.override_suspected:
+        shown = [g for g in amd if _override_shows(g)]
+        found.append(
+            Finding(
+                id="rocm.override_suspected",
+                severity="info",
+                group="drivers",
+                message="rocminfo reports "
+                + ", ".join(f"{_label(g)} as {g.runtime_gfx}" for g in shown)
+                + ": an HSA_OVERRIDE_GFX_VERSION is active in the shell that ran rocminfo (not in this one).",
+                fix="Find where it is set (`grep -r HSA_OVERRIDE ~/.bashrc ~/.profile /etc/environment`) and keep "
+                "it only in the launcher of the app that needs it.",
+            )
+        )
+    return found
 
 
 def gpu_findings(profile: Profile) -> list[Finding]:
-    return []
+    per_gpu: list[tuple[GpuInfo, Finding]] = []
+    for gpu in profile.gpus:
+        for check in (_atomics(gpu), _driver(gpu), _no_agent(profile, gpu), _slow_link(gpu)):
+            if check is not None:
+                per_gpu.append((gpu, check))
+    blocked = {id(gpu) for gpu, f in per_gpu if f.blocks == "gpu"}
+    others = [g for g in profile.gpus if id(g) not in blocked and g.vendor in ("amd", "nvidia") and not g.integrated]
+    found = [f for _, f in per_gpu]
+    if blocked and others:  # another GPU still works: what blocks one GPU is a warning for the machine
+        found = [f.model_copy(update={"severity": "warning", "blocks": None}) if f.blocks else f for f in found]
+    return found + _override(profile)

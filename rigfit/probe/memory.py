@@ -2,17 +2,143 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Callable
+from typing import Any
 
+from rigfit.paths import data_dir
+from rigfit.probe.host_rules import host_rule, min_bytes
 from rigfit.probe.profile import Finding, MemoryInfo, Profile
 from rigfit.probe.source import CommandSpec, Source
 
 COMMANDS: tuple[CommandSpec, ...] = ()
+GIB = 2**30
+MEMINFO_KEYS = ("MemTotal", "MemFree", "MemAvailable", "SwapTotal", "SwapFree")
+_LINE = re.compile(r"^\s*([A-Za-z_()]+)\s*:\s*(\d+)\s*(?:kB|KB|kb)\s*$")
+
+
+def parse_meminfo(text: str) -> dict[str, int]:
+    """/proc/meminfo sizes as {key: bytes}; tolerant of pastes (fences, prompts, a cut key).
+
+    A line without its "kB" was cut short (its number may be too): it is skipped, never read as a smaller size.
+    """
+    values: dict[str, int] = {}
+    for line in text.splitlines():
+        match = _LINE.match(line.lstrip("`~$# "))
+        if not match:
+            continue
+        key, number = match.groups()
+        key = next((k for k in MEMINFO_KEYS if k[1:] == key), key)  # "emTotal" when the first character was lost
+        values.setdefault(key, int(number) * 1024)
+    return values
+
+
+def disk_fact() -> dict[str, Any]:
+    """Free space where rigfit would install (its data dir, or the nearest parent that exists yet)."""
+    target = data_dir()
+    existing = target
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    return {"path": str(target), "checked": str(existing), "free_bytes": shutil.disk_usage(existing).free}
 
 
 def probe_memory(source: Source, warn: Callable[[str], None]) -> MemoryInfo:
-    return MemoryInfo()  # STUB
+    read = source.read_text("/proc/meminfo")
+    values = parse_meminfo(read.text or "")
+    info = MemoryInfo(
+        total_bytes=values.get("MemTotal"),
+        available_bytes=values.get("MemAvailable"),
+        swap_total_bytes=values.get("SwapTotal"),
+        swap_free_bytes=values.get("SwapFree"),
+    )
+    if info.total_bytes is None:
+        warn(f"RAM size unknown: /proc/meminfo {read.error or 'has no MemTotal line'}")
+    elif info.available_bytes is None:
+        warn("available RAM unknown: /proc/meminfo has no MemAvailable line (Linux < 3.14, or a partial capture)")
+    disk = source.fact("disk", disk_fact)
+    if isinstance(disk, dict) and isinstance(disk.get("free_bytes"), int):
+        info.disk_path = str(disk.get("path") or "") or None
+        info.disk_free_bytes = disk["free_bytes"]
+    else:
+        warn(f"free disk space unknown at {data_dir()} (it could not be checked)")
+    return info
+
+
+def gib(n: int) -> str:
+    return f"{n / GIB:.1f} GiB"
 
 
 def memory_findings(profile: Profile) -> list[Finding]:
-    return []
+    """RAM, swap and disk against what SD1.5 and SDXL need, with the numbers and what they allow."""
+    m = profile.memory
+    found: list[Finding] = []
+    swap_fix = host_rule("swap-safety-net").fix
+    if m.total_bytes is not None:
+        ram = m.total_bytes
+        swap = m.swap_total_bytes or 0
+        have = f"{gib(ram)} of RAM" + (f" and {gib(swap)} of swap" if m.swap_total_bytes is not None else "")
+        if ram + swap < min_bytes("ram-sd15-gpu"):
+            found.append(
+                Finding(
+                    id="memory.below-sd15",
+                    severity="warning",
+                    message=f"{have}: below about 4 GiB even SD1.5 (a 2.1 GB fp16 checkpoint read through RAM) "
+                    "fails to load or is killed.",
+                    fix=f"add swap: {swap_fix}",
+                    group="memory",
+                    kb=["ram-sd15-gpu"],
+                )
+            )
+        elif ram < min_bytes("ram-sd15-cpu"):
+            found.append(
+                Finding(
+                    id="memory.below-sd15-cpu",
+                    severity="warning",
+                    message=f"{have}: enough for SD1.5 on a GPU, not for SD1.5 on the CPU (fp32 weights alone are "
+                    "4.3 GB; about 8 GiB of RAM are needed) nor for SDXL (about 16 GiB).",
+                    fix=f"use the GPU route, and add swap as a safety net: {swap_fix}",
+                    group="memory",
+                    kb=["ram-sd15-cpu", "ram-sdxl"],
+                )
+            )
+        elif ram < min_bytes("ram-sdxl"):
+            found.append(
+                Finding(
+                    id="memory.below-sdxl",
+                    severity="info",
+                    message=f"{have}: SD1.5 fits; SDXL (6.9 GB of fp16 weights, 13.9 GB in fp32 on the CPU) needs "
+                    "about 16 GiB and will load slowly through swap or be killed.",
+                    fix="prefer SD1.5-class models here, or add RAM",
+                    group="memory",
+                    kb=["ram-sdxl"],
+                )
+            )
+        if m.swap_total_bytes == 0 and ram < min_bytes("swap-safety-net"):
+            found.append(
+                Finding(
+                    id="memory.no-swap",
+                    severity="warning",
+                    message=f"no swap with {gib(ram)} of RAM: a model load that briefly needs more memory is killed "
+                    "by the out-of-memory killer ('Killed', exit 137) instead of slowing down.",
+                    fix=swap_fix,
+                    group="memory",
+                    kb=["swap-safety-net"],
+                )
+            )
+    disk_rule = host_rule("disk-env-and-models")
+    if m.disk_free_bytes is not None and m.disk_free_bytes < min_bytes("disk-env-and-models"):
+        where = m.disk_path or "rigfit's data directory"
+        found.append(
+            Finding(
+                id="memory.low-disk",
+                severity="warning",
+                message=f"only {gib(m.disk_free_bytes)} free at {where}: a GPU torch env takes several GB and each "
+                "model 2-7 GB (SD1.5 fp16 2.1 GB, SDXL fp16 6.9 GB); about 20 GiB are needed for one env and one "
+                "SDXL model.",
+                fix=disk_rule.fix,
+                group="memory",
+                kb=["disk-env-and-models"],
+            )
+        )
+    return found

@@ -1,18 +1,139 @@
-"""Device access: /dev/kfd and /dev/dri/renderD*, and the user's groups."""
+"""Device access: can this user open /dev/kfd (ROCm compute) and /dev/dri/renderD* (ROCm, Vulkan, VA-API)
+read-write, and which groups is the user in.
+
+"Permission denied" and "missing" are different problems with different fixes: the first is a group membership
+(render/video, then a new login) or a container started without --group-add; the second is a container started
+without --device /dev/kfd --device /dev/dri, or a kernel / GPU without KFD.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import re
 from collections.abc import Callable
 
-from rigfit.probe.profile import Finding, PermissionsInfo, Profile
+from rigfit.probe.gpu.rocminfo import parse_rocminfo
+from rigfit.probe.profile import Access, Finding, PermissionsInfo, Profile
 from rigfit.probe.source import CommandSpec, Source
 
 COMMANDS = (CommandSpec("id", ("id",)),)
+ROCMINFO = CommandSpec("rocminfo", ("rocminfo",), timeout=5.0)  # same name as the GPU probe's: run once, cached
+KFD = "/dev/kfd"
+GROUP_FIX = (
+    "sudo usermod -aG render,video $USER, then log out and back in (or reboot) so the new groups apply; check with `id`"
+)
+CONTAINER_GROUP_FIX = (
+    "start the container with --group-add render --group-add video (if the image has no 'render' group, use the "
+    "host's number: --group-add $(getent group render | cut -d: -f3))"
+)
+CONTAINER_DEVICE_FIX = "start the container with --device /dev/kfd --device /dev/dri (docker or podman run)"
+
+
+def _access(path: str) -> Access | None:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
+            return "missing"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return "permission_denied"
+        return None
+    os.close(fd)
+    return "ok"
+
+
+def device_access() -> dict[str, Access]:
+    """{device path: access} for /dev/kfd and every /dev/dri/renderD* of this machine (computed live only)."""
+    paths = [KFD]
+    with contextlib.suppress(OSError):
+        paths += sorted(f"/dev/dri/{n}" for n in os.listdir("/dev/dri") if n.startswith("renderD"))
+    return {path: access for path in paths if (access := _access(path)) is not None}
+
+
+def parse_id(text: str | None) -> tuple[str | None, int | None, list[str] | None]:
+    """`id` output -> (user, uid, groups); also accepts `groups` output (names separated by spaces)."""
+    for line in (text or "").splitlines():
+        line = line.strip()
+        uid = re.search(r"uid=(\d+)(?:\(([^)]*)\))?", line)
+        if uid:
+            groups_part = re.search(r"groups=(\S+)", line)
+            groups = re.findall(r"\d+\(([^)]+)\)", groups_part[1]) if groups_part else None
+            return uid[2], int(uid[1]), groups
+    words = [ln.strip() for ln in (text or "").splitlines() if ln.strip() and not ln.lstrip().startswith(("#", "$"))]
+    if len(words) == 1 and re.fullmatch(r"[a-z_][\w-]*(?:\s+[a-z_][\w-]*)*", words[0]):
+        return None, None, words[0].split()
+    return None, None, None
 
 
 def probe_permissions(source: Source, warn: Callable[[str], None]) -> PermissionsInfo:
-    return PermissionsInfo()  # STUB
+    info = PermissionsInfo()
+    info.user, info.uid, info.groups = parse_id(source.run(COMMANDS[0]).output)
+    facts = source.fact("device_access", device_access) or {}
+    valid: tuple[Access, ...] = ("ok", "permission_denied", "missing")
+    access = {str(k): v for k, v in facts.items() if v in valid}
+    info.kfd_access = access.get(KFD)
+    info.render_nodes = {k: v for k, v in access.items() if k.startswith("/dev/dri/renderD")}
+    if info.kfd_access is None:  # a capture of pasted outputs: rocminfo says why it could not open /dev/kfd
+        error = parse_rocminfo(source.run(ROCMINFO).output)
+        info.kfd_access = {"kfd_permission_denied": "permission_denied", "kfd_missing": "missing"}.get(
+            error.error or ""
+        ) or ("ok" if error.listed_agents and error.error is None else None)
+    if facts and len(access) < len(facts):
+        warn("facts/device_access.json holds values other than ok / permission_denied / missing: those were ignored")
+    return info
 
 
 def permission_findings(profile: Profile) -> list[Finding]:
-    return []
+    perm = profile.permissions
+    amd = [g for g in profile.gpus if g.vendor == "amd" and g.driver != "radeon"]
+    container = profile.python.container
+    found: list[Finding] = []
+    missing_groups = [g for g in ("render", "video") if perm.groups is not None and g not in perm.groups]
+    groups_note = f" (this user is not in: {', '.join(missing_groups)})" if missing_groups else ""
+    if perm.kfd_access == "permission_denied":
+        found.append(
+            Finding(
+                id="permissions.kfd_denied",
+                severity="blocker" if amd else "warning",
+                blocks="gpu" if amd else None,
+                group="permissions",
+                message=f"/dev/kfd exists but this user cannot open it read-write{groups_note}: ROCm sees no GPU "
+                "(torch.cuda.is_available() is False, rocminfo fails).",
+                fix=CONTAINER_GROUP_FIX if container else GROUP_FIX,
+            )
+        )
+    elif perm.kfd_access == "missing" and amd:
+        if container:
+            fix, why = CONTAINER_DEVICE_FIX, "this container was started without the GPU devices"
+        else:
+            fix = (
+                "Check that amdgpu is loaded (`lsmod | grep amdgpu`; `sudo modprobe amdgpu`) and read "
+                "`sudo dmesg | grep -iE 'kfd|amdgpu'`. A kernel without CONFIG_HSA_AMD (some custom or very old "
+                "kernels) needs a distribution kernel; GPUs older than GCN 3 have no KFD at all."
+            )
+            why = "the kernel has no KFD device for it (amdgpu not loaded, a kernel without KFD, or an unsupported GPU)"
+        found.append(
+            Finding(
+                id="permissions.kfd_missing",
+                severity="blocker",
+                blocks="gpu",
+                group="permissions",
+                message=f"/dev/kfd does not exist: {why}. ROCm cannot use the AMD GPU.",
+                fix=fix,
+            )
+        )
+    denied = [node for node, access in perm.render_nodes.items() if access == "permission_denied"]
+    if denied and perm.kfd_access != "permission_denied":
+        found.append(
+            Finding(
+                id="permissions.render_denied",
+                severity="warning",
+                group="permissions",
+                message=f"{', '.join(denied)} cannot be opened read-write{groups_note}: ROCm and Vulkan-based "
+                "engines cannot use the GPU behind it.",
+                fix=CONTAINER_GROUP_FIX if container else GROUP_FIX,
+            )
+        )
+    return found

@@ -63,6 +63,9 @@ class PcieLink(BaseModel):
     width: int | None = None
     max_speed_gts: float | None = None
     max_width: int | None = None
+    # the port the card is plugged into (root port / switch port above the card): caps what the card can negotiate
+    slot_max_speed_gts: float | None = None
+    slot_max_width: int | None = None
 
 
 class GpuInfo(BaseModel):
@@ -81,10 +84,13 @@ class GpuInfo(BaseModel):
     gtt_bytes: int | None = None
     integrated: bool | None = None
     driver: str | None = None  # bound kernel driver: amdgpu, nvidia, nouveau, radeon, i915...
+    driver_bound: bool | None = None  # False: known to have no driver bound (sysfs, or a verbose lspci); None: unknown
+    driver_error: str | None = None  # what the vendor tool said when it could not reach the driver (nvidia-smi)
     kfd_node: int | None = None  # KFD topology node; None when KFD does not list this GPU
     pcie: PcieLink | None = None
     atomics_rejected: bool | None = None  # KFD logged "PCI rejects atomics" for this device
     atomics_path_ok: bool | None = None  # AtomicOps routing on the PCIe path per lspci -vvv
+    runtime_gfx: str | None = None  # gfx the ROCm runtime reports (rocminfo); differs from gfx under an override
     sources: list[str] = Field(default_factory=list)  # which probes saw it
 
 
@@ -95,6 +101,8 @@ class RocmInfo(BaseModel):
     gpu_agents: list[str] = Field(default_factory=list)  # gfx names rocminfo lists
     hsa_override: str | None = None  # HSA_OVERRIDE_GFX_VERSION as set in the environment
     override_suspected: bool = False  # an agent reports a gfx its hardware cannot natively be
+    agents_listed: bool = False  # rocminfo reached its agent list: an empty gpu_agents then means "no GPU agent"
+    error: str | None = None  # why rocminfo stopped: kfd_permission_denied, kfd_missing, no_kfd, hsa_init_failed
 
 
 class PermissionsInfo(BaseModel):
@@ -136,6 +144,8 @@ class TorchInfo(BaseModel):
     gpu_available: bool | None = None
     device_names: list[str] | None = None
     arch_list: list[str] | None = None
+    python: str | None = None  # the interpreter this torch belongs to
+    cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
 
 
 class Profile(BaseModel):

@@ -2,17 +2,159 @@
 
 from __future__ import annotations
 
+import platform
+import re
+import sys
+import sysconfig
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+from rigfit.probe.host_rules import host_rule
 from rigfit.probe.profile import Finding, OsInfo, Profile, PythonInfo
 from rigfit.probe.source import CommandSpec, Source
 
 COMMANDS = (CommandSpec("uname", ("uname", "-a")),)
+_KERNEL = re.compile(r"^\d+\.\d+[\w.+~-]*$")
+_CONTAINER_CGROUP = (("kubepods", "kubernetes"), ("libpod", "podman"), ("docker", "docker"), ("lxc", "lxc"))
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """os-release KEY=value lines (quoted or not); comments, prompts and junk lines are skipped."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        match = re.match(r"^\s*([A-Z][A-Z0-9_]*)=(.*)$", line)
+        if not match:
+            continue
+        key, raw = match.groups()
+        raw = raw.strip()
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+            raw = raw[1:-1]
+        values.setdefault(key, raw.replace('\\"', '"').replace("\\\\", "\\"))
+    return values
+
+
+def parse_uname(text: str) -> tuple[str | None, str | None]:
+    """(system, kernel release) from `uname -a` ("Linux host 6.8.0-45-generic #45-Ubuntu SMP ...")."""
+    tokens = text.split()
+    if not tokens:
+        return None, None
+    system = tokens[0] if tokens[0].isalpha() else None
+    candidates = tokens[2:3] + tokens[1:]
+    kernel = next((t for t in candidates if _KERNEL.match(t)), None)
+    return system, kernel
+
+
+def kernel_from_proc_version(text: str) -> str | None:
+    match = re.search(r"Linux version (\S+)", text)
+    return match.group(1) if match else None
+
+
+def python_fact() -> dict[str, Any]:
+    """The interpreter rigfit runs in: version, venv, and the PEP 668 marker of its base interpreter's stdlib."""
+    stdlib = Path(sysconfig.get_path("stdlib", sysconfig.get_default_scheme()))
+    return {
+        "version": platform.python_version(),
+        "executable": sys.executable,
+        "in_venv": sys.prefix != sys.base_prefix,
+        "externally_managed": (stdlib / "EXTERNALLY-MANAGED").is_file(),
+        "glibc": platform.libc_ver()[1] or None,
+    }
+
+
+def container_of(dockerenv: bool, containerenv: bool, cgroup: str | None) -> str | None:
+    """ "docker", "podman", "kubernetes", "lxc", or None when nothing says so (cgroup v2 often says nothing)."""
+    if containerenv:
+        return "podman"
+    for marker, name in _CONTAINER_CGROUP:
+        if cgroup and marker in cgroup:
+            return name
+    return "docker" if dockerenv else None
 
 
 def probe_system(source: Source, warn: Callable[[str], None]) -> tuple[OsInfo, PythonInfo]:
-    return OsInfo(), PythonInfo()  # STUB
+    release = source.read_text("/etc/os-release")
+    if release.text is None:
+        release = source.read_text("/usr/lib/os-release")
+    fields = parse_os_release(release.text or "")
+    uname = source.run(COMMANDS[0])
+    system, kernel = parse_uname(uname.output or "") if uname.ok else (None, None)
+    proc_version = source.read_text("/proc/version").text or ""
+    os_info = OsInfo(
+        system=system,
+        distro_id=fields.get("ID") or None,
+        distro_version=fields.get("VERSION_ID") or None,
+        pretty_name=fields.get("PRETTY_NAME") or None,
+        kernel=kernel or kernel_from_proc_version(proc_version),
+    )
+    if not fields:
+        warn(f"distribution unknown: /etc/os-release {release.error or 'has no KEY=value lines'}")
+    if os_info.kernel is None:
+        warn(f"kernel version unknown: uname {uname.error or 'gave no release'}, /proc/version unreadable")
+
+    facts = source.fact("python", python_fact)
+    facts = facts if isinstance(facts, dict) else {}
+    if not facts:
+        warn("Python facts unknown (not in this capture, or they could not be read)")
+    os_info.glibc = facts.get("glibc") if isinstance(facts.get("glibc"), str) else None
+    uname_text = uname.output or ""
+    wsl: bool | None = None
+    if proc_version or uname_text:
+        wsl = "microsoft" in (proc_version + uname_text).lower()
+    py = PythonInfo(
+        version=facts.get("version"),
+        executable=facts.get("executable"),
+        in_venv=facts.get("in_venv"),
+        externally_managed=facts.get("externally_managed"),
+        container=container_of(
+            source.read_text("/.dockerenv").text is not None,
+            source.read_text("/run/.containerenv").text is not None,
+            source.read_text("/proc/1/cgroup").text,
+        ),
+        wsl=wsl,
+    )
+    return os_info, py
 
 
 def system_findings(profile: Profile) -> list[Finding]:
-    return []
+    p = profile.python
+    found: list[Finding] = []
+    if p.externally_managed:
+        rule = host_rule("pep668-externally-managed")
+        where = "rigfit itself runs in a venv" if p.in_venv else "you are not in a venv: `pip install` here is refused"
+        found.append(
+            Finding(
+                id="python.pep668",
+                severity="info",
+                message=f"this Python's base interpreter is EXTERNALLY-MANAGED (PEP 668); {where}. rigfit installs "
+                "into its own virtual environments and never uses --break-system-packages.",
+                fix=rule.fix,
+                group="python",
+                kb=[rule.id],
+            )
+        )
+    if p.container:
+        rule = host_rule("container-gpu-devices")
+        found.append(
+            Finding(
+                id="system.container",
+                severity="info",
+                message=f"rigfit runs inside a {p.container} container: it sees only the GPUs the container was "
+                "started with, and the host's drivers are not visible from here.",
+                fix=rule.fix,
+                group="system",
+                kb=[rule.id],
+            )
+        )
+    if p.wsl:
+        found.append(
+            Finding(
+                id="system.wsl",
+                severity="info",
+                message="rigfit runs under WSL: GPUs are reached through the Windows driver (/dev/dxg), not through "
+                "the Linux amdgpu/nvidia drivers doctor checks on a native install.",
+                fix="follow your GPU vendor's WSL guide (NVIDIA: CUDA on WSL; AMD: ROCm on WSL), then run doctor again",
+                group="system",
+            )
+        )
+    return found

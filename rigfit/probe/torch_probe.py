@@ -1,18 +1,239 @@
-"""An installed torch: read torch/version.py without importing it, then import it in a subprocess."""
+"""An installed torch: read torch/version.py without importing it, then import it in a subprocess.
+
+The import runs in rigfit/workers/torch_import.py under the interpreter that owns that torch, with a timeout. How it
+ends is the finding: a SIGILL means the build uses instructions this CPU lacks (never "no GPU", the misdiagnosis other
+launchers print), a segfault usually a library mismatch, a timeout a hung driver. The result is the Source fact
+"torch", so a capture replays it (facts/torch.json) on any machine.
+"""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import os
+import re
+import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from rigfit.probe.profile import Finding, Profile, TorchInfo
+from rigfit.env.worker import RESULT_MARKER, WORKERS_DIR, WorkerResult, parse_result, run_worker
+from rigfit.probe.host_rules import host_rule
+from rigfit.probe.profile import CpuInfo, Finding, Profile, TorchInfo
 from rigfit.probe.source import Source
 
+TORCH_IMPORT_TIMEOUT_S = 8.0  # runs alongside the command probes: doctor stays under 10 s even when it hangs
+IMPORT_WORKER = WORKERS_DIR / "torch_import.py"
+_VERSION_LINE = re.compile(r"^\s*(__version__|cuda|hip|git_version)\s*(?::[^=]*)?=\s*(.+?)\s*$")
 
-def probe_torch(
-    source: Source, profile: Profile, warn: Callable[[str], None], *, import_check: bool
-) -> TorchInfo | None:
-    return None  # STUB
+
+def parse_version_py(text: str) -> dict[str, str | None]:
+    """torch/version.py's literal assignments (`__version__ = '2.4.1+rocm6.1'`, `hip: Optional[str] = '6.1...'`)."""
+    found: dict[str, str | None] = {}
+    for line in text.splitlines():
+        match = _VERSION_LINE.match(line)
+        if not match or match.group(1) in found:
+            continue
+        try:
+            value = ast.literal_eval(match.group(2))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if value is None or isinstance(value, str):
+            found[match.group(1)] = value
+    return {"version": found.get("__version__"), "cuda": found.get("cuda"), "hip": found.get("hip")}
+
+
+def interpreters() -> list[str]:
+    """Pythons whose torch doctor reports: rigfit's own, then an activated venv's or conda env's."""
+    found = [sys.executable]
+    for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        prefix = os.environ.get(var)
+        if prefix:
+            candidate = str(Path(prefix) / "bin" / "python")
+            if candidate not in found and Path(candidate).exists():
+                found.append(candidate)
+    return found
+
+
+def locate_torch(python: str) -> Path | None:
+    """torch's package directory for `python`, without importing it (and without running `python` at all)."""
+    if python == sys.executable:
+        spec = importlib.util.find_spec("torch")
+        return Path(spec.origin).parent if spec and spec.origin else None
+    prefix = Path(python).parent.parent
+    for pattern in ("lib/python3*/site-packages/torch/version.py", "lib/python3*/dist-packages/torch/version.py"):
+        hits = sorted(prefix.glob(pattern))
+        if hits:
+            return hits[-1].parent
+    return None
+
+
+def import_in_subprocess(
+    python: str, module: str = "torch", *, timeout: float = TORCH_IMPORT_TIMEOUT_S, prefix: tuple[str, ...] = ()
+) -> WorkerResult:
+    """Import `module` under `python` in a worker process (optionally under `prefix`, e.g. qemu-x86_64 -cpu Conroe)."""
+    return run_worker(python, IMPORT_WORKER, [module], timeout=timeout, prefix=prefix)
+
+
+def fields_from_worker(result: WorkerResult) -> dict[str, Any]:
+    """TorchInfo fields from how the import worker ended and what it printed."""
+    # a worker killed on timeout still printed where the module is, before importing it
+    data = result.data or parse_result(result.output_tail) or {}
+    fields: dict[str, Any] = {"import_status": result.status}
+    for key in ("version", "cuda", "hip", "gpu_available", "device_names", "arch_list", "cpu_capability"):
+        if data.get(key) is not None:
+            fields[key] = data[key]
+    if data.get("location"):
+        fields["location"] = data["location"]
+    if result.status != "ok":
+        tail = [line for line in result.output_tail.splitlines() if line.strip() and RESULT_MARKER not in line]
+        fields["import_error"] = data.get("error") or " | ".join(tail[-3:]) or result.describe()
+    elif data.get("found") is False:
+        fields["import_status"] = "not_found"
+        fields["import_error"] = f"{data.get('python') or 'the interpreter'} does not find {data.get('module')}"
+    return fields
+
+
+def find_torch(import_check: bool) -> dict[str, Any]:
+    """The "torch" fact: where torch is, its build (from version.py), and how importing it ends."""
+    for python in interpreters():
+        location = locate_torch(python)
+        if location is None:
+            continue
+        try:
+            version_text = (location / "version.py").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            version_text = ""
+        fields: dict[str, Any] = {"found": True, "python": python, "location": str(location)}
+        fields.update({k: v for k, v in parse_version_py(version_text).items() if v is not None})
+        if not import_check:
+            fields["import_status"] = "skipped"
+            return fields
+        fields.update(fields_from_worker(import_in_subprocess(python)))
+        return fields
+    return {"found": False, "searched": interpreters()}
+
+
+def torch_fact(source: Source, import_check: bool) -> dict[str, Any] | None:
+    """Computed on the live machine (and recorded by `rigfit capture`), replayed from facts/torch.json otherwise."""
+    value = source.fact("torch", lambda: find_torch(import_check))
+    return value if isinstance(value, dict) else None
+
+
+def missing_cpu_feature(cpu: CpuInfo, torch: TorchInfo) -> str | None:
+    """The extension a SIGILL most likely points at, from this CPU's flags and the build (None when nothing lacks)."""
+    if cpu.arch == "aarch64":
+        return "atomics" if cpu.flags is not None and "atomics" not in cpu.flags else None
+    if "X86_V2" in (torch.import_error or ""):  # numpy >= 2.4's own message
+        return "sse4_2"
+    if torch.hip and cpu.avx is False:
+        return "avx"  # ROCm host libraries (pytorch#125310)
+    for flag in ("sse4_1", "sse4_2", "popcnt", "avx", "avx2", "fma"):
+        if getattr(cpu, flag) is False:
+            return flag
+    return None
+
+
+def probe_torch(fact: dict[str, Any] | None, profile: Profile, warn: Callable[[str], None]) -> TorchInfo | None:
+    """TorchInfo from the "torch" fact; None when it is unknown (an old capture without it)."""
+    if fact is None:
+        warn("installed torch unknown: this capture has no facts/torch.json (made by an older rigfit?)")
+        return None
+    if not fact.get("found"):
+        return TorchInfo()
+    known = {k: v for k, v in fact.items() if k in TorchInfo.model_fields}
+    try:
+        info = TorchInfo.model_validate(known)
+    except ValueError as exc:
+        warn(f"installed torch facts could not be read ({exc.__class__.__name__}); torch reported unknown")
+        return None
+    if info.import_status == "sigill":
+        info.missing_cpu_feature = missing_cpu_feature(profile.cpu, info)
+    return info
+
+
+def _backend(t: TorchInfo) -> str:
+    return f"CUDA {t.cuda}" if t.cuda else f"ROCm/HIP {t.hip}" if t.hip else "CPU-only"
+
+
+def _sigill_fix(t: TorchInfo, feature: str | None) -> tuple[str, list[str]]:
+    if feature == "atomics":
+        rule = host_rule("torch-aarch64-lse-atomics")
+        return rule.fix or "", [rule.id]
+    if feature in ("sse4_2", "popcnt"):
+        return 'pip install "numpy<2.4" in that env (numpy 2.4+ needs x86-64-v2), then `rigfit doctor` again', [
+            "numpy-2.4-x86-64-v2"
+        ]
+    if feature == "sse4_1":
+        rule = host_rule("torch-sse4_1-floor")
+        return rule.fix or "", [rule.id]
+    if t.hip and feature == "avx":
+        rule = host_rule("no-avx-routes")
+        return rule.fix or "", ["torch-rocm-avx", rule.id]
+    cpu_wheel = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+    return f"install another build in that env ({cpu_wheel}) and check it with `rigfit verify`", []
 
 
 def torch_findings(profile: Profile) -> list[Finding]:
+    t = profile.torch
+    if t is None or (t.version is None and t.import_status is None):
+        return []
+    name = f"torch {t.version or '(version unknown)'} ({_backend(t)}) at {t.location or '?'}"
+    if t.import_status == "sigill":
+        feature = t.missing_cpu_feature
+        lacks = f"most likely {feature.upper().replace('_', '.')}" if feature else "which one is not known"
+        fix, kb = _sigill_fix(t, feature)
+        return [
+            Finding(
+                id="torch.sigill",
+                severity="blocker",
+                message=f"{name} dies with SIGILL (Illegal instruction) at import: this torch build uses "
+                f"instructions this CPU lacks ({lacks}). This is not a GPU problem.",
+                fix=fix,
+                group="torch",
+                kb=kb,
+                blocks="gpu" if (t.cuda or t.hip) else "cpu",
+            )
+        ]
+    problems = {
+        "segfault": "crashes (segmentation fault) at import: usually a binary built against another version of a "
+        "library (ROCm/CUDA runtime, numpy)",
+        "killed": "was killed at import (SIGKILL): usually the out-of-memory killer",
+        "timeout": f"did not finish importing within {TORCH_IMPORT_TIMEOUT_S:g} s: a hung GPU driver, or a very slow "
+        "disk on a first import",
+        "error": f"fails to import: {t.import_error or 'see its output'}",
+        "no_result": "exited during import without an error message",
+        "not_found": f"could not be imported: {t.import_error or 'its interpreter is missing'}",
+    }
+    if t.import_status in problems:
+        return [
+            Finding(
+                id=f"torch.import-{t.import_status}",
+                severity="warning",
+                message=f"{name} {problems[t.import_status]}.",
+                fix="run `python -c 'import torch'` in that env to see the full error; `rigfit plan` names the build "
+                "that fits this machine",
+                group="torch",
+            )
+        ]
+    if t.import_status == "ok" and (t.cuda or t.hip) and t.gpu_available is False:
+        return [
+            Finding(
+                id="torch.no-gpu-visible",
+                severity="warning",
+                message=f"{name} imports, but sees no GPU (torch.cuda.is_available() is False).",
+                fix="check the GPUs and Permissions sections above; `rigfit plan` picks the build for this GPU",
+                group="torch",
+            )
+        ]
+    if t.import_status == "ok" and not (t.cuda or t.hip) and profile.gpus:
+        return [
+            Finding(
+                id="torch.cpu-only-build",
+                severity="info",
+                message=f"{name} is a CPU-only build: the GPU is not used by it.",
+                fix="`rigfit plan` names the GPU build for this machine",
+                group="torch",
+            )
+        ]
     return []

@@ -19,6 +19,10 @@ class BenchConfig(BaseModel):
     memory_mode: str | None = None  # "lowvram", "medvram"... when VRAM is short
     seconds_per_image: float | None = None  # 20 steps, 512x512 (SD1.5) or 1024x1024 (SDXL)
     peak_memory_bytes: int | None = None
+    step_seconds: float | None = None  # median of the timed CFG steps (UNet at batch 2)
+    vae_seconds: float | None = None
+    finite: bool | None = None  # the UNet output stayed free of inf/NaN at this setting
+    error: str | None = None  # why this configuration could not run (OOM, missing kernel...)
 
 
 class VerifiedFacts(BaseModel):
@@ -31,6 +35,14 @@ class VerifiedFacts(BaseModel):
     precision_ok: dict[str, bool] = Field(default_factory=dict)  # dtype -> no inf/NaN in the UNet probe
     best: BenchConfig | None = None  # fastest safe configuration bench measured
     measured_at: str | None = None
+    device_name: str | None = None  # "NVIDIA GeForce RTX 3060", or the CPU for device "cpu"
+    emulated_cpu: str | None = None  # qemu model the checks ran under (`verify --cpu`); device is then "qemu:<model>"
+    problems: list[str] = Field(default_factory=list)  # each failure, said with its fix
+    notes: list[str] = Field(default_factory=list)  # true and useful, not failures (workarounds that were needed)
+    recommended_dtype: str | None = None  # fastest safe dtype when bench ran, else the best dtype verify found safe
+    bench_model: str | None = None  # "sd15" | "sdxl": what `best` and `bench_runs` were measured with
+    bench_runs: list[BenchConfig] = Field(default_factory=list)  # every configuration bench timed
+    matmul_gflops: dict[str, float] = Field(default_factory=dict)  # dtype -> measured matmul throughput
 
 
 def _path(env_dir: str, device: str) -> Path:

@@ -1,0 +1,54 @@
+"""Median wall time of `rigfit doctor`: as a subprocess (what a user waits for) and in-process (probe_machine only).
+
+Run: .venv/bin/python benchmarks/doctor_latency.py [--runs N]. Target: under 0.5 s without the torch check.
+The torch check imports torch in a subprocess, so its time is mostly torch's own import time (when torch is there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from rigfit.probe.gather import findings_for, probe_machine
+from rigfit.probe.source import LiveSource
+
+
+def median_seconds(run: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def doctor_subprocess(*args: str) -> Callable[[], object]:
+    argv = [sys.executable, "-m", "rigfit.cli", "doctor", "--json", *args]
+    return lambda: subprocess.run(argv, capture_output=True, check=False)
+
+
+def in_process(torch_check: bool) -> Callable[[], object]:
+    return lambda: findings_for(probe_machine(LiveSource(), torch_check=torch_check))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    rows = [
+        ("rigfit doctor --json --no-torch-check (subprocess)", doctor_subprocess("--no-torch-check")),
+        ("rigfit doctor --json (subprocess, torch check)", doctor_subprocess()),
+        ("probe_machine + findings, no torch check (in-process)", in_process(False)),
+        ("probe_machine + findings, torch check (in-process)", in_process(True)),
+    ]
+    print(f"median of {runs} runs")
+    for label, run in rows:
+        print(f"{median_seconds(run, runs) * 1000:8.0f} ms  {label}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""How long `rigfit explain` takes on a 50 MB log with one real CUDA out-of-memory traceback near the end, in two
+kinds of noise: a UI's console (real unrelated log lines between tqdm progress bars) and text only (the real
+unrelated log lines repeated: startup messages, pip output, kernel lines). Prints the times; the target is under 2 s.
+
+    .venv/bin/python benchmarks/explain_speed.py [size_mb]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from rigfit.explain.match import catalogue, explain_stream, scanner  # noqa: E402
+
+LOGS = REPO / "tests" / "fixtures" / "logs"
+
+
+def build_log(path: Path, size: int, with_bars: bool) -> None:
+    noise = "".join(p.read_text(encoding="utf-8") for p in sorted((LOGS / "unrelated").iterdir()))
+    bars = (
+        "".join(f"\r{p:3d}%|{'█' * (p // 10):10s}| {p}/100 [00:0{p % 9}<00:00,  8.01it/s]" for p in range(101)) + "\n"
+    )
+    unit = (noise + bars * 20 if with_bars else noise).encode()
+    with path.open("wb") as out:
+        written = 0
+        while written < size * 0.97:
+            out.write(unit)
+            written += len(unit)
+        out.write((LOGS / "cuda-out-of-memory--a1111-2gb.txt").read_bytes())
+        while written < size:
+            out.write(unit)
+            written += len(unit)
+
+
+def main() -> None:
+    size_mb = float(sys.argv[1]) if len(sys.argv) > 1 else 50
+    for with_bars in (True, False):
+        print("UI console with progress bars:" if with_bars else "text-only log:")
+        measure(size_mb, with_bars)
+
+
+def measure(size_mb: float, with_bars: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "big.log"
+        build_log(log, int(size_mb * 2**20), with_bars)
+        mb = log.stat().st_size / 2**20
+        t0 = time.perf_counter()
+        catalogue(), scanner()
+        t1 = time.perf_counter()
+        with log.open("rb") as stream:
+            result = explain_stream(stream)
+        t2 = time.perf_counter()
+        cli = subprocess.run(
+            [sys.executable, "-m", "rigfit.cli", "explain", "--no-probe", "--json", str(log)],
+            capture_output=True, cwd=REPO, check=False,
+        )  # fmt: skip
+        t3 = time.perf_counter()
+    top = result.explanations[0].id if result.explanations else None
+    print(f"  log: {mb:.1f} MB, {result.scan.lines_total} lines, {len(result.scan.lines)} distinct interesting lines")
+    print(f"  load + compile catalogue ({len(catalogue())} issues): {t1 - t0:.3f} s")
+    print(f"  explain (read, scan, match): {t2 - t1:.3f} s  -> {mb / (t2 - t1):.0f} MB/s, top match: {top}")
+    print(f"  whole CLI process (rigfit explain --no-probe --json): {t3 - t2:.3f} s, exit {cli.returncode}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""Match a scanned log against the known-issue catalogue and write each explanation with the facts at hand."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
+from rigfit.explain.scan import KeywordScanner, LogLine, LogScan, read_blocks
+from rigfit.kb.issues import Condition, IssueEntry, Range, placeholders
+from rigfit.kb.loader import load_entries
+from rigfit.probe.profile import Profile
+
+SUPERSEDED_FACTOR = 0.5  # a vaguer issue explained by a more specific one that also matched
+CONTRADICTED_FACTOR = 0.5  # the profile says this machine is not the kind the issue happens on
+CONFIRMED_BONUS = 0.1
+BOOST_STEP = 0.05
+MAX_BOOST = 0.15
+
+
+@dataclass(frozen=True)
+class CompiledIssue:
+    entry: IssueEntry
+    keywords: frozenset[str]
+    all_of: tuple[re.Pattern[str], ...]
+    any_of: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...]
+    boost: tuple[re.Pattern[str], ...]
+
+
+@dataclass
+class Explanation:
+    id: str
+    title: str
+    cause: str
+    fix: str
+    source: list[str]
+    confidence: float
+    evidence: list[LogLine] = field(default_factory=list)
+    profile_agrees: bool | None = None  # None: no profile, or the issue says nothing about machines
+
+
+@dataclass
+class Result:
+    explanations: list[Explanation]
+    scan: LogScan
+
+
+@functools.cache
+def catalogue() -> tuple[CompiledIssue, ...]:
+    """Every known issue, validated (rigfit/kb/issues/*.yaml) and compiled once."""
+
+    def compiled(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p, re.I) for p in patterns)
+
+    return tuple(
+        CompiledIssue(
+            entry=e,
+            keywords=frozenset(k.lower() for k in e.keywords),
+            all_of=compiled(e.all_of),
+            any_of=compiled(e.any_of),
+            unless=compiled(e.unless),
+            boost=compiled(e.boost),
+        )
+        for e in load_entries("issues/*.yaml", IssueEntry)
+    )
+
+
+@functools.cache
+def scanner() -> KeywordScanner:
+    keywords = {k for issue in catalogue() for k in issue.keywords} | set(LOG_FACT_KEYWORDS)
+    return KeywordScanner(keywords)
+
+
+def explain_stream(stream: BinaryIO, profile: Profile | None = None) -> Result:
+    """Read a whole log (any size) and explain it."""
+    return explain_scan(scanner().scan(read_blocks(stream)), profile)
+
+
+def explain_text(text: str, profile: Profile | None = None) -> Result:
+    return explain_scan(scanner().scan([text.encode("utf-8", errors="replace")]), profile)
+
+
+def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
+    from_log, from_profile = log_facts(scan), profile_facts(profile)
+    found: list[Explanation] = []
+    superseded: set[str] = set()
+    for issue in catalogue():
+        explanation = _match(issue, scan, from_log, from_profile)
+        if explanation is not None:
+            found.append(explanation)
+            superseded.update(issue.entry.supersedes)
+    for explanation in found:
+        if explanation.id in superseded:
+            explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)
+    found.sort(key=lambda e: (-e.confidence, -max(line.number for line in e.evidence)))
+    return Result(found, scan)
+
+
+def _match(issue: CompiledIssue, scan: LogScan, from_log: Facts, from_profile: Facts) -> Explanation | None:
+    lines = scan.with_keyword(issue.keywords)
+    if not lines:
+        return None
+    groups: Facts = {}
+    evidence: dict[int, LogLine] = {}
+
+    def first_hit(pattern: re.Pattern[str]) -> bool:
+        for line in lines:
+            if match := pattern.search(line.text):
+                evidence.setdefault(line.number, line)
+                for name, value in match.groupdict().items():
+                    groups.setdefault(name, value)
+                return True
+        return False
+
+    if not all(first_hit(p) for p in issue.all_of):
+        return None
+    if issue.any_of and not any([first_hit(p) for p in issue.any_of]):
+        return None
+    if any(p.search(line.text) for p in issue.unless for line in lines):
+        return None
+    boosts = sum(first_hit(p) for p in issue.boost)
+    facts = merge_facts(from_log, from_profile, groups)
+    entry = issue.entry
+    confidence = entry.confidence + min(boosts * BOOST_STEP, MAX_BOOST)
+    agrees = _profile_agrees(entry, facts)
+    if agrees is True:
+        confidence += CONFIRMED_BONUS
+    elif agrees is False:
+        confidence *= CONTRADICTED_FACTOR
+    cause, fix = _texts(entry, facts)
+    return Explanation(
+        id=entry.id,
+        title=entry.title,
+        cause=cause,
+        fix=fix,
+        source=entry.sources,
+        confidence=round(min(confidence, 0.99), 2),
+        evidence=sorted(evidence.values(), key=lambda line: line.number),
+        profile_agrees=agrees,
+    )
+
+
+def _profile_agrees(entry: IssueEntry, facts: Facts) -> bool | None:
+    """True when every condition holds, False when one is known to fail, None when the facts are missing."""
+    verdicts = [holds(condition, facts.get(name)) for name, condition in entry.when.items()]
+    if False in verdicts:
+        return False
+    return True if verdicts and all(v is True for v in verdicts) else None
+
+
+def holds(condition: Condition, value: object) -> bool | None:
+    """Whether a fact satisfies a `when` condition; None when the fact is unknown."""
+    if value is None:
+        return None
+    if isinstance(condition, Range):
+        number = _as_float(value)
+        if number is None:
+            return None
+        return (condition.min is None or number >= condition.min) and (condition.max is None or number <= condition.max)
+    if isinstance(condition, list):
+        return any(_same(value, c) for c in condition)
+    return _same(value, condition)
+
+
+def _same(value: object, expected: object) -> bool:
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return value is expected
+    if isinstance(expected, (int, float)):
+        return _as_float(value) == float(expected)
+    return str(value).lower() == str(expected).lower()
+
+
+def _as_float(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _texts(entry: IssueEntry, facts: Facts) -> tuple[str, str]:
+    """The first variant whose conditions hold and whose placeholders all have values overrides the default."""
+    facts = {**facts, **_ui_flag(entry, facts)}
+    cause, fix = entry.cause, entry.fix
+    for variant in entry.variants:
+        texts = [t for t in (variant.cause, variant.fix) if t is not None]
+        if all(holds(c, facts.get(n)) is True for n, c in variant.when.items()) and all(
+            placeholders(t) <= facts.keys() for t in texts
+        ):
+            cause = variant.cause or cause
+            fix = variant.fix or fix
+            break
+    return _render(cause, facts), _render(fix, facts)
+
+
+def _ui_flag(entry: IssueEntry, facts: Facts) -> Facts:
+    flags = entry.ui_flags.get(facts.get("ui", ""))  # type: ignore[call-overload]
+    vram = _as_float(facts.get("vram_gib"))
+    if flags is None or vram is None:
+        return {}
+    return {"lowvram_flag": flags.low if vram <= 4.5 else flags.medium}
+
+
+def _render(template: str, facts: Facts) -> str:
+    return template.format_map({k: _shown(v) for k, v in facts.items()}).strip()
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}".removesuffix(".0")
+    return str(value)
+
+
+__all__ = ["Explanation", "Result", "catalogue", "explain_stream", "explain_text", "holds"]

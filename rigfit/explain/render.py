@@ -1,0 +1,68 @@
+"""Show explanations: a report for people, JSON (schema "rigfit.explain/1") for tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from rigfit.explain.match import Result
+
+SCHEMA = "rigfit.explain/1"
+EVIDENCE_SHOWN = 3
+
+
+def explain_json(result: Result, log_name: str) -> dict[str, Any]:
+    scan = result.scan
+    return {
+        "schema": SCHEMA,
+        "log": log_name,
+        "matches": [
+            {
+                "id": e.id,
+                "title": e.title,
+                "cause": e.cause,
+                "fix": e.fix,
+                "source": e.source,
+                "confidence": e.confidence,
+                "profile_agrees": e.profile_agrees,
+                "evidence": [{"line": line.number, "text": line.text} for line in e.evidence],
+            }
+            for e in result.explanations
+        ],
+        "looked_at": {"lines": scan.lines_total, "bytes": scan.bytes_total, "error_lines": scan.error_lines},
+    }
+
+
+def render_explain(result: Result, log_name: str, console: Console, profile_label: str | None) -> None:
+    if not result.explanations:
+        render_nothing(result, log_name, console)
+        return
+    for rank, e in enumerate(result.explanations, 1):
+        console.print(f"[bold]{rank}. {escape(e.title)}[/]  [dim]({e.id}, confidence {e.confidence:.2f})[/]")
+        for line in e.evidence[:EVIDENCE_SHOWN]:
+            console.print(f"   [dim]line {line.number}:[/] {escape(line.text[:200])}")
+        console.print(f"   [bold]Cause:[/] {escape(e.cause)}")
+        console.print(f"   [bold green]Fix:[/] {escape(e.fix)}")
+        console.print(f"   [dim]Source: {escape(', '.join(e.source))}[/]")
+        console.print()
+    if profile_label:
+        console.print(f"[dim]Machine facts from {escape(profile_label)}.[/]")
+
+
+def render_nothing(result: Result, log_name: str, console: Console) -> None:
+    scan = result.scan
+    console.print(f"No known issue matches {escape(log_name)}.")
+    console.print(
+        f"Looked at {scan.lines_total} lines ({scan.bytes_total} bytes); {scan.error_lines} of them look like errors."
+    )
+    for line in scan.error_samples(EVIDENCE_SHOWN):
+        console.print(f"   [dim]line {line.number}:[/] {escape(line.text[:200])}")
+    console.print(
+        "Share what rigfit sees of the machine with the log: `rigfit capture -o machine.tar.gz` writes a redacted "
+        "archive to attach to your question or bug report."
+    )
+
+
+__all__ = ["SCHEMA", "explain_json", "render_explain", "render_nothing"]

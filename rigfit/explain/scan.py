@@ -1,0 +1,198 @@
+"""One streaming pass over a log of any size: find the few lines that carry a known keyword.
+
+The log is read as bytes in large blocks and lower-cased (ASCII only, so offsets do not move). One compiled regex,
+a trie of every keyword behind a token separator, finds the keyword hits: the separator as first character lets the
+regex engine skip through the text quickly, and no per-issue regex ever runs on the whole log. Only the lines that
+hold a hit are decoded and kept. UTF-16 logs (Windows redirections) are re-encoded to UTF-8 block by block; any
+other encoding is read as UTF-8 with replacement characters, which keeps the ASCII keywords intact.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+BLOCK = 8 * 1024 * 1024
+MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
+MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
+SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+# words that make a line look like an error, counted for the "nothing matched" report
+ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
+
+
+@dataclass
+class LogLine:
+    number: int  # 1-based line number of the first occurrence
+    text: str
+    keywords: set[str] = field(default_factory=set)
+    repeats: int = 1
+
+
+@dataclass
+class LogScan:
+    lines_total: int = 0
+    bytes_total: int = 0
+    lines: dict[str, LogLine] = field(default_factory=dict)  # text -> line, in order of first appearance
+    dropped: int = 0  # distinct interesting lines forgotten because MAX_LINES was reached
+
+    def with_keyword(self, keywords: Iterable[str]) -> list[LogLine]:
+        wanted = set(keywords)
+        return [line for line in self.lines.values() if line.keywords & wanted]
+
+    @property
+    def error_lines(self) -> int:
+        return len(self._errors())
+
+    def error_samples(self, count: int) -> list[LogLine]:
+        """The last `count` distinct error-looking lines."""
+        return self._errors()[-count:]
+
+    def _errors(self) -> list[LogLine]:
+        words = set(ERROR_WORDS)
+        return [line for line in self.lines.values() if line.keywords & words]
+
+
+def _trie(words: Iterable[bytes]) -> bytes:
+    """A regex alternation of `words` sharing prefixes, so the engine tests few branches per position."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for byte in word:
+            node = node.setdefault(byte, {})
+        node[None] = True
+
+    def build(node: dict) -> bytes:
+        branches = [re.escape(bytes([b])) + build(child) for b, child in sorted(node.items(), key=str) if b is not None]
+        if not branches:
+            return b""
+        body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+        if None in node:
+            return b"(?:" + b"|".join(branches) + b")?"
+        return body
+
+    return build(root)
+
+
+class KeywordScanner:
+    """Finds, in one pass, every line holding one of `keywords` (case-insensitive, at a token start)."""
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        words = sorted({k.lower() for k in keywords} | set(ERROR_WORDS))
+        self.keywords = words
+        # the lookahead rejects most separators (a space before a digit, a bar glyph) with one set test
+        starts = b"".join(re.escape(bytes([b])) for b in sorted({w.encode()[0] for w in words}))
+        self._regex = re.compile(
+            b"[" + SEPARATORS + b"](?=[" + starts + b"])(" + _trie(w.encode() for w in words) + b")"
+        )
+        # "RuntimeError:" and friends: the error word ends a token instead of starting one
+        self._suffix = re.compile(rb"(error|exception):")
+
+    def scan(self, blocks: Iterable[bytes]) -> LogScan:
+        result = LogScan()
+        for block in _whole_lines(blocks):
+            self._scan_block(block, result)
+        return result
+
+    def _scan_block(self, block: bytes, result: LogScan) -> None:
+        if b"\x1b" in block:
+            block = ANSI.sub(b"", block)
+        lowered = b"\n" + block.lower()  # the leading newline makes line starts token starts
+        base_line = result.lines_total
+        result.lines_total += block.count(b"\n")
+        result.bytes_total += len(block)
+        hits: dict[int, set[str]] = {}
+        for regex in (self._regex, self._suffix):
+            for match in regex.finditer(lowered):
+                if regex is self._suffix and not lowered[match.start() - 1 : match.start()].isalpha():
+                    continue  # a bare "error:" starts its token and the main regex has it
+                start = _line_start(lowered, match.end(1))
+                hits.setdefault(start, set()).add(match.group(1).decode())
+        counted_to, line_no = 0, base_line
+        for start in sorted(hits):
+            line_no += lowered.count(b"\n", counted_to, start)
+            counted_to = start
+            end = _line_end(lowered, start)
+            text = block[start - 1 : end - 1][:MAX_LINE].decode("utf-8", errors="replace").strip()
+            _remember(result, text, max(line_no, 1), hits[start])
+
+
+def _line_start(text: bytes, pos: int) -> int:
+    """Start of the line holding `pos`; a carriage return (progress bars) starts a line too. The newline is found
+    first so the search for a carriage return stays within the line."""
+    newline = text.rfind(b"\n", 0, pos)
+    return max(newline, text.rfind(b"\r", newline + 1, pos)) + 1
+
+
+def _line_end(text: bytes, start: int) -> int:
+    newline = text.find(b"\n", start)
+    end = len(text) if newline < 0 else newline
+    ret = text.find(b"\r", start, end)
+    return end if ret < 0 else ret
+
+
+def _remember(result: LogScan, text: str, number: int, keywords: set[str]) -> None:
+    if not text:
+        return
+    known = result.lines.get(text)
+    if known is not None:
+        known.repeats += 1
+        known.keywords |= keywords
+        return
+    if len(result.lines) >= MAX_LINES:
+        result.lines.pop(next(iter(result.lines)))
+        result.dropped += 1
+    result.lines[text] = LogLine(number, text, set(keywords))
+
+
+def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """Re-cut blocks at line ends so no line straddles two blocks."""
+    carry = b""
+    for block in blocks:
+        data = carry + block
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+        if cut == 0 and len(data) < BLOCK * 2:
+            carry = data
+            continue
+        if cut == 0:
+            cut = len(data)  # one enormous line: cut it rather than grow without bound
+        carry = data[cut:]
+        yield data[:cut]
+    if carry:
+        yield carry
+
+
+def read_blocks(stream: BinaryIO) -> Iterator[bytes]:
+    """The stream's bytes in blocks, as UTF-8 when it is UTF-16 (BOM, or NUL bytes in every other position)."""
+    first = stream.read(BLOCK)
+    if not first:
+        return
+    encoding = _utf16_encoding(first)
+    if encoding is None:
+        yield first
+        while block := stream.read(BLOCK):
+            yield block
+        return
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    block = first
+    while block:
+        yield decoder.decode(block).encode("utf-8")
+        block = stream.read(BLOCK)
+    yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+def _utf16_encoding(head: bytes) -> str | None:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 16 and sample[1::2].count(0) > len(sample) * 0.4:
+        return "utf-16-le"
+    if len(sample) >= 16 and sample[0::2].count(0) > len(sample) * 0.4:
+        return "utf-16-be"
+    return None
+
+
+__all__ = ["ERROR_WORDS", "KeywordScanner", "LogLine", "LogScan", "read_blocks"]

@@ -1,0 +1,161 @@
+"""GPU knowledge: what a PCI id is, and what a gfx target / compute capability implies.
+
+Data: rigfit/kb/gpus.yaml (one `GpuModel` per chip: PCI device ids -> marketing names, family, AMD gfx target or
+NVIDIA compute capability, integrated flag) and rigfit/kb/gpu_arch.yaml (one `GpuArch` per gfx target / sm_XY:
+APU-only, needs PCIe atomics).
+
+API (what doctor and the planner use):
+    lookup_pci("1002", "73ff", "c1")   -> GpuModel | None   (revision-aware: 73ff rev df is a gfx1031 RX 6750 GRE)
+    model.name_for("73ff", "c1")       -> "AMD Radeon RX 6600 XT" (most specific name; `model.name` as fallback)
+    lookup_name("NVIDIA GeForce RTX 3060 ...") -> list[GpuModel] whose marketing names match (prefix-tolerant)
+    lookup_chip("... Navi 23 [Radeon RX 6600/6600 XT/6600M]") -> GpuModel | None  (codename in free text:
+                                          lspci without -nn, amdgpu firmware names, kernel log asic names)
+    gfx_family("gfx1032")              -> GpuArch | None    (.architecture "RDNA2", .apu_only, .requires_pcie_atomics)
+    cuda_arch("8.6")                   -> GpuArch | None    (.architecture "Ampere")
+    vendor_name("10de")                -> "nvidia"
+Ids are lower-case hex without 0x; every function accepts "0x73FF" / "73FF" too.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Literal
+
+from pydantic import Field
+
+from rigfit.kb.loader import KbEntry, load_entries
+
+VENDORS = {"1002": "amd", "10de": "nvidia", "8086": "intel", "1a03": "aspeed", "15ad": "vmware", "1234": "qemu"}
+
+
+class GpuModel(KbEntry):
+    """One GPU chip and the PCI ids it is sold under."""
+
+    vendor: Literal["amd", "nvidia"]
+    chip: str
+    family: str
+    gfx: str | None = None
+    compute_capability: str | None = None
+    integrated: bool
+    name: str  # generic name, used when no device/revision-specific name is known
+    devices: list[str]  # "73ff", or "73ff:df" when only that revision is this chip
+    codenames: list[str] = Field(
+        default_factory=list
+    )  # "Navi 23", "Dimgrey Cavefish", "GA106": as lspci / firmware / kernel log spell it
+    names: dict[str, str] = Field(default_factory=dict)  # "73ff:c1" or "73ff" -> marketing name
+
+    def name_for(self, device: str, revision: str | None = None) -> str:
+        dev, rev = hex_id(device), hex_id(revision, width=2) if revision else None
+        return (rev and self.names.get(f"{dev}:{rev}")) or self.names.get(dev) or self.name
+
+
+class GpuArch(KbEntry):
+    """An instruction-set generation: AMD gfx target ("gfx1032") or NVIDIA compute capability ("sm_86")."""
+
+    vendor: Literal["amd", "nvidia"]
+    architecture: str
+    apu_only: bool = False
+    requires_pcie_atomics: bool = False
+
+
+def hex_id(value: str | None, width: int = 4) -> str:
+    """'0x73FF' / '73FF' / '73ff' -> '73ff' (zero-padded); '' when not hex."""
+    text = (value or "").strip().lower().removeprefix("0x")
+    return text.zfill(width) if re.fullmatch(r"[0-9a-f]{1,8}", text) else ""
+
+
+def models() -> tuple[GpuModel, ...]:
+    return load_entries("gpus.yaml", GpuModel)
+
+
+@functools.cache
+def _pci_index() -> dict[tuple[str, str], GpuModel]:
+    index: dict[tuple[str, str], GpuModel] = {}
+    vendor_ids = {v: k for k, v in VENDORS.items()}
+    for model in models():
+        for device in model.devices:
+            index[(vendor_ids[model.vendor], device)] = model
+    return index
+
+
+def lookup_pci(vendor: str, device: str, revision: str | None = None) -> GpuModel | None:
+    """The chip behind a PCI vendor:device[:revision], or None when the table does not know it."""
+    index = _pci_index()
+    ven, dev = hex_id(vendor), hex_id(device)
+    rev = hex_id(revision, width=2) if revision else ""
+    return (rev and index.get((ven, f"{dev}:{rev}"))) or index.get((ven, dev))
+
+
+def _words(name: str) -> list[str]:
+    text = re.sub(r"(?i)\b(nvidia|amd|ati|geforce|radeon|graphics|series)\b", " ", name)
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _starts_with(words: list[str], prefix: list[str]) -> bool:
+    """Word-wise prefix; the last prefix word may itself be cut ("gtx 105" starts "gtx 1050 ti")."""
+    if len(words) < len(prefix):
+        return False
+    head, last = prefix[:-1], prefix[-1]
+    return words[: len(head)] == head and words[len(head)].startswith(last)
+
+
+def lookup_name(name: str) -> list[GpuModel]:
+    """Models whose marketing names match `name` (tools print "NVIDIA GeForce RTX 3060" or a truncated
+    "NVIDIA GeForce RTX 3060 ..."). Exact word matches first; a truncated name matches every name it prefixes."""
+    truncated = name.rstrip().endswith(("...", "…"))
+    wanted = _words(name.rstrip(" .…"))
+    if not wanted:
+        return []
+    exact: list[GpuModel] = []
+    prefix: list[GpuModel] = []
+    for model in models():
+        candidates = [_words(n) for n in model.names.values()]
+        if any(c == wanted for c in candidates):
+            exact.append(model)
+        elif truncated and any(_starts_with(c, wanted) for c in candidates):
+            prefix.append(model)
+    return exact + prefix if truncated else exact
+
+
+@functools.cache
+def _codename_patterns() -> list[tuple[re.Pattern[str], GpuModel]]:
+    """(pattern, model), longest codename first so "Strix Halo" wins over "Strix"."""
+    found: list[tuple[str, GpuModel]] = [(c, m) for m in models() for c in m.codenames]
+    patterns = []
+    for code, model in sorted(found, key=lambda cm: -len(cm[0])):
+        body = r"[\s_-]?".join(re.escape(part) for part in re.findall(r"[A-Za-z]+|[0-9]+", code))
+        suffix = r"(?:m|gl|glm|bm|b)?" if model.vendor == "nvidia" else ""
+        patterns.append((re.compile(rf"(?<![a-z0-9]){body}{suffix}(?![a-z0-9])", re.I), model))
+    return patterns
+
+
+def lookup_chip(text: str) -> GpuModel | None:
+    """The chip whose codename appears in free text (lspci description, firmware file name, kernel log)."""
+    for pattern, model in _codename_patterns():
+        if pattern.search(text):
+            return model
+    return None
+
+
+@functools.cache
+def _arch_index() -> dict[str, GpuArch]:
+    return {a.id: a for a in load_entries("gpu_arch.yaml", GpuArch)}
+
+
+def gfx_family(gfx: str | None) -> GpuArch | None:
+    """What a gfx target is ("gfx1032" -> RDNA2); feature suffixes (":sramecc+:xnack-") are ignored."""
+    if not gfx:
+        return None
+    return _arch_index().get(gfx.strip().lower().split(":")[0])
+
+
+def cuda_arch(compute_capability: str | None) -> GpuArch | None:
+    """What a compute capability is ("8.6" -> Ampere)."""
+    match = re.fullmatch(r"\s*(\d+)\.(\d+)\s*", compute_capability or "")
+    return _arch_index().get(f"sm_{match[1]}{match[2]}") if match else None
+
+
+def vendor_name(vendor_id: str | None) -> str | None:
+    """'0x10de' -> 'nvidia'; None for an id rigfit does not name."""
+    return VENDORS.get(hex_id(vendor_id))

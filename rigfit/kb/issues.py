@@ -1,0 +1,166 @@
+"""Schema of the known-issue catalogue (rigfit/kb/issues/*.yaml) that `rigfit explain` matches crash logs against.
+
+An issue is recognised from the log's lines in two steps:
+  1. `keywords` (literals, case-insensitive) pick the lines worth reading. The scanner finds them in one pass over
+     the whole log, so a keyword must start a token: it is matched only after the start of a line, a space, or one
+     of  / \\ : ' " ( . = - [ ] ` | , ; >  (write "out of memory", not "ut of memory").
+  2. regular expressions (case-insensitive) run on those lines only: every `all_of` pattern must match a line, at
+     least one `any_of` pattern must (when given), no `unless` pattern may, and each `boost` pattern that matches
+     raises the confidence. Named groups, (?P<gfx>gfx\\d+), become template variables.
+`cause` and `fix` are templates: {name} is a fact from the log (named groups, the UI) or the machine profile
+(see TEMPLATE_VARS). `variants` refine them: the first variant whose `when` holds and whose placeholders all have a
+value replaces the default text. `when` on the issue itself says which machines the issue belongs to: a profile
+that contradicts it lowers the confidence, one that confirms it raises it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rigfit.kb.loader import KbEntry
+
+# Facts `when` can test and templates can use. Names must stay stable: the catalogue refers to them.
+TEMPLATE_VARS: dict[str, str] = {
+    "ui": "UI detected from the log's paths and banners: a1111, forge, comfyui, sdnext, fooocus, invokeai",
+    "ui_name": "that UI's name for people ('your UI' when unknown); always set",
+    "lowvram_flag": "the detected UI's flag for the detected VRAM (from the issue's ui_flags)",
+    "vram_gib": "VRAM of the GPU in GiB (log's OOM message first, then the profile)",
+    "gpu_vendor": "amd | nvidia | intel",
+    "gpu_name": "marketing name of the GPU",
+    "gfx": "AMD ISA, gfx1032 (log first, then the profile)",
+    "override": "HSA_OVERRIDE_GFX_VERSION value for that gfx (rigfit/kb/rocm.yaml)",
+    "cc": "NVIDIA compute capability, 8.6",
+    "cpu_model": "CPU model name",
+    "cpu_avx": "the CPU has AVX (bool)",
+    "cpu_avx2": "the CPU has AVX2 (bool)",
+    "cpu_sse4_2": "the CPU has SSE4.2 (bool)",
+    "cpu_x86_level": "x86-64 micro-architecture level, 1..4",
+    "cpu_missing": "the first extension torch/numpy wheels assume that this CPU lacks: SSE4.2, AVX or AVX2",
+    "kfd_access": "ok | permission_denied | missing",
+    "in_render_group": "the user is in the render group (bool)",
+    "user_groups": "the user's groups, comma separated",
+    "container": "docker, podman... when rigfit runs inside one",
+    "driver_cuda": "highest CUDA version the NVIDIA driver supports, 11.4 (log first, then the profile)",
+    "driver_wheel": "the newest official torch CUDA variant that driver runs, cu118",
+    "nvidia_driver": "NVIDIA driver version, 550.40.07",
+}
+
+Scalar = Union[bool, int, float, str]  # noqa: UP007 - pydantic needs the runtime union on Python 3.10
+
+
+class Range(BaseModel):
+    """A numeric condition: min <= value <= max."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: float | None = None
+    max: float | None = None
+
+
+Condition = Union[Scalar, list[Scalar], Range]  # noqa: UP007
+UiId = Literal["a1111", "forge", "comfyui", "sdnext", "fooocus", "invokeai"]
+
+
+class UiFlags(BaseModel):
+    """A UI's launch flags for small GPUs: `low` up to 4 GiB of VRAM, `medium` up to 8 GiB."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    low: str
+    medium: str
+
+
+class IssueVariant(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: dict[str, Condition] = Field(default_factory=dict)
+    cause: str | None = None
+    fix: str | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> IssueVariant:
+        if self.cause is None and self.fix is None:
+            raise ValueError("a variant needs a cause or a fix")
+        return self
+
+
+def placeholders(template: str) -> set[str]:
+    """The {names} a template uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _check_conditions(conditions: dict[str, Condition], known: set[str]) -> None:
+    unknown = sorted(set(conditions) - known)
+    if unknown:
+        raise ValueError(f"unknown fact(s) in when: {unknown}; known: {', '.join(sorted(known))}")
+
+
+class IssueEntry(KbEntry):
+    """One known failure: how to recognise it in a log, what it means, the exact fix."""
+
+    title: str
+    keywords: list[str] = Field(min_length=1)
+    all_of: list[str] = Field(default_factory=list)
+    any_of: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
+    boost: list[str] = Field(default_factory=list)
+    when: dict[str, Condition] = Field(default_factory=dict)
+    supersedes: list[str] = Field(default_factory=list)  # ids of vaguer issues this one explains when both match
+    confidence: float = Field(default=0.8, ge=0.05, le=1.0)
+    cause: str
+    fix: str
+    variants: list[IssueVariant] = Field(default_factory=list)
+    ui_flags: dict[UiId, UiFlags] = Field(default_factory=dict)
+
+    @field_validator("keywords")
+    @classmethod
+    def _plain_keywords(cls, value: list[str]) -> list[str]:
+        for keyword in value:
+            if len(keyword.strip()) < 3 or not keyword.isascii():
+                raise ValueError(f"keyword {keyword!r}: use an ASCII literal of 3 characters or more")
+        return value
+
+    @field_validator("all_of", "any_of", "unless", "boost")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IssueEntry:
+        if not self.all_of and not self.any_of:
+            raise ValueError("give at least one all_of or any_of pattern")
+        known = set(TEMPLATE_VARS) | self.group_names()
+        _check_conditions(self.when, known)
+        for variant in self.variants:
+            _check_conditions(variant.when, known)
+        for template in self.templates():
+            unknown = sorted(placeholders(template) - known)
+            if unknown:
+                raise ValueError(f"unknown placeholder(s) {unknown} in {template[:60]!r}")
+        # the default text must always render: only ui_name is guaranteed
+        for template in (self.cause, self.fix):
+            optional = sorted(placeholders(template) - {"ui_name"})
+            if optional:
+                raise ValueError(f"default cause/fix may only use {{ui_name}}; move {optional} into a variant")
+        return self
+
+    def templates(self) -> list[str]:
+        texts = [self.cause, self.fix]
+        for variant in self.variants:
+            texts.extend(t for t in (variant.cause, variant.fix) if t is not None)
+        return texts
+
+    def group_names(self) -> set[str]:
+        return {name for pattern in self.all_of + self.any_of + self.boost for name in re.compile(pattern).groupindex}
+
+
+__all__ = ["TEMPLATE_VARS", "Condition", "IssueEntry", "IssueVariant", "Range", "UiFlags", "placeholders"]

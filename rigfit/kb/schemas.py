@@ -1,0 +1,177 @@
+"""Schemas of the planner's knowledge-base files (rocm, torch_wheels, pins, uis, models, precision).
+
+Each YAML file under rigfit/kb/ holds `entries:` validated against one of these models at load (see loader.py);
+registry.py maps file names to models so a single test can validate every KB file.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from pydantic import Field, field_validator
+
+from rigfit.kb.loader import KbEntry
+
+Reliability = Literal["good", "unreliable", "broken"]
+Generation = Literal["gcn1", "gcn2", "gcn3", "gcn4", "gcn5", "rdna1", "rdna2", "rdna3", "rdna3.5", "rdna4", "cdna"]
+
+
+def _check_specifier(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier as exc:
+            raise ValueError(f"not a version range: {value!r} ({exc})") from exc
+    return value
+
+
+class GfxTarget(KbEntry):
+    """rocm.yaml: one AMD GPU ISA (gfx target) and how ROCm and PyTorch's ROCm wheels treat it. id = "gfx1032"."""
+
+    family: str
+    generation: Generation
+    # ISA the official wheels ship kernels for that this card can borrow through HSA_OVERRIDE_GFX_VERSION
+    override: str | None = None  # "10.3.0"
+    override_reliability: Reliability | None = None
+    override_note: str | None = None
+    pcie_atomics_required: bool = False  # GFX8: KFD skips the card without PCIe atomics end to end
+    env: dict[str, str] = Field(default_factory=dict)  # variables ROCm needs for this ISA at all (ROC_ENABLE_PRE_VEGA)
+    fp16: Literal["good", "issues"] = "good"
+    bf16: bool = False  # native bf16 math worth using
+    # the last known-working official torch+ROCm line when the newest wheels do not work (RDNA1, gfx803)
+    known_good_torch: str | None = None  # "1.13.1"
+    known_good_variant: str | None = None  # "rocm5.2"
+    note: str | None = None
+
+
+class WheelLine(KbEntry):
+    """torch_wheels.yaml: one way to get torch (an official wheel variant, a source build, a distro package)."""
+
+    kind: Literal["cuda", "rocm", "cpu", "source", "distro", "community"]
+    torch: str | None = None  # "2.13.0"; None for routes that are not one version (source builds)
+    variant: str | None = None  # "cu126", "rocm7.2", "cpu"
+    index_url: str | None = None
+    python: str | None = None  # version range of CPython the line has wheels for, ">=3.10,<3.15"
+    torchvision: str | None = None
+    torchaudio: str | None = None
+    cuda: str | None = None  # CUDA runtime the variant was built with, "12.6"
+    cuda_archs: list[str] = Field(default_factory=list)  # compute capabilities with cubins; "12.0+PTX" for PTX
+    min_driver: str | None = None  # lowest Linux driver that runs it (CUDA minor-version compatibility floor)
+    rocm_archs: list[str] = Field(default_factory=list)  # gfx targets with kernels in the wheel
+    needs_avx: bool = False  # the wheel (or a library it bundles) executes AVX: SIGILL on a CPU without it
+    cpu_floor: str | None = None  # lowest x86 instruction set it is meant for, in words
+    distro: str | None = None  # for kind=distro: "debian", "ubuntu"
+    package: str | None = None  # for kind=distro: "python3-torch"
+    note: str | None = None
+
+    @field_validator("python")
+    @classmethod
+    def _python_range(cls, value: str | None) -> str | None:
+        return _check_specifier(value)
+
+
+class Pin(KbEntry):
+    """pins.yaml: a compatibility constraint package metadata does not state, learned from real breakage."""
+
+    package: str  # the package to constrain ("huggingface_hub")
+    spec: str  # the range that works ("<0.26")
+    when: str  # the condition in words ("code imports cached_download", "torch < 2.4")
+    # the condition in machine form, so the planner can apply it
+    applies_if_torch: str | None = None  # torch version range that makes this pin necessary
+    applies_if_x86_level_below: int | None = None  # CPU x86-64 level under which the pin applies
+    applies_with: list[str] = Field(default_factory=list)  # plan extras ("pytorch3d") that need this pin
+    applies_to_ui: list[str] = Field(default_factory=list)  # UIs whose own requirements need this pin
+    requires_torch: str | None = None  # for extras: torch range its prebuilt wheels need
+    requires_python: str | None = None
+    requires_cuda_variant: list[str] = Field(default_factory=list)
+    index_url: str | None = None  # where its wheels are (pytorch3d's own index)
+    symptom: str  # the error people see without the pin
+    fix: str
+    note: str | None = None
+
+    @field_validator("spec", "applies_if_torch", "requires_torch", "requires_python")
+    @classmethod
+    def _ranges(cls, value: str | None) -> str | None:
+        return _check_specifier(value)
+
+
+# the planner's abstract settings a UI translates into its own flags (uis.yaml `flags:` keys)
+UI_SETTINGS = (
+    "memory.low",
+    "memory.medium",
+    "memory.medium_sdxl",
+    "memory.normal",
+    "memory.high",
+    "precision.fp32",
+    "precision.fp16",
+    "precision.bf16",
+    "precision.upcast",
+    "precision.vae_fp32",
+    "attention.sdpa",
+    "attention.subquad",
+    "attention.split",
+    "device.cpu",
+    "device.index",
+    "net.listen",
+    "net.auth",
+    "install.skip",
+)
+
+
+class UiEntry(KbEntry):
+    """uis.yaml: a Stable Diffusion UI: where it lives, how to keep its installer off torch, and its flags."""
+
+    name: str
+    repo: str
+    launch: str  # command that starts it
+    requirements: list[str] = Field(default_factory=list)
+    python: str | None = None  # CPython range the UI supports
+    keep_torch_flags: list[str] = Field(default_factory=list)  # launch flags that stop it reinstalling torch
+    keep_torch_env: dict[str, str] = Field(default_factory=dict)
+    keep_torch_note: str
+    # abstract setting -> this UI's flags; "config:key=value" entries are settings-file keys, not flags
+    flags: dict[str, list[str]]
+    ignores: list[str] = Field(default_factory=list)  # other UIs' flags people pass that this UI does not read
+    note: str | None = None
+
+    @field_validator("flags")
+    @classmethod
+    def _known_settings(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(UI_SETTINGS))
+        if unknown:
+            raise ValueError(f"unknown setting(s) {unknown}; known: {', '.join(UI_SETTINGS)}")
+        return value
+
+
+class ModelEntry(KbEntry):
+    """models.yaml: a checkpoint family and what it needs to run."""
+
+    name: str
+    family: Literal["sd15", "sdxl", "flux", "sd3"]
+    params_b: float  # billions of parameters of the denoiser
+    weights_gb: float  # download size of the usual single-file checkpoint
+    vram_gb_min: float  # least VRAM that runs it with the UIs' offloading (slow)
+    vram_gb_comfortable: float  # runs without offloading at its native resolution
+    ram_gb_min: float  # system RAM needed to load it
+    resolution: int
+    steps: int  # typical step count
+    note: str | None = None
+
+
+class PrecisionRule(KbEntry):
+    """precision.yaml: which precision a device class handles, matched on vendor + generation/name/capability."""
+
+    vendor: Literal["nvidia", "amd", "intel", "cpu"]
+    match_generation: list[str] = Field(default_factory=list)  # gfx generation ("rdna1") for AMD
+    match_name: str | None = None  # regular expression on the marketing name ("GTX 16\\d\\d")
+    match_cc: str | None = None  # compute capability range (">=8.0") for NVIDIA
+    fp16: Literal["good", "nan", "slow", "unsupported"]
+    bf16: Literal["good", "slow", "emulated", "unsupported"]
+    prefer: Literal["fp16", "bf16", "fp32", "fp16-upcast"]
+    note: str
+
+    @field_validator("match_cc")
+    @classmethod
+    def _cc_range(cls, value: str | None) -> str | None:
+        return _check_specifier(value)

@@ -1,0 +1,284 @@
+"""Which device runs Stable Diffusion: assess every GPU for a torch backend, pick the best usable one, else the CPU."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rigfit.kb.schemas import GfxTarget
+from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
+from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
+from rigfit.probe.profile import CpuInfo, GpuInfo, Profile
+
+GIB = 2**30
+VULKAN_ENGINE = (
+    "stable-diffusion.cpp with its Vulkan backend (leejet/stable-diffusion.cpp): runs SD1.5/SDXL/Flux GGUF on any "
+    "Vulkan GPU through Mesa RADV, no ROCm, no PCIe atomics, no AVX needed"
+)
+
+
+@dataclass
+class GpuAssessment:
+    """Can a torch backend use this GPU, and if not, why (blockers) and what else could."""
+
+    index: int
+    gpu: GpuInfo
+    backend: str | None  # "cuda" | "rocm" | None when no torch backend can use it
+    reasons: list[Reason] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
+    gfx_entry: GfxTarget | None = None
+    kernel_gfx: str | None = None  # ISA whose kernels run on it: its own, or the one an override borrows
+
+    @property
+    def usable(self) -> bool:
+        return self.backend is not None and not any(b.blocks in ("gpu", "all") for b in self.blockers)
+
+
+def label(g: GpuInfo) -> str:
+    ident = g.gfx or (f"sm_{g.compute_capability.replace('.', '')}" if g.compute_capability else None)
+    return f"{g.name or 'unknown GPU'}" + (f" ({ident})" if ident else "") + (f" [{g.pci_id}]" if g.pci_id else "")
+
+
+def cc_covered(cc: str, archs: list[str]) -> bool:
+    """A GPU runs a cubin of its own major with minor <= its own, or anything newer through +PTX."""
+    have = version(cc)
+    if have is None:
+        return False
+    for arch in archs:
+        base = version(arch.replace("+PTX", ""))
+        if base is None:
+            continue
+        if base.major == have.major and base.minor <= have.minor:
+            return True
+        if arch.endswith("+PTX") and have >= base:
+            return True
+    return False
+
+
+def platform_predates_pcie3(cpu: CpuInfo) -> bool:
+    """x86 CPUs without AVX (Intel before Sandy Bridge, AMD before Bulldozer) sit on PCIe 2.0 platforms."""
+    return cpu.arch in (None, "x86_64") and cpu.avx is False
+
+
+def _assess_nvidia(a: GpuAssessment, profile: Profile) -> None:
+    g = a.gpu
+    if g.driver and g.driver != "nvidia":
+        a.blockers.append(
+            Blocker(
+                id="nvidia-driver-not-bound",
+                message=f"{label(g)} is driven by '{g.driver}', which CUDA cannot use.",
+                fix="Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; Debian: `sudo apt install "
+                "nvidia-driver`), reboot, and check `nvidia-smi` lists the card.",
+                blocks="gpu",
+            )
+        )
+    cc = g.compute_capability
+    if cc is None:
+        a.backend = "cuda"
+        a.reasons.append(Reason(text=f"{label(g)}: compute capability unknown; assuming a current CUDA wheel fits."))
+        return
+    lines = [w for w in wheel_lines() if w.kind == "cuda" and cc_covered(cc, w.cuda_archs)]
+    if not lines:
+        a.blockers.append(
+            Blocker(
+                id="cuda-arch-unsupported",
+                message=f"No official torch CUDA wheel has kernels for sm_{cc.replace('.', '')} ({label(g)}).",
+                fix="Build torch from source with TORCH_CUDA_ARCH_LIST set to this card, or run on the CPU.",
+                blocks="gpu",
+                kb=[w.id for w in wheel_lines() if w.kind == "cuda"],
+            )
+        )
+        return
+    a.backend = "cuda"
+    a.reasons.append(
+        Reason(
+            text=f"sm_{cc.replace('.', '')} has kernels in {newest_first(lines)[0].id}.",
+            facts=[f"gpu[{a.index}].compute_capability={cc}"],
+            kb=[newest_first(lines)[0].id],
+        )
+    )
+
+
+def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
+    g = a.gpu
+    facts = [f"gpu[{a.index}].gfx={g.gfx}"]
+    entry = gfx_targets().get(g.gfx or "")
+    a.gfx_entry = entry
+    rejected = bool(g.atomics_rejected) or (g.pci_id or "-") in profile.pcie_atomics_rejected
+    if g.driver and g.driver != "amdgpu":
+        a.blockers.append(
+            Blocker(
+                id="amdgpu-not-bound",
+                message=f"{label(g)} is driven by '{g.driver}'; ROCm needs the amdgpu driver.",
+                fix="Boot with `radeon.si_support=0 amdgpu.si_support=1` (GCN1) or `radeon.cik_support=0 "
+                "amdgpu.cik_support=1` (GCN2) on the kernel command line; newer cards bind amdgpu by default.",
+                blocks="gpu",
+            )
+        )
+    if rejected:
+        move = (
+            "This CPU platform predates PCIe 3.0 (no AVX: Nehalem/Westmere-era root ports), so no slot on this board "
+            "routes atomics: moving the card cannot help."
+            if platform_predates_pcie3(profile.cpu)
+            else "Move the card to a PCIe 3.0+ slot wired to the CPU (not the chipset), which routes atomics."
+        )
+        a.blockers.append(
+            Blocker(
+                id="pcie-atomics-rejected",
+                message=f"ROCm cannot use {label(g)}: the kernel driver skipped it ('PCI rejects atomics'); "
+                f"{(g.gfx or 'this')} cards need PCIe atomics end to end.",
+                fix=f"{move} Run Stable Diffusion on the CPU (this plan), or use {VULKAN_ENGINE}.",
+                blocks="gpu",
+                kb=[entry.id] if entry else [],
+            )
+        )
+        return
+    if entry is None:
+        a.reasons.append(
+            Reason(
+                text=f"{label(g)}: gfx target {'unknown' if not g.gfx else g.gfx + ' has no ROCm support rigfit knows'}"
+                "; ROCm is not planned for it.",
+                facts=facts,
+            )
+        )
+        return
+    native = [w for w in wheel_lines() if g.gfx in w.rocm_archs]
+    if native:
+        a.backend, a.kernel_gfx = "rocm", g.gfx
+        a.reasons.append(Reason(text=f"{g.gfx} has its own kernels in official ROCm wheels.", facts=facts, kb=[g.gfx]))
+    elif entry.override and entry.override_reliability == "unreliable" and not entry.known_good_torch and not verified:
+        a.reasons.append(
+            Reason(
+                text=f"{g.gfx} could borrow {override_target(entry.override)} kernels with HSA_OVERRIDE_GFX_VERSION="
+                f"{entry.override}, but that is unreliable on this ISA and no torch line is known to work: the plan "
+                "stays on the CPU until `rigfit verify` passes with the override set.",
+                facts=facts,
+                kb=[entry.id],
+            )
+        )
+    elif entry.override and entry.override_reliability in ("good", "unreliable"):
+        a.backend, a.kernel_gfx = "rocm", override_target(entry.override)
+        a.reasons.append(
+            Reason(
+                text=f"No official wheel ships {g.gfx} kernels; HSA_OVERRIDE_GFX_VERSION={entry.override} lets it run "
+                f"{a.kernel_gfx} kernels ({entry.override_reliability}).",
+                facts=facts,
+                kb=[entry.id],
+            )
+        )
+    elif entry.known_good_torch:
+        a.backend, a.kernel_gfx = "rocm", g.gfx
+        a.reasons.append(Reason(text=f"{g.gfx} runs only on community builds.", facts=facts, kb=[entry.id]))
+    else:
+        a.blockers.append(
+            Blocker(
+                id="rocm-no-kernels",
+                message=f"No torch ROCm build runs {label(g)}: no kernels for {g.gfx}"
+                + (f", and the {entry.override} override is known to crash" if entry.override else "")
+                + ".",
+                fix=f"Use the CPU (this plan) or {VULKAN_ENGINE}.",
+                blocks="gpu",
+                kb=[entry.id],
+            )
+        )
+        return
+    if profile.kfd_access == "permission_denied":
+        a.blockers.append(
+            Blocker(
+                id="kfd-permission-denied",
+                message="/dev/kfd exists but this user cannot open it, so ROCm sees no GPU.",
+                fix="`sudo usermod -aG render,video $USER`, then log out and back in (containers: "
+                "`--device /dev/kfd --device /dev/dri --group-add video --group-add render`).",
+                blocks="gpu",
+            )
+        )
+    elif profile.kfd_access == "missing":
+        fix = (
+            "Pass the devices into the container: `--device /dev/kfd --device /dev/dri --group-add video "
+            "--group-add render`."
+            if profile.python.container
+            else "Load amdgpu with KFD (a distro kernel has it: `sudo modprobe amdgpu`); check `ls -l /dev/kfd`."
+        )
+        a.blockers.append(
+            Blocker(id="kfd-missing", message="/dev/kfd does not exist: ROCm has no device.", fix=fix, blocks="gpu")
+        )
+
+
+def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessment]:
+    """Each GPU's usability; verified_gpu = `rigfit verify` proved GPU ops correct, which lifts 'unreliable' doubts."""
+    found = []
+    for i, g in enumerate(profile.gpus):
+        a = GpuAssessment(index=i, gpu=g, backend=None)
+        if g.vendor == "nvidia":
+            _assess_nvidia(a, profile)
+        elif g.vendor == "amd":
+            _assess_amd(a, profile, verified_gpu)
+        else:
+            a.reasons.append(
+                Reason(text=f"{label(g)}: no CUDA/ROCm torch backend for vendor '{g.vendor or 'unknown'}'.")
+            )
+        found.append(a)
+    return found
+
+
+def rank(a: GpuAssessment) -> tuple[bool, bool, int]:
+    """Usable first, then discrete over integrated, then more VRAM."""
+    return (a.usable, a.gpu.integrated is not True, a.gpu.vram_bytes or 0)
+
+
+def pick_device(
+    profile: Profile, assessed: list[GpuAssessment]
+) -> tuple[GpuAssessment | None, DevicePick, list[Reason], list[Alternative]]:
+    """The best usable GPU, or the CPU; with the reasons and the devices not chosen."""
+    usable = sorted((a for a in assessed if a.usable), key=rank, reverse=True)
+    alternatives: list[Alternative] = []
+    for a in assessed:
+        if a in usable[:1]:
+            continue
+        why = "; ".join(b.message for b in a.blockers) or "; ".join(r.text for r in a.reasons) or "not usable"
+        if a.usable:
+            why = (
+                "integrated GPU sharing system memory"
+                if a.gpu.integrated
+                else f"less VRAM ({(a.gpu.vram_bytes or 0) / GIB:.1f} GiB)"
+            )
+        alternatives.append(Alternative(choice=label(a.gpu), why_not=why))
+    if usable:
+        best = usable[0]
+        g = best.gpu
+        reasons = list(best.reasons)
+        if len(profile.gpus) > 1:
+            reasons.append(
+                Reason(
+                    text="Chosen over the other GPU(s): usable by a torch backend, discrete before integrated, "
+                    "then the most VRAM.",
+                    facts=[
+                        f"gpu[{best.index}].integrated={g.integrated}",
+                        f"gpu[{best.index}].vram_bytes={g.vram_bytes}",
+                    ],
+                )
+            )
+        pick = DevicePick(
+            index=best.index,
+            name=g.name or "unknown GPU",
+            kind="gpu",
+            vendor=g.vendor,
+            gfx=g.gfx,
+            compute_capability=g.compute_capability,
+            vram_bytes=g.vram_bytes,
+            integrated=g.integrated,
+        )
+        return best, pick, reasons, alternatives
+    cpu = profile.cpu
+    reasons = [
+        Reason(
+            text="No GPU a torch backend can use"
+            + (" (see the blockers)" if profile.gpus else ": none found")
+            + "; Stable Diffusion runs on the CPU, minutes per image.",
+            facts=[f"gpus={len(profile.gpus)}"],
+        )
+    ]
+    if profile.gpus:
+        alternatives.append(
+            Alternative(choice=VULKAN_ENGINE, why_not="a separate program, not a torch backend the UIs can use")
+        )
+    return None, DevicePick(name=cpu.model or "CPU", kind="cpu", vendor=cpu.vendor), reasons, alternatives

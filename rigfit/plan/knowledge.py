@@ -1,0 +1,76 @@
+"""The planner's view of the knowledge base: typed, loaded once, looked up by what the profile says."""
+
+from __future__ import annotations
+
+import functools
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from rigfit.kb.loader import by_id, load_entries
+from rigfit.kb.schemas import GfxTarget, ModelEntry, Pin, PrecisionRule, UiEntry, WheelLine
+
+
+@functools.cache
+def gfx_targets() -> dict[str, GfxTarget]:
+    return by_id(load_entries("rocm.yaml", GfxTarget))
+
+
+@functools.cache
+def wheel_lines() -> tuple[WheelLine, ...]:
+    return load_entries("torch_wheels.yaml", WheelLine)
+
+
+@functools.cache
+def wheel(line_id: str) -> WheelLine:
+    return by_id(wheel_lines())[line_id]
+
+
+@functools.cache
+def pins() -> tuple[Pin, ...]:
+    return load_entries("pins.yaml", Pin)
+
+
+@functools.cache
+def ui_entry(ui: str) -> UiEntry:
+    return by_id(load_entries("uis.yaml", UiEntry))[ui]
+
+
+@functools.cache
+def models() -> tuple[ModelEntry, ...]:
+    return load_entries("models.yaml", ModelEntry)
+
+
+@functools.cache
+def precision_rules() -> tuple[PrecisionRule, ...]:
+    return load_entries("precision.yaml", PrecisionRule)
+
+
+def version(text: str | None) -> Version | None:
+    """A comparable version from "2.1.0", "12.1", "530.30.02", "3.12.3+"; None when unparseable."""
+    if not text:
+        return None
+    try:
+        return Version(text.strip().split("+")[0].rstrip("+"))
+    except InvalidVersion:
+        return None
+
+
+def in_range(value: str | None, spec: str | None) -> bool | None:
+    """Whether a version lies in a range; None when either is unknown."""
+    v = version(value)
+    if v is None or spec is None:
+        return None
+    return SpecifierSet(spec).contains(v, prereleases=True)
+
+
+def override_target(override: str) -> str:
+    """The gfx name an HSA_OVERRIDE_GFX_VERSION value stands for: "10.3.0" -> "gfx1030", "9.0.0" -> "gfx900"."""
+    major, minor, step = (int(p) for p in override.split("."))
+    return f"gfx{major}{minor:x}{step:x}"
+
+
+def newest_first(lines: list[WheelLine]) -> list[WheelLine]:
+    return sorted(
+        lines, key=lambda w: (version(w.torch) or Version("0"), version(w.cuda) or Version("0")), reverse=True
+    )

@@ -1,0 +1,126 @@
+"""The typed plan: what `rigfit plan` decided for a machine, each decision with its reasons and alternatives.
+
+Its JSON form is public (schema "rigfit.plan/1", see docs/plan.md): keys may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, computed_field
+
+Backend = Literal["cuda", "rocm", "cpu"]
+Ui = Literal["forge", "a1111", "comfyui", "sdnext", "invokeai"]
+UIS: tuple[str, ...] = ("forge", "a1111", "comfyui", "sdnext", "invokeai")
+Extra = Literal["pytorch3d"]
+EXTRAS: tuple[str, ...] = ("pytorch3d",)
+
+
+class PlanOptions(BaseModel):
+    """What the person asked for (CLI options) and what their environment already sets."""
+
+    ui: Ui = "forge"
+    extras: list[Extra] = Field(default_factory=list)  # packages the workflow needs besides the UI
+    full_precision: bool = False  # the person insists on fp32 everywhere (--no-half)
+    listen: bool = False
+    user_env: dict[str, str] = Field(default_factory=dict)  # variables already set: never overridden
+
+
+class Reason(BaseModel):
+    """Why: a sentence, the profile facts it rests on ("cpu.avx=False") and the KB entries it cites."""
+
+    text: str
+    facts: list[str] = Field(default_factory=list)
+    kb: list[str] = Field(default_factory=list)
+
+
+class Alternative(BaseModel):
+    choice: str
+    why_not: str
+
+
+class Decision(BaseModel):
+    topic: str  # device, backend, torch, python, env, precision, memory, attention, ui_flags, models, pins
+    choice: str
+    reasons: list[Reason] = Field(default_factory=list)
+    alternatives: list[Alternative] = Field(default_factory=list)
+    basis: Literal["kb", "measured", "user", "unknown"] = "kb"  # measured = VerifiedFacts from verify/bench
+
+
+class DevicePick(BaseModel):
+    index: int | None = None  # position in profile.gpus; None = the CPU
+    name: str
+    kind: Literal["gpu", "cpu"]
+    vendor: str | None = None
+    gfx: str | None = None
+    compute_capability: str | None = None
+    vram_bytes: int | None = None
+    integrated: bool | None = None
+
+
+class TorchChoice(BaseModel):
+    source: Literal["wheel", "source-build", "distro", "community", "none"]
+    version: str | None = None
+    variant: str | None = None  # cu126, rocm7.2, cpu
+    index_url: str | None = None
+    torchvision: str | None = None
+    torchaudio: str | None = None
+    kb: str | None = None  # the torch_wheels.yaml entry
+    install: list[str] = Field(default_factory=list)  # commands, in order
+
+
+class PythonNeed(BaseModel):
+    required: str | None = None  # version range the torch line needs
+    current: str | None = None
+    ok: bool | None = None  # None when the current Python is unknown
+    how: str | None = None  # how to get a fitting one when it is not
+
+
+class ModelFit(BaseModel):
+    id: str
+    name: str
+    verdict: Literal["ok", "slow", "tight", "no"]
+    note: str
+
+
+class Blocker(BaseModel):
+    id: str
+    message: str
+    fix: str
+    blocks: Literal["gpu", "cpu", "all"]
+    kb: list[str] = Field(default_factory=list)
+
+
+class Plan(BaseModel):
+    ui: Ui
+    backend: Backend
+    device: DevicePick
+    torch: TorchChoice
+    python: PythonNeed = Field(default_factory=PythonNeed)
+    env: dict[str, str] = Field(default_factory=dict)  # variables rigfit sets (never one the user already set)
+    env_kept: dict[str, str] = Field(default_factory=dict)  # the user's own values, left as they are
+    precision: Literal["fp16", "bf16", "fp32"]
+    precision_detail: str  # "fp16 with upcast sampling and an fp32 VAE"
+    memory_mode: Literal["low", "medium", "medium_sdxl", "normal", "high", "cpu"]
+    attention: Literal["sdpa", "subquad", "split"]
+    ui_flags: list[str] = Field(default_factory=list)
+    ui_config: dict[str, str] = Field(default_factory=dict)  # settings-file keys (InvokeAI, SD.Next)
+    pins: list[str] = Field(default_factory=list)  # pip requirement lines ("huggingface_hub<0.26")
+    models: list[ModelFit] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list)  # commands that prove the plan on this machine
+    blockers: list[Blocker] = Field(default_factory=list)
+    decisions: list[Decision] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reasons(self) -> list[dict[str, object]]:
+        """Every decision's reasons, flat: [{topic, choice, text, facts, kb}]."""
+        return [
+            {"topic": d.topic, "choice": d.choice, "text": r.text, "facts": r.facts, "kb": r.kb}
+            for d in self.decisions
+            for r in d.reasons
+        ]
+
+    def decision(self, topic: str) -> Decision | None:
+        return next((d for d in self.decisions if d.topic == topic), None)

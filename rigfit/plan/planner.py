@@ -1,0 +1,176 @@
+"""The planner: a pure function of (profile, options, verified facts) -> Plan. No I/O, no torch, well under a second."""
+
+from __future__ import annotations
+
+from rigfit.plan.device import assess_gpus, pick_device
+from rigfit.plan.fit import bus_warning, choose_pins, fit_models
+from rigfit.plan.knowledge import in_range, pins, version
+from rigfit.plan.model import Alternative, Blocker, Decision, DevicePick, Plan, PlanOptions, Reason, TorchChoice
+from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, choose_precision
+from rigfit.plan.stack import cpu_stack, cuda_stack, device_env, rocm_stack
+from rigfit.plan.ui_flags import settings_for, translate
+from rigfit.probe.profile import Profile
+from rigfit.verify.store import VerifiedFacts
+
+
+def make_plan(profile: Profile, options: PlanOptions | None = None, verified: VerifiedFacts | None = None) -> Plan:
+    """Decide the whole stack for this machine and UI, every decision with its reasons and alternatives."""
+    options = options or PlanOptions()
+    verified_gpu = bool(verified and verified.device.startswith("cuda") and verified.ops_ok)
+    assessed = assess_gpus(profile, verified_gpu)
+    chosen, device, device_reasons, device_alts = pick_device(profile, assessed)
+    backend = chosen.backend if chosen is not None and chosen.backend else "cpu"
+    blockers: list[Blocker] = [b for a in assessed for b in a.blockers]
+    warnings: list[str] = []
+
+    if backend == "cuda":
+        stack = cuda_stack(chosen, profile, options)  # type: ignore[arg-type]
+    elif backend == "rocm":
+        stack = rocm_stack(chosen, profile, options)  # type: ignore[arg-type]
+    else:
+        stack = cpu_stack(profile, options)
+    warnings += stack.warnings
+    if backend != "cuda" and any(p.requires_cuda_variant for p in pins() if set(p.applies_with) & set(options.extras)):
+        warnings.append(
+            f"{', '.join(options.extras)}: its prebuilt wheels are CUDA builds for torch 2.1.0 (cu118/cu121), and no "
+            "usable NVIDIA GPU is visible here. On a cloud pod, check that `nvidia-smi` works inside the container "
+            "and plan again there; without a GPU the package would have to be compiled (needs nvcc)."
+        )
+    if backend == "rocm" and profile.python.container:
+        warnings.append(
+            f"Inside a {profile.python.container} container: start it with `--device /dev/kfd --device /dev/dri "
+            "--group-add video --group-add render` so ROCm sees the GPU."
+        )
+    decisions = [
+        Decision(topic="device", choice=_device_label(device), reasons=device_reasons, alternatives=device_alts),
+        Decision(
+            topic="backend",
+            choice=backend,
+            reasons=[
+                Reason(
+                    text={
+                        "cuda": "NVIDIA GPU: CUDA build of torch.",
+                        "rocm": "AMD GPU: ROCm (HIP) build of torch.",
+                        "cpu": "CPU build of torch.",
+                    }[backend],
+                    facts=[f"device={device.name}"],
+                )
+            ],
+            alternatives=_backend_alternatives(backend, bool(profile.gpus)),
+        ),
+        Decision(
+            topic="torch",
+            choice=_torch_label(stack.torch),
+            reasons=stack.reasons,
+            alternatives=stack.alternatives,
+        ),
+    ]
+    python_reason = Reason(
+        text=(
+            stack.python.how or f"Python {stack.python.current or '(unknown)'} fits {stack.python.required or 'any'}."
+        ),
+        facts=[f"python.version={profile.python.version}"],
+    )
+    if profile.python.externally_managed and not profile.python.in_venv:
+        python_reason.text += (
+            " The system Python is externally managed (PEP 668): install into a venv (`python3 -m venv ~/sd/venv`), "
+            "not with --break-system-packages, which lets pip overwrite the distro's own packages."
+        )
+    decisions.append(Decision(topic="python", choice=stack.python.required or "any", reasons=[python_reason]))
+
+    env, env_kept, env_reasons, env_warnings = device_env(chosen, profile, options, backend)
+    warnings += env_warnings
+    decisions.append(
+        Decision(
+            topic="env",
+            choice=" ".join(f"{k}={v}" for k, v in env.items()) or "none needed",
+            reasons=env_reasons or [Reason(text="This device needs no environment variables.")],
+        )
+    )
+
+    gfx_entry = chosen.gfx_entry if chosen is not None else None
+    key, precision_decision = choose_precision(device, gfx_entry, profile, options, verified)
+    precision, detail, precision_settings = SETTINGS[key]
+    attention_decision = choose_attention(stack.torch.version, backend, verified)
+    memory_decision, memory_warnings = choose_memory(device, precision, attention_decision.choice, profile, verified)
+    warnings += memory_warnings
+    decisions += [precision_decision, memory_decision, attention_decision]
+
+    settings = settings_for(memory_decision.choice, precision_settings, attention_decision.choice, options)
+    ui_flags, ui_config, flags_decision = translate(settings, options)
+    decisions.append(flags_decision)
+
+    models, models_decision, model_warnings = fit_models(device, precision, profile)
+    warnings += model_warnings
+    decisions.append(models_decision)
+    bus = bus_warning(chosen.gpu if chosen is not None else None)
+    if bus:
+        warnings.append(bus)
+
+    pin_lines, pins_decision = choose_pins(stack.torch.version, options, profile)
+    if pins_decision:
+        decisions.append(pins_decision)
+    torch_choice = stack.torch
+    torch_choice.install = torch_choice.install + _extra_installs(options, stack.torch.variant, profile)
+    if pin_lines:
+        torch_choice.install.append("python -m pip install " + " ".join(f'"{p}"' for p in pin_lines))
+
+    return Plan(
+        ui=options.ui,
+        backend=backend,  # type: ignore[arg-type]
+        device=device,
+        torch=torch_choice,
+        python=stack.python,
+        env=env,
+        env_kept=env_kept,
+        precision=precision,  # type: ignore[arg-type]
+        precision_detail=detail,
+        memory_mode=memory_decision.choice,  # type: ignore[arg-type]
+        attention=attention_decision.choice,  # type: ignore[arg-type]
+        ui_flags=ui_flags,
+        ui_config=ui_config,
+        pins=pin_lines,
+        models=models,
+        warnings=warnings,
+        checks=stack.checks,
+        blockers=blockers,
+        decisions=decisions,
+    )
+
+
+def _device_label(device: DevicePick) -> str:
+    if device.kind == "cpu":
+        return f"CPU ({device.name})"
+    ident = device.gfx or (f"sm_{device.compute_capability.replace('.', '')}" if device.compute_capability else "")
+    vram = f", {device.vram_bytes / 2**30:.0f} GiB" if device.vram_bytes else ""
+    return f"GPU {device.index}: {device.name} ({ident}{vram})".replace("(, ", "(")
+
+
+def _torch_label(t: TorchChoice) -> str:
+    if t.source == "source-build":
+        return "build from source"
+    return f"torch {t.version}+{t.variant}" if t.variant else f"torch {t.version or '?'} ({t.source})"
+
+
+def _backend_alternatives(backend: str, has_gpu: bool) -> list[Alternative]:
+    if backend != "cpu" or not has_gpu:
+        return []
+    return [
+        Alternative(
+            choice="stable-diffusion.cpp (Vulkan)",
+            why_not="a separate program, not a torch backend the UIs use; worth trying on the GPU torch cannot use",
+        ),
+        Alternative(choice="DirectML / ZLUDA", why_not="Windows-only routes; rigfit plans Linux"),
+    ]
+
+
+def _extra_installs(options: PlanOptions, variant: str | None, profile: Profile) -> list[str]:
+    cmds = []
+    for p in pins():
+        if p.index_url and set(p.applies_with) & set(options.extras):
+            py = version(profile.python.version)
+            minor = py.minor if py is not None and py.major == 3 and in_range(str(py), p.requires_python) else 10
+            index = p.index_url.format(minor=minor, variant=variant or "cu121")
+            cmds.append("python -m pip install fvcore iopath")  # its dependencies: --no-index cannot fetch them
+            cmds.append(f"python -m pip install --no-index --no-cache-dir {p.package}{p.spec} -f {index}")
+    return cmds

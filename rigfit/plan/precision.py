@@ -1,0 +1,221 @@
+"""Precision, memory mode and attention for the chosen device; a measurement (VerifiedFacts) beats the KB."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.kb.schemas import GfxTarget, PrecisionRule
+from rigfit.plan.knowledge import in_range, precision_rules, ui_entry, version
+from rigfit.plan.model import Alternative, Decision, DevicePick, PlanOptions, Reason
+from rigfit.probe.profile import Profile
+from rigfit.verify.store import VerifiedFacts
+
+GIB = 2**30
+FP32_COST = (
+    "fp32 weights take twice the memory (the SDXL UNet grows from about 5 to 10 GB, more than an 8 GB card holds) and "
+    "run at roughly half the speed"
+)
+
+
+def match_rule(device: DevicePick, gfx: GfxTarget | None, profile: Profile) -> PrecisionRule | None:
+    for rule in precision_rules():
+        if device.kind == "cpu":
+            cpu = profile.cpu
+            native = bool(cpu.avx512_bf16 or cpu.amx_bf16)
+            if rule.vendor == "cpu" and ("bf16-native" if native else "no-bf16") in rule.match_generation:
+                return rule
+            continue
+        if rule.vendor != device.vendor:
+            continue
+        if rule.vendor == "amd":
+            if gfx is not None and gfx.generation in rule.match_generation:
+                return rule
+            continue
+        if rule.match_name and not re.search(rule.match_name, device.name or ""):
+            continue
+        if rule.match_cc and not in_range(device.compute_capability, rule.match_cc):
+            continue
+        return rule
+    return None
+
+
+SETTINGS = {
+    "fp16": ("fp16", "fp16", ["precision.fp16"]),
+    "fp16-upcast": (
+        "fp16",
+        "fp16 weights, sampling upcast to fp32, fp32 VAE",
+        ["precision.upcast", "precision.vae_fp32"],
+    ),
+    "fp32": ("fp32", "fp32 everywhere", ["precision.fp32"]),
+    "bf16": ("bf16", "bf16", ["precision.bf16"]),
+}
+
+
+def choose_precision(
+    device: DevicePick,
+    gfx: GfxTarget | None,
+    profile: Profile,
+    options: PlanOptions,
+    verified: VerifiedFacts | None,
+) -> tuple[str, Decision]:
+    """The precision key (fp16, fp16-upcast, fp32, bf16) and its decision."""
+    rule = match_rule(device, gfx, profile)
+    facts = [f"device={device.name}"]
+    if device.kind == "cpu":
+        facts += [f"cpu.avx512_bf16={profile.cpu.avx512_bf16}", f"cpu.amx_bf16={profile.cpu.amx_bf16}"]
+    elif gfx is not None:
+        facts.append(f"gpu.generation={gfx.generation}")
+    elif device.compute_capability:
+        facts.append(f"gpu.compute_capability={device.compute_capability}")
+    key = rule.prefer if rule else ("fp32" if device.kind == "cpu" else "fp16")
+    reasons = [
+        Reason(
+            text=rule.note if rule else "No precision rule matches this device: the UI default.",
+            facts=facts,
+            kb=[rule.id] if rule else [],
+        )
+    ]
+    alternatives: list[Alternative] = []
+    basis = "kb"
+    ui = ui_entry(options.ui)
+    if key == "bf16" and not ui.flags.get("precision.bf16"):
+        key = "fp32"
+        reasons.append(Reason(text=f"{ui.name} has no bf16 mode: fp32 instead.", kb=[ui.id]))
+    if verified is not None and verified.best is not None:
+        key = {"fp16": "fp16", "bf16": "bf16", "fp32": "fp32"}.get(verified.best.dtype, key)
+        basis = "measured"
+        reasons.append(
+            Reason(
+                text=f"`rigfit bench` measured {verified.best.dtype} as the fastest safe setting here.",
+                facts=[f"verified.best.dtype={verified.best.dtype}"],
+            )
+        )
+    elif verified is not None and verified.precision_ok:
+        fp16_ok = verified.precision_ok.get("fp16")
+        if key == "fp16" and fp16_ok is False:
+            key, basis = "fp16-upcast", "measured"
+            reasons.append(
+                Reason(
+                    text="`rigfit verify` found inf/NaN in fp16 on this card: upcast sampling and an "
+                    "fp32 VAE instead of full fp32.",
+                    facts=["verified.precision_ok.fp16=False"],
+                )
+            )
+        elif key == "fp16-upcast" and fp16_ok is True:
+            key, basis = "fp16", "measured"
+            reasons.append(
+                Reason(
+                    text="`rigfit verify` ran the UNet probe in fp16 without inf/NaN on this card: "
+                    "plain fp16, no upcast needed.",
+                    facts=["verified.precision_ok.fp16=True"],
+                )
+            )
+    if options.full_precision:
+        reasons.append(Reason(text=f"You asked for full fp32. It works, but {FP32_COST}.", facts=["option=fp32"]))
+        key, basis = "fp32", "user"
+    elif key in ("fp16", "fp16-upcast", "bf16") and device.kind == "gpu":
+        alternatives.append(
+            Alternative(
+                choice="fp32 everywhere (--no-half --precision full)",
+                why_not=f"{FP32_COST}. NaN/black images are a property of the GPU, not of an old CPU"
+                + (": this card handles fp16" if key == "fp16" else ": upcasting only the sampler and VAE fixes them"),
+            )
+        )
+    detail = SETTINGS[key][1]
+    return key, Decision(topic="precision", choice=detail, reasons=reasons, alternatives=alternatives, basis=basis)
+
+
+def choose_attention(torch_version: str | None, backend: str, verified: VerifiedFacts | None) -> Decision:
+    if verified is not None and verified.best is not None and verified.best.attention in ("sdpa", "subquad", "split"):
+        return Decision(
+            topic="attention",
+            choice=verified.best.attention,
+            basis="measured",
+            reasons=[Reason(text="`rigfit bench` measured this attention as fastest.")],
+        )
+    v = version(torch_version)
+    if v is not None and v.major < 2:
+        choice = "split" if backend == "cuda" else "subquad"
+        return Decision(
+            topic="attention",
+            choice=choice,
+            reasons=[
+                Reason(
+                    text=f"torch {torch_version} predates scaled-dot-product attention (torch 2.0): "
+                    f"{'split' if choice == 'split' else 'sub-quadratic'} attention keeps memory bounded.",
+                    facts=[f"torch={torch_version}"],
+                )
+            ],
+        )
+    return Decision(
+        topic="attention",
+        choice="sdpa",
+        reasons=[
+            Reason(
+                text="torch >= 2.0: PyTorch's scaled-dot-product attention, memory-efficient with no extra "
+                "package (xformers would pin torch to one release).",
+                facts=[f"torch={torch_version or 'source build'}"],
+                kb=["pin-xformers-torch"],
+            )
+        ],
+    )
+
+
+def choose_memory(
+    device: DevicePick, precision: str, attention: str, profile: Profile, verified: VerifiedFacts | None
+) -> tuple[Decision, list[str]]:
+    warnings: list[str] = []
+    if device.kind == "cpu":
+        return Decision(topic="memory", choice="cpu", reasons=[Reason(text="Runs from system RAM on the CPU.")]), []
+    if verified is not None and verified.best is not None and verified.best.memory_mode:
+        mode = {"lowvram": "low", "medvram": "medium"}.get(verified.best.memory_mode, verified.best.memory_mode)
+        if mode in ("low", "medium", "medium_sdxl", "normal", "high"):
+            return Decision(
+                topic="memory",
+                choice=mode,
+                basis="measured",
+                reasons=[Reason(text="`rigfit bench` measured this memory mode as the fastest that fits.")],
+            ), []
+    vram = device.vram_bytes
+    if vram is None:
+        warnings.append("VRAM size unknown: planning a normal memory mode; switch to a low-VRAM mode if you hit OOM.")
+        return Decision(
+            topic="memory",
+            choice="normal",
+            basis="unknown",
+            reasons=[Reason(text="VRAM unknown.", facts=["gpu.vram_bytes=None"])],
+        ), warnings
+    gib = vram / GIB
+    effective = gib / 2 if precision == "fp32" else gib
+    facts = [f"gpu.vram_bytes={vram}", f"precision={precision}"]
+    if effective < 3.5:
+        mode, why = "low", "under 3.5 GiB (fp16-equivalent): only the active part of the model stays in VRAM"
+    elif effective < 7:
+        mode, why = "medium", "under 7 GiB: model stages are swapped in and out of VRAM"
+    elif effective < 11:
+        if attention != "sdpa":
+            mode, why = "medium", "8-10 GiB without memory-efficient SDPA attention (torch < 2): stage swapping"
+        else:
+            mode, why = "medium_sdxl", "8-10 GiB: SD1.5 fits whole; SDXL needs stage swapping"
+    elif effective < 20:
+        mode, why = "normal", "11-20 GiB: SD1.5 and SDXL fit"
+    else:
+        mode, why = "high", "20 GiB or more: keep every model in VRAM"
+    reasons = [
+        Reason(
+            text=f"{gib:.1f} GiB VRAM{' at fp32 (counts as half)' if precision == 'fp32' else ''}: {why}.", facts=facts
+        )
+    ]
+    if device.integrated:
+        reasons.append(
+            Reason(
+                text="Integrated GPU: its 'VRAM' is a carve-out of system RAM; the rest comes through "
+                "GTT at system-memory speed.",
+                facts=["gpu.integrated=True"],
+            )
+        )
+        warnings.append(
+            "Integrated GPU: memory is shared with the system (carve-out + GTT), so generation is bound by RAM "
+            "bandwidth and large models compete with everything else for RAM."
+        )
+    return Decision(topic="memory", choice=mode, reasons=reasons), warnings

@@ -1,0 +1,93 @@
+"""Render a plan: the readable report, the reasoning tree (--explain), and the JSON document (--json)."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.tree import Tree
+
+from rigfit.plan.knowledge import ui_entry
+from rigfit.plan.model import Plan
+from rigfit.probe.profile import Profile
+
+SCHEMA = "rigfit.plan/1"
+VERDICT = {"ok": "[green]ok[/]", "slow": "[yellow]slow[/]", "tight": "[yellow]tight[/]", "no": "[red]no[/]"}
+
+
+def plan_json(profile: Profile, plan: Plan) -> dict[str, Any]:
+    return {"schema": SCHEMA, "profile": profile.model_dump(mode="json"), "plan": plan.model_dump(mode="json")}
+
+
+def launch_line(plan: Plan) -> str:
+    ui = ui_entry(plan.ui)
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in plan.env.items())
+    return " ".join(p for p in (env, ui.launch, " ".join(plan.ui_flags)) if p)
+
+
+def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
+    ui = ui_entry(plan.ui)
+    console.print(f"[bold]rigfit plan[/] — {escape(profile.source or 'this machine')} — {escape(ui.name)}")
+    device = plan.decision("device")
+    console.print(
+        f"\n[bold underline]Device[/]\n  {escape(device.choice if device else plan.device.name)}, "
+        f"backend {plan.backend}"
+    )
+    torch = plan.decision("torch")
+    console.print(f"\n[bold underline]Torch[/]\n  {escape(torch.choice if torch else '?')}")
+    for reason in (torch.reasons if torch else [])[:2]:
+        console.print(f"  [dim]because[/] {escape(reason.text)}")
+    for cmd in plan.torch.install:
+        console.print(f"    [cyan]$[/] {escape(cmd)}")
+    if plan.python.how:
+        console.print(f"  [yellow]![/] {escape(plan.python.how)}")
+    console.print("\n[bold underline]Precision and memory[/]")
+    console.print(f"  {escape(plan.precision_detail)}; memory mode {plan.memory_mode}; attention {plan.attention}")
+    console.print(f"\n[bold underline]Launch {escape(ui.name)}[/]\n    [cyan]$[/] {escape(launch_line(plan))}")
+    for key, value in plan.ui_config.items():
+        console.print(f"  setting {escape(key)}: {escape(value)}")
+    for name, value in plan.env_kept.items():
+        console.print(f"  kept your {escape(name)}={escape(value)}")
+    if plan.pins:
+        console.print(f"\n[bold underline]Pins[/]\n  {escape(' '.join(plan.pins))}")
+    console.print("\n[bold underline]Models[/]")
+    for m in plan.models:
+        console.print(f"  {VERDICT[m.verdict]} {escape(m.name)}: {escape(m.note)}")
+    if plan.warnings:
+        console.print("\n[bold underline]Warnings[/]")
+        for w in plan.warnings:
+            console.print(f"  [yellow]![/] {escape(w)}")
+    if plan.blockers:
+        console.print("\n[bold underline]Blockers[/]")
+        for b in plan.blockers:
+            console.print(f"  [bold red]✗[/] {escape(b.message)}\n      [cyan]fix:[/] {escape(b.fix)}")
+    if plan.checks:
+        console.print("\n[bold underline]Prove it on this machine[/]")
+        for c in plan.checks:
+            console.print(f"    [cyan]$[/] {escape(c)}")
+    console.print("\n[dim]Why each choice: rigfit plan --explain[/]")
+
+
+def explain_tree(profile: Profile, plan: Plan) -> Tree:
+    root = Tree(f"[bold]Plan for {escape(profile.source or 'this machine')}[/] ({escape(ui_entry(plan.ui).name)})")
+    for d in plan.decisions:
+        basis = "" if d.basis == "kb" else f" [magenta]({d.basis})[/]"
+        node = root.add(f"[bold]{escape(d.topic)}[/]: {escape(d.choice)}{basis}")
+        for r in d.reasons:
+            cites = []
+            if r.facts:
+                cites.append("facts: " + ", ".join(r.facts))
+            if r.kb:
+                cites.append("kb: " + ", ".join(r.kb))
+            node.add(escape(r.text) + (f" [dim]({escape('; '.join(cites))})[/]" if cites else ""))
+        if d.alternatives:
+            alts = node.add("[dim]alternatives[/]")
+            for a in d.alternatives:
+                alts.add(f"{escape(a.choice)}: [dim]{escape(a.why_not)}[/]")
+    if plan.blockers:
+        blockers = root.add("[bold red]blockers[/]")
+        for b in plan.blockers:
+            blockers.add(f"{escape(b.message)} [cyan]fix:[/] {escape(b.fix)}")
+    return root

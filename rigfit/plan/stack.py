@@ -1,0 +1,372 @@
+"""The software stack under the UI: which torch build (wheel, source build, distro, community), which Python it
+needs, and which environment variables the device needs (set only where needed, never over the user's own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rigfit.kb.schemas import WheelLine
+from rigfit.plan.device import GpuAssessment, cc_covered
+from rigfit.plan.knowledge import in_range, newest_first, pins, version, wheel, wheel_lines
+from rigfit.plan.model import Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
+from rigfit.probe.profile import Profile
+
+ALLOC_CONF = "garbage_collection_threshold:0.8,max_split_size_mb:512"
+ALLOC_DOC = "https://docs.pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
+
+
+@dataclass
+class Stack:
+    torch: TorchChoice
+    python: PythonNeed
+    reasons: list[Reason] = field(default_factory=list)
+    alternatives: list[Alternative] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+
+def _extra_pins(options: PlanOptions) -> list:
+    return [p for p in pins() if p.requires_torch and set(p.applies_with) & set(options.extras)]
+
+
+def _fits_extras(line: WheelLine, options: PlanOptions) -> bool:
+    for p in _extra_pins(options):
+        if not in_range(line.torch, p.requires_torch):
+            return False
+        if p.requires_cuda_variant and line.variant not in p.requires_cuda_variant:
+            return False
+    return True
+
+
+def _driver_ok(line: WheelLine, profile: Profile) -> bool | None:
+    """Whether the NVIDIA driver runs this CUDA line; None when the driver is unknown."""
+    have = version(profile.nvidia_driver)
+    if have is not None and line.min_driver:
+        return have >= version(line.min_driver)
+    cuda_have, cuda_need = version(profile.cuda_driver_version), version(line.cuda)
+    if cuda_have is None or cuda_need is None:
+        return None
+    return cuda_have >= cuda_need or cuda_have.major == cuda_need.major  # minor-version compatibility
+
+
+def _python_need(line_python: str | None, profile: Profile, extra_python: list[str]) -> PythonNeed:
+    specs = [s for s in [line_python, *extra_python] if s]
+    required = ",".join(specs) or None
+    current = profile.python.version
+    ok = in_range(current, required) if required else True if current else None
+    how = None
+    if ok is False:
+        target = _python_pick(required or "")
+        how = (
+            f"Python {current} is outside {required}. Get {target} without touching the system Python: "
+            f"`uv python install {target}` then `uv venv -p {target} ~/sd/venv` (uv downloads a standalone CPython; "
+            "no sudo, no PPA)."
+        )
+    return PythonNeed(required=required, current=current, ok=ok, how=how)
+
+
+def _python_pick(required: str) -> str:
+    for candidate in ("3.12", "3.11", "3.10", "3.9", "3.8"):
+        if in_range(candidate + ".0", required):
+            return candidate
+    return "3.10"
+
+
+def _pick_line(candidates: list[WheelLine], profile: Profile, options: PlanOptions) -> WheelLine | None:
+    """Newest line that fits the extras; one that fits the current Python wins over a newer one that does not."""
+    fitting = [w for w in newest_first(candidates) if _fits_extras(w, options)]
+    same_python = [w for w in fitting if in_range(profile.python.version, w.python) is not False]
+    return (same_python or fitting or [None])[0]
+
+
+def _install_cmd(line: WheelLine, pkgs_extra: str = "") -> list[str]:
+    def pkg(name: str, ver: str | None) -> str:
+        return f"{name}=={ver}" if ver else name
+
+    parts = [pkg("torch", line.torch), pkg("torchvision", line.torchvision)]
+    if line.torchaudio:
+        parts.append(pkg("torchaudio", line.torchaudio))
+    cmd = f"python -m pip install {' '.join(parts)} --index-url {line.index_url}"
+    return [cmd + pkgs_extra]
+
+
+def _wheel_choice(line: WheelLine) -> TorchChoice:
+    return TorchChoice(
+        source="wheel" if line.kind in ("cuda", "rocm", "cpu") else line.kind,  # type: ignore[arg-type]
+        version=line.torch,
+        variant=line.variant,
+        index_url=line.index_url,
+        torchvision=line.torchvision,
+        torchaudio=line.torchaudio,
+        kb=line.id,
+        install=_install_cmd(line) if line.index_url else [],
+    )
+
+
+def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
+    cc = a.gpu.compute_capability
+    lines = [w for w in wheel_lines() if w.kind == "cuda" and (cc is None or cc_covered(cc, w.cuda_archs))]
+    driver_fit = [w for w in lines if _driver_ok(w, profile) is not False]
+    line = _pick_line(driver_fit, profile, options) or _pick_line(lines, profile, options)
+    warnings = []
+    if line is None:  # the extras' prebuilt wheels need a torch line without kernels for this GPU
+        bare = options.model_copy(update={"extras": []})
+        line = _pick_line(driver_fit, profile, bare) or _pick_line(lines, profile, bare)
+        warnings.append(
+            f"{', '.join(options.extras)}: no prebuilt wheel matches a torch line with kernels for this GPU; it must "
+            "be built from source against the chosen torch (needs nvcc / the CUDA toolkit)."
+        )
+    assert line is not None  # the assessment found at least one line with these kernels
+    reasons = [
+        Reason(
+            text=f"torch {line.torch}+{line.variant}: the newest official line with sm_{(cc or '?').replace('.', '')} "
+            f"kernels that the driver runs" + (" and the requested extras allow" if options.extras else "") + ".",
+            facts=[
+                f"gpu.compute_capability={cc}",
+                f"nvidia_driver={profile.nvidia_driver}",
+                f"cuda_driver_version={profile.cuda_driver_version}",
+            ],
+            kb=[line.id, *(p.id for p in _extra_pins(options))],
+        )
+    ]
+    alternatives = [
+        Alternative(choice=f"torch {w.torch}+{w.variant}", why_not=_why_not_cuda(w, cc, profile, options))
+        for w in newest_first([w for w in wheel_lines() if w.kind == "cuda"])
+        if w is not line
+    ][:4]
+    if _driver_ok(line, profile) is None:
+        warnings.append(
+            f"The NVIDIA driver version is unknown: {line.variant} needs driver >= {line.min_driver}. "
+            "Check `nvidia-smi`."
+        )
+    elif (cv := version(profile.cuda_driver_version)) is not None and line.cuda and cv < version(line.cuda):
+        reasons.append(
+            Reason(
+                text=f"The driver supports CUDA {profile.cuda_driver_version}; the CUDA {line.cuda} wheel runs on it "
+                f"through CUDA minor-version compatibility (driver >= {line.min_driver}); only PTX JIT would need a "
+                "newer driver.",
+                facts=[f"cuda_driver_version={profile.cuda_driver_version}"],
+                kb=[line.id],
+            )
+        )
+    python = _python_need(line.python, profile, [p.requires_python for p in _extra_pins(options) if p.requires_python])
+    return Stack(_wheel_choice(line), python, reasons, alternatives, warnings)
+
+
+def _why_not_cuda(w: WheelLine, cc: str | None, profile: Profile, options: PlanOptions) -> str:
+    if cc and not cc_covered(cc, w.cuda_archs):
+        return f"no sm_{cc.replace('.', '')} kernels (has {', '.join(w.cuda_archs)})"
+    if _driver_ok(w, profile) is False:
+        return f"needs NVIDIA driver >= {w.min_driver} (have {profile.nvidia_driver})"
+    if not _fits_extras(w, options):
+        return f"the extras ({', '.join(options.extras)}) have no prebuilt wheels for it"
+    if in_range(profile.python.version, w.python) is False:
+        return f"no wheels for Python {profile.python.version} ({w.python})"
+    return "older than the chosen line"
+
+
+def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
+    entry, target = a.gfx_entry, a.kernel_gfx
+    assert entry is not None and target is not None
+    cpu = profile.cpu
+    facts = [f"gpu.gfx={a.gpu.gfx}", f"cpu.avx={cpu.avx}"]
+    checks = ["rigfit verify --env ~/sd/venv"]
+    if cpu.avx is False:
+        src = wheel("torch-source-rocm-noavx")
+        steps = [
+            "git clone --recursive https://github.com/pytorch/pytorch && cd pytorch",
+            "python tools/amd_build/build_amd.py",
+            f"export USE_ROCM=1 USE_CUDA=0 PYTORCH_ROCM_ARCH={target} USE_FBGEMM=0 USE_MKLDNN=0 USE_NNPACK=0 "
+            "USE_QNNPACK=0 CFLAGS='-mno-avx -mno-avx2' CXXFLAGS='-mno-avx -mno-avx2'",
+            "python -m pip wheel --no-build-isolation --no-deps -w dist . && python -m pip install dist/torch-*.whl",
+            "build torchvision the same way from https://github.com/pytorch/vision (matching release)",
+        ]
+        borrowed = target != a.gpu.gfx
+        reasons = [
+            Reason(
+                text="This CPU has no AVX, and the official ROCm wheels bundle rocBLAS/MIOpen host code that executes "
+                "AVX (Illegal instruction at import): torch must be built from source against the host ROCm.",
+                facts=facts,
+                kb=["torch-2.13-rocm7.2", src.id],
+            ),
+            Reason(
+                text=f"Build for {target}"
+                + (
+                    f", not {a.gpu.gfx}: the host ROCm's rocBLAS/MIOpen packages carry {target} kernels, so the card "
+                    f"runs them under HSA_OVERRIDE_GFX_VERSION={entry.override} either way."
+                    if borrowed
+                    else "."
+                ),
+                facts=[f"gpu.gfx={a.gpu.gfx}"],
+                kb=[entry.id],
+            ),
+            Reason(
+                text="The ROCm host libraries themselves may contain AVX even when built with -mno-avx "
+                "(ROCm/rocBLAS#1422): prove the stack on this CPU before relying on it.",
+                kb=[src.id],
+            ),
+        ]
+        checks.append("rigfit verify --env ~/sd/venv --cpu westmere  (same check from a newer machine, AVX hidden)")
+        alternatives = [
+            Alternative(
+                choice="official torch ROCm wheel",
+                why_not="bundled rocBLAS executes AVX: SIGILL on this CPU (pytorch#125310, ROCm/pytorch#1216)",
+            ),
+            Alternative(
+                choice="distro torch built for ROCm (Ubuntu python3-torch-rocm)",
+                why_not="follows the generic amd64 baseline (no AVX) but needs a newer Ubuntu release and its rocBLAS "
+                f"must carry {target} kernels: check `apt-cache policy python3-torch-rocm`",
+            ),
+            Alternative(
+                choice="torch CPU wheel",
+                why_not="runs on this CPU without AVX, but minutes per image instead of seconds",
+            ),
+        ]
+        choice = TorchChoice(source="source-build", kb=src.id, install=steps)
+        python = _python_need(src.python, profile, [])
+        return Stack(choice, python, reasons, alternatives, [], checks)
+    native = [w for w in wheel_lines() if w.kind == "rocm" and target in w.rocm_archs]
+    known = [
+        w
+        for w in wheel_lines()
+        if entry.known_good_torch and w.torch == entry.known_good_torch and target in [*w.rocm_archs, a.gpu.gfx]
+    ]
+    if entry.override_reliability == "unreliable" and known:
+        line = known[0]
+        reasons = [
+            Reason(
+                text=f"{a.gpu.gfx} ({entry.family}) borrows {target} kernels unreliably; torch {line.torch}+"
+                f"{line.variant} is the line known to run Stable Diffusion on it. Newer lines: verify first.",
+                facts=facts,
+                kb=[entry.id, line.id],
+            )
+        ]
+    elif native:
+        line = _pick_line(native, profile, options) or newest_first(native)[0]
+        reasons = [
+            Reason(
+                text=f"torch {line.torch}+{line.variant}: the newest official ROCm line with {target} kernels.",
+                facts=facts,
+                kb=[line.id, entry.id],
+            )
+        ]
+    else:
+        line = known[0]  # the assessment only routes a card here when a known-good (community) line exists
+        reasons = [Reason(text=f"Only community builds still carry {a.gpu.gfx} kernels.", facts=facts, kb=[line.id])]
+    alternatives = [
+        Alternative(
+            choice=f"torch {w.torch}+{w.variant}",
+            why_not=f"no {target} kernels" if target not in w.rocm_archs else "older than the chosen line",
+        )
+        for w in newest_first([w for w in wheel_lines() if w.kind == "rocm"])
+        if w is not line
+    ][:3]
+    choice = _wheel_choice(line)
+    if line.kind == "community":
+        choice.install = [f"see {s}" for s in line.sources]
+    python = _python_need(line.python, profile, [])
+    if entry.override_reliability == "unreliable":
+        checks.append("rigfit bench --env ~/sd/venv --quick  (an unreliable override shows up as NaN or a crash)")
+    return Stack(choice, python, reasons, alternatives, [], checks)
+
+
+def cpu_stack(profile: Profile, options: PlanOptions) -> Stack:
+    line = wheel("torch-2.13-cpu")
+    cpu = profile.cpu
+    reasons = [
+        Reason(
+            text=f"torch {line.torch}+cpu: CPU wheels use DEFAULT kernels when AVX is missing and dispatch "
+            "AVX2/AVX-512 when present.",
+            facts=[f"cpu.avx={cpu.avx}", f"cpu.x86_64_level={cpu.x86_64_level}"],
+            kb=[line.id],
+        )
+    ]
+    warnings = []
+    checks = ["rigfit verify --env ~/sd/venv"]
+    if cpu.sse4_1 is False:
+        warnings.append(
+            "This CPU lacks SSE4.1, below torch's stated floor: the CPU wheel may die with 'Illegal instruction'. "
+            "Debian's python3-torch follows the generic amd64 baseline."
+        )
+    if cpu.avx is False:
+        checks.append("rigfit verify --env ~/sd/venv --cpu westmere  (same check from a newer machine, AVX hidden)")
+    alternatives = [
+        Alternative(
+            choice="Debian python3-torch (distro package)",
+            why_not="older torch (2.6 in trixie, 1.13 in bookworm) tied to the system Python; kept as the fallback "
+            "if the wheel ever dies with 'Illegal instruction'",
+        )
+    ]
+    python = _python_need(line.python, profile, [])
+    return Stack(_wheel_choice(line), python, reasons, alternatives, warnings, checks)
+
+
+def device_env(
+    a: GpuAssessment | None, profile: Profile, options: PlanOptions, backend: str
+) -> tuple[dict[str, str], dict[str, str], list[Reason], list[str]]:
+    """Variables to set, the user's own kept, reasons, warnings. Never overrides a value the user already set."""
+    wanted: dict[str, tuple[str, Reason]] = {}
+    if a is not None and backend == "rocm" and a.gfx_entry is not None:
+        entry = a.gfx_entry
+        if a.kernel_gfx and a.kernel_gfx != a.gpu.gfx and entry.override:
+            wanted["HSA_OVERRIDE_GFX_VERSION"] = (
+                entry.override,
+                Reason(
+                    text=f"{a.gpu.gfx} runs {a.kernel_gfx} kernels: ROCm must be told to treat it as {entry.override}.",
+                    facts=[f"gpu.gfx={a.gpu.gfx}"],
+                    kb=[entry.id],
+                ),
+            )
+        for name, value in entry.env.items():
+            wanted[name] = (value, Reason(text=f"{entry.id} needs {name}={value}.", kb=[entry.id]))
+        if (a.gpu.vram_bytes or 0) and (a.gpu.vram_bytes or 0) <= 8 * 2**30:
+            wanted["PYTORCH_HIP_ALLOC_CONF"] = (
+                ALLOC_CONF,
+                Reason(
+                    text=f"8 GiB or less on ROCm: return cached blocks early and cap split sizes to avoid "
+                    f"fragmentation OOMs ({ALLOC_DOC}).",
+                    facts=[f"gpu.vram_bytes={a.gpu.vram_bytes}"],
+                ),
+            )
+    if a is not None:
+        same_vendor = sorted(
+            (i for i, g in enumerate(profile.gpus) if g.vendor == a.gpu.vendor),
+            key=lambda i: (profile.gpus[i].kfd_node is None, profile.gpus[i].kfd_node or 0, profile.gpus[i].bdf or ""),
+        )  # ROCm numbers GPUs in KFD node order; CUDA (with CUDA_DEVICE_ORDER=PCI_BUS_ID) in bus order
+        if len(same_vendor) > 1:
+            position = same_vendor.index(a.index)
+            if backend == "rocm":
+                wanted["HIP_VISIBLE_DEVICES"] = (
+                    str(position),
+                    Reason(
+                        text=f"Hide the other {a.gpu.vendor.upper() if a.gpu.vendor else ''} GPU(s) so torch's "
+                        "device 0 is the chosen card (an iGPU as device 0 crashes or crawls).",
+                        facts=[f"gpus={len(profile.gpus)}"],
+                    ),
+                )
+            elif backend == "cuda":
+                wanted["CUDA_DEVICE_ORDER"] = ("PCI_BUS_ID", Reason(text="Number CUDA devices in PCI order."))
+                wanted["CUDA_VISIBLE_DEVICES"] = (
+                    str(position),
+                    Reason(text="Show torch only the chosen card.", facts=[f"gpus={len(profile.gpus)}"]),
+                )
+    user = dict(options.user_env)
+    if profile.rocm.hsa_override and "HSA_OVERRIDE_GFX_VERSION" not in user:
+        user["HSA_OVERRIDE_GFX_VERSION"] = profile.rocm.hsa_override
+    env, kept, reasons, warnings = {}, {}, [], []
+    for name, (value, reason) in wanted.items():
+        if name in user:
+            kept[name] = user[name]
+            if user[name] != value:
+                warnings.append(f"You set {name}={user[name]}; rigfit would use {value}. Yours is kept.")
+            continue
+        env[name] = value
+        reasons.append(reason)
+    for name in ("HSA_OVERRIDE_GFX_VERSION",):
+        if name in user and name not in wanted and backend == "rocm":
+            kept[name] = user[name]
+            warnings.append(
+                f"{name}={user[name]} is set but this card needs no override: unset it (a stale override makes ROCm "
+                "load the wrong kernels: 'Memory access fault')."
+            )
+    return env, kept, reasons, warnings

@@ -1,0 +1,374 @@
+"""Pure parsers for /proc/cpuinfo and `lscpu` text, as the kernel prints them or as people paste them.
+
+Pasted text arrives in code fences, after shell prompts, wrapped by the terminal (new `lscpu` wraps the Flags line at
+the window width, in the middle of a word), broken by a forum, cut short, or with its first character lost. The
+parsers accept all of that and never raise; what they cannot read stays None, and a flag list that may have been
+cut short leaves the flags it does not list unknown rather than absent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# x86-64 micro-architecture levels (x86-64 psABI), as Linux names the CPUID bits in /proc/cpuinfo:
+# SSE3 is "pni", LZCNT is "abm"; OSXSAVE is not listed, its prerequisite "xsave" is.
+X86_64_LEVELS: dict[int, tuple[str, ...]] = {
+    1: ("lm", "cmov", "cx8", "fpu", "fxsr", "mmx", "syscall", "sse", "sse2"),
+    2: ("cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"),
+    3: ("avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"),
+    4: ("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"),
+}
+# The flags rigfit reports one by one (CpuInfo fields of the same name).
+TRACKED_FLAGS = (
+    "sse4_1",
+    "sse4_2",
+    "popcnt",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512_bf16",
+    "avx512_vnni",
+    "amx_bf16",
+)
+# Every real x86 CPU that has the key also has the values. A list that breaks this was damaged (a paste that split
+# "popc nt" or "avx 2"): the missing ones are then unknown, not absent.
+IMPLIED: dict[str, tuple[str, ...]] = {
+    "avx512f": ("avx2",),
+    "avx2": ("avx",),
+    "fma": ("avx",),
+    "f16c": ("avx",),
+    "avx": ("sse4_2",),
+    "sse4_2": ("sse4_1", "popcnt"),
+}
+ARM_IMPLEMENTERS = {
+    "0x41": "arm",
+    "0x42": "broadcom",
+    "0x43": "cavium",
+    "0x46": "fujitsu",
+    "0x48": "hisilicon",
+    "0x4e": "nvidia",
+    "0x50": "apm",
+    "0x51": "qualcomm",
+    "0x61": "apple",
+    "0xc0": "ampere",
+}
+X86_VENDORS = {
+    "genuineintel": "intel",
+    "authenticamd": "amd",
+    "hygongenuine": "hygon",
+    "centaurhauls": "centaur",
+    "shanghai": "zhaoxin",
+}
+# Where Linux prints a flag: /proc/cpuinfo lists flags in (word, bit) order of arch/x86/include/asm/cpufeatures.h.
+# In a list that may have been cut short, a flag is known to be absent only when a flag printed after it is there.
+KERNEL_ORDER: dict[str, tuple[int, int]] = {
+    "fma": (4, 12),
+    "sse4_1": (4, 19),
+    "sse4_2": (4, 20),
+    "popcnt": (4, 23),
+    "aes": (4, 25),
+    "xsave": (4, 26),
+    "avx": (4, 28),
+    "f16c": (4, 29),
+    "rdrand": (4, 30),
+    "hypervisor": (4, 31),
+    "lahf_lm": (6, 0),
+    "abm": (6, 5),
+    "fsgsbase": (9, 0),
+    "bmi1": (9, 3),
+    "avx2": (9, 5),
+    "bmi2": (9, 8),
+    "avx512f": (9, 16),
+    "rdseed": (9, 18),
+    "adx": (9, 19),
+    "smap": (9, 20),
+    "clflushopt": (9, 23),
+    "sha_ni": (9, 29),
+    "avx512bw": (9, 30),
+    "avx512vl": (9, 31),
+    "xsaveopt": (10, 0),
+    "xsaves": (10, 3),
+    "cqm_llc": (11, 1),
+    "avx_vnni": (12, 4),
+    "avx512_bf16": (12, 5),
+    "clzero": (13, 0),
+    "wbnoinvd": (13, 9),
+    "dtherm": (14, 0),
+    "arat": (14, 2),
+    "npt": (15, 0),
+    "avx512vbmi": (16, 1),
+    "umip": (16, 2),
+    "avx512_vnni": (16, 11),
+    "rdpid": (16, 22),
+    "overflow_recov": (17, 0),
+    "smca": (17, 3),
+    "fsrm": (18, 4),
+    "md_clear": (18, 10),
+    "amx_bf16": (18, 22),
+    "flush_l1d": (18, 28),
+    "arch_capabilities": (18, 29),
+}
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_PROMPT = re.compile(r"^\s*(?:\S*[@:]\S*)?[$#](?:\s+\S.*)?$")
+_QUOTE = re.compile(r"^\s*>\s?")
+_FLAG_LINE = re.compile(r"^[A-Za-z0-9_. \t]+$")
+_TRUNCATION = re.compile(r"(\.\.\.|…|\[\.\.\.\]|\[truncated\])\s*$", re.I)
+_FLAG_TOKEN = re.compile(r"[^a-z0-9_.]")
+
+
+@dataclass
+class Entry:
+    """One `key: value` line, with the lines a terminal or a forum wrapped below it."""
+
+    key: str
+    value: str
+    truncated: bool = False
+
+
+@dataclass
+class CpuText:
+    """What one cpuinfo or lscpu text says. None = the text does not say."""
+
+    arch: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    sockets: int | None = None
+    cores: int | None = None
+    threads: int | None = None
+    flags: list[str] | None = None
+    flags_complete: bool = True
+    isa: str | None = None  # "x86" (flags) or "arm" (Features)
+    problems: list[str] = field(default_factory=list)
+
+
+def _known_key(raw: str, known: tuple[str, ...]) -> str:
+    """The key as written, or the known key it is once a lost first character is restored ("lags" -> "flags")."""
+    key = " ".join(raw.strip().lower().split())
+    if key in known:
+        return key
+    for name in known:
+        if len(key) >= 3 and name[1:] == key:
+            return name
+    return key
+
+
+def entries(text: str, known: tuple[str, ...] = ()) -> list[list[Entry]]:
+    """`key: value` entries grouped in blocks (blank lines separate /proc/cpuinfo's processors)."""
+    blocks: list[list[Entry]] = [[]]
+    last_raw = ""
+    value_column = 0
+    for raw_line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _QUOTE.sub("", raw_line)
+        if _FENCE.match(line) or _PROMPT.match(line):
+            continue
+        if not line.strip():
+            if blocks[-1]:
+                blocks.append([])
+            continue
+        current = blocks[-1]
+        if _TRUNCATION.fullmatch(line.strip()) and current:
+            current[-1].truncated = True
+            continue
+        if ":" in line and not line.startswith((" " * 8, "\t\t\t")) and _is_key(line.split(":", 1)[0]):
+            key, value = line.split(":", 1)
+            value_column = len(key) + 1 + (len(value) - len(value.lstrip()))
+            entry = Entry(_known_key(key, known), value.strip())
+            if _TRUNCATION.search(entry.value):
+                entry.value = _TRUNCATION.sub("", entry.value).strip()
+                entry.truncated = True
+            current.append(entry)
+            last_raw = line
+            continue
+        if current and current[-1].key in ("flags", "features") and _FLAG_LINE.match(line):
+            _continue_flags(current[-1], line, last_raw, value_column)
+            last_raw = line
+    return [b for b in blocks if b]
+
+
+def _is_key(raw: str) -> bool:
+    key = raw.strip()
+    return 0 < len(key) <= 40 and not any(c in key for c in "$#@`")
+
+
+def _continue_flags(entry: Entry, line: str, previous: str, value_column: int) -> None:
+    """Append a wrapped line. `lscpu` wraps at the terminal width, mid-word, and indents to the value column."""
+    indent = len(line) - len(line.lstrip())
+    piece = line.strip()
+    if _TRUNCATION.search(piece):
+        piece = _TRUNCATION.sub("", piece).strip()
+        entry.truncated = True
+    mid_word = indent == value_column and not previous.endswith(" ")
+    entry.value = entry.value + piece if mid_word else f"{entry.value} {piece}"
+
+
+def flag_tokens(value: str) -> list[str]:
+    """Flag names, lower case; a token with other characters in it is damage, not a flag, and is dropped."""
+    tokens = (t.lower().strip(".,;") for t in value.split())
+    return [t for t in tokens if t and not _FLAG_TOKEN.search(t)]
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    match = re.match(r"\s*(\d+)", value)
+    return int(match.group(1)) if match else None
+
+
+CPUINFO_KEYS = (
+    "processor",
+    "vendor_id",
+    "model name",
+    "flags",
+    "features",
+    "physical id",
+    "siblings",
+    "cpu cores",
+    "cpu implementer",
+    "cpu architecture",
+    "cpu part",
+)
+LSCPU_KEYS = (
+    "architecture",
+    "vendor id",
+    "model name",
+    "cpu(s)",
+    "socket(s)",
+    "core(s) per socket",
+    "thread(s) per core",
+    "flags",
+)
+
+
+def parse_cpuinfo(text: str) -> CpuText:
+    """/proc/cpuinfo (x86 `flags` or ARM `Features`), all processors or a pasted part of them."""
+    out = CpuText()
+    blocks = entries(text, CPUINFO_KEYS)
+    flag_sets: list[set[str]] = []
+    processors = 0
+    siblings: dict[str, int] = {}
+    cores: dict[str, int] = {}
+    arm_arch: str | None = None
+    for block in blocks:
+        values = {e.key: e for e in block}
+        processors += sum(e.key == "processor" for e in block)
+        if "model name" in values and not out.model:
+            out.model = " ".join(values["model name"].value.split()) or None
+        if "vendor_id" in values and not out.vendor:
+            out.vendor = X86_VENDORS.get(values["vendor_id"].value.lower(), values["vendor_id"].value.lower() or None)
+        if "cpu implementer" in values and not out.vendor:
+            out.vendor = ARM_IMPLEMENTERS.get(values["cpu implementer"].value.lower())
+        if "cpu architecture" in values:
+            arm_arch = values["cpu architecture"].value
+        socket = values["physical id"].value if "physical id" in values else None
+        if socket is not None:
+            if "siblings" in values and (n := _int(values["siblings"].value)):
+                siblings[socket] = n
+            if "cpu cores" in values and (n := _int(values["cpu cores"].value)):
+                cores[socket] = n
+        for key, isa in (("flags", "x86"), ("features", "arm")):
+            if key in values:
+                out.isa = isa
+                flag_sets.append(set(flag_tokens(values[key].value)))
+                last_key = block[-1].key
+                # in a whole /proc/cpuinfo block, x86 flags are followed by bugs/bogomips: a text that ends on the
+                # flags line may have been cut inside it
+                if values[key].truncated or (isa == "x86" and last_key == "flags" and block is blocks[-1]):
+                    out.flags_complete = False
+    if flag_sets:
+        common = set.intersection(*flag_sets)
+        first = flag_tokens(next(e.value for b in blocks for e in b if e.key in ("flags", "features")))
+        out.flags = [f for f in first if f in common]
+    out.threads = max(processors, sum(siblings.values())) or None
+    if cores:
+        out.sockets = len(cores)
+        out.cores = sum(cores.values())
+    elif siblings:
+        out.sockets = len(siblings)
+    if out.isa == "x86" and out.flags is not None and "lm" in out.flags:
+        out.arch = "x86_64"
+    elif out.isa == "arm" and out.flags is not None:
+        # arm64 kernels call Advanced SIMD "asimd"; 32-bit ARM kernels call it "neon"
+        out.arch = (
+            "aarch64" if "asimd" in out.flags else (f"armv{arm_arch}" if arm_arch and arm_arch.isdigit() else None)
+        )
+    return out
+
+
+def parse_lscpu(text: str) -> CpuText:
+    """`lscpu` output (old flat layout or the newer indented one, possibly wrapped)."""
+    out = CpuText()
+    values: dict[str, Entry] = {}
+    for block in entries(text, LSCPU_KEYS):
+        for entry in block:
+            values.setdefault(entry.key, entry)
+
+    def get(key: str) -> str | None:
+        entry = values.get(key)
+        return entry.value if entry and entry.value not in ("", "-") else None
+
+    out.arch = get("architecture")
+    vendor = get("vendor id")
+    if vendor:
+        out.vendor = X86_VENDORS.get(vendor.lower(), ARM_IMPLEMENTERS.get(vendor.lower(), vendor.lower()))
+    model = get("model name")
+    out.model = " ".join(model.split()) if model else None
+    out.threads = _int(get("cpu(s)"))
+    out.sockets = _int(get("socket(s)"))
+    per_socket = _int(get("core(s) per socket"))
+    if per_socket and out.sockets:
+        out.cores = per_socket * out.sockets
+    flags = values.get("flags")
+    if flags is not None:
+        out.flags = flag_tokens(flags.value)
+        out.flags_complete = not flags.truncated
+        arch = (out.arch or "").lower()
+        out.isa = "x86" if arch in ("x86_64", "i686", "i386", "amd64") or "sse2" in out.flags else "arm"
+    return out
+
+
+def flag_present(flag: str, have: set[str], complete: bool) -> bool | None:
+    """True when listed; False when a complete list lacks it, or a cut list goes on past where it would be."""
+    if flag in have:
+        return True
+    if complete:
+        return False
+    where = KERNEL_ORDER.get(flag)
+    if where is not None and any(KERNEL_ORDER.get(f, (-1, -1)) > where for f in have):
+        return False
+    return None
+
+
+def x86_64_level(flags: list[str] | None, complete: bool = True) -> int | None:
+    """Highest x86-64-vN whose every feature is listed; None when unknown (no flags, or a cut list)."""
+    if not flags:
+        return None
+    have = set(flags)
+    level = 0
+    for n in sorted(X86_64_LEVELS):
+        states = [flag_present(f, have, complete) for f in X86_64_LEVELS[n]]
+        if all(states):
+            level = n
+            continue
+        if None in states and False not in states:
+            return None  # the next level may be there: the list stops before it could say
+        break
+    return level or None
+
+
+def flag_states(flags: list[str] | None, complete: bool) -> tuple[dict[str, bool | None], list[str]]:
+    """Each tracked flag: True (listed), False (known absent), None (unknown); plus what looked wrong."""
+    if flags is None:
+        return dict.fromkeys(TRACKED_FLAGS), []
+    have = set(flags)
+    states = {f: flag_present(f, have, complete) for f in TRACKED_FLAGS}
+    problems = []
+    for key, implied in IMPLIED.items():
+        for name in implied:
+            if key in have and name not in have:
+                states[name] = None
+                problems.append(f"the CPU flag list has {key} but not {name} (no real CPU does): the list was damaged")
+    return states, problems

@@ -1,0 +1,90 @@
+"""The kernel log (dmesg, journalctl -k): what the GPU drivers said at boot.
+
+- KFD refusing a card: "kfd kfd: amdgpu: skipped device 1002:67df, PCI rejects atomics 730<0" (gfx8 without
+  PCIe atomics end to end), and accepting one: "kfd kfd: amdgpu: added device 1002:73ff".
+- Which driver owns which PCI address: "amdgpu 0000:0a:00.0: ...", "nouveau 0000:01:00.0: ...".
+- What chip it is when nothing else was pasted: amdgpu firmware file names ("amdgpu/navi14_sos.bin",
+  "amdgpu/gc_11_0_1_pfp.bin") and the KMS line "[drm] initializing kernel modesetting (NAVI14 0x1002:0x7340 ...)".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rigfit.probe.gpu.paste import clean_lines, gfx_from_version, parse_bdf
+
+_REJECTED = re.compile(r"skipped device ([0-9a-fA-F]{4}):([0-9a-fA-F]{4}), PCI rejects atomics")
+_ADDED = re.compile(r"kfd kfd: (?:amdgpu: )?added device ([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
+_DRIVER_LINE = re.compile(
+    r"\b(amdgpu|radeon|nouveau|nvidia|i915|xe)\s+((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]):"
+)
+_KMS = re.compile(
+    r"initializing kernel modesetting \((?P<asic>[A-Z0-9_ ]+?) 0x(?P<ven>[0-9a-fA-F]{4}):0x(?P<dev>[0-9a-fA-F]{4})"
+    r"(?: 0x[0-9a-fA-F]{4}:0x[0-9a-fA-F]{4} 0x(?P<rev>[0-9a-fA-F]{2}))?"
+)
+_FIRMWARE = re.compile(r"amdgpu/([a-z0-9_]+?)_[a-z0-9]+\.bin")
+_GC_FIRMWARE = re.compile(r"gc_(\d+)_(\d+)_(\d+)")
+_NOT_PERMITTED = re.compile(r"read kernel buffer failed|Operation not permitted|No journal files were", re.I)
+
+
+@dataclass
+class KernelGpu:
+    """A GPU the kernel log talks about."""
+
+    bdf: str | None  # None when only the KMS line (which older kernels print without it) was pasted
+    driver: str
+    pci_id: str | None = None  # from the KMS line
+    revision: str | None = None
+    asic: str | None = None  # "NAVI14", firmware prefix "navi14", "gc_11_0_1"
+    gfx: str | None = None  # from a gc_X_Y_Z firmware name
+
+
+@dataclass
+class KernelLog:
+    atomics_rejected: list[str] = field(default_factory=list)  # "1002:67df"
+    kfd_added: list[str] = field(default_factory=list)
+    gpus: list[KernelGpu] = field(default_factory=list)
+    not_readable: bool = False  # dmesg refused (kernel.dmesg_restrict) or the journal is not readable
+
+
+def parse_kernel_log(text: str | None) -> KernelLog:
+    log = KernelLog()
+    by_bdf: dict[str, KernelGpu] = {}
+    for line in clean_lines(text):
+        if _NOT_PERMITTED.search(line):
+            log.not_readable = True
+        for match in _REJECTED.finditer(line):
+            ident = f"{match[1]}:{match[2]}".lower()
+            if ident not in log.atomics_rejected:
+                log.atomics_rejected.append(ident)
+        for match in _ADDED.finditer(line):
+            ident = f"{match[1]}:{match[2]}".lower()
+            if ident not in log.kfd_added:
+                log.kfd_added.append(ident)
+        driver = _DRIVER_LINE.search(line)
+        kms = _KMS.search(line)
+        slot = parse_bdf(driver[2]) if driver else None
+        if slot is None and not kms:
+            continue
+        gpu = by_bdf.get(slot) if slot else None
+        if gpu is None and slot is None:  # older kernels print the KMS line without the PCI address
+            gpu = next((g for g in reversed(log.gpus) if g.driver == "amdgpu" and g.pci_id is None), None)
+        if gpu is None:
+            gpu = KernelGpu(bdf=slot, driver=driver[1] if driver else "amdgpu")
+            log.gpus.append(gpu)
+            if slot:
+                by_bdf[slot] = gpu
+        if kms:
+            gpu.pci_id = f"{kms['ven']}:{kms['dev']}".lower()
+            gpu.revision = kms["rev"].lower() if kms["rev"] else None
+            if kms["asic"].strip() != "IP DISCOVERY":
+                gpu.asic = gpu.asic or kms["asic"].strip()
+        firmware = _FIRMWARE.search(line)
+        if firmware:
+            gc = _GC_FIRMWARE.fullmatch(firmware[1])
+            if gc:
+                gpu.gfx = gfx_from_version(int(gc[1]), int(gc[2]), int(gc[3]))
+            elif not re.match(r"(?:psp|sdma|vcn|smu|dcn|mes|imu|isp|umsch|vpe)_\d", firmware[1]):
+                gpu.asic = gpu.asic or firmware[1]
+    return log

@@ -1,0 +1,167 @@
+"""`nvidia-smi` as people paste it: the default table (any driver generation, names cut to "NVIDIA GeForce RTX 3060
+..." when long), `--query-gpu=... --format=csv[,noheader][,nounits]`, `-L`, `-q`, and its failures ("couldn't
+communicate with the NVIDIA driver", "Driver/library version mismatch", "No devices were found").
+
+"CUDA Version" in the table header is the newest CUDA the installed driver supports, not an installed toolkit.
+Values printed as N/A stay unknown (None), never 0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rigfit.probe.gpu.paste import clean_lines, parse_bdf
+
+_DRIVER = re.compile(r"Driver Version\s*:?\s*(\d+\.\d+(?:\.\d+)?)")
+_CUDA = re.compile(r"CUDA Version\s*:?\s*(\d+\.\d+)")
+_TABLE_ROW = re.compile(
+    r"^\|\s*(?P<idx>\d+)\s+(?P<name>.+?)\s+(?:On|Off|N/A|TCC|WDDM)\s*\|\s*(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)"
+)
+_MEMORY = re.compile(r"(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
+_LIST = re.compile(r"^GPU (\d+): (.+?)(?: \(UUID: [^)]*\))?$")
+_FAILURES = (
+    ("couldn't communicate with the NVIDIA driver", "no_driver"),
+    ("Driver/library version mismatch", "version_mismatch"),
+    ("No devices were found", "no_devices"),
+    ("Failed to initialize NVML", "nvml_failed"),
+    ("command not found", "not_installed"),
+)
+
+
+@dataclass
+class NvidiaGpu:
+    index: int | None = None
+    name: str | None = None
+    name_truncated: bool = False  # the table cut the name ("NVIDIA GeForce RTX 3060 ...")
+    bdf: str | None = None
+    memory_total_mib: int | None = None
+    compute_capability: str | None = None  # only from --query-gpu=compute_cap
+
+
+@dataclass
+class NvidiaSmiOutput:
+    driver_version: str | None = None
+    cuda_version: str | None = None  # newest CUDA the driver supports
+    gpus: list[NvidiaGpu] = field(default_factory=list)
+    error: str | None = None  # "no_driver", "version_mismatch", "no_devices", "nvml_failed", "not_installed"
+    error_line: str | None = None
+
+
+def _known(value: str) -> str | None:
+    value = value.strip()
+    return None if not value or value.upper() in ("N/A", "[N/A]", "[NOT SUPPORTED]", "NOT SUPPORTED") else value
+
+
+def _mib(value: str) -> int | None:
+    match = re.fullmatch(r"\s*(\d+)(?:\s*MiB)?\s*", value)
+    return int(match[1]) if match else None
+
+
+def _csv(lines: list[str], out: NvidiaSmiOutput) -> bool:
+    """--query-gpu CSV; True when the lines were CSV."""
+    rows = [[c.strip() for c in ln.split(",")] for ln in lines if ln.count(",") >= 1 and not ln.startswith("|")]
+    if not rows:
+        return False
+    header = rows[0] if any(c.startswith(("name", "pci.bus_id", "memory.total", "index")) for c in rows[0]) else None
+    data = rows[1:] if header else rows
+    keys = [re.sub(r"\s*\[.*\]$", "", h) for h in header] if header else None
+    parsed = False
+    for row in data:
+        gpu = NvidiaGpu()
+        for pos, value in enumerate(row):
+            key = keys[pos] if keys and pos < len(keys) else _guess_key(value)
+            value = _known(value) or ""
+            if not value:
+                continue
+            if key in ("name", "gpu_name"):
+                gpu.name = value
+            elif key in ("pci.bus_id", "gpu_bus_id"):
+                gpu.bdf = parse_bdf(value)
+            elif key == "memory.total":
+                gpu.memory_total_mib = _mib(value)
+            elif key == "compute_cap":
+                gpu.compute_capability = value if re.fullmatch(r"\d+\.\d+", value) else None
+            elif key == "driver_version":
+                out.driver_version = out.driver_version or value
+            elif key == "index" and value.isdigit():
+                gpu.index = int(value)
+        if gpu.name or gpu.bdf:
+            out.gpus.append(gpu)
+            parsed = True
+    return parsed
+
+
+def _guess_key(value: str) -> str | None:
+    """Column of a headerless CSV value, by its shape."""
+    value = value.strip()
+    if parse_bdf(value) and re.fullmatch(r"[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d", value):
+        return "pci.bus_id"
+    if re.fullmatch(r"\d+\s*MiB", value):
+        return "memory.total"
+    if re.fullmatch(r"\d{3}\.\d+(?:\.\d+)?", value):
+        return "driver_version"
+    if re.fullmatch(r"\d{1,2}\.\d", value):
+        return "compute_cap"
+    if re.search(r"[A-Za-z]", value) and value.upper() != "N/A":
+        return "name"
+    return None
+
+
+def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
+    """`nvidia-smi -q`: "GPU 00000000:01:00.0" blocks with "Product Name : ..." and "FB Memory Usage / Total"."""
+    gpu: NvidiaGpu | None = None
+    in_fb = False
+    for line in lines:
+        block = re.match(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)\s*$", line.strip())
+        if block:
+            gpu = NvidiaGpu(index=len(out.gpus), bdf=parse_bdf(block[1]))
+            out.gpus.append(gpu)
+            continue
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if gpu is None:
+            continue
+        if key == "Product Name":
+            gpu.name = _known(value)
+        elif key == "FB Memory Usage":
+            in_fb = True
+        elif key == "Total" and in_fb:
+            gpu.memory_total_mib = _mib(value)
+            in_fb = False
+        elif key.endswith("Memory Usage"):
+            in_fb = False
+
+
+def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
+    out = NvidiaSmiOutput()
+    lines = clean_lines(text)
+    for line in lines:
+        for needle, code in _FAILURES:
+            if needle in line and out.error is None:
+                out.error, out.error_line = code, line.strip()
+        driver, cuda = _DRIVER.search(line), _CUDA.search(line)
+        out.driver_version = out.driver_version or (driver[1] if driver else None)
+        out.cuda_version = out.cuda_version or (cuda[1] if cuda else None)
+    if any(re.match(r"^GPU [0-9A-Fa-f]{4,8}:", ln.strip()) for ln in lines):
+        _query(lines, out)
+        return out
+    pending: NvidiaGpu | None = None
+    for line in lines:
+        row = _TABLE_ROW.match(line)
+        if row:
+            name = row["name"].strip()
+            truncated = name.endswith(("...", "…"))
+            pending = NvidiaGpu(int(row["idx"]), _known(name), truncated, parse_bdf(row["bus"]))
+            out.gpus.append(pending)
+            continue
+        memory = _MEMORY.search(line)
+        if pending is not None and memory:
+            pending.memory_total_mib = int(memory[2])
+            pending = None
+        listed = _LIST.match(line.strip())
+        if listed:
+            out.gpus.append(NvidiaGpu(int(listed[1]), listed[2].strip()))
+    if not out.gpus and not any(ln.startswith("|") for ln in lines):
+        _csv(lines, out)
+    return out

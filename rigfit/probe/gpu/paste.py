@@ -1,0 +1,64 @@
+"""Undo what pasting does to a tool's output: code fences, HTML <details> wrappers, markdown quotes, shell prompt
+lines, `...` elisions, Windows line ends. Lines keep their indentation (several outputs nest by it)."""
+
+from __future__ import annotations
+
+import re
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HTML = re.compile(r"</?(?:details|summary|pre|code|br)\b[^>]*>", re.I)
+# "$ rocminfo", "# rocm-smi", "user@host:~$ lspci -nnk", "(venv) user@host:~/sd$ nvidia-smi", "PS C:\> nvidia-smi"
+_PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$#]\s+[\w./-]")
+_PS_PROMPT = re.compile(r"^\s*PS [A-Za-z]:\\\S*>\s")
+_ELISION = re.compile(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\[snip\])\s*$", re.I)
+_QUOTE = re.compile(r"^> ?")
+
+
+def clean_lines(text: str | None) -> list[str]:
+    """The output lines of a pasted (or live) tool output, without what the paste added."""
+    if not text:
+        return []
+    out: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        unquoted = _QUOTE.sub("", raw)
+        line = _HTML.sub("", unquoted).rstrip()
+        tag_only = bool(unquoted.strip()) and not line.strip()
+        if tag_only or any(p.match(line) for p in (_FENCE, _ELISION, _PROMPT, _PS_PROMPT)):
+            continue
+        out.append(line)
+    return out
+
+
+def hex4(value: str | None) -> str | None:
+    """'0x73FF' / '73ff' / '29695(0x73ff)' -> '73ff'; None when no 4-digit hex id can be read."""
+    if not value:
+        return None
+    match = re.search(r"0x([0-9a-fA-F]{1,4})\b", value) or re.fullmatch(r"\s*([0-9a-fA-F]{4})\s*", value)
+    return match[1].lower().zfill(4) if match else None
+
+
+def bdf(domain: int, bus: int, device: int, function: int) -> str:
+    return f"{domain:04x}:{bus:02x}:{device:02x}.{function:x}"
+
+
+_BDF = re.compile(r"(?:(?P<dom>[0-9a-fA-F]{1,8}):)?(?P<bus>[0-9a-fA-F]{1,2}):(?P<dev>[0-9a-fA-F]{1,2})\.(?P<fn>[0-7])")
+
+
+def parse_bdf(text: str | None) -> str | None:
+    """'00000000:2D:00.0' / '0000:03:00.0' / '03:00.0' -> '0000:03:00.0' (domain 0 when not given)."""
+    match = _BDF.search(text or "")
+    if not match:
+        return None
+    dom = int(match["dom"][-4:], 16) if match["dom"] else 0
+    return bdf(dom, int(match["bus"], 16), int(match["dev"], 16), int(match["fn"], 16))
+
+
+def gts(text: str | None) -> float | None:
+    """PCIe speed '8GT/s', '8.0 GT/s PCIe', '2.5 GT/s', '5GT/s (downgraded)' -> GT/s; None when unknown."""
+    match = re.search(r"(\d+(?:\.\d+)?)\s*G[Tb]/s", text or "")
+    return float(match[1]) if match else None
+
+
+def gfx_from_version(major: int, minor: int, stepping: int) -> str:
+    """gfx name of a major.minor.stepping ISA version: (10, 3, 2) -> 'gfx1032', (9, 0, 10) -> 'gfx90a'."""
+    return f"gfx{major}{minor:x}{stepping:x}"

@@ -1,0 +1,116 @@
+"""`rocm-smi` in its common views: the concise table (old "GPU Temp AvgPwr ..." and new "Device Node IDs ..."
+layouts), --showproductname, --showmeminfo vram, --showhw, --showbus, --showid, and "WARNING: No AMD GPUs specified".
+
+rocm-smi reads sysfs, so it lists GPUs that KFD skipped and works without /dev/kfd access: its GPU list says what
+amdgpu drives, not what ROCm compute can use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rigfit.probe.gpu.paste import clean_lines, hex4, parse_bdf
+
+_KV = re.compile(r"^\s*GPU\[(?P<idx>\d+)\]\s*:\s*(?P<key>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
+_ROW = re.compile(r"^\s*(?P<idx>\d+)\s+\S")
+
+
+@dataclass
+class RocmSmiGpu:
+    index: int
+    device_id: str | None = None  # "73ff"
+    bdf: str | None = None
+    card_series: str | None = None  # "Navi 23 [Radeon RX 6600/6600 XT/6600M]" or "Radeon RX 6600 XT"
+    card_vendor: str | None = None
+    gfx: str | None = None  # "GFX Version: gfx1032" (ROCm 6+)
+    vram_total_bytes: int | None = None
+    vram_used_bytes: int | None = None
+
+
+@dataclass
+class RocmSmiOutput:
+    gpus: list[RocmSmiGpu] = field(default_factory=list)
+    no_gpus: bool = False  # "WARNING: No AMD GPUs specified" or an empty concise table
+    table_seen: bool = False
+
+
+def _gpu(out: RocmSmiOutput, index: int) -> RocmSmiGpu:
+    for gpu in out.gpus:
+        if gpu.index == index:
+            return gpu
+    gpu = RocmSmiGpu(index)
+    out.gpus.append(gpu)
+    return gpu
+
+
+def _key_value(gpu: RocmSmiGpu, key: str, value: str) -> None:
+    lowered = key.lower()
+    if lowered == "card series" and re.fullmatch(r"0x[0-9a-fA-F]{1,4}", value):  # ROCm 4: "Card series: 0x738c"
+        gpu.device_id = gpu.device_id or hex4(value)
+    elif lowered == "card series" or (lowered == "card model" and not hex4(value)):  # "Card model: 0x0c34" = board
+        gpu.card_series = gpu.card_series or (value or None)
+    elif lowered == "device id":
+        gpu.device_id = gpu.device_id or hex4(value)
+    elif lowered == "card vendor":
+        gpu.card_vendor = value or None
+    elif lowered == "gfx version":
+        gfx = re.search(r"gfx[0-9a-f]{3,4}", value)
+        gpu.gfx = gfx[0] if gfx else None
+    elif lowered == "pci bus":
+        gpu.bdf = parse_bdf(value)
+    elif lowered.startswith("vram total memory"):
+        gpu.vram_total_bytes = int(value) if value.isdigit() else None
+    elif lowered.startswith("vram total used memory"):
+        gpu.vram_used_bytes = int(value) if value.isdigit() else None
+
+
+def _csv(lines: list[str], out: RocmSmiOutput) -> None:
+    """--csv: "device,Card series,..." then "card0,Navi 23 [...],..." rows."""
+    header: list[str] | None = None
+    for line in lines:
+        cells = [c.strip() for c in line.split(",")]
+        if cells[0] == "device" and len(cells) > 1:
+            header = cells
+        elif header and re.fullmatch(r"card(\d+)", cells[0]):
+            gpu = _gpu(out, int(cells[0][4:]))
+            for key, value in zip(header[1:], cells[1:], strict=False):
+                _key_value(gpu, key, value)
+
+
+def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
+    out = RocmSmiOutput()
+    columns: list[str] | None = None
+    lines = clean_lines(text)
+    if any(ln.startswith("device,") for ln in lines):
+        _csv(lines, out)
+        return out
+    for line in lines:
+        if "No AMD GPUs specified" in line:
+            out.no_gpus = True
+        kv = _KV.match(line)
+        if kv:
+            _key_value(_gpu(out, int(kv["idx"])), kv["key"], kv["value"])
+            continue
+        words = line.split()
+        if words[:1] in (["GPU"], ["Device"]) and len(words) > 3 and not line.lstrip().startswith("GPU["):
+            columns = words
+            out.table_seen = True
+            continue
+        if line.startswith("=") or not words:
+            if line.startswith("=") and "End of ROCm SMI Log" in line:
+                columns = None
+            continue
+        if columns and _ROW.match(line):
+            gpu = _gpu(out, int(words[0]))
+            if "DID" in columns:  # --showhw: GPU [NODE] DID [GUID] ... BUS
+                did = words[columns.index("DID")] if len(words) > columns.index("DID") else ""
+                gpu.device_id = gpu.device_id or hex4(did if did.startswith("0x") else "0x" + did)
+            elif columns[0] == "Device":  # new concise: "0  1  0x73ff,  12345 ..."
+                did = re.search(r"\b0x([0-9a-fA-F]{4}),", line)
+                gpu.device_id = gpu.device_id or (did[1].lower() if did else None)
+            slot = next((parse_bdf(w) for w in words if re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:\S+", w)), None)
+            gpu.bdf = gpu.bdf or slot
+    if out.table_seen and not out.gpus:
+        out.no_gpus = True
+    return out

@@ -1,0 +1,46 @@
+"""Driver and runtime version files: the NVIDIA kernel module, the ROCm install, HIP, HSA_OVERRIDE_GFX_VERSION."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.probe.gpu.paste import clean_lines, gfx_from_version
+
+
+def nvidia_module_version(text: str | None) -> str | None:
+    """/proc/driver/nvidia/version ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.40.07  ...", also the
+    "Open Kernel Module for x86_64" form) or /sys/module/nvidia/version ("550.40.07")."""
+    for line in clean_lines(text):
+        match = re.search(r"Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)\b", line) or re.fullmatch(
+            r"\s*(\d{3}\.\d+(?:\.\d+)?)\s*", line
+        )
+        if match:
+            return match[1]
+    return None
+
+
+def rocm_version(text: str | None) -> str | None:
+    """/opt/rocm/.info/version: "6.2.4-120" or "5.3.0" -> "6.2.4" / "5.3.0"."""
+    for line in clean_lines(text):
+        match = re.match(r"\s*(\d+\.\d+(?:\.\d+)?)", line)
+        if match:
+            return match[1]
+    return None
+
+
+def hip_version(text: str | None) -> str | None:
+    """`hipconfig --version`: "6.2.41134-65d174c3e" -> "6.2.41134"; garbage -> None."""
+    for line in clean_lines(text):
+        match = re.match(r"\s*(\d+\.\d+(?:\.\d+)?)(?:-\S*)?\s*$", line)
+        if match:
+            return match[1]
+    return None
+
+
+def override_gfx(value: str | None) -> str | None:
+    """HSA_OVERRIDE_GFX_VERSION "10.3.0" -> "gfx1030": the ISA every AMD GPU then pretends to be. None if malformed
+    (ROCm then ignores it)."""
+    match = re.fullmatch(r"\s*(\d{1,2})\.(\d{1,2})\.(\d{1,2})\s*", value or "")
+    if not match or int(match[2]) > 15 or int(match[3]) > 15:
+        return None
+    return gfx_from_version(int(match[1]), int(match[2]), int(match[3]))

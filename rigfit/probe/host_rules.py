@@ -1,0 +1,31 @@
+"""Host rules of the knowledge base: rigfit/kb/host.yaml (memory, disk, Python, CPU routes) plus the instruction-set
+requirements of package builds in rigfit/kb/cpu_requirements.yaml, which verify uses too."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from rigfit.kb.loader import KbEntry, by_id, load_entries
+from rigfit.verify.kb_schemas import CpuRequirement, cpu_requirements
+
+
+class HostRule(KbEntry):
+    summary: str
+    needs: list[str] = Field(default_factory=list)  # CPU flags the rule is about
+    min_gib: float | None = None  # size threshold (RAM, swap or free disk)
+    fix: str | None = None
+
+
+def host_rule(rule_id: str) -> HostRule | CpuRequirement:
+    """One rule by id (a KeyError here is a bug in rigfit: the id is cited in code)."""
+    rules: dict[str, HostRule | CpuRequirement] = {**by_id(cpu_requirements())}
+    rules.update(by_id(load_entries("host.yaml", HostRule)))
+    return rules[rule_id]
+
+
+def min_bytes(rule_id: str) -> int:
+    """A host rule's size threshold in bytes."""
+    rule = host_rule(rule_id)
+    if not isinstance(rule, HostRule) or rule.min_gib is None:
+        raise KeyError(f"KB rule {rule_id} has no min_gib")
+    return int(rule.min_gib * 2**30)

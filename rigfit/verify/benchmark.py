@@ -1,0 +1,203 @@
+"""`rigfit bench`'s decisions: which configurations to time, what a measured step means in seconds per image,
+which configuration is the fastest safe one, and how that compares with published figures and the device's limit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from rigfit.env.worker import WORKERS_DIR, run_worker
+from rigfit.verify.envscan import TargetEnv
+from rigfit.verify.kb_schemas import BenchRef, bench_refs
+
+IMAGE_STEPS = 20  # what "seconds per image" means everywhere in rigfit
+# published per-image cost of the real models (shared/models/README.md, torch.utils.flop_counter): used when the
+# worker could not count FLOPs itself
+MODEL_FLOPS = {"sd15": {"step": 1.61e12, "vae": 2.52e12}, "sdxl": {"step": 2 * 6.76e12, "vae": 10.5e12}}
+MODEL_SIZE = {"sd15": 512, "sdxl": 1024}  # the resolution the published figures and MODEL_FLOPS are for
+SHORT_VRAM = 6 * 2**30  # below this, time a memory-saving mode too
+
+
+@dataclass
+class Run:
+    """One configuration as measured."""
+
+    config: dict[str, Any]
+    step_seconds: float | None  # median of the timed CFG steps (batch 2)
+    step_spread: tuple[float, float] | None
+    vae_seconds: float | None
+    finite: bool
+    peak_memory: int | None
+    error: str | None = None
+
+    @property
+    def seconds_per_image(self) -> float | None:
+        return seconds_per_image(self.step_seconds, self.vae_seconds)
+
+    @property
+    def label(self) -> str:
+        c = self.config
+        parts = [c["dtype"], c.get("attention", "sdpa")]
+        if c.get("channels_last"):
+            parts.append("channels_last")
+        if c.get("memory_mode"):
+            parts.append(c["memory_mode"])
+        return " + ".join(parts)
+
+
+@dataclass
+class BenchReport:
+    device: str
+    model: str
+    size: int
+    reduced: bool
+    runs: list[Run] = field(default_factory=list)
+    matmul: list[dict[str, Any]] = field(default_factory=list)
+    tf32: dict[str, Any] = field(default_factory=dict)
+    step_flops: float | None = None
+    vae_flops: float | None = None
+    vae_seconds: dict[str, float] = field(default_factory=dict)  # dtype -> one VAE decode
+    best: Run | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def gflops(self, dtype: str) -> float | None:
+        found = [m["gflops"] for m in self.matmul if m.get("dtype") == dtype and m.get("gflops")]
+        return max(found) if found else None
+
+    def image_flops(self) -> float | None:
+        step = self.step_flops or (None if self.reduced else MODEL_FLOPS[self.model]["step"])
+        vae = self.vae_flops or (None if self.reduced else MODEL_FLOPS[self.model]["vae"])
+        return IMAGE_STEPS * step + (vae or 0.0) if step else None
+
+    def physical_limit(self, dtype: str) -> float | None:
+        """Seconds per image if every FLOP ran at the matmul rate measured here: the floor for this device."""
+        flops, rate = self.image_flops(), self.gflops(dtype)
+        return flops / (rate * 1e9) if flops and rate else None
+
+
+def seconds_per_image(step: float | None, vae: float | None, steps: int = IMAGE_STEPS) -> float | None:
+    """A 20-step image: 20 CFG steps (the text encoder runs once and is negligible) plus one VAE decode."""
+    if step is None:
+        return None
+    return steps * step + (vae or 0.0)
+
+
+def dtype_candidates(device: str, safe: dict[str, bool]) -> list[str]:
+    """Dtypes worth timing: those verify found safe (fp16 only on a GPU: CPUs have no fast fp16 path)."""
+    order = ["fp16", "bf16", "fp32"] if device.startswith("cuda") else ["bf16", "fp32"]
+    chosen = [d for d in order if safe.get(d, d == "fp32")]
+    return chosen or ["fp32"]
+
+
+def refinement_configs(dtype: str, device: str, has_xformers: bool, vram: int | None) -> list[dict[str, Any]]:
+    """Second round, on the fastest dtype: one change at a time (attention backend, memory layout, memory mode)."""
+    base = {"dtype": dtype, "attention": "sdpa", "channels_last": False, "memory_mode": None}
+    configs = [{**base, "attention": "classic"}, {**base, "channels_last": True}]
+    if has_xformers and device.startswith("cuda"):
+        configs.append({**base, "attention": "xformers"})
+    if device.startswith("cuda") and vram is not None and vram < SHORT_VRAM:
+        configs.append({**base, "memory_mode": "attention_slicing"})
+    return configs
+
+
+def choose_best(runs: list[Run], safe: dict[str, bool]) -> Run | None:
+    """The fastest configuration that finished, stayed finite, and whose dtype verify found safe."""
+    usable = [
+        r
+        for r in runs
+        if r.error is None and r.finite and r.seconds_per_image is not None and safe.get(r.config["dtype"], True)
+    ]
+    return min(usable, key=lambda r: r.seconds_per_image) if usable else None
+
+
+def parse_runs(data: dict[str, Any]) -> list[Run]:
+    runs = []
+    for raw in data.get("runs", []):
+        config = {k: raw.get(k) for k in ("dtype", "attention", "channels_last", "memory_mode")}
+        step = raw.get("step") or {}
+        runs.append(
+            Run(
+                config=config,
+                step_seconds=step.get("median"),
+                step_spread=(step["min"], step["max"]) if step else None,
+                vae_seconds=None,
+                finite=bool(raw.get("finite")),
+                peak_memory=raw.get("peak_memory"),
+                error=raw.get("error"),
+            )
+        )
+    return runs
+
+
+def references(model: str, kind: str | None = None) -> list[tuple[BenchRef, float | None]]:
+    """Published figures for the model, with their seconds for a 20-step image."""
+    return [
+        (r, r.seconds_for(IMAGE_STEPS)) for r in bench_refs() if r.model == model and (kind is None or r.kind == kind)
+    ]
+
+
+def run_bench(
+    env: TargetEnv,
+    *,
+    device: str,
+    model: str,
+    steps: int,
+    safe: dict[str, bool],
+    has_xformers: bool = False,
+    vram: int | None = None,
+    quick: bool = False,
+    reduced: bool = False,
+    size: int = 0,
+    matmul_n: int = 0,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 3600.0,
+    on_line: Any = None,
+) -> BenchReport:
+    """Round 1: each safe dtype at the default settings (plus matmul throughput); round 2: one change at a time on
+    the fastest. --quick: a single configuration, one timed step."""
+    worker_device = "cuda" if device.startswith("cuda") else "cpu"
+    report = BenchReport(device=device, model=model, size=size, reduced=reduced)
+    dtypes = dtype_candidates(device, safe)
+    base = {"attention": "sdpa", "channels_last": False, "memory_mode": None}
+    rounds = [[{"dtype": d, **base} for d in (dtypes[:1] if quick else dtypes)]]
+    for index in range(2):
+        if index == 1:
+            best = choose_best(report.runs, safe)
+            if quick or best is None:
+                break
+            rounds.append(refinement_configs(best.config["dtype"], device, has_xformers, vram))
+        args = [
+            "--device",
+            worker_device,
+            "--model",
+            model,
+            "--steps",
+            str(1 if quick else steps),
+            "--configs",
+            json.dumps(rounds[index]),
+        ]
+        args += ["--reduced"] if reduced else []
+        args += ["--size", str(size)] if size else []
+        if index == 0:
+            args += ["--matmul", ",".join(dtypes)] + (["--matmul-n", str(matmul_n)] if matmul_n else [])
+        else:
+            args += ["--no-vae"]  # the VAE does not change with the UNet's settings: measured once per dtype
+        result = run_worker(env.python, WORKERS_DIR / "bench.py", args, timeout=timeout, env=extra_env, on_line=on_line)
+        data = result.data or {}
+        if not result.ok or data.get("error"):
+            report.errors.append(
+                data.get("error") or f"the bench worker {result.describe()}: {result.output_tail[-800:]}"
+            )
+            break
+        report.size = data.get("size", size)
+        report.runs.extend(parse_runs(data))
+        if index == 0:
+            report.matmul, report.tf32 = data.get("matmul", []), data.get("tf32", {})
+            report.step_flops = data.get("unet_step_flops")
+            report.vae_flops = next((v.get("flops") for v in data.get("vae", []) if v.get("flops")), None)
+            report.vae_seconds = {v["dtype"]: v["median"] for v in data.get("vae", []) if v.get("median")}
+    for run in report.runs:
+        run.vae_seconds = report.vae_seconds.get(run.config["dtype"])
+    report.best = choose_best(report.runs, safe)
+    return report

@@ -1,0 +1,63 @@
+"""`rigfit explain`: exit codes, JSON form, standard input, and what it says when nothing matches."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from rigfit.cli import app
+from tests.conftest import FIXTURES
+
+runner = CliRunner()
+LOG = str(FIXTURES / "logs" / "pcie-atomics-rejected--rx580-x58-dmesg.txt")
+
+
+def test_a_match_exits_0_with_cause_fix_and_source() -> None:
+    result = runner.invoke(app, ["explain", "--no-probe", LOG])
+    assert result.exit_code == 0, result.output
+    assert "PCI rejects atomics" in result.output  # the evidence line
+    assert "1002:67df" in result.output and "Cause:" in result.output and "Fix:" in result.output
+    assert "https://github.com/ROCm/ROCm/issues/1214" in result.output
+
+
+def test_json_schema() -> None:
+    result = runner.invoke(app, ["explain", "--no-probe", "--json", LOG])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["schema"] == "rigfit.explain/1"
+    top = data["matches"][0]
+    assert {"id", "title", "cause", "fix", "source", "confidence"} <= set(top)
+    assert top["id"] == "pcie-atomics-rejected" and 0 < top["confidence"] <= 1
+    assert top["evidence"][0]["line"] == 1
+    assert data["looked_at"]["lines"] == 1
+
+
+def test_standard_input() -> None:
+    log = (FIXTURES / "logs" / "pep668-externally-managed--comfyui-ubuntu2404.txt").read_bytes()
+    result = runner.invoke(app, ["explain", "--no-probe", "--json", "-"], input=log)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["matches"][0]["id"] == "pep668-externally-managed"
+
+
+def test_nothing_matched_exits_1_and_says_what_it_read() -> None:
+    log = str(FIXTURES / "logs" / "unrelated" / "a1111-startup-ok.txt")
+    result = runner.invoke(app, ["explain", "--no-probe", log])
+    assert result.exit_code == 1
+    assert "No known issue" in result.output and "16 lines" in result.output
+    assert "rigfit capture -o machine.tar.gz" in result.output
+    as_json = runner.invoke(app, ["explain", "--no-probe", "--json", log])
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["matches"] == []
+
+
+def test_unreadable_log_exits_2_naming_it(tmp_path) -> None:
+    missing = tmp_path / "nope.log"
+    result = runner.invoke(app, ["explain", "--no-probe", str(missing)])
+    assert result.exit_code == 2 and "nope.log" in result.output
+    result = runner.invoke(app, ["explain", "--no-probe", str(tmp_path)])
+    assert result.exit_code == 2 and str(tmp_path) in result.output
+
+
+def test_bad_capture_exits_2(tmp_path) -> None:
+    result = runner.invoke(app, ["explain", "--from", str(tmp_path / "missing.tar.gz"), LOG])
+    assert result.exit_code == 2

@@ -1,0 +1,114 @@
+"""The log reader tolerates what people paste and what programs write: colours, progress bars, UTF-16, broken
+bytes, fences and prompts, cut lines, block boundaries; and finds the error line wherever it sits."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rigfit.explain.match import explain_stream, explain_text, scanner
+from rigfit.explain.scan import KeywordScanner, read_blocks
+from tests.conftest import fixture_text
+
+OOM = fixture_text("logs/cuda-out-of-memory--a1111-2gb.txt")
+OOM_LINE = next(line for line in OOM.splitlines() if "CUDA out of memory" in line)
+HIP = fixture_text("logs/hip-no-binary-for-gpu--w6600-docker.txt")
+
+
+def ids(text: str) -> list[str]:
+    return [e.id for e in explain_text(text).explanations]
+
+
+def ids_of_bytes(data: bytes) -> list[str]:
+    return [e.id for e in explain_stream(io.BytesIO(data)).explanations]
+
+
+def test_ansi_colours_are_ignored() -> None:
+    coloured = OOM.replace("torch.cuda.OutOfMemoryError:", "\x1b[1;31mtorch.cuda.OutOfMemoryError:\x1b[0m")
+    coloured = coloured.replace("CUDA out of memory", "\x1b[31mCUDA out of memory\x1b[0m")
+    assert ids(coloured)[0] == "cuda-out-of-memory"
+
+
+def test_progress_bars_on_carriage_returns() -> None:
+    bars = "".join(f"\r{p:3d}%|{'█' * (p // 10):10s}| {p}/100 [00:0{p % 9}<00:00, 8.01it/s]" for p in range(101))
+    log = "Loading weights\n" + bars + "\r" + OOM_LINE + "\nDone\n"
+    result = explain_text(log)
+    assert result.explanations[0].id == "cuda-out-of-memory"
+    assert result.explanations[0].evidence[0].number == 2  # the bars and the error share line 2 (\r, not \n)
+    assert result.explanations[0].evidence[0].text == OOM_LINE.strip()
+
+
+def test_utf16_logs_from_windows_redirections() -> None:
+    assert ids_of_bytes(HIP.encode("utf-16"))[0] == "hip-no-binary-for-gpu"  # with BOM
+    assert ids_of_bytes(HIP.encode("utf-16-le"))[0] == "hip-no-binary-for-gpu"  # without
+
+
+def test_latin1_and_broken_utf8_bytes() -> None:
+    data = "Génération échouée\n".encode("latin-1") + b"\xff\xfe\x80 garbage\n" + OOM.encode()
+    assert ids_of_bytes(data)[0] == "cuda-out-of-memory"
+
+
+def test_pasted_forms_fences_prompts_ellipsis_and_first_character_cut() -> None:
+    pasted = "```shell\n$ python launch.py\n...\n" + OOM_LINE[1:] + "\n```\n"
+    assert ids(pasted)[0] == "cuda-out-of-memory"
+    quoted = "\n".join("> " + line for line in HIP.splitlines())  # a forum quote
+    assert ids(quoted)[0] == "hip-no-binary-for-gpu"
+
+
+def test_windows_line_endings_and_no_final_newline() -> None:
+    assert ids(OOM.replace("\n", "\r\n").rstrip())[0] == "cuda-out-of-memory"
+
+
+def test_a_line_cut_by_a_block_boundary_is_found_whole() -> None:
+    data = ("INFO noise\n" * 1000 + OOM_LINE + "\n").encode()
+    cut = data.index(b"out of memory") + 4
+    scan = scanner().scan([data[:cut], data[cut:]])
+    hit = [line for line in scan.lines.values() if "cuda out of memory" in line.keywords]
+    assert len(hit) == 1 and hit[0].number == 1001 and hit[0].text == OOM_LINE.strip()
+
+
+def test_line_numbers_count_across_blocks() -> None:
+    blocks = [b"a\n" * 10, b"b\n" * 5 + b"Illegal instruction (core dumped)\n"]
+    scan = KeywordScanner(["illegal instruction"]).scan(blocks)
+    assert [line.number for line in scan.lines.values()] == [16]
+    assert scan.lines_total == 16
+
+
+def test_repeated_lines_are_kept_once() -> None:
+    result = explain_text((OOM_LINE + "\n") * 50)
+    assert len(result.scan.lines) == 1 and next(iter(result.scan.lines.values())).repeats == 50
+
+
+def test_keywords_only_match_at_a_token_start() -> None:
+    scan = KeywordScanner(["nouveau"]).scan([b"renouveau du systeme\nmodule nouveau charge\n"])
+    assert [line.text for line in scan.lines.values()] == ["module nouveau charge"]
+
+
+def test_empty_and_binary_input() -> None:
+    assert ids("") == []
+    assert ids_of_bytes(bytes(range(256)) * 100) == []
+    assert list(read_blocks(io.BytesIO(b""))) == []
+
+
+def test_unrelated_logs_match_nothing() -> None:
+    for name in ("a1111-startup-ok.txt", "pip-install-numpy-ok.txt", "kernel-boot-amdgpu-dmesg.txt"):
+        assert ids(fixture_text(f"logs/unrelated/{name}")) == [], name
+
+
+noise_line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=120)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(noise_line, max_size=40), st.integers(min_value=0, max_value=40))
+def test_the_error_line_is_found_anywhere_in_noise(noise: list[str], where: int) -> None:
+    lines = list(noise)
+    lines.insert(min(where, len(lines)), OOM_LINE)
+    assert "cuda-out-of-memory" in ids("\n".join(lines))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_never_crash(data: bytes) -> None:
+    explain_stream(io.BytesIO(data))

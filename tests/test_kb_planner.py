@@ -1,0 +1,75 @@
+"""The planner's KB files are consistent with each other (what the rules rely on), and their schemas bite."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from rigfit.kb.schemas import Pin, UiEntry, WheelLine
+from rigfit.plan.knowledge import gfx_targets, models, override_target, pins, ui_entry, wheel_lines
+from rigfit.plan.model import UIS
+
+
+def test_every_override_borrows_an_isa_some_wheel_ships() -> None:
+    shipped = {g for w in wheel_lines() for g in w.rocm_archs}
+    for entry in gfx_targets().values():
+        if entry.override and entry.override_reliability != "broken":
+            assert override_target(entry.override) in shipped, entry.id
+
+
+def test_known_facts_the_plans_rest_on() -> None:
+    g = gfx_targets()
+    assert (g["gfx1032"].override, g["gfx1032"].override_reliability) == ("10.3.0", "good")
+    assert (g["gfx1012"].override, g["gfx1012"].override_reliability) == ("10.3.0", "unreliable")
+    assert (g["gfx1103"].override, g["gfx1103"].override_reliability) == ("11.0.0", "broken")
+    assert g["gfx803"].pcie_atomics_required and g["gfx803"].env == {"ROC_ENABLE_PRE_VEGA": "1"}
+    assert not any("gfx1032" in w.rocm_archs for w in wheel_lines())  # never in official wheels
+
+
+def test_cuda_lines_have_archs_drivers_and_indexes() -> None:
+    for w in wheel_lines():
+        if w.kind == "cuda":
+            assert w.cuda_archs and w.min_driver and w.index_url and w.index_url.endswith(w.variant or "?")
+        if w.kind == "rocm":
+            assert w.needs_avx and w.rocm_archs  # bundled rocBLAS executes AVX (pytorch#125310)
+
+
+def test_every_ui_translates_every_setting_the_planner_emits() -> None:
+    needed = {
+        "memory.low",
+        "memory.medium",
+        "memory.medium_sdxl",
+        "memory.normal",
+        "memory.high",
+        "precision.fp32",
+        "precision.upcast",
+        "precision.vae_fp32",
+        "attention.sdpa",
+        "attention.subquad",
+        "device.cpu",
+    }
+    for ui in UIS:
+        assert needed <= set(ui_entry(ui).flags), ui
+
+
+def test_forge_and_a1111_vocabularies_differ() -> None:
+    forge, a1111 = ui_entry("forge"), ui_entry("a1111")
+    assert "--medvram" in forge.ignores and "--no-half" in forge.ignores
+    assert forge.flags["memory.low"] == ["--always-low-vram"] and a1111.flags["memory.low"] == ["--lowvram"]
+
+
+def test_pins_and_models_cover_the_seed_cases() -> None:
+    by_id = {p.id: p for p in pins()}
+    assert by_id["pin-hf-hub-cached-download"].spec == "<0.26"
+    assert by_id["extra-pytorch3d"].requires_torch == "==2.1.0"
+    assert by_id["pin-numpy-x86-64-v2"].applies_if_x86_level_below == 2
+    assert {m.family for m in models()} == {"sd15", "sdxl", "flux"}
+
+
+def test_schemas_reject_bad_entries() -> None:
+    with pytest.raises(ValidationError):
+        WheelLine(id="x", source="s", kind="cuda", python="not a range")
+    with pytest.raises(ValidationError):
+        UiEntry(id="x", source="s", name="n", repo="r", launch="l", keep_torch_note="k", flags={"memory.huge": []})
+    with pytest.raises(ValidationError):
+        Pin(id="x", source=" ", package="p", spec="<1", when="w", symptom="s", fix="f")
