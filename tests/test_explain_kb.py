@@ -36,7 +36,6 @@ def test_a_minimal_entry_validates() -> None:
         ({"variants": [{"fix": "Set {no_such_fact}."}]}, "unknown placeholder"),
         ({"when": {"no_such_fact": True}}, "unknown fact"),
         ({"variants": [{"when": {"cpu_avx": False}}]}, "cause or a fix"),
-        ({"ui_flags": {"notepad": {"low": "-l", "medium": "-m"}}}, "ui_flags"),
     ],
 )
 def test_broken_entries_are_refused(change: dict, complaint: str) -> None:

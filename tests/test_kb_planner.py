@@ -58,6 +58,17 @@ def test_forge_and_a1111_vocabularies_differ() -> None:
     assert forge.flags["memory.low"] == ["--always-low-vram"] and a1111.flags["memory.low"] == ["--lowvram"]
 
 
+def test_ui_advice_data_points_at_real_entries() -> None:
+    downloads = {m.id: m.download for m in models()}
+    for ui in UIS:
+        entry = ui_entry(ui)
+        if entry.flux_model is not None:
+            assert downloads.get(entry.flux_model), f"{ui}: flux_model {entry.flux_model} has no models.yaml download"
+        if entry.oom_flags is None:  # the advice falls back to the UI's settings-file keys
+            assert any(i.startswith("config:") for i in entry.flags["memory.medium"]), ui
+    assert ui_entry("forge").oom_flags.medium not in ui_entry("forge").ignores
+
+
 def test_pins_and_models_cover_the_seed_cases() -> None:
     by_id = {p.id: p for p in pins()}
     assert by_id["pin-hf-hub-cached-download"].spec == "<0.26"

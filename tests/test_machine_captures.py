@@ -126,7 +126,8 @@ def test_expected_file_documents_the_capture(machine: str) -> None:
     assert {"doctor", "plan_expectations", "sources"} <= exp.keys()
     assert "exit_code" in exp["doctor"]
     assert capture_files(machine) == set(exp["sources"]), "files and sources disagree"
-    assert json.loads((MACHINES_DIR / machine / "rigfit-capture.json").read_text())["assembled"] is True
+    meta = json.loads((MACHINES_DIR / machine / "rigfit-capture.json").read_text())
+    assert meta.get("assembled") is True or "collected" in meta  # assembled by hand, or written by `rigfit capture`
     assert CaptureSource(MACHINES_DIR / machine).warnings == []
 
 

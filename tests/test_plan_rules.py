@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rigfit.plan.model import PlanOptions
+from rigfit.plan.model import Advice, PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.profile import CpuInfo, GpuInfo, MemoryInfo, Profile, PythonInfo
 from rigfit.verify.store import BenchConfig, VerifiedFacts
@@ -17,6 +17,12 @@ def kb_cited(plan, topic: str) -> set[str]:
     d = plan.decision(topic)
     assert d is not None, topic
     return {k for r in d.reasons for k in r.kb}
+
+
+def advice(plan, advice_id: str) -> Advice:
+    found = [a for a in plan.warnings if a.id == advice_id]
+    assert found, f"no {advice_id} advice in {[a.id for a in plan.warnings]}"
+    return found[0]
 
 
 # ---- Mac Pro 5,1: Westmere (no AVX) + RX 6600 XT (gfx1032) + PCIe 2.0, Forge -------------------------------------
@@ -50,8 +56,12 @@ def test_macpro_models_and_bus_warnings() -> None:
     plan = make_plan(machines.macpro(), PlanOptions(ui="forge"))
     verdict = {m.id: m.verdict for m in plan.models}
     assert verdict["sd15"] == "ok" and verdict["sdxl"] in ("ok", "tight") and verdict["flux-dev"] == "no"
-    assert any(w.startswith("Flux on 8 GB") for w in plan.warnings)
-    assert any("PCIe link 5 GT/s x16" in w and "16 GT/s" in w for w in plan.warnings)
+    flux = advice(plan, "flux-8gb")
+    assert flux.message.startswith("Flux on 8 GB") and "flux1-dev-Q4_K_S.gguf" in flux.fix
+    assert "models/Stable-diffusion" in flux.fix and "--always-offload-from-vram" in flux.fix  # Forge's own words
+    bus = advice(plan, "pcie-slow-link")
+    assert "PCIe link 5 GT/s x16" in bus.message and "16 GT/s" in bus.message
+    assert "Keep one checkpoint loaded" in bus.fix and "--medvram" not in bus.fix
     assert "venv" in plan.decision("python").reasons[0].text  # PEP 668: venv, not --break-system-packages
 
 
@@ -59,7 +69,9 @@ def test_user_override_is_kept_and_disagreement_reported() -> None:
     plan = make_plan(machines.macpro(), PlanOptions(user_env={"HSA_OVERRIDE_GFX_VERSION": "10.3.1"}))
     assert "HSA_OVERRIDE_GFX_VERSION" not in plan.env
     assert plan.env_kept == {"HSA_OVERRIDE_GFX_VERSION": "10.3.1"}
-    assert any("10.3.1" in w and "kept" in w for w in plan.warnings)
+    differs = advice(plan, "user-env-differs")
+    assert "10.3.1" in differs.message and "kept" in differs.message
+    assert "export HSA_OVERRIDE_GFX_VERSION=10.3.0" in differs.fix
 
 
 # ---- RX 5500 XT (gfx1012, RDNA1), A1111 --------------------------------------------------------------------------
@@ -81,7 +93,7 @@ def test_rdna1_python_312_needs_another_python() -> None:
     profile.python.version = "3.12.3"
     plan = make_plan(profile, PlanOptions(ui="a1111"))
     assert plan.python.ok is False
-    assert "uv python install 3.10" in (plan.python.how or "")
+    assert "3.12.3" in (plan.python.message or "") and "uv python install 3.10" in (plan.python.how or "")
 
 
 # ---- dual X5670 + RX 460 (gfx803) on X58: atomics rejected -------------------------------------------------------
@@ -123,7 +135,17 @@ def test_runpod_without_extras_takes_the_newest_line_the_121_driver_runs() -> No
 def test_pytorch3d_without_a_visible_gpu_warns() -> None:
     plan = make_plan(machines.runpod(with_gpu=False), PlanOptions(extras=["pytorch3d"]))
     assert plan.backend == "cpu"
-    assert any("nvidia-smi" in w for w in plan.warnings)
+    need_cuda = advice(plan, "extras-need-cuda")
+    assert "nvidia-smi" in need_cuda.fix and "rigfit plan --with pytorch3d" in need_cuda.fix
+    assert "pytorch3d.git@v0.7.5" in need_cuda.fix and "extra-pytorch3d" in need_cuda.kb
+    # the CUDA/torch-2.1 wheel cannot go on this torch: the plan compiles it instead
+    assert not any("fbaipublicfiles" in cmd for cmd in plan.torch.install)
+    assert any("pytorch3d.git@v0.7.5" in cmd for cmd in plan.torch.install)
+
+
+def test_python_range_shared_by_torch_line_and_extra_is_stated_once() -> None:
+    plan = make_plan(machines.runpod(), PlanOptions(ui="comfyui", extras=["pytorch3d"]))
+    assert plan.python.required is not None and plan.python.required.count(">=3.8") <= 1
 
 
 # ---- CPU only, EPYC with avx512_bf16 -----------------------------------------------------------------------------
@@ -178,7 +200,8 @@ def test_discrete_card_chosen_igpu_hidden_no_override() -> None:
 
 def test_stale_override_on_a_native_card_is_reported() -> None:
     plan = make_plan(machines.xtx_raphael(), PlanOptions(user_env={"HSA_OVERRIDE_GFX_VERSION": "10.3.0"}))
-    assert any("needs no override" in w for w in plan.warnings)
+    stale = advice(plan, "stale-override")
+    assert "needs no override" in stale.message and "unset HSA_OVERRIDE_GFX_VERSION" in stale.fix
 
 
 # ---- APU only (gfx90c) -------------------------------------------------------------------------------------------
@@ -189,7 +212,7 @@ def test_apu_with_unreliable_override_stays_on_cpu_until_verified() -> None:
     verified = VerifiedFacts(env_dir="/x", device="cuda:0", ops_ok=True, precision_ok={"fp16": True})
     plan = make_plan(machines.apu_only(), verified=verified)
     assert plan.backend == "rocm" and plan.env["HSA_OVERRIDE_GFX_VERSION"] == "9.0.0"
-    assert plan.memory_mode == "low" and any("shared" in w for w in plan.warnings)
+    assert plan.memory_mode == "low" and "shared" in advice(plan, "integrated-gpu-shared-memory").message
 
 
 # ---- measurements beat the KB ------------------------------------------------------------------------------------
@@ -291,3 +314,18 @@ def test_any_profile_plans_without_raising(profile: Profile, ui: str, extras: li
     assert plan.decision("torch") is not None and plan.reasons
     for blocker in plan.blockers:
         assert blocker.fix
+
+
+# ---- warnings are advice: what is wrong and the exact fix, in the chosen UI's words --------------------------------
+@pytest.mark.parametrize(("ui", "flag"), [("a1111", "--medvram"), ("comfyui", "--lowvram"), ("forge", "--always-")])
+def test_unknown_vram_advice_names_where_it_is_read_and_the_uis_oom_flag(ui: str, flag: str) -> None:
+    profile = machines.macpro()
+    profile.gpus[0].vram_bytes = None
+    plan = make_plan(profile, PlanOptions(ui=ui))
+    unknown = advice(plan, "vram-unknown")
+    assert "rigfit doctor" in unknown.fix and "mem_info_vram_total" in unknown.fix and flag in unknown.fix
+
+
+def test_flux_advice_on_a1111_points_to_a_ui_that_loads_flux() -> None:
+    plan = make_plan(machines.macpro(), PlanOptions(ui="a1111"))
+    assert "does not load Flux" in advice(plan, "flux-8gb").fix and "--ui forge" in advice(plan, "flux-8gb").fix

@@ -9,20 +9,38 @@ from hypothesis import strategies as st
 from rigfit.kb.registry import schema_for
 from rigfit.verify.cpu_check import TargetCpu, emulated_cpu, find_model, openblas_overreach, requirements_for
 from rigfit.verify.diagnose import abi_mismatch, crash_culprit, import_problem
-from rigfit.verify.kb_schemas import bench_refs, cpu_requirements, qemu_cpus
 from rigfit.verify.envscan import important_modules, parse_distributions, parse_torch_build, torch_variant
+from rigfit.verify.kb_schemas import bench_refs, cpu_requirements, qemu_cpus
 from tests.conftest import fixture_text
 
-VERSIONS = {"torch": "2.13.0+cpu", "numpy": "2.4.6", "torchvision": "0.28.0", "xformers": "0.0.33", "diffusers": "0.42.1"}
+VERSIONS = {
+    "torch": "2.13.0+cpu",
+    "numpy": "2.4.6",
+    "torchvision": "0.28.0",
+    "xformers": "0.0.33",
+    "diffusers": "0.42.1",
+}
 HOST = TargetCpu(flags=frozenset({"sse4_1", "sse4_2", "popcnt", "avx", "avx2", "fma"}))
 
 
 def test_distributions_are_read_from_site_packages_names() -> None:
-    names = ["numpy-2.4.6.dist-info", "torch-2.13.0+cpu.dist-info", "Pillow-10.0.0.dist-info", "numpy",
-             "opencv_python_headless-4.10.0.84.dist-info", "clip-1.0-py3.11.egg-info", "README.txt"]
+    names = [
+        "numpy-2.4.6.dist-info",
+        "torch-2.13.0+cpu.dist-info",
+        "Pillow-10.0.0.dist-info",
+        "numpy",
+        "opencv_python_headless-4.10.0.84.dist-info",
+        "clip-1.0-py3.11.egg-info",
+        "README.txt",
+    ]
     found = parse_distributions(names)
-    assert found == {"numpy": "2.4.6", "torch": "2.13.0+cpu", "pillow": "10.0.0",
-                     "opencv-python-headless": "4.10.0.84", "clip": "1.0"}
+    assert found == {
+        "numpy": "2.4.6",
+        "torch": "2.13.0+cpu",
+        "pillow": "10.0.0",
+        "opencv-python-headless": "4.10.0.84",
+        "clip": "1.0",
+    }
     pairs = important_modules(found)
     assert pairs[:2] == [("torch", "torch"), ("numpy", "numpy")]
     assert ("opencv-python-headless", "cv2") in pairs and ("pillow", "PIL") in pairs
@@ -34,7 +52,9 @@ def test_distribution_parser_never_raises(names: list[str]) -> None:
 
 
 def test_torch_build_is_read_without_importing() -> None:
-    rocm = "__version__ = '2.5.1+rocm6.2'\ndebug = False\ncuda: Optional[str] = None\nhip: Optional[str] = '6.2.41133'\n"
+    rocm = (
+        "__version__ = '2.5.1+rocm6.2'\ndebug = False\ncuda: Optional[str] = None\nhip: Optional[str] = '6.2.41133'\n"
+    )
     assert torch_variant(parse_torch_build(rocm)) == "rocm"
     cuda = "__version__ = '2.4.1+cu121'\ncuda: Optional[str] = '12.1'\nhip: Optional[str] = None\n"
     assert parse_torch_build(cuda)["cuda"] == "12.1" and torch_variant(parse_torch_build(cuda)) == "cuda"
@@ -49,7 +69,7 @@ def test_torch_build_parser_never_raises(text: str) -> None:
 def test_numpy_1x_module_under_numpy_2_names_the_pair() -> None:
     problem = abi_mismatch("torch", fixture_text("verify/numpy1x-abi-import-torch-pytorch-135013.txt"), VERSIONS)
     assert problem is not None and problem.pair == ("torch", "numpy")
-    assert "NumPy 2.1.0" in problem.message and 'numpy<2' in problem.fix
+    assert "NumPy 2.1.0" in problem.message and "numpy<2" in problem.fix
 
 
 def test_xformers_built_for_another_torch_names_the_pair() -> None:
@@ -75,7 +95,7 @@ def test_sigill_in_torch_import_is_blamed_on_numpy_and_its_x86_64_v2_baseline() 
     assert problem is not None and problem.kind == "cpu"
     assert "because numpy" in problem.message and "x86-64-v2" in problem.message
     assert "sse4_2" in problem.message and problem.kb == ["numpy-2.4-x86-64-v2"]
-    assert 'numpy<2.4' in problem.fix
+    assert "numpy<2.4" in problem.fix
 
 
 def test_numpy_refusing_the_cpu_is_a_cpu_problem_not_an_error() -> None:

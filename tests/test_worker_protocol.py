@@ -124,5 +124,5 @@ def test_parse_result_never_raises(text: str) -> None:
 def test_parse_result_takes_the_last_marker_line(data: dict, noise: str) -> None:
     import json
 
-    text = f"{noise}\nRIGFIT-RESULT {{\"first\": 1}}\n{noise}\nRIGFIT-RESULT {json.dumps(data)}\n"
+    text = f'{noise}\nRIGFIT-RESULT {{"first": 1}}\n{noise}\nRIGFIT-RESULT {json.dumps(data)}\n'
     assert parse_result(text) == data

@@ -12,6 +12,7 @@ from typing import Any
 
 from rigfit.explain.scan import LogScan
 from rigfit.kb.loader import KbError, by_id, load_entries
+from rigfit.plan.knowledge import oom_flag
 from rigfit.probe.profile import GpuInfo, Profile
 
 Facts = dict[str, Any]
@@ -118,6 +119,8 @@ def merge_facts(log: Facts, profile: Facts, groups: Facts) -> Facts:
     if isinstance(facts.get("vram_gib"), str):
         facts["vram_gib"] = _number(facts["vram_gib"])
     facts["ui_name"] = UI_NAMES.get(facts.get("ui", ""), "your UI")
+    if facts.get("vram_gib") is not None and (flag := oom_flag(str(facts.get("ui", "")), float(facts["vram_gib"]))):
+        facts["lowvram_flag"] = flag  # uis.yaml oom_flags: one source of truth with the planner
     if facts.get("gfx"):
         facts["gfx"] = str(facts["gfx"]).lower()
         if override := gfx_override(facts["gfx"]):

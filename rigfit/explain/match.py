@@ -182,7 +182,6 @@ def _as_float(value: object) -> float | None:
 
 def _texts(entry: IssueEntry, facts: Facts) -> tuple[str, str]:
     """The first variant whose conditions hold and whose placeholders all have values overrides the default."""
-    facts = {**facts, **_ui_flag(entry, facts)}
     cause, fix = entry.cause, entry.fix
     for variant in entry.variants:
         texts = [t for t in (variant.cause, variant.fix) if t is not None]
@@ -193,14 +192,6 @@ def _texts(entry: IssueEntry, facts: Facts) -> tuple[str, str]:
             fix = variant.fix or fix
             break
     return _render(cause, facts), _render(fix, facts)
-
-
-def _ui_flag(entry: IssueEntry, facts: Facts) -> Facts:
-    flags = entry.ui_flags.get(facts.get("ui", ""))  # type: ignore[call-overload]
-    vram = _as_float(facts.get("vram_gib"))
-    if flags is None or vram is None:
-        return {}
-    return {"lowvram_flag": flags.low if vram <= 4.5 else flags.medium}
 
 
 def _render(template: str, facts: Facts) -> str:

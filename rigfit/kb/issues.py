@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Literal, Union
+from typing import Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,7 +27,7 @@ from rigfit.kb.loader import KbEntry
 TEMPLATE_VARS: dict[str, str] = {
     "ui": "UI detected from the log's paths and banners: a1111, forge, comfyui, sdnext, fooocus, invokeai",
     "ui_name": "that UI's name for people ('your UI' when unknown); always set",
-    "lowvram_flag": "the detected UI's flag for the detected VRAM (from the issue's ui_flags)",
+    "lowvram_flag": "the detected UI's flag to relaunch with after an OOM at the detected VRAM (uis.yaml oom_flags)",
     "vram_gib": "VRAM of the GPU in GiB (log's OOM message first, then the profile)",
     "gpu_vendor": "amd | nvidia | intel",
     "gpu_name": "marketing name of the GPU",
@@ -62,16 +62,6 @@ class Range(BaseModel):
 
 
 Condition = Union[Scalar, list[Scalar], Range]  # noqa: UP007
-UiId = Literal["a1111", "forge", "comfyui", "sdnext", "fooocus", "invokeai"]
-
-
-class UiFlags(BaseModel):
-    """A UI's launch flags for small GPUs: `low` up to 4 GiB of VRAM, `medium` up to 8 GiB."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    low: str
-    medium: str
 
 
 class IssueVariant(BaseModel):
@@ -114,7 +104,6 @@ class IssueEntry(KbEntry):
     cause: str
     fix: str
     variants: list[IssueVariant] = Field(default_factory=list)
-    ui_flags: dict[UiId, UiFlags] = Field(default_factory=dict)
 
     @field_validator("keywords")
     @classmethod
@@ -163,4 +152,4 @@ class IssueEntry(KbEntry):
         return {name for pattern in self.all_of + self.any_of + self.boost for name in re.compile(pattern).groupindex}
 
 
-__all__ = ["TEMPLATE_VARS", "Condition", "IssueEntry", "IssueVariant", "Range", "UiFlags", "placeholders"]
+__all__ = ["TEMPLATE_VARS", "Condition", "IssueEntry", "IssueVariant", "Range", "placeholders"]

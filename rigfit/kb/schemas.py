@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rigfit.kb.loader import KbEntry
 
@@ -86,6 +86,7 @@ class Pin(KbEntry):
     requires_python: str | None = None
     requires_cuda_variant: list[str] = Field(default_factory=list)
     index_url: str | None = None  # where its wheels are (pytorch3d's own index)
+    build_from_source: str | None = None  # the command that compiles it when no prebuilt wheel fits
     symptom: str  # the error people see without the pin
     fix: str
     note: str | None = None
@@ -119,6 +120,18 @@ UI_SETTINGS = (
 )
 
 
+class OomFlags(BaseModel):
+    """The flag to relaunch a UI with after an out-of-memory error: `low` for cards up to 4 GiB, `medium` above.
+
+    One step further than the plan's own memory flags (Forge: offload after each use; ComfyUI: --novram on 4 GB),
+    since the plan's mode already ran out. Read by the plan's advice and by `rigfit explain`'s OOM fixes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    low: str
+    medium: str
+
+
 class UiEntry(KbEntry):
     """uis.yaml: a Stable Diffusion UI: where it lives, how to keep its installer off torch, and its flags."""
 
@@ -133,6 +146,9 @@ class UiEntry(KbEntry):
     # abstract setting -> this UI's flags; "config:key=value" entries are settings-file keys, not flags
     flags: dict[str, list[str]]
     ignores: list[str] = Field(default_factory=list)  # other UIs' flags people pass that this UI does not read
+    oom_flags: OomFlags | None = None  # None: the UI has no launch flag for it (settings file instead)
+    flux_model: str | None = None  # models.yaml id of the 4-bit Flux to download for it (None: it has its own route)
+    flux_quantized: str  # how this UI loads a 4-bit Flux on a small card: where the files go, which loader
     note: str | None = None
 
     @field_validator("flags")
@@ -156,6 +172,7 @@ class ModelEntry(KbEntry):
     ram_gb_min: float  # system RAM needed to load it
     resolution: int
     steps: int  # typical step count
+    download: str | None = None  # where people get the weights (the usual file or repository)
     note: str | None = None
 
 

@@ -32,8 +32,24 @@ def pins() -> tuple[Pin, ...]:
 
 
 @functools.cache
+def ui_entries() -> dict[str, UiEntry]:
+    return by_id(load_entries("uis.yaml", UiEntry))
+
+
 def ui_entry(ui: str) -> UiEntry:
-    return by_id(load_entries("uis.yaml", UiEntry))[ui]
+    return ui_entries()[ui]
+
+
+OOM_LOW_MAX_GIB = 4.5  # "4 GB" cards report 3.9-4.3 GiB: up to here a UI's low flag, above it its medium one
+
+
+def oom_flag(ui: str, vram_gib: float) -> str | None:
+    """The flag to relaunch `ui` with after an out-of-memory error on a card of `vram_gib` GiB (uis.yaml
+    oom_flags); None when the UI has no such flag or is not in uis.yaml. Shared by plan advice and `rigfit explain`."""
+    entry = ui_entries().get(ui)
+    if entry is None or entry.oom_flags is None:
+        return None
+    return entry.oom_flags.low if vram_gib <= OOM_LOW_MAX_GIB else entry.oom_flags.medium
 
 
 @functools.cache

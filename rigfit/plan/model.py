@@ -73,7 +73,8 @@ class PythonNeed(BaseModel):
     required: str | None = None  # version range the torch line needs
     current: str | None = None
     ok: bool | None = None  # None when the current Python is unknown
-    how: str | None = None  # how to get a fitting one when it is not
+    message: str | None = None  # what is wrong when it does not fit
+    how: str | None = None  # the fix: how to get a fitting one
 
 
 class ModelFit(BaseModel):
@@ -81,6 +82,17 @@ class ModelFit(BaseModel):
     name: str
     verdict: Literal["ok", "slow", "tight", "no"]
     note: str
+
+
+class Advice(BaseModel):
+    """A warning: what is wrong or risky here (message) and the exact step that fixes or avoids it (fix).
+
+    `id` is a stable slug ("flux-8gb", "pcie-slow-link"): doctor reports it as finding "plan.<id>"."""
+
+    id: str
+    message: str
+    fix: str
+    kb: list[str] = Field(default_factory=list)
 
 
 class Blocker(BaseModel):
@@ -107,7 +119,7 @@ class Plan(BaseModel):
     ui_config: dict[str, str] = Field(default_factory=dict)  # settings-file keys (InvokeAI, SD.Next)
     pins: list[str] = Field(default_factory=list)  # pip requirement lines ("huggingface_hub<0.26")
     models: list[ModelFit] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[Advice] = Field(default_factory=list)
     checks: list[str] = Field(default_factory=list)  # commands that prove the plan on this machine
     blockers: list[Blocker] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from rigfit.plan.device import assess_gpus, pick_device
 from rigfit.plan.fit import bus_warning, choose_pins, fit_models
 from rigfit.plan.knowledge import in_range, pins, version
-from rigfit.plan.model import Alternative, Blocker, Decision, DevicePick, Plan, PlanOptions, Reason, TorchChoice
+from rigfit.plan.model import (
+    Advice,
+    Alternative,
+    Blocker,
+    Decision,
+    DevicePick,
+    Plan,
+    PlanOptions,
+    Reason,
+    TorchChoice,
+)
 from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, choose_precision
 from rigfit.plan.stack import cpu_stack, cuda_stack, device_env, rocm_stack
 from rigfit.plan.ui_flags import settings_for, translate
@@ -21,7 +31,7 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     chosen, device, device_reasons, device_alts = pick_device(profile, assessed)
     backend = chosen.backend if chosen is not None and chosen.backend else "cpu"
     blockers: list[Blocker] = [b for a in assessed for b in a.blockers]
-    warnings: list[str] = []
+    warnings: list[Advice] = []
 
     if backend == "cuda":
         stack = cuda_stack(chosen, profile, options)  # type: ignore[arg-type]
@@ -30,16 +40,31 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     else:
         stack = cpu_stack(profile, options)
     warnings += stack.warnings
-    if backend != "cuda" and any(p.requires_cuda_variant for p in pins() if set(p.applies_with) & set(options.extras)):
+    cuda_only = [p for p in pins() if p.requires_cuda_variant and set(p.applies_with) & set(options.extras)]
+    if backend != "cuda" and cuda_only:
+        extras = " ".join(f"--with {e}" for e in options.extras)
+        builds = " and ".join(f"`{p.build_from_source}`" for p in cuda_only if p.build_from_source)
         warnings.append(
-            f"{', '.join(options.extras)}: its prebuilt wheels are CUDA builds for torch 2.1.0 (cu118/cu121), and no "
-            "usable NVIDIA GPU is visible here. On a cloud pod, check that `nvidia-smi` works inside the container "
-            "and plan again there; without a GPU the package would have to be compiled (needs nvcc)."
+            Advice(
+                id="extras-need-cuda",
+                message=f"{', '.join(options.extras)}: the prebuilt wheels are CUDA builds only ("
+                + "; ".join(f"torch {p.requires_torch}, {'/'.join(p.requires_cuda_variant)}" for p in cuda_only)
+                + "), and no usable NVIDIA GPU is visible here.",
+                fix=f"On a cloud pod, check that `nvidia-smi` works inside the container, then run `rigfit plan "
+                f"{extras}` there. On this machine it must be compiled against the installed torch"
+                + (f": {builds}." if builds else "."),
+                kb=[p.id for p in cuda_only],
+            )
         )
     if backend == "rocm" and profile.python.container:
         warnings.append(
-            f"Inside a {profile.python.container} container: start it with `--device /dev/kfd --device /dev/dri "
-            "--group-add video --group-add render` so ROCm sees the GPU."
+            Advice(
+                id="container-rocm-devices",
+                message=f"Inside a {profile.python.container} container: ROCm sees the GPU only if the host's "
+                "/dev/kfd and /dev/dri are passed in.",
+                fix="Start the container with `--device /dev/kfd --device /dev/dri --group-add video --group-add "
+                "render` (docker run / podman run), then run `rigfit doctor` inside it to confirm.",
+            )
         )
     decisions = [
         Decision(topic="device", choice=_device_label(device), reasons=device_reasons, alternatives=device_alts),
@@ -67,7 +92,9 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     ]
     python_reason = Reason(
         text=(
-            stack.python.how or f"Python {stack.python.current or '(unknown)'} fits {stack.python.required or 'any'}."
+            f"{stack.python.message} {stack.python.how}"
+            if stack.python.message
+            else f"Python {stack.python.current or '(unknown)'} fits {stack.python.required or 'any'}."
         ),
         facts=[f"python.version={profile.python.version}"],
     )
@@ -92,7 +119,9 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     key, precision_decision = choose_precision(device, gfx_entry, profile, options, verified)
     precision, detail, precision_settings = SETTINGS[key]
     attention_decision = choose_attention(stack.torch.version, backend, verified)
-    memory_decision, memory_warnings = choose_memory(device, precision, attention_decision.choice, profile, verified)
+    memory_decision, memory_warnings = choose_memory(
+        device, precision, attention_decision.choice, profile, verified, options.ui
+    )
     warnings += memory_warnings
     decisions += [precision_decision, memory_decision, attention_decision]
 
@@ -100,10 +129,10 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     ui_flags, ui_config, flags_decision = translate(settings, options)
     decisions.append(flags_decision)
 
-    models, models_decision, model_warnings = fit_models(device, precision, profile)
+    models, models_decision, model_warnings = fit_models(device, precision, profile, options.ui)
     warnings += model_warnings
     decisions.append(models_decision)
-    bus = bus_warning(chosen.gpu if chosen is not None else None)
+    bus = bus_warning(chosen.gpu if chosen is not None else None, options.ui, memory_decision.choice)
     if bus:
         warnings.append(bus)
 
@@ -111,7 +140,7 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     if pins_decision:
         decisions.append(pins_decision)
     torch_choice = stack.torch
-    torch_choice.install = torch_choice.install + _extra_installs(options, stack.torch.variant, profile)
+    torch_choice.install = torch_choice.install + _extra_installs(options, stack.torch, profile)
     if pin_lines:
         torch_choice.install.append("python -m pip install " + " ".join(f'"{p}"' for p in pin_lines))
 
@@ -164,13 +193,23 @@ def _backend_alternatives(backend: str, has_gpu: bool) -> list[Alternative]:
     ]
 
 
-def _extra_installs(options: PlanOptions, variant: str | None, profile: Profile) -> list[str]:
+def _extra_installs(options: PlanOptions, torch: TorchChoice, profile: Profile) -> list[str]:
+    """Install commands for the extras: their prebuilt wheel when one exists for this torch build, else a compile."""
     cmds = []
     for p in pins():
-        if p.index_url and set(p.applies_with) & set(options.extras):
+        if not set(p.applies_with) & set(options.extras):
+            continue
+        prebuilt = (
+            p.index_url is not None
+            and (not p.requires_cuda_variant or torch.variant in p.requires_cuda_variant)
+            and (not p.requires_torch or (torch.version is not None and in_range(torch.version, p.requires_torch)))
+        )
+        if prebuilt:
             py = version(profile.python.version)
             minor = py.minor if py is not None and py.major == 3 and in_range(str(py), p.requires_python) else 10
-            index = p.index_url.format(minor=minor, variant=variant or "cu121")
+            index = p.index_url.format(minor=minor, variant=torch.variant)
             cmds.append("python -m pip install fvcore iopath")  # its dependencies: --no-index cannot fetch them
             cmds.append(f"python -m pip install --no-index --no-cache-dir {p.package}{p.spec} -f {index}")
+        elif p.build_from_source:
+            cmds.append(p.build_from_source)
     return cmds

@@ -6,11 +6,16 @@ import re
 
 from rigfit.kb.schemas import GfxTarget, PrecisionRule
 from rigfit.plan.knowledge import in_range, precision_rules, ui_entry, version
-from rigfit.plan.model import Alternative, Decision, DevicePick, PlanOptions, Reason
+from rigfit.plan.model import Advice, Alternative, Decision, DevicePick, PlanOptions, Reason
+from rigfit.plan.ui_flags import oom_relief
 from rigfit.probe.profile import Profile
 from rigfit.verify.store import VerifiedFacts
 
 GIB = 2**30
+VRAM_READ_FROM = {
+    "amd": "/sys/class/drm/card*/device/mem_info_vram_total, with the amdgpu driver bound",
+    "nvidia": "`nvidia-smi --query-gpu=memory.total --format=csv`",
+}
 FP32_COST = (
     "fp32 weights take twice the memory (the SDXL UNet grows from about 5 to 10 GB, more than an 8 GB card holds) and "
     "run at roughly half the speed"
@@ -162,9 +167,9 @@ def choose_attention(torch_version: str | None, backend: str, verified: Verified
 
 
 def choose_memory(
-    device: DevicePick, precision: str, attention: str, profile: Profile, verified: VerifiedFacts | None
-) -> tuple[Decision, list[str]]:
-    warnings: list[str] = []
+    device: DevicePick, precision: str, attention: str, profile: Profile, verified: VerifiedFacts | None, ui: str
+) -> tuple[Decision, list[Advice]]:
+    warnings: list[Advice] = []
     if device.kind == "cpu":
         return Decision(topic="memory", choice="cpu", reasons=[Reason(text="Runs from system RAM on the CPU.")]), []
     if verified is not None and verified.best is not None and verified.best.memory_mode:
@@ -178,7 +183,16 @@ def choose_memory(
             ), []
     vram = device.vram_bytes
     if vram is None:
-        warnings.append("VRAM size unknown: planning a normal memory mode; switch to a low-VRAM mode if you hit OOM.")
+        warnings.append(
+            Advice(
+                id="vram-unknown",
+                message="VRAM size unknown: the plan assumes the normal memory mode, which a small card cannot hold.",
+                fix=f"Run `rigfit doctor` on the machine itself (it reads "
+                f"{VRAM_READ_FROM.get(device.vendor or '', 'the size from the GPU driver')}) and plan again; "
+                f"meanwhile, if generation fails with out-of-memory, {oom_relief(ui, None)}.",
+                kb=[ui],
+            )
+        )
         return Decision(
             topic="memory",
             choice="normal",
@@ -215,7 +229,14 @@ def choose_memory(
             )
         )
         warnings.append(
-            "Integrated GPU: memory is shared with the system (carve-out + GTT), so generation is bound by RAM "
-            "bandwidth and large models compete with everything else for RAM."
+            Advice(
+                id="integrated-gpu-shared-memory",
+                message="Integrated GPU: its memory is shared with the system (carve-out + GTT), so generation is "
+                "bound by RAM bandwidth and large models compete with everything else for RAM.",
+                fix="Raise the UMA frame buffer (VRAM carve-out) in the firmware setup where it is offered, close "
+                "memory-hungry programs while generating, and stay with SD1.5 or SDXL Lightning; if generation fails "
+                f"with out-of-memory, {oom_relief(ui, vram)}.",
+                kb=[ui],
+            )
         )
     return Decision(topic="memory", choice=mode, reasons=reasons), warnings

@@ -41,8 +41,10 @@ def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
         console.print(f"  [dim]because[/] {escape(reason.text)}")
     for cmd in plan.torch.install:
         console.print(f"    [cyan]$[/] {escape(cmd)}")
-    if plan.python.how:
-        console.print(f"  [yellow]![/] {escape(plan.python.how)}")
+    if plan.python.message:
+        console.print(
+            f"  [yellow]![/] {escape(plan.python.message)}\n      [cyan]fix:[/] {escape(plan.python.how or '')}"
+        )
     console.print("\n[bold underline]Precision and memory[/]")
     console.print(f"  {escape(plan.precision_detail)}; memory mode {plan.memory_mode}; attention {plan.attention}")
     console.print(f"\n[bold underline]Launch {escape(ui.name)}[/]\n    [cyan]$[/] {escape(launch_line(plan))}")
@@ -58,7 +60,7 @@ def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
     if plan.warnings:
         console.print("\n[bold underline]Warnings[/]")
         for w in plan.warnings:
-            console.print(f"  [yellow]![/] {escape(w)}")
+            console.print(f"  [yellow]![/] {escape(w.message)}\n      [cyan]fix:[/] {escape(w.fix)}")
     if plan.blockers:
         console.print("\n[bold underline]Blockers[/]")
         for b in plan.blockers:
@@ -86,6 +88,11 @@ def explain_tree(profile: Profile, plan: Plan) -> Tree:
             alts = node.add("[dim]alternatives[/]")
             for a in d.alternatives:
                 alts.add(f"{escape(a.choice)}: [dim]{escape(a.why_not)}[/]")
+    if plan.warnings:
+        warnings = root.add("[bold yellow]warnings[/]")
+        for w in plan.warnings:
+            kb = f" [dim](kb: {escape(', '.join(w.kb))})[/]" if w.kb else ""
+            warnings.add(f"[dim]{escape(w.id)}[/] {escape(w.message)}{kb}").add(f"[cyan]fix:[/] {escape(w.fix)}")
     if plan.blockers:
         blockers = root.add("[bold red]blockers[/]")
         for b in plan.blockers:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rigfit.kb.schemas import WheelLine
 from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, pins, version, wheel, wheel_lines
-from rigfit.plan.model import Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
+from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
 from rigfit.probe.profile import Profile
 
 ALLOC_CONF = "garbage_collection_threshold:0.8,max_split_size_mb:512"
@@ -21,7 +21,7 @@ class Stack:
     python: PythonNeed
     reasons: list[Reason] = field(default_factory=list)
     alternatives: list[Alternative] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Advice] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
 
 
@@ -50,19 +50,19 @@ def _driver_ok(line: WheelLine, profile: Profile) -> bool | None:
 
 
 def _python_need(line_python: str | None, profile: Profile, extra_python: list[str]) -> PythonNeed:
-    specs = [s for s in [line_python, *extra_python] if s]
+    specs = list(dict.fromkeys(s for s in [line_python, *extra_python] if s))  # same range from two sources: once
     required = ",".join(specs) or None
     current = profile.python.version
     ok = in_range(current, required) if required else True if current else None
-    how = None
+    message = how = None
     if ok is False:
         target = _python_pick(required or "")
+        message = f"Python {current} is outside {required}, the range this torch build (and its extras) supports."
         how = (
-            f"Python {current} is outside {required}. Get {target} without touching the system Python: "
-            f"`uv python install {target}` then `uv venv -p {target} ~/sd/venv` (uv downloads a standalone CPython; "
-            "no sudo, no PPA)."
+            f"Get {target} without touching the system Python: `uv python install {target}` then "
+            f"`uv venv -p {target} ~/sd/venv` (uv downloads a standalone CPython; no sudo, no PPA)."
         )
-    return PythonNeed(required=required, current=current, ok=ok, how=how)
+    return PythonNeed(required=required, current=current, ok=ok, message=message, how=how)
 
 
 def _python_pick(required: str) -> str:
@@ -112,11 +112,18 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
     if line is None:  # the extras' prebuilt wheels need a torch line without kernels for this GPU
         bare = options.model_copy(update={"extras": []})
         line = _pick_line(driver_fit, profile, bare) or _pick_line(lines, profile, bare)
-        warnings.append(
-            f"{', '.join(options.extras)}: no prebuilt wheel matches a torch line with kernels for this GPU; it must "
-            "be built from source against the chosen torch (needs nvcc / the CUDA toolkit)."
-        )
     assert line is not None  # the assessment found at least one line with these kernels
+    if not _fits_extras(line, options):
+        warnings.append(
+            Advice(
+                id="extras-no-prebuilt",
+                message=f"{', '.join(options.extras)}: no prebuilt wheel matches a torch line with kernels for this "
+                f"GPU ({_prebuilt_for(options)}).",
+                fix=f"Build it against the chosen torch: install the CUDA toolkit matching {line.variant} (for nvcc), "
+                f"install torch first, then {_source_builds(options)}.",
+                kb=[p.id for p in _extra_pins(options)],
+            )
+        )
     reasons = [
         Reason(
             text=f"torch {line.torch}+{line.variant}: the newest official line with sm_{(cc or '?').replace('.', '')} "
@@ -136,8 +143,16 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
     ][:4]
     if _driver_ok(line, profile) is None:
         warnings.append(
-            f"The NVIDIA driver version is unknown: {line.variant} needs driver >= {line.min_driver}. "
-            "Check `nvidia-smi`."
+            Advice(
+                id="driver-unknown",
+                message=f"The NVIDIA driver version is unknown: torch {line.torch}+{line.variant} needs driver >= "
+                f"{line.min_driver}.",
+                fix=f"Run `nvidia-smi`: its header must show a Driver Version of at least {line.min_driver}; if it is "
+                "older, update the driver, or run `rigfit plan` where `nvidia-smi` works (it then picks the newest "
+                "CUDA line that driver runs). If `nvidia-smi` fails, the driver is not loaded (in a container: start "
+                "it with `--gpus all`).",
+                kb=[line.id],
+            )
         )
     elif (cv := version(profile.cuda_driver_version)) is not None and line.cuda and cv < version(line.cuda):
         reasons.append(
@@ -151,6 +166,20 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
         )
     python = _python_need(line.python, profile, [p.requires_python for p in _extra_pins(options) if p.requires_python])
     return Stack(_wheel_choice(line), python, reasons, alternatives, warnings)
+
+
+def _prebuilt_for(options: PlanOptions) -> str:
+    """Which torch builds the extras' prebuilt wheels exist for: "torch ==2.1.0, cu118/cu121"."""
+    return "; ".join(
+        f"{p.package}: torch {p.requires_torch}, {'/'.join(p.requires_cuda_variant) or 'any variant'}"
+        for p in _extra_pins(options)
+    )
+
+
+def _source_builds(options: PlanOptions) -> str:
+    """The commands that compile the extras when no prebuilt wheel fits."""
+    cmds = [f"`{p.build_from_source}`" for p in _extra_pins(options) if p.build_from_source]
+    return " and ".join(cmds) or "build each from its source repository"
 
 
 def _why_not_cuda(w: WheelLine, cc: str | None, profile: Profile, options: PlanOptions) -> str:
@@ -285,8 +314,15 @@ def cpu_stack(profile: Profile, options: PlanOptions) -> Stack:
     checks = ["rigfit verify --env ~/sd/venv"]
     if cpu.sse4_1 is False:
         warnings.append(
-            "This CPU lacks SSE4.1, below torch's stated floor: the CPU wheel may die with 'Illegal instruction'. "
-            "Debian's python3-torch follows the generic amd64 baseline."
+            Advice(
+                id="sse41-missing",
+                message="This CPU lacks SSE4.1, below torch's stated floor: the CPU wheel may die with "
+                "'Illegal instruction'.",
+                fix="Install the wheel, then run `rigfit verify --env ~/sd/venv`; if it reports SIGILL, use Debian's "
+                "`python3-torch` instead (`sudo apt install python3-torch`, built for the generic amd64 baseline) "
+                "with the system Python.",
+                kb=[line.id],
+            )
         )
     if cpu.avx is False:
         checks.append("rigfit verify --env ~/sd/venv --cpu westmere  (same check from a newer machine, AVX hidden)")
@@ -358,7 +394,17 @@ def device_env(
         if name in user:
             kept[name] = user[name]
             if user[name] != value:
-                warnings.append(f"You set {name}={user[name]}; rigfit would use {value}. Yours is kept.")
+                warnings.append(
+                    Advice(
+                        id="user-env-differs",
+                        message=f"You set {name}={user[name]}; rigfit would use {value} "
+                        f"({reason.text.rstrip('.')}). Yours is kept.",
+                        fix=f"If yours is not deliberate, `export {name}={value}` before launching (and change it "
+                        "where you set it: ~/.bashrc, webui-user.sh, the container's -e options); if it is, nothing "
+                        "to do.",
+                        kb=reason.kb,
+                    )
+                )
             continue
         env[name] = value
         reasons.append(reason)
@@ -366,7 +412,13 @@ def device_env(
         if name in user and name not in wanted and backend == "rocm":
             kept[name] = user[name]
             warnings.append(
-                f"{name}={user[name]} is set but this card needs no override: unset it (a stale override makes ROCm "
-                "load the wrong kernels: 'Memory access fault')."
+                Advice(
+                    id="stale-override",
+                    message=f"{name}={user[name]} is set but this card needs no override: a stale override makes "
+                    "ROCm load the wrong kernels ('Memory access fault').",
+                    fix=f"`unset {name}` and remove it where it is set (~/.bashrc, ~/.profile, /etc/environment, "
+                    "webui-user.sh or the container's -e options), then relaunch.",
+                    kb=[a.gfx_entry.id] if a is not None and a.gfx_entry is not None else [],
+                )
             )
     return env, kept, reasons, warnings

@@ -34,7 +34,18 @@ def doctor_summary(profile: Profile) -> tuple[list[str], list[Finding]]:
         for b in plan.blockers
         if b.id not in PROBED_BLOCKERS
     ]
-    findings += [Finding(id="plan.warning", severity="warning", message=w, group="plan") for w in plan.warnings]
-    if plan.python.how:
-        findings.append(Finding(id="plan.python", severity="warning", message=plan.python.how, group="plan"))
+    findings += [
+        Finding(id=f"plan.{a.id}", severity="warning", message=a.message, fix=a.fix, group="plan", kb=a.kb)
+        for a in plan.warnings
+    ]
+    if plan.python.message:
+        findings.append(
+            Finding(
+                id="plan.python-outside-range",
+                severity="warning",
+                message=plan.python.message,
+                fix=plan.python.how,
+                group="plan",
+            )
+        )
     return lines, findings

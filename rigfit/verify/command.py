@@ -189,7 +189,9 @@ def _store_bench(env: TargetEnv, report: BenchReport) -> Path:
     return save_verified(facts)
 
 
-def _bench_device(env: TargetEnv, device: str) -> tuple[str, dict[str, bool], dict[str, Any]]:
+def _bench_device(
+    env: TargetEnv, device: str, model: str, reduced: bool, size: int
+) -> tuple[str, dict[str, bool], dict[str, Any]]:
     """The device to bench, the dtypes verify found safe on it, and its facts (a quick ops check when unverified)."""
     if device == "auto":
         stored = load_verified(str(env.root), "cuda:0") or load_verified(str(env.root), "cpu")
@@ -198,7 +200,9 @@ def _bench_device(env: TargetEnv, device: str) -> tuple[str, dict[str, bool], di
     if stored is not None and stored.precision_ok:
         return stored.device, dict(stored.precision_ok), {"name": stored.device_name}
     err.print("bench: no verify results for this environment yet: checking the device first")
-    outcome = check_device(env, TargetCpu(flags=None), device=device, on_line=_progress)
+    outcome = check_device(
+        env, TargetCpu(flags=None), device=device, model=model, reduced=reduced, size=size, on_line=_progress
+    )
     safe = {p["dtype"]: outcome.dtype_ok(p["dtype"]) for p in outcome.precision}
     return outcome.device, safe or {"fp32": True}, outcome.facts
 
@@ -224,7 +228,7 @@ def bench(
     if steps < 1:
         raise _fail("--steps must be at least 1")
     target = _open_env(env)
-    chosen, safe, device_facts = _bench_device(target, device)
+    chosen, safe, device_facts = _bench_device(target, device, model, reduced, size)
     err.print(f"bench: {model} on {chosen} ({device_facts.get('name') or 'CPU'}), dtypes {sorted(safe)}")
     report = run_bench(
         target,

@@ -1,0 +1,82 @@
+"""bench against the REAL torch environment, on the reduced UNet (same code path as the full model): timing,
+the choice of the fastest safe configuration BECAUSE it was measured, storage for the plan, and the plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rigfit.cli import app
+from rigfit.verify.benchmark import run_bench
+from rigfit.verify.envscan import scan_env
+from rigfit.verify.store import load_verified
+
+pytest_plugins = ["tests.conftest_torchenv"]
+pytestmark = pytest.mark.slow
+
+# oneDNN and ATen limited to AVX2: what a CPU without native bf16 (no AVX512_BF16/AMX) runs
+NO_NATIVE_BF16 = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+
+
+def test_bench_picks_fp32_on_a_cpu_without_native_bf16_because_it_measured_bf16_slower(torch_env: Path) -> None:
+    report = run_bench(
+        scan_env(torch_env.parent.parent),
+        device="cpu",
+        model="sd15",
+        steps=3,
+        safe={"fp32": True, "bf16": True},
+        reduced=True,
+        size=128,
+        matmul_n=256,
+        extra_env=NO_NATIVE_BF16,
+        timeout=600,
+    )
+    assert report.errors == []
+    first_round = {
+        r.config["dtype"]: r for r in report.runs if r.config["attention"] == "sdpa" and not r.config["channels_last"]
+    }
+    assert first_round["bf16"].step_seconds > first_round["fp32"].step_seconds  # measured, not assumed
+    assert report.gflops("bf16") and report.gflops(
+        "fp32"
+    )  # measured per dtype (a shared CI box is too noisy to rank them)
+    assert report.best is not None and report.best.config["dtype"] == "fp32"
+    # round 2 refined the winner one setting at a time
+    assert {r.label for r in report.runs} >= {"fp32 + classic", "fp32 + sdpa + channels_last"}
+    assert report.step_flops and report.step_flops > 0
+    assert report.best.seconds_per_image == pytest.approx(20 * report.best.step_seconds + report.vae_seconds["fp32"])
+
+
+def test_bench_cli_stores_the_best_config_and_draws_the_plot(
+    torch_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RIGFIT_HOME", str(tmp_path / "home"))
+    env_dir = torch_env.parent.parent
+    png = tmp_path / "bench.png"
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--env",
+            str(env_dir),
+            "--reduced",
+            "--size",
+            "64",
+            "--steps",
+            "2",
+            "--quick",
+            "--json",
+            "--plot",
+            str(png),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["reduced"] and data["size"] == 64 and len(data["runs"]) == 1
+    assert data["best_seconds_per_image"] > 0 and data["references"]
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    stored = load_verified(str(env_dir), "cpu")
+    assert stored is not None and stored.best is not None and stored.best.dtype == data["best"]["dtype"]
+    assert stored.bench_model == "sd15" and stored.matmul_gflops
