@@ -66,9 +66,11 @@ class BenchReport:
         return max(found) if found else None
 
     def image_flops(self) -> float | None:
-        step = self.step_flops or (None if self.reduced else MODEL_FLOPS[self.model]["step"])
-        vae = self.vae_flops or (None if self.reduced else MODEL_FLOPS[self.model]["vae"])
-        return IMAGE_STEPS * step + (vae or 0.0) if step else None
+        """FLOPs of a 20-step image: the published count for the real model at its size (torch's counter misses
+        some fused attention kernels on CPU), else what the worker counted."""
+        if not self.reduced and self.size in (0, MODEL_SIZE[self.model]):
+            return IMAGE_STEPS * MODEL_FLOPS[self.model]["step"] + MODEL_FLOPS[self.model]["vae"]
+        return IMAGE_STEPS * self.step_flops + (self.vae_flops or 0.0) if self.step_flops else None
 
     def physical_limit(self, dtype: str) -> float | None:
         """Seconds per image if every FLOP ran at the matmul rate measured here: the floor for this device."""
