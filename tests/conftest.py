@@ -9,6 +9,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+pytest_plugins = ["tests.conftest_torchenv"]  # the session fixture `torch_env`: a real venv with torch 2.13.0
+
 
 def fixture_text(relpath: str) -> str:
     """A real fixture file's text (tests/fixtures/<relpath>), as the tool printed it."""

@@ -14,7 +14,6 @@ from rigfit.verify.benchmark import run_bench
 from rigfit.verify.envscan import scan_env
 from rigfit.verify.store import load_verified
 
-pytest_plugins = ["tests.conftest_torchenv"]
 pytestmark = pytest.mark.slow
 
 # oneDNN and ATen limited to AVX2: what a CPU without native bf16 (no AVX512_BF16/AMX) runs

@@ -329,3 +329,10 @@ def test_unknown_vram_advice_names_where_it_is_read_and_the_uis_oom_flag(ui: str
 def test_flux_advice_on_a1111_points_to_a_ui_that_loads_flux() -> None:
     plan = make_plan(machines.macpro(), PlanOptions(ui="a1111"))
     assert "does not load Flux" in advice(plan, "flux-8gb").fix and "--ui forge" in advice(plan, "flux-8gb").fix
+
+
+def test_bench_attention_without_a_ui_flag_is_reported_not_adopted() -> None:
+    best = BenchConfig(dtype="bf16", attention="classic", channels_last=True)
+    plan = make_plan(machines.epyc_cpu_only(), PlanOptions(), VerifiedFacts(env_dir="/x", device="cpu", best=best))
+    assert plan.attention == "sdpa" and plan.precision == "bf16"
+    assert any("'classic'" in r.text for r in plan.decision("attention").reasons)

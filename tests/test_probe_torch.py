@@ -31,11 +31,10 @@ from rigfit.probe.torch_probe import (
     probe_torch,
     torch_findings,
 )
-from tests.conftest import REPO, fixture_text
+from tests.conftest import fixture_text
 
 QEMU = shutil.which("qemu-x86_64")
 REAL_PYTHON = os.path.realpath(sys.executable)
-TORCH_ENV_PYTHON = REPO / ".cache" / "torch-env" / "bin" / "python"
 
 
 def cpu_of(lscpu_fixture: str) -> CpuInfo:
@@ -156,9 +155,8 @@ def test_capture_without_torch_fact_says_unknown(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not TORCH_ENV_PYTHON.exists(), reason="torch test env not built (tests/conftest_torchenv.py)")
-def test_real_torch_imports_in_the_worker() -> None:
-    result = import_in_subprocess(str(TORCH_ENV_PYTHON), "torch", timeout=120)
+def test_real_torch_imports_in_the_worker(torch_env: Path) -> None:
+    result = import_in_subprocess(str(torch_env), "torch", timeout=120)
     fields = fields_from_worker(result)
     assert fields["import_status"] == "ok" and fields["version"] == "2.13.0+cpu"
     assert fields["gpu_available"] is False and fields["cpu_capability"] in ("DEFAULT", "AVX2", "AVX512")

@@ -18,7 +18,6 @@ from rigfit.verify.envscan import scan_env
 from rigfit.verify.imports import check_one
 from rigfit.verify.store import load_verified
 
-pytest_plugins = ["tests.conftest_torchenv"]
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-x86_64") is None, reason="qemu-user is not installed (.ci/run)")
 pytestmark = pytest.mark.slow
 

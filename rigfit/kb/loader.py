@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 KB_DIR = Path(__file__).resolve().parent
@@ -38,6 +39,16 @@ class KbEntry(BaseModel):
     @property
     def sources(self) -> list[str]:
         return [self.source] if isinstance(self.source, str) else list(self.source)
+
+
+def version_range(value: str | None) -> str | None:
+    """Validator for PEP 440 ranges in KB entries (">=2.4,<2.6"); None means every version."""
+    if value is not None:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier as exc:
+            raise ValueError(f"not a version range: {value!r} ({exc})") from exc
+    return value
 
 
 E = TypeVar("E", bound=KbEntry)
@@ -84,4 +95,4 @@ def by_id(entries: tuple[E, ...]) -> dict[str, E]:
     return {e.id: e for e in entries}
 
 
-__all__ = ["KB_DIR", "KbEntry", "KbError", "by_id", "kb_files", "load_entries"]
+__all__ = ["KB_DIR", "KbEntry", "KbError", "by_id", "kb_files", "load_entries", "version_range"]

@@ -8,22 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rigfit.kb.loader import KbEntry
+from rigfit.kb.loader import KbEntry, version_range
 
 Reliability = Literal["good", "unreliable", "broken"]
 Generation = Literal["gcn1", "gcn2", "gcn3", "gcn4", "gcn5", "rdna1", "rdna2", "rdna3", "rdna3.5", "rdna4", "cdna"]
-
-
-def _check_specifier(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            SpecifierSet(value)
-        except InvalidSpecifier as exc:
-            raise ValueError(f"not a version range: {value!r} ({exc})") from exc
-    return value
 
 
 class GfxTarget(KbEntry):
@@ -68,7 +58,7 @@ class WheelLine(KbEntry):
     @field_validator("python")
     @classmethod
     def _python_range(cls, value: str | None) -> str | None:
-        return _check_specifier(value)
+        return version_range(value)
 
 
 class Pin(KbEntry):
@@ -94,7 +84,7 @@ class Pin(KbEntry):
     @field_validator("spec", "applies_if_torch", "requires_torch", "requires_python")
     @classmethod
     def _ranges(cls, value: str | None) -> str | None:
-        return _check_specifier(value)
+        return version_range(value)
 
 
 # the planner's abstract settings a UI translates into its own flags (uis.yaml `flags:` keys)
@@ -191,4 +181,4 @@ class PrecisionRule(KbEntry):
     @field_validator("match_cc")
     @classmethod
     def _cc_range(cls, value: str | None) -> str | None:
-        return _check_specifier(value)
+        return version_range(value)

@@ -138,6 +138,19 @@ def choose_attention(torch_version: str | None, backend: str, verified: Verified
             basis="measured",
             reasons=[Reason(text="`rigfit bench` measured this attention as fastest.")],
         )
+    decision = _attention_from_kb(torch_version, backend)
+    if verified is not None and verified.best is not None:  # measured, but not an attention the UIs take a flag for
+        decision.reasons.append(
+            Reason(
+                text=f"`rigfit bench` measured '{verified.best.attention}' attention fastest; the UIs have no flag "
+                f"that selects it reliably, so the plan keeps {decision.choice} (see the bench table).",
+                facts=[f"verified.best.attention={verified.best.attention}"],
+            )
+        )
+    return decision
+
+
+def _attention_from_kb(torch_version: str | None, backend: str) -> Decision:
     v = version(torch_version)
     if v is not None and v.major < 2:
         choice = "split" if backend == "cuda" else "subquad"

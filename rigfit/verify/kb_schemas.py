@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import field_validator
 
-from rigfit.kb.loader import KbEntry, load_entries
+from rigfit.kb.loader import KbEntry, load_entries, version_range
 
 
 class BenchRef(KbEntry):
@@ -55,12 +54,7 @@ class CpuRequirement(KbEntry):
     @field_validator("versions")
     @classmethod
     def _range(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                SpecifierSet(value)
-            except InvalidSpecifier as exc:
-                raise ValueError(f"not a version range: {value!r}") from exc
-        return value
+        return version_range(value)
 
 
 def bench_refs() -> tuple[BenchRef, ...]:
