@@ -54,3 +54,21 @@ def test_doctor_summary_lines_and_findings() -> None:
     lines, findings = doctor_summary(kepler)
     blocker = next(f for f in findings if f.id == "plan.cuda-arch-unsupported")
     assert blocker.group == "plan" and blocker.severity == "blocker" and blocker.blocks == "gpu" and blocker.fix
+
+
+def test_plan_env_adopts_what_bench_measured_here(tmp_path, monkeypatch) -> None:
+    from rigfit.verify.store import BenchConfig, VerifiedFacts, save_verified
+
+    monkeypatch.setenv("RIGFIT_HOME", str(tmp_path / "home"))
+    env_dir = str(tmp_path / "venv")
+    best = BenchConfig(dtype="fp32", attention="sdpa", seconds_per_image=190.0)
+    save_verified(VerifiedFacts(env_dir=env_dir, device="cpu", precision_ok={"fp32": True}, best=best))
+    result = runner.invoke(app, ["plan", "--env", env_dir, "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)["plan"]
+    assert plan["backend"] == "cpu" and plan["precision"] == "fp32"
+    assert any(r["topic"] == "precision" and "measured" in r["text"] for r in plan["reasons"])
+
+
+def test_plan_env_with_a_capture_is_a_usage_error(tmp_path) -> None:
+    assert runner.invoke(app, ["plan", "--env", str(tmp_path), "--from", str(MACHINE)]).exit_code == 2

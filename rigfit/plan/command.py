@@ -25,6 +25,10 @@ def plan(
         bool, typer.Option("--full-precision", help="Insist on fp32 everywhere (costs 2x memory, ~2x time).")
     ] = False,
     listen: Annotated[bool, typer.Option("--listen", help="Serve the UI on the local network.")] = False,
+    env: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--env", help="Use what `rigfit verify`/`bench` measured for this environment (a venv)."),
+    ] = None,
 ) -> None:
     """Decide the whole stack for this machine (torch, env vars, precision, UI flags, models), with reasons."""
     err = Console(stderr=True, highlight=False)
@@ -41,6 +45,7 @@ def plan(
     from rigfit.plan.render import explain_tree, plan_json, render_plan
     from rigfit.probe.gather import probe_machine
     from rigfit.probe.source import ENV_VARS, CaptureError, open_source
+    from rigfit.verify.store import latest_verified
 
     try:
         source = open_source(from_)
@@ -50,7 +55,15 @@ def plan(
     profile = probe_machine(source, torch_check=False)
     user_env = {name: value for name in ENV_VARS if (value := source.env(name)) is not None}
     options = PlanOptions(ui=ui, extras=extras, full_precision=full_precision, listen=listen, user_env=user_env)  # type: ignore[arg-type]
-    result = make_plan(profile, options)
+    verified = None
+    if env is not None:
+        if from_:
+            err.print("[bold red]error:[/] --env uses measurements of this machine; it cannot go with --from.")
+            raise typer.Exit(2)
+        verified = latest_verified(env)
+        if verified is None:
+            err.print(f"[yellow]note:[/] nothing measured yet for {env}: run `rigfit verify --env {env}` first.")
+    result = make_plan(profile, options, verified)
     if as_json:
         sys.stdout.write(json.dumps(plan_json(profile, result), indent=2) + "\n")
         return

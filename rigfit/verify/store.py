@@ -62,3 +62,9 @@ def load_verified(env_dir: str, device: str) -> VerifiedFacts | None:
         return VerifiedFacts.model_validate(json.loads(path.read_text()))
     except (OSError, ValueError, ValidationError):
         return None
+
+
+def latest_verified(env_dir: str, devices: tuple[str, ...] = ("cuda:0", "cpu")) -> VerifiedFacts | None:
+    """The most recent facts measured for an environment on this machine's real devices (not qemu emulations)."""
+    found = [f for d in devices if (f := load_verified(env_dir, d)) is not None]
+    return max(found, key=lambda f: f.measured_at or "", default=None)
