@@ -32,7 +32,6 @@ FromOpt = Annotated[
         "--from", help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine."
     ),
 ]
-SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the report.")]
 
 
@@ -64,7 +63,7 @@ def doctor(
         raise usage_error(str(exc)) from exc
     profile = probe_machine(source, torch_check=not no_torch_check)
     plan_lines, plan_findings = doctor_summary(profile)
-    findings = sorted([*findings_for(profile), *plan_findings], key=lambda f: SEVERITY_ORDER[f.severity])
+    findings = findings_for(profile, also=plan_findings)
     if as_json:
         print_json(doctor_json(profile, findings))
     else:

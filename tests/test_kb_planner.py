@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from rigfit.kb.schemas import Pin, UiEntry, WheelLine
+from rigfit.kb.schemas import UI_SETTINGS, Pin, UiEntry, WheelLine
 from rigfit.plan.knowledge import gfx_targets, models, override_target, pins, ui_entry, wheel_lines
 from rigfit.plan.model import UIS
 
@@ -35,21 +35,8 @@ def test_cuda_lines_have_archs_drivers_and_indexes() -> None:
 
 
 def test_every_ui_translates_every_setting_the_planner_emits() -> None:
-    needed = {
-        "memory.low",
-        "memory.medium",
-        "memory.medium_sdxl",
-        "memory.normal",
-        "memory.high",
-        "precision.fp32",
-        "precision.upcast",
-        "precision.vae_fp32",
-        "attention.sdpa",
-        "attention.subquad",
-        "device.cpu",
-    }
     for ui in UIS:
-        assert needed <= set(ui_entry(ui).flags), ui
+        assert set(UI_SETTINGS) <= set(ui_entry(ui).flags), ui
 
 
 def test_forge_and_a1111_vocabularies_differ() -> None:

@@ -32,6 +32,11 @@ def explain(
     console, err = Console(highlight=False, soft_wrap=True), Console(stderr=True, highlight=False, soft_wrap=True)
     profile = None if no_probe else _profile(from_, err)
     log_name = "standard input" if log == "-" else log
+    if log == "-" and sys.stdin.isatty():
+        err.print(
+            "Paste the log, then press Ctrl-D on an empty line "
+            "(or: `rigfit explain FILE`, `CMD 2>&1 | rigfit explain`)."
+        )
     try:
         with _open_log(log) as stream:
             result = explain_stream(stream, profile)

@@ -7,13 +7,41 @@ from dataclasses import dataclass, field
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
-from rigfit.probe.profile import CpuInfo, GpuInfo, Profile
+from rigfit.probe.profile import CpuInfo, GpuInfo, Profile, isa_name, sm_name
 
 GIB = 2**30
 VULKAN_ENGINE = (
     "stable-diffusion.cpp with its Vulkan backend (leejet/stable-diffusion.cpp): runs SD1.5/SDXL/Flux GGUF on any "
     "Vulkan GPU through Mesa RADV, no ROCm, no PCIe atomics, no AVX needed"
 )
+
+
+@dataclass(frozen=True)
+class BackendDriver:
+    """The kernel driver a vendor's torch backend needs, and the blocker when another one holds the card."""
+
+    driver: str
+    blocker_id: str
+    why: str  # the message after "<GPU> is driven by '<driver>'"
+    fix: str
+
+
+BACKEND_DRIVERS = {
+    "nvidia": BackendDriver(
+        driver="nvidia",
+        blocker_id="nvidia-driver-not-bound",
+        why=", which CUDA cannot use.",
+        fix="Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; Debian: `sudo apt install "
+        "nvidia-driver`), reboot, and check `nvidia-smi` lists the card.",
+    ),
+    "amd": BackendDriver(
+        driver="amdgpu",
+        blocker_id="amdgpu-not-bound",
+        why="; ROCm needs the amdgpu driver.",
+        fix="Boot with `radeon.si_support=0 amdgpu.si_support=1` (GCN1) or `radeon.cik_support=0 "
+        "amdgpu.cik_support=1` (GCN2) on the kernel command line; newer cards bind amdgpu by default.",
+    ),
+}
 
 
 @dataclass
@@ -34,7 +62,7 @@ class GpuAssessment:
 
 
 def label(g: GpuInfo) -> str:
-    ident = g.gfx or (f"sm_{g.compute_capability.replace('.', '')}" if g.compute_capability else None)
+    ident = isa_name(g.gfx, g.compute_capability)
     return f"{g.name or 'unknown GPU'}" + (f" ({ident})" if ident else "") + (f" [{g.pci_id}]" if g.pci_id else "")
 
 
@@ -59,18 +87,18 @@ def platform_predates_pcie3(cpu: CpuInfo) -> bool:
     return cpu.arch in (None, "x86_64") and cpu.avx is False
 
 
-def _assess_nvidia(a: GpuAssessment, profile: Profile) -> None:
+def _foreign_driver(g: GpuInfo) -> Blocker | None:
+    """Another kernel driver than the one the vendor's torch backend needs holds the card."""
+    need = BACKEND_DRIVERS.get(g.vendor or "")
+    if need is None or not g.driver or g.driver == need.driver:
+        return None
+    return Blocker(
+        id=need.blocker_id, message=f"{label(g)} is driven by '{g.driver}'{need.why}", fix=need.fix, blocks="gpu"
+    )
+
+
+def _assess_nvidia(a: GpuAssessment) -> None:
     g = a.gpu
-    if g.driver and g.driver != "nvidia":
-        a.blockers.append(
-            Blocker(
-                id="nvidia-driver-not-bound",
-                message=f"{label(g)} is driven by '{g.driver}', which CUDA cannot use.",
-                fix="Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; Debian: `sudo apt install "
-                "nvidia-driver`), reboot, and check `nvidia-smi` lists the card.",
-                blocks="gpu",
-            )
-        )
     cc = g.compute_capability
     if cc is None:
         a.backend = "cuda"
@@ -81,7 +109,7 @@ def _assess_nvidia(a: GpuAssessment, profile: Profile) -> None:
         a.blockers.append(
             Blocker(
                 id="cuda-arch-unsupported",
-                message=f"No official torch CUDA wheel has kernels for sm_{cc.replace('.', '')} ({label(g)}).",
+                message=f"No official torch CUDA wheel has kernels for {sm_name(cc)} ({label(g)}).",
                 fix="Build torch from source with TORCH_CUDA_ARCH_LIST set to this card, or run on the CPU.",
                 blocks="gpu",
                 kb=[w.id for w in wheel_lines() if w.kind == "cuda"],
@@ -91,7 +119,7 @@ def _assess_nvidia(a: GpuAssessment, profile: Profile) -> None:
     a.backend = "cuda"
     a.reasons.append(
         Reason(
-            text=f"sm_{cc.replace('.', '')} has kernels in {newest_first(lines)[0].id}.",
+            text=f"{sm_name(cc)} has kernels in {newest_first(lines)[0].id}.",
             facts=[f"gpu[{a.index}].compute_capability={cc}"],
             kb=[newest_first(lines)[0].id],
         )
@@ -104,16 +132,6 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
     entry = gfx_targets().get(g.gfx or "")
     a.gfx_entry = entry
     rejected = bool(g.atomics_rejected) or (g.pci_id or "-") in profile.pcie_atomics_rejected
-    if g.driver and g.driver != "amdgpu":
-        a.blockers.append(
-            Blocker(
-                id="amdgpu-not-bound",
-                message=f"{label(g)} is driven by '{g.driver}'; ROCm needs the amdgpu driver.",
-                fix="Boot with `radeon.si_support=0 amdgpu.si_support=1` (GCN1) or `radeon.cik_support=0 "
-                "amdgpu.cik_support=1` (GCN2) on the kernel command line; newer cards bind amdgpu by default.",
-                blocks="gpu",
-            )
-        )
     if rejected:
         move = (
             "This CPU platform predates PCIe 3.0 (no AVX: Nehalem/Westmere-era root ports), so no slot on this board "
@@ -208,8 +226,11 @@ def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessm
     found = []
     for i, g in enumerate(profile.gpus):
         a = GpuAssessment(index=i, gpu=g, backend=None)
+        wrong_driver = _foreign_driver(g)
+        if wrong_driver is not None:
+            a.blockers.append(wrong_driver)
         if g.vendor == "nvidia":
-            _assess_nvidia(a, profile)
+            _assess_nvidia(a)
         elif g.vendor == "amd":
             _assess_amd(a, profile, verified_gpu)
         else:

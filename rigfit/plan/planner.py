@@ -19,7 +19,7 @@ from rigfit.plan.model import (
 from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, choose_precision
 from rigfit.plan.stack import cpu_stack, cuda_stack, device_env, rocm_stack
 from rigfit.plan.ui_flags import settings_for, translate
-from rigfit.probe.profile import Profile
+from rigfit.probe.profile import Profile, isa_name
 from rigfit.verify.store import VerifiedFacts
 
 
@@ -170,7 +170,7 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
 def _device_label(device: DevicePick) -> str:
     if device.kind == "cpu":
         return f"CPU ({device.name})"
-    ident = device.gfx or (f"sm_{device.compute_capability.replace('.', '')}" if device.compute_capability else "")
+    ident = isa_name(device.gfx, device.compute_capability) or ""
     vram = f", {device.vram_bytes / 2**30:.0f} GiB" if device.vram_bytes else ""
     return f"GPU {device.index}: {device.name} ({ident}{vram})".replace("(, ", "(")
 

@@ -55,6 +55,18 @@ SETTINGS = {
     "bf16": ("bf16", "bf16", ["precision.bf16"]),
 }
 
+# what `rigfit verify`'s fp16 UNet probe changes: (the KB's key, fp16 came out finite) -> (the key, why)
+FP16_MEASURED: dict[tuple[str, bool | None], tuple[str, str]] = {
+    ("fp16", False): (
+        "fp16-upcast",
+        "`rigfit verify` found inf/NaN in fp16 on this card: upcast sampling and an fp32 VAE instead of full fp32.",
+    ),
+    ("fp16-upcast", True): (
+        "fp16",
+        "`rigfit verify` ran the UNet probe in fp16 without inf/NaN on this card: plain fp16, no upcast needed.",
+    ),
+}
+
 
 def choose_precision(
     device: DevicePick,
@@ -97,24 +109,11 @@ def choose_precision(
         )
     elif verified is not None and verified.precision_ok:
         fp16_ok = verified.precision_ok.get("fp16")
-        if key == "fp16" and fp16_ok is False:
-            key, basis = "fp16-upcast", "measured"
-            reasons.append(
-                Reason(
-                    text="`rigfit verify` found inf/NaN in fp16 on this card: upcast sampling and an "
-                    "fp32 VAE instead of full fp32.",
-                    facts=["verified.precision_ok.fp16=False"],
-                )
-            )
-        elif key == "fp16-upcast" and fp16_ok is True:
-            key, basis = "fp16", "measured"
-            reasons.append(
-                Reason(
-                    text="`rigfit verify` ran the UNet probe in fp16 without inf/NaN on this card: "
-                    "plain fp16, no upcast needed.",
-                    facts=["verified.precision_ok.fp16=True"],
-                )
-            )
+        measured = FP16_MEASURED.get((key, fp16_ok))
+        if measured is not None:
+            key, why = measured
+            basis = "measured"
+            reasons.append(Reason(text=why, facts=[f"verified.precision_ok.fp16={fp16_ok}"]))
     if options.full_precision:
         reasons.append(Reason(text=f"You asked for full fp32. It works, but {FP32_COST}.", facts=["option=fp32"]))
         key, basis = "fp32", "user"

@@ -27,6 +27,22 @@ def launch_line(plan: Plan) -> str:
     return " ".join(p for p in (env, ui.launch, " ".join(plan.ui_flags)) if p)
 
 
+def _command(cmd: str) -> str:
+    return f"    [cyan]$[/] {escape(cmd)}"
+
+
+def _problem(mark: str, message: str, fix: str) -> str:
+    return f"  {mark} {escape(message)}\n      [cyan]fix:[/] {escape(fix)}"
+
+
+def _section(console: Console, title: str, lines: list[str]) -> None:
+    """A titled block of ready-marked-up lines; nothing at all when there are none."""
+    if lines:
+        console.print(f"\n[bold underline]{title}[/]")
+        for line in lines:
+            console.print(line)
+
+
 def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
     ui = ui_entry(plan.ui)
     console.print(f"[bold]rigfit plan[/] — {escape(profile.source or 'this machine')} — {escape(ui.name)}")
@@ -40,14 +56,12 @@ def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
     for reason in (torch.reasons if torch else [])[:2]:
         console.print(f"  [dim]because[/] {escape(reason.text)}")
     for cmd in plan.torch.install:
-        console.print(f"    [cyan]$[/] {escape(cmd)}")
+        console.print(_command(cmd))
     if plan.python.message:
-        console.print(
-            f"  [yellow]![/] {escape(plan.python.message)}\n      [cyan]fix:[/] {escape(plan.python.how or '')}"
-        )
+        console.print(_problem("[yellow]![/]", plan.python.message, plan.python.how or ""))
     console.print("\n[bold underline]Precision and memory[/]")
     console.print(f"  {escape(plan.precision_detail)}; memory mode {plan.memory_mode}; attention {plan.attention}")
-    console.print(f"\n[bold underline]Launch {escape(ui.name)}[/]\n    [cyan]$[/] {escape(launch_line(plan))}")
+    console.print(f"\n[bold underline]Launch {escape(ui.name)}[/]\n{_command(launch_line(plan))}")
     for key, value in plan.ui_config.items():
         console.print(f"  setting {escape(key)}: {escape(value)}")
     for name, value in plan.env_kept.items():
@@ -57,18 +71,9 @@ def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
     console.print("\n[bold underline]Models[/]")
     for m in plan.models:
         console.print(f"  {VERDICT[m.verdict]} {escape(m.name)}: {escape(m.note)}")
-    if plan.warnings:
-        console.print("\n[bold underline]Warnings[/]")
-        for w in plan.warnings:
-            console.print(f"  [yellow]![/] {escape(w.message)}\n      [cyan]fix:[/] {escape(w.fix)}")
-    if plan.blockers:
-        console.print("\n[bold underline]Blockers[/]")
-        for b in plan.blockers:
-            console.print(f"  [bold red]✗[/] {escape(b.message)}\n      [cyan]fix:[/] {escape(b.fix)}")
-    if plan.checks:
-        console.print("\n[bold underline]Prove it on this machine[/]")
-        for c in plan.checks:
-            console.print(f"    [cyan]$[/] {escape(c)}")
+    _section(console, "Warnings", [_problem("[yellow]![/]", w.message, w.fix) for w in plan.warnings])
+    _section(console, "Blockers", [_problem("[bold red]✗[/]", b.message, b.fix) for b in plan.blockers])
+    _section(console, "Prove it on this machine", [_command(c) for c in plan.checks])
     console.print("\n[dim]Why each choice: rigfit plan --explain[/]")
 
 

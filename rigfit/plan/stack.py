@@ -9,7 +9,7 @@ from rigfit.kb.schemas import WheelLine
 from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, pins, version, wheel, wheel_lines
 from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
-from rigfit.probe.profile import Profile
+from rigfit.probe.profile import Profile, sm_name
 
 ALLOC_CONF = "garbage_collection_threshold:0.8,max_split_size_mb:512"
 ALLOC_DOC = "https://docs.pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
@@ -126,7 +126,7 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
         )
     reasons = [
         Reason(
-            text=f"torch {line.torch}+{line.variant}: the newest official line with sm_{(cc or '?').replace('.', '')} "
+            text=f"torch {line.torch}+{line.variant}: the newest official line with {sm_name(cc or '?')} "
             f"kernels that the driver runs" + (" and the requested extras allow" if options.extras else "") + ".",
             facts=[
                 f"gpu.compute_capability={cc}",
@@ -184,7 +184,7 @@ def _source_builds(options: PlanOptions) -> str:
 
 def _why_not_cuda(w: WheelLine, cc: str | None, profile: Profile, options: PlanOptions) -> str:
     if cc and not cc_covered(cc, w.cuda_archs):
-        return f"no sm_{cc.replace('.', '')} kernels (has {', '.join(w.cuda_archs)})"
+        return f"no {sm_name(cc)} kernels (has {', '.join(w.cuda_archs)})"
     if _driver_ok(w, profile) is False:
         return f"needs NVIDIA driver >= {w.min_driver} (have {profile.nvidia_driver})"
     if not _fits_extras(w, options):

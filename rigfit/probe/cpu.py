@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
-from rigfit.probe.host_rules import host_rule
+from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
 from rigfit.probe.source import CommandSpec, Source
 
@@ -63,11 +63,8 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
 def _finding(
     rule_id: str, severity: Severity, message: str, *, fix: str | None = None, kb: list[str] | None = None
 ) -> Finding:
-    """A cpu finding backed by a KB rule: its fix unless one is given, and the ids it cites."""
-    rule = host_rule(rule_id)
-    return Finding(
-        id=f"cpu.{rule_id}", severity=severity, message=message, fix=fix or rule.fix, group="cpu", kb=kb or [rule_id]
-    )
+    """A cpu finding named after the KB rule it rests on."""
+    return rule_finding(f"cpu.{rule_id}", rule_id, severity, "cpu", message, fix=fix, kb=kb)
 
 
 def cpu_findings(profile: Profile) -> list[Finding]:

@@ -2,13 +2,14 @@
 
 Every command any probe needs is started at once, in parallel, each with its own timeout; the whole run has a
 deadline, so doctor finishes in bounded time even when every tool hangs (InvokeAI's launcher does the same).
-Each area module (cpu, memory, system, gpus, permissions, torch_probe) exposes COMMANDS, a probe function and a
-findings function; this module only wires them together.
+Each area module (cpu, memory, system, gpus, permissions) exposes COMMANDS, a probe function and a findings
+function; torch_probe has a fact (the torch import, started first) instead of COMMANDS. This module only wires them
+together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from rigfit.probe import cpu, gpus, memory, permissions, system, torch_probe
@@ -17,8 +18,7 @@ from rigfit.probe.source import CaptureSource, Source
 
 COMMANDS = (*cpu.COMMANDS, *memory.COMMANDS, *system.COMMANDS, *gpus.COMMANDS, *permissions.COMMANDS)
 COMMAND_DEADLINE_S = 6.0
-
-Warn = Callable[[str], None]
+SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
 
 
 def probe_machine(source: Source, *, torch_check: bool = True) -> Profile:
@@ -26,7 +26,7 @@ def probe_machine(source: Source, *, torch_check: bool = True) -> Profile:
     profile = Profile(source=source.label)
     if isinstance(source, CaptureSource):
         profile.warnings.extend(source.warnings)
-    warn: Warn = profile.warnings.append
+    warn = profile.warnings.append
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="torch-import") as pool:
         # the torch import (a subprocess with its own timeout) runs while the commands run
         torch_fact = pool.submit(torch_probe.torch_fact, source, torch_check)
@@ -41,8 +41,8 @@ def probe_machine(source: Source, *, torch_check: bool = True) -> Profile:
     return profile
 
 
-def findings_for(profile: Profile) -> list[Finding]:
-    """Every check's outcome, blockers first."""
+def findings_for(profile: Profile, also: Iterable[Finding] = ()) -> list[Finding]:
+    """Every check's outcome plus `also` (what other stages add, e.g. the plan's), blockers first."""
     found = [
         *cpu.cpu_findings(profile),
         *memory.memory_findings(profile),
@@ -50,6 +50,6 @@ def findings_for(profile: Profile) -> list[Finding]:
         *gpus.gpu_findings(profile),
         *permissions.permission_findings(profile),
         *torch_probe.torch_findings(profile),
+        *also,
     ]
-    order = {"blocker": 0, "warning": 1, "info": 2}
-    return sorted(found, key=lambda f: order[f.severity])
+    return sorted(found, key=lambda f: SEVERITY_ORDER[f.severity])

@@ -20,7 +20,7 @@ from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
-from rigfit.probe.profile import Finding, GpuInfo, Profile
+from rigfit.probe.profile import Finding, GpuInfo, Profile, isa_name
 from rigfit.probe.source import CommandSpec, Source
 
 NVIDIA_QUERY = "index,name,pci.bus_id,memory.total,driver_version,compute_cap"
@@ -134,7 +134,7 @@ def _override_shows(gpu: GpuInfo) -> bool:
 
 
 def _label(gpu: GpuInfo) -> str:
-    ident = gpu.gfx or (f"sm_{gpu.compute_capability.replace('.', '')}" if gpu.compute_capability else None)
+    ident = isa_name(gpu.gfx, gpu.compute_capability)
     where = f" at {gpu.bdf}" if gpu.bdf else ""
     return f"{gpu.name or 'GPU'}{f' ({ident})' if ident else ''}{where}"
 
@@ -164,51 +164,44 @@ def _atomics(gpu: GpuInfo) -> Finding | None:
     )
 
 
+def _driver_blocker(finding_id: str, message: str, fix: str) -> Finding:
+    """A kernel-driver problem that keeps every GPU runtime off this card."""
+    return Finding(id=finding_id, severity="blocker", blocks="gpu", group="drivers", message=message, fix=fix)
+
+
 def _driver(gpu: GpuInfo) -> Finding | None:
     label = _label(gpu)
     if gpu.vendor == "nvidia" and gpu.driver == "nouveau":
-        return Finding(
-            id="gpu.nvidia_on_nouveau",
-            severity="blocker",
-            blocks="gpu",
-            group="drivers",
-            message=f"{label} is driven by nouveau, the open-source driver: CUDA needs NVIDIA's own driver.",
-            fix="Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; Debian: enable non-free and "
+        return _driver_blocker(
+            "gpu.nvidia_on_nouveau",
+            f"{label} is driven by nouveau, the open-source driver: CUDA needs NVIDIA's own driver.",
+            "Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; Debian: enable non-free and "
             "`sudo apt install nvidia-driver`; Fedora: RPM Fusion `akmod-nvidia`), which blacklists nouveau; reboot.",
         )
     if gpu.vendor == "amd" and gpu.driver == "radeon":
-        return Finding(
-            id="gpu.amd_on_radeon",
-            severity="blocker",
-            blocks="gpu",
-            group="drivers",
-            message=f"{label} is driven by the old radeon driver: ROCm (KFD) only works with amdgpu.",
-            fix="For GCN 1 cards add `radeon.si_support=0 amdgpu.si_support=1`, for GCN 2 cards "
+        return _driver_blocker(
+            "gpu.amd_on_radeon",
+            f"{label} is driven by the old radeon driver: ROCm (KFD) only works with amdgpu.",
+            "For GCN 1 cards add `radeon.si_support=0 amdgpu.si_support=1`, for GCN 2 cards "
             "`radeon.cik_support=0 amdgpu.cik_support=1` to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, run "
             "`sudo update-grub` and reboot. Current ROCm does not support these generations anyway: plan for the CPU "
             "or a Vulkan-based engine.",
         )
     if gpu.vendor == "nvidia" and (gpu.driver_bound is False or gpu.driver_error):
         reason = gpu.driver_error or "no kernel driver is bound to it"
-        return Finding(
-            id="gpu.nvidia_no_driver",
-            severity="blocker",
-            blocks="gpu",
-            group="drivers",
-            message=f"{label}: {reason}.",
-            fix="Install NVIDIA's driver for this kernel (Ubuntu: `sudo ubuntu-drivers install`; Debian: "
+        return _driver_blocker(
+            "gpu.nvidia_no_driver",
+            f"{label}: {reason}.",
+            "Install NVIDIA's driver for this kernel (Ubuntu: `sudo ubuntu-drivers install`; Debian: "
             "`sudo apt install nvidia-driver linux-headers-$(uname -r)`) and reboot. If it is installed: a driver/"
             "library mismatch is cured by a reboot; with Secure Boot on, enroll the module key "
             "(`sudo mokutil --import /var/lib/shim-signed/mok/MOK.der`) or the module will not load.",
         )
     if gpu.vendor == "amd" and gpu.driver_bound is False:
-        return Finding(
-            id="gpu.amd_no_driver",
-            severity="blocker",
-            blocks="gpu",
-            group="drivers",
-            message=f"{label} has no kernel driver bound: neither ROCm nor Vulkan can use it.",
-            fix="Load amdgpu (`sudo modprobe amdgpu`) and read why it did not bind: `sudo dmesg | grep -i amdgpu`. "
+        return _driver_blocker(
+            "gpu.amd_no_driver",
+            f"{label} has no kernel driver bound: neither ROCm nor Vulkan can use it.",
+            "Load amdgpu (`sudo modprobe amdgpu`) and read why it did not bind: `sudo dmesg | grep -i amdgpu`. "
             "Missing firmware is the usual cause: install linux-firmware (Debian: firmware-amd-graphics from "
             "non-free-firmware) and reboot.",
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from rigfit.kb.loader import KbEntry, by_id, load_entries
+from rigfit.probe.profile import Finding, Severity
 from rigfit.verify.kb_schemas import CpuRequirement, cpu_requirements
 
 
@@ -29,3 +30,20 @@ def min_bytes(rule_id: str) -> int:
     if not isinstance(rule, HostRule) or rule.min_gib is None:
         raise KeyError(f"KB rule {rule_id} has no min_gib")
     return int(rule.min_gib * 2**30)
+
+
+def rule_finding(
+    finding_id: str,
+    rule_id: str,
+    severity: Severity,
+    group: str,
+    message: str,
+    *,
+    fix: str | None = None,
+    kb: list[str] | None = None,
+) -> Finding:
+    """A finding backed by a host rule: the rule's fix unless one is given, and the ids it cites (the rule's)."""
+    rule = host_rule(rule_id)
+    return Finding(
+        id=finding_id, severity=severity, message=message, fix=fix or rule.fix, group=group, kb=kb or [rule.id]
+    )

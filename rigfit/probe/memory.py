@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rigfit.paths import data_dir
-from rigfit.probe.host_rules import host_rule, min_bytes
+from rigfit.probe.host_rules import host_rule, min_bytes, rule_finding
 from rigfit.probe.profile import Finding, MemoryInfo, Profile
 from rigfit.probe.source import CommandSpec, Source
 
@@ -65,8 +65,9 @@ def probe_memory(source: Source, warn: Callable[[str], None]) -> MemoryInfo:
     return info
 
 
-def gib(n: int) -> str:
-    return f"{n / GIB:.1f} GiB"
+def gib(n: int | None) -> str:
+    """A size for people: "7.8 GiB", or "unknown"."""
+    return "unknown" if n is None else f"{n / GIB:.1f} GiB"
 
 
 def memory_findings(profile: Profile) -> list[Finding]:
@@ -80,65 +81,63 @@ def memory_findings(profile: Profile) -> list[Finding]:
         have = f"{gib(ram)} of RAM" + (f" and {gib(swap)} of swap" if m.swap_total_bytes is not None else "")
         if ram + swap < min_bytes("ram-sd15-gpu"):
             found.append(
-                Finding(
-                    id="memory.below-sd15",
-                    severity="warning",
-                    message=f"{have}: below about 4 GiB even SD1.5 (a 2.1 GB fp16 checkpoint read through RAM) "
+                rule_finding(
+                    "memory.below-sd15",
+                    "ram-sd15-gpu",
+                    "warning",
+                    "memory",
+                    f"{have}: below about 4 GiB even SD1.5 (a 2.1 GB fp16 checkpoint read through RAM) "
                     "fails to load or is killed.",
                     fix=f"add swap: {swap_fix}",
-                    group="memory",
-                    kb=["ram-sd15-gpu"],
                 )
             )
         elif ram < min_bytes("ram-sd15-cpu"):
             found.append(
-                Finding(
-                    id="memory.below-sd15-cpu",
-                    severity="warning",
-                    message=f"{have}: enough for SD1.5 on a GPU, not for SD1.5 on the CPU (fp32 weights alone are "
+                rule_finding(
+                    "memory.below-sd15-cpu",
+                    "ram-sd15-cpu",
+                    "warning",
+                    "memory",
+                    f"{have}: enough for SD1.5 on a GPU, not for SD1.5 on the CPU (fp32 weights alone are "
                     "4.3 GB; about 8 GiB of RAM are needed) nor for SDXL (about 16 GiB).",
                     fix=f"use the GPU route, and add swap as a safety net: {swap_fix}",
-                    group="memory",
                     kb=["ram-sd15-cpu", "ram-sdxl"],
                 )
             )
         elif ram < min_bytes("ram-sdxl"):
             found.append(
-                Finding(
-                    id="memory.below-sdxl",
-                    severity="info",
-                    message=f"{have}: SD1.5 fits; SDXL (6.9 GB of fp16 weights, 13.9 GB in fp32 on the CPU) needs "
+                rule_finding(
+                    "memory.below-sdxl",
+                    "ram-sdxl",
+                    "info",
+                    "memory",
+                    f"{have}: SD1.5 fits; SDXL (6.9 GB of fp16 weights, 13.9 GB in fp32 on the CPU) needs "
                     "about 16 GiB and will load slowly through swap or be killed.",
                     fix="prefer SD1.5-class models here, or add RAM",
-                    group="memory",
-                    kb=["ram-sdxl"],
                 )
             )
         if m.swap_total_bytes == 0 and ram < min_bytes("swap-safety-net"):
             found.append(
-                Finding(
-                    id="memory.no-swap",
-                    severity="warning",
-                    message=f"no swap with {gib(ram)} of RAM: a model load that briefly needs more memory is killed "
+                rule_finding(
+                    "memory.no-swap",
+                    "swap-safety-net",
+                    "warning",
+                    "memory",
+                    f"no swap with {gib(ram)} of RAM: a model load that briefly needs more memory is killed "
                     "by the out-of-memory killer ('Killed', exit 137) instead of slowing down.",
-                    fix=swap_fix,
-                    group="memory",
-                    kb=["swap-safety-net"],
                 )
             )
-    disk_rule = host_rule("disk-env-and-models")
     if m.disk_free_bytes is not None and m.disk_free_bytes < min_bytes("disk-env-and-models"):
         where = m.disk_path or "rigfit's data directory"
         found.append(
-            Finding(
-                id="memory.low-disk",
-                severity="warning",
-                message=f"only {gib(m.disk_free_bytes)} free at {where}: a GPU torch env takes several GB and each "
+            rule_finding(
+                "memory.low-disk",
+                "disk-env-and-models",
+                "warning",
+                "memory",
+                f"only {gib(m.disk_free_bytes)} free at {where}: a GPU torch env takes several GB and each "
                 "model 2-7 GB (SD1.5 fp16 2.1 GB, SDXL fp16 6.9 GB); about 20 GiB are needed for one env and one "
                 "SDXL model.",
-                fix=disk_rule.fix,
-                group="memory",
-                kb=["disk-env-and-models"],
             )
         )
     return found

@@ -94,6 +94,16 @@ class GpuInfo(BaseModel):
     sources: list[str] = Field(default_factory=list)  # which probes saw it
 
 
+def sm_name(compute_capability: str) -> str:
+    """NVIDIA's name for the kernels a compute capability runs: "8.6" -> "sm_86"."""
+    return f"sm_{compute_capability.replace('.', '')}"
+
+
+def isa_name(gfx: str | None, compute_capability: str | None) -> str | None:
+    """The instruction set a GPU's kernels are built for: its gfx target (AMD) or sm_XY (NVIDIA); None if unknown."""
+    return gfx or (sm_name(compute_capability) if compute_capability else None)
+
+
 class RocmInfo(BaseModel):
     version: str | None = None  # /opt/rocm/.info/version
     hip_version: str | None = None  # hipconfig

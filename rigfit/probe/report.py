@@ -7,7 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from rigfit.probe.profile import Finding, Profile
+from rigfit.probe.memory import gib
+from rigfit.probe.profile import Finding, Profile, isa_name
 
 SCHEMA = "rigfit.doctor/1"
 SECTIONS = (
@@ -33,17 +34,12 @@ def nothing_can_run(profile: Profile, findings: list[Finding]) -> bool:
     return "cpu" in blocked and gpu_out
 
 
-def doctor_json(profile: Profile, findings: list[Finding], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def doctor_json(profile: Profile, findings: list[Finding]) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "profile": profile.model_dump(mode="json"),
         "findings": [f.model_dump(mode="json") for f in findings],
-        **(extra or {}),
     }
-
-
-def gib(n: int | None) -> str:
-    return "unknown" if n is None else f"{n / 2**30:.1f} GiB"
 
 
 def yes_no(value: bool | None) -> str:
@@ -51,14 +47,15 @@ def yes_no(value: bool | None) -> str:
 
 
 def facts_by_section(profile: Profile) -> dict[str, list[str]]:
-    """Short lines of what was found, per report section."""
+    """Short lines of what was found, for every report section ("plan" stays empty: render_doctor is given those)."""
     c, m, p, o = profile.cpu, profile.memory, profile.python, profile.os
     flags = ", ".join(
         f"{name} {yes_no(getattr(c, name))}"
         for name in ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16")
     )
     level = f"x86-64-v{c.x86_64_level}" if c.x86_64_level else "x86-64 level unknown"
-    lines: dict[str, list[str]] = {
+    lines: dict[str, list[str]] = {key: [] for key, _ in SECTIONS}
+    lines |= {
         "cpu": [
             f"{c.model or 'model unknown'} ({c.arch or 'arch unknown'})",
             f"{c.sockets or '?'} socket(s), {c.cores or '?'} cores, {c.threads or '?'} threads",
@@ -68,9 +65,6 @@ def facts_by_section(profile: Profile) -> dict[str, list[str]]:
             f"RAM {gib(m.total_bytes)} (available {gib(m.available_bytes)}), swap {gib(m.swap_total_bytes)}",
             f"free disk at {m.disk_path or '?'}: {gib(m.disk_free_bytes)}",
         ],
-        "gpus": [],
-        "drivers": [],
-        "permissions": [],
         "python": [
             f"Python {p.version or 'unknown'} at {p.executable or '?'}; venv {yes_no(p.in_venv)}; "
             f"externally managed (PEP 668) {yes_no(p.externally_managed)}",
@@ -78,10 +72,9 @@ def facts_by_section(profile: Profile) -> dict[str, list[str]]:
             + (f", container {p.container}" if p.container else "")
             + (", WSL" if p.wsl else ""),
         ],
-        "torch": [],
     }
     for i, g in enumerate(profile.gpus):
-        ident = g.gfx or (f"sm_{g.compute_capability.replace('.', '')}" if g.compute_capability else None)
+        ident = isa_name(g.gfx, g.compute_capability)
         link = ""
         if g.pcie and g.pcie.speed_gts:
             link = f", PCIe {g.pcie.speed_gts:g} GT/s x{g.pcie.width or '?'}"
@@ -135,7 +128,7 @@ def render_doctor(
         facts["plan"] = plan_lines
     for key, title in SECTIONS:
         section_findings = [f for f in findings if f.group == key]
-        lines = facts.get(key, [])
+        lines = facts[key]
         if not lines and not section_findings:
             continue
         console.print(f"\n[bold underline]{title}[/]")

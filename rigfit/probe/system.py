@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rigfit.probe.host_rules import host_rule
+from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import Finding, OsInfo, Profile, PythonInfo
 from rigfit.probe.source import CommandSpec, Source
 
@@ -120,30 +120,26 @@ def system_findings(profile: Profile) -> list[Finding]:
     p = profile.python
     found: list[Finding] = []
     if p.externally_managed:
-        rule = host_rule("pep668-externally-managed")
         where = "rigfit itself runs in a venv" if p.in_venv else "you are not in a venv: `pip install` here is refused"
         found.append(
-            Finding(
-                id="python.pep668",
-                severity="info",
-                message=f"this Python's base interpreter is EXTERNALLY-MANAGED (PEP 668); {where}. rigfit installs "
+            rule_finding(
+                "python.pep668",
+                "pep668-externally-managed",
+                "info",
+                "python",
+                f"this Python's base interpreter is EXTERNALLY-MANAGED (PEP 668); {where}. rigfit installs "
                 "into its own virtual environments and never uses --break-system-packages.",
-                fix=rule.fix,
-                group="python",
-                kb=[rule.id],
             )
         )
     if p.container:
-        rule = host_rule("container-gpu-devices")
         found.append(
-            Finding(
-                id="system.container",
-                severity="info",
-                message=f"rigfit runs inside a {p.container} container: it sees only the GPUs the container was "
+            rule_finding(
+                "system.container",
+                "container-gpu-devices",
+                "info",
+                "system",
+                f"rigfit runs inside a {p.container} container: it sees only the GPUs the container was "
                 "started with, and the host's drivers are not visible from here.",
-                fix=rule.fix,
-                group="system",
-                kb=[rule.id],
             )
         )
     if p.wsl:

@@ -1,15 +1,19 @@
-"""`rigfit bench`'s decisions: which configurations to time, what a measured step means in seconds per image,
+"""`rigfit bench`'s decisions: which device and configurations to time, what a measured step means in seconds per image,
 which configuration is the fastest safe one, and how that compares with published figures and the device's limit."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rigfit.env.worker import WORKERS_DIR, run_worker
+from rigfit.verify.cpu_check import TargetCpu
+from rigfit.verify.device import check_device, device_name
 from rigfit.verify.envscan import TargetEnv
 from rigfit.verify.kb_schemas import BenchRef, bench_refs
+from rigfit.verify.store import load_verified
 
 IMAGE_STEPS = 20  # what "seconds per image" means everywhere in rigfit
 # published per-image cost of the real models (shared/models/README.md, torch.utils.flop_counter): used when the
@@ -137,6 +141,40 @@ def references(model: str, kind: str | None = None) -> list[tuple[BenchRef, floa
     return [
         (r, r.seconds_for(IMAGE_STEPS)) for r in bench_refs() if r.model == model and (kind is None or r.kind == kind)
     ]
+
+
+@dataclass
+class BenchTarget:
+    """The device bench times and the dtypes found safe on it."""
+
+    device: str  # "cpu" | "cuda:0"
+    safe: dict[str, bool]  # dtype -> safe on this device
+    name: str | None = None  # the GPU's name; None for the CPU
+    total_memory: int | None = None  # bytes of device memory, when a device check measured it
+
+
+def verified_target(env: TargetEnv, device: str) -> BenchTarget | None:
+    """The device and safe dtypes verify stored for this environment; None when verify has not run there."""
+    if device == "auto":
+        stored = load_verified(str(env.root), "cuda:0") or load_verified(str(env.root), "cpu")
+    else:
+        stored = load_verified(str(env.root), device_name(device))
+    if stored is None or not stored.precision_ok:
+        return None
+    return BenchTarget(stored.device, dict(stored.precision_ok), stored.device_name)
+
+
+def checked_target(
+    env: TargetEnv, device: str, *, model: str, reduced: bool, size: int, on_line: Callable[[str], None] | None = None
+) -> BenchTarget:
+    """A quick device check when verify has not run: the device and the dtypes it found safe (fp32 when none)."""
+    outcome = check_device(
+        env, TargetCpu(flags=None), device=device, model=model, reduced=reduced, size=size, on_line=on_line
+    )
+    safe = {p["dtype"]: outcome.dtype_ok(p["dtype"]) for p in outcome.precision}
+    return BenchTarget(
+        outcome.device, safe or {"fp32": True}, outcome.facts.get("name"), outcome.facts.get("total_memory")
+    )
 
 
 def run_bench(

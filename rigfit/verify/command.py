@@ -1,21 +1,20 @@
-"""`rigfit verify` and `rigfit bench`: thin commands over imports.py, device.py and benchmark.py."""
+"""`rigfit verify` and `rigfit bench`: thin commands over imports.py, device.py, benchmark.py and results.py."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
-from rigfit.verify.benchmark import BenchReport, run_bench
-from rigfit.verify.cpu_check import CpuModelError, TargetCpu, emulated_cpu
-from rigfit.verify.device import DeviceOutcome, check_device, device_name
-from rigfit.verify.envscan import EnvError, TargetEnv, resolve_env, scan_env, torch_build
-from rigfit.verify.imports import ImportOutcome, check_imports, needed_env
+from rigfit.verify.benchmark import checked_target, run_bench, verified_target
+from rigfit.verify.cpu_check import CpuModelError, emulated_cpu, live_cpu
+from rigfit.verify.device import check_device
+from rigfit.verify.envscan import EnvError, TargetEnv, resolve_env, scan_env
+from rigfit.verify.imports import check_imports, needed_env
 from rigfit.verify.render import (
     bench_lines,
     device_lines,
@@ -23,8 +22,10 @@ from rigfit.verify.render import (
     precision_advice,
     reference_lines,
     report_json,
+    verify_json,
 )
-from rigfit.verify.store import BenchConfig, VerifiedFacts, load_verified, save_verified
+from rigfit.verify.results import store_bench, verified_facts
+from rigfit.verify.store import save_verified
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -49,14 +50,6 @@ def _open_env(env: str | None) -> TargetEnv:
         raise _fail(str(exc)) from exc
 
 
-def _live_cpu() -> TargetCpu:
-    from rigfit.probe.cpu import probe_cpu
-    from rigfit.probe.source import LiveSource
-
-    info = probe_cpu(LiveSource(), lambda message: None)
-    return TargetCpu(flags=frozenset(info.flags) if info.flags else None)
-
-
 def _progress(line: str) -> None:
     """Worker progress lines, shown on stderr so that --json output stays clean."""
     if not line.startswith("RIGFIT-PROGRESS "):
@@ -68,36 +61,6 @@ def _progress(line: str) -> None:
     if "importing" in fields or fields.get("stage") == "ops":
         return
     err.print("  ... " + ", ".join(f"{k} {v}" for k, v in fields.items()), style="dim")
-
-
-def verified_facts(
-    env: TargetEnv, cpu: TargetCpu, imports: list[ImportOutcome], outcome: DeviceOutcome | None
-) -> VerifiedFacts:
-    device = f"qemu:{cpu.emulated.qemu}" if cpu.emulated else (outcome.device if outcome else "cpu")
-    previous = load_verified(str(env.root), device)
-    facts = VerifiedFacts(
-        env_dir=str(env.root), device=device, emulated_cpu=cpu.emulated.qemu if cpu.emulated else None
-    )
-    if previous is not None:  # keep bench's results: verify does not measure speed
-        facts.best, facts.bench_runs, facts.bench_model = previous.best, previous.bench_runs, previous.bench_model
-        facts.matmul_gflops = previous.matmul_gflops
-    facts.torch_version = torch_build(env).get("version")
-    facts.imports_ok = {o.dist: o.ok for o in imports}
-    facts.import_failures = {o.dist: o.problem.message for o in imports if o.problem}
-    facts.problems = [f"{p.message} (fix: {p.fix})" if p.fix else p.message for o in imports if (p := o.problem)]
-    facts.notes = sorted({o.note for o in imports if o.note})
-    if outcome is not None:
-        facts.device_name = outcome.facts.get("name")
-        facts.ops_ok = outcome.ops_ok
-        facts.precision_ok = {p["dtype"]: outcome.dtype_ok(p["dtype"]) for p in outcome.precision}
-        facts.problems += [f"{p.message} (fix: {p.fix})" if p.fix else p.message for p in outcome.problems]
-        safe = [d for d in ("fp16", "bf16", "fp32") if facts.precision_ok.get(d)]
-        if facts.best is not None:
-            facts.recommended_dtype = facts.best.dtype
-        elif safe:
-            facts.recommended_dtype = "fp32" if outcome.device == "cpu" and "fp32" in safe else safe[0]
-    facts.measured_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return facts
 
 
 def verify(
@@ -112,7 +75,7 @@ def verify(
     """Prove the environment works on this hardware: imports, device ops, precision. Exit 1 when something fails."""
     target = _open_env(env)
     try:
-        target_cpu = emulated_cpu(cpu) if cpu else _live_cpu()
+        target_cpu = emulated_cpu(cpu) if cpu else live_cpu()
         target_cpu.prefix()
     except CpuModelError as exc:
         raise _fail(str(exc)) from exc
@@ -128,25 +91,7 @@ def verify(
     facts = verified_facts(target, target_cpu, imports, outcome)
     path = save_verified(facts)
     if as_json:
-        data = facts.model_dump()
-        data["imports"] = [
-            {
-                "dist": o.dist,
-                "module": o.module,
-                "version": o.version,
-                "status": o.status,
-                "ok": o.ok,
-                "problem": o.problem.message if o.problem else None,
-                "fix": o.problem.fix if o.problem else None,
-                "pair": o.problem.pair if o.problem else None,
-                "kb": o.problem.kb if o.problem else [],
-                "note": o.note,
-            }
-            for o in imports
-        ]
-        data["ops"] = outcome.ops if outcome else []
-        data["precision"] = outcome.precision if outcome else []
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        sys.stdout.write(json.dumps(verify_json(facts, imports, outcome), indent=2) + "\n")
     else:
         console.print(f"[bold]rigfit verify[/] {target.root} ({target_cpu.label})")
         console.print("imports:")
@@ -161,50 +106,6 @@ def verify(
         verdict = "everything checked works" if not facts.problems else f"{len(facts.problems)} problem(s) above"
         console.print(f"{verdict}; stored for rigfit plan: {path}")
     raise typer.Exit(1 if facts.problems else 0)
-
-
-def _store_bench(env: TargetEnv, report: BenchReport) -> Path:
-    facts = load_verified(str(env.root), report.device) or VerifiedFacts(env_dir=str(env.root), device=report.device)
-    runs = [
-        BenchConfig(
-            dtype=r.config["dtype"],
-            attention=r.config.get("attention") or "sdpa",
-            channels_last=bool(r.config.get("channels_last")),
-            memory_mode=r.config.get("memory_mode"),
-            seconds_per_image=r.seconds_per_image,
-            peak_memory_bytes=r.peak_memory,
-            step_seconds=r.step_seconds,
-            vae_seconds=r.vae_seconds,
-            finite=r.finite,
-            error=r.error,
-        )
-        for r in report.runs
-    ]
-    facts.bench_runs = runs
-    facts.bench_model = report.model
-    facts.best = next((b for b, r in zip(runs, report.runs, strict=True) if r is report.best), None)
-    facts.recommended_dtype = facts.best.dtype if facts.best else facts.recommended_dtype
-    facts.matmul_gflops = {m["dtype"]: m["gflops"] for m in report.matmul if m.get("gflops")}
-    facts.measured_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return save_verified(facts)
-
-
-def _bench_device(
-    env: TargetEnv, device: str, model: str, reduced: bool, size: int
-) -> tuple[str, dict[str, bool], dict[str, Any]]:
-    """The device to bench, the dtypes verify found safe on it, and its facts (a quick ops check when unverified)."""
-    if device == "auto":
-        stored = load_verified(str(env.root), "cuda:0") or load_verified(str(env.root), "cpu")
-    else:
-        stored = load_verified(str(env.root), device_name(device))
-    if stored is not None and stored.precision_ok:
-        return stored.device, dict(stored.precision_ok), {"name": stored.device_name}
-    err.print("bench: no verify results for this environment yet: checking the device first")
-    outcome = check_device(
-        env, TargetCpu(flags=None), device=device, model=model, reduced=reduced, size=size, on_line=_progress
-    )
-    safe = {p["dtype"]: outcome.dtype_ok(p["dtype"]) for p in outcome.precision}
-    return outcome.device, safe or {"fp32": True}, outcome.facts
 
 
 def bench(
@@ -228,22 +129,25 @@ def bench(
     if steps < 1:
         raise _fail("--steps must be at least 1")
     target = _open_env(env)
-    chosen, safe, device_facts = _bench_device(target, device, model, reduced, size)
-    err.print(f"bench: {model} on {chosen} ({device_facts.get('name') or 'CPU'}), dtypes {sorted(safe)}")
+    chosen = verified_target(target, device)
+    if chosen is None:
+        err.print("bench: no verify results for this environment yet: checking the device first")
+        chosen = checked_target(target, device, model=model, reduced=reduced, size=size, on_line=_progress)
+    err.print(f"bench: {model} on {chosen.device} ({chosen.name or 'CPU'}), dtypes {sorted(chosen.safe)}")
     report = run_bench(
         target,
-        device=chosen,
+        device=chosen.device,
         model=model,
         steps=steps,
-        safe=safe,
+        safe=chosen.safe,
         has_xformers="xformers" in target.distributions,
-        vram=device_facts.get("total_memory"),
+        vram=chosen.total_memory,
         quick=quick,
         reduced=reduced,
         size=size,
         on_line=_progress,
     )
-    path = _store_bench(target, report) if report.runs else None
+    path = store_bench(target, report) if report.runs else None
     if plot:
         from rigfit.verify.plot import PlotError, plot_report
 

@@ -52,6 +52,15 @@ class TargetCpu:
         return [qemu, "-cpu", self.emulated.qemu]
 
 
+def live_cpu() -> TargetCpu:
+    """This machine's CPU, with the flags the probe reads (None when it cannot)."""
+    from rigfit.probe.cpu import probe_cpu
+    from rigfit.probe.source import LiveSource
+
+    info = probe_cpu(LiveSource(), lambda message: None)
+    return TargetCpu(flags=frozenset(info.flags) if info.flags else None)
+
+
 def find_model(name: str) -> QemuCpu:
     wanted = name.strip().lower().replace("_", "-")
     for entry in qemu_cpus():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rigfit.env.worker import WORKERS_DIR, WorkerResult, run_worker
@@ -84,6 +85,30 @@ def device_name(worker_device: str) -> str:
     return "cuda:0" if worker_device == "cuda" else worker_device
 
 
+def ops_problems(data: dict[str, Any], device: str, alloc_mb: int) -> list[Problem]:
+    """What the device check reported wrong: each error explained once, a failed allocation, wrong results."""
+    ops = data.get("ops", [])
+    problems: list[Problem] = []
+    failures = [data.get("error") or ""] + [op.get("error", "") for op in ops if not op.get("ok")]
+    for text in filter(None, failures):
+        explained = explained_failure(text) or Problem("device", text.splitlines()[0])
+        if all(p.message != explained.message for p in problems):
+            problems.append(explained)
+    if data.get("alloc") and not data["alloc"].get("ok"):
+        problems.append(
+            explained_failure(data["alloc"].get("error", "out of memory"))
+            or Problem("device", f"could not hold {alloc_mb} MB on {device}")
+        )
+    wrong = [
+        f"{op['op']} ({op['dtype']})"
+        for op in ops
+        if op.get("finite") is False or (op.get("rel_error") is not None and not op.get("ok"))
+    ]
+    if wrong:
+        problems.append(Problem("device", f"wrong results on {device}: {', '.join(wrong)}"))
+    return problems
+
+
 def check_device(
     env: TargetEnv,
     cpu: TargetCpu,
@@ -102,53 +127,22 @@ def check_device(
     args = (
         ["--device", device] + (["--alloc-mb", str(alloc_mb)] if alloc_mb else []) + (["--small"] if emulated else [])
     )
-    ops = run_worker(
-        env.python,
-        WORKERS_DIR / "device_check.py",
-        args,
-        timeout=timeout,
-        env=extra_env,
-        prefix=cpu.prefix(),
-        on_line=on_line,
-    )
+    run = partial(run_worker, env.python, timeout=timeout, env=extra_env, prefix=cpu.prefix(), on_line=on_line)
+    ops = run(WORKERS_DIR / "device_check.py", args)
     outcome = DeviceOutcome(device=device_name((ops.data or {}).get("device", device)))
     if (problem := worker_problem("device check", ops)) is not None:
         outcome.problems.append(problem)
         return outcome
     data = ops.data or {}
     outcome.facts, outcome.ops = data.get("facts", {}), data.get("ops", [])
-    failures = [data.get("error") or ""] + [op.get("error", "") for op in outcome.ops if not op.get("ok")]
-    for text in filter(None, failures):
-        explained = explained_failure(text) or Problem("device", text.splitlines()[0])
-        if all(p.message != explained.message for p in outcome.problems):
-            outcome.problems.append(explained)
-    if data.get("alloc") and not data["alloc"].get("ok"):
-        outcome.problems.append(
-            explained_failure(data["alloc"].get("error", "out of memory"))
-            or Problem("device", f"could not hold {alloc_mb} MB on {outcome.device}")
-        )
-    wrong = [
-        f"{op['op']} ({op['dtype']})"
-        for op in outcome.ops
-        if op.get("finite") is False or (op.get("rel_error") is not None and not op.get("ok"))
-    ]
-    if wrong:
-        outcome.problems.append(Problem("device", f"wrong results on {outcome.device}: {', '.join(wrong)}"))
+    outcome.problems = ops_problems(data, outcome.device, alloc_mb)
     if data.get("error"):
         return outcome
     probe_args = ["--device", device, "--model", model, "--steps", str(steps)]
     probe_args += (["--reduced"] if reduced or emulated else []) + (["--size", str(size)] if size else [])
     if emulated and not size:
         probe_args += ["--size", "64"]
-    probe = run_worker(
-        env.python,
-        WORKERS_DIR / "precision_probe.py",
-        probe_args,
-        timeout=timeout,
-        env=extra_env,
-        prefix=cpu.prefix(),
-        on_line=on_line,
-    )
+    probe = run(WORKERS_DIR / "precision_probe.py", probe_args)
     if (problem := worker_problem("precision probe", probe)) is not None:
         outcome.problems.append(problem)
     outcome.precision = (probe.data or {}).get("dtypes", [])

@@ -7,6 +7,7 @@ from typing import Any
 from rigfit.verify.benchmark import IMAGE_STEPS, BenchReport, references
 from rigfit.verify.device import DeviceOutcome
 from rigfit.verify.imports import ImportOutcome
+from rigfit.verify.store import VerifiedFacts
 
 RANDOM_WEIGHTS_NOTE = (
     "precision was probed with random weights: real checkpoints can still overflow in fp16 where these did not "
@@ -132,6 +133,32 @@ def reference_lines(model: str) -> list[str]:
         steps = f"{ref.steps} steps" if ref.steps else "steps not stated"
         lines.append(f"  {ref.device}: {seconds(secs)}/image ({ref.setup}; {steps}) - {ref.sources[0]}")
     return lines
+
+
+def import_json(outcome: ImportOutcome) -> dict[str, Any]:
+    problem = outcome.problem
+    return {
+        "dist": outcome.dist,
+        "module": outcome.module,
+        "version": outcome.version,
+        "status": outcome.status,
+        "ok": outcome.ok,
+        "problem": problem.message if problem else None,
+        "fix": problem.fix if problem else None,
+        "pair": problem.pair if problem else None,
+        "kb": problem.kb if problem else [],
+        "note": outcome.note,
+    }
+
+
+def verify_json(facts: VerifiedFacts, imports: list[ImportOutcome], outcome: DeviceOutcome | None) -> dict[str, Any]:
+    """The stored facts plus each import and device check as run."""
+    return {
+        **facts.model_dump(),
+        "imports": [import_json(o) for o in imports],
+        "ops": outcome.ops if outcome else [],
+        "precision": outcome.precision if outcome else [],
+    }
 
 
 def report_json(report: BenchReport) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import statistics
 import time
 
 import sd_model
-from worker_io import emit, error_text, progress
+from worker_io import error_text, progress, reported
 
 
 class Clock:
@@ -197,8 +197,7 @@ def main() -> None:
     opts = parser.parse_args()
     opts.size = opts.size or sd_model.MODELS[opts.model]["size"]
     result: dict = {"model": opts.model, "reduced": opts.reduced, "size": opts.size, "timed_steps": opts.steps}
-    start = time.perf_counter()
-    try:
+    with reported(result):
         import torch
 
         device = ("cuda" if torch.cuda.is_available() else "cpu") if opts.device == "auto" else opts.device
@@ -224,10 +223,6 @@ def main() -> None:
         result.update(runs=runs, vae=list(vae.values()), unet_step_flops=bench.step_flops)
         if opts.image_steps and configs:
             result["image"] = bench.full_image(configs[0], opts.image_steps)
-    except Exception as exc:
-        result["error"] = error_text(exc)
-    result["seconds"] = round(time.perf_counter() - start, 3)
-    emit(result)
 
 
 if __name__ == "__main__":

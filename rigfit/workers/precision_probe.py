@@ -7,10 +7,9 @@ cannot reproduce every overflow that real weights cause (the known-bad list in r
 from __future__ import annotations
 
 import argparse
-import time
 
 import sd_model
-from worker_io import emit, error_text, progress
+from worker_io import error_text, progress, reported
 
 
 def probe_dtype(torch: object, opts: argparse.Namespace, dtype_name: str, device: str) -> tuple[dict, object]:
@@ -53,9 +52,8 @@ def main() -> None:
     parser.add_argument("--reduced", action="store_true", help="tiny widths, same architecture and code path")
     opts = parser.parse_args()
     opts.size = opts.size or sd_model.MODELS[opts.model]["size"]
-    start = time.perf_counter()
     result: dict = {"model": opts.model, "reduced": opts.reduced, "size": opts.size, "steps": opts.steps}
-    try:
+    with reported(result):
         import torch
 
         device = ("cuda" if torch.cuda.is_available() else "cpu") if opts.device == "auto" else opts.device
@@ -73,10 +71,6 @@ def main() -> None:
                 entry = {"dtype": name, "finite": False, "error": error_text(exc)}
             results.append(entry)
         result["dtypes"] = results
-    except Exception as exc:
-        result["error"] = error_text(exc)
-    result["seconds"] = round(time.perf_counter() - start, 3)
-    emit(result)
 
 
 if __name__ == "__main__":

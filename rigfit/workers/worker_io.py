@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 RESULT_MARKER = "RIGFIT-RESULT "
 PROGRESS_MARKER = "RIGFIT-PROGRESS "
@@ -25,3 +28,16 @@ def progress(**fields: object) -> None:
 
 def error_text(exc: BaseException, limit: int = 2000) -> str:
     return f"{type(exc).__name__}: {exc}"[:limit]
+
+
+@contextmanager
+def reported(result: dict) -> Iterator[dict]:
+    """The worker's body: whatever it raises becomes result["error"], and the result line, with the body's wall
+    seconds, is emitted either way."""
+    start = time.perf_counter()
+    try:
+        yield result
+    except Exception as exc:
+        result["error"] = error_text(exc)
+    result["seconds"] = round(time.perf_counter() - start, 3)
+    emit(result)

@@ -7,34 +7,32 @@ import re
 from rigfit.probe.gpu.paste import clean_lines, gfx_from_version
 
 
+def _first_version(text: str | None, *patterns: str) -> str | None:
+    """Group 1 of the first line one of `patterns` finds (tried in order on each line)."""
+    for line in clean_lines(text):
+        for pattern in patterns:
+            match = re.search(pattern, line)
+            if match:
+                return match[1]
+    return None
+
+
 def nvidia_module_version(text: str | None) -> str | None:
     """/proc/driver/nvidia/version ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.40.07  ...", also the
     "Open Kernel Module for x86_64" form) or /sys/module/nvidia/version ("550.40.07")."""
-    for line in clean_lines(text):
-        match = re.search(r"Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)\b", line) or re.fullmatch(
-            r"\s*(\d{3}\.\d+(?:\.\d+)?)\s*", line
-        )
-        if match:
-            return match[1]
-    return None
+    return _first_version(
+        text, r"Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)\b", r"^\s*(\d{3}\.\d+(?:\.\d+)?)\s*$"
+    )
 
 
 def rocm_version(text: str | None) -> str | None:
     """/opt/rocm/.info/version: "6.2.4-120" or "5.3.0" -> "6.2.4" / "5.3.0"."""
-    for line in clean_lines(text):
-        match = re.match(r"\s*(\d+\.\d+(?:\.\d+)?)", line)
-        if match:
-            return match[1]
-    return None
+    return _first_version(text, r"^\s*(\d+\.\d+(?:\.\d+)?)")
 
 
 def hip_version(text: str | None) -> str | None:
     """`hipconfig --version`: "6.2.41134-65d174c3e" -> "6.2.41134"; garbage -> None."""
-    for line in clean_lines(text):
-        match = re.match(r"\s*(\d+\.\d+(?:\.\d+)?)(?:-\S*)?\s*$", line)
-        if match:
-            return match[1]
-    return None
+    return _first_version(text, r"^\s*(\d+\.\d+(?:\.\d+)?)(?:-\S*)?\s*$")
 
 
 def override_gfx(value: str | None) -> str | None:
