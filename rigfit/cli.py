@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from rigfit import __version__
 from rigfit.explain.command import explain
 from rigfit.plan.command import plan
 from rigfit.probe.source import CaptureError, open_source
+from rigfit.terminal import console, print_json, usage_error
 from rigfit.verify.command import bench, verify
 
 app = typer.Typer(
@@ -23,8 +21,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Fit Stable Diffusion to the machine you own: probe it, plan the stack, explain crashes, verify and bench.",
 )
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 FromOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
@@ -32,16 +28,18 @@ FromOpt = Annotated[
         "--from", help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine."
     ),
 ]
+EnvOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--env", help="Check the torch of this environment (the UI's venv) instead of rigfit's own."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the report.")]
 
 
-def print_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
-def usage_error(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(2)
+def checked_env(env: str | None) -> str | None:
+    """--env must name a virtual environment (a directory holding bin/python)."""
+    if env is not None and not (Path(env).expanduser() / "bin" / "python").exists():
+        raise usage_error(f"'{env}' is not a virtual environment (no bin/python in it): pass the UI's venv folder")
+    return str(Path(env).expanduser()) if env else None
 
 
 @app.command()
@@ -51,17 +49,20 @@ def doctor(
     no_torch_check: Annotated[
         bool, typer.Option("--no-torch-check", help="Do not import an installed torch in a subprocess (faster).")
     ] = False,
+    env: EnvOpt = None,
 ) -> None:
     """What is this machine, and what stops Stable Diffusion from running on it? Exit 1 when nothing can run it."""
     from rigfit.plan.summary import doctor_summary
     from rigfit.probe.gather import findings_for, probe_machine
     from rigfit.probe.report import doctor_json, nothing_can_run, render_doctor
 
+    if from_ and env:
+        raise usage_error("--env checks a torch on this machine; a capture (--from) replays the torch it recorded")
     try:
         source = open_source(from_)
     except CaptureError as exc:
         raise usage_error(str(exc)) from exc
-    profile = probe_machine(source, torch_check=not no_torch_check)
+    profile = probe_machine(source, torch_check=not no_torch_check, env=checked_env(env))
     plan_lines, plan_findings = doctor_summary(profile)
     findings = findings_for(profile, also=plan_findings)
     if as_json:
@@ -74,6 +75,7 @@ def doctor(
 @app.command()
 def capture(
     output: Annotated[Path, typer.Option("-o", "--output", help="Archive to write.")] = Path("rigfit-capture.tar.gz"),
+    env: EnvOpt = None,
 ) -> None:
     """Record everything doctor reads (redacted) into a .tar.gz you can share; replay it with `--from`."""
     from rigfit.probe.capture import RecordingSource, write_archive
@@ -83,7 +85,7 @@ def capture(
         raise usage_error(f"'{output}' is a directory; give a file name such as -o machine.tar.gz")
     with tempfile.TemporaryDirectory(prefix="rigfit-capture-") as tmp:
         source = RecordingSource(Path(tmp))
-        probe_machine(source)
+        probe_machine(source, env=checked_env(env))
         source.finish(COMMANDS)
         write_archive(Path(tmp), output)
     console.print(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from rigfit.probe.source import CommandResult, CommandSpec, LiveSource, Read
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -20,3 +24,17 @@ def fixture_text(relpath: str) -> str:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+class DeniedSource(LiveSource):
+    """The live machine as an unprivileged user sees it when everything is refused (tests run as root, where
+    chmod 000 denies nothing): every file read, command and fact answers "permission denied"."""
+
+    def read_text(self, path: str) -> Read:
+        return Read(None, "permission denied")
+
+    def _run(self, spec: CommandSpec) -> CommandResult:
+        return CommandResult(spec.name, None, None, f"{spec.argv[0]}: permission denied")
+
+    def fact(self, name: str, compute: Callable[[], Any]) -> Any:
+        return None

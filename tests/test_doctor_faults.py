@@ -14,16 +14,14 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from rigfit.probe.cpu_text import parse_cpuinfo
 from rigfit.probe.gather import COMMANDS, probe_machine
-from rigfit.probe.source import CaptureSource, CommandResult, CommandSpec, LiveSource, Read
-from tests.conftest import fixture_text
+from rigfit.probe.source import CaptureSource
+from tests.conftest import DeniedSource, fixture_text
 
 RIGFIT = [sys.executable, "-m", "rigfit.cli"]
 TOOLS = sorted({spec.argv[0] for spec in COMMANDS} | {"journalctl"})
@@ -87,17 +85,7 @@ def test_missing_tools_are_unknowns_not_errors(tmp_path: Path) -> None:
 
 
 def test_permission_denied_everywhere_is_reported_why() -> None:
-    class Denied(LiveSource):
-        def read_text(self, path: str) -> Read:
-            return Read(None, "permission denied")
-
-        def _run(self, spec: CommandSpec) -> CommandResult:
-            return CommandResult(spec.name, None, None, f"{spec.argv[0]}: permission denied")
-
-        def fact(self, name: str, compute: Callable[[], Any]) -> Any:
-            return None
-
-    profile = probe_machine(Denied(), torch_check=False)
+    profile = probe_machine(DeniedSource(), torch_check=False)
     assert profile.cpu.avx is None and profile.memory.total_bytes is None and profile.os.distro_id is None
     joined = "\n".join(profile.warnings)
     assert "permission denied" in joined and "RAM size unknown" in joined and "distribution unknown" in joined

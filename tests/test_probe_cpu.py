@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from rigfit.probe.cpu import cpu_findings, probe_cpu
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
 from rigfit.probe.profile import CpuInfo, Profile
-from rigfit.probe.source import CaptureSource, CommandResult, CommandSpec, LiveSource, Read
-from tests.conftest import FIXTURES, fixture_text
+from rigfit.probe.source import CaptureSource
+from tests.conftest import FIXTURES, DeniedSource, fixture_text
 
 CPUINFO = FIXTURES / "real" / "cpuinfo"
 # expectations copied from shared/fixtures/real/MANIFEST.yaml (cpuinfo cases)
@@ -192,15 +192,8 @@ def test_damaged_flag_list_is_detected_not_believed() -> None:
 
 
 def test_no_source_at_all_gives_unknowns_and_says_why() -> None:
-    class Denied(LiveSource):
-        def read_text(self, path: str) -> Read:
-            return Read(None, "permission denied")
-
-        def _run(self, spec: CommandSpec) -> CommandResult:
-            return CommandResult(spec.name, None, None, f"{spec.argv[0]}: permission denied")
-
     warnings: list[str] = []
-    cpu = probe_cpu(Denied(root="/nonexistent-root"), warnings.append)
+    cpu = probe_cpu(DeniedSource(root="/nonexistent-root"), warnings.append)
     assert cpu.avx is None and cpu.flags is None and cpu.x86_64_level is None
     assert any("permission denied" in w and "grep" in w for w in warnings)
     assert cpu_findings(Profile(cpu=cpu)) == []

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, BinaryIO, Optional
 
 import typer
-from rich.console import Console
 
 from rigfit.probe.profile import Profile
+from rigfit.terminal import console, err, print_json, usage_error
 
 
 def explain(
@@ -28,9 +27,7 @@ def explain(
     from rigfit.explain.match import explain_stream
     from rigfit.explain.render import explain_json, render_explain
 
-    # soft_wrap: long commands stay on one line, so they can be copied and pasted as printed
-    console, err = Console(highlight=False, soft_wrap=True), Console(stderr=True, highlight=False, soft_wrap=True)
-    profile = None if no_probe else _profile(from_, err)
+    profile = None if no_probe else _profile(from_)
     log_name = "standard input" if log == "-" else log
     if log == "-" and sys.stdin.isatty():
         err.print(
@@ -41,10 +38,9 @@ def explain(
         with _open_log(log) as stream:
             result = explain_stream(stream, profile)
     except OSError as exc:
-        err.print(f"[bold red]error:[/] cannot read the log '{log}': {exc.strerror or exc}")
-        raise typer.Exit(2) from exc
+        raise usage_error(f"cannot read the log '{log}': {exc.strerror or exc}") from exc
     if as_json:
-        sys.stdout.write(json.dumps(explain_json(result, log_name), indent=2) + "\n")
+        print_json(explain_json(result, log_name))
     else:
         render_explain(result, log_name, console, profile.source if profile else None)
     raise typer.Exit(0 if result.explanations else 1)
@@ -59,7 +55,7 @@ def _open_log(log: str) -> BinaryIO:
     return path.open("rb")
 
 
-def _profile(capture: str | None, err: Console) -> Profile | None:
+def _profile(capture: str | None) -> Profile | None:
     """The machine the log is explained for: a capture given with --from, else this machine."""
     from rigfit.probe.gather import probe_machine
     from rigfit.probe.source import CaptureError, open_source
@@ -67,5 +63,4 @@ def _profile(capture: str | None, err: Console) -> Profile | None:
     try:
         return probe_machine(open_source(capture), torch_check=False)
     except CaptureError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+        raise usage_error(str(exc)) from exc

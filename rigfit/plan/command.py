@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from rigfit.plan.model import EXTRAS, UIS
+from rigfit.terminal import console, err, print_json, usage_error
 
 
 def plan(
@@ -31,15 +29,12 @@ def plan(
     ] = None,
 ) -> None:
     """Decide the whole stack for this machine (torch, env vars, precision, UI flags, models), with reasons."""
-    err = Console(stderr=True, highlight=False)
     if ui not in UIS:
-        err.print(f"[bold red]error:[/] unknown UI '{ui}'. Valid UIs: {', '.join(UIS)}.")
-        raise typer.Exit(2)
+        raise usage_error(f"unknown UI '{ui}'. Valid UIs: {', '.join(UIS)}.")
     extras = with_ or []
     unknown = [e for e in extras if e not in EXTRAS]
     if unknown:
-        err.print(f"[bold red]error:[/] unknown --with {', '.join(unknown)}. Valid: {', '.join(EXTRAS)}.")
-        raise typer.Exit(2)
+        raise usage_error(f"unknown --with {', '.join(unknown)}. Valid: {', '.join(EXTRAS)}.")
     from rigfit.plan.model import PlanOptions
     from rigfit.plan.planner import make_plan
     from rigfit.plan.render import explain_tree, plan_json, render_plan
@@ -50,8 +45,7 @@ def plan(
     try:
         source = open_source(from_)
     except CaptureError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+        raise usage_error(str(exc)) from exc
     profile = probe_machine(source, torch_check=False)
     user_env = {name: value for name in ENV_VARS if (value := source.env(name)) is not None}
     options = PlanOptions(ui=ui, extras=extras, full_precision=full_precision, listen=listen, user_env=user_env)  # type: ignore[arg-type]
@@ -65,9 +59,8 @@ def plan(
             err.print(f"[yellow]note:[/] nothing measured yet for {env}: run `rigfit verify --env {env}` first.")
     result = make_plan(profile, options, verified)
     if as_json:
-        sys.stdout.write(json.dumps(plan_json(profile, result), indent=2) + "\n")
+        print_json(plan_json(profile, result))
         return
-    console = Console(highlight=False)
     if explain:
         console.print(explain_tree(profile, result))
     else:

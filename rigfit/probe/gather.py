@@ -21,15 +21,16 @@ COMMAND_DEADLINE_S = 6.0
 SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
 
 
-def probe_machine(source: Source, *, torch_check: bool = True) -> Profile:
-    """Everything doctor knows about the machine behind `source`. Never raises for bad input."""
+def probe_machine(source: Source, *, torch_check: bool = True, env: str | None = None) -> Profile:
+    """Everything doctor knows about the machine behind `source` (the torch of `env`, a venv, when given).
+    Never raises for bad input."""
     profile = Profile(source=source.label)
     if isinstance(source, CaptureSource):
         profile.warnings.extend(source.warnings)
     warn = profile.warnings.append
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="torch-import") as pool:
         # the torch import (a subprocess with its own timeout) runs while the commands run
-        torch_fact = pool.submit(torch_probe.torch_fact, source, torch_check)
+        torch_fact = pool.submit(torch_probe.torch_fact, source, torch_check, env)
         source.prefetch(COMMANDS, COMMAND_DEADLINE_S)
         profile.cpu = cpu.probe_cpu(source, warn)
         profile.memory = memory.probe_memory(source, warn)

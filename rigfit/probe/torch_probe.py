@@ -43,8 +43,11 @@ def parse_version_py(text: str) -> dict[str, str | None]:
     return {"version": found.get("__version__"), "cuda": found.get("cuda"), "hip": found.get("hip")}
 
 
-def interpreters() -> list[str]:
-    """Pythons whose torch doctor reports: rigfit's own, then an activated venv's or conda env's."""
+def interpreters(env: str | None = None) -> list[str]:
+    """Pythons whose torch doctor reports: the env given with --env alone, else rigfit's own, then an activated
+    venv's or conda env's."""
+    if env is not None:
+        return [str(Path(env) / "bin" / "python")]
     found = [sys.executable]
     for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         prefix = os.environ.get(var)
@@ -94,9 +97,9 @@ def fields_from_worker(result: WorkerResult) -> dict[str, Any]:
     return fields
 
 
-def find_torch(import_check: bool) -> dict[str, Any]:
+def find_torch(import_check: bool, env: str | None = None) -> dict[str, Any]:
     """The "torch" fact: where torch is, its build (from version.py), and how importing it ends."""
-    for python in interpreters():
+    for python in interpreters(env):
         location = locate_torch(python)
         if location is None:
             continue
@@ -111,12 +114,12 @@ def find_torch(import_check: bool) -> dict[str, Any]:
             return fields
         fields.update(fields_from_worker(import_in_subprocess(python)))
         return fields
-    return {"found": False, "searched": interpreters()}
+    return {"found": False, "searched": interpreters(env)}
 
 
-def torch_fact(source: Source, import_check: bool) -> dict[str, Any] | None:
+def torch_fact(source: Source, import_check: bool, env: str | None = None) -> dict[str, Any] | None:
     """Computed on the live machine (and recorded by `rigfit capture`), replayed from facts/torch.json otherwise."""
-    value = source.fact("torch", lambda: find_torch(import_check))
+    value = source.fact("torch", lambda: find_torch(import_check, env))
     return value if isinstance(value, dict) else None
 
 

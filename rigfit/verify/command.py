@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
+from rigfit.terminal import console, err, print_json, usage_error
 from rigfit.verify.benchmark import checked_target, run_bench, verified_target
 from rigfit.verify.cpu_check import CpuModelError, emulated_cpu, live_cpu
 from rigfit.verify.device import check_device
@@ -27,9 +26,6 @@ from rigfit.verify.render import (
 from rigfit.verify.results import store_bench, verified_facts
 from rigfit.verify.store import save_verified
 
-console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 EnvOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
     typer.Option("--env", help="The UI's virtual environment (default: the active one, $VIRTUAL_ENV)."),
@@ -38,16 +34,11 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="auto (GPU when torch s
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(2)
-
-
 def _open_env(env: str | None) -> TargetEnv:
     try:
         return scan_env(resolve_env(env))
     except EnvError as exc:
-        raise _fail(str(exc)) from exc
+        raise usage_error(str(exc)) from exc
 
 
 def _progress(line: str) -> None:
@@ -78,7 +69,7 @@ def verify(
         target_cpu = emulated_cpu(cpu) if cpu else live_cpu()
         target_cpu.prefix()
     except CpuModelError as exc:
-        raise _fail(str(exc)) from exc
+        raise usage_error(str(exc)) from exc
     err.print(f"verify: importing the environment's key packages, each in its own process, on {target_cpu.label}")
     imports = check_imports(target, target_cpu)
     torch_ok = any(o.dist == "torch" and o.ok for o in imports)
@@ -91,7 +82,7 @@ def verify(
     facts = verified_facts(target, target_cpu, imports, outcome)
     path = save_verified(facts)
     if as_json:
-        sys.stdout.write(json.dumps(verify_json(facts, imports, outcome), indent=2) + "\n")
+        print_json(verify_json(facts, imports, outcome))
     else:
         console.print(f"[bold]rigfit verify[/] {target.root} ({target_cpu.label})")
         console.print("imports:")
@@ -125,9 +116,9 @@ def bench(
 ) -> None:
     """Measure seconds per image for each candidate configuration; the fastest safe one feeds the plan."""
     if model not in ("sd15", "sdxl"):
-        raise _fail(f"unknown model '{model}': use sd15 or sdxl")
+        raise usage_error(f"unknown model '{model}': use sd15 or sdxl")
     if steps < 1:
-        raise _fail("--steps must be at least 1")
+        raise usage_error("--steps must be at least 1")
     target = _open_env(env)
     chosen = verified_target(target, device)
     if chosen is None:
@@ -156,7 +147,7 @@ def bench(
         except PlotError as exc:
             err.print(f"[yellow]warning:[/] {exc}")
     if as_json:
-        sys.stdout.write(json.dumps(report_json(report), indent=2) + "\n")
+        print_json(report_json(report))
     else:
         console.print(f"[bold]rigfit bench[/] {target.root}")
         for line in bench_lines(report):
