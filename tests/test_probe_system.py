@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rigfit.probe.memory import GIB, disk_fact, memory_findings, parse_meminfo, probe_memory
-from rigfit.probe.profile import MemoryInfo, Profile, PythonInfo
+from rigfit.probe.profile import MemoryInfo, OsInfo, Profile, PythonInfo
 from rigfit.probe.source import CaptureSource
 from rigfit.probe.system import (
     container_of,
@@ -193,3 +193,10 @@ def test_cut_meminfo_never_invents_a_size(path: Path, cut: int) -> None:
     values = parse_meminfo(text)
     if "MemTotal" in values:
         assert str(values["MemTotal"] // KB) in text
+
+
+def test_a_system_other_than_linux_is_said_with_what_to_do() -> None:
+    found = {f.id: f for f in system_findings(Profile(os=OsInfo(system="Darwin")))}
+    assert "Darwin, not Linux" in found["system.not_linux"].message
+    assert "rigfit capture" in found["system.not_linux"].fix
+    assert "system.not_linux" not in {f.id for f in system_findings(Profile(os=OsInfo(system="Linux")))}

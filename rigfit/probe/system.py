@@ -119,6 +119,18 @@ def probe_system(source: Source, warn: Callable[[str], None]) -> tuple[OsInfo, P
 def system_findings(profile: Profile) -> list[Finding]:
     p = profile.python
     found: list[Finding] = []
+    if profile.os.system not in (None, "Linux"):
+        found.append(
+            Finding(
+                id="system.not_linux",
+                severity="warning",
+                group="system",
+                message=f"this is {profile.os.system}, not Linux: rigfit reads Linux's /proc, /sys and GPU tools, so "
+                "this report is partial (what could not be read is listed under 'Not known').",
+                fix="Run rigfit on the Linux machine (or the Linux VM / WSL distribution) that will run Stable "
+                "Diffusion, or capture it there with `rigfit capture -o machine.tar.gz`.",
+            )
+        )
     if p.externally_managed:
         where = "rigfit itself runs in a venv" if p.in_venv else "you are not in a venv: `pip install` here is refused"
         found.append(
