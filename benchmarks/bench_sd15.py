@@ -50,7 +50,7 @@ def configs_at_512(env_dir: Path) -> None:
         )
     if report.best:
         limit = report.physical_limit(report.best.config["dtype"])
-        print(f"  fastest: {report.best.label}; physical limit at the matmul rate: {limit:.0f} s/image")
+        print(f"  fastest: {report.best.label}; physical limit at the peak matmul rate: {limit:.0f} s/image")
     for error in report.errors:
         print(f"  error: {error}")
 

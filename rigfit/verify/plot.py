@@ -26,7 +26,7 @@ def plot_report(report: BenchReport, path: Path) -> None:
             colour = "tab:green" if run is report.best else "tab:blue"
             bars.append((f"this machine: {run.label}", run.seconds_per_image, colour))
     if report.best and (limit := report.physical_limit(report.best.config["dtype"])):
-        bars.append(("this device's limit (FLOPs / matmul rate)", limit, "tab:gray"))
+        bars.append(("this device's limit (FLOPs / peak matmul rate)", limit, "tab:gray"))
     comparable = not report.reduced and report.size in (0, MODEL_SIZE[report.model])
     for ref, secs in references(report.model) if comparable else []:
         if secs:

@@ -119,7 +119,7 @@ def bench_lines(report: BenchReport) -> list[str]:
         )
         if limit:
             lines.append(
-                f"  physical limit at the measured matmul rate: {seconds(limit)} per image "
+                f"  physical limit at the peak matmul rate measured here: {seconds(limit)} per image "
                 f"({report.best.seconds_per_image / limit:.1f}x from it)"
             )
     for error in report.errors:
