@@ -139,6 +139,7 @@ class UnetBench:
             flops = count_flops(torch, step)
             if flops and self.step_flops is None:
                 self.step_flops = flops
+            self.clock.time(step)  # a plain warm-up step: the counted one runs under the FLOP counter's hooks
             times = []
             for number in range(opts.steps):
                 times.append(self.clock.time(step))
