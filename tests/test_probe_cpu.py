@@ -129,7 +129,7 @@ def test_westmere_without_avx_gets_the_rocm_warning_and_the_routes(tmp_path: Pat
     found = cpu_findings(Profile(cpu=cpu))
     assert [f.id for f in found] == ["cpu.no-avx-routes"]
     message = found[0].message
-    assert "Illegal instruction" in message and "rigfit verify --cpu westmere" in message
+    assert "Illegal instruction" in message and "rigfit verify --cpu westmere" in found[0].fix
     assert "CPU-only torch wheels do run" in message
     assert "torch-rocm-avx" in found[0].kb and found[0].severity == "warning" and found[0].blocks is None
 

@@ -123,8 +123,7 @@ def cpu_findings(profile: Profile) -> list[Finding]:
                 "no-avx-routes",
                 "warning",
                 "this CPU has no AVX: official ROCm builds of torch crash with 'Illegal instruction' at import "
-                f"(their ROCm host libraries use AVX). {cpu_route}. A GPU route needs torch built from source AND "
-                "AVX-free ROCm host libraries, which may not exist: verify with `rigfit verify --cpu westmere`.",
+                f"(their ROCm host libraries use AVX). {cpu_route}.",
                 kb=["torch-rocm-avx", "no-avx-routes", "torch-cpu-wheels-x86-64-v2"],
             )
         )

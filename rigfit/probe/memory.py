@@ -10,7 +10,7 @@ from typing import Any
 from rigfit.paths import data_dir
 from rigfit.probe.host_rules import host_rule, min_bytes, rule_finding
 from rigfit.probe.profile import Finding, MemoryInfo, Profile
-from rigfit.probe.source import CommandSpec, Source
+from rigfit.probe.source import CaptureSource, CommandSpec, Source
 
 COMMANDS: tuple[CommandSpec, ...] = ()
 GIB = 2**30
@@ -61,7 +61,8 @@ def probe_memory(source: Source, warn: Callable[[str], None]) -> MemoryInfo:
         info.disk_path = str(disk.get("path") or "") or None
         info.disk_free_bytes = disk["free_bytes"]
     else:
-        warn(f"free disk space unknown at {data_dir()} (it could not be checked)")
+        where = "not in this capture" if isinstance(source, CaptureSource) else f"at {data_dir()}: not checkable"
+        warn(f"free disk space unknown ({where})")
     return info
 
 
