@@ -23,15 +23,18 @@ from rigfit.probe.source import CommandResult, CommandSpec, LiveSource, Read
 
 REDACTED = "REDACTED"
 
-# (pattern, replacement): unique ids and serial numbers as real tools print them
+# (pattern, replacement): unique ids and serial numbers as real tools print them (lspci BDFs, PCI ids and version
+# numbers never match these)
 _ID_PATTERNS = (
     (re.compile(r"(unique_id\s+)\d+"), r"\g<1>0"),
     (re.compile(r"(Uuid:\s+)(GPU|CPU)-[0-9A-Za-z-]+"), r"\g<1>\g<2>-REDACTED"),
-    (re.compile(r"GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "GPU-REDACTED"),
+    (re.compile(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "REDACTED-UUID"),
+    (re.compile(r"(?i)\b(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\b"), "REDACTED-MAC"),
     (
-        re.compile(r"(?im)^(\s*(?:Serial Number|Serial|Board Serial|Device Serial Number)\s*[:=]?\s*).+$"),
-        r"\g<1>REDACTED",
+        re.compile(r"(?im)^(\s*(?:(?:Board |Device )?Serial(?: Number)?)\s*[:=])(?!\s*N/A\s*$)(\s*).+$"),
+        r"\g<1>\g<2>REDACTED",
     ),
+    (re.compile(r"(?i)(SerialNumber:\s*)\S+"), r"\g<1>REDACTED"),
     (re.compile(r"(?i)(Capabilities: \[[0-9a-f]+\] Device Serial Number ).+"), r"\g<1>REDACTED"),
 )
 
