@@ -158,8 +158,8 @@ def _atomics(gpu: GpuInfo) -> Finding | None:
         message=f"ROCm cannot use {_label(gpu)}: {seen}. This GPU generation needs PCIe atomics on every port up to "
         "the CPU, which this slot/board does not provide (PCIe 2.0 boards and chipset-attached slots).",
         fix="Move the card to a PCIe 3.0 (or newer) x16 slot wired to the CPU, not through the chipset, if the board "
-        "has one. Otherwise run Stable Diffusion on the CPU, or with a Vulkan-based engine (stable-diffusion.cpp or "
-        "ComfyUI's Vulkan backends need no ROCm and no atomics).",
+        "has one. Otherwise run Stable Diffusion on the CPU, or with a Vulkan-based engine: stable-diffusion.cpp "
+        "built with Vulkan (leejet/stable-diffusion.cpp) runs on Mesa RADV with no ROCm and no atomics.",
         kb=[gpu.gfx] if gpu.gfx else [],
     )
 
