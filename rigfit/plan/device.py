@@ -83,8 +83,12 @@ def cc_covered(cc: str, archs: list[str]) -> bool:
 
 
 def platform_predates_pcie3(cpu: CpuInfo) -> bool:
-    """x86 CPUs without AVX (Intel before Sandy Bridge, AMD before Bulldozer) sit on PCIe 2.0 platforms."""
-    return cpu.arch in (None, "x86_64") and cpu.avx is False
+    """x86 CPUs without AVX (Intel before Sandy Bridge, AMD before Bulldozer) sit on PCIe 2.0 platforms.
+
+    Pentium, Celeron and Atom models lack AVX up to 2020 while sitting on PCIe 3.0 platforms (Haswell and later).
+    """
+    budget = any(name in (cpu.model or "").lower() for name in ("pentium", "celeron", "atom"))
+    return cpu.arch in (None, "x86_64") and cpu.avx is False and not budget
 
 
 def _foreign_driver(g: GpuInfo) -> Blocker | None:

@@ -194,8 +194,8 @@ def _driver(gpu: GpuInfo) -> Finding | None:
             f"{label}: {reason}.",
             "Install NVIDIA's driver for this kernel (Ubuntu: `sudo ubuntu-drivers install`; Debian: "
             "`sudo apt install nvidia-driver linux-headers-$(uname -r)`) and reboot. If it is installed: a driver/"
-            "library mismatch is cured by a reboot; with Secure Boot on, enroll the module key "
-            "(`sudo mokutil --import /var/lib/shim-signed/mok/MOK.der`) or the module will not load.",
+            "library mismatch is cured by a reboot; with Secure Boot on, enroll the module key (Ubuntu: "
+            "`sudo mokutil --import /var/lib/shim-signed/mok/MOK.der`) or the module will not load.",
         )
     if gpu.vendor == "amd" and gpu.driver_bound is False:
         return _driver_blocker(

@@ -111,9 +111,10 @@ def permission_findings(profile: Profile) -> list[Finding]:
             fix = (
                 "Check that amdgpu is loaded (`lsmod | grep amdgpu`; `sudo modprobe amdgpu`) and read "
                 "`sudo dmesg | grep -iE 'kfd|amdgpu'`. A kernel without CONFIG_HSA_AMD (some custom or very old "
-                "kernels) needs a distribution kernel; GPUs older than GCN 3 have no KFD at all."
+                "kernels) needs a distribution kernel. (KFD creates /dev/kfd when amdgpu loads, whatever the GPU: "
+                "an unsupported card shows as 'not supported in kfd' in that log instead.)"
             )
-            why = "the kernel has no KFD device for it (amdgpu not loaded, a kernel without KFD, or an unsupported GPU)"
+            why = "the kernel created no KFD device (amdgpu is not loaded, or the kernel was built without KFD)"
         found.append(
             Finding(
                 id="permissions.kfd_missing",
