@@ -61,3 +61,13 @@ def test_unreadable_log_exits_2_naming_it(tmp_path) -> None:
 def test_bad_capture_exits_2(tmp_path) -> None:
     result = runner.invoke(app, ["explain", "--from", str(tmp_path / "missing.tar.gz"), LOG])
     assert result.exit_code == 2
+
+
+def test_a_log_with_more_distinct_errors_than_kept_says_so(monkeypatch) -> None:
+    import rigfit.explain.scan as scan
+
+    monkeypatch.setattr(scan, "MAX_LINES", 3)
+    log = "".join(f"RuntimeError: unrelated failure number {i}\n" for i in range(6)).encode()
+    result = runner.invoke(app, ["explain", "--no-probe", "--json", "-"], input=log)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["looked_at"]["forgotten_lines"] == 3

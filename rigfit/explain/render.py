@@ -31,7 +31,12 @@ def explain_json(result: Result, log_name: str) -> dict[str, Any]:
             }
             for e in result.explanations
         ],
-        "looked_at": {"lines": scan.lines_total, "bytes": scan.bytes_total, "error_lines": scan.error_lines},
+        "looked_at": {
+            "lines": scan.lines_total,
+            "bytes": scan.bytes_total,
+            "error_lines": scan.error_lines,
+            "forgotten_lines": scan.dropped,
+        },
     }
 
 
@@ -57,6 +62,11 @@ def render_nothing(result: Result, log_name: str, console: Console) -> None:
     console.print(
         f"Looked at {scan.lines_total} lines ({scan.bytes_total} bytes); {scan.error_lines} of them look like errors."
     )
+    if scan.dropped:
+        console.print(
+            f"The {scan.dropped} earliest distinct error-looking lines were not kept (the log has too many): "
+            "explain the part of the log around the crash instead."
+        )
     for line in scan.error_samples(EVIDENCE_SHOWN):
         console.print(f"   [dim]line {line.number}:[/] {escape(line.text[:200])}")
     console.print(
