@@ -1,111 +1,87 @@
-"""rigfit's command line: parse arguments, call one stage, render. No logic lives here."""
+"""rigfit's command line: parse arguments, call one stage, render. No logic lives here.
+
+Each command lives in its stage's `command` module and is imported only when it runs, so `rigfit doctor` does not pay
+for the modules of plan, explain or verify. Add a command by naming it in COMMANDS (or a command group in GROUPS).
+"""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-from typing import Annotated, Optional
+import importlib
+import sys
+from typing import Annotated, Any
 
 import typer
 
 from rigfit import __version__
-from rigfit.explain.command import explain
-from rigfit.plan.command import plan
-from rigfit.probe.source import CaptureError, open_source
-from rigfit.terminal import console, print_json, usage_error
-from rigfit.verify.command import bench, verify
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="Fit Stable Diffusion to the machine you own: probe it, plan the stack, explain crashes, verify and bench.",
-)
+HELP = "Fit Stable Diffusion to the machine you own: probe it, plan the stack, install and launch it, explain crashes."
 
-FromOpt = Annotated[
-    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Option(
-        "--from", help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine."
-    ),
-]
-EnvOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--env", help="Check the torch of this environment (the UI's venv) instead of rigfit's own."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the report.")]
+# command name -> "module:function"; the order is the order of `rigfit --help`.
+COMMANDS: dict[str, str] = {
+    "doctor": "rigfit.probe.command:doctor",
+    "capture": "rigfit.probe.command:capture",
+    "plan": "rigfit.plan.command:plan",
+    "explain": "rigfit.explain.command:explain",
+    "verify": "rigfit.verify.command:verify",
+    "bench": "rigfit.verify.command:bench",
+}
+# group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
+GROUPS: dict[str, str] = {}
 
 
-def checked_env(env: str | None) -> str | None:
-    """--env must name a virtual environment (a directory holding bin/python)."""
-    if env is not None and not (Path(env).expanduser() / "bin" / "python").exists():
-        raise usage_error(f"'{env}' is not a virtual environment (no bin/python in it): pass the UI's venv folder")
-    return str(Path(env).expanduser()) if env else None
+def _load(target: str) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
-@app.command()
-def doctor(
-    from_: FromOpt = None,
-    as_json: JsonOpt = False,
-    no_torch_check: Annotated[
-        bool, typer.Option("--no-torch-check", help="Do not import an installed torch in a subprocess (faster).")
-    ] = False,
-    env: EnvOpt = None,
-) -> None:
-    """What is this machine, and what stops Stable Diffusion from running on it? Exit 1 when nothing can run it."""
-    from rigfit.plan.summary import doctor_summary
-    from rigfit.probe.gather import findings_for, probe_machine
-    from rigfit.probe.report import doctor_json, nothing_can_run, render_doctor
-
-    if from_ and env:
-        raise usage_error("--env checks a torch on this machine; a capture (--from) replays the torch it recorded")
-    try:
-        source = open_source(from_)
-    except CaptureError as exc:
-        raise usage_error(str(exc)) from exc
-    profile = probe_machine(source, torch_check=not no_torch_check, env=checked_env(env))
-    plan_lines, plan_findings = doctor_summary(profile)
-    findings = findings_for(profile, also=plan_findings)
-    if as_json:
-        print_json(doctor_json(profile, findings))
-    else:
-        render_doctor(profile, findings, console, plan_lines)
-    raise typer.Exit(1 if nothing_can_run(profile, findings) else 0)
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rigfit {__version__}")
+        raise typer.Exit(0)
 
 
-@app.command()
-def capture(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Archive to write.")] = Path("rigfit-capture.tar.gz"),
-    env: EnvOpt = None,
-) -> None:
-    """Record everything doctor reads (redacted) into a .tar.gz you can share; replay it with `--from`."""
-    from rigfit.probe.capture import RecordingSource, write_archive
-    from rigfit.probe.gather import COMMANDS, probe_machine
+def build_app(only: str | None = None) -> typer.Typer:
+    """The CLI with every command, or with just `only` (what `main` runs: the others are never imported)."""
+    cli = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help=HELP)
 
-    if output.exists() and output.is_dir():
-        raise usage_error(f"'{output}' is a directory; give a file name such as -o machine.tar.gz")
-    with tempfile.TemporaryDirectory(prefix="rigfit-capture-") as tmp:
-        source = RecordingSource(Path(tmp))
-        probe_machine(source, env=checked_env(env))
-        source.finish(COMMANDS)
-        write_archive(Path(tmp), output)
-    console.print(
-        f"Wrote {output} (redacted: {', '.join(sorted(source.redact.applied)) or 'nothing identifying found'})."
-    )
-    console.print(f"Replay it anywhere with: rigfit doctor --from {output}")
+    @cli.callback()
+    def _root(
+        version: Annotated[
+            bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print rigfit's version.")
+        ] = False,
+    ) -> None:
+        """Fit Stable Diffusion to the machine you own."""
+
+    for name, target in COMMANDS.items():
+        if only in (None, name):
+            cli.command(name)(_load(target))
+    for name, target in GROUPS.items():
+        if only in (None, name):
+            cli.add_typer(_load(target), name=name)
+
+    @cli.command("version")
+    def version() -> None:
+        """Print rigfit's version."""
+        typer.echo(f"rigfit {__version__}")
+
+    return cli
 
 
-for command in (plan, explain, verify, bench):
-    app.command()(command)
+def _command_named(argv: list[str]) -> str | None:
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS or first in GROUPS else None
 
 
-@app.command()
-def version() -> None:
-    """Print rigfit's version."""
-    console.print(__version__)
+def __getattr__(name: str) -> Any:
+    """`rigfit.cli.app`: the full CLI (tests and --help), built on first use."""
+    if name == "app":
+        globals()["app"] = full = build_app()
+        return full
+    raise AttributeError(name)
 
 
 def main() -> None:
-    app()
+    build_app(_command_named(sys.argv[1:]))()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,105 @@
+"""The env record: what `rigfit install` made, read by `launch`, `env check`, `add`, `patch` and `docker`.
+
+An env is a directory holding a virtual environment (bin/python, so `--env DIR` works for verify/doctor/plan too) and
+the UI's checkout in `DIR/ui`. The record is `DIR/rigfit-env.json`; its JSON form is public (schema "rigfit.env/1"):
+keys may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from rigfit.paths import data_dir, write_atomic
+
+RECORD_NAME = "rigfit-env.json"
+SCHEMA = "rigfit.env/1"
+
+
+class EnvRecordError(Exception):
+    """The env is missing or its record unreadable; the message names the env and the fix."""
+
+
+class ProtectedPackage(BaseModel):
+    """A package nothing may replace (torch...), with the hash of every file it installed (from its RECORD)."""
+
+    name: str
+    version: str
+    wheel: str | None = None  # the wheel it came from, kept to roll back a step that changed it anyway
+    files: dict[str, str] = Field(default_factory=dict)  # path relative to site-packages -> "sha256=<urlsafe b64>"
+
+
+class OverriddenPin(BaseModel):
+    """A UI requirement rigfit did not install as asked, and why."""
+
+    requirement: str  # "setuptools==69.5.1"
+    origin: str  # "requirements_versions.txt:1"
+    installed: str  # "setuptools>=77.0.3,<82"
+    reason: str
+
+
+class EnvRecord(BaseModel):
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    ui: str  # forge | a1111 | comfyui | sdnext | invokeai
+    env_dir: str  # the venv root
+    ui_dir: str  # the UI's checkout
+    ui_ref: str | None = None  # commit or tag of the UI
+    python: str  # the env's interpreter
+    torch_source: str | None = None  # "index URL", "wheel /path/torch-...whl", "adopted"
+    protected: list[ProtectedPackage] = Field(default_factory=list)
+    overridden: list[OverriddenPin] = Field(default_factory=list)
+    complete: bool = False  # False while an install runs or after one was interrupted
+    launch_args: list[str] = Field(default_factory=list)  # the plan's UI flags (precision, memory, "install nothing")
+    launch_env: dict[str, str] = Field(default_factory=dict)  # the plan's env vars (HSA_OVERRIDE_GFX_VERSION...)
+    created_at: str | None = None
+    last_check: str | None = None  # when `rigfit env check` last passed
+
+    model_config = {"populate_by_name": True}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def envs_dir() -> Path:
+    return data_dir() / "envs"
+
+
+def default_env_dir(ui: str) -> Path:
+    return envs_dir() / ui
+
+
+def record_path(env_dir: Path) -> Path:
+    return env_dir / RECORD_NAME
+
+
+def load_record(env_dir: Path) -> EnvRecord:
+    path = record_path(env_dir)
+    if not path.is_file():
+        raise EnvRecordError(
+            f"'{env_dir}' is not an env rigfit installed (no {RECORD_NAME} in it): "
+            f"install one with `rigfit install UI --env {env_dir}`, or list them with `rigfit env list`"
+        )
+    try:
+        return EnvRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValidationError) as exc:
+        raise EnvRecordError(
+            f"{path} is unreadable ({type(exc).__name__}): reinstall with `rigfit install UI --env {env_dir}`"
+        ) from exc
+
+
+def save_record(record: EnvRecord) -> None:
+    write_atomic(record_path(Path(record.env_dir)), record.model_dump_json(by_alias=True, indent=2) + "\n")
+
+
+def list_records() -> list[EnvRecord]:
+    """Every env under rigfit's envs dir whose record reads back."""
+    found = []
+    for path in sorted(envs_dir().glob(f"*/{RECORD_NAME}")):
+        try:
+            found.append(load_record(path.parent))
+        except EnvRecordError:
+            continue
+    return found
