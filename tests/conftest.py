@@ -12,6 +12,7 @@ from rigfit.probe.source import CommandResult, CommandSpec, LiveSource, Read
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = REPO.parent / "shared"  # the project's shared material (seeds, real UIs, model configs), beside the clone
 
 pytest_plugins = ["tests.conftest_torchenv"]  # the session fixture `torch_env`: a real venv with torch 2.13.0
 
