@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rigfit.env.worker import WORKERS_DIR, run_worker  # noqa: E402
+from rigfit.proc.worker import WORKERS_DIR, run_worker  # noqa: E402
 from rigfit.verify.benchmark import parse_runs, run_bench, seconds_per_image  # noqa: E402
 from rigfit.verify.envscan import scan_env  # noqa: E402
 

@@ -3,6 +3,7 @@ are worth timing, the physical limit, and the published references."""
 
 from __future__ import annotations
 
+from rigfit.kb.host import bench_refs
 from rigfit.verify.benchmark import (
     BenchReport,
     Run,
@@ -11,7 +12,6 @@ from rigfit.verify.benchmark import (
     refinement_configs,
     seconds_per_image,
 )
-from rigfit.verify.kb_schemas import bench_refs
 
 
 def run(dtype: str, step: float, *, finite: bool = True, error: str | None = None, attention: str = "sdpa") -> Run:

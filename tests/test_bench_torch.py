@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from rigfit.cli import app
+from rigfit.kb.measured import load_verified
 from rigfit.verify.benchmark import run_bench
 from rigfit.verify.envscan import scan_env
-from rigfit.verify.store import load_verified
 
 pytestmark = pytest.mark.slow
 

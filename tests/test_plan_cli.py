@@ -57,7 +57,7 @@ def test_doctor_summary_lines_and_findings() -> None:
 
 
 def test_plan_env_adopts_what_bench_measured_here(tmp_path, monkeypatch) -> None:
-    from rigfit.verify.store import BenchConfig, VerifiedFacts, save_verified
+    from rigfit.kb.measured import BenchConfig, VerifiedFacts, save_verified
 
     monkeypatch.setenv("RIGFIT_HOME", str(tmp_path / "home"))
     env_dir = str(tmp_path / "venv")

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rigfit.kb.measured import BenchConfig, VerifiedFacts
 from rigfit.plan.model import Advice, PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.profile import CpuInfo, GpuInfo, MemoryInfo, Profile, PythonInfo
-from rigfit.verify.store import BenchConfig, VerifiedFacts
 from tests import plan_profiles as machines
 
 

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rigfit.env.worker import run_worker
 from rigfit.probe.cpu_text import flag_states, parse_lscpu, x86_64_level
 from rigfit.probe.gather import probe_machine
 from rigfit.probe.profile import CpuInfo, GpuInfo, Profile, TorchInfo
@@ -31,6 +30,7 @@ from rigfit.probe.torch_probe import (
     probe_torch,
     torch_findings,
 )
+from rigfit.proc.worker import run_worker
 from tests.conftest import fixture_text
 
 QEMU = shutil.which("qemu-x86_64")

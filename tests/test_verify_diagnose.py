@@ -6,11 +6,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rigfit.kb.host import bench_refs, cpu_requirements, qemu_cpus
 from rigfit.kb.registry import schema_for
 from rigfit.verify.cpu_check import TargetCpu, emulated_cpu, find_model, openblas_overreach, requirements_for
 from rigfit.verify.diagnose import abi_mismatch, crash_culprit, import_problem
 from rigfit.verify.envscan import important_modules, parse_distributions, parse_torch_build, torch_variant
-from rigfit.verify.kb_schemas import bench_refs, cpu_requirements, qemu_cpus
 from tests.conftest import fixture_text
 
 VERSIONS = {

@@ -11,12 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from rigfit.cli import app
-from rigfit.env.worker import WORKERS_DIR, run_worker
+from rigfit.kb.measured import load_verified
+from rigfit.proc.worker import WORKERS_DIR, run_worker
 from rigfit.verify.cpu_check import TargetCpu, emulated_cpu
 from rigfit.verify.device import check_device
 from rigfit.verify.envscan import scan_env
 from rigfit.verify.imports import check_one
-from rigfit.verify.store import load_verified
 
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-x86_64") is None, reason="qemu-user is not installed (.ci/run)")
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""rigfit/env/worker.py: how a worker's end is classified, its result parsed, its progress streamed, and a hung
+"""rigfit/proc/worker.py: how a worker's end is classified, its result parsed, its progress streamed, and a hung
 worker's process group (and only it) killed. Plain-Python workers: no torch needed."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rigfit.env.worker import classify, parse_result, run_worker, signal_of
+from rigfit.proc.worker import classify, parse_result, run_worker, signal_of
 
 PY = sys.executable
 

@@ -2,7 +2,8 @@
 
 KB OWNERS: when you add a YAML file (or a folder of them) under rigfit/kb/, add one line to SCHEMAS below:
 a glob relative to rigfit/kb/ -> "module:Class" of its KbEntry subclass (e.g. "gpus.yaml": "rigfit.kb.gpus:GpuEntry",
-"issues/*.yaml": "rigfit.kb.issues:IssueEntry"). The model is imported lazily, so registering costs nothing at import
+"issues/*.yaml": "rigfit.kb.issues:IssueEntry"). Schemas live in rigfit/kb/ (the bottom layer), never in a stage that
+uses them: a target outside rigfit.kb is refused. The model is imported lazily, so registering costs nothing at import
 time. A YAML file no pattern matches fails tests/test_kb_all.py with a message that points here.
 """
 
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from rigfit.kb.loader import KB_DIR, KbEntry, KbError, load_entries
 
+SCHEMA_PACKAGE = "rigfit.kb"
+
 SCHEMAS: dict[str, str] = {
     "rocm.yaml": "rigfit.kb.schemas:GfxTarget",
     "torch_wheels.yaml": "rigfit.kb.schemas:WheelLine",
@@ -21,12 +24,12 @@ SCHEMAS: dict[str, str] = {
     "uis.yaml": "rigfit.kb.schemas:UiEntry",
     "models.yaml": "rigfit.kb.schemas:ModelEntry",
     "precision.yaml": "rigfit.kb.schemas:PrecisionRule",
-    "bench_refs.yaml": "rigfit.verify.kb_schemas:BenchRef",
-    "qemu_cpus.yaml": "rigfit.verify.kb_schemas:QemuCpu",
-    "cpu_requirements.yaml": "rigfit.verify.kb_schemas:CpuRequirement",
+    "bench_refs.yaml": "rigfit.kb.host:BenchRef",
+    "qemu_cpus.yaml": "rigfit.kb.host:QemuCpu",
+    "cpu_requirements.yaml": "rigfit.kb.host:CpuRequirement",
     "gpus.yaml": "rigfit.kb.gpus:GpuModel",
     "gpu_arch.yaml": "rigfit.kb.gpus:GpuArch",
-    "host.yaml": "rigfit.probe.host_rules:HostRule",
+    "host.yaml": "rigfit.kb.host:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
 }
 
@@ -36,6 +39,8 @@ def schema_for(relpath: str) -> type[KbEntry] | None:
     for pattern, target in SCHEMAS.items():
         if fnmatch.fnmatch(relpath, pattern):
             module, _, name = target.partition(":")
+            if not module.startswith(SCHEMA_PACKAGE + "."):
+                raise KbError(f"registry: {target} (for {pattern}) is outside {SCHEMA_PACKAGE}: move the schema there")
             model = getattr(importlib.import_module(module), name)
             if not (isinstance(model, type) and issubclass(model, KbEntry)):
                 raise KbError(f"registry: {target} (for {pattern}) is not a KbEntry subclass")

@@ -41,6 +41,7 @@ class WheelLine(KbEntry):
     kind: Literal["cuda", "rocm", "cpu", "source", "distro", "community"]
     torch: str | None = None  # "2.13.0"; None for routes that are not one version (source builds)
     variant: str | None = None  # "cu126", "rocm7.2", "cpu"
+    backend: Literal["cuda", "rocm", "cpu"] | None = None  # for kind=source: the torch build it makes
     index_url: str | None = None
     python: str | None = None  # version range of CPython the line has wheels for, ">=3.10,<3.15"
     torchvision: str | None = None

@@ -35,12 +35,12 @@ def plan(
     unknown = [e for e in extras if e not in EXTRAS]
     if unknown:
         raise usage_error(f"unknown --with {', '.join(unknown)}. Valid: {', '.join(EXTRAS)}.")
+    from rigfit.kb.measured import latest_verified
     from rigfit.plan.model import PlanOptions
     from rigfit.plan.planner import make_plan
     from rigfit.plan.render import explain_tree, plan_json, render_plan
     from rigfit.probe.gather import probe_machine
     from rigfit.probe.source import ENV_VARS, CaptureError, open_source
-    from rigfit.verify.store import latest_verified
 
     try:
         source = open_source(from_)

@@ -26,6 +26,25 @@ def wheel(line_id: str) -> WheelLine:
     return by_id(wheel_lines())[line_id]
 
 
+def newest_wheel(kind: str, *, needs_avx: bool | None = None) -> WheelLine:
+    """The newest wheel line of a kind ("cpu", "rocm", "source"...), optionally by whether it executes AVX.
+    A KeyError here is a bug in rigfit's data: torch_wheels.yaml has no such line."""
+    lines = [w for w in wheel_lines() if w.kind == kind and (needs_avx is None or w.needs_avx is needs_avx)]
+    if not lines:
+        raise KeyError(
+            f"torch_wheels.yaml has no {kind} line" + ("" if needs_avx is None else f" (needs_avx={needs_avx})")
+        )
+    return newest_first(lines)[0]
+
+
+def source_build(backend: str) -> WheelLine:
+    """The source-build route for a torch backend ("rocm")."""
+    lines = [w for w in wheel_lines() if w.kind == "source" and w.backend == backend]
+    if not lines:
+        raise KeyError(f"torch_wheels.yaml has no source-build line for {backend}")
+    return lines[0]
+
+
 @functools.cache
 def pins() -> tuple[Pin, ...]:
     return load_entries("pins.yaml", Pin)

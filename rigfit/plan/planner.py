@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rigfit.kb.measured import VerifiedFacts
 from rigfit.plan.device import assess_gpus, pick_device
 from rigfit.plan.fit import bus_warning, choose_pins, fit_models
 from rigfit.plan.knowledge import in_range, pins, version
@@ -20,7 +21,6 @@ from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, cho
 from rigfit.plan.stack import cpu_stack, cuda_stack, device_env, rocm_stack
 from rigfit.plan.ui_flags import settings_for, translate
 from rigfit.probe.profile import Profile, isa_name
-from rigfit.verify.store import VerifiedFacts
 
 
 def make_plan(profile: Profile, options: PlanOptions | None = None, verified: VerifiedFacts | None = None) -> Plan:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from rigfit.kb.measured import VerifiedFacts
 from rigfit.kb.schemas import GfxTarget, PrecisionRule
 from rigfit.plan.knowledge import in_range, precision_rules, ui_entry, version
 from rigfit.plan.model import Advice, Alternative, Decision, DevicePick, PlanOptions, Reason
 from rigfit.plan.ui_flags import oom_relief
 from rigfit.probe.profile import Profile
-from rigfit.verify.store import VerifiedFacts
 
 GIB = 2**30
 VRAM_READ_FROM = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from rigfit.kb.schemas import WheelLine
 from rigfit.plan.device import GpuAssessment, cc_covered
-from rigfit.plan.knowledge import in_range, newest_first, pins, version, wheel, wheel_lines
+from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, source_build, version, wheel_lines
 from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
 from rigfit.probe.profile import Profile, sm_name
 
@@ -201,7 +201,8 @@ def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
     facts = [f"gpu.gfx={a.gpu.gfx}", f"cpu.avx={cpu.avx}"]
     checks = ["rigfit verify --env ~/sd/venv"]
     if cpu.avx is False:
-        src = wheel("torch-source-rocm-noavx")
+        src = source_build("rocm")
+        official = newest_wheel("rocm", needs_avx=True)
         steps = [
             "git clone --recursive https://github.com/pytorch/pytorch && cd pytorch",
             "python tools/amd_build/build_amd.py",
@@ -216,7 +217,7 @@ def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
                 text="This CPU has no AVX, and the official ROCm wheels bundle rocBLAS/MIOpen host code that executes "
                 "AVX (Illegal instruction at import): torch must be built from source against the host ROCm.",
                 facts=facts,
-                kb=["torch-2.13-rocm7.2", src.id],
+                kb=[official.id, src.id],
             ),
             Reason(
                 text=f"Build for {target}"
@@ -300,7 +301,7 @@ def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
 
 
 def cpu_stack(profile: Profile, options: PlanOptions) -> Stack:
-    line = wheel("torch-2.13-cpu")
+    line = newest_wheel("cpu")
     cpu = profile.cpu
     reasons = [
         Reason(

@@ -1,26 +1,17 @@
-"""Host rules of the knowledge base: rigfit/kb/host.yaml (memory, disk, Python, CPU routes) plus the instruction-set
-requirements of package builds in rigfit/kb/cpu_requirements.yaml, which verify uses too."""
+"""Findings from the host rules of the knowledge base: rigfit/kb/host.yaml (memory, disk, Python, CPU routes) plus the
+instruction-set requirements of package builds in rigfit/kb/cpu_requirements.yaml (schemas in rigfit/kb/host.py)."""
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from rigfit.kb.loader import KbEntry, by_id, load_entries
+from rigfit.kb.host import CpuRequirement, HostRule, cpu_requirements, host_rules
+from rigfit.kb.loader import by_id
 from rigfit.probe.profile import Finding, Severity
-from rigfit.verify.kb_schemas import CpuRequirement, cpu_requirements
-
-
-class HostRule(KbEntry):
-    summary: str
-    needs: list[str] = Field(default_factory=list)  # CPU flags the rule is about
-    min_gib: float | None = None  # size threshold (RAM, swap or free disk)
-    fix: str | None = None
 
 
 def host_rule(rule_id: str) -> HostRule | CpuRequirement:
     """One rule by id (a KeyError here is a bug in rigfit: the id is cited in code)."""
     rules: dict[str, HostRule | CpuRequirement] = {**by_id(cpu_requirements())}
-    rules.update(by_id(load_entries("host.yaml", HostRule)))
+    rules.update(by_id(host_rules()))
     return rules[rule_id]
 
 

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rigfit.env.worker import RESULT_MARKER, WORKERS_DIR, WorkerResult, parse_result, run_worker
 from rigfit.probe.host_rules import host_rule
 from rigfit.probe.profile import CpuInfo, Finding, Profile, TorchInfo
 from rigfit.probe.source import Source
+from rigfit.proc.worker import RESULT_MARKER, WORKERS_DIR, WorkerResult, parse_result, run_worker
 
 TORCH_IMPORT_TIMEOUT_S = 8.0  # runs alongside the command probes: doctor stays under 10 s even when it hangs
 IMPORT_WORKER = WORKERS_DIR / "torch_import.py"

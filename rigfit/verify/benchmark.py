@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rigfit.env.worker import WORKERS_DIR, run_worker
+from rigfit.kb.host import BenchRef, bench_refs
+from rigfit.kb.measured import load_verified
+from rigfit.proc.worker import WORKERS_DIR, run_worker
 from rigfit.verify.cpu_check import TargetCpu
 from rigfit.verify.device import check_device, device_name
 from rigfit.verify.envscan import TargetEnv
-from rigfit.verify.kb_schemas import BenchRef, bench_refs
-from rigfit.verify.store import load_verified
 
 IMAGE_STEPS = 20  # what "seconds per image" means everywhere in rigfit
 # published per-image cost of the real models (shared/models/README.md, torch.utils.flop_counter): used when the

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rigfit.kb.measured import save_verified
 from rigfit.terminal import console, err, print_json, usage_error
 from rigfit.verify.benchmark import checked_target, run_bench, verified_target
 from rigfit.verify.cpu_check import CpuModelError, emulated_cpu, live_cpu
@@ -24,7 +25,6 @@ from rigfit.verify.render import (
     verify_json,
 )
 from rigfit.verify.results import store_bench, verified_facts
-from rigfit.verify.store import save_verified
 
 EnvOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from rigfit.verify.kb_schemas import CpuRequirement, QemuCpu, cpu_requirements, qemu_cpus
+from rigfit.kb.host import CpuRequirement, QemuCpu, cpu_requirements, qemu_cpus
 
 # OpenBLAS (bundled in numpy's wheels) picks its kernels from the CPU model; these need more than the CPU may have
 OPENBLAS_CORE_NEEDS = {"haswell": "avx2", "skylakex": "avx512f", "zen": "avx2", "sandybridge": "avx"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from rigfit.env.worker import WORKERS_DIR, WorkerResult, run_worker
+from rigfit.proc.worker import WORKERS_DIR, WorkerResult, run_worker
 from rigfit.verify.cpu_check import TargetCpu
 from rigfit.verify.diagnose import Problem
 from rigfit.verify.envscan import TargetEnv

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from rigfit.env.worker import WORKERS_DIR, WorkerResult, run_worker
+from rigfit.proc.worker import WORKERS_DIR, WorkerResult, run_worker
 from rigfit.verify.cpu_check import OPENBLAS_CORE_FOR, TargetCpu, openblas_overreach
 from rigfit.verify.diagnose import Problem, import_problem
 from rigfit.verify.envscan import TargetEnv, important_modules, torch_build, torch_variant

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rigfit.kb.measured import VerifiedFacts
 from rigfit.verify.benchmark import IMAGE_STEPS, BenchReport, references
 from rigfit.verify.device import DeviceOutcome
 from rigfit.verify.imports import ImportOutcome
-from rigfit.verify.store import VerifiedFacts
 
 RANDOM_WEIGHTS_NOTE = (
     "precision was probed with random weights: real checkpoints can still overflow in fp16 where these did not "

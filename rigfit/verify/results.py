@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rigfit.kb.measured import BenchConfig, VerifiedFacts, load_verified, save_verified
 from rigfit.verify.benchmark import BenchReport, Run
 from rigfit.verify.cpu_check import TargetCpu
 from rigfit.verify.device import DeviceOutcome
 from rigfit.verify.diagnose import Problem
 from rigfit.verify.envscan import TargetEnv, torch_build
 from rigfit.verify.imports import ImportOutcome
-from rigfit.verify.store import BenchConfig, VerifiedFacts, load_verified, save_verified
 
 
 def _now() -> str:

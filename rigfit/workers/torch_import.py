@@ -1,6 +1,6 @@
 """Worker: import a module (torch by default) in this interpreter and report what it sees.
 
-Usage: python torch_import.py [MODULE]. rigfit runs it in a subprocess with a timeout (rigfit.env.worker.run_worker),
+Usage: python torch_import.py [MODULE]. rigfit runs it in a subprocess with a timeout (rigfit.proc.worker.run_worker),
 so that an import that dies (SIGILL on a CPU without the instructions the build uses, a segfault from a library
 mismatch) or hangs (a GPU driver) never takes rigfit down. It prints a RIGFIT-RESULT line BEFORE importing (where the
 module is), then one after (what it sees): when the import kills the process, the first line is still there.

@@ -1,12 +1,22 @@
-"""Schemas of verify/bench's knowledge-base files: bench_refs.yaml, qemu_cpus.yaml, cpu_requirements.yaml."""
+"""Schemas of the host knowledge: host.yaml (memory, disk, Python, CPU routes), bench_refs.yaml, qemu_cpus.yaml and
+cpu_requirements.yaml (instruction-set extensions package builds execute; probe and verify both use it)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from rigfit.kb.loader import KbEntry, load_entries, version_range
+
+
+class HostRule(KbEntry):
+    """host.yaml: a threshold or route about the host (RAM, swap, disk, Python, CPU) and its fix."""
+
+    summary: str
+    needs: list[str] = Field(default_factory=list)  # CPU flags the rule is about
+    min_gib: float | None = None  # size threshold (RAM, swap or free disk)
+    fix: str | None = None
 
 
 class BenchRef(KbEntry):
@@ -67,3 +77,7 @@ def qemu_cpus() -> tuple[QemuCpu, ...]:
 
 def cpu_requirements() -> tuple[CpuRequirement, ...]:
     return load_entries("cpu_requirements.yaml", CpuRequirement)
+
+
+def host_rules() -> tuple[HostRule, ...]:
+    return load_entries("host.yaml", HostRule)
