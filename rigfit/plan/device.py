@@ -166,7 +166,9 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
     native = [w for w in wheel_lines() if g.gfx in w.rocm_archs]
     if native:
         a.backend, a.kernel_gfx = "rocm", g.gfx
-        a.reasons.append(Reason(text=f"{g.gfx} has its own kernels in official ROCm wheels.", facts=facts, kb=[g.gfx]))
+        a.reasons.append(
+            Reason(text=f"{g.gfx} has its own kernels in official ROCm wheels.", facts=facts, kb=[entry.id])
+        )
     elif entry.override and entry.override_reliability == "unreliable" and not entry.known_good_torch and not verified:
         a.reasons.append(
             Reason(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import in_range, models, pins, ui_entry
 from rigfit.plan.model import Advice, Decision, DevicePick, ModelFit, PlanOptions, Reason
 from rigfit.plan.ui_flags import FLAG_PREFIX, oom_relief
@@ -9,7 +12,40 @@ from rigfit.probe.profile import GpuInfo, Profile
 
 GIB = 2**30
 GB = 1e9
+Verdict = Literal["ok", "slow", "tight", "no"]
 LANE_GBPS = {2.5: 0.25, 5.0: 0.5, 8.0: 0.985, 16.0: 1.97, 32.0: 3.94}  # usable GB/s per lane per PCIe generation
+
+
+def _vram_verdict(m: ModelEntry, vram: int, precision: str) -> tuple[Verdict, str]:
+    have = vram / GB / (2 if precision == "fp32" else 1)
+    verdict: Verdict
+    if have >= m.vram_gb_comfortable:
+        verdict, note = "ok", f"fits in {vram / GIB:.0f} GiB VRAM"
+    elif have >= m.vram_gb_min:
+        verdict, note = "tight", f"runs with offloading (comfortable from {m.vram_gb_comfortable:g} GB)"
+    else:
+        verdict, note = "no", f"needs at least {m.vram_gb_min:g} GB VRAM"
+    if precision == "fp32" and verdict != "ok":
+        note += " (fp32 doubles its size)"
+    return verdict, note
+
+
+def model_fit(m: ModelEntry, device: DevicePick, precision: str, ram: int | None) -> ModelFit:
+    """One model against this machine's VRAM (or RAM on the CPU)."""
+    vram = device.vram_bytes
+    verdict: Verdict
+    if device.kind == "cpu":
+        verdict = "no" if m.family == "flux" and (ram is None or ram / GB < m.ram_gb_min) else "slow"
+        note = "runs on the CPU: minutes per image" if verdict == "slow" else f"needs {m.ram_gb_min:g} GB RAM"
+    elif vram is None:
+        verdict, note = "tight", "VRAM unknown"
+    else:
+        verdict, note = _vram_verdict(m, vram, precision)
+    if ram is not None and ram / GB < m.ram_gb_min and verdict != "no":
+        verdict, note = "tight", note + f"; only {ram / GB:.0f} GB RAM for a {m.ram_gb_min:g} GB need: swap"
+    if m.note and m.family == "flux" and verdict != "no":
+        note += f". {m.note}"
+    return ModelFit(id=m.id, name=m.name, verdict=verdict, note=note)
 
 
 def fit_models(
@@ -17,30 +53,8 @@ def fit_models(
 ) -> tuple[list[ModelFit], Decision, list[Advice]]:
     ram = profile.memory.total_bytes
     vram = device.vram_bytes
-    fits: list[ModelFit] = []
+    fits = [model_fit(m, device, precision, ram) for m in models()]
     warnings: list[Advice] = []
-    for m in models():
-        ram_short = ram is not None and ram / GB < m.ram_gb_min
-        if device.kind == "cpu":
-            verdict = "no" if m.family == "flux" and (ram is None or ram / GB < m.ram_gb_min) else "slow"
-            note = "runs on the CPU: minutes per image" if verdict == "slow" else f"needs {m.ram_gb_min:g} GB RAM"
-        elif vram is None:
-            verdict, note = "tight", "VRAM unknown"
-        else:
-            have = vram / GB / (2 if precision == "fp32" else 1)
-            if have >= m.vram_gb_comfortable:
-                verdict, note = "ok", f"fits in {vram / GIB:.0f} GiB VRAM"
-            elif have >= m.vram_gb_min:
-                verdict, note = "tight", f"runs with offloading (comfortable from {m.vram_gb_comfortable:g} GB)"
-            else:
-                verdict, note = "no", f"needs at least {m.vram_gb_min:g} GB VRAM"
-            if precision == "fp32" and verdict != "ok":
-                note += " (fp32 doubles its size)"
-        if ram_short and verdict != "no":
-            verdict, note = "tight", note + f"; only {ram / GB:.0f} GB RAM for a {m.ram_gb_min:g} GB need: swap"
-        if m.note and m.family == "flux" and verdict != "no":
-            note += f". {m.note}"
-        fits.append(ModelFit(id=m.id, name=m.name, verdict=verdict, note=note))
     flux = [f for f in fits if f.id.startswith("flux") and f.verdict != "ok"]
     if device.kind == "gpu" and vram is not None and vram / GIB <= 8.5 and flux:
         warnings.append(flux_advice(vram, ui))

@@ -204,7 +204,7 @@ def _extra_installs(options: PlanOptions, torch: TorchChoice, profile: Profile) 
             and (not p.requires_cuda_variant or torch.variant in p.requires_cuda_variant)
             and (not p.requires_torch or (torch.version is not None and in_range(torch.version, p.requires_torch)))
         )
-        if prebuilt:
+        if prebuilt and p.index_url is not None:
             py = version(profile.python.version)
             minor = py.minor if py is not None and py.major == 3 and in_range(str(py), p.requires_python) else 10
             index = p.index_url.format(minor=minor, variant=torch.variant)

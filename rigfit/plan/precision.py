@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from rigfit.kb.measured import VerifiedFacts
 from rigfit.kb.schemas import GfxTarget, PrecisionRule
@@ -84,7 +85,7 @@ def choose_precision(
         facts.append(f"gpu.generation={gfx.generation}")
     elif device.compute_capability:
         facts.append(f"gpu.compute_capability={device.compute_capability}")
-    key = rule.prefer if rule else ("fp32" if device.kind == "cpu" else "fp16")
+    key: str = rule.prefer if rule else ("fp32" if device.kind == "cpu" else "fp16")
     reasons = [
         Reason(
             text=rule.note if rule else "No precision rule matches this device: the UI default.",
@@ -93,7 +94,7 @@ def choose_precision(
         )
     ]
     alternatives: list[Alternative] = []
-    basis = "kb"
+    basis: Literal["kb", "measured", "user", "unknown"] = "kb"
     ui = ui_entry(options.ui)
     if key == "bf16" and not ui.flags.get("precision.bf16"):
         key = "fp32"

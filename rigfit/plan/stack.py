@@ -40,9 +40,9 @@ def _fits_extras(line: WheelLine, options: PlanOptions) -> bool:
 
 def _driver_ok(line: WheelLine, profile: Profile) -> bool | None:
     """Whether the NVIDIA driver runs this CUDA line; None when the driver is unknown."""
-    have = version(profile.nvidia_driver)
-    if have is not None and line.min_driver:
-        return have >= version(line.min_driver)
+    have, need = version(profile.nvidia_driver), version(line.min_driver)
+    if have is not None and need is not None:
+        return have >= need
     cuda_have, cuda_need = version(profile.cuda_driver_version), version(line.cuda)
     if cuda_have is None or cuda_need is None:
         return None
@@ -76,7 +76,7 @@ def _pick_line(candidates: list[WheelLine], profile: Profile, options: PlanOptio
     """Newest line that fits the extras; one that fits the current Python wins over a newer one that does not."""
     fitting = [w for w in newest_first(candidates) if _fits_extras(w, options)]
     same_python = [w for w in fitting if in_range(profile.python.version, w.python) is not False]
-    return (same_python or fitting or [None])[0]
+    return next(iter(same_python or fitting), None)
 
 
 def _install_cmd(line: WheelLine, pkgs_extra: str = "") -> list[str]:
@@ -154,7 +154,7 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
                 kb=[line.id],
             )
         )
-    elif (cv := version(profile.cuda_driver_version)) is not None and line.cuda and cv < version(line.cuda):
+    elif (cv := version(profile.cuda_driver_version)) is not None and (cn := version(line.cuda)) and cv < cn:
         reasons.append(
             Reason(
                 text=f"The driver supports CUDA {profile.cuda_driver_version}; the CUDA {line.cuda} wheel runs on it "
@@ -338,88 +338,113 @@ def cpu_stack(profile: Profile, options: PlanOptions) -> Stack:
     return Stack(_wheel_choice(line), python, reasons, alternatives, warnings, checks)
 
 
+Wanted = dict[str, tuple[str, Reason]]
+
+
+def _rocm_env(a: GpuAssessment) -> Wanted:
+    """The card's own ROCm variables: the gfx override, the KB entry's env, the allocator on small cards."""
+    wanted: Wanted = {}
+    entry = a.gfx_entry
+    assert entry is not None
+    if a.kernel_gfx and a.kernel_gfx != a.gpu.gfx and entry.override:
+        wanted["HSA_OVERRIDE_GFX_VERSION"] = (
+            entry.override,
+            Reason(
+                text=f"{a.gpu.gfx} runs {a.kernel_gfx} kernels: ROCm must be told to treat it as {entry.override}.",
+                facts=[f"gpu.gfx={a.gpu.gfx}"],
+                kb=[entry.id],
+            ),
+        )
+    for name, value in entry.env.items():
+        wanted[name] = (value, Reason(text=f"{entry.id} needs {name}={value}.", kb=[entry.id]))
+    if (a.gpu.vram_bytes or 0) and (a.gpu.vram_bytes or 0) <= 8 * 2**30:
+        wanted["PYTORCH_HIP_ALLOC_CONF"] = (
+            ALLOC_CONF,
+            Reason(
+                text=f"8 GiB or less on ROCm: return cached blocks early and cap split sizes to avoid "
+                f"fragmentation OOMs ({ALLOC_DOC}).",
+                facts=[f"gpu.vram_bytes={a.gpu.vram_bytes}"],
+            ),
+        )
+    return wanted
+
+
+def _visible_devices_env(a: GpuAssessment, profile: Profile, backend: str) -> Wanted:
+    """With several GPUs of the chosen vendor: show torch only the chosen one, as its device 0."""
+    wanted: Wanted = {}
+    same_vendor = sorted(
+        (i for i, g in enumerate(profile.gpus) if g.vendor == a.gpu.vendor),
+        key=lambda i: (profile.gpus[i].kfd_node is None, profile.gpus[i].kfd_node or 0, profile.gpus[i].bdf or ""),
+    )  # ROCm numbers GPUs in KFD node order; CUDA (with CUDA_DEVICE_ORDER=PCI_BUS_ID) in bus order
+    if len(same_vendor) <= 1:
+        return wanted
+    position = same_vendor.index(a.index)
+    if backend == "rocm":
+        wanted["HIP_VISIBLE_DEVICES"] = (
+            str(position),
+            Reason(
+                text=f"Hide the other {a.gpu.vendor.upper() if a.gpu.vendor else ''} GPU(s) so torch's "
+                "device 0 is the chosen card (an iGPU as device 0 crashes or crawls).",
+                facts=[f"gpus={len(profile.gpus)}"],
+            ),
+        )
+    elif backend == "cuda":
+        wanted["CUDA_DEVICE_ORDER"] = ("PCI_BUS_ID", Reason(text="Number CUDA devices in PCI order."))
+        wanted["CUDA_VISIBLE_DEVICES"] = (
+            str(position),
+            Reason(text="Show torch only the chosen card.", facts=[f"gpus={len(profile.gpus)}"]),
+        )
+    return wanted
+
+
+def _user_differs(name: str, mine: str, value: str, reason: Reason) -> Advice:
+    return Advice(
+        id="user-env-differs",
+        message=f"You set {name}={mine}; rigfit would use {value} ({reason.text.rstrip('.')}). Yours is kept.",
+        fix=f"If yours is not deliberate, `export {name}={value}` before launching (and change it "
+        "where you set it: ~/.bashrc, webui-user.sh, the container's -e options); if it is, nothing "
+        "to do.",
+        kb=reason.kb,
+    )
+
+
+def _stale_override(name: str, value: str, a: GpuAssessment | None) -> Advice:
+    return Advice(
+        id="stale-override",
+        message=f"{name}={value} is set but this card needs no override: a stale override makes "
+        "ROCm load the wrong kernels ('Memory access fault').",
+        fix=f"`unset {name}` and remove it where it is set (~/.bashrc, ~/.profile, /etc/environment, "
+        "webui-user.sh or the container's -e options), then relaunch.",
+        kb=[a.gfx_entry.id] if a is not None and a.gfx_entry is not None else [],
+    )
+
+
 def device_env(
     a: GpuAssessment | None, profile: Profile, options: PlanOptions, backend: str
-) -> tuple[dict[str, str], dict[str, str], list[Reason], list[str]]:
+) -> tuple[dict[str, str], dict[str, str], list[Reason], list[Advice]]:
     """Variables to set, the user's own kept, reasons, warnings. Never overrides a value the user already set."""
-    wanted: dict[str, tuple[str, Reason]] = {}
+    wanted: Wanted = {}
     if a is not None and backend == "rocm" and a.gfx_entry is not None:
-        entry = a.gfx_entry
-        if a.kernel_gfx and a.kernel_gfx != a.gpu.gfx and entry.override:
-            wanted["HSA_OVERRIDE_GFX_VERSION"] = (
-                entry.override,
-                Reason(
-                    text=f"{a.gpu.gfx} runs {a.kernel_gfx} kernels: ROCm must be told to treat it as {entry.override}.",
-                    facts=[f"gpu.gfx={a.gpu.gfx}"],
-                    kb=[entry.id],
-                ),
-            )
-        for name, value in entry.env.items():
-            wanted[name] = (value, Reason(text=f"{entry.id} needs {name}={value}.", kb=[entry.id]))
-        if (a.gpu.vram_bytes or 0) and (a.gpu.vram_bytes or 0) <= 8 * 2**30:
-            wanted["PYTORCH_HIP_ALLOC_CONF"] = (
-                ALLOC_CONF,
-                Reason(
-                    text=f"8 GiB or less on ROCm: return cached blocks early and cap split sizes to avoid "
-                    f"fragmentation OOMs ({ALLOC_DOC}).",
-                    facts=[f"gpu.vram_bytes={a.gpu.vram_bytes}"],
-                ),
-            )
+        wanted.update(_rocm_env(a))
     if a is not None:
-        same_vendor = sorted(
-            (i for i, g in enumerate(profile.gpus) if g.vendor == a.gpu.vendor),
-            key=lambda i: (profile.gpus[i].kfd_node is None, profile.gpus[i].kfd_node or 0, profile.gpus[i].bdf or ""),
-        )  # ROCm numbers GPUs in KFD node order; CUDA (with CUDA_DEVICE_ORDER=PCI_BUS_ID) in bus order
-        if len(same_vendor) > 1:
-            position = same_vendor.index(a.index)
-            if backend == "rocm":
-                wanted["HIP_VISIBLE_DEVICES"] = (
-                    str(position),
-                    Reason(
-                        text=f"Hide the other {a.gpu.vendor.upper() if a.gpu.vendor else ''} GPU(s) so torch's "
-                        "device 0 is the chosen card (an iGPU as device 0 crashes or crawls).",
-                        facts=[f"gpus={len(profile.gpus)}"],
-                    ),
-                )
-            elif backend == "cuda":
-                wanted["CUDA_DEVICE_ORDER"] = ("PCI_BUS_ID", Reason(text="Number CUDA devices in PCI order."))
-                wanted["CUDA_VISIBLE_DEVICES"] = (
-                    str(position),
-                    Reason(text="Show torch only the chosen card.", facts=[f"gpus={len(profile.gpus)}"]),
-                )
+        wanted.update(_visible_devices_env(a, profile, backend))
     user = dict(options.user_env)
     if profile.rocm.hsa_override and "HSA_OVERRIDE_GFX_VERSION" not in user:
         user["HSA_OVERRIDE_GFX_VERSION"] = profile.rocm.hsa_override
-    env, kept, reasons, warnings = {}, {}, [], []
+    env: dict[str, str] = {}
+    kept: dict[str, str] = {}
+    reasons: list[Reason] = []
+    warnings: list[Advice] = []
     for name, (value, reason) in wanted.items():
         if name in user:
             kept[name] = user[name]
             if user[name] != value:
-                warnings.append(
-                    Advice(
-                        id="user-env-differs",
-                        message=f"You set {name}={user[name]}; rigfit would use {value} "
-                        f"({reason.text.rstrip('.')}). Yours is kept.",
-                        fix=f"If yours is not deliberate, `export {name}={value}` before launching (and change it "
-                        "where you set it: ~/.bashrc, webui-user.sh, the container's -e options); if it is, nothing "
-                        "to do.",
-                        kb=reason.kb,
-                    )
-                )
+                warnings.append(_user_differs(name, user[name], value, reason))
             continue
         env[name] = value
         reasons.append(reason)
-    for name in ("HSA_OVERRIDE_GFX_VERSION",):
-        if name in user and name not in wanted and backend == "rocm":
-            kept[name] = user[name]
-            warnings.append(
-                Advice(
-                    id="stale-override",
-                    message=f"{name}={user[name]} is set but this card needs no override: a stale override makes "
-                    "ROCm load the wrong kernels ('Memory access fault').",
-                    fix=f"`unset {name}` and remove it where it is set (~/.bashrc, ~/.profile, /etc/environment, "
-                    "webui-user.sh or the container's -e options), then relaunch.",
-                    kb=[a.gfx_entry.id] if a is not None and a.gfx_entry is not None else [],
-                )
-            )
+    name = "HSA_OVERRIDE_GFX_VERSION"
+    if name in user and name not in wanted and backend == "rocm":
+        kept[name] = user[name]
+        warnings.append(_stale_override(name, user[name], a))
     return env, kept, reasons, warnings

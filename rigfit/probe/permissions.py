@@ -77,9 +77,10 @@ def probe_permissions(source: Source, warn: Callable[[str], None]) -> Permission
     info.render_nodes = {k: v for k, v in access.items() if k.startswith("/dev/dri/renderD")}
     if info.kfd_access is None:  # a capture of pasted outputs: rocminfo says why it could not open /dev/kfd
         error = parse_rocminfo(source.run(ROCMINFO).output)
-        info.kfd_access = {"kfd_permission_denied": "permission_denied", "kfd_missing": "missing"}.get(
-            error.error or ""
-        ) or ("ok" if error.listed_agents and error.error is None else None)
+        rocminfo_access: dict[str, Access] = {"kfd_permission_denied": "permission_denied", "kfd_missing": "missing"}
+        info.kfd_access = rocminfo_access.get(error.error or "") or (
+            "ok" if error.listed_agents and error.error is None else None
+        )
     if facts and len(access) < len(facts):
         warn("facts/device_access.json holds values other than ok / permission_denied / missing: those were ignored")
     return info

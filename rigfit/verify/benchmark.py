@@ -120,7 +120,7 @@ def choose_best(runs: list[Run], safe: dict[str, bool]) -> Run | None:
         for r in runs
         if r.error is None and r.finite and r.seconds_per_image is not None and safe.get(r.config["dtype"], True)
     ]
-    return min(usable, key=lambda r: r.seconds_per_image) if usable else None
+    return min(usable, key=lambda r: r.seconds_per_image or 0.0) if usable else None
 
 
 def parse_runs(data: dict[str, Any]) -> list[Run]:

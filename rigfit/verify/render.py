@@ -32,7 +32,7 @@ def import_lines(outcomes: list[ImportOutcome]) -> list[str]:
     for o in outcomes:
         mark = "ok " if o.ok else "FAIL"
         head = f"  [{mark}] {o.dist} {o.version or ''}".rstrip()
-        lines.append(head if o.ok else f"{head}: {o.problem.message}")
+        lines.append(head if o.problem is None else f"{head}: {o.problem.message}")
         if o.problem and o.problem.fix:
             lines.append(f"         fix: {o.problem.fix}")
     notes = sorted({o.note for o in outcomes if o.note})
@@ -117,7 +117,7 @@ def bench_lines(report: BenchReport) -> list[str]:
             f"  fastest safe: {report.best.label}: {seconds(report.best.seconds_per_image)} per {IMAGE_STEPS}-step "
             "image (stored: rigfit plan adopts it)"
         )
-        if limit:
+        if limit and report.best.seconds_per_image:
             lines.append(
                 f"  physical limit at the peak matmul rate measured here: {seconds(limit)} per image "
                 f"({report.best.seconds_per_image / limit:.1f}x from it)"

@@ -194,7 +194,8 @@ def parse_lspci(text: str | None) -> list[LspciDevice]:
     for line in lines:
         mm = _MM.match(line)
         header = None if mm else _HEADER.match(line)
-        slot = parse_bdf((mm or header)["slot"]) if (mm or header) else None
+        head = mm or header
+        slot = parse_bdf(head["slot"]) if head else None
         if mm and slot:
             cls = re.sub(r"\s*\[([0-9a-fA-F]{4})\]$", "", mm["cls"])
             current = LspciDevice(slot=slot, class_name=cls.strip())

@@ -130,10 +130,10 @@ def _collect(ev: Evidence) -> list[_Gpu]:
         gpu.drm = card
         gpu.saw("drm")
     taken = set()
-    for dev in (d for d in ev.lspci if d.is_gpu):
-        gpu = gpus.match(dev.slot, dev.pci_id, dev.vendor, taken)
-        gpu.ids(dev.vendor_id, dev.device_id, dev.revision)
-        gpu.lspci = dev
+    for pci in (d for d in ev.lspci if d.is_gpu):
+        gpu = gpus.match(pci.slot, pci.pci_id, pci.vendor, taken)
+        gpu.ids(pci.vendor_id, pci.device_id, pci.revision)
+        gpu.lspci = pci
         gpu.saw("lspci")
     taken = set()
     for kgpu in ev.kernel.gpus:
@@ -239,8 +239,9 @@ def _pcie(gpu: _Gpu, devices: dict[str, SysfsPciDevice]) -> PcieLink | None:
         # the one of its topmost on-card port; the port above that is the slot.
         top = dev
         parents = [devices.get(p) for p in dev.parents]
-        while parents and parents[-1] is not None and parents[-1].vendor_id == "1002":
-            top = parents.pop()
+        while parents and (parent := parents[-1]) is not None and parent.vendor_id == "1002":
+            top = parent
+            parents.pop()
         slot = parents[-1] if parents and parents[-1] is not None else None
         return PcieLink(
             speed_gts=top.link_speed,

@@ -107,8 +107,8 @@ def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
                 did = words[columns.index("DID")] if len(words) > columns.index("DID") else ""
                 gpu.device_id = gpu.device_id or hex4(did if did.startswith("0x") else "0x" + did)
             elif columns[0] == "Device":  # new concise: "0  1  0x73ff,  12345 ..."
-                did = re.search(r"\b0x([0-9a-fA-F]{4}),", line)
-                gpu.device_id = gpu.device_id or (did[1].lower() if did else None)
+                did_match = re.search(r"\b0x([0-9a-fA-F]{4}),", line)
+                gpu.device_id = gpu.device_id or (did_match[1].lower() if did_match else None)
             slot = next((parse_bdf(w) for w in words if re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:\S+", w)), None)
             gpu.bdf = gpu.bdf or slot
     if out.table_seen and not out.gpus:

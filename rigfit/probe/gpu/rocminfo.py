@@ -63,7 +63,7 @@ def _kib(value: str) -> int | None:
 
 
 def _vram_pool(segment: str | None) -> bool:
-    return bool(segment) and segment.startswith("GLOBAL") and "COARSE" in segment
+    return segment is not None and segment.startswith("GLOBAL") and "COARSE" in segment
 
 
 def _chip_id(value: str) -> str | None:
