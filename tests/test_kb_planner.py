@@ -65,9 +65,19 @@ def test_pins_and_models_cover_the_seed_cases() -> None:
 
 
 def test_schemas_reject_bad_entries() -> None:
-    with pytest.raises(ValidationError):
-        WheelLine(id="x", source="s", kind="cuda", python="not a range")
-    with pytest.raises(ValidationError):
-        UiEntry(id="x", source="s", name="n", repo="r", launch="l", keep_torch_note="k", flags={"memory.huge": []})
-    with pytest.raises(ValidationError):
-        Pin(id="x", source=" ", package="p", spec="<1", when="w", symptom="s", fix="f")
+    """Each schema refuses one bad field for that field's reason: real, valid entries with one field broken."""
+    wheel, ui, pin = wheel_lines()[0].model_dump(), ui_entry("forge").model_dump(), pins()[0].model_dump()
+    cases = [
+        (WheelLine, {**wheel, "python": "not a range"}, "python", "not a version range"),
+        (
+            UiEntry,
+            {**ui, "flags": {**ui["flags"], "memory.huge": []}},
+            "flags",
+            r"unknown setting\(s\) \['memory.huge'\]",
+        ),
+        (Pin, {**pin, "source": " "}, "source", "non-empty source"),
+    ]
+    for model, data, field, reason in cases:
+        with pytest.raises(ValidationError, match=reason) as exc:
+            model.model_validate(data)
+        assert [e["loc"] for e in exc.value.errors()] == [(field,)], exc.value

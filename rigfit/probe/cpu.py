@@ -10,7 +10,9 @@ from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
 from rigfit.probe.source import CommandSpec, Source
 
-COMMANDS = (CommandSpec("lscpu", ("lscpu",)), CommandSpec("uname-m", ("uname", "-m")))
+LSCPU = CommandSpec("lscpu", ("lscpu",))
+UNAME_M = CommandSpec("uname-m", ("uname", "-m"))
+COMMANDS = (LSCPU, UNAME_M)
 X86_ARCHS = ("x86_64", "amd64", "i386", "i486", "i586", "i686")
 ARCH_32BIT = ("i386", "i486", "i586", "i686", "armv6l", "armv7l", "armhf", "arm")
 _ARCH_NAME = re.compile(r"^[a-z0-9_]{2,16}$")
@@ -20,9 +22,9 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
     """Merge /proc/cpuinfo (flags), lscpu (topology, model names for ARM) and `uname -m` (architecture)."""
     read = source.read_text("/proc/cpuinfo")
     from_file = parse_cpuinfo(read.text) if read.text else CpuText()
-    lscpu = source.run(COMMANDS[0])
+    lscpu = source.run(LSCPU)
     from_lscpu = parse_lscpu(lscpu.output) if lscpu.ok and lscpu.output else CpuText()
-    uname = source.run(COMMANDS[1])
+    uname = source.run(UNAME_M)
     machine = (uname.output or "").strip().lower() if uname.ok else ""
 
     cpu = CpuInfo(

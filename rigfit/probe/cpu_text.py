@@ -9,7 +9,7 @@ cut short leaves the flags it does not list unknown rather than absent.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # x86-64 micro-architecture levels (x86-64 psABI), as Linux names the CPUID bits in /proc/cpuinfo:
 # SSE3 is "pni", LZCNT is "abm"; OSXSAVE is not listed, its prerequisite "xsave" is.
@@ -142,7 +142,6 @@ class CpuText:
     flags: list[str] | None = None
     flags_complete: bool = True
     isa: str | None = None  # "x86" (flags) or "arm" (Features)
-    problems: list[str] = field(default_factory=list)
 
 
 def _known_key(raw: str, known: tuple[str, ...]) -> str:

@@ -24,15 +24,18 @@ from rigfit.probe.profile import Finding, GpuInfo, Profile, isa_name
 from rigfit.probe.source import CommandSpec, Source
 
 NVIDIA_QUERY = "index,name,pci.bus_id,memory.total,driver_version,compute_cap"
-COMMANDS = (
-    CommandSpec("lspci", ("lspci", "-Dnnvvv")),
-    CommandSpec("rocminfo", ("rocminfo",), timeout=5.0),
-    CommandSpec("rocm-smi", ("rocm-smi", "--showid", "--showproductname", "--showbus", "--showmeminfo", "vram"), 5.0),
-    CommandSpec("nvidia-smi", ("nvidia-smi",), timeout=5.0),
-    CommandSpec("nvidia-smi-query", ("nvidia-smi", f"--query-gpu={NVIDIA_QUERY}", "--format=csv"), timeout=5.0),
-    CommandSpec("dmesg", ("dmesg",), fallback=("journalctl", "-k", "-b", "--no-pager", "-q")),
-    CommandSpec("hipconfig", ("hipconfig", "--version")),
+LSPCI = CommandSpec("lspci", ("lspci", "-Dnnvvv"))
+ROCMINFO = CommandSpec("rocminfo", ("rocminfo",), timeout=5.0)
+ROCM_SMI = CommandSpec(
+    "rocm-smi", ("rocm-smi", "--showid", "--showproductname", "--showbus", "--showmeminfo", "vram"), 5.0
 )
+NVIDIA_SMI = CommandSpec("nvidia-smi", ("nvidia-smi",), timeout=5.0)
+NVIDIA_SMI_QUERY = CommandSpec(
+    "nvidia-smi-query", ("nvidia-smi", f"--query-gpu={NVIDIA_QUERY}", "--format=csv"), timeout=5.0
+)
+DMESG = CommandSpec("dmesg", ("dmesg",), fallback=("journalctl", "-k", "-b", "--no-pager", "-q"))
+HIPCONFIG = CommandSpec("hipconfig", ("hipconfig", "--version"))
+COMMANDS = (LSPCI, ROCMINFO, ROCM_SMI, NVIDIA_SMI, NVIDIA_SMI_QUERY, DMESG, HIPCONFIG)
 # When dmesg exists but refuses (kernel.dmesg_restrict=1, the default on Ubuntu), the journal may still be readable.
 JOURNAL = CommandSpec("journalctl-k", ("journalctl", "-k", "-b", "--no-pager", "-q"))
 KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
@@ -46,7 +49,7 @@ def _output(source: Source, spec: CommandSpec) -> str | None:
 
 
 def _kernel_log(source: Source) -> str | None:
-    result = source.run(COMMANDS[5])
+    result = source.run(DMESG)
     log = parse_kernel_log(result.output)
     if result.output is None or log.not_readable:
         journal = source.run(JOURNAL)
@@ -68,7 +71,7 @@ def _kfd_nodes(source: Source) -> list[kfd.KfdNode]:
 
 def _nvidia_smi(source: Source) -> str | None:
     """The table and the CSV query together (one parser reads both)."""
-    parts = [_output(source, COMMANDS[3]), _output(source, COMMANDS[4])]
+    parts = [_output(source, NVIDIA_SMI), _output(source, NVIDIA_SMI_QUERY)]
     query = parts[1] or ""
     if "not a valid field" in query or "Invalid combination" in query:  # drivers older than 510: no compute_cap
         parts[1] = None
@@ -82,9 +85,9 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     ev.sysfs, ev.pci_devices = sysfs.pci_gpus(source, warn)
     ev.drm = sysfs.drm_cards(source)
     ev.kfd = _kfd_nodes(source)
-    ev.lspci = parse_lspci(_output(source, COMMANDS[0]))
-    ev.rocminfo = parse_rocminfo(_output(source, COMMANDS[1]))
-    ev.rocm_smi = parse_rocm_smi(_output(source, COMMANDS[2]))
+    ev.lspci = parse_lspci(_output(source, LSPCI))
+    ev.rocminfo = parse_rocminfo(_output(source, ROCMINFO))
+    ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
     nvidia_text = _nvidia_smi(source)
     ev.nvidia_smi = parse_nvidia_smi(nvidia_text)
     ev.kernel = parse_kernel_log(_kernel_log(source))
@@ -100,7 +103,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     rocm = profile.rocm
     rocm_root = source.env("ROCM_PATH") or "/opt/rocm"
     rocm.version = rocm_version(source.read_text(f"{rocm_root}/.info/version").text)
-    rocm.hip_version = hip_version(_output(source, COMMANDS[6]))
+    rocm.hip_version = hip_version(_output(source, HIPCONFIG))
     rocm.runtime_version = ev.rocminfo.runtime_version
     rocm.gpu_agents = [a.gfx or a.name or "?" for a in ev.rocminfo.gpus]
     rocm.agents_listed = ev.rocminfo.listed_agents and ev.rocminfo.error is None

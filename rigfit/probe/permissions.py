@@ -15,11 +15,12 @@ import re
 from collections.abc import Callable
 
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
+from rigfit.probe.gpus import ROCMINFO  # the GPU probe's command: run once, cached
 from rigfit.probe.profile import Access, Finding, PermissionsInfo, Profile
 from rigfit.probe.source import CommandSpec, Source
 
-COMMANDS = (CommandSpec("id", ("id",)),)
-ROCMINFO = CommandSpec("rocminfo", ("rocminfo",), timeout=5.0)  # same name as the GPU probe's: run once, cached
+ID = CommandSpec("id", ("id",))
+COMMANDS = (ID,)
 KFD = "/dev/kfd"
 GROUP_FIX = (
     "sudo usermod -aG render,video $USER, then log out and back in (or reboot) so the new groups apply; check with `id`"
@@ -69,7 +70,7 @@ def parse_id(text: str | None) -> tuple[str | None, int | None, list[str] | None
 
 def probe_permissions(source: Source, warn: Callable[[str], None]) -> PermissionsInfo:
     info = PermissionsInfo()
-    info.user, info.uid, info.groups = parse_id(source.run(COMMANDS[0]).output)
+    info.user, info.uid, info.groups = parse_id(source.run(ID).output)
     facts = source.fact("device_access", device_access) or {}
     valid: tuple[Access, ...] = ("ok", "permission_denied", "missing")
     access = {str(k): v for k, v in facts.items() if v in valid}

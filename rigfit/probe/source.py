@@ -312,9 +312,6 @@ class CaptureSource(Source):
         data = self._load_json(f"facts/{name}.json")
         return data or None
 
-    def metadata(self) -> dict[str, Any]:
-        return self._load_json("rigfit-capture.json")
-
 
 def _safe_member(member: tarfile.TarInfo) -> bool:
     name = member.name

@@ -14,7 +14,8 @@ from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import Finding, OsInfo, Profile, PythonInfo
 from rigfit.probe.source import CommandSpec, Source
 
-COMMANDS = (CommandSpec("uname", ("uname", "-a")),)
+UNAME = CommandSpec("uname", ("uname", "-a"))
+COMMANDS = (UNAME,)
 _KERNEL = re.compile(r"^\d+\.\d+[\w.+~-]*$")
 _CONTAINER_CGROUP = (("kubepods", "kubernetes"), ("libpod", "podman"), ("docker", "docker"), ("lxc", "lxc"))
 
@@ -77,7 +78,7 @@ def probe_system(source: Source, warn: Callable[[str], None]) -> tuple[OsInfo, P
     if release.text is None:
         release = source.read_text("/usr/lib/os-release")
     fields = parse_os_release(release.text or "")
-    uname = source.run(COMMANDS[0])
+    uname = source.run(UNAME)
     system, kernel = parse_uname(uname.output or "") if uname.ok else (None, None)
     proc_version = source.read_text("/proc/version").text or ""
     os_info = OsInfo(

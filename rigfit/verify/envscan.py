@@ -57,9 +57,6 @@ class TargetEnv:
     site_packages: list[Path] = field(default_factory=list)
     distributions: dict[str, str] = field(default_factory=dict)  # canonical name -> version
 
-    def version_of(self, dist: str) -> str | None:
-        return self.distributions.get(canonicalize_name(dist))
-
 
 class EnvError(Exception):
     """The environment cannot be used: the message says what to pass instead."""
