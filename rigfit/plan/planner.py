@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rigfit.kb.measured import VerifiedFacts
-from rigfit.plan.device import assess_gpus, pick_device
+from rigfit.plan.device import GpuAssessment, assess_gpus, pick_device
 from rigfit.plan.fit import bus_warning, choose_pins, fit_models
 from rigfit.plan.knowledge import in_range, pins, version
 from rigfit.plan.model import (
@@ -18,7 +18,7 @@ from rigfit.plan.model import (
     TorchChoice,
 )
 from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, choose_precision
-from rigfit.plan.stack import cpu_stack, cuda_stack, device_env, rocm_stack
+from rigfit.plan.stack import Stack, cpu_stack, cuda_stack, device_env, rocm_stack
 from rigfit.plan.ui_flags import settings_for, translate
 from rigfit.probe.profile import Profile, isa_name
 
@@ -33,77 +33,20 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     blockers: list[Blocker] = [b for a in assessed for b in a.blockers]
     warnings: list[Advice] = []
 
-    if backend == "cuda":
-        stack = cuda_stack(chosen, profile, options)  # type: ignore[arg-type]
-    elif backend == "rocm":
-        stack = rocm_stack(chosen, profile, options)  # type: ignore[arg-type]
-    else:
-        stack = cpu_stack(profile, options)
+    stack = _stack_for(backend, chosen, profile, options)
     warnings += stack.warnings
-    cuda_only = [p for p in pins() if p.requires_cuda_variant and set(p.applies_with) & set(options.extras)]
-    if backend != "cuda" and cuda_only:
-        extras = " ".join(f"--with {e}" for e in options.extras)
-        builds = " and ".join(f"`{p.build_from_source}`" for p in cuda_only if p.build_from_source)
-        warnings.append(
-            Advice(
-                id="extras-need-cuda",
-                message=f"{', '.join(options.extras)}: the prebuilt wheels are CUDA builds only ("
-                + "; ".join(f"torch {p.requires_torch}, {'/'.join(p.requires_cuda_variant)}" for p in cuda_only)
-                + "), and no usable NVIDIA GPU is visible here.",
-                fix=f"On a cloud pod, check that `nvidia-smi` works inside the container, then run `rigfit plan "
-                f"{extras}` there. On this machine it must be compiled against the installed torch"
-                + (f": {builds}." if builds else "."),
-                kb=[p.id for p in cuda_only],
-            )
-        )
-    if backend == "rocm" and profile.python.container:
-        warnings.append(
-            Advice(
-                id="container-rocm-devices",
-                message=f"Inside a {profile.python.container} container: ROCm sees the GPU only if the host's "
-                "/dev/kfd and /dev/dri are passed in.",
-                fix="Start the container with `--device /dev/kfd --device /dev/dri --group-add video --group-add "
-                "render` (docker run / podman run), then run `rigfit doctor` inside it to confirm.",
-            )
-        )
+    warnings += [a for a in (_extras_need_cuda(backend, options), _container_rocm(backend, profile)) if a]
     decisions = [
         Decision(topic="device", choice=_device_label(device), reasons=device_reasons, alternatives=device_alts),
-        Decision(
-            topic="backend",
-            choice=backend,
-            reasons=[
-                Reason(
-                    text={
-                        "cuda": "NVIDIA GPU: CUDA build of torch.",
-                        "rocm": "AMD GPU: ROCm (HIP) build of torch.",
-                        "cpu": "CPU build of torch.",
-                    }[backend],
-                    facts=[f"device={device.name}"],
-                )
-            ],
-            alternatives=_backend_alternatives(backend, bool(profile.gpus)),
-        ),
+        _backend_decision(backend, device, profile),
         Decision(
             topic="torch",
             choice=_torch_label(stack.torch),
             reasons=stack.reasons,
             alternatives=stack.alternatives,
         ),
+        _python_decision(stack, profile),
     ]
-    python_reason = Reason(
-        text=(
-            f"{stack.python.message} {stack.python.how}"
-            if stack.python.message
-            else f"Python {stack.python.current or '(unknown)'} fits {stack.python.required or 'any'}."
-        ),
-        facts=[f"python.version={profile.python.version}"],
-    )
-    if profile.python.externally_managed and not profile.python.in_venv:
-        python_reason.text += (
-            " The system Python is externally managed (PEP 668): install into a venv (`python3 -m venv ~/sd/venv`), "
-            "not with --break-system-packages, which lets pip overwrite the distro's own packages."
-        )
-    decisions.append(Decision(topic="python", choice=stack.python.required or "any", reasons=[python_reason]))
 
     env, env_kept, env_reasons, env_warnings = device_env(chosen, profile, options, backend)
     warnings += env_warnings
@@ -165,6 +108,79 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
         blockers=blockers,
         decisions=decisions,
     )
+
+
+def _stack_for(backend: str, chosen: GpuAssessment | None, profile: Profile, options: PlanOptions) -> Stack:
+    if backend == "cuda":
+        return cuda_stack(chosen, profile, options)  # type: ignore[arg-type]
+    if backend == "rocm":
+        return rocm_stack(chosen, profile, options)  # type: ignore[arg-type]
+    return cpu_stack(profile, options)
+
+
+def _extras_need_cuda(backend: str, options: PlanOptions) -> Advice | None:
+    cuda_only = [p for p in pins() if p.requires_cuda_variant and set(p.applies_with) & set(options.extras)]
+    if backend == "cuda" or not cuda_only:
+        return None
+    extras = " ".join(f"--with {e}" for e in options.extras)
+    builds = " and ".join(f"`{p.build_from_source}`" for p in cuda_only if p.build_from_source)
+    return Advice(
+        id="extras-need-cuda",
+        message=f"{', '.join(options.extras)}: the prebuilt wheels are CUDA builds only ("
+        + "; ".join(f"torch {p.requires_torch}, {'/'.join(p.requires_cuda_variant)}" for p in cuda_only)
+        + "), and no usable NVIDIA GPU is visible here.",
+        fix=f"On a cloud pod, check that `nvidia-smi` works inside the container, then run `rigfit plan "
+        f"{extras}` there. On this machine it must be compiled against the installed torch"
+        + (f": {builds}." if builds else "."),
+        kb=[p.id for p in cuda_only],
+    )
+
+
+def _container_rocm(backend: str, profile: Profile) -> Advice | None:
+    if backend != "rocm" or not profile.python.container:
+        return None
+    return Advice(
+        id="container-rocm-devices",
+        message=f"Inside a {profile.python.container} container: ROCm sees the GPU only if the host's "
+        "/dev/kfd and /dev/dri are passed in.",
+        fix="Start the container with `--device /dev/kfd --device /dev/dri --group-add video --group-add "
+        "render` (docker run / podman run), then run `rigfit doctor` inside it to confirm.",
+    )
+
+
+def _backend_decision(backend: str, device: DevicePick, profile: Profile) -> Decision:
+    return Decision(
+        topic="backend",
+        choice=backend,
+        reasons=[
+            Reason(
+                text={
+                    "cuda": "NVIDIA GPU: CUDA build of torch.",
+                    "rocm": "AMD GPU: ROCm (HIP) build of torch.",
+                    "cpu": "CPU build of torch.",
+                }[backend],
+                facts=[f"device={device.name}"],
+            )
+        ],
+        alternatives=_backend_alternatives(backend, bool(profile.gpus)),
+    )
+
+
+def _python_decision(stack: Stack, profile: Profile) -> Decision:
+    python_reason = Reason(
+        text=(
+            f"{stack.python.message} {stack.python.how}"
+            if stack.python.message
+            else f"Python {stack.python.current or '(unknown)'} fits {stack.python.required or 'any'}."
+        ),
+        facts=[f"python.version={profile.python.version}"],
+    )
+    if profile.python.externally_managed and not profile.python.in_venv:
+        python_reason.text += (
+            " The system Python is externally managed (PEP 668): install into a venv (`python3 -m venv ~/sd/venv`), "
+            "not with --break-system-packages, which lets pip overwrite the distro's own packages."
+        )
+    return Decision(topic="python", choice=stack.python.required or "any", reasons=[python_reason])
 
 
 def _device_label(device: DevicePick) -> str:
