@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
@@ -31,15 +32,13 @@ BACKEND_DRIVERS = {
         driver="nvidia",
         blocker_id="nvidia-driver-not-bound",
         why=", which CUDA cannot use.",
-        fix="Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; Debian: `sudo apt install "
-        "nvidia-driver`), reboot, and check `nvidia-smi` lists the card.",
+        fix=fix_text("nvidia-driver-not-bound"),
     ),
     "amd": BackendDriver(
         driver="amdgpu",
         blocker_id="amdgpu-not-bound",
         why="; ROCm needs the amdgpu driver.",
-        fix="Boot with `radeon.si_support=0 amdgpu.si_support=1` (GCN1) or `radeon.cik_support=0 "
-        "amdgpu.cik_support=1` (GCN2) on the kernel command line; newer cards bind amdgpu by default.",
+        fix=fix_text("amdgpu-not-bound"),
     ),
 }
 
@@ -114,7 +113,7 @@ def _assess_nvidia(a: GpuAssessment) -> None:
             Blocker(
                 id="cuda-arch-unsupported",
                 message=f"No official torch CUDA wheel has kernels for {sm_name(cc)} ({label(g)}).",
-                fix="Build torch from source with TORCH_CUDA_ARCH_LIST set to this card, or run on the CPU.",
+                fix=fix_text("cuda-arch-unsupported"),
                 blocks="gpu",
                 kb=[w.id for w in wheel_lines() if w.kind == "cuda"],
             )
@@ -137,18 +136,15 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
     a.gfx_entry = entry
     rejected = bool(g.atomics_rejected) or (g.pci_id or "-") in profile.pcie_atomics_rejected
     if rejected:
-        move = (
-            "This CPU platform predates PCIe 3.0 (no AVX: Nehalem/Westmere-era root ports), so no slot on this board "
-            "routes atomics: moving the card cannot help."
-            if platform_predates_pcie3(profile.cpu)
-            else "Move the card to a PCIe 3.0+ slot wired to the CPU (not the chipset), which routes atomics."
-        )
         a.blockers.append(
             Blocker(
                 id="pcie-atomics-rejected",
                 message=f"ROCm cannot use {label(g)}: the kernel driver skipped it ('PCI rejects atomics'); "
                 f"{(g.gfx or 'this')} cards need PCIe atomics end to end.",
-                fix=f"{move} Run Stable Diffusion on the CPU (this plan), or use {VULKAN_ENGINE}.",
+                fix=fix_text(
+                    "pcie-atomics-rejected",
+                    case="platform-predates-pcie3" if platform_predates_pcie3(profile.cpu) else "other-slot",
+                ),
                 blocks="gpu",
                 kb=[entry.id] if entry else [],
             )
@@ -199,7 +195,7 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
                 message=f"No torch ROCm build runs {label(g)}: no kernels for {g.gfx}"
                 + (f", and the {entry.override} override is known to crash" if entry.override else "")
                 + ".",
-                fix=f"Use the CPU (this plan) or {VULKAN_ENGINE}.",
+                fix=fix_text("rocm-no-kernels"),
                 blocks="gpu",
                 kb=[entry.id],
             )
@@ -210,18 +206,12 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
             Blocker(
                 id="kfd-permission-denied",
                 message="/dev/kfd exists but this user cannot open it, so ROCm sees no GPU.",
-                fix="`sudo usermod -aG render,video $USER`, then log out and back in (containers: "
-                "`--device /dev/kfd --device /dev/dri --group-add video --group-add render`).",
+                fix=fix_text("kfd-permission-denied"),
                 blocks="gpu",
             )
         )
     elif profile.kfd_access == "missing":
-        fix = (
-            "Pass the devices into the container: `--device /dev/kfd --device /dev/dri --group-add video "
-            "--group-add render`."
-            if profile.python.container
-            else "Load amdgpu with KFD (a distro kernel has it: `sudo modprobe amdgpu`); check `ls -l /dev/kfd`."
-        )
+        fix = fix_text("kfd-missing", case="container" if profile.python.container else "host")
         a.blockers.append(
             Blocker(id="kfd-missing", message="/dev/kfd does not exist: ROCm has no device.", fix=fix, blocks="gpu")
         )

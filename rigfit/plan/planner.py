@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
 from rigfit.plan.device import GpuAssessment, assess_gpus, pick_device
 from rigfit.plan.fit import bus_warning, choose_pins, fit_models
@@ -129,9 +130,7 @@ def _extras_need_cuda(backend: str, options: PlanOptions) -> Advice | None:
         message=f"{', '.join(options.extras)}: the prebuilt wheels are CUDA builds only ("
         + "; ".join(f"torch {p.requires_torch}, {'/'.join(p.requires_cuda_variant)}" for p in cuda_only)
         + "), and no usable NVIDIA GPU is visible here.",
-        fix=f"On a cloud pod, check that `nvidia-smi` works inside the container, then run `rigfit plan "
-        f"{extras}` there. On this machine it must be compiled against the installed torch"
-        + (f": {builds}." if builds else "."),
+        fix=fix_text("extras-need-cuda", extras=extras, builds=f": {builds}." if builds else "."),
         kb=[p.id for p in cuda_only],
     )
 
@@ -143,8 +142,7 @@ def _container_rocm(backend: str, profile: Profile) -> Advice | None:
         id="container-rocm-devices",
         message=f"Inside a {profile.python.container} container: ROCm sees the GPU only if the host's "
         "/dev/kfd and /dev/dri are passed in.",
-        fix="Start the container with `--device /dev/kfd --device /dev/dri --group-add video --group-add "
-        "render` (docker run / podman run), then run `rigfit doctor` inside it to confirm.",
+        fix=fix_text("container-rocm-devices"),
     )
 
 

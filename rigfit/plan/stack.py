@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import WheelLine
 from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, source_build, version, wheel_lines
@@ -119,8 +120,7 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
                 id="extras-no-prebuilt",
                 message=f"{', '.join(options.extras)}: no prebuilt wheel matches a torch line with kernels for this "
                 f"GPU ({_prebuilt_for(options)}).",
-                fix=f"Build it against the chosen torch: install the CUDA toolkit matching {line.variant} (for nvcc), "
-                f"install torch first, then {_source_builds(options)}.",
+                fix=fix_text("extras-no-prebuilt", variant=line.variant, source_builds=_source_builds(options)),
                 kb=[p.id for p in _extra_pins(options)],
             )
         )
@@ -147,10 +147,7 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
                 id="driver-unknown",
                 message=f"The NVIDIA driver version is unknown: torch {line.torch}+{line.variant} needs driver >= "
                 f"{line.min_driver}.",
-                fix=f"Run `nvidia-smi`: its header must show a Driver Version of at least {line.min_driver}; if it is "
-                "older, update the driver, or run `rigfit plan` where `nvidia-smi` works (it then picks the newest "
-                "CUDA line that driver runs). If `nvidia-smi` fails, the driver is not loaded (in a container: start "
-                "it with `--gpus all`).",
+                fix=fix_text("driver-unknown", min_driver=line.min_driver),
                 kb=[line.id],
             )
         )
@@ -319,9 +316,7 @@ def cpu_stack(profile: Profile, options: PlanOptions) -> Stack:
                 id="sse41-missing",
                 message="This CPU lacks SSE4.1, below torch's stated floor: the CPU wheel may die with "
                 "'Illegal instruction'.",
-                fix="Install the wheel, then run `rigfit verify --env ~/sd/venv`; if it reports SIGILL, use Debian's "
-                "`python3-torch` instead (`sudo apt install python3-torch`, built for the generic amd64 baseline) "
-                "with the system Python.",
+                fix=fix_text("sse41-missing"),
                 kb=[line.id],
             )
         )
@@ -401,9 +396,7 @@ def _user_differs(name: str, mine: str, value: str, reason: Reason) -> Advice:
     return Advice(
         id="user-env-differs",
         message=f"You set {name}={mine}; rigfit would use {value} ({reason.text.rstrip('.')}). Yours is kept.",
-        fix=f"If yours is not deliberate, `export {name}={value}` before launching (and change it "
-        "where you set it: ~/.bashrc, webui-user.sh, the container's -e options); if it is, nothing "
-        "to do.",
+        fix=fix_text("user-env-differs", name=name, value=value),
         kb=reason.kb,
     )
 
@@ -413,8 +406,7 @@ def _stale_override(name: str, value: str, a: GpuAssessment | None) -> Advice:
         id="stale-override",
         message=f"{name}={value} is set but this card needs no override: a stale override makes "
         "ROCm load the wrong kernels ('Memory access fault').",
-        fix=f"`unset {name}` and remove it where it is set (~/.bashrc, ~/.profile, /etc/environment, "
-        "webui-user.sh or the container's -e options), then relaunch.",
+        fix=fix_text("stale-override", name=name),
         kb=[a.gfx_entry.id] if a is not None and a.gfx_entry is not None else [],
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rigfit.kb.fixes import fix_text
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
 from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
@@ -79,7 +80,7 @@ def cpu_findings(profile: Profile) -> list[Finding]:
                 id="cpu.32-bit",
                 severity="warning",
                 message=f"this system runs a 32-bit {c.arch} kernel: PyTorch publishes no wheels for 32-bit CPUs.",
-                fix="install the 64-bit (x86_64 or aarch64) version of your OS if the CPU supports it",
+                fix=fix_text("cpu.32-bit"),
                 group="cpu",
             )
         )
@@ -111,7 +112,7 @@ def cpu_findings(profile: Profile) -> list[Finding]:
                 "warning",
                 f"this CPU lacks {missing} (it is x86-64-v1): numpy 2.4 and later do not run on it "
                 "(they need x86-64-v2); every env for Stable Diffusion must pin numpy below 2.4.",
-                fix='pip install "numpy<2.4" (in the env that runs Stable Diffusion)',
+                fix=fix_text("cpu.numpy-2.4-x86-64-v2"),
             )
         )
     if c.avx is False:

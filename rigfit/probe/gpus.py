@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
@@ -160,9 +161,7 @@ def _atomics(gpu: GpuInfo) -> Finding | None:
         group="gpus",
         message=f"ROCm cannot use {_label(gpu)}: {seen}. This GPU generation needs PCIe atomics on every port up to "
         "the CPU, which this slot/board does not provide (PCIe 2.0 boards and chipset-attached slots).",
-        fix="Move the card to a PCIe 3.0 (or newer) x16 slot wired to the CPU, not through the chipset, if the board "
-        "has one. Otherwise run Stable Diffusion on the CPU, or with a Vulkan-based engine: stable-diffusion.cpp "
-        "built with Vulkan (leejet/stable-diffusion.cpp) runs on Mesa RADV with no ROCm and no atomics.",
+        fix=fix_text("gpu.pcie_atomics_rejected"),
         kb=[gpu.gfx] if gpu.gfx else [],
     )
 
@@ -227,9 +226,7 @@ def _no_agent(profile: Profile, gpu: GpuInfo) -> Finding | None:
         blocks="gpu",
         group="drivers",
         message=f"rocminfo lists no GPU agent although {_label(gpu)} is on the PCI bus: {why}.",
-        fix="Read the kernel's reason with `sudo dmesg | grep -iE 'kfd|amdgpu'`. 'PCI rejects atomics' means the "
-        "slot (see the PCIe finding); for Polaris (gfx803) also export ROC_ENABLE_PRE_VEGA=1 and use ROCm <= 6.4. "
-        "Without a ROCm agent, Stable Diffusion runs on the CPU or a Vulkan-based engine.",
+        fix=fix_text("gpu.rocm_no_agent"),
         kb=[gpu.gfx] if gpu.gfx else [],
     )
 
@@ -270,9 +267,7 @@ def _slow_link(gpu: GpuInfo) -> Finding | None:
         message=f"{_label(gpu)} is linked at {now}{can}: PCIe {'2.0 or older' if slow_speed else ''}"
         f"{' and ' if slow_speed and narrow else ''}{'x4 or narrower' if narrow else ''} makes loading models into "
         f"the GPU slow and any CPU<->GPU offload very slow; generation speed once loaded is unaffected.{idle}",
-        fix=f"Confirm under load with {check}. If the board has a CPU-attached PCIe 3.0+ x16 slot, move the card "
-        "there. Otherwise keep models resident in VRAM: avoid --lowvram / sequential CPU offload, which stream weights "
-        "over this link at every step.",
+        fix=fix_text("gpu.pcie_slow_link", check=check),
     )
 
 
@@ -301,10 +296,7 @@ def _override(profile: Profile) -> list[Finding]:
                     else ""
                 )
                 + (" The card already is that gfx: the override does nothing." if redundant and not mismatched else ""),
-                fix="Set it only in the launcher of the app that needs it (e.g. "
-                "`export HSA_OVERRIDE_GFX_VERSION=10.3.0` in webui-user.sh), not globally; remove it from ~/.bashrc "
-                "or /etc/environment when a card does not "
-                "need it. With several AMD GPUs, set HSA_OVERRIDE_GFX_VERSION_<node> per GPU instead.",
+                fix=fix_text("rocm.hsa_override_set"),
                 kb=[g for g in (target,) if g],
             )
         )
@@ -318,8 +310,7 @@ def _override(profile: Profile) -> list[Finding]:
                 message="rocminfo reports "
                 + ", ".join(f"{_label(g)} as {g.runtime_gfx}" for g in shown)
                 + ": an HSA_OVERRIDE_GFX_VERSION is active in the shell that ran rocminfo (not in this one).",
-                fix="Find where it is set (`grep -r HSA_OVERRIDE ~/.bashrc ~/.profile /etc/environment`) and keep "
-                "it only in the launcher of the app that needs it.",
+                fix=fix_text("rocm.override_suspected"),
             )
         )
     return found
