@@ -148,3 +148,16 @@ def test_fix_text_fills_the_template_and_refuses_a_mismatch() -> None:
         fix_text("stale-override")
     with pytest.raises(KbError, match="no fix for no-such-finding"):
         fix_text("no-such-finding")
+
+
+def test_bench_reads_model_flops_and_resolution_from_models_yaml() -> None:
+    from rigfit.verify.benchmark import BenchReport, bench_model
+
+    sd15, sdxl = bench_model("sd15"), bench_model("sdxl")
+    assert (sd15.resolution, sd15.cfg_step_flops, sd15.vae_decode_flops) == (512, 1.61e12, 2.52e12)
+    assert (sdxl.resolution, sdxl.cfg_step_flops) == (1024, 2 * 6.76e12)
+    report = BenchReport(device="cpu", model="sd15", size=512, reduced=False)
+    assert report.image_flops() == pytest.approx(34.72e12)  # "a 20-step 512x512 SD1.5 image is about 34.7 TFLOP"
+    assert not BenchReport(device="cpu", model="sdxl", size=512, reduced=False).comparable()
+    with pytest.raises(KeyError, match="no model sd9"):
+        bench_model("sd9")
