@@ -33,9 +33,6 @@ NOT_YET_SPLIT: set[str] = {
     "rigfit/probe/gpu/lspci.py:parse_lspci",
     "rigfit/probe/gpu/nvidia_smi.py:_csv",
     "rigfit/probe/gpu/kernel_log.py:parse_kernel_log",
-    "rigfit/plan/stack.py:cuda_stack",
-    "rigfit/plan/stack.py:rocm_stack",
-    "rigfit/plan/device.py:_assess_amd",
     "rigfit/verify/benchmark.py:run_bench",
     "rigfit/verify/diagnose.py:import_problem",
 }

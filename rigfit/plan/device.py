@@ -129,11 +129,9 @@ def _assess_nvidia(a: GpuAssessment) -> None:
     )
 
 
-def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
+def _atomics_rejected(a: GpuAssessment, profile: Profile, entry: GfxTarget | None) -> bool:
+    """The kernel driver skipped the card for lack of PCIe atomics: a blocker, and nothing else to assess."""
     g = a.gpu
-    facts = [f"gpu[{a.index}].gfx={g.gfx}"]
-    entry = gfx_targets().get(g.gfx or "")
-    a.gfx_entry = entry
     rejected = bool(g.atomics_rejected) or (g.pci_id or "-") in profile.pcie_atomics_rejected
     if rejected:
         a.blockers.append(
@@ -149,7 +147,14 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
                 kb=[entry.id] if entry else [],
             )
         )
-        return
+        return True
+    return False
+
+
+def _rocm_route(a: GpuAssessment, entry: GfxTarget | None, facts: list[str], verified: bool) -> bool:
+    """How ROCm can run the card's ISA (own kernels, an override, a community build), or the blocker; False when
+    ROCm is not planned for it."""
+    g = a.gpu
     if entry is None:
         a.reasons.append(
             Reason(
@@ -158,7 +163,7 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
                 facts=facts,
             )
         )
-        return
+        return False
     native = [w for w in wheel_lines() if g.gfx in w.rocm_archs]
     if native:
         a.backend, a.kernel_gfx = "rocm", g.gfx
@@ -200,7 +205,12 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
                 kb=[entry.id],
             )
         )
-        return
+        return False
+    return True
+
+
+def _kfd_blockers(a: GpuAssessment, profile: Profile) -> None:
+    """ROCm reaches the card through /dev/kfd: missing or not openable is a blocker."""
     if profile.kfd_access == "permission_denied":
         a.blockers.append(
             Blocker(
@@ -215,6 +225,16 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
         a.blockers.append(
             Blocker(id="kfd-missing", message="/dev/kfd does not exist: ROCm has no device.", fix=fix, blocks="gpu")
         )
+
+
+def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
+    g = a.gpu
+    facts = [f"gpu[{a.index}].gfx={g.gfx}"]
+    entry = gfx_targets().get(g.gfx or "")
+    a.gfx_entry = entry
+    if _atomics_rejected(a, profile, entry) or not _rocm_route(a, entry, facts, verified):
+        return
+    _kfd_blockers(a, profile)
 
 
 def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessment]:

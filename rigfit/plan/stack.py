@@ -104,16 +104,43 @@ def _wheel_choice(line: WheelLine) -> TorchChoice:
     )
 
 
-def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
-    cc = a.gpu.compute_capability
+def _cuda_line(cc: str | None, profile: Profile, options: PlanOptions) -> WheelLine:
+    """The newest CUDA line with kernels for `cc` that the driver runs (and the extras allow, when one does)."""
     lines = [w for w in wheel_lines() if w.kind == "cuda" and (cc is None or cc_covered(cc, w.cuda_archs))]
     driver_fit = [w for w in lines if _driver_ok(w, profile) is not False]
     line = _pick_line(driver_fit, profile, options) or _pick_line(lines, profile, options)
-    warnings = []
     if line is None:  # the extras' prebuilt wheels need a torch line without kernels for this GPU
         bare = options.model_copy(update={"extras": []})
         line = _pick_line(driver_fit, profile, bare) or _pick_line(lines, profile, bare)
     assert line is not None  # the assessment found at least one line with these kernels
+    return line
+
+
+def _cuda_driver_note(line: WheelLine, profile: Profile) -> Advice | Reason | None:
+    """A warning when the driver version is unknown; a reason when the wheel runs by minor-version compatibility."""
+    if _driver_ok(line, profile) is None:
+        return Advice(
+            id="driver-unknown",
+            message=f"The NVIDIA driver version is unknown: torch {line.torch}+{line.variant} needs driver >= "
+            f"{line.min_driver}.",
+            fix=fix_text("driver-unknown", min_driver=line.min_driver),
+            kb=[line.id],
+        )
+    if (cv := version(profile.cuda_driver_version)) is not None and (cn := version(line.cuda)) and cv < cn:
+        return Reason(
+            text=f"The driver supports CUDA {profile.cuda_driver_version}; the CUDA {line.cuda} wheel runs on it "
+            f"through CUDA minor-version compatibility (driver >= {line.min_driver}); only PTX JIT would need a "
+            "newer driver.",
+            facts=[f"cuda_driver_version={profile.cuda_driver_version}"],
+            kb=[line.id],
+        )
+    return None
+
+
+def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
+    cc = a.gpu.compute_capability
+    line = _cuda_line(cc, profile, options)
+    warnings = []
     if not _fits_extras(line, options):
         warnings.append(
             Advice(
@@ -141,26 +168,11 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
         for w in newest_first([w for w in wheel_lines() if w.kind == "cuda"])
         if w is not line
     ][:4]
-    if _driver_ok(line, profile) is None:
-        warnings.append(
-            Advice(
-                id="driver-unknown",
-                message=f"The NVIDIA driver version is unknown: torch {line.torch}+{line.variant} needs driver >= "
-                f"{line.min_driver}.",
-                fix=fix_text("driver-unknown", min_driver=line.min_driver),
-                kb=[line.id],
-            )
-        )
-    elif (cv := version(profile.cuda_driver_version)) is not None and (cn := version(line.cuda)) and cv < cn:
-        reasons.append(
-            Reason(
-                text=f"The driver supports CUDA {profile.cuda_driver_version}; the CUDA {line.cuda} wheel runs on it "
-                f"through CUDA minor-version compatibility (driver >= {line.min_driver}); only PTX JIT would need a "
-                "newer driver.",
-                facts=[f"cuda_driver_version={profile.cuda_driver_version}"],
-                kb=[line.id],
-            )
-        )
+    note = _cuda_driver_note(line, profile)
+    if isinstance(note, Advice):
+        warnings.append(note)
+    elif note is not None:
+        reasons.append(note)
     python = _python_need(line.python, profile, [p.requires_python for p in _extra_pins(options) if p.requires_python])
     return Stack(_wheel_choice(line), python, reasons, alternatives, warnings)
 
@@ -191,67 +203,71 @@ def _why_not_cuda(w: WheelLine, cc: str | None, profile: Profile, options: PlanO
     return "older than the chosen line"
 
 
-def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
+def _rocm_source_build(a: GpuAssessment, profile: Profile, facts: list[str], checks: list[str]) -> Stack:
+    """No AVX: the official ROCm wheels die at import, so torch is built from source against the host ROCm."""
     entry, target = a.gfx_entry, a.kernel_gfx
     assert entry is not None and target is not None
-    cpu = profile.cpu
-    facts = [f"gpu.gfx={a.gpu.gfx}", f"cpu.avx={cpu.avx}"]
-    checks = ["rigfit verify --env ~/sd/venv"]
-    if cpu.avx is False:
-        src = source_build("rocm")
-        official = newest_wheel("rocm", needs_avx=True)
-        steps = [
-            "git clone --recursive https://github.com/pytorch/pytorch && cd pytorch",
-            "python tools/amd_build/build_amd.py",
-            f"export USE_ROCM=1 USE_CUDA=0 PYTORCH_ROCM_ARCH={target} USE_FBGEMM=0 USE_MKLDNN=0 USE_NNPACK=0 "
-            "USE_QNNPACK=0 CFLAGS='-mno-avx -mno-avx2' CXXFLAGS='-mno-avx -mno-avx2'",
-            "python -m pip wheel --no-build-isolation --no-deps -w dist . && python -m pip install dist/torch-*.whl",
-            "build torchvision the same way from https://github.com/pytorch/vision (matching release)",
-        ]
-        borrowed = target != a.gpu.gfx
-        reasons = [
-            Reason(
-                text="This CPU has no AVX, and the official ROCm wheels bundle rocBLAS/MIOpen host code that executes "
-                "AVX (Illegal instruction at import): torch must be built from source against the host ROCm.",
-                facts=facts,
-                kb=[official.id, src.id],
+    src = source_build("rocm")
+    official = newest_wheel("rocm", needs_avx=True)
+    steps = [
+        "git clone --recursive https://github.com/pytorch/pytorch && cd pytorch",
+        "python tools/amd_build/build_amd.py",
+        f"export USE_ROCM=1 USE_CUDA=0 PYTORCH_ROCM_ARCH={target} USE_FBGEMM=0 USE_MKLDNN=0 USE_NNPACK=0 "
+        "USE_QNNPACK=0 CFLAGS='-mno-avx -mno-avx2' CXXFLAGS='-mno-avx -mno-avx2'",
+        "python -m pip wheel --no-build-isolation --no-deps -w dist . && python -m pip install dist/torch-*.whl",
+        "build torchvision the same way from https://github.com/pytorch/vision (matching release)",
+    ]
+    borrowed = target != a.gpu.gfx
+    reasons = [
+        Reason(
+            text="This CPU has no AVX, and the official ROCm wheels bundle rocBLAS/MIOpen host code that executes "
+            "AVX (Illegal instruction at import): torch must be built from source against the host ROCm.",
+            facts=facts,
+            kb=[official.id, src.id],
+        ),
+        Reason(
+            text=f"Build for {target}"
+            + (
+                f", not {a.gpu.gfx}: the host ROCm's rocBLAS/MIOpen packages carry {target} kernels, so the card "
+                f"runs them under HSA_OVERRIDE_GFX_VERSION={entry.override} either way."
+                if borrowed
+                else "."
             ),
-            Reason(
-                text=f"Build for {target}"
-                + (
-                    f", not {a.gpu.gfx}: the host ROCm's rocBLAS/MIOpen packages carry {target} kernels, so the card "
-                    f"runs them under HSA_OVERRIDE_GFX_VERSION={entry.override} either way."
-                    if borrowed
-                    else "."
-                ),
-                facts=[f"gpu.gfx={a.gpu.gfx}"],
-                kb=[entry.id],
-            ),
-            Reason(
-                text="The ROCm host libraries themselves may contain AVX even when built with -mno-avx "
-                "(ROCm/rocBLAS#1422): prove the stack on this CPU before relying on it.",
-                kb=[src.id],
-            ),
-        ]
-        checks.append("rigfit verify --env ~/sd/venv --cpu westmere  (same check from a newer machine, AVX hidden)")
-        alternatives = [
-            Alternative(
-                choice="official torch ROCm wheel",
-                why_not="bundled rocBLAS executes AVX: SIGILL on this CPU (pytorch#125310, ROCm/pytorch#1216)",
-            ),
-            Alternative(
-                choice="distro torch built for ROCm (Ubuntu python3-torch-rocm)",
-                why_not="follows the generic amd64 baseline (no AVX) but needs a newer Ubuntu release and its rocBLAS "
-                f"must carry {target} kernels: check `apt-cache policy python3-torch-rocm`",
-            ),
-            Alternative(
-                choice="torch CPU wheel",
-                why_not="runs on this CPU without AVX, but minutes per image instead of seconds",
-            ),
-        ]
-        choice = TorchChoice(source="source-build", kb=src.id, install=steps)
-        python = _python_need(src.python, profile, [])
-        return Stack(choice, python, reasons, alternatives, [], checks)
+            facts=[f"gpu.gfx={a.gpu.gfx}"],
+            kb=[entry.id],
+        ),
+        Reason(
+            text="The ROCm host libraries themselves may contain AVX even when built with -mno-avx "
+            "(ROCm/rocBLAS#1422): prove the stack on this CPU before relying on it.",
+            kb=[src.id],
+        ),
+    ]
+    checks.append("rigfit verify --env ~/sd/venv --cpu westmere  (same check from a newer machine, AVX hidden)")
+    alternatives = [
+        Alternative(
+            choice="official torch ROCm wheel",
+            why_not="bundled rocBLAS executes AVX: SIGILL on this CPU (pytorch#125310, ROCm/pytorch#1216)",
+        ),
+        Alternative(
+            choice="distro torch built for ROCm (Ubuntu python3-torch-rocm)",
+            why_not="follows the generic amd64 baseline (no AVX) but needs a newer Ubuntu release and its rocBLAS "
+            f"must carry {target} kernels: check `apt-cache policy python3-torch-rocm`",
+        ),
+        Alternative(
+            choice="torch CPU wheel",
+            why_not="runs on this CPU without AVX, but minutes per image instead of seconds",
+        ),
+    ]
+    choice = TorchChoice(source="source-build", kb=src.id, install=steps)
+    python = _python_need(src.python, profile, [])
+    return Stack(choice, python, reasons, alternatives, [], checks)
+
+
+def _rocm_line(a: GpuAssessment, profile: Profile, options: PlanOptions, facts: list[str]) -> tuple[WheelLine, Reason]:
+    """The ROCm line for the card's kernel ISA: the known-good one for an unreliable override, else the newest
+    official line with its kernels, else the community build."""
+    entry, target = a.gfx_entry, a.kernel_gfx
+    assert entry is not None and target is not None
     native = [w for w in wheel_lines() if w.kind == "rocm" and target in w.rocm_archs]
     known = [
         w
@@ -260,26 +276,33 @@ def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
     ]
     if entry.override_reliability == "unreliable" and known:
         line = known[0]
-        reasons = [
-            Reason(
-                text=f"{a.gpu.gfx} ({entry.family}) borrows {target} kernels unreliably; torch {line.torch}+"
-                f"{line.variant} is the line known to run Stable Diffusion on it. Newer lines: verify first.",
-                facts=facts,
-                kb=[entry.id, line.id],
-            )
-        ]
-    elif native:
+        return line, Reason(
+            text=f"{a.gpu.gfx} ({entry.family}) borrows {target} kernels unreliably; torch {line.torch}+"
+            f"{line.variant} is the line known to run Stable Diffusion on it. Newer lines: verify first.",
+            facts=facts,
+            kb=[entry.id, line.id],
+        )
+    if native:
         line = _pick_line(native, profile, options) or newest_first(native)[0]
-        reasons = [
-            Reason(
-                text=f"torch {line.torch}+{line.variant}: the newest official ROCm line with {target} kernels.",
-                facts=facts,
-                kb=[line.id, entry.id],
-            )
-        ]
-    else:
-        line = known[0]  # the assessment only routes a card here when a known-good (community) line exists
-        reasons = [Reason(text=f"Only community builds still carry {a.gpu.gfx} kernels.", facts=facts, kb=[line.id])]
+        return line, Reason(
+            text=f"torch {line.torch}+{line.variant}: the newest official ROCm line with {target} kernels.",
+            facts=facts,
+            kb=[line.id, entry.id],
+        )
+    line = known[0]  # the assessment only routes a card here when a known-good (community) line exists
+    return line, Reason(text=f"Only community builds still carry {a.gpu.gfx} kernels.", facts=facts, kb=[line.id])
+
+
+def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
+    entry, target = a.gfx_entry, a.kernel_gfx
+    assert entry is not None and target is not None
+    cpu = profile.cpu
+    facts = [f"gpu.gfx={a.gpu.gfx}", f"cpu.avx={cpu.avx}"]
+    checks = ["rigfit verify --env ~/sd/venv"]
+    if cpu.avx is False:
+        return _rocm_source_build(a, profile, facts, checks)
+    line, reason = _rocm_line(a, profile, options, facts)
+    reasons = [reason]
     alternatives = [
         Alternative(
             choice=f"torch {w.torch}+{w.variant}",
