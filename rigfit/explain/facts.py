@@ -12,6 +12,7 @@ from typing import Any
 
 from rigfit.explain.scan import LogScan
 from rigfit.kb.loader import KbError, by_id, load_entries
+from rigfit.kb.torch_source import isa_target_for, rocm_source_build
 from rigfit.plan.knowledge import oom_flag
 from rigfit.probe.profile import GpuInfo, Profile
 
@@ -81,6 +82,8 @@ def profile_facts(profile: Profile | None) -> Facts:
         "cpu_sse4_2": cpu.sse4_2,
         "cpu_x86_level": cpu.x86_64_level,
         "cpu_missing": missing_cpu_feature(profile),
+        "cpu_isa": isa.id if (isa := isa_target_for(cpu.flags)) else None,
+        "rocm_version": profile.rocm.version,
         "kfd_access": profile.kfd_access or perms.kfd_access,
         "in_render_group": None if perms.groups is None else "render" in perms.groups,
         "user_groups": None if perms.groups is None else ", ".join(perms.groups),
@@ -126,6 +129,9 @@ def merge_facts(log: Facts, profile: Facts, groups: Facts) -> Facts:
         if override := gfx_override(facts["gfx"]):
             facts["override"] = override
         facts.setdefault("gpu_vendor", "amd")
+    if facts.get("cpu_avx") is False and facts.get("gpu_vendor") == "amd" and facts.get("gfx"):
+        # the no-AVX recipe `rigfit plan` prints too (rigfit/kb/torch_build/): one fact, one answer
+        facts["build_torch"] = rocm_source_build(facts.get("cpu_isa"), facts["gfx"], facts.get("rocm_version"))
     if code := facts.get("driver_code"):
         facts["driver_cuda"] = cuda_from_driver_code(str(code)) or facts.get("driver_cuda")
     if facts.get("driver_cuda") and (wheel := driver_wheel(str(facts["driver_cuda"]))):

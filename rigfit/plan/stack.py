@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rigfit.kb.schemas import WheelLine
+from rigfit.kb.torch_source import isa_target_for, rocm_source_build
 from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, pins, version, wheel, wheel_lines
 from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
@@ -202,14 +203,9 @@ def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
     checks = ["rigfit verify --env ~/sd/venv"]
     if cpu.avx is False:
         src = wheel("torch-source-rocm-noavx")
-        steps = [
-            "git clone --recursive https://github.com/pytorch/pytorch && cd pytorch",
-            "python tools/amd_build/build_amd.py",
-            f"export USE_ROCM=1 USE_CUDA=0 PYTORCH_ROCM_ARCH={target} USE_FBGEMM=0 USE_MKLDNN=0 USE_NNPACK=0 "
-            "USE_QNNPACK=0 CFLAGS='-mno-avx -mno-avx2' CXXFLAGS='-mno-avx -mno-avx2'",
-            "python -m pip wheel --no-build-isolation --no-deps -w dist . && python -m pip install dist/torch-*.whl",
-            "build torchvision the same way from https://github.com/pytorch/vision (matching release)",
-        ]
+        isa = isa_target_for(cpu.flags)
+        # the same recipe `rigfit explain` prints for this SIGILL (rigfit/kb/torch_build/, one KB entry)
+        steps = [rocm_source_build(isa.id if isa else None, target, profile.rocm.version)]
         borrowed = target != a.gpu.gfx
         reasons = [
             Reason(
