@@ -218,8 +218,6 @@ def build_torch_command(target: str | None, backend: Backend, arch: str | None =
     return " ".join(parts)
 
 
-
-
 def rocm_source_build(isa: str | None, gfx: str, rocm_version: str | None) -> str:
     """The no-AVX ROCm recipe `rigfit plan` and `rigfit explain` both print: the build-torch command for this CPU
     target, the card's kernel ISA and the release that matches the host ROCm."""
