@@ -80,7 +80,7 @@ SSSE3 = re.compile(r"^(?:pshufb|palignr|pmaddubsw|pmulhrsw|phadd[wd]|phaddsw|phs
 def extension_of(mnemonic: str, operands: str) -> str | None:
     """The instruction-set extension (/proc/cpuinfo name) an instruction needs beyond x86-64 + SSE3, or None."""
     if mnemonic.startswith("v") and mnemonic not in NOT_VEX:
-        if "zmm" in operands or "{k" in operands or AVX512_ONLY.match(mnemonic):
+        if "zmm" in operands or "{%k" in operands or AVX512_ONLY.match(mnemonic):
             return "avx512f"
         if mnemonic.startswith(("vfmadd", "vfmsub", "vfnmadd", "vfnmsub")):
             return "fma"

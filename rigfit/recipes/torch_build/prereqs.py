@@ -120,7 +120,7 @@ def python_prereq(source: Source, recipe: BuildRecipe, python: str) -> Prereq:
 
 
 def rocm_prereqs(source: Source, profile: Profile, recipe: BuildRecipe, live: bool) -> list[Prereq]:
-    found = [rocm_version_prereq(profile, recipe)]
+    found = [rocm_version_prereq(profile, recipe, live)]
     if not live:
         return [*found, _unknown("hipcc"), _unknown("ROCm dev headers")]
     hipcc = source.exists("/opt/rocm/bin/hipcc")
@@ -147,15 +147,13 @@ def rocm_prereqs(source: Source, profile: Profile, recipe: BuildRecipe, live: bo
     return found
 
 
-def rocm_version_prereq(profile: Profile, recipe: BuildRecipe) -> Prereq:
+def rocm_version_prereq(profile: Profile, recipe: BuildRecipe, live: bool) -> Prereq:
     release, version = recipe.request.release, profile.rocm.version
     if version is None:
-        return Prereq(
-            "ROCm",
-            "missing",
-            "no ROCm version found (/opt/rocm/.info/version)",
-            ROCM_DEV + f"; ROCm {', '.join(release.rocm)} matches torch {release.torch}",
-        )
+        matching = f"torch {release.torch} goes with ROCm {', '.join(release.rocm) or '(not recorded)'}"
+        if not live:
+            return Prereq("ROCm", "unknown", "the capture does not say which ROCm is installed", matching)
+        return Prereq("ROCm", "missing", "no ROCm version found (/opt/rocm/.info/version)", f"{ROCM_DEV}; {matching}")
     if release.rocm and _older(version, min(release.rocm, key=Version)):
         better = release_for("rocm", version)
         return Prereq(

@@ -86,7 +86,7 @@ def _environment(recipe: BuildRecipe) -> list[str]:
                 value = recipe.env.get(name, recipe.torch_env.get(name, ""))
                 lines.append(f"export {name}={_q(value)}  # {switch.id}")
     for name in recipe.unset:
-        lines.append(f"unset {name}  # {name} would add -march=native")
+        lines.append(f"unset {name}  # {name}=TRUE compiles the AVX2 kernels for the build machine's CPU")
     return lines
 
 
