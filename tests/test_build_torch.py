@@ -191,6 +191,21 @@ def test_dry_run_reports_this_machines_real_prerequisites(tmp_path: Path) -> Non
     assert sysconfig.get_paths()["include"]  # the interpreter running the tests has an include dir too
 
 
+def test_dry_run_reports_this_machines_gpu_toolchains(tmp_path: Path) -> None:
+    rocm, _, rocm_code = recipe_json(tmp_path, "--for", "westmere", "--rocm", "gfx1030")
+    found = {p["name"]: p for p in rocm["prerequisites"]}
+    if not Path("/opt/rocm/.info/version").exists():
+        assert found["ROCm"]["status"] == "missing" and "amdgpu-install" in found["ROCm"]["fix"]
+        assert "7.2" in found["ROCm"]["fix"]  # the ROCm torch 2.13.0 was released with
+        assert rocm_code == 1
+    assert found["hipcc"]["status"] == ("ok" if Path("/opt/rocm/bin/hipcc").exists() else "missing")
+    cuda, _, _ = recipe_json(tmp_path, "--for", "westmere", "--cuda", "8.6")
+    nvcc = next(p for p in cuda["prerequisites"] if p["name"] == "nvcc")
+    has_nvcc = bool(shutil.which("nvcc")) or Path("/usr/local/cuda/bin/nvcc").exists()
+    assert nvcc["status"] == ("ok" if has_nvcc else "missing")
+    assert cuda["env"]["TORCH_CUDA_ARCH_LIST"] == "8.6" and cuda["env"]["USE_CUDA"] == "1"
+
+
 def test_jobs_come_from_memory_not_only_cores() -> None:
     req = BuildRequest(find_isa_target("westmere"), "rocm", "gfx1030", release_for("rocm", "7.2"))  # type: ignore[arg-type]
     small = make_recipe(req, MachineSize(cores=12, threads=24, ram_bytes=16 * 2**30, swap_bytes=8 * 2**30))

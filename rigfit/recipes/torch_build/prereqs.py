@@ -86,11 +86,20 @@ def _tool_prereq(
     return Prereq(name, "ok", f"{name} {version or '(version unknown)'}")
 
 
+def _cmake_prereq(source: Source, need: str | None) -> Prereq:
+    found = _tool_prereq(source, "cmake", ("cmake", "--version"), APT_BASE, need)
+    if found.status == "missing" and need:
+        # the script installs the release's cmake from PyPI into its build environment, ahead on PATH
+        fix = f"nothing to do if PyPI is reachable: the script pip-installs 'cmake{need}' into its build venv"
+        return Prereq("cmake", "warn", found.detail, fix)
+    return found
+
+
 def compiler_prereqs(source: Source, recipe: BuildRecipe) -> list[Prereq]:
     cmake_need = recipe.request.release.cmake
     return [
         _tool_prereq(source, "g++", ("g++", "-dumpfullversion"), APT_BASE, need=">=9.4"),
-        _tool_prereq(source, "cmake", ("cmake", "--version"), APT_BASE + "  (or: pip install cmake)", cmake_need),
+        _cmake_prereq(source, cmake_need),
         _tool_prereq(source, "ninja", ("ninja", "--version"), APT_BASE),
         _tool_prereq(source, "git", ("git", "--version"), APT_BASE),
     ]

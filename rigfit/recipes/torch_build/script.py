@@ -28,6 +28,8 @@ STATE="$WORK/state"
 LOG="$WORK/build.log"
 DIST="$WORK/dist"
 VPY="$WORK/venv/bin/python"
+PATH="$WORK/venv/bin:$PATH"  # cmake and ninja from the build requirements come first
+export PATH
 mkdir -p "$STATE" "$DIST"
 exec > >(tee -a "$LOG") 2>&1
 STARTED=$(date +%s)
@@ -98,7 +100,8 @@ def _steps(recipe: BuildRecipe) -> list[tuple[str, str, list[str]]]:
     req, frontend = recipe.request, recipe.frontend
     torch_dir, vision_dir = '"$WORK/pytorch"', '"$WORK/vision"'
     requirements = " ".join(f'-r "$WORK/pytorch/{name}"' for name in frontend.build_requirements)
-    extra = " ".join(_q(p) for p in frontend.extra_packages)
+    cmake = [f"cmake{req.release.cmake}"] if req.release.cmake else []
+    extra = " ".join(_q(p) for p in [*frontend.extra_packages, *cmake])
     numpy = ' "numpy<2.4"' if any(c.id == "numpy-x86-64-v2" for c in recipe.caveats) else ""
     steps: list[tuple[str, str, list[str]]] = [
         ("venv", "build environment", ['"$PYTHON" -m venv "$WORK/venv"', '"$VPY" -m pip install --upgrade pip wheel']),
