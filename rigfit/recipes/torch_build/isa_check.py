@@ -77,20 +77,23 @@ SSE41 = re.compile(
 SSSE3 = re.compile(r"^(?:pshufb|palignr|pmaddubsw|pmulhrsw|phadd[wd]|phaddsw|phsub[wd]|phsubsw|psign[bwd]|pabs[bwd])$")
 
 
-def extension_of(mnemonic: str, operands: str) -> str | None:
-    """The instruction-set extension (/proc/cpuinfo name) an instruction needs beyond x86-64 + SSE3, or None."""
+VEX = "vex"  # class of a VEX/EVEX mnemonic: the extension depends on the operands
+
+
+def _mnemonic_class(mnemonic: str) -> str | None:
+    """What a mnemonic alone says: an extension, VEX (look at the operands), or None (baseline x86-64/SSE3)."""
     if mnemonic.startswith("v") and mnemonic not in NOT_VEX:
-        if "zmm" in operands or "{%k" in operands or AVX512_ONLY.match(mnemonic):
+        if AVX512_ONLY.match(mnemonic):
             return "avx512f"
         if mnemonic.startswith(("vfmadd", "vfmsub", "vfnmadd", "vfnmsub")):
             return "fma"
         if mnemonic in ("vcvtph2ps", "vcvtps2ph"):
             return "f16c"
-        if AVX2_ONLY.match(mnemonic) or (mnemonic.startswith("vp") and "ymm" in operands):
+        if AVX2_ONLY.match(mnemonic):
             return "avx2"
-        return "avx"
-    if mnemonic.startswith("k") and re.match(r"^k(?:mov|and|or|xor|not|shift|unpck|test|add)", mnemonic):
-        return "avx512f" if "%k" in operands else None
+        return VEX
+    if re.match(r"^k(?:mov|and|or|xor|not|shift|unpck|test|add)", mnemonic):
+        return "avx512f"
     if found := SCALAR.get(mnemonic):
         return found
     if SSE41.match(mnemonic):
@@ -98,6 +101,21 @@ def extension_of(mnemonic: str, operands: str) -> str | None:
     if SSSE3.match(mnemonic):
         return "ssse3"
     return None
+
+
+_CLASSES: dict[str, str | None] = {}
+
+
+def extension_of(mnemonic: str, operands: str) -> str | None:
+    """The instruction-set extension (/proc/cpuinfo name) an instruction needs beyond x86-64 + SSE3, or None."""
+    kind = _CLASSES.get(mnemonic, "?")
+    if kind == "?":
+        kind = _CLASSES[mnemonic] = _mnemonic_class(mnemonic)
+    if mnemonic[:1] == "v" and kind is not None and ("zmm" in operands or "{%k" in operands):
+        return "avx512f"  # EVEX: any VEX mnemonic on zmm registers or with a mask
+    if kind == VEX:
+        return "avx2" if mnemonic.startswith("vp") and "ymm" in operands else "avx"
+    return kind
 
 
 @dataclass
@@ -130,16 +148,16 @@ def scan_disassembly(lines: Iterable[str], label: str, lacks: frozenset[str], re
     """Read `objdump -d -C --no-show-raw-insn` output line by line (a few GB for libtorch: never kept whole)."""
     function, current, dispatch = "", None, False
     for line in lines:
-        if line.endswith((">:\n", ">:")) and (head := FUNCTION.match(line.rstrip("\n"))) is not None:
-            function, current = head.group("name"), None
-            dispatch = DISPATCH_NAME.search(function) is not None
+        if line[:1] != " ":  # a function header ("0000000000001139 <main>:"), a section title or a blank line
+            if (head := FUNCTION.match(line.rstrip("\n"))) is not None:
+                function, current = head.group("name"), None
+                dispatch = DISPATCH_NAME.search(function) is not None
             continue
-        parts = line.split("\t")
-        if len(parts) < 2 or not parts[0].rstrip().endswith(":"):
+        tab = line.find("\t")
+        if tab < 0:
             continue
-        text = parts[1].strip()
-        mnemonic, _, operands = text.partition(" ")
-        ext = extension_of(mnemonic, operands)
+        mnemonic, _, operands = line[tab + 1 :].partition(" ")
+        ext = extension_of(mnemonic.rstrip("\n"), operands)
         if ext is None or ext not in lacks:
             continue
         if dispatch:
@@ -147,8 +165,8 @@ def scan_disassembly(lines: Iterable[str], label: str, lacks: frozenset[str], re
                 result.dispatch_functions += 1
                 current = Offender(label, function)  # counted once, not reported
             continue
-        if current is None or current.function != function:
-            current = Offender(label, function, example=text)
+        if current is None:
+            current = Offender(label, function, example=line[tab + 1 :].strip())
             result.offenders.append(current)
         current.extensions[ext] = current.extensions.get(ext, 0) + 1
 
