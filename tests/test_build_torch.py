@@ -332,3 +332,29 @@ def test_check_scans_a_wheel_and_says_how_to_run_it(tmp_path: Path) -> None:
     assert outcome.scan.offenders[0].file == f"{wheel.name}:fake/lib/libfast.so"
     assert outcome.scan.offenders[0].function == "scale"
     assert "--check ENV" in outcome.notes[0]
+
+
+def test_script_resumes_after_the_finished_steps_and_logs_progress(tmp_path: Path) -> None:
+    """Run the real script with bash: steps with a stamp are skipped, the rest run (here: the final --check of two
+    wheels, which are empty zips), progress goes to the terminal and to build.log."""
+    import zipfile
+
+    data, script, _ = recipe_json(tmp_path, "--from", str(X58))
+    work = Path(data["script"]).parent
+    steps = [line.split()[2] for line in script.splitlines() if line.startswith("run_step ")]
+    assert steps[-1] == "check"
+    (work / "state").mkdir(parents=True, exist_ok=True)
+    for name in steps[:-1]:
+        (work / "state" / f"{name}.done").touch()
+    (work / "dist").mkdir(exist_ok=True)
+    for wheel in ("torch-2.14.1-cp311-cp311-linux_x86_64.whl", "torchvision-0.29.1-cp311-cp311-linux_x86_64.whl"):
+        with zipfile.ZipFile(work / "dist" / wheel, "w") as zf:
+            zf.writestr("placeholder.txt", "no native code")
+    rigfit = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "rigfit"
+    env = {**os.environ, "RIGFIT": str(rigfit) if rigfit.exists() else "rigfit"}
+    done = subprocess.run(["bash", data["script"]], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"[1/{len(steps)}] build environment: done before, skipped" in done.stdout
+    assert f"[{len(steps)}/{len(steps)}] scan the wheels for instructions westmere lacks" in done.stdout
+    assert "--torch-wheel" in done.stdout and (work / "state" / "check.done").exists()
+    assert "scan the wheels" in (work / "build.log").read_text()
