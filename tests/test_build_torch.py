@@ -358,3 +358,16 @@ def test_script_resumes_after_the_finished_steps_and_logs_progress(tmp_path: Pat
     assert f"[{len(steps)}/{len(steps)}] scan the wheels for instructions westmere lacks" in done.stdout
     assert "--torch-wheel" in done.stdout and (work / "state" / "check.done").exists()
     assert "scan the wheels" in (work / "build.log").read_text()
+
+
+def test_release_pairs_agree_with_the_wheel_lines() -> None:
+    """releases.yaml and torch_wheels.yaml state the same torch/torchvision pairs and ROCm lines."""
+    from rigfit.kb.loader import load_entries
+    from rigfit.kb.schemas import WheelLine
+    from rigfit.kb.torch_source import releases
+
+    lines = load_entries("torch_wheels.yaml", WheelLine)
+    for release in releases():
+        for rocm in release.rocm:
+            line = next(w for w in lines if w.torch == release.torch and w.variant == f"rocm{rocm}")
+            assert line.torchvision in (None, release.torchvision), (release.id, line.id)
