@@ -15,7 +15,6 @@ from pydantic import Field, field_validator
 from rigfit.kb.loader import KbEntry, KbError, by_id, load_entries, version_range
 
 Backend = Literal["rocm", "cuda", "cpu"]
-BACKENDS: tuple[Backend, ...] = ("rocm", "cuda", "cpu")
 
 
 class TorchRelease(KbEntry):
@@ -226,7 +225,6 @@ def rocm_source_build(isa: str | None, gfx: str, rocm_version: str | None) -> st
 
 
 __all__ = [
-    "BACKENDS",
     "Backend",
     "BuildCaveat",
     "BuildFrontend",

@@ -7,7 +7,7 @@ tests all read the same `BuildRecipe`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rigfit.kb.torch_source import (
     Backend,
@@ -71,7 +71,6 @@ class BuildRecipe:
     minutes: int | None
     resources: BuildResources
     command: str
-    notes: list[str] = field(default_factory=list)
 
     @property
     def cflags(self) -> str:
@@ -136,9 +135,6 @@ def make_recipe(req: BuildRequest, size: MachineSize) -> BuildRecipe:
             sink = {"both": env, "torch": torch_env, "torchvision": vision_env}[switch.package]
             sink.update(dict.fromkeys(names, value))
     capabilities["DEFAULT"] = env.get("CXXFLAGS", "")
-    notes = []
-    if req.backend == "rocm" and req.arch:
-        notes.append(f"GPU kernels for {req.arch} only (PYTORCH_ROCM_ARCH).")
     return BuildRecipe(
         request=req,
         frontend=frontend_for(req.release),
@@ -156,7 +152,6 @@ def make_recipe(req: BuildRequest, size: MachineSize) -> BuildRecipe:
         minutes=estimate_minutes(size, jobs, res),
         resources=res,
         command=build_torch_command(req.target.id, req.backend, req.arch, req.release.torch),
-        notes=notes,
     )
 
 
