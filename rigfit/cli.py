@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "explain": "rigfit.explain.command:explain",
     "verify": "rigfit.verify.command:verify",
     "bench": "rigfit.verify.command:bench",
+    "build-torch": "rigfit.recipes.torch_build.command:build_torch",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {}

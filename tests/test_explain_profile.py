@@ -34,7 +34,7 @@ def test_sigill_on_cpu_without_avx_names_the_rocm_libraries_and_the_routes_out()
     e = first(SIGILL, Profile(cpu=WESTMERE, gpus=[RX6600XT]))
     assert e.id == "sigill-cpu-features"
     assert "X5670" in e.cause and "no AVX" in e.cause and "rocBLAS" in e.cause
-    assert "download.pytorch.org/whl/cpu" in e.fix and "-mno-avx" in e.fix
+    assert "download.pytorch.org/whl/cpu" in e.fix and "`rigfit build-torch --rocm gfx1030 --torch" in e.fix
     assert e.profile_agrees is True
 
 

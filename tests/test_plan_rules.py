@@ -30,7 +30,8 @@ def test_macpro_builds_torch_from_source_for_gfx1030_with_override() -> None:
     plan = make_plan(machines.macpro(), PlanOptions(ui="forge"))
     assert plan.backend == "rocm"
     assert plan.torch.source == "source-build"
-    assert any("PYTORCH_ROCM_ARCH=gfx1030" in step for step in plan.torch.install)
+    # one recipe, from rigfit/kb/torch_build/: the command explain prints for the same SIGILL (test_build_torch.py)
+    assert any(step.startswith("rigfit build-torch") and "--rocm gfx1030" in step for step in plan.torch.install)
     assert plan.env["HSA_OVERRIDE_GFX_VERSION"] == "10.3.0"
     assert {"gfx1032", "torch-source-rocm-noavx"} <= kb_cited(plan, "torch")
     assert any("cpu.avx=False" in f for r in plan.decision("torch").reasons for f in r.facts)

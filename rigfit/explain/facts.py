@@ -12,6 +12,7 @@ from typing import Any
 
 from rigfit.explain.scan import LogScan
 from rigfit.kb.loader import KbError, by_id, load_entries
+from rigfit.kb.torch_source import isa_target_for, rocm_source_build
 from rigfit.plan.knowledge import oom_flag
 from rigfit.probe.profile import GpuInfo, Profile
 
@@ -81,6 +82,8 @@ def profile_facts(profile: Profile | None) -> Facts:
         "cpu_sse4_2": cpu.sse4_2,
         "cpu_x86_level": cpu.x86_64_level,
         "cpu_missing": missing_cpu_feature(profile),
+        "cpu_isa": isa.id if (isa := isa_target_for(cpu.flags)) else None,
+        "rocm_version": profile.rocm.version,
         "kfd_access": profile.kfd_access or perms.kfd_access,
         "in_render_group": None if perms.groups is None else "render" in perms.groups,
         "user_groups": None if perms.groups is None else ", ".join(perms.groups),
@@ -121,16 +124,23 @@ def merge_facts(log: Facts, profile: Facts, groups: Facts) -> Facts:
     facts["ui_name"] = UI_NAMES.get(facts.get("ui", ""), "your UI")
     if facts.get("vram_gib") is not None and (flag := oom_flag(str(facts.get("ui", "")), float(facts["vram_gib"]))):
         facts["lowvram_flag"] = flag  # uis.yaml oom_flags: one source of truth with the planner
-    if facts.get("gfx"):
-        facts["gfx"] = str(facts["gfx"]).lower()
-        if override := gfx_override(facts["gfx"]):
-            facts["override"] = override
-        facts.setdefault("gpu_vendor", "amd")
+    _derive_gpu_facts(facts)
     if code := facts.get("driver_code"):
         facts["driver_cuda"] = cuda_from_driver_code(str(code)) or facts.get("driver_cuda")
     if facts.get("driver_cuda") and (wheel := driver_wheel(str(facts["driver_cuda"]))):
         facts["driver_wheel"] = wheel
     return {k: v for k, v in facts.items() if v is not None}
+
+
+def _derive_gpu_facts(facts: Facts) -> None:
+    """The override for the card's gfx, and the no-AVX build recipe `rigfit plan` prints too (one KB entry)."""
+    if facts.get("gfx"):
+        facts["gfx"] = str(facts["gfx"]).lower()
+        if override := gfx_override(facts["gfx"]):
+            facts["override"] = override
+        facts.setdefault("gpu_vendor", "amd")
+    if facts.get("cpu_avx") is False and facts.get("gpu_vendor") == "amd" and facts.get("gfx"):
+        facts["build_torch"] = rocm_source_build(facts.get("cpu_isa"), facts["gfx"], facts.get("rocm_version"))
 
 
 def driver_wheel(driver_cuda: str) -> str | None:

@@ -32,6 +32,12 @@ SCHEMAS: dict[str, str] = {
     "host.yaml": "rigfit.kb.host:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
     "fixes.yaml": "rigfit.kb.fixes:FixText",
+    "torch_build/releases.yaml": "rigfit.kb.torch_source:TorchRelease",
+    "torch_build/frontends.yaml": "rigfit.kb.torch_source:BuildFrontend",
+    "torch_build/isa_targets.yaml": "rigfit.kb.torch_source:IsaTarget",
+    "torch_build/switches.yaml": "rigfit.kb.torch_source:BuildSwitch",
+    "torch_build/caveats.yaml": "rigfit.kb.torch_source:BuildCaveat",
+    "torch_build/resources.yaml": "rigfit.kb.torch_source:BuildResources",
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import WheelLine
+from rigfit.kb.torch_source import isa_target_for, rocm_source_build
 from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, source_build, version, wheel_lines
 from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
@@ -209,14 +210,9 @@ def _rocm_source_build(a: GpuAssessment, profile: Profile, facts: list[str], che
     assert entry is not None and target is not None
     src = source_build("rocm")
     official = newest_wheel("rocm", needs_avx=True)
-    steps = [
-        "git clone --recursive https://github.com/pytorch/pytorch && cd pytorch",
-        "python tools/amd_build/build_amd.py",
-        f"export USE_ROCM=1 USE_CUDA=0 PYTORCH_ROCM_ARCH={target} USE_FBGEMM=0 USE_MKLDNN=0 USE_NNPACK=0 "
-        "USE_QNNPACK=0 CFLAGS='-mno-avx -mno-avx2' CXXFLAGS='-mno-avx -mno-avx2'",
-        "python -m pip wheel --no-build-isolation --no-deps -w dist . && python -m pip install dist/torch-*.whl",
-        "build torchvision the same way from https://github.com/pytorch/vision (matching release)",
-    ]
+    isa = isa_target_for(profile.cpu.flags)
+    # the same recipe `rigfit explain` prints for this SIGILL (rigfit/kb/torch_build/, one KB entry)
+    steps = [rocm_source_build(isa.id if isa else None, target, profile.rocm.version)]
     borrowed = target != a.gpu.gfx
     reasons = [
         Reason(

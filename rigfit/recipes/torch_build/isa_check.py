@@ -1,0 +1,230 @@
+"""Prove a build does not use what the target CPU lacks: disassemble its ELF files (objdump -d) and name every
+function outside the dispatch copies that executes an instruction of a missing extension.
+
+Dispatch copies are the functions a CPU check selects at run time (ATen's `at::native::AVX2::` kernels, XNNPACK's
+`..._avx2` micro-kernels, GCC's `.avx2` clones): AVX there is expected and harmless. AVX anywhere else runs on every
+CPU, which is how source builds have died of SIGILL before (pytorch#43300, #37577).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ELF_MAGIC = b"\x7fELF"
+# function names that mark a copy compiled for one instruction set and chosen by a CPU check at run time
+DISPATCH_NAME = re.compile(
+    r"::AVX2?::|::AVX512\w*::|::VSX::|::ZVECTOR::|CPU_CAPABILITY_"  # ATen capability namespaces
+    r"|avx(?:2|512|10|_?vnni|_?ne_?convert)?(?![a-z])|_fma3?(?![a-z])|f16c|haswell|skylake|zen\d?\b|icelake|cooperlake"
+    r"|sapphirerapids|alderlake|cascadelake|\.arch_|\.avx|\.fma",
+    re.IGNORECASE,
+)
+FUNCTION = re.compile(r"^[0-9a-f]+ <(?P<name>.+)>:$")
+# instructions that are not VEX-encoded although their mnemonic starts with "v" (virtualization, verify segment)
+NOT_VEX = frozenset(
+    [
+        "verr",
+        "verw",
+        "vmcall",
+        "vmlaunch",
+        "vmresume",
+        "vmxoff",
+        "vmxon",
+        "vmread",
+        "vmwrite",
+        "vmptrld",
+        "vmptrst",
+        "vmclear",
+        "vmfunc",
+        "vmrun",
+        "vmload",
+        "vmsave",
+        "vmmcall",
+    ]
+)
+AVX512_ONLY = re.compile(
+    r"^(?:vpternlog|vpermt2|vpermi2|vpcompress|vpexpand|vcompress|vexpand|vpmov[a-z]*2m|vpmovm2|"
+    r"vfixupimm|vgetexp|vgetmant|vrange|vreduce|vrndscale|vscalef|vrcp14|vrsqrt14|vdbpsadbw|"
+    r"vpconflict|vplzcnt|vpro[lr]|vpsrav[wq]|vpsllvw|vpsrlvw|vcvtt?[ps][sd]2u|vcvtu|vinsert[fi](?:32|64)x|"
+    r"vextract[fi](?:32|64)x|vshuf[fi](?:32|64)x|vbroadcast[fi](?:32|64)x|valign|vpdpbusd|vdpbf16|vcvtne2ps2bf16)"
+)
+AVX2_ONLY = re.compile(
+    r"^(?:vpbroadcast|vperm2i128|vpermd|vpermq|vperms|vpermpd|vinserti128|vextracti128|vpgather|"
+    r"vgather|vpmaskmov|vpsllv|vpsrlv|vpsrav|vpblendd|vbroadcasti128)"
+)
+SCALAR = {
+    "popcnt": "popcnt",
+    "crc32": "sse4_2",
+    "pcmpestri": "sse4_2", "pcmpestrm": "sse4_2", "pcmpistri": "sse4_2", "pcmpistrm": "sse4_2", "pcmpgtq": "sse4_2",
+    "andn": "bmi1", "bextr": "bmi1", "blsi": "bmi1", "blsmsk": "bmi1", "blsr": "bmi1",
+    "bzhi": "bmi2", "mulx": "bmi2", "pdep": "bmi2", "pext": "bmi2", "rorx": "bmi2", "sarx": "bmi2", "shlx": "bmi2",
+    "shrx": "bmi2",
+    "movbe": "movbe", "adcx": "adx", "adox": "adx",
+    "aesenc": "aes", "aesenclast": "aes", "aesdec": "aes", "aesdeclast": "aes", "aesimc": "aes",
+    "aeskeygenassist": "aes", "pclmulqdq": "pclmulqdq",
+}  # fmt: skip
+SSE41 = re.compile(
+    r"^(?:pblendvb|blendvp[sd]|blendp[sd]|pblendw|ptest|round[ps][sd]|pmulld|pmuldq|pminsb|pminsd|"
+    r"pminu[wd]|pmaxsb|pmaxsd|pmaxu[wd]|pmovsx|pmovzx|pextr[bdq]|pinsr[bdq]|packusdw|pcmpeqq|"
+    r"phminposuw|mpsadbw|dpp[sd]|insertps|extractps|movntdqa)$"
+)
+SSSE3 = re.compile(r"^(?:pshufb|palignr|pmaddubsw|pmulhrsw|phadd[wd]|phaddsw|phsub[wd]|phsubsw|psign[bwd]|pabs[bwd])$")
+
+
+VEX = "vex"  # class of a VEX/EVEX mnemonic: the extension depends on the operands
+
+
+def _mnemonic_class(mnemonic: str) -> str | None:
+    """What a mnemonic alone says: an extension, VEX (look at the operands), or None (baseline x86-64/SSE3)."""
+    if mnemonic.startswith("v") and mnemonic not in NOT_VEX:
+        if AVX512_ONLY.match(mnemonic):
+            return "avx512f"
+        if mnemonic.startswith(("vfmadd", "vfmsub", "vfnmadd", "vfnmsub")):
+            return "fma"
+        if mnemonic in ("vcvtph2ps", "vcvtps2ph"):
+            return "f16c"
+        if AVX2_ONLY.match(mnemonic):
+            return "avx2"
+        return VEX
+    if re.match(r"^k(?:mov|and|or|xor|not|shift|unpck|test|add)", mnemonic):
+        return "avx512f"
+    if found := SCALAR.get(mnemonic):
+        return found
+    if SSE41.match(mnemonic):
+        return "sse4_1"
+    if SSSE3.match(mnemonic):
+        return "ssse3"
+    return None
+
+
+_CLASSES: dict[str, str | None] = {}
+
+
+def extension_of(mnemonic: str, operands: str) -> str | None:
+    """The instruction-set extension (/proc/cpuinfo name) an instruction needs beyond x86-64 + SSE3, or None."""
+    kind = _CLASSES.get(mnemonic, "?")
+    if kind == "?":
+        kind = _CLASSES[mnemonic] = _mnemonic_class(mnemonic)
+    if mnemonic[:1] == "v" and kind is not None and ("zmm" in operands or "{%k" in operands):
+        return "avx512f"  # EVEX: any VEX mnemonic on zmm registers or with a mask
+    if kind == VEX:
+        return "avx2" if mnemonic.startswith("vp") and "ymm" in operands else "avx"
+    return kind
+
+
+@dataclass
+class Offender:
+    """A function outside the dispatch copies that uses extensions the target lacks."""
+
+    file: str
+    function: str
+    extensions: dict[str, int] = field(default_factory=dict)  # extension -> instruction count
+    example: str = ""  # first offending instruction, as objdump printed it
+
+    def describe(self) -> str:
+        needs = ", ".join(f"{ext} x{n}" for ext, n in sorted(self.extensions.items()))
+        return f"{self.file}: {self.function}: {needs} (e.g. `{self.example}`)"
+
+
+@dataclass
+class ScanResult:
+    files: list[str] = field(default_factory=list)
+    offenders: list[Offender] = field(default_factory=list)
+    dispatch_functions: int = 0  # functions skipped as dispatch copies that do use missing extensions
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.offenders and not self.errors
+
+
+def scan_disassembly(lines: Iterable[str], label: str, lacks: frozenset[str], result: ScanResult) -> None:
+    """Read `objdump -d -C --no-show-raw-insn` output line by line (a few GB for libtorch: never kept whole)."""
+    function, current, dispatch = "", None, False
+    for line in lines:
+        if line[:1] != " ":  # a function header ("0000000000001139 <main>:"), a section title or a blank line
+            if (head := FUNCTION.match(line.rstrip("\n"))) is not None:
+                function, current = head.group("name"), None
+                dispatch = DISPATCH_NAME.search(function) is not None
+            continue
+        tab = line.find("\t")
+        if tab < 0:
+            continue
+        mnemonic, _, operands = line[tab + 1 :].partition(" ")
+        ext = extension_of(mnemonic.rstrip("\n"), operands)
+        if ext is None or ext not in lacks:
+            continue
+        if dispatch:
+            if current is None:
+                result.dispatch_functions += 1
+                current = Offender(label, function)  # counted once, not reported
+            continue
+        if current is None:
+            current = Offender(label, function, example=line[tab + 1 :].strip())
+            result.offenders.append(current)
+        current.extensions[ext] = current.extensions.get(ext, 0) + 1
+
+
+def elf_files(root: Path) -> Iterator[Path]:
+    """ELF shared libraries and executables under root (or root itself)."""
+    candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    for path in candidates:
+        try:
+            with open(path, "rb") as fh:
+                if fh.read(4) == ELF_MAGIC:
+                    yield path
+        except OSError:
+            continue
+
+
+def scan_file(path: Path, label: str, lacks: frozenset[str], result: ScanResult, timeout: float = 3600) -> None:
+    objdump = shutil.which("objdump")
+    if objdump is None:
+        result.errors.append("objdump is not installed: `sudo apt install binutils`")
+        return
+    result.files.append(label)
+    proc = subprocess.Popen(
+        [objdump, "-d", "-C", "--no-show-raw-insn", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        scan_disassembly(proc.stdout, label, lacks, result)
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        result.errors.append(f"{label}: objdump failed (exit {proc.returncode})")
+
+
+def scan_path(target: Path, lacks: frozenset[str]) -> ScanResult:
+    """Scan a directory, an ELF file, or a wheel (its ELF members, unpacked to a temporary directory)."""
+    result = ScanResult()
+    if target.suffix == ".whl":
+        with tempfile.TemporaryDirectory(prefix="rigfit-check-") as tmp:
+            with zipfile.ZipFile(target) as wheel:
+                members = [m for m in wheel.namelist() if re.search(r"\.so(\.\d+)*$", m)]
+                for member in members:
+                    wheel.extract(member, tmp)
+            for path in elf_files(Path(tmp)):
+                scan_file(path, f"{target.name}:{path.relative_to(tmp)}", lacks, result)
+        return result
+    for path in elf_files(target):
+        label = str(path.relative_to(target)) if target.is_dir() else path.name
+        scan_file(path, label, lacks, result)
+    return result
+
+
+__all__ = ["Offender", "ScanResult", "elf_files", "extension_of", "scan_disassembly", "scan_path"]
