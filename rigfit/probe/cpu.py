@@ -37,19 +37,7 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
         threads=from_lscpu.threads or from_file.threads,
     )
     best = from_file if from_file.flags is not None else from_lscpu
-    cpu.flags = best.flags
-    x86 = cpu.arch in X86_ARCHS if cpu.arch else best.isa == "x86" if best.isa else None
-    if x86 is False:
-        # not an x86 CPU: it has none of the x86 extensions (known, not unknown)
-        for name in flag_states([], True)[0]:
-            setattr(cpu, name, False)
-    elif best.flags is not None:
-        states, problems = flag_states(best.flags, best.flags_complete)
-        for name, value in states.items():
-            setattr(cpu, name, value)
-        cpu.x86_64_level = x86_64_level(best.flags, best.flags_complete)
-        for problem in problems:
-            warn(f"{problem}; the flags it contradicts are reported unknown")
+    _set_flags(cpu, best, warn)
     if cpu.flags is None:
         reasons = [f"/proc/cpuinfo {read.error or 'has no flags line'}", f"lscpu {lscpu.error or 'printed no Flags'}"]
         warn(
@@ -63,6 +51,23 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
     return cpu
 
 
+def _set_flags(cpu: CpuInfo, best: CpuText, warn: Callable[[str], None]) -> None:
+    """The instruction-set booleans and x86-64 level from the flag list (all False off x86)."""
+    cpu.flags = best.flags
+    x86 = cpu.arch in X86_ARCHS if cpu.arch else best.isa == "x86" if best.isa else None
+    if x86 is False:
+        # not an x86 CPU: it has none of the x86 extensions (known, not unknown)
+        for name in flag_states([], True)[0]:
+            setattr(cpu, name, False)
+    elif best.flags is not None:
+        states, problems = flag_states(best.flags, best.flags_complete)
+        for name, value in states.items():
+            setattr(cpu, name, value)
+        cpu.x86_64_level = x86_64_level(best.flags, best.flags_complete)
+        for problem in problems:
+            warn(f"{problem}; the flags it contradicts are reported unknown")
+
+
 def _finding(
     rule_id: str, severity: Severity, message: str, *, fix: str | None = None, kb: list[str] | None = None
 ) -> Finding:
@@ -70,9 +75,8 @@ def _finding(
     return rule_finding(f"cpu.{rule_id}", rule_id, severity, "cpu", message, fix=fix, kb=kb)
 
 
-def cpu_findings(profile: Profile) -> list[Finding]:
-    """Instruction-set problems with the exact consequence and fix; nothing x86-specific off x86."""
-    c = profile.cpu
+def _arch_findings(c: CpuInfo) -> list[Finding]:
+    """What the architecture alone rules out: 32-bit systems, ARM CPUs without LSE atomics."""
     found: list[Finding] = []
     if c.arch in ARCH_32BIT:
         found.append(
@@ -93,8 +97,13 @@ def cpu_findings(profile: Profile) -> list[Finding]:
                 "with 'Illegal instruction' at import on it.",
             )
         )
-    if c.arch not in (None, *X86_ARCHS) or c.flags is None:
-        return found
+    return found
+
+
+def _x86_findings(c: CpuInfo) -> list[Finding]:
+    """x86 instruction-set extensions the builds assume (SSE4.1, x86-64-v2, AVX, AVX2), and VMs that hide them."""
+    assert c.flags is not None
+    found: list[Finding] = []
     if c.sse4_1 is False:
         found.append(
             _finding(
@@ -151,3 +160,12 @@ def cpu_findings(profile: Profile) -> list[Finding]:
             )
         )
     return found
+
+
+def cpu_findings(profile: Profile) -> list[Finding]:
+    """Instruction-set problems with the exact consequence and fix; nothing x86-specific off x86."""
+    c = profile.cpu
+    found = _arch_findings(c)
+    if c.arch not in (None, *X86_ARCHS) or c.flags is None:
+        return found
+    return found + _x86_findings(c)

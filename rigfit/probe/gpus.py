@@ -271,49 +271,55 @@ def _slow_link(gpu: GpuInfo) -> Finding | None:
     )
 
 
+def _override_set(profile: Profile, amd: list[GpuInfo]) -> Finding:
+    """HSA_OVERRIDE_GFX_VERSION is set in this shell: which GPUs it fools, and whether that can break them."""
+    rocm = profile.rocm
+    target = override_gfx(rocm.hsa_override)
+    arch = gfx_family(target)
+    pretend = f"{target} ({arch.architecture})" if arch else (target or "an invalid gfx")
+    mismatched = [g for g in amd if g.gfx and target and g.gfx[:-2] != target[:-2]]
+    redundant = [g for g in amd if g.gfx and g.gfx == target]
+    who = ", ".join(_label(g) for g in amd) or "every AMD GPU"
+    return Finding(
+        id="rocm.hsa_override_set",
+        severity="warning" if mismatched or target is None else "info",
+        group="drivers",
+        message=f"HSA_OVERRIDE_GFX_VERSION={rocm.hsa_override} is set: ROCm makes {who} pretend to be "
+        f"{pretend}."
+        + (
+            f" {', '.join(_label(g) for g in mismatched)} belongs to another generation: kernels built for "
+            f"{target} may crash or compute garbage on it."
+            if mismatched
+            else ""
+        )
+        + (" The card already is that gfx: the override does nothing." if redundant and not mismatched else ""),
+        fix=fix_text("rocm.hsa_override_set"),
+        kb=[g for g in (target,) if g],
+    )
+
+
+def _override_suspected(amd: list[GpuInfo]) -> Finding:
+    """rocminfo (run elsewhere) reports a gfx the card is not: an override is set in some shell."""
+    shown = [g for g in amd if _override_shows(g)]
+    return Finding(
+        id="rocm.override_suspected",
+        severity="info",
+        group="drivers",
+        message="rocminfo reports "
+        + ", ".join(f"{_label(g)} as {g.runtime_gfx}" for g in shown)
+        + ": an HSA_OVERRIDE_GFX_VERSION is active in the shell that ran rocminfo (not in this one).",
+        fix=fix_text("rocm.override_suspected"),
+    )
+
+
 def _override(profile: Profile) -> list[Finding]:
     rocm = profile.rocm
     amd = [g for g in profile.gpus if g.vendor == "amd"]
-    found: list[Finding] = []
     if rocm.hsa_override:
-        target = override_gfx(rocm.hsa_override)
-        arch = gfx_family(target)
-        pretend = f"{target} ({arch.architecture})" if arch else (target or "an invalid gfx")
-        mismatched = [g for g in amd if g.gfx and target and g.gfx[:-2] != target[:-2]]
-        redundant = [g for g in amd if g.gfx and g.gfx == target]
-        who = ", ".join(_label(g) for g in amd) or "every AMD GPU"
-        found.append(
-            Finding(
-                id="rocm.hsa_override_set",
-                severity="warning" if mismatched or target is None else "info",
-                group="drivers",
-                message=f"HSA_OVERRIDE_GFX_VERSION={rocm.hsa_override} is set: ROCm makes {who} pretend to be "
-                f"{pretend}."
-                + (
-                    f" {', '.join(_label(g) for g in mismatched)} belongs to another generation: kernels built for "
-                    f"{target} may crash or compute garbage on it."
-                    if mismatched
-                    else ""
-                )
-                + (" The card already is that gfx: the override does nothing." if redundant and not mismatched else ""),
-                fix=fix_text("rocm.hsa_override_set"),
-                kb=[g for g in (target,) if g],
-            )
-        )
-    elif rocm.override_suspected:
-        shown = [g for g in amd if _override_shows(g)]
-        found.append(
-            Finding(
-                id="rocm.override_suspected",
-                severity="info",
-                group="drivers",
-                message="rocminfo reports "
-                + ", ".join(f"{_label(g)} as {g.runtime_gfx}" for g in shown)
-                + ": an HSA_OVERRIDE_GFX_VERSION is active in the shell that ran rocminfo (not in this one).",
-                fix=fix_text("rocm.override_suspected"),
-            )
-        )
-    return found
+        return [_override_set(profile, amd)]
+    if rocm.override_suspected:
+        return [_override_suspected(amd)]
+    return []
 
 
 def gpu_findings(profile: Profile) -> list[Finding]:

@@ -175,27 +175,29 @@ def _sigill_fix(t: TorchInfo, feature: str | None) -> tuple[str, list[str]]:
     return fix_text("torch.sigill", case="other-build"), []
 
 
+def _sigill_finding(t: TorchInfo, name: str) -> Finding:
+    feature = t.missing_cpu_feature
+    lacks = f"most likely {feature.upper().replace('_', '.')}" if feature else "which one is not known"
+    fix, kb = _sigill_fix(t, feature)
+    return Finding(
+        id="torch.sigill",
+        severity="blocker",
+        message=f"{name} dies with SIGILL (Illegal instruction) at import: this torch build uses "
+        f"instructions this CPU lacks ({lacks}). This is not a GPU problem.",
+        fix=fix,
+        group="torch",
+        kb=kb,
+        blocks="gpu" if (t.cuda or t.hip) else "cpu",
+    )
+
+
 def torch_findings(profile: Profile) -> list[Finding]:
     t = profile.torch
     if t is None or (t.version is None and t.import_status is None):
         return []
     name = f"torch {t.version or '(version unknown)'} ({_backend(t)}) at {t.location or '?'}"
     if t.import_status == "sigill":
-        feature = t.missing_cpu_feature
-        lacks = f"most likely {feature.upper().replace('_', '.')}" if feature else "which one is not known"
-        fix, kb = _sigill_fix(t, feature)
-        return [
-            Finding(
-                id="torch.sigill",
-                severity="blocker",
-                message=f"{name} dies with SIGILL (Illegal instruction) at import: this torch build uses "
-                f"instructions this CPU lacks ({lacks}). This is not a GPU problem.",
-                fix=fix,
-                group="torch",
-                kb=kb,
-                blocks="gpu" if (t.cuda or t.hip) else "cpu",
-            )
-        ]
+        return [_sigill_finding(t, name)]
     problems = {
         "segfault": "crashes (segmentation fault) at import: usually a binary built against another version of a "
         "library (ROCm/CUDA runtime, numpy)",
