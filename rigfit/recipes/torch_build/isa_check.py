@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 ELF_MAGIC = b"\x7fELF"
 # function names that mark a copy compiled for one instruction set and chosen by a CPU check at run time
@@ -25,7 +26,14 @@ DISPATCH_NAME = re.compile(
     r"|sapphirerapids|alderlake|cascadelake|\.arch_|\.avx|\.fma",
     re.IGNORECASE,
 )
-FUNCTION = re.compile(r"^[0-9a-f]+ <(?P<name>.+)>:$")
+CLONE_SUFFIX = re.compile(r"(?: \[clone [^\]]*\])+$|(?:\.(?:isra|constprop|part|cold|lto_priv)\.\d+)+$")
+STATIC_INIT = re.compile(r"^(?:_GLOBAL__sub_I_|__cxx_global_var_init|_sub_I_)")
+# a function header, or an instruction whose mnemonic may need an extension (the classification is exact later)
+CANDIDATE = re.compile(
+    r"\n(?:[0-9a-f]+ <(?P<function>.+)>:"
+    r"|[ 0-9a-f]+:\t(?P<mnemonic>(?:v|k|p(?!ush|op)|popcnt|crc32|andn|bextr|bls|bzhi|mulx|rorx|sarx|shlx|shrx|movbe"
+    r"|ad[co]x|aes|blend|round|dpp|insertps|extractps|movntdqa|mpsadbw)[a-z0-9]*)(?P<operands>[^\n]*))"
+)
 # instructions that are not VEX-encoded although their mnemonic starts with "v" (virtualization, verify segment)
 NOT_VEX = frozenset(
     [
@@ -144,31 +152,83 @@ class ScanResult:
         return not self.offenders and not self.errors
 
 
-def scan_disassembly(lines: Iterable[str], label: str, lacks: frozenset[str], result: ScanResult) -> None:
-    """Read `objdump -d -C --no-show-raw-insn` output line by line (a few GB for libtorch: never kept whole)."""
-    function, current, dispatch = "", None, False
-    for line in lines:
-        if line[:1] != " ":  # a function header ("0000000000001139 <main>:"), a section title or a blank line
-            if (head := FUNCTION.match(line.rstrip("\n"))) is not None:
-                function, current = head.group("name"), None
-                dispatch = DISPATCH_NAME.search(function) is not None
-            continue
-        tab = line.find("\t")
-        if tab < 0:
-            continue
-        mnemonic, _, operands = line[tab + 1 :].partition(" ")
-        ext = extension_of(mnemonic.rstrip("\n"), operands)
-        if ext is None or ext not in lacks:
-            continue
-        if dispatch:
+def group_key(function: str) -> str:
+    """The name twins share: GCC's clone suffixes differ between the copies of one function in different files."""
+    return CLONE_SUFFIX.sub("", function)
+
+
+def is_dispatch_copy(function: str) -> bool:
+    """Named as a copy for one instruction set; static initializers never are (they run at load, pytorch#37577)."""
+    return not STATIC_INIT.match(function) and DISPATCH_NAME.search(function) is not None
+
+
+@dataclass
+class _FileScan:
+    """One file's functions: those that use a missing extension (by group key) and the keys seen clean."""
+
+    label: str
+    lacks: frozenset[str]
+    using: dict[str, Offender] = field(default_factory=dict)
+    copies: dict[str, int] = field(default_factory=dict)
+    clean: set[int] = field(default_factory=set)  # hashes of group keys with a copy that uses nothing missing
+
+    def close(self, function: str, found: Offender | None) -> None:
+        if not function:
+            return
+        key = group_key(function)
+        if found is None:
+            self.clean.add(hash(key))
+            return
+        self.copies[key] = self.copies.get(key, 0) + 1
+        known = self.using.setdefault(key, Offender(self.label, function, example=found.example))
+        if known is not found:
+            for ext, count in found.extensions.items():
+                known.extensions[ext] = known.extensions.get(ext, 0) + count
+
+    def resolve(self, result: ScanResult) -> None:
+        """Dispatch copies: named so, or with a twin of the same name that runs on the target (ATen compiles each
+        CPU kernel once per capability into file-local functions of one name). The rest runs on every CPU."""
+        for key, offender in self.using.items():
+            if is_dispatch_copy(offender.function) or (hash(key) in self.clean and not STATIC_INIT.match(key)):
+                result.dispatch_functions += self.copies[key]
+            else:
+                result.offenders.append(offender)
+
+
+def scan_disassembly(chunks: Iterable[str], label: str, lacks: frozenset[str], result: ScanResult) -> None:
+    """Read `objdump -d -C --no-show-raw-insn` output of one file as chunks in which every line starts with its
+    newline (`read_chunks`; a few GB for libtorch, never kept whole). One regex finds the function headers and the
+    only instructions that can need an extension; most lines (mov, add, call, push...) never reach Python."""
+    scan = _FileScan(label, lacks)
+    function, current = "", None
+    for chunk in chunks:
+        for match in CANDIDATE.finditer(chunk):
+            if (name := match.group("function")) is not None:
+                scan.close(function, current)
+                function, current = name, None
+                continue
+            ext = extension_of(match.group("mnemonic"), match.group("operands"))
+            if ext is None or ext not in lacks:
+                continue
             if current is None:
-                result.dispatch_functions += 1
-                current = Offender(label, function)  # counted once, not reported
-            continue
-        if current is None:
-            current = Offender(label, function, example=line[tab + 1 :].strip())
-            result.offenders.append(current)
-        current.extensions[ext] = current.extensions.get(ext, 0) + 1
+                example = f"{match.group('mnemonic')}{match.group('operands')}".strip()
+                current = Offender(label, function, example=example)
+            current.extensions[ext] = current.extensions.get(ext, 0) + 1
+    scan.close(function, current)
+    scan.resolve(result)
+
+
+def read_chunks(stream: IO[str], size: int = 1 << 22) -> Iterator[str]:
+    """A text stream as chunks in which each line is preceded by its newline ("\\nline\\nline")."""
+    rest = "\n"
+    while block := stream.read(size):
+        block = rest + block
+        cut = block.rfind("\n")
+        rest = block[cut:]
+        if cut > 0:
+            yield block[:cut]
+    if rest != "\n":
+        yield rest
 
 
 def elf_files(root: Path) -> Iterator[Path]:
@@ -199,7 +259,7 @@ def scan_file(path: Path, label: str, lacks: frozenset[str], result: ScanResult,
     )
     try:
         assert proc.stdout is not None
-        scan_disassembly(proc.stdout, label, lacks, result)
+        scan_disassembly(read_chunks(proc.stdout), label, lacks, result)
         proc.wait(timeout=timeout)
     finally:
         if proc.poll() is None:
