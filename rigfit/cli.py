@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "explain": "rigfit.explain.command:explain",
     "verify": "rigfit.verify.command:verify",
     "bench": "rigfit.verify.command:bench",
+    "docker": "rigfit.recipes.command:docker",
+    "k8s": "rigfit.recipes.command:k8s",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {}

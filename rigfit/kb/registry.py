@@ -28,6 +28,8 @@ SCHEMAS: dict[str, str] = {
     "gpu_arch.yaml": "rigfit.kb.gpus:GpuArch",
     "host.yaml": "rigfit.probe.host_rules:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
+    "containers_images.yaml": "rigfit.recipes.kb_schemas:BaseImage",
+    "k8s_gpus.yaml": "rigfit.recipes.kb_schemas:GpuClass",
 }
 
 
