@@ -132,6 +132,8 @@ class UiContainer(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     # what must outlive the container: models, outputs, state (settings, extensions, user files) -> path inside it
     mounts: dict[Literal["models", "outputs", "state"], str]
+    # the UI reads each settings-file key from an environment variable with this prefix (the plan's ui_config)
+    config_env_prefix: str | None = None
     auth_file_flag: str | None = None  # flag taking a file of user:password lines; None: no login from a secret
     auth_note: str | None = None  # what to do instead when the UI has no such flag
 

@@ -27,6 +27,12 @@ HOST_DIRS = {"models": "MODELS_DIR", "outputs": "OUTPUTS_DIR", "state": "STATE_D
 GID_VARS = ("KFD_GID", "RENDER_GID")
 
 
+def config_env(target: Target) -> dict[str, str]:
+    """The plan's settings-file keys as the environment variables the UI also reads (InvokeAI: INVOKEAI_PRECISION)."""
+    prefix = target.ui.container.config_env_prefix
+    return {f"{prefix}{k.upper()}": v for k, v in target.plan.ui_config.items()} if prefix else {}
+
+
 def gid_note(target: Target) -> str | None:
     """What to do when the profile lacks the numeric groups of the ROCm device files."""
     if target.backend != "rocm" or target.gids is not None:
@@ -72,10 +78,12 @@ def _volumes(target: Target, n: int) -> list[str]:
 
 def _service(target: Target, slot: GpuSlot, n: int) -> dict[str, Any]:
     bind = "" if target.listen or target.pod else "127.0.0.1:"
-    ports = [f"{bind}{slot.port}:{slot.port}"]
+    login = target.ui.container.auth_file_flag is not None
+    # in a pod a UI without a login stays on the pod's 127.0.0.1 (reached through SSH): nothing to publish
+    ports = [f"{bind}{slot.port}:{slot.port}"] if login or not target.pod else []
     if target.pod:
         ports += [f"{JUPYTER_PORT}:{JUPYTER_PORT}", f"{SSH_PORT}:{SSH_PORT}"]
-    environment: dict[str, str] = {**target.plan.env, "UI_PORT": str(slot.port)}
+    environment: dict[str, str] = {**target.plan.env, **config_env(target), "UI_PORT": str(slot.port)}
     service: dict[str, Any] = {
         "image": f"{target.name}:local",
         "build": {"context": ".", "dockerfile": "Dockerfile"},  # one image: every service's build hits the cache
@@ -96,7 +104,7 @@ def _service(target: Target, slot: GpuSlot, n: int) -> dict[str, Any]:
         environment["UI_LISTEN"] = "1"
         service["secrets"] = [{"source": "ui_auth", "target": AUTH_SECRET.rsplit("/", 1)[1]}]
     if target.pod:
-        for name in ("JUPYTER_TOKEN", "PUBLIC_KEY", "UI_AUTH"):
+        for name in ("JUPYTER_TOKEN", "PUBLIC_KEY", *(["UI_AUTH"] if login else [])):
             environment[name] = f"${{{name}:-}}"  # from .env or the pod's settings; empty: made at first start
     _gpu_access(target, slot, service)
     return service

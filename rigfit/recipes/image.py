@@ -205,7 +205,11 @@ def start_script(target: Target) -> str:
         "#!/bin/sh\n"
         f"# Starts {ui.name} with the plan's flags (written by `rigfit docker`).\n"
         "set -eu\n"
-        f"cd {ENV_DIR}/ui\n" + "".join(f"{line}\n" for line in exports) + f"set -- {argv}\n" + auth + 'exec "$@"\n'
+        + (f"cd {ENV_DIR}/ui\n" if ui.container.command[0] == "{python}" else "")  # a script of the checkout
+        + "".join(f"{line}\n" for line in exports)
+        + f"set -- {argv}\n"
+        + auth
+        + 'exec "$@"\n'
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from rigfit.paths import write_atomic
 from rigfit.plan.model import PlanOptions
 from rigfit.probe.profile import Profile
-from rigfit.recipes.compose import dump_yaml
+from rigfit.recipes.compose import config_env, dump_yaml
 from rigfit.recipes.image import ENV_DIR, UID
 from rigfit.recipes.kb_schemas import GpuClass, gpu_classes
 from rigfit.recipes.target import RecipeError, Target, make_target
@@ -66,7 +66,8 @@ def _placement(cls: GpuClass, target: Target, notes: list[str]) -> dict[str, Any
 
 def _container(cls: GpuClass, target: Target, image: str) -> dict[str, Any]:
     ui = target.ui
-    env = [{"name": k, "value": v} for k, v in {**target.plan.env, "UI_PORT": str(ui.port)}.items()]
+    values = {**target.plan.env, **config_env(target), "UI_PORT": str(ui.port)}
+    env = [{"name": k, "value": v} for k, v in values.items()]
     mounts = [
         {"name": "models", "mountPath": ui.container.mounts["models"], "readOnly": True},
         {"name": "state", "mountPath": ui.container.mounts["state"]},
