@@ -140,9 +140,22 @@ def gpu_slots(plan: Plan, profile: Profile, ui: UiEntry, gpus: str | None) -> li
         chosen = [i for i, g in known if device is not None and profile.gpus[device] is g]
         return [GpuSlot(chosen[0] if chosen else None, ui.port, plan.device.name)]
     names = dict(known)
-    return [
+    return [  # each slot runs with the plan's env, made for the plan's device (see differing_gpus)
         GpuSlot(i, ui.port + n, names[i].name or f"GPU {i}") for n, i in enumerate(_wanted(gpus, known, plan.backend))
     ]
+
+
+def differing_gpus(target: Target) -> str | None:
+    """A note when --gpus pins services to GPUs of another ISA than the planned one (the env was made for that)."""
+    gfx = {(g.gfx or g.compute_capability) for _, g in runtime_indexes(target.profile, target.backend)}
+    planned = target.plan.device.gfx or target.plan.device.compute_capability
+    others = sorted(x for x in gfx if x and x != planned)
+    if len(target.slots) < 2 or not others:
+        return None
+    return (
+        f"--gpus mixes GPU types ({', '.join(others)} besides the planned {planned}): every service gets the env "
+        "planned for the latter; check the others with `rigfit plan` (HSA_OVERRIDE_GFX_VERSION and flags may differ)."
+    )
 
 
 def device_gids(profile: Profile) -> list[int] | None:
@@ -178,6 +191,8 @@ def make_target(
         pod=pod,
         notes=notes,
     )
+    if note := differing_gpus(target):
+        notes.append(note)
     if (listen or pod) and ui.container.auth_file_flag is None:
         if listen:
             raise RecipeError(f"--listen would put {ui.name} on the network without a login. {ui.container.auth_note}")
