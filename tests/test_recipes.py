@@ -317,6 +317,11 @@ def test_k8s_deployment_per_class_with_limits_labels_probe_and_secret(manifests:
     assert {"name": "ui-auth", "secret": {"secretName": "rigfit-a1111-auth", "defaultMode": 0o400}} in spec["volumes"]
     assert nvidia["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": 1}
     assert not any(e["name"].startswith("HSA_") for e in nvidia["spec"]["template"]["spec"]["containers"][0]["env"])
+    terms = nvidia["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]
+    major = terms["nodeSelectorTerms"][0]["matchExpressions"][0]
+    assert major["key"] == "nvidia.com/gpu.compute.major" and major["operator"] == "In" and "8" in major["values"]
     claims = list(yaml.safe_load_all((out / "storage.yaml").read_text()))
     assert claims[0]["spec"]["accessModes"] == ["ReadOnlyMany"]
     assert "kind: Secret" not in "".join(p.read_text() for p in out.glob("*.yaml"))  # created by the person

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rigfit.paths import write_atomic
+from rigfit.plan.knowledge import wheel
 from rigfit.plan.model import PlanOptions
 from rigfit.probe.profile import Profile
 from rigfit.recipes.compose import config_env, dump_yaml
@@ -30,16 +31,27 @@ def amd_family(cls: GpuClass, gfx: str | None) -> str | None:
     return cls.families[max(matches, key=len)] if matches else None
 
 
+def _nvidia_terms(cls: GpuClass, target: Target) -> list[dict[str, Any]]:
+    """One term (its expressions ANDed): a compute capability major the torch wheel has kernels for, enough VRAM."""
+    expressions: list[dict[str, Any]] = []
+    line = target.plan.torch.kb
+    majors = sorted({a.split(".")[0] for a in wheel(line).cuda_archs}, key=int) if line else []
+    if cls.compute_major_label and majors:
+        expressions.append({"key": cls.compute_major_label, "operator": "In", "values": majors})
+    vram = target.plan.device.vram_bytes
+    if cls.memory_label and vram:  # MiB, an integer label: Gt works
+        expressions.append({"key": cls.memory_label, "operator": "Gt", "values": [str(vram // 2**20 - 1)]})
+    return [{"matchExpressions": expressions}] if expressions else []
+
+
 def _affinity_terms(cls: GpuClass, target: Target) -> list[dict[str, Any]]:
-    """Node selector terms (ORed) for a GPU with at least the plan's VRAM."""
+    """Node selector terms (ORed) for a GPU the plan's torch runs on, with at least the plan's VRAM."""
+    if cls.backend == "cuda":
+        return _nvidia_terms(cls, target)
     vram = target.plan.device.vram_bytes
     if not vram:
         return []
     gib = vram / 2**30
-    if cls.memory_label:  # NVIDIA GFD: MiB, an integer label, so Gt works
-        return [
-            {"matchExpressions": [{"key": cls.memory_label, "operator": "Gt", "values": [str(int(gib * 1024) - 1)]}]}
-        ]
     if cls.vram_label:  # AMD labeller: one label per size: any size at least this one
         keys = [cls.vram_label.format(gib=size) for size in VRAM_SIZES_GIB if size >= round(gib)]
         return [{"matchExpressions": [{"key": key, "operator": "Exists"}]} for key in keys]
