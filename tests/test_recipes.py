@@ -335,5 +335,9 @@ def test_cli_docker_and_k8s_write_files_and_refuse_bad_input(tmp_path: Path) -> 
     assert (tmp_path / "d" / "compose.yaml").is_file() and "docker compose build" in result.output
     bad = runner.invoke(app, ["docker", "--from", seed, "--backend", "tpu"])
     assert bad.exit_code == 2 and "cpu, cuda, rocm" in bad.output
+    (tmp_path / "file").write_text("keep me")
+    onto_file = runner.invoke(app, ["docker", "--from", seed, "-o", str(tmp_path / "file")])
+    assert onto_file.exit_code == 2 and "is a file" in onto_file.output
+    assert (tmp_path / "file").read_text() == "keep me"
     refused = runner.invoke(app, ["k8s", "--from", seed, "-o", str(tmp_path / "k")])
     assert refused.exit_code == 2 and "--gpu-class" in refused.output and not (tmp_path / "k").exists()

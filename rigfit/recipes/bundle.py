@@ -19,7 +19,7 @@ EXECUTABLE = ("start.sh", "pod-start.sh")
 IGNORED = ("__pycache__", "*.pyc", "*.pyo")
 
 
-def bundle_files(target: Target) -> dict[str, str]:
+def bundle_files(target: Target, invocation: str = "rigfit docker ...") -> dict[str, str]:
     """{relative path: text} of every generated file (rigfit-src/ excepted)."""
     files = {
         "Dockerfile": image.dockerfile(target),
@@ -28,7 +28,7 @@ def bundle_files(target: Target) -> dict[str, str]:
         "healthcheck.py": image.healthcheck_script(target),
         ".dockerignore": dockerignore(),
         ".env.example": env_example(target),
-        "README.md": readme(target),
+        "README.md": readme(target, invocation),
     }
     if image.pin_lines(target.plan):
         files[image.PINS_FILE] = image.pins_file(target)
@@ -64,9 +64,9 @@ def copy_rigfit_source(dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def write_bundle(target: Target, out: Path) -> list[Path]:
+def write_bundle(target: Target, out: Path, invocation: str = "rigfit docker ...") -> list[Path]:
     written = []
-    for rel, text in bundle_files(target).items():
+    for rel, text in bundle_files(target, invocation).items():
         path = out / rel
         write_atomic(path, text)
         if rel in EXECUTABLE:
@@ -110,7 +110,7 @@ def env_example(target: Target) -> str:
     return "\n".join(line for line in lines if line != "") + "\n"
 
 
-def readme(target: Target) -> str:
+def readme(target: Target, invocation: str) -> str:
     plan, ui = target.plan, target.ui
     mounts = ui.container.mounts
     urls = "\n".join(f"- {slot.name}: http://127.0.0.1:{slot.port}" for slot in target.slots)
@@ -148,12 +148,11 @@ Needs: Docker Engine with Compose v2; {gpu}
 
 ## Update
 
-    rigfit docker ... -o .    # the same command: writes the files again from a fresh plan
+    {invocation}    # writes these files again from a fresh plan
     docker compose build --pull && docker compose up -d
 
 ## Notes
 
-{notes or "- none"}
-- The port is bound to 127.0.0.1 unless the files were written with `--listen` (then the UI's login is required
+{notes}- The port is bound to 127.0.0.1 unless the files were written with `--listen` (then the UI's login is required
   and comes from UI_AUTH in `.env`, handed to the container as a secret file).
 """

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,6 +23,15 @@ def _checked(ui: str, extras: list[str]) -> None:
     unknown = [e for e in extras if e not in EXTRAS]
     if unknown:
         raise usage_error(f"unknown --with {', '.join(unknown)}. Valid: {', '.join(EXTRAS)}.")
+
+
+def _writable(out: Path) -> None:
+    """-o must be a folder this user can write (checked before anything is written)."""
+    if out.exists() and not out.is_dir():
+        raise usage_error(f"-o {out} is a file, not a folder: give a folder name (it is created if missing).")
+    parent = out if out.exists() else next((p for p in out.absolute().parents if p.exists()), Path("/"))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise usage_error(f"-o {out}: {parent} is not writable by this user: choose a folder under your home.")
 
 
 def _profile(from_: str | None):  # type: ignore[no-untyped-def]
@@ -69,7 +81,8 @@ def docker(
         target = make_target(_profile(from_), options, backend, gpus, pod=pod, listen=listen)  # type: ignore[arg-type]
     except RecipeError as exc:
         raise usage_error(str(exc)) from exc
-    written = write_bundle(target, out)
+    _writable(out)
+    written = write_bundle(target, out, shlex.join(["rigfit", *sys.argv[1:]]))
     console.print(f"Wrote {len(written)} files to {out}/ for {target.ui.name} on {target.backend}:")
     for path in written:
         console.print(f"  {path}")
@@ -107,6 +120,7 @@ def k8s(
     from rigfit.recipes.k8s import write_manifests
     from rigfit.recipes.target import RecipeError
 
+    _writable(out)
     try:
         written, notes = write_manifests(_profile(from_), PlanOptions(ui=ui), classes, replicas, image, out)  # type: ignore[arg-type]
     except RecipeError as exc:

@@ -224,6 +224,8 @@ def write_manifests(
 ) -> tuple[list[Path], list[str]]:
     files, notes = manifests(profile, options, classes, replicas, image)
     written = []
+    notes_text = "".join(f"- {note}\n" for note in notes)
+    write_atomic(out / "README.md", f"# Kubernetes manifests (written by `rigfit k8s`, not applied)\n\n{notes_text}")
     for name, docs in files.items():
         path = out / name
         write_atomic(path, "# Written by `rigfit k8s` (never applied by rigfit).\n" + dump_yaml(docs))
