@@ -162,8 +162,10 @@ def test_port_on_localhost_unless_listen(bundles: dict[str, Path]) -> None:
     listen = compose_of(bundles["cuda-forge-listen"])
     service = listen["services"]["forge"]
     assert service["ports"] == ["7860:7860"] and service["environment"]["UI_LISTEN"] == "1"
-    assert listen["secrets"] == {"ui_auth": {"environment": "UI_AUTH"}}  # the login: from .env, as a secret file
-    assert "--gradio-auth-path" in (bundles["cuda-forge-listen"] / "start.sh").read_text()
+    # the login: a reference to .env, which compose refuses to start without; start.sh moves it into a 0600 file
+    assert service["environment"]["UI_AUTH"].startswith("${UI_AUTH:?")
+    start = (bundles["cuda-forge-listen"] / "start.sh").read_text()
+    assert "--gradio-auth-path" in start and "umask 077" in start and "unset UI_AUTH" in start
 
 
 def test_no_secret_in_any_generated_file(bundles: dict[str, Path]) -> None:

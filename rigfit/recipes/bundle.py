@@ -154,5 +154,5 @@ Needs: Docker Engine with Compose v2; {gpu}
 ## Notes
 
 {notes}- The port is bound to 127.0.0.1 unless the files were written with `--listen` (then the UI's login is required
-  and comes from UI_AUTH in `.env`, handed to the container as a secret file).
+  and comes from UI_AUTH in `.env`; the container keeps it in a 0600 file, not in the UI's environment).
 """

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from rigfit.recipes.image import AUTH_SECRET, ENV_DIR, JUPYTER_PORT, SSH_PORT, USER
+from rigfit.recipes.image import ENV_DIR, JUPYTER_PORT, SSH_PORT, USER
 from rigfit.recipes.target import GpuSlot, Target
 
 
@@ -102,7 +102,8 @@ def _service(target: Target, slot: GpuSlot, n: int) -> dict[str, Any]:
     }
     if target.listen and target.ui.container.auth_file_flag:
         environment["UI_LISTEN"] = "1"
-        service["secrets"] = [{"source": "ui_auth", "target": AUTH_SECRET.rsplit("/", 1)[1]}]
+        # the login: its value stays in .env; start.sh moves it into a 0600 file and out of the UI's environment
+        environment["UI_AUTH"] = "${UI_AUTH:?set UI_AUTH=user:password in .env: the UI is published on every interface}"
     if target.pod:
         for name in ("JUPYTER_TOKEN", "PUBLIC_KEY", *(["UI_AUTH"] if login else [])):
             environment[name] = f"${{{name}:-}}"  # from .env or the pod's settings; empty: made at first start
@@ -117,9 +118,6 @@ def compose(target: Target) -> dict[str, Any]:
         for n, slot in enumerate(target.slots)
     }
     doc: dict[str, Any] = {"name": target.name, "services": services, "volumes": {"cache": {}}}
-    if target.listen and target.ui.container.auth_file_flag:
-        # the login comes from UI_AUTH in .env, handed to the container as a file: never in this file or the image
-        doc["secrets"] = {"ui_auth": {"environment": "UI_AUTH"}}
     return doc
 
 

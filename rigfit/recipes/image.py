@@ -18,7 +18,7 @@ RIGFIT_DIR = "/opt/rigfit"
 SCRIPTS_DIR = "/opt/rigfit-image"
 JUPYTER_DIR = "/opt/jupyter"
 USER, UID = "sd", 1000
-AUTH_SECRET = "/run/secrets/ui_auth"
+AUTH_FILE = "/home/sd/.ui_auth"  # where start.sh puts the login from UI_AUTH (0600), then unsets UI_AUTH
 PINS_FILE = "requirements-pins.txt"
 JUPYTER_PORT, SSH_PORT = 8888, 2222
 
@@ -192,7 +192,11 @@ def start_script(target: Target) -> str:
     if ui.container.auth_file_flag:
         auth = (
             'if [ "${UI_LISTEN:-0}" = 1 ]; then\n'
-            f'    auth_file="${{UI_AUTH_FILE:-{AUTH_SECRET}}}"\n'
+            f'    auth_file="${{UI_AUTH_FILE:-{AUTH_FILE}}}"\n'
+            '    if [ -n "${UI_AUTH:-}" ]; then\n'
+            '        (umask 077 && printf \'%s\\n\' "$UI_AUTH" > "$auth_file")\n'
+            "    fi\n"
+            "    unset UI_AUTH\n"
             '    if [ ! -s "$auth_file" ]; then\n'
             f'        echo "error: {ui.name} is published beyond localhost but $auth_file is empty: set'
             ' UI_AUTH=user:password in .env (next to compose.yaml), then docker compose up -d again." >&2\n'
