@@ -20,7 +20,7 @@ class _NoAliases(yaml.SafeDumper):
 
 
 def dump_yaml(docs: list[Any]) -> str:
-    return yaml.dump_all(docs, Dumper=_NoAliases, sort_keys=False, default_flow_style=False)
+    return yaml.dump_all(docs, Dumper=_NoAliases, sort_keys=False, default_flow_style=False, width=200)
 
 
 HOST_DIRS = {"models": "MODELS_DIR", "outputs": "OUTPUTS_DIR", "state": "STATE_DIR"}
