@@ -343,3 +343,44 @@ def test_cli_docker_and_k8s_write_files_and_refuse_bad_input(tmp_path: Path) -> 
     assert (tmp_path / "file").read_text() == "keep me"
     refused = runner.invoke(app, ["k8s", "--from", seed, "-o", str(tmp_path / "k")])
     assert refused.exit_code == 2 and "--gpu-class" in refused.output and not (tmp_path / "k").exists()
+
+
+@pytest.mark.slow
+def test_the_copied_rigfit_source_installs_and_plans_like_the_dockerfile_does(
+    bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    """The Dockerfile's first step, for real: a fresh venv gets rigfit-src installed (the same PEP 517 build of its
+    pyproject; uv here instead of the image's pip, for speed), then rigfit runs from that venv with its knowledge base
+    (data files included) and plans the seed machine the same way."""
+    venv = tmp_path / "rigfit-venv"
+    uv = str(BIN / "uv")
+    subprocess.run([uv, "venv", "-q", "--python", shutil.which("python3") or "python3", str(venv)], check=True)
+    install = _run(
+        [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(bundles["seed002"] / "rigfit-src")]
+    )
+    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    seed = str(MACHINES / "rx5500xt-debian11-a1111-docker")
+    plan = _run([str(venv / "bin" / "rigfit"), "plan", "--from", seed, "--ui", "a1111", "--json"])
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    decided = json.loads(plan.stdout)["plan"]
+    assert (decided["backend"], decided["torch"]["version"], decided["torch"]["variant"]) == (
+        "rocm",
+        "1.13.1",
+        "rocm5.2",
+    )
+    kb = _run(
+        [str(venv / "bin" / "python"), "-c", "from rigfit.kb.registry import validate_all; print(validate_all())"]
+    )
+    assert kb.returncode == 0 and "issues/amd.yaml" in kb.stdout and "k8s_gpus.yaml" in kb.stdout, kb.stderr[-2000:]
+
+
+@pytest.mark.skipif(
+    shutil.which("docker") is None, reason="no Docker engine here: compose files checked by schema only"
+)
+def test_docker_compose_config_accepts_every_compose_file(bundles: dict[str, Path]) -> None:
+    for name, bundle in bundles.items():
+        env = "KFD_GID=44\nRENDER_GID=105\nUI_AUTH=u:p\n"
+        (bundle / ".env").write_text(env)
+        result = _run(["docker", "compose", "--project-directory", str(bundle), "config", "--quiet"])
+        (bundle / ".env").unlink()
+        assert result.returncode == 0, (name, result.stderr)

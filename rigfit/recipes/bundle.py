@@ -50,7 +50,7 @@ def pyproject() -> str:
         f"dependencies = [\n{deps}]\n\n"
         '[project.scripts]\nrigfit = "rigfit.cli:main"\n\n'
         '[tool.setuptools.packages.find]\ninclude = ["rigfit*"]\n\n'
-        '[tool.setuptools.package-data]\n"*" = ["*.yaml", "*.json", "*.md"]\n"rigfit.kb" = ["issues/*.yaml"]\n'
+        '[tool.setuptools.package-data]\n"*" = ["**/*.yaml", "**/*.json", "**/*.md"]\n'
     )
 
 
