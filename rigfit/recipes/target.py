@@ -72,12 +72,12 @@ def _plan_for(
     replanned = make_plan(wanted, options)
     if replanned.backend != backend:
         why = "; ".join(f"{b.message} Fix: {b.fix}" for b in replanned.blockers) or (
-            f"the plan for this machine uses {plan.backend}: {plan.device.name} is not a {backend} device"
+            f"the plan for this machine uses {plan.backend}: {plan.device.name} is not a {backend} device."
         )
         raise RecipeError(
-            f"cannot make a {backend} image from this profile: {why} Run without --backend to get the plan's "
-            f"{plan.backend} image, or capture the {backend} machine (`rigfit capture -o m.tar.gz` there) and pass "
-            "it with --from."
+            f"cannot make a {backend} recipe from this profile: {why} Ask for the plan's own backend "
+            f"({plan.backend}) instead, or capture the {backend} machine (`rigfit capture -o m.tar.gz` there) and "
+            "pass it with --from."
         )
     return replanned, wanted
 
