@@ -389,3 +389,38 @@ def test_docker_compose_config_accepts_every_compose_file(bundles: dict[str, Pat
         result = _run(["docker", "compose", "--project-directory", str(bundle), "config", "--quiet"])
         (bundle / ".env").unlink()
         assert result.returncode == 0, (name, result.stderr)
+
+
+def _serve(status: int) -> tuple[object, int]:
+    """A real HTTP server on a free local port answering every GET with `status`."""
+    import http.server
+    import threading
+
+    class Reply(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status if self.path == "/internal/ping" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Reply)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+@pytest.mark.parametrize(("status", "healthy"), [(200, True), (401, True), (500, False), (None, False)])
+def test_generated_healthcheck_against_a_real_server(
+    bundles: dict[str, Path], status: int | None, healthy: bool
+) -> None:
+    """401 is up (behind the login); 500 or nothing listening is not."""
+    script = bundles["cpu-forge"] / "healthcheck.py"
+    server, port = _serve(status) if status else (None, 1)  # port 1: nothing listens there
+    try:
+        result = subprocess.run(
+            [sys.executable, str(script)], env={"UI_PORT": str(port)}, capture_output=True, timeout=30, check=False
+        )
+    finally:
+        if server is not None:
+            server.shutdown()  # type: ignore[attr-defined]
+    assert (result.returncode == 0) is healthy, result.stderr
