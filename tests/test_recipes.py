@@ -341,6 +341,12 @@ def test_cli_docker_and_k8s_write_files_and_refuse_bad_input(tmp_path: Path) -> 
     onto_file = runner.invoke(app, ["docker", "--from", seed, "-o", str(tmp_path / "file")])
     assert onto_file.exit_code == 2 and "is a file" in onto_file.output
     assert (tmp_path / "file").read_text() == "keep me"
+    as_json = runner.invoke(app, ["docker", "--from", seed, "--ui", "comfyui", "--json", "-o", str(tmp_path / "j")])
+    summary = json.loads(as_json.output)
+    assert summary["schema"] == "rigfit.docker/1" and summary["backend"] == "cpu" and summary["torch"] == "2.13.0+cpu"
+    assert summary["services"] == [{"gpu": None, "port": 8188, "device": "Intel(R) Xeon(R) CPU X5670 @ 2.93GHz"}]
+    k8s = runner.invoke(app, ["k8s", "--from", seed, "--gpu-class", "nvidia", "--json", "-o", str(tmp_path / "kj")])
+    assert json.loads(k8s.output)["applied"] is False and (tmp_path / "kj" / "deployment-nvidia.yaml").is_file()
     refused = runner.invoke(app, ["k8s", "--from", seed, "-o", str(tmp_path / "k")])
     assert refused.exit_code == 2 and "--gpu-class" in refused.output and not (tmp_path / "k").exists()
 

@@ -76,6 +76,21 @@ def write_bundle(target: Target, out: Path, invocation: str = "rigfit docker ...
     return [*written, out / "rigfit-src"]
 
 
+def summary(target: Target, written: list[Path], notes: list[str]) -> dict[str, object]:
+    """`rigfit docker --json` (schema rigfit.docker/1: keys are added, never renamed)."""
+    torch = target.plan.torch
+    return {
+        "schema": "rigfit.docker/1",
+        "ui": target.plan.ui,
+        "backend": target.backend,
+        "torch": f"{torch.version}+{torch.variant}" if torch.variant else torch.version,
+        "python": target.python,
+        "services": [{"gpu": s.runtime_index, "port": s.port, "device": s.name} for s in target.slots],
+        "files": [str(p) for p in written],
+        "notes": notes,
+    }
+
+
 def dockerignore() -> str:
     return (
         "# The build needs only the generated files and rigfit-src/: never the models, outputs or secrets.\n"

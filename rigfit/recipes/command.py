@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from rigfit.plan.model import EXTRAS, UIS
-from rigfit.terminal import console, usage_error
+from rigfit.terminal import console, print_json, usage_error
 
 BACKENDS = ("cpu", "cuda", "rocm")
 GPU_CLASSES = ("amd", "nvidia")
@@ -66,6 +66,7 @@ def docker(
     out: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the build files into.")] = Path(
         "rigfit-docker"
     ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
     """Write a Dockerfile, compose.yaml, .env.example and README that run the planned stack in a container."""
     extras = with_ or []
@@ -73,7 +74,7 @@ def docker(
     if backend is not None and backend not in BACKENDS:
         raise usage_error(f"unknown --backend '{backend}'. Valid: {', '.join(BACKENDS)}.")
     from rigfit.plan.model import PlanOptions
-    from rigfit.recipes.bundle import write_bundle
+    from rigfit.recipes.bundle import summary, write_bundle
     from rigfit.recipes.target import RecipeError, make_target
 
     options = PlanOptions(ui=ui, extras=extras)  # type: ignore[arg-type]
@@ -83,14 +84,18 @@ def docker(
         raise usage_error(str(exc)) from exc
     _writable(out)
     written = write_bundle(target, out, shlex.join(["rigfit", *sys.argv[1:]]))
-    console.print(f"Wrote {len(written)} files to {out}/ for {target.ui.name} on {target.backend}:")
-    for path in written:
-        console.print(f"  {path}")
+    if not as_json:
+        console.print(f"Wrote {len(written)} files to {out}/ for {target.ui.name} on {target.backend}:")
+        for path in written:
+            console.print(f"  {path}")
     from rigfit.recipes.compose import gid_note
 
-    for note in [*target.notes, gid_note(target)]:
-        if note:
-            console.print(f"[yellow]note:[/] {note}")
+    notes = [n for n in [*target.notes, gid_note(target)] if n]
+    if as_json:
+        print_json(summary(target, written, notes))
+        return
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}")
     console.print(f"Next: cd {out} && cp .env.example .env && docker compose build && docker compose up -d")
 
 
@@ -109,6 +114,7 @@ def k8s(
     out: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the manifests into.")] = Path(
         "rigfit-k8s"
     ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
     """Write Kubernetes manifests (never applied): a Deployment per GPU class, Service, model PVC, auth Secret."""
     _checked(ui, [])
@@ -125,6 +131,9 @@ def k8s(
         written, notes = write_manifests(_profile(from_), PlanOptions(ui=ui), classes, replicas, image, out)  # type: ignore[arg-type]
     except RecipeError as exc:
         raise usage_error(str(exc)) from exc
+    if as_json:
+        print_json({"schema": "rigfit.k8s/1", "files": [str(p) for p in written], "notes": notes, "applied": False})
+        return
     console.print(f"Wrote {len(written)} manifests to {out}/ (not applied):")
     for path in written:
         console.print(f"  {path}")
