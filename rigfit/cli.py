@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "verify": "rigfit.verify.command:verify",
     "bench": "rigfit.verify.command:bench",
     "build-torch": "rigfit.recipes.torch_build.command:build_torch",
+    "docker": "rigfit.recipes.command:docker",
+    "k8s": "rigfit.recipes.command:k8s",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rigfit.probe.gather import findings_for, probe_machine
-from rigfit.probe.permissions import _access, device_access, parse_id
+from rigfit.probe.permissions import _access, device_access, device_gids, parse_id
 from rigfit.probe.source import CaptureSource
 from tests.conftest import FIXTURES, fixture_text
 
@@ -91,3 +92,19 @@ def test_kfd_missing_in_a_container_vs_on_a_host(tmp_path: Path) -> None:
 def test_captured_access_facts_are_used_as_is() -> None:
     profile = probe_machine(CaptureSource(FIXTURES / "machines/rx5500xt-debian11-a1111-docker"), torch_check=False)
     assert profile.kfd_access == "ok" and profile.permissions.render_nodes == {"/dev/dri/renderD128": "ok"}
+
+
+def test_device_gids_are_the_numeric_groups_of_real_device_files() -> None:
+    """Real files of this machine: /dev/null's group is what stat says, a missing device is left out."""
+    gids = device_gids(["/dev/null", "/dev/kfd-not-here"])
+    assert gids == {"/dev/null": os.stat("/dev/null").st_gid}
+
+
+def test_device_gids_come_from_the_capture_and_reject_non_numbers(tmp_path: Path) -> None:
+    facts = {"device_access": {"/dev/kfd": "ok"}, "device_gids": {"/dev/kfd": 109, "/dev/dri/renderD128": "render"}}
+    for name, value in facts.items():
+        (tmp_path / "facts").mkdir(exist_ok=True)
+        (tmp_path / "facts" / f"{name}.json").write_text(json.dumps(value))
+    (tmp_path / "rigfit-capture.json").write_text("{}")
+    profile = probe_machine(CaptureSource(tmp_path), torch_check=False)
+    assert profile.permissions.device_gids == {"/dev/kfd": 109}  # a group name is not a gid: unknown, not guessed

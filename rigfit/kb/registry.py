@@ -38,6 +38,8 @@ SCHEMAS: dict[str, str] = {
     "torch_build/switches.yaml": "rigfit.kb.torch_source:BuildSwitch",
     "torch_build/caveats.yaml": "rigfit.kb.torch_source:BuildCaveat",
     "torch_build/resources.yaml": "rigfit.kb.torch_source:BuildResources",
+    "containers_images.yaml": "rigfit.kb.recipes:BaseImage",
+    "k8s_gpus.yaml": "rigfit.kb.recipes:GpuClass",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from rigfit.kb.loader import KbEntry, version_range
 
@@ -123,12 +123,38 @@ class OomFlags(BaseModel):
     medium: str
 
 
+class UiContainer(BaseModel):
+    """How the UI runs in a container (`rigfit docker`/`k8s`). "{python}", "{env}" and "{port}" are filled in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command: list[str]  # run from the UI checkout
+    args: list[str] = Field(default_factory=list)  # listen on every interface of the container, port, data dirs
+    env: dict[str, str] = Field(default_factory=dict)
+    # what must outlive the container: models, outputs, state (settings, extensions, user files) -> path inside it
+    mounts: dict[Literal["models", "outputs", "state"], str]
+    # the UI reads each settings-file key from an environment variable with this prefix (the plan's ui_config)
+    config_env_prefix: str | None = None
+    auth_file_flag: str | None = None  # flag taking a file of user:password lines; None: no login from a secret
+    auth_note: str | None = None  # what to do instead when the UI has no such flag
+
+    @field_validator("auth_note")
+    @classmethod
+    def _note_when_no_auth(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("auth_file_flag") is None:
+            raise ValueError("a UI without auth_file_flag needs auth_note (what to do instead of a login)")
+        return value
+
+
 class UiEntry(KbEntry):
     """uis.yaml: a Stable Diffusion UI: where it lives, how to keep its installer off torch, and its flags."""
 
     name: str
     repo: str
     launch: str  # command that starts it
+    port: int  # its default port
+    health: str  # HTTP path that answers once the UI is up (readiness checks)
+    container: UiContainer
     requirements: list[str] = Field(default_factory=list)
     python: str | None = None  # CPython range the UI supports
     keep_torch_flags: list[str] = Field(default_factory=list)  # launch flags that stop it reinstalling torch

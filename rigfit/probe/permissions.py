@@ -38,12 +38,25 @@ def _access(path: str) -> Access | None:
     return "ok"
 
 
-def device_access() -> dict[str, Access]:
-    """{device path: access} for /dev/kfd and every /dev/dri/renderD* of this machine (computed live only)."""
+def _device_paths() -> list[str]:
     paths = [KFD]
     with contextlib.suppress(OSError):
         paths += sorted(f"/dev/dri/{n}" for n in os.listdir("/dev/dri") if n.startswith("renderD"))
-    return {path: access for path in paths if (access := _access(path)) is not None}
+    return paths
+
+
+def device_access() -> dict[str, Access]:
+    """{device path: access} for /dev/kfd and every /dev/dri/renderD* of this machine (computed live only)."""
+    return {path: access for path in _device_paths() if (access := _access(path)) is not None}
+
+
+def device_gids(paths: list[str] | None = None) -> dict[str, int]:
+    """{device path: numeric gid of its group} for /dev/kfd and the render nodes that exist (computed live only)."""
+    found: dict[str, int] = {}
+    for path in _device_paths() if paths is None else paths:
+        with contextlib.suppress(OSError):
+            found[path] = os.stat(path).st_gid
+    return found
 
 
 def parse_id(text: str | None) -> tuple[str | None, int | None, list[str] | None]:
@@ -69,6 +82,8 @@ def probe_permissions(source: Source, warn: Callable[[str], None]) -> Permission
     access = {str(k): v for k, v in facts.items() if v in valid}
     info.kfd_access = access.get(KFD)
     info.render_nodes = {k: v for k, v in access.items() if k.startswith("/dev/dri/renderD")}
+    gids = source.fact("device_gids", device_gids) or {}
+    info.device_gids = {str(k): v for k, v in gids.items() if isinstance(v, int) and not isinstance(v, bool) and v >= 0}
     if info.kfd_access is None:  # a capture of pasted outputs: rocminfo says why it could not open /dev/kfd
         error = parse_rocminfo(source.run(ROCMINFO).output)
         rocminfo_access: dict[str, Access] = {"kfd_permission_denied": "permission_denied", "kfd_missing": "missing"}

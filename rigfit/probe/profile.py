@@ -121,6 +121,9 @@ class PermissionsInfo(BaseModel):
     groups: list[str] | None = None
     kfd_access: Access | None = None
     render_nodes: dict[str, Access] = Field(default_factory=dict)  # /dev/dri/renderD128 -> access
+    # numeric group id owning each device file (/dev/kfd, /dev/dri/renderD*): what a container needs in group_add,
+    # since group names differ between the host and an image
+    device_gids: dict[str, int] = Field(default_factory=dict)
 
 
 class PythonInfo(BaseModel):

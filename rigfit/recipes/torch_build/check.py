@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rigfit.proc.worker import classify, signal_of
 from rigfit.kb.torch_source import IsaTarget
+from rigfit.proc.worker import classify, signal_of
 from rigfit.recipes.torch_build.isa_check import ELF_MAGIC, ScanResult, scan_path
 
 # the extensions the scanner recognises (/proc/cpuinfo names); a target lacks those not in its flags
