@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from rigfit.explain.analyzers import Finding, analyze
+from rigfit.explain.analyzers import keywords as analyzer_keywords
 from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
 from rigfit.explain.scan import KeywordScanner, LogLine, LogScan, read_blocks
 from rigfit.kb.issues import Condition, IssueEntry, Range, placeholders
@@ -40,6 +42,8 @@ class Explanation:
     confidence: float
     evidence: list[LogLine] = field(default_factory=list)
     profile_agrees: bool | None = None  # None: no profile, or the issue says nothing about machines
+    facts: dict[str, str] = field(default_factory=dict)  # the structured facts read from the log (class analyzers)
+    kind: str = "known"  # "known": a catalogued issue; "class": an analyzer's reading of a class of failure
 
 
 @dataclass
@@ -70,7 +74,7 @@ def catalogue() -> tuple[CompiledIssue, ...]:
 
 @functools.cache
 def scanner() -> KeywordScanner:
-    keywords = {k for issue in catalogue() for k in issue.keywords} | set(LOG_FACT_KEYWORDS)
+    keywords = {k for issue in catalogue() for k in issue.keywords} | set(LOG_FACT_KEYWORDS) | analyzer_keywords()
     return KeywordScanner(keywords)
 
 
@@ -92,11 +96,30 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
         if explanation is not None:
             found.append(explanation)
             superseded.update(issue.entry.supersedes)
+    facts = merge_facts(from_log, from_profile, {})
+    for finding in analyze(scan, facts):
+        found.append(_from_finding(finding))
+        superseded.update(finding.supersedes)
     for explanation in found:
         if explanation.id in superseded:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)
     found.sort(key=lambda e: (-e.confidence, -max(line.number for line in e.evidence)))
     return Result(found, scan)
+
+
+def _from_finding(finding: Finding) -> Explanation:
+    return Explanation(
+        id=finding.id,
+        title=finding.title,
+        cause=finding.cause,
+        fix=finding.fix,
+        source=finding.source,
+        confidence=finding.confidence,
+        evidence=sorted(finding.evidence, key=lambda line: line.number),
+        facts=finding.facts,
+        kind="class",
+        profile_agrees=finding.profile_agrees,
+    )
 
 
 def _match(issue: CompiledIssue, scan: LogScan, from_log: Facts, from_profile: Facts) -> Explanation | None:

@@ -27,6 +27,8 @@ def explain_json(result: Result, log_name: str) -> dict[str, Any]:
                 "source": e.source,
                 "confidence": e.confidence,
                 "profile_agrees": e.profile_agrees,
+                "kind": e.kind,
+                "facts": e.facts,
                 "evidence": [{"line": line.number, "text": line.text} for line in e.evidence],
             }
             for e in result.explanations

@@ -28,6 +28,9 @@ SCHEMAS: dict[str, str] = {
     "gpu_arch.yaml": "rigfit.kb.gpus:GpuArch",
     "host.yaml": "rigfit.probe.host_rules:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
+    "python_modules.yaml": "rigfit.kb.diagnosis:PythonModule",
+    "python_names.yaml": "rigfit.kb.diagnosis:PythonName",
+    "native_libs.yaml": "rigfit.kb.diagnosis:NativeLibrary",
 }
 
 

@@ -1,0 +1,180 @@
+"""Out of memory on CUDA, HIP, MPS or the CPU, with the model and resolution read from the log when it shows them:
+SDXL on a 4 GB card is not fixed by the same flags as SD 1.5 at 1024 px."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.explain.analyzers.base import Finding, last
+from rigfit.explain.analyzers.context import Context
+from rigfit.plan.knowledge import models, oom_flag
+
+KEYWORDS = (
+    "out of memory", "outofmemoryerror", "defaultcpuallocator", "not enough memory", "memoryerror", "oom-kill",
+    "killed process", "total capacity", "tried to allocate", "loading weights", "sd_xl", "sdxl", "flux",
+    "model_type", "requested to load", "width", "height", "resolution", "x1024", "x768", "x512", "x2048",
+    "v1-inference", "sd_xl_base", "loaded completely", "model loaded",
+)  # fmt: skip
+
+OOM = re.compile(
+    r"(?P<kind>CUDA|HIP|MPS backend) out of memory|CUDA error: out of memory|HIP error: out of memory|"
+    r"(?P<cpu>DefaultCPUAllocator: (?:not enough memory|can't allocate memory)|\bMemoryError\b|"
+    r"Out of memory: Killed process|oom-kill|invoked oom-killer)",
+    re.I,
+)
+CAPACITY = re.compile(r"(?P<gib>\d+(?:\.\d+)?) GiB total capacity|total capacity of (?P<gib2>\d+(?:\.\d+)?) GiB", re.I)
+ALLOCATE = re.compile(r"Tried to allocate (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]iB)", re.I)
+MODEL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (model, re.compile(pattern, re.I))
+    for model, pattern in (
+        ("flux-dev", r"\bflux\b|flux1|FluxTransformer|Requested to load Flux"),
+        (
+            "sdxl",
+            r"sd_xl|sdxl|\bxl\b.*\.safetensors|Requested to load SDXL|model_type.*SDXL|"
+            r"StableDiffusionXL|Creating model from config: .*sd_xl",
+        ),
+        (
+            "sd15",
+            r"v1-5-pruned|v1-inference\.yaml|sd-v1-|Requested to load BaseModel\b|SD1ClipModel|"
+            r"stable-diffusion-v1-5|sd15",
+        ),
+    )
+)
+RESOLUTION = re.compile(
+    r"\b(?P<w>\d{3,4})\s*[x×]\s*(?P<h>\d{3,4})\b|width[\"']?\s*[:=]\s*(?P<w2>\d{3,4}).{0,40}?height[\"']?\s*[:=]\s*(?P<h2>\d{3,4})",
+    re.I,
+)
+NATIVE = {"sd15": 512, "sdxl": 1024, "flux-dev": 1024}
+SOURCE = "https://pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    hit = last(ctx.lines, OOM)
+    if hit is None:
+        return []
+    line, m = hit
+    if m.group("cpu"):
+        return [_cpu_oom(ctx, line)]
+    device = (m.group("kind") or ("HIP" if "HIP" in m.group(0) else "CUDA")).split()[0]
+    facts: dict[str, str] = {"device": device}
+    evidence = [line]
+    capacity = last(ctx.lines, CAPACITY)
+    vram = float(capacity[1].group("gib") or capacity[1].group("gib2")) if capacity else ctx.facts.get("vram_gib")
+    if vram is not None:
+        facts["vram_gib"] = f"{float(vram):.1f}".removesuffix(".0")
+    if (alloc := last(ctx.lines, ALLOCATE)) is not None:
+        facts["tried_to_allocate"] = f"{alloc[1].group('size')} {alloc[1].group('unit')}"
+    model = _model(ctx)
+    if model:
+        facts["model"] = model
+    res = _resolution(ctx)
+    if res:
+        facts["resolution"] = res
+    return [_gpu_oom(ctx, facts, evidence, vram)]
+
+
+def _model(ctx: Context) -> str | None:
+    for model, pattern in MODEL_PATTERNS:
+        if any(pattern.search(line.text) for line in ctx.lines):
+            return model
+    return None
+
+
+def _resolution(ctx: Context) -> str | None:
+    for line in reversed(ctx.lines):
+        if (m := RESOLUTION.search(line.text)) and "GiB" not in line.text:
+            w, h = int(m.group("w") or m.group("w2")), int(m.group("h") or m.group("h2"))
+            if 256 <= w <= 4096 and 256 <= h <= 4096 and w % 8 == 0 and h % 8 == 0:
+                return f"{w}x{h}"
+    return None
+
+
+def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | None) -> Finding:  # type: ignore[type-arg]
+    ui = str(ctx.facts.get("ui", ""))
+    entry = next((e for e in models() if e.id == facts.get("model")), None)
+    card = f"the {facts['vram_gib']} GiB GPU" if "vram_gib" in facts else "the GPU"
+    what = (
+        f"{entry.name} at {facts['resolution']}"
+        if entry and "resolution" in facts
+        else (entry.name if entry else f"the model at {facts['resolution']}" if "resolution" in facts else "the model")
+    )
+    cause = f"{what} needed more memory than {card} had free"
+    if "tried_to_allocate" in facts:
+        cause += f" (one more allocation of {facts['tried_to_allocate']} failed)"
+    steps: list[str] = []
+    flag = oom_flag(ui, vram) if vram is not None and ui else None
+    if entry and vram is not None and vram < entry.vram_gb_min:
+        cause += f"; {entry.name} needs at least {entry.vram_gb_min} GB even with offloading."
+        steps.append(
+            f"{entry.name} does not fit {card}: use Stable Diffusion 1.5 (or a smaller/quantized variant of "
+            "this model), or run it on the CPU"
+        )
+    else:
+        cause += "."
+        if flag:
+            steps.append(f"start {ctx.facts.get('ui_name', 'the UI')} with {flag}")
+        elif entry and entry.id == "sdxl" and ui in ("a1111", ""):
+            steps.append(
+                "A1111: start with --medvram-sdxl (--lowvram on 4 GB); ComfyUI: --lowvram; Forge offloads by itself"
+            )
+        else:
+            steps.append(
+                "start the UI in its low-VRAM mode (A1111/SD.Next: --medvram, --lowvram on 4 GB; Forge: "
+                "--always-offload-from-vram; ComfyUI: --lowvram)"
+            )
+    native = NATIVE.get(str(facts.get("model")))
+    if "resolution" in facts:
+        w, h = (int(v) for v in facts["resolution"].split("x"))
+        if native and w * h > native * native * 1.1:
+            steps.append(
+                f"generate at the model's native {native}x{native} and upscale afterwards (hires fix/tiled "
+                "upscaling) instead of generating at full size"
+            )
+        elif w * h >= 1024 * 1024:
+            steps.append("lower the resolution or use a tiled VAE decode (the VAE decode of large images is the peak)")
+    else:
+        steps.append("lower the resolution or batch size")
+    alloc_conf = "PYTORCH_HIP_ALLOC_CONF" if facts["device"] == "HIP" else "PYTORCH_CUDA_ALLOC_CONF"
+    if facts["device"] != "MPS":
+        steps.append(f"`export {alloc_conf}=expandable_segments:True` before launching to reduce fragmentation")
+    fix = "; ".join(steps) + "; close other programs using the GPU."
+    fix = fix[0].upper() + fix[1:]
+    title = f"{facts['device']} out of memory" + (f" ({what})" if entry or "resolution" in facts else "")
+    supersedes = ("cuda-out-of-memory", "hip-out-of-memory") if (entry or "resolution" in facts) else ()
+    return Finding(
+        "gpu-out-of-memory",
+        title,
+        cause,
+        fix,
+        evidence,
+        facts,
+        [
+            SOURCE,
+            "AUTOMATIC1111/stable-diffusion-webui:modules/cmd_args.py",
+            "comfyanonymous/ComfyUI:comfy/cli_args.py",
+        ],
+        confidence=0.9 if supersedes else 0.7,
+        supersedes=supersedes,
+    )
+
+
+def _cpu_oom(ctx: Context, line) -> Finding:  # type: ignore[no-untyped-def]
+    cause = (
+        "The system ran out of RAM (not VRAM): loading a checkpoint briefly needs about twice its size in RAM, "
+        "and the kernel's OOM killer or the allocator stopped the process."
+    )
+    fix = (
+        "Add swap (e.g. `sudo fallocate -l 16G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile && "
+        "sudo swapon /swapfile`), close other programs, use fp16 .safetensors checkpoints instead of full .ckpt "
+        "files, and keep only one model loaded (A1111: Settings > Maximum number of checkpoints loaded at the same "
+        "time = 1)."
+    )
+    return Finding(
+        "cpu-out-of-memory",
+        "The system ran out of RAM",
+        cause,
+        fix,
+        [line],
+        {"device": "CPU"},
+        ["https://www.kernel.org/doc/gorman/html/understand/understand016.html"],
+    )

@@ -1,0 +1,90 @@
+"""A process killed by SIGILL: an instruction the CPU does not have, executed by a native library. The library
+comes from the kernel's trap line ("trap invalid opcode ... in libX.so") or the crash report; what it needs, from
+native_libs.yaml; what the CPU has, from the profile."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.explain.analyzers.base import Finding, last
+from rigfit.explain.analyzers.context import Context, native_lib
+
+KEYWORDS = (
+    "illegal instruction",
+    "sigill",
+    "invalid opcode",
+    "core dumped",
+    "signal 4",
+    "illegal hardware instruction",
+)
+
+SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
+TRAP = re.compile(r"trap invalid opcode .*? in (?P<lib>[\w.+-]+)\[", re.I)
+FRAME = re.compile(r"(?P<lib>lib[\w.+-]+\.so[\w.]*|[\w.-]+\.cpython-\d+[\w-]*\.so)")
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    hit = last(ctx.lines, SIGILL)
+    trap = last(ctx.lines, TRAP)
+    if hit is None and trap is None:
+        return []
+    evidence = [h[0] for h in (trap, hit) if h]
+    lib = trap[1].group("lib") if trap else None
+    if lib is None and hit is not None:
+        frame = FRAME.search(hit[0].text)
+        lib = frame.group("lib") if frame else None
+    entry = native_lib(lib) if lib else None
+    facts: dict[str, str] = {}
+    if lib:
+        facts["library"] = lib
+    if entry:
+        facts["package"] = entry.package
+        if entry.isa:
+            facts["needs"] = entry.isa
+    missing = ctx.facts.get("cpu_missing")
+    if missing:
+        facts["cpu_lacks"] = str(missing)
+    cpu = ctx.facts.get("cpu_model")
+    who = f"{lib} ({entry.package})" if lib and entry else lib or "a native library (torch, numpy, onnxruntime...)"
+    cause = f"The process was killed by SIGILL: {who} executed a CPU instruction this CPU does not have"
+    if entry and entry.isa:
+        cause += f"; its prebuilt builds need {entry.isa}"
+    if missing:
+        cause += f", and {cpu or 'this CPU'} lacks {missing}"
+    cause += "."
+    agrees = _profile_agrees(ctx)
+    if agrees is False:
+        cause += (
+            f" This CPU ({cpu or 'the profile'}) has SSE4.2, AVX and AVX2, so the instruction is a newer one "
+            "(AVX-512, AMX) the build assumed, or the binary is damaged."
+        )
+    if entry:
+        fix = entry.fix
+    else:
+        fix = (
+            "Find the library: `sudo dmesg | grep -i 'invalid opcode'` names it (\"in libX.so\"); then install a build "
+            "of that package for this CPU or remove it. `rigfit doctor` lists the instruction sets this CPU lacks, "
+            "and `rigfit plan` picks a torch that runs on it."
+        )
+    return [
+        Finding(
+            "sigill-native-library",
+            f"SIGILL in {lib or 'a native library'}",
+            cause,
+            fix,
+            evidence,
+            facts,
+            entry.sources if entry else ["https://man7.org/linux/man-pages/man7/signal.7.html"],
+            confidence={True: 0.8, False: 0.35, None: 0.7}[agrees],
+            profile_agrees=agrees,
+        )
+    ]
+
+
+def _profile_agrees(ctx: Context) -> bool | None:
+    """True when the profile's CPU lacks an extension wheels assume, False when it has them all, None unknown."""
+    if ctx.facts.get("cpu_missing"):
+        return True
+    if ctx.facts.get("cpu_avx2") is True and ctx.facts.get("cpu_sse4_2") is True:
+        return False
+    return None
