@@ -11,18 +11,24 @@ from rigfit.plan.knowledge import models, oom_flag
 
 KEYWORDS = (
     "out of memory", "outofmemoryerror", "defaultcpuallocator", "not enough memory", "memoryerror", "oom-kill",
-    "killed process", "total capacity", "tried to allocate", "loading weights", "sd_xl", "sdxl", "flux",
+    "killed process", "total capacity", "total capacty", "allocation on device", "device limit", "total vram",
+    "medvram", "lowvram", "tried to allocate", "loading weights", "sd_xl", "sdxl", "flux",
     "model_type", "requested to load", "width", "height", "resolution", "x1024", "x768", "x512", "x2048",
     "v1-inference", "sd_xl_base", "loaded completely", "model loaded",
 )  # fmt: skip
 
 OOM = re.compile(
     r"(?P<kind>CUDA|HIP|MPS backend) out of memory|CUDA error: out of memory|HIP error: out of memory|"
+    r"Allocation on device|torch\.(?:cuda\.)?OutOfMemoryError|"
     r"(?P<cpu>DefaultCPUAllocator: (?:not enough memory|can't allocate memory)|\bMemoryError\b|"
     r"Out of memory: Killed process|oom-kill|invoked oom-killer)",
     re.I,
 )
-CAPACITY = re.compile(r"(?P<gib>\d+(?:\.\d+)?) GiB total capacity|total capacity of (?P<gib2>\d+(?:\.\d+)?) GiB", re.I)
+CAPACITY = re.compile(
+    r"(?P<gib>\d+(?:\.\d+)?) GiB total capacity|total capaci?ty of (?P<gib2>\d+(?:\.\d+)?) GiB|"
+    r"Device limit\s*:\s*(?P<gib3>\d+(?:\.\d+)?) GiB|Total VRAM (?P<mib>\d+) MB",
+    re.I,
+)
 ALLOCATE = re.compile(r"Tried to allocate (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]iB)", re.I)
 MODEL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (model, re.compile(pattern, re.I))
@@ -44,6 +50,9 @@ RESOLUTION = re.compile(
     r"\b(?P<w>\d{3,4})\s*[x×]\s*(?P<h>\d{3,4})\b|width[\"']?\s*[:=]\s*(?P<w2>\d{3,4}).{0,40}?height[\"']?\s*[:=]\s*(?P<h2>\d{3,4})",
     re.I,
 )
+FLAG_IN_USE = re.compile(
+    r"(?<![\w-])(?P<flag>--(?:medvram-sdxl|medvram|lowvram|novram|always-low-vram|always-offload-from-vram))\b"
+)
 NATIVE = {"sd15": 512, "sdxl": 1024, "flux-dev": 1024}
 SOURCE = "https://pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
 
@@ -59,7 +68,7 @@ def analyze(ctx: Context) -> list[Finding]:
     facts: dict[str, str] = {"device": device}
     evidence = [line]
     capacity = last(ctx.lines, CAPACITY)
-    vram = float(capacity[1].group("gib") or capacity[1].group("gib2")) if capacity else ctx.facts.get("vram_gib")
+    vram = _capacity(capacity[1]) if capacity else ctx.facts.get("vram_gib")
     if vram is not None:
         facts["vram_gib"] = f"{float(vram):.1f}".removesuffix(".0")
     if (alloc := last(ctx.lines, ALLOCATE)) is not None:
@@ -70,7 +79,16 @@ def analyze(ctx: Context) -> list[Finding]:
     res = _resolution(ctx)
     if res:
         facts["resolution"] = res
+    in_use = sorted({m.group("flag") for line in ctx.lines for m in FLAG_IN_USE.finditer(line.text)})
+    if in_use:
+        facts["flags_in_use"] = " ".join(in_use)
     return [_gpu_oom(ctx, facts, evidence, vram)]
+
+
+def _capacity(m: re.Match[str]) -> float:
+    if m.group("mib"):
+        return round(int(m.group("mib")) / 1024, 1)
+    return float(m.group("gib") or m.group("gib2") or m.group("gib3"))
 
 
 def _model(ctx: Context) -> str | None:
@@ -90,62 +108,41 @@ def _resolution(ctx: Context) -> str | None:
 
 
 def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | None) -> Finding:  # type: ignore[type-arg]
-    ui = str(ctx.facts.get("ui", ""))
     entry = next((e for e in models() if e.id == facts.get("model")), None)
     card = f"the {facts['vram_gib']} GiB GPU" if "vram_gib" in facts else "the GPU"
-    what = (
-        f"{entry.name} at {facts['resolution']}"
-        if entry and "resolution" in facts
-        else (entry.name if entry else f"the model at {facts['resolution']}" if "resolution" in facts else "the model")
-    )
+    what = entry.name if entry else "the model"
+    if "resolution" in facts:
+        what = f"{what} at {facts['resolution']}"
     cause = f"{what} needed more memory than {card} had free"
     if "tried_to_allocate" in facts:
         cause += f" (one more allocation of {facts['tried_to_allocate']} failed)"
-    steps: list[str] = []
-    flag = oom_flag(ui, vram) if vram is not None and ui else None
-    if entry and vram is not None and vram < entry.vram_gb_min:
+    oversized = _allocation_gib(facts) > vram if vram is not None else False
+    if oversized:
+        cause += (
+            ": that single allocation is larger than the whole card, so no offloading flag can make it fit; the "
+            "image (or video, or batch) is too large for this card in one piece."
+        )
+        steps = ["lower the resolution, batch size or frame count, or use tiled processing for this step"]
+    elif entry and vram is not None and vram < entry.vram_gb_min:
         cause += f"; {entry.name} needs at least {entry.vram_gb_min} GB even with offloading."
-        steps.append(
+        steps = [
             f"{entry.name} does not fit {card}: use Stable Diffusion 1.5 (or a smaller/quantized variant of "
             "this model), or run it on the CPU"
-        )
+        ]
     else:
         cause += "."
-        if flag:
-            steps.append(f"start {ctx.facts.get('ui_name', 'the UI')} with {flag}")
-        elif entry and entry.id == "sdxl" and ui in ("a1111", ""):
-            steps.append(
-                "A1111: start with --medvram-sdxl (--lowvram on 4 GB); ComfyUI: --lowvram; Forge offloads by itself"
-            )
-        else:
-            steps.append(
-                "start the UI in its low-VRAM mode (A1111/SD.Next: --medvram, --lowvram on 4 GB; Forge: "
-                "--always-offload-from-vram; ComfyUI: --lowvram)"
-            )
-    native = NATIVE.get(str(facts.get("model")))
-    if "resolution" in facts:
-        w, h = (int(v) for v in facts["resolution"].split("x"))
-        if native and w * h > native * native * 1.1:
-            steps.append(
-                f"generate at the model's native {native}x{native} and upscale afterwards (hires fix/tiled "
-                "upscaling) instead of generating at full size"
-            )
-        elif w * h >= 1024 * 1024:
-            steps.append("lower the resolution or use a tiled VAE decode (the VAE decode of large images is the peak)")
-    else:
-        steps.append("lower the resolution or batch size")
+        steps = [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
     alloc_conf = "PYTORCH_HIP_ALLOC_CONF" if facts["device"] == "HIP" else "PYTORCH_CUDA_ALLOC_CONF"
     if facts["device"] != "MPS":
         steps.append(f"`export {alloc_conf}=expandable_segments:True` before launching to reduce fragmentation")
     fix = "; ".join(steps) + "; close other programs using the GPU."
-    fix = fix[0].upper() + fix[1:]
-    title = f"{facts['device']} out of memory" + (f" ({what})" if entry or "resolution" in facts else "")
-    supersedes = ("cuda-out-of-memory", "hip-out-of-memory") if (entry or "resolution" in facts) else ()
+    informed = bool(entry or "resolution" in facts or "flags_in_use" in facts or oversized)
+    supersedes = ("cuda-out-of-memory", "hip-out-of-memory") if informed else ()
     return Finding(
         "gpu-out-of-memory",
-        title,
-        cause,
-        fix,
+        f"{facts['device']} out of memory" + (f" ({what})" if what != "the model" else ""),
+        cause[0].upper() + cause[1:],
+        fix[0].upper() + fix[1:],
         evidence,
         facts,
         [
@@ -156,6 +153,49 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
         confidence=0.9 if supersedes else 0.7,
         supersedes=supersedes,
     )
+
+
+def _allocation_gib(facts: dict[str, str]) -> float:
+    size, _, unit = facts.get("tried_to_allocate", "0 MiB").partition(" ")
+    return float(size) / (1024 if unit == "MiB" else 1)
+
+
+def _memory_mode_step(ctx: Context, facts: dict[str, str], model: str | None, vram: float | None) -> str:
+    """The UI's low-VRAM flag for this card, or the next one down when the log shows that flag already in use."""
+    ui = str(ctx.facts.get("ui", ""))
+    flag = oom_flag(ui, vram) if vram is not None and ui else None
+    in_use = facts.get("flags_in_use", "").split()
+    if flag and flag in in_use:
+        lower = oom_flag(ui, 1.0)
+        if lower and lower not in in_use:
+            return (
+                f"{flag} is already on: start {ctx.facts.get('ui_name', 'the UI')} with {lower} instead (slower, "
+                "but it keeps only the part being computed on the GPU)"
+            )
+        return f"{flag} is already on, so the job itself is too large: make it smaller"
+    if flag:
+        return f"start {ctx.facts.get('ui_name', 'the UI')} with {flag}"
+    if model == "sdxl" and ui in ("a1111", ""):
+        return "A1111: start with --medvram-sdxl (--lowvram on 4 GB); ComfyUI: --lowvram; Forge offloads by itself"
+    return (
+        "start the UI in its low-VRAM mode (A1111/SD.Next: --medvram, --lowvram on 4 GB; Forge: "
+        "--always-offload-from-vram; ComfyUI: --lowvram)"
+    )
+
+
+def _resolution_steps(facts: dict[str, str]) -> list[str]:
+    if "resolution" not in facts:
+        return ["lower the resolution or batch size"]
+    native = NATIVE.get(str(facts.get("model")))
+    w, h = (int(v) for v in facts["resolution"].split("x"))
+    if native and w * h > native * native * 1.1:
+        return [
+            f"generate at the model's native {native}x{native} and upscale afterwards (hires fix/tiled upscaling) "
+            "instead of generating at full size"
+        ]
+    if w * h >= 1024 * 1024:
+        return ["lower the resolution or use a tiled VAE decode (the VAE decode of large images is the peak)"]
+    return ["lower the batch size"]
 
 
 def _cpu_oom(ctx: Context, line) -> Finding:  # type: ignore[no-untyped-def]

@@ -16,7 +16,8 @@ KEYWORDS = (
     "found existing installation", "successfully uninstalled", "successfully installed", "attempting uninstall",
     "collecting", "no such option", "unexpected argument", "unrecognized arguments", "resolutionimpossible",
     "failed building wheel", "failed to build", "did not run successfully", "subprocess-exited-with-error",
-    "fatal error:", "python.h", "requires-python", "requires a different python", "error: command",
+    "fatal error:", "python.h", "install pytorch first", "requires pytorch",
+    "requires-python", "requires a different python", "error: command",
 )  # fmt: skip
 
 PIP_SOURCE = "https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts"
@@ -27,7 +28,7 @@ REQUIRES_BUT = re.compile(
     r"(?P<who>[\w.-]+) (?P<ver>[\w.+-]+) requires (?P<req>[\w.-]+[^,]*), but you have (?P<have>[\w.-]+ [\w.+-]+)"
 )
 NO_VERSION = re.compile(
-    r"Could not find a version that satisfies the requirement (?P<req>\S+)(?: \(from (?P<via>[^)]*)\))?"
+    r"Could not find a version that satisfies the requirement (?P<req>\S+)(?: \(from (?!versions)(?P<via>[^)]*)\))?"
     r"(?:.*\(from versions: (?P<versions>[^)]*)\))?"
 )
 NO_MATCH = re.compile(r"No matching distribution found for (?P<req>\S+)")
@@ -54,7 +55,8 @@ BUILD_FAILED = re.compile(
 BUILD_REASON = re.compile(
     r"fatal error: (?P<header>[\w./]+\.h): No such file|error: command '(?P<cmd>[^']+)' failed|"
     r"(?P<nocc>(?:gcc|g\+\+|cc|c\+\+|cmake|nvcc)[:'\"]? (?:command )?not found)|(?P<rust>can't find Rust compiler)|"
-    r"(?P<msvc>Microsoft Visual C\+\+ 14\.0 or greater is required)"
+    r"(?P<msvc>Microsoft Visual C\+\+ 14\.0 or greater is required)|"
+    r"(?P<notorch>No module named '?torch'?$|install PyTorch first|requires PyTorch.*being installed)"
 )
 
 
@@ -316,6 +318,17 @@ def _build_failed(ctx: Context) -> Finding | None:
         elif r.group("rust"):
             cause = f"Building {pkg} from source needs a Rust compiler: no wheel fits this Python/platform."
             fix = f"Use a Python that {pkg} ships wheels for, or install Rust (https://rustup.rs) and retry."
+        elif r.group("notorch"):
+            facts["missing"] = "torch"
+            cause = (
+                f"{pkg} compiles against torch, but pip/uv build it in an isolated environment that has no torch "
+                "(build isolation), so its setup cannot import torch."
+            )
+            fix = (
+                f"Install torch first, then build {pkg} against it without isolation: `pip install "
+                f"--no-build-isolation {pkg}` (uv: `uv pip install --no-build-isolation {pkg}`, with setuptools and "
+                "wheel installed in the env); or use a prebuilt wheel of it made for your torch."
+            )
         elif r.group("msvc"):
             cause = f"Building {pkg} from source on Windows needs the Microsoft C++ Build Tools."
             fix = "Install Microsoft C++ Build Tools 14+, or use a Python version the package has wheels for."
@@ -335,6 +348,7 @@ def _build_failed(ctx: Context) -> Finding | None:
         [line],
         facts,
         ["https://packaging.python.org/en/latest/tutorials/installing-packages/#source-distributions-vs-wheels"],
+        confidence=0.75 if reason else 0.7,
     )
 
 
