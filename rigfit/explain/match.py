@@ -98,6 +98,7 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
             superseded.update(issue.entry.supersedes)
     facts = merge_facts(from_log, from_profile, {})
     for finding in analyze(scan, facts):
+        _share_facts(finding, found)
         found.append(_from_finding(finding))
         superseded.update(finding.supersedes)
     for explanation in found:
@@ -105,6 +106,15 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)
     found.sort(key=lambda e: (-e.confidence, -max(line.number for line in e.evidence)))
     return Result(found, scan)
+
+
+def _share_facts(finding: Finding, known: list[Explanation]) -> None:
+    """A known issue matched on the same lines as a class analyzer also carries the facts the analyzer read."""
+    lines = {line.number for line in finding.evidence}
+    for explanation in known:
+        if explanation.kind == "known" and lines & {line.number for line in explanation.evidence}:
+            for name, value in finding.facts.items():
+                explanation.facts.setdefault(name, value)
 
 
 def _from_finding(finding: Finding) -> Explanation:

@@ -10,16 +10,15 @@ from rigfit.explain.analyzers.base import Finding, last
 from rigfit.explain.analyzers.context import Context, native_lib
 
 KEYWORDS = (
-    "illegal instruction",
-    "sigill",
-    "invalid opcode",
-    "core dumped",
-    "signal 4",
-    "illegal hardware instruction",
-)
+    "illegal instruction", "sigill", "invalid opcode", "core dumped", "signal 4", "illegal hardware instruction",
+    "import", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime", "librocblas", "libllama",
+    "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
+)  # fmt: skip
 
 SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
 TRAP = re.compile(r"trap invalid opcode .*? in (?P<lib>[\w.+-]+)\[", re.I)
+GDB_FRAME = re.compile(r"(?:^#0\s.*|received signal SIGILL.*|^0x[0-9a-f]+ in .*) from (?P<lib>\S+\.so[\w.]*)")
+IMPORT = re.compile(r"^\s*(?:>>>\s*)?(?:import (?P<mod>\w+)|from (?P<mod2>\w+)[\w.]* import)")
 FRAME = re.compile(r"(?P<lib>lib[\w.+-]+\.so[\w.]*|[\w.-]+\.cpython-\d+[\w-]*\.so)")
 
 
@@ -29,14 +28,15 @@ def analyze(ctx: Context) -> list[Finding]:
     if hit is None and trap is None:
         return []
     evidence = [h[0] for h in (trap, hit) if h]
-    lib = trap[1].group("lib") if trap else None
-    if lib is None and hit is not None:
-        frame = FRAME.search(hit[0].text)
-        lib = frame.group("lib") if frame else None
+    lib = _library(ctx, trap, hit)
     entry = native_lib(lib) if lib else None
     facts: dict[str, str] = {}
     if lib:
+        lib = lib.rsplit("/", 1)[-1]
         facts["library"] = lib
+    if entry is None and hit is not None and (imported := _imported_before(ctx, hit[0].number)):
+        facts["package"] = imported
+        entry = native_lib(f"lib{imported}") or native_lib(imported)
     if entry:
         facts["package"] = entry.package
         if entry.isa:
@@ -88,3 +88,27 @@ def _profile_agrees(ctx: Context) -> bool | None:
     if ctx.facts.get("cpu_avx2") is True and ctx.facts.get("cpu_sse4_2") is True:
         return False
     return None
+
+
+def _library(ctx: Context, trap, hit) -> str | None:  # type: ignore[no-untyped-def]
+    """The library that executed the instruction: the kernel's trap line, a gdb frame, or the crash line itself."""
+    if trap is not None:
+        return str(trap[1].group("lib"))
+    if hit is None:
+        return None
+    for line in ctx.lines:
+        if line.number >= hit[0].number and (frame := GDB_FRAME.search(line.text)):
+            return frame.group("lib")
+    frame = FRAME.search(hit[0].text)
+    return frame.group("lib") if frame else None
+
+
+def _imported_before(ctx: Context, number: int) -> str | None:
+    """The module an interactive session or script imported last before it died: `>>> import torch`."""
+    found = None
+    for line in ctx.lines:
+        if line.number > number:
+            break
+        if m := IMPORT.search(line.text):
+            found = m.group("mod") or m.group("mod2")
+    return found
