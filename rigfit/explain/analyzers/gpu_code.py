@@ -87,10 +87,10 @@ def _nvidia(ctx: Context) -> Finding | None:
     newer = build and all(
         (version(_sm_to_cc(s[3:])) or version("0")) < (version(cc) or version("0")) for s in build.split()
     )
-    direction = "newer than every" if newer else "older than the oldest" if build else "not among the"
+    direction = "newer than every" if newer else "older than the oldest" if build or too_old else "not among the"
     gpu = facts.get("gpu", "This GPU")
     cause = (
-        f"{gpu} has compute capability {cc} (sm_{cc.replace('.', '')}), {direction} GPU architecture the installed "
+        f"{gpu} has compute capability {cc} (sm_{cc.replace('.', '')}), {direction} GPU architectures the installed "
         f"torch was built for{' (' + build + ')' if build else ''}, so its kernels cannot run."
     )
     if lines:
@@ -111,10 +111,16 @@ def _nvidia(ctx: Context) -> Finding | None:
         evidence,
         facts,
         [CUDA_SOURCE, "https://developer.nvidia.com/cuda-gpus"],
+        supersedes=("no-kernel-image",) if device or too_old else (),
     )
 
 
 def _nvidia_unsupported(cc: str) -> str:
+    if (version(cc) or version("0")) < (version("3.0") or version("0")):
+        return (
+            f"No PyTorch binary release supports compute capability {cc} (Fermi and older), and current CUDA "
+            "toolkits cannot compile for it: run Stable Diffusion on the CPU (`rigfit plan --cpu`), or use a newer GPU."
+        )
     return (
         f"No current official torch wheel has kernels for compute capability {cc}: build torch 2.7 or older from "
         'source with a CUDA 11.x toolkit, the last that compiles for sm_35 (`export TORCH_CUDA_ARCH_LIST="3.5"`; '
