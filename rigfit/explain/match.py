@@ -117,12 +117,18 @@ def _share_facts(finding: Finding, known: list[Explanation]) -> None:
                 explanation.facts.setdefault(name, value)
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "`", ")")) else text + "."
+
+
 def _from_finding(finding: Finding) -> Explanation:
     return Explanation(
         id=finding.id,
         title=finding.title,
-        cause=finding.cause,
-        fix=finding.fix,
+        cause=_sentence(finding.cause),
+        fix=_sentence(finding.fix),
         source=finding.source,
         confidence=finding.confidence,
         evidence=sorted(finding.evidence, key=lambda line: line.number),

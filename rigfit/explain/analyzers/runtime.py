@@ -31,6 +31,7 @@ LIB_MISSING = re.compile(
     r"load library failed: |Could not load dynamic library ')(?P<lib2>lib[\w.+-]+?\.so(?:\.[\d.]+)?)",
     re.I,
 )
+CANNOT_OPEN = re.compile(r"(?P<lib>lib[\w.+-]+?\.so(?:\.[\d.]+)?)\S*: cannot open shared object file", re.I)
 WSL = re.compile(r"microsoft-standard-WSL|/usr/lib/wsl/|\bWSL2?\b", re.I)
 CONTAINER_NO_GPU = re.compile(
     r"nvidia-container-cli: (?P<cli>.+)|unknown or invalid runtime name: nvidia|Failed to initialize NVML: Unknown "
@@ -75,18 +76,19 @@ def _driver_too_old(ctx: Context) -> Finding | None:
     torch = ctx.torch
     if torch:
         facts["torch"] = torch
+    who = next((lib for lib in ("onnxruntime", "ctranslate2", "bitsandbytes") if lib in line.text.lower()), "torch")
     cause = (
-        "The NVIDIA driver is older than the CUDA runtime this torch was built with"
+        f"The NVIDIA driver is older than the CUDA runtime {who} was built with"
         + (f": the driver supports CUDA up to {driver_cuda}" if driver_cuda else "")
         + (f", torch is {torch}" if torch else "")
         + "."
     )
     wheel = driver_wheel(str(driver_cuda)) if driver_cuda else None
     fix = (
-        "Either upgrade the NVIDIA driver (Ubuntu: `sudo ubuntu-drivers install`; 570 or newer covers every current "
-        "wheel), or install a torch built for the CUDA the driver has"
+        f"Either upgrade the NVIDIA driver (Ubuntu: `sudo ubuntu-drivers install`; {_newest_floor()} or newer runs "
+        f"every current torch wheel), or install a {who} built for the CUDA the driver has"
     )
-    if wheel:
+    if wheel and who == "torch":
         line_ = next((w for w in newest_first(list(wheel_lines())) if w.variant == wheel), None)
         facts["wheel"] = wheel
         torch_pin = f"torch=={line_.torch} " if line_ and line_.torch else "torch "
@@ -110,12 +112,20 @@ def _driver_too_old(ctx: Context) -> Finding | None:
     )
 
 
+def _newest_floor() -> str:
+    """The driver floor of the newest CUDA wheel line in torch_wheels.yaml."""
+    floors = [w.min_driver for w in wheel_lines() if w.kind == "cuda" and w.min_driver]
+    return max(floors, key=lambda f: version(f) or version("0"))
+
+
 def _library(ctx: Context) -> Finding | None:
     hit = last(ctx.lines, LIB_MISSING)
     if hit is None:
         return None
     line, m = hit
-    lib = m.group("lib") or m.group("lib2")
+    # "Could not load library A. Error: B: cannot open shared object file": B is the one missing
+    cannot_open = CANNOT_OPEN.search(line.text)
+    lib = cannot_open.group("lib") if cannot_open else m.group("lib") or m.group("lib2")
     entry = native_lib(lib)
     facts = {"library": lib}
     on_wsl = first(ctx.lines, WSL) is not None
