@@ -41,7 +41,6 @@ HF_ERROR = re.compile(
     r"(?P<auth>401 Client Error)|(?P<entry>LocalEntryNotFoundError|offline mode is enabled)",
     re.I,
 )
-STABILITY_REPO = re.compile(r"Stability-AI/stablediffusion", re.I)
 
 
 def analyze(ctx: Context) -> list[Finding]:
@@ -61,26 +60,6 @@ def _repo_gone(ctx: Context) -> Finding | None:
     clone = last(ctx.lines, CLONE_FAIL)
     facts = {"repository": url or "unknown"}
     evidence = [line] + ([clone[0]] if clone else [])
-    if url and STABILITY_REPO.search(url):
-        cause = (
-            "Stability AI deleted the github.com/Stability-AI/stablediffusion repository (December 2024) that "
-            "A1111 1.10.0 and older (and forks such as SD.Next's old releases) clone on first start, so git asks "
-            "for credentials and the launcher stops."
-        )
-        fix = (
-            "Update the UI (`git pull`: A1111 1.10.1+ clones a mirror), or point it at the mirror before starting: "
-            "`export STABLE_DIFFUSION_REPO=https://github.com/w-e-w/stablediffusion.git` (A1111: in webui-user.sh)."
-            " Never type a password at that prompt."
-        )
-        return Finding(
-            "ui-repository-gone",
-            "The Stable Diffusion repository the launcher clones is gone",
-            cause,
-            fix,
-            evidence,
-            facts,
-            ["https://github.com/AUTOMATIC1111/stable-diffusion-webui/pull/16754"],
-        )
     cause = (
         f"git cannot fetch {url or 'a repository the launcher needs'}: it does not exist anymore (deleted, renamed "
         "or made private), which GitHub answers with a username prompt or 'repository not found'."
