@@ -14,6 +14,7 @@ KEYWORDS = (
     "repositorynotfounderror", "gatedrepoerror", "401 client error", "403 client error", "404 client error",
     "localentrynotfounderror", "temporary failure in name resolution", "ssl", "certificate", "proxy",
     "terminal prompts disabled", "could not read username", "network is unreachable", "max retries exceeded",
+    "access to model", "cannot access gated repo", "gated repo",
 )  # fmt: skip
 
 CLONE_FAIL = re.compile(
@@ -35,8 +36,9 @@ NO_NETWORK = re.compile(
     r"ConnectTimeoutError|ReadTimeoutError",
     re.I,
 )
+GATED_MODEL = re.compile(r"(?:Access to model|Repo model) (?P<model>[\w.-]+/[\w.-]+) is (?:restricted|gated)")
 HF_ERROR = re.compile(
-    r"(?P<gated>GatedRepoError|Access to model (?P<gmodel>\S+) is restricted|Cannot access gated repo)|"
+    r"(?P<gated>Access to model (?P<gmodel>\S+) is restricted|GatedRepoError|Cannot access gated repo|gated repo)|"
     r"(?P<notfound>RepositoryNotFoundError|Repository Not Found for url: (?P<hfurl>\S+))|"
     r"(?P<auth>401 Client Error)|(?P<entry>LocalEntryNotFoundError|offline mode is enabled)",
     re.I,
@@ -87,14 +89,16 @@ def _hugging_face(ctx: Context) -> Finding | None:
     line, m = hit
     facts: dict[str, str] = {}
     if m.group("gated") or m.group("auth"):
-        if m.group("gmodel"):
-            facts["model"] = m.group("gmodel")
+        if gated := last(ctx.lines, GATED_MODEL):
+            facts["model"] = gated[1].group("model")
+        model = facts.get("model")
+        page = f"https://huggingface.co/{model}" if model else "the model's page"
         cause = (
-            "The model is gated or private on Hugging Face: downloading it needs an account that accepted its "
-            "license and a token."
+            f"{model or 'The model'} is gated or private on Hugging Face: downloading it needs an account that "
+            "accepted its license and a token."
         )
         fix = (
-            "Accept the license on the model's page while logged in, create a read token "
+            f"Accept the license on {page} while logged in, create a read token "
             "(https://huggingface.co/settings/tokens), then `huggingface-cli login` (or `export HF_TOKEN=...`) in "
             "the shell that starts the UI."
         )
