@@ -13,6 +13,7 @@ from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_fact
 from rigfit.explain.scan import KeywordScanner, LogLine, LogScan, read_blocks
 from rigfit.kb.issues import Condition, IssueEntry, Range, placeholders
 from rigfit.kb.loader import load_entries
+from rigfit.plan.knowledge import pins
 from rigfit.probe.profile import Profile
 
 SUPERSEDED_FACTOR = 0.5  # a vaguer issue explained by a more specific one that also matched
@@ -161,7 +162,7 @@ def _match(issue: CompiledIssue, scan: LogScan, from_log: Facts, from_profile: F
     if any(p.search(line.text) for p in issue.unless for line in lines):
         return None
     boosts = sum(first_hit(p) for p in issue.boost)
-    facts = merge_facts(from_log, from_profile, groups)
+    facts = merge_facts(from_log, from_profile, groups) | pin_facts(issue.entry.pins)
     entry = issue.entry
     confidence = entry.confidence + min(boosts * BOOST_STEP, MAX_BOOST)
     agrees = _profile_agrees(entry, facts)
@@ -180,6 +181,19 @@ def _match(issue: CompiledIssue, scan: LogScan, from_log: Facts, from_profile: F
         evidence=sorted(evidence.values(), key=lambda line: line.number),
         profile_agrees=agrees,
     )
+
+
+def pin_facts(pin_ids: list[str]) -> Facts:
+    """The fix of the pins an issue names, from rigfit/kb/pins.yaml: explain and plan give the same answer."""
+    if not pin_ids:
+        return {}
+    known = {p.id: p for p in pins()}
+    named = [known[i] for i in pin_ids if i in known]
+    if not named:
+        return {}
+    first, others = named[0], named[1:]
+    also = "; ".join(f"`{p.package}{p.spec}` when {p.when} ({p.fix})" for p in others)
+    return {"pin_fix": first.fix, "pin_spec": f"{first.package}{first.spec}", "pins_also": also}
 
 
 def _profile_agrees(entry: IssueEntry, facts: Facts) -> bool | None:

@@ -50,7 +50,7 @@ NO_OPTION = re.compile(
 BUILD_FAILED = re.compile(
     r"Failed building wheel for (?P<pkg>[\w.-]+)|Failed to build (?:installable wheels for some pyproject\.toml based "
     r"projects \()?(?P<pkg2>[\w.-]+)|Building wheel for (?P<pkg3>[\w.-]+) \(\w+(?:\.\w+)?\) did not run successfully|"
-    r"Failed to build `(?P<pkg4>[\w.-]+)"
+    r"Failed to (?:download and )?build:? `(?P<pkg4>[\w.-]+)"
 )
 BUILD_REASON = re.compile(
     r"fatal error: (?P<header>[\w./]+\.h): No such file|error: command '(?P<cmd>[^']+)' failed|"
