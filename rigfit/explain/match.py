@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from rigfit.explain.analyzers import Finding, analyze
+from rigfit.explain.analyzers import Finding, analyze, context_keywords
 from rigfit.explain.analyzers import keywords as analyzer_keywords
 from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
 from rigfit.explain.scan import KeywordScanner, LogLine, LogScan, read_blocks
@@ -75,8 +75,8 @@ def catalogue() -> tuple[CompiledIssue, ...]:
 
 @functools.cache
 def scanner() -> KeywordScanner:
-    keywords = {k for issue in catalogue() for k in issue.keywords} | set(LOG_FACT_KEYWORDS) | analyzer_keywords()
-    return KeywordScanner(keywords)
+    keywords = {k for issue in catalogue() for k in issue.keywords} | analyzer_keywords()
+    return KeywordScanner(keywords, context_keywords() | set(LOG_FACT_KEYWORDS))
 
 
 def explain_stream(stream: BinaryIO, profile: Profile | None = None) -> Result:

@@ -20,7 +20,14 @@ ANALYZERS: tuple[ModuleType, ...] = (resolver, imports, gpu_code, runtime, memor
 
 
 def keywords() -> set[str]:
-    return {k for module in ANALYZERS for k in module.KEYWORDS}
+    """A few words that show a failure of some class: the scanner looks for them everywhere (SIGNALS)."""
+    return {k for module in ANALYZERS for k in module.SIGNALS}
+
+
+def context_keywords() -> set[str]:
+    """The lines an analyzer reads (KEYWORDS) and the facts around a failure (CONTEXT: paths, models, versions):
+    looked for only in the blocks of the log where a signal or a known issue's keyword was found."""
+    return {k for module in ANALYZERS for k in module.KEYWORDS + module.CONTEXT} - keywords()
 
 
 def analyze(scan: LogScan, facts: Facts) -> list[Finding]:
@@ -33,4 +40,4 @@ def analyze(scan: LogScan, facts: Facts) -> list[Finding]:
     return found
 
 
-__all__ = ["ANALYZERS", "Finding", "analyze", "keywords"]
+__all__ = ["ANALYZERS", "Finding", "analyze", "context_keywords", "keywords"]

@@ -3,8 +3,9 @@
 An analyzer reads one class of failure (a resolver conflict, a missing module, a GPU the build has no code for...)
 from the lines the scanner kept, pulls the structured facts out of them (package names, versions, the module, the
 library file, sm_XX, gfx...) and writes the cause and the fix from those facts, the knowledge base and the machine
-profile. Each analyzer module declares KEYWORDS (literals that pick its lines, see rigfit/kb/issues.py for the rules)
-and `analyze(lines, facts) -> list[Finding]`.
+profile. Each analyzer module declares SIGNALS (a few literals that show its class of failure; scanned everywhere),
+KEYWORDS (literals of the lines it reads) and CONTEXT (literals of the facts around the failure), the last two
+scanned only near a signal (see rigfit/kb/issues.py for how literals match), and `analyze(ctx) -> list[Finding]`.
 """
 
 from __future__ import annotations

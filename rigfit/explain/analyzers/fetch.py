@@ -8,13 +8,21 @@ import re
 from rigfit.explain.analyzers.base import Finding, first, last
 from rigfit.explain.analyzers.context import Context
 
+SIGNALS = (
+    "fatal:", "username for", "could not", "couldn't", "gatedrepoerror", "cannot access", "unable to access",
+    "max retries exceeded", "network is unreachable", "temporary failure",
+)  # fmt: skip
 KEYWORDS = (
     "fatal:", "could not resolve host", "couldn't clone", "couldn't fetch", "couldn't checkout", "username for",
-    "authentication failed", "repository", "huggingface.co", "couldn't connect", "connection", "timed out",
-    "repositorynotfounderror", "gatedrepoerror", "401 client error", "403 client error", "404 client error",
-    "localentrynotfounderror", "temporary failure in name resolution", "ssl", "certificate", "proxy",
-    "terminal prompts disabled", "could not read username", "network is unreachable", "max retries exceeded",
-    "access to model", "cannot access gated repo", "gated repo",
+    "authentication failed", "couldn't connect", "repositorynotfounderror", "gatedrepoerror", "401 client error",
+    "403 client error", "404 client error", "localentrynotfounderror", "temporary failure in name resolution",
+    "certificate_verify_failed", "terminal prompts disabled", "could not read username", "network is unreachable",
+    "max retries exceeded", "access to model", "cannot access gated repo", "gated repo", "repository not found",
+    "connection refused", "connection timed out", "failed to connect", "connecttimeouterror", "readtimeouterror",
+    "name or service not known", "offline mode is enabled",
+)  # fmt: skip
+CONTEXT = (
+    "repository", "huggingface.co", "command:", "cloning",
 )  # fmt: skip
 
 CLONE_FAIL = re.compile(

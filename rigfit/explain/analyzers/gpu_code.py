@@ -12,10 +12,16 @@ from rigfit.kb.schemas import WheelLine
 from rigfit.plan.device import cc_covered
 from rigfit.plan.knowledge import gfx_targets, newest_first, version, wheel_lines
 
+SIGNALS = (
+    "not compatible", "too old", "no kernel image", "invalid device function", "hiperror", "hsa_status_error",
+    "tensilelibrary", "code object",
+)  # fmt: skip
 KEYWORDS = (
-    "capability", "sm_", "no kernel image", "invalid device function", "hiperrornobinaryforgpu", "no binary for gpu",
-    "tensile", "rocblas", "gfx", "invalid_isa", "not compatible with the current pytorch", "too old",
-    "code object", "hsa_status_error", "unable to find code object",
+    "capability", "no kernel image", "invalid device function", "hiperrornobinaryforgpu", "no binary for gpu",
+    "tensile", "invalid_isa", "not compatible with the current pytorch", "code object", "hsa_status_error",
+)  # fmt: skip
+CONTEXT = (
+    "sm_", "gfx", "rocblas", "too old", "hsa_override_gfx_version",
 )  # fmt: skip
 
 SM_DEVICE = re.compile(

@@ -8,10 +8,16 @@ import re
 from rigfit.explain.analyzers.base import Finding, binary_package, last
 from rigfit.explain.analyzers.context import Context, modules, name_entry
 
+SIGNALS = (
+    "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
+    "compiled using numpy",
+)  # fmt: skip
 KEYWORDS = (
     "no module named", "modulenotfounderror", "cannot import name", "has no attribute", "undefined symbol",
-    "importerror", "site-packages", "dtype size changed", "compiled using numpy", "_array_api", "python",
-    "custom_nodes", "extensions",
+    "dtype size changed", "compiled using numpy", "_array_api", "numpy.core.multiarray failed",
+)  # fmt: skip
+CONTEXT = (
+    "site-packages", "python", "custom_nodes", "extensions", "importerror",
 )  # fmt: skip
 
 NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")

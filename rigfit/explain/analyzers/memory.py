@@ -9,12 +9,19 @@ from rigfit.explain.analyzers.base import Finding, last
 from rigfit.explain.analyzers.context import Context
 from rigfit.plan.knowledge import models, oom_flag
 
+SIGNALS = (
+    "out of memory", "outofmemoryerror", "allocation on device", "defaultcpuallocator", "memoryerror", "oom-kill",
+    "killed process",
+)  # fmt: skip
 KEYWORDS = (
     "out of memory", "outofmemoryerror", "defaultcpuallocator", "not enough memory", "memoryerror", "oom-kill",
-    "killed process", "total capacity", "total capacty", "allocation on device", "device limit", "total vram",
-    "medvram", "lowvram", "tried to allocate", "loading weights", "sd_xl", "sdxl", "flux",
-    "model_type", "requested to load", "width", "height", "resolution", "x1024", "x768", "x512", "x2048",
-    "v1-inference", "sd_xl_base", "loaded completely", "model loaded",
+    "killed process", "allocation on device", "tried to allocate", "invoked oom-killer",
+)  # fmt: skip
+CONTEXT = (
+    "total capacity", "total capacty", "device limit", "total vram", "medvram", "lowvram", "loading weights",
+    "sd_xl", "sdxl", "flux", "model_type", "requested to load", "width", "height", "resolution", "x1024", "x768",
+    "x512", "x2048", "v1-inference", "sd_xl_base", "loaded completely", "model loaded", "commandline",
+    "launching web ui",
 )  # fmt: skip
 
 OOM = re.compile(

@@ -10,14 +10,21 @@ from rigfit.explain.analyzers.base import Finding, every, first, last
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
 
+SIGNALS = (
+    "no such option", "unexpected argument", "conflict is caused by", "no solution found",
+    "found existing installation", "but you have", "failed to build", "failed building", "resolutionimpossible",
+)  # fmt: skip
 KEYWORDS = (
-    "conflict is caused by", "user requested", "depends on", "but you have", "which is incompatible",
-    "no matching distribution", "could not find a version", "no solution found", "because", "and because",
-    "found existing installation", "successfully uninstalled", "successfully installed", "attempting uninstall",
-    "collecting", "no such option", "unexpected argument", "unrecognized arguments", "resolutionimpossible",
-    "failed building wheel", "failed to build", "did not run successfully", "subprocess-exited-with-error",
-    "fatal error:", "python.h", "install pytorch first", "requires pytorch",
-    "requires-python", "requires a different python", "error: command",
+    "conflict is caused by", "user requested", "but you have", "which is incompatible", "no matching distribution",
+    "could not find a version", "no solution found", "found existing installation", "successfully uninstalled",
+    "no such option", "unexpected argument", "unrecognized arguments", "resolutionimpossible",
+    "failed building wheel", "failed to build", "failed to download and build", "did not run successfully",
+    "subprocess-exited-with-error",
+)  # fmt: skip
+CONTEXT = (
+    "depends on", "because", "and because", "successfully installed", "attempting uninstall", "collecting",
+    "fatal error:", "python.h", "install pytorch first", "requires pytorch", "requires-python",
+    "requires a different python", "error: command", "not found", "can't find rust", "no module named",
 )  # fmt: skip
 
 PIP_SOURCE = "https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts"

@@ -11,12 +11,20 @@ from rigfit.explain.analyzers.context import Context, native_lib
 from rigfit.explain.facts import cuda_from_driver_code, driver_wheel
 from rigfit.plan.knowledge import newest_first, version, wheel_lines
 
+SIGNALS = (
+    "cannot open", "could not load", "nvml", "xid", "fault", "timeout", "gpu reset", "fallen off the bus",
+    "insufficient", "too old", "error while loading", "nvidia-container-cli",
+)  # fmt: skip
 KEYWORDS = (
-    "driver", "cannot open shared object file", "could not load library", "unable to load", "libcudnn", "libnvrtc",
-    "libcuda", "libnvidia-ml", "libcudart", "libcublas", "libamdhip64", "nvml", "xid", "page fault",
-    "memory access fault", "ring gfx", "ring sdma", "ring comp", "gpu reset", "wsl", "microsoft-standard",
-    "nvidia-container-cli", "cuda driver version is insufficient", "fallen off the bus", "amdgpu", "nvrm",
-    "error while loading shared libraries", "oserror", "invalid runtime name", "dll load failed",
+    "cannot open shared object file", "could not load library", "unable to load any of", "nvml", "xid",
+    "page fault", "memory access fault", "ring gfx", "ring sdma", "ring comp", "gpu reset", "nvidia-container-cli",
+    "cuda driver version is insufficient", "driver version is insufficient", "fallen off the bus",
+    "error while loading shared libraries", "invalid runtime name", "driver on your system is too old",
+    "cudaerrorinsufficientdriver", "forward compatibility was attempted", "could not load dynamic library",
+    "load library failed",
+)  # fmt: skip
+CONTEXT = (
+    "driver", "wsl", "microsoft-standard", "amdgpu", "nvrm", "hsa_override_gfx_version", "torch", "pytorch version",
 )  # fmt: skip
 
 DRIVER_OLD = re.compile(

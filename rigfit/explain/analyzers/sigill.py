@@ -9,10 +9,15 @@ import re
 from rigfit.explain.analyzers.base import Finding, last
 from rigfit.explain.analyzers.context import Context, native_lib
 
+SIGNALS = (
+    "illegal instruction", "illegal hardware instruction", "sigill", "invalid opcode", "exit code 132",
+)  # fmt: skip
 KEYWORDS = (
-    "illegal instruction", "sigill", "invalid opcode", "core dumped", "signal 4", "illegal hardware instruction",
-    "import", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime", "librocblas", "libllama",
-    "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
+    "illegal instruction", "sigill", "invalid opcode", "illegal hardware instruction", "signal 4", "exit code 132",
+)  # fmt: skip
+CONTEXT = (
+    "core dumped", "import", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime", "librocblas",
+    "libllama", "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
 )  # fmt: skip
 
 SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
