@@ -133,6 +133,7 @@ class KeywordScanner:
         lowered: bytes | None = None,
     ) -> dict[int, set[str]]:
         """Remember the lines of `block` that hold a keyword of `regexes`; returns the keywords by line start."""
+        first_pass = regexes[0] is self._regex  # the context pass reads bytes the first pass already counted
         if lowered is None:
             lowered = b"\n" + block.lower()
         hits: dict[int, set[str]] = {}
@@ -148,7 +149,7 @@ class KeywordScanner:
             counted_to = start
             end = _line_end(lowered, start)
             text = block[start - 1 : end - 1][:MAX_LINE].decode("utf-8", errors="replace").strip()
-            _remember(result, text, max(line_no, 1), hits[start])
+            _remember(result, text, max(line_no, 1), hits[start], count=first_pass)
         return hits
 
 
@@ -184,12 +185,13 @@ def _line_end(text: bytes, start: int) -> int:
     return end if ret < 0 else ret
 
 
-def _remember(result: LogScan, text: str, number: int, keywords: set[str]) -> None:
+def _remember(result: LogScan, text: str, number: int, keywords: set[str], count: bool = True) -> None:
+    """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes."""
     if not text:
         return
     known = result.lines.get(text)
     if known is not None:
-        known.repeats += 1
+        known.repeats += count
         known.keywords |= keywords
         return
     if len(result.lines) >= MAX_LINES:
