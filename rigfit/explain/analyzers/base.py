@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from packaging.version import InvalidVersion, Version
+
 from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogLine
 
@@ -47,6 +49,14 @@ def last(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Ma
         if match := pattern.search(line.text):
             return line, match
     return None
+
+
+def ver(text: str | None) -> Version:
+    """A comparable version; 0 when the text is not one."""
+    try:
+        return Version(str(text).split("+")[0]) if text else Version("0")
+    except InvalidVersion:
+        return Version("0")
 
 
 def every(lines: list[LogLine], pattern: re.Pattern[str]) -> list[tuple[LogLine, re.Match[str]]]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 
-from rigfit.explain.analyzers.base import Finding, first, last
+from rigfit.explain.analyzers.base import Finding, first, last, ver
 from rigfit.explain.analyzers.context import Context
+from rigfit.explain.scan import LogLine
 from rigfit.kb.schemas import WheelLine
 from rigfit.plan.device import cc_covered
-from rigfit.plan.knowledge import gfx_targets, newest_first, version, wheel_lines
+from rigfit.plan.knowledge import gfx_targets, newest_first, wheel_lines
 
 SIGNALS = (
     "not compatible", "too old", "no kernel image", "invalid device function", "hiperror", "hsa_status_error",
@@ -40,6 +41,7 @@ AMD_NO_CODE = re.compile(
     r"rocBLAS error: Could not initialize Tensile",
     re.I,
 )
+Hit = tuple[LogLine, re.Match[str]]
 GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
 CUDA_SOURCE = "https://pytorch.org/get-started/locally/"
 ROCM_SOURCE = "https://rocm.docs.amd.com/projects/install-on-linux/en/latest/reference/system-requirements.html"
@@ -57,14 +59,8 @@ def _nvidia(ctx: Context) -> Finding | None:
     device, too_old, no_kernel = last(ctx.lines, SM_DEVICE), last(ctx.lines, CC_TOO_OLD), last(ctx.lines, NO_KERNEL)
     if device is None and too_old is None and no_kernel is None:
         return None
-    facts: dict[str, str] = {}
+    facts = _nvidia_facts(ctx, device, too_old)
     evidence = [hit[0] for hit in (device, too_old, no_kernel) if hit]
-    if device:
-        facts.update(gpu=device[1].group("gpu").strip(), cc=_sm_to_cc(device[1].group("sm")))
-    elif too_old:
-        facts.update(gpu=too_old[1].group("gpu").strip(), cc=too_old[1].group("cc"))
-    elif ctx.facts.get("cc"):
-        facts["cc"] = str(ctx.facts["cc"])
     if (archs := first(ctx.lines, SM_LIST)) is not None:
         facts["build_archs"] = " ".join(archs[1].group("list").split())
         evidence.append(archs[0])
@@ -79,41 +75,21 @@ def _nvidia(ctx: Context) -> Finding | None:
             "shows both; `rigfit plan` picks the torch line whose sm list covers the card. If torch covers it, "
             "rebuild the extension with TORCH_CUDA_ARCH_LIST set to the card's capability."
         )
-        return Finding(
-            "cuda-arch-missing",
-            "torch has no GPU code for this NVIDIA card",
-            cause,
-            fix,
-            evidence,
-            facts,
-            [CUDA_SOURCE],
-        )
-    lines = [w for w in newest_first(list(wheel_lines())) if w.kind == "cuda" and cc_covered(cc, w.cuda_archs)]
+        return Finding("cuda-arch-missing", "torch has no GPU code for this NVIDIA card", cause, fix, evidence, facts,
+                       [CUDA_SOURCE])  # fmt: skip
     build = facts.get("build_archs", "")
-    newer = build and all(
-        (version(_sm_to_cc(s[3:])) or version("0")) < (version(cc) or version("0")) for s in build.split()
-    )
+    newer = bool(build) and all(ver(_sm_to_cc(s[3:])) < ver(cc) for s in build.split())
     direction = "newer than every" if newer else "older than the oldest" if build or too_old else "not among the"
-    gpu = facts.get("gpu", "This GPU")
     cause = (
-        f"{gpu} has compute capability {cc} (sm_{cc.replace('.', '')}), {direction} GPU architectures the installed "
-        f"torch was built for{' (' + build + ')' if build else ''}, so its kernels cannot run."
+        f"{facts.get('gpu', 'This GPU')} has compute capability {cc} (sm_{cc.replace('.', '')}), {direction} GPU "
+        f"architectures the installed torch was built for{' (' + build + ')' if build else ''}, so its kernels "
+        "cannot run."
     )
-    if lines:
-        best = lines[0]
-        facts["wheel"] = f"torch {best.torch}+{best.variant}"
-        fix = (
-            f"Install a torch build that has code for sm_{cc.replace('.', '')}: `{ctx.pip()} install --force-reinstall "
-            f"torch=={best.torch} torchvision torchaudio --index-url {best.index_url}` (needs NVIDIA driver >= "
-            f"{best.min_driver}); every package compiled against torch must match it afterwards."
-        )
-    else:
-        fix = _nvidia_unsupported(cc)
     return Finding(
         "cuda-arch-missing",
         f"torch has no GPU code for compute capability {cc}",
         cause,
-        fix,
+        _nvidia_fix(ctx, cc, facts),
         evidence,
         facts,
         [CUDA_SOURCE, "https://developer.nvidia.com/cuda-gpus"],
@@ -121,8 +97,31 @@ def _nvidia(ctx: Context) -> Finding | None:
     )
 
 
+def _nvidia_facts(ctx: Context, device: Hit | None, too_old: Hit | None) -> dict[str, str]:
+    """The GPU and its compute capability: the log's own message first, then the profile."""
+    if device:
+        return {"gpu": device[1].group("gpu").strip(), "cc": _sm_to_cc(device[1].group("sm"))}
+    if too_old:
+        return {"gpu": too_old[1].group("gpu").strip(), "cc": too_old[1].group("cc")}
+    return {"cc": str(ctx.facts["cc"])} if ctx.facts.get("cc") else {}
+
+
+def _nvidia_fix(ctx: Context, cc: str, facts: dict[str, str]) -> str:
+    """The newest torch_wheels.yaml line with code for `cc`, or the honest answer that none has."""
+    lines = [w for w in newest_first(list(wheel_lines())) if w.kind == "cuda" and cc_covered(cc, w.cuda_archs)]
+    if not lines:
+        return _nvidia_unsupported(cc)
+    best = lines[0]
+    facts["wheel"] = f"torch {best.torch}+{best.variant}"
+    return (
+        f"Install a torch build that has code for sm_{cc.replace('.', '')}: `{ctx.pip()} install --force-reinstall "
+        f"torch=={best.torch} torchvision torchaudio --index-url {best.index_url}` (needs NVIDIA driver >= "
+        f"{best.min_driver}); every package compiled against torch must match it afterwards."
+    )
+
+
 def _nvidia_unsupported(cc: str) -> str:
-    if (version(cc) or version("0")) < (version("3.0") or version("0")):
+    if ver(cc) < ver("3.0"):
         return (
             f"No PyTorch binary release supports compute capability {cc} (Fermi and older), and current CUDA "
             "toolkits cannot compile for it: run Stable Diffusion on the CPU (`rigfit plan --cpu`), or use a newer GPU."

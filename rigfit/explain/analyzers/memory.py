@@ -7,6 +7,7 @@ import re
 
 from rigfit.explain.analyzers.base import Finding, last
 from rigfit.explain.analyzers.context import Context
+from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import models, oom_flag
 
 SIGNALS = (
@@ -123,27 +124,13 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
     cause = f"{what} needed more memory than {card} had free"
     if "tried_to_allocate" in facts:
         cause += f" (one more allocation of {facts['tried_to_allocate']} failed)"
-    oversized = _allocation_gib(facts) > vram if vram is not None else False
-    if oversized:
-        cause += (
-            ": that single allocation is larger than the whole card, so no offloading flag can make it fit; the "
-            "image (or video, or batch) is too large for this card in one piece."
-        )
-        steps = ["lower the resolution, batch size or frame count, or use tiled processing for this step"]
-    elif entry and vram is not None and vram < entry.vram_gb_min:
-        cause += f"; {entry.name} needs at least {entry.vram_gb_min} GB even with offloading."
-        steps = [
-            f"{entry.name} does not fit {card}: use Stable Diffusion 1.5 (or a smaller/quantized variant of "
-            "this model), or run it on the CPU"
-        ]
-    else:
-        cause += "."
-        steps = [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
+    why, steps = _why_and_steps(ctx, facts, entry, vram, card)
+    cause += why
     alloc_conf = "PYTORCH_HIP_ALLOC_CONF" if facts["device"] == "HIP" else "PYTORCH_CUDA_ALLOC_CONF"
     if facts["device"] != "MPS":
         steps.append(f"`export {alloc_conf}=expandable_segments:True` before launching to reduce fragmentation")
     fix = "; ".join(steps) + "; close other programs using the GPU."
-    informed = bool(entry or "resolution" in facts or "flags_in_use" in facts or oversized)
+    informed = bool(entry or "resolution" in facts or "flags_in_use" in facts or "oversized" in facts)
     supersedes = ("cuda-out-of-memory", "hip-out-of-memory") if informed else ()
     return Finding(
         "gpu-out-of-memory",
@@ -160,6 +147,27 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
         confidence=0.9 if supersedes else 0.7,
         supersedes=supersedes,
     )
+
+
+def _why_and_steps(
+    ctx: Context, facts: dict[str, str], entry: ModelEntry | None, vram: float | None, card: str
+) -> tuple[str, list[str]]:
+    """The end of the cause and the steps of the fix: the allocation alone exceeds the card, the model cannot fit
+    it, or a memory mode and the resolution help."""
+    if vram is not None and _allocation_gib(facts) > vram:
+        facts["oversized"] = "yes"
+        why = (
+            ": that single allocation is larger than the whole card, so no offloading flag can make it fit; the "
+            "image (or video, or batch) is too large for this card in one piece."
+        )
+        return why, ["lower the resolution, batch size or frame count, or use tiled processing for this step"]
+    if entry and vram is not None and vram < entry.vram_gb_min:
+        why = f"; {entry.name} needs at least {entry.vram_gb_min} GB even with offloading."
+        return why, [
+            f"{entry.name} does not fit {card}: use Stable Diffusion 1.5 (or a smaller/quantized variant of "
+            "this model), or run it on the CPU"
+        ]
+    return ".", [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
 
 
 def _allocation_gib(facts: dict[str, str]) -> float:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from rigfit.explain.analyzers.base import Finding, first, last
+from rigfit.explain.analyzers.base import Finding, first, last, ver
 from rigfit.explain.analyzers.context import Context, native_lib
 from rigfit.explain.facts import cuda_from_driver_code, driver_wheel
-from rigfit.plan.knowledge import newest_first, version, wheel_lines
+from rigfit.plan.knowledge import newest_first, wheel_lines
 
 SIGNALS = (
     "cannot open", "could not load", "nvml", "xid", "fault", "timeout", "gpu reset", "fallen off the bus",
@@ -104,7 +104,7 @@ def _driver_too_old(ctx: Context) -> Finding | None:
             f": `{ctx.pip()} install --force-reinstall {torch_pin}torchvision torchaudio --index-url "
             f"https://download.pytorch.org/whl/{wheel}`"
         )
-    elif driver_cuda and (version(str(driver_cuda)) or version("99")) < (version("11.0") or version("0")):
+    elif driver_cuda and ver(str(driver_cuda)) < ver("11.0"):
         fix += (
             ": no current wheel runs on a driver for CUDA 10 or older, so upgrade the driver (the card must be "
             "supported by a 450+ driver)"
@@ -123,7 +123,7 @@ def _driver_too_old(ctx: Context) -> Finding | None:
 def _newest_floor() -> str:
     """The driver floor of the newest CUDA wheel line in torch_wheels.yaml."""
     floors = [w.min_driver for w in wheel_lines() if w.kind == "cuda" and w.min_driver]
-    return max(floors, key=lambda f: version(f) or version("0"))
+    return max(floors, key=ver)
 
 
 def _library(ctx: Context) -> Finding | None:

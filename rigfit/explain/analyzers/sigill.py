@@ -8,6 +8,7 @@ import re
 
 from rigfit.explain.analyzers.base import Finding, last
 from rigfit.explain.analyzers.context import Context, native_lib
+from rigfit.kb.diagnosis import NativeLibrary
 
 SIGNALS = (
     "illegal instruction", "illegal hardware instruction", "sigill", "invalid opcode", "exit code 132",
@@ -33,50 +34,15 @@ def analyze(ctx: Context) -> list[Finding]:
     if hit is None and trap is None:
         return []
     evidence = [h[0] for h in (trap, hit) if h]
-    lib = _library(ctx, trap, hit)
-    entry = native_lib(lib) if lib else None
-    facts: dict[str, str] = {}
-    if lib:
-        lib = lib.rsplit("/", 1)[-1]
-        facts["library"] = lib
-    if entry is None and hit is not None and (imported := _imported_before(ctx, hit[0].number)):
-        facts["package"] = imported
-        entry = native_lib(f"lib{imported}") or native_lib(imported)
-    if entry:
-        facts["package"] = entry.package
-        if entry.isa:
-            facts["needs"] = entry.isa
-    missing = ctx.facts.get("cpu_missing")
-    if missing:
-        facts["cpu_lacks"] = str(missing)
-    cpu = ctx.facts.get("cpu_model")
-    who = f"{lib} ({entry.package})" if lib and entry else lib or "a native library (torch, numpy, onnxruntime...)"
-    cause = f"The process was killed by SIGILL: {who} executed a CPU instruction this CPU does not have"
-    if entry and entry.isa:
-        cause += f"; its prebuilt builds need {entry.isa}"
-    if missing:
-        cause += f", and {cpu or 'this CPU'} lacks {missing}"
-    cause += "."
+    facts, entry = _culprit(ctx, trap, hit)
+    lib = facts.get("library")
     agrees = _profile_agrees(ctx)
-    if agrees is False:
-        cause += (
-            f" This CPU ({cpu or 'the profile'}) has SSE4.2, AVX and AVX2, so the instruction is a newer one "
-            "(AVX-512, AMX) the build assumed, or the binary is damaged."
-        )
-    if entry:
-        fix = entry.fix
-    else:
-        fix = (
-            "Find the library: `sudo dmesg | grep -i 'invalid opcode'` names it (\"in libX.so\"); then install a build "
-            "of that package for this CPU or remove it. `rigfit doctor` lists the instruction sets this CPU lacks, "
-            "and `rigfit plan` picks a torch that runs on it."
-        )
     return [
         Finding(
             "sigill-native-library",
             f"SIGILL in {lib or 'a native library'}",
-            cause,
-            fix,
+            _cause(ctx, facts, entry, agrees),
+            entry.fix if entry else NO_LIBRARY_FIX,
             evidence,
             facts,
             entry.sources if entry else ["https://man7.org/linux/man-pages/man7/signal.7.html"],
@@ -84,6 +50,49 @@ def analyze(ctx: Context) -> list[Finding]:
             profile_agrees=agrees,
         )
     ]
+
+
+NO_LIBRARY_FIX = (
+    "Find the library: `sudo dmesg | grep -i 'invalid opcode'` names it (\"in libX.so\"); then install a build of that "
+    "package for this CPU or remove it. `rigfit doctor` lists the instruction sets this CPU lacks, and `rigfit plan` "
+    "picks a torch that runs on it."
+)
+
+
+def _culprit(ctx: Context, trap, hit) -> tuple[dict[str, str], NativeLibrary | None]:  # type: ignore[no-untyped-def]
+    """The library (and its native_libs.yaml entry) that executed the instruction, with what it needs."""
+    lib = _library(ctx, trap, hit)
+    entry = native_lib(lib) if lib else None
+    facts: dict[str, str] = {}
+    if lib:
+        facts["library"] = lib.rsplit("/", 1)[-1]
+    if entry is None and hit is not None and (imported := _imported_before(ctx, hit[0].number)):
+        facts["package"] = imported
+        entry = native_lib(f"lib{imported}") or native_lib(imported)
+    if entry:
+        facts["package"] = entry.package
+        if entry.isa:
+            facts["needs"] = entry.isa
+    if missing := ctx.facts.get("cpu_missing"):
+        facts["cpu_lacks"] = str(missing)
+    return facts, entry
+
+
+def _cause(ctx: Context, facts: dict[str, str], entry: NativeLibrary | None, agrees: bool | None) -> str:
+    lib, cpu = facts.get("library"), ctx.facts.get("cpu_model")
+    who = f"{lib} ({entry.package})" if lib and entry else lib or "a native library (torch, numpy, onnxruntime...)"
+    cause = f"The process was killed by SIGILL: {who} executed a CPU instruction this CPU does not have"
+    if entry and entry.isa:
+        cause += f"; its prebuilt builds need {entry.isa}"
+    if "cpu_lacks" in facts:
+        cause += f", and {cpu or 'this CPU'} lacks {facts['cpu_lacks']}"
+    cause += "."
+    if agrees is False:
+        cause += (
+            f" This CPU ({cpu or 'the profile'}) has SSE4.2, AVX and AVX2, so the instruction is a newer one "
+            "(AVX-512, AMX) the build assumed, or the binary is damaged."
+        )
+    return cause
 
 
 def _profile_agrees(ctx: Context) -> bool | None:
