@@ -43,7 +43,12 @@ class Context:
         return found
 
     def pip(self) -> str:
-        return f"{self.env_python} -m pip" if self.env_python else "python -m pip"
+        """pip of the env the log's code ran in: its venv's python, the portable ComfyUI's embedded one, or python."""
+        if self.env_python:
+            return f"{self.env_python} -m pip"
+        if any("python_embeded" in line.text or "ComfyUI_windows_portable" in line.text for line in self.lines):
+            return r"python_embeded\python.exe -m pip"  # run from the ComfyUI_windows_portable folder
+        return "python -m pip"
 
 
 @functools.cache

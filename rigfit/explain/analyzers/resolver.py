@@ -82,20 +82,21 @@ def _pip_conflict(ctx: Context) -> Finding | None:
         or not first(ctx.lines, re.compile("conflict is caused by|ResolutionImpossible|conflicting dependencies", re.I))
     ):
         return None
-    wants = [("you (the command or requirements file)", m.group("req"), line) for line, m in requested]
+    wants = [("your command or requirements file", m.group("req"), line) for line, m in requested]
     wants += [(f"{m.group('who')} {m.group('ver')}", m.group("req"), line) for line, m in depends]
     target = _most_named(wants)
     on_target = [w for w in wants if _name(w[1]) == target]
     a, b = _disagreeing(on_target)
     facts = {"package": target, "requirement_a": a[1], "asked_by_a": a[0], "requirement_b": b[1], "asked_by_b": b[0]}
     cause = (
-        f"pip cannot satisfy both requirements on {target}: {a[0]} asks for {a[1]}, while {b[0]} asks for {b[1]}; "
-        "no version of it fits both."
+        f"The resolver cannot satisfy both requirements on {target}: {a[0]} asks for {a[1]}, while {b[0]} asks "
+        f"for {b[1]}; no version of {target} fits both."
     )
+    other = b[0].split(" ")
+    together = f'`{ctx.pip()} install "{b[1]}" "{other[0]}=={other[1]}"`' if len(other) == 2 else "one command"
     fix = (
-        f"Make the two agree: change the requirement that {a[0]} sets to one that fits {b[1]} (or pick the "
-        f"release of {b[0].split(' ')[0]} made for {a[1]}), then install both in one command. "
-        + _pair_hint(target, a[1], b[1])
+        f"Make the two agree: either take what {b[0]} needs, {together}, or keep {a[1]} and pick the release of "
+        f"{other[0]} made for it. " + _pair_hint(target, a[1], b[1])
     )
     return Finding(
         "pip-resolver-conflict",
