@@ -179,10 +179,22 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
     line, m = hit
     path, symbol = m.group("file"), m.group("symbol")
     package = binary_package(path) or path.rsplit("/", 1)[-1]
+    if (known := modules().get(package)) is not None and known.package:
+        package = known.package
     facts = {"library": path.rsplit("/", 1)[-1], "package": package, "symbol": symbol}
     if ctx.torch:
         facts["torch"] = ctx.torch
-    if re.search(r"c10|at6Tensor|torch|caffe2|ATen|_ZN3c|_ZN2at", symbol):
+    if "__cxx11" in symbol and re.search(r"_ZN3c10|_ZN2at|torch", symbol):
+        built = (
+            "the other C++ ABI than the installed torch (the cxx11abiTRUE/FALSE part of prebuilt wheel names), or "
+            "another torch release"
+        )
+        fix = (
+            f'Check torch\'s ABI: `python -c "import torch; print(torch.__version__, torch._C._GLIBCXX_USE_CXX11_ABI)"`'
+            f", then install the {package} wheel whose name has the same torch version and cxx11abi value "
+            f"(TRUE/FALSE), or build it against this torch (`{ctx.pip()} install --no-build-isolation --no-cache-dir {package}`)."
+        )
+    elif re.search(r"c10|at6Tensor|torch|caffe2|ATen|_ZN3c|_ZN2at", symbol):
         built = "another torch release (or a torch with another C++ ABI / CUDA variant) than the one installed"
         fix = (
             f"Install the {package} release built for the installed torch{' ' + ctx.torch if ctx.torch else ''}, from "
