@@ -1,6 +1,7 @@
 """How long `rigfit explain` takes on a 50 MB log with one real CUDA out-of-memory traceback near the end, in two
 kinds of noise: a UI's console (real unrelated log lines between tqdm progress bars) and text only (the real
-unrelated log lines repeated: startup messages, pip output, kernel lines). Prints the times; the target is under 2 s.
+unrelated log lines repeated: startup messages, pip output, kernel lines). Prints the times (the target is under
+2 s, i.e. 50 MB/s and more) and the peak memory of the CLI process for a 5 MB and a full-size log (flat: the same).
 
     .venv/bin/python benchmarks/explain_speed.py [size_mb]
 """
@@ -61,11 +62,32 @@ def measure(size_mb: float, with_bars: bool) -> None:
             capture_output=True, cwd=REPO, check=False,
         )  # fmt: skip
         t3 = time.perf_counter()
+        small = Path(tmp) / "small.log"
+        build_log(small, 5 * 2**20, with_bars)
+        rss_small, rss_big = peak_rss_mib(small), peak_rss_mib(log)
     top = result.explanations[0].id if result.explanations else None
     print(f"  log: {mb:.1f} MB, {result.scan.lines_total} lines, {len(result.scan.lines)} distinct interesting lines")
     print(f"  load + compile catalogue ({len(catalogue())} issues): {t1 - t0:.3f} s")
     print(f"  explain (read, scan, match): {t2 - t1:.3f} s  -> {mb / (t2 - t1):.0f} MB/s, top match: {top}")
     print(f"  whole CLI process (rigfit explain --no-probe --json): {t3 - t2:.3f} s, exit {cli.returncode}")
+    print(f"  peak memory of the CLI process: {rss_small:.0f} MiB on 5 MB, {rss_big:.0f} MiB on {mb:.0f} MB")
+
+
+PEAK_RSS = (
+    "import resource, sys\n"
+    "from rigfit.cli import main\n"
+    "sys.argv = ['rigfit', 'explain', '--no-probe', '--json', sys.argv[1]]\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+)
+
+
+def peak_rss_mib(log: Path) -> float:
+    """Peak resident memory of a whole `rigfit explain` process on `log` (Linux reports KiB)."""
+    run = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, str(log)], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    return int(run.stderr.strip().splitlines()[-1]) / 1024
 
 
 if __name__ == "__main__":

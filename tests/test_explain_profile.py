@@ -76,8 +76,9 @@ def test_a_card_without_override_gets_no_override() -> None:
 
 def test_oom_in_a1111_on_a_2gb_card_gives_lowvram() -> None:
     e = first(fixture_text("logs/cuda-out-of-memory--a1111-2gb.txt"))
-    assert e.id == "cuda-out-of-memory"
-    assert "(2 GiB)" in e.cause
+    assert e.id == "gpu-out-of-memory"
+    assert "2 GiB" in e.cause and "Stable Diffusion 1.5" in e.cause
+    assert e.facts["vram_gib"] == "2" and e.facts["model"] == "sd15"
     assert "AUTOMATIC1111" in e.fix and "--lowvram" in e.fix and "--medvram" not in e.fix
     assert "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True" in e.fix
 

@@ -28,7 +28,7 @@ def ids_of_bytes(data: bytes) -> list[str]:
 def test_ansi_colours_are_ignored() -> None:
     coloured = OOM.replace("torch.cuda.OutOfMemoryError:", "\x1b[1;31mtorch.cuda.OutOfMemoryError:\x1b[0m")
     coloured = coloured.replace("CUDA out of memory", "\x1b[31mCUDA out of memory\x1b[0m")
-    assert ids(coloured)[0] == "cuda-out-of-memory"
+    assert ids(coloured)[0] == "gpu-out-of-memory"
 
 
 def test_progress_bars_on_carriage_returns() -> None:
@@ -47,7 +47,7 @@ def test_utf16_logs_from_windows_redirections() -> None:
 
 def test_latin1_and_broken_utf8_bytes() -> None:
     data = "Génération échouée\n".encode("latin-1") + b"\xff\xfe\x80 garbage\n" + OOM.encode()
-    assert ids_of_bytes(data)[0] == "cuda-out-of-memory"
+    assert ids_of_bytes(data)[0] == "gpu-out-of-memory"
 
 
 def test_pasted_forms_fences_prompts_ellipsis_and_first_character_cut() -> None:
@@ -58,7 +58,7 @@ def test_pasted_forms_fences_prompts_ellipsis_and_first_character_cut() -> None:
 
 
 def test_windows_line_endings_and_no_final_newline() -> None:
-    assert ids(OOM.replace("\n", "\r\n").rstrip())[0] == "cuda-out-of-memory"
+    assert ids(OOM.replace("\n", "\r\n").rstrip())[0] == "gpu-out-of-memory"
 
 
 def test_a_line_cut_by_a_block_boundary_is_found_whole() -> None:
@@ -105,7 +105,7 @@ noise_line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_chara
 def test_the_error_line_is_found_anywhere_in_noise(noise: list[str], where: int) -> None:
     lines = list(noise)
     lines.insert(min(where, len(lines)), OOM_LINE)
-    assert "cuda-out-of-memory" in ids("\n".join(lines))
+    assert "gpu-out-of-memory" in ids("\n".join(lines))
 
 
 @settings(max_examples=200, deadline=None)

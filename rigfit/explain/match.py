@@ -7,10 +7,13 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from rigfit.explain.analyzers import Finding, analyze, context_keywords
+from rigfit.explain.analyzers import keywords as analyzer_keywords
 from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
 from rigfit.explain.scan import KeywordScanner, LogLine, LogScan, read_blocks
 from rigfit.kb.issues import Condition, IssueEntry, Range, placeholders
 from rigfit.kb.loader import load_entries
+from rigfit.plan.knowledge import pins
 from rigfit.probe.profile import Profile
 
 SUPERSEDED_FACTOR = 0.5  # a vaguer issue explained by a more specific one that also matched
@@ -40,6 +43,8 @@ class Explanation:
     confidence: float
     evidence: list[LogLine] = field(default_factory=list)
     profile_agrees: bool | None = None  # None: no profile, or the issue says nothing about machines
+    facts: dict[str, str] = field(default_factory=dict)  # the structured facts read from the log (class analyzers)
+    kind: str = "known"  # "known": a catalogued issue; "class": an analyzer's reading of a class of failure
 
 
 @dataclass
@@ -70,8 +75,8 @@ def catalogue() -> tuple[CompiledIssue, ...]:
 
 @functools.cache
 def scanner() -> KeywordScanner:
-    keywords = {k for issue in catalogue() for k in issue.keywords} | set(LOG_FACT_KEYWORDS)
-    return KeywordScanner(keywords)
+    keywords = {k for issue in catalogue() for k in issue.keywords} | analyzer_keywords()
+    return KeywordScanner(keywords, context_keywords() | set(LOG_FACT_KEYWORDS))
 
 
 def explain_stream(stream: BinaryIO, profile: Profile | None = None) -> Result:
@@ -92,11 +97,46 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
         if explanation is not None:
             found.append(explanation)
             superseded.update(issue.entry.supersedes)
+    facts = merge_facts(from_log, from_profile, {})
+    for finding in analyze(scan, facts):
+        _share_facts(finding, found)
+        found.append(_from_finding(finding))
+        superseded.update(finding.supersedes)
     for explanation in found:
         if explanation.id in superseded:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)
     found.sort(key=lambda e: (-e.confidence, -max(line.number for line in e.evidence)))
     return Result(found, scan)
+
+
+def _share_facts(finding: Finding, known: list[Explanation]) -> None:
+    """A known issue matched on the same lines as a class analyzer also carries the facts the analyzer read."""
+    lines = {line.number for line in finding.evidence}
+    for explanation in known:
+        if explanation.kind == "known" and lines & {line.number for line in explanation.evidence}:
+            for name, value in finding.facts.items():
+                explanation.facts.setdefault(name, value)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "`", ")")) else text + "."
+
+
+def _from_finding(finding: Finding) -> Explanation:
+    return Explanation(
+        id=finding.id,
+        title=finding.title,
+        cause=_sentence(finding.cause),
+        fix=_sentence(finding.fix),
+        source=finding.source,
+        confidence=finding.confidence,
+        evidence=sorted(finding.evidence, key=lambda line: line.number),
+        facts=finding.facts,
+        kind="class",
+        profile_agrees=finding.profile_agrees,
+    )
 
 
 def _match(issue: CompiledIssue, scan: LogScan, from_log: Facts, from_profile: Facts) -> Explanation | None:
@@ -122,7 +162,7 @@ def _match(issue: CompiledIssue, scan: LogScan, from_log: Facts, from_profile: F
     if any(p.search(line.text) for p in issue.unless for line in lines):
         return None
     boosts = sum(first_hit(p) for p in issue.boost)
-    facts = merge_facts(from_log, from_profile, groups)
+    facts = merge_facts(from_log, from_profile, groups) | pin_facts(issue.entry.pins)
     entry = issue.entry
     confidence = entry.confidence + min(boosts * BOOST_STEP, MAX_BOOST)
     agrees = _profile_agrees(entry, facts)
@@ -141,6 +181,19 @@ def _match(issue: CompiledIssue, scan: LogScan, from_log: Facts, from_profile: F
         evidence=sorted(evidence.values(), key=lambda line: line.number),
         profile_agrees=agrees,
     )
+
+
+def pin_facts(pin_ids: list[str]) -> Facts:
+    """The fix of the pins an issue names, from rigfit/kb/pins.yaml: explain and plan give the same answer."""
+    if not pin_ids:
+        return {}
+    known = {p.id: p for p in pins()}
+    named = [known[i] for i in pin_ids if i in known]
+    if not named:
+        return {}
+    first, others = named[0], named[1:]
+    also = "; ".join(f"`{p.package}{p.spec}` when {p.when} ({p.fix})" for p in others)
+    return {"pin_fix": first.fix, "pin_spec": f"{first.package}{first.spec}", "pins_also": also}
 
 
 def _profile_agrees(entry: IssueEntry, facts: Facts) -> bool | None:

@@ -27,6 +27,8 @@ def explain_json(result: Result, log_name: str) -> dict[str, Any]:
                 "source": e.source,
                 "confidence": e.confidence,
                 "profile_agrees": e.profile_agrees,
+                "kind": e.kind,
+                "facts": e.facts,
                 "evidence": [{"line": line.number, "text": line.text} for line in e.evidence],
             }
             for e in result.explanations
@@ -48,6 +50,9 @@ def render_explain(result: Result, log_name: str, console: Console, profile_labe
         console.print(f"[bold]{rank}. {escape(e.title)}[/]  [dim]({e.id}, confidence {e.confidence:.2f})[/]")
         for line in e.evidence[:EVIDENCE_SHOWN]:
             console.print(f"   [dim]line {line.number}:[/] {escape(line.text[:200])}")
+        if e.facts:
+            shown = ", ".join(f"{k}={v}" for k, v in e.facts.items())
+            console.print(f"   [dim]Read from the log: {escape(shown[:300])}[/]")
         console.print(f"   [bold]Cause:[/] {escape(e.cause)}")
         console.print(f"   [bold green]Fix:[/] {escape(e.fix)}")
         console.print(f"   [dim]Source: {escape(', '.join(e.source))}[/]")

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 BLOCK = 8 * 1024 * 1024
 MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
+CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the facts around it
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -78,34 +79,65 @@ def _trie(words: Iterable[bytes]) -> bytes:
 
 
 class KeywordScanner:
-    """Finds, in one pass, every line holding one of `keywords` (case-insensitive, at a token start)."""
+    """Finds, in one pass, every line holding one of `keywords` (case-insensitive, at a token start).
 
-    def __init__(self, keywords: Iterable[str]) -> None:
+    `context` keywords (paths, model names, versions: the facts around a failure) are frequent in healthy logs, so
+    they are looked for only within CONTEXT_WINDOW bytes of a line that signals a failure (a known issue's keyword or
+    an analyzer's signal): the cost of a big healthy log stays that of the signal keywords alone, and memory stays
+    flat (the end of one previous block is kept).
+    """
+
+    def __init__(self, keywords: Iterable[str], context: Iterable[str] = ()) -> None:
         words = sorted({k.lower() for k in keywords} | set(ERROR_WORDS))
         self.keywords = words
-        # the lookahead rejects most separators (a space before a digit, a bar glyph) with one set test
-        starts = b"".join(re.escape(bytes([b])) for b in sorted({w.encode()[0] for w in words}))
-        self._regex = re.compile(
-            b"[" + SEPARATORS + b"](?=[" + starts + b"])(" + _trie(w.encode() for w in words) + b")"
-        )
+        self._regex = _keyword_regex(words)
+        self._signals = set(words) - set(ERROR_WORDS)
+        extra = sorted({k.lower() for k in context} - set(words))
+        self._context = _keyword_regex(extra) if extra else None
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
-        for block in _whole_lines(blocks):
-            self._scan_block(block, result)
+        tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
+        head_pending = False  # a signal near the end of the previous block: read the start of this one too
+        for raw in _whole_lines(blocks):
+            block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
+            lowered = b"\n" + block.lower()  # the leading newline makes line starts token starts
+            base_line = result.lines_total
+            result.lines_total += block.count(b"\n")
+            result.bytes_total += len(block)
+            hits = self._collect(block, base_line, result, (self._regex, self._suffix), lowered)
+            if self._context is None:
+                continue
+            signals = [start - 1 for start, words in hits.items() if words & self._signals]
+            windows = [(max(0, pos - CONTEXT_WINDOW), pos + CONTEXT_WINDOW) for pos in signals]
+            if head_pending:
+                windows.append((0, CONTEXT_WINDOW))
+            if tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
+                self._collect(tail[0], tail[1], result, (self._context,))
+            for start, end in _merged(windows, len(block)):
+                before = block.rfind(b"\n", 0, start) + 1
+                self._collect(block[before:end], base_line + block.count(b"\n", 0, before), result, (self._context,))
+            head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
+            cut = block.find(b"\n", max(0, len(block) - CONTEXT_WINDOW)) + 1
+            tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
         return result
 
-    def _scan_block(self, block: bytes, result: LogScan) -> None:
-        if b"\x1b" in block:
-            block = ANSI.sub(b"", block)
-        lowered = b"\n" + block.lower()  # the leading newline makes line starts token starts
-        base_line = result.lines_total
-        result.lines_total += block.count(b"\n")
-        result.bytes_total += len(block)
+    def _collect(
+        self,
+        block: bytes,
+        base_line: int,
+        result: LogScan,
+        regexes: tuple[re.Pattern[bytes], ...],
+        lowered: bytes | None = None,
+    ) -> dict[int, set[str]]:
+        """Remember the lines of `block` that hold a keyword of `regexes`; returns the keywords by line start."""
+        first_pass = regexes[0] is self._regex  # the context pass reads bytes the first pass already counted
+        if lowered is None:
+            lowered = b"\n" + block.lower()
         hits: dict[int, set[str]] = {}
-        for regex in (self._regex, self._suffix):
+        for regex in regexes:
             for match in regex.finditer(lowered):
                 if regex is self._suffix and not lowered[match.start() - 1 : match.start()].isalpha():
                     continue  # a bare "error:" starts its token and the main regex has it
@@ -117,7 +149,26 @@ class KeywordScanner:
             counted_to = start
             end = _line_end(lowered, start)
             text = block[start - 1 : end - 1][:MAX_LINE].decode("utf-8", errors="replace").strip()
-            _remember(result, text, max(line_no, 1), hits[start])
+            _remember(result, text, max(line_no, 1), hits[start], count=first_pass)
+        return hits
+
+
+def _merged(windows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Overlapping byte ranges joined, clamped to the block."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(windows):
+        end = min(end, size)
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _keyword_regex(words: list[str]) -> re.Pattern[bytes]:
+    # the lookahead rejects most separators (a space before a digit, a bar glyph) with one set test
+    starts = b"".join(re.escape(bytes([b])) for b in sorted({w.encode()[0] for w in words}))
+    return re.compile(b"[" + SEPARATORS + b"](?=[" + starts + b"])(" + _trie(w.encode() for w in words) + b")")
 
 
 def _line_start(text: bytes, pos: int) -> int:
@@ -134,12 +185,13 @@ def _line_end(text: bytes, start: int) -> int:
     return end if ret < 0 else ret
 
 
-def _remember(result: LogScan, text: str, number: int, keywords: set[str]) -> None:
+def _remember(result: LogScan, text: str, number: int, keywords: set[str], count: bool = True) -> None:
+    """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes."""
     if not text:
         return
     known = result.lines.get(text)
     if known is not None:
-        known.repeats += 1
+        known.repeats += count
         known.keywords |= keywords
         return
     if len(result.lines) >= MAX_LINES:

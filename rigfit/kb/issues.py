@@ -50,7 +50,11 @@ TEMPLATE_VARS: dict[str, str] = {
     "driver_cuda": "highest CUDA version the NVIDIA driver supports, 11.4 (log first, then the profile)",
     "driver_wheel": "the newest official torch CUDA variant that driver runs, cu118",
     "nvidia_driver": "NVIDIA driver version, 550.40.07",
+    "pin_fix": "the fix of the first pins.yaml entry the issue names in `pins` (one answer with `rigfit plan`)",
+    "pin_spec": "that pin's requirement, kornia<0.8.3",
+    "pins_also": "the other pins the issue names, as requirements with their conditions (may be empty)",
 }
+PIN_VARS = {"pin_fix", "pin_spec", "pins_also"}  # always set when the issue names `pins`
 
 Scalar = Union[bool, int, float, str]  # noqa: UP007 - pydantic needs the runtime union on Python 3.10
 
@@ -103,6 +107,7 @@ class IssueEntry(KbEntry):
     boost: list[str] = Field(default_factory=list)
     when: dict[str, Condition] = Field(default_factory=dict)
     supersedes: list[str] = Field(default_factory=list)  # ids of vaguer issues this one explains when both match
+    pins: list[str] = Field(default_factory=list)  # pins.yaml ids whose fix this issue gives (same answer as plan)
     confidence: float = Field(default=0.8, ge=0.05, le=1.0)
     cause: str
     fix: str
@@ -138,9 +143,10 @@ class IssueEntry(KbEntry):
             unknown = sorted(placeholders(template) - known)
             if unknown:
                 raise ValueError(f"unknown placeholder(s) {unknown} in {template[:60]!r}")
-        # the default text must always render: only ui_name is guaranteed
+        # the default text must always render: only ui_name (and the pin facts, when pins are named) are guaranteed
+        always = {"ui_name"} | (PIN_VARS if self.pins else set())
         for template in (self.cause, self.fix):
-            optional = sorted(placeholders(template) - {"ui_name"})
+            optional = sorted(placeholders(template) - always)
             if optional:
                 raise ValueError(f"default cause/fix may only use {{ui_name}}; move {optional} into a variant")
         return self

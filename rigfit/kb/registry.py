@@ -40,6 +40,9 @@ SCHEMAS: dict[str, str] = {
     "torch_build/resources.yaml": "rigfit.kb.torch_source:BuildResources",
     "containers_images.yaml": "rigfit.kb.recipes:BaseImage",
     "k8s_gpus.yaml": "rigfit.kb.recipes:GpuClass",
+    "python_modules.yaml": "rigfit.kb.diagnosis:PythonModule",
+    "python_names.yaml": "rigfit.kb.diagnosis:PythonName",
+    "native_libs.yaml": "rigfit.kb.diagnosis:NativeLibrary",
 }
 
 

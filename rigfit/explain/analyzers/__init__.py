@@ -1,0 +1,43 @@
+"""Analyzers of classes of failures, one small module per class (like thefuck's rules).
+
+The known-issue catalogue (rigfit/kb/issues/) recognises specific failures; these read any log of a class, pull its
+facts out and write the cause and fix from them. Both run on the lines the scanner kept; a known issue that matched
+ranks above the class answer for the same lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+from rigfit.explain.analyzers import fetch, gpu_code, imports, memory, resolver, runtime, sigill
+from rigfit.explain.analyzers.base import Finding
+from rigfit.explain.analyzers.context import Context
+from rigfit.explain.facts import Facts
+from rigfit.explain.scan import LogScan
+
+ANALYZERS: tuple[ModuleType, ...] = (resolver, imports, gpu_code, runtime, memory, sigill, fetch)
+
+
+def keywords() -> set[str]:
+    """A few words that show a failure of some class: the scanner looks for them everywhere (SIGNALS)."""
+    return {k for module in ANALYZERS for k in module.SIGNALS}
+
+
+def context_keywords() -> set[str]:
+    """The lines an analyzer reads (KEYWORDS) and the facts around a failure (CONTEXT: paths, models, versions):
+    looked for only in the blocks of the log where a signal or a known issue's keyword was found."""
+    return {k for module in ANALYZERS for k in module.KEYWORDS + module.CONTEXT} - keywords()
+
+
+def analyze(scan: LogScan, facts: Facts) -> list[Finding]:
+    """Every class finding in the log, in analyzer order."""
+    ctx = Context(sorted(scan.lines.values(), key=lambda line: line.number), facts)
+    found: list[Finding] = []
+    for module in ANALYZERS:
+        run: Callable[[Context], list[Finding]] = module.analyze
+        found.extend(run(ctx))
+    return found
+
+
+__all__ = ["ANALYZERS", "Finding", "analyze", "context_keywords", "keywords"]

@@ -1,0 +1,124 @@
+"""What every analyzer shares: the finding it returns and small readers of facts common to many logs.
+
+An analyzer reads one class of failure (a resolver conflict, a missing module, a GPU the build has no code for...)
+from the lines the scanner kept, pulls the structured facts out of them (package names, versions, the module, the
+library file, sm_XX, gfx...) and writes the cause and the fix from those facts, the knowledge base and the machine
+profile. Each analyzer module declares SIGNALS (a few literals that show its class of failure; scanned everywhere),
+KEYWORDS (literals of the lines it reads) and CONTEXT (literals of the facts around the failure), the last two
+scanned only near a signal (see rigfit/kb/issues.py for how literals match), and `analyze(ctx) -> list[Finding]`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from packaging.version import InvalidVersion, Version
+
+from rigfit.explain.facts import Facts
+from rigfit.explain.scan import LogLine
+
+CLASS_CONFIDENCE = 0.7  # a class analyzer's answer ranks below a specific known issue (0.8 and up) that also matched
+
+
+@dataclass
+class Finding:
+    id: str  # the class of failure, "pip-resolver-conflict"
+    title: str
+    cause: str
+    fix: str
+    evidence: list[LogLine]
+    facts: dict[str, str] = field(default_factory=dict)
+    source: list[str] = field(default_factory=list)
+    confidence: float = CLASS_CONFIDENCE
+    supersedes: tuple[str, ...] = ()  # known-issue ids this finding says more precisely
+    profile_agrees: bool | None = None  # the machine profile confirms (True) or contradicts (False) the reading
+
+
+def first(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Match[str]] | None:
+    """The first line (in log order) matching `pattern`, with its match."""
+    for line in lines:
+        if match := pattern.search(line.text):
+            return line, match
+    return None
+
+
+def last(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Match[str]] | None:
+    """The last line matching `pattern`: the final error of a log is the one that stopped it."""
+    for line in reversed(lines):
+        if match := pattern.search(line.text):
+            return line, match
+    return None
+
+
+def ver(text: str | None) -> Version:
+    """A comparable version; 0 when the text is not one."""
+    try:
+        return Version(str(text).split("+")[0]) if text else Version("0")
+    except InvalidVersion:
+        return Version("0")
+
+
+def every(lines: list[LogLine], pattern: re.Pattern[str]) -> list[tuple[LogLine, re.Match[str]]]:
+    return [(line, m) for line in lines if (m := pattern.search(line.text))]
+
+
+SITE_PACKAGES = re.compile(
+    r"(?P<env>(?:[A-Za-z]:)?[\w.~/\\ -]*?)[\\/](?:lib[\\/]python(?P<py>3\.\d+)[\\/]|Lib[\\/])site-packages[\\/]"
+    r"(?P<top>[\w.-]+)",
+)
+PYTHON_BANNER = re.compile(
+    r"\bPython[: ]+(?:version:? )?(?P<py>3\.\d{1,2})(?:\.\d+)?\b|\bcp3(?P<cp>\d{1,2})\b|python(?P<path>3\.\d{1,2})\b"
+)
+TORCH_VERSION = re.compile(
+    r"\btorch(?:\s*[:=]{1,2}\s*|\s+version:?\s*|-|\s+)v?(?P<torch>\d+\.\d+(?:\.\d+)?(?:\+(?:cu|rocm|cpu)[\w.]*)?)\b",
+    re.I,
+)
+
+
+def python_version(lines: list[LogLine]) -> str | None:
+    """The Python the log ran under: a site-packages path (lib/python3.10), a banner, or a wheel tag (cp310)."""
+    for line in lines:
+        if (m := SITE_PACKAGES.search(line.text)) and m.group("py"):
+            return m.group("py")
+    for line in lines:
+        if m := PYTHON_BANNER.search(line.text):
+            if m.group("py") or m.group("path"):
+                return m.group("py") or m.group("path")
+            return f"3.{m.group('cp')}"
+    return None
+
+
+def env_python(lines: list[LogLine]) -> str | None:
+    """The interpreter of the environment the traceback ran in, from its site-packages path (Linux venvs/conda)."""
+    for line in reversed(lines):
+        m = SITE_PACKAGES.search(line.text)
+        if m and m.group("py") and m.group("env").startswith(("/", "~")):
+            env = re.sub(r"^.*?File \"", "", m.group("env"))
+            return f"{env}/bin/python"
+    return None
+
+
+def pip_command(python: str | None) -> str:
+    """`pip` run by the interpreter of the env that failed, so the package lands where the code imports it."""
+    return f"{python} -m pip" if python else "python -m pip"
+
+
+def torch_version(lines: list[LogLine]) -> str | None:
+    for line in lines:
+        if m := TORCH_VERSION.search(line.text):
+            return m.group("torch")
+    return None
+
+
+def binary_package(path: str) -> str | None:
+    """The top-level package a site-packages path belongs to: .../site-packages/xformers/_C.so -> xformers."""
+    if m := SITE_PACKAGES.search(path):
+        top = m.group("top")
+        return re.split(r"[\\/]", top)[0].split(".cpython")[0].removesuffix(".so")
+    return None
+
+
+def shown(facts: Facts, *names: str) -> dict[str, str]:
+    """The facts a finding reports (strings, only the known ones)."""
+    return {n: str(facts[n]) for n in names if facts.get(n) is not None}

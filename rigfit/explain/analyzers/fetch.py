@@ -1,0 +1,206 @@
+"""A UI's launcher failing to fetch its repositories or models: a repository that is gone, no network or DNS, an
+authentication prompt (what git does for a repository that does not exist or is private), Hugging Face errors."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.explain.analyzers.base import Finding, first, last
+from rigfit.explain.analyzers.context import Context
+
+SIGNALS = (
+    "fatal:", "username for", "could not", "couldn't", "gatedrepoerror", "cannot access", "unable to access",
+    "max retries exceeded", "network is unreachable", "temporary failure",
+)  # fmt: skip
+KEYWORDS = (
+    "fatal:", "could not resolve host", "couldn't clone", "couldn't fetch", "couldn't checkout", "username for",
+    "authentication failed", "couldn't connect", "repositorynotfounderror", "gatedrepoerror", "401 client error",
+    "403 client error", "404 client error", "localentrynotfounderror", "temporary failure in name resolution",
+    "certificate_verify_failed", "terminal prompts disabled", "could not read username", "network is unreachable",
+    "max retries exceeded", "access to model", "cannot access gated repo", "gated repo", "repository not found",
+    "connection refused", "connection timed out", "failed to connect", "connecttimeouterror", "readtimeouterror",
+    "name or service not known", "offline mode is enabled",
+)  # fmt: skip
+CONTEXT = (
+    "repository", "huggingface.co", "command:", "cloning",
+)  # fmt: skip
+
+CLONE_FAIL = re.compile(
+    r"Couldn't (?:clone|fetch|checkout|install) (?P<what>[^.\n]+?)\.?(?:\s|$)|"
+    r"Command: \"?git\"? (?:-C \S+ )?clone (?P<url>\S+)",
+    re.I,
+)
+GIT_URL = re.compile(r"(?P<url>https?://[\w.-]+/[\w.-]+/[\w.-]+?)(?:\.git)?/?['\"\s]")
+REPO_GONE = re.compile(
+    r"fatal: repository '(?P<url>[^']+)' not found|remote: Repository not found|"
+    r"could not read Username for '(?P<host>[^']+)'|Username for '(?P<host2>https://[^']+)':|"
+    r"terminal prompts disabled|Authentication failed for '(?P<url2>[^']+)'",
+    re.I,
+)
+NO_NETWORK = re.compile(
+    r"Could not resolve host:? (?P<host>[\w.-]+)|Temporary failure in name resolution|Name or service not known|"
+    r"Network is unreachable|Failed to connect to (?P<host2>[\w.-]+)|Connection timed out|Connection refused|"
+    r"Max retries exceeded with url|SSL: CERTIFICATE_VERIFY_FAILED|We couldn't connect to '(?P<host3>[^']+)'|"
+    r"ConnectTimeoutError|ReadTimeoutError",
+    re.I,
+)
+GATED_MODEL = re.compile(r"(?:Access to model|Repo model) (?P<model>[\w.-]+/[\w.-]+) is (?:restricted|gated)")
+HF_ERROR = re.compile(
+    r"(?P<gated>Access to model (?P<gmodel>\S+) is restricted|GatedRepoError|Cannot access gated repo|gated repo)|"
+    r"(?P<notfound>RepositoryNotFoundError|Repository Not Found for url: (?P<hfurl>\S+))|"
+    r"(?P<auth>401 Client Error)|(?P<entry>LocalEntryNotFoundError|offline mode is enabled)",
+    re.I,
+)
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    return [f for f in (_repo_gone(ctx), _hugging_face(ctx), _no_network(ctx)) if f][:1]
+
+
+def _repo_gone(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, REPO_GONE)
+    if hit is None:
+        return None
+    line, m = hit
+    url = m.group("url") or m.group("url2")
+    if url is None:
+        for ln in ctx.lines:
+            if (u := GIT_URL.search(ln.text + " ")) and "github" in u.group("url"):
+                url = u.group("url")
+    clone = last(ctx.lines, CLONE_FAIL)
+    facts = {"repository": url or "unknown"}
+    evidence = [line] + ([clone[0]] if clone else [])
+    cause = (
+        f"git cannot fetch {url or 'a repository the launcher needs'}: it does not exist anymore (deleted, renamed "
+        "or made private), which GitHub answers with a username prompt or 'repository not found'."
+    )
+    fix = (
+        "Update the UI so it clones current repositories (`git pull` in the UI's folder), or set the repository's "
+        "override variable if the launcher has one (A1111: STABLE_DIFFUSION_REPO, K_DIFFUSION_REPO, ...); for an "
+        "extension or custom node, remove it or install its maintained fork. Never enter a password at that prompt."
+    )
+    return Finding(
+        "ui-repository-gone",
+        "A repository the launcher clones cannot be fetched",
+        cause,
+        fix,
+        evidence,
+        facts,
+        ["https://docs.github.com/en/repositories/creating-and-managing-repositories/troubleshooting-cloning-errors"],
+    )
+
+
+def _hugging_face(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, HF_ERROR)
+    if hit is None:
+        return None
+    line, m = hit
+    facts: dict[str, str] = {}
+    if m.group("gated") or m.group("auth"):
+        if gated := last(ctx.lines, GATED_MODEL):
+            facts["model"] = gated[1].group("model")
+        model = facts.get("model")
+        page = f"https://huggingface.co/{model}" if model else "the model's page"
+        cause = (
+            f"{model or 'The model'} is gated or private on Hugging Face: downloading it needs an account that "
+            "accepted its license and a token."
+        )
+        fix = (
+            f"Accept the license on {page} while logged in, create a read token "
+            "(https://huggingface.co/settings/tokens), then `huggingface-cli login` (or `export HF_TOKEN=...`) in "
+            "the shell that starts the UI."
+        )
+        return Finding(
+            "hf-gated-model",
+            "Hugging Face refused the download (gated or private model)",
+            cause,
+            fix,
+            [line],
+            facts,
+            ["https://huggingface.co/docs/hub/models-gated"],
+        )
+    if m.group("notfound"):
+        if m.group("hfurl"):
+            facts["url"] = m.group("hfurl")
+        cause = (
+            "The Hugging Face repository the code asks for does not exist (renamed, removed, or a typo), "
+            "or it is private."
+        )
+        fix = (
+            "Check the model id on huggingface.co; if the project renamed its model (runwayml/stable-diffusion-v1-5 "
+            "became stable-diffusion-v1-5/stable-diffusion-v1-5), update the code or its config to the new id."
+        )
+        return Finding(
+            "hf-repository-not-found",
+            "Hugging Face repository not found",
+            cause,
+            fix,
+            [line],
+            facts,
+            [
+                "https://huggingface.co/docs/huggingface_hub/package_reference/utilities#huggingface_hub.errors.RepositoryNotFoundError"
+            ],
+        )
+    cause = (
+        "The files are not in the local Hugging Face cache and the code could not (or was told not to) download them."
+    )
+    fix = (
+        "Connect to the network once and let it download (unset HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE), or download the "
+        "files elsewhere with `huggingface-cli download REPO` and copy the cache (~/.cache/huggingface)."
+    )
+    return Finding(
+        "hf-files-not-cached",
+        "The model files are not cached and cannot be downloaded",
+        cause,
+        fix,
+        [line],
+        facts,
+        ["https://huggingface.co/docs/huggingface_hub/guides/manage-cache"],
+    )
+
+
+def _no_network(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, NO_NETWORK)
+    if hit is None:
+        return None
+    line, m = hit
+    host = m.group("host") or m.group("host2") or m.group("host3")
+    facts = {"host": host} if host else {}
+    if "CERTIFICATE_VERIFY_FAILED" in m.group(0).upper():
+        cause = (
+            "TLS certificate verification failed: a proxy or antivirus intercepts HTTPS, or the CA certificates "
+            "are missing."
+        )
+        fix = (
+            "Install the CA bundle (Debian/Ubuntu: sudo apt install ca-certificates), or give Python your proxy's CA: "
+            "`export REQUESTS_CA_BUNDLE=/path/to/ca.pem SSL_CERT_FILE=/path/to/ca.pem`."
+        )
+    else:
+        cause = (
+            f"The machine could not reach {host or 'the server'} (DNS failure, no network, a firewall or a proxy "
+            "that is not configured), so the launcher could not download what it needs."
+        )
+        fix = (
+            f"Check `curl -I https://{host or 'github.com'}`; set HTTPS_PROXY/HTTP_PROXY if you are behind a proxy; "
+            "then start the UI again. Once everything is downloaded, A1111/Forge can start offline with "
+            "--skip-prepare-environment, and Hugging Face code with HF_HUB_OFFLINE=1."
+        )
+    if not first(ctx.lines, CLONE_FAIL) and not host:
+        return (
+            None
+            if not re.search(r"Max retries|Failed to connect|resolve", m.group(0), re.I)
+            else _net(line, facts, cause, fix)
+        )
+    return _net(line, facts, cause, fix)
+
+
+def _net(line, facts: dict[str, str], cause: str, fix: str) -> Finding:
+    return Finding(
+        "network-unreachable",
+        "The launcher could not reach the network",
+        cause,
+        fix,
+        [line],
+        facts,
+        ["https://git-scm.com/docs/git-config#Documentation/git-config.txt-httpproxy"],
+    )

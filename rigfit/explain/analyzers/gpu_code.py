@@ -1,0 +1,220 @@
+"""GPU code the torch build does not have: an NVIDIA compute capability outside the wheel's sm list, an AMD gfx
+without kernels (invalid device function, no binary for GPU, HSA invalid ISA, rocBLAS/Tensile files missing).
+The fix comes from torch_wheels.yaml (which line has code for the GPU) and rocm.yaml (overrides, last good line)."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.explain.analyzers.base import Finding, first, last, ver
+from rigfit.explain.analyzers.context import Context
+from rigfit.explain.scan import LogLine
+from rigfit.kb.schemas import WheelLine
+from rigfit.plan.device import cc_covered
+from rigfit.plan.knowledge import gfx_targets, newest_first, wheel_lines
+
+SIGNALS = (
+    "not compatible", "too old", "no kernel image", "invalid device function", "hiperror", "hsa_status_error",
+    "tensilelibrary", "code object",
+)  # fmt: skip
+KEYWORDS = (
+    "capability", "no kernel image", "invalid device function", "hiperrornobinaryforgpu", "no binary for gpu",
+    "tensile", "invalid_isa", "not compatible with the current pytorch", "code object", "hsa_status_error",
+)  # fmt: skip
+CONTEXT = (
+    "sm_", "gfx", "rocblas", "too old", "hsa_override_gfx_version",
+)  # fmt: skip
+
+SM_DEVICE = re.compile(
+    r"(?P<gpu>NVIDIA [\w ]+?|[\w ]+?) with CUDA capability sm_(?P<sm>\d{2,3}) is not compatible", re.I
+)
+SM_LIST = re.compile(r"supports CUDA capabilities (?P<list>(?:sm_\d+\s*)+)", re.I)
+CC_TOO_OLD = re.compile(
+    r"Found GPU\d+ (?P<gpu>.+?) which is of cuda capability (?P<cc>\d+\.\d+)\..*?(?:minimum cuda capability "
+    r"(?:supported by this library is|that we support is) (?P<min>\d+\.\d+))?",
+    re.I,
+)
+NO_KERNEL = re.compile(r"no kernel image is available for execution on the device", re.I)
+AMD_NO_CODE = re.compile(
+    r"invalid device function|hipErrorNoBinaryForGpu|Unable to find code object for all current devices|"
+    r"HSA_STATUS_ERROR_INVALID_ISA|no binary for gpu|Cannot read .*TensileLibrary.*|Tensile.*(?:not found|missing)|"
+    r"rocBLAS error: Could not initialize Tensile",
+    re.I,
+)
+Hit = tuple[LogLine, re.Match[str]]
+GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
+CUDA_SOURCE = "https://pytorch.org/get-started/locally/"
+ROCM_SOURCE = "https://rocm.docs.amd.com/projects/install-on-linux/en/latest/reference/system-requirements.html"
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    return [f for f in (_nvidia(ctx), _amd(ctx)) if f]
+
+
+def _sm_to_cc(sm: str) -> str:
+    return f"{sm[:-1]}.{sm[-1]}"
+
+
+def _nvidia(ctx: Context) -> Finding | None:
+    device, too_old, no_kernel = last(ctx.lines, SM_DEVICE), last(ctx.lines, CC_TOO_OLD), last(ctx.lines, NO_KERNEL)
+    if device is None and too_old is None and no_kernel is None:
+        return None
+    facts = _nvidia_facts(ctx, device, too_old)
+    evidence = [hit[0] for hit in (device, too_old, no_kernel) if hit]
+    if (archs := first(ctx.lines, SM_LIST)) is not None:
+        facts["build_archs"] = " ".join(archs[1].group("list").split())
+        evidence.append(archs[0])
+    cc = facts.get("cc")
+    if cc is None:
+        cause = (
+            "The installed torch has no GPU code for this card's compute capability (its build's sm list does not "
+            "include it), or a custom extension was compiled for other GPUs."
+        )
+        fix = (
+            '`python -c "import torch; print(torch.cuda.get_device_capability(), torch.cuda.get_arch_list())"` '
+            "shows both; `rigfit plan` picks the torch line whose sm list covers the card. If torch covers it, "
+            "rebuild the extension with TORCH_CUDA_ARCH_LIST set to the card's capability."
+        )
+        return Finding("cuda-arch-missing", "torch has no GPU code for this NVIDIA card", cause, fix, evidence, facts,
+                       [CUDA_SOURCE])  # fmt: skip
+    build = facts.get("build_archs", "")
+    newer = bool(build) and all(ver(_sm_to_cc(s[3:])) < ver(cc) for s in build.split())
+    direction = "newer than every" if newer else "older than the oldest" if build or too_old else "not among the"
+    cause = (
+        f"{facts.get('gpu', 'This GPU')} has compute capability {cc} (sm_{cc.replace('.', '')}), {direction} GPU "
+        f"architectures the installed torch was built for{' (' + build + ')' if build else ''}, so its kernels "
+        "cannot run."
+    )
+    return Finding(
+        "cuda-arch-missing",
+        f"torch has no GPU code for compute capability {cc}",
+        cause,
+        _nvidia_fix(ctx, cc, facts),
+        evidence,
+        facts,
+        [CUDA_SOURCE, "https://developer.nvidia.com/cuda-gpus"],
+        supersedes=("no-kernel-image",) if device or too_old else (),
+    )
+
+
+def _nvidia_facts(ctx: Context, device: Hit | None, too_old: Hit | None) -> dict[str, str]:
+    """The GPU and its compute capability: the log's own message first, then the profile."""
+    if device:
+        return {"gpu": device[1].group("gpu").strip(), "cc": _sm_to_cc(device[1].group("sm"))}
+    if too_old:
+        return {"gpu": too_old[1].group("gpu").strip(), "cc": too_old[1].group("cc")}
+    return {"cc": str(ctx.facts["cc"])} if ctx.facts.get("cc") else {}
+
+
+def _nvidia_fix(ctx: Context, cc: str, facts: dict[str, str]) -> str:
+    """The newest torch_wheels.yaml line with code for `cc`, or the honest answer that none has."""
+    lines = [w for w in newest_first(list(wheel_lines())) if w.kind == "cuda" and cc_covered(cc, w.cuda_archs)]
+    if not lines:
+        return _nvidia_unsupported(cc)
+    best = lines[0]
+    facts["wheel"] = f"torch {best.torch}+{best.variant}"
+    return (
+        f"Install a torch build that has code for sm_{cc.replace('.', '')}: `{ctx.pip()} install --force-reinstall "
+        f"torch=={best.torch} torchvision torchaudio --index-url {best.index_url}` (needs NVIDIA driver >= "
+        f"{best.min_driver}); every package compiled against torch must match it afterwards."
+    )
+
+
+def _nvidia_unsupported(cc: str) -> str:
+    if ver(cc) < ver("3.0"):
+        return (
+            f"No PyTorch binary release supports compute capability {cc} (Fermi and older), and current CUDA "
+            "toolkits cannot compile for it: run Stable Diffusion on the CPU (`rigfit plan --cpu`), or use a newer GPU."
+        )
+    return (
+        f"No current official torch wheel has kernels for compute capability {cc}: build torch 2.7 or older from "
+        'source with a CUDA 11.x toolkit, the last that compiles for sm_35 (`export TORCH_CUDA_ARCH_LIST="3.5"`; '
+        "sm_30 needs CUDA 10.2), or run Stable Diffusion on the CPU (`rigfit plan --cpu`)."
+    )
+
+
+def _amd(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, AMD_NO_CODE)
+    if hit is None:
+        return None
+    line, m = hit
+    gfx_hit = GFX.search(line.text) or next((g for ln in ctx.lines if (g := GFX.search(ln.text))), None)
+    gfx = gfx_hit.group(1).lower() if gfx_hit else ctx.facts.get("gfx")
+    facts = {"symptom": m.group(0)[:120]}
+    if gfx:
+        facts["gfx"] = str(gfx)
+    target = gfx_targets().get(str(gfx)) if gfx else None
+    ships = _rocm_lines(str(gfx)) if gfx else []
+    override_on = "HSA_OVERRIDE_GFX_VERSION" in " ".join(ln.text for ln in ctx.lines)
+    if gfx is None:
+        cause = (
+            "The installed torch (or rocBLAS) has no kernels for this AMD GPU's ISA (gfx target), or the "
+            "HSA_OVERRIDE_GFX_VERSION in effect names an ISA the card cannot run."
+        )
+        fix = (
+            "`rocminfo | grep -m1 -o 'gfx[0-9a-f]*'` shows the gfx; then `rigfit plan` picks the wheel line or "
+            "override for it (RDNA2 cards other than gfx1030: HSA_OVERRIDE_GFX_VERSION=10.3.0; RDNA3: 11.0.0)."
+        )
+    elif ships and not override_on:
+        best = ships[0]
+        facts["wheel"] = f"torch {best.torch}+{best.variant}"
+        cause = (
+            f"The installed torch or ROCm library has no kernels for {gfx}, although torch {best.torch}+"
+            f"{best.variant} ships them: the env holds another (older, or CUDA/CPU) build."
+        )
+        fix = (
+            f"`{ctx.pip()} install --force-reinstall torch=={best.torch} torchvision torchaudio --index-url "
+            f"{best.index_url}`"
+        )
+    elif target is not None and target.override and not override_on:
+        facts["override"] = target.override
+        cause = (
+            f"{gfx} ({target.family}) is not among the ISAs ROCm's torch builds ship kernels for; it can borrow "
+            f"the kernels of gfx{target.override.replace('.', '')[:4]} through an override."
+        )
+        fix = (
+            f"`export HSA_OVERRIDE_GFX_VERSION={target.override}` before starting the UI (A1111/Forge: in "
+            "webui-user.sh), then check with `rigfit verify`"
+            + (f"; {target.override_note}" if target.override_note else ".")
+        )
+    else:
+        cause, fix = _amd_unsupported(str(gfx), target, override_on)
+    return Finding(
+        "rocm-gfx-missing",
+        f"No GPU code for {gfx or 'this AMD GPU'} in the installed ROCm build",
+        cause,
+        fix,
+        [line],
+        facts,
+        [ROCM_SOURCE] + (list(target.sources[:1]) if target else []),
+    )
+
+
+def _amd_unsupported(gfx: str, target, override_on: bool) -> tuple[str, str]:
+    if override_on:
+        cause = (
+            f"HSA_OVERRIDE_GFX_VERSION is set, and the kernels it borrows do not run on {gfx} (or the value names "
+            "an ISA of another generation)."
+        )
+        fix = (
+            f"Unset it or set the value for {gfx}'s generation (RDNA2: 10.3.0, RDNA3: 11.0.0); if the card's own "
+            "gfx is in the wheel's list (`rigfit plan`), no override is needed at all."
+        )
+        return cause, fix
+    known = (
+        f" The last line known to work is torch {target.known_good_torch} ({target.known_good_variant})."
+        if target and target.known_good_torch
+        else ""
+    )
+    cause = (
+        f"No current official ROCm build of torch ships kernels for {gfx}, and it has no override that borrows them."
+    )
+    fix = (
+        "This GPU is not supported by any current official torch build: use a community build for it, a source "
+        f"build with PYTORCH_ROCM_ARCH={gfx}, or the CPU (`rigfit plan --cpu`).{known}"
+    )
+    return cause, fix
+
+
+def _rocm_lines(gfx: str) -> list[WheelLine]:
+    return [w for w in newest_first(list(wheel_lines())) if w.kind == "rocm" and gfx in w.rocm_archs]

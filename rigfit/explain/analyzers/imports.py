@@ -1,0 +1,275 @@
+"""Python import failures: a module no package provides here, a name the installed release lacks, a compiled
+extension built for another torch/CUDA/NumPy, NumPy 1 vs 2."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.explain.analyzers.base import Finding, binary_package, last
+from rigfit.explain.analyzers.context import Context, modules, name_entry
+
+SIGNALS = (
+    "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
+    "compiled using numpy",
+)  # fmt: skip
+KEYWORDS = (
+    "no module named", "modulenotfounderror", "cannot import name", "has no attribute", "undefined symbol",
+    "dtype size changed", "compiled using numpy", "_array_api", "numpy.core.multiarray failed",
+)  # fmt: skip
+CONTEXT = (
+    "site-packages", "python", "custom_nodes", "extensions", "importerror",
+)  # fmt: skip
+
+NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")
+CANNOT_IMPORT = re.compile(
+    r"cannot import name ['\"]?(?P<name>\w+)['\"]? from ['\"]?(?P<module>[\w.]+)['\"]?(?P<rest>.*)"
+)
+NO_ATTRIBUTE = re.compile(r"module ['\"](?P<module>[\w.]+)['\"] has no attribute ['\"](?P<name>\w+)['\"]")
+UNDEFINED = re.compile(r"(?P<file>[^\s:'\"]+\.(?:so|pyd)(?:\.[\d.]+)?): undefined symbol: (?P<symbol>\w+)")
+NUMPY_ABI = re.compile(
+    r"compiled using NumPy 1\.x cannot be run in\s+NumPy 2|numpy\.dtype size changed|_ARRAY_API not found|"
+    r"numpy\.core\.multiarray failed to import|numpy\.core\._multiarray_umath|Numpy is not available",
+    re.I,
+)
+SOURCE = "https://docs.python.org/3/library/exceptions.html#ModuleNotFoundError"
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    findings = [f for f in (_numpy_abi(ctx), _undefined_symbol(ctx), _cannot_import(ctx), _no_module(ctx)) if f]
+    return findings
+
+
+def _no_module(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, NO_MODULE)
+    if hit is None:
+        return None
+    line, m = hit
+    module = m.group("module")
+    top = module.split(".")[0]
+    known = modules().get(module) or modules().get(top)
+    where = ctx.plugin(line.number)
+    facts = {"module": module, "package": (known.package if known else None) or top.replace("_", "-")}
+    if where:
+        facts["plugin"] = where
+    if known is not None and known.kind != "package":
+        cause = f"`{module}` is not something pip installs under that name: {known.fix}"
+        return _finding(line, facts, cause, known.fix or "", known.sources, kind="module-not-provided")
+    if "." in module and known is None:
+        cause = (
+            f"`{top}` is installed but has no submodule `{module}`: the importing code was written for another "
+            f"release of {top} (the module was added later or removed since)."
+        )
+        fix = (
+            f"`{ctx.pip()} show {top}` and compare with the version the importing project requires "
+            f"({'its requirements file' if not where else where + '/requirements.txt'}); install that version: "
+            f'`{ctx.pip()} install "{facts["package"]}==X.Y"`, or upgrade the importing project.'
+        )
+        return _finding(line, facts, cause, fix, [SOURCE], kind="module-version-mismatch")
+    return _finding(
+        line,
+        facts,
+        _missing_cause(module, facts["package"], where, ctx),
+        _missing_fix(ctx, facts, where),
+        known.sources if known else [SOURCE],
+    )
+
+
+def _missing_cause(module: str, package: str, where: str | None, ctx: Context) -> str:
+    who = f"{where} (a custom node/extension)" if where else "the code"
+    env = f" ({ctx.env_python})" if ctx.env_python else ""
+    return (
+        f"{who} imports `{module}`, which the Python environment it runs in{env} does not have: the package "
+        f"`{package}` was never installed there (its requirements were not installed, or were installed into another "
+        "Python than the one the UI runs)."
+    )
+
+
+def _missing_fix(ctx: Context, facts: dict[str, str], where: str | None) -> str:
+    known = modules().get(facts["module"]) or modules().get(facts["module"].split(".")[0])
+    install = f"`{ctx.pip()} install {facts['package']}`"
+    if where and ctx.facts.get("ui") == "comfyui":
+        install = f"`{ctx.pip()} install -r custom_nodes/{where}/requirements.txt` (or {install})"
+    elif where:
+        install = f"{install} (the extension's requirements: extensions/{where}/requirements.txt or install.py)"
+    how = f" ({known.fix})" if known and known.fix else ""
+    return (
+        f"Install it into the same environment the UI runs with (its venv's python, not the system pip): {install}"
+        f"{how}, then restart the UI."
+    )
+
+
+def _cannot_import(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, CANNOT_IMPORT) or last(ctx.lines, NO_ATTRIBUTE)
+    if hit is None:
+        return None
+    line, m = hit
+    module, name = m.group("module"), m.group("name")
+    if "partially initialized module" in line.text or "circular import" in line.text:
+        return _circular(line, module, name)
+    top = module.split(".")[0]
+    internal = modules().get(top)
+    if internal is not None and internal.kind == "ui-internal" and "site-packages" in (m.groupdict().get("rest") or ""):
+        return _shadowed(line, module, name, m.group("rest").strip(" ()"), ctx)
+    facts = {"module": module, "name": name, "package": _package_of(top)}
+    where = ctx.plugin(line.number)
+    if where:
+        facts["plugin"] = where
+    entry = name_entry(module, name)
+    if entry is not None:
+        facts["package"] = entry.package
+        when = (
+            f"{entry.package} {entry.removed_in} removed it"
+            if entry.removed_in
+            else f"it exists from {entry.package} {entry.added_in} on"
+        )
+        cause = (
+            f"`{name}` is not in the installed {entry.package}'s {module}: {when}, and the code needs the other side."
+        )
+        return _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+    importer = f"{where}" if where else "the importing code"
+    cause = (
+        f"The installed {facts['package']} has no `{name}` in `{module}`: {importer} was written for another release "
+        "of "
+        f"{facts['package']} (a newer one if {name} is a recent addition, an older one if it was removed)."
+    )
+    fix = (
+        f"`{ctx.pip()} show {facts['package']}` and compare with the version {importer}'s requirements name, then "
+        f'install exactly that one (`{ctx.pip()} install "{facts["package"]}==X.Y.Z"`); if nothing names one, try '
+        f"`{ctx.pip()} install -U {facts['package']}` first, and if the name was removed, the last release that had it."
+    )
+    return _finding(
+        line, facts, cause, fix, [SOURCE.replace("ModuleNotFoundError", "ImportError")], kind="name-version-mismatch"
+    )
+
+
+def _circular(line, module: str, name: str) -> Finding:
+    cause = (
+        f"`{module}` was imported while it was still being initialised: a file or folder in the working directory "
+        f"shadows the package `{module.split('.')[0]}` (a script named like it), or two modules import each other."
+    )
+    fix = (
+        f"Look for a file named `{module.split('.')[0]}.py` (or a folder of that name) in the directory you start from "
+        "and rename it, delete its __pycache__, and start again."
+    )
+    return _finding(line, {"module": module, "name": name}, cause, fix, [SOURCE], kind="circular-import")
+
+
+def _shadowed(line, module: str, name: str, path: str, ctx: Context) -> Finding:
+    facts = {"module": module, "name": name, "path": path}
+    cause = (
+        f"`{module}` should be the UI's own folder, but Python found a pip package of that name first ({path}), "
+        f"which has no `{name}`: an unrelated package named `{module}` is installed in this environment."
+    )
+    fix = (
+        f"`{ctx.pip()} uninstall -y {module}` (the package in site-packages), then start the UI with its own launcher "
+        "from the UI's folder."
+    )
+    return _finding(line, facts, cause, fix, [SOURCE], kind="module-shadowed")
+
+
+def _package_of(top: str) -> str:
+    known = modules().get(top)
+    return (known.package if known and known.package else None) or top
+
+
+def _undefined_symbol(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, UNDEFINED)
+    if hit is None:
+        return None
+    line, m = hit
+    path, symbol = m.group("file"), m.group("symbol")
+    package = binary_package(path) or path.rsplit("/", 1)[-1]
+    if (known := modules().get(package)) is not None and known.package:
+        package = known.package
+    facts = {"library": path.rsplit("/", 1)[-1], "package": package, "symbol": symbol}
+    if ctx.torch:
+        facts["torch"] = ctx.torch
+    if "__cxx11" in symbol and re.search(r"_ZN3c10|_ZN2at|torch", symbol):
+        built = (
+            "the other C++ ABI than the installed torch (the cxx11abiTRUE/FALSE part of prebuilt wheel names), or "
+            "another torch release"
+        )
+        fix = (
+            f'Check torch\'s ABI: `python -c "import torch; print(torch.__version__, torch._C._GLIBCXX_USE_CXX11_ABI)"`'
+            f", then install the {package} wheel whose name has the same torch version and cxx11abi value "
+            f"(TRUE/FALSE), or build it against this torch "
+            f"(`{ctx.pip()} install --no-build-isolation --no-cache-dir {package}`)."
+        )
+    elif re.search(r"c10|at6Tensor|torch|caffe2|ATen|_ZN3c|_ZN2at", symbol):
+        built = "another torch release (or a torch with another C++ ABI / CUDA variant) than the one installed"
+        fix = (
+            f"Install the {package} release built for the installed torch{' ' + ctx.torch if ctx.torch else ''}, from "
+            f"the same index as torch, or rebuild it against it (`{ctx.pip()} install --no-build-isolation "
+            f"--no-cache-dir --force-reinstall {package}`); for xformers or torchvision, reinstall the matching pair "
+            "in one pip command with torch."
+        )
+    elif re.search(r"cuda|cublas|cudnn|nccl|cusparse", symbol, re.I):
+        built = "another CUDA version than the CUDA libraries it finds at run time"
+        fix = (
+            f"Install the {package} build for your torch's CUDA (the +cuXXX of torch.__version__), from the same index."
+        )
+    elif re.search(r"^_?Py|^PyUnicode|^_Py", symbol):
+        built = "another Python version than the one running it"
+        fix = (
+            f"Reinstall {package} with this Python (`{ctx.pip()} install --force-reinstall --no-cache-dir {package}`)."
+        )
+    else:
+        built = "other versions of the libraries it links to than the ones installed"
+        fix = (
+            f"Reinstall {package} so it matches what is installed: `{ctx.pip()} install --force-reinstall "
+            f"--no-cache-dir {package}`."
+        )
+    cause = (
+        f"{facts['library']} ({package}) needs the symbol {symbol[:80]}, which is not there: it was built against "
+        f"{built}."
+    )
+    return _finding(
+        line, facts, cause, fix, ["https://pytorch.org/docs/stable/cpp_extension.html"], kind="binary-abi-mismatch"
+    )
+
+
+def _numpy_abi(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, NUMPY_ABI)
+    if hit is None:
+        return None
+    line, _ = hit
+    cause = (
+        "A compiled package was built against NumPy 1.x and the environment now has NumPy 2 (or the other way round): "
+        "NumPy 2 changed the C ABI, so extensions built for one do not load with the other."
+    )
+    fix = (
+        f'`{ctx.pip()} install "numpy<2"` (1.26.4) when torch or another compiled package predates NumPy 2 '
+        "(torch before 2.3, opencv before 4.10, older onnxruntime/scikit-image), or upgrade the package the "
+        "traceback names to a release built for NumPy 2."
+    )
+    return _finding(
+        line,
+        {"package": "numpy"},
+        cause,
+        fix,
+        ["https://numpy.org/devdocs/dev/depending_on_numpy.html#numpy-2-abi-handling"],
+        kind="numpy-abi",
+    )
+
+
+def _finding(
+    line,
+    facts: dict[str, str],
+    cause: str,
+    fix: str,
+    source: list[str],
+    kind: str = "module-not-found",
+) -> Finding:
+    titles = {
+        "module-not-found": f"Python cannot find the module {facts.get('module')}",
+        "module-not-provided": f"{facts.get('module')} does not come from a pip package of that name",
+        "module-version-mismatch": f"{facts.get('module')} does not exist in the installed {facts.get('package')}",
+        "name-version-mismatch": f"{facts.get('name')} is not in the installed {facts.get('package')}",
+        "circular-import": f"{facts.get('module')} is shadowed or imported circularly",
+        "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
+        "binary-abi-mismatch": f"{facts.get('package')}'s compiled library does not match what is installed",
+        "numpy-abi": "A compiled package does not match the installed NumPy (1.x vs 2.x)",
+    }
+    return Finding(
+        id=f"python-{kind}", title=titles[kind], cause=cause, fix=fix, evidence=[line], facts=facts, source=source
+    )

@@ -1,0 +1,235 @@
+"""Out of memory on CUDA, HIP, MPS or the CPU, with the model and resolution read from the log when it shows them:
+SDXL on a 4 GB card is not fixed by the same flags as SD 1.5 at 1024 px."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.explain.analyzers.base import Finding, last
+from rigfit.explain.analyzers.context import Context
+from rigfit.kb.schemas import ModelEntry
+from rigfit.plan.knowledge import models, oom_flag
+
+SIGNALS = (
+    "out of memory", "outofmemoryerror", "allocation on device", "defaultcpuallocator", "memoryerror", "oom-kill",
+    "killed process",
+)  # fmt: skip
+KEYWORDS = (
+    "out of memory", "outofmemoryerror", "defaultcpuallocator", "not enough memory", "memoryerror", "oom-kill",
+    "killed process", "allocation on device", "tried to allocate", "invoked oom-killer",
+)  # fmt: skip
+CONTEXT = (
+    "total capacity", "total capacty", "device limit", "total vram", "medvram", "lowvram", "loading weights",
+    "sd_xl", "sdxl", "flux", "model_type", "requested to load", "width", "height", "resolution", "x1024", "x768",
+    "x512", "x2048", "v1-inference", "sd_xl_base", "loaded completely", "model loaded", "commandline",
+    "launching web ui",
+)  # fmt: skip
+
+OOM = re.compile(
+    r"(?P<kind>CUDA|HIP|MPS backend) out of memory|CUDA error: out of memory|HIP error: out of memory|"
+    r"Allocation on device|torch\.(?:cuda\.)?OutOfMemoryError|"
+    r"(?P<cpu>DefaultCPUAllocator: (?:not enough memory|can't allocate memory)|\bMemoryError\b|"
+    r"Out of memory: Killed process|oom-kill|invoked oom-killer)",
+    re.I,
+)
+CAPACITY = re.compile(
+    r"(?P<gib>\d+(?:\.\d+)?) GiB total capacity|total capaci?ty of (?P<gib2>\d+(?:\.\d+)?) GiB|"
+    r"Device limit\s*:\s*(?P<gib3>\d+(?:\.\d+)?) GiB|Total VRAM (?P<mib>\d+) MB",
+    re.I,
+)
+ALLOCATE = re.compile(r"Tried to allocate (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]iB)", re.I)
+MODEL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (model, re.compile(pattern, re.I))
+    for model, pattern in (
+        ("flux-dev", r"\bflux\b|flux1|FluxTransformer|Requested to load Flux"),
+        (
+            "sdxl",
+            r"sd_xl|sdxl|\bxl\b.*\.safetensors|Requested to load SDXL|model_type.*SDXL|"
+            r"StableDiffusionXL|Creating model from config: .*sd_xl",
+        ),
+        (
+            "sd15",
+            r"v1-5-pruned|v1-inference\.yaml|sd-v1-|Requested to load BaseModel\b|SD1ClipModel|"
+            r"stable-diffusion-v1-5|sd15",
+        ),
+    )
+)
+RESOLUTION = re.compile(
+    r"\b(?P<w>\d{3,4})\s*[x×]\s*(?P<h>\d{3,4})\b|width[\"']?\s*[:=]\s*(?P<w2>\d{3,4}).{0,40}?height[\"']?\s*[:=]\s*(?P<h2>\d{3,4})",
+    re.I,
+)
+FLAG_IN_USE = re.compile(
+    r"(?<![\w-])(?P<flag>--(?:medvram-sdxl|medvram|lowvram|novram|always-low-vram|always-offload-from-vram))\b"
+)
+NATIVE = {"sd15": 512, "sdxl": 1024, "flux-dev": 1024}
+SOURCE = "https://pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    hit = last(ctx.lines, OOM)
+    if hit is None:
+        return []
+    line, m = hit
+    if m.group("cpu"):
+        return [_cpu_oom(ctx, line)]
+    device = (m.group("kind") or ("HIP" if "HIP" in m.group(0) else "CUDA")).split()[0]
+    facts: dict[str, str] = {"device": device}
+    evidence = [line]
+    capacity = last(ctx.lines, CAPACITY)
+    vram = _capacity(capacity[1]) if capacity else ctx.facts.get("vram_gib")
+    if vram is not None:
+        facts["vram_gib"] = f"{float(vram):.1f}".removesuffix(".0")
+    if (alloc := last(ctx.lines, ALLOCATE)) is not None:
+        facts["tried_to_allocate"] = f"{alloc[1].group('size')} {alloc[1].group('unit')}"
+    model = _model(ctx)
+    if model:
+        facts["model"] = model
+    res = _resolution(ctx)
+    if res:
+        facts["resolution"] = res
+    in_use = sorted({m.group("flag") for line in ctx.lines for m in FLAG_IN_USE.finditer(line.text)})
+    if in_use:
+        facts["flags_in_use"] = " ".join(in_use)
+    return [_gpu_oom(ctx, facts, evidence, vram)]
+
+
+def _capacity(m: re.Match[str]) -> float:
+    if m.group("mib"):
+        return round(int(m.group("mib")) / 1024, 1)
+    return float(m.group("gib") or m.group("gib2") or m.group("gib3"))
+
+
+def _model(ctx: Context) -> str | None:
+    for model, pattern in MODEL_PATTERNS:
+        if any(pattern.search(line.text) for line in ctx.lines):
+            return model
+    return None
+
+
+def _resolution(ctx: Context) -> str | None:
+    for line in reversed(ctx.lines):
+        if (m := RESOLUTION.search(line.text)) and "GiB" not in line.text:
+            w, h = int(m.group("w") or m.group("w2")), int(m.group("h") or m.group("h2"))
+            if 256 <= w <= 4096 and 256 <= h <= 4096 and w % 8 == 0 and h % 8 == 0:
+                return f"{w}x{h}"
+    return None
+
+
+def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | None) -> Finding:
+    entry = next((e for e in models() if e.id == facts.get("model")), None)
+    card = f"the {facts['vram_gib']} GiB GPU" if "vram_gib" in facts else "the GPU"
+    what = entry.name if entry else "the model"
+    if "resolution" in facts:
+        what = f"{what} at {facts['resolution']}"
+    cause = f"{what} needed more memory than {card} had free"
+    if "tried_to_allocate" in facts:
+        cause += f" (one more allocation of {facts['tried_to_allocate']} failed)"
+    why, steps = _why_and_steps(ctx, facts, entry, vram, card)
+    cause += why
+    alloc_conf = "PYTORCH_HIP_ALLOC_CONF" if facts["device"] == "HIP" else "PYTORCH_CUDA_ALLOC_CONF"
+    if facts["device"] != "MPS":
+        steps.append(f"`export {alloc_conf}=expandable_segments:True` before launching to reduce fragmentation")
+    fix = "; ".join(steps) + "; close other programs using the GPU."
+    informed = bool(entry or "resolution" in facts or "flags_in_use" in facts or "oversized" in facts)
+    supersedes = ("cuda-out-of-memory", "hip-out-of-memory") if informed else ()
+    return Finding(
+        "gpu-out-of-memory",
+        f"{facts['device']} out of memory" + (f" ({what})" if what != "the model" else ""),
+        cause[0].upper() + cause[1:],
+        fix[0].upper() + fix[1:],
+        evidence,
+        facts,
+        [
+            SOURCE,
+            "AUTOMATIC1111/stable-diffusion-webui:modules/cmd_args.py",
+            "comfyanonymous/ComfyUI:comfy/cli_args.py",
+        ],
+        confidence=0.9 if supersedes else 0.7,
+        supersedes=supersedes,
+    )
+
+
+def _why_and_steps(
+    ctx: Context, facts: dict[str, str], entry: ModelEntry | None, vram: float | None, card: str
+) -> tuple[str, list[str]]:
+    """The end of the cause and the steps of the fix: the allocation alone exceeds the card, the model cannot fit
+    it, or a memory mode and the resolution help."""
+    if vram is not None and _allocation_gib(facts) > vram:
+        facts["oversized"] = "yes"
+        why = (
+            ": that single allocation is larger than the whole card, so no offloading flag can make it fit; the "
+            "image (or video, or batch) is too large for this card in one piece."
+        )
+        return why, ["lower the resolution, batch size or frame count, or use tiled processing for this step"]
+    if entry and vram is not None and vram < entry.vram_gb_min:
+        why = f"; {entry.name} needs at least {entry.vram_gb_min} GB even with offloading."
+        return why, [
+            f"{entry.name} does not fit {card}: use Stable Diffusion 1.5 (or a smaller/quantized variant of "
+            "this model), or run it on the CPU"
+        ]
+    return ".", [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
+
+
+def _allocation_gib(facts: dict[str, str]) -> float:
+    size, _, unit = facts.get("tried_to_allocate", "0 MiB").partition(" ")
+    return float(size) / (1024 if unit == "MiB" else 1)
+
+
+def _memory_mode_step(ctx: Context, facts: dict[str, str], model: str | None, vram: float | None) -> str:
+    """The UI's low-VRAM flag for this card, or the next one down when the log shows that flag already in use."""
+    ui = str(ctx.facts.get("ui", ""))
+    flag = oom_flag(ui, vram) if vram is not None and ui else None
+    in_use = facts.get("flags_in_use", "").split()
+    if flag and flag in in_use:
+        lower = oom_flag(ui, 1.0)
+        if lower and lower not in in_use:
+            return (
+                f"{flag} is already on: start {ctx.facts.get('ui_name', 'the UI')} with {lower} instead (slower, "
+                "but it keeps only the part being computed on the GPU)"
+            )
+        return f"{flag} is already on, so the job itself is too large: make it smaller"
+    if flag:
+        return f"start {ctx.facts.get('ui_name', 'the UI')} with {flag}"
+    if model == "sdxl" and ui in ("a1111", ""):
+        return "A1111: start with --medvram-sdxl (--lowvram on 4 GB); ComfyUI: --lowvram; Forge offloads by itself"
+    return (
+        "start the UI in its low-VRAM mode (A1111/SD.Next: --medvram, --lowvram on 4 GB; Forge: "
+        "--always-offload-from-vram; ComfyUI: --lowvram)"
+    )
+
+
+def _resolution_steps(facts: dict[str, str]) -> list[str]:
+    if "resolution" not in facts:
+        return ["lower the resolution or batch size"]
+    native = NATIVE.get(str(facts.get("model")))
+    w, h = (int(v) for v in facts["resolution"].split("x"))
+    if native and w * h > native * native * 1.1:
+        return [
+            f"generate at the model's native {native}x{native} and upscale afterwards (hires fix/tiled upscaling) "
+            "instead of generating at full size"
+        ]
+    if w * h >= 1024 * 1024:
+        return ["lower the resolution or use a tiled VAE decode (the VAE decode of large images is the peak)"]
+    return ["lower the batch size"]
+
+
+def _cpu_oom(ctx: Context, line) -> Finding:
+    cause = (
+        "The system ran out of RAM (not VRAM): loading a checkpoint briefly needs about twice its size in RAM, "
+        "and the kernel's OOM killer or the allocator stopped the process."
+    )
+    fix = (
+        "Add swap (e.g. `sudo fallocate -l 16G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile && "
+        "sudo swapon /swapfile`), close other programs, use fp16 .safetensors checkpoints instead of full .ckpt "
+        "files, and keep only one model loaded (A1111: Settings > Maximum number of checkpoints loaded at the same "
+        "time = 1)."
+    )
+    return Finding(
+        "cpu-out-of-memory",
+        "The system ran out of RAM",
+        cause,
+        fix,
+        [line],
+        {"device": "CPU"},
+        ["https://www.kernel.org/doc/gorman/html/understand/understand016.html"],
+    )

@@ -1,0 +1,394 @@
+"""Package-manager failures: resolver conflicts (the two requirements and who asked for each), no matching
+distribution (Python/platform vs the versions that exist), torch replaced by an install, builds that failed, and
+options an older pip or uv does not know."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.explain.analyzers.base import Finding, every, first, last
+from rigfit.explain.analyzers.context import Context
+from rigfit.explain.scan import LogLine
+
+SIGNALS = (
+    "no such option", "unexpected argument", "conflict is caused by", "no solution found",
+    "found existing installation", "but you have", "failed to build", "failed building", "resolutionimpossible",
+)  # fmt: skip
+KEYWORDS = (
+    "conflict is caused by", "user requested", "but you have", "which is incompatible", "no matching distribution",
+    "could not find a version", "no solution found", "found existing installation", "successfully uninstalled",
+    "no such option", "unexpected argument", "unrecognized arguments", "resolutionimpossible",
+    "failed building wheel", "failed to build", "failed to download and build", "did not run successfully",
+    "subprocess-exited-with-error",
+)  # fmt: skip
+CONTEXT = (
+    "depends on", "because", "and because", "successfully installed", "attempting uninstall", "collecting",
+    "fatal error:", "python.h", "install pytorch first", "requires pytorch", "requires-python",
+    "requires a different python", "error: command", "not found", "can't find rust", "no module named",
+)  # fmt: skip
+
+PIP_SOURCE = "https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts"
+UV_SOURCE = "https://docs.astral.sh/uv/reference/troubleshooting/"
+USER_REQUESTED = re.compile(r"The user requested (?P<req>\S+)")
+DEPENDS = re.compile(r"^\s*(?P<who>[\w.-]+) (?P<ver>[\w.+!-]+) depends on (?P<req>[\w.-]+\S*)")
+REQUIRES_BUT = re.compile(
+    r"(?P<who>[\w.-]+) (?P<ver>[\w.+-]+) requires (?P<req>[\w.-]+[^,]*), but you have (?P<have>[\w.-]+ [\w.+-]+)"
+)
+NO_VERSION = re.compile(
+    r"Could not find a version that satisfies the requirement (?P<req>\S+)(?: \(from (?!versions)(?P<via>[^)]*)\))?"
+    r"(?:.*\(from versions: (?P<versions>[^)]*)\))?"
+)
+NO_MATCH = re.compile(r"No matching distribution found for (?P<req>\S+)")
+UV_NO_SOLUTION = re.compile(r"No solution found when resolving")
+UV_BECAUSE = re.compile(r"(?:Because|And because) (?P<why>.+)")
+UV_ONLY_VERSIONS = re.compile(r"only (?P<pkg>[\w.-]+)\S* (?:==|<=|>=|<|>)?\S* (?:is|are) available")
+REQUIRES_PYTHON = re.compile(
+    r"Requires-Python (?P<spec>[^;:\s]+(?:,[^;:\s]+)*)|requires a different Python: (?P<have>[\d.]+) not in "
+    r"'(?P<spec2>[^']+)'"
+)
+FOUND_EXISTING = re.compile(r"Found existing installation: (?P<pkg>torch|torchvision|torchaudio) (?P<ver>\S+)")
+INSTALLED = re.compile(r"Successfully installed .*\btorch-(?P<ver>\d[\w.+]*)")
+UNINSTALLED_TORCH = re.compile(r"Successfully uninstalled torch-\d")
+COLLECTING_TORCH = re.compile(r"Collecting torch\S*(?: [^(]*)?\((?:from )?(?P<who>[\w.-]+)")
+NO_OPTION = re.compile(
+    r"no such option: (?P<opt>-[\w-]+)|unexpected argument '(?P<uvopt>-[\w-]+)'|unrecognized arguments: "
+    r"(?P<argopt>-[\w-]+)"
+)
+BUILD_FAILED = re.compile(
+    r"Failed building wheel for (?P<pkg>[\w.-]+)|Failed to build (?:installable wheels for some pyproject\.toml based "
+    r"projects \()?(?P<pkg2>[\w.-]+)|Building wheel for (?P<pkg3>[\w.-]+) \(\w+(?:\.\w+)?\) did not run successfully|"
+    r"Failed to (?:download and )?build:? `(?P<pkg4>[\w.-]+)"
+)
+BUILD_REASON = re.compile(
+    r"fatal error: (?P<header>[\w./]+\.h): No such file|error: command '(?P<cmd>[^']+)' failed|"
+    r"(?P<nocc>(?:gcc|g\+\+|cc|c\+\+|cmake|nvcc)[:'\"]? (?:command )?not found)|(?P<rust>can't find Rust compiler)|"
+    r"(?P<msvc>Microsoft Visual C\+\+ 14\.0 or greater is required)|"
+    r"(?P<notorch>No module named '?torch'?$|install PyTorch first|requires PyTorch.*being installed)"
+)
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    found = [_pip_conflict(ctx), _requires_but(ctx), _uv_conflict(ctx), _no_distribution(ctx), _torch_replaced(ctx),
+             _build_failed(ctx), _unknown_option(ctx)]  # fmt: skip
+    return [f for f in found if f is not None]
+
+
+def _pip_conflict(ctx: Context) -> Finding | None:
+    depends = every(ctx.lines, DEPENDS)
+    requested = every(ctx.lines, USER_REQUESTED)
+    if (
+        not depends
+        or not (requested or len(depends) > 1)
+        or not first(ctx.lines, re.compile("conflict is caused by|ResolutionImpossible|conflicting dependencies", re.I))
+    ):
+        return None
+    wants = [("your command or requirements file", m.group("req"), line) for line, m in requested]
+    wants += [(f"{m.group('who')} {m.group('ver')}", m.group("req"), line) for line, m in depends]
+    target = _most_named(wants)
+    on_target = [w for w in wants if _name(w[1]) == target]
+    a, b = _disagreeing(on_target)
+    facts = {"package": target, "requirement_a": a[1], "asked_by_a": a[0], "requirement_b": b[1], "asked_by_b": b[0]}
+    cause = (
+        f"The resolver cannot satisfy both requirements on {target}: {a[0]} asks for {a[1]}, while {b[0]} asks "
+        f"for {b[1]}; no version of {target} fits both."
+    )
+    other = b[0].split(" ")
+    together = f'`{ctx.pip()} install "{b[1]}" "{other[0]}=={other[1]}"`' if len(other) == 2 else "one command"
+    fix = (
+        f"Make the two agree: either take what {b[0]} needs, {together}, or keep {a[1]} and pick the release of "
+        f"{other[0]} made for it. " + _pair_hint(target, a[1], b[1])
+    )
+    return Finding(
+        "pip-resolver-conflict",
+        f"pip: conflicting requirements on {target}",
+        cause,
+        fix.strip(),
+        [line for _, _, line in (a, b)],
+        facts,
+        [PIP_SOURCE],
+    )
+
+
+def _pair_hint(target: str, a: str, b: str) -> str:
+    if target in ("torch", "torchvision", "torchaudio"):
+        return (
+            "torch, torchvision and torchaudio come in release triples (torch 2.x.y with torchvision 0.(x+15).y, "
+            "torch 1.x with torchvision 0.(x+1)): pin them as one triple, from one index."
+        )
+    return ""
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[ ;(@]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _most_named(wants: list[tuple[str, str, LogLine]]) -> str:
+    counts: dict[str, int] = {}
+    for _, req, _ in wants:
+        counts[_name(req)] = counts.get(_name(req), 0) + 1
+    return max(counts, key=lambda k: counts[k])
+
+
+def _disagreeing(wants: list[tuple[str, str, LogLine]]) -> tuple[tuple[str, str, LogLine], tuple[str, str, LogLine]]:
+    """The two requirements that clash: exact pins first (==, ===, a direct URL), the user's own before others."""
+    pinned = [w for w in wants if "==" in w[1] or "(" in w[1] or "@" in w[1]]
+    ordered = pinned + [w for w in wants if w not in pinned]
+    a = ordered[0]
+    b = next((w for w in ordered[1:] if w[1] != a[1]), ordered[-1])
+    return a, b
+
+
+def _requires_but(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, REQUIRES_BUT)
+    if hit is None or first(ctx.lines, re.compile("conflict is caused by", re.I)):
+        return None
+    line, m = hit
+    have = m.group("have")
+    facts = {"package": _name(m.group("req")), "required_by": f"{m.group('who')} {m.group('ver')}",
+             "requirement": m.group("req").strip(), "installed": have}  # fmt: skip
+    cause = (
+        f"The install finished, but left {have} while {m.group('who')} {m.group('ver')} requires "
+        f"{m.group('req').strip()}: something installed after it (or a --no-deps install) changed {facts['package']}."
+    )
+    fix = (
+        f"Decide which one the UI needs: install {m.group('req').strip()!s} (`{ctx.pip()} install "
+        f'"{m.group("req").strip().replace(" ", "")}"`), or the release of {m.group("who")} made for {have}; if '
+        f"{m.group('who')} is unused, the warning is harmless."
+    )
+    if facts["package"] in ("torch", "torchvision", "torchaudio"):
+        fix += " Install torch, torchvision and torchaudio as one matching triple from one index, in one command."
+    return Finding(
+        "pip-installed-incompatible",
+        f"pip left {facts['package']} at a version {m.group('who')} does not accept",
+        cause,
+        fix,
+        [line],
+        facts,
+        [PIP_SOURCE],
+    )
+
+
+def _uv_conflict(ctx: Context) -> Finding | None:
+    if not first(ctx.lines, UV_NO_SOLUTION):
+        return None
+    reasons = every(ctx.lines, UV_BECAUSE)
+    if not reasons:
+        return None
+    m = reasons[0][1]
+    why = m.group("why").rstrip(".")
+    facts = {"reason": why[:300]}
+    cause = f"uv found no set of versions that satisfies every requirement: because {why}."
+    fix = (
+        "Change one of the requirements the reason names so they agree (uv lists them from the root of the conflict): "
+        "for torch, pin the torch/torchvision/torchaudio triple and give the index explicitly "
+        "(`--index-url https://download.pytorch.org/whl/<variant>` or `--torch-backend`), since other indexes only "
+        "have some variants."
+    )
+    if m2 := UV_ONLY_VERSIONS.search(why):
+        facts["package"] = m2.group("pkg")
+    return Finding(
+        "uv-resolver-conflict",
+        "uv: no solution for the requirements",
+        cause,
+        fix,
+        [line for line, _ in reasons[:3]],
+        facts,
+        [UV_SOURCE],
+    )
+
+
+def _no_distribution(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, NO_VERSION) or last(ctx.lines, NO_MATCH)
+    if hit is None:
+        return None
+    line, m = hit
+    req = m.group("req")
+    versions = (m.groupdict().get("versions") or "").strip()
+    facts = {"requirement": req, "package": _name(req)}
+    if ctx.python:
+        facts["python"] = ctx.python
+    pyreq = last(ctx.lines, REQUIRES_PYTHON)
+    on = f"Python {ctx.python}" if ctx.python else "this Python version and platform"
+    if versions and versions != "none":
+        shown = versions.split(", ")
+        facts["available"] = ", ".join(shown[-5:])
+        cause = (
+            f"No release of {facts['package']} matching {req} has a wheel for {on} on the index pip used; the versions "
+            f"it has there are {'... ' if len(shown) > 5 else ''}{facts['available']}."
+        )
+        fix = (
+            f"Use a version that exists ({shown[-1]} is the newest), or a Python the requested version supports (a "
+            "venv made with that Python). For torch with a CUDA/ROCm suffix, give the index of that variant "
+            "(`--index-url https://download.pytorch.org/whl/<variant>`): PyPI has only the default build."
+        )
+    else:
+        cause = (
+            f"The index has no file of {facts['package']} at all for {on}: the package has no wheel for this Python "
+            "(too new or too old for it), the platform (aarch64, Windows, macOS), or the index URL is wrong or "
+            "unreachable (no network, a proxy)."
+        )
+        fix = (
+            f"Check the package's files on its index for a cp{(ctx.python or '3.X').replace('.', '')} wheel of "
+            "your platform; if none exists, create the venv with a Python it supports (3.10 or 3.11 for most SD UIs). "
+            "If pip printed connection errors before this, fix the network or proxy first."
+        )
+    if pyreq is not None:
+        facts["requires_python"] = pyreq[1].group("spec") or pyreq[1].group("spec2")
+        cause += f" Its releases need Python {facts['requires_python']}."
+    return Finding(
+        "pip-no-matching-distribution",
+        f"No installable {facts['package']} for {on}",
+        cause,
+        fix,
+        [line],
+        facts,
+        [
+            "https://pip.pypa.io/en/stable/cli/pip_install/#finding-packages",
+            "https://pytorch.org/get-started/previous-versions/",
+        ],
+    )
+
+
+def _torch_replaced(ctx: Context) -> Finding | None:
+    old = first(ctx.lines, FOUND_EXISTING)
+    new = last(ctx.lines, INSTALLED)
+    if old is None or old[1].group("pkg") != "torch" or (new is None and not first(ctx.lines, UNINSTALLED_TORCH)):
+        return None
+    before, after = old[1].group("ver"), new[1].group("ver") if new else "another release"
+    if before == after:
+        return None
+    who = first(ctx.lines, COLLECTING_TORCH)
+    facts = {"torch_before": before}
+    if new:
+        facts["torch_after"] = after
+    if who:
+        facts["asked_by"] = who[1].group("who")
+    variant_lost = "+" in before and "+" not in after
+    cause = (
+        f"An install replaced torch {before} by torch {after}"
+        + (f" because {facts['asked_by']} requires another torch" if "asked_by" in facts else "")
+        + (
+            f": the new one is PyPI's default build, not the {before.split('+')[1]} build the GPU needs."
+            if variant_lost
+            else "."
+        )
+    )
+    fix = (
+        f"Put torch back in one command from its index: `{ctx.pip()} install --force-reinstall torch=={before} "
+        f"torchvision torchaudio{_index_of(before)}`"
+        " (torchvision/torchaudio of the same release), then install the package that pulled torch in with --no-deps, "
+        "or a release of it made for your torch. `rigfit install` protects torch from such replacements."
+    )
+    return Finding(
+        "torch-replaced-by-install",
+        "An install replaced torch",
+        cause,
+        fix,
+        [old[0]] + [hit[0] for hit in (new, who) if hit],
+        facts,
+        [PIP_SOURCE],
+    )
+
+
+def _index_of(torch: str) -> str:
+    """The --index-url that has this torch build: its +variant's index, or PyPI's default for a plain version."""
+    return f" --index-url https://download.pytorch.org/whl/{torch.split('+')[1]}" if "+" in torch else ""
+
+
+def _build_failed(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, BUILD_FAILED)
+    if hit is None:
+        return None
+    line, m = hit
+    pkg = next(g for g in m.groups() if g)
+    reason = first(ctx.lines, BUILD_REASON)
+    facts = {"package": pkg}
+    fix = (
+        f"Prefer a release of {pkg} that has a wheel for your Python (`pip download {pkg} --only-binary :all:` shows "
+        "if one exists), or a Python it ships wheels for."
+    )
+    if reason is None:
+        cause = (
+            f"pip had no wheel of {pkg} for this Python/platform and compiling it from source failed (the compiler "
+            "error is above the 'Failed building wheel' line)."
+        )
+    else:
+        r = reason[1]
+        if r.group("header"):
+            facts["missing"] = r.group("header")
+            cause = f"Building {pkg} from source needs the header {r.group('header')}, which is not installed."
+            headers = (
+                "python3-dev (Debian/Ubuntu: sudo apt install python3-dev, or python3.X-dev for the venv Python)"
+                if "Python.h" in r.group("header")
+                else f"the -dev package that provides {r.group('header')}"
+            )
+            fix = f"Install the headers: {headers}; {fix}"
+        elif r.group("rust"):
+            cause = f"Building {pkg} from source needs a Rust compiler: no wheel fits this Python/platform."
+            fix = f"Use a Python that {pkg} ships wheels for, or install Rust (https://rustup.rs) and retry."
+        elif r.group("notorch"):
+            facts["missing"] = "torch"
+            cause = (
+                f"{pkg} compiles against torch, but pip/uv build it in an isolated environment that has no torch "
+                "(build isolation), so its setup cannot import torch."
+            )
+            fix = (
+                f"Install torch first, then build {pkg} against it without isolation: `pip install "
+                f"--no-build-isolation {pkg}` (uv: `uv pip install --no-build-isolation {pkg}`, with setuptools and "
+                "wheel installed in the env); or use a prebuilt wheel of it made for your torch."
+            )
+        elif r.group("msvc"):
+            cause = f"Building {pkg} from source on Windows needs the Microsoft C++ Build Tools."
+            fix = "Install Microsoft C++ Build Tools 14+, or use a Python version the package has wheels for."
+        else:
+            facts["missing"] = r.group(0)
+            cause = f"Building {pkg} from source failed: {r.group(0)} (no compiler or build tool)."
+            fix = (
+                "Install a compiler toolchain (Debian/Ubuntu: sudo apt install build-essential python3-dev cmake), "
+                f"then retry; or {fix[0].lower() + fix[1:]}"
+            )
+        line = reason[0]
+    return Finding(
+        "pip-build-failed",
+        f"pip could not build {pkg} from source",
+        cause,
+        fix,
+        [line],
+        facts,
+        ["https://packaging.python.org/en/latest/tutorials/installing-packages/#source-distributions-vs-wheels"],
+        confidence=0.75 if reason else 0.7,
+    )
+
+
+def _unknown_option(ctx: Context) -> Finding | None:
+    hit = last(ctx.lines, NO_OPTION)
+    if hit is None:
+        return None
+    line, m = hit
+    option = m.group("opt") or m.group("uvopt") or m.group("argopt")
+    tool = "uv" if m.group("uvopt") else "pip" if m.group("opt") else "the command"
+    facts = {"option": option, "tool": tool}
+    cause = (
+        f"{tool} does not know the option {option}: it is older than the release that added it (or the option "
+        "belongs to another tool)."
+    )
+    fix = (
+        (
+            f"Upgrade {tool} in the environment that runs it (`python -m pip install -U pip`, `uv self update` or "
+            f"`pip install -U uv`), or drop {option} from the command."
+        )
+        if tool != "the command"
+        else (
+            f"Check the command's --help for {option}: it is not one of its options (a guide for another version of "
+            "the program)."
+        )
+    )
+    return Finding(
+        "tool-option-unknown",
+        f"{tool} does not know {option}",
+        cause,
+        fix,
+        [line],
+        facts,
+        ["https://pip.pypa.io/en/stable/news/", "https://github.com/astral-sh/uv/blob/main/CHANGELOG.md"],
+    )

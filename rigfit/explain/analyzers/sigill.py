@@ -1,0 +1,128 @@
+"""A process killed by SIGILL: an instruction the CPU does not have, executed by a native library. The library
+comes from the kernel's trap line ("trap invalid opcode ... in libX.so") or the crash report; what it needs, from
+native_libs.yaml; what the CPU has, from the profile."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.explain.analyzers.base import Finding, last
+from rigfit.explain.analyzers.context import Context, native_lib
+from rigfit.kb.diagnosis import NativeLibrary
+
+SIGNALS = (
+    "illegal instruction", "illegal hardware instruction", "sigill", "invalid opcode", "exit code 132",
+)  # fmt: skip
+KEYWORDS = (
+    "illegal instruction", "sigill", "invalid opcode", "illegal hardware instruction", "signal 4", "exit code 132",
+)  # fmt: skip
+CONTEXT = (
+    "core dumped", "import", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime", "librocblas",
+    "libllama", "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
+)  # fmt: skip
+
+SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
+TRAP = re.compile(r"trap invalid opcode .*? in (?P<lib>[\w.+-]+)\[", re.I)
+GDB_FRAME = re.compile(r"(?:^#0\s.*|received signal SIGILL.*|^0x[0-9a-f]+ in .*) from (?P<lib>\S+\.so[\w.]*)")
+IMPORT = re.compile(r"^\s*(?:>>>\s*)?(?:import (?P<mod>\w+)|from (?P<mod2>\w+)[\w.]* import)")
+FRAME = re.compile(r"(?P<lib>lib[\w.+-]+\.so[\w.]*|[\w.-]+\.cpython-\d+[\w-]*\.so)")
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    hit = last(ctx.lines, SIGILL)
+    trap = last(ctx.lines, TRAP)
+    if hit is None and trap is None:
+        return []
+    evidence = [h[0] for h in (trap, hit) if h]
+    facts, entry = _culprit(ctx, trap, hit)
+    lib = facts.get("library")
+    agrees = _profile_agrees(ctx)
+    return [
+        Finding(
+            "sigill-native-library",
+            f"SIGILL in {lib or 'a native library'}",
+            _cause(ctx, facts, entry, agrees),
+            entry.fix if entry else NO_LIBRARY_FIX,
+            evidence,
+            facts,
+            entry.sources if entry else ["https://man7.org/linux/man-pages/man7/signal.7.html"],
+            confidence={True: 0.8, False: 0.35, None: 0.7}[agrees],
+            profile_agrees=agrees,
+        )
+    ]
+
+
+NO_LIBRARY_FIX = (
+    "Find the library: `sudo dmesg | grep -i 'invalid opcode'` names it (\"in libX.so\"); then install a build of that "
+    "package for this CPU or remove it. `rigfit doctor` lists the instruction sets this CPU lacks, and `rigfit plan` "
+    "picks a torch that runs on it."
+)
+
+
+def _culprit(ctx: Context, trap, hit) -> tuple[dict[str, str], NativeLibrary | None]:
+    """The library (and its native_libs.yaml entry) that executed the instruction, with what it needs."""
+    lib = _library(ctx, trap, hit)
+    entry = native_lib(lib) if lib else None
+    facts: dict[str, str] = {}
+    if lib:
+        facts["library"] = lib.rsplit("/", 1)[-1]
+    if entry is None and hit is not None and (imported := _imported_before(ctx, hit[0].number)):
+        facts["package"] = imported
+        entry = native_lib(f"lib{imported}") or native_lib(imported)
+    if entry:
+        facts["package"] = entry.package
+        if entry.isa:
+            facts["needs"] = entry.isa
+    if missing := ctx.facts.get("cpu_missing"):
+        facts["cpu_lacks"] = str(missing)
+    return facts, entry
+
+
+def _cause(ctx: Context, facts: dict[str, str], entry: NativeLibrary | None, agrees: bool | None) -> str:
+    lib, cpu = facts.get("library"), ctx.facts.get("cpu_model")
+    who = f"{lib} ({entry.package})" if lib and entry else lib or "a native library (torch, numpy, onnxruntime...)"
+    cause = f"The process was killed by SIGILL: {who} executed a CPU instruction this CPU does not have"
+    if entry and entry.isa:
+        cause += f"; its prebuilt builds need {entry.isa}"
+    if "cpu_lacks" in facts:
+        cause += f", and {cpu or 'this CPU'} lacks {facts['cpu_lacks']}"
+    cause += "."
+    if agrees is False:
+        cause += (
+            f" This CPU ({cpu or 'the profile'}) has SSE4.2, AVX and AVX2, so the instruction is a newer one "
+            "(AVX-512, AMX) the build assumed, or the binary is damaged."
+        )
+    return cause
+
+
+def _profile_agrees(ctx: Context) -> bool | None:
+    """True when the profile's CPU lacks an extension wheels assume, False when it has them all, None unknown."""
+    if ctx.facts.get("cpu_missing"):
+        return True
+    if ctx.facts.get("cpu_avx2") is True and ctx.facts.get("cpu_sse4_2") is True:
+        return False
+    return None
+
+
+def _library(ctx: Context, trap, hit) -> str | None:
+    """The library that executed the instruction: the kernel's trap line, a gdb frame, or the crash line itself."""
+    if trap is not None:
+        return str(trap[1].group("lib"))
+    if hit is None:
+        return None
+    for line in ctx.lines:
+        if line.number >= hit[0].number and (frame := GDB_FRAME.search(line.text)):
+            return frame.group("lib")
+    frame = FRAME.search(hit[0].text)
+    return frame.group("lib") if frame else None
+
+
+def _imported_before(ctx: Context, number: int) -> str | None:
+    """The module an interactive session or script imported last before it died: `>>> import torch`."""
+    found = None
+    for line in ctx.lines:
+        if line.number > number:
+            break
+        if m := IMPORT.search(line.text):
+            found = m.group("mod") or m.group("mod2")
+    return found

@@ -1,0 +1,63 @@
+"""Schemas of the data `rigfit explain`'s class analyzers read (rigfit/explain/analyzers/).
+
+python_modules.yaml: import name -> the pip package that provides it (cv2 -> opencv-python), and names that are not
+  packages at all (torch._six, _lzma) with what to do instead.
+python_names.yaml: names a package removed or added in a known release (np.float, PIL.Image.ANTIALIAS...), so
+  "cannot import name X from Y" and "module Y has no attribute X" say which version of Y has X.
+native_libs.yaml: shared libraries named in crashes and loader errors: which package ships each, which instruction
+  set its prebuilt builds need (SIGILL), and how to get it (libcudnn.so.8, libtorch_cpu.so, onnxruntime...).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from rigfit.kb.loader import KbEntry, version_range
+
+
+class PythonModule(KbEntry):
+    """An import name (id: 'cv2', or a dotted submodule 'torch._six') and where it comes from."""
+
+    package: str | None = None  # the pip distribution that provides it; None when no package does
+    kind: Literal["package", "submodule-removed", "stdlib-extension", "optional", "ui-internal"] = "package"
+    removed_in: str | None = None  # for submodule-removed: the release of `package` that dropped it
+    fix: str | None = None  # a fix in words when `pip install package` is not it
+
+
+class PythonName(KbEntry):
+    """A name in a module that exists only in some releases of its package."""
+
+    module: str  # the module it is imported from or looked up on ('numpy', 'PIL.Image', 'huggingface_hub')
+    names: list[str] = Field(min_length=1)
+    package: str  # pip distribution of the module
+    removed_in: str | None = None  # first release without the names
+    added_in: str | None = None  # first release with them
+    fix: str  # the exact command or code change
+    note: str | None = None
+
+    @field_validator("removed_in", "added_in")
+    @classmethod
+    def _is_version(cls, value: str | None) -> str | None:
+        return version_range(f">={value}") and value if value else value
+
+
+class NativeLibrary(KbEntry):
+    """A shared library seen in crash and loader messages (id: a short name; `pattern` matches the file name)."""
+
+    pattern: str  # regex (case-insensitive) on the library's file name
+    package: str  # what ships it ('torch', 'onnxruntime', 'nvidia-cudnn-cu12', 'the NVIDIA driver')
+    role: Literal["python-binary", "cuda-runtime", "driver", "rocm", "system"] = "python-binary"
+    isa: str | None = None  # instruction set its prebuilt builds execute without checking (SIGILL on older CPUs)
+    fix: str  # what to do when it is missing or crashes
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+__all__ = ["NativeLibrary", "PythonModule", "PythonName"]
