@@ -14,3 +14,24 @@ def test_pytorch3d_on_driver_460_takes_the_cu118_line_the_driver_runs() -> None:
     assert (plan.torch.version, plan.torch.variant) == ("2.1.0", "cu118")
     assert any("py310_cu118_pyt210" in step for step in plan.torch.install)
     assert not any("525.60.13" in r.text for d in plan.decisions for r in d.reasons if d.topic == "torch")
+
+
+def test_runpod_cuda_torch_without_visible_gpu_is_kept_not_replaced_by_a_cpu_build() -> None:
+    """Seed 003's pod: torch 2.1.0+cu121 installed, no nvidia-smi in the capture. The plan must not install CPU torch
+    2.13, compile pytorch3d (no nvcc on the pod) and keep torch-2.1-only pins; it keeps the CUDA build and its wheel."""
+    plan = make_plan(probed("runpod-pytorch3d-cuda121"), PlanOptions(ui="comfyui", extras=["pytorch3d"]))
+    assert (plan.torch.version, plan.torch.variant) == ("2.1.0", "cu121")
+    assert not any("pip install torch" in step for step in plan.torch.install)  # kept, not reinstalled
+    assert any("py310_cu121_pyt210" in step for step in plan.torch.install)  # the prebuilt pytorch3d wheel
+    assert not any("git+https://github.com/facebookresearch/pytorch3d" in step for step in plan.torch.install)
+    warning = next(w for w in plan.warnings if w.id == "cuda-torch-no-gpu-visible")
+    assert "docker container" in warning.message and "--gpus all" in warning.fix and "nvidia-smi" in warning.fix
+    assert not any(w.id == "extras-need-cuda" for w in plan.warnings)
+
+
+def test_runpod_doctor_is_not_silent_about_the_cuda_torch_without_gpu() -> None:
+    from rigfit.plan.summary import doctor_summary
+
+    lines, findings = doctor_summary(probed("runpod-pytorch3d-cuda121"))
+    assert any(f.id == "plan.cuda-torch-no-gpu-visible" and f.severity == "warning" for f in findings)
+    assert "torch 2.1.0+cu121" in lines[0]

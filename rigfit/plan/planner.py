@@ -5,6 +5,7 @@ from __future__ import annotations
 from rigfit.kb.measured import VerifiedFacts
 from rigfit.plan.device import assess_gpus, pick_device
 from rigfit.plan.fit import bus_warning, choose_pins, fit_models
+from rigfit.plan.installed import installed_cuda_line, kept_cuda_stack
 from rigfit.plan.knowledge import in_range, pins, version
 from rigfit.plan.model import (
     Advice,
@@ -38,9 +39,16 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     elif backend == "rocm":
         stack = rocm_stack(chosen, profile, options)  # type: ignore[arg-type]
     else:
-        stack = cpu_stack(profile, options)
+        kept = installed_cuda_line(profile)
+        stack = kept_cuda_stack(kept, profile) if kept else cpu_stack(profile, options)
     warnings += stack.warnings
-    cuda_only = [p for p in pins() if p.requires_cuda_variant and set(p.applies_with) & set(options.extras)]
+    cuda_only = [
+        p
+        for p in pins()
+        if p.requires_cuda_variant
+        and set(p.applies_with) & set(options.extras)
+        and stack.torch.variant not in p.requires_cuda_variant
+    ]
     if backend != "cuda" and cuda_only:
         extras = " ".join(f"--with {e}" for e in options.extras)
         builds = " and ".join(f"`{p.build_from_source}`" for p in cuda_only if p.build_from_source)
