@@ -35,3 +35,12 @@ def test_runpod_doctor_is_not_silent_about_the_cuda_torch_without_gpu() -> None:
     lines, findings = doctor_summary(probed("runpod-pytorch3d-cuda121"))
     assert any(f.id == "plan.cuda-torch-no-gpu-visible" and f.severity == "warning" for f in findings)
     assert "torch 2.1.0+cu121" in lines[0]
+
+
+def test_the_flux_how_to_comes_only_when_flux_is_asked_for() -> None:
+    """The 751-character Flux paragraph was in every 8 GB report; the models table still says Flux does not fit."""
+    plain = make_plan(probed("macpro51-westmere-rx6600xt"), PlanOptions(ui="forge"))
+    assert not any("flux" in w.id for w in plain.warnings)
+    assert {m.id: m.verdict for m in plain.models}["flux-dev"] == "no"
+    asked = make_plan(probed("macpro51-westmere-rx6600xt"), PlanOptions(ui="forge", models=["flux"]))
+    assert any(w.id == "flux-8gb" for w in asked.warnings)

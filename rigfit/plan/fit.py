@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from rigfit.kb.schemas import ModelEntry
@@ -49,14 +50,15 @@ def model_fit(m: ModelEntry, device: DevicePick, precision: str, ram: int | None
 
 
 def fit_models(
-    device: DevicePick, precision: str, profile: Profile, ui: str
+    device: DevicePick, precision: str, profile: Profile, ui: str, asked: Sequence[str] = ()
 ) -> tuple[list[ModelFit], Decision, list[Advice]]:
+    """Every model's verdict; the long how-to for Flux on a small card only when the person asked about Flux."""
     ram = profile.memory.total_bytes
     vram = device.vram_bytes
     fits = [model_fit(m, device, precision, ram) for m in models()]
     warnings: list[Advice] = []
     flux = [f for f in fits if f.id.startswith("flux") and f.verdict != "ok"]
-    if device.kind == "gpu" and vram is not None and vram / GIB <= 8.5 and flux:
+    if "flux" in asked and device.kind == "gpu" and vram is not None and vram / GIB <= 8.5 and flux:
         warnings.append(flux_advice(vram, ui))
     ok = [f.name for f in fits if f.verdict in ("ok", "slow")]
     decision = Decision(

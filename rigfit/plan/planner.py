@@ -137,7 +137,7 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     ui_flags, ui_config, flags_decision = translate(settings, options)
     decisions.append(flags_decision)
 
-    models, models_decision, model_warnings = fit_models(device, precision, profile, options.ui)
+    models, models_decision, model_warnings = fit_models(device, precision, profile, options.ui, options.models)
     warnings += model_warnings
     decisions.append(models_decision)
     bus = bus_warning(chosen.gpu if chosen is not None else None, options.ui, memory_decision.choice)
