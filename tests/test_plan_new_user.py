@@ -44,3 +44,32 @@ def test_the_flux_how_to_comes_only_when_flux_is_asked_for() -> None:
     assert {m.id: m.verdict for m in plain.models}["flux-dev"] == "no"
     asked = make_plan(probed("macpro51-westmere-rx6600xt"), PlanOptions(ui="forge", models=["flux"]))
     assert any(w.id == "flux-8gb" for w in asked.warnings)
+
+
+def _doctor(name: str) -> list:
+    from rigfit.plan.summary import doctor_summary
+    from rigfit.probe.gather import findings_for
+
+    profile = probed(name)
+    return findings_for(profile, also=doctor_summary(profile)[1])
+
+
+def test_x58_doctor_and_plan_agree_that_no_slot_routes_atomics() -> None:
+    """Seed 004 (dual X5670 on X58, RX 460): doctor told the user to move the card to a PCIe 3.0 slot while the plan
+    said no slot on that board routes atomics. Both now come from rigfit.probe.pcie_slots."""
+    plan = make_plan(probed("x5670-rx460-gfx803-x58"), PlanOptions(ui="forge"))
+    plan_fix = next(b.fix for b in plan.blockers if b.id == "pcie-atomics-rejected")
+    found = {f.id: f for f in _doctor("x5670-rx460-gfx803-x58")}
+    for fix in (plan_fix, found["gpu.pcie_atomics_rejected"].fix, found["gpu.pcie_slow_link"].fix):
+        assert "moving the card cannot help" in fix and "Move the card" not in fix and "move the card there" not in fix
+
+
+def test_macpro_plan_mentions_the_pcie2_link_doctor_warns_about_once() -> None:
+    """Mac Pro 5,1 (PCIe 2.0, width not in the pasted lspci): doctor warned, the plan said nothing."""
+    plan = make_plan(probed("macpro51-westmere-rx6600xt"), PlanOptions(ui="forge"))
+    bus = next(w for w in plan.warnings if w.id == "pcie-slow-link")
+    assert "5 GT/s" in bus.message and "moving the card cannot help" in bus.fix
+    found = _doctor("macpro51-westmere-rx6600xt")
+    links = [f for f in found if "slow" in f.id and "link" in f.id]
+    assert [f.id for f in links] == ["gpu.pcie_slow_link"]  # one fact, reported once
+    assert "moving the card cannot help" in links[0].fix

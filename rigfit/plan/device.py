@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
-from rigfit.probe.profile import CpuInfo, GpuInfo, Profile, isa_name, sm_name
+from rigfit.probe.pcie_slots import atomics_slot_advice
+from rigfit.probe.profile import GpuInfo, Profile, isa_name, sm_name
 
 GIB = 2**30
 VULKAN_ENGINE = (
@@ -82,15 +83,6 @@ def cc_covered(cc: str, archs: list[str]) -> bool:
     return False
 
 
-def platform_predates_pcie3(cpu: CpuInfo) -> bool:
-    """x86 CPUs without AVX (Intel before Sandy Bridge, AMD before Bulldozer) sit on PCIe 2.0 platforms.
-
-    Pentium, Celeron and Atom models lack AVX up to 2020 while sitting on PCIe 3.0 platforms (Haswell and later).
-    """
-    budget = any(name in (cpu.model or "").lower() for name in ("pentium", "celeron", "atom"))
-    return cpu.arch in (None, "x86_64") and cpu.avx is False and not budget
-
-
 def _foreign_driver(g: GpuInfo) -> Blocker | None:
     """Another kernel driver than the one the vendor's torch backend needs holds the card."""
     need = BACKEND_DRIVERS.get(g.vendor or "")
@@ -137,12 +129,7 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
     a.gfx_entry = entry
     rejected = bool(g.atomics_rejected) or (g.pci_id or "-") in profile.pcie_atomics_rejected
     if rejected:
-        move = (
-            "This CPU platform predates PCIe 3.0 (no AVX: Nehalem/Westmere-era root ports), so no slot on this board "
-            "routes atomics: moving the card cannot help."
-            if platform_predates_pcie3(profile.cpu)
-            else "Move the card to a PCIe 3.0+ slot wired to the CPU (not the chipset), which routes atomics."
-        )
+        move = atomics_slot_advice(profile.cpu)
         a.blockers.append(
             Blocker(
                 id="pcie-atomics-rejected",

@@ -140,7 +140,7 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     models, models_decision, model_warnings = fit_models(device, precision, profile, options.ui, options.models)
     warnings += model_warnings
     decisions.append(models_decision)
-    bus = bus_warning(chosen.gpu if chosen is not None else None, options.ui, memory_decision.choice)
+    bus = bus_warning(chosen.gpu if chosen is not None else None, options.ui, memory_decision.choice, profile.cpu)
     if bus:
         warnings.append(bus)
 

@@ -20,7 +20,8 @@ from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
-from rigfit.probe.profile import Finding, GpuInfo, Profile, isa_name
+from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
+from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, Profile, isa_name
 from rigfit.probe.source import CommandSpec, Source
 
 NVIDIA_QUERY = "index,name,pci.bus_id,memory.total,driver_version,compute_cap"
@@ -39,7 +40,6 @@ COMMANDS = (LSPCI, ROCMINFO, ROCM_SMI, NVIDIA_SMI, NVIDIA_SMI_QUERY, DMESG, HIPC
 # When dmesg exists but refuses (kernel.dmesg_restrict=1, the default on Ubuntu), the journal may still be readable.
 JOURNAL = CommandSpec("journalctl-k", ("journalctl", "-k", "-b", "--no-pager", "-q"))
 KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
-GEN2_GTS = 5.0
 
 Warn = Callable[[str], None]
 
@@ -142,7 +142,7 @@ def _label(gpu: GpuInfo) -> str:
     return f"{gpu.name or 'GPU'}{f' ({ident})' if ident else ''}{where}"
 
 
-def _atomics(gpu: GpuInfo) -> Finding | None:
+def _atomics(gpu: GpuInfo, cpu: CpuInfo) -> Finding | None:
     rejected = gpu.atomics_rejected is True
     arch = gfx_family(gpu.gfx)
     needs_atomics = arch is not None and arch.requires_pcie_atomics and not gpu.integrated
@@ -160,9 +160,10 @@ def _atomics(gpu: GpuInfo) -> Finding | None:
         group="gpus",
         message=f"ROCm cannot use {_label(gpu)}: {seen}. This GPU generation needs PCIe atomics on every port up to "
         "the CPU, which this slot/board does not provide (PCIe 2.0 boards and chipset-attached slots).",
-        fix="Move the card to a PCIe 3.0 (or newer) x16 slot wired to the CPU, not through the chipset, if the board "
-        "has one. Otherwise run Stable Diffusion on the CPU, or with a Vulkan-based engine: stable-diffusion.cpp "
-        "built with Vulkan (leejet/stable-diffusion.cpp) runs on Mesa RADV with no ROCm and no atomics.",
+        fix=f"{atomics_slot_advice(cpu)} Without atomics, run Stable Diffusion on the CPU, or with a "
+        "Vulkan-based engine: "
+        "stable-diffusion.cpp built with Vulkan (leejet/stable-diffusion.cpp) runs on Mesa RADV with no ROCm and no "
+        "atomics.",
         kb=[gpu.gfx] if gpu.gfx else [],
     )
 
@@ -234,21 +235,12 @@ def _no_agent(profile: Profile, gpu: GpuInfo) -> Finding | None:
     )
 
 
-def _lowest(*values: float | None) -> float | None:
-    known = [v for v in values if v]
-    return min(known) if known else None
-
-
-def _slow_link(gpu: GpuInfo) -> Finding | None:
+def _slow_link(gpu: GpuInfo, cpu: CpuInfo) -> Finding | None:
+    slow = slow_link(gpu)
     link = gpu.pcie
-    if link is None or gpu.integrated:
+    if slow is None or link is None:
         return None
-    speed = _lowest(link.max_speed_gts, link.slot_max_speed_gts, link.speed_gts)
-    width = _lowest(link.max_width, link.slot_max_width, link.width)
-    slow_speed = speed is not None and speed <= GEN2_GTS
-    narrow = width is not None and width <= 4
-    if not (slow_speed or narrow):
-        return None
+    slow_speed, narrow = slow.slow_speed, slow.narrow
     now = (
         f"{link.speed_gts:g} GT/s" + (f" x{link.width}" if link.width else "") if link.speed_gts else "an unknown speed"
     )
@@ -270,9 +262,8 @@ def _slow_link(gpu: GpuInfo) -> Finding | None:
         message=f"{_label(gpu)} is linked at {now}{can}: PCIe {'2.0 or older' if slow_speed else ''}"
         f"{' and ' if slow_speed and narrow else ''}{'x4 or narrower' if narrow else ''} makes loading models into "
         f"the GPU slow and any CPU<->GPU offload very slow; generation speed once loaded is unaffected.{idle}",
-        fix=f"Confirm under load with {check}. If the board has a CPU-attached PCIe 3.0+ x16 slot, move the card "
-        "there. Otherwise keep models resident in VRAM: avoid --lowvram / sequential CPU offload, which stream weights "
-        "over this link at every step.",
+        fix=f"Confirm under load with {check}. {faster_slot_advice(cpu)} Either way keep models resident in VRAM: "
+        "avoid --lowvram / sequential CPU offload, which stream weights over this link at every step.",
     )
 
 
@@ -328,7 +319,7 @@ def _override(profile: Profile) -> list[Finding]:
 def gpu_findings(profile: Profile) -> list[Finding]:
     per_gpu: list[tuple[GpuInfo, Finding]] = []
     for gpu in profile.gpus:
-        for check in (_atomics(gpu), _driver(gpu), _no_agent(profile, gpu), _slow_link(gpu)):
+        for check in (_atomics(gpu, profile.cpu), _driver(gpu), _no_agent(profile, gpu), _slow_link(gpu, profile.cpu)):
             if check is not None:
                 per_gpu.append((gpu, check))
     blocked = {id(gpu) for gpu, f in per_gpu if f.blocks == "gpu"}
