@@ -73,3 +73,19 @@ def test_macpro_plan_mentions_the_pcie2_link_doctor_warns_about_once() -> None:
     links = [f for f in found if "slow" in f.id and "link" in f.id]
     assert [f.id for f in links] == ["gpu.pcie_slow_link"]  # one fact, reported once
     assert "moving the card cannot help" in links[0].fix
+
+
+def test_measured_bf16_on_a1111_keeps_its_fp32_flags_and_says_why() -> None:
+    """After `rigfit bench` measured bf16 fastest on a CPU, `plan --ui a1111` dropped --no-half and gave no bf16 flag
+    (A1111 has none): the UI then ran fp16 on the CPU. The measured setting it cannot express changes nothing."""
+    from rigfit.kb.measured import BenchConfig, VerifiedFacts
+    from tests import plan_profiles as machines
+
+    verified = VerifiedFacts(env_dir="/x", device="cpu", best=BenchConfig(dtype="bf16"))
+    plan = make_plan(machines.epyc_cpu_only(), PlanOptions(ui="a1111"), verified)
+    assert plan.precision == "fp32" and "--no-half" in plan.ui_flags
+    decision = plan.decision("precision")
+    assert decision is not None and any("no bf16 mode" in r.text for r in decision.reasons)
+    assert any("--bf16-unet" in a.choice for a in decision.alternatives)  # ComfyUI can run what was measured
+    comfy = make_plan(machines.epyc_cpu_only(), PlanOptions(ui="comfyui"), verified)
+    assert comfy.precision == "bf16" and "--bf16-unet" in comfy.ui_flags
