@@ -89,3 +89,18 @@ def test_measured_bf16_on_a1111_keeps_its_fp32_flags_and_says_why() -> None:
     assert any("--bf16-unet" in a.choice for a in decision.alternatives)  # ComfyUI can run what was measured
     comfy = make_plan(machines.epyc_cpu_only(), PlanOptions(ui="comfyui"), verified)
     assert comfy.precision == "bf16" and "--bf16-unet" in comfy.ui_flags
+
+
+def test_rx5500xt_forge_gets_told_its_torch_floor_and_the_route_that_works() -> None:
+    """Seed 002 (RX 5500 XT, gfx1012): torch 1.13.1+rocm5.2 is the line known to run on the card; Forge needs torch
+    2.1+ (its launcher installs 2.3.1, its backend uses the float8 dtypes), A1111 ran on 1.13.1 there."""
+    profile = probed("rx5500xt-debian11-a1111-docker")
+    forge = make_plan(profile, PlanOptions(ui="forge"))
+    assert forge.torch.version == "1.13.1"
+    floor = next(w for w in forge.warnings if w.id == "ui-needs-newer-torch")
+    assert ">= 2.1" in floor.message and "1.13.1+rocm5.2" in floor.message
+    assert "rigfit plan --ui a1111" in floor.fix and "rigfit bench" in floor.fix
+    a1111 = make_plan(profile, PlanOptions(ui="a1111"))
+    assert not any(w.id == "ui-needs-newer-torch" for w in a1111.warnings)
+    unknown_floor = make_plan(profile, PlanOptions(ui="comfyui"))  # no known floor: nothing guessed
+    assert not any(w.id == "ui-needs-newer-torch" for w in unknown_floor.warnings)

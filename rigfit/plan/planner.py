@@ -21,6 +21,7 @@ from rigfit.plan.model import (
 from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, choose_precision
 from rigfit.plan.stack import cpu_stack, cuda_stack, device_env, rocm_stack
 from rigfit.plan.ui_flags import settings_for, translate
+from rigfit.plan.ui_torch import ui_torch_floor
 from rigfit.probe.profile import Profile, isa_name
 
 
@@ -42,6 +43,8 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
         kept = installed_cuda_line(profile)
         stack = kept_cuda_stack(kept, profile) if kept else cpu_stack(profile, options)
     warnings += stack.warnings
+    if ui_floor := ui_torch_floor(options.ui, stack.torch):
+        warnings.append(ui_floor)
     cuda_only = [
         p
         for p in pins()
