@@ -31,6 +31,7 @@ SCHEMAS: dict[str, str] = {
     "gpu_arch.yaml": "rigfit.kb.gpus:GpuArch",
     "host.yaml": "rigfit.kb.host:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
+    "fixes.yaml": "rigfit.kb.fixes:FixText",
 }
 
 

@@ -167,6 +167,10 @@ class ModelEntry(KbEntry):
     resolution: int
     steps: int  # typical step count
     download: str | None = None  # where people get the weights (the usual file or repository)
+    # measured cost at `resolution` (torch.utils.flop_counter): one CFG sampler step (the UNet at batch 2), one VAE
+    # decode; what `rigfit bench` divides by the peak matmul rate for this device's physical limit
+    cfg_step_flops: float | None = None
+    vae_decode_flops: float | None = None
     note: str | None = None
 
 

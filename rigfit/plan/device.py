@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
@@ -32,15 +33,13 @@ BACKEND_DRIVERS = {
         driver="nvidia",
         blocker_id="nvidia-driver-not-bound",
         why=", which CUDA cannot use.",
-        fix="Install NVIDIA's driver (Ubuntu: `sudo ubuntu-drivers install`; Debian: `sudo apt install "
-        "nvidia-driver`), reboot, and check `nvidia-smi` lists the card.",
+        fix=fix_text("nvidia-driver-not-bound"),
     ),
     "amd": BackendDriver(
         driver="amdgpu",
         blocker_id="amdgpu-not-bound",
         why="; ROCm needs the amdgpu driver.",
-        fix="Boot with `radeon.si_support=0 amdgpu.si_support=1` (GCN1) or `radeon.cik_support=0 "
-        "amdgpu.cik_support=1` (GCN2) on the kernel command line; newer cards bind amdgpu by default.",
+        fix=fix_text("amdgpu-not-bound"),
     ),
 }
 
@@ -106,7 +105,7 @@ def _assess_nvidia(a: GpuAssessment) -> None:
             Blocker(
                 id="cuda-arch-unsupported",
                 message=f"No official torch CUDA wheel has kernels for {sm_name(cc)} ({label(g)}).",
-                fix="Build torch from source with TORCH_CUDA_ARCH_LIST set to this card, or run on the CPU.",
+                fix=fix_text("cuda-arch-unsupported"),
                 blocks="gpu",
                 kb=[w.id for w in wheel_lines() if w.kind == "cuda"],
             )
@@ -122,25 +121,29 @@ def _assess_nvidia(a: GpuAssessment) -> None:
     )
 
 
-def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
+def _atomics_rejected(a: GpuAssessment, profile: Profile, entry: GfxTarget | None) -> bool:
+    """The kernel driver skipped the card for lack of PCIe atomics: a blocker, and nothing else to assess."""
     g = a.gpu
-    facts = [f"gpu[{a.index}].gfx={g.gfx}"]
-    entry = gfx_targets().get(g.gfx or "")
-    a.gfx_entry = entry
     rejected = bool(g.atomics_rejected) or (g.pci_id or "-") in profile.pcie_atomics_rejected
     if rejected:
-        move = atomics_slot_advice(profile.cpu)
         a.blockers.append(
             Blocker(
                 id="pcie-atomics-rejected",
                 message=f"ROCm cannot use {label(g)}: the kernel driver skipped it ('PCI rejects atomics'); "
                 f"{(g.gfx or 'this')} cards need PCIe atomics end to end.",
-                fix=f"{move} Run Stable Diffusion on the CPU (this plan), or use {VULKAN_ENGINE}.",
+                fix=fix_text("pcie-atomics-rejected", slot=atomics_slot_advice(profile.cpu)),
                 blocks="gpu",
                 kb=[entry.id] if entry else [],
             )
         )
-        return
+        return True
+    return False
+
+
+def _rocm_route(a: GpuAssessment, entry: GfxTarget | None, facts: list[str], verified: bool) -> bool:
+    """How ROCm can run the card's ISA (own kernels, an override, a community build), or the blocker; False when
+    ROCm is not planned for it."""
+    g = a.gpu
     if entry is None:
         a.reasons.append(
             Reason(
@@ -149,7 +152,7 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
                 facts=facts,
             )
         )
-        return
+        return False
     native = [w for w in wheel_lines() if g.gfx in w.rocm_archs]
     if native:
         a.backend, a.kernel_gfx = "rocm", g.gfx
@@ -186,32 +189,41 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
                 message=f"No torch ROCm build runs {label(g)}: no kernels for {g.gfx}"
                 + (f", and the {entry.override} override is known to crash" if entry.override else "")
                 + ".",
-                fix=f"Use the CPU (this plan) or {VULKAN_ENGINE}.",
+                fix=fix_text("rocm-no-kernels"),
                 blocks="gpu",
                 kb=[entry.id],
             )
         )
-        return
+        return False
+    return True
+
+
+def _kfd_blockers(a: GpuAssessment, profile: Profile) -> None:
+    """ROCm reaches the card through /dev/kfd: missing or not openable is a blocker."""
     if profile.kfd_access == "permission_denied":
         a.blockers.append(
             Blocker(
                 id="kfd-permission-denied",
                 message="/dev/kfd exists but this user cannot open it, so ROCm sees no GPU.",
-                fix="`sudo usermod -aG render,video $USER`, then log out and back in (containers: "
-                "`--device /dev/kfd --device /dev/dri --group-add video --group-add render`).",
+                fix=fix_text("kfd-permission-denied"),
                 blocks="gpu",
             )
         )
     elif profile.kfd_access == "missing":
-        fix = (
-            "Pass the devices into the container: `--device /dev/kfd --device /dev/dri --group-add video "
-            "--group-add render`."
-            if profile.python.container
-            else "Load amdgpu with KFD (a distro kernel has it: `sudo modprobe amdgpu`); check `ls -l /dev/kfd`."
-        )
+        fix = fix_text("kfd-missing", case="container" if profile.python.container else "host")
         a.blockers.append(
             Blocker(id="kfd-missing", message="/dev/kfd does not exist: ROCm has no device.", fix=fix, blocks="gpu")
         )
+
+
+def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
+    g = a.gpu
+    facts = [f"gpu[{a.index}].gfx={g.gfx}"]
+    entry = gfx_targets().get(g.gfx or "")
+    a.gfx_entry = entry
+    if _atomics_rejected(a, profile, entry) or not _rocm_route(a, entry, facts, verified):
+        return
+    _kfd_blockers(a, profile)
 
 
 def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessment]:

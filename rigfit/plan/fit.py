@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import in_range, models, pins, ui_entry
 from rigfit.plan.model import Advice, Decision, DevicePick, ModelFit, PlanOptions, Reason
@@ -108,19 +109,13 @@ def bus_warning(gpu: GpuInfo | None, ui_id: str, memory_mode: str, cpu: CpuInfo)
     if gpu.pcie.max_speed_gts and gpu.pcie.max_speed_gts > speed:
         limited = f" (the card can do {gpu.pcie.max_speed_gts:g} GT/s: the slot or board limits it)"
     ui = ui_entry(ui_id)
-    fix = (
-        "Keep one checkpoint loaded and generate in batches instead of switching models between images; prefer "
-        "models that fit in VRAM (see Models) so nothing is offloaded per image"
-    )
+    fix = fix_text("pcie-slow-link", case="keep-loaded")
     if ui.oom_flags is not None:
-        fix += f", and add {ui.oom_flags.medium} or {ui.oom_flags.low} only after an actual out-of-memory error"
+        fix += fix_text("pcie-slow-link", case="after-oom", medium=ui.oom_flags.medium, low=ui.oom_flags.low)
     keep = [f for f in ui.flags.get("memory.high", []) if not f.startswith(FLAG_PREFIX)]
     if memory_mode in ("normal", "high") and not set(keep) <= set(ui.flags.get(f"memory.{memory_mode}", [])):
-        fix += f"; {' '.join(keep)} keeps the weights on the card between images"
-    fix += "."
-    fix += f" {faster_slot_advice(cpu)}"
-    if limited:
-        fix += " Compare LnkCap and LnkSta in `sudo lspci -vv` to see what the slot allows."
+        fix += fix_text("pcie-slow-link", case="keep-flags", flags=" ".join(keep))
+    fix += f". {faster_slot_advice(cpu)}"
     shown = f"x{width}" if width else "(width unknown, at best x16)"
     return Advice(
         id="pcie-slow-link",

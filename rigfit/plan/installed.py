@@ -4,6 +4,7 @@ unknown, not absent, and what the person installed for it (extras, pins) belongs
 
 from __future__ import annotations
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import WheelLine
 from rigfit.plan.knowledge import wheel_lines
 from rigfit.plan.model import Advice, Reason
@@ -36,15 +37,10 @@ def kept_cuda_stack(line: WheelLine, profile: Profile) -> Stack:
             kb=[line.id],
         )
     ]
-    fix = (
-        "Run `nvidia-smi` here. If it is missing or fails, the GPU was not passed in: start the container with "
-        "`docker run --gpus all ...` (NVIDIA Container Toolkit on the host) or pick a GPU pod/template, then run "
-        "`rigfit plan` again."
-        if profile.python.container
-        else "Run `nvidia-smi`. If it fails, the NVIDIA driver is not loaded (see `rigfit doctor`); if this machine "
-        "has no NVIDIA GPU, `rigfit plan` after `pip uninstall torch` names the CPU build (the CUDA wheel runs on the "
-        "CPU too, only larger)."
-    )
+    if profile.python.container:
+        fix = fix_text("cuda-torch-no-gpu-visible", case="container")
+    else:
+        fix = fix_text("cuda-torch-no-gpu-visible", case="host")
     warning = Advice(
         id="cuda-torch-no-gpu-visible",
         message=f"torch {line.torch}+{line.variant} (a CUDA build) is installed but no NVIDIA GPU is visible {where}: "

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
-from rigfit.plan.device import assess_gpus, pick_device
+from rigfit.plan.device import GpuAssessment, assess_gpus, pick_device
 from rigfit.plan.fit import bus_warning, choose_pins, fit_models
 from rigfit.plan.installed import installed_cuda_line, kept_cuda_stack
 from rigfit.plan.knowledge import in_range, pins, version
@@ -19,7 +20,7 @@ from rigfit.plan.model import (
     TorchChoice,
 )
 from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, choose_precision
-from rigfit.plan.stack import cpu_stack, cuda_stack, device_env, rocm_stack
+from rigfit.plan.stack import Stack, cpu_stack, cuda_stack, device_env, rocm_stack
 from rigfit.plan.ui_flags import settings_for, translate
 from rigfit.plan.ui_torch import ui_torch_floor
 from rigfit.probe.profile import Profile, isa_name
@@ -35,86 +36,25 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     blockers: list[Blocker] = [b for a in assessed for b in a.blockers]
     warnings: list[Advice] = []
 
-    if backend == "cuda":
-        stack = cuda_stack(chosen, profile, options)  # type: ignore[arg-type]
-    elif backend == "rocm":
-        stack = rocm_stack(chosen, profile, options)  # type: ignore[arg-type]
-    else:
-        kept = installed_cuda_line(profile)
-        stack = kept_cuda_stack(kept, profile) if kept else cpu_stack(profile, options)
+    stack = _stack_for(backend, chosen, profile, options)
     warnings += stack.warnings
-    if ui_floor := ui_torch_floor(options.ui, stack.torch):
-        warnings.append(ui_floor)
-    cuda_only = [
-        p
-        for p in pins()
-        if p.requires_cuda_variant
-        and set(p.applies_with) & set(options.extras)
-        and stack.torch.variant not in p.requires_cuda_variant
-    ]
-    if backend != "cuda" and cuda_only:
-        extras = " ".join(f"--with {e}" for e in options.extras)
-        builds = " and ".join(f"`{p.build_from_source}`" for p in cuda_only if p.build_from_source)
-        warnings.append(
-            Advice(
-                id="extras-need-cuda",
-                message=f"{', '.join(options.extras)}: the prebuilt wheels are CUDA builds only ("
-                + "; ".join(f"torch {p.requires_torch}, {'/'.join(p.requires_cuda_variant)}" for p in cuda_only)
-                + "), and no usable NVIDIA GPU is visible here.",
-                fix=f"On a cloud pod, check that `nvidia-smi` works inside the container, then run `rigfit plan "
-                f"{extras}` there. On this machine it must be compiled against the installed torch"
-                + (f": {builds}." if builds else "."),
-                kb=[p.id for p in cuda_only],
-            )
-        )
-    if backend == "rocm" and profile.python.container:
-        warnings.append(
-            Advice(
-                id="container-rocm-devices",
-                message=f"Inside a {profile.python.container} container: ROCm sees the GPU only if the host's "
-                "/dev/kfd and /dev/dri are passed in.",
-                fix="Start the container with `--device /dev/kfd --device /dev/dri --group-add video --group-add "
-                "render` (docker run / podman run), then run `rigfit doctor` inside it to confirm.",
-            )
-        )
+    extra_advice = (
+        _extras_need_cuda(backend, options, stack.torch.variant),
+        _container_rocm(backend, profile),
+        ui_torch_floor(options.ui, stack.torch),
+    )
+    warnings += [a for a in extra_advice if a]
     decisions = [
         Decision(topic="device", choice=_device_label(device), reasons=device_reasons, alternatives=device_alts),
-        Decision(
-            topic="backend",
-            choice=backend,
-            reasons=[
-                Reason(
-                    text={
-                        "cuda": "NVIDIA GPU: CUDA build of torch.",
-                        "rocm": "AMD GPU: ROCm (HIP) build of torch.",
-                        "cpu": "CPU build of torch.",
-                    }[backend],
-                    facts=[f"device={device.name}"],
-                )
-            ],
-            alternatives=_backend_alternatives(backend, bool(profile.gpus)),
-        ),
+        _backend_decision(backend, device, profile),
         Decision(
             topic="torch",
             choice=_torch_label(stack.torch),
             reasons=stack.reasons,
             alternatives=stack.alternatives,
         ),
+        _python_decision(stack, profile),
     ]
-    python_reason = Reason(
-        text=(
-            f"{stack.python.message} {stack.python.how}"
-            if stack.python.message
-            else f"Python {stack.python.current or '(unknown)'} fits {stack.python.required or 'any'}."
-        ),
-        facts=[f"python.version={profile.python.version}"],
-    )
-    if profile.python.externally_managed and not profile.python.in_venv:
-        python_reason.text += (
-            " The system Python is externally managed (PEP 668): install into a venv (`python3 -m venv ~/sd/venv`), "
-            "not with --break-system-packages, which lets pip overwrite the distro's own packages."
-        )
-    decisions.append(Decision(topic="python", choice=stack.python.required or "any", reasons=[python_reason]))
 
     env, env_kept, env_reasons, env_warnings = device_env(chosen, profile, options, backend)
     warnings += env_warnings
@@ -176,6 +116,83 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
         blockers=blockers,
         decisions=decisions,
     )
+
+
+def _stack_for(backend: str, chosen: GpuAssessment | None, profile: Profile, options: PlanOptions) -> Stack:
+    if backend == "cuda":
+        return cuda_stack(chosen, profile, options)  # type: ignore[arg-type]
+    if backend == "rocm":
+        return rocm_stack(chosen, profile, options)  # type: ignore[arg-type]
+    kept = installed_cuda_line(profile)  # a CUDA torch where no NVIDIA GPU is visible: kept, not replaced
+    return kept_cuda_stack(kept, profile) if kept else cpu_stack(profile, options)
+
+
+def _extras_need_cuda(backend: str, options: PlanOptions, variant: str | None) -> Advice | None:
+    cuda_only = [
+        p
+        for p in pins()
+        if p.requires_cuda_variant
+        and set(p.applies_with) & set(options.extras)
+        and variant not in p.requires_cuda_variant  # a kept CUDA torch of the variant gets the prebuilt wheel
+    ]
+    if backend == "cuda" or not cuda_only:
+        return None
+    extras = " ".join(f"--with {e}" for e in options.extras)
+    builds = " and ".join(f"`{p.build_from_source}`" for p in cuda_only if p.build_from_source)
+    return Advice(
+        id="extras-need-cuda",
+        message=f"{', '.join(options.extras)}: the prebuilt wheels are CUDA builds only ("
+        + "; ".join(f"torch {p.requires_torch}, {'/'.join(p.requires_cuda_variant)}" for p in cuda_only)
+        + "), and no usable NVIDIA GPU is visible here.",
+        fix=fix_text("extras-need-cuda", extras=extras, builds=f": {builds}." if builds else "."),
+        kb=[p.id for p in cuda_only],
+    )
+
+
+def _container_rocm(backend: str, profile: Profile) -> Advice | None:
+    if backend != "rocm" or not profile.python.container:
+        return None
+    return Advice(
+        id="container-rocm-devices",
+        message=f"Inside a {profile.python.container} container: ROCm sees the GPU only if the host's "
+        "/dev/kfd and /dev/dri are passed in.",
+        fix=fix_text("container-rocm-devices"),
+    )
+
+
+def _backend_decision(backend: str, device: DevicePick, profile: Profile) -> Decision:
+    return Decision(
+        topic="backend",
+        choice=backend,
+        reasons=[
+            Reason(
+                text={
+                    "cuda": "NVIDIA GPU: CUDA build of torch.",
+                    "rocm": "AMD GPU: ROCm (HIP) build of torch.",
+                    "cpu": "CPU build of torch.",
+                }[backend],
+                facts=[f"device={device.name}"],
+            )
+        ],
+        alternatives=_backend_alternatives(backend, bool(profile.gpus)),
+    )
+
+
+def _python_decision(stack: Stack, profile: Profile) -> Decision:
+    python_reason = Reason(
+        text=(
+            f"{stack.python.message} {stack.python.how}"
+            if stack.python.message
+            else f"Python {stack.python.current or '(unknown)'} fits {stack.python.required or 'any'}."
+        ),
+        facts=[f"python.version={profile.python.version}"],
+    )
+    if profile.python.externally_managed and not profile.python.in_venv:
+        python_reason.text += (
+            " The system Python is externally managed (PEP 668): install into a venv (`python3 -m venv ~/sd/venv`), "
+            "not with --break-system-packages, which lets pip overwrite the distro's own packages."
+        )
+    return Decision(topic="python", choice=stack.python.required or "any", reasons=[python_reason])
 
 
 def _device_label(device: DevicePick) -> str:

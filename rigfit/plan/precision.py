@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
 from rigfit.kb.schemas import GfxTarget, PrecisionRule, UiEntry
 from rigfit.plan.knowledge import in_range, precision_rules, ui_entries, ui_entry, version
@@ -221,9 +222,11 @@ def choose_memory(
             Advice(
                 id="vram-unknown",
                 message="VRAM size unknown: the plan assumes the normal memory mode, which a small card cannot hold.",
-                fix=f"Run `rigfit doctor` on the machine itself (it reads "
-                f"{VRAM_READ_FROM.get(device.vendor or '', 'the size from the GPU driver')}) and plan again; "
-                f"meanwhile, if generation fails with out-of-memory, {oom_relief(ui, None)}.",
+                fix=fix_text(
+                    "vram-unknown",
+                    read_from=VRAM_READ_FROM.get(device.vendor or "", "the size from the GPU driver"),
+                    oom_relief=oom_relief(ui, None),
+                ),
                 kb=[ui],
             )
         )
@@ -267,9 +270,7 @@ def choose_memory(
                 id="integrated-gpu-shared-memory",
                 message="Integrated GPU: its memory is shared with the system (carve-out + GTT), so generation is "
                 "bound by RAM bandwidth and large models compete with everything else for RAM.",
-                fix="Raise the UMA frame buffer (VRAM carve-out) in the firmware setup where it is offered, close "
-                "memory-hungry programs while generating, and stay with SD1.5 or SDXL Lightning; if generation fails "
-                f"with out-of-memory, {oom_relief(ui, vram)}.",
+                fix=fix_text("integrated-gpu-shared-memory", oom_relief=oom_relief(ui, vram)),
                 kb=[ui],
             )
         )

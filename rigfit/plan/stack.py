@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import WheelLine
 from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, source_build, version, wheel_lines
@@ -103,8 +104,8 @@ def _wheel_choice(line: WheelLine) -> TorchChoice:
     )
 
 
-def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
-    cc = a.gpu.compute_capability
+def _cuda_line(cc: str | None, profile: Profile, options: PlanOptions) -> WheelLine:
+    """The newest CUDA line with kernels for `cc` that the driver runs (and the extras allow, when one does)."""
     lines = [w for w in wheel_lines() if w.kind == "cuda" and (cc is None or cc_covered(cc, w.cuda_archs))]
     driver_fit = [w for w in lines if _driver_ok(w, profile) is not False]
     bare = options.model_copy(update={"extras": []})
@@ -115,16 +116,42 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
         or _pick_line(lines, profile, options)
         or _pick_line(lines, profile, bare)
     )
-    warnings = []
     assert line is not None  # the assessment found at least one line with these kernels
+    return line
+
+
+def _cuda_driver_note(line: WheelLine, profile: Profile) -> Advice | Reason | None:
+    """A warning when the driver version is unknown; a reason when the wheel runs by minor-version compatibility."""
+    if _driver_ok(line, profile) is None:
+        return Advice(
+            id="driver-unknown",
+            message=f"The NVIDIA driver version is unknown: torch {line.torch}+{line.variant} needs driver >= "
+            f"{line.min_driver}.",
+            fix=fix_text("driver-unknown", min_driver=line.min_driver),
+            kb=[line.id],
+        )
+    if (cv := version(profile.cuda_driver_version)) is not None and (cn := version(line.cuda)) and cv < cn:
+        return Reason(
+            text=f"The driver supports CUDA {profile.cuda_driver_version}; the CUDA {line.cuda} wheel runs on it "
+            f"through CUDA minor-version compatibility (driver >= {line.min_driver}); only PTX JIT would need a "
+            "newer driver.",
+            facts=[f"cuda_driver_version={profile.cuda_driver_version}"],
+            kb=[line.id],
+        )
+    return None
+
+
+def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
+    cc = a.gpu.compute_capability
+    line = _cuda_line(cc, profile, options)
+    warnings = []
     if not _fits_extras(line, options):
         warnings.append(
             Advice(
                 id="extras-no-prebuilt",
                 message=f"{', '.join(options.extras)}: no prebuilt wheel matches a torch line with kernels for this "
                 f"GPU ({_prebuilt_for(options)}).",
-                fix=f"Build it against the chosen torch: install the CUDA toolkit matching {line.variant} (for nvcc), "
-                f"install torch first, then {_source_builds(options)}.",
+                fix=fix_text("extras-no-prebuilt", variant=line.variant, source_builds=_source_builds(options)),
                 kb=[p.id for p in _extra_pins(options)],
             )
         )
@@ -145,29 +172,11 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
         for w in newest_first([w for w in wheel_lines() if w.kind == "cuda"])
         if w is not line
     ][:4]
-    if _driver_ok(line, profile) is None:
-        warnings.append(
-            Advice(
-                id="driver-unknown",
-                message=f"The NVIDIA driver version is unknown: torch {line.torch}+{line.variant} needs driver >= "
-                f"{line.min_driver}.",
-                fix=f"Run `nvidia-smi`: its header must show a Driver Version of at least {line.min_driver}; if it is "
-                "older, update the driver, or run `rigfit plan` where `nvidia-smi` works (it then picks the newest "
-                "CUDA line that driver runs). If `nvidia-smi` fails, the driver is not loaded (in a container: start "
-                "it with `--gpus all`).",
-                kb=[line.id],
-            )
-        )
-    elif (cv := version(profile.cuda_driver_version)) is not None and (cn := version(line.cuda)) and cv < cn:
-        reasons.append(
-            Reason(
-                text=f"The driver supports CUDA {profile.cuda_driver_version}; the CUDA {line.cuda} wheel runs on it "
-                f"through CUDA minor-version compatibility (driver >= {line.min_driver}); only PTX JIT would need a "
-                "newer driver.",
-                facts=[f"cuda_driver_version={profile.cuda_driver_version}"],
-                kb=[line.id],
-            )
-        )
+    note = _cuda_driver_note(line, profile)
+    if isinstance(note, Advice):
+        warnings.append(note)
+    elif note is not None:
+        reasons.append(note)
     python = _python_need(line.python, profile, [p.requires_python for p in _extra_pins(options) if p.requires_python])
     return Stack(_wheel_choice(line), python, reasons, alternatives, warnings)
 
@@ -198,67 +207,71 @@ def _why_not_cuda(w: WheelLine, cc: str | None, profile: Profile, options: PlanO
     return "older than the chosen line"
 
 
-def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
+def _rocm_source_build(a: GpuAssessment, profile: Profile, facts: list[str], checks: list[str]) -> Stack:
+    """No AVX: the official ROCm wheels die at import, so torch is built from source against the host ROCm."""
     entry, target = a.gfx_entry, a.kernel_gfx
     assert entry is not None and target is not None
-    cpu = profile.cpu
-    facts = [f"gpu.gfx={a.gpu.gfx}", f"cpu.avx={cpu.avx}"]
-    checks = ["rigfit verify --env ~/sd/venv"]
-    if cpu.avx is False:
-        src = source_build("rocm")
-        official = newest_wheel("rocm", needs_avx=True)
-        steps = [
-            "git clone --recursive https://github.com/pytorch/pytorch && cd pytorch",
-            "python tools/amd_build/build_amd.py",
-            f"export USE_ROCM=1 USE_CUDA=0 PYTORCH_ROCM_ARCH={target} USE_FBGEMM=0 USE_MKLDNN=0 USE_NNPACK=0 "
-            "USE_QNNPACK=0 CFLAGS='-mno-avx -mno-avx2' CXXFLAGS='-mno-avx -mno-avx2'",
-            "python -m pip wheel --no-build-isolation --no-deps -w dist . && python -m pip install dist/torch-*.whl",
-            "build torchvision the same way from https://github.com/pytorch/vision (matching release)",
-        ]
-        borrowed = target != a.gpu.gfx
-        reasons = [
-            Reason(
-                text="This CPU has no AVX, and the official ROCm wheels bundle rocBLAS/MIOpen host code that executes "
-                "AVX (Illegal instruction at import): torch must be built from source against the host ROCm.",
-                facts=facts,
-                kb=[official.id, src.id],
+    src = source_build("rocm")
+    official = newest_wheel("rocm", needs_avx=True)
+    steps = [
+        "git clone --recursive https://github.com/pytorch/pytorch && cd pytorch",
+        "python tools/amd_build/build_amd.py",
+        f"export USE_ROCM=1 USE_CUDA=0 PYTORCH_ROCM_ARCH={target} USE_FBGEMM=0 USE_MKLDNN=0 USE_NNPACK=0 "
+        "USE_QNNPACK=0 CFLAGS='-mno-avx -mno-avx2' CXXFLAGS='-mno-avx -mno-avx2'",
+        "python -m pip wheel --no-build-isolation --no-deps -w dist . && python -m pip install dist/torch-*.whl",
+        "build torchvision the same way from https://github.com/pytorch/vision (matching release)",
+    ]
+    borrowed = target != a.gpu.gfx
+    reasons = [
+        Reason(
+            text="This CPU has no AVX, and the official ROCm wheels bundle rocBLAS/MIOpen host code that executes "
+            "AVX (Illegal instruction at import): torch must be built from source against the host ROCm.",
+            facts=facts,
+            kb=[official.id, src.id],
+        ),
+        Reason(
+            text=f"Build for {target}"
+            + (
+                f", not {a.gpu.gfx}: the host ROCm's rocBLAS/MIOpen packages carry {target} kernels, so the card "
+                f"runs them under HSA_OVERRIDE_GFX_VERSION={entry.override} either way."
+                if borrowed
+                else "."
             ),
-            Reason(
-                text=f"Build for {target}"
-                + (
-                    f", not {a.gpu.gfx}: the host ROCm's rocBLAS/MIOpen packages carry {target} kernels, so the card "
-                    f"runs them under HSA_OVERRIDE_GFX_VERSION={entry.override} either way."
-                    if borrowed
-                    else "."
-                ),
-                facts=[f"gpu.gfx={a.gpu.gfx}"],
-                kb=[entry.id],
-            ),
-            Reason(
-                text="The ROCm host libraries themselves may contain AVX even when built with -mno-avx "
-                "(ROCm/rocBLAS#1422): prove the stack on this CPU before relying on it.",
-                kb=[src.id],
-            ),
-        ]
-        checks.append("rigfit verify --env ~/sd/venv --cpu westmere  (same check from a newer machine, AVX hidden)")
-        alternatives = [
-            Alternative(
-                choice="official torch ROCm wheel",
-                why_not="bundled rocBLAS executes AVX: SIGILL on this CPU (pytorch#125310, ROCm/pytorch#1216)",
-            ),
-            Alternative(
-                choice="distro torch built for ROCm (Ubuntu python3-torch-rocm)",
-                why_not="follows the generic amd64 baseline (no AVX) but needs a newer Ubuntu release and its rocBLAS "
-                f"must carry {target} kernels: check `apt-cache policy python3-torch-rocm`",
-            ),
-            Alternative(
-                choice="torch CPU wheel",
-                why_not="runs on this CPU without AVX, but minutes per image instead of seconds",
-            ),
-        ]
-        choice = TorchChoice(source="source-build", kb=src.id, install=steps)
-        python = _python_need(src.python, profile, [])
-        return Stack(choice, python, reasons, alternatives, [], checks)
+            facts=[f"gpu.gfx={a.gpu.gfx}"],
+            kb=[entry.id],
+        ),
+        Reason(
+            text="The ROCm host libraries themselves may contain AVX even when built with -mno-avx "
+            "(ROCm/rocBLAS#1422): prove the stack on this CPU before relying on it.",
+            kb=[src.id],
+        ),
+    ]
+    checks.append("rigfit verify --env ~/sd/venv --cpu westmere  (same check from a newer machine, AVX hidden)")
+    alternatives = [
+        Alternative(
+            choice="official torch ROCm wheel",
+            why_not="bundled rocBLAS executes AVX: SIGILL on this CPU (pytorch#125310, ROCm/pytorch#1216)",
+        ),
+        Alternative(
+            choice="distro torch built for ROCm (Ubuntu python3-torch-rocm)",
+            why_not="follows the generic amd64 baseline (no AVX) but needs a newer Ubuntu release and its rocBLAS "
+            f"must carry {target} kernels: check `apt-cache policy python3-torch-rocm`",
+        ),
+        Alternative(
+            choice="torch CPU wheel",
+            why_not="runs on this CPU without AVX, but minutes per image instead of seconds",
+        ),
+    ]
+    choice = TorchChoice(source="source-build", kb=src.id, install=steps)
+    python = _python_need(src.python, profile, [])
+    return Stack(choice, python, reasons, alternatives, [], checks)
+
+
+def _rocm_line(a: GpuAssessment, profile: Profile, options: PlanOptions, facts: list[str]) -> tuple[WheelLine, Reason]:
+    """The ROCm line for the card's kernel ISA: the known-good one for an unreliable override, else the newest
+    official line with its kernels, else the community build."""
+    entry, target = a.gfx_entry, a.kernel_gfx
+    assert entry is not None and target is not None
     native = [w for w in wheel_lines() if w.kind == "rocm" and target in w.rocm_archs]
     known = [
         w
@@ -267,26 +280,33 @@ def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
     ]
     if entry.override_reliability == "unreliable" and known:
         line = known[0]
-        reasons = [
-            Reason(
-                text=f"{a.gpu.gfx} ({entry.family}) borrows {target} kernels unreliably; torch {line.torch}+"
-                f"{line.variant} is the line known to run Stable Diffusion on it. Newer lines: verify first.",
-                facts=facts,
-                kb=[entry.id, line.id],
-            )
-        ]
-    elif native:
+        return line, Reason(
+            text=f"{a.gpu.gfx} ({entry.family}) borrows {target} kernels unreliably; torch {line.torch}+"
+            f"{line.variant} is the line known to run Stable Diffusion on it. Newer lines: verify first.",
+            facts=facts,
+            kb=[entry.id, line.id],
+        )
+    if native:
         line = _pick_line(native, profile, options) or newest_first(native)[0]
-        reasons = [
-            Reason(
-                text=f"torch {line.torch}+{line.variant}: the newest official ROCm line with {target} kernels.",
-                facts=facts,
-                kb=[line.id, entry.id],
-            )
-        ]
-    else:
-        line = known[0]  # the assessment only routes a card here when a known-good (community) line exists
-        reasons = [Reason(text=f"Only community builds still carry {a.gpu.gfx} kernels.", facts=facts, kb=[line.id])]
+        return line, Reason(
+            text=f"torch {line.torch}+{line.variant}: the newest official ROCm line with {target} kernels.",
+            facts=facts,
+            kb=[line.id, entry.id],
+        )
+    line = known[0]  # the assessment only routes a card here when a known-good (community) line exists
+    return line, Reason(text=f"Only community builds still carry {a.gpu.gfx} kernels.", facts=facts, kb=[line.id])
+
+
+def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stack:
+    entry, target = a.gfx_entry, a.kernel_gfx
+    assert entry is not None and target is not None
+    cpu = profile.cpu
+    facts = [f"gpu.gfx={a.gpu.gfx}", f"cpu.avx={cpu.avx}"]
+    checks = ["rigfit verify --env ~/sd/venv"]
+    if cpu.avx is False:
+        return _rocm_source_build(a, profile, facts, checks)
+    line, reason = _rocm_line(a, profile, options, facts)
+    reasons = [reason]
     alternatives = [
         Alternative(
             choice=f"torch {w.torch}+{w.variant}",
@@ -323,9 +343,7 @@ def cpu_stack(profile: Profile, options: PlanOptions) -> Stack:
                 id="sse41-missing",
                 message="This CPU lacks SSE4.1, below torch's stated floor: the CPU wheel may die with "
                 "'Illegal instruction'.",
-                fix="Install the wheel, then run `rigfit verify --env ~/sd/venv`; if it reports SIGILL, use Debian's "
-                "`python3-torch` instead (`sudo apt install python3-torch`, built for the generic amd64 baseline) "
-                "with the system Python.",
+                fix=fix_text("sse41-missing"),
                 kb=[line.id],
             )
         )
@@ -405,9 +423,7 @@ def _user_differs(name: str, mine: str, value: str, reason: Reason) -> Advice:
     return Advice(
         id="user-env-differs",
         message=f"You set {name}={mine}; rigfit would use {value} ({reason.text.rstrip('.')}). Yours is kept.",
-        fix=f"If yours is not deliberate, `export {name}={value}` before launching (and change it "
-        "where you set it: ~/.bashrc, webui-user.sh, the container's -e options); if it is, nothing "
-        "to do.",
+        fix=fix_text("user-env-differs", name=name, value=value),
         kb=reason.kb,
     )
 
@@ -417,8 +433,7 @@ def _stale_override(name: str, value: str, a: GpuAssessment | None) -> Advice:
         id="stale-override",
         message=f"{name}={value} is set but this card needs no override: a stale override makes "
         "ROCm load the wrong kernels ('Memory access fault').",
-        fix=f"`unset {name}` and remove it where it is set (~/.bashrc, ~/.profile, /etc/environment, "
-        "webui-user.sh or the container's -e options), then relaunch.",
+        fix=fix_text("stale-override", name=name),
         kb=[a.gfx_entry.id] if a is not None and a.gfx_entry is not None else [],
     )
 

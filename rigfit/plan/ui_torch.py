@@ -3,6 +3,7 @@ release needs a newer torch than the card runs must be said, with the routes tha
 
 from __future__ import annotations
 
+from rigfit.kb.fixes import fix_text
 from rigfit.plan.knowledge import in_range, ui_entries, ui_entry, version
 from rigfit.plan.model import Advice, TorchChoice
 
@@ -19,14 +20,10 @@ def ui_torch_floor(ui_id: str, torch: TorchChoice) -> Advice | None:
         if u.id != ui.id and u.torch_min is not None and in_range(str(have), f">={u.torch_min}")
     ]
     routes = [f"`rigfit plan --ui {u.id}` ({u.name} runs on torch {u.torch_min}+: {u.torch_min_why})" for u in others]
-    routes.append(
-        "a newer torch line on this card only after `rigfit bench --env ~/sd/venv --quick` proves it (NaN or a crash "
-        "shows an unreliable one)"
-    )
     return Advice(
         id="ui-needs-newer-torch",
         message=f"{ui.name} needs torch >= {ui.torch_min} ({ui.torch_min_why}), but the torch that runs on this GPU "
         f"is {torch.version}{'+' + torch.variant if torch.variant else ''}: {ui.name} will not work with it.",
-        fix="Use another route: " + "; or ".join(routes) + ".",
+        fix=fix_text("ui-needs-newer-torch", routes="; or ".join(routes) or "another UI"),
         kb=[ui.id, *(u.id for u in others), *([torch.kb] if torch.kb else [])],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rigfit.kb.fixes import fix_text
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
 from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
@@ -36,19 +37,7 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
         threads=from_lscpu.threads or from_file.threads,
     )
     best = from_file if from_file.flags is not None else from_lscpu
-    cpu.flags = best.flags
-    x86 = cpu.arch in X86_ARCHS if cpu.arch else best.isa == "x86" if best.isa else None
-    if x86 is False:
-        # not an x86 CPU: it has none of the x86 extensions (known, not unknown)
-        for name in flag_states([], True)[0]:
-            setattr(cpu, name, False)
-    elif best.flags is not None:
-        states, problems = flag_states(best.flags, best.flags_complete)
-        for name, value in states.items():
-            setattr(cpu, name, value)
-        cpu.x86_64_level = x86_64_level(best.flags, best.flags_complete)
-        for problem in problems:
-            warn(f"{problem}; the flags it contradicts are reported unknown")
+    _set_flags(cpu, best, warn)
     if cpu.flags is None:
         reasons = [f"/proc/cpuinfo {read.error or 'has no flags line'}", f"lscpu {lscpu.error or 'printed no Flags'}"]
         warn(
@@ -62,6 +51,23 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
     return cpu
 
 
+def _set_flags(cpu: CpuInfo, best: CpuText, warn: Callable[[str], None]) -> None:
+    """The instruction-set booleans and x86-64 level from the flag list (all False off x86)."""
+    cpu.flags = best.flags
+    x86 = cpu.arch in X86_ARCHS if cpu.arch else best.isa == "x86" if best.isa else None
+    if x86 is False:
+        # not an x86 CPU: it has none of the x86 extensions (known, not unknown)
+        for name in flag_states([], True)[0]:
+            setattr(cpu, name, False)
+    elif best.flags is not None:
+        states, problems = flag_states(best.flags, best.flags_complete)
+        for name, value in states.items():
+            setattr(cpu, name, value)
+        cpu.x86_64_level = x86_64_level(best.flags, best.flags_complete)
+        for problem in problems:
+            warn(f"{problem}; the flags it contradicts are reported unknown")
+
+
 def _finding(
     rule_id: str, severity: Severity, message: str, *, fix: str | None = None, kb: list[str] | None = None
 ) -> Finding:
@@ -69,9 +75,8 @@ def _finding(
     return rule_finding(f"cpu.{rule_id}", rule_id, severity, "cpu", message, fix=fix, kb=kb)
 
 
-def cpu_findings(profile: Profile) -> list[Finding]:
-    """Instruction-set problems with the exact consequence and fix; nothing x86-specific off x86."""
-    c = profile.cpu
+def _arch_findings(c: CpuInfo) -> list[Finding]:
+    """What the architecture alone rules out: 32-bit systems, ARM CPUs without LSE atomics."""
     found: list[Finding] = []
     if c.arch in ARCH_32BIT:
         found.append(
@@ -79,7 +84,7 @@ def cpu_findings(profile: Profile) -> list[Finding]:
                 id="cpu.32-bit",
                 severity="warning",
                 message=f"this system runs a 32-bit {c.arch} kernel: PyTorch publishes no wheels for 32-bit CPUs.",
-                fix="install the 64-bit (x86_64 or aarch64) version of your OS if the CPU supports it",
+                fix=fix_text("cpu.32-bit"),
                 group="cpu",
             )
         )
@@ -92,8 +97,13 @@ def cpu_findings(profile: Profile) -> list[Finding]:
                 "with 'Illegal instruction' at import on it.",
             )
         )
-    if c.arch not in (None, *X86_ARCHS) or c.flags is None:
-        return found
+    return found
+
+
+def _x86_findings(c: CpuInfo) -> list[Finding]:
+    """x86 instruction-set extensions the builds assume (SSE4.1, x86-64-v2, AVX, AVX2), and VMs that hide them."""
+    assert c.flags is not None
+    found: list[Finding] = []
     if c.sse4_1 is False:
         found.append(
             _finding(
@@ -111,7 +121,7 @@ def cpu_findings(profile: Profile) -> list[Finding]:
                 "warning",
                 f"this CPU lacks {missing} (it is x86-64-v1): numpy 2.4 and later do not run on it "
                 "(they need x86-64-v2); every env for Stable Diffusion must pin numpy below 2.4.",
-                fix='pip install "numpy<2.4" (in the env that runs Stable Diffusion)',
+                fix=fix_text("cpu.numpy-2.4-x86-64-v2"),
             )
         )
     if c.avx is False:
@@ -150,3 +160,12 @@ def cpu_findings(profile: Profile) -> list[Finding]:
             )
         )
     return found
+
+
+def cpu_findings(profile: Profile) -> list[Finding]:
+    """Instruction-set problems with the exact consequence and fix; nothing x86-specific off x86."""
+    c = profile.cpu
+    found = _arch_findings(c)
+    if c.arch not in (None, *X86_ARCHS) or c.flags is None:
+        return found
+    return found + _x86_findings(c)

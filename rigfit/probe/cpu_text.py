@@ -9,7 +9,7 @@ cut short leaves the flags it does not list unknown rather than absent.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # x86-64 micro-architecture levels (x86-64 psABI), as Linux names the CPUID bits in /proc/cpuinfo:
 # SSE3 is "pni", LZCNT is "abm"; OSXSAVE is not listed, its prerequisite "xsave" is.
@@ -242,58 +242,85 @@ LSCPU_KEYS = (
 )
 
 
-def parse_cpuinfo(text: str) -> CpuText:
-    """/proc/cpuinfo (x86 `flags` or ARM `Features`), all processors or a pasted part of them."""
-    out = CpuText()
-    blocks = entries(text, CPUINFO_KEYS)
-    flag_sets: list[set[str]] = []
-    processors = 0
-    siblings: dict[str, int] = {}
-    cores: dict[str, int] = {}
+@dataclass
+class _CpuinfoTally:
+    """What parse_cpuinfo adds up over the processor blocks."""
+
+    processors: int = 0
+    siblings: dict[str, int] = field(default_factory=dict)  # physical id -> logical CPUs
+    cores: dict[str, int] = field(default_factory=dict)  # physical id -> cores
     arm_arch: str | None = None
-    for block in blocks:
-        values = {e.key: e for e in block}
-        processors += sum(e.key == "processor" for e in block)
-        if "model name" in values and not out.model:
-            out.model = " ".join(values["model name"].value.split()) or None
-        if "vendor_id" in values and not out.vendor:
-            out.vendor = X86_VENDORS.get(values["vendor_id"].value.lower(), values["vendor_id"].value.lower() or None)
-        if "cpu implementer" in values and not out.vendor:
-            out.vendor = ARM_IMPLEMENTERS.get(values["cpu implementer"].value.lower())
-        if "cpu architecture" in values:
-            arm_arch = values["cpu architecture"].value
-        socket = values["physical id"].value if "physical id" in values else None
-        if socket is not None:
-            if "siblings" in values and (n := _int(values["siblings"].value)):
-                siblings[socket] = n
-            if "cpu cores" in values and (n := _int(values["cpu cores"].value)):
-                cores[socket] = n
-        for key, isa in (("flags", "x86"), ("features", "arm")):
-            if key in values:
-                out.isa = isa
-                flag_sets.append(set(flag_tokens(values[key].value)))
-                last_key = block[-1].key
-                # in a whole /proc/cpuinfo block, x86 flags are followed by bugs/bogomips: a text that ends on the
-                # flags line may have been cut inside it
-                if values[key].truncated or (isa == "x86" and last_key == "flags" and block is blocks[-1]):
-                    out.flags_complete = False
-    if flag_sets:
-        common = set.intersection(*flag_sets)
+    flag_sets: list[set[str]] = field(default_factory=list)
+
+
+def _cpuinfo_identity(values: dict[str, Entry], out: CpuText, tally: _CpuinfoTally) -> None:
+    if "model name" in values and not out.model:
+        out.model = " ".join(values["model name"].value.split()) or None
+    if "vendor_id" in values and not out.vendor:
+        out.vendor = X86_VENDORS.get(values["vendor_id"].value.lower(), values["vendor_id"].value.lower() or None)
+    if "cpu implementer" in values and not out.vendor:
+        out.vendor = ARM_IMPLEMENTERS.get(values["cpu implementer"].value.lower())
+    if "cpu architecture" in values:
+        tally.arm_arch = values["cpu architecture"].value
+
+
+def _cpuinfo_topology(values: dict[str, Entry], tally: _CpuinfoTally) -> None:
+    socket = values["physical id"].value if "physical id" in values else None
+    if socket is None:
+        return
+    if "siblings" in values and (n := _int(values["siblings"].value)):
+        tally.siblings[socket] = n
+    if "cpu cores" in values and (n := _int(values["cpu cores"].value)):
+        tally.cores[socket] = n
+
+
+def _cpuinfo_flags(
+    block: list[Entry], values: dict[str, Entry], last: bool, out: CpuText, tally: _CpuinfoTally
+) -> None:
+    for key, isa in (("flags", "x86"), ("features", "arm")):
+        if key in values:
+            out.isa = isa
+            tally.flag_sets.append(set(flag_tokens(values[key].value)))
+            last_key = block[-1].key
+            # in a whole /proc/cpuinfo block, x86 flags are followed by bugs/bogomips: a text that ends on the
+            # flags line may have been cut inside it
+            if values[key].truncated or (isa == "x86" and last_key == "flags" and last):
+                out.flags_complete = False
+
+
+def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTally) -> None:
+    if tally.flag_sets:
+        common = set.intersection(*tally.flag_sets)
         first = flag_tokens(next(e.value for b in blocks for e in b if e.key in ("flags", "features")))
         out.flags = [f for f in first if f in common]
-    out.threads = max(processors, sum(siblings.values())) or None
-    if cores:
-        out.sockets = len(cores)
-        out.cores = sum(cores.values())
-    elif siblings:
-        out.sockets = len(siblings)
+    out.threads = max(tally.processors, sum(tally.siblings.values())) or None
+    if tally.cores:
+        out.sockets = len(tally.cores)
+        out.cores = sum(tally.cores.values())
+    elif tally.siblings:
+        out.sockets = len(tally.siblings)
     if out.isa == "x86" and out.flags is not None and "lm" in out.flags:
         out.arch = "x86_64"
     elif out.isa == "arm" and out.flags is not None:
         # arm64 kernels call Advanced SIMD "asimd"; 32-bit ARM kernels call it "neon"
+        arm_arch = tally.arm_arch
         out.arch = (
             "aarch64" if "asimd" in out.flags else (f"armv{arm_arch}" if arm_arch and arm_arch.isdigit() else None)
         )
+
+
+def parse_cpuinfo(text: str) -> CpuText:
+    """/proc/cpuinfo (x86 `flags` or ARM `Features`), all processors or a pasted part of them."""
+    out = CpuText()
+    blocks = entries(text, CPUINFO_KEYS)
+    tally = _CpuinfoTally()
+    for block in blocks:
+        values = {e.key: e for e in block}
+        tally.processors += sum(e.key == "processor" for e in block)
+        _cpuinfo_identity(values, out, tally)
+        _cpuinfo_topology(values, tally)
+        _cpuinfo_flags(block, values, block is blocks[-1], out, tally)
+    _cpuinfo_totals(blocks, out, tally)
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
@@ -160,10 +161,7 @@ def _atomics(gpu: GpuInfo, cpu: CpuInfo) -> Finding | None:
         group="gpus",
         message=f"ROCm cannot use {_label(gpu)}: {seen}. This GPU generation needs PCIe atomics on every port up to "
         "the CPU, which this slot/board does not provide (PCIe 2.0 boards and chipset-attached slots).",
-        fix=f"{atomics_slot_advice(cpu)} Without atomics, run Stable Diffusion on the CPU, or with a "
-        "Vulkan-based engine: "
-        "stable-diffusion.cpp built with Vulkan (leejet/stable-diffusion.cpp) runs on Mesa RADV with no ROCm and no "
-        "atomics.",
+        fix=fix_text("gpu.pcie_atomics_rejected", slot=atomics_slot_advice(cpu)),
         kb=[gpu.gfx] if gpu.gfx else [],
     )
 
@@ -228,9 +226,7 @@ def _no_agent(profile: Profile, gpu: GpuInfo) -> Finding | None:
         blocks="gpu",
         group="drivers",
         message=f"rocminfo lists no GPU agent although {_label(gpu)} is on the PCI bus: {why}.",
-        fix="Read the kernel's reason with `sudo dmesg | grep -iE 'kfd|amdgpu'`. 'PCI rejects atomics' means the "
-        "slot (see the PCIe finding); for Polaris (gfx803) also export ROC_ENABLE_PRE_VEGA=1 and use ROCm <= 6.4. "
-        "Without a ROCm agent, Stable Diffusion runs on the CPU or a Vulkan-based engine.",
+        fix=fix_text("gpu.rocm_no_agent"),
         kb=[gpu.gfx] if gpu.gfx else [],
     )
 
@@ -262,58 +258,59 @@ def _slow_link(gpu: GpuInfo, cpu: CpuInfo) -> Finding | None:
         message=f"{_label(gpu)} is linked at {now}{can}: PCIe {'2.0 or older' if slow_speed else ''}"
         f"{' and ' if slow_speed and narrow else ''}{'x4 or narrower' if narrow else ''} makes loading models into "
         f"the GPU slow and any CPU<->GPU offload very slow; generation speed once loaded is unaffected.{idle}",
-        fix=f"Confirm under load with {check}. {faster_slot_advice(cpu)} Either way keep models resident in VRAM: "
-        "avoid --lowvram / sequential CPU offload, which stream weights over this link at every step.",
+        fix=fix_text("gpu.pcie_slow_link", check=check, slot=faster_slot_advice(cpu)),
+    )
+
+
+def _override_set(profile: Profile, amd: list[GpuInfo]) -> Finding:
+    """HSA_OVERRIDE_GFX_VERSION is set in this shell: which GPUs it fools, and whether that can break them."""
+    rocm = profile.rocm
+    target = override_gfx(rocm.hsa_override)
+    arch = gfx_family(target)
+    pretend = f"{target} ({arch.architecture})" if arch else (target or "an invalid gfx")
+    mismatched = [g for g in amd if g.gfx and target and g.gfx[:-2] != target[:-2]]
+    redundant = [g for g in amd if g.gfx and g.gfx == target]
+    who = ", ".join(_label(g) for g in amd) or "every AMD GPU"
+    return Finding(
+        id="rocm.hsa_override_set",
+        severity="warning" if mismatched or target is None else "info",
+        group="drivers",
+        message=f"HSA_OVERRIDE_GFX_VERSION={rocm.hsa_override} is set: ROCm makes {who} pretend to be "
+        f"{pretend}."
+        + (
+            f" {', '.join(_label(g) for g in mismatched)} belongs to another generation: kernels built for "
+            f"{target} may crash or compute garbage on it."
+            if mismatched
+            else ""
+        )
+        + (" The card already is that gfx: the override does nothing." if redundant and not mismatched else ""),
+        fix=fix_text("rocm.hsa_override_set"),
+        kb=[g for g in (target,) if g],
+    )
+
+
+def _override_suspected(amd: list[GpuInfo]) -> Finding:
+    """rocminfo (run elsewhere) reports a gfx the card is not: an override is set in some shell."""
+    shown = [g for g in amd if _override_shows(g)]
+    return Finding(
+        id="rocm.override_suspected",
+        severity="info",
+        group="drivers",
+        message="rocminfo reports "
+        + ", ".join(f"{_label(g)} as {g.runtime_gfx}" for g in shown)
+        + ": an HSA_OVERRIDE_GFX_VERSION is active in the shell that ran rocminfo (not in this one).",
+        fix=fix_text("rocm.override_suspected"),
     )
 
 
 def _override(profile: Profile) -> list[Finding]:
     rocm = profile.rocm
     amd = [g for g in profile.gpus if g.vendor == "amd"]
-    found: list[Finding] = []
     if rocm.hsa_override:
-        target = override_gfx(rocm.hsa_override)
-        arch = gfx_family(target)
-        pretend = f"{target} ({arch.architecture})" if arch else (target or "an invalid gfx")
-        mismatched = [g for g in amd if g.gfx and target and g.gfx[:-2] != target[:-2]]
-        redundant = [g for g in amd if g.gfx and g.gfx == target]
-        who = ", ".join(_label(g) for g in amd) or "every AMD GPU"
-        found.append(
-            Finding(
-                id="rocm.hsa_override_set",
-                severity="warning" if mismatched or target is None else "info",
-                group="drivers",
-                message=f"HSA_OVERRIDE_GFX_VERSION={rocm.hsa_override} is set: ROCm makes {who} pretend to be "
-                f"{pretend}."
-                + (
-                    f" {', '.join(_label(g) for g in mismatched)} belongs to another generation: kernels built for "
-                    f"{target} may crash or compute garbage on it."
-                    if mismatched
-                    else ""
-                )
-                + (" The card already is that gfx: the override does nothing." if redundant and not mismatched else ""),
-                fix="Set it only in the launcher of the app that needs it (e.g. "
-                "`export HSA_OVERRIDE_GFX_VERSION=10.3.0` in webui-user.sh), not globally; remove it from ~/.bashrc "
-                "or /etc/environment when a card does not "
-                "need it. With several AMD GPUs, set HSA_OVERRIDE_GFX_VERSION_<node> per GPU instead.",
-                kb=[g for g in (target,) if g],
-            )
-        )
-    elif rocm.override_suspected:
-        shown = [g for g in amd if _override_shows(g)]
-        found.append(
-            Finding(
-                id="rocm.override_suspected",
-                severity="info",
-                group="drivers",
-                message="rocminfo reports "
-                + ", ".join(f"{_label(g)} as {g.runtime_gfx}" for g in shown)
-                + ": an HSA_OVERRIDE_GFX_VERSION is active in the shell that ran rocminfo (not in this one).",
-                fix="Find where it is set (`grep -r HSA_OVERRIDE ~/.bashrc ~/.profile /etc/environment`) and keep "
-                "it only in the launcher of the app that needs it.",
-            )
-        )
-    return found
+        return [_override_set(profile, amd)]
+    if rocm.override_suspected:
+        return [_override_suspected(amd)]
+    return []
 
 
 def gpu_findings(profile: Profile) -> list[Finding]:

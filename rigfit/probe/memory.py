@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from typing import Any
 
+from rigfit.kb.fixes import fix_text
 from rigfit.paths import data_dir
 from rigfit.probe.host_rules import host_rule, min_bytes, rule_finding
 from rigfit.probe.profile import Finding, MemoryInfo, Profile
@@ -89,7 +90,7 @@ def memory_findings(profile: Profile) -> list[Finding]:
                     "memory",
                     f"{have}: below about 4 GiB even SD1.5 (a 2.1 GB fp16 checkpoint read through RAM) "
                     "fails to load or is killed.",
-                    fix=f"add swap: {swap_fix}",
+                    fix=fix_text("memory.below-sd15", swap_fix=swap_fix),
                 )
             )
         elif ram < min_bytes("ram-sd15-cpu"):
@@ -101,7 +102,7 @@ def memory_findings(profile: Profile) -> list[Finding]:
                     "memory",
                     f"{have}: enough for SD1.5 on a GPU, not for SD1.5 on the CPU (fp32 weights alone are "
                     "4.3 GB; about 8 GiB of RAM are needed) nor for SDXL (about 16 GiB).",
-                    fix=f"use the GPU route, and add swap as a safety net: {swap_fix}",
+                    fix=fix_text("memory.below-sd15-cpu", swap_fix=swap_fix),
                     kb=["ram-sd15-cpu", "ram-sdxl"],
                 )
             )
@@ -114,7 +115,7 @@ def memory_findings(profile: Profile) -> list[Finding]:
                     "memory",
                     f"{have}: SD1.5 fits; SDXL (6.9 GB of fp16 weights, 13.9 GB in fp32 on the CPU) needs "
                     "about 16 GiB and will load slowly through swap or be killed.",
-                    fix="prefer SD1.5-class models here, or add RAM",
+                    fix=fix_text("memory.below-sdxl"),
                 )
             )
         if m.swap_total_bytes == 0 and ram < min_bytes("swap-safety-net"):

@@ -1,10 +1,12 @@
 """What the PCIe slot under a GPU allows, said once for doctor and plan alike: whether the link is slow, and whether
-another slot on this board can do better (a gen3+ link, PCIe atomics) or moving the card cannot help."""
+another slot on this board can do better (a gen3+ link, PCIe atomics) or moving the card cannot help. The sentences
+are fixes.yaml's "pcie-slot" entries, picked by the same platform test everywhere."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rigfit.kb.fixes import fix_text
 from rigfit.probe.profile import CpuInfo, GpuInfo
 
 GEN2_GTS = 5.0
@@ -23,21 +25,15 @@ def platform_predates_pcie3(cpu: CpuInfo) -> bool:
 def atomics_slot_advice(cpu: CpuInfo) -> str:
     """The one answer to "would another slot give this card PCIe atomics?"."""
     if platform_predates_pcie3(cpu):
-        return (
-            "This CPU platform predates PCIe 3.0 (no AVX: Nehalem/Westmere-era root ports), so no slot on this board "
-            "routes atomics: moving the card cannot help."
-        )
-    return "Move the card to a PCIe 3.0+ x16 slot wired to the CPU (not through the chipset), which routes atomics."
+        return fix_text("pcie-slot", case="atomics-platform-predates-pcie3")
+    return fix_text("pcie-slot", case="atomics-other-slot")
 
 
 def faster_slot_advice(cpu: CpuInfo) -> str:
     """The one answer to "would another slot give this card a faster link?"."""
     if platform_predates_pcie3(cpu):
-        return (
-            "This CPU platform predates PCIe 3.0 (no AVX: Nehalem/Westmere-era), so no slot on this board is faster: "
-            "moving the card cannot help."
-        )
-    return "If the board has a CPU-attached PCIe 3.0+ x16 slot, move the card there."
+        return fix_text("pcie-slot", case="speed-platform-predates-pcie3")
+    return fix_text("pcie-slot", case="speed-other-slot")
 
 
 @dataclass(frozen=True)

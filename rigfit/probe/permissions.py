@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable
 
+from rigfit.kb.fixes import fix_text
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpus import ROCMINFO  # the GPU probe's command: run once, cached
 from rigfit.probe.profile import Access, Finding, PermissionsInfo, Profile
@@ -22,14 +23,6 @@ from rigfit.probe.source import CommandSpec, Source
 ID = CommandSpec("id", ("id",))
 COMMANDS = (ID,)
 KFD = "/dev/kfd"
-GROUP_FIX = (
-    "sudo usermod -aG render,video $USER, then log out and back in (or reboot) so the new groups apply; check with `id`"
-)
-CONTAINER_GROUP_FIX = (
-    "start the container with --group-add render --group-add video (if the image has no 'render' group, use the "
-    "host's number: --group-add $(getent group render | cut -d: -f3))"
-)
-CONTAINER_DEVICE_FIX = "start the container with --device /dev/kfd --device /dev/dri (docker or podman run)"
 
 
 def _access(path: str) -> Access | None:
@@ -103,19 +96,17 @@ def permission_findings(profile: Profile) -> list[Finding]:
                 group="permissions",
                 message=f"/dev/kfd exists but this user cannot open it read-write{groups_note}: ROCm sees no GPU "
                 "(torch.cuda.is_available() is False, rocminfo fails).",
-                fix=CONTAINER_GROUP_FIX if container else GROUP_FIX,
+                fix=fix_text("permissions.gpu-groups-container" if container else "permissions.gpu-groups"),
             )
         )
     elif perm.kfd_access == "missing" and amd:
         if container:
-            fix, why = CONTAINER_DEVICE_FIX, "this container was started without the GPU devices"
-        else:
-            fix = (
-                "Check that amdgpu is loaded (`lsmod | grep amdgpu`; `sudo modprobe amdgpu`) and read "
-                "`sudo dmesg | grep -iE 'kfd|amdgpu'`. A kernel without CONFIG_HSA_AMD (some custom or very old "
-                "kernels) needs a distribution kernel. (KFD creates /dev/kfd when amdgpu loads, whatever the GPU: "
-                "an unsupported card shows as 'not supported in kfd' in that log instead.)"
+            fix, why = (
+                fix_text("permissions.kfd_missing-container"),
+                "this container was started without the GPU devices",
             )
+        else:
+            fix = fix_text("permissions.kfd_missing")
             why = "the kernel created no KFD device (amdgpu is not loaded, or the kernel was built without KFD)"
         found.append(
             Finding(
@@ -136,7 +127,7 @@ def permission_findings(profile: Profile) -> list[Finding]:
                 group="permissions",
                 message=f"{', '.join(denied)} cannot be opened read-write{groups_note}: ROCm and Vulkan-based "
                 "engines cannot use the GPU behind it.",
-                fix=CONTAINER_GROUP_FIX if container else GROUP_FIX,
+                fix=fix_text("permissions.gpu-groups-container" if container else "permissions.gpu-groups"),
             )
         )
     return found

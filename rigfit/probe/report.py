@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from rigfit.probe.memory import gib
-from rigfit.probe.profile import Finding, Profile, isa_name
+from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, MemoryInfo, OsInfo, Profile, PythonInfo, TorchInfo, isa_name
 
 SCHEMA = "rigfit.doctor/1"
 SECTIONS = (
@@ -46,76 +46,101 @@ def yes_no(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
 
 
-def facts_by_section(profile: Profile) -> dict[str, list[str]]:
-    """Short lines of what was found, for every report section ("plan" stays empty: render_doctor is given those)."""
-    c, m, p, o = profile.cpu, profile.memory, profile.python, profile.os
+def _cpu_lines(c: CpuInfo) -> list[str]:
     flags = ", ".join(
         f"{name} {yes_no(getattr(c, name))}"
         for name in ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16")
     )
     level = f"x86-64-v{c.x86_64_level}" if c.x86_64_level else "x86-64 level unknown"
-    lines: dict[str, list[str]] = {key: [] for key, _ in SECTIONS}
-    lines |= {
-        "cpu": [
-            f"{c.model or 'model unknown'} ({c.arch or 'arch unknown'})",
-            f"{c.sockets or '?'} socket(s), {c.cores or '?'} cores, {c.threads or '?'} threads",
-            f"{flags}; {level}" if c.arch in (None, "x86_64") else f"features: {' '.join(c.flags or []) or 'unknown'}",
-        ],
-        "memory": [
-            f"RAM {gib(m.total_bytes)} (available {gib(m.available_bytes)}), swap {gib(m.swap_total_bytes)}",
-            f"free disk at {m.disk_path or '?'}: {gib(m.disk_free_bytes)}",
-        ],
-        "python": [
-            f"Python {p.version or 'unknown'} at {p.executable or '?'}; venv {yes_no(p.in_venv)}; "
-            f"externally managed (PEP 668) {yes_no(p.externally_managed)}",
-            f"{o.pretty_name or o.distro_id or 'OS unknown'}, kernel {o.kernel or 'unknown'}"
-            + (f", container {p.container}" if p.container else "")
-            + (", WSL" if p.wsl else ""),
-        ],
-    }
-    for i, g in enumerate(profile.gpus):
-        ident = isa_name(g.gfx, g.compute_capability)
-        link = ""
-        if g.pcie and g.pcie.speed_gts:
-            link = f", PCIe {g.pcie.speed_gts:g} GT/s x{g.pcie.width or '?'}"
-            if g.pcie.max_speed_gts:
-                link += f" (max {g.pcie.max_speed_gts:g} GT/s x{g.pcie.max_width or '?'})"
-        kind = {True: "integrated", False: "discrete", None: "discrete/integrated unknown"}[g.integrated]
-        lines["gpus"].append(
-            f"[{i}] {g.name or 'unknown GPU'} [{g.pci_id or '?'}] {ident or ''} VRAM {gib(g.vram_bytes)}, {kind}, "
-            f"driver {g.driver or 'none/unknown'}{link}"
-        )
-    if not profile.gpus:
-        lines["gpus"].append("no GPU found")
+    return [
+        f"{c.model or 'model unknown'} ({c.arch or 'arch unknown'})",
+        f"{c.sockets or '?'} socket(s), {c.cores or '?'} cores, {c.threads or '?'} threads",
+        f"{flags}; {level}" if c.arch in (None, "x86_64") else f"features: {' '.join(c.flags or []) or 'unknown'}",
+    ]
+
+
+def _memory_lines(m: MemoryInfo) -> list[str]:
+    return [
+        f"RAM {gib(m.total_bytes)} (available {gib(m.available_bytes)}), swap {gib(m.swap_total_bytes)}",
+        f"free disk at {m.disk_path or '?'}: {gib(m.disk_free_bytes)}",
+    ]
+
+
+def _python_lines(p: PythonInfo, o: OsInfo) -> list[str]:
+    return [
+        f"Python {p.version or 'unknown'} at {p.executable or '?'}; venv {yes_no(p.in_venv)}; "
+        f"externally managed (PEP 668) {yes_no(p.externally_managed)}",
+        f"{o.pretty_name or o.distro_id or 'OS unknown'}, kernel {o.kernel or 'unknown'}"
+        + (f", container {p.container}" if p.container else "")
+        + (", WSL" if p.wsl else ""),
+    ]
+
+
+def _gpu_line(i: int, g: GpuInfo) -> str:
+    ident = isa_name(g.gfx, g.compute_capability)
+    link = ""
+    if g.pcie and g.pcie.speed_gts:
+        link = f", PCIe {g.pcie.speed_gts:g} GT/s x{g.pcie.width or '?'}"
+        if g.pcie.max_speed_gts:
+            link += f" (max {g.pcie.max_speed_gts:g} GT/s x{g.pcie.max_width or '?'})"
+    kind = {True: "integrated", False: "discrete", None: "discrete/integrated unknown"}[g.integrated]
+    return (
+        f"[{i}] {g.name or 'unknown GPU'} [{g.pci_id or '?'}] {ident or ''} VRAM {gib(g.vram_bytes)}, {kind}, "
+        f"driver {g.driver or 'none/unknown'}{link}"
+    )
+
+
+def _driver_lines(profile: Profile) -> list[str]:
+    lines = []
     r = profile.rocm
     if profile.nvidia_driver or profile.cuda_driver_version:
-        lines["drivers"].append(
-            f"NVIDIA driver {profile.nvidia_driver or '?'} (CUDA up to {profile.cuda_driver_version or '?'})"
-        )
+        lines.append(f"NVIDIA driver {profile.nvidia_driver or '?'} (CUDA up to {profile.cuda_driver_version or '?'})")
     if r.version or r.hip_version or r.gpu_agents:
-        lines["drivers"].append(
+        lines.append(
             f"ROCm {r.version or '?'} (HIP {r.hip_version or '?'}); "
             f"rocminfo agents: {', '.join(r.gpu_agents) or 'none'}"
         )
     if r.hsa_override:
-        lines["drivers"].append(f"HSA_OVERRIDE_GFX_VERSION={r.hsa_override} is set")
+        lines.append(f"HSA_OVERRIDE_GFX_VERSION={r.hsa_override} is set")
     if profile.pcie_atomics_rejected:
-        lines["drivers"].append(f"KFD rejected (no PCIe atomics): {', '.join(profile.pcie_atomics_rejected)}")
+        lines.append(f"KFD rejected (no PCIe atomics): {', '.join(profile.pcie_atomics_rejected)}")
+    return lines
+
+
+def _permission_lines(profile: Profile) -> list[str]:
+    lines = []
     perm = profile.permissions
     if perm.groups is not None:
-        lines["permissions"].append(f"groups: {', '.join(perm.groups) or 'none'}")
-    lines["permissions"].append(f"/dev/kfd: {profile.kfd_access or 'unknown'}")
+        lines.append(f"groups: {', '.join(perm.groups) or 'none'}")
+    lines.append(f"/dev/kfd: {profile.kfd_access or 'unknown'}")
     for node, access in perm.render_nodes.items():
-        lines["permissions"].append(f"{node}: {access}")
-    t = profile.torch
+        lines.append(f"{node}: {access}")
+    return lines
+
+
+def _torch_lines(t: TorchInfo | None) -> list[str]:
     if t is None or t.version is None:
-        lines["torch"].append("no torch installed in this Python" if t is not None else "not checked")
-    else:
-        backend = f"CUDA {t.cuda}" if t.cuda else f"ROCm/HIP {t.hip}" if t.hip else "CPU-only build"
-        status = t.import_status or "not imported"
-        lines["torch"].append(f"torch {t.version} ({backend}) at {t.location or '?'}: import {status}")
-        if t.device_names:
-            lines["torch"].append(f"devices: {', '.join(t.device_names)}")
+        return ["no torch installed in this Python" if t is not None else "not checked"]
+    backend = f"CUDA {t.cuda}" if t.cuda else f"ROCm/HIP {t.hip}" if t.hip else "CPU-only build"
+    status = t.import_status or "not imported"
+    lines = [f"torch {t.version} ({backend}) at {t.location or '?'}: import {status}"]
+    if t.device_names:
+        lines.append(f"devices: {', '.join(t.device_names)}")
+    return lines
+
+
+def facts_by_section(profile: Profile) -> dict[str, list[str]]:
+    """Short lines of what was found, for every report section ("plan" stays empty: render_doctor is given those)."""
+    lines: dict[str, list[str]] = {key: [] for key, _ in SECTIONS}
+    lines |= {
+        "cpu": _cpu_lines(profile.cpu),
+        "memory": _memory_lines(profile.memory),
+        "python": _python_lines(profile.python, profile.os),
+        "gpus": [_gpu_line(i, g) for i, g in enumerate(profile.gpus)] or ["no GPU found"],
+        "drivers": _driver_lines(profile),
+        "permissions": _permission_lines(profile),
+        "torch": _torch_lines(profile.torch),
+    }
     return lines
 
 

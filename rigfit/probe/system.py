@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rigfit.kb.fixes import fix_text
 from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import Finding, OsInfo, Profile, PythonInfo
 from rigfit.probe.source import CommandSpec, Source
@@ -128,8 +129,7 @@ def system_findings(profile: Profile) -> list[Finding]:
                 group="system",
                 message=f"this is {profile.os.system}, not Linux: rigfit reads Linux's /proc, /sys and GPU tools, so "
                 "this report is partial (what could not be read is listed under 'Not known').",
-                fix="Run rigfit on the Linux machine (or the Linux VM / WSL distribution) that will run Stable "
-                "Diffusion, or capture it there with `rigfit capture -o machine.tar.gz`.",
+                fix=fix_text("system.not_linux"),
             )
         )
     if p.externally_managed:
@@ -162,7 +162,7 @@ def system_findings(profile: Profile) -> list[Finding]:
                 severity="info",
                 message="rigfit runs under WSL: GPUs are reached through the Windows driver (/dev/dxg), not through "
                 "the Linux amdgpu/nvidia drivers doctor checks on a native install.",
-                fix="follow your GPU vendor's WSL guide (NVIDIA: CUDA on WSL; AMD: ROCm on WSL), then run doctor again",
+                fix=fix_text("system.wsl"),
                 group="system",
             )
         )

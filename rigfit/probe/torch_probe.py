@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rigfit.kb.fixes import fix_text
 from rigfit.probe.host_rules import host_rule
 from rigfit.probe.profile import CpuInfo, Finding, Profile, TorchInfo
 from rigfit.probe.source import Source
@@ -164,17 +165,30 @@ def _sigill_fix(t: TorchInfo, feature: str | None) -> tuple[str, list[str]]:
         rule = host_rule("torch-aarch64-lse-atomics")
         return rule.fix or "", [rule.id]
     if feature in ("sse4_2", "popcnt"):
-        return 'pip install "numpy<2.4" in that env (numpy 2.4+ needs x86-64-v2), then `rigfit doctor` again', [
-            "numpy-2.4-x86-64-v2"
-        ]
+        return fix_text("torch.sigill", case="x86-64-v1"), ["numpy-2.4-x86-64-v2"]
     if feature == "sse4_1":
         rule = host_rule("torch-sse4_1-floor")
         return rule.fix or "", [rule.id]
     if t.hip and feature == "avx":
         rule = host_rule("no-avx-routes")
         return rule.fix or "", ["torch-rocm-avx", rule.id]
-    cpu_wheel = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
-    return f"install another build in that env ({cpu_wheel}) and check it with `rigfit verify`", []
+    return fix_text("torch.sigill", case="other-build"), []
+
+
+def _sigill_finding(t: TorchInfo, name: str) -> Finding:
+    feature = t.missing_cpu_feature
+    lacks = f"most likely {feature.upper().replace('_', '.')}" if feature else "which one is not known"
+    fix, kb = _sigill_fix(t, feature)
+    return Finding(
+        id="torch.sigill",
+        severity="blocker",
+        message=f"{name} dies with SIGILL (Illegal instruction) at import: this torch build uses "
+        f"instructions this CPU lacks ({lacks}). This is not a GPU problem.",
+        fix=fix,
+        group="torch",
+        kb=kb,
+        blocks="gpu" if (t.cuda or t.hip) else "cpu",
+    )
 
 
 def torch_findings(profile: Profile) -> list[Finding]:
@@ -183,21 +197,7 @@ def torch_findings(profile: Profile) -> list[Finding]:
         return []
     name = f"torch {t.version or '(version unknown)'} ({_backend(t)}) at {t.location or '?'}"
     if t.import_status == "sigill":
-        feature = t.missing_cpu_feature
-        lacks = f"most likely {feature.upper().replace('_', '.')}" if feature else "which one is not known"
-        fix, kb = _sigill_fix(t, feature)
-        return [
-            Finding(
-                id="torch.sigill",
-                severity="blocker",
-                message=f"{name} dies with SIGILL (Illegal instruction) at import: this torch build uses "
-                f"instructions this CPU lacks ({lacks}). This is not a GPU problem.",
-                fix=fix,
-                group="torch",
-                kb=kb,
-                blocks="gpu" if (t.cuda or t.hip) else "cpu",
-            )
-        ]
+        return [_sigill_finding(t, name)]
     problems = {
         "segfault": "crashes (segmentation fault) at import: usually a binary built against another version of a "
         "library (ROCm/CUDA runtime, numpy)",
@@ -214,8 +214,7 @@ def torch_findings(profile: Profile) -> list[Finding]:
                 id=f"torch.import-{t.import_status}",
                 severity="warning",
                 message=f"{name} {problems[t.import_status]}.",
-                fix="run `python -c 'import torch'` in that env to see the full error; `rigfit plan` names the build "
-                "that fits this machine",
+                fix=fix_text("torch.import-failed"),
                 group="torch",
             )
         ]
@@ -225,7 +224,7 @@ def torch_findings(profile: Profile) -> list[Finding]:
                 id="torch.no-gpu-visible",
                 severity="warning",
                 message=f"{name} imports, but sees no GPU (torch.cuda.is_available() is False).",
-                fix="check the GPUs and Permissions sections above; `rigfit plan` picks the build for this GPU",
+                fix=fix_text("torch.no-gpu-visible"),
                 group="torch",
             )
         ]
@@ -235,7 +234,7 @@ def torch_findings(profile: Profile) -> list[Finding]:
                 id="torch.cpu-only-build",
                 severity="info",
                 message=f"{name} is a CPU-only build: the GPU is not used by it.",
-                fix="`rigfit plan` names the GPU build for this machine",
+                fix=fix_text("torch.cpu-only-build"),
                 group="torch",
             )
         ]

@@ -9,17 +9,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rigfit.kb.host import BenchRef, bench_refs
+from rigfit.kb.loader import load_entries
 from rigfit.kb.measured import load_verified
+from rigfit.kb.schemas import ModelEntry
 from rigfit.proc.worker import WORKERS_DIR, run_worker
 from rigfit.verify.cpu_check import TargetCpu
 from rigfit.verify.device import check_device, device_name
 from rigfit.verify.envscan import TargetEnv
 
 IMAGE_STEPS = 20  # what "seconds per image" means everywhere in rigfit
-# published per-image cost of the real models (shared/models/README.md, torch.utils.flop_counter): used when the
-# worker could not count FLOPs itself
-MODEL_FLOPS = {"sd15": {"step": 1.61e12, "vae": 2.52e12}, "sdxl": {"step": 2 * 6.76e12, "vae": 10.5e12}}
-MODEL_SIZE = {"sd15": 512, "sdxl": 1024}  # the resolution the published figures and MODEL_FLOPS are for
+
+
+def bench_model(model: str) -> ModelEntry:
+    """The models.yaml entry of a bench model ("sd15", "sdxl"): its native resolution and measured FLOPs."""
+    found = [m for m in load_entries("models.yaml", ModelEntry) if m.id == model]
+    if not found:
+        raise KeyError(f"models.yaml has no model {model}")
+    return found[0]
+
+
 SHORT_VRAM = 6 * 2**30  # below this, time a memory-saving mode too
 
 
@@ -72,9 +80,14 @@ class BenchReport:
     def image_flops(self) -> float | None:
         """FLOPs of a 20-step image: the published count for the real model at its size (torch's counter misses
         some fused attention kernels on CPU), else what the worker counted."""
-        if not self.reduced and self.size in (0, MODEL_SIZE[self.model]):
-            return IMAGE_STEPS * MODEL_FLOPS[self.model]["step"] + MODEL_FLOPS[self.model]["vae"]
+        entry = bench_model(self.model)
+        if self.comparable() and entry.cfg_step_flops:
+            return IMAGE_STEPS * entry.cfg_step_flops + (entry.vae_decode_flops or 0.0)
         return IMAGE_STEPS * self.step_flops + (self.vae_flops or 0.0) if self.step_flops else None
+
+    def comparable(self) -> bool:
+        """Whether this run is the real model at its native resolution (so published figures compare)."""
+        return not self.reduced and self.size in (0, bench_model(self.model).resolution)
 
     def peak_gflops(self, dtype: str) -> float | None:
         """The fastest matmul repeat's rate: what this device demonstrably reaches (a median can be dragged down

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rigfit.verify.benchmark import IMAGE_STEPS, MODEL_SIZE, BenchReport, references
+from rigfit.verify.benchmark import IMAGE_STEPS, BenchReport, references
 
 
 class PlotError(Exception):
@@ -27,8 +27,7 @@ def plot_report(report: BenchReport, path: Path) -> None:
             bars.append((f"this machine: {run.label}", run.seconds_per_image, colour))
     if report.best and (limit := report.physical_limit(report.best.config["dtype"])):
         bars.append(("this device's limit (FLOPs / peak matmul rate)", limit, "tab:gray"))
-    comparable = not report.reduced and report.size in (0, MODEL_SIZE[report.model])
-    for ref, secs in references(report.model) if comparable else []:
+    for ref, secs in references(report.model) if report.comparable() else []:
         if secs:
             bars.append((f"{ref.device} ({ref.id})", secs, "tab:orange"))
     if not bars:

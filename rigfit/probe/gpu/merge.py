@@ -270,61 +270,77 @@ def _integrated(model: GpuModel | None, gfx: str | None, gpu: _Gpu, vendor: str 
     return None
 
 
+def _ids_from_kernel(gpu: _Gpu, model: GpuModel | None, ev: Evidence) -> None:
+    """lspci without -nn names the chip; the kernel's "skipped device 1002:67ef" gives the id."""
+    if model and gpu.vendor_id is None and ev.kernel.atomics_rejected:
+        ids = [i for i in ev.kernel.atomics_rejected if i.split(":")[1] in model.devices]
+        if len(ids) == 1:
+            gpu.ids(*ids[0].split(":"))
+
+
+def _driver(gpu: _Gpu) -> tuple[str | None, bool | None]:
+    """The kernel driver bound to the card, and whether one is (None: no source says)."""
+    driver = (
+        (gpu.sysfs.driver if gpu.sysfs else None)
+        or (gpu.drm.driver if gpu.drm else None)
+        or (gpu.lspci.driver if gpu.lspci else None)
+        or gpu.kernel_driver
+    )
+    bound: bool | None = True if driver else None
+    if driver is None and (gpu.sysfs is not None or (gpu.lspci is not None and gpu.lspci.verbose)):
+        bound = False
+    return driver, bound
+
+
+def _vram(gpu: _Gpu) -> int | None:
+    return (
+        (gpu.drm.vram_bytes if gpu.drm else None)
+        or (gpu.nv.memory_total_mib * 2**20 if gpu.nv and gpu.nv.memory_total_mib else None)
+        or (gpu.smi.vram_total_bytes if gpu.smi else None)
+        or (gpu.agent.vram_bytes if gpu.agent else None)
+    )
+
+
+def _atomics_rejected(gpu: _Gpu, pci_id: str | None, ev: Evidence) -> bool | None:
+    in_kfd = gpu.kfd is not None or gpu.agent is not None or (pci_id in ev.kernel.kfd_added)
+    return True if pci_id and pci_id in ev.kernel.atomics_rejected else (False if in_kfd else None)
+
+
+def _gpu_info(gpu: _Gpu, ev: Evidence) -> GpuInfo:
+    """One GPU, from every source that saw it."""
+    model = _model(gpu)
+    vendor = gpu.vendor or (model.vendor if model else None)
+    _ids_from_kernel(gpu, model, ev)
+    pci_id = f"{gpu.vendor_id}:{gpu.device_id}" if gpu.vendor_id and gpu.device_id else None
+    gfx = _native_gfx(gpu, model, ev.hsa_override_gfx) if vendor == "amd" else None
+    cc = _compute_capability(gpu, model) if vendor == "nvidia" else None
+    arch = gfx_family(gfx) or cuda_arch(cc)
+    driver, bound = _driver(gpu)
+    nv_error = ev.nvidia_smi.error if vendor == "nvidia" else None
+    return GpuInfo(
+        vendor=vendor,
+        name=_name(gpu, model),
+        pci_id=pci_id,
+        pci_revision=f"0x{gpu.revision}" if gpu.revision else None,
+        subsystem_id=gpu.sysfs.subsystem_id if gpu.sysfs else None,
+        bdf=gpu.bdf,
+        gfx=gfx,
+        compute_capability=cc,
+        family=model.family if model else (arch.architecture if arch else None),
+        vram_bytes=_vram(gpu),
+        gtt_bytes=gpu.drm.gtt_bytes if gpu.drm else None,
+        integrated=_integrated(model, gfx, gpu, vendor),
+        driver=driver,
+        driver_bound=bound,
+        driver_error=NVIDIA_DRIVER_ERRORS.get(nv_error or ""),
+        kfd_node=gpu.kfd.node if gpu.kfd else (gpu.agent.node if gpu.agent else None),
+        pcie=_pcie(gpu, ev.pci_devices),
+        atomics_rejected=_atomics_rejected(gpu, pci_id, ev),
+        atomics_path_ok=atomics_path_ok(gpu.lspci, ev.lspci) if gpu.lspci else None,
+        runtime_gfx=gpu.agent.gfx if gpu.agent else None,
+        sources=gpu.sources,
+    )
+
+
 def merge(ev: Evidence) -> list[GpuInfo]:
-    result = []
-    for gpu in _collect(ev):
-        model = _model(gpu)
-        vendor = gpu.vendor or (model.vendor if model else None)
-        if model and gpu.vendor_id is None and ev.kernel.atomics_rejected:
-            # lspci without -nn names the chip; the kernel's "skipped device 1002:67ef" gives the id
-            ids = [i for i in ev.kernel.atomics_rejected if i.split(":")[1] in model.devices]
-            if len(ids) == 1:
-                gpu.ids(*ids[0].split(":"))
-        pci_id = f"{gpu.vendor_id}:{gpu.device_id}" if gpu.vendor_id and gpu.device_id else None
-        gfx = _native_gfx(gpu, model, ev.hsa_override_gfx) if vendor == "amd" else None
-        cc = _compute_capability(gpu, model) if vendor == "nvidia" else None
-        arch = gfx_family(gfx) or cuda_arch(cc)
-        driver = (
-            (gpu.sysfs.driver if gpu.sysfs else None)
-            or (gpu.drm.driver if gpu.drm else None)
-            or (gpu.lspci.driver if gpu.lspci else None)
-            or gpu.kernel_driver
-        )
-        bound: bool | None = True if driver else None
-        if driver is None and (gpu.sysfs is not None or (gpu.lspci is not None and gpu.lspci.verbose)):
-            bound = False
-        in_kfd = gpu.kfd is not None or gpu.agent is not None or (pci_id in ev.kernel.kfd_added)
-        rejected = True if pci_id and pci_id in ev.kernel.atomics_rejected else (False if in_kfd else None)
-        vram = (
-            (gpu.drm.vram_bytes if gpu.drm else None)
-            or (gpu.nv.memory_total_mib * 2**20 if gpu.nv and gpu.nv.memory_total_mib else None)
-            or (gpu.smi.vram_total_bytes if gpu.smi else None)
-            or (gpu.agent.vram_bytes if gpu.agent else None)
-        )
-        nv_error = ev.nvidia_smi.error if vendor == "nvidia" else None
-        result.append(
-            GpuInfo(
-                vendor=vendor,
-                name=_name(gpu, model),
-                pci_id=pci_id,
-                pci_revision=f"0x{gpu.revision}" if gpu.revision else None,
-                subsystem_id=gpu.sysfs.subsystem_id if gpu.sysfs else None,
-                bdf=gpu.bdf,
-                gfx=gfx,
-                compute_capability=cc,
-                family=model.family if model else (arch.architecture if arch else None),
-                vram_bytes=vram,
-                gtt_bytes=gpu.drm.gtt_bytes if gpu.drm else None,
-                integrated=_integrated(model, gfx, gpu, vendor),
-                driver=driver,
-                driver_bound=bound,
-                driver_error=NVIDIA_DRIVER_ERRORS.get(nv_error or ""),
-                kfd_node=gpu.kfd.node if gpu.kfd else (gpu.agent.node if gpu.agent else None),
-                pcie=_pcie(gpu, ev.pci_devices),
-                atomics_rejected=rejected,
-                atomics_path_ok=atomics_path_ok(gpu.lspci, ev.lspci) if gpu.lspci else None,
-                runtime_gfx=gpu.agent.gfx if gpu.agent else None,
-                sources=gpu.sources,
-            )
-        )
-    return result
+    return [_gpu_info(gpu, ev) for gpu in _collect(ev)]

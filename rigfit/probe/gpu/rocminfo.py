@@ -74,20 +74,54 @@ def _chip_id(value: str) -> str | None:
     return f"{number:04x}" if number and number < 0x10000 else None
 
 
+def _status_line(line: str, out: RocmInfoOutput) -> None:
+    """Lines outside the agents: the first error, whether the kernel driver is loaded, the agent list header."""
+    for needle, code in _ERRORS:
+        if needle in line and out.error is None:
+            out.error, out.error_line = code, line.strip()
+    if re.search(r"ROCk module (?:version \S+ )?is loaded", line):
+        out.kfd_loaded = True
+    elif "ROCk module is NOT loaded" in line:
+        out.kfd_loaded = False
+    if re.match(r"^\s*HSA Agents\s*$", line):
+        out.listed_agents = True
+
+
+def _agent_name(agent: RocmAgent, value: str, top_level: bool) -> None:
+    if top_level:
+        agent.name = value or None
+        gfx = re.fullmatch(r"(gfx[0-9a-f]{3,4})(?::\S*)?", value or "")
+        agent.gfx = agent.gfx or (gfx[1] if gfx else None)
+    else:  # ISA name, "amdgcn-amd-amdhsa--gfx90a:sramecc+:xnack-"
+        isa = re.search(r"--(gfx[0-9a-f]{3,4})", value)
+        agent.gfx = agent.gfx or (isa[1] if isa else None)
+
+
+def _agent_field(agent: RocmAgent, key: str, value: str, pool_segment: str | None) -> None:
+    """One `key: value` of an agent (Name is handled by _agent_name)."""
+    if key == "Marketing Name":
+        agent.marketing_name = value or None
+    elif key == "Device Type":
+        agent.device_type = value.upper() or None
+    elif key == "Chip ID":
+        agent.chip_id = _chip_id(value)
+    elif key == "BDFID":
+        number = _int(value)
+        agent.bdf = bdf(0, number >> 8, (number >> 3) & 0x1F, number & 7) if number else None
+    elif key == "Node":
+        agent.node = _int(value)
+    elif key == "Compute Unit":
+        agent.compute_units = _int(value)
+    elif key == "Size" and agent.vram_bytes is None and agent.device_type == "GPU" and _vram_pool(pool_segment):
+        agent.vram_bytes = _kib(value)
+
+
 def parse_rocminfo(text: str | None) -> RocmInfoOutput:
     out = RocmInfoOutput()
     agent: RocmAgent | None = None
     pool_segment: str | None = None
     for line in clean_lines(text):
-        for needle, code in _ERRORS:
-            if needle in line and out.error is None:
-                out.error, out.error_line = code, line.strip()
-        if re.search(r"ROCk module (?:version \S+ )?is loaded", line):
-            out.kfd_loaded = True
-        elif "ROCk module is NOT loaded" in line:
-            out.kfd_loaded = False
-        if re.match(r"^\s*HSA Agents\s*$", line):
-            out.listed_agents = True
+        _status_line(line, out)
         started = _AGENT.match(line)
         if started:
             agent = RocmAgent()
@@ -105,29 +139,10 @@ def parse_rocminfo(text: str | None) -> RocmInfoOutput:
         if agent is None:
             if key == "Runtime Version":
                 out.runtime_version = value.split()[0] if value else None
-            continue
-        if key == "Name" and len(match["indent"]) <= 2:
-            agent.name = value or None
-            gfx = re.fullmatch(r"(gfx[0-9a-f]{3,4})(?::\S*)?", value or "")
-            agent.gfx = agent.gfx or (gfx[1] if gfx else None)
-        elif key == "Name":  # ISA name, "amdgcn-amd-amdhsa--gfx90a:sramecc+:xnack-"
-            isa = re.search(r"--(gfx[0-9a-f]{3,4})", value)
-            agent.gfx = agent.gfx or (isa[1] if isa else None)
-        elif key == "Marketing Name":
-            agent.marketing_name = value or None
-        elif key == "Device Type":
-            agent.device_type = value.upper() or None
-        elif key == "Chip ID":
-            agent.chip_id = _chip_id(value)
-        elif key == "BDFID":
-            number = _int(value)
-            agent.bdf = bdf(0, number >> 8, (number >> 3) & 0x1F, number & 7) if number else None
-        elif key == "Node":
-            agent.node = _int(value)
-        elif key == "Compute Unit":
-            agent.compute_units = _int(value)
+        elif key == "Name":
+            _agent_name(agent, value, len(match["indent"]) <= 2)
         elif key == "Segment":
             pool_segment = value
-        elif key == "Size" and agent.vram_bytes is None and agent.device_type == "GPU" and _vram_pool(pool_segment):
-            agent.vram_bytes = _kib(value)
+        else:
+            _agent_field(agent, key, value, pool_segment)
     return out
