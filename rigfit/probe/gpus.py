@@ -14,7 +14,9 @@ from collections.abc import Callable
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family
 from rigfit.probe.gpu import kfd, sysfs
+from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
+from rigfit.probe.gpu.kernel_only import rejected_gpus_not_listed
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
@@ -91,8 +93,16 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
     nvidia_text = _nvidia_smi(source)
     ev.nvidia_smi = parse_nvidia_smi(nvidia_text)
-    ev.kernel = parse_kernel_log(_kernel_log(source))
+    kernel_text = _kernel_log(source)
+    ev.kernel = parse_kernel_log(kernel_text)
     profile.gpus = merge(ev)
+    profile.gpus += rejected_gpus_not_listed(profile.gpus, ev.kernel)
+    nvidia_reports = any(g.vendor == "nvidia" and g.driver_error for g in profile.gpus)
+    profile.gpu_faults = [
+        *kernel_faults(kernel_text),
+        *rocminfo_faults(_output(source, ROCMINFO)),
+        *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
+    ]
 
     module = nvidia_module_version(source.read_text("/sys/module/nvidia/version").text) or nvidia_module_version(
         source.read_text("/proc/driver/nvidia/version").text
