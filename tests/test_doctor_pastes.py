@@ -122,3 +122,18 @@ def test_gpu_known_only_from_the_kernel_log_is_in_the_profile_and_the_plan_says_
 def test_a_kernel_rejection_does_not_duplicate_a_listed_gpu() -> None:
     profile = probe_machine(CaptureSource(FIXTURES / "machines" / "x5670-rx460-gfx803-x58"), torch_check=False)
     assert [g.pci_id for g in profile.gpus] == ["1002:67ef"]
+
+
+def test_rocminfo_grep_gfx_lists_both_gpus(tmp_path: Path) -> None:
+    profile = pasted(tmp_path, rocminfo=DOCTOR / "rocminfo-grep-i-gfx--rx6800xt-raphael.txt")
+    assert sorted(g.gfx for g in profile.gpus if g.gfx) == ["gfx1030", "gfx1036"]
+    plan = make_plan(profile, PlanOptions())
+    assert plan.backend == "rocm" and plan.device.gfx == "gfx1030"  # the discrete card, not the Raphael iGPU
+
+
+def test_rocminfo_grep_name_keeps_marketing_names_and_leaves_out_the_cpu(tmp_path: Path) -> None:
+    profile = pasted(tmp_path, rocminfo=DOCTOR / "rocminfo-grep-name--rx6800xt-raphael.txt")
+    assert [(g.name, g.gfx) for g in profile.gpus] == [
+        ("AMD Radeon RX 6800 XT", "gfx1030"),
+        ("AMD Radeon Graphics", "gfx1036"),
+    ]

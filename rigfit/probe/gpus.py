@@ -22,6 +22,7 @@ from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
+from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
 from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
 from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, Profile, isa_name
@@ -89,7 +90,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     ev.drm = sysfs.drm_cards(source)
     ev.kfd = _kfd_nodes(source)
     ev.lspci = parse_lspci(_output(source, LSPCI))
-    ev.rocminfo = parse_rocminfo(_output(source, ROCMINFO))
+    rocminfo_text = _output(source, ROCMINFO)
+    ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
     nvidia_text = _nvidia_smi(source)
     ev.nvidia_smi = parse_nvidia_smi(nvidia_text)
@@ -100,7 +102,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     nvidia_reports = any(g.vendor == "nvidia" and g.driver_error for g in profile.gpus)
     profile.gpu_faults = [
         *kernel_faults(kernel_text),
-        *rocminfo_faults(_output(source, ROCMINFO)),
+        *rocminfo_faults(rocminfo_text),
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
     ]
 
