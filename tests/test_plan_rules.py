@@ -54,7 +54,7 @@ def test_macpro_uses_forge_flags_not_a1111_ones() -> None:
 
 
 def test_macpro_models_and_bus_warnings() -> None:
-    plan = make_plan(machines.macpro(), PlanOptions(ui="forge"))
+    plan = make_plan(machines.macpro(), PlanOptions(ui="forge", models=["flux"]))
     verdict = {m.id: m.verdict for m in plan.models}
     assert verdict["sd15"] == "ok" and verdict["sdxl"] in ("ok", "tight") and verdict["flux-dev"] == "no"
     flux = advice(plan, "flux-8gb")
@@ -328,7 +328,7 @@ def test_unknown_vram_advice_names_where_it_is_read_and_the_uis_oom_flag(ui: str
 
 
 def test_flux_advice_on_a1111_points_to_a_ui_that_loads_flux() -> None:
-    plan = make_plan(machines.macpro(), PlanOptions(ui="a1111"))
+    plan = make_plan(machines.macpro(), PlanOptions(ui="a1111", models=["flux"]))
     assert "does not load Flux" in advice(plan, "flux-8gb").fix and "--ui forge" in advice(plan, "flux-8gb").fix
 
 

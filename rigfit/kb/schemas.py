@@ -166,6 +166,9 @@ class UiEntry(KbEntry):
     oom_flags: OomFlags | None = None  # None: the UI has no launch flag for it (settings file instead)
     flux_model: str | None = None  # models.yaml id of the 4-bit Flux to download for it (None: it has its own route)
     flux_quantized: str  # how this UI loads a 4-bit Flux on a small card: where the files go, which loader
+    # the oldest torch its current release is known to run on (None: no known floor); why, in the UI's own code
+    torch_min: str | None = None
+    torch_min_why: str | None = None
     note: str | None = None
 
     @field_validator("flags")

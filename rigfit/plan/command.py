@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from rigfit.plan.model import EXTRAS, UIS
+from rigfit.plan.model import EXTRAS, MODEL_FAMILIES, UIS
 from rigfit.terminal import console, err, print_json, usage_error
 
 
@@ -18,6 +18,10 @@ def plan(
     with_: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--with", help="Extra package the workflow needs (repeatable): pytorch3d."),
+    ] = None,
+    model: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--model", help="Model family you want to run (repeatable): sd15, sdxl, flux."),
     ] = None,
     full_precision: Annotated[
         bool, typer.Option("--full-precision", help="Insist on fp32 everywhere (costs 2x memory, ~2x time).")
@@ -35,6 +39,9 @@ def plan(
     unknown = [e for e in extras if e not in EXTRAS]
     if unknown:
         raise usage_error(f"unknown --with {', '.join(unknown)}. Valid: {', '.join(EXTRAS)}.")
+    families = model or []
+    if bad := [m for m in families if m not in MODEL_FAMILIES]:
+        raise usage_error(f"unknown --model {', '.join(bad)}. Valid: {', '.join(MODEL_FAMILIES)}.")
     from rigfit.kb.measured import latest_verified
     from rigfit.plan.model import PlanOptions
     from rigfit.plan.planner import make_plan
@@ -48,7 +55,14 @@ def plan(
         raise usage_error(str(exc)) from exc
     profile = probe_machine(source, torch_check=False)
     user_env = {name: value for name in ENV_VARS if (value := source.env(name)) is not None}
-    options = PlanOptions(ui=ui, extras=extras, full_precision=full_precision, listen=listen, user_env=user_env)  # type: ignore[arg-type]
+    options = PlanOptions(
+        ui=ui,  # type: ignore[arg-type]
+        extras=extras,  # type: ignore[arg-type]
+        full_precision=full_precision,
+        listen=listen,
+        user_env=user_env,
+        models=families,
+    )
     verified = None
     if env is not None:
         if from_:

@@ -8,7 +8,8 @@ from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
-from rigfit.probe.profile import CpuInfo, GpuInfo, Profile, isa_name, sm_name
+from rigfit.probe.pcie_slots import atomics_slot_advice
+from rigfit.probe.profile import GpuInfo, Profile, isa_name, sm_name
 
 GIB = 2**30
 VULKAN_ENGINE = (
@@ -81,15 +82,6 @@ def cc_covered(cc: str, archs: list[str]) -> bool:
     return False
 
 
-def platform_predates_pcie3(cpu: CpuInfo) -> bool:
-    """x86 CPUs without AVX (Intel before Sandy Bridge, AMD before Bulldozer) sit on PCIe 2.0 platforms.
-
-    Pentium, Celeron and Atom models lack AVX up to 2020 while sitting on PCIe 3.0 platforms (Haswell and later).
-    """
-    budget = any(name in (cpu.model or "").lower() for name in ("pentium", "celeron", "atom"))
-    return cpu.arch in (None, "x86_64") and cpu.avx is False and not budget
-
-
 def _foreign_driver(g: GpuInfo) -> Blocker | None:
     """Another kernel driver than the one the vendor's torch backend needs holds the card."""
     need = BACKEND_DRIVERS.get(g.vendor or "")
@@ -139,10 +131,7 @@ def _atomics_rejected(a: GpuAssessment, profile: Profile, entry: GfxTarget | Non
                 id="pcie-atomics-rejected",
                 message=f"ROCm cannot use {label(g)}: the kernel driver skipped it ('PCI rejects atomics'); "
                 f"{(g.gfx or 'this')} cards need PCIe atomics end to end.",
-                fix=fix_text(
-                    "pcie-atomics-rejected",
-                    case="platform-predates-pcie3" if platform_predates_pcie3(profile.cpu) else "other-slot",
-                ),
+                fix=fix_text("pcie-atomics-rejected", slot=atomics_slot_advice(profile.cpu)),
                 blocks="gpu",
                 kb=[entry.id] if entry else [],
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from rigfit.kb.fixes import fix_text
@@ -9,7 +10,8 @@ from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import in_range, models, pins, ui_entry
 from rigfit.plan.model import Advice, Decision, DevicePick, ModelFit, PlanOptions, Reason
 from rigfit.plan.ui_flags import FLAG_PREFIX, oom_relief
-from rigfit.probe.profile import GpuInfo, Profile
+from rigfit.probe.pcie_slots import faster_slot_advice, slow_link
+from rigfit.probe.profile import CpuInfo, GpuInfo, Profile
 
 GIB = 2**30
 GB = 1e9
@@ -50,14 +52,15 @@ def model_fit(m: ModelEntry, device: DevicePick, precision: str, ram: int | None
 
 
 def fit_models(
-    device: DevicePick, precision: str, profile: Profile, ui: str
+    device: DevicePick, precision: str, profile: Profile, ui: str, asked: Sequence[str] = ()
 ) -> tuple[list[ModelFit], Decision, list[Advice]]:
+    """Every model's verdict; the long how-to for Flux on a small card only when the person asked about Flux."""
     ram = profile.memory.total_bytes
     vram = device.vram_bytes
     fits = [model_fit(m, device, precision, ram) for m in models()]
     warnings: list[Advice] = []
     flux = [f for f in fits if f.id.startswith("flux") and f.verdict != "ok"]
-    if device.kind == "gpu" and vram is not None and vram / GIB <= 8.5 and flux:
+    if "flux" in asked and device.kind == "gpu" and vram is not None and vram / GIB <= 8.5 and flux:
         warnings.append(flux_advice(vram, ui))
     ok = [f.name for f in fits if f.verdict in ("ok", "slow")]
     decision = Decision(
@@ -91,14 +94,17 @@ def flux_advice(vram: int, ui_id: str) -> Advice:
     )
 
 
-def bus_warning(gpu: GpuInfo | None, ui_id: str, memory_mode: str) -> Advice | None:
-    """PCIe links slower than gen3 x8 make every offload and model load crawl; say by how much and what avoids it."""
-    if gpu is None or gpu.pcie is None or not gpu.pcie.speed_gts or not gpu.pcie.width or gpu.integrated:
+def bus_warning(gpu: GpuInfo | None, ui_id: str, memory_mode: str, cpu: CpuInfo) -> Advice | None:
+    """A slow PCIe link (the same test as doctor's) makes every offload and model load crawl; say by how much and what
+    avoids it. An unknown width is counted as x16: the time is then a best case."""
+    slow = slow_link(gpu) if gpu is not None else None
+    if gpu is None or gpu.pcie is None or slow is None:
         return None
-    speed, width = gpu.pcie.speed_gts, gpu.pcie.width
-    gbps = LANE_GBPS.get(speed, 0.0) * width
-    if speed >= 8 and width >= 8:
+    speed = gpu.pcie.speed_gts or slow.speed_gts
+    width = gpu.pcie.width or slow.width
+    if not speed:
         return None
+    gbps = LANE_GBPS.get(speed, 0.0) * (width or 16)
     limited = ""
     if gpu.pcie.max_speed_gts and gpu.pcie.max_speed_gts > speed:
         limited = f" (the card can do {gpu.pcie.max_speed_gts:g} GT/s: the slot or board limits it)"
@@ -109,12 +115,11 @@ def bus_warning(gpu: GpuInfo | None, ui_id: str, memory_mode: str) -> Advice | N
     keep = [f for f in ui.flags.get("memory.high", []) if not f.startswith(FLAG_PREFIX)]
     if memory_mode in ("normal", "high") and not set(keep) <= set(ui.flags.get(f"memory.{memory_mode}", [])):
         fix += fix_text("pcie-slow-link", case="keep-flags", flags=" ".join(keep))
-    fix += "."
-    if limited:
-        fix += fix_text("pcie-slow-link", case="faster-slot")
+    fix += f". {faster_slot_advice(cpu)}"
+    shown = f"x{width}" if width else "(width unknown, at best x16)"
     return Advice(
         id="pcie-slow-link",
-        message=f"PCIe link {speed:g} GT/s x{width} = about {gbps:.1f} GB/s{limited}: moving the 5 GB SDXL UNet to the "
+        message=f"PCIe link {speed:g} GT/s {shown} = about {gbps:.1f} GB/s{limited}: moving the 5 GB SDXL UNet to the "
         f"card takes {5 / gbps:.1f} s at best, and offloading modes move weights like that for every image.",
         fix=fix,
         kb=[ui.id],

@@ -14,6 +14,7 @@ Ui = Literal["forge", "a1111", "comfyui", "sdnext", "invokeai"]
 UIS: tuple[str, ...] = ("forge", "a1111", "comfyui", "sdnext", "invokeai")
 Extra = Literal["pytorch3d"]
 EXTRAS: tuple[str, ...] = ("pytorch3d",)
+MODEL_FAMILIES: tuple[str, ...] = ("sd15", "sdxl", "flux")  # the families of models.yaml
 
 
 class PlanOptions(BaseModel):
@@ -23,6 +24,7 @@ class PlanOptions(BaseModel):
     extras: list[Extra] = Field(default_factory=list)  # packages the workflow needs besides the UI
     full_precision: bool = False  # the person insists on fp32 everywhere (--no-half)
     listen: bool = False
+    models: list[str] = Field(default_factory=list)  # model families the person asked about (--model flux)
     user_env: dict[str, str] = Field(default_factory=dict)  # variables already set: never overridden
 
 

@@ -6,6 +6,7 @@ from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
 from rigfit.plan.device import GpuAssessment, assess_gpus, pick_device
 from rigfit.plan.fit import bus_warning, choose_pins, fit_models
+from rigfit.plan.installed import installed_cuda_line, kept_cuda_stack
 from rigfit.plan.knowledge import in_range, pins, version
 from rigfit.plan.model import (
     Advice,
@@ -21,6 +22,7 @@ from rigfit.plan.model import (
 from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, choose_precision
 from rigfit.plan.stack import Stack, cpu_stack, cuda_stack, device_env, rocm_stack
 from rigfit.plan.ui_flags import settings_for, translate
+from rigfit.plan.ui_torch import ui_torch_floor
 from rigfit.probe.profile import Profile, isa_name
 
 
@@ -36,7 +38,12 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
 
     stack = _stack_for(backend, chosen, profile, options)
     warnings += stack.warnings
-    warnings += [a for a in (_extras_need_cuda(backend, options), _container_rocm(backend, profile)) if a]
+    extra_advice = (
+        _extras_need_cuda(backend, options, stack.torch.variant),
+        _container_rocm(backend, profile),
+        ui_torch_floor(options.ui, stack.torch),
+    )
+    warnings += [a for a in extra_advice if a]
     decisions = [
         Decision(topic="device", choice=_device_label(device), reasons=device_reasons, alternatives=device_alts),
         _backend_decision(backend, device, profile),
@@ -73,10 +80,10 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     ui_flags, ui_config, flags_decision = translate(settings, options)
     decisions.append(flags_decision)
 
-    models, models_decision, model_warnings = fit_models(device, precision, profile, options.ui)
+    models, models_decision, model_warnings = fit_models(device, precision, profile, options.ui, options.models)
     warnings += model_warnings
     decisions.append(models_decision)
-    bus = bus_warning(chosen.gpu if chosen is not None else None, options.ui, memory_decision.choice)
+    bus = bus_warning(chosen.gpu if chosen is not None else None, options.ui, memory_decision.choice, profile.cpu)
     if bus:
         warnings.append(bus)
 
@@ -116,11 +123,18 @@ def _stack_for(backend: str, chosen: GpuAssessment | None, profile: Profile, opt
         return cuda_stack(chosen, profile, options)  # type: ignore[arg-type]
     if backend == "rocm":
         return rocm_stack(chosen, profile, options)  # type: ignore[arg-type]
-    return cpu_stack(profile, options)
+    kept = installed_cuda_line(profile)  # a CUDA torch where no NVIDIA GPU is visible: kept, not replaced
+    return kept_cuda_stack(kept, profile) if kept else cpu_stack(profile, options)
 
 
-def _extras_need_cuda(backend: str, options: PlanOptions) -> Advice | None:
-    cuda_only = [p for p in pins() if p.requires_cuda_variant and set(p.applies_with) & set(options.extras)]
+def _extras_need_cuda(backend: str, options: PlanOptions, variant: str | None) -> Advice | None:
+    cuda_only = [
+        p
+        for p in pins()
+        if p.requires_cuda_variant
+        and set(p.applies_with) & set(options.extras)
+        and variant not in p.requires_cuda_variant  # a kept CUDA torch of the variant gets the prebuilt wheel
+    ]
     if backend == "cuda" or not cuda_only:
         return None
     extras = " ".join(f"--with {e}" for e in options.extras)

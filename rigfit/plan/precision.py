@@ -7,8 +7,8 @@ from typing import Literal
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
-from rigfit.kb.schemas import GfxTarget, PrecisionRule
-from rigfit.plan.knowledge import in_range, precision_rules, ui_entry, version
+from rigfit.kb.schemas import GfxTarget, PrecisionRule, UiEntry
+from rigfit.plan.knowledge import in_range, precision_rules, ui_entries, ui_entry, version
 from rigfit.plan.model import Advice, Alternative, Decision, DevicePick, PlanOptions, Reason
 from rigfit.plan.ui_flags import oom_relief
 from rigfit.probe.profile import Profile
@@ -70,6 +70,26 @@ FP16_MEASURED: dict[tuple[str, bool | None], tuple[str, str]] = {
 }
 
 
+def _ui_can_express(
+    key: str, ui: UiEntry, alternatives: list[Alternative], reasons: list[Reason]
+) -> tuple[str, list[Alternative]]:
+    """A measured bf16 the UI has no flag for must not silently drop the UI's precision flags: the plan keeps fp32
+    (which the UI can say) and names the UIs that run bf16."""
+    if key != "bf16" or ui.flags.get("precision.bf16"):
+        return key, alternatives
+    others = [u for u in ui_entries().values() if u.flags.get("precision.bf16") and u.id != ui.id]
+    reasons.append(
+        Reason(
+            text=f"{ui.name} has no bf16 mode, so the measured bf16 cannot be set there: fp32 is kept "
+            f"({' '.join(ui.flags.get('precision.fp32', [])) or 'its default'}).",
+            kb=[ui.id],
+        )
+    )
+    via = ", ".join(f"{u.name} ({' '.join(u.flags['precision.bf16'])})" for u in others if u.flags["precision.bf16"])
+    alternatives.append(Alternative(choice=f"bf16 in another UI: {via}", why_not=f"{ui.name} cannot express it"))
+    return "fp32", alternatives
+
+
 def choose_precision(
     device: DevicePick,
     gfx: GfxTarget | None,
@@ -116,6 +136,7 @@ def choose_precision(
             key, why = measured
             basis = "measured"
             reasons.append(Reason(text=why, facts=[f"verified.precision_ok.fp16={fp16_ok}"]))
+    key, alternatives = _ui_can_express(key, ui, alternatives, reasons)
     if options.full_precision:
         reasons.append(Reason(text=f"You asked for full fp32. It works, but {FP32_COST}.", facts=["option=fp32"]))
         key, basis = "fp32", "user"

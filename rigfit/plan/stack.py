@@ -109,10 +109,14 @@ def _cuda_line(cc: str | None, profile: Profile, options: PlanOptions) -> WheelL
     """The newest CUDA line with kernels for `cc` that the driver runs (and the extras allow, when one does)."""
     lines = [w for w in wheel_lines() if w.kind == "cuda" and (cc is None or cc_covered(cc, w.cuda_archs))]
     driver_fit = [w for w in lines if _driver_ok(w, profile) is not False]
-    line = _pick_line(driver_fit, profile, options) or _pick_line(lines, profile, options)
-    if line is None:  # the extras' prebuilt wheels need a torch line without kernels for this GPU
-        bare = options.model_copy(update={"extras": []})
-        line = _pick_line(driver_fit, profile, bare) or _pick_line(lines, profile, bare)
+    bare = options.model_copy(update={"extras": []})
+    # the driver floor before the extras: a line the driver cannot run is never picked for a prebuilt extra
+    line = (
+        _pick_line(driver_fit, profile, options)
+        or _pick_line(driver_fit, profile, bare)
+        or _pick_line(lines, profile, options)
+        or _pick_line(lines, profile, bare)
+    )
     assert line is not None  # the assessment found at least one line with these kernels
     return line
 

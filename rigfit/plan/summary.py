@@ -15,6 +15,7 @@ PROBED_BLOCKERS = {
     "amdgpu-not-bound",
     "nvidia-driver-not-bound",
 }
+PROBED_WARNINGS = {"pcie-slow-link"}  # doctor's gpu.pcie_slow_link says it, from the same rigfit.probe.pcie_slots
 
 
 def doctor_summary(profile: Profile) -> tuple[list[str], list[Finding]]:
@@ -37,6 +38,7 @@ def doctor_summary(profile: Profile) -> tuple[list[str], list[Finding]]:
     findings += [
         Finding(id=f"plan.{a.id}", severity="warning", message=a.message, fix=a.fix, group="plan", kb=a.kb)
         for a in plan.warnings
+        if a.id not in PROBED_WARNINGS
     ]
     if plan.python.message:
         findings.append(

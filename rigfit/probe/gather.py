@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from rigfit.probe import cpu, gpus, memory, permissions, system, torch_probe
+from rigfit.probe.fault_findings import gpu_fault_findings
 from rigfit.probe.profile import Finding, Profile
 from rigfit.probe.source import CaptureSource, Source
 
@@ -49,6 +50,7 @@ def findings_for(profile: Profile, also: Iterable[Finding] = ()) -> list[Finding
         *memory.memory_findings(profile),
         *system.system_findings(profile),
         *gpus.gpu_findings(profile),
+        *gpu_fault_findings(profile),
         *permissions.permission_findings(profile),
         *torch_probe.torch_findings(profile),
         *also,

@@ -14,14 +14,18 @@ from collections.abc import Callable
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family
 from rigfit.probe.gpu import kfd, sysfs
+from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
+from rigfit.probe.gpu.kernel_only import rejected_gpus_not_listed
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
+from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
 from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
-from rigfit.probe.profile import Finding, GpuInfo, Profile, isa_name
+from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
+from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, Profile, isa_name
 from rigfit.probe.source import CommandSpec, Source
 
 NVIDIA_QUERY = "index,name,pci.bus_id,memory.total,driver_version,compute_cap"
@@ -40,7 +44,6 @@ COMMANDS = (LSPCI, ROCMINFO, ROCM_SMI, NVIDIA_SMI, NVIDIA_SMI_QUERY, DMESG, HIPC
 # When dmesg exists but refuses (kernel.dmesg_restrict=1, the default on Ubuntu), the journal may still be readable.
 JOURNAL = CommandSpec("journalctl-k", ("journalctl", "-k", "-b", "--no-pager", "-q"))
 KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
-GEN2_GTS = 5.0
 
 Warn = Callable[[str], None]
 
@@ -87,12 +90,21 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     ev.drm = sysfs.drm_cards(source)
     ev.kfd = _kfd_nodes(source)
     ev.lspci = parse_lspci(_output(source, LSPCI))
-    ev.rocminfo = parse_rocminfo(_output(source, ROCMINFO))
+    rocminfo_text = _output(source, ROCMINFO)
+    ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
     nvidia_text = _nvidia_smi(source)
     ev.nvidia_smi = parse_nvidia_smi(nvidia_text)
-    ev.kernel = parse_kernel_log(_kernel_log(source))
+    kernel_text = _kernel_log(source)
+    ev.kernel = parse_kernel_log(kernel_text)
     profile.gpus = merge(ev)
+    profile.gpus += rejected_gpus_not_listed(profile.gpus, ev.kernel)
+    nvidia_reports = any(g.vendor == "nvidia" and g.driver_error for g in profile.gpus)
+    profile.gpu_faults = [
+        *kernel_faults(kernel_text),
+        *rocminfo_faults(rocminfo_text),
+        *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
+    ]
 
     module = nvidia_module_version(source.read_text("/sys/module/nvidia/version").text) or nvidia_module_version(
         source.read_text("/proc/driver/nvidia/version").text
@@ -143,7 +155,7 @@ def _label(gpu: GpuInfo) -> str:
     return f"{gpu.name or 'GPU'}{f' ({ident})' if ident else ''}{where}"
 
 
-def _atomics(gpu: GpuInfo) -> Finding | None:
+def _atomics(gpu: GpuInfo, cpu: CpuInfo) -> Finding | None:
     rejected = gpu.atomics_rejected is True
     arch = gfx_family(gpu.gfx)
     needs_atomics = arch is not None and arch.requires_pcie_atomics and not gpu.integrated
@@ -161,7 +173,7 @@ def _atomics(gpu: GpuInfo) -> Finding | None:
         group="gpus",
         message=f"ROCm cannot use {_label(gpu)}: {seen}. This GPU generation needs PCIe atomics on every port up to "
         "the CPU, which this slot/board does not provide (PCIe 2.0 boards and chipset-attached slots).",
-        fix=fix_text("gpu.pcie_atomics_rejected"),
+        fix=fix_text("gpu.pcie_atomics_rejected", slot=atomics_slot_advice(cpu)),
         kb=[gpu.gfx] if gpu.gfx else [],
     )
 
@@ -231,21 +243,12 @@ def _no_agent(profile: Profile, gpu: GpuInfo) -> Finding | None:
     )
 
 
-def _lowest(*values: float | None) -> float | None:
-    known = [v for v in values if v]
-    return min(known) if known else None
-
-
-def _slow_link(gpu: GpuInfo) -> Finding | None:
+def _slow_link(gpu: GpuInfo, cpu: CpuInfo) -> Finding | None:
+    slow = slow_link(gpu)
     link = gpu.pcie
-    if link is None or gpu.integrated:
+    if slow is None or link is None:
         return None
-    speed = _lowest(link.max_speed_gts, link.slot_max_speed_gts, link.speed_gts)
-    width = _lowest(link.max_width, link.slot_max_width, link.width)
-    slow_speed = speed is not None and speed <= GEN2_GTS
-    narrow = width is not None and width <= 4
-    if not (slow_speed or narrow):
-        return None
+    slow_speed, narrow = slow.slow_speed, slow.narrow
     now = (
         f"{link.speed_gts:g} GT/s" + (f" x{link.width}" if link.width else "") if link.speed_gts else "an unknown speed"
     )
@@ -267,7 +270,7 @@ def _slow_link(gpu: GpuInfo) -> Finding | None:
         message=f"{_label(gpu)} is linked at {now}{can}: PCIe {'2.0 or older' if slow_speed else ''}"
         f"{' and ' if slow_speed and narrow else ''}{'x4 or narrower' if narrow else ''} makes loading models into "
         f"the GPU slow and any CPU<->GPU offload very slow; generation speed once loaded is unaffected.{idle}",
-        fix=fix_text("gpu.pcie_slow_link", check=check),
+        fix=fix_text("gpu.pcie_slow_link", check=check, slot=faster_slot_advice(cpu)),
     )
 
 
@@ -325,7 +328,7 @@ def _override(profile: Profile) -> list[Finding]:
 def gpu_findings(profile: Profile) -> list[Finding]:
     per_gpu: list[tuple[GpuInfo, Finding]] = []
     for gpu in profile.gpus:
-        for check in (_atomics(gpu), _driver(gpu), _no_agent(profile, gpu), _slow_link(gpu)):
+        for check in (_atomics(gpu, profile.cpu), _driver(gpu), _no_agent(profile, gpu), _slow_link(gpu, profile.cpu)):
             if check is not None:
                 per_gpu.append((gpu, check))
     blocked = {id(gpu) for gpu, f in per_gpu if f.blocks == "gpu"}

@@ -161,6 +161,14 @@ class TorchInfo(BaseModel):
     cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
 
 
+class GpuFault(BaseModel):
+    """A broken GPU state a tool or the kernel log shows (driver not reachable, KFD refusing the chip, a reset)."""
+
+    kind: str  # "nvidia_smi_no_driver", "kfd_unsupported_asic", "gpu_ring_timeout", ... (rigfit/probe/gpu/faults.py)
+    evidence: str  # the line that shows it, as printed
+    detail: str | None = None  # what the line names: the chip ("PITCAIRN"), the errno text, the Xid number
+
+
 class Profile(BaseModel):
     cpu: CpuInfo = Field(default_factory=CpuInfo)
     memory: MemoryInfo = Field(default_factory=MemoryInfo)
@@ -170,6 +178,7 @@ class Profile(BaseModel):
     pcie_atomics_rejected: list[str] = Field(default_factory=list)  # "1002:67df" ids KFD skipped
     kfd_access: Access | None = None
     rocm: RocmInfo = Field(default_factory=RocmInfo)
+    gpu_faults: list[GpuFault] = Field(default_factory=list)
     permissions: PermissionsInfo = Field(default_factory=PermissionsInfo)
     python: PythonInfo = Field(default_factory=PythonInfo)
     os: OsInfo = Field(default_factory=OsInfo)

@@ -1,0 +1,131 @@
+"""Findings for the broken GPU states in profile.gpu_faults: what the evidence line means, and the fix
+(rigfit/kb/fixes.yaml). A fault is never silence: it is a blocker when no GPU can run, a warning otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from rigfit.kb.fixes import fix_text
+from rigfit.probe.profile import Finding, GpuFault, Profile
+
+Severity = Literal["blocker", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    finding: str
+    severity: Severity
+    group: str
+    means: str  # what the evidence shows, after "the ... log says '<line>':"
+    fix: Callable[[GpuFault], str]
+
+
+FAULTS: dict[str, FaultKind] = {
+    "nvidia_smi_no_driver": FaultKind(
+        "gpu.nvidia_driver_not_loaded",
+        "blocker",
+        "drivers",
+        "the NVIDIA kernel module is not loaded, so CUDA sees no GPU",
+        lambda f: fix_text("gpu.nvidia_driver_not_loaded"),
+    ),
+    "nvml_version_mismatch": FaultKind(
+        "gpu.nvidia_driver_mismatch",
+        "blocker",
+        "drivers",
+        "the loaded NVIDIA kernel module is another version than the installed driver libraries (usually after a "
+        "driver update without a reboot)",
+        lambda f: fix_text("gpu.nvidia_driver_mismatch"),
+    ),
+    "nvidia_api_mismatch": FaultKind(
+        "gpu.nvidia_driver_mismatch",
+        "blocker",
+        "drivers",
+        "the loaded NVIDIA kernel module is another version than the installed driver libraries",
+        lambda f: fix_text("gpu.nvidia_driver_mismatch"),
+    ),
+    "nvml_failed": FaultKind(
+        "gpu.nvml_failed",
+        "blocker",
+        "drivers",
+        "nvidia-smi cannot initialize NVML: the driver is not usable from here",
+        lambda f: fix_text("gpu.nvml_failed"),
+    ),
+    "nouveau_holds_nvidia": FaultKind(
+        "gpu.nouveau_holds_nvidia",
+        "blocker",
+        "drivers",
+        "nouveau (the open-source driver) owns the NVIDIA card, so NVIDIA's driver, and CUDA, cannot use it",
+        lambda f: fix_text("gpu.nouveau_holds_nvidia"),
+    ),
+    "kfd_unsupported_asic": FaultKind(
+        "gpu.kfd_unsupported_asic",
+        "blocker",
+        "drivers",
+        "the kernel's ROCm driver (KFD) does not accept this GPU, so ROCm cannot use it with this kernel",
+        lambda f: fix_text("gpu.kfd_unsupported_asic"),
+    ),
+    "kfd_open_failed": FaultKind(
+        "rocm.kfd_open_failed",
+        "blocker",
+        "permissions",
+        "/dev/kfd exists but the kernel refuses to open it: not a permission problem; KFD is wedged or has no GPU it "
+        "accepts",
+        lambda f: fix_text("rocm.kfd_open_failed"),
+    ),
+    "gpu_ring_timeout": FaultKind(
+        "gpu.ring_timeout",
+        "warning",
+        "drivers",
+        "a GPU job hung and the driver timed it out; a GPU reset usually follows and kills the running program",
+        lambda f: fix_text("gpu.ring_timeout"),
+    ),
+    "gpu_reset": FaultKind(
+        "gpu.reset",
+        "warning",
+        "drivers",
+        "the driver reset the GPU: whatever ran on it (the UI's torch process) lost its work",
+        lambda f: fix_text("gpu.ring_timeout"),
+    ),
+    "nvidia_fallen_off_bus": FaultKind(
+        "gpu.nvidia_fallen_off_bus",
+        "blocker",
+        "drivers",
+        "the NVIDIA GPU stopped answering on the PCIe bus (Xid 79): power, heat, the slot or a power-saving state",
+        lambda f: fix_text("gpu.nvidia_fallen_off_bus"),
+    ),
+    "nvidia_xid": FaultKind(
+        "gpu.nvidia_xid",
+        "warning",
+        "drivers",
+        "the NVIDIA driver logged an Xid error (a GPU fault; its number says which)",
+        lambda f: fix_text("gpu.nvidia_xid", xid=f.detail or "?"),
+    ),
+}
+# a fault said better by another one on the same machine
+SUPERSEDED = {
+    "gpu_reset": "gpu_ring_timeout",
+    "nvidia_xid": "nvidia_fallen_off_bus",
+    "nvml_failed": "nvml_version_mismatch",
+    "kfd_open_failed": "kfd_unsupported_asic",
+}
+
+
+def gpu_fault_findings(profile: Profile) -> list[Finding]:
+    kinds = {f.kind for f in profile.gpu_faults}
+    findings: dict[str, Finding] = {}
+    for fault in profile.gpu_faults:
+        kind = FAULTS.get(fault.kind)
+        if kind is None or SUPERSEDED.get(fault.kind) in kinds or kind.finding in findings:
+            continue
+        named = f" ({fault.detail})" if fault.detail and fault.kind != "nvidia_xid" else ""
+        findings[kind.finding] = Finding(
+            id=kind.finding,
+            severity=kind.severity,
+            blocks="gpu" if kind.severity == "blocker" else None,
+            group=kind.group,
+            message=f"'{fault.evidence}': {kind.means}{named}.",
+            fix=kind.fix(fault),
+        )
+    return list(findings.values())

@@ -1,0 +1,60 @@
+"""Broken GPU states in what people paste: the kernel log (KFD refusing a chip, nouveau holding an NVIDIA card, ring
+timeouts and resets, a GPU fallen off the bus), rocminfo failing to open /dev/kfd for a reason that is not a
+permission, and nvidia-smi failing to reach the driver. Pure functions of text; each fault keeps its evidence line."""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.probe.gpu.nvidia_smi import NvidiaSmiOutput
+from rigfit.probe.gpu.paste import clean_lines
+from rigfit.probe.profile import GpuFault
+
+# (kind, pattern); a named group "detail" is what the line names. First match per kind is kept.
+KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("kfd_unsupported_asic", re.compile(r"kfd not supported on this ASIC")),
+    ("kfd_unsupported_asic", re.compile(r"kfd: amdgpu: (?P<detail>[A-Z][A-Z0-9_]{2,20})\s+not supported in kfd")),
+    ("nouveau_holds_nvidia", re.compile(r"NVRM: nouveau, rivafb, nvidiafb or rivatv")),
+    ("nouveau_holds_nvidia", re.compile(r"obtained ownership of the NVIDIA device")),
+    ("nvidia_api_mismatch", re.compile(r"NVRM: API mismatch")),
+    ("nvidia_fallen_off_bus", re.compile(r"fallen off the bus")),
+    ("nvidia_xid", re.compile(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
+    ("gpu_ring_timeout", re.compile(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
+    ("gpu_reset", re.compile(r"GPU reset begin")),
+)
+# rocminfo: /dev/kfd exists and is readable by the group, yet open() fails: a wedged or refusing KFD, not permissions
+_KFD_OPEN = re.compile(
+    r"Unable to open /dev/kfd read-write: (?P<detail>Invalid argument|Cannot allocate memory|Bad address)"
+)
+NVIDIA_SMI_FAULTS = {
+    "no_driver": "nvidia_smi_no_driver",
+    "version_mismatch": "nvml_version_mismatch",
+    "nvml_failed": "nvml_failed",
+}
+
+
+def kernel_faults(text: str | None) -> list[GpuFault]:
+    found: dict[str, GpuFault] = {}
+    for line in clean_lines(text):
+        for kind, pattern in KERNEL_FAULTS:
+            match = pattern.search(line) if kind not in found else None
+            if match:
+                detail = match.groupdict().get("detail")
+                found[kind] = GpuFault(kind=kind, evidence=line.strip(), detail=detail)
+    return list(found.values())
+
+
+def rocminfo_faults(text: str | None) -> list[GpuFault]:
+    for line in clean_lines(text):
+        match = _KFD_OPEN.search(line)
+        if match:
+            return [GpuFault(kind="kfd_open_failed", evidence=line.strip(), detail=match["detail"])]
+    return []
+
+
+def nvidia_smi_faults(smi: NvidiaSmiOutput, nvidia_gpu_reports_it: bool) -> list[GpuFault]:
+    """nvidia-smi's failure, unless an NVIDIA GPU in the profile already carries it (gpu.nvidia_no_driver)."""
+    kind = NVIDIA_SMI_FAULTS.get(smi.error or "")
+    if kind is None or nvidia_gpu_reports_it:
+        return []
+    return [GpuFault(kind=kind, evidence=smi.error_line or smi.error or "")]
