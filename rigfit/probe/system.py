@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rigfit.probe.host_rules import rule_finding
+from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import Finding, OsInfo, Profile, PythonInfo
 from rigfit.probe.source import CommandSpec, Source
 
@@ -22,7 +23,7 @@ _CONTAINER_CGROUP = (("kubepods", "kubernetes"), ("libpod", "podman"), ("docker"
 def parse_os_release(text: str) -> dict[str, str]:
     """os-release KEY=value lines (quoted or not); comments, prompts and junk lines are skipped."""
     values: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in bounded_lines(text):
         match = re.match(r"^\s*([A-Z][A-Z0-9_]*)=(.*)$", line)
         if not match:
             continue
