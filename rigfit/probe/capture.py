@@ -39,6 +39,11 @@ _ID_PATTERNS = (
 )
 
 
+# the kernel command line, as the kernel log prints it ("Command line: ...", "Kernel command line: ..."): it can hold
+# IP addresses, host names, NFS roots and tokens; nothing rigfit probes reads it
+_CMDLINE = re.compile(r"(?im)\b((?:kernel )?command line:)[^\n]*")
+
+
 class Redactor:
     def __init__(self, hostname: str | None, user: str | None) -> None:
         self.words = [w for w in (hostname, user) if w and len(w) >= 2 and w not in ("root",)]
@@ -49,6 +54,9 @@ class Redactor:
             if word in text:
                 text = re.sub(rf"\b{re.escape(word)}\b", REDACTED, text)
                 self.applied.add("hostname/user name")
+        text, n = _CMDLINE.subn(rf"\g<1> {REDACTED}", text)
+        if n:
+            self.applied.add("kernel command line")
         for pattern, repl in _ID_PATTERNS:
             text, n = pattern.subn(repl, text)
             if n:
