@@ -73,7 +73,7 @@ def test_bench_cli_stores_the_best_config_and_draws_the_plot(
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["reduced"] and data["size"] == 64 and len(data["runs"]) == 1
+    assert data["schema"] == "rigfit.bench/1" and data["reduced"] and data["size"] == 64 and len(data["runs"]) == 1
     assert data["best_seconds_per_image"] > 0 and data["references"]
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     stored = load_verified(str(env_dir), "cpu")

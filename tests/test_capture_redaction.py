@@ -7,6 +7,7 @@ import re
 import pytest
 
 from rigfit.probe.capture import Redactor
+from rigfit.probe.gpu.kernel_log import parse_kernel_log
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
@@ -45,3 +46,14 @@ def test_host_and_user_names_are_replaced_as_whole_words() -> None:
     redact = Redactor(hostname="gpubox", user="marie")
     line = "Linux gpubox 6.8.0-45-generic #45-Ubuntu SMP x86_64; /home/marie/sd; gpuboxes"
     assert redact(line) == "Linux REDACTED 6.8.0-45-generic #45-Ubuntu SMP x86_64; /home/REDACTED/sd; gpuboxes"
+
+
+def test_the_kernel_command_line_is_redacted_from_the_kernel_log() -> None:
+    text = (FIXTURES / "machines" / "this-machine-cpu-only" / "commands" / "dmesg.out").read_text()
+    redact = Redactor(None, None)
+    redacted = redact(text)
+    assert "0.0.0.0:2024" in text and "0.0.0.0:2024" not in redacted and "console=ttyS0" not in redacted
+    assert "[    0.000000] Command line: REDACTED" in redacted and "Kernel command line: REDACTED" in redacted
+    assert "kernel command line" in redact.applied
+    assert parse_kernel_log(redacted) == parse_kernel_log(text)
+    assert len(redacted.splitlines()) == len(text.splitlines())

@@ -59,6 +59,36 @@ def test_every_tool_hanging_still_finishes_within_10_seconds(tmp_path: Path) -> 
     assert leftover == []
 
 
+def test_tools_whose_children_hang_leave_no_process_behind(tmp_path: Path) -> None:
+    """A tool (a shell script) that starts children and hangs: on timeout its whole process group is killed, not
+    just the shell (subprocess.run's timeout left 9 `sleep`s running per doctor run)."""
+    env = fake_tools(tmp_path, "sleep 1234.5 & sleep 1234.5 & wait")
+    rc, _, err, seconds = doctor("--json", "--no-torch-check", env=env)
+    assert rc in (0, 1) and "Traceback" not in err and seconds < 15
+    time.sleep(0.3)
+    leftover = subprocess.run(["pgrep", "-f", "sleep 1234.5"], capture_output=True, text=True).stdout.split()
+    assert leftover == [], "children of timed-out tools are still running"
+
+
+def test_a_tool_printing_50_mb_is_cut_fast_and_small(tmp_path: Path) -> None:
+    env = fake_tools(tmp_path, "yes 'Flags: avx2 fma sse4_2 ................................' | head -c 50000000")
+    measure = (
+        "import resource, subprocess, sys, time; t = time.monotonic(); "
+        "p = subprocess.run(sys.argv[1:], capture_output=True); "
+        "print(p.returncode, time.monotonic() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", measure, *RIGFIT, "doctor", "--json", "--no-torch-check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    rc, seconds, max_rss_kib = proc.stdout.split()
+    assert int(rc) in (0, 1), proc.stderr
+    assert float(seconds) < 15 and int(max_rss_kib) < 300 * 1024, (seconds, max_rss_kib)
+
+
 def test_garbage_and_failing_tools(tmp_path: Path) -> None:
     env = fake_tools(tmp_path, "head -c 3000 /bin/sh; echo 'Flags: avx2 fma'; exit 3")
     rc, out, err, _ = doctor("--json", "--no-torch-check", env=env)
@@ -116,16 +146,55 @@ def test_corrupt_archive_completes_with_a_warning(tmp_path: Path) -> None:
     rc, out, err, _ = doctor("--from", str(broken), "--json")
     assert rc in (0, 1) and "Traceback" not in err
     assert any("damaged" in w for w in json.loads(out)["profile"]["warnings"])
-    garbage = tmp_path / "garbage.tar.gz"
-    garbage.write_bytes(b"\x1f\x8b not really gzip")
-    rc, out, err, _ = doctor("--from", str(garbage), "--json")
-    assert rc in (0, 1) and "Traceback" not in err
 
 
 def test_capture_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     rc, out, err, _ = doctor("--from", str(tmp_path / "nope.tar.gz"))
     said = " ".join(err.split())  # rich wraps long lines
     assert rc == 2 and "does not exist" in said and "rigfit capture -o machine.tar.gz" in said and out == ""
+
+
+def test_what_is_not_a_capture_is_a_usage_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (tmp_path / "empty.tar.gz").write_bytes(b"")
+    (tmp_path / "garbage.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
+    for what in (empty, tmp_path / "empty.tar.gz", tmp_path / "garbage.tar.gz", Path("/bin/ls")):
+        rc, out, err, _ = doctor("--from", str(what))
+        said = " ".join(err.split())
+        assert rc == 2 and out == "" and "is not a capture" in said, (what, rc, said)
+        assert "rigfit capture -o machine.tar.gz" in said and "Traceback" not in err
+
+
+def test_a_replayed_archive_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    cap = tmp_path / "c" / "files" / "proc"
+    cap.mkdir(parents=True)
+    (cap / "cpuinfo").write_text(fixture_text("real/cpuinfo/intel-i3-7100u-kabylake-cpuinfo.txt"))
+    archive = tmp_path / "machine.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "c", arcname="rigfit-capture")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    for args in (("--json",), ()):
+        rc, _, err, _ = doctor("--from", str(archive), *args, env=env)
+        assert rc in (0, 1) and "Traceback" not in err
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_capture_cannot_read_outside_itself_or_block_on_a_fifo(tmp_path: Path) -> None:
+    private = tmp_path / "private.txt"
+    private.write_text('PRETTY_NAME="my-secret-project-host"\nID=secretos\n')
+    files = tmp_path / "cap" / "files"
+    (files / "etc").mkdir(parents=True)
+    (files / "proc").mkdir()
+    (files / "etc" / "os-release").symlink_to(private)
+    (files / "proc" / "cpuinfo").write_text(fixture_text("real/cpuinfo/intel-i3-7100u-kabylake-cpuinfo.txt"))
+    os.mkfifo(files / "proc" / "meminfo")
+    rc, out, err, _ = doctor("--from", str(tmp_path / "cap"), "--json", timeout=30)
+    assert rc in (0, 1) and "Traceback" not in err
+    assert "secret" not in out
+    assert json.loads(out)["profile"]["cpu"]["flags"]
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

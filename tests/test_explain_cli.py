@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
@@ -56,6 +59,22 @@ def test_unreadable_log_exits_2_naming_it(tmp_path) -> None:
     assert result.exit_code == 2 and "nope.log" in result.output
     result = runner.invoke(app, ["explain", "--no-probe", str(tmp_path)])
     assert result.exit_code == 2 and str(tmp_path) in result.output
+
+
+def test_devices_and_fifos_are_refused_at_once(tmp_path) -> None:
+    """/dev/zero never ends and a FIFO nobody writes never starts: both are refused, naming the way to pipe a log."""
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    for log in ("/dev/zero", str(fifo)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "rigfit.cli", "explain", "--no-probe", log],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        said = " ".join(proc.stderr.split())
+        assert proc.returncode == 2 and log in said and "not a regular file" in said, said
+        assert "| rigfit explain -" in said
 
 
 def test_bad_capture_exits_2(tmp_path) -> None:

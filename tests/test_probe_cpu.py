@@ -218,6 +218,20 @@ def test_parsers_never_crash_on_any_text(text: str) -> None:
         assert level is None or 1 <= level <= 4
 
 
+# lines of thousands of repeats of what the regexes look for: parsing stays linear (80 KB of "x:" took 20 s once)
+@settings(max_examples=60, deadline=2000)
+@given(
+    st.sampled_from(["", "Flags: ", "flags\t\t: ", "Model name: ", "$ ", "user@host:~$ "]),
+    st.sampled_from(["x:", "x@", ":", "a ", " ", "0", "$ ", "# "]) | st.text(min_size=1, max_size=4),
+    st.integers(10_000, 80_000),
+)
+def test_parsers_stay_fast_on_long_lines(prefix: str, unit: str, size: int) -> None:
+    line = prefix + unit * (size // len(unit))
+    for text in (line, f"Architecture: x86_64\n{line}\nFlags: sse2 avx\n"):
+        parse_cpuinfo(text)
+        parse_lscpu(text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(FIXTURE_TEXTS), st.integers(0, 4000), st.integers(0, 4000), st.text(max_size=20))
 def test_cut_and_spliced_real_outputs_never_crash_or_invent_flags(text: str, start: int, stop: int, junk: str) -> None:

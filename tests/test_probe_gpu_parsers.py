@@ -214,6 +214,13 @@ def test_kfd_node_properties() -> None:
     assert parse_properties("garbage\nkey 12\nbad x y\n") == {"key": 12}
 
 
+def test_kfd_malformed_numbers_are_skipped_not_raised() -> None:
+    text = "simd_count --5\nlocation_id \u00b2\nvendor_id \u0663\ndevice_id 29695\ngfx_target_version 100302\n"
+    assert parse_properties(text) == {"device_id": 29695, "gfx_target_version": 100302}
+    node = parse_node(1, text)
+    assert node is not None and (node.gfx, node.vendor_id, node.device_id, node.bdf) == ("gfx1032", None, "73ff", None)
+
+
 def test_gfx_target_version_encoding() -> None:
     assert [gfx_from_target_version(v) for v in (100302, 90010, 110002, 80003, 0, None, -5)] == [
         "gfx1032",
@@ -262,6 +269,26 @@ REAL = [
     "real/nvidia-smi/rtx4070-driver550-cuda124.txt",
     "real/rocm-smi/mi100x2-showproductname-csv.txt",
 ]
+MALFORMED_NUMBERS = st.sampled_from(["--5", "\u00b2", "\u0663", "-", "+7", "1e3", "0x10", "\uff11\uff12", "9" * 5000])
+LONG_LINE_UNITS = st.sampled_from(["x:", "x@", "0", "0.", "0 ", "a ", " ", "\t", ": ", "GPU[0] ", "| ", "[0", '" "'])
+LONG_LINE_PREFIXES = st.sampled_from(
+    [
+        "",
+        "03:00.0 VGA compatible controller [0300]: AMD [1002:73ff]\n\tLnkSta: ",
+        "03:00.0 VGA compatible controller [0300]: ",
+        "Agent 2\n  Name: ",
+        "GPU[0] : ",
+        "| NVIDIA-SMI 550.54 Driver Version: ",
+        "[    1.000] amdgpu: ",
+        "simd_count ",
+    ]
+)
+
+
+def parse_node_of(text: str) -> None:
+    parse_node(1, text)
+
+
 TOKENS = st.sampled_from(
     ["GPU[0]", ":", "|", "0x73ff", "Agent 1", "Name:", "gfx", "[1002:67df]", "(rev", "MiB", "/", "\t", "\n", "..."]
 )
@@ -279,6 +306,28 @@ def test_parsers_never_raise_on_garbage(text: str) -> None:
 def test_parsers_never_raise_on_tool_like_tokens(tokens: list[str]) -> None:
     text = " ".join(tokens)
     for parse in PARSERS:
+        parse(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["simd_count", "location_id", "vendor_id", "device_id", "gfx_target_version", "domain"]),
+    MALFORMED_NUMBERS | st.text(max_size=6),
+)
+def test_kfd_properties_never_raise_on_malformed_numbers(key: str, number: str) -> None:
+    text = f"gfx_target_version 100302\n{key} {number}\nsimd_count 64\n"
+    props = parse_properties(text)
+    assert all(isinstance(v, int) for v in props.values())
+    parse_node(1, text)
+
+
+# a line of thousands of repeats of what a regex looks for: each parser must stay linear in it (a backtracking
+# pattern took 20 s on an 80 KB line); the deadline fails a parser that is quadratic again
+@settings(max_examples=80, deadline=2000)
+@given(LONG_LINE_PREFIXES, LONG_LINE_UNITS | st.text(min_size=1, max_size=4), st.integers(10_000, 80_000))
+def test_parsers_stay_fast_on_long_lines(prefix: str, unit: str, size: int) -> None:
+    text = prefix + unit * (size // len(unit)) + "x\n"
+    for parse in (*PARSERS, gts, parse_node_of):
         parse(text)
 
 

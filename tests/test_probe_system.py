@@ -47,6 +47,7 @@ def test_meminfo_first_character_cut() -> None:
 
 
 def capture(tmp: Path, files: dict[str, str], facts: dict[str, str] | None = None) -> CaptureSource:
+    (tmp / "files").mkdir(exist_ok=True)
     for path, text in files.items():
         target = tmp / "files" / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -181,6 +182,16 @@ def test_container_finding() -> None:
 def test_text_parsers_never_crash(text: str) -> None:
     values = parse_meminfo(text)
     assert all(isinstance(v, int) and v >= 0 for v in values.values())
+    parse_os_release(text)
+    parse_uname(text)
+    kernel_from_proc_version(text)
+
+
+@settings(max_examples=40, deadline=2000)
+@given(st.sampled_from(["MemTotal: ", "ID=", "Linux version ", "uid=0(", "groups="]), st.text(min_size=1, max_size=3))
+def test_text_parsers_stay_fast_on_long_lines(prefix: str, unit: str) -> None:
+    text = prefix + unit * (60_000 // len(unit)) + " kB\n"
+    parse_meminfo(text)
     parse_os_release(text)
     parse_uname(text)
     kernel_from_proc_version(text)

@@ -150,6 +150,7 @@ def test_torch_facts_replay_from_a_capture(tmp_path: Path) -> None:
 
 
 def test_capture_without_torch_fact_says_unknown(tmp_path: Path) -> None:
+    (tmp_path / "files").mkdir()  # a capture that recorded no torch fact
     profile = probe_machine(CaptureSource(tmp_path), torch_check=False)
     assert profile.torch is None and any("facts/torch.json" in w for w in profile.warnings)
 

@@ -3,6 +3,12 @@ extension or the mismatched pair, with the fix. Real outputs in tests/fixtures/v
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -139,3 +145,21 @@ def test_verify_kb_files_validate_and_are_registered() -> None:
     assert len(bench_refs()) >= 5 and len(qemu_cpus()) >= 6 and len(cpu_requirements()) >= 3
     for name in ("bench_refs.yaml", "qemu_cpus.yaml", "cpu_requirements.yaml"):
         assert schema_for(name) is not None
+
+
+def test_verify_of_an_env_without_known_packages_is_a_failure_not_a_pass(tmp_path: Path) -> None:
+    """A venv whose site-packages holds no *.dist-info that verify imports: nothing checked is exit 1, said why."""
+    env_dir = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=120)
+    home = {**os.environ, "RIGFIT_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "rigfit.cli", "verify", "--env", str(env_dir), "--json"],
+        capture_output=True,
+        text=True,
+        env=home,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["schema"] == "rigfit.verify/1" and data["imports"] == []
+    assert any("nothing was checked" in p and "--env" in p for p in data["problems"])

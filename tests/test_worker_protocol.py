@@ -97,6 +97,25 @@ def test_timeout_kills_the_whole_worker_group_and_nothing_else(tmp_path: Path) -
         bystander.wait()
 
 
+def test_children_outliving_the_worker_are_killed_without_waiting_on_their_pipes(tmp_path: Path) -> None:
+    """A worker that exits while its child (same group, holding stdout) sleeps on, and a grandchild that left the
+    group (setsid) and holds stderr: the result comes at once, the child is killed, nothing waits 10 s on pipes."""
+    pidfile = tmp_path / "child.pid"
+    worker = script(
+        tmp_path,
+        "import subprocess, sys, os\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "stray = subprocess.Popen(['sleep', '4'], start_new_session=True, stdout=sys.stderr)\n"
+        f"open({str(pidfile)!r}, 'w').write(str(child.pid))\n"
+        "print('RIGFIT-RESULT {\"done\": true}', flush=True)\n",
+    )
+    result = run_worker(PY, worker, timeout=30)
+    assert result.status == "ok" and result.data == {"done": True}
+    assert result.seconds < 3, result.seconds  # the old reader joins waited up to 2 x 5 s
+    time.sleep(0.2)
+    assert not _alive(int(pidfile.read_text())), "the worker's child survived the worker"
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

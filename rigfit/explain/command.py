@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, BinaryIO, Optional
 
 import typer
 
+from rigfit.paths import NotRegularFile, open_regular
 from rigfit.probe.profile import Profile
 from rigfit.terminal import console, err, print_json, usage_error
 
@@ -49,10 +49,14 @@ def explain(
 def _open_log(log: str) -> BinaryIO:
     if log == "-":
         return sys.stdin.buffer
-    path = Path(log)
-    if path.is_dir():
-        raise IsADirectoryError(21, "is a directory, not a log file")
-    return path.open("rb")
+    try:
+        return open_regular(log)  # /dev/zero or a FIFO would never end or never start
+    except NotRegularFile as exc:
+        raise NotRegularFile(
+            exc.errno,
+            "it is not a regular file (a device, FIFO or socket); pass a log file, or pipe the output in: "
+            "`CMD 2>&1 | rigfit explain -`",
+        ) from exc
 
 
 def _profile(capture: str | None) -> Profile | None:

@@ -39,6 +39,14 @@ _ID_PATTERNS = (
 )
 
 
+# the kernel command line, as the kernel log prints it ("Command line: ...", "Kernel command line: ..."): it can hold
+# IP addresses, host names, NFS roots and tokens; nothing rigfit probes reads it
+_CMDLINE = re.compile(r"(?im)\b((?:kernel )?command line:|command line parameters)[^\n]*")
+# ... and again as init's arguments and environment, one per line below "  with arguments:" / "  with environment:"
+_INIT_HEADS = ("  with arguments:", "  with environment:")
+_INIT_ARG = re.compile(r"(\[[ \d.]+\]|\S[^\[\n]{0,80}?kernel:)( {4,})\S")
+
+
 class Redactor:
     def __init__(self, hostname: str | None, user: str | None) -> None:
         self.words = [w for w in (hostname, user) if w and len(w) >= 2 and w not in ("root",)]
@@ -49,6 +57,10 @@ class Redactor:
             if word in text:
                 text = re.sub(rf"\b{re.escape(word)}\b", REDACTED, text)
                 self.applied.add("hostname/user name")
+        text, n = _CMDLINE.subn(rf"\g<1> {REDACTED}", text)
+        text, m = _redact_init_args(text)
+        if n or m:
+            self.applied.add("kernel command line")
         for pattern, repl in _ID_PATTERNS:
             text, n = pattern.subn(repl, text)
             if n:
@@ -63,6 +75,23 @@ class Redactor:
         if isinstance(data, list):
             return [self.value(v) for v in data]
         return data
+
+
+def _redact_init_args(text: str) -> tuple[str, int]:
+    """Replace the kernel's echo of init's arguments and environment (taken from the command line); keep the lines."""
+    if not any(head in text for head in _INIT_HEADS):
+        return text, 0
+    out: list[str] = []
+    inside, count = False, 0
+    for line in text.split("\n"):
+        arg = _INIT_ARG.match(line) if inside else None
+        if arg:
+            out.append(f"{arg[1]}{arg[2]}{REDACTED}")
+            count += 1
+            continue
+        inside = line.rstrip().endswith(_INIT_HEADS)
+        out.append(line)
+    return "\n".join(out), count
 
 
 class RecordingSource(LiveSource):

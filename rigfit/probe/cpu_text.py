@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rigfit.probe.lines import bounded_lines
+
 # x86-64 micro-architecture levels (x86-64 psABI), as Linux names the CPUID bits in /proc/cpuinfo:
 # SSE3 is "pni", LZCNT is "abm"; OSXSAVE is not listed, its prerequisite "xsave" is.
 X86_64_LEVELS: dict[int, tuple[str, ...]] = {
@@ -113,7 +115,7 @@ KERNEL_ORDER: dict[str, tuple[int, int]] = {
 }
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_PROMPT = re.compile(r"^\s*(?:\S*[@:]\S*)?[$#](?:\s+\S.*)?$")
+_PROMPT = re.compile(r"^\s*(?:[^\s@:]*[@:]\S*)?[$#](?:\s+\S.*)?$")  # one way to split user@host:dir
 _QUOTE = re.compile(r"^\s*>\s?")
 _FLAG_LINE = re.compile(r"^[A-Za-z0-9_. \t]+$")
 _TRUNCATION = re.compile(r"(\.\.\.|…|\[\.\.\.\]|\[truncated\])\s*$", re.I)
@@ -160,7 +162,7 @@ def entries(text: str, known: tuple[str, ...] = ()) -> list[list[Entry]]:
     blocks: list[list[Entry]] = [[]]
     last_raw = ""
     value_column = 0
-    for raw_line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for raw_line in bounded_lines(text):
         line = _QUOTE.sub("", raw_line)
         if _FENCE.match(line) or _PROMPT.match(line):
             continue

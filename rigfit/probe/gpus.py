@@ -55,7 +55,7 @@ def _output(source: Source, spec: CommandSpec) -> str | None:
 def _kernel_log(source: Source) -> str | None:
     result = source.run(DMESG)
     log = parse_kernel_log(result.output)
-    if result.output is None or log.not_readable:
+    if (result.output is None and not result.timed_out) or log.not_readable:  # a hung dmesg: no second wait
         journal = source.run(JOURNAL)
         if journal.output and not parse_kernel_log(journal.output).not_readable:
             return journal.output

@@ -10,6 +10,7 @@ from typing import Any
 from rigfit.kb.fixes import fix_text
 from rigfit.paths import data_dir
 from rigfit.probe.host_rules import host_rule, min_bytes, rule_finding
+from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import Finding, MemoryInfo, Profile
 from rigfit.probe.source import CaptureSource, CommandSpec, Source
 
@@ -25,7 +26,7 @@ def parse_meminfo(text: str) -> dict[str, int]:
     A line without its "kB" was cut short (its number may be too): it is skipped, never read as a smaller size.
     """
     values: dict[str, int] = {}
-    for line in text.splitlines():
+    for line in bounded_lines(text):
         match = _LINE.match(line.lstrip("`~$# "))
         if not match:
             continue

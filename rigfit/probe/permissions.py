@@ -17,6 +17,7 @@ from collections.abc import Callable
 from rigfit.kb.fixes import fix_text
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpus import ROCMINFO  # the GPU probe's command: run once, cached
+from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import Access, Finding, PermissionsInfo, Profile
 from rigfit.probe.source import CommandSpec, Source
 
@@ -61,14 +62,14 @@ def device_gids(paths: list[str] | None = None) -> dict[str, int]:
 
 def parse_id(text: str | None) -> tuple[str | None, int | None, list[str] | None]:
     """`id` output -> (user, uid, groups); also accepts `groups` output (names separated by spaces)."""
-    for line in (text or "").splitlines():
+    for line in bounded_lines(text):
         line = line.strip()
         uid = re.search(r"uid=(\d+)(?:\(([^)]*)\))?", line)
         if uid:
             groups_part = re.search(r"groups=(\S+)", line)
             groups = re.findall(r"\d+\(([^)]+)\)", groups_part[1]) if groups_part else None
             return uid[2], int(uid[1]), groups
-    words = [ln.strip() for ln in (text or "").splitlines() if ln.strip() and not ln.lstrip().startswith(("#", "$"))]
+    words = [ln.strip() for ln in bounded_lines(text) if ln.strip() and not ln.lstrip().startswith(("#", "$"))]
     if len(words) == 1 and re.fullmatch(r"[a-z_][\w-]*(?:\s+[a-z_][\w-]*)*", words[0]):
         return None, None, words[0].split()
     return None, None, None

@@ -15,21 +15,37 @@ Capture layout (the public format, see docs/capture.md):
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import json
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import threading
+import weakref
+import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-MAX_READ_BYTES = 4 * 1024 * 1024
+from rigfit.paths import NotRegularFile, open_regular
+from rigfit.proc.bounded import run_bounded
+
+MAX_READ_BYTES = 4 * 1024 * 1024  # of one file
+# of one command's output: the largest real ones (lspci -vvv of a big server, a boot's kernel log) are far less, and
+# what probes look for in a kernel log is at its head (boot)
+MAX_COMMAND_BYTES = 1024 * 1024
+# a capture is a few MB; these bound what a hostile or broken archive can make rigfit write and decompress
+MAX_MEMBER_BYTES = 16 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 128 * 1024 * 1024
+MAX_MEMBERS = 20_000
+WHAT_A_CAPTURE_IS = (
+    "a capture is the .tar.gz written by `rigfit capture -o machine.tar.gz` (or its unpacked folder, holding files/, "
+    "commands/ and rigfit-capture.json)"
+)
 
 
 class CaptureError(Exception):
@@ -56,6 +72,7 @@ class CommandResult:
     output: str | None
     rc: int | None
     error: str | None = None
+    timed_out: bool = False  # it hung: a fallback tool would most likely hang too
 
     @property
     def ok(self) -> bool:
@@ -90,9 +107,9 @@ class Source:
         raise NotImplementedError
 
     def read_text(self, path: str) -> Read:
-        host = self._host_path(path)
         try:
-            with open(host, "rb") as fh:
+            host = self._host_path(path)
+            with open_regular(host) as fh:  # never a FIFO or a device: it could block or never end
                 data = fh.read(MAX_READ_BYTES)
         except FileNotFoundError:
             return Read(None, "missing")
@@ -100,6 +117,8 @@ class Source:
             return Read(None, "is a directory")
         except PermissionError:
             return Read(None, "permission denied")
+        except NotRegularFile:
+            return Read(None, "not a regular file (a device, FIFO or socket)")
         except OSError as exc:  # EIO on some sysfs files, ENODEV, EINVAL...
             return Read(None, f"unreadable ({exc.strerror or exc})")
         return Read(decode(data))
@@ -156,7 +175,8 @@ class Source:
             spec = futures[fut]
             with self._lock:
                 self._commands.setdefault(
-                    spec.name, CommandResult(spec.name, None, None, f"no answer within the {deadline:g} s deadline")
+                    spec.name,
+                    CommandResult(spec.name, None, None, f"no answer within the {deadline:g} s deadline", True),
                 )
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -218,20 +238,23 @@ class LiveSource(Source):
             else:
                 return CommandResult(spec.name, None, None, f"{argv[0]} is not installed")
         try:
-            proc = subprocess.run(
-                list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
+            # its own process group, killed when it ends, hangs or prints more than MAX_READ_BYTES (read: the head)
+            run = run_bounded(
+                argv,
                 timeout=spec.timeout,
-                start_new_session=True,  # a hung tool's children die with its own process group, nobody else's
                 env={**os.environ, "LC_ALL": "C"},
+                merge_stderr=True,
+                max_bytes=MAX_COMMAND_BYTES,
+                stop_when_cut=True,
             )
-        except subprocess.TimeoutExpired:
-            return CommandResult(spec.name, None, None, f"{argv[0]} did not answer within {spec.timeout:g} s")
         except OSError as exc:
             return CommandResult(spec.name, None, None, f"{argv[0]} could not run ({exc.strerror or exc})")
-        return CommandResult(spec.name, decode(proc.stdout), proc.returncode)
+        if run.timed_out:
+            return CommandResult(spec.name, None, None, f"{argv[0]} did not answer within {spec.timeout:g} s", True)
+        if run.cut:
+            limit = f"{MAX_COMMAND_BYTES // 2**20} MiB"
+            return CommandResult(spec.name, decode(run.stdout), None, f"{argv[0]} printed more than {limit}; cut there")
+        return CommandResult(spec.name, decode(run.stdout), run.returncode)
 
     def fact(self, name: str, compute: Callable[[], Any]) -> Any:
         if name not in self._facts:
@@ -242,8 +265,17 @@ class LiveSource(Source):
         return self._facts[name]
 
 
+class OutsideCapture(OSError):
+    """A capture path that leads out of the capture (a symlink to /etc/shadow, say): never read."""
+
+
 class CaptureSource(Source):
-    """A capture directory, or a .tar.gz of one, written by `rigfit capture` or assembled by hand."""
+    """A capture directory, or a .tar.gz of one, written by `rigfit capture` or assembled by hand.
+
+    Every path is resolved and must stay inside the capture; only regular files are read, each up to MAX_READ_BYTES.
+    An archive is unpacked (bounded per member and in total) into a temporary folder removed when the source is
+    closed or garbage-collected, or at exit.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__()
@@ -256,61 +288,139 @@ class CaptureSource(Source):
                 "`rigfit capture -o machine.tar.gz`, "
                 "then pass that file to --from."
             )
-        self.dir = self._unpack(self.path) if self.path.is_file() else self.path
+        if self.path.is_dir():
+            self.dir = self.path.resolve()
+        elif self.path.is_file():
+            tmp = Path(tempfile.mkdtemp(prefix="rigfit-capture-"))
+            self._cleanup = weakref.finalize(self, shutil.rmtree, tmp, True)
+            try:
+                self.dir = self._unpack(self.path, tmp).resolve()
+            except BaseException:
+                self.close()
+                raise
+        else:
+            raise CaptureError(
+                f"'{self.path}' is not a file or a folder (a device, FIFO or socket): {WHAT_A_CAPTURE_IS}"
+            )
+        if not any((self.dir / name).exists() for name in ("files", "commands", "facts", "rigfit-capture.json")):
+            self.close()
+            raise CaptureError(
+                f"'{self.path}' is not a capture: it holds no files/, commands/, facts/ or rigfit-capture.json; "
+                f"{WHAT_A_CAPTURE_IS}"
+            )
         self._links = self._load_json("links.json")
 
-    def _unpack(self, archive: Path) -> Path:
-        target = Path(tempfile.mkdtemp(prefix="rigfit-capture-"))
+    def close(self) -> None:
+        """Remove the folder an archive was unpacked into (nothing for a capture folder)."""
+        cleanup = getattr(self, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()
+
+    def _unpack(self, archive: Path, target: Path) -> Path:
         try:
-            with tarfile.open(archive) as tar:
-                members = [m for m in tar.getmembers() if _safe_member(m)]
-                tar.extractall(target, members=members)
+            tar = tarfile.open(archive)  # noqa: SIM115 - closed below; opening apart tells 'not an archive'
         except (tarfile.TarError, EOFError, OSError) as exc:
+            raise CaptureError(
+                f"'{archive}' is not a capture: it is neither a folder nor a .tar.gz archive; {WHAT_A_CAPTURE_IS}"
+            ) from exc
+        try:
+            with tar:
+                _extract_bounded(tar, archive, target)
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
             self.warnings.append(
                 f"capture archive '{archive}' is damaged ({exc}); using whatever could be read. "
                 "Re-create it with `rigfit capture -o FILE.tar.gz`."
             )
-        entries = [p for p in target.iterdir()]
+        entries = list(target.iterdir())
         # an archive of a folder holds that folder: descend into it
         if len(entries) == 1 and entries[0].is_dir() and not (target / "files").exists():
             return entries[0]
         return target
 
+    def _inside(self, rel: str) -> Path:
+        """`rel` under the capture folder, symlinks resolved; OutsideCapture when it leads out of it."""
+        path = (self.dir / rel).resolve()
+        if path != self.dir and self.dir not in path.parents:
+            raise OutsideCapture(errno.EACCES, "leads outside the capture (a symlink); not read", rel)
+        return path
+
+    def _read_bytes(self, rel: str, limit: int = MAX_READ_BYTES) -> bytes | None:
+        """A capture file's first `limit` bytes; None when it is missing, outside, or not a regular file."""
+        try:
+            with open_regular(self._inside(rel)) as fh:
+                return fh.read(limit)
+        except OSError:
+            return None
+
     def _load_json(self, rel: str) -> dict[str, Any]:
-        p = self.dir / rel
-        if not p.exists():
+        data_bytes = self._read_bytes(rel)
+        if data_bytes is None:
             return {}
         try:
-            data = json.loads(p.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError) as exc:
+            data = json.loads(decode(data_bytes))
+        except ValueError as exc:
             self.warnings.append(f"{rel} in the capture is not valid JSON ({exc}); ignored")
             return {}
         return data if isinstance(data, dict) else {}
 
     def _host_path(self, path: str) -> Path:
-        return self.dir / "files" / path.lstrip("/")
+        return self._inside("files/" + path.lstrip("/"))
+
+    def read_text(self, path: str) -> Read:
+        try:
+            self._host_path(path)
+        except OutsideCapture:
+            return Read(None, "leads outside the capture (a symlink); not read")
+        return super().read_text(path)
 
     def readlink(self, path: str) -> str | None:
         target = self._links.get(path)
         return target if isinstance(target, str) else None
 
     def _run(self, spec: CommandSpec) -> CommandResult:
-        out = self.dir / "commands" / f"{spec.name}.out"
-        rc_file = self.dir / "commands" / f"{spec.name}.rc"
-        if not out.exists():
+        output = self._read_bytes(f"commands/{spec.name}.out", MAX_COMMAND_BYTES)
+        if output is None:
             return CommandResult(spec.name, None, None, "not in the capture")
-        output = decode(out.read_bytes()[:MAX_READ_BYTES])
         rc: int | None = 0
-        if rc_file.exists():
+        rc_text = self._read_bytes(f"commands/{spec.name}.rc")
+        if rc_text is not None:
             try:
-                rc = int(rc_file.read_text().strip())
+                rc = int(decode(rc_text[:32]).strip())
             except ValueError:
                 rc = None
-        return CommandResult(spec.name, output, rc)
+        return CommandResult(spec.name, decode(output), rc)
 
     def fact(self, name: str, compute: Callable[[], Any]) -> Any:
         data = self._load_json(f"facts/{name}.json")
         return data or None
+
+
+def _extract_bounded(tar: tarfile.TarFile, archive: Path, target: Path) -> None:
+    """Extract regular files and folders, member by member, refusing at once any member or total too big."""
+    total = 0
+    for count, member in enumerate(tar, start=1):
+        if count > MAX_MEMBERS:
+            raise CaptureError(
+                f"'{archive}' holds more than {MAX_MEMBERS} entries: it is not a capture; {WHAT_A_CAPTURE_IS}"
+            )
+        if not _safe_member(member):
+            continue
+        total += member.size
+        if member.size > MAX_MEMBER_BYTES or total > MAX_ARCHIVE_BYTES:
+            what = (
+                f"'{member.name}' of {member.size / 2**20:.0f} MiB "
+                f"(a capture file is at most {MAX_MEMBER_BYTES // 2**20} MiB)"
+                if member.size > MAX_MEMBER_BYTES
+                else f"more than {MAX_ARCHIVE_BYTES // 2**20} MiB in all"
+            )
+            raise CaptureError(f"'{archive}' holds {what}: it is not a capture, nothing was read; {WHAT_A_CAPTURE_IS}")
+        if _HAS_DATA_FILTER:
+            tar.extract(member, target, filter="data")  # type: ignore[call-arg,unused-ignore]
+        else:
+            tar.extract(member, target)
+
+
+_HAS_DATA_FILTER = hasattr(tarfile, "data_filter")  # Python 3.12, and 3.8.17+/3.9.17+/3.10.12+/3.11.4+
 
 
 def _safe_member(member: tarfile.TarInfo) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from rigfit.kb.fixes import fix_text
 from rigfit.probe.host_rules import rule_finding
+from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import Finding, OsInfo, Profile, PythonInfo
 from rigfit.probe.source import CommandSpec, Source
 
@@ -24,7 +25,7 @@ _CONTAINER_CGROUP = (("kubepods", "kubernetes"), ("libpod", "podman"), ("docker"
 def parse_os_release(text: str) -> dict[str, str]:
     """os-release KEY=value lines (quoted or not); comments, prompts and junk lines are skipped."""
     values: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in bounded_lines(text):
         match = re.match(r"^\s*([A-Z][A-Z0-9_]*)=(.*)$", line)
         if not match:
             continue

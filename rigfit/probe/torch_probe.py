@@ -19,6 +19,7 @@ from typing import Any
 
 from rigfit.kb.fixes import fix_text
 from rigfit.probe.host_rules import host_rule
+from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import CpuInfo, Finding, Profile, TorchInfo
 from rigfit.probe.source import Source
 from rigfit.proc.worker import RESULT_MARKER, WORKERS_DIR, WorkerResult, parse_result, run_worker
@@ -31,7 +32,7 @@ _VERSION_LINE = re.compile(r"^\s*(__version__|cuda|hip|git_version)\s*(?::[^=]*)
 def parse_version_py(text: str) -> dict[str, str | None]:
     """torch/version.py's literal assignments (`__version__ = '2.4.1+rocm6.1'`, `hip: Optional[str] = '6.1...'`)."""
     found: dict[str, str | None] = {}
-    for line in text.splitlines():
+    for line in bounded_lines(text):
         match = _VERSION_LINE.match(line)
         if not match or match.group(1) in found:
             continue

@@ -8,17 +8,15 @@ instructions this CPU lacks, a segfault often an ABI mismatch, a timeout a hang 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import subprocess
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
+
+from rigfit.proc.bounded import run_bounded
 
 RESULT_MARKER = "RIGFIT-RESULT "
 WORKERS_DIR = Path(__file__).resolve().parent.parent / "workers"
@@ -106,85 +104,36 @@ def run_worker(
 ) -> WorkerResult:
     """Run `python script args...` (optionally under `prefix`, e.g. qemu-x86_64 -cpu Westmere) and classify the end.
 
-    `env` is added to a copy of rigfit's environment. The worker runs in its own session, so on timeout its whole
-    process group (ours alone) is killed. `on_line` sees each stdout line as it arrives (progress of long runs).
+    `env` is added to a copy of rigfit's environment. The worker runs in its own session; when it ends or times out,
+    its whole process group (ours alone) is killed, so nothing it started outlives it. `on_line` sees each stdout
+    line as it arrives (progress of long runs).
     """
     argv = [*prefix, str(python), str(script), *args]
     if not Path(python).exists():
         return WorkerResult("not_found", argv=argv, output_tail=f"{python} does not exist")
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
-    start = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=full_env,
-            start_new_session=True,
-        )
+        # the last bytes of each stream are kept: the result line comes last
+        run = run_bounded(argv, timeout=timeout, env=full_env, keep="tail", on_line=on_line)
     except OSError as exc:
         return WorkerResult("not_found", argv=argv, output_tail=str(exc))
-    out_lines: list[str] = []
-    err_lines: list[str] = []
-    readers = [
-        threading.Thread(target=_pump, args=(proc.stdout, out_lines, on_line), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, err_lines, None), daemon=True),
-    ]
-    for reader in readers:
-        reader.start()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        proc.wait()
-        _join(readers)
-        text = "".join(out_lines) + "".join(err_lines)
+    stdout, stderr = _text(run.stdout), _text(run.stderr)
+    if run.timed_out:
         return WorkerResult(
-            "timeout", returncode=None, output_tail=_tail(text), seconds=time.monotonic() - start, argv=argv
+            "timeout", returncode=None, output_tail=_tail(stdout + stderr), seconds=run.seconds, argv=argv
         )
-    _join(readers)
-    stdout, stderr = "".join(out_lines), "".join(err_lines)
     data = parse_result(stdout)
-    status = classify(proc.returncode, data)
+    status = classify(run.returncode, data)
     visible = "\n".join(line for line in stdout.splitlines() if not line.startswith(RESULT_MARKER))
     return WorkerResult(
         status,
         data=data,
-        returncode=proc.returncode,
-        signal=signal_of(proc.returncode),
+        returncode=run.returncode,
+        signal=signal_of(run.returncode),
         output_tail=_tail(visible + "\n" + stderr),
-        seconds=time.monotonic() - start,
+        seconds=run.seconds,
         argv=argv,
     )
-
-
-def _pump(stream: IO[bytes] | None, sink: list[str], on_line: Callable[[str], None] | None) -> None:
-    """Read one pipe line by line until the worker closes it."""
-    if stream is None:
-        return
-    for raw in stream:
-        line = _text(raw)
-        sink.append(line)
-        if on_line is not None:
-            # a broken progress display must not lose the worker's result
-            with contextlib.suppress(Exception):
-                on_line(line.rstrip("\n"))
-    stream.close()
-
-
-def _join(readers: list[threading.Thread]) -> None:
-    # a grandchild the worker left behind may hold a pipe open: do not wait for it forever
-    for reader in readers:
-        reader.join(timeout=5)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the worker's own process group (created with start_new_session): never anything else."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
 
 
 def _text(data: bytes | None) -> str:

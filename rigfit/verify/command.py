@@ -41,6 +41,16 @@ def _open_env(env: str | None) -> TargetEnv:
         raise usage_error(str(exc)) from exc
 
 
+def nothing_checked(target: TargetEnv) -> str:
+    """Why verify checked nothing, and what to do."""
+    where = ", ".join(str(p) for p in target.site_packages) or f"{target.root} (no site-packages found)"
+    return (
+        f"nothing was checked: {target.root} holds none of the packages verify imports (torch, numpy, diffusers...): "
+        f"no *.dist-info of them in {where}. Pass the Stable Diffusion UI's own venv with --env, or install the UI's "
+        "requirements into this one first"
+    )
+
+
 def _progress(line: str) -> None:
     """Worker progress lines, shown on stderr so that --json output stays clean."""
     if not line.startswith("RIGFIT-PROGRESS "):
@@ -80,6 +90,8 @@ def verify(
             target, target_cpu, device="cpu" if cpu else device, extra_env=needed_env(imports), on_line=_progress
         )
     facts = verified_facts(target, target_cpu, imports, outcome)
+    if not imports:  # nothing checked is not a success
+        facts.problems.append(nothing_checked(target))
     path = save_verified(facts)
     if as_json:
         print_json(verify_json(facts, imports, outcome))

@@ -154,6 +154,7 @@ def import_json(outcome: ImportOutcome) -> dict[str, Any]:
 def verify_json(facts: VerifiedFacts, imports: list[ImportOutcome], outcome: DeviceOutcome | None) -> dict[str, Any]:
     """The stored facts plus each import and device check as run."""
     return {
+        "schema": "rigfit.verify/1",
         **facts.model_dump(),
         "imports": [import_json(o) for o in imports],
         "ops": outcome.ops if outcome else [],
@@ -164,6 +165,7 @@ def verify_json(facts: VerifiedFacts, imports: list[ImportOutcome], outcome: Dev
 def report_json(report: BenchReport) -> dict[str, Any]:
     best = report.best
     return {
+        "schema": "rigfit.bench/1",
         "device": report.device,
         "model": report.model,
         "size": report.size,

@@ -7,9 +7,13 @@ KFD lists the hardware as it is: HSA_OVERRIDE_GFX_VERSION acts later, in the use
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rigfit.probe.gpu.paste import bdf, clean_lines, gfx_from_version
+
+# KFD prints plain ASCII decimals; str.isdigit() would also let "²" or "٣" through, and int() rejects "--5"
+_NUMBER = re.compile(r"-?[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ def parse_properties(text: str | None) -> dict[str, int]:
     values: dict[str, int] = {}
     for line in clean_lines(text):
         parts = line.split()
-        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
+        if len(parts) == 2 and _NUMBER.fullmatch(parts[1]):
             values[parts[0]] = int(parts[1])
     return values
 

@@ -18,7 +18,7 @@ _CUDA = re.compile(r"CUDA Version\s*:?\s*(\d+\.\d+)")
 _TABLE_ROW = re.compile(
     r"^\|\s*(?P<idx>\d+)\s+(?P<name>.+?)\s+(?:On|Off|N/A|TCC|WDDM)\s*\|\s*(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)"
 )
-_MEMORY = re.compile(r"(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
+_MEMORY = re.compile(r"(?<!\d)(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
 _LIST = re.compile(r"^GPU (\d+): (.+?)(?: \(UUID: [^)]*\))?$")
 _FAILURES = (
     ("couldn't communicate with the NVIDIA driver", "no_driver"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from rigfit.probe.lines import MAX_LINE, bounded_lines
+
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HTML = re.compile(r"</?(?:details|summary|pre|code|br)\b[^>]*>", re.I)
 # "$ rocminfo", "# rocm-smi", "user@host:~$ lspci -nnk", "(venv) user@host:~/sd$ nvidia-smi", "PS C:\> nvidia-smi"
@@ -12,6 +14,9 @@ _PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$
 _PS_PROMPT = re.compile(r"^\s*PS [A-Za-z]:\\\S*>\s")
 _ELISION = re.compile(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\[snip\])\s*$", re.I)
 _QUOTE = re.compile(r"^> ?")
+_PASTED = re.compile("|".join(p.pattern for p in (_FENCE, _PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
+# a number starts after a non-digit: no retry at every digit of a long digit run (quadratic)
+_GTS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*G[Tb]/s")
 
 
 def clean_lines(text: str | None) -> list[str]:
@@ -19,13 +24,16 @@ def clean_lines(text: str | None) -> list[str]:
     if not text:
         return []
     out: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        unquoted = _QUOTE.sub("", raw)
-        line = _HTML.sub("", unquoted).rstrip()
-        tag_only = bool(unquoted.strip()) and not line.strip()
-        if tag_only or any(p.match(line) for p in (_FENCE, _ELISION, _PROMPT, _PS_PROMPT)):
-            continue
-        out.append(line)
+    for raw in bounded_lines(text):
+        unquoted = _QUOTE.sub("", raw) if raw.startswith(">") else raw
+        if "<" in unquoted:  # the common line has no tag: no substitution to pay for
+            line = _HTML.sub("", unquoted).rstrip()
+            if unquoted.strip() and not line.strip():  # a line that held only tags
+                continue
+        else:
+            line = unquoted.rstrip()
+        if not _PASTED.match(line):
+            out.append(line)
     return out
 
 
@@ -55,7 +63,7 @@ def parse_bdf(text: str | None) -> str | None:
 
 def gts(text: str | None) -> float | None:
     """PCIe speed '8GT/s', '8.0 GT/s PCIe', '2.5 GT/s', '5GT/s (downgraded)' -> GT/s; None when unknown."""
-    match = re.search(r"(\d+(?:\.\d+)?)\s*G[Tb]/s", text or "")
+    match = _GTS.search((text or "")[:MAX_LINE])
     return float(match[1]) if match else None
 
 
