@@ -24,9 +24,12 @@ COMMANDS: dict[str, str] = {
     "explain": "rigfit.explain.command:explain",
     "verify": "rigfit.verify.command:verify",
     "bench": "rigfit.verify.command:bench",
+    "install": "rigfit.env.commands:install",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
-GROUPS: dict[str, str] = {}
+GROUPS: dict[str, str] = {
+    "env": "rigfit.env.commands:env_app",
+}
 
 
 def _load(target: str) -> Any:
