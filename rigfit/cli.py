@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "verify": "rigfit.verify.command:verify",
     "bench": "rigfit.verify.command:bench",
     "install": "rigfit.env.commands:install",
+    "add": "rigfit.env.commands:add",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {

@@ -181,3 +181,45 @@ def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
 env_app = typer.Typer(no_args_is_help=True, help="Check and list the envs rigfit installed.", rich_markup_mode=None)
 env_app.command("check")(env_check)
 env_app.command("list")(env_list)
+
+
+def add(
+    requirements: Annotated[Optional[list[str]], typer.Argument(help="Requirements (pip syntax).")] = None,  # noqa: UP045
+    env: Annotated[Optional[str], typer.Option("--env", help="The env folder.")] = None,  # noqa: UP045
+    requirement_file: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("-r", "--requirement", help="A requirements file (repeatable)."),
+    ] = None,
+    upgrade: Annotated[bool, typer.Option("-U", "--upgrade", help="Upgrade the named packages.")] = False,
+    force_reinstall: Annotated[
+        bool, typer.Option("--force-reinstall", help="Reinstall the named packages (never a protected one).")
+    ] = False,
+    installer: Annotated[Optional[str], typer.Option("--installer", help="uv (default) or pip.")] = None,  # noqa: UP045
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and print; change nothing.")] = False,
+) -> None:
+    """Install more packages into an env (e.g. an extension's requirements) without touching torch."""
+    if not requirements and not requirement_file:
+        raise usage_error("name packages (`rigfit add joblib`) or a file (`rigfit add -r requirements.txt`).")
+    if installer not in (None, "uv", "pip"):
+        raise usage_error(f"--installer {installer}: use uv or pip.")
+    from rigfit.env.add import add as run_add
+    from rigfit.env.errors import INSTALL_ERRORS
+
+    env_dir = _env_dir(env)
+    try:
+        result = run_add(
+            env_dir,
+            requirements or [],
+            [Path(f) for f in requirement_file or []],
+            _say,
+            upgrade=upgrade,
+            force_reinstall=force_reinstall,
+            dry_run=dry_run,
+            installer=installer,  # type: ignore[arg-type]
+        )
+    except INSTALL_ERRORS as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    if result.rolled_back:
+        err.print(f"[yellow]rolled back[/] {', '.join(result.rolled_back)} after the step changed them")
+    console.print("[bold green]done[/]" + (" (dry run: nothing changed)" if dry_run else ""))

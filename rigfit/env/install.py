@@ -125,12 +125,12 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     installer = choose_installer(record.python, opts.installer)
     pins = [req for req, _ in plan.pins]
 
-    say("[bold]2/5 torch[/]")
-    _install_torch(record, installer, wheels, plan, pins, opts.protect, say)
+    say("[bold]2/5 UI source[/]")
+    _get_ui(record, spec, opts, say)
     save_record(record)
 
-    say("[bold]3/5 UI source[/]")
-    _get_ui(record, spec, opts, say)
+    say("[bold]3/5 torch[/]")
+    _install_torch(record, installer, wheels, plan, pins, opts.protect, say)
     save_record(record)
 
     say("[bold]4/5 UI requirements[/]")
@@ -267,6 +267,7 @@ def _install_requirements(record: EnvRecord, spec: UiInstall, installer: Install
     lines = requirement_lines(spec, ui_dir)
     texts, overridden = apply_overrides(lines, list(spec.overrides))
     record.overridden = overridden
+    record.pins = [req for req, _ in plan.pins]
     for pin in overridden:
         say(f"  [yellow]override[/] {pin.origin} {pin.requirement} -> {pin.installed}: {pin.reason}")
     for addition in spec.additions:

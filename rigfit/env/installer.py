@@ -85,7 +85,7 @@ class Step:
     files: list[Path] = field(default_factory=list)  # requirement files (-r)
     constraints: list[str] = field(default_factory=list)
     no_deps: bool = False
-    upgrade: bool = False
+    upgrade: list[str] = field(default_factory=list)  # package names to upgrade (only these, as pip does)
     reinstall: list[str] = field(default_factory=list)  # package names to reinstall (never a protected one)
     link_copy: bool = False  # copy files instead of hard-linking from uv's cache (protected packages)
     extra_index_urls: list[str] = field(default_factory=list)  # the plan's torch index
@@ -128,22 +128,34 @@ class Installer:
         constraints = tmp / "constraints.txt"
         constraints.write_text("".join(f"{c}\n" for c in step.constraints), encoding="utf-8")
         report = tmp / "report.json"
-        files = [arg for f in step.files for arg in ("-r", str(f))]
-        if self.kind == "uv":
-            assert self.uv_bin is not None
-            argv = [self.uv_bin, "pip", "install", "--python", self.python, *self.index.uv_args()]
-            argv += ["-c", str(constraints), "--build-constraints", str(constraints)]
-            argv += ["--dry-run"] if dry_run else []
-            argv += ["--link-mode", "copy"] if step.link_copy else []
-            argv += [arg for name in step.reinstall for arg in ("--reinstall-package", name)]
-        else:
-            argv = [self.python, "-m", "pip", "install", "--disable-pip-version-check", "-c", str(constraints)]
-            argv += ["--dry-run", "--report", str(report)] if dry_run else []
-            argv += ["--force-reinstall", "--no-deps", *step.reinstall] if step.reinstall else []
+        argv = self._uv_argv(step, dry_run, constraints) if self.kind == "uv" else self._pip_argv(step, dry_run, report)
         argv += [arg for url in step.extra_index_urls for arg in ("--extra-index-url", url)]
         argv += ["--no-deps"] if step.no_deps else []
-        argv += ["--upgrade"] if step.upgrade else []
+        files = [arg for f in step.files for arg in ("-r", str(f))]
         return [*argv, *files, *step.requirements], report
+
+    def _uv_argv(self, step: Step, dry_run: bool, constraints: Path) -> list[str]:
+        assert self.uv_bin is not None
+        argv = [self.uv_bin, "pip", "install", "--python", self.python, *self.index.uv_args()]
+        argv += ["-c", str(constraints), "--build-constraints", str(constraints)]
+        argv += ["--dry-run"] if dry_run else []
+        argv += ["--link-mode", "copy"] if step.link_copy else []
+        argv += [arg for name in step.reinstall for arg in ("--reinstall-package", name)]
+        return argv + [arg for name in step.upgrade for arg in ("--upgrade-package", name)]
+
+    def _pip_argv(self, step: Step, dry_run: bool, report: Path) -> list[str]:
+        argv = [
+            self.python,
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-c",
+            str(report.with_name("constraints.txt")),
+        ]
+        argv += ["--dry-run", "--report", str(report)] if dry_run else []
+        argv += ["--force-reinstall"] if step.reinstall else []  # pip reinstalls everything named: see add
+        return argv + (["--upgrade"] if step.upgrade else [])
 
 
 def _execute(argv: list[str], on_line: Callable[[str], None] | None) -> Outcome:
