@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "bench": "rigfit.verify.command:bench",
     "install": "rigfit.env.commands:install",
     "add": "rigfit.env.commands:add",
+    "resolve": "rigfit.env.commands:resolve",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {

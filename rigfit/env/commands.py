@@ -3,6 +3,7 @@ rigfit.env's modules, imported when a command runs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -223,3 +224,46 @@ def add(
     if result.rolled_back:
         err.print(f"[yellow]rolled back[/] {', '.join(result.rolled_back)} after the step changed them")
     console.print("[bold green]done[/]" + (" (dry run: nothing changed)" if dry_run else ""))
+
+
+def resolve(
+    packages: Annotated[list[str], typer.Argument(help="Packages the workflow needs (pip syntax).")],
+    torch: Annotated[str, typer.Option("--torch", help="The torch it must work with, e.g. 2.1.0+cu121.")],
+    python: Annotated[str, typer.Option("--python", help="The Python version, e.g. 3.10.")] = "3.10",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A working set of versions for these packages against that torch, each pin with its reason."""
+    from rigfit.env.resolve import ResolveError
+    from rigfit.env.resolve import resolve as run_resolve
+
+    try:
+        result = run_resolve(torch, python, packages)
+    except ResolveError as exc:
+        raise usage_error(str(exc)) from exc
+    if as_json:
+        print_json(
+            {
+                "schema": "rigfit.resolve/1",
+                "torch": result.torch,
+                "python": result.python,
+                "packages": result.packages,
+                "pins": [{"requirement": r, "reason": why, "kb": kb} for r, why, kb in result.pins],
+                "separate": [{"requirement": r, "install": how} for r, how in result.separate],
+                "conflict": result.conflict,
+                "basis": result.basis,
+            }
+        )
+    elif result.conflict:
+        err.print(f"[bold red]no working set[/]: {result.conflict}")
+    else:
+        pinned = {
+            re.split(r"[<>=!~]", r, maxsplit=1)[0].lower().replace("_", "-"): (r, why) for r, why, _ in result.pins
+        }
+        console.print(f"working set for torch {result.torch} on Python {result.python} ({result.basis}):")
+        for name, version in sorted(result.packages.items()):
+            why = pinned.get(name)
+            console.print(f"  {name}=={version}" + (f"   [cyan]pin {why[0]}[/]: {why[1]}" if why else ""))
+        for requirement, how in result.separate:
+            console.print(f"  {requirement}   [cyan]from its own index[/]: {how}")
+    if result.conflict:
+        raise typer.Exit(1)
