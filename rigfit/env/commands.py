@@ -56,6 +56,10 @@ def install(
         typer.Option("--protect", help="Protect another package by hash, like torch (repeatable)."),
     ] = None,
     installer: Annotated[Optional[str], typer.Option("--installer", help="uv (default) or pip.")] = None,  # noqa: UP045
+    locked: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--locked", help="Rebuild from a rigfit-lock.json: same UI commit, wheels and versions."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would happen; change nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the env record as JSON at the end.")] = False,
 ) -> None:
@@ -77,6 +81,7 @@ def install(
         dry_run=dry_run,
         installer=installer,  # type: ignore[arg-type]
         protect=protect or [],
+        locked=Path(locked).expanduser().resolve() if locked else None,
     )
     say = err.print if as_json else _say
     try:

@@ -44,6 +44,8 @@ class InstallOptions:
     dry_run: bool = False
     installer: InstallerKind | None = None
     protect: list[str] = field(default_factory=list)
+    locked: Path | None = None  # a rigfit-lock.json to rebuild from: same UI commit, wheels and versions
+    locked_versions: list[str] = field(default_factory=list)  # filled from the lock: "name==version" constraints
 
 
 @dataclass
@@ -101,6 +103,10 @@ def check_disk(where: Path, need: int, what: str) -> None:
 
 def install(opts: InstallOptions, say: Say) -> EnvRecord:
     spec = ui_spec(opts.ui)
+    if opts.locked is not None:
+        from rigfit.env.lock import apply_lock
+
+        apply_lock(opts, opts.locked, say)
     python = find_python(opts.python)
     interp, _ = inspect(python)
     wheels = [parse_wheel(w) for w in opts.torch_wheels]
@@ -134,7 +140,7 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     save_record(record)
 
     say("[bold]4/5 UI requirements[/]")
-    _install_requirements(record, spec, installer, plan, say)
+    _install_requirements(record, spec, installer, plan, opts.locked_versions, say)
     save_record(record)
 
     say("[bold]5/5 lock[/]")
@@ -262,7 +268,9 @@ def requirement_lines(spec: UiInstall, ui_dir: Path) -> list[ReqLine]:
     return lines
 
 
-def _install_requirements(record: EnvRecord, spec: UiInstall, installer: Installer, plan: PlanPart, say: Say) -> None:
+def _install_requirements(
+    record: EnvRecord, spec: UiInstall, installer: Installer, plan: PlanPart, locked: list[str], say: Say
+) -> None:
     ui_dir = Path(record.ui_dir)
     lines = requirement_lines(spec, ui_dir)
     texts, overridden = apply_overrides(lines, list(spec.overrides))
@@ -281,7 +289,9 @@ def _install_requirements(record: EnvRecord, spec: UiInstall, installer: Install
         parse_line(a.requirement, "ui_installs.yaml") for a in spec.additions
     ]
     check_disk(ui_dir, REQUIREMENTS_NEED, f"installing {spec.id}'s requirements")
-    step = Step(files=[derived], constraints=[req for req, _ in plan.pins])
+    if locked:
+        say(f"  locked: {len(locked)} exact versions from the lock file")
+    step = Step(files=[derived], constraints=[req for req, _ in plan.pins] + locked)
     guarded = guarded_step(record, installer, step, checked, lambda m: say(f"  {m}"))
     if guarded.rolled_back:
         say(f"  rolled back: {', '.join(guarded.rolled_back)}")

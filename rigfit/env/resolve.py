@@ -75,6 +75,17 @@ def _separate(pin: Pin, torch: str, python: str) -> tuple[str | None, str | None
     return f"pip install --no-index --no-cache-dir {pin.package}{pin.spec} -f {index}", None
 
 
+def _check_separate(result: Resolution, own_index: list[Pin]) -> bool:
+    """Packages from their own index: listed with their install line, or the conflict recorded (False)."""
+    for pin in own_index:
+        line, conflict = _separate(pin, result.torch, result.python)
+        if conflict:
+            result.conflict = conflict
+            return False
+        result.separate.append((f"{pin.package}{pin.spec}", line or ""))
+    return True
+
+
 def resolve(torch: str, python: str, requested: list[str]) -> Resolution:
     if not re.match(r"^\d+\.\d+(\.\d+)?(\+\w+)?$", torch) or not re.match(r"^3\.\d+$", python):
         raise ResolveError(f"--torch {torch} --python {python}: give e.g. --torch 2.1.0+cu121 --python 3.10.")
@@ -86,12 +97,8 @@ def resolve(torch: str, python: str, requested: list[str]) -> Resolution:
     result = Resolution(torch, python)
     chosen = applicable_pins(torch, names)
     own_index = [p for p in chosen if p.index_url and normalize(p.package) in names]
-    for pin in own_index:
-        line, conflict = _separate(pin, torch, python)
-        if conflict:
-            result.conflict = conflict
-            return result
-        result.separate.append((f"{pin.package}{pin.spec}", line or ""))
+    if not _check_separate(result, own_index):
+        return result
     skip = {normalize(p.package) for p in own_index}
     wanted = [str(r) for r in reqs if normalize(r.name) not in skip]
     wanted += [dep for name in skip for dep in DEPENDENCIES_OF_SEPARATE.get(name, [])]
