@@ -325,6 +325,11 @@ def _dry_run(
 
 
 def _last_error(output: str) -> str:
+    from rigfit.env.installer import network_hint
+
+    hint = network_hint(output)
+    if hint:
+        return hint
     lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()]
     errors = [ln for ln in lines if "error" in ln.lower() or "cause" in ln.lower()]
     return " ".join((errors or lines)[-3:])

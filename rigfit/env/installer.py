@@ -233,6 +233,31 @@ def _pip_report_changes(report: Path, python: str) -> list[Change]:
     return changes
 
 
+NETWORK_WORDS = (
+    "Failed to fetch",
+    "dns error",
+    "Connection refused",
+    "Could not connect",
+    "Network is unreachable",
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "timed out",
+)
+
+
+def network_hint(output: str) -> str | None:
+    """When the installer could not reach an index: what to do instead."""
+    if not any(word in output for word in NETWORK_WORDS):
+        return None
+    urls = sorted(set(re.findall(r"(?:https?|file)://[^\s`'\"]+", output)))[:2]
+    where = f" ({', '.join(urls)})" if urls else ""
+    return (
+        f"a package index cannot be reached{where}: check the network (or the index set in `pip config list`), "
+        "or install offline: --mirror DIR / --source PATH for the UI and --torch-wheel FILE for torch, with a "
+        "reachable index or find-links folder for the rest."
+    )
+
+
 def uv_binary() -> str | None:
     """The uv shipped by the `uv` package rigfit depends on."""
     try:
