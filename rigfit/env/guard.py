@@ -49,7 +49,7 @@ def guarded_step(
     if touched:
         raise ConflictError(_refusal(touched, protected))
     say(f"resolved: {_summary(planned)}")
-    if dry_run or not planned.changes:
+    if dry_run or planned.nothing_to_do:
         return Guarded(planned)
     say(f"installing with {installer.kind}")
     outcome = installer.run(step, dry_run=False, on_line=progress(say))

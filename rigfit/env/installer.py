@@ -98,6 +98,11 @@ class Outcome:
     output: str = ""  # the installer's own words (its error when not ok)
     seconds: float = 0.0
 
+    @property
+    def nothing_to_do(self) -> bool:
+        """The dry run found everything in place (uv says so in words; pip's report lists nothing to install)."""
+        return not self.changes and ("Would make no changes" in self.output or "Would install" not in self.output)
+
 
 def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -196,7 +201,7 @@ def _kill(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
-_UV_LINE = re.compile(r"^ ([-+~]) ([A-Za-z0-9_.\-]+)==(\S+)")
+_UV_LINE = re.compile(r"^ ([-+~]) ([A-Za-z0-9_.\-]+)(?:==| @ )(\S+)")
 
 
 def _uv_changes(output: str) -> list[Change]:
