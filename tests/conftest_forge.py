@@ -25,7 +25,7 @@ FORGE_ENV = REPO / ".cache" / "forge-env"
 MARKER = REPO / ".cache" / "forge-env.built"
 FALLBACK_WHEELS = Path("/opt/pypi-more/files")
 WHEELS = (("torch", "2.14.1"), ("torchvision", "0.29.1"))
-BUILD_VERSION = "1"  # bump when what `rigfit install` puts in the env changes in a way the tests must see
+BUILD_VERSION = "2"  # bump when what `rigfit install` puts in the env changes in a way the tests must see
 
 
 def _pip_locations() -> list[str]:

@@ -187,6 +187,7 @@ def _install_torch(
         outcome = installer.run(step, dry_run=False, on_line=progress(say))
         if not outcome.ok:
             raise InstallError(f"installing torch failed: {_last_error(outcome.output)}")
+        _copy_protected(installer, env_dir, names, wheel_paths, say)
     record.protected = protect(env_dir, names, wheel_paths)
     if not any(p.name == "torch" for p in record.protected):
         raise InstallError(f"no torch in {env_dir} after the torch step: give its wheel with --torch-wheel.")
@@ -195,12 +196,28 @@ def _install_torch(
     say(f"  protected (hashes of {files} files recorded): {held}")
 
 
+def _copy_protected(installer: Installer, env_dir: Path, names: list[str], wheels: dict[str, str], say: Say) -> None:
+    """uv hard-links installed files to its cache: an in-place edit of one would corrupt the cache, and the rollback
+    that reinstalls from it. The protected packages alone are reinstalled as copies (their dependencies stay linked)."""
+    if installer.kind != "uv":
+        return  # pip always copies
+    from rigfit.env.protect import installed_versions
+
+    have = installed_versions(env_dir)
+    present = [n for n in names if n in have]
+    reqs = [wheels.get(n) or f"{n}=={have[n]}" for n in present]
+    outcome = installer.run(Step(requirements=reqs, no_deps=True, reinstall=present, link_copy=True), dry_run=False)
+    if not outcome.ok:
+        raise InstallError(f"copying {', '.join(present)} into the env failed: {_last_error(outcome.output)}")
+    say(f"  {', '.join(present)}: files copied, not linked to uv's cache")
+
+
 def _torch_step(record: EnvRecord, wheels: list[Wheel], plan: PlanPart, pins: list[str], say: Say) -> Step | None:
     """The user's wheels, else the torch already in the env (adopted: no step), else the plan's wheel line."""
     if wheels:
         record.torch_source = "wheel " + " ".join(str(w.path) for w in wheels)
         say(f"  from your wheels: {', '.join(w.path.name for w in wheels)}")
-        return Step(requirements=[str(w.path) for w in wheels], constraints=pins, link_copy=True)
+        return Step(requirements=[str(w.path) for w in wheels], constraints=pins)
     if _has_torch(Path(record.env_dir)):
         record.torch_source = "adopted"
         say("  adopting the torch already in the env")
@@ -213,7 +230,7 @@ def _torch_step(record: EnvRecord, wheels: list[Wheel], plan: PlanPart, pins: li
     record.torch_source = f"index {plan.torch_index}" if plan.torch_index else "index"
     say(f"  the plan's torch: {' '.join(plan.torch_requirements)} from {plan.torch_index or 'the default index'}")
     extra = [plan.torch_index] if plan.torch_index else []
-    return Step(requirements=plan.torch_requirements, constraints=pins, link_copy=True, extra_index_urls=extra)
+    return Step(requirements=plan.torch_requirements, constraints=pins, extra_index_urls=extra)
 
 
 def _same_wheels(record: EnvRecord, wheel_paths: dict[str, str]) -> bool:
