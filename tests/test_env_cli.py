@@ -78,3 +78,14 @@ def test_env_list_without_envs(tmp_path: Path) -> None:
 def test_add_needs_something_to_add(tmp_path: Path) -> None:
     proc = rigfit("add", "--env", str(tmp_path), home=tmp_path)
     assert proc.returncode == 2 and "rigfit add -r requirements.txt" in words(proc)
+
+
+def test_env_list_shows_an_env_installed_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rigfit.env.record import EnvRecord, register_env, save_record
+
+    env_dir = tmp_path / "sd" / "forge"
+    save_record(EnvRecord(ui="forge", env_dir=str(env_dir), ui_dir=str(env_dir / "ui"), python="x", complete=True))
+    monkeypatch.setenv("RIGFIT_HOME", str(tmp_path / "home"))
+    register_env(env_dir)
+    proc = rigfit("env", "list", home=tmp_path / "home")
+    assert proc.returncode == 0 and str(env_dir) in words(proc) and "forge" in words(proc)

@@ -17,7 +17,7 @@ from rigfit.env.installer import Installer, InstallerKind, Step, choose_installe
 from rigfit.env.kb_schemas import UiInstall, ui_installs
 from rigfit.env.overrides import ReqLine, apply_overrides, parse_line, read_requirements
 from rigfit.env.protect import DEFAULT_PROTECTED, protect, verify
-from rigfit.env.record import EnvRecord, load_record, now, record_path, save_record
+from rigfit.env.record import EnvRecord, load_record, now, record_path, register_env, save_record
 from rigfit.env.ui_source import SourceError, fetch, resolve_source
 from rigfit.env.venv import create_venv, env_python, find_python, inspect
 from rigfit.env.wheels import Wheel, check_fits, parse_wheel
@@ -127,6 +127,7 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     record.complete = False
     record.launch_args, record.launch_env = plan.launch_args, plan.launch_env
     save_record(record)
+    register_env(env_dir)
     say(f"  Python {created.version} at {record.python}; record {record_path(env_dir)} (marked incomplete)")
     installer = choose_installer(record.python, opts.installer)
     pins = [req for req, _ in plan.pins]
