@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -276,6 +277,8 @@ def uv_binary() -> str | None:
 def choose_installer(python: str, prefer: InstallerKind | None = None) -> Installer:
     """uv when available (or asked for), else pip; the index settings read from pip's configuration."""
     index = read_pip_config(python)
+    if index == IndexConfig():  # an env without pip: the user's pip settings, as rigfit's own pip reads them
+        index = read_pip_config(sys.executable)
     uv_bin = uv_binary()
     if prefer == "pip" or uv_bin is None:
         if prefer == "uv":
