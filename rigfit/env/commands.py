@@ -95,7 +95,8 @@ def install(
         err.print(f"\ninterrupted: {opts.env_dir} is marked incomplete; rerun the same command to continue.")
         raise typer.Exit(130) from None
     if as_json:
-        print_json({"schema": "rigfit.install/1", **record.model_dump(by_alias=True, exclude={"schema_"})})
+        data = record.model_dump(by_alias=True, exclude={"schema_": True, "protected": {"__all__": {"files"}}})
+        print_json({"schema": "rigfit.install/1", **data})
         return
     if dry_run:
         return
