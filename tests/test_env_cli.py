@@ -89,3 +89,13 @@ def test_env_list_shows_an_env_installed_elsewhere(tmp_path: Path, monkeypatch: 
     register_env(env_dir)
     proc = rigfit("env", "list", home=tmp_path / "home")
     assert proc.returncode == 0 and str(env_dir) in words(proc) and "forge" in words(proc)
+
+
+def test_dry_run_json_is_the_record_it_would_write(tmp_path: Path) -> None:
+    import json
+
+    proc = rigfit("install", "forge", "--dry-run", "--json", "--env", str(tmp_path / "env"), home=tmp_path)
+    data = json.loads(proc.stdout)
+    assert data["schema"] == "rigfit.install/1" and data["ui"] == "forge"
+    assert data["launch_args"][0] == "--skip-prepare-environment"
+    assert data["launch_env"]["GRADIO_ANALYTICS_ENABLED"] == "False"
