@@ -27,9 +27,14 @@ COMMANDS: dict[str, str] = {
     "build-torch": "rigfit.recipes.torch_build.command:build_torch",
     "docker": "rigfit.recipes.command:docker",
     "k8s": "rigfit.recipes.command:k8s",
+    "install": "rigfit.env.commands:install",
+    "add": "rigfit.env.commands:add",
+    "resolve": "rigfit.env.commands:resolve",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
-GROUPS: dict[str, str] = {}
+GROUPS: dict[str, str] = {
+    "env": "rigfit.env.commands:env_app",
+}
 
 
 def _load(target: str) -> Any:

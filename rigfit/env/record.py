@@ -50,6 +50,9 @@ class EnvRecord(BaseModel):
     torch_source: str | None = None  # "index URL", "wheel /path/torch-...whl", "adopted"
     protected: list[ProtectedPackage] = Field(default_factory=list)
     overridden: list[OverriddenPin] = Field(default_factory=list)
+    pins: list[str] = Field(
+        default_factory=list
+    )  # the KB's compatibility pins applied as constraints ("pydantic<2.11")
     complete: bool = False  # False while an install runs or after one was interrupted
     launch_args: list[str] = Field(default_factory=list)  # the plan's UI flags (precision, memory, "install nothing")
     launch_env: dict[str, str] = Field(default_factory=dict)  # the plan's env vars (HSA_OVERRIDE_GFX_VERSION...)
@@ -94,12 +97,27 @@ def save_record(record: EnvRecord) -> None:
     write_atomic(record_path(Path(record.env_dir)), record.model_dump_json(by_alias=True, indent=2) + "\n")
 
 
+def known_envs_path() -> Path:
+    return data_dir() / "envs.txt"
+
+
+def register_env(env_dir: Path) -> None:
+    """Remember an env installed outside rigfit's envs dir (--env DIR), so `rigfit env list` shows it."""
+    path = known_envs_path()
+    known = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    if str(env_dir) not in known:
+        write_atomic(path, "".join(f"{line}\n" for line in [*known, str(env_dir)]))
+
+
 def list_records() -> list[EnvRecord]:
-    """Every env under rigfit's envs dir whose record reads back."""
+    """Every env under rigfit's envs dir, or registered by an install elsewhere, whose record reads back."""
+    dirs = [path.parent for path in sorted(envs_dir().glob(f"*/{RECORD_NAME}"))]
+    if known_envs_path().is_file():
+        dirs += [Path(line) for line in known_envs_path().read_text(encoding="utf-8").splitlines() if line.strip()]
     found = []
-    for path in sorted(envs_dir().glob(f"*/{RECORD_NAME}")):
+    for env_dir in dict.fromkeys(d.resolve() for d in dirs):
         try:
-            found.append(load_record(path.parent))
+            found.append(load_record(env_dir))
         except EnvRecordError:
             continue
     return found

@@ -43,6 +43,7 @@ SCHEMAS: dict[str, str] = {
     "python_modules.yaml": "rigfit.kb.diagnosis:PythonModule",
     "python_names.yaml": "rigfit.kb.diagnosis:PythonName",
     "native_libs.yaml": "rigfit.kb.diagnosis:NativeLibrary",
+    "ui_installs.yaml": "rigfit.kb.installs:UiInstall",
 }
 
 
