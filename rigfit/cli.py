@@ -26,7 +26,9 @@ COMMANDS: dict[str, str] = {
     "bench": "rigfit.verify.command:bench",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
-GROUPS: dict[str, str] = {}
+GROUPS: dict[str, str] = {
+    "patch": "rigfit.env.patch_commands:patch_app",
+}
 
 
 def _load(target: str) -> Any:
