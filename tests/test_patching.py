@@ -157,7 +157,7 @@ def test_unknown_file_is_refused_and_left_alone(env_dir: Path) -> None:
 def test_other_release_is_not_touched(env_dir: Path) -> None:
     site = utils_file(env_dir).parent.parent
     (site / "gradio_client-1.2.0.dist-info").rename(site / "gradio_client-1.3.0.dist-info")
-    with pytest.raises(PatchError, match="gradio_client 1.3.0 is installed"):
+    with pytest.raises(PatchError, match=r"gradio_client 1\.3\.0 is installed"):
         apply_patch(env_dir, patch_entries()[PATCH_ID])
 
 
