@@ -24,6 +24,10 @@ COMMANDS: dict[str, str] = {
     "explain": "rigfit.explain.command:explain",
     "verify": "rigfit.verify.command:verify",
     "bench": "rigfit.verify.command:bench",
+    "launch": "rigfit.launch.command:launch",
+    "stop": "rigfit.launch.command:stop",
+    "status": "rigfit.launch.command:status",
+    "logs": "rigfit.launch.command:logs",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {

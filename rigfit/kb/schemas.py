@@ -106,7 +106,11 @@ UI_SETTINGS = (
     "device.index",
     "net.listen",
     "net.auth",
+    "net.api_auth",
+    "net.api",
+    "net.port",
     "install.skip",
+    "model.no_download",
 )
 
 
@@ -120,6 +124,15 @@ class OomFlags(BaseModel):
 
     low: str
     medium: str
+
+
+class LogPhase(BaseModel):
+    """A log line that says what a starting UI is doing (`rigfit launch` shows it while it waits)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: str  # regular expression, searched in each new log line
+    says: str  # "importing torch", "loading the model"
 
 
 class UiEntry(KbEntry):
@@ -140,6 +153,11 @@ class UiEntry(KbEntry):
     flux_model: str | None = None  # models.yaml id of the 4-bit Flux to download for it (None: it has its own route)
     flux_quantized: str  # how this UI loads a 4-bit Flux on a small card: where the files go, which loader
     note: str | None = None
+    port: int | None = None  # the port it serves on by default
+    health: str | None = None  # a URL path that answers 200 once it serves ("/internal/ping")
+    model_dir: str | None = None  # where its checkpoints go, relative to its checkout
+    start_phases: list[LogPhase] = Field(default_factory=list)  # log lines that tell what it is doing at start
+    launch_env: dict[str, str] = Field(default_factory=dict)  # variables `rigfit launch` sets for it (user's win)
 
     @field_validator("flags")
     @classmethod
