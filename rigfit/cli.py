@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "explain": "rigfit.explain.command:explain",
     "verify": "rigfit.verify.command:verify",
     "bench": "rigfit.verify.command:bench",
+    "install": "rigfit.env.commands:install",
     "launch": "rigfit.launch.command:launch",
     "stop": "rigfit.launch.command:stop",
     "status": "rigfit.launch.command:status",
@@ -31,6 +32,7 @@ COMMANDS: dict[str, str] = {
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {
+    "env": "rigfit.env.commands:env_app",
     "patch": "rigfit.env.patch_commands:patch_app",
 }
 

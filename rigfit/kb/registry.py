@@ -28,6 +28,7 @@ SCHEMAS: dict[str, str] = {
     "gpu_arch.yaml": "rigfit.kb.gpus:GpuArch",
     "host.yaml": "rigfit.probe.host_rules:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
+    "ui_installs.yaml": "rigfit.env.kb_schemas:UiInstall",
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
 }
 

@@ -1,0 +1,23 @@
+"""The errors an install reports as one clear message (each names the cause and the fix)."""
+
+from __future__ import annotations
+
+from rigfit.env.install import InstallError
+from rigfit.env.installer import InstallerError
+from rigfit.env.overrides import ConflictError
+from rigfit.env.protect import ProtectError
+from rigfit.env.record import EnvRecordError
+from rigfit.env.ui_source import SourceError
+from rigfit.env.venv import VenvError
+from rigfit.env.wheels import WheelError
+
+INSTALL_ERRORS = (
+    InstallError,
+    InstallerError,
+    ConflictError,
+    ProtectError,
+    EnvRecordError,
+    SourceError,
+    VenvError,
+    WheelError,
+)

@@ -1,0 +1,319 @@
+"""`rigfit install`: an isolated env holding the plan's (or the user's) torch under protection, the UI's code with
+the repositories its launcher clones, and its requirements, so that the launcher later finds nothing to do.
+
+Resumable: the record is written (complete=False) as soon as the venv exists and after each step; a rerun skips what
+is done (venv, torch still byte-identical, UI already at its ref) and continues.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rigfit.env.guard import guarded_step, progress
+from rigfit.env.installer import Installer, InstallerKind, Step, choose_installer
+from rigfit.env.kb_schemas import UiInstall, ui_installs
+from rigfit.env.overrides import ReqLine, apply_overrides, parse_line, read_requirements
+from rigfit.env.protect import DEFAULT_PROTECTED, protect, verify
+from rigfit.env.record import EnvRecord, load_record, now, record_path, save_record
+from rigfit.env.ui_source import SourceError, fetch, resolve_source
+from rigfit.env.venv import create_venv, env_python, find_python, inspect
+from rigfit.env.wheels import Wheel, check_fits, parse_wheel
+from rigfit.paths import write_atomic
+
+Say = Callable[[str], None]
+GB = 10**9
+REQUIREMENTS_NEED = 6 * GB  # a UI's requirements unpacked (Forge: about 3 GB) plus the installer's cache
+
+
+class InstallError(Exception):
+    """The install cannot go on; the message names the cause and the fix. The env stays marked incomplete."""
+
+
+@dataclass
+class InstallOptions:
+    ui: str
+    env_dir: Path
+    source: str | None = None
+    ref: str | None = None
+    mirror: Path | None = None
+    torch_wheels: list[str] = field(default_factory=list)
+    python: str | None = None
+    dry_run: bool = False
+    installer: InstallerKind | None = None
+    protect: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanPart:
+    """What install takes from `rigfit plan`: the launch flags and variables, the pins (with reasons), torch."""
+
+    launch_args: list[str]
+    launch_env: dict[str, str]
+    pins: list[tuple[str, str]]  # (requirement, reason)
+    torch_requirements: list[str]
+    torch_index: str | None
+
+
+def ui_spec(ui: str) -> UiInstall:
+    specs = ui_installs()
+    if ui not in specs:
+        raise InstallError(f"rigfit cannot install '{ui}' yet. It installs: {', '.join(specs)}.")
+    return specs[ui]
+
+
+def plan_part(spec: UiInstall, torch_version: str | None) -> PlanPart:
+    """The plan for this machine and UI (probed now), reduced to what install needs."""
+    from rigfit.plan.fit import choose_pins
+    from rigfit.plan.model import PlanOptions
+    from rigfit.plan.planner import make_plan
+    from rigfit.probe.gather import probe_machine
+    from rigfit.probe.source import open_source
+
+    profile = probe_machine(open_source(None), torch_check=False)
+    options = PlanOptions(ui=spec.id)  # type: ignore[arg-type]
+    plan = make_plan(profile, options)
+    _, pins_decision = choose_pins(torch_version or plan.torch.version, options, profile)
+    pins = []
+    for reason in pins_decision.reasons if pins_decision else []:
+        req, _, why = reason.text.partition(": ")
+        pins.append((req, why))
+    args = list(spec.no_install_flags) + [f for f in plan.ui_flags if f not in spec.no_install_flags]
+    torch = plan.torch
+    reqs = [f"torch=={torch.version}"] if torch.version else []
+    reqs += [f"torchvision=={torch.torchvision}" if torch.torchvision else "torchvision"] if torch.version else []
+    return PlanPart(args, {**spec.launch_env, **plan.env}, pins, reqs, torch.index_url)
+
+
+def check_disk(where: Path, need: int, what: str) -> None:
+    probe = where
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < need:
+        raise InstallError(
+            f"{what} needs about {need / GB:.1f} GB free on {probe}, which has {free / GB:.1f} GB: free space there "
+            "(`du -sh ~/.cache/*` shows caches worth clearing), or install elsewhere with --env DIR."
+        )
+
+
+def install(opts: InstallOptions, say: Say) -> EnvRecord:
+    spec = ui_spec(opts.ui)
+    python = find_python(opts.python)
+    interp, _ = inspect(python)
+    wheels = [parse_wheel(w) for w in opts.torch_wheels]
+    for wheel in wheels:
+        check_fits(wheel, interp)
+    env_dir = opts.env_dir.expanduser().resolve()
+    previous = _previous(env_dir, opts.ui)
+    plan = plan_part(spec, next((w.version for w in wheels if w.name == "torch"), None))
+    if opts.dry_run:
+        return _dry_run(opts, spec, env_dir, wheels, plan, interp.version, say)
+    check_disk(env_dir, sum(w.size for w in wheels) * 3 + REQUIREMENTS_NEED, "installing torch and the UI")
+
+    say(f"[bold]1/5 env[/] {env_dir} (Python {interp.version})")
+    created = create_venv(env_dir, python)
+    record = previous or EnvRecord(
+        ui=opts.ui, env_dir=str(env_dir), ui_dir=str(env_dir / "ui"), python=str(env_python(env_dir)), created_at=now()
+    )
+    record.complete = False
+    record.launch_args, record.launch_env = plan.launch_args, plan.launch_env
+    save_record(record)
+    say(f"  Python {created.version} at {record.python}; record {record_path(env_dir)} (marked incomplete)")
+    installer = choose_installer(record.python, opts.installer)
+    pins = [req for req, _ in plan.pins]
+
+    say("[bold]2/5 torch[/]")
+    _install_torch(record, installer, wheels, plan, pins, opts.protect, say)
+    save_record(record)
+
+    say("[bold]3/5 UI source[/]")
+    _get_ui(record, spec, opts, say)
+    save_record(record)
+
+    say("[bold]4/5 UI requirements[/]")
+    _install_requirements(record, spec, installer, plan, say)
+    save_record(record)
+
+    say("[bold]5/5 lock[/]")
+    from rigfit.env.lock import write_lock
+
+    lock = write_lock(record, spec, installer.kind, [f"{req}  # {why}" for req, why in plan.pins])
+    say(f"  {lock}")
+    record.complete = True
+    save_record(record)
+    return record
+
+
+def _previous(env_dir: Path, ui: str) -> EnvRecord | None:
+    if not record_path(env_dir).is_file():
+        if env_dir.exists() and any(env_dir.iterdir()) and not env_python(env_dir).exists():
+            raise InstallError(
+                f"{env_dir} exists and is not an env (no bin/python, no record): give an empty or new folder to --env."
+            )
+        return None
+    record = load_record(env_dir)
+    if record.ui != ui:
+        raise InstallError(f"{env_dir} holds {record.ui}, not {ui}: install {ui} into another --env.")
+    return record
+
+
+def _install_torch(
+    record: EnvRecord,
+    installer: Installer,
+    wheels: list[Wheel],
+    plan: PlanPart,
+    pins: list[str],
+    extra_protected: list[str],
+    say: Say,
+) -> None:
+    env_dir = Path(record.env_dir)
+    names = list(dict.fromkeys([*DEFAULT_PROTECTED, *extra_protected]))
+    wheel_paths = {w.name: str(w.path) for w in wheels}
+    if record.protected and not verify(env_dir, record.protected) and _same_wheels(record, wheel_paths):
+        say(f"  kept: {', '.join(f'{p.name} {p.version}' for p in record.protected)} (byte-identical)")
+        return
+    step = _torch_step(record, wheels, plan, pins, say)
+    if step is not None:
+        check_disk(env_dir, 5 * GB, "installing torch")
+        outcome = installer.run(step, dry_run=False, on_line=progress(say))
+        if not outcome.ok:
+            raise InstallError(f"installing torch failed: {_last_error(outcome.output)}")
+    record.protected = protect(env_dir, names, wheel_paths)
+    if not any(p.name == "torch" for p in record.protected):
+        raise InstallError(f"no torch in {env_dir} after the torch step: give its wheel with --torch-wheel.")
+    files = sum(len(p.files) for p in record.protected)
+    held = ", ".join(f"{p.name} {p.version}" for p in record.protected)
+    say(f"  protected (hashes of {files} files recorded): {held}")
+
+
+def _torch_step(record: EnvRecord, wheels: list[Wheel], plan: PlanPart, pins: list[str], say: Say) -> Step | None:
+    """The user's wheels, else the torch already in the env (adopted: no step), else the plan's wheel line."""
+    if wheels:
+        record.torch_source = "wheel " + " ".join(str(w.path) for w in wheels)
+        say(f"  from your wheels: {', '.join(w.path.name for w in wheels)}")
+        return Step(requirements=[str(w.path) for w in wheels], constraints=pins, link_copy=True)
+    if _has_torch(Path(record.env_dir)):
+        record.torch_source = "adopted"
+        say("  adopting the torch already in the env")
+        return None
+    if not plan.torch_requirements:
+        raise InstallError(
+            "the plan has no prebuilt torch for this machine (it needs a source build): build the wheels as "
+            "`rigfit plan` shows, then `rigfit install UI --torch-wheel torch.whl --torch-wheel torchvision.whl`."
+        )
+    record.torch_source = f"index {plan.torch_index}" if plan.torch_index else "index"
+    say(f"  the plan's torch: {' '.join(plan.torch_requirements)} from {plan.torch_index or 'the default index'}")
+    extra = [plan.torch_index] if plan.torch_index else []
+    return Step(requirements=plan.torch_requirements, constraints=pins, link_copy=True, extra_index_urls=extra)
+
+
+def _same_wheels(record: EnvRecord, wheel_paths: dict[str, str]) -> bool:
+    return all(any(p.name == n and p.wheel == w for p in record.protected) for n, w in wheel_paths.items())
+
+
+def _has_torch(env_dir: Path) -> bool:
+    from rigfit.env.protect import installed_versions
+
+    return "torch" in installed_versions(env_dir)
+
+
+def _get_ui(record: EnvRecord, spec: UiInstall, opts: InstallOptions, say: Say) -> None:
+    ui_dir = Path(record.ui_dir)
+    ref = opts.ref or spec.ref
+    if ui_dir.is_dir() and record.ui_ref is not None and (ref is None or record.ui_ref.startswith(ref)):
+        say(f"  kept: {ui_dir} at {record.ui_ref}")
+    else:
+        if ui_dir.exists():
+            shutil.rmtree(ui_dir)
+        try:
+            where = resolve_source(spec.repo_name, spec.repo, opts.source, opts.mirror)
+            commit = fetch(where, ui_dir, ref, lambda m: say(f"  {m}"))
+        except SourceError as exc:
+            raise InstallError(str(exc)) from exc
+        record.ui_ref = commit or ref or "unknown"
+        if ref and commit and not commit.startswith(ref) and not opts.ref:
+            say(f"  [yellow]note:[/] the source is at {commit}, not the known-good {ref}")
+        say(f"  {spec.id} at {record.ui_ref} in {ui_dir}")
+    for repo in spec.repositories:
+        dest = ui_dir / repo.dest
+        if dest.is_dir():
+            say(f"  kept: {repo.dest}")
+            continue
+        try:
+            where = resolve_source(repo.name, repo.url, None, opts.mirror)
+            fetch(where, dest, repo.commit, lambda m: say(f"  {m}"))
+        except SourceError as exc:
+            raise InstallError(f"{repo.name} (cloned by {spec.id}'s launcher): {exc}") from exc
+        say(f"  {repo.dest} at {repo.commit[:12]}")
+
+
+def requirement_lines(spec: UiInstall, ui_dir: Path) -> list[ReqLine]:
+    lines: list[ReqLine] = []
+    for name in spec.requirements:
+        path = ui_dir / name
+        if not path.is_file():
+            raise InstallError(
+                f"{path} is missing: the UI source is not {spec.id} (or another version): check --source."
+            )
+        lines += read_requirements(path, ui_dir)
+    return lines
+
+
+def _install_requirements(record: EnvRecord, spec: UiInstall, installer: Installer, plan: PlanPart, say: Say) -> None:
+    ui_dir = Path(record.ui_dir)
+    lines = requirement_lines(spec, ui_dir)
+    texts, overridden = apply_overrides(lines, list(spec.overrides))
+    record.overridden = overridden
+    for pin in overridden:
+        say(f"  [yellow]override[/] {pin.origin} {pin.requirement} -> {pin.installed}: {pin.reason}")
+    for addition in spec.additions:
+        say(f"  [cyan]add[/] {addition.requirement}: {addition.reason}")
+    for req, why in plan.pins:
+        say(f"  [cyan]pin[/] {req}: {why}")
+    derived = Path(record.env_dir) / "rigfit-requirements.txt"
+    body = [f"{t}\n" for t in texts] + [f"{a.requirement}\n" for a in spec.additions]
+    write_atomic(derived, "# written by rigfit install from " + ", ".join(spec.requirements) + "\n" + "".join(body))
+    checked = [ln for ln in lines if ln.text in texts] + [
+        parse_line(a.requirement, "ui_installs.yaml") for a in spec.additions
+    ]
+    check_disk(ui_dir, REQUIREMENTS_NEED, f"installing {spec.id}'s requirements")
+    step = Step(files=[derived], constraints=[req for req, _ in plan.pins])
+    guarded = guarded_step(record, installer, step, checked, lambda m: say(f"  {m}"))
+    if guarded.rolled_back:
+        say(f"  rolled back: {', '.join(guarded.rolled_back)}")
+
+
+def _dry_run(
+    opts: InstallOptions, spec: UiInstall, env_dir: Path, wheels: list[Wheel], plan: PlanPart, version: str, say: Say
+) -> EnvRecord:
+    say(f"[bold]dry run[/]: nothing is written. {spec.id} into {env_dir} with Python {version}")
+    torch = ", ".join(w.path.name for w in wheels) or " ".join(plan.torch_requirements) or "the env's own torch"
+    say(f"  torch: {torch} (protected by hash afterwards)")
+    where = opts.source or (f"{opts.mirror}/{spec.repo_name}.tar.gz" if opts.mirror else spec.repo)
+    say(f"  UI: {where} at {opts.ref or spec.ref or 'its default branch'}")
+    for repo in spec.repositories:
+        say(f"  + {repo.dest} at {repo.commit[:12]} (its launcher's pin)")
+    for o in spec.overrides:
+        say(f"  override {o.package}{o.pinned} -> {o.package}{o.install}: {o.reason}")
+    for addition in spec.additions:
+        say(f"  add {addition.requirement}: {addition.reason}")
+    for req, why in plan.pins:
+        say(f"  pin {req}: {why}")
+    say(f"  launch flags: {' '.join(plan.launch_args)}")
+    return EnvRecord(
+        ui=opts.ui,
+        env_dir=str(env_dir),
+        ui_dir=str(env_dir / "ui"),
+        python="",
+        launch_args=plan.launch_args,
+        launch_env=plan.launch_env,
+    )
+
+
+def _last_error(output: str) -> str:
+    lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "error" in ln.lower() or "cause" in ln.lower()]
+    return " ".join((errors or lines)[-3:])

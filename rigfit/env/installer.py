@@ -1,0 +1,242 @@
+"""Run one install step with uv (first choice) or pip (fallback), dry run first, and read what it would change.
+
+Both installers get the same inputs: requirement lines and files, a constraints file (the protected packages at their
+installed versions and the knowledge base's compatibility pins) and the index settings from pip's own configuration,
+which uv does not read by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+InstallerKind = Literal["uv", "pip"]
+STEP_TIMEOUT = 3600.0  # seconds; a step that downloads GBs on a slow line still ends
+
+
+class InstallerError(Exception):
+    """The installer cannot run at all (missing binary, no network); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Where packages come from: pip's settings (`pip config list` and PIP_* variables), passed to uv explicitly."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+
+    def uv_args(self) -> list[str]:
+        args = ["--index-strategy", "unsafe-best-match"]  # pip's behaviour: the best version across all indexes
+        if self.index_url:
+            args += ["--index-url", self.index_url]
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
+        for link in self.find_links:
+            args += ["--find-links", link]
+        return args
+
+
+def read_pip_config(python: str) -> IndexConfig:
+    """Index settings from `python -m pip config list` (files and PIP_* variables, as pip itself sees them)."""
+    try:
+        proc = subprocess.run(
+            [python, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return IndexConfig()
+    values: dict[str, list[str]] = {}
+    for line in proc.stdout.splitlines():
+        match = re.match(r"^[^.]*\.([a-z-]+)='(.*)'$", line.strip())
+        if match and match.group(1) in ("index-url", "extra-index-url", "find-links"):
+            for item in match.group(2).split():
+                if item not in values.setdefault(match.group(1), []):
+                    values[match.group(1)].append(item)
+    return IndexConfig(
+        index_url=next(iter(values.get("index-url", [])), None),
+        extra_index_urls=tuple(values.get("extra-index-url", [])),
+        find_links=tuple(values.get("find-links", [])),
+    )
+
+
+@dataclass
+class Change:
+    """What a step does to one package: install (old None), remove (new None) or replace."""
+
+    name: str
+    old: str | None = None
+    new: str | None = None
+
+
+@dataclass
+class Step:
+    """One install step's inputs."""
+
+    requirements: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # requirement files (-r)
+    constraints: list[str] = field(default_factory=list)
+    no_deps: bool = False
+    upgrade: bool = False
+    reinstall: list[str] = field(default_factory=list)  # package names to reinstall (never a protected one)
+    link_copy: bool = False  # copy files instead of hard-linking from uv's cache (protected packages)
+    extra_index_urls: list[str] = field(default_factory=list)  # the plan's torch index
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    changes: list[Change] = field(default_factory=list)
+    output: str = ""  # the installer's own words (its error when not ok)
+    seconds: float = 0.0
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class Installer:
+    """uv or pip, driven the same way against one env's interpreter."""
+
+    def __init__(self, kind: InstallerKind, python: str, index: IndexConfig, uv_bin: str | None = None) -> None:
+        self.kind = kind
+        self.python = python
+        self.index = index
+        self.uv_bin = uv_bin
+
+    def run(self, step: Step, *, dry_run: bool, on_line: Callable[[str], None] | None = None) -> Outcome:
+        with tempfile.TemporaryDirectory(prefix="rigfit-step-") as tmp:
+            argv, report = self._argv(step, dry_run, Path(tmp))
+            outcome = _execute(argv, on_line)
+            if outcome.ok and dry_run:
+                outcome.changes = (
+                    _pip_report_changes(report, self.python) if self.kind == "pip" else _uv_changes(outcome.output)
+                )
+            elif outcome.ok:
+                outcome.changes = _uv_changes(outcome.output) if self.kind == "uv" else []
+        return outcome
+
+    def _argv(self, step: Step, dry_run: bool, tmp: Path) -> tuple[list[str], Path]:
+        constraints = tmp / "constraints.txt"
+        constraints.write_text("".join(f"{c}\n" for c in step.constraints), encoding="utf-8")
+        report = tmp / "report.json"
+        files = [arg for f in step.files for arg in ("-r", str(f))]
+        if self.kind == "uv":
+            assert self.uv_bin is not None
+            argv = [self.uv_bin, "pip", "install", "--python", self.python, *self.index.uv_args()]
+            argv += ["-c", str(constraints), "--build-constraints", str(constraints)]
+            argv += ["--dry-run"] if dry_run else []
+            argv += ["--link-mode", "copy"] if step.link_copy else []
+            argv += [arg for name in step.reinstall for arg in ("--reinstall-package", name)]
+        else:
+            argv = [self.python, "-m", "pip", "install", "--disable-pip-version-check", "-c", str(constraints)]
+            argv += ["--dry-run", "--report", str(report)] if dry_run else []
+            argv += ["--force-reinstall", "--no-deps", *step.reinstall] if step.reinstall else []
+        argv += [arg for url in step.extra_index_urls for arg in ("--extra-index-url", url)]
+        argv += ["--no-deps"] if step.no_deps else []
+        argv += ["--upgrade"] if step.upgrade else []
+        return [*argv, *files, *step.requirements], report
+
+
+def _execute(argv: list[str], on_line: Callable[[str], None] | None) -> Outcome:
+    start = time.monotonic()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "UV_NO_PROGRESS": "0"}
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise InstallerError(f"cannot run {argv[0]}: {exc}") from exc
+    lines: list[str] = []
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if on_line is not None:
+                on_line(line.rstrip("\n"))
+        proc.wait(timeout=STEP_TIMEOUT)
+    except BaseException:  # Ctrl-C or a timeout: end the installer's whole process group, ours alone
+        _kill(proc)
+        raise
+    return Outcome(proc.returncode == 0, output="\n".join(lines), seconds=time.monotonic() - start)
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait()
+
+
+_UV_LINE = re.compile(r"^ ([-+~]) ([A-Za-z0-9_.\-]+)==(\S+)")
+
+
+def _uv_changes(output: str) -> list[Change]:
+    """uv's summary lines: ` - torch==2.14.1`, ` + torch==2.12.1` (a replacement prints both)."""
+    changes: dict[str, Change] = {}
+    for line in output.splitlines():
+        match = _UV_LINE.match(line)
+        if not match:
+            continue
+        sign, name, ver = match.groups()
+        change = changes.setdefault(normalize(name), Change(normalize(name)))
+        if sign == "-":
+            change.old = ver
+        else:
+            change.new = ver
+            change.old = change.old or (ver if sign == "~" else None)
+    return list(changes.values())
+
+
+def _pip_report_changes(report: Path, python: str) -> list[Change]:
+    """pip's --report lists what it would install; a package already there at another version is a replacement."""
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    from rigfit.env.protect import installed_versions
+
+    have = installed_versions(Path(python).parent.parent)
+    changes = []
+    for item in data.get("install", []):
+        meta = item.get("metadata", {})
+        name = normalize(meta.get("name", ""))
+        changes.append(Change(name, have.get(name), meta.get("version")))
+    return changes
+
+
+def uv_binary() -> str | None:
+    """The uv shipped by the `uv` package rigfit depends on."""
+    try:
+        import uv
+
+        return str(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+def choose_installer(python: str, prefer: InstallerKind | None = None) -> Installer:
+    """uv when available (or asked for), else pip; the index settings read from pip's configuration."""
+    index = read_pip_config(python)
+    uv_bin = uv_binary()
+    if prefer == "pip" or uv_bin is None:
+        if prefer == "uv":
+            raise InstallerError("uv is not installed beside rigfit: `pip install uv`, or use --installer pip.")
+        return Installer("pip", python, index)
+    return Installer("uv", python, index, uv_bin)

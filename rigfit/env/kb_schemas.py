@@ -1,0 +1,75 @@
+"""Schema of rigfit/kb/ui_installs.yaml: how `rigfit install` gets a UI and installs its requirements."""
+
+from __future__ import annotations
+
+import functools
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rigfit.kb.loader import KbEntry, by_id, load_entries, version_range
+
+
+class LauncherRepo(BaseModel):
+    """A repository the UI's launcher clones itself (into `dest`, at `commit`): rigfit puts it there first."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str  # the repository's name: `<name>.tar.gz` (or `<name>/`) in a --mirror folder stands in for `url`
+    url: str
+    commit: str
+    dest: str  # relative to the UI's checkout
+
+
+class PinOverride(BaseModel):
+    """A UI pin that is only a build-time workaround, installed as `install` instead, with the reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    package: str
+    pinned: str  # the UI's specifier ("==69.5.1")
+    install: str  # what rigfit installs instead (">=77.0.3,<82")
+    reason: str
+    source: list[str]
+
+    @field_validator("pinned", "install")
+    @classmethod
+    def _ranges(cls, value: str) -> str:
+        return version_range(value) or value
+
+
+class Addition(BaseModel):
+    """A package the UI imports that none of its requirements files declares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requirement: str
+    reason: str
+    source: str | list[str]
+
+
+class UiInstall(KbEntry):
+    """ui_installs.yaml: one UI's source, launcher repositories, requirements and the pins rigfit overrides."""
+
+    repo: str
+    ref: str | None = None  # the known-good commit or tag; None = the default branch (printed as unpinned)
+    requirements: list[str]
+    launch: str
+    no_install_flags: list[str] = Field(default_factory=list)
+    launch_env: dict[str, str] = Field(default_factory=dict)
+    repositories: list[LauncherRepo] = Field(default_factory=list)
+    overrides: list[PinOverride] = Field(default_factory=list)
+    additions: list[Addition] = Field(default_factory=list)
+
+    @property
+    def repo_name(self) -> str:
+        return repo_name(self.repo)
+
+
+def repo_name(url: str) -> str:
+    """`https://github.com/o/name.git` -> `name`: the file name a --mirror folder holds it under."""
+    return url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+
+
+@functools.cache
+def ui_installs() -> dict[str, UiInstall]:
+    return by_id(load_entries("ui_installs.yaml", UiInstall))

@@ -1,0 +1,132 @@
+"""Protected packages (torch...): their installed files' hashes, checked after every step, rolled back when changed.
+
+The hashes come from each package's RECORD (the wheel's own list of files and sha256 digests), verified against the
+files on disk right after install, so "byte-identical" means identical to the wheel.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rigfit.env.record import ProtectedPackage
+
+DEFAULT_PROTECTED = ("torch", "torchvision", "torchaudio")
+
+
+class ProtectError(Exception):
+    """A protected package is missing or broken right after rigfit installed it."""
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    package: str
+    path: str  # relative to site-packages
+    kind: str  # "changed" | "missing"
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def site_packages(env_dir: Path) -> Path:
+    found = sorted(env_dir.glob("lib/python3*/site-packages"))
+    if not found:
+        raise ProtectError(f"{env_dir} has no lib/python3.X/site-packages: it is not a virtual environment.")
+    return found[0]
+
+
+def dist_infos(env_dir: Path) -> dict[str, Path]:
+    """normalized name -> its .dist-info folder."""
+    found = {}
+    for info in site_packages(env_dir).glob("*.dist-info"):
+        name = info.name[: -len(".dist-info")].rsplit("-", 1)[0]
+        found[normalize(name)] = info
+    return found
+
+
+def installed_versions(env_dir: Path) -> dict[str, str]:
+    """normalized name -> version, from the dist-info folder names (no import of anything)."""
+    try:
+        infos = dist_infos(env_dir)
+    except ProtectError:
+        return {}
+    return {name: info.name[: -len(".dist-info")].rsplit("-", 1)[1] for name, info in infos.items()}
+
+
+def requires_of(env_dir: Path, name: str) -> list[str]:
+    """The Requires-Dist lines of an installed package (its METADATA), markers included."""
+    info = dist_infos(env_dir).get(normalize(name))
+    if info is None:
+        return []
+    text = (info / "METADATA").read_text(encoding="utf-8", errors="replace")
+    head = text.split("\n\n", 1)[0]
+    return [line.split(":", 1)[1].strip() for line in head.splitlines() if line.startswith("Requires-Dist:")]
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256=" + base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+def record_hashes(info: Path) -> dict[str, str]:
+    """path -> hash from a dist-info RECORD; files without a hash (RECORD itself, .pyc written later) are skipped."""
+    text = (info / "RECORD").read_text(encoding="utf-8")
+    return {row[0]: row[1] for row in csv.reader(io.StringIO(text)) if len(row) >= 2 and row[1].startswith("sha256=")}
+
+
+def check_files(site: Path, package: str, files: dict[str, str]) -> list[FileProblem]:
+    problems = []
+    for rel, expected in files.items():
+        path = site / rel
+        if not path.is_file():
+            problems.append(FileProblem(package, rel, "missing"))
+        elif file_hash(path) != expected:
+            problems.append(FileProblem(package, rel, "changed"))
+    return problems
+
+
+def protect(env_dir: Path, names: list[str], wheels: dict[str, str]) -> list[ProtectedPackage]:
+    """Record the protected packages present in the env, after checking their files match their RECORD."""
+    infos = dist_infos(env_dir)
+    versions = installed_versions(env_dir)
+    site = site_packages(env_dir)
+    protected = []
+    for name in names:
+        key = normalize(name)
+        if key not in infos:
+            continue
+        files = record_hashes(infos[key])
+        problems = check_files(site, key, files)
+        if problems:
+            raise ProtectError(
+                f"{key} {versions[key]} does not match its own RECORD right after install "
+                f"({len(problems)} files differ, e.g. {problems[0].path}): reinstall it from its wheel."
+            )
+        protected.append(ProtectedPackage(name=key, version=versions[key], wheel=wheels.get(key), files=files))
+    return protected
+
+
+def verify(env_dir: Path, protected: list[ProtectedPackage]) -> list[FileProblem]:
+    """Every changed or missing file of every protected package (empty: all byte-identical)."""
+    site = site_packages(env_dir)
+    problems: list[FileProblem] = []
+    for package in protected:
+        problems += check_files(site, package.name, package.files)
+    return problems
+
+
+def requirement_for(package: ProtectedPackage) -> str:
+    """How a later step must name the protected package: its wheel itself when rigfit has it (a local version
+    such as 2.5.1+rocm6.2 is another version to a resolver), else its exact version."""
+    if package.wheel and Path(package.wheel).is_file():
+        return f"{package.name} @ {Path(package.wheel).resolve().as_uri()}"
+    return f"{package.name}=={package.version}"

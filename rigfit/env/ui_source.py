@@ -1,0 +1,115 @@
+"""Get a UI's code and the repositories its launcher would clone: from git (the default), a local folder, a .tar.gz
+(`git archive` output keeps its commit), or a --mirror folder of `<repository-name>.tar.gz` archives or git repos.
+
+Everything lands in a temporary folder beside its destination and is moved into place whole, so an interrupted
+run never leaves a half-extracted UI behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+GIT_TIMEOUT = 1800.0
+
+
+class SourceError(Exception):
+    """The UI's code cannot be had from where it was asked for; the message says where else to get it."""
+
+
+def is_git_url(text: str) -> bool:
+    return text.startswith(("https://", "http://", "git@", "ssh://", "git://", "file://")) or text.endswith(".git")
+
+
+def resolve_source(name: str, url: str, source: str | None, mirror: Path | None) -> str:
+    """Where to get repository `name`: --source, else the mirror's `<name>.tar.gz` or `<name>/`, else its URL."""
+    if source:
+        return source
+    if mirror is not None:
+        for candidate in (mirror / f"{name}.tar.gz", mirror / f"{name}.git", mirror / name):
+            if candidate.exists():
+                return str(candidate)
+        raise SourceError(
+            f"the mirror {mirror} has no {name}.tar.gz (nor a git repository {name}/): add it "
+            f"(`git archive --format=tar.gz -o {mirror}/{name}.tar.gz <commit>` in a clone of {url}), "
+            "or drop --mirror to clone from GitHub."
+        )
+    return url
+
+
+def fetch(where: str, dest: Path, ref: str | None, say: Callable[[str], None]) -> str | None:
+    """Put the code from `where` at `dest` (which must not exist yet); the commit it is at, when known."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        path = Path(where)
+        if where.endswith((".tar.gz", ".tgz")) and not is_git_url(where):
+            if not path.is_file():
+                raise SourceError(f"{where} does not exist: give an existing .tar.gz, folder or git URL to --source.")
+            say(f"extracting {path.name}")
+            commit = _extract(path, tmp / "x")
+        elif path.is_dir() and not (path / ".git").exists() and not where.endswith(".git"):
+            say(f"copying {path}")
+            shutil.copytree(path, tmp / "x", symlinks=True)
+            commit = None
+        elif path.exists() or is_git_url(where):
+            say(f"git clone {where}" + (f" at {ref}" if ref else ""))
+            commit = _clone(where, tmp / "x", ref)
+        else:
+            raise SourceError(
+                f"{where} is neither a folder, a .tar.gz nor a git URL: check the path given to --source."
+            )
+        (tmp / "x").rename(dest)
+        return commit
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _extract(archive: Path, out: Path) -> str | None:
+    """Extract a `git archive` tarball (its one top folder, if any, stripped); its commit from the pax header."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            commit = tar.pax_headers.get("comment")
+            members = tar.getmembers()
+            tops = {m.name.split("/", 1)[0] for m in members}
+            tar.extractall(out / "t", filter="data")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise SourceError(f"{archive} is not a readable .tar.gz ({exc}): download it again.") from exc
+    root = out / "t"
+    if len(tops) == 1 and (root / next(iter(tops))).is_dir():
+        root = root / next(iter(tops))
+    root.rename(out.with_name(out.name + ".r"))
+    shutil.rmtree(out, ignore_errors=True)
+    out.with_name(out.name + ".r").rename(out)
+    return commit if commit and len(commit) == 40 else None
+
+
+def _git(args: list[str], where: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed: `sudo apt install git`, or give a .tar.gz to --source.") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise SourceError(f"git timed out fetching {where}: check the network, or use --source/--mirror.") from exc
+
+
+def _clone(where: str, out: Path, ref: str | None) -> str | None:
+    proc = _git(["clone", "--config", "core.filemode=false", where, str(out)], where)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SourceError(
+            f"cannot clone {where}: {last}. Without network, install from a local copy: "
+            "--source PATH (a folder or .tar.gz) or --mirror DIR (a folder of <repository>.tar.gz)."
+        )
+    if ref:
+        proc = _git(["-C", str(out), "checkout", "-q", ref], where)
+        if proc.returncode != 0:
+            raise SourceError(f"{where} has no commit or tag {ref}: give an existing one with --ref.")
+    head = _git(["-C", str(out), "rev-parse", "HEAD"], where)
+    return head.stdout.strip() or None if head.returncode == 0 else None
