@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "explain": "rigfit.explain.command:explain",
     "verify": "rigfit.verify.command:verify",
     "bench": "rigfit.verify.command:bench",
+    "up": "rigfit.launch.command:up",
     "install": "rigfit.env.commands:install",
     "launch": "rigfit.launch.command:launch",
     "stop": "rigfit.launch.command:stop",

@@ -157,7 +157,6 @@ class UiEntry(KbEntry):
     health: str | None = None  # a URL path that answers 200 once it serves ("/internal/ping")
     model_dir: str | None = None  # where its checkpoints go, relative to its checkout
     start_phases: list[LogPhase] = Field(default_factory=list)  # log lines that tell what it is doing at start
-    launch_env: dict[str, str] = Field(default_factory=dict)  # variables `rigfit launch` sets for it (user's win)
 
     @field_validator("flags")
     @classmethod

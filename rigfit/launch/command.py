@@ -265,3 +265,48 @@ def logs(
                 time.sleep(0.5)
         except KeyboardInterrupt:
             return
+
+
+def up(
+    ui: Annotated[str, typer.Argument(help="forge | a1111 | comfyui")] = "forge",
+    env: EnvOpt = None,
+    listen: ListenOpt = False,
+    port: PortOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Install without asking.")] = False,
+    mirror: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--mirror", help="Install: a folder of <repository>.tar.gz archives standing in for GitHub."),
+    ] = None,
+    torch_wheel: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--torch-wheel", help="Install: your own torch/torchvision wheel (repeatable)."),
+    ] = None,
+    source: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--source", help="Install: the UI's code (folder, .tar.gz or git URL)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the UI to answer.")] = 600.0,
+) -> None:
+    """From this machine to a running UI: doctor, plan, install (if needed), launch; prints the URL."""
+    from rigfit.env.record import default_env_dir
+    from rigfit.launch.run import LaunchError, LaunchOptions, prepare
+    from rigfit.launch.up import UpOptions, UpStopped, doctor_stage, install_stage, plan_stage
+    from rigfit.plan.model import UIS
+
+    if ui not in UIS:
+        raise usage_error(f"unknown UI '{ui}'. Valid UIs: {', '.join(UIS)}.")
+    options = UpOptions(ui, env, listen, port, yes, mirror, torch_wheel or [], source)
+    env_dir = Path(env).expanduser().resolve() if env else default_env_dir(ui)
+    try:
+        profile = doctor_stage(console.print)
+        plan_stage(profile, options, console.print)
+        install_stage(options, env_dir, console.print, lambda q: typer.confirm(q, default=False))
+        prepared = prepare(LaunchOptions(ui, str(env_dir), port, listen, timeout=timeout))
+    except UpStopped as exc:
+        err.print(f"[bold red]✗ {exc.stage}[/] {escape(exc.message)}\n  [cyan]fix:[/] {escape(exc.fix)}")
+        raise typer.Exit(1) from exc
+    except LaunchError as exc:
+        err.print("[bold red]✗ launch[/]")
+        show_error(exc)
+        raise typer.Exit(1) from exc
+    start_prepared(prepared, timeout, quiet=True)

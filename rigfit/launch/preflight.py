@@ -34,7 +34,27 @@ def record_problems(record: EnvRecord) -> list[LaunchProblem]:
         problems.append(LaunchProblem(f"the env's interpreter {record.python} is missing", reinstall))
     if not Path(record.ui_dir).is_dir():
         problems.append(LaunchProblem(f"the UI's checkout {record.ui_dir} is missing", reinstall))
-    return problems
+    return problems or protected_problems(record)
+
+
+def protected_problems(record: EnvRecord) -> list[LaunchProblem]:
+    """`rigfit env check`: the protected packages (torch...) are byte-identical to what rigfit installed."""
+    from rigfit.env.protect import ProtectError, verify
+
+    try:
+        problems = verify(Path(record.env_dir), record.protected)
+    except ProtectError as exc:
+        return [LaunchProblem(str(exc), f"rigfit install {record.ui} --env {record.env_dir}")]
+    if not problems:
+        return []
+    names = ", ".join(sorted({p.package for p in problems}))
+    wheels = "".join(f" --torch-wheel {p.wheel}" for p in record.protected if p.wheel)
+    return [
+        LaunchProblem(
+            f"{len(problems)} file(s) of {names} changed since rigfit installed them (something reinstalled them)",
+            f"rigfit install {record.ui} --env {record.env_dir}{wheels}",
+        )
+    ]
 
 
 def listener_of(port: int) -> str | None:

@@ -98,7 +98,7 @@ def prepare(options: LaunchOptions) -> Prepared:
         raise LaunchError(blocking[0].message, blocking[0].fix)
     creds = _credentials(options, ui)
     command = build_command(record, ui, port=port, listen=options.listen, creds=creds, extra=options.extra)
-    warnings = [p for p in problems if not p.blocking]
+    warnings = [p for p in problems if not p.blocking] + _patches_back(env_dir)
     folder = model_folder(ui, Path(record.ui_dir))
     if folder is not None and not models_in(ui, Path(record.ui_dir)):
         warnings.append(
@@ -109,6 +109,20 @@ def prepare(options: LaunchOptions) -> Prepared:
             )
         )
     return Prepared(record, ui, command, creds, warnings, options.listen)
+
+
+def _patches_back(env_dir: Path) -> list[LaunchProblem]:
+    """Patches the env record lists whose file an install replaced: applied again (they are known files)."""
+    from rigfit.env.patching import PatchError, reapply_patches
+
+    try:
+        again = reapply_patches(env_dir)
+    except (PatchError, EnvRecordError) as exc:
+        return [LaunchProblem(f"a recorded patch could not be applied again: {exc}", "rigfit patch list", False)]
+    return [
+        LaunchProblem(f"patch {s.entry.id} applied again to {s.path} (an install had replaced it)", "none", False)
+        for s in again
+    ]
 
 
 def start(
