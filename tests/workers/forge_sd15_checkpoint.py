@@ -1,6 +1,6 @@
 """Build a Stable Diffusion 1.5 checkpoint with random weights in the single-file layout Forge loads.
 
-Runs under the Forge env's python (torch, transformers, Forge's own backend): `python forge_sd15_checkpoint.py UI_DIR OUT`.
+Runs under the Forge env's python (torch, transformers, Forge's backend): `python forge_sd15_checkpoint.py UI_DIR OUT`.
 Forge's own UNet and VAE modules (original LDM key names) and transformers' CLIPTextModel, built from the configs Forge
 ships under backend/huggingface/, randomly initialised and saved in fp16 with the prefixes Forge's loader splits on.
 Prints `RIGFIT-RESULT {"tensors": N, "bytes": N}`.
@@ -18,11 +18,10 @@ def main() -> None:
     sys.path[:0] = [ui_dir, os.path.join(ui_dir, "packages_3rdparty")]
     os.chdir(ui_dir)
     import torch
-    from safetensors.torch import save_file
-    from transformers import CLIPTextConfig, CLIPTextModel
-
     from backend.nn.unet import IntegratedUNet2DConditionModel
     from backend.nn.vae import IntegratedAutoencoderKL
+    from safetensors.torch import save_file
+    from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(0)
     sd15 = os.path.join(ui_dir, "backend", "huggingface", "runwayml", "stable-diffusion-v1-5")
