@@ -110,3 +110,17 @@ def models_in(ui: UiEntry, ui_dir: Path) -> list[Path]:
 
 def model_folder(ui: UiEntry, ui_dir: Path) -> Path | None:
     return ui_dir / ui.model_dir if ui.model_dir else None
+
+
+def fitting_models(ui_id: str, limit: int = 3) -> list[str]:
+    """The models the plan says fit this machine (probed now), with where to get them: "SD 1.5 (ok): URL"."""
+    from rigfit.plan.knowledge import models
+    from rigfit.plan.model import PlanOptions
+    from rigfit.plan.planner import make_plan
+    from rigfit.probe.gather import probe_machine
+    from rigfit.probe.source import open_source
+
+    plan = make_plan(probe_machine(open_source(None), torch_check=False), PlanOptions(ui=ui_id))  # type: ignore[arg-type]
+    where = {m.id: m.download for m in models()}
+    fits = [m for m in plan.models if m.verdict in ("ok", "slow", "tight")][:limit]
+    return [f"{m.name} ({m.verdict}: {m.note})" + (f": {where[m.id]}" if where.get(m.id) else "") for m in fits]

@@ -16,7 +16,14 @@ from rigfit.kb.schemas import UiEntry
 from rigfit.launch.auth import AuthError, Credentials, credentials, redact, ui_has_auth
 from rigfit.launch.health import LogFollower, WaitResult, http_status, wait_until_up
 from rigfit.launch.launcher import LOCALHOST, LaunchCommand, build_command, full_env, urls_for
-from rigfit.launch.preflight import LaunchProblem, model_folder, models_in, port_problem, record_problems
+from rigfit.launch.preflight import (
+    LaunchProblem,
+    fitting_models,
+    model_folder,
+    models_in,
+    port_problem,
+    record_problems,
+)
 from rigfit.launch.process import is_same_process, start_detached, stop_group
 from rigfit.launch.state import RunState, all_states, load_state, log_path, remove_state, save_state, state_path
 from rigfit.plan.knowledge import ui_entry
@@ -101,10 +108,11 @@ def prepare(options: LaunchOptions) -> Prepared:
     warnings = [p for p in problems if not p.blocking] + _patches_back(env_dir)
     folder = model_folder(ui, Path(record.ui_dir))
     if folder is not None and not models_in(ui, Path(record.ui_dir)):
+        fits = "".join(f"\n    - {line}" for line in fitting_models(ui.id))
         warnings.append(
             LaunchProblem(
-                f"no model in {folder}: the UI starts, but generates nothing until one is there",
-                f"put a checkpoint (.safetensors) in {folder}; `rigfit plan` lists the models that fit this machine",
+                f"no model in {folder}: the UI starts (downloading nothing), but generates nothing until one is there",
+                f"put a checkpoint (.safetensors) in {folder}. What fits this machine (rigfit plan):{fits}",
                 blocking=False,
             )
         )
