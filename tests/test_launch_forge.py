@@ -131,7 +131,8 @@ def test_launch_generate_stop(launched: tuple[Path, int]) -> None:
         bystander.wait()
     assert not state_path(env).exists()
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", port))  # the port is free again
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server binds (closed connections linger)
+        sock.bind(("127.0.0.1", port))  # nothing listens on the port any more
 
 
 def test_listen_turns_on_the_api_login(launched: tuple[Path, int], home: Path) -> None:

@@ -76,6 +76,7 @@ def build_command(
     if not models_in(ui, Path(record.ui_dir)):
         _add(argv, why, _cli_flags(ui, "model.no_download"), "no model yet: start without downloading gigabytes")
     argv.extend(extra)
+    why.update({flag: "your own flag (given after --)" for flag in extra if flag.startswith("-")})
     env_added = {"PYTHONUNBUFFERED": "1", **record.launch_env}
     return LaunchCommand(argv, env_added, Path(record.ui_dir), port, why)
 

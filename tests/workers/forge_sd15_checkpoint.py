@@ -14,9 +14,10 @@ import sys
 
 
 def main() -> None:
-    ui_dir, out = sys.argv[1], sys.argv[2]
+    ui_dir, out = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     sys.path[:0] = [ui_dir, os.path.join(ui_dir, "packages_3rdparty")]
     os.chdir(ui_dir)
+    sys.argv = [sys.argv[0], "--always-cpu"]  # Forge's backend reads its flags at import: build on the CPU
     import torch
     from backend.nn.unet import IntegratedUNet2DConditionModel
     from backend.nn.vae import IntegratedAutoencoderKL
