@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from rigfit.env.worker import run_worker
+from rigfit.launch.preflight import listen_inodes
 from rigfit.launch.process import group_members
 from rigfit.launch.state import load_state, state_path
 from tests.conftest import REPO
@@ -130,9 +131,7 @@ def test_launch_generate_stop(launched: tuple[Path, int]) -> None:
         bystander.kill()
         bystander.wait()
     assert not state_path(env).exists()
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server binds (closed connections linger)
-        sock.bind(("127.0.0.1", port))  # nothing listens on the port any more
+    assert not listen_inodes(port)  # nothing listens on the port any more
 
 
 def test_listen_turns_on_the_api_login(launched: tuple[Path, int], home: Path) -> None:

@@ -57,8 +57,8 @@ def protected_problems(record: EnvRecord) -> list[LaunchProblem]:
     ]
 
 
-def listener_of(port: int) -> str | None:
-    """Which process listens on `port` ("PID 123: python3 -m http.server"), when /proc tells (own processes)."""
+def listen_inodes(port: int) -> set[str]:
+    """The sockets listening on TCP `port` (IPv4 and IPv6), as /proc/PID/fd links name them."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -69,6 +69,14 @@ def listener_of(port: int) -> str | None:
             fields = line.split()
             if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
                 inodes.add(f"socket:[{fields[9]}]")
+    return inodes
+
+
+def listener_of(port: int) -> str | None:
+    """Which process listens on `port` ("PID 123: python3 -m http.server"), when /proc tells (own processes)."""
+    inodes = listen_inodes(port)
+    if not inodes:
+        return None
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
