@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "bench": "rigfit.verify.command:bench",
     "up": "rigfit.launch.command:up",
     "install": "rigfit.env.commands:install",
+    "add": "rigfit.env.commands:add",
+    "resolve": "rigfit.env.commands:resolve",
     "launch": "rigfit.launch.command:launch",
     "stop": "rigfit.launch.command:stop",
     "status": "rigfit.launch.command:status",

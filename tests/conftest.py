@@ -14,7 +14,10 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = REPO.parent / "shared"  # the project's shared material (seeds, real UIs, model configs), beside the clone
 
-pytest_plugins = ["tests.conftest_torchenv"]  # the session fixture `torch_env`: a real venv with torch 2.13.0
+pytest_plugins = [
+    "tests.conftest_torchenv",  # the session fixture `torch_env`: a real venv with torch 2.13.0
+    "tests.conftest_forge",  # the session fixture `forge_env`: the real Forge installed by `rigfit install`
+]
 
 
 def fixture_text(relpath: str) -> str:

@@ -3,6 +3,7 @@ rigfit.env's modules, imported when a command runs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -55,6 +56,10 @@ def install(
         typer.Option("--protect", help="Protect another package by hash, like torch (repeatable)."),
     ] = None,
     installer: Annotated[Optional[str], typer.Option("--installer", help="uv (default) or pip.")] = None,  # noqa: UP045
+    locked: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--locked", help="Rebuild from a rigfit-lock.json: same UI commit, wheels and versions."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would happen; change nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the env record as JSON at the end.")] = False,
 ) -> None:
@@ -76,6 +81,7 @@ def install(
         dry_run=dry_run,
         installer=installer,  # type: ignore[arg-type]
         protect=protect or [],
+        locked=Path(locked).expanduser().resolve() if locked else None,
     )
     say = err.print if as_json else _say
     try:
@@ -181,3 +187,88 @@ def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
 env_app = typer.Typer(no_args_is_help=True, help="Check and list the envs rigfit installed.", rich_markup_mode=None)
 env_app.command("check")(env_check)
 env_app.command("list")(env_list)
+
+
+def add(
+    requirements: Annotated[Optional[list[str]], typer.Argument(help="Requirements (pip syntax).")] = None,  # noqa: UP045
+    env: Annotated[Optional[str], typer.Option("--env", help="The env folder.")] = None,  # noqa: UP045
+    requirement_file: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("-r", "--requirement", help="A requirements file (repeatable)."),
+    ] = None,
+    upgrade: Annotated[bool, typer.Option("-U", "--upgrade", help="Upgrade the named packages.")] = False,
+    force_reinstall: Annotated[
+        bool, typer.Option("--force-reinstall", help="Reinstall the named packages (never a protected one).")
+    ] = False,
+    installer: Annotated[Optional[str], typer.Option("--installer", help="uv (default) or pip.")] = None,  # noqa: UP045
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and print; change nothing.")] = False,
+) -> None:
+    """Install more packages into an env (e.g. an extension's requirements) without touching torch."""
+    if not requirements and not requirement_file:
+        raise usage_error("name packages (`rigfit add joblib`) or a file (`rigfit add -r requirements.txt`).")
+    if installer not in (None, "uv", "pip"):
+        raise usage_error(f"--installer {installer}: use uv or pip.")
+    from rigfit.env.add import add as run_add
+    from rigfit.env.errors import INSTALL_ERRORS
+
+    env_dir = _env_dir(env)
+    try:
+        result = run_add(
+            env_dir,
+            requirements or [],
+            [Path(f) for f in requirement_file or []],
+            _say,
+            upgrade=upgrade,
+            force_reinstall=force_reinstall,
+            dry_run=dry_run,
+            installer=installer,  # type: ignore[arg-type]
+        )
+    except INSTALL_ERRORS as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    if result.rolled_back:
+        err.print(f"[yellow]rolled back[/] {', '.join(result.rolled_back)} after the step changed them")
+    console.print("[bold green]done[/]" + (" (dry run: nothing changed)" if dry_run else ""))
+
+
+def resolve(
+    packages: Annotated[list[str], typer.Argument(help="Packages the workflow needs (pip syntax).")],
+    torch: Annotated[str, typer.Option("--torch", help="The torch it must work with, e.g. 2.1.0+cu121.")],
+    python: Annotated[str, typer.Option("--python", help="The Python version, e.g. 3.10.")] = "3.10",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A working set of versions for these packages against that torch, each pin with its reason."""
+    from rigfit.env.resolve import ResolveError
+    from rigfit.env.resolve import resolve as run_resolve
+
+    try:
+        result = run_resolve(torch, python, packages)
+    except ResolveError as exc:
+        raise usage_error(str(exc)) from exc
+    if as_json:
+        print_json(
+            {
+                "schema": "rigfit.resolve/1",
+                "torch": result.torch,
+                "python": result.python,
+                "packages": result.packages,
+                "pins": [{"requirement": r, "reason": why, "kb": kb} for r, why, kb in result.pins],
+                "separate": [{"requirement": r, "install": how} for r, how in result.separate],
+                "conflict": result.conflict,
+                "basis": result.basis,
+            }
+        )
+    elif result.conflict:
+        err.print(f"[bold red]no working set[/]: {result.conflict}")
+    else:
+        pinned = {
+            re.split(r"[<>=!~]", r, maxsplit=1)[0].lower().replace("_", "-"): (r, why) for r, why, _ in result.pins
+        }
+        console.print(f"working set for torch {result.torch} on Python {result.python} ({result.basis}):")
+        for name, version in sorted(result.packages.items()):
+            why = pinned.get(name)
+            console.print(f"  {name}=={version}" + (f"   [cyan]pin {why[0]}[/]: {why[1]}" if why else ""))
+        for requirement, how in result.separate:
+            console.print(f"  {requirement}   [cyan]from its own index[/]: {how}")
+    if result.conflict:
+        raise typer.Exit(1)

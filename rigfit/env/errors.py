@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rigfit.env.install import InstallError
 from rigfit.env.installer import InstallerError
+from rigfit.env.lock import LockError
 from rigfit.env.overrides import ConflictError
 from rigfit.env.protect import ProtectError
 from rigfit.env.record import EnvRecordError
@@ -14,6 +15,7 @@ from rigfit.env.wheels import WheelError
 INSTALL_ERRORS = (
     InstallError,
     InstallerError,
+    LockError,
     ConflictError,
     ProtectError,
     EnvRecordError,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rigfit.env.installer import Installer, Outcome, Step
+from rigfit.env.installer import Installer, InstallerError, Outcome, Step, network_hint
 from rigfit.env.overrides import ConflictError, ReqLine, direct_conflicts, protected_changes, resolver_cause
 from rigfit.env.protect import FileProblem, requirement_for, verify
 from rigfit.env.record import EnvRecord, ProtectedPackage
@@ -41,13 +41,15 @@ def guarded_step(
     step.constraints = [*protection_constraints(protected, installer), *step.constraints]
     say(f"resolving with {installer.kind} (dry run)")
     planned = installer.run(step, dry_run=True)
+    if not planned.ok and (hint := network_hint(planned.output)):
+        raise InstallerError(hint)
     if not planned.ok:
         raise ConflictError(_refusal([_name_lines(resolver_cause(planned.output), lines)], protected))
     touched = protected_changes(planned.changes, protected)
     if touched:
         raise ConflictError(_refusal(touched, protected))
     say(f"resolved: {_summary(planned)}")
-    if dry_run or not planned.changes:
+    if dry_run or planned.nothing_to_do:
         return Guarded(planned)
     say(f"installing with {installer.kind}")
     outcome = installer.run(step, dry_run=False, on_line=progress(say))

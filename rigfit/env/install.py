@@ -44,6 +44,8 @@ class InstallOptions:
     dry_run: bool = False
     installer: InstallerKind | None = None
     protect: list[str] = field(default_factory=list)
+    locked: Path | None = None  # a rigfit-lock.json to rebuild from: same UI commit, wheels and versions
+    locked_versions: list[str] = field(default_factory=list)  # filled from the lock: "name==version" constraints
 
 
 @dataclass
@@ -101,6 +103,10 @@ def check_disk(where: Path, need: int, what: str) -> None:
 
 def install(opts: InstallOptions, say: Say) -> EnvRecord:
     spec = ui_spec(opts.ui)
+    if opts.locked is not None:
+        from rigfit.env.lock import apply_lock
+
+        apply_lock(opts, opts.locked, say)
     python = find_python(opts.python)
     interp, _ = inspect(python)
     wheels = [parse_wheel(w) for w in opts.torch_wheels]
@@ -125,16 +131,16 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     installer = choose_installer(record.python, opts.installer)
     pins = [req for req, _ in plan.pins]
 
-    say("[bold]2/5 torch[/]")
-    _install_torch(record, installer, wheels, plan, pins, opts.protect, say)
-    save_record(record)
-
-    say("[bold]3/5 UI source[/]")
+    say("[bold]2/5 UI source[/]")
     _get_ui(record, spec, opts, say)
     save_record(record)
 
+    say("[bold]3/5 torch[/]")
+    _install_torch(record, installer, wheels, plan, pins, opts.protect, say)
+    save_record(record)
+
     say("[bold]4/5 UI requirements[/]")
-    _install_requirements(record, spec, installer, plan, say)
+    _install_requirements(record, spec, installer, plan, opts.locked_versions, say)
     save_record(record)
 
     say("[bold]5/5 lock[/]")
@@ -262,11 +268,14 @@ def requirement_lines(spec: UiInstall, ui_dir: Path) -> list[ReqLine]:
     return lines
 
 
-def _install_requirements(record: EnvRecord, spec: UiInstall, installer: Installer, plan: PlanPart, say: Say) -> None:
+def _install_requirements(
+    record: EnvRecord, spec: UiInstall, installer: Installer, plan: PlanPart, locked: list[str], say: Say
+) -> None:
     ui_dir = Path(record.ui_dir)
     lines = requirement_lines(spec, ui_dir)
     texts, overridden = apply_overrides(lines, list(spec.overrides))
     record.overridden = overridden
+    record.pins = [req for req, _ in plan.pins]
     for pin in overridden:
         say(f"  [yellow]override[/] {pin.origin} {pin.requirement} -> {pin.installed}: {pin.reason}")
     for addition in spec.additions:
@@ -280,7 +289,9 @@ def _install_requirements(record: EnvRecord, spec: UiInstall, installer: Install
         parse_line(a.requirement, "ui_installs.yaml") for a in spec.additions
     ]
     check_disk(ui_dir, REQUIREMENTS_NEED, f"installing {spec.id}'s requirements")
-    step = Step(files=[derived], constraints=[req for req, _ in plan.pins])
+    if locked:
+        say(f"  locked: {len(locked)} exact versions from the lock file")
+    step = Step(files=[derived], constraints=[req for req, _ in plan.pins] + locked)
     guarded = guarded_step(record, installer, step, checked, lambda m: say(f"  {m}"))
     if guarded.rolled_back:
         say(f"  rolled back: {', '.join(guarded.rolled_back)}")
@@ -314,6 +325,11 @@ def _dry_run(
 
 
 def _last_error(output: str) -> str:
+    from rigfit.env.installer import network_hint
+
+    hint = network_hint(output)
+    if hint:
+        return hint
     lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()]
     errors = [ln for ln in lines if "error" in ln.lower() or "cause" in ln.lower()]
     return " ".join((errors or lines)[-3:])

@@ -85,7 +85,7 @@ class Step:
     files: list[Path] = field(default_factory=list)  # requirement files (-r)
     constraints: list[str] = field(default_factory=list)
     no_deps: bool = False
-    upgrade: bool = False
+    upgrade: list[str] = field(default_factory=list)  # package names to upgrade (only these, as pip does)
     reinstall: list[str] = field(default_factory=list)  # package names to reinstall (never a protected one)
     link_copy: bool = False  # copy files instead of hard-linking from uv's cache (protected packages)
     extra_index_urls: list[str] = field(default_factory=list)  # the plan's torch index
@@ -97,6 +97,11 @@ class Outcome:
     changes: list[Change] = field(default_factory=list)
     output: str = ""  # the installer's own words (its error when not ok)
     seconds: float = 0.0
+
+    @property
+    def nothing_to_do(self) -> bool:
+        """The dry run found everything in place (uv says so in words; pip's report lists nothing to install)."""
+        return not self.changes and ("Would make no changes" in self.output or "Would install" not in self.output)
 
 
 def normalize(name: str) -> str:
@@ -128,22 +133,34 @@ class Installer:
         constraints = tmp / "constraints.txt"
         constraints.write_text("".join(f"{c}\n" for c in step.constraints), encoding="utf-8")
         report = tmp / "report.json"
-        files = [arg for f in step.files for arg in ("-r", str(f))]
-        if self.kind == "uv":
-            assert self.uv_bin is not None
-            argv = [self.uv_bin, "pip", "install", "--python", self.python, *self.index.uv_args()]
-            argv += ["-c", str(constraints), "--build-constraints", str(constraints)]
-            argv += ["--dry-run"] if dry_run else []
-            argv += ["--link-mode", "copy"] if step.link_copy else []
-            argv += [arg for name in step.reinstall for arg in ("--reinstall-package", name)]
-        else:
-            argv = [self.python, "-m", "pip", "install", "--disable-pip-version-check", "-c", str(constraints)]
-            argv += ["--dry-run", "--report", str(report)] if dry_run else []
-            argv += ["--force-reinstall", "--no-deps", *step.reinstall] if step.reinstall else []
+        argv = self._uv_argv(step, dry_run, constraints) if self.kind == "uv" else self._pip_argv(step, dry_run, report)
         argv += [arg for url in step.extra_index_urls for arg in ("--extra-index-url", url)]
         argv += ["--no-deps"] if step.no_deps else []
-        argv += ["--upgrade"] if step.upgrade else []
+        files = [arg for f in step.files for arg in ("-r", str(f))]
         return [*argv, *files, *step.requirements], report
+
+    def _uv_argv(self, step: Step, dry_run: bool, constraints: Path) -> list[str]:
+        assert self.uv_bin is not None
+        argv = [self.uv_bin, "pip", "install", "--python", self.python, *self.index.uv_args()]
+        argv += ["-c", str(constraints), "--build-constraints", str(constraints)]
+        argv += ["--dry-run"] if dry_run else []
+        argv += ["--link-mode", "copy"] if step.link_copy else []
+        argv += [arg for name in step.reinstall for arg in ("--reinstall-package", name)]
+        return argv + [arg for name in step.upgrade for arg in ("--upgrade-package", name)]
+
+    def _pip_argv(self, step: Step, dry_run: bool, report: Path) -> list[str]:
+        argv = [
+            self.python,
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-c",
+            str(report.with_name("constraints.txt")),
+        ]
+        argv += ["--dry-run", "--report", str(report)] if dry_run else []
+        argv += ["--force-reinstall"] if step.reinstall else []  # pip reinstalls everything named: see add
+        return argv + (["--upgrade"] if step.upgrade else [])
 
 
 def _execute(argv: list[str], on_line: Callable[[str], None] | None) -> Outcome:
@@ -184,7 +201,7 @@ def _kill(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
-_UV_LINE = re.compile(r"^ ([-+~]) ([A-Za-z0-9_.\-]+)==(\S+)")
+_UV_LINE = re.compile(r"^ ([-+~]) ([A-Za-z0-9_.\-]+)(?:==| @ )(\S+)")
 
 
 def _uv_changes(output: str) -> list[Change]:
@@ -219,6 +236,31 @@ def _pip_report_changes(report: Path, python: str) -> list[Change]:
         name = normalize(meta.get("name", ""))
         changes.append(Change(name, have.get(name), meta.get("version")))
     return changes
+
+
+NETWORK_WORDS = (
+    "Failed to fetch",
+    "dns error",
+    "Connection refused",
+    "Could not connect",
+    "Network is unreachable",
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "timed out",
+)
+
+
+def network_hint(output: str) -> str | None:
+    """When the installer could not reach an index: what to do instead."""
+    if not any(word in output for word in NETWORK_WORDS):
+        return None
+    urls = sorted(set(re.findall(r"(?:https?|file)://[^\s`'\"]+", output)))[:2]
+    where = f" ({', '.join(urls)})" if urls else ""
+    return (
+        f"a package index cannot be reached{where}: check the network (or the index set in `pip config list`), "
+        "or install offline: --mirror DIR / --source PATH for the UI and --torch-wheel FILE for torch, with a "
+        "reachable index or find-links folder for the rest."
+    )
 
 
 def uv_binary() -> str | None:

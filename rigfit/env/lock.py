@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rigfit.env.kb_schemas import UiInstall
 from rigfit.env.protect import installed_versions
@@ -58,5 +60,35 @@ def write_lock(record: EnvRecord, spec: UiInstall, installer: str, pins: list[st
     return path
 
 
-def read_lock(env_dir: Path) -> dict[str, object]:
-    return json.loads(lock_path(env_dir).read_text(encoding="utf-8"))
+class LockError(Exception):
+    """The lock file is unreadable or no longer matches what it locked; the message says what differs."""
+
+
+def read_lock(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LockError(f"{path} is not a readable lock file ({exc}): give the rigfit-lock.json of an env.") from exc
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise LockError(f"{path} is not a rigfit lock file (schema {SCHEMA}): give the rigfit-lock.json of an env.")
+    return data
+
+
+def apply_lock(opts: Any, path: Path, say: Callable[[str], None]) -> None:
+    """Rebuild what the lock recorded: its UI commit, its wheels (same sha256) and its exact versions."""
+    data = read_lock(path)
+    if data["ui"] != opts.ui:
+        raise LockError(f"{path} locks {data['ui']}, not {opts.ui}: `rigfit install {data['ui']} --locked {path}`.")
+    opts.ref = opts.ref or data["ui_ref"]
+    if not opts.torch_wheels:
+        for package in data["protected"]:
+            if not package["wheel"]:
+                continue
+            if wheel_sha256(package["wheel"]) != package["sha256"]:
+                raise LockError(
+                    f"{package['wheel']} is missing or not the wheel the lock recorded (sha256 {package['sha256']}): "
+                    "put that wheel back, or give another with --torch-wheel (the env will then differ)."
+                )
+            opts.torch_wheels.append(package["wheel"])
+    opts.locked_versions = list(data["packages"])
+    say(f"locked: {opts.ui} at {opts.ref}, {len(opts.torch_wheels)} wheels checked by sha256 ({path})")

@@ -154,6 +154,11 @@ def protected_changes(changes: list, protected: list[ProtectedPackage]) -> list[
 
 def resolver_cause(output: str) -> str:
     """The installer's own explanation of a failed resolution (uv's `cause:` block, pip's ResolutionImpossible)."""
+    from rigfit.env.installer import network_hint
+
+    hint = network_hint(output)
+    if hint:
+        return hint
     text = output.strip().splitlines()
     for index, line in enumerate(text):
         if "cause:" in line or "ResolutionImpossible" in line or "conflict is caused by" in line:

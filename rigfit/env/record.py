@@ -61,6 +61,9 @@ class EnvRecord(BaseModel):
     torch_source: str | None = None  # "index URL", "wheel /path/torch-...whl", "adopted"
     protected: list[ProtectedPackage] = Field(default_factory=list)
     overridden: list[OverriddenPin] = Field(default_factory=list)
+    pins: list[str] = Field(
+        default_factory=list
+    )  # the KB's compatibility pins applied as constraints ("pydantic<2.11")
     complete: bool = False  # False while an install runs or after one was interrupted
     launch_args: list[str] = Field(default_factory=list)  # the plan's UI flags (precision, memory, "install nothing")
     launch_env: dict[str, str] = Field(default_factory=dict)  # the plan's env vars (HSA_OVERRIDE_GFX_VERSION...)

@@ -1,0 +1,80 @@
+"""The install commands' clear errors and dry runs, through the CLI: one message each, nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rigfit.env.install import InstallError, check_disk
+from tests.conftest import SHARED
+
+
+def rigfit(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RIGFIT_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "rigfit.cli", *args], capture_output=True, text=True, timeout=600, check=False, env=env
+    )
+
+
+def words(proc: subprocess.CompletedProcess[str]) -> str:
+    return " ".join((proc.stdout + proc.stderr).split())
+
+
+@pytest.mark.parametrize(
+    ("ui", "expected"),
+    [("sdnext", "rigfit cannot install 'sdnext' yet. It installs: forge, a1111, comfyui"), ("krita", "cannot install")],
+)
+def test_unknown_ui_is_one_clear_error(tmp_path: Path, ui: str, expected: str) -> None:
+    proc = rigfit("install", ui, "--env", str(tmp_path / "env"), home=tmp_path)
+    assert proc.returncode == 1 and expected in words(proc)
+    assert "Traceback" not in words(proc)
+    assert not (tmp_path / "env").exists()
+
+
+def test_bad_wheel_path_writes_nothing(tmp_path: Path) -> None:
+    proc = rigfit(
+        "install",
+        "forge",
+        "--torch-wheel",
+        str(tmp_path / "torch-2.5.1-cp311-cp311-linux_x86_64.whl"),
+        "--env",
+        str(tmp_path / "env"),
+        home=tmp_path,
+    )
+    assert proc.returncode == 1 and "does not exist: check the path given to --torch-wheel" in words(proc)
+    assert not (tmp_path / "env").exists()
+
+
+def test_dry_run_prints_the_steps_and_writes_nothing(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    proc = rigfit("install", "forge", "--mirror", str(SHARED / "uis"), "--dry-run", "--env", str(env), home=tmp_path)
+    out = words(proc)
+    assert proc.returncode == 0, out
+    assert "override setuptools==69.5.1 -> setuptools>=77.0.3,<82" in out
+    assert "add joblib" in out and "repositories/BLIP at 48211a1594f1" in out
+    assert "launch flags: --skip-prepare-environment" in out
+    assert not env.exists()
+
+
+def test_disk_space_is_checked_before_big_steps(tmp_path: Path) -> None:
+    with pytest.raises(InstallError, match=r"needs about .* GB free on .*free space there"):
+        check_disk(tmp_path / "not-yet" / "env", 10**18, "installing torch")
+
+
+def test_env_check_on_a_folder_that_is_no_env(tmp_path: Path) -> None:
+    proc = rigfit("env", "check", "--env", str(tmp_path), home=tmp_path)
+    assert proc.returncode == 2 and "is not an env rigfit installed" in words(proc)
+
+
+def test_env_list_without_envs(tmp_path: Path) -> None:
+    proc = rigfit("env", "list", home=tmp_path)
+    assert proc.returncode == 0 and "rigfit install forge" in words(proc)
+
+
+def test_add_needs_something_to_add(tmp_path: Path) -> None:
+    proc = rigfit("add", "--env", str(tmp_path), home=tmp_path)
+    assert proc.returncode == 2 and "rigfit add -r requirements.txt" in words(proc)
