@@ -99,8 +99,10 @@ def test_an_unfinished_install_is_refused(tmp_path: Path, home: Path) -> None:
 
 def test_listen_on_a_ui_without_login_needs_no_auth(tmp_path: Path, home: Path) -> None:
     env = tmp_path / "comfy"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
     (env / "ui").mkdir(parents=True)
-    save_record(EnvRecord(ui="comfyui", env_dir=str(env), ui_dir=str(env / "ui"), python=sys.executable, complete=True))
+    python = str(env / "bin" / "python")
+    save_record(EnvRecord(ui="comfyui", env_dir=str(env), ui_dir=str(env / "ui"), python=python, complete=True))
     result = rigfit("launch", "--env", str(env), "--listen", "--port", str(free_port()), "--script", "x.sh")
     assert result.returncode == 1
     assert "ComfyUI has no login of its own" in result.stderr
