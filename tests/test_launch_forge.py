@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -26,7 +27,7 @@ from rigfit.env.worker import run_worker
 from rigfit.launch.preflight import listen_inodes
 from rigfit.launch.process import group_members
 from rigfit.launch.state import load_state, state_path
-from tests.conftest import REPO
+from tests.conftest import REPO, SHARED
 
 pytestmark = pytest.mark.slow
 
@@ -157,3 +158,29 @@ def test_a_second_launch_is_refused_while_one_runs(launched: tuple[Path, int]) -
     assert again.returncode == 1
     assert "already runs" in again.stderr and "rigfit stop" in again.stderr
     time.sleep(0.1)
+
+
+def test_up_runs_the_whole_chain_from_nothing(tmp_path: Path, home: Path) -> None:
+    """`rigfit up` on a fresh env folder: doctor, plan, install from the mirror with the torch wheels, launch."""
+    from tests.conftest_forge import WHEELS, find_wheel
+
+    env = tmp_path / "forge-up"
+    port = free_port()
+    wheels = [arg for name, version in WHEELS for arg in ("--torch-wheel", str(find_wheel(name, version)))]
+    argv = ["up", "forge", "--env", str(env), "--yes", "--mirror", str(SHARED / "uis"), *wheels, "--port", str(port)]
+    try:
+        result = rigfit(*argv, "--timeout", "400", timeout=3600)
+        out = result.stdout
+        assert result.returncode == 0, out + result.stderr
+        for stage in ("✓ doctor", "✓ plan", "✓ install", "answers after"):
+            assert stage in out
+        assert out.index("✓ doctor") < out.index("✓ plan") < out.index("✓ install") < out.index("answers after")
+        assert f"http://127.0.0.1:{port}/" in out
+        assert f"no model in {env / 'ui' / 'models' / 'Stable-diffusion'}" in out  # started without downloading one
+        assert request(f"http://127.0.0.1:{port}/internal/ping")[0] == 200
+        again = rigfit(*argv, timeout=600)  # running already: install is skipped, launch refuses with the fix
+        assert "already installed and intact" in again.stdout
+        assert again.returncode == 1 and "already runs" in again.stderr
+    finally:
+        rigfit("stop", "--env", str(env))
+        shutil.rmtree(env, ignore_errors=True)  # 5 GB
