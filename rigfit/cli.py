@@ -18,22 +18,28 @@ HELP = "Fit Stable Diffusion to the machine you own: probe it, plan the stack, i
 
 # command name -> "module:function"; the order is the order of `rigfit --help`.
 COMMANDS: dict[str, str] = {
+    "up": "rigfit.launch.command:up",
     "doctor": "rigfit.probe.command:doctor",
     "capture": "rigfit.probe.command:capture",
     "plan": "rigfit.plan.command:plan",
-    "explain": "rigfit.explain.command:explain",
-    "verify": "rigfit.verify.command:verify",
-    "bench": "rigfit.verify.command:bench",
-    "build-torch": "rigfit.recipes.torch_build.command:build_torch",
-    "docker": "rigfit.recipes.command:docker",
-    "k8s": "rigfit.recipes.command:k8s",
     "install": "rigfit.env.commands:install",
     "add": "rigfit.env.commands:add",
     "resolve": "rigfit.env.commands:resolve",
+    "launch": "rigfit.launch.command:launch",
+    "stop": "rigfit.launch.command:stop",
+    "status": "rigfit.launch.command:status",
+    "logs": "rigfit.launch.command:logs",
+    "verify": "rigfit.verify.command:verify",
+    "bench": "rigfit.verify.command:bench",
+    "explain": "rigfit.explain.command:explain",
+    "docker": "rigfit.recipes.command:docker",
+    "k8s": "rigfit.recipes.command:k8s",
+    "build-torch": "rigfit.recipes.torch_build.command:build_torch",
 }
 # group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {
     "env": "rigfit.env.commands:env_app",
+    "patch": "rigfit.env.patch_commands:patch_app",
 }
 
 

@@ -21,7 +21,12 @@ BASE = {"rigfit", "rigfit.paths", "rigfit.terminal", "rigfit.proc"}
 
 # A stage's command modules are the CLI's entry points (named in rigfit/cli.py COMMANDS/GROUPS): they compose stages
 # (doctor = probe + the plan's summary), so they sit in the cli layer, and no stage module may import them.
-COMMAND_MODULES = {"command", "commands"}
+COMMAND_MODULES = {"command", "commands"}  # also "<topic>_commands" (rigfit/env/patch_commands.py)
+
+
+def is_command_module(name: str) -> bool:
+    return name in COMMAND_MODULES or name.endswith("_commands")
+
 
 RIGFIT = REPO / "rigfit"
 
@@ -36,7 +41,7 @@ def module_name(path: Path) -> str:
 def layer_of(module: str) -> str:
     """The layer of a rigfit module (dotted name)."""
     parts = module.split(".")
-    if parts[-1] in COMMAND_MODULES or module == "rigfit.cli":
+    if is_command_module(parts[-1]) or module == "rigfit.cli":
         return "cli"
     if any(module == base or module.startswith(base + ".") for base in BASE - {"rigfit"}) or module == "rigfit":
         return "base"
@@ -161,4 +166,4 @@ def test_cli_names_only_command_modules() -> None:
 
     for name, target in {**COMMANDS, **GROUPS}.items():
         module = target.partition(":")[0]
-        assert layer_of(module) == "cli" and module.split(".")[-1] in COMMAND_MODULES, f"{name}: {target}"
+        assert layer_of(module) == "cli" and is_command_module(module.split(".")[-1]), f"{name}: {target}"

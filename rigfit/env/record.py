@@ -40,6 +40,17 @@ class OverriddenPin(BaseModel):
     reason: str
 
 
+class AppliedPatch(BaseModel):
+    """A compatibility patch applied to a file of the env (rigfit/env/patching.py), with where its original is."""
+
+    id: str  # patches.yaml id
+    file: str  # absolute path of the patched file
+    sha256_before: str
+    sha256_after: str
+    backup: str  # the original bytes
+    applied_at: str
+
+
 class EnvRecord(BaseModel):
     schema_: str = Field(default=SCHEMA, alias="schema")
     ui: str  # forge | a1111 | comfyui | sdnext | invokeai
@@ -58,6 +69,7 @@ class EnvRecord(BaseModel):
     launch_env: dict[str, str] = Field(default_factory=dict)  # the plan's env vars (HSA_OVERRIDE_GFX_VERSION...)
     created_at: str | None = None
     last_check: str | None = None  # when `rigfit env check` last passed
+    patches: list[AppliedPatch] = Field(default_factory=list)  # compatibility patches applied (rigfit patch)
 
     model_config = {"populate_by_name": True}
 

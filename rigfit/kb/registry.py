@@ -44,6 +44,7 @@ SCHEMAS: dict[str, str] = {
     "python_names.yaml": "rigfit.kb.diagnosis:PythonName",
     "native_libs.yaml": "rigfit.kb.diagnosis:NativeLibrary",
     "ui_installs.yaml": "rigfit.kb.installs:UiInstall",
+    "patches.yaml": "rigfit.kb.patches:PatchEntry",
 }
 
 

@@ -107,7 +107,11 @@ UI_SETTINGS = (
     "device.index",
     "net.listen",
     "net.auth",
+    "net.api_auth",
+    "net.api",
+    "net.port",
     "install.skip",
+    "model.no_download",
 )
 
 
@@ -146,6 +150,15 @@ class UiContainer(BaseModel):
         return value
 
 
+class LogPhase(BaseModel):
+    """A log line that says what a starting UI is doing (`rigfit launch` shows it while it waits)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: str  # regular expression, searched in each new log line
+    says: str  # "importing torch", "loading the model"
+
+
 class UiEntry(KbEntry):
     """uis.yaml: a Stable Diffusion UI: where it lives, how to keep its installer off torch, and its flags."""
 
@@ -170,6 +183,8 @@ class UiEntry(KbEntry):
     torch_min: str | None = None
     torch_min_why: str | None = None
     note: str | None = None
+    model_dir: str | None = None  # where its checkpoints go, relative to its checkout
+    start_phases: list[LogPhase] = Field(default_factory=list)  # log lines that tell what it is doing at start
 
     @field_validator("flags")
     @classmethod

@@ -1,0 +1,1 @@
+"""Start, watch and stop the installed UI (launch, up, stop, status, logs)."""

@@ -1,0 +1,72 @@
+"""The UI's own login for `--listen`: a password generated once (shown once, kept 0600) or the user's own."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from rigfit.kb.schemas import UiEntry
+from rigfit.launch.state import write_private
+from rigfit.paths import data_dir
+
+DEFAULT_USER = "rigfit"
+
+
+class AuthError(Exception):
+    """The credentials given cannot be used; the message says how to give them."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: str
+    generated: bool  # made now: show it once
+    path: Path  # where it is kept (0600)
+
+    @property
+    def pair(self) -> str:
+        return f"{self.user}:{self.password}"
+
+
+def auth_file(ui: str) -> Path:
+    return data_dir() / "auth" / f"{ui}.txt"
+
+
+def ui_has_auth(ui: UiEntry) -> bool:
+    return bool(ui.flags.get("net.auth"))
+
+
+def credentials(ui: str, given: str | None) -> Credentials:
+    """The user's `USER:PASSWORD`, else the one kept from an earlier launch, else a new generated one."""
+    path = auth_file(ui)
+    if given is not None:
+        user, sep, password = given.partition(":")
+        if not sep or not user or not password:
+            raise AuthError(f"--auth '{given}' is not USER:PASSWORD: give both, separated by a colon")
+        write_private(path, f"{user}:{password}\n")
+        return Credentials(user, password, False, path)
+    if path.is_file():
+        user, _, password = path.read_text(encoding="utf-8").strip().partition(":")
+        if user and password:
+            return Credentials(user, password, False, path)
+    password = secrets.token_urlsafe(15)
+    write_private(path, f"{DEFAULT_USER}:{password}\n")
+    return Credentials(DEFAULT_USER, password, True, path)
+
+
+def auth_args(ui: UiEntry, creds: Credentials) -> list[str]:
+    """The UI's flags that turn on its login for the web page and, where it has one, for its API."""
+    args: list[str] = []
+    for setting in ("net.auth", "net.api_auth"):
+        flags = ui.flags.get(setting, [])
+        if flags:
+            args += [*flags, creds.pair]
+    return args
+
+
+def redact(argv: list[str], creds: Credentials | None) -> list[str]:
+    """The command with the password replaced by ***, for state files and screens."""
+    if creds is None:
+        return list(argv)
+    return [arg.replace(creds.password, "***") for arg in argv]
