@@ -15,7 +15,7 @@ from tests.conftest import REPO
 
 RIGFIT = REPO / "rigfit"
 # KB files whose entries code must find by criteria (ids of these never appear in code outside rigfit/kb/).
-LOOKED_UP_BY_CRITERIA = ["torch_wheels.yaml", "rocm.yaml", "gpus.yaml", "gpu_arch.yaml", "fixes.yaml"]
+LOOKED_UP_BY_CRITERIA = ["torch_wheels.yaml", "rocm.yaml", "gpus.yaml", "gpu_arch.yaml", "fixes.yaml", "qemu_cpus.yaml"]
 
 
 def kb_ids(relpath: str) -> set[str]:
@@ -161,3 +161,12 @@ def test_bench_reads_model_flops_and_resolution_from_models_yaml() -> None:
     assert not BenchReport(device="cpu", model="sdxl", size=512, reduced=False).comparable()
     with pytest.raises(KeyError, match="no model sd9"):
         bench_model("sd9")
+
+
+def test_emulated_cpus_name_the_openblas_core_that_fits_them() -> None:
+    """verify --cpu retries numpy's OpenBLAS with OPENBLAS_CORETYPE from qemu_cpus.yaml, never from a table in code."""
+    from rigfit.kb.host import qemu_cpus
+
+    cores = {q.qemu: q.openblas_core for q in qemu_cpus()}
+    assert cores["Westmere"] == "Nehalem" and cores["Conroe"] == "Core2" and cores["SandyBridge"] == "Sandybridge"
+    assert cores["Haswell"] is None  # its own kernels fit: nothing to force

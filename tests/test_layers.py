@@ -153,3 +153,12 @@ def test_kb_registry_refuses_a_schema_outside_kb(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(registry.SCHEMAS, "zz_sample.yaml", "rigfit.probe.profile:Finding")
     with pytest.raises(KbError, match=r"outside rigfit\.kb"):
         registry.schema_for("zz_sample.yaml")
+
+
+def test_cli_names_only_command_modules() -> None:
+    """rigfit/cli.py imports commands by name ("module:function"): each is a stage's command module."""
+    from rigfit.cli import COMMANDS, GROUPS
+
+    for name, target in {**COMMANDS, **GROUPS}.items():
+        module = target.partition(":")[0]
+        assert layer_of(module) == "cli" and module.split(".")[-1] in COMMAND_MODULES, f"{name}: {target}"

@@ -48,6 +48,7 @@ class QemuCpu(KbEntry):
     aliases: list[str]  # what people type: westmere, x5670, core2...
     description: str
     flags: list[str]  # /proc/cpuinfo names
+    openblas_core: str | None = None  # the OPENBLAS_CORETYPE whose kernels fit these flags (numpy's OpenBLAS)
 
 
 class CpuRequirement(KbEntry):

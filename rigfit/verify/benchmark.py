@@ -196,6 +196,25 @@ def checked_target(
     )
 
 
+def _round_args(index: int, dtypes: list[str], *, reduced: bool, size: int, matmul_n: int) -> list[str]:
+    """Worker options besides the configurations: model size, and matmul throughput in the first round only."""
+    args = ["--reduced"] if reduced else []
+    args += ["--size", str(size)] if size else []
+    if index == 0:
+        args += ["--matmul", ",".join(dtypes)] + (["--matmul-n", str(matmul_n)] if matmul_n else [])
+    else:
+        args += ["--no-vae"]  # the VAE does not change with the UNet's settings: measured once per dtype
+    return args
+
+
+def _record_first_round(report: BenchReport, data: dict[str, Any]) -> None:
+    """What only the first round measures: matmul throughput, FLOP counts, VAE decode time per dtype."""
+    report.matmul, report.tf32 = data.get("matmul", []), data.get("tf32", {})
+    report.step_flops = data.get("unet_step_flops")
+    report.vae_flops = next((v.get("flops") for v in data.get("vae", []) if v.get("flops")), None)
+    report.vae_seconds = {v["dtype"]: v["median"] for v in data.get("vae", []) if v.get("median")}
+
+
 def run_bench(
     env: TargetEnv,
     *,
@@ -236,12 +255,7 @@ def run_bench(
             "--configs",
             json.dumps(rounds[index]),
         ]
-        args += ["--reduced"] if reduced else []
-        args += ["--size", str(size)] if size else []
-        if index == 0:
-            args += ["--matmul", ",".join(dtypes)] + (["--matmul-n", str(matmul_n)] if matmul_n else [])
-        else:
-            args += ["--no-vae"]  # the VAE does not change with the UNet's settings: measured once per dtype
+        args += _round_args(index, dtypes, reduced=reduced, size=size, matmul_n=matmul_n)
         result = run_worker(env.python, WORKERS_DIR / "bench.py", args, timeout=timeout, env=extra_env, on_line=on_line)
         data = result.data or {}
         if not result.ok or data.get("error"):
@@ -252,10 +266,7 @@ def run_bench(
         report.size = data.get("size", size)
         report.runs.extend(parse_runs(data))
         if index == 0:
-            report.matmul, report.tf32 = data.get("matmul", []), data.get("tf32", {})
-            report.step_flops = data.get("unet_step_flops")
-            report.vae_flops = next((v.get("flops") for v in data.get("vae", []) if v.get("flops")), None)
-            report.vae_seconds = {v["dtype"]: v["median"] for v in data.get("vae", []) if v.get("median")}
+            _record_first_round(report, data)
     for run in report.runs:
         run.vae_seconds = report.vae_seconds.get(run.config["dtype"])
     report.best = choose_best(report.runs, safe)

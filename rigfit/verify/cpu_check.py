@@ -13,15 +13,6 @@ from rigfit.kb.host import CpuRequirement, QemuCpu, cpu_requirements, qemu_cpus
 
 # OpenBLAS (bundled in numpy's wheels) picks its kernels from the CPU model; these need more than the CPU may have
 OPENBLAS_CORE_NEEDS = {"haswell": "avx2", "skylakex": "avx512f", "zen": "avx2", "sandybridge": "avx"}
-# the OpenBLAS core type that matches each emulated model's instruction set
-OPENBLAS_CORE_FOR = {
-    "qemu-conroe": "Core2",
-    "qemu-penryn": "Penryn",
-    "qemu-nehalem": "Nehalem",
-    "qemu-westmere": "Nehalem",
-    "qemu-sandybridge": "Sandybridge",
-    "qemu-ivybridge": "Sandybridge",
-}
 
 
 class CpuModelError(Exception):

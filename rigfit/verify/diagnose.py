@@ -143,6 +143,11 @@ def import_problem(
     abi = abi_mismatch(module, text, versions)
     if abi is not None:
         return abi
+    return _exit_problem(dist, module, status, data, culprit)
+
+
+def _exit_problem(dist: str, module: str, status: str, data: dict | None, culprit: str | None) -> Problem | None:
+    """How the import ended, when no more specific explanation (CPU, ABI) was found."""
     if status == "segfault":
         inside = f" inside {culprit}" if culprit and culprit != dist else ""
         return Problem(

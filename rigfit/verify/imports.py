@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from rigfit.proc.worker import WORKERS_DIR, WorkerResult, run_worker
-from rigfit.verify.cpu_check import OPENBLAS_CORE_FOR, TargetCpu, openblas_overreach
+from rigfit.verify.cpu_check import TargetCpu, openblas_overreach
 from rigfit.verify.diagnose import Problem, import_problem
 from rigfit.verify.envscan import TargetEnv, important_modules, torch_build, torch_variant
 
@@ -44,9 +44,9 @@ def check_one(env: TargetEnv, cpu: TargetCpu, dist: str, module: str, variant: s
     result = _run(env, cpu, module, extra)
     note, needs_env = None, {}
     core = openblas_overreach(result.output_tail, cpu.flags) if result.status == "sigill" else None
-    if core and cpu.emulated is not None and cpu.emulated.id in OPENBLAS_CORE_FOR:
+    if core and cpu.emulated is not None and cpu.emulated.openblas_core:
         # numpy's bundled OpenBLAS picked kernels (e.g. Haswell = AVX2) this CPU lacks; retry with the right ones
-        forced = OPENBLAS_CORE_FOR[cpu.emulated.id]
+        forced = cpu.emulated.openblas_core
         retry = _run(env, cpu, module, {**extra, "OPENBLAS_CORETYPE": forced})
         if retry.status != "sigill":
             note = (

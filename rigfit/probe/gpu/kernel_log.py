@@ -48,43 +48,60 @@ class KernelLog:
     not_readable: bool = False  # dmesg refused (kernel.dmesg_restrict) or the journal is not readable
 
 
+def _kfd_lines(line: str, log: KernelLog) -> None:
+    """KFD's verdicts: devices it skipped for lack of PCIe atomics, devices it added; a refused log read."""
+    if _NOT_PERMITTED.search(line):
+        log.not_readable = True
+    for match in _REJECTED.finditer(line):
+        ident = f"{match[1]}:{match[2]}".lower()
+        if ident not in log.atomics_rejected:
+            log.atomics_rejected.append(ident)
+    for match in _ADDED.finditer(line):
+        ident = f"{match[1]}:{match[2]}".lower()
+        if ident not in log.kfd_added:
+            log.kfd_added.append(ident)
+
+
+def _line_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> KernelGpu | None:
+    """The GPU a driver or KMS line is about (a new one when first seen); None for other lines."""
+    driver = _DRIVER_LINE.search(line)
+    kms = _KMS.search(line)
+    slot = parse_bdf(driver[2]) if driver else None
+    if slot is None and not kms:
+        return None
+    gpu = by_bdf.get(slot) if slot else None
+    if gpu is None and slot is None:  # older kernels print the KMS line without the PCI address
+        gpu = next((g for g in reversed(log.gpus) if g.driver == "amdgpu" and g.pci_id is None), None)
+    if gpu is None:
+        gpu = KernelGpu(bdf=slot, driver=driver[1] if driver else "amdgpu")
+        log.gpus.append(gpu)
+        if slot:
+            by_bdf[slot] = gpu
+    if kms:
+        gpu.pci_id = f"{kms['ven']}:{kms['dev']}".lower()
+        gpu.revision = kms["rev"].lower() if kms["rev"] else None
+        if kms["asic"].strip() != "IP DISCOVERY":
+            gpu.asic = gpu.asic or kms["asic"].strip()
+    return gpu
+
+
+def _firmware(line: str, gpu: KernelGpu) -> None:
+    """A firmware file name: the GC version gives the gfx target, other names the ASIC."""
+    firmware = _FIRMWARE.search(line)
+    if firmware:
+        gc = _GC_FIRMWARE.fullmatch(firmware[1])
+        if gc:
+            gpu.gfx = gfx_from_version(int(gc[1]), int(gc[2]), int(gc[3]))
+        elif not re.match(r"(?:psp|sdma|vcn|smu|dcn|mes|imu|isp|umsch|vpe)_\d", firmware[1]):
+            gpu.asic = gpu.asic or firmware[1]
+
+
 def parse_kernel_log(text: str | None) -> KernelLog:
     log = KernelLog()
     by_bdf: dict[str, KernelGpu] = {}
     for line in clean_lines(text):
-        if _NOT_PERMITTED.search(line):
-            log.not_readable = True
-        for match in _REJECTED.finditer(line):
-            ident = f"{match[1]}:{match[2]}".lower()
-            if ident not in log.atomics_rejected:
-                log.atomics_rejected.append(ident)
-        for match in _ADDED.finditer(line):
-            ident = f"{match[1]}:{match[2]}".lower()
-            if ident not in log.kfd_added:
-                log.kfd_added.append(ident)
-        driver = _DRIVER_LINE.search(line)
-        kms = _KMS.search(line)
-        slot = parse_bdf(driver[2]) if driver else None
-        if slot is None and not kms:
-            continue
-        gpu = by_bdf.get(slot) if slot else None
-        if gpu is None and slot is None:  # older kernels print the KMS line without the PCI address
-            gpu = next((g for g in reversed(log.gpus) if g.driver == "amdgpu" and g.pci_id is None), None)
-        if gpu is None:
-            gpu = KernelGpu(bdf=slot, driver=driver[1] if driver else "amdgpu")
-            log.gpus.append(gpu)
-            if slot:
-                by_bdf[slot] = gpu
-        if kms:
-            gpu.pci_id = f"{kms['ven']}:{kms['dev']}".lower()
-            gpu.revision = kms["rev"].lower() if kms["rev"] else None
-            if kms["asic"].strip() != "IP DISCOVERY":
-                gpu.asic = gpu.asic or kms["asic"].strip()
-        firmware = _FIRMWARE.search(line)
-        if firmware:
-            gc = _GC_FIRMWARE.fullmatch(firmware[1])
-            if gc:
-                gpu.gfx = gfx_from_version(int(gc[1]), int(gc[2]), int(gc[3]))
-            elif not re.match(r"(?:psp|sdma|vcn|smu|dcn|mes|imu|isp|umsch|vpe)_\d", firmware[1]):
-                gpu.asic = gpu.asic or firmware[1]
+        _kfd_lines(line, log)
+        gpu = _line_gpu(line, log, by_bdf)
+        if gpu is not None:
+            _firmware(line, gpu)
     return log

@@ -183,6 +183,34 @@ def _vmm(lines: list[str]) -> list[LspciDevice]:
     return devices
 
 
+def _mm_device(mm: re.Match[str], slot: str) -> LspciDevice:
+    """A device from an `lspci -mm` line: quoted class, vendor and device, each with its [id] under -nn."""
+    cls = re.sub(r"\s*\[([0-9a-fA-F]{4})\]$", "", mm["cls"])
+    device = LspciDevice(slot=slot, class_name=cls.strip())
+    code = re.search(r"\[([0-9a-fA-F]{4})\]$", mm["cls"])
+    device.class_code = code[1].lower() if code else None
+    ven_id = re.search(r"\[([0-9a-fA-F]{4})\]$", mm["ven"])
+    dev_id = re.search(r"\[([0-9a-fA-F]{4})\]$", mm["dev"])
+    device.vendor_id = ven_id[1].lower() if ven_id else None
+    device.device_id = dev_id[1].lower() if dev_id else None
+    ven_text = re.sub(r"\s*\[[0-9a-fA-F]{4}\]$", "", mm["ven"])
+    dev_text = re.sub(r"\s*\[[0-9a-fA-F]{4}\]$", "", mm["dev"])
+    device.description = f"{ven_text} {dev_text}".strip()
+    rev = re.search(r"-r([0-9a-fA-F]{2})\b", mm["rest"])
+    device.revision = rev[1].lower() if rev else None
+    return device
+
+
+def _continuation(current: LspciDevice, line: str, wrapped: bool) -> None:
+    """A line below a device header: one of its details, or the rest of a header the terminal wrapped."""
+    if line.strip() and (line[:1] in ("\t", " ") or _UNINDENTED.match(line)):
+        current.verbose = True
+        _detail(current, line)
+    elif wrapped and line.strip() and not line.startswith(("-", "+", "\\", "|")):
+        # the terminal wrapped a long header: "...560X\n] (rev cf) (prog-if 00 [VGA controller])"
+        _header(current, current.description + line.strip())
+
+
 def parse_lspci(text: str | None) -> list[LspciDevice]:
     """Every device lspci printed, in order. Never raises; what a line does not say stays None."""
     lines = clean_lines(text)
@@ -197,19 +225,7 @@ def parse_lspci(text: str | None) -> list[LspciDevice]:
         head = mm or header
         slot = parse_bdf(head["slot"]) if head else None
         if mm and slot:
-            cls = re.sub(r"\s*\[([0-9a-fA-F]{4})\]$", "", mm["cls"])
-            current = LspciDevice(slot=slot, class_name=cls.strip())
-            code = re.search(r"\[([0-9a-fA-F]{4})\]$", mm["cls"])
-            current.class_code = code[1].lower() if code else None
-            ven_id = re.search(r"\[([0-9a-fA-F]{4})\]$", mm["ven"])
-            dev_id = re.search(r"\[([0-9a-fA-F]{4})\]$", mm["dev"])
-            current.vendor_id = ven_id[1].lower() if ven_id else None
-            current.device_id = dev_id[1].lower() if dev_id else None
-            ven_text = re.sub(r"\s*\[[0-9a-fA-F]{4}\]$", "", mm["ven"])
-            dev_text = re.sub(r"\s*\[[0-9a-fA-F]{4}\]$", "", mm["dev"])
-            current.description = f"{ven_text} {dev_text}".strip()
-            rev = re.search(r"-r([0-9a-fA-F]{2})\b", mm["rest"])
-            current.revision = rev[1].lower() if rev else None
+            current = _mm_device(mm, slot)
             devices.append(current)
             wrapped = False
         elif header and slot:
@@ -218,15 +234,9 @@ def parse_lspci(text: str | None) -> list[LspciDevice]:
             _header(current, header["rest"])
             devices.append(current)
             wrapped = "(rev" not in header["rest"] and not _IDS.search(header["rest"])
-        elif current is not None and line.strip() and (line[:1] in ("\t", " ") or _UNINDENTED.match(line)):
-            current.verbose = True
-            _detail(current, line)
-            wrapped = False
-        elif current is not None and wrapped and line.strip() and not line.startswith(("-", "+", "\\", "|")):
-            # the terminal wrapped a long header: "...560X\n] (rev cf) (prog-if 00 [VGA controller])"
-            _header(current, current.description + line.strip())
-            wrapped = False
         else:
+            if current is not None:
+                _continuation(current, line, wrapped)
             wrapped = False
     return devices
 

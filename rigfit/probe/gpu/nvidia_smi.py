@@ -71,25 +71,29 @@ def _csv(lines: list[str], out: NvidiaSmiOutput) -> bool:
         gpu = NvidiaGpu()
         for pos, value in enumerate(row):
             key = keys[pos] if keys and pos < len(keys) else _guess_key(value)
-            value = _known(value) or ""
-            if not value:
-                continue
-            if key in ("name", "gpu_name"):
-                gpu.name = value
-            elif key in ("pci.bus_id", "gpu_bus_id"):
-                gpu.bdf = parse_bdf(value)
-            elif key == "memory.total":
-                gpu.memory_total_mib = _mib(value)
-            elif key == "compute_cap":
-                gpu.compute_capability = value if re.fullmatch(r"\d+\.\d+", value) else None
-            elif key == "driver_version":
-                out.driver_version = out.driver_version or value
-            elif key == "index" and value.isdigit():
-                gpu.index = int(value)
+            _csv_field(gpu, out, key, _known(value) or "")
         if gpu.name or gpu.bdf:
             out.gpus.append(gpu)
             parsed = True
     return parsed
+
+
+def _csv_field(gpu: NvidiaGpu, out: NvidiaSmiOutput, key: str | None, value: str) -> None:
+    """One --query-gpu column of one GPU (an empty or N/A value says nothing)."""
+    if not value:
+        return
+    if key in ("name", "gpu_name"):
+        gpu.name = value
+    elif key in ("pci.bus_id", "gpu_bus_id"):
+        gpu.bdf = parse_bdf(value)
+    elif key == "memory.total":
+        gpu.memory_total_mib = _mib(value)
+    elif key == "compute_cap":
+        gpu.compute_capability = value if re.fullmatch(r"\d+\.\d+", value) else None
+    elif key == "driver_version":
+        out.driver_version = out.driver_version or value
+    elif key == "index" and value.isdigit():
+        gpu.index = int(value)
 
 
 def _guess_key(value: str) -> str | None:

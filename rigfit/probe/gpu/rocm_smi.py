@@ -78,6 +78,18 @@ def _csv(lines: list[str], out: RocmSmiOutput) -> None:
                 _key_value(gpu, key, value)
 
 
+def _table_row(gpu: RocmSmiGpu, columns: list[str], words: list[str], line: str) -> None:
+    """One GPU's row of a rocm-smi table: its device id and bus address."""
+    if "DID" in columns:  # --showhw: GPU [NODE] DID [GUID] ... BUS
+        did = words[columns.index("DID")] if len(words) > columns.index("DID") else ""
+        gpu.device_id = gpu.device_id or hex4(did if did.startswith("0x") else "0x" + did)
+    elif columns[0] == "Device":  # new concise: "0  1  0x73ff,  12345 ..."
+        did_match = re.search(r"\b0x([0-9a-fA-F]{4}),", line)
+        gpu.device_id = gpu.device_id or (did_match[1].lower() if did_match else None)
+    slot = next((parse_bdf(w) for w in words if re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:\S+", w)), None)
+    gpu.bdf = gpu.bdf or slot
+
+
 def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
     out = RocmSmiOutput()
     columns: list[str] | None = None
@@ -102,15 +114,7 @@ def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
                 columns = None
             continue
         if columns and _ROW.match(line):
-            gpu = _gpu(out, int(words[0]))
-            if "DID" in columns:  # --showhw: GPU [NODE] DID [GUID] ... BUS
-                did = words[columns.index("DID")] if len(words) > columns.index("DID") else ""
-                gpu.device_id = gpu.device_id or hex4(did if did.startswith("0x") else "0x" + did)
-            elif columns[0] == "Device":  # new concise: "0  1  0x73ff,  12345 ..."
-                did_match = re.search(r"\b0x([0-9a-fA-F]{4}),", line)
-                gpu.device_id = gpu.device_id or (did_match[1].lower() if did_match else None)
-            slot = next((parse_bdf(w) for w in words if re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:\S+", w)), None)
-            gpu.bdf = gpu.bdf or slot
+            _table_row(_gpu(out, int(words[0])), columns, words, line)
     if out.table_seen and not out.gpus:
         out.no_gpus = True
     return out
