@@ -137,3 +137,19 @@ def test_rocminfo_grep_name_keeps_marketing_names_and_leaves_out_the_cpu(tmp_pat
         ("AMD Radeon RX 6800 XT", "gfx1030"),
         ("AMD Radeon Graphics", "gfx1036"),
     ]
+
+
+def test_nvidia_smi_cut_at_the_left_edge_keeps_every_fact(tmp_path: Path) -> None:
+    profile = pasted(tmp_path, nvidia_smi=DOCTOR / "nvidia-smi-cut-left--rtx5090.txt")
+    assert [(g.name, g.bdf, g.vram_bytes) for g in profile.gpus] == [
+        ("NVIDIA GeForce RTX 5090", "0000:c5:00.0", 32607 * 2**20)
+    ]
+    assert (profile.nvidia_driver, profile.cuda_driver_version) == ("595.71.05", "13.2")
+
+
+def test_nvidia_smi_cut_at_the_right_edge_reads_the_gpu_and_guesses_nothing_cut(tmp_path: Path) -> None:
+    """The cut header ends in 'Driver Version: 595.71.0' (of 595.71.05): unknown, never the wrong driver."""
+    profile = pasted(tmp_path, nvidia_smi=DOCTOR / "nvidia-smi-cut-right--rtx5090.txt")
+    assert [g.name for g in profile.gpus] == ["NVIDIA GeForce RTX 5090"]
+    assert profile.gpus[0].vram_bytes is None and profile.gpus[0].bdf is None
+    assert profile.nvidia_driver is None and profile.cuda_driver_version is None

@@ -112,6 +112,12 @@ SUPERSEDED = {
 }
 
 
+def _said_by(kind: str) -> str:
+    if kind.startswith(("nvidia_smi", "nvml")):
+        return "nvidia-smi says"
+    return "rocminfo says" if kind == "kfd_open_failed" else "The kernel log says"
+
+
 def gpu_fault_findings(profile: Profile) -> list[Finding]:
     kinds = {f.kind for f in profile.gpu_faults}
     findings: dict[str, Finding] = {}
@@ -125,7 +131,7 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
             severity=kind.severity,
             blocks="gpu" if kind.severity == "blocker" else None,
             group=kind.group,
-            message=f"'{fault.evidence}': {kind.means}{named}.",
+            message=f"{_said_by(fault.kind)} '{fault.evidence}': {kind.means}{named}.",
             fix=kind.fix(fault),
         )
     return list(findings.values())

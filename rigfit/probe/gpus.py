@@ -20,6 +20,7 @@ from rigfit.probe.gpu.kernel_only import rejected_gpus_not_listed
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
+from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
@@ -94,7 +95,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
     nvidia_text = _nvidia_smi(source)
-    ev.nvidia_smi = parse_nvidia_smi(nvidia_text)
+    ev.nvidia_smi = with_cut_rows(parse_nvidia_smi(nvidia_text), nvidia_text)
     kernel_text = _kernel_log(source)
     ev.kernel = parse_kernel_log(kernel_text)
     profile.gpus = merge(ev)
