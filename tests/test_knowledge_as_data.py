@@ -15,7 +15,15 @@ from tests.conftest import REPO
 
 RIGFIT = REPO / "rigfit"
 # KB files whose entries code must find by criteria (ids of these never appear in code outside rigfit/kb/).
-LOOKED_UP_BY_CRITERIA = ["torch_wheels.yaml", "rocm.yaml", "gpus.yaml", "gpu_arch.yaml", "fixes.yaml", "qemu_cpus.yaml"]
+LOOKED_UP_BY_CRITERIA = [
+    "torch_wheels.yaml",
+    "rocm.yaml",
+    "gpus.yaml",
+    "gpu_arch.yaml",
+    "fixes.yaml",
+    "qemu_cpus.yaml",
+    "pins.yaml",
+]
 
 
 def kb_ids(relpath: str) -> set[str]:

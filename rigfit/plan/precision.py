@@ -8,7 +8,7 @@ from typing import Literal
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
 from rigfit.kb.schemas import GfxTarget, PrecisionRule, UiEntry
-from rigfit.plan.knowledge import in_range, precision_rules, ui_entries, ui_entry, version
+from rigfit.plan.knowledge import in_range, pins, precision_rules, ui_entries, ui_entry, version
 from rigfit.plan.model import Advice, Alternative, Decision, DevicePick, PlanOptions, Reason
 from rigfit.plan.ui_flags import oom_relief
 from rigfit.probe.profile import Profile
@@ -195,7 +195,7 @@ def _attention_from_kb(torch_version: str | None, backend: str) -> Decision:
                 text="torch >= 2.0: PyTorch's scaled-dot-product attention, memory-efficient with no extra "
                 "package (xformers would pin torch to one release).",
                 facts=[f"torch={torch_version or 'source build'}"],
-                kb=["pin-xformers-torch"],
+                kb=[p.id for p in pins() if p.package == "xformers"],
             )
         ],
     )
