@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rigfit.env.worker import run_worker
+from rigfit.proc.worker import run_worker
 
 from rigfit.launch.preflight import listen_inodes
 from rigfit.launch.process import group_members
