@@ -69,3 +69,12 @@ def test_x58_capture_says_both_atomics_and_dropped_support() -> None:
     assert "gpu.pcie_atomics_rejected" in ids
     [finding] = dropped(profile)
     assert finding.severity == "warning" and "ROCm 5.7" in finding.message
+
+
+def test_x58_plan_names_the_end_of_support_behind_the_atomics_blocker() -> None:
+    """Plan on the same capture: the atomics blocker, and the same end-of-support text doctor prints."""
+    profile = probe_machine(CaptureSource(FIXTURES / "machines" / "x5670-rx460-gfx803-x58"), torch_check=False)
+    [gpu] = assess_gpus(profile)
+    [blocker] = gpu.blockers
+    assert blocker.id == "pcie-atomics-rejected"
+    assert rocm_support("gfx803").dropped_text() in blocker.message

@@ -127,11 +127,14 @@ def _atomics_rejected(a: GpuAssessment, profile: Profile, entry: GfxTarget | Non
     g = a.gpu
     rejected = bool(g.atomics_rejected) or (g.pci_id or "-") in profile.pcie_atomics_rejected
     if rejected:
+        support = rocm_support(g.gfx)
+        # with atomics it would still need the route doctor names (gpu.rocm_dropped): one text for both
+        also = f" Even with atomics: {support.dropped_text()}" if support.dropped else ""
         a.blockers.append(
             Blocker(
                 id="pcie-atomics-rejected",
                 message=f"ROCm cannot use {label(g)}: the kernel driver skipped it ('PCI rejects atomics'); "
-                f"{(g.gfx or 'this')} cards need PCIe atomics end to end.",
+                f"{(g.gfx or 'this')} cards need PCIe atomics end to end.{also}",
                 fix=fix_text("pcie-atomics-rejected", slot=atomics_slot_advice(profile.cpu)),
                 blocks="gpu",
                 kb=[entry.id] if entry else [],

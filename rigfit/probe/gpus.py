@@ -193,7 +193,7 @@ def _rocm_dropped(gpu: GpuInfo) -> Finding | None:
         blocks="gpu" if blocks else None,
         group="gpus",
         message=f"{_label(gpu)}: {support.dropped_text()}",
-        fix=fix_text("gpu.rocm_dropped", case=support.route),
+        fix=fix_text("gpu.rocm_dropped", case="none") if blocks else fix_text("gpu.rocm_dropped", case="community"),
         kb=[support.gfx],
     )
 
