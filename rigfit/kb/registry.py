@@ -45,6 +45,7 @@ SCHEMAS: dict[str, str] = {
     "native_libs.yaml": "rigfit.kb.diagnosis:NativeLibrary",
     "ui_installs.yaml": "rigfit.kb.installs:UiInstall",
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
+    "lscpu_labels.yaml": "rigfit.kb.lscpu_labels:LscpuLanguage",
 }
 
 

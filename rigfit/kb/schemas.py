@@ -32,6 +32,8 @@ class GfxTarget(KbEntry):
     # the last known-working official torch+ROCm line when the newest wheels do not work (RDNA1, gfx803)
     known_good_torch: str | None = None  # "1.13.1"
     known_good_variant: str | None = None  # "rocm5.2"
+    # the last ROCm release line whose libraries still ship kernels for this ISA (AMD dropped it after that)
+    rocm_supported_until: str | None = None  # "5.7"
     note: str | None = None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rigfit.kb.fixes import fix_text
+from rigfit.kb.rocm_support import rocm_support
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
@@ -126,11 +127,14 @@ def _atomics_rejected(a: GpuAssessment, profile: Profile, entry: GfxTarget | Non
     g = a.gpu
     rejected = bool(g.atomics_rejected) or (g.pci_id or "-") in profile.pcie_atomics_rejected
     if rejected:
+        support = rocm_support(g.gfx)
+        # with atomics it would still need the route doctor names (gpu.rocm_dropped): one text for both
+        also = f" Even with atomics: {support.dropped_text()}" if support.dropped else ""
         a.blockers.append(
             Blocker(
                 id="pcie-atomics-rejected",
                 message=f"ROCm cannot use {label(g)}: the kernel driver skipped it ('PCI rejects atomics'); "
-                f"{(g.gfx or 'this')} cards need PCIe atomics end to end.",
+                f"{(g.gfx or 'this')} cards need PCIe atomics end to end.{also}",
                 fix=fix_text("pcie-atomics-rejected", slot=atomics_slot_advice(profile.cpu)),
                 blocks="gpu",
                 kb=[entry.id] if entry else [],
@@ -153,8 +157,8 @@ def _rocm_route(a: GpuAssessment, entry: GfxTarget | None, facts: list[str], ver
             )
         )
         return False
-    native = [w for w in wheel_lines() if g.gfx in w.rocm_archs]
-    if native:
+    support = rocm_support(g.gfx)
+    if support.route == "native":
         a.backend, a.kernel_gfx = "rocm", g.gfx
         a.reasons.append(
             Reason(text=f"{g.gfx} has its own kernels in official ROCm wheels.", facts=facts, kb=[entry.id])
@@ -181,14 +185,16 @@ def _rocm_route(a: GpuAssessment, entry: GfxTarget | None, facts: list[str], ver
         )
     elif entry.known_good_torch:
         a.backend, a.kernel_gfx = "rocm", g.gfx
-        a.reasons.append(Reason(text=f"{g.gfx} runs only on community builds.", facts=facts, kb=[entry.id]))
+        a.reasons.append(
+            Reason(text=f"{g.gfx} runs only on community builds: {support.dropped_text()}", facts=facts, kb=[entry.id])
+        )
     else:
         a.blockers.append(
             Blocker(
                 id="rocm-no-kernels",
                 message=f"No torch ROCm build runs {label(g)}: no kernels for {g.gfx}"
                 + (f", and the {entry.override} override is known to crash" if entry.override else "")
-                + ".",
+                + (f"; {support.dropped_text()}" if support.dropped else "."),
                 fix=fix_text("rocm-no-kernels"),
                 blocks="gpu",
                 kb=[entry.id],

@@ -9,8 +9,10 @@ cut short leaves the flags it does not list unknown rather than absent.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
+from rigfit.kb.lscpu_labels import translated_lscpu_labels
 from rigfit.probe.lines import bounded_lines
 
 # x86-64 micro-architecture levels (x86-64 psABI), as Linux names the CPUID bits in /proc/cpuinfo:
@@ -129,6 +131,9 @@ class Entry:
     key: str
     value: str
     truncated: bool = False
+    # wrapped lines not yet joined: (text, may continue a word, display width of the line before it)
+    wraps: list[tuple[str, bool, int]] = field(default_factory=list)
+    widest: int = 0  # display width of the widest line of the entry: the terminal width it was wrapped at
 
 
 @dataclass
@@ -146,9 +151,12 @@ class CpuText:
     isa: str | None = None  # "x86" (flags) or "arm" (Features)
 
 
-def _known_key(raw: str, known: tuple[str, ...]) -> str:
-    """The key as written, or the known key it is once a lost first character is restored ("lags" -> "flags")."""
+def _known_key(raw: str, known: tuple[str, ...], aliases: dict[str, str]) -> str:
+    """The key as written, or the known key it is once a lost first character is restored ("lags" -> "flags"),
+    or the English key a translated label stands for ("Markierungen" -> "flags")."""
     key = " ".join(raw.strip().lower().split())
+    if key in aliases:
+        return aliases[key]
     if key in known:
         return key
     for name in known:
@@ -157,13 +165,24 @@ def _known_key(raw: str, known: tuple[str, ...]) -> str:
     return key
 
 
-def entries(text: str, known: tuple[str, ...] = ()) -> list[list[Entry]]:
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters (and the full-width colon of Chinese lscpu) take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _key_end(line: str) -> int:
+    """Where the key of a `key: value` line ends (ASCII or full-width colon); -1 when there is none."""
+    ends = [i for i in (line.find(":"), line.find("\uff1a")) if i >= 0]
+    return min(ends) if ends else -1
+
+
+def entries(text: str, known: tuple[str, ...] = (), aliases: dict[str, str] | None = None) -> list[list[Entry]]:
     """`key: value` entries grouped in blocks (blank lines separate /proc/cpuinfo's processors)."""
     blocks: list[list[Entry]] = [[]]
     last_raw = ""
     value_column = 0
     for raw_line in bounded_lines(text):
-        line = _QUOTE.sub("", raw_line)
+        line = _QUOTE.sub("", raw_line).rstrip("\r")
         if _FENCE.match(line) or _PROMPT.match(line):
             continue
         if not line.strip():
@@ -174,10 +193,11 @@ def entries(text: str, known: tuple[str, ...] = ()) -> list[list[Entry]]:
         if _TRUNCATION.fullmatch(line.strip()) and current:
             current[-1].truncated = True
             continue
-        if ":" in line and not line.startswith((" " * 8, "\t\t\t")) and _is_key(line.split(":", 1)[0]):
-            key, value = line.split(":", 1)
-            value_column = len(key) + 1 + (len(value) - len(value.lstrip()))
-            entry = Entry(_known_key(key, known), value.strip())
+        end = _key_end(line)
+        if end > 0 and not line.startswith((" " * 8, "\t\t\t")) and _is_key(line[:end]):
+            key, value = line[:end], line[end + 1 :]
+            value_column = _width(line[: end + 1]) + (len(value) - len(value.lstrip()))
+            entry = Entry(_known_key(key, known, aliases or {}), value.strip(), widest=_width(line))
             if _TRUNCATION.search(entry.value):
                 entry.value = _TRUNCATION.sub("", entry.value).strip()
                 entry.truncated = True
@@ -187,6 +207,9 @@ def entries(text: str, known: tuple[str, ...] = ()) -> list[list[Entry]]:
         if current and current[-1].key in ("flags", "features") and _FLAG_LINE.match(line):
             _continue_flags(current[-1], line, last_raw, value_column)
             last_raw = line
+    for block in blocks:
+        for entry in block:
+            _join_wraps(entry)
     return [b for b in blocks if b]
 
 
@@ -196,14 +219,23 @@ def _is_key(raw: str) -> bool:
 
 
 def _continue_flags(entry: Entry, line: str, previous: str, value_column: int) -> None:
-    """Append a wrapped line. `lscpu` wraps at the terminal width, mid-word, and indents to the value column."""
+    """Keep a wrapped line. `lscpu` wraps at the terminal width, mid-word, and indents to the value column."""
     indent = len(line) - len(line.lstrip())
     piece = line.strip()
     if _TRUNCATION.search(piece):
         piece = _TRUNCATION.sub("", piece).strip()
         entry.truncated = True
-    mid_word = indent == value_column and not previous.endswith(" ")
-    entry.value = entry.value + piece if mid_word else f"{entry.value} {piece}"
+    entry.wraps.append((piece, indent == value_column and not previous.endswith(" "), _width(previous)))
+    entry.widest = max(entry.widest, _width(line))
+
+
+def _join_wraps(entry: Entry) -> None:
+    """Join the wrapped lines: a word was cut where the line before filled the terminal width (a paste that lost
+    the trailing spaces leaves a line that ended between two words one column short)."""
+    for piece, may_continue, width_before in entry.wraps:
+        mid_word = may_continue and width_before >= entry.widest
+        entry.value = entry.value + piece if mid_word else f"{entry.value} {piece}"
+    entry.wraps = []
 
 
 def flag_tokens(value: str) -> list[str]:
@@ -327,10 +359,11 @@ def parse_cpuinfo(text: str) -> CpuText:
 
 
 def parse_lscpu(text: str) -> CpuText:
-    """`lscpu` output (old flat layout or the newer indented one, possibly wrapped)."""
+    """`lscpu` output (old flat layout or the newer indented one, possibly wrapped; labels in English or in a
+    language of lscpu_labels.yaml)."""
     out = CpuText()
     values: dict[str, Entry] = {}
-    for block in entries(text, LSCPU_KEYS):
+    for block in entries(text, LSCPU_KEYS, translated_lscpu_labels()):
         for entry in block:
             values.setdefault(entry.key, entry)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family
+from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
@@ -179,6 +180,24 @@ def _atomics(gpu: GpuInfo, cpu: CpuInfo) -> Finding | None:
     )
 
 
+def _rocm_dropped(gpu: GpuInfo) -> Finding | None:
+    """An AMD GPU whose ISA current ROCm and PyTorch no longer ship kernels for (gfx8 and older), from the same KB
+    answer the plan uses (rigfit/kb/rocm_support.py)."""
+    support = rocm_support(gpu.gfx) if gpu.vendor == "amd" else None
+    if support is None or not support.dropped:
+        return None
+    blocks = support.route == "none"
+    return Finding(
+        id="gpu.rocm_dropped",
+        severity="blocker" if blocks else "warning",
+        blocks="gpu" if blocks else None,
+        group="gpus",
+        message=f"{_label(gpu)}: {support.dropped_text()}",
+        fix=fix_text("gpu.rocm_dropped", case="none") if blocks else fix_text("gpu.rocm_dropped", case="community"),
+        kb=[support.gfx],
+    )
+
+
 def _driver_blocker(finding_id: str, message: str, fix: str) -> Finding:
     """A kernel-driver problem that keeps every GPU runtime off this card."""
     return Finding(id=finding_id, severity="blocker", blocks="gpu", group="drivers", message=message, fix=fix)
@@ -329,7 +348,14 @@ def _override(profile: Profile) -> list[Finding]:
 def gpu_findings(profile: Profile) -> list[Finding]:
     per_gpu: list[tuple[GpuInfo, Finding]] = []
     for gpu in profile.gpus:
-        for check in (_atomics(gpu, profile.cpu), _driver(gpu), _no_agent(profile, gpu), _slow_link(gpu, profile.cpu)):
+        checks = (
+            _atomics(gpu, profile.cpu),
+            _rocm_dropped(gpu),
+            _driver(gpu),
+            _no_agent(profile, gpu),
+            _slow_link(gpu, profile.cpu),
+        )
+        for check in checks:
             if check is not None:
                 per_gpu.append((gpu, check))
     blocked = {id(gpu) for gpu, f in per_gpu if f.blocks == "gpu"}
