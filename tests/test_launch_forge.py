@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rigfit.proc.worker import run_worker
 
 from rigfit.launch.preflight import listen_inodes
 from rigfit.launch.process import group_members
 from rigfit.launch.state import load_state, state_path
+from rigfit.proc.worker import run_worker
 from tests.conftest import REPO, SHARED
 
 pytestmark = pytest.mark.slow
