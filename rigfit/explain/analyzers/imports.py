@@ -192,7 +192,8 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
         fix = (
             f'Check torch\'s ABI: `python -c "import torch; print(torch.__version__, torch._C._GLIBCXX_USE_CXX11_ABI)"`'
             f", then install the {package} wheel whose name has the same torch version and cxx11abi value "
-            f"(TRUE/FALSE), or build it against this torch (`{ctx.pip()} install --no-build-isolation --no-cache-dir {package}`)."
+            f"(TRUE/FALSE), or build it against this torch (`{ctx.pip()} install --no-build-isolation "
+            f"--no-cache-dir {package}`)."
         )
     elif re.search(r"c10|at6Tensor|torch|caffe2|ATen|_ZN3c|_ZN2at", symbol):
         built = "another torch release (or a torch with another C++ ABI / CUDA variant) than the one installed"
