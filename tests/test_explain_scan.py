@@ -105,7 +105,7 @@ noise_line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_chara
 def test_the_error_line_is_found_anywhere_in_noise(noise: list[str], where: int) -> None:
     lines = list(noise)
     lines.insert(min(where, len(lines)), OOM_LINE)
-    assert "gpu-out-of-memory" in ids("\n".join(lines))
+    assert "cuda-out-of-memory" in ids("\n".join(lines))
 
 
 @settings(max_examples=200, deadline=None)

@@ -67,7 +67,7 @@ def test_a_ui_crashing_at_start_shows_its_log_and_the_explanation(broken_forge: 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Stable Diffusion WebUI Forge exited while starting" in result.stderr
     assert "ModuleNotFoundError: No module named 'fastapi'" in result.stderr  # the log's tail
-    assert "ui-env-missing-module" in result.stderr  # rigfit explain recognised it
+    assert "python-module-not-found" in result.stderr  # rigfit explain recognised it
     assert "`fastapi`" in result.stderr
     assert not state_path(broken_forge).exists()  # nothing recorded as running
     assert (
@@ -185,5 +185,6 @@ def test_explain_names_the_missing_package_of_a_real_forge_crash() -> None:
     from tests.conftest import fixture_text
 
     result = explain_text(fixture_text("launch/forge-bare-venv-crash.txt"))
-    assert result.explanations[0].id == "ui-env-missing-module"
+    assert result.explanations[0].id == "python-module-not-found"
     assert "`fastapi`" in result.explanations[0].cause
+    assert "rigfit add --env DIR fastapi" in result.explanations[0].fix

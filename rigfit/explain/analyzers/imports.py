@@ -10,11 +10,12 @@ from rigfit.explain.analyzers.context import Context, modules, name_entry
 
 SIGNALS = (
     "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
-    "compiled using numpy",
+    "compiled using numpy", "unsupported operand type", "object is not subscriptable",
 )  # fmt: skip
 KEYWORDS = (
     "no module named", "modulenotfounderror", "cannot import name", "has no attribute", "undefined symbol",
-    "dtype size changed", "compiled using numpy", "_array_api", "numpy.core.multiarray failed",
+    "dtype size changed", "compiled using numpy", "unsupported operand type", "object is not subscriptable",
+    "_array_api", "numpy.core.multiarray failed",
 )  # fmt: skip
 CONTEXT = (
     "site-packages", "python", "custom_nodes", "extensions", "importerror",
@@ -34,9 +35,42 @@ NUMPY_ABI = re.compile(
 SOURCE = "https://docs.python.org/3/library/exceptions.html#ModuleNotFoundError"
 
 
+PY_SYNTAX = re.compile(
+    r"unsupported operand type\(s\) for \|: '(?:type|types\.\w+|_GenericAlias)' and|"
+    r"(?P<pep585>'type' object is not subscriptable)",
+    re.I,
+)
+
+
 def analyze(ctx: Context) -> list[Finding]:
-    findings = [f for f in (_numpy_abi(ctx), _undefined_symbol(ctx), _cannot_import(ctx), _no_module(ctx)) if f]
-    return findings
+    found = (_numpy_abi(ctx), _undefined_symbol(ctx), _cannot_import(ctx), _no_module(ctx), _python_too_old(ctx))
+    return [f for f in found if f]
+
+
+def _python_too_old(ctx: Context) -> Finding | None:
+    """Code written with newer Python syntax (X | None needs 3.10, list[str] 3.9) run by an older Python."""
+    hit = last(ctx.lines, PY_SYNTAX)
+    if hit is None:
+        return None
+    line, m = hit
+    need = "3.9" if m.group("pep585") else "3.10"
+    facts = {"python_needed": f">={need}"}
+    if ctx.python:
+        facts["python"] = ctx.python
+    where = ctx.plugin(line.number)
+    who = f"{where} (an extension or custom node)" if where else "The code"
+    running = f"Python {ctx.python}" if ctx.python else "an older Python"
+    cause = (
+        f"{who} uses type annotations of Python {need} and newer "
+        f"({'list[str]' if need == '3.9' else 'X | None'}), and runs under {running}, which cannot evaluate them."
+    )
+    fix = (
+        f"Run the UI with Python {need} or newer (3.10 or 3.11 for current SD UIs): create its venv again with that "
+        "Python (`python3.10 -m venv venv`, or the Python the UI's launcher downloads), then reinstall its "
+        "requirements."
+    )
+    return Finding("python-too-old", f"The code needs Python {need} or newer", cause, fix, [line], facts,
+                   ["https://peps.python.org/pep-0604/", "https://peps.python.org/pep-0585/"])  # fmt: skip
 
 
 def _no_module(ctx: Context) -> Finding | None:
@@ -94,7 +128,8 @@ def _missing_fix(ctx: Context, facts: dict[str, str], where: str | None) -> str:
     how = f" ({known.fix})" if known and known.fix else ""
     return (
         f"Install it into the same environment the UI runs with (its venv's python, not the system pip): {install}"
-        f"{how}, then restart the UI."
+        f"{how}, then restart the UI. In an env rigfit installed, `rigfit add --env DIR {facts['package']}` does it "
+        "with torch protected."
     )
 
 
@@ -192,8 +227,8 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
         fix = (
             f'Check torch\'s ABI: `python -c "import torch; print(torch.__version__, torch._C._GLIBCXX_USE_CXX11_ABI)"`'
             f", then install the {package} wheel whose name has the same torch version and cxx11abi value "
-            f"(TRUE/FALSE), or build it against this torch "
-            f"(`{ctx.pip()} install --no-build-isolation --no-cache-dir {package}`)."
+            f"(TRUE/FALSE), or build it against this torch (`{ctx.pip()} install --no-build-isolation "
+            f"--no-cache-dir {package}`)."
         )
     elif re.search(r"c10|at6Tensor|torch|caffe2|ATen|_ZN3c|_ZN2at", symbol):
         built = "another torch release (or a torch with another C++ ABI / CUDA variant) than the one installed"
