@@ -35,15 +35,24 @@ RIGFIT = REPO / ".venv" / "bin" / "rigfit"
 TXT2IMG = {"prompt": "a lighthouse", "width": 64, "height": 64, "steps": 1, "cfg_scale": 1, "sampler_name": "Euler"}
 
 
-def first_image(port: int) -> None:
+def first_image(port: int, patience: float = 120) -> None:
+    """Post one txt2img until it succeeds: Forge adds its API routes after it first answers, so an early request
+    can fail (HTTP 404/500) for a few seconds; that wait is part of "time to first image"."""
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}/sdapi/v1/txt2img",
         data=json.dumps(TXT2IMG).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(req, timeout=600) as response:
-        assert response.status == 200
-        assert json.loads(response.read())["images"]
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with urllib.request.urlopen(req, timeout=600) as response:
+                assert json.loads(response.read())["images"]
+                return
+        except urllib.error.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def wait_ping(port: int, timeout: float = 600) -> None:

@@ -188,3 +188,13 @@ def test_explain_names_the_missing_package_of_a_real_forge_crash() -> None:
     assert result.explanations[0].id == "python-module-not-found"
     assert "`fastapi`" in result.explanations[0].cause
     assert "rigfit add --env DIR fastapi" in result.explanations[0].fix
+
+
+def test_the_start_phases_of_forge_follow_its_real_log() -> None:
+    from rigfit.launch.health import phase_of
+    from rigfit.plan.knowledge import ui_entry
+    from tests.conftest import fixture_text
+
+    phases = ui_entry("forge").start_phases
+    said = [s for line in fixture_text("launch/forge-start-cpu.txt").splitlines() if (s := phase_of(line, phases))]
+    assert said == [p.says for p in phases]  # each phase once, in order

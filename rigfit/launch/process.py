@@ -27,6 +27,13 @@ class ProcStat:
     pgrp: int
     start_ticks: int
     rss_pages: int
+    threads: int
+
+    @property
+    def gone(self) -> bool:
+        """Exited: a zombie whose threads have all ended (a leader can show Z while its other threads still run and
+        still hold its sockets)."""
+        return self.state == "Z" and self.threads <= 1
 
 
 def read_stat(pid: int) -> ProcStat | None:
@@ -37,7 +44,7 @@ def read_stat(pid: int) -> ProcStat | None:
         return None
     fields = text[text.rfind(")") + 2 :].split()
     # fields[0] is field 3 (state); field N is fields[N - 3]
-    return ProcStat(pid, fields[0], int(fields[2]), int(fields[19]), int(fields[21]))
+    return ProcStat(pid, fields[0], int(fields[2]), int(fields[19]), int(fields[21]), int(fields[17]))
 
 
 def start_ticks(pid: int) -> int | None:
@@ -48,7 +55,7 @@ def start_ticks(pid: int) -> int | None:
 def is_same_process(pid: int, ticks: int) -> bool:
     """The process with this PID is the one that started at `ticks` (not a later one given the same number)."""
     stat = read_stat(pid)
-    return stat is not None and stat.start_ticks == ticks and stat.state != "Z"
+    return stat is not None and stat.start_ticks == ticks and not stat.gone
 
 
 def group_members(pgid: int) -> list[ProcStat]:
@@ -57,7 +64,7 @@ def group_members(pgid: int) -> list[ProcStat]:
     for entry in PROC.iterdir():
         if entry.name.isdigit():
             stat = read_stat(int(entry.name))
-            if stat is not None and stat.pgrp == pgid and stat.state != "Z":
+            if stat is not None and stat.pgrp == pgid and not stat.gone:
                 found.append(stat)
     return found
 
@@ -90,7 +97,7 @@ def group_is_ours(pid: int, ticks: int) -> bool:
     """May the group `pid` leads be signalled? Yes while the leader is the one rigfit started, or, once it exited,
     while members remain (the kernel never hands out a PID still used as a process group ID)."""
     stat = read_stat(pid)
-    if stat is not None and stat.state != "Z":
+    if stat is not None and not stat.gone:
         return stat.start_ticks == ticks
     return bool(group_members(pid))
 
@@ -102,7 +109,7 @@ def stop_group(pid: int, ticks: int, grace: float = 15.0) -> str:
     process: nothing was signalled)."""
     if not group_is_ours(pid, ticks):
         stat = read_stat(pid)
-        return "not-ours" if stat is not None and stat.state != "Z" else "gone"
+        return "not-ours" if stat is not None and not stat.gone else "gone"
     if not group_members(pid):
         return "gone"
     _signal_group(pid, signal.SIGTERM)
