@@ -96,7 +96,7 @@ def _extract_all(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Pat
     except TypeError:
         unsafe = [m.name for m in members if _escapes(m.name) or ((m.issym() or m.islnk()) and _escapes(m.linkname))]
         if unsafe:
-            raise SourceError(f"{tar.name}: refusing {unsafe[0]} (outside the archive's folder)") from None
+            raise SourceError(f"{tar.name!r}: refusing {unsafe[0]} (outside the archive's folder)") from None
         tar.extractall(dest)
 
 
