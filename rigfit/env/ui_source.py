@@ -76,7 +76,7 @@ def _extract(archive: Path, out: Path) -> str | None:
             commit = tar.pax_headers.get("comment")
             members = tar.getmembers()
             tops = {m.name.split("/", 1)[0] for m in members}
-            tar.extractall(out / "t", filter="data")
+            _extract_all(tar, members, out / "t")
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise SourceError(f"{archive} is not a readable .tar.gz ({exc}): download it again.") from exc
     root = out / "t"
@@ -86,6 +86,22 @@ def _extract(archive: Path, out: Path) -> str | None:
     shutil.rmtree(out, ignore_errors=True)
     out.with_name(out.name + ".r").rename(out)
     return commit if commit and len(commit) == 40 else None
+
+
+def _extract_all(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) -> None:
+    """Extract with the "data" filter (no absolute paths, no escapes); Pythons older than 3.10.12 lack the filter, so
+    the same refusal is made by hand there."""
+    try:
+        tar.extractall(dest, filter="data")
+    except TypeError:
+        unsafe = [m.name for m in members if _escapes(m.name) or ((m.issym() or m.islnk()) and _escapes(m.linkname))]
+        if unsafe:
+            raise SourceError(f"{tar.name!r}: refusing {unsafe[0]} (outside the archive's folder)") from None
+        tar.extractall(dest)
+
+
+def _escapes(name: str) -> bool:
+    return name.startswith("/") or ".." in Path(name).parts
 
 
 def _git(args: list[str], where: str) -> subprocess.CompletedProcess[str]:
