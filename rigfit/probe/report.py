@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from rigfit.probe.memory import gib
 from rigfit.probe.profile import Finding, Profile, isa_name
+from rigfit.terminal import escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SCHEMA = "rigfit.doctor/1"
 SECTIONS = (
