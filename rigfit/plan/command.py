@@ -62,6 +62,6 @@ def plan(
         print_json(plan_json(profile, result))
         return
     if explain:
-        console.print(explain_tree(profile, result))
+        console.print(explain_tree(profile, result), soft_wrap=False)  # wrapped, never cropped
     else:
         render_plan(profile, result, console)
