@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rigfit.cli import app
-from rigfit.verify.benchmark import run_bench
+from rigfit.verify.benchmark import clearly_faster, run_bench
 from rigfit.verify.envscan import scan_env
 from rigfit.verify.store import load_verified
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 NO_NATIVE_BF16 = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
 
 
-def test_bench_picks_fp32_on_a_cpu_without_native_bf16_because_it_measured_bf16_slower(torch_env: Path) -> None:
+def test_bench_on_a_cpu_without_native_bf16_picks_bf16_only_when_measured_clearly_faster(torch_env: Path) -> None:
     report = run_bench(
         scan_env(torch_env.parent.parent),
         device="cpu",
@@ -37,15 +37,17 @@ def test_bench_picks_fp32_on_a_cpu_without_native_bf16_because_it_measured_bf16_
     first_round = {
         r.config["dtype"]: r for r in report.runs if r.config["attention"] == "sdpa" and not r.config["channels_last"]
     }
-    assert first_round["bf16"].step_seconds > first_round["fp32"].step_seconds  # measured, not assumed
-    assert report.gflops("bf16") and report.gflops(
-        "fp32"
-    )  # measured per dtype (a shared CI box is too noisy to rank them)
-    assert report.best is not None and report.best.config["dtype"] == "fp32"
+    # what can be asserted on a shared, busy box: both dtypes measured with a spread, and the choice follows the
+    # measurements: bf16 only when it is faster beyond the spread, else the simpler fp32
+    fp32, bf16 = first_round["fp32"], first_round["bf16"]
+    assert fp32.step_spread and bf16.step_spread and report.gflops("bf16") and report.gflops("fp32")
+    assert report.best is not None
+    assert report.best.config["dtype"] == "fp32" or clearly_faster(bf16, fp32)
     # round 2 refined the winner one setting at a time
-    assert {r.label for r in report.runs} >= {"fp32 + classic", "fp32 + sdpa + channels_last"}
+    dtype = report.best.config["dtype"]
+    assert {r.label for r in report.runs} >= {f"{dtype} + classic", f"{dtype} + sdpa + channels_last"}
     assert report.step_flops and report.step_flops > 0
-    assert report.best.seconds_per_image == pytest.approx(20 * report.best.step_seconds + report.vae_seconds["fp32"])
+    assert report.best.seconds_per_image == pytest.approx(20 * report.best.step_seconds + report.vae_seconds[dtype])
 
 
 def test_bench_cli_stores_the_best_config_and_draws_the_plot(
