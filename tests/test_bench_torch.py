@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rigfit.cli import app
+from rigfit.env.worker import WORKERS_DIR, run_worker
 from rigfit.verify.benchmark import clearly_faster, run_bench
 from rigfit.verify.envscan import scan_env
 from rigfit.verify.store import load_verified
@@ -81,3 +82,27 @@ def test_bench_cli_stores_the_best_config_and_draws_the_plot(
     stored = load_verified(str(env_dir), "cpu")
     assert stored is not None and stored.best is not None and stored.best.dtype == data["best"]["dtype"]
     assert stored.bench_model == "sd15" and stored.matmul_gflops
+
+
+def test_flops_count_sdpa_and_models_are_built_in_their_dtype(torch_env: Path, tmp_path: Path) -> None:
+    """torch's FLOP counter has no formula for the CPU's fused SDPA kernel (it counts 0): bench adds it. And the UNet is
+    created in bf16 directly, never as an fp32 copy first (which made bf16's peak memory 1.65x too high)."""
+    script = tmp_path / "check.py"
+    script.write_text(
+        "import json, sys, torch\n"
+        f"sys.path.insert(0, {str(WORKERS_DIR)!r})\n"
+        "import bench, sd_model\n"
+        "q, k, v = (torch.randn(2, 8, 256, 64) for _ in range(3))\n"
+        "sdpa = lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v)\n"
+        "unet = sd_model.build(torch, 'sd15', 'unet', True, dtype=torch.bfloat16)\n"
+        "print('RIGFIT-RESULT ' + json.dumps({'flops': bench.count_flops(torch, sdpa),\n"
+        "    'dtypes': sorted({str(p.dtype) for p in unet.parameters()}),\n"
+        "    'default_after': str(torch.get_default_dtype())}))\n"
+    )
+    result = run_worker(torch_env, script, timeout=300)
+    assert result.ok, result.output_tail
+    assert result.data == {
+        "flops": 2 * (2 * 8) * 256 * 256 * (64 + 64),
+        "dtypes": ["torch.bfloat16"],
+        "default_after": "torch.float32",
+    }
