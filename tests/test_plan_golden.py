@@ -53,7 +53,7 @@ def macpro(plan: Plan) -> None:
     assert plan.precision == "fp16" and "--no-half" not in plan.ui_flags and "--all-in-fp32" not in plan.ui_flags
     assert "--attention-pytorch" in plan.ui_flags and "--skip-install" in plan.ui_flags
     assert {m.id: m.verdict for m in plan.models}["sd15"] == "ok"
-    assert any(w.id == "flux-8gb" and w.message.startswith("Flux on 8 GB") for w in plan.warnings)
+    assert any(w.id == "flux-8gb" and w.message.startswith("Flux on 8 GiB") for w in plan.warnings)
     assert any("westmere" in c for c in plan.checks)
 
 
