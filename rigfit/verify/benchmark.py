@@ -21,6 +21,7 @@ IMAGE_STEPS = 20  # what "seconds per image" means everywhere in rigfit
 MODEL_FLOPS = {"sd15": {"step": 1.61e12, "vae": 2.52e12}, "sdxl": {"step": 2 * 6.76e12, "vae": 10.5e12}}
 MODEL_SIZE = {"sd15": 512, "sdxl": 1024}  # the resolution the published figures and MODEL_FLOPS are for
 SHORT_VRAM = 6 * 2**30  # below this, time a memory-saving mode too
+QUICK_NOTE = "--quick timed one configuration for one step: an estimate, not a comparison"
 MIN_REPEATS = 3  # timed steps per configuration: one configuration alone varies +-5% on a busy machine
 
 
@@ -134,9 +135,10 @@ def clearly_faster(a: Run, b: Run) -> bool:
     return a.step_spread[1] < b.step_spread[0]
 
 
-def decide_best(runs: list[Run], safe: dict[str, bool]) -> tuple[Run | None, str | None]:
+def decide_best(runs: list[Run], safe: dict[str, bool], quick: bool = False) -> tuple[Run | None, str | None]:
     """The fastest configuration that finished, stayed finite, and whose dtype verify found safe; but a simpler one
-    when the fastest is not faster by more than the measured spread (then the note says so)."""
+    when the fastest is not faster by more than the measured spread (then the note says so). With `quick` (one
+    configuration timed once) the note says it is an estimate."""
     usable = [
         r
         for r in runs
@@ -145,6 +147,8 @@ def decide_best(runs: list[Run], safe: dict[str, bool]) -> tuple[Run | None, str
     if not usable:
         return None, None
     fastest = min(usable, key=lambda r: r.seconds_per_image or 0.0)
+    if quick:
+        return fastest, QUICK_NOTE
     simpler = [r for r in usable if complexity(r) < complexity(fastest) and not clearly_faster(fastest, r)]
     if not simpler:
         return fastest, None
@@ -281,7 +285,5 @@ def run_bench(
             report.vae_seconds = {v["dtype"]: v["median"] for v in data.get("vae", []) if v.get("median")}
     for run in report.runs:
         run.vae_seconds = report.vae_seconds.get(run.config["dtype"])
-    report.best, report.best_note = decide_best(report.runs, safe)
-    if quick and report.best is not None:
-        report.best_note = "--quick timed one configuration for one step: an estimate, not a comparison"
+    report.best, report.best_note = decide_best(report.runs, safe, quick=quick)
     return report
