@@ -7,6 +7,7 @@ for the modules of plan, explain or verify. Add a command by naming it in COMMAN
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Annotated, Any
 
@@ -81,6 +82,9 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
+    # rigfit uses no pydantic plugin; looking them up scans the metadata of every installed package (a tenth of
+    # doctor's start-up)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     build_app(_command_named(sys.argv[1:]))()
 
 
