@@ -7,10 +7,12 @@ for the modules of plan, explain or verify. Add a command by naming it in COMMAN
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperOption
 
 from rigfit import __version__
 
@@ -48,6 +50,16 @@ def _load(target: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+class NamedPlaceholders(TyperCommand):
+    """Help shows `--env ENV`, not typer's `--env <str>`: an option without a metavar is shown by its own name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperOption) and not param.is_flag and param.metavar is None and param.name:
+                param.metavar = param.name.strip("_").upper()
+
+
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"rigfit {__version__}")
@@ -68,10 +80,13 @@ def build_app(only: str | None = None) -> typer.Typer:
 
     for name, target in COMMANDS.items():
         if only in (None, name):
-            cli.command(name)(_load(target))
+            cli.command(name, cls=NamedPlaceholders)(_load(target))
     for name, target in GROUPS.items():
         if only in (None, name):
-            cli.add_typer(_load(target), name=name)
+            group = _load(target)
+            for info in group.registered_commands:
+                info.cls = info.cls or NamedPlaceholders
+            cli.add_typer(group, name=name)
 
     @cli.command("version")
     def version() -> None:
@@ -95,6 +110,9 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
+    # rigfit uses no pydantic plugin; looking them up scans the metadata of every installed package (a tenth of
+    # doctor's start-up)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     build_app(_command_named(sys.argv[1:]))()
 
 

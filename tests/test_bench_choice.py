@@ -8,10 +8,12 @@ from rigfit.verify.benchmark import (
     BenchReport,
     Run,
     choose_best,
+    decide_best,
     dtype_candidates,
     refinement_configs,
     seconds_per_image,
 )
+from rigfit.verify.render import bench_lines
 
 
 def run(dtype: str, step: float, *, finite: bool = True, error: str | None = None, attention: str = "sdpa") -> Run:
@@ -60,3 +62,27 @@ def test_references_scale_to_twenty_steps_and_cite_sources() -> None:
     assert refs["seed-rx5500xt-a1111-docker"].seconds_for(20) == 14
     assert abs(refs["fal-a100-diffusers-sdpa"].seconds_for(20) - 20 / 31.44) < 1e-9
     assert all(r.sources and r.sources[0] for r in refs.values())
+
+
+def timed(dtype: str, low: float, high: float, **settings: object) -> Run:
+    """A configuration whose repeated steps took between `low` and `high` seconds (median in the middle)."""
+    config = {"dtype": dtype, "attention": "sdpa", "channels_last": False, "memory_mode": None, **settings}
+    return Run(config, (low + high) / 2, (low, high), 1.0, True, None)
+
+
+def test_a_difference_within_the_spread_keeps_the_simpler_configuration_and_says_so() -> None:
+    plain, layout = timed("fp32", 0.095, 0.105), timed("fp32", 0.093, 0.101, channels_last=True)
+    best, note = decide_best([plain, layout], {"fp32": True})
+    assert best is plain and note is not None and "kept the simpler fp32 + sdpa" in note
+    bf16 = timed("bf16", 0.090, 0.100)
+    assert decide_best([plain, bf16], {"fp32": True, "bf16": True})[0] is plain
+    clearly = timed("fp32", 0.080, 0.085, channels_last=True)
+    assert decide_best([plain, clearly], {"fp32": True}) == (clearly, None)
+
+
+def test_quick_never_calls_its_one_configuration_the_fastest() -> None:
+    report = BenchReport(device="cpu", model="sd15", size=512, reduced=False, quick=True)
+    report.runs = [timed("fp32", 1.0, 1.0)]
+    report.best, report.best_note = report.runs[0], "--quick timed one configuration for one step"
+    text = "\n".join(bench_lines(report))
+    assert "fastest" not in text and "estimate (--quick)" in text

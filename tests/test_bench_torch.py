@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from rigfit.cli import app
 from rigfit.kb.measured import load_verified
-from rigfit.verify.benchmark import run_bench
+from rigfit.proc.worker import WORKERS_DIR, run_worker
+from rigfit.verify.benchmark import clearly_faster, run_bench
 from rigfit.verify.envscan import scan_env
 
 pytestmark = pytest.mark.slow
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.slow
 NO_NATIVE_BF16 = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
 
 
-def test_bench_picks_fp32_on_a_cpu_without_native_bf16_because_it_measured_bf16_slower(torch_env: Path) -> None:
+def test_bench_on_a_cpu_without_native_bf16_picks_bf16_only_when_measured_clearly_faster(torch_env: Path) -> None:
     report = run_bench(
         scan_env(torch_env.parent.parent),
         device="cpu",
@@ -37,15 +38,17 @@ def test_bench_picks_fp32_on_a_cpu_without_native_bf16_because_it_measured_bf16_
     first_round = {
         r.config["dtype"]: r for r in report.runs if r.config["attention"] == "sdpa" and not r.config["channels_last"]
     }
-    assert first_round["bf16"].step_seconds > first_round["fp32"].step_seconds  # measured, not assumed
-    assert report.gflops("bf16") and report.gflops(
-        "fp32"
-    )  # measured per dtype (a shared CI box is too noisy to rank them)
-    assert report.best is not None and report.best.config["dtype"] == "fp32"
+    # what can be asserted on a shared, busy box: both dtypes measured with a spread, and the choice follows the
+    # measurements: bf16 only when it is faster beyond the spread, else the simpler fp32
+    fp32, bf16 = first_round["fp32"], first_round["bf16"]
+    assert fp32.step_spread and bf16.step_spread and report.gflops("bf16") and report.gflops("fp32")
+    assert report.best is not None
+    assert report.best.config["dtype"] == "fp32" or clearly_faster(bf16, fp32)
     # round 2 refined the winner one setting at a time
-    assert {r.label for r in report.runs} >= {"fp32 + classic", "fp32 + sdpa + channels_last"}
+    dtype = report.best.config["dtype"]
+    assert {r.label for r in report.runs} >= {f"{dtype} + classic", f"{dtype} + sdpa + channels_last"}
     assert report.step_flops and report.step_flops > 0
-    assert report.best.seconds_per_image == pytest.approx(20 * report.best.step_seconds + report.vae_seconds["fp32"])
+    assert report.best.seconds_per_image == pytest.approx(20 * report.best.step_seconds + report.vae_seconds[dtype])
 
 
 def test_bench_cli_stores_the_best_config_and_draws_the_plot(
@@ -79,3 +82,27 @@ def test_bench_cli_stores_the_best_config_and_draws_the_plot(
     stored = load_verified(str(env_dir), "cpu")
     assert stored is not None and stored.best is not None and stored.best.dtype == data["best"]["dtype"]
     assert stored.bench_model == "sd15" and stored.matmul_gflops
+
+
+def test_flops_count_sdpa_and_models_are_built_in_their_dtype(torch_env: Path, tmp_path: Path) -> None:
+    """torch's FLOP counter has no formula for the CPU's fused SDPA kernel (it counts 0): bench adds it. And the UNet is
+    created in bf16 directly, never as an fp32 copy first (which made bf16's peak memory 1.65x too high)."""
+    script = tmp_path / "check.py"
+    script.write_text(
+        "import json, sys, torch\n"
+        f"sys.path.insert(0, {str(WORKERS_DIR)!r})\n"
+        "import bench, sd_model\n"
+        "q, k, v = (torch.randn(2, 8, 256, 64) for _ in range(3))\n"
+        "sdpa = lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v)\n"
+        "unet = sd_model.build(torch, 'sd15', 'unet', True, dtype=torch.bfloat16)\n"
+        "print('RIGFIT-RESULT ' + json.dumps({'flops': bench.count_flops(torch, sdpa),\n"
+        "    'dtypes': sorted({str(p.dtype) for p in unet.parameters()}),\n"
+        "    'default_after': str(torch.get_default_dtype())}))\n"
+    )
+    result = run_worker(torch_env, script, timeout=300)
+    assert result.ok, result.output_tail
+    assert result.data == {
+        "flops": 2 * (2 * 8) * 256 * 256 * (64 + 64),
+        "dtypes": ["torch.bfloat16"],
+        "default_after": "torch.float32",
+    }

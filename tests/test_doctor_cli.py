@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 from pathlib import Path
@@ -52,3 +53,20 @@ def test_env_checks_that_venvs_torch(torch_env: Path, tmp_path: Path) -> None:
         assert "rigfit-capture/facts/torch.json" in tar.getnames()
     replayed = json.loads(runner.invoke(app, ["doctor", "--from", str(archive), "--json"]).output)
     assert replayed["profile"]["torch"]["version"] == "2.13.0+cpu"
+
+
+def test_report_marks_only_findings_without_a_fix_as_fine_and_says_what_is_unknown() -> None:
+    from rich.console import Console
+
+    from rigfit.probe.profile import Finding, GpuInfo, Profile
+    from rigfit.probe.report import render_doctor
+
+    findings = [
+        Finding(id="a.fine", severity="info", message="AVX2 present", group="cpu"),
+        Finding(id="b.todo", severity="info", message="numpy could be pinned", fix="pin numpy", group="cpu"),
+    ]
+    out = Console(file=io.StringIO(), width=200, highlight=False)
+    render_doctor(Profile(gpus=[GpuInfo(vendor="amd", name="Radeon")]), findings, out)
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "✓ AVX2 present" in text and "i numpy could be pinned" in text and "✓ numpy" not in text
+    assert "[PCI id unknown]" in text and "[?]" not in text

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
@@ -72,3 +76,18 @@ def test_plan_env_adopts_what_bench_measured_here(tmp_path, monkeypatch) -> None
 
 def test_plan_env_with_a_capture_is_a_usage_error(tmp_path) -> None:
     assert runner.invoke(app, ["plan", "--env", str(tmp_path), "--from", str(MACHINE)]).exit_code == 2
+
+
+def test_explain_tree_wraps_long_reasons_and_never_crops_them() -> None:
+    capture = FIXTURES / "machines" / "x5670-rx460-gfx803-x58"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rigfit.cli", "plan", "--from", str(capture), "--explain"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "60"},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 60
+    text = " ".join(re.sub("[│├└─]", " ", proc.stdout).split())
+    assert "Stable Diffusion runs on the CPU, minutes per image." in text

@@ -58,7 +58,7 @@ def test_macpro_models_and_bus_warnings() -> None:
     verdict = {m.id: m.verdict for m in plan.models}
     assert verdict["sd15"] == "ok" and verdict["sdxl"] in ("ok", "tight") and verdict["flux-dev"] == "no"
     flux = advice(plan, "flux-8gb")
-    assert flux.message.startswith("Flux on 8 GB") and "flux1-dev-Q4_K_S.gguf" in flux.fix
+    assert flux.message.startswith("Flux on 8 GiB") and "flux1-dev-Q4_K_S.gguf" in flux.fix
     assert "models/Stable-diffusion" in flux.fix and "--always-offload-from-vram" in flux.fix  # Forge's own words
     bus = advice(plan, "pcie-slow-link")
     assert "PCIe link 5 GT/s x16" in bus.message and "16 GT/s" in bus.message

@@ -41,7 +41,7 @@ def install(
     ref: Annotated[Optional[str], typer.Option("--ref", help="Commit or tag to check out (git sources).")] = None,  # noqa: UP045
     mirror: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--mirror", help="A folder of <repository>.tar.gz archives or git repos standing in for GitHub."),
+        typer.Option("--mirror", help="A folder of REPOSITORY.tar.gz archives or git repos standing in for GitHub."),
     ] = None,
     torch_wheel: Annotated[
         Optional[list[str]],  # noqa: UP045

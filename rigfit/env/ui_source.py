@@ -121,7 +121,7 @@ def _clone(where: str, out: Path, ref: str | None) -> str | None:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise SourceError(
             f"cannot clone {where}: {last}. Without network, install from a local copy: "
-            "--source PATH (a folder or .tar.gz) or --mirror DIR (a folder of <repository>.tar.gz)."
+            "--source PATH (a folder or .tar.gz) or --mirror DIR (a folder of REPOSITORY.tar.gz)."
         )
     if ref:
         proc = _git(["-C", str(out), "checkout", "-q", ref], where)

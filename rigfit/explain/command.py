@@ -13,14 +13,18 @@ from rigfit.terminal import console, err, print_json, usage_error
 
 
 def explain(
-    log: Annotated[str, typer.Argument(help="Log file, or - for standard input.")] = "-",
-    from_: Annotated[Optional[str], typer.Option("--from", help="Use a capture's machine profile.")] = None,  # noqa: UP045
+    log: Annotated[str, typer.Argument(metavar="FILE|-", show_default=False)] = "-",
+    from_: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
+        typer.Option("--from", help="Use a capture's machine profile.", metavar="CAPTURE"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     no_probe: Annotated[
         bool, typer.Option("--no-probe", help="Explain from the log alone; do not look at this machine.")
     ] = False,
 ) -> None:
-    """Recognise a crash log or traceback: what happened, the cause, the exact fix, the source.
+    """Recognise a crash log or traceback (FILE, or - for standard input): what happened, the cause, the exact fix,
+    the source.
 
     Exit 0 when a known issue matched, 1 when none did, 2 when the log or the capture cannot be read.
     """

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from rigfit.explain.match import Result
+from rigfit.terminal import escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SCHEMA = "rigfit.explain/1"
 EVIDENCE_SHOWN = 3

@@ -52,12 +52,14 @@ def version_range(value: str | None) -> str | None:
 
 
 E = TypeVar("E", bound=KbEntry)
+# libyaml's safe loader parses the KB ~10x faster than the pure-Python one; same documents, same safety
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @functools.cache
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise KbError(f"{path}: cannot be read as YAML: {exc}") from exc
 

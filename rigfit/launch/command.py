@@ -275,7 +275,7 @@ def up(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Install without asking.")] = False,
     mirror: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--mirror", help="Install: a folder of <repository>.tar.gz archives standing in for GitHub."),
+        typer.Option("--mirror", help="Install: a folder of REPOSITORY.tar.gz archives standing in for GitHub."),
     ] = None,
     torch_wheel: Annotated[
         Optional[list[str]],  # noqa: UP045

@@ -11,13 +11,18 @@ from rigfit.terminal import console, err, print_json, usage_error
 
 
 def plan(
-    from_: Annotated[Optional[str], typer.Option("--from", help="Replay a capture instead of this machine.")] = None,  # noqa: UP045
-    ui: Annotated[str, typer.Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai")] = "forge",
+    from_: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
+        typer.Option("--from", help="Replay a capture instead of this machine.", metavar="CAPTURE"),
+    ] = None,
+    ui: Annotated[
+        str, typer.Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai", metavar="UI")
+    ] = "forge",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Print the reasoning as a tree.")] = False,
     with_: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--with", help="Extra package the workflow needs (repeatable): pytorch3d."),
+        typer.Option("--with", help="Extra package the workflow needs (repeatable): pytorch3d.", metavar="PACKAGE"),
     ] = None,
     model: Annotated[
         Optional[list[str]],  # noqa: UP045
@@ -29,7 +34,9 @@ def plan(
     listen: Annotated[bool, typer.Option("--listen", help="Serve the UI on the local network.")] = False,
     env: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--env", help="Use what `rigfit verify`/`bench` measured for this environment (a venv)."),
+        typer.Option(
+            "--env", help="Use what `rigfit verify`/`bench` measured for this environment (a venv).", metavar="DIR"
+        ),
     ] = None,
 ) -> None:
     """Decide the whole stack for this machine (torch, env vars, precision, UI flags, models), with reasons."""
@@ -76,6 +83,6 @@ def plan(
         print_json(plan_json(profile, result))
         return
     if explain:
-        console.print(explain_tree(profile, result))
+        console.print(explain_tree(profile, result), soft_wrap=False)  # wrapped, never cropped
     else:
         render_plan(profile, result, console)

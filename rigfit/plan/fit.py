@@ -45,7 +45,7 @@ def model_fit(m: ModelEntry, device: DevicePick, precision: str, ram: int | None
     else:
         verdict, note = _vram_verdict(m, vram, precision)
     if ram is not None and ram / GB < m.ram_gb_min and verdict != "no":
-        verdict, note = "tight", note + f"; only {ram / GB:.0f} GB RAM for a {m.ram_gb_min:g} GB need: swap"
+        verdict, note = "tight", note + f"; only {ram / GIB:.0f} GiB RAM for a {m.ram_gb_min:g} GB need: swap"
     if m.note and m.family == "flux" and verdict != "no":
         note += f". {m.note}"
     return ModelFit(id=m.id, name=m.name, verdict=verdict, note=note)
@@ -86,7 +86,7 @@ def flux_advice(vram: int, ui_id: str) -> Advice:
         steps.append(f"If it still runs out of memory, {oom_relief(ui_id, vram)}.")
     return Advice(
         id="flux-8gb",
-        message=f"Flux on {vram / GIB:.0f} GB: the bf16 and fp8 checkpoints do not fit; only 4-bit variants (GGUF Q4, "
+        message=f"Flux on {vram / GIB:.0f} GiB: the bf16 and fp8 checkpoints do not fit; only 4-bit variants (GGUF Q4, "
         "NF4) run, with the text encoder in system RAM, at minutes per image. SD1.5 and SDXL (Lightning for speed) "
         "are the practical models here.",
         fix=" ".join(s for s in steps if s),

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.tree import Tree
+from typing import TYPE_CHECKING, Any
 
 from rigfit.plan.knowledge import ui_entry
 from rigfit.plan.model import Plan
 from rigfit.probe.profile import Profile
+from rigfit.terminal import escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.tree import Tree
 
 SCHEMA = "rigfit.plan/1"
 VERDICT = {"ok": "[green]ok[/]", "slow": "[yellow]slow[/]", "tight": "[yellow]tight[/]", "no": "[red]no[/]"}
@@ -78,6 +79,8 @@ def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
 
 
 def explain_tree(profile: Profile, plan: Plan) -> Tree:
+    from rich.tree import Tree
+
     root = Tree(f"[bold]Plan for {escape(profile.source or 'this machine')}[/] ({escape(ui_entry(plan.ui).name)})")
     for d in plan.decisions:
         basis = "" if d.basis == "kb" else f" [magenta]({d.basis})[/]"

@@ -13,12 +13,16 @@ from rigfit.terminal import console, usage_error
 FromOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
     typer.Option(
-        "--from", help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine."
+        "--from",
+        help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine.",
+        metavar="CAPTURE",
     ),
 ]
 EnvOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--env", help="Check the torch of this environment (the UI's venv) instead of rigfit's own."),
+    typer.Option(
+        "--env", help="Check the torch of this environment (the UI's venv) instead of rigfit's own.", metavar="DIR"
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the report.")]
 
@@ -62,7 +66,9 @@ def doctor(
 
 
 def capture(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Archive to write.")] = Path("rigfit-capture.tar.gz"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Archive to write.", metavar="FILE.tar.gz")] = Path(
+        "rigfit-capture.tar.gz"
+    ),
     env: EnvOpt = None,
 ) -> None:
     """Record everything doctor reads (redacted) into a .tar.gz you can share; replay it with `--from`."""

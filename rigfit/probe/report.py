@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from rigfit.probe.memory import gib
 from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, MemoryInfo, OsInfo, Profile, PythonInfo, TorchInfo, isa_name
+from rigfit.terminal import escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SCHEMA = "rigfit.doctor/1"
 SECTIONS = (
@@ -23,6 +24,11 @@ SECTIONS = (
     ("system", "System"),
 )
 MARK = {"blocker": "[bold red]✗[/]", "warning": "[yellow]![/]", "info": "[green]✓[/]"}
+NOTE_MARK = "[cyan]i[/]"  # an info finding that still carries a fix (something to do): not a "✓"
+
+
+def mark_of(finding: Finding) -> str:
+    return NOTE_MARK if finding.severity == "info" and finding.fix else MARK[finding.severity]
 
 
 def nothing_can_run(profile: Profile, findings: list[Finding]) -> bool:
@@ -85,7 +91,8 @@ def _gpu_line(i: int, g: GpuInfo) -> str:
             link += f" (max {g.pcie.max_speed_gts:g} GT/s x{g.pcie.max_width or '?'})"
     kind = {True: "integrated", False: "discrete", None: "discrete/integrated unknown"}[g.integrated]
     return (
-        f"[{i}] {g.name or 'unknown GPU'} [{g.pci_id or '?'}] {ident or ''} VRAM {gib(g.vram_bytes)}, {kind}, "
+        f"[{i}] {g.name or 'unknown GPU'} [{g.pci_id or 'PCI id unknown'}] {ident or ''} VRAM {gib(g.vram_bytes)}, "
+        f"{kind}, "
         f"driver {g.driver or 'none/unknown'}{link}"
     )
 
@@ -160,7 +167,7 @@ def render_doctor(
         for line in lines:
             console.print(f"  {escape(line)}")
         for f in section_findings:
-            console.print(f"  {MARK[f.severity]} {escape(f.message)}")
+            console.print(f"  {mark_of(f)} {escape(f.message)}")
             if f.fix:
                 console.print(f"      [cyan]fix:[/] {escape(f.fix)}")
     if profile.warnings:

@@ -29,6 +29,8 @@ def bench_model(model: str) -> ModelEntry:
 
 
 SHORT_VRAM = 6 * 2**30  # below this, time a memory-saving mode too
+QUICK_NOTE = "--quick timed one configuration for one step: an estimate, not a comparison"
+MIN_REPEATS = 3  # timed steps per configuration: one configuration alone varies +-5% on a busy machine
 
 
 @dataclass
@@ -71,6 +73,8 @@ class BenchReport:
     vae_flops: float | None = None
     vae_seconds: dict[str, float] = field(default_factory=dict)  # dtype -> one VAE decode
     best: Run | None = None
+    best_note: str | None = None  # why `best` is not simply the fastest (a difference within the noise), or --quick
+    quick: bool = False  # one configuration, one step: an estimate, never a comparison
     errors: list[str] = field(default_factory=list)
 
     def gflops(self, dtype: str) -> float | None:
@@ -126,14 +130,50 @@ def refinement_configs(dtype: str, device: str, has_xformers: bool, vram: int | 
     return configs
 
 
-def choose_best(runs: list[Run], safe: dict[str, bool]) -> Run | None:
-    """The fastest configuration that finished, stayed finite, and whose dtype verify found safe."""
+def complexity(run: Run) -> int:
+    """How far a configuration is from the plain one (fp32, SDPA, default layout, no memory mode)."""
+    c = run.config
+    return (
+        (c["dtype"] != "fp32")
+        + (c.get("attention", "sdpa") != "sdpa")
+        + bool(c.get("channels_last"))
+        + bool(c.get("memory_mode"))
+    )
+
+
+def clearly_faster(a: Run, b: Run) -> bool:
+    """`a` beats `b` by more than the measured spread: a's slowest timed step is faster than b's fastest."""
+    if a.step_spread is None or b.step_spread is None:
+        return (a.step_seconds or 0.0) < (b.step_seconds or 0.0)
+    return a.step_spread[1] < b.step_spread[0]
+
+
+def decide_best(runs: list[Run], safe: dict[str, bool], quick: bool = False) -> tuple[Run | None, str | None]:
+    """The fastest configuration that finished, stayed finite, and whose dtype verify found safe; but a simpler one
+    when the fastest is not faster by more than the measured spread (then the note says so). With `quick` (one
+    configuration timed once) the note says it is an estimate."""
     usable = [
         r
         for r in runs
         if r.error is None and r.finite and r.seconds_per_image is not None and safe.get(r.config["dtype"], True)
     ]
-    return min(usable, key=lambda r: r.seconds_per_image or 0.0) if usable else None
+    if not usable:
+        return None, None
+    fastest = min(usable, key=lambda r: r.seconds_per_image or 0.0)
+    if quick:
+        return fastest, QUICK_NOTE
+    simpler = [r for r in usable if complexity(r) < complexity(fastest) and not clearly_faster(fastest, r)]
+    if not simpler:
+        return fastest, None
+    chosen = min(simpler, key=lambda r: (complexity(r), r.seconds_per_image or 0.0))
+    return chosen, (
+        f"{fastest.label} measured faster than {chosen.label}, but by less than the spread of their repeats: "
+        f"kept the simpler {chosen.label}"
+    )
+
+
+def choose_best(runs: list[Run], safe: dict[str, bool]) -> Run | None:
+    return decide_best(runs, safe)[0]
 
 
 def parse_runs(data: dict[str, Any]) -> list[Run]:
@@ -235,7 +275,7 @@ def run_bench(
     """Round 1: each safe dtype at the default settings (plus matmul throughput); round 2: one change at a time on
     the fastest. --quick: a single configuration, one timed step."""
     worker_device = "cuda" if device.startswith("cuda") else "cpu"
-    report = BenchReport(device=device, model=model, size=size, reduced=reduced)
+    report = BenchReport(device=device, model=model, size=size, reduced=reduced, quick=quick)
     dtypes = dtype_candidates(device, safe)
     base = {"attention": "sdpa", "channels_last": False, "memory_mode": None}
     rounds = [[{"dtype": d, **base} for d in (dtypes[:1] if quick else dtypes)]]
@@ -251,7 +291,7 @@ def run_bench(
             "--model",
             model,
             "--steps",
-            str(1 if quick else steps),
+            str(1 if quick else max(steps, MIN_REPEATS)),
             "--configs",
             json.dumps(rounds[index]),
         ]
@@ -269,5 +309,5 @@ def run_bench(
             _record_first_round(report, data)
     for run in report.runs:
         run.vae_seconds = report.vae_seconds.get(run.config["dtype"])
-    report.best = choose_best(report.runs, safe)
+    report.best, report.best_note = decide_best(report.runs, safe, quick=quick)
     return report

@@ -28,9 +28,11 @@ from rigfit.verify.results import store_bench, verified_facts
 
 EnvOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Option("--env", help="The UI's virtual environment (default: the active one, $VIRTUAL_ENV)."),
+    typer.Option("--env", help="The UI's virtual environment (default: the active one, $VIRTUAL_ENV).", metavar="DIR"),
 ]
-DeviceOpt = Annotated[str, typer.Option("--device", help="auto (GPU when torch sees one) | cpu | cuda")]
+DeviceOpt = Annotated[
+    str, typer.Option("--device", help="auto (GPU when torch sees one) | cpu | cuda", metavar="DEVICE")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -68,7 +70,9 @@ def verify(
     env: EnvOpt = None,
     cpu: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--cpu", help="Check for an older CPU under qemu-user: westmere, nehalem, core2, penryn..."),
+        typer.Option(
+            "--cpu", help="Check for an older CPU under qemu-user: westmere, nehalem, core2, penryn...", metavar="MODEL"
+        ),
     ] = None,
     device: DeviceOpt = "auto",
     as_json: JsonOpt = False,
@@ -113,14 +117,16 @@ def verify(
 
 def bench(
     env: EnvOpt = None,
-    model: Annotated[str, typer.Option("--model", help="sd15 | sdxl")] = "sd15",
-    steps: Annotated[int, typer.Option("--steps", help="UNet steps to time per configuration.")] = 2,
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Write a comparison PNG.")] = None,  # noqa: UP045
+    model: Annotated[str, typer.Option("--model", help="sd15 | sdxl", metavar="MODEL")] = "sd15",
+    steps: Annotated[int, typer.Option("--steps", help="UNet steps to time per configuration.", metavar="N")] = 2,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Write a comparison PNG.", metavar="FILE.png")] = None,  # noqa: UP045
     quick: Annotated[
         bool, typer.Option("--quick", help="One configuration, one step: an estimate in seconds.")
     ] = False,
     device: DeviceOpt = "auto",
-    size: Annotated[int, typer.Option("--size", help="Image side in pixels (default 512 / 1024 for SDXL).")] = 0,
+    size: Annotated[
+        int, typer.Option("--size", help="Image side in pixels (default 512 / 1024 for SDXL).", metavar="PIXELS")
+    ] = 0,
     reduced: Annotated[
         bool, typer.Option("--reduced", help="Tiny UNet widths, same code path (tests, smoke checks).")
     ] = False,

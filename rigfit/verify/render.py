@@ -113,10 +113,13 @@ def bench_lines(report: BenchReport) -> list[str]:
         )
     if report.best:
         limit = report.physical_limit(report.best.config["dtype"])
+        what = "estimate (--quick)" if report.quick else "chosen" if report.best_note else "fastest safe"
         lines.append(
-            f"  fastest safe: {report.best.label}: {seconds(report.best.seconds_per_image)} per {IMAGE_STEPS}-step "
+            f"  {what}: {report.best.label}: {seconds(report.best.seconds_per_image)} per {IMAGE_STEPS}-step "
             "image (stored: rigfit plan adopts it)"
         )
+        if report.best_note:
+            lines.append(f"  note: {report.best_note}")
         if limit and report.best.seconds_per_image:
             lines.append(
                 f"  physical limit at the peak matmul rate measured here: {seconds(limit)} per image "
@@ -189,6 +192,8 @@ def report_json(report: BenchReport) -> dict[str, Any]:
             for r in report.runs
         ],
         "best": best.config if best else None,
+        "best_note": report.best_note,
+        "quick": report.quick,
         "best_seconds_per_image": best.seconds_per_image if best else None,
         "physical_limit_seconds": report.physical_limit(best.config["dtype"]) if best else None,
         "references": [

@@ -8,6 +8,7 @@ argv: --configs '[{"dtype": "fp32", "attention": "sdpa", "channels_last": false,
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import statistics
@@ -83,17 +84,39 @@ def peak_memory(torch: object, device: str) -> tuple[str, int]:
     return "process_rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def sdpa_flops(q: object, k: object, v: object) -> int:
+    """FLOPs of scaled_dot_product_attention: Q @ K^T and softmax(.) @ V, 2 FLOPs per multiply-add."""
+    length, head = q.shape[-2], q.shape[-1]
+    batch = q.numel() // (length * head)
+    return 2 * batch * length * k.shape[-2] * (head + v.shape[-1])
+
+
 def count_flops(torch: object, fn: object) -> float | None:
-    """FLOPs of one call, counted by torch itself (also serves as a warm-up run)."""
+    """FLOPs of one call, counted by torch itself (also serves as a warm-up run). torch's counter has no formula for
+    some fused attention kernels (the CPU's flash attention): SDPA calls are counted here too, and added when the
+    counter saw no attention op."""
+    functional = torch.nn.functional
+    original = functional.scaled_dot_product_attention
+    attention = {"flops": 0}
+
+    def counted(q: object, k: object, v: object, *args: object, **kwargs: object) -> object:
+        attention["flops"] += sdpa_flops(q, k, v)
+        return original(q, k, v, *args, **kwargs)
+
     try:
         from torch.utils.flop_counter import FlopCounterMode
 
+        functional.scaled_dot_product_attention = counted
         with FlopCounterMode(display=False) as counter:
             fn()
-        return float(counter.get_total_flops())
+        ops = counter.get_flop_counts().get("Global", {})
+        saw_attention = any("attention" in str(op) for op in ops)
+        return float(counter.get_total_flops()) + (0 if saw_attention else attention["flops"])
     except Exception:
         fn()
         return None
+    finally:
+        functional.scaled_dot_product_attention = original
 
 
 class UnetBench:
@@ -106,8 +129,10 @@ class UnetBench:
         if dtype_name not in self.models:
             self.models.clear()  # one dtype's weights at a time: memory is what a small card lacks
             dtype = sd_model.torch_dtype(self.torch, dtype_name)
-            unet = sd_model.build(self.torch, self.opts.model, "unet", self.opts.reduced).to(self.device, dtype)
-            vae = sd_model.build(self.torch, self.opts.model, "vae", self.opts.reduced).to(self.device, dtype)
+            # built in the dtype, on the device: the peak memory is the dtype's, not an fp32 copy's
+            build = functools.partial(sd_model.build, self.torch, self.opts.model, dtype=dtype, device=self.device)
+            unet = build("unet", self.opts.reduced).to(self.device, dtype)
+            vae = build("vae", self.opts.reduced).to(self.device, dtype)
             self.models[dtype_name] = (unet, vae)
         return self.models[dtype_name]
 

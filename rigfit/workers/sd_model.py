@@ -7,7 +7,9 @@ Random weights give the real FLOPs and memory, not the real numerics (real-weigh
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -39,15 +41,33 @@ def load_config(model: str, part: str, reduced: bool) -> dict:
     return cfg
 
 
-def build(torch: object, model: str, part: str, reduced: bool, seed: int = 0) -> object:
+def build(
+    torch: object, model: str, part: str, reduced: bool, seed: int = 0, dtype: object = None, device: str | None = None
+) -> object:
+    """The network with random weights; with `dtype`/`device`, its parameters are created that way directly (no fp32
+    copy on the CPU first, whose memory would be the peak). Same seed, same dtype: same weights."""
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from diffusers.utils import logging
 
     logging.set_verbosity_error()  # its advice on loading real checkpoints does not apply to random weights
     torch.manual_seed(seed)
     cfg = load_config(model, part, reduced)
-    net = UNet2DConditionModel(**cfg) if part == "unet" else AutoencoderKL(**cfg)
+    with _created_as(torch, dtype, device):
+        net = UNet2DConditionModel(**cfg) if part == "unet" else AutoencoderKL(**cfg)
     return net.eval().requires_grad_(False)
+
+
+@contextlib.contextmanager
+def _created_as(torch: object, dtype: object, device: str | None) -> Iterator[None]:
+    old = torch.get_default_dtype()
+    try:
+        if dtype is not None:
+            with contextlib.suppress(TypeError, RuntimeError):  # a torch that refuses it: built in fp32, cast after
+                torch.set_default_dtype(dtype)
+        with torch.device(device) if device else contextlib.nullcontext():
+            yield
+    finally:
+        torch.set_default_dtype(old)
 
 
 def set_attention(unet: object, attention: str) -> None:
