@@ -151,6 +151,10 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     say(f"  {lock}")
     record.complete = True
     save_record(record)
+    from rigfit.env.patching import reapply_patches
+
+    for status in reapply_patches(env_dir):
+        say(f"  patch {status.entry.id} applied again (the install replaced its file)")
     return record
 
 

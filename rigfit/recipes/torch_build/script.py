@@ -201,9 +201,14 @@ def render_script(recipe: BuildRecipe, work: Path, rigfit: str) -> str:
     lines += [
         "",
         'echo "built: $(one_wheel torch) $(one_wheel torchvision)"',
-        'echo "install them so that no UI installer replaces them:"',
-        'echo "  $RIGFIT install --env ENV_DIR --torch-wheel $(one_wheel torch)"'
-        ' "--torch-wheel $(one_wheel torchvision)"',
+        "# RIGFIT_UI=forge (and optionally RIGFIT_ENV=DIR) installs the UI on these wheels, protected by hash",
+        'if [ -n "${RIGFIT_UI:-}" ]; then',
+        '  "$RIGFIT" install "$RIGFIT_UI" ${RIGFIT_ENV:+--env "$RIGFIT_ENV"} '
+        '--torch-wheel "$(one_wheel torch)" --torch-wheel "$(one_wheel torchvision)"',
+        "else",
+        '  echo "install a UI on them so that no UI installer replaces them:"',
+        '  echo "  $RIGFIT install forge --torch-wheel $(one_wheel torch) --torch-wheel $(one_wheel torchvision)"',
+        "fi",
         "",
     ]
     return "\n".join(lines)
