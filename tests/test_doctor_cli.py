@@ -63,9 +63,7 @@ def test_report_marks_only_findings_without_a_fix_as_fine_and_says_what_is_unkno
 
     findings = [
         Finding(id="a.fine", severity="info", message="AVX2 present", group="cpu"),
-        Finding(
-            id="b.todo", severity="info", message="numpy could be pinned", fix="pin numpy", group="cpu"
-        ),
+        Finding(id="b.todo", severity="info", message="numpy could be pinned", fix="pin numpy", group="cpu"),
     ]
     out = Console(file=io.StringIO(), width=200, highlight=False)
     render_doctor(Profile(gpus=[GpuInfo(vendor="amd", name="Radeon")]), findings, out)
