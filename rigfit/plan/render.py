@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from rigfit.plan.knowledge import ui_entry
 from rigfit.plan.model import Plan
 from rigfit.probe.profile import Profile
-from rigfit.terminal import escape
+from rigfit.terminal import escape, prose
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,7 +33,7 @@ def _command(cmd: str) -> str:
 
 
 def _problem(mark: str, message: str, fix: str) -> str:
-    return f"  {mark} {escape(message)}\n      [cyan]fix:[/] {escape(fix)}"
+    return f"  {mark} {prose(message, 4, 4)}\n      [cyan]fix:[/] {prose(fix, 11, 11)}"
 
 
 def _section(console: Console, title: str, lines: list[str]) -> None:
@@ -55,7 +55,7 @@ def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
     torch = plan.decision("torch")
     console.print(f"\n[bold underline]Torch[/]\n  {escape(torch.choice if torch else '?')}")
     for reason in (torch.reasons if torch else [])[:2]:
-        console.print(f"  [dim]because[/] {escape(reason.text)}")
+        console.print(f"  [dim]because[/] {prose(reason.text, 10, 4, console)}")
     for cmd in plan.torch.install:
         console.print(_command(cmd))
     if plan.python.message:

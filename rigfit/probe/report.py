@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rigfit.probe.memory import gib
 from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, MemoryInfo, OsInfo, Profile, PythonInfo, TorchInfo, isa_name
-from rigfit.terminal import escape
+from rigfit.terminal import escape, prose
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -167,13 +167,13 @@ def render_doctor(
         for line in lines:
             console.print(f"  {escape(line)}")
         for f in section_findings:
-            console.print(f"  {mark_of(f)} {escape(f.message)}")
+            console.print(f"  {mark_of(f)} {prose(f.message, 4, 4, console)}")
             if f.fix:
-                console.print(f"      [cyan]fix:[/] {escape(f.fix)}")
+                console.print(f"      [cyan]fix:[/] {prose(f.fix, 11, 11, console)}")
     if profile.warnings:
         console.print("\n[bold underline]Not known[/] (what could not be read, and why)")
         for w in profile.warnings:
-            console.print(f"  [dim]?[/] {escape(w)}")
+            console.print(f"  [dim]?[/] {prose(w, 4, 4, console)}")
     blockers = [f for f in findings if f.severity == "blocker"]
     verdict = (
         "[bold red]Stable Diffusion cannot run on any device here until the blockers above are fixed.[/]"
