@@ -3,6 +3,7 @@ snapshots, real wheel names. Fast: no env is built here (the Forge env tests are
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -13,6 +14,7 @@ import pytest
 
 from rigfit.env.installer import IndexConfig, read_pip_config
 from rigfit.env.overrides import apply_overrides, direct_conflicts, read_requirements
+from rigfit.env.protect import VERIFIED_NAME, file_hash, verify
 from rigfit.env.record import ProtectedPackage
 from rigfit.env.ui_source import SourceError, fetch, resolve_source
 from rigfit.env.venv import inspect
@@ -180,3 +182,35 @@ def test_every_launcher_repository_of_forge_is_in_the_shared_mirror() -> None:
         assert (UIS / f"{repo.name}.tar.gz").is_file()
     assert forge.additions[0].requirement == "joblib"
     assert "--skip-prepare-environment" in forge.no_install_flags
+
+
+def test_the_launch_check_rehashes_the_files_an_installer_replaced_and_env_check_rehashes_all(tmp_path: Path) -> None:
+    torch_dir = tmp_path / "lib" / "python3.11" / "site-packages" / "torch"
+    torch_dir.mkdir(parents=True)
+    (torch_dir / "a.py").write_text("x = 1\n")
+    (torch_dir / "b.py").write_text("y = 2\n")
+    package = ProtectedPackage(
+        name="torch", version="2.14.1", files={f"torch/{n}": file_hash(torch_dir / n) for n in ("a.py", "b.py")}
+    )
+    assert verify(tmp_path, [package]) == []  # a full pass records each file's size and mtime beside its hash
+    assert (tmp_path / VERIFIED_NAME).is_file()
+    # an installer replaces a.py (new bytes, new mtime): the launch check hashes it again and catches it
+    before = (torch_dir / "a.py").stat()
+    (torch_dir / "a.py").write_text("x = 3\n")
+    os.utime(torch_dir / "a.py", ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [
+        ("torch/a.py", "changed")
+    ]
+    (torch_dir / "a.py").write_text("x = 1\n")
+    (torch_dir / "b.py").unlink()
+    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [
+        ("torch/b.py", "missing")
+    ]
+    (torch_dir / "b.py").write_text("y = 2\n")
+    assert verify(tmp_path, [package]) == []
+    # an edit that keeps size and mtime is what only `rigfit env check` (every byte hashed) sees
+    kept = (torch_dir / "b.py").stat()
+    (torch_dir / "b.py").write_text("y = 9\n")
+    os.utime(torch_dir / "b.py", ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    assert verify(tmp_path, [package], trust_unchanged=True) == []
+    assert [(p.path, p.kind) for p in verify(tmp_path, [package])] == [("torch/b.py", "changed")]

@@ -10,11 +10,14 @@ import base64
 import csv
 import hashlib
 import io
+import json
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from rigfit.env.record import ProtectedPackage
+from rigfit.paths import write_atomic
 
 DEFAULT_PROTECTED = ("torch", "torchvision", "torchaudio")
 
@@ -115,13 +118,45 @@ def protect(env_dir: Path, names: list[str], wheels: dict[str, str]) -> list[Pro
     return protected
 
 
-def verify(env_dir: Path, protected: list[ProtectedPackage]) -> list[FileProblem]:
-    """Every changed or missing file of every protected package (empty: all byte-identical)."""
+VERIFIED_NAME = "rigfit-verified.json"  # size, mtime and hash of each protected file when it last hashed right
+
+
+def verify(env_dir: Path, protected: list[ProtectedPackage], *, trust_unchanged: bool = False) -> list[FileProblem]:
+    """Every changed or missing file of every protected package (empty: all byte-identical).
+
+    Each pass that finds nothing records every file's size and mtime beside its hash. With `trust_unchanged` (what
+    `rigfit launch` does before each start), a file whose size and mtime are those recorded for its expected hash is
+    not read again: an installer that replaces a file changes them, and that file is hashed. `rigfit env check` and
+    every install step hash everything."""
     site = site_packages(env_dir)
+    known = _verified(env_dir) if trust_unchanged else {}
+    seen: dict[str, str] = {}
     problems: list[FileProblem] = []
     for package in protected:
-        problems += check_files(site, package.name, package.files)
+        for rel, expected in package.files.items():
+            path = site / rel
+            try:
+                info = path.stat()
+            except OSError:
+                info = None
+            if info is None or not stat.S_ISREG(info.st_mode):
+                problems.append(FileProblem(package.name, rel, "missing"))
+                continue
+            stamp = f"{info.st_size}:{info.st_mtime_ns}:{expected}"
+            if known.get(rel) != stamp and file_hash(path) != expected:
+                problems.append(FileProblem(package.name, rel, "changed"))
+            seen[rel] = stamp
+    if not problems:
+        write_atomic(env_dir / VERIFIED_NAME, json.dumps(seen))
     return problems
+
+
+def _verified(env_dir: Path) -> dict[str, str]:
+    try:
+        data = json.loads((env_dir / VERIFIED_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def requirement_for(package: ProtectedPackage) -> str:

@@ -42,7 +42,7 @@ def protected_problems(record: EnvRecord) -> list[LaunchProblem]:
     from rigfit.env.protect import ProtectError, verify
 
     try:
-        problems = verify(Path(record.env_dir), record.protected)
+        problems = verify(Path(record.env_dir), record.protected, trust_unchanged=True)
     except ProtectError as exc:
         return [LaunchProblem(str(exc), f"rigfit install {record.ui} --env {record.env_dir}")]
     if not problems:
