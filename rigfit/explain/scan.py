@@ -201,18 +201,18 @@ def _remember(result: LogScan, text: str, number: int, keywords: set[str], count
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
-    """Re-cut blocks at line ends so no line straddles two blocks."""
+    """Re-cut blocks at line ends so no line straddles two blocks (one copy of each block at most)."""
     carry = b""
     for block in blocks:
-        data = carry + block
-        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
-        if cut == 0 and len(data) < BLOCK * 2:
-            carry = data
+        cut = max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
+        if cut == 0 and len(carry) + len(block) < BLOCK * 2:
+            carry += block
             continue
         if cut == 0:
-            cut = len(data)  # one enormous line: cut it rather than grow without bound
-        carry = data[cut:]
-        yield data[:cut]
+            cut = len(block)  # one enormous line: cut it rather than grow without bound
+        whole = b"".join((carry, memoryview(block)[:cut])) if carry or cut < len(block) else block
+        carry = block[cut:]
+        yield whole
     if carry:
         yield carry
 
