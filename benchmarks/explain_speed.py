@@ -1,7 +1,8 @@
 """How long `rigfit explain` takes on a 50 MB log with one real CUDA out-of-memory traceback near the end, in two
 kinds of noise: a UI's console (real unrelated log lines between tqdm progress bars) and text only (the real
 unrelated log lines repeated: startup messages, pip output, kernel lines). Prints the times (the target is under
-2 s, i.e. 50 MB/s and more), the CPU time per MB (what a shared, loaded machine cannot inflate) and the peak memory of the CLI process for a 5 MB and a full-size log (flat: the same).
+2 s, i.e. 50 MB/s and more), the CPU time per MB (which a shared, loaded machine inflates less than the wall time)
+and the peak memory of the CLI process for a 5 MB and a full-size log (flat: the same).
 
     .venv/bin/python benchmarks/explain_speed.py [size_mb]
 """
