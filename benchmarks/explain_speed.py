@@ -1,6 +1,8 @@
 """How long `rigfit explain` takes on a 50 MB log with one real CUDA out-of-memory traceback near the end, in two
-kinds of noise: a UI's console (real unrelated log lines between tqdm progress bars) and text only (the real
-unrelated log lines repeated: startup messages, pip output, kernel lines). Prints the times (the target is under
+kinds of noise: a UI's console (real unrelated log lines between tqdm progress bars), text only (the real
+unrelated log lines repeated: startup messages, pip output, kernel lines), and the same text with a distinct
+timestamp on every line, so that no line repeats (the scan reads each distinct line once: a big log is big because
+lines repeat, and this third kind shows the cost when they do not). Prints the times (the target is under
 2 s, i.e. 50 MB/s and more), the CPU time per MB (which a shared, loaded machine inflates less than the wall time)
 and the peak memory of the CLI process for a 5 MB and a full-size log (flat: the same).
 
@@ -9,10 +11,12 @@ and the peak memory of the CLI process for a 5 MB and a full-size log (flat: the
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,34 +27,48 @@ from rigfit.explain.match import catalogue, explain_stream, scanner  # noqa: E40
 LOGS = REPO / "tests" / "fixtures" / "logs"
 
 
-def build_log(path: Path, size: int, with_bars: bool) -> None:
+KINDS = {"bars": "UI console with progress bars:", "text": "text-only log:", "stamped": "text, every line distinct:"}
+
+
+def noise_units(kind: str) -> Iterator[bytes]:
     noise = "".join(p.read_text(encoding="utf-8") for p in sorted((LOGS / "unrelated").iterdir()))
     bars = (
         "".join(f"\r{p:3d}%|{'█' * (p // 10):10s}| {p}/100 [00:0{p % 9}<00:00,  8.01it/s]" for p in range(101)) + "\n"
     )
-    unit = (noise + bars * 20 if with_bars else noise).encode()
+    unit = (noise + bars * 20 if kind == "bars" else noise).encode()
+    lines = noise.splitlines(keepends=True)
+    for n in itertools.count():
+        if kind != "stamped":
+            yield unit
+            continue
+        clock = f"2024-05-{1 + n // 86400 % 28:02d} {n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}"
+        yield "".join(f"[{clock}.{i:04d}] {line}" for i, line in enumerate(lines)).encode()
+
+
+def build_log(path: Path, size: int, kind: str) -> None:
     with path.open("wb") as out:
-        written = 0
-        while written < size * 0.97:
-            out.write(unit)
-            written += len(unit)
-        out.write((LOGS / "cuda-out-of-memory--a1111-2gb.txt").read_bytes())
-        while written < size:
+        written, failure = 0, False
+        for unit in noise_units(kind):
+            if written >= size * 0.97 and not failure:
+                out.write((LOGS / "cuda-out-of-memory--a1111-2gb.txt").read_bytes())
+                failure = True
+            if written >= size:
+                break
             out.write(unit)
             written += len(unit)
 
 
 def main() -> None:
     size_mb = float(sys.argv[1]) if len(sys.argv) > 1 else 50
-    for with_bars in (True, False):
-        print("UI console with progress bars:" if with_bars else "text-only log:")
-        measure(size_mb, with_bars)
+    for kind, title in KINDS.items():
+        print(title)
+        measure(size_mb, kind)
 
 
-def measure(size_mb: float, with_bars: bool) -> None:
+def measure(size_mb: float, kind: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "big.log"
-        build_log(log, int(size_mb * 2**20), with_bars)
+        build_log(log, int(size_mb * 2**20), kind)
         mb = log.stat().st_size / 2**20
         t0 = time.perf_counter()
         catalogue(), scanner()
@@ -64,7 +82,7 @@ def measure(size_mb: float, with_bars: bool) -> None:
         )  # fmt: skip
         t3 = time.perf_counter()
         small = Path(tmp) / "small.log"
-        build_log(small, 5 * 2**20, with_bars)
+        build_log(small, 5 * 2**20, kind)
         rss_small, rss_big = peak_rss_mib(small), peak_rss_mib(log)
     top = result.explanations[0].id if result.explanations else None
     print(f"  log: {mb:.1f} MB, {result.scan.lines_total} lines, {len(result.scan.lines)} distinct interesting lines")

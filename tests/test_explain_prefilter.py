@@ -77,8 +77,14 @@ def test_the_real_logs_are_many_and_small() -> None:
     assert all(path.stat().st_size < scan.CONTEXT_WINDOW for path in LOGS)  # reference_scan's assumption
 
 
+@pytest.fixture(params=["distinct lines once", "every line"])
+def first_pass(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways of the first pass, whatever a log's own repetition would choose."""
+    monkeypatch.setattr(scan, "REPEATS_PAY_BELOW", 2.0 if request.param == "distinct lines once" else 0.0)
+
+
 @pytest.mark.parametrize("path", LOGS, ids=[p.name for p in LOGS])
-def test_fast_scan_equals_the_line_by_line_reference(path) -> None:
+def test_fast_scan_equals_the_line_by_line_reference(path, first_pass: None) -> None:
     reference = reference_scan(log_bytes(path))
     with path.open("rb") as stream:
         fast = explain_stream(stream)
@@ -87,7 +93,7 @@ def test_fast_scan_equals_the_line_by_line_reference(path) -> None:
     assert findings(fast.scan) == findings(reference)
 
 
-def test_all_logs_in_small_blocks_equal_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_all_logs_in_small_blocks_equal_the_reference(monkeypatch: pytest.MonkeyPatch, first_pass: None) -> None:
     """Block boundaries fall inside lines and next to hits; context windows end mid-log."""
     data = b"".join(log_bytes(path) + b"\n" for path in LOGS)
     monkeypatch.setattr(scan, "BLOCK", 4096)
