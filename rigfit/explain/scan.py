@@ -18,6 +18,8 @@ from typing import BinaryIO
 BLOCK = 8 * 1024 * 1024
 MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
 CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the facts around it
+SAMPLE = 256 * 1024  # bytes of a block whose lines tell whether the block repeats itself
+REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -103,11 +105,10 @@ class KeywordScanner:
         head_pending = False  # a signal near the end of the previous block: read the start of this one too
         for raw in _whole_lines(blocks):
             block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
-            lowered = b"\n" + block.lower()  # the leading newline makes line starts token starts
             base_line = result.lines_total
             result.lines_total += block.count(b"\n")
             result.bytes_total += len(block)
-            hits = self._collect(block, base_line, result, (self._regex, self._suffix), lowered)
+            hits = self._collect_first(block, base_line, result)
             if self._context is None:
                 continue
             signals = [start - 1 for start, words in hits.items() if words & self._signals]
@@ -124,33 +125,74 @@ class KeywordScanner:
             tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
         return result
 
+    def _collect_first(self, block: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+        """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
+        (warnings, progress bars): when a sample of the block repeats, the keyword regexes read each distinct line
+        once; when it does not (a timestamp on every line), de-duplicating would only cost time."""
+        lowered = block.lower()
+        sample = lowered[:SAMPLE].split(b"\n")
+        if len(set(sample)) > len(sample) * REPEATS_PAY_BELOW:
+            return self._collect(block, base_line, result, (self._regex, self._suffix), counted=True)
+        return self._collect_distinct(block, lowered, base_line, result)
+
+    def _collect_distinct(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+        """The keyword regexes run once over the distinct lines, then each hit is remembered at every line that
+        repeats it, in log order."""
+        lines = lowered.split(b"\n")
+        distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
+        segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
+        for start, words in _keyword_hits(distinct, (self._regex, self._suffix), self._suffix).items():
+            line_start = distinct.rfind(b"\n", 0, start) + 1
+            line_end = distinct.find(b"\n", line_start)
+            line = distinct[line_start : line_end if line_end >= 0 else len(distinct)]
+            segments.setdefault(line, {}).setdefault(start - line_start, set()).update(words)
+        hits: dict[int, set[str]] = {}
+        offset = 1  # where the line starts in b"\n" + block, the coordinates of `_collect`
+        for number, line in enumerate(lines, base_line + 1):
+            found = segments.get(line)
+            if found is not None:
+                for start in sorted(found):
+                    end = _line_end(line, start)
+                    text = block[offset - 1 + start : offset - 1 + end][:MAX_LINE]
+                    _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start])
+                    hits[offset + start] = found[start]
+            offset += len(line) + 1
+        return hits
+
     def _collect(
         self,
         block: bytes,
         base_line: int,
         result: LogScan,
         regexes: tuple[re.Pattern[bytes], ...],
-        lowered: bytes | None = None,
+        counted: bool = False,
     ) -> dict[int, set[str]]:
-        """Remember the lines of `block` that hold a keyword of `regexes`; returns the keywords by line start."""
-        first_pass = regexes[0] is self._regex  # the context pass reads bytes the first pass already counted
-        if lowered is None:
-            lowered = b"\n" + block.lower()
-        hits: dict[int, set[str]] = {}
-        for regex in regexes:
-            for match in regex.finditer(lowered):
-                if regex is self._suffix and not lowered[match.start() - 1 : match.start()].isalpha():
-                    continue  # a bare "error:" starts its token and the main regex has it
-                start = _line_start(lowered, match.end(1))
-                hits.setdefault(start, set()).add(match.group(1).decode())
+        """Remember the lines of `block` that hold a keyword of `regexes`; returns the keywords by line start.
+        `counted` is False on the context pass, which reads bytes the first pass already counted."""
+        lowered = b"\n" + block.lower()
+        hits = _keyword_hits(lowered, regexes, self._suffix)
         counted_to, line_no = 0, base_line
         for start in sorted(hits):
             line_no += lowered.count(b"\n", counted_to, start)
             counted_to = start
             end = _line_end(lowered, start)
             text = block[start - 1 : end - 1][:MAX_LINE].decode("utf-8", errors="replace").strip()
-            _remember(result, text, max(line_no, 1), hits[start], count=first_pass)
+            _remember(result, text, max(line_no, 1), hits[start], count=counted)
         return hits
+
+
+def _keyword_hits(
+    lowered: bytes, regexes: tuple[re.Pattern[bytes], ...], suffix: re.Pattern[bytes]
+) -> dict[int, set[str]]:
+    """The keywords found in `lowered` (lower-cased, after a newline), by the start of the line holding them."""
+    hits: dict[int, set[str]] = {}
+    for regex in regexes:
+        for match in regex.finditer(lowered):
+            if regex is suffix and not lowered[match.start() - 1 : match.start()].isalpha():
+                continue  # a bare "error:" starts its token and the main regex has it
+            start = _line_start(lowered, match.end(1))
+            hits.setdefault(start, set()).add(match.group(1).decode())
+    return hits
 
 
 def _merged(windows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
@@ -201,18 +243,18 @@ def _remember(result: LogScan, text: str, number: int, keywords: set[str], count
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
-    """Re-cut blocks at line ends so no line straddles two blocks."""
+    """Re-cut blocks at line ends so no line straddles two blocks (one copy of each block at most)."""
     carry = b""
     for block in blocks:
-        data = carry + block
-        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
-        if cut == 0 and len(data) < BLOCK * 2:
-            carry = data
+        cut = max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
+        if cut == 0 and len(carry) + len(block) < BLOCK * 2:
+            carry += block
             continue
         if cut == 0:
-            cut = len(data)  # one enormous line: cut it rather than grow without bound
-        carry = data[cut:]
-        yield data[:cut]
+            cut = len(block)  # one enormous line: cut it rather than grow without bound
+        whole = b"".join((carry, memoryview(block)[:cut])) if carry or cut < len(block) else block
+        carry = block[cut:]
+        yield whole
     if carry:
         yield carry
 
