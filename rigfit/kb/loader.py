@@ -25,7 +25,9 @@ class KbError(Exception):
 
 
 class KbEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: an entry model builds its validator when its KB file is first loaded, so a command pays only for
+    # the KB files it reads (doctor reads a third of them)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     source: str | list[str]  # URL, or "owner/repo:path[@commit]"; several when facts were cross-checked
