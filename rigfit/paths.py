@@ -17,6 +17,14 @@ def data_dir() -> Path:
     return Path(base) / "rigfit"
 
 
+def cache_dir() -> Path:
+    """$RIGFIT_HOME/cache, else $XDG_CACHE_HOME/rigfit, else ~/.cache/rigfit: files rigfit can rebuild at any time."""
+    if os.environ.get("RIGFIT_HOME"):
+        return Path(os.environ["RIGFIT_HOME"]) / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rigfit"
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that a reader never sees it half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)

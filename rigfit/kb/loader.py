@@ -11,9 +11,11 @@ import functools
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from rigfit.kb.parsed_cache import parsed
+from rigfit.paths import cache_dir
 
 KB_DIR = Path(__file__).resolve().parent
 
@@ -23,7 +25,9 @@ class KbError(Exception):
 
 
 class KbEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: an entry model builds its validator when its KB file is first loaded, so a command pays only for
+    # the KB files it reads (doctor reads a third of them)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     source: str | list[str]  # URL, or "owner/repo:path[@commit]"; several when facts were cross-checked
@@ -52,16 +56,36 @@ def version_range(value: str | None) -> str | None:
 
 
 E = TypeVar("E", bound=KbEntry)
-# libyaml's safe loader parses the KB ~10x faster than the pure-Python one; same documents, same safety
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_yaml(text: str) -> object:
+    import yaml  # only when the KB cache misses: importing yaml is a tenth of doctor's start-up
+
+    try:
+        # libyaml's safe loader parses the KB ~10x faster than the pure-Python one; same documents, same safety
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise KbError(f"cannot be read as YAML: {exc}") from exc
+
+
+def _cache_file(path: Path) -> Path | None:
+    """Where the parsed form of a KB file is kept; None for a file outside the KB or without a cache dir."""
+    try:
+        return cache_dir() / "kb" / path.relative_to(KB_DIR).with_suffix(".json")
+    except (ValueError, RuntimeError):  # not under KB_DIR; no home directory
+        return None
 
 
 @functools.cache
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise KbError(f"{path}: cannot be read as YAML: {exc}") from exc
+    try:
+        return parsed(text, _cache_file(path), _parse_yaml)
+    except KbError as exc:
+        raise KbError(f"{path}: {exc}") from exc
 
 
 def kb_files(pattern: str) -> list[Path]:
