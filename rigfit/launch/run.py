@@ -105,7 +105,7 @@ def prepare(options: LaunchOptions) -> Prepared:
         raise LaunchError(blocking[0].message, blocking[0].fix)
     creds = _credentials(options, ui)
     command = build_command(record, ui, port=port, listen=options.listen, creds=creds, extra=options.extra)
-    warnings = [p for p in problems if not p.blocking] + _patches_back(env_dir)
+    warnings = [p for p in problems if not p.blocking] + _patches_back(record)
     folder = model_folder(ui, Path(record.ui_dir))
     if folder is not None and not models_in(ui, Path(record.ui_dir)):
         fits = "".join(f"\n    - {line}" for line in fitting_models(ui.id))
@@ -119,12 +119,14 @@ def prepare(options: LaunchOptions) -> Prepared:
     return Prepared(record, ui, command, creds, warnings, options.listen)
 
 
-def _patches_back(env_dir: Path) -> list[LaunchProblem]:
+def _patches_back(record: EnvRecord) -> list[LaunchProblem]:
     """Patches the env record lists whose file an install replaced: applied again (they are known files)."""
+    if not record.patches:
+        return []
     from rigfit.env.patching import PatchError, reapply_patches
 
     try:
-        again = reapply_patches(env_dir)
+        again = reapply_patches(Path(record.env_dir))
     except (PatchError, EnvRecordError) as exc:
         return [LaunchProblem(f"a recorded patch could not be applied again: {exc}", "rigfit patch list", False)]
     return [
