@@ -17,8 +17,8 @@ from rigfit.env.record import EnvRecord, save_record
 from rigfit.launch.process import start_ticks
 from rigfit.launch.state import RunState, save_state, state_path
 from tests.conftest import REPO, SHARED
+from tests.launch_helpers import free_port, rigfit
 
-RIGFIT = REPO / ".venv" / "bin" / "rigfit"
 SHELLCHECK = REPO / ".venv" / "bin" / "shellcheck"
 FORGE_TAR = SHARED / "uis" / "stable-diffusion-webui-forge.tar.gz"
 
@@ -42,24 +42,6 @@ def broken_forge(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     )
     return env
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RIGFIT_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-def rigfit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(RIGFIT), *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"}
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_ui_crashing_at_start_shows_its_log_and_the_explanation(broken_forge: Path, home: Path) -> None:
@@ -119,7 +101,10 @@ def test_the_script_passes_shellcheck_and_holds_no_password(broken_forge: Path, 
     assert stat.S_IMODE(auth.stat().st_mode) == 0o600
     assert password not in text
     assert "killall" not in text and "pkill" not in text
-    assert '--gradio-auth "$auth"' in text and '--api-auth "$auth"' in text
+    # the web login reads the 0600 file; the API login (no file form) goes in the environment, never in argv
+    assert f"--gradio-auth-path {auth}" in text
+    assert 'export COMMANDLINE_ARGS="${COMMANDLINE_ARGS:+$COMMANDLINE_ARGS }--api-auth $auth_q"' in text
+    assert "--gradio-auth " not in text and '"$auth"' not in text.split("args=(")[1]
     assert "--port 7999" in text and "--listen" in text and "--skip-prepare-environment" in text
     code_lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     commented = sum(1 for line in text.splitlines() if line.lstrip().startswith("#"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from rigfit.env.record import EnvRecord, EnvRecordError, load_record, now
 from rigfit.env.select import chosen_env
 from rigfit.kb.schemas import UiEntry
-from rigfit.launch.auth import AuthError, Credentials, credentials, redact, ui_has_auth
+from rigfit.launch.auth import AuthError, Credentials, credentials, redact, redact_text, ui_has_auth
 from rigfit.launch.health import LogFollower, WaitResult, http_status, wait_until_up
 from rigfit.launch.launcher import LOCALHOST, LaunchCommand, build_command, full_env, urls_for
 from rigfit.launch.preflight import (
@@ -144,7 +144,7 @@ def start(
     log.parent.mkdir(parents=True, exist_ok=True)
     offset = log.stat().st_size if log.exists() else 0
     command = prepared.command
-    pid, ticks = start_detached(command.argv, command.cwd, full_env(command.env_added), log)
+    pid, ticks = start_detached(command.argv, command.cwd, full_env(command.env_added, command.env_secret), log)
     state = RunState(
         ui=prepared.ui.id,
         env_dir=str(env_dir),
@@ -162,15 +162,15 @@ def start(
     )
     save_state(state)
     health = f"http://{LOCALHOST}:{command.port}{prepared.ui.health or '/'}"
-    waited = wait_until_up(
-        health, pid, ticks, LogFollower(log, offset), prepared.ui.start_phases, timeout, on_line=on_line
-    )
+    creds = prepared.creds
+    show = None if on_line is None else lambda line, phase: on_line(redact_text(line, creds), phase)
+    waited = wait_until_up(health, pid, ticks, LogFollower(log, offset), prepared.ui.start_phases, timeout, show)
     if waited.status == "died":
         remove_state(state_path(env_dir))
         raise LaunchError(
             f"{prepared.ui.name} exited while starting (after {waited.seconds:.0f} s)",
             f"read the explanation below, then the whole log: {log}",
-            log_tail=log_tail(log, offset),
+            log_tail=redact_text(log_tail(log, offset), creds),
         )
     return state, waited
 

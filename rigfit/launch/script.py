@@ -60,6 +60,24 @@ def _arg_lines(argv: list[str], ui: UiEntry, launched: LaunchCommand, creds: Cre
     return lines
 
 
+def _login_lines(launched: LaunchCommand, creds: Credentials) -> list[str]:
+    lines = [
+        "# the login rigfit keeps (0600) for the UI on the network: read here, never written in this file",
+        f"auth=$(<{shlex.quote(str(creds.path))})",
+    ]
+    if not launched.env_secret:
+        return lines
+    lines += [
+        "# flags holding the password go in the environment the UI reads extra flags from, not on its command line",
+        "# (`ps` shows every user the command line; only you can read the environment)",
+        'printf -v auth_q %q "$auth"',
+    ]
+    for name, value in launched.env_secret.items():
+        words = ["$auth_q" if word == creds.pair else shlex.quote(word) for word in shlex.split(value)]
+        lines.append(f'export {name}="${{{name}:+${name} }}{" ".join(words)}"')
+    return lines
+
+
 def launch_script(record: EnvRecord, ui: UiEntry, launched: LaunchCommand, creds: Credentials | None) -> str:
     program, rest = launched.argv[:2], launched.argv[2:]
     lines = [
@@ -77,8 +95,7 @@ def launch_script(record: EnvRecord, ui: UiEntry, launched: LaunchCommand, creds
         lines.append(f"# {ENV_WHY.get(name, 'from the plan (rigfit-env.json launch_env)')}")
         lines.append(f"export {name}={shlex.quote(value)}")
     if creds is not None:
-        lines.append("# the login rigfit keeps (0600) for the UI on the network: read here, never written in this file")
-        lines.append(f"auth=$(<{shlex.quote(str(creds.path))})")
+        lines += _login_lines(launched, creds)
     lines += ["", "# the UI's flags, one per line"]
     lines.append("args=(")
     lines += _arg_lines(rest, ui, launched, creds)
