@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from rigfit.launch.health import http_status  # noqa: E402
 from rigfit.launch.launcher import full_env  # noqa: E402
+from rigfit.launch.preflight import listen_inodes  # noqa: E402
 from rigfit.launch.process import start_detached, start_ticks, stop_group  # noqa: E402
 from rigfit.launch.state import load_state, state_path  # noqa: E402
 
@@ -43,8 +44,11 @@ RIGFIT = REPO / ".venv" / "bin" / "rigfit"
 PYTHON = REPO / ".venv" / "bin" / "python"
 TXT2IMG = {"prompt": "a lighthouse", "width": 64, "height": 64, "steps": 1, "cfg_scale": 1, "sampler_name": "Euler"}
 TICK = os.sysconf("SC_CLK_TCK")
-# a real install has .pyc files: measure rigfit as it starts there
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def child_env() -> dict[str, str]:
+    """This environment ($RIGFIT_HOME included) without PYTHONDONTWRITEBYTECODE: a real install has .pyc files."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def since_boot() -> float:
@@ -109,6 +113,7 @@ def children_cpu() -> float:
 
 
 def by_rigfit(env: Path, port: int, home: Path) -> tuple[Run, list[str], dict[str, str]]:
+    free(port)
     os.environ["RIGFIT_HOME"] = str(home)
     watcher = Watcher(port)
     cpu = children_cpu()
@@ -118,7 +123,7 @@ def by_rigfit(env: Path, port: int, home: Path) -> tuple[Run, list[str], dict[st
         [str(RIGFIT), "launch", "--env", str(env), "--port", str(port), "--quiet"],
         capture_output=True,
         text=True,
-        env={**CHILD_ENV, "RIGFIT_HOME": str(home)},
+        env=child_env(),
     )
     exited = since_boot()
     cpu = children_cpu() - cpu
@@ -129,12 +134,19 @@ def by_rigfit(env: Path, port: int, home: Path) -> tuple[Run, list[str], dict[st
     image = since_boot() - start
     state = load_state(state_path(env))
     assert state is not None
-    subprocess.run([str(RIGFIT), "stop", "--env", str(env)], capture_output=True, check=True, env=CHILD_ENV)
+    stop = [str(RIGFIT), "stop", "--env", str(env)]
+    subprocess.run(stop, capture_output=True, check=True, env=child_env())
     run = Run(up - start, image, state.start_ticks / TICK - start, exited - up, cpu)
     return run, state.command, state.env
 
 
+def free(port: int) -> None:
+    if listen_inodes(port):
+        raise RuntimeError(f"something listens on port {port} already: stop it, or use --port")
+
+
 def by_hand(env: Path, port: int, argv: list[str], added: dict[str, str], log: Path) -> Run:
+    free(port)
     watcher = Watcher(port)
     start = since_boot()
     watcher.start()
@@ -161,7 +173,7 @@ IMPORTS = (
 def import_cost() -> tuple[float, float]:
     """rigfit's start in a fresh interpreter (what `rigfit launch` imports): wall seconds of the imports, and the
     whole process's CPU seconds (the interpreter's own start included)."""
-    out = subprocess.run([str(PYTHON), "-c", IMPORTS], capture_output=True, text=True, check=True, env=CHILD_ENV)
+    out = subprocess.run([str(PYTHON), "-c", IMPORTS], capture_output=True, text=True, check=True, env=child_env())
     wall, cpu = out.stdout.split()
     return float(wall), float(cpu)
 

@@ -19,7 +19,11 @@ from rigfit.kb.schemas import LogPhase
 from rigfit.launch.process import group_is_ours
 
 WaitStatus = Literal["up", "died", "timeout"]
-POLL_SECONDS = 0.1  # a UI that answers waits at most this long to be seen (a poll costs ~1 ms of CPU)
+# Polls come every POLL_FIRST seconds after the start and after each new log line (a UI about to answer prints: Forge's
+# "Running on local URL"), slowing to POLL_MAX while the log is silent (importing torch): a poll costs ~1 ms of CPU,
+# which a UI starting on a small CPU needs more than rigfit does.
+POLL_FIRST = 0.05
+POLL_MAX = 0.5
 
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:
@@ -87,8 +91,10 @@ def wait_until_up(
     """Poll `url` until it answers 200, the UI's process group dies, or `timeout` seconds pass."""
     start = time.monotonic()
     phase = None
+    delay = POLL_FIRST
     while True:
         for line in follower.new_lines():
+            delay = POLL_FIRST
             said = phase_of(line, phases)
             phase = said or phase
             if on_line is not None:
@@ -102,4 +108,5 @@ def wait_until_up(
             return WaitResult("died", time.monotonic() - start, phase)
         if time.monotonic() - start > timeout:
             return WaitResult("timeout", time.monotonic() - start, phase)
-        time.sleep(POLL_SECONDS)
+        time.sleep(delay)
+        delay = min(delay * 1.5, POLL_MAX)
