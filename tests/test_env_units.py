@@ -181,7 +181,11 @@ def test_every_launcher_repository_of_forge_is_in_the_shared_mirror() -> None:
     for repo in forge.repositories:
         assert (UIS / f"{repo.name}.tar.gz").is_file()
     assert forge.additions[0].requirement == "joblib"
-    assert "--skip-prepare-environment" in forge.no_install_flags
+    # the "install nothing" switch is one KB fact (uis.yaml install.skip), read by the plan and by install
+    from rigfit.plan.knowledge import ui_entry
+
+    assert ui_entry("forge").flags["install.skip"] == ["--skip-prepare-environment"]
+    assert "no_install_flags" not in type(forge).model_fields
 
 
 def test_the_launch_check_rehashes_the_files_an_installer_replaced_and_env_check_rehashes_all(tmp_path: Path) -> None:

@@ -183,3 +183,55 @@ def test_the_start_phases_of_forge_follow_its_real_log() -> None:
     phases = ui_entry("forge").start_phases
     said = [s for line in fixture_text("launch/forge-start-cpu.txt").splitlines() if (s := phase_of(line, phases))]
     assert said == [p.says for p in phases]  # each phase once, in order
+
+
+def test_plan_for_an_installed_env_shows_rigfit_launch(broken_forge: Path, home: Path, tmp_path: Path) -> None:
+    installed = rigfit("plan", "--ui", "forge", "--env", str(broken_forge))
+    assert installed.returncode == 0, installed.stderr
+    assert f"$ rigfit launch forge --env {broken_forge}" in installed.stdout
+    assert "launch.py" not in installed.stdout
+    # no env rigfit installed: the UI's own line, with the one "install nothing" switch the KB names
+    raw = rigfit("plan", "--ui", "forge", "--env", str(tmp_path / "nothing-here"))
+    assert raw.returncode == 0, raw.stderr
+    assert "rigfit launch" not in raw.stdout
+    line = next(line for line in raw.stdout.splitlines() if "launch.py" in line)
+    assert "--skip-prepare-environment" in line
+
+
+def test_a_protected_file_changed_stops_the_ui_it_started(broken_forge: Path, home: Path, tmp_path: Path) -> None:
+    """The env check runs while the UI starts (not before): a protected file that changed since install stops that
+    UI's group at once, with the fix, and nothing stays recorded as running."""
+    from rigfit.env.protect import file_hash
+    from rigfit.env.record import ProtectedPackage
+
+    env = tmp_path / "tampered"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    site = next(env.glob("lib/python3*/site-packages"))
+    (site / "guarded").mkdir()
+    module = site / "guarded" / "__init__.py"
+    module.write_text("VALUE = 1\n")
+    protected = ProtectedPackage(name="guarded", version="1.0", files={"guarded/__init__.py": file_hash(module)})
+    save_record(
+        EnvRecord(
+            ui="forge",
+            env_dir=str(env),
+            ui_dir=str(broken_forge / "ui"),
+            python=str(env / "bin" / "python"),
+            complete=True,
+            protected=[protected],
+            launch_args=["--skip-prepare-environment", "--always-cpu"],
+        )
+    )
+    module.write_text("VALUE = 2\n")  # something reinstalled or edited it
+    result = rigfit("launch", "--env", str(env), "--port", str(free_port()), "--timeout", "90")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 file(s) of guarded changed since rigfit installed them" in result.stderr
+    assert f"rigfit install forge --env {env}" in result.stderr
+    assert not state_path(env).exists()
+    python = str(env / "bin" / "python").encode()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                assert not (proc / "cmdline").read_bytes().startswith(python)  # the UI it started is gone
+            except OSError:
+                continue

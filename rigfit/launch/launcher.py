@@ -74,10 +74,10 @@ def build_command(
     env_secret: dict[str, str] = {}
     if creds is not None:
         public, secret = auth_args(ui, creds)
-        if secret and ui.args_env is None:  # no other way in: it shows in `ps`
-            public += secret
-        elif secret:
+        if secret and ui.args_env:
             env_secret[ui.args_env] = shlex.join(secret)
+        else:  # no other way in: it shows in `ps`
+            public += secret
         argv.extend(public)
         for flag in public[::2]:
             why[flag] = "ask for a login (the UI is reachable from the network); USER:PASSWORD in a file only you read"

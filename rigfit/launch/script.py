@@ -18,7 +18,7 @@ SETTING_WHY = {
     "precision": "precision the plan chose for this device",
     "attention": "attention implementation the plan chose for this torch",
     "device": "the device the plan chose",
-    "install": "install nothing at start: keeps the torch rigfit installed",
+    "install": "the launcher installs and clones nothing: rigfit installed everything, torch included",
     "net": "network setting",
 }
 ENV_WHY = {
@@ -33,8 +33,6 @@ def flag_reason(flag: str, ui: UiEntry, launched: LaunchCommand) -> str:
         return launched.why[flag]
     if flag in ui.keep_torch_flags:
         return "keeps the UI's launcher from installing or replacing torch"
-    if flag == "--skip-prepare-environment":
-        return "the launcher installs and clones nothing: rigfit installed everything"
     for setting, flags in ui.flags.items():
         if flags and flags[0] == flag:
             return f"{SETTING_WHY.get(setting.split('.')[0], 'from the plan')} ({setting})"
