@@ -59,15 +59,18 @@ def auth_args(ui: UiEntry, creds: Credentials) -> tuple[list[str], list[str]]:
     """The UI's flags that turn on its login for the web page and its API: (flags safe on a command line, flags
     holding the password). The web login names the 0600 file when the UI reads one (--gradio-auth-path); a login
     with no file form (--api-auth) holds the password: it must not go where `ps` shows it to every user."""
+
+    def flags(setting: str) -> list[str]:  # "config:..." entries are settings-file keys, not flags
+        return [f for f in ui.flags.get(setting, []) if not f.startswith("config:")]
+
     public: list[str] = []
     secret: list[str] = []
-    file_flags = ui.flags.get("net.auth_file", [])
-    if file_flags:
-        public += [*file_flags, str(creds.path)]
-    elif ui.flags.get("net.auth"):
-        secret += [*ui.flags["net.auth"], creds.pair]
-    if ui.flags.get("net.api_auth"):
-        secret += [*ui.flags["net.api_auth"], creds.pair]
+    if flags("net.auth_file"):
+        public += [*flags("net.auth_file"), str(creds.path)]
+    elif flags("net.auth"):
+        secret += [*flags("net.auth"), creds.pair]
+    if flags("net.api_auth"):
+        secret += [*flags("net.api_auth"), creds.pair]
     return public, secret
 
 
