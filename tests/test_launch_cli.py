@@ -235,3 +235,24 @@ def test_a_protected_file_changed_stops_the_ui_it_started(broken_forge: Path, ho
                 assert not (proc / "cmdline").read_bytes().startswith(python)  # the UI it started is gone
             except OSError:
                 continue
+
+
+def test_the_password_goes_to_the_environment_never_the_command_line(
+    broken_forge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rigfit.env.record import load_record
+    from rigfit.launch.auth import Credentials
+    from rigfit.launch.launcher import build_command, full_env
+    from rigfit.plan.knowledge import ui_entry
+
+    creds = Credentials("rigfit", "s3cret-Pass", False, tmp_path / "forge.txt")
+    command = build_command(load_record(broken_forge), ui_entry("forge"), port=7999, listen=True, creds=creds, extra=[])
+    assert "s3cret-Pass" not in " ".join(command.argv) and "s3cret-Pass" not in str(command.env_added)
+    assert command.argv[command.argv.index("--gradio-auth-path") + 1] == str(creds.path)
+    assert command.env_secret == {"COMMANDLINE_ARGS": "--api-auth rigfit:s3cret-Pass"}
+    # the user's own COMMANDLINE_ARGS stays, the login joins it (a setdefault would silently drop the API login)
+    monkeypatch.setenv("COMMANDLINE_ARGS", "--theme dark")
+    env = full_env(command.env_added, command.env_secret)
+    assert env["COMMANDLINE_ARGS"] == "--theme dark --api-auth rigfit:s3cret-Pass"
+    monkeypatch.delenv("COMMANDLINE_ARGS")
+    assert full_env({}, command.env_secret)["COMMANDLINE_ARGS"] == "--api-auth rigfit:s3cret-Pass"
