@@ -181,7 +181,11 @@ def test_every_launcher_repository_of_forge_is_in_the_shared_mirror() -> None:
     for repo in forge.repositories:
         assert (UIS / f"{repo.name}.tar.gz").is_file()
     assert forge.additions[0].requirement == "joblib"
-    assert "--skip-prepare-environment" in forge.no_install_flags
+    # the "install nothing" switch is one KB fact (uis.yaml install.skip), read by the plan and by install
+    from rigfit.plan.knowledge import ui_entry
+
+    assert ui_entry("forge").flags["install.skip"] == ["--skip-prepare-environment"]
+    assert "no_install_flags" not in type(forge).model_fields
 
 
 def test_the_launch_check_rehashes_the_files_an_installer_replaced_and_env_check_rehashes_all(tmp_path: Path) -> None:
@@ -198,14 +202,10 @@ def test_the_launch_check_rehashes_the_files_an_installer_replaced_and_env_check
     before = (torch_dir / "a.py").stat()
     (torch_dir / "a.py").write_text("x = 3\n")
     os.utime(torch_dir / "a.py", ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
-    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [
-        ("torch/a.py", "changed")
-    ]
+    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [("torch/a.py", "changed")]
     (torch_dir / "a.py").write_text("x = 1\n")
     (torch_dir / "b.py").unlink()
-    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [
-        ("torch/b.py", "missing")
-    ]
+    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [("torch/b.py", "missing")]
     (torch_dir / "b.py").write_text("y = 2\n")
     assert verify(tmp_path, [package]) == []
     # an edit that keeps size and mtime is what only `rigfit env check` (every byte hashed) sees

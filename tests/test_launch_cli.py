@@ -17,8 +17,8 @@ from rigfit.env.record import EnvRecord, save_record
 from rigfit.launch.process import start_ticks
 from rigfit.launch.state import RunState, save_state, state_path
 from tests.conftest import REPO, SHARED
+from tests.launch_helpers import free_port, rigfit
 
-RIGFIT = REPO / ".venv" / "bin" / "rigfit"
 SHELLCHECK = REPO / ".venv" / "bin" / "shellcheck"
 FORGE_TAR = SHARED / "uis" / "stable-diffusion-webui-forge.tar.gz"
 
@@ -42,24 +42,6 @@ def broken_forge(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     )
     return env
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RIGFIT_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-def rigfit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(RIGFIT), *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"}
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_ui_crashing_at_start_shows_its_log_and_the_explanation(broken_forge: Path, home: Path) -> None:
@@ -119,7 +101,10 @@ def test_the_script_passes_shellcheck_and_holds_no_password(broken_forge: Path, 
     assert stat.S_IMODE(auth.stat().st_mode) == 0o600
     assert password not in text
     assert "killall" not in text and "pkill" not in text
-    assert '--gradio-auth "$auth"' in text and '--api-auth "$auth"' in text
+    # the web login reads the 0600 file; the API login (no file form) goes in the environment, never in argv
+    assert f"--gradio-auth-path {auth}" in text
+    assert 'export COMMANDLINE_ARGS="${COMMANDLINE_ARGS:+$COMMANDLINE_ARGS }--api-auth $auth_q"' in text
+    assert "--gradio-auth " not in text and '"$auth"' not in text.split("args=(")[1]
     assert "--port 7999" in text and "--listen" in text and "--skip-prepare-environment" in text
     code_lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     commented = sum(1 for line in text.splitlines() if line.lstrip().startswith("#"))
@@ -198,3 +183,76 @@ def test_the_start_phases_of_forge_follow_its_real_log() -> None:
     phases = ui_entry("forge").start_phases
     said = [s for line in fixture_text("launch/forge-start-cpu.txt").splitlines() if (s := phase_of(line, phases))]
     assert said == [p.says for p in phases]  # each phase once, in order
+
+
+def test_plan_for_an_installed_env_shows_rigfit_launch(broken_forge: Path, home: Path, tmp_path: Path) -> None:
+    installed = rigfit("plan", "--ui", "forge", "--env", str(broken_forge))
+    assert installed.returncode == 0, installed.stderr
+    assert f"$ rigfit launch forge --env {broken_forge}" in installed.stdout
+    assert "launch.py" not in installed.stdout
+    # no env rigfit installed: the UI's own line, with the one "install nothing" switch the KB names
+    raw = rigfit("plan", "--ui", "forge", "--env", str(tmp_path / "nothing-here"))
+    assert raw.returncode == 0, raw.stderr
+    assert "rigfit launch" not in raw.stdout
+    line = next(line for line in raw.stdout.splitlines() if "launch.py" in line)
+    assert "--skip-prepare-environment" in line
+
+
+def test_a_protected_file_changed_stops_the_ui_it_started(broken_forge: Path, home: Path, tmp_path: Path) -> None:
+    """The env check runs while the UI starts (not before): a protected file that changed since install stops that
+    UI's group at once, with the fix, and nothing stays recorded as running."""
+    from rigfit.env.protect import file_hash
+    from rigfit.env.record import ProtectedPackage
+
+    env = tmp_path / "tampered"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    site = next(env.glob("lib/python3*/site-packages"))
+    (site / "guarded").mkdir()
+    module = site / "guarded" / "__init__.py"
+    module.write_text("VALUE = 1\n")
+    protected = ProtectedPackage(name="guarded", version="1.0", files={"guarded/__init__.py": file_hash(module)})
+    save_record(
+        EnvRecord(
+            ui="forge",
+            env_dir=str(env),
+            ui_dir=str(broken_forge / "ui"),
+            python=str(env / "bin" / "python"),
+            complete=True,
+            protected=[protected],
+            launch_args=["--skip-prepare-environment", "--always-cpu"],
+        )
+    )
+    module.write_text("VALUE = 2\n")  # something reinstalled or edited it
+    result = rigfit("launch", "--env", str(env), "--port", str(free_port()), "--timeout", "90")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 file(s) of guarded changed since rigfit installed them" in result.stderr
+    assert f"rigfit install forge --env {env}" in result.stderr
+    assert not state_path(env).exists()
+    python = str(env / "bin" / "python").encode()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                assert not (proc / "cmdline").read_bytes().startswith(python)  # the UI it started is gone
+            except OSError:
+                continue
+
+
+def test_the_password_goes_to_the_environment_never_the_command_line(
+    broken_forge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rigfit.env.record import load_record
+    from rigfit.launch.auth import Credentials
+    from rigfit.launch.launcher import build_command, full_env
+    from rigfit.plan.knowledge import ui_entry
+
+    creds = Credentials("rigfit", "s3cret-Pass", False, tmp_path / "forge.txt")
+    command = build_command(load_record(broken_forge), ui_entry("forge"), port=7999, listen=True, creds=creds, extra=[])
+    assert "s3cret-Pass" not in " ".join(command.argv) and "s3cret-Pass" not in str(command.env_added)
+    assert command.argv[command.argv.index("--gradio-auth-path") + 1] == str(creds.path)
+    assert command.env_secret == {"COMMANDLINE_ARGS": "--api-auth rigfit:s3cret-Pass"}
+    # the user's own COMMANDLINE_ARGS stays, the login joins it (a setdefault would silently drop the API login)
+    monkeypatch.setenv("COMMANDLINE_ARGS", "--theme dark")
+    env = full_env(command.env_added, command.env_secret)
+    assert env["COMMANDLINE_ARGS"] == "--theme dark --api-auth rigfit:s3cret-Pass"
+    monkeypatch.delenv("COMMANDLINE_ARGS")
+    assert full_env({}, command.env_secret)["COMMANDLINE_ARGS"] == "--api-auth rigfit:s3cret-Pass"

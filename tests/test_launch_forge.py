@@ -11,12 +11,14 @@ import base64
 import json
 import os
 import shutil
-import socket
+import signal
+import stat
 import struct
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,10 +30,10 @@ from rigfit.launch.process import group_members
 from rigfit.launch.state import load_state, state_path
 from rigfit.proc.worker import run_worker
 from tests.conftest import REPO, SHARED
+from tests.launch_helpers import RIGFIT, free_port, rigfit
 
 pytestmark = pytest.mark.slow
 
-RIGFIT = REPO / ".venv" / "bin" / "rigfit"
 CHECKPOINT = REPO / ".cache" / "sd15-random" / "sd15-random-fp16.safetensors"
 WORKER = REPO / "tests" / "workers" / "forge_sd15_checkpoint.py"
 TXT2IMG = {"prompt": "a lighthouse", "width": 64, "height": 64, "steps": 1, "cfg_scale": 1, "sampler_name": "Euler"}
@@ -57,24 +59,6 @@ def forge(forge_env: Path) -> Path:
     if not link.exists():
         link.symlink_to(checkpoint)
     return forge_env
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RIGFIT_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-def rigfit(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(RIGFIT), *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"}
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def request(url: str, body: dict | None = None, auth: str | None = None, timeout: float = 600) -> tuple[int, bytes]:
@@ -142,13 +126,75 @@ def test_listen_turns_on_the_api_login(launched: tuple[Path, int], home: Path) -
     user, password = (home / "auth" / "forge.txt").read_text().strip().split(":", 1)
     assert f"login: {user} / {password}" in started.stdout  # shown once
     state = load_state(state_path(env))
-    assert state is not None and password not in " ".join(state.command)
+    assert state is not None and password not in " ".join(state.command) and password not in str(state.env)
+    # what every user of the machine reads (`ps`): no process of the UI's group has the password on its command line
+    members = group_members(state.pid)
+    assert members
+    for member in members:
+        assert password.encode() not in Path(f"/proc/{member.pid}/cmdline").read_bytes()
+    # the web login reads the 0600 file; the API login comes through the environment, which only its owner reads
+    cmdline = Path(f"/proc/{state.pid}/cmdline").read_bytes().split(b"\0")
+    assert cmdline[cmdline.index(b"--gradio-auth-path") + 1] == str(home / "auth" / "forge.txt").encode()
+    environ = Path(f"/proc/{state.pid}/environ")
+    assert stat.S_IMODE(environ.stat().st_mode) == 0o400
+    assert f"COMMANDLINE_ARGS=--api-auth {user}:{password}".encode() in environ.read_bytes().split(b"\0")
+    assert stat.S_IMODE(Path(state.log).stat().st_mode) == 0o600  # Forge prints its arguments into its log
+    assert password not in started.stdout.replace(f"login: {user} / {password}", "")
     models = f"http://127.0.0.1:{port}/sdapi/v1/sd-models"
     assert request(models)[0] == 401
     assert request(models, auth=f"{user}:wrong")[0] == 401
     status, body = request(models, auth=f"{user}:{password}")
     assert status == 200
     assert any("sd15-random" in m["title"] for m in json.loads(body))
+    # the web page's login (gradio's /login form) takes the same user and password from the file
+    assert login(port, user, "wrong") == 400
+    assert login(port, user, password) == 200
+
+
+def login(port: int, user: str, password: str) -> int:
+    form = urllib.parse.urlencode({"username": user, "password": password}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=form)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_foreground_stops_the_ui_group_on_ctrl_c_and_sigterm(launched: tuple[Path, int], sig: signal.Signals) -> None:
+    """`rigfit launch --foreground` stays attached; Ctrl-C (SIGINT to rigfit: the UI is in its own session, the
+    terminal's Ctrl-C never reaches it) or SIGTERM stops the UI's whole process group and removes the state file."""
+    env, port = launched
+    attached = subprocess.Popen(
+        [str(RIGFIT), "launch", "--env", str(env), "--port", str(port), "--quiet", "--foreground", "--timeout", "400"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert attached.stdout is not None
+        seen = []
+        for line in attached.stdout:  # until it says the UI answers
+            seen.append(line)
+            if "answers after" in line:
+                break
+        assert any("answers after" in line for line in seen), "".join(seen)
+        state = load_state(state_path(env))
+        assert state is not None and group_members(state.pid)
+        time.sleep(1)
+        assert attached.poll() is None  # still attached, following the log
+        attached.send_signal(sig)
+        rest, _ = attached.communicate(timeout=60)
+    finally:
+        if attached.poll() is None:
+            attached.kill()
+            attached.wait()
+    assert "stopping forge: stopped" in rest or "stopping forge: killed" in rest, rest
+    assert not group_members(state.pid)
+    assert not state_path(env).exists()
+    assert not listen_inodes(port)
 
 
 def test_a_second_launch_is_refused_while_one_runs(launched: tuple[Path, int]) -> None:

@@ -69,6 +69,7 @@ def ui_spec(ui: str) -> UiInstall:
 def plan_part(spec: UiInstall, torch_version: str | None) -> PlanPart:
     """The plan for this machine and UI (probed now), reduced to what install needs."""
     from rigfit.plan.fit import choose_pins
+    from rigfit.plan.knowledge import ui_entry
     from rigfit.plan.model import PlanOptions
     from rigfit.plan.planner import make_plan
     from rigfit.probe.gather import probe_machine
@@ -82,7 +83,8 @@ def plan_part(spec: UiInstall, torch_version: str | None) -> PlanPart:
     for reason in pins_decision.reasons if pins_decision else []:
         req, _, why = reason.text.partition(": ")
         pins.append((req, why))
-    args = list(spec.no_install_flags) + [f for f in plan.ui_flags if f not in spec.no_install_flags]
+    no_install = ui_entry(spec.id).flags.get("install.skip", [])  # first: the launcher installs nothing
+    args = no_install + [f for f in plan.ui_flags if f not in no_install]
     torch = plan.torch
     reqs = [f"torch=={torch.version}"] if torch.version else []
     reqs += [f"torchvision=={torch.torchvision}" if torch.torchvision else "torchvision"] if torch.version else []

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -128,25 +129,25 @@ def verify(env_dir: Path, protected: list[ProtectedPackage], *, trust_unchanged:
     `rigfit launch` does before each start), a file whose size and mtime are those recorded for its expected hash is
     not read again: an installer that replaces a file changes them, and that file is hashed. `rigfit env check` and
     every install step hash everything."""
-    site = site_packages(env_dir)
+    site = str(site_packages(env_dir))
     known = _verified(env_dir) if trust_unchanged else {}
     seen: dict[str, str] = {}
     problems: list[FileProblem] = []
     for package in protected:
         for rel, expected in package.files.items():
-            path = site / rel
+            path = os.path.join(site, rel)  # plain strings: pathlib costs more than the stat itself on 12k files
             try:
-                info = path.stat()
+                info = os.stat(path)
             except OSError:
                 info = None
             if info is None or not stat.S_ISREG(info.st_mode):
                 problems.append(FileProblem(package.name, rel, "missing"))
                 continue
             stamp = f"{info.st_size}:{info.st_mtime_ns}:{expected}"
-            if known.get(rel) != stamp and file_hash(path) != expected:
+            if known.get(rel) != stamp and file_hash(Path(path)) != expected:
                 problems.append(FileProblem(package.name, rel, "changed"))
             seen[rel] = stamp
-    if not problems:
+    if not problems and seen != known:
         write_atomic(env_dir / VERIFIED_NAME, json.dumps(seen))
     return problems
 

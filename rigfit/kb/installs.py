@@ -54,7 +54,6 @@ class UiInstall(KbEntry):
     ref: str | None = None  # the known-good commit or tag; None = the default branch (printed as unpinned)
     requirements: list[str]
     launch: str
-    no_install_flags: list[str] = Field(default_factory=list)
     launch_env: dict[str, str] = Field(default_factory=dict)
     repositories: list[LauncherRepo] = Field(default_factory=list)
     overrides: list[PinOverride] = Field(default_factory=list)

@@ -109,6 +109,7 @@ UI_SETTINGS = (
     "device.index",
     "net.listen",
     "net.auth",
+    "net.auth_file",
     "net.api_auth",
     "net.api",
     "net.port",
@@ -187,6 +188,9 @@ class UiEntry(KbEntry):
     note: str | None = None
     model_dir: str | None = None  # where its checkpoints go, relative to its checkout
     start_phases: list[LogPhase] = Field(default_factory=list)  # log lines that tell what it is doing at start
+    # environment variable whose words the UI adds to its own command line (Forge/A1111 COMMANDLINE_ARGS): how a
+    # secret flag (--api-auth USER:PASSWORD) reaches it without showing in `ps` (/proc/PID/environ is owner-only)
+    args_env: str | None = None
 
     @field_validator("flags")
     @classmethod

@@ -55,18 +55,30 @@ def credentials(ui: str, given: str | None) -> Credentials:
     return Credentials(DEFAULT_USER, password, True, path)
 
 
-def auth_args(ui: UiEntry, creds: Credentials) -> list[str]:
-    """The UI's flags that turn on its login for the web page and, where it has one, for its API."""
-    args: list[str] = []
-    for setting in ("net.auth", "net.api_auth"):
-        flags = ui.flags.get(setting, [])
-        if flags:
-            args += [*flags, creds.pair]
-    return args
+def auth_args(ui: UiEntry, creds: Credentials) -> tuple[list[str], list[str]]:
+    """The UI's flags that turn on its login for the web page and its API: (flags safe on a command line, flags
+    holding the password). The web login names the 0600 file when the UI reads one (--gradio-auth-path); a login
+    with no file form (--api-auth) holds the password: it must not go where `ps` shows it to every user."""
+
+    def flags(setting: str) -> list[str]:  # "config:..." entries are settings-file keys, not flags
+        return [f for f in ui.flags.get(setting, []) if not f.startswith("config:")]
+
+    public: list[str] = []
+    secret: list[str] = []
+    if flags("net.auth_file"):
+        public += [*flags("net.auth_file"), str(creds.path)]
+    elif flags("net.auth"):
+        secret += [*flags("net.auth"), creds.pair]
+    if flags("net.api_auth"):
+        secret += [*flags("net.api_auth"), creds.pair]
+    return public, secret
 
 
 def redact(argv: list[str], creds: Credentials | None) -> list[str]:
     """The command with the password replaced by ***, for state files and screens."""
-    if creds is None:
-        return list(argv)
-    return [arg.replace(creds.password, "***") for arg in argv]
+    return [redact_text(arg, creds) for arg in argv]
+
+
+def redact_text(text: str, creds: Credentials | None) -> str:
+    """A log line or tail with the password replaced by *** (the UI may print its arguments: Forge does)."""
+    return text.replace(creds.password, "***") if creds is not None else text

@@ -99,9 +99,10 @@ def launch(
     if script is not None:
         _write_script(prepared, script)
         return
-    start_prepared(prepared, timeout, quiet)
     if foreground:
-        _follow_until_exit(prepared)
+        _run_attached(prepared, timeout, quiet)
+    else:
+        start_prepared(prepared, timeout, quiet)
 
 
 def start_prepared(prepared, timeout: float, quiet: bool = False) -> None:
@@ -148,25 +149,50 @@ def _write_script(prepared, path: Path) -> None:
     console.print(f"[green]✓[/] wrote {path}: run it with `{path}`")
 
 
-def _follow_until_exit(prepared) -> None:
-    from rigfit.launch.health import LogFollower
-    from rigfit.launch.process import group_is_ours, stop_group, wait_reaped
-    from rigfit.launch.state import load_state, log_path, remove_state, state_path
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
-    env_dir = Path(prepared.record.env_dir)
-    state = load_state(state_path(env_dir))
+
+def _run_attached(prepared, timeout: float, quiet: bool) -> None:
+    """--foreground: start, then print the UI's log until it exits. Ctrl-C, SIGTERM or a closed terminal (SIGHUP)
+    stop the UI's whole process group (its own session: the terminal's Ctrl-C does not reach it by itself)."""
+    import signal
+
+    from rigfit.launch.process import stop_group
+    from rigfit.launch.state import load_state, remove_state, state_path
+
+    path = state_path(Path(prepared.record.env_dir))
+    previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        start_prepared(prepared, timeout, quiet)
+        _follow_until_exit(path, prepared.creds)
+    except KeyboardInterrupt:
+        state = load_state(path)
+        if state is not None:
+            console.print(f"stopping {escape(state.ui)}: {stop_group(state.pid, state.start_ticks)}")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    remove_state(path)
+
+
+def _follow_until_exit(path: Path, creds) -> None:
+    from rigfit.launch.auth import redact_text
+    from rigfit.launch.health import LogFollower
+    from rigfit.launch.process import group_is_ours, wait_reaped
+    from rigfit.launch.state import load_state
+
+    state = load_state(path)
     if state is None:
         return
-    follower = LogFollower(log_path(env_dir), Path(state.log).stat().st_size)
-    try:
-        while group_is_ours(state.pid, state.start_ticks):
-            for line in follower.new_lines():
-                console.print(escape(line))
-            wait_reaped(state.pid)
-            time.sleep(0.3)
-    except KeyboardInterrupt:
-        console.print(f"stopping: {stop_group(state.pid, state.start_ticks)}")
-    remove_state(state_path(env_dir))
+    follower = LogFollower(Path(state.log), Path(state.log).stat().st_size)
+    while group_is_ours(state.pid, state.start_ticks):
+        for line in follower.new_lines():
+            console.print(escape(redact_text(line, creds)))
+        wait_reaped(state.pid)
+        time.sleep(0.3)
+    for line in follower.new_lines():
+        console.print(escape(redact_text(line, creds)))
 
 
 def stop(

@@ -27,6 +27,9 @@ class LaunchCommand:
     cwd: Path
     port: int
     why: dict[str, str] = field(default_factory=dict)  # flag -> why it is there (for --script)
+    # flags holding a password, by the variable the UI reads extra flags from (uis.yaml args_env): given only to the
+    # process (its environment is readable by its owner alone), never recorded, printed or written in a script
+    env_secret: dict[str, str] = field(default_factory=dict)
 
 
 def ui_program(record: EnvRecord, ui: UiEntry) -> list[str]:
@@ -68,24 +71,32 @@ def build_command(
     if listen:
         _add(argv, why, _cli_flags(ui, "net.listen"), "serve on every network interface, not only this machine")
     _add(argv, why, _cli_flags(ui, "net.api"), "turn on the UI's HTTP API (rigfit checks it answers; scripts use it)")
+    env_secret: dict[str, str] = {}
     if creds is not None:
-        flags = auth_args(ui, creds)
-        argv.extend(flags)
-        for flag in flags[::2]:
-            why[flag] = "ask for a login (the UI is reachable from the network)"
+        public, secret = auth_args(ui, creds)
+        if secret and ui.args_env:
+            env_secret[ui.args_env] = shlex.join(secret)
+        else:  # no other way in: it shows in `ps`
+            public += secret
+        argv.extend(public)
+        for flag in public[::2]:
+            why[flag] = "ask for a login (the UI is reachable from the network); USER:PASSWORD in a file only you read"
     if not models_in(ui, Path(record.ui_dir)):
         _add(argv, why, _cli_flags(ui, "model.no_download"), "no model yet: start without downloading gigabytes")
     argv.extend(extra)
     why.update({flag: "your own flag (given after --)" for flag in extra if flag.startswith("-")})
     env_added = {"PYTHONUNBUFFERED": "1", **record.launch_env}
-    return LaunchCommand(argv, env_added, Path(record.ui_dir), port, why)
+    return LaunchCommand(argv, env_added, Path(record.ui_dir), port, why, env_secret)
 
 
-def full_env(added: dict[str, str]) -> dict[str, str]:
-    """The user's environment with rigfit's additions; a variable the user set keeps the user's value."""
+def full_env(added: dict[str, str], secret: dict[str, str] | None = None) -> dict[str, str]:
+    """The user's environment with rigfit's additions; a variable the user set keeps the user's value, except that
+    secret flags are appended to it (COMMANDLINE_ARGS holds flags: the user's and rigfit's login both count)."""
     env = dict(os.environ)
     for name, value in added.items():
         env.setdefault(name, value)
+    for name, value in (secret or {}).items():
+        env[name] = f"{env[name]} {value}" if env.get(name) else value
     return env
 
 

@@ -25,6 +25,8 @@ class LaunchProblem:
 
 
 def record_problems(record: EnvRecord) -> list[LaunchProblem]:
+    """The env is there: its install finished, its interpreter and the UI's checkout exist. (Its protected files are
+    `protected_problems`, which `start` runs while the UI starts.)"""
     env = record.env_dir
     reinstall = f"rigfit install {record.ui} --env {env}"
     if not record.complete:
@@ -34,11 +36,12 @@ def record_problems(record: EnvRecord) -> list[LaunchProblem]:
         problems.append(LaunchProblem(f"the env's interpreter {record.python} is missing", reinstall))
     if not Path(record.ui_dir).is_dir():
         problems.append(LaunchProblem(f"the UI's checkout {record.ui_dir} is missing", reinstall))
-    return problems or protected_problems(record)
+    return problems
 
 
 def protected_problems(record: EnvRecord) -> list[LaunchProblem]:
-    """`rigfit env check`: the protected packages (torch...) are byte-identical to what rigfit installed."""
+    """`rigfit env check`: the protected packages (torch...) are byte-identical to what rigfit installed (by size and
+    mtime against the last full check, re-hashing what changed)."""
     from rigfit.env.protect import ProtectError, verify
 
     try:

@@ -74,9 +74,12 @@ def group_rss_bytes(pgid: int) -> int:
 
 
 def start_detached(argv: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path) -> tuple[int, int]:
-    """Start `argv` in a new session (its own process group), output appended to `log`. Returns (pid, start ticks)."""
+    """Start `argv` in a new session (its own process group), output appended to `log`, a file only its owner reads
+    (a UI may print its arguments, a login among them). Returns (pid, start ticks)."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)  # a log from before keeps no wider mode
+    with os.fdopen(fd, "ab") as out:
         proc = subprocess.Popen(
             list(argv),
             cwd=cwd,

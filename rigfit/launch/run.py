@@ -13,7 +13,7 @@ from pathlib import Path
 from rigfit.env.record import EnvRecord, EnvRecordError, load_record, now
 from rigfit.env.select import chosen_env
 from rigfit.kb.schemas import UiEntry
-from rigfit.launch.auth import AuthError, Credentials, credentials, redact, ui_has_auth
+from rigfit.launch.auth import AuthError, Credentials, credentials, redact, redact_text, ui_has_auth
 from rigfit.launch.health import LogFollower, WaitResult, http_status, wait_until_up
 from rigfit.launch.launcher import LOCALHOST, LaunchCommand, build_command, full_env, urls_for
 from rigfit.launch.preflight import (
@@ -22,6 +22,7 @@ from rigfit.launch.preflight import (
     model_folder,
     models_in,
     port_problem,
+    protected_problems,
     record_problems,
 )
 from rigfit.launch.process import is_same_process, start_detached, stop_group
@@ -105,7 +106,7 @@ def prepare(options: LaunchOptions) -> Prepared:
         raise LaunchError(blocking[0].message, blocking[0].fix)
     creds = _credentials(options, ui)
     command = build_command(record, ui, port=port, listen=options.listen, creds=creds, extra=options.extra)
-    warnings = [p for p in problems if not p.blocking] + _patches_back(env_dir)
+    warnings = [p for p in problems if not p.blocking] + _patches_back(record)
     folder = model_folder(ui, Path(record.ui_dir))
     if folder is not None and not models_in(ui, Path(record.ui_dir)):
         fits = "".join(f"\n    - {line}" for line in fitting_models(ui.id))
@@ -119,12 +120,14 @@ def prepare(options: LaunchOptions) -> Prepared:
     return Prepared(record, ui, command, creds, warnings, options.listen)
 
 
-def _patches_back(env_dir: Path) -> list[LaunchProblem]:
+def _patches_back(record: EnvRecord) -> list[LaunchProblem]:
     """Patches the env record lists whose file an install replaced: applied again (they are known files)."""
+    if not record.patches:
+        return []
     from rigfit.env.patching import PatchError, reapply_patches
 
     try:
-        again = reapply_patches(env_dir)
+        again = reapply_patches(Path(record.env_dir))
     except (PatchError, EnvRecordError) as exc:
         return [LaunchProblem(f"a recorded patch could not be applied again: {exc}", "rigfit patch list", False)]
     return [
@@ -142,7 +145,7 @@ def start(
     log.parent.mkdir(parents=True, exist_ok=True)
     offset = log.stat().st_size if log.exists() else 0
     command = prepared.command
-    pid, ticks = start_detached(command.argv, command.cwd, full_env(command.env_added), log)
+    pid, ticks = start_detached(command.argv, command.cwd, full_env(command.env_added, command.env_secret), log)
     state = RunState(
         ui=prepared.ui.id,
         env_dir=str(env_dir),
@@ -159,18 +162,30 @@ def start(
         auth_user=prepared.creds.user if prepared.creds else None,
     )
     save_state(state)
+    _check_env_while_starting(prepared.record, state)
     health = f"http://{LOCALHOST}:{command.port}{prepared.ui.health or '/'}"
-    waited = wait_until_up(
-        health, pid, ticks, LogFollower(log, offset), prepared.ui.start_phases, timeout, on_line=on_line
-    )
+    creds = prepared.creds
+    show = None if on_line is None else lambda line, phase: on_line(redact_text(line, creds), phase)
+    waited = wait_until_up(health, pid, ticks, LogFollower(log, offset), prepared.ui.start_phases, timeout, show)
     if waited.status == "died":
         remove_state(state_path(env_dir))
         raise LaunchError(
             f"{prepared.ui.name} exited while starting (after {waited.seconds:.0f} s)",
             f"read the explanation below, then the whole log: {log}",
-            log_tail=log_tail(log, offset),
+            log_tail=redact_text(log_tail(log, offset), creds),
         )
     return state, waited
+
+
+def _check_env_while_starting(record: EnvRecord, state: RunState) -> None:
+    """The env check (protected files: ~12k stats for torch) runs while the UI imports in its own process, not
+    before it: it took a few tenths of a second off the start. A changed file stops the UI at once, before it has
+    written anything (it is still importing), and nothing is recorded as running."""
+    changed = protected_problems(record)
+    if changed:
+        stop_group(state.pid, state.start_ticks, grace=5)
+        remove_state(state_path(Path(record.env_dir)))
+        raise LaunchError(changed[0].message, changed[0].fix)
 
 
 def log_tail(log: Path, offset: int = 0, lines: int = 30) -> str:

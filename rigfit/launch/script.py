@@ -18,7 +18,7 @@ SETTING_WHY = {
     "precision": "precision the plan chose for this device",
     "attention": "attention implementation the plan chose for this torch",
     "device": "the device the plan chose",
-    "install": "install nothing at start: keeps the torch rigfit installed",
+    "install": "the launcher installs and clones nothing: rigfit installed everything, torch included",
     "net": "network setting",
 }
 ENV_WHY = {
@@ -33,8 +33,6 @@ def flag_reason(flag: str, ui: UiEntry, launched: LaunchCommand) -> str:
         return launched.why[flag]
     if flag in ui.keep_torch_flags:
         return "keeps the UI's launcher from installing or replacing torch"
-    if flag == "--skip-prepare-environment":
-        return "the launcher installs and clones nothing: rigfit installed everything"
     for setting, flags in ui.flags.items():
         if flags and flags[0] == flag:
             return f"{SETTING_WHY.get(setting.split('.')[0], 'from the plan')} ({setting})"
@@ -60,6 +58,24 @@ def _arg_lines(argv: list[str], ui: UiEntry, launched: LaunchCommand, creds: Cre
     return lines
 
 
+def _login_lines(launched: LaunchCommand, creds: Credentials) -> list[str]:
+    lines = [
+        "# the login rigfit keeps (0600) for the UI on the network: read here, never written in this file",
+        f"auth=$(<{shlex.quote(str(creds.path))})",
+    ]
+    if not launched.env_secret:
+        return lines
+    lines += [
+        "# flags holding the password go in the environment the UI reads extra flags from, not on its command line",
+        "# (`ps` shows every user the command line; only you can read the environment)",
+        'printf -v auth_q %q "$auth"',
+    ]
+    for name, value in launched.env_secret.items():
+        words = ["$auth_q" if word == creds.pair else shlex.quote(word) for word in shlex.split(value)]
+        lines.append(f'export {name}="${{{name}:+${name} }}{" ".join(words)}"')
+    return lines
+
+
 def launch_script(record: EnvRecord, ui: UiEntry, launched: LaunchCommand, creds: Credentials | None) -> str:
     program, rest = launched.argv[:2], launched.argv[2:]
     lines = [
@@ -77,8 +93,7 @@ def launch_script(record: EnvRecord, ui: UiEntry, launched: LaunchCommand, creds
         lines.append(f"# {ENV_WHY.get(name, 'from the plan (rigfit-env.json launch_env)')}")
         lines.append(f"export {name}={shlex.quote(value)}")
     if creds is not None:
-        lines.append("# the login rigfit keeps (0600) for the UI on the network: read here, never written in this file")
-        lines.append(f"auth=$(<{shlex.quote(str(creds.path))})")
+        lines += _login_lines(launched, creds)
     lines += ["", "# the UI's flags, one per line"]
     lines.append("args=(")
     lines += _arg_lines(rest, ui, launched, creds)

@@ -85,4 +85,22 @@ def plan(
     if explain:
         console.print(explain_tree(profile, result), soft_wrap=False)  # wrapped, never cropped
     else:
-        render_plan(profile, result, console)
+        render_plan(profile, result, console, None if from_ else _installed_launch(ui, env, listen))
+
+
+def _installed_launch(ui: str, env: str | None, listen: bool) -> str | None:
+    """`rigfit launch ...` when rigfit installed this UI (in --env DIR, else its default env): that env's start is
+    rigfit's (its recorded flags, checks, login), not the raw launcher line."""
+    from pathlib import Path
+
+    from rigfit.env.record import EnvRecordError, default_env_dir, load_record
+
+    env_dir = Path(env).expanduser().resolve() if env else default_env_dir(ui)
+    try:
+        record = load_record(env_dir)
+    except EnvRecordError:
+        return None
+    if record.ui != ui or not record.complete:
+        return None
+    where = f" --env {env_dir}" if env else ""
+    return f"rigfit launch {ui}{where}" + (" --listen" if listen else "")

@@ -44,7 +44,9 @@ def _section(console: Console, title: str, lines: list[str]) -> None:
             console.print(line)
 
 
-def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
+def render_plan(profile: Profile, plan: Plan, console: Console, installed_launch: str | None = None) -> None:
+    """`installed_launch`: the `rigfit launch` command of an env rigfit installed for this UI, shown instead of
+    the UI's own launch line (rigfit starts that env with the flags it recorded, after its checks)."""
     ui = ui_entry(plan.ui)
     console.print(f"[bold]rigfit plan[/] — {escape(profile.source or 'this machine')} — {escape(ui.name)}")
     device = plan.decision("device")
@@ -62,7 +64,11 @@ def render_plan(profile: Profile, plan: Plan, console: Console) -> None:
         console.print(_problem("[yellow]![/]", plan.python.message, plan.python.how or ""))
     console.print("\n[bold underline]Precision and memory[/]")
     console.print(f"  {escape(plan.precision_detail)}; memory mode {plan.memory_mode}; attention {plan.attention}")
-    console.print(f"\n[bold underline]Launch {escape(ui.name)}[/]\n{_command(launch_line(plan))}")
+    if installed_launch:
+        console.print(f"\n[bold underline]Launch {escape(ui.name)}[/] [dim](installed by rigfit)[/]")
+        console.print(_command(installed_launch))
+    else:
+        console.print(f"\n[bold underline]Launch {escape(ui.name)}[/]\n{_command(launch_line(plan))}")
     for key, value in plan.ui_config.items():
         console.print(f"  setting {escape(key)}: {escape(value)}")
     for name, value in plan.env_kept.items():
