@@ -198,10 +198,14 @@ def test_the_launch_check_rehashes_the_files_an_installer_replaced_and_env_check
     before = (torch_dir / "a.py").stat()
     (torch_dir / "a.py").write_text("x = 3\n")
     os.utime(torch_dir / "a.py", ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
-    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [("torch/a.py", "changed")]
+    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [
+        ("torch/a.py", "changed")
+    ]
     (torch_dir / "a.py").write_text("x = 1\n")
     (torch_dir / "b.py").unlink()
-    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [("torch/b.py", "missing")]
+    assert [(p.path, p.kind) for p in verify(tmp_path, [package], trust_unchanged=True)] == [
+        ("torch/b.py", "missing")
+    ]
     (torch_dir / "b.py").write_text("y = 2\n")
     assert verify(tmp_path, [package]) == []
     # an edit that keeps size and mtime is what only `rigfit env check` (every byte hashed) sees
