@@ -84,3 +84,16 @@ def test_navi31_from_lspci_nn(tmp_path: Path) -> None:
     profile = pasted(tmp_path, lspci=DOCTOR / "lspci-nn--navi31.txt")
     (gpu,) = profile.gpus
     assert (gpu.gfx, gpu.pci_id) == ("gfx1100", "1002:744c")
+
+
+def test_plan_agrees_with_doctor_when_nouveau_holds_the_cards(tmp_path: Path) -> None:
+    """One fact, one answer: doctor's nouveau blocker is the plan's too, with the same fix."""
+    profile = pasted(
+        tmp_path,
+        lspci=DOCTOR / "lspci-3d-controller--device-1db6.txt",
+        dmesg=DOCTOR / "dmesg-nouveau-probe--three-gpus.txt",
+    )
+    plan = make_plan(profile, PlanOptions())
+    blocker = next(b for b in plan.blockers if b.id == "nouveau-holds-nvidia")
+    assert plan.backend == "cpu"
+    assert blocker.fix == finding(profile, "gpu.nouveau_holds_nvidia").fix
