@@ -32,7 +32,8 @@ def test_kb_routes() -> None:
     assert rocm_support("gfx801").route == "none"
     assert rocm_support("gfx1030").route == "native"
     assert rocm_support("gfx1010").route == "override"
-    assert rocm_support("gfx701").route == "unknown"  # not in rocm.yaml: unknown, never guessed
+    assert rocm_support("gfx701").route == "none"  # Hawaii: ROCm 1.9 was the last, no torch build ever
+    assert rocm_support("gfx90a0").route == "unknown"  # not in rocm.yaml: unknown, never guessed
 
 
 def test_tonga_gfx802_is_a_gpu_blocker_in_doctor_and_plan(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from rigfit.explain.scan import LogScan
 from rigfit.kb.loader import KbError, by_id, load_entries
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
+from rigfit.kb.xformers import xformers_for_torch
 from rigfit.plan.knowledge import oom_flag
 from rigfit.probe.profile import GpuInfo, Profile
 
@@ -48,6 +49,12 @@ LOG_FACT_KEYWORDS = (
     "driver version",
 )  # fmt: skip
 GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
+# the OS a traceback ran on, from its file paths: /Users/name/... (macOS), C:\... (Windows), /home/... (Linux)
+LOG_OS = (
+    ("macos", re.compile(r"(?:^|[\s\"'(])/Users/[^/\s]+/|/Library/Frameworks/Python\.framework/")),
+    ("windows", re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\")),
+    ("linux", re.compile(r"(?:^|[\s\"'(])/(?:home|root|usr/lib|opt/conda)/")),
+)
 NVIDIA_SMI = re.compile(r"Driver Version:\s*(?P<driver>[\d.]+)(?:.*CUDA Version:\s*(?P<cuda>\d+\.\d+))?", re.I)
 
 
@@ -58,6 +65,10 @@ def log_facts(scan: LogScan) -> Facts:
     for ui, marker in UI_MARKERS:
         if any(marker.search(text) for text in lines):
             facts["ui"] = ui
+            break
+    for os_name, pattern in LOG_OS:
+        if any(pattern.search(text) for text in lines):
+            facts["log_os"] = os_name
             break
     for text in lines:
         if "gfx" not in facts and (gfx := GFX.search(text)):
@@ -129,6 +140,8 @@ def merge_facts(log: Facts, profile: Facts, groups: Facts) -> Facts:
         facts["driver_cuda"] = cuda_from_driver_code(str(code)) or facts.get("driver_cuda")
     if facts.get("driver_cuda") and (wheel := driver_wheel(str(facts["driver_cuda"]))):
         facts["driver_wheel"] = wheel
+    if facts.get("torch_have") and (xformers := xformers_for_torch(str(facts["torch_have"]))):
+        facts["xformers_match"] = xformers.id  # the xformers release built for the torch the log shows
     return {k: v for k, v in facts.items() if v is not None}
 
 

@@ -46,6 +46,7 @@ SCHEMAS: dict[str, str] = {
     "ui_installs.yaml": "rigfit.kb.installs:UiInstall",
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
     "lscpu_labels.yaml": "rigfit.kb.lscpu_labels:LscpuLanguage",
+    "xformers_torch.yaml": "rigfit.kb.xformers:XformersBuild",
 }
 
 

@@ -9,6 +9,7 @@ from rigfit.kb.rocm_support import rocm_support
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
+from rigfit.probe.fault_findings import FAULTS
 from rigfit.probe.pcie_slots import atomics_slot_advice
 from rigfit.probe.profile import GpuInfo, Profile, isa_name, sm_name
 
@@ -91,6 +92,23 @@ def _foreign_driver(g: GpuInfo) -> Blocker | None:
     return Blocker(
         id=need.blocker_id, message=f"{label(g)} is driven by '{g.driver}'{need.why}", fix=need.fix, blocks="gpu"
     )
+
+
+def _nvidia_driver_fault(profile: Profile, g: GpuInfo) -> Blocker | None:
+    """A broken NVIDIA driver state doctor reports as a blocker (nouveau owns the card, the module is not loaded or
+    does not match, no device initialised): CUDA cannot use the card, whatever its compute capability."""
+    if g.vendor != "nvidia":
+        return None
+    for fault in profile.gpu_faults:
+        kind = FAULTS.get(fault.kind)
+        if kind and kind.severity == "blocker" and kind.finding.startswith(("gpu.nvidia", "gpu.nouveau", "gpu.nvml")):
+            return Blocker(
+                id=kind.finding.removeprefix("gpu.").replace("_", "-"),
+                message=f"{label(g)}: {kind.means} (`{fault.evidence[:160]}`).",
+                fix=kind.fix(fault),
+                blocks="gpu",
+            )
+    return None
 
 
 def _assess_nvidia(a: GpuAssessment) -> None:
@@ -237,7 +255,7 @@ def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessm
     found = []
     for i, g in enumerate(profile.gpus):
         a = GpuAssessment(index=i, gpu=g, backend=None)
-        wrong_driver = _foreign_driver(g)
+        wrong_driver = _foreign_driver(g) or _nvidia_driver_fault(profile, g)
         if wrong_driver is not None:
             a.blockers.append(wrong_driver)
         if g.vendor == "nvidia":

@@ -52,6 +52,20 @@ FAULTS: dict[str, FaultKind] = {
         "nvidia-smi cannot initialize NVML: the driver is not usable from here",
         lambda f: fix_text("gpu.nvml_failed"),
     ),
+    "nvidia_smi_no_devices": FaultKind(
+        "gpu.nvidia_no_devices",
+        "blocker",
+        "drivers",
+        "the NVIDIA driver is loaded but brought up no GPU, so CUDA sees none",
+        lambda f: fix_text("gpu.nvidia_no_devices"),
+    ),
+    "nvidia_init_failed": FaultKind(
+        "gpu.nvidia_no_devices",
+        "blocker",
+        "drivers",
+        "the NVIDIA driver found the GPU but failed to initialize it (RmInitAdapter), so CUDA sees no GPU",
+        lambda f: fix_text("gpu.nvidia_no_devices"),
+    ),
     "nouveau_holds_nvidia": FaultKind(
         "gpu.nouveau_holds_nvidia",
         "blocker",
@@ -109,6 +123,7 @@ SUPERSEDED = {
     "nvidia_xid": "nvidia_fallen_off_bus",
     "nvml_failed": "nvml_version_mismatch",
     "kfd_open_failed": "kfd_unsupported_asic",
+    "nvidia_smi_no_devices": "nvidia_init_failed",
 }
 
 

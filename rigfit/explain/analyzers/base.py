@@ -68,7 +68,8 @@ SITE_PACKAGES = re.compile(
     r"(?P<top>[\w.-]+)",
 )
 PYTHON_BANNER = re.compile(
-    r"\bPython[: ]+(?:version:? )?(?P<py>3\.\d{1,2})(?:\.\d+)?\b|\bcp3(?P<cp>\d{1,2})\b|python(?P<path>3\.\d{1,2})\b"
+    r"\bPython[: ]+(?:version\s*:?\s*)?(?P<py>3\.\d{1,2})(?:\.\d+)?\b|\bcp3(?P<cp>\d{1,2})\b|"
+    r"python(?P<path>3\.\d{1,2})\b"
 )
 TORCH_VERSION = re.compile(
     r"\btorch(?:\s*[:=]{1,2}\s*|\s+version:?\s*|-|\s+)v?(?P<torch>\d+\.\d+(?:\.\d+)?(?:\+(?:cu|rocm|cpu)[\w.]*)?)\b",

@@ -161,6 +161,8 @@ def _cannot_import(ctx: Context) -> Finding | None:
             f"`{name}` is not in the installed {entry.package}'s {module}: {when}, and the code needs the other side."
         )
         return _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+    if top == "torch" and (caller := _torch_caller(ctx, line.number)):
+        return _built_for_other_torch(line, facts, caller, ctx)
     importer = f"{where}" if where else "the importing code"
     cause = (
         f"The installed {facts['package']} has no `{name}` in `{module}`: {importer} was written for another release "
@@ -175,6 +177,36 @@ def _cannot_import(ctx: Context) -> Finding | None:
     return _finding(
         line, facts, cause, fix, [SOURCE.replace("ModuleNotFoundError", "ImportError")], kind="name-version-mismatch"
     )
+
+
+def _torch_caller(ctx: Context, before: int) -> str | None:
+    """The installed package (not torch itself) whose file the traceback was in when a torch name was missing."""
+    caller = None
+    for ln in ctx.lines:
+        if ln.number > before:
+            break
+        if (pkg := binary_package(ln.text)) and pkg.split(".")[0] not in ("torch", "importlib"):
+            caller = pkg
+    return caller
+
+
+def _built_for_other_torch(line, facts: dict[str, str], caller: str, ctx: Context) -> Finding:
+    """A package compiled or written against torch asks torch for a name this torch lacks: the pair does not match."""
+    facts["package"], facts["importer"] = caller, caller
+    have = f" {ctx.torch}" if ctx.torch else ""
+    cause = (
+        f"{caller} uses `{facts['module']}.{facts['name']}`, which the installed torch{have} does not have: {caller} "
+        "was made for another (usually newer) torch, or this torch build leaves that part out (torch.distributed on "
+        "some Windows, ROCm and embedded builds)."
+    )
+    fix = (
+        f"Install the {caller} release made for this torch (`{ctx.pip()} show torch` gives its version; for "
+        f"xformers: `{ctx.pip()} install --no-deps xformers==<the release for that torch>`), or upgrade torch with "
+        f"its torchvision/torchaudio from one index."
+    )
+    if caller == "xformers":
+        fix += " Or uninstall xformers: the UIs fall back to PyTorch's SDPA attention."
+    return _finding(line, facts, cause, fix, ["rigfit/kb/xformers_torch.yaml", SOURCE], kind="built-for-other-torch")
 
 
 def _circular(line, module: str, name: str) -> Finding:
@@ -304,6 +336,7 @@ def _finding(
         "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
         "binary-abi-mismatch": f"{facts.get('package')}'s compiled library does not match what is installed",
         "numpy-abi": "A compiled package does not match the installed NumPy (1.x vs 2.x)",
+        "built-for-other-torch": f"{facts.get('importer')} does not match the installed torch",
     }
     return Finding(
         id=f"python-{kind}", title=titles[kind], cause=cause, fix=fix, evidence=[line], facts=facts, source=source

@@ -34,9 +34,12 @@ OOM = re.compile(
 )
 CAPACITY = re.compile(
     r"(?P<gib>\d+(?:\.\d+)?) GiB total capacity|total capaci?ty of (?P<gib2>\d+(?:\.\d+)?) GiB|"
-    r"Device limit\s*:\s*(?P<gib3>\d+(?:\.\d+)?) GiB|Total VRAM (?P<mib>\d+) MB",
+    r"Device limit\s*:\s*(?P<gib3>\d+(?:\.\d+)?) GiB|Total VRAM (?P<mib>\d+) MB|"
+    r"total capaci?ty of (?P<mib2>\d+(?:\.\d+)?) MiB",
     re.I,
 )
+FREE = re.compile(r"of which (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]iB) is free", re.I)
+APU_CARVE_OUT_GIB = 2.0  # an AMD "GPU" this small is an APU's firmware carve-out, not a graphics card
 ALLOCATE = re.compile(r"Tried to allocate (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]iB)", re.I)
 MODEL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (model, re.compile(pattern, re.I))
@@ -72,7 +75,7 @@ def analyze(ctx: Context) -> list[Finding]:
     line, m = hit
     if m.group("cpu"):
         return [_cpu_oom(ctx, line)]
-    device = (m.group("kind") or ("HIP" if "HIP" in m.group(0) else "CUDA")).split()[0]
+    device = (m.group("kind") or ("HIP" if "HIP" in line.text else "CUDA")).split()[0]
     facts: dict[str, str] = {"device": device}
     evidence = [line]
     capacity = last(ctx.lines, CAPACITY)
@@ -90,12 +93,52 @@ def analyze(ctx: Context) -> list[Finding]:
     in_use = sorted({m.group("flag") for line in ctx.lines for m in FLAG_IN_USE.finditer(line.text)})
     if in_use:
         facts["flags_in_use"] = " ".join(in_use)
+    if (spare := _free_beyond_request(ctx, facts, vram)) is not None:
+        return [_allocator_failure(facts, evidence, spare)]
     return [_gpu_oom(ctx, facts, evidence, vram)]
 
 
+def _free_beyond_request(ctx: Context, facts: dict[str, str], vram: float | None) -> float | None:
+    """GiB the message says were free when a much smaller request failed: then VRAM was not what ran out."""
+    free = last(ctx.lines, FREE)
+    if free is None or "tried_to_allocate" not in facts:
+        return None
+    gib = float(free[1].group("size")) / (1024 if free[1].group("unit") == "MiB" else 1)
+    plausible = vram is None or gib <= float(vram)  # a wrapped-around free figure (16 EiB) says nothing
+    return gib if plausible and gib >= 1 and gib > 4 * _allocation_gib(facts) else None
+
+
+def _allocator_failure(facts: dict[str, str], evidence: list, free_gib: float) -> Finding:
+    facts["free_gib"] = f"{free_gib:.1f}".removesuffix(".0")
+    device = facts["device"]
+    cause = (
+        f"A {facts['tried_to_allocate']} allocation failed while the message itself reports {facts['free_gib']} GiB "
+        f"free{' of ' + facts['vram_gib'] + ' GiB' if 'vram_gib' in facts else ''}: the card did not run out of "
+        "memory. The allocation failed in the driver or runtime (a preview ROCm/HIP build, a driver that limits what "
+        "one process may map, or a GPU reset), which low-VRAM flags do not fix."
+    )
+    fix = (
+        f"Update the GPU driver and install the {'ROCm' if device == 'HIP' else 'CUDA'} torch build `rigfit plan` "
+        "names for the card (a stable one rather than a nightly), then retry with nothing else on the GPU; if the "
+        "kernel log shows a GPU reset or page fault at the same time (`sudo dmesg | tail -50`), `rigfit doctor` "
+        "reads it."
+    )
+    return Finding(
+        "gpu-alloc-failed-memory-free",
+        f"{device} allocation failed with memory free",
+        cause,
+        fix,
+        evidence,
+        facts,
+        [SOURCE, "https://github.com/Comfy-Org/ComfyUI/issues/13112"],
+        confidence=0.9,
+        supersedes=("cuda-out-of-memory", "hip-out-of-memory"),
+    )
+
+
 def _capacity(m: re.Match[str]) -> float:
-    if m.group("mib"):
-        return round(int(m.group("mib")) / 1024, 1)
+    if m.group("mib") or m.group("mib2"):
+        return round(float(m.group("mib") or m.group("mib2")) / 1024, 1)
     return float(m.group("gib") or m.group("gib2") or m.group("gib3"))
 
 
@@ -130,7 +173,7 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
     if facts["device"] != "MPS":
         steps.append(f"`export {alloc_conf}=expandable_segments:True` before launching to reduce fragmentation")
     fix = "; ".join(steps) + "; close other programs using the GPU."
-    informed = bool(entry or "resolution" in facts or "flags_in_use" in facts or "oversized" in facts)
+    informed = bool(entry or facts.keys() & {"resolution", "flags_in_use", "oversized", "apu_carve_out"})
     supersedes = ("cuda-out-of-memory", "hip-out-of-memory") if informed else ()
     return Finding(
         "gpu-out-of-memory",
@@ -154,6 +197,17 @@ def _why_and_steps(
 ) -> tuple[str, list[str]]:
     """The end of the cause and the steps of the fix: the allocation alone exceeds the card, the model cannot fit
     it, or a memory mode and the resolution help."""
+    if facts["device"] == "HIP" and vram is not None and vram <= APU_CARVE_OUT_GIB:
+        facts["apu_carve_out"] = "yes"
+        why = (
+            f": a {vram:g} GiB AMD GPU is an APU's integrated graphics, whose memory is the carve-out the firmware "
+            "reserves from system RAM."
+        )
+        return why, [
+            "raise the iGPU's memory in the firmware setup (UMA Frame Buffer Size / iGPU Memory, 4 GB or more; some "
+            "boards call it VRAM size)",
+            f"or run on the CPU; in the meantime {_memory_mode_step(ctx, facts, None, vram)}",
+        ]
     if vram is not None and _allocation_gib(facts) > vram:
         facts["oversized"] = "yes"
         why = (

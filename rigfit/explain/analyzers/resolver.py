@@ -9,6 +9,7 @@ import re
 from rigfit.explain.analyzers.base import Finding, every, first, last
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
+from rigfit.kb.xformers import xformers_for_torch
 
 SIGNALS = (
     "no such option", "unexpected argument", "conflict is caused by", "no solution found",
@@ -24,7 +25,8 @@ KEYWORDS = (
 CONTEXT = (
     "depends on", "because", "and because", "successfully installed", "attempting uninstall", "collecting",
     "fatal error:", "python.h", "install pytorch first", "requires pytorch", "requires-python",
-    "requires a different python", "error: command", "not found", "can't find rust", "no module named",
+    "requires a different python", "error: command", "not found", "can't find rust", "no module named", "apple m",
+    "macos", "darwin", "macosx_", "users",
 )  # fmt: skip
 
 PIP_SOURCE = "https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts"
@@ -92,12 +94,7 @@ def _pip_conflict(ctx: Context) -> Finding | None:
         f"The resolver cannot satisfy both requirements on {target}: {a[0]} asks for {a[1]}, while {b[0]} asks "
         f"for {b[1]}; no version of {target} fits both."
     )
-    other = b[0].split(" ")
-    together = f'`{ctx.pip()} install "{b[1]}" "{other[0]}=={other[1]}"`' if len(other) == 2 else "one command"
-    fix = (
-        f"Make the two agree: either take what {b[0]} needs, {together}, or keep {a[1]} and pick the release of "
-        f"{other[0]} made for it. " + _pair_hint(target, a[1], b[1])
-    )
+    fix = _agree_fix(ctx, a, b) + " " + _pair_hint(target, a[1], b[1])
     return Finding(
         "pip-resolver-conflict",
         f"pip: conflicting requirements on {target}",
@@ -106,6 +103,24 @@ def _pip_conflict(ctx: Context) -> Finding | None:
         [line for _, _, line in (a, b)],
         facts,
         [PIP_SOURCE],
+    )
+
+
+def _agree_fix(ctx: Context, a: tuple[str, str, LogLine], b: tuple[str, str, LogLine]) -> str:
+    """How to make two requirements agree; a package's pin is changed by picking another release of that package."""
+    mine = [w for w in (a, b) if len(w[0].split(" ")) != 2]
+    theirs = [w for w in (a, b) if len(w[0].split(" ")) == 2]
+    if mine and theirs:
+        pkg = theirs[0][0].split(" ")[0]
+        return (
+            f"Make the two agree: change your requirement to what {theirs[0][0]} needs ({theirs[0][1]}), or use a "
+            f"release of {pkg} that accepts {mine[0][1]} (or leave {pkg} out if nothing you run needs it)."
+        )
+    other = b[0].split(" ")
+    together = f'`{ctx.pip()} install "{b[1]}" "{other[0]}=={other[1]}"`' if len(other) == 2 else "one command"
+    return (
+        f"Make the two agree: either take what {b[0]} needs, {together}, or keep {a[1]} and pick the release of "
+        f"{other[0]} made for it."
     )
 
 
@@ -139,10 +154,11 @@ def _disagreeing(wants: list[tuple[str, str, LogLine]]) -> tuple[tuple[str, str,
 
 
 def _requires_but(ctx: Context) -> Finding | None:
-    hit = last(ctx.lines, REQUIRES_BUT)
-    if hit is None or first(ctx.lines, re.compile("conflict is caused by", re.I)):
+    hits = every(ctx.lines, REQUIRES_BUT)
+    if not hits or first(ctx.lines, re.compile("conflict is caused by", re.I)):
         return None
-    line, m = hit
+    # a compiled torch extension pinned to one torch says more than a pure-Python package's range
+    line, m = next(((ln, mm) for ln, mm in hits if mm.group("who").lower() == "xformers"), hits[-1])
     have = m.group("have")
     facts = {"package": _name(m.group("req")), "required_by": f"{m.group('who')} {m.group('ver')}",
              "requirement": m.group("req").strip(), "installed": have}  # fmt: skip
@@ -155,7 +171,14 @@ def _requires_but(ctx: Context) -> Finding | None:
         f'"{m.group("req").strip().replace(" ", "")}"`), or the release of {m.group("who")} made for {have}; if '
         f"{m.group('who')} is unused, the warning is harmless."
     )
-    if facts["package"] in ("torch", "torchvision", "torchaudio"):
+    if m.group("who").lower() == "xformers" and (match := xformers_for_torch(have.split()[-1])):
+        facts["xformers_match"] = match.id
+        fix = (
+            f"Keep torch and install the xformers built for it: `{ctx.pip()} install --no-deps "
+            f'"xformers=={match.id}"` (xformers {match.id} targets torch {match.torch}), from the same index as torch; '
+            "or uninstall xformers and use the UI's PyTorch SDPA attention."
+        )
+    elif facts["package"] in ("torch", "torchvision", "torchaudio"):
         fix += " Install torch, torchvision and torchaudio as one matching triple from one index, in one command."
     return Finding(
         "pip-installed-incompatible",
@@ -209,7 +232,10 @@ def _no_distribution(ctx: Context) -> Finding | None:
         facts["python"] = ctx.python
     pyreq = last(ctx.lines, REQUIRES_PYTHON)
     on = f"Python {ctx.python}" if ctx.python else "this Python version and platform"
-    if versions and versions != "none":
+    variant = _missing_variant(req, versions)
+    if variant is not None:
+        cause, fix = _variant_texts(ctx, facts, *variant)
+    elif versions and versions != "none":
         shown = versions.split(", ")
         facts["available"] = ", ".join(shown[-5:])
         cause = (
@@ -232,7 +258,7 @@ def _no_distribution(ctx: Context) -> Finding | None:
             "your platform; if none exists, create the venv with a Python it supports (3.10 or 3.11 for most SD UIs). "
             "If pip printed connection errors before this, fix the network or proxy first."
         )
-    if pyreq is not None:
+    if pyreq is not None and _about(pyreq[0].text, req, versions):
         facts["requires_python"] = pyreq[1].group("spec") or pyreq[1].group("spec2")
         cause += f" Its releases need Python {facts['requires_python']}."
     return Finding(
@@ -247,6 +273,48 @@ def _no_distribution(ctx: Context) -> Finding | None:
             "https://pytorch.org/get-started/previous-versions/",
         ],
     )
+
+
+LOCAL_VARIANT = re.compile(r"^(?P<pkg>[\w.-]+)==(?P<base>\d[\w.]*)\+(?P<variant>(?:cu|rocm)[\d.]+)$")
+MACOS = re.compile(r"\bApple M\d|\bmacOS\b|\bdarwin\b|macosx_\d+|/Users/\w", re.I)
+
+
+def _missing_variant(req: str, versions: str) -> tuple[str, str, str] | None:
+    """(package, version, variant) when the release exists on the index but not as the +cuXXX/+rocmX build asked for."""
+    m = LOCAL_VARIANT.match(req)
+    if m is None or m.group("base") not in [v.strip() for v in versions.split(",")]:
+        return None
+    return m.group("pkg"), m.group("base"), m.group("variant")
+
+
+def _variant_texts(ctx: Context, facts: dict[str, str], package: str, version: str, variant: str) -> tuple[str, str]:
+    facts.update(version=version, variant=variant)
+    if first(ctx.lines, MACOS):
+        facts["platform"] = "macOS"
+        cause = (
+            f"{package} {version} exists, but no +{variant} build does for macOS: CUDA and ROCm builds of torch are "
+            "made for Linux and Windows only, and a Mac runs the plain build (Apple GPUs through MPS)."
+        )
+        fix = f'`{ctx.pip()} install "{package}=={version}"` (no +{variant} suffix), and run the UI on MPS or the CPU.'
+        return cause, fix
+    cause = (
+        f"{package} {version} exists on the index pip used, but its +{variant} build is not there: local-version "
+        "builds live on the PyTorch index of that variant, and old ones leave the find-links page."
+    )
+    fix = (
+        f'`{ctx.pip()} install "{package}=={version}" --index-url https://download.pytorch.org/whl/{variant}` (without '
+        "-f/--find-links); with torch, install torchvision and torchaudio from the same index in the same command."
+    )
+    return cause, fix
+
+
+def _about(ignored_line: str, req: str, versions: str) -> bool:
+    """pip's 'Ignored the following versions' line may be about another package: it is about this one when it names
+    the requested version, or when the index has no version of it at all."""
+    pinned = re.search(r"==\s*(\d[\w.]*)", req)
+    if pinned and re.search(rf"(?<![\w.]){re.escape(pinned[1].split('+')[0])}(?![\w.])", ignored_line):
+        return True
+    return not versions or versions == "none"
 
 
 def _torch_replaced(ctx: Context) -> Finding | None:

@@ -18,6 +18,7 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nouveau_holds_nvidia", re.compile(r"obtained ownership of the NVIDIA device")),
     ("nvidia_api_mismatch", re.compile(r"NVRM: API mismatch")),
     ("nvidia_fallen_off_bus", re.compile(r"fallen off the bus")),
+    ("nvidia_init_failed", re.compile(r"NVRM: GPU (?P<detail>[0-9a-fA-F:.]{7,16}): RmInitAdapter failed")),
     ("nvidia_xid", re.compile(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
     ("gpu_ring_timeout", re.compile(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
     ("gpu_reset", re.compile(r"GPU reset begin")),
@@ -30,6 +31,7 @@ NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
     "version_mismatch": "nvml_version_mismatch",
     "nvml_failed": "nvml_failed",
+    "no_devices": "nvidia_smi_no_devices",
 }
 
 

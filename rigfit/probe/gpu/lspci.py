@@ -16,7 +16,7 @@ from rigfit.probe.gpu.paste import clean_lines, gts, parse_bdf
 # [0300]: Advanced Micro Devices, Inc. [AMD/ATI] Navi 23 [Radeon RX 6600/6600 XT/6600M] [1002:73ff] (rev c1)"
 _HEADER = re.compile(
     r"^(?P<slot>(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7])\s+"
-    r"(?P<cls>[A-Za-z][^:\[\]]*?)(?:\s*\[(?P<cc>[0-9a-fA-F]{4})\])?:\s*(?P<rest>.*)$"
+    r"(?P<cls>[A-Za-z0-9][^:\[\]]*?)(?:\s*\[(?P<cc>[0-9a-fA-F]{4})\])?:\s*(?P<rest>.*)$"
 )
 # -mm: 01:00.0 "VGA compatible controller [0300]" "NVIDIA Corporation [10de]" "GA106 [...] [2504]" -ra1 ...
 _MM = re.compile(r'^(?P<slot>\S+)\s+"(?P<cls>[^"]*)"\s+"(?P<ven>[^"]*)"\s+"(?P<dev>[^"]*)"(?P<rest>.*)$')
@@ -33,6 +33,13 @@ VENDOR_PREFIXES = (
     ("Intel Corporation", "intel"),
 )
 VENDOR_IDS = {"1002": "amd", "1022": "amd", "10de": "nvidia", "8086": "intel"}
+# an old pci.ids names a new card only by its number: "[AMD/ATI] Device 73df", "NVIDIA Corporation Device 1db6"
+_UNNAMED = re.compile(r"\bDevice ([0-9a-fA-F]{4})$")
+_PREFIX_IDS = {
+    "Advanced Micro Devices, Inc. [AMD/ATI]": "1002",
+    "ATI Technologies Inc": "1002",
+    "NVIDIA Corporation": "10de",
+}
 
 
 @dataclass
@@ -107,6 +114,10 @@ def _header(dev: LspciDevice, rest: str) -> None:
         dev.vendor_id, dev.device_id = ids[-1][0].lower(), ids[-1][1].lower()
         rest = rest[: rest.rfind("[" + ids[-1][0])]
     dev.description = rest.strip()
+    unnamed = _UNNAMED.search(dev.description)
+    vendor_id = next((i for prefix, i in _PREFIX_IDS.items() if dev.description.startswith(prefix)), None)
+    if dev.device_id is None and unnamed and vendor_id:
+        dev.vendor_id, dev.device_id = vendor_id, unnamed[1].lower()
 
 
 def _flag(text: str, name: str) -> bool | None:
@@ -238,7 +249,15 @@ def parse_lspci(text: str | None) -> list[LspciDevice]:
             if current is not None:
                 _continuation(current, line, wrapped)
             wrapped = False
+    _last_block_may_be_cut(devices)
     return devices
+
+
+def _last_block_may_be_cut(devices: list[LspciDevice]) -> None:
+    """`lspci -v` ends each block with its kernel driver and modules; a paste whose last block has neither was cut
+    before them (the driver is unknown), unlike a block that another device follows."""
+    if devices and devices[-1].verbose and devices[-1].driver is None and not devices[-1].modules:
+        devices[-1].verbose = False
 
 
 def path_to_cpu(device: LspciDevice, devices: list[LspciDevice]) -> list[LspciDevice] | None:
