@@ -185,7 +185,8 @@ class UiEntry(KbEntry):
     torch_min: str | None = None
     torch_min_why: str | None = None
     note: str | None = None
-    model_dir: str | None = None  # where its checkpoints go, relative to its checkout
+    model_dir: str | None = None  # where its checkpoints go, relative to its checkout (or data root)
+    model_howto: str | None = None  # how to add a model when a file in model_dir is not enough (a UI's model manager)
     start_phases: list[LogPhase] = Field(default_factory=list)  # log lines that tell what it is doing at start
 
     @field_validator("flags")

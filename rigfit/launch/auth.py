@@ -59,7 +59,7 @@ def auth_args(ui: UiEntry, creds: Credentials) -> list[str]:
     """The UI's flags that turn on its login for the web page and, where it has one, for its API."""
     args: list[str] = []
     for setting in ("net.auth", "net.api_auth"):
-        flags = ui.flags.get(setting, [])
+        flags = [f for f in ui.flags.get(setting, []) if not f.startswith("config:")]  # settings: launcher.config_env
         if flags:
             args += [*flags, creds.pair]
     return args

@@ -43,6 +43,18 @@ def _cli_flags(ui: UiEntry, setting: str) -> list[str]:
     return [f for f in ui.flags.get(setting, []) if not f.startswith("config:")]
 
 
+def config_env(ui: UiEntry, setting: str, value: str = "") -> dict[str, str]:
+    """A setting the UI reads from its settings file ("config:port", "config:host=0.0.0.0"), as the environment
+    variable it also reads it from (InvokeAI: INVOKEAI_PORT), which wins over the file."""
+    prefix = ui.container.config_env_prefix
+    found = {}
+    for flag in ui.flags.get(setting, []):
+        if prefix and flag.startswith("config:"):
+            key, _, fixed = flag.removeprefix("config:").partition("=")
+            found[f"{prefix}{key.upper()}"] = fixed or value
+    return found
+
+
 def _add(argv: list[str], why: dict[str, str], flags: list[str], reason: str) -> None:
     if flags and flags[0] not in argv:
         argv.extend(flags)
@@ -65,8 +77,12 @@ def build_command(
     port_flags = _cli_flags(ui, "net.port")
     if port_flags and port != ui.port:
         _add(argv, why, [*port_flags, str(port)], f"serve on port {port} instead of {ui.port}")
+    settings = config_env(ui, "net.port", str(port))
     if listen:
         _add(argv, why, _cli_flags(ui, "net.listen"), "serve on every network interface, not only this machine")
+        settings |= config_env(ui, "net.listen")
+    if creds is not None:
+        settings |= config_env(ui, "net.auth")
     _add(argv, why, _cli_flags(ui, "net.api"), "turn on the UI's HTTP API (rigfit checks it answers; scripts use it)")
     if creds is not None:
         flags = auth_args(ui, creds)
@@ -77,7 +93,10 @@ def build_command(
         _add(argv, why, _cli_flags(ui, "model.no_download"), "no model yet: start without downloading gigabytes")
     argv.extend(extra)
     why.update({flag: "your own flag (given after --)" for flag in extra if flag.startswith("-")})
-    env_added = {"PYTHONUNBUFFERED": "1", **record.launch_env}
+    env_added = {"PYTHONUNBUFFERED": "1", **record.launch_env, **settings}
+    why.update(
+        {name: "the UI reads this setting from its environment (it wins over its settings file)" for name in settings}
+    )
     return LaunchCommand(argv, env_added, Path(record.ui_dir), port, why)
 
 

@@ -112,7 +112,8 @@ def prepare(options: LaunchOptions) -> Prepared:
         warnings.append(
             LaunchProblem(
                 f"no model in {folder}: the UI starts (downloading nothing), but generates nothing until one is there",
-                f"put a checkpoint (.safetensors) in {folder}. What fits this machine (rigfit plan):{fits}",
+                (ui.model_howto or "put a checkpoint (.safetensors) in {folder}.").format(folder=folder)
+                + f" What fits this machine (rigfit plan):{fits}",
                 blocking=False,
             )
         )
