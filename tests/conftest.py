@@ -17,6 +17,7 @@ SHARED = REPO.parent / "shared"  # the project's shared material (seeds, real UI
 pytest_plugins = [
     "tests.conftest_torchenv",  # the session fixture `torch_env`: a real venv with torch 2.13.0
     "tests.conftest_forge",  # the session fixture `forge_env`: the real Forge installed by `rigfit install`
+    "tests.conftest_invokeai",  # the session fixture `invokeai_env`: the real InvokeAI from its PyPI release
 ]
 
 

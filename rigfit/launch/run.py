@@ -13,7 +13,7 @@ from pathlib import Path
 from rigfit.env.record import EnvRecord, EnvRecordError, load_record, now
 from rigfit.env.select import chosen_env
 from rigfit.kb.schemas import UiEntry
-from rigfit.launch.auth import AuthError, Credentials, credentials, redact, ui_has_auth
+from rigfit.launch.auth import DEFAULT_USER, AuthError, Credentials, credentials, ensure_account, redact, ui_has_auth
 from rigfit.launch.health import LogFollower, WaitResult, http_status, wait_until_up
 from rigfit.launch.launcher import LOCALHOST, LaunchCommand, build_command, full_env, urls_for
 from rigfit.launch.preflight import (
@@ -82,7 +82,7 @@ def _credentials(options: LaunchOptions, ui: UiEntry) -> Credentials | None:
             "or accept the risk with --listen --no-auth",
         )
     try:
-        return credentials(ui.id, options.auth)
+        return credentials(ui.id, options.auth, ui.auth_account.user if ui.auth_account else DEFAULT_USER)
     except AuthError as exc:
         raise LaunchError(str(exc), "--auth USER:PASSWORD, or leave it out to get a generated password") from exc
 
@@ -143,6 +143,13 @@ def start(
     log.parent.mkdir(parents=True, exist_ok=True)
     offset = log.stat().st_size if log.exists() else 0
     command = prepared.command
+    if prepared.creds is not None and prepared.ui.auth_account is not None:
+        failed = ensure_account(prepared.ui, prepared.record.python, Path(prepared.record.ui_dir), prepared.creds)
+        if failed:
+            raise LaunchError(
+                f"cannot create the {prepared.ui.name} login {prepared.creds.user}: {failed}",
+                f"check the env with `rigfit env check --env {env_dir}`, or start without --listen",
+            )
     pid, ticks = start_detached(command.argv, command.cwd, full_env(command.env_added), log)
     state = RunState(
         ui=prepared.ui.id,
