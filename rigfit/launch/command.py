@@ -144,8 +144,14 @@ def start_prepared(prepared, timeout: float, quiet: bool = False) -> None:
 
 
 def _write_script(prepared, path: Path) -> None:
+    from rigfit.launch.run import LaunchError, create_login
     from rigfit.launch.script import launch_script
 
+    try:
+        create_login(prepared)  # the script starts the UI with its login on: the account must exist first
+    except LaunchError as exc:
+        show_error(exc)
+        raise typer.Exit(1) from exc
     text = launch_script(prepared.record, prepared.ui, prepared.command, prepared.creds)
     path.write_text(text, encoding="utf-8")
     path.chmod(0o755)
@@ -272,7 +278,7 @@ def logs(
 
 
 def up(
-    ui: Annotated[str, typer.Argument(help="forge | a1111 | comfyui")] = "forge",
+    ui: Annotated[str, typer.Argument(help="forge | invokeai | a1111 | comfyui")] = "forge",
     env: EnvOpt = None,
     listen: ListenOpt = False,
     port: PortOpt = None,

@@ -55,6 +55,18 @@ def config_env(ui: UiEntry, setting: str, value: str = "") -> dict[str, str]:
     return found
 
 
+def _settings(ui: UiEntry, port: int, listen: bool, login: bool) -> dict[str, tuple[str, str]]:
+    """Port, --listen and the login as the UI's settings variables (InvokeAI): name -> (value, why)."""
+    wanted = [("net.port", str(port), f"serve on port {port} (the variable wins over its settings file)")]
+    if listen:
+        wanted.append(("net.listen", "", "serve on every network interface, not only this machine"))
+    if login:
+        wanted.append(("net.auth", "", "ask for a login (the UI is reachable from the network)"))
+    return {
+        name: (value, why) for setting, given, why in wanted for name, value in config_env(ui, setting, given).items()
+    }
+
+
 def _add(argv: list[str], why: dict[str, str], flags: list[str], reason: str) -> None:
     if flags and flags[0] not in argv:
         argv.extend(flags)
@@ -77,12 +89,9 @@ def build_command(
     port_flags = _cli_flags(ui, "net.port")
     if port_flags and port != ui.port:
         _add(argv, why, [*port_flags, str(port)], f"serve on port {port} instead of {ui.port}")
-    settings = config_env(ui, "net.port", str(port))
     if listen:
         _add(argv, why, _cli_flags(ui, "net.listen"), "serve on every network interface, not only this machine")
-        settings |= config_env(ui, "net.listen")
-    if creds is not None:
-        settings |= config_env(ui, "net.auth")
+    settings = _settings(ui, port, listen, creds is not None)
     _add(argv, why, _cli_flags(ui, "net.api"), "turn on the UI's HTTP API (rigfit checks it answers; scripts use it)")
     if creds is not None:
         flags = auth_args(ui, creds)
@@ -93,10 +102,8 @@ def build_command(
         _add(argv, why, _cli_flags(ui, "model.no_download"), "no model yet: start without downloading gigabytes")
     argv.extend(extra)
     why.update({flag: "your own flag (given after --)" for flag in extra if flag.startswith("-")})
-    env_added = {"PYTHONUNBUFFERED": "1", **record.launch_env, **settings}
-    why.update(
-        {name: "the UI reads this setting from its environment (it wins over its settings file)" for name in settings}
-    )
+    env_added = {"PYTHONUNBUFFERED": "1", **record.launch_env, **{name: value for name, (value, _) in settings.items()}}
+    why.update({name: reason for name, (_, reason) in settings.items()})
     return LaunchCommand(argv, env_added, Path(record.ui_dir), port, why)
 
 

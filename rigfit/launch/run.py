@@ -134,6 +134,21 @@ def _patches_back(env_dir: Path) -> list[LaunchProblem]:
     ]
 
 
+def create_login(prepared: Prepared) -> None:
+    """A UI whose login is an account in its own database (InvokeAI) gets it before it starts: otherwise its first
+    page lets whoever comes first on the network create the administrator. LaunchError when that fails."""
+    if prepared.creds is None or prepared.ui.auth_account is None:
+        return
+    record = prepared.record
+    failed = ensure_account(prepared.ui, record.python, Path(record.ui_dir), prepared.creds)
+    if failed:
+        raise LaunchError(
+            f"cannot create the {prepared.ui.name} login {prepared.creds.user}: {failed}",
+            f"check the env with `rigfit env check --env {record.env_dir}` (a login is an email address for "
+            f"{prepared.ui.name}: --auth you@example.org:PASSWORD), or start without --listen",
+        )
+
+
 def start(
     prepared: Prepared, timeout: float, on_line: Callable[[str, str | None], None] | None = None
 ) -> tuple[RunState, WaitResult]:
@@ -143,13 +158,7 @@ def start(
     log.parent.mkdir(parents=True, exist_ok=True)
     offset = log.stat().st_size if log.exists() else 0
     command = prepared.command
-    if prepared.creds is not None and prepared.ui.auth_account is not None:
-        failed = ensure_account(prepared.ui, prepared.record.python, Path(prepared.record.ui_dir), prepared.creds)
-        if failed:
-            raise LaunchError(
-                f"cannot create the {prepared.ui.name} login {prepared.creds.user}: {failed}",
-                f"check the env with `rigfit env check --env {env_dir}`, or start without --listen",
-            )
+    create_login(prepared)
     pid, ticks = start_detached(command.argv, command.cwd, full_env(command.env_added), log)
     state = RunState(
         ui=prepared.ui.id,
