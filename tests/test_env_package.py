@@ -116,3 +116,19 @@ def test_dry_run_names_the_release_and_writes_nothing(tmp_path: Path) -> None:
     assert "note numpy<2.0.0" in proc.stdout
     assert "launch flags: " in proc.stdout
     assert not env.exists()
+
+
+def test_launch_script_runs_invokeai_web_with_its_variables_and_no_password(tmp_path: Path) -> None:
+    from rigfit.launch.script import launch_script
+
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "invokeai-web").touch()
+    ui = ui_entry("invokeai")
+    creds = Credentials("rigfit@rigfit.local", "Secret123", False, tmp_path / "auth" / "invokeai.txt")
+    command = build_command(_record(tmp_path), ui, port=9090, listen=True, creds=creds, extra=[])
+    script = launch_script(_record(tmp_path), ui, command, creds)
+    assert f'exec {tmp_path / "bin" / "invokeai-web"} "${{args[@]}}" "$@"' in script
+    assert f"  --root {tmp_path / 'ui'}" in script
+    assert "export INVOKEAI_MULTIUSER=true" in script and "export INVOKEAI_HOST=0.0.0.0" in script
+    assert "Secret123" not in script and "auth=$(" not in script  # its login is an account, not a flag
+    assert "the account rigfit@rigfit.local in the UI's own database" in script
