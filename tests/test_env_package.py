@@ -132,3 +132,16 @@ def test_launch_script_runs_invokeai_web_with_its_variables_and_no_password(tmp_
     assert "export INVOKEAI_MULTIUSER=true" in script and "export INVOKEAI_HOST=0.0.0.0" in script
     assert "Secret123" not in script and "auth=$(" not in script  # its login is an account, not a flag
     assert "the account rigfit@rigfit.local in the UI's own database" in script
+
+
+def test_a_python_the_release_does_not_support_is_refused_first(tmp_path: Path) -> None:
+    from rigfit.env.install import InstallError, InstallOptions, _check_python
+
+    spec = ui_installs()["invokeai"]
+    opts = InstallOptions(ui="invokeai", env_dir=tmp_path, python="python3.10")
+    with pytest.raises(InstallError, match=r"invokeai 6\.14\.2 installs on Python >=3\.11,<3\.13, and python3\.10 is"):
+        _check_python(spec, opts, "3.10.12")
+    with pytest.raises(InstallError, match=r"--python python3\.11"):
+        _check_python(spec, opts, "3.13.1")
+    _check_python(spec, opts, "3.11.7")
+    _check_python(spec, opts, "3.12.3")

@@ -122,6 +122,7 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
         apply_lock(opts, opts.locked, say)
     python = find_python(opts.python)
     interp, _ = inspect(python)
+    _check_python(spec, opts, interp.version)
     wheels = [parse_wheel(w) for w in opts.torch_wheels]
     for wheel in wheels:
         check_fits(wheel, interp)
@@ -173,6 +174,19 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     for status in reapply_patches(env_dir):
         say(f"  patch {status.entry.id} applied again (the install replaced its file)")
     return record
+
+
+def _check_python(spec: UiInstall, opts: InstallOptions, version: str) -> None:
+    """A package release states the Pythons it installs on: a clear refusal before anything is written."""
+    from rigfit.plan.knowledge import in_range
+
+    if spec.python and in_range(version, spec.python) is False and (opts.ref or spec.ref) == spec.ref:
+        short = ".".join(version.split(".")[:2])
+        raise InstallError(
+            f"{spec.package} {spec.ref} installs on Python {spec.python}, and {opts.python or 'python3'} is {version}: "
+            f"give another interpreter with --python (e.g. --python python3.11; on Debian/Ubuntu "
+            f"`sudo apt install python3.11-venv`), not python{short}."
+        )
 
 
 def _previous(env_dir: Path, ui: str) -> EnvRecord | None:

@@ -72,6 +72,7 @@ class UiInstall(KbEntry):
     package: str | None = None  # kind package: the distribution's name on the index
     ref: str | None = None  # git: the known-good commit or tag (None = the default branch); package: the version
     requirements: list[str] = Field(default_factory=list)  # kind git: requirements files in the checkout
+    python: str | None = None  # kind package: the release's Requires-Python (">=3.11,<3.13"), checked before anything
     root_flag: str | None = None  # the UI's flag naming its data root, given DIR/ui at launch ("--root")
     launch: str
     no_install_flags: list[str] = Field(default_factory=list)
