@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.conftest_torchenv",  # the session fixture `torch_env`: a real venv with torch 2.13.0
     "tests.conftest_forge",  # the session fixture `forge_env`: the real Forge installed by `rigfit install`
     "tests.launch_helpers",  # the fixture `home`: a private $RIGFIT_HOME
+    "tests.conftest_invokeai",  # the session fixture `invokeai_env`: the real InvokeAI from its PyPI release
 ]
 
 

@@ -2,27 +2,23 @@
 wheels, built once per checkout under .cache/forge-env, then reused (session fixture `forge_env`).
 
 The wheels are found through pip's own configuration (its file:// indexes and find-links folders), as a user's
-would be; /opt/pypi-more/files is the fallback. A marker file records what the env was built from, so a change
-rebuilds it; an exclusive file lock lets several pytest runs in one checkout share one build.
+would be; /opt/pypi-more/files is the fallback. Built and reused by tests/cached_env.py (marker + file lock).
 """
 
 from __future__ import annotations
 
-import fcntl
 import re
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 
+from tests.cached_env import build_cached_env
 from tests.conftest import REPO, SHARED
 
 FORGE_ENV = REPO / ".cache" / "forge-env"
-MARKER = REPO / ".cache" / "forge-env.built"
 FALLBACK_WHEELS = Path("/opt/pypi-more/files")
 WHEELS = (("torch", "2.14.1"), ("torchvision", "0.29.1"))
 BUILD_VERSION = "2"  # bump when what `rigfit install` puts in the env changes in a way the tests must see
@@ -75,23 +71,9 @@ def install_argv(env_dir: Path, wheels: list[Path]) -> list[str]:
 
 def build_forge_env() -> float:
     """Create (or reuse) the env; the seconds spent building it (0 when reused)."""
-    FORGE_ENV.parent.mkdir(parents=True, exist_ok=True)
     wheels = [find_wheel(n, v) for n, v in WHEELS]
     wanted = "\n".join([BUILD_VERSION, *map(str, wheels)]) + "\n"
-    with open(FORGE_ENV.parent / "forge-env.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if MARKER.exists() and MARKER.read_text() == wanted and (FORGE_ENV / "rigfit-env.json").is_file():
-            return 0.0
-        start = time.monotonic()
-        shutil.rmtree(FORGE_ENV, ignore_errors=True)
-        argv = install_argv(FORGE_ENV, wheels)
-        sys.stderr.write(f"\nbuilding the Forge test env (minutes): {' '.join(argv)}\n")
-        proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, check=False)
-        (FORGE_ENV.parent / "forge-env.log").write_text(proc.stdout + proc.stderr)
-        if proc.returncode != 0:
-            raise RuntimeError(f"building the Forge test env failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
-        MARKER.write_text(wanted)
-        return time.monotonic() - start
+    return build_cached_env(FORGE_ENV, install_argv(FORGE_ENV, wheels), wanted)
 
 
 @pytest.fixture(scope="session")

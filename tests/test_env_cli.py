@@ -26,7 +26,10 @@ def words(proc: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.mark.parametrize(
     ("ui", "expected"),
-    [("sdnext", "rigfit cannot install 'sdnext' yet. It installs: forge, a1111, comfyui"), ("krita", "cannot install")],
+    [
+        ("sdnext", "rigfit cannot install 'sdnext' yet. It installs: forge, invokeai, a1111, comfyui"),
+        ("krita", "cannot install"),
+    ],
 )
 def test_unknown_ui_is_one_clear_error(tmp_path: Path, ui: str, expected: str) -> None:
     proc = rigfit("install", ui, "--env", str(tmp_path / "env"), home=tmp_path)

@@ -11,7 +11,7 @@ import typer
 
 from rigfit.terminal import console, err, print_json, usage_error
 
-UI_HELP = "forge | a1111 | comfyui"
+UI_HELP = "forge | invokeai | a1111 | comfyui"
 
 
 def _say(message: str) -> None:

@@ -7,16 +7,19 @@ is done (venv, torch still byte-identical, UI already at its ref) and continues.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.markup import escape
+
 from rigfit.env.guard import guarded_step, progress
 from rigfit.env.installer import Installer, InstallerKind, Step, choose_installer
 from rigfit.env.overrides import ReqLine, apply_overrides, parse_line, read_requirements
 from rigfit.env.protect import DEFAULT_PROTECTED, protect, verify
-from rigfit.env.record import EnvRecord, load_record, now, record_path, register_env, save_record
+from rigfit.env.record import EnvRecord, ProtectedPackage, load_record, now, record_path, register_env, save_record
 from rigfit.env.ui_source import SourceError, fetch, resolve_source
 from rigfit.env.venv import create_venv, env_python, find_python, inspect
 from rigfit.env.wheels import Wheel, check_fits, parse_wheel
@@ -88,7 +91,17 @@ def plan_part(spec: UiInstall, torch_version: str | None) -> PlanPart:
     torch = plan.torch
     reqs = [f"torch=={torch.version}"] if torch.version else []
     reqs += [f"torchvision=={torch.torchvision}" if torch.torchvision else "torchvision"] if torch.version else []
-    return PlanPart(args, {**spec.launch_env, **plan.env}, pins, reqs, torch.index_url)
+    return PlanPart(
+        args, {**spec.launch_env, **_config_env(spec.id, plan.ui_config), **plan.env}, pins, reqs, torch.index_url
+    )
+
+
+def _config_env(ui: str, config: dict[str, str]) -> dict[str, str]:
+    """The plan's settings-file keys (InvokeAI: device, precision...) as the variables the UI reads them from."""
+    from rigfit.plan.knowledge import ui_entry
+
+    prefix = ui_entry(ui).container.config_env_prefix
+    return {f"{prefix}{key.upper()}": value for key, value in config.items()} if prefix else {}
 
 
 def check_disk(where: Path, need: int, what: str) -> None:
@@ -111,6 +124,7 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
         apply_lock(opts, opts.locked, say)
     python = find_python(opts.python)
     interp, _ = inspect(python)
+    _check_python(spec, opts, interp.version)
     wheels = [parse_wheel(w) for w in opts.torch_wheels]
     for wheel in wheels:
         check_fits(wheel, interp)
@@ -127,7 +141,8 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
         ui=opts.ui, env_dir=str(env_dir), ui_dir=str(env_dir / "ui"), python=str(env_python(env_dir)), created_at=now()
     )
     record.complete = False
-    record.launch_args, record.launch_env = plan.launch_args, plan.launch_env
+    root = [spec.root_flag, record.ui_dir] if spec.root_flag else []
+    record.launch_args, record.launch_env = root + plan.launch_args, plan.launch_env
     save_record(record)
     register_env(env_dir)
     say(f"  Python {created.version} at {record.python}; record {record_path(env_dir)} (marked incomplete)")
@@ -135,7 +150,10 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     pins = [req for req, _ in plan.pins]
 
     say("[bold]2/5 UI source[/]")
-    _get_ui(record, spec, opts, say)
+    if spec.kind == "package":
+        _package_root(record, spec, opts, say)
+    else:
+        _get_ui(record, spec, opts, say)
     save_record(record)
 
     say("[bold]3/5 torch[/]")
@@ -158,6 +176,19 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     for status in reapply_patches(env_dir):
         say(f"  patch {status.entry.id} applied again (the install replaced its file)")
     return record
+
+
+def _check_python(spec: UiInstall, opts: InstallOptions, version: str) -> None:
+    """A package release states the Pythons it installs on: a clear refusal before anything is written."""
+    from rigfit.plan.knowledge import in_range
+
+    if spec.python and in_range(version, spec.python) is False and (opts.ref or spec.ref) == spec.ref:
+        short = ".".join(version.split(".")[:2])
+        raise InstallError(
+            f"{spec.package} {spec.ref} installs on Python {spec.python}, and {opts.python or 'python3'} is {version}: "
+            f"give another interpreter with --python (e.g. --python python3.11; on Debian/Ubuntu "
+            f"`sudo apt install python3.11-venv`), not python{short}."
+        )
 
 
 def _previous(env_dir: Path, ui: str) -> EnvRecord | None:
@@ -280,7 +311,20 @@ def _get_ui(record: EnvRecord, spec: UiInstall, opts: InstallOptions, say: Say) 
         say(f"  {repo.dest} at {repo.commit[:12]}")
 
 
-def requirement_lines(spec: UiInstall, ui_dir: Path) -> list[ReqLine]:
+def _package_root(record: EnvRecord, spec: UiInstall, opts: InstallOptions, say: Say) -> None:
+    """A package UI has no checkout: its release comes from the index in step 4; DIR/ui is its data root."""
+    ui_dir = Path(record.ui_dir)
+    ui_dir.mkdir(parents=True, exist_ok=True)
+    record.ui_ref = opts.ref or spec.ref
+    if opts.source or opts.mirror:
+        say(f"  [yellow]note:[/] {spec.id} is installed from the package index: --source/--mirror are not used")
+    say(f"  {spec.package}=={record.ui_ref} from the package index (step 4); its data root: {ui_dir}")
+
+
+def requirement_lines(spec: UiInstall, ui_dir: Path, ref: str | None = None) -> list[ReqLine]:
+    """The UI's requirements with their origins: its requirements files, or (kind package) its pinned release."""
+    if spec.kind == "package":
+        return [parse_line(f"{spec.package}=={ref or spec.ref}", f"ui_installs.yaml ({spec.id})")]
     lines: list[ReqLine] = []
     for name in spec.requirements:
         path = ui_dir / name
@@ -296,7 +340,7 @@ def _install_requirements(
     record: EnvRecord, spec: UiInstall, installer: Installer, plan: PlanPart, locked: list[str], say: Say
 ) -> None:
     ui_dir = Path(record.ui_dir)
-    lines = requirement_lines(spec, ui_dir)
+    lines = requirement_lines(spec, ui_dir, record.ui_ref)
     texts, overridden = apply_overrides(lines, list(spec.overrides))
     record.overridden = overridden
     record.pins = [req for req, _ in plan.pins]
@@ -306,9 +350,12 @@ def _install_requirements(
         say(f"  [cyan]add[/] {addition.requirement}: {addition.reason}")
     for req, why in plan.pins:
         say(f"  [cyan]pin[/] {req}: {why}")
+    for note in spec.notes:
+        say(f"  [cyan]note[/] {escape(note.requirement)}: {escape(note.reason)}")
     derived = Path(record.env_dir) / "rigfit-requirements.txt"
     body = [f"{t}\n" for t in texts] + [f"{a.requirement}\n" for a in spec.additions]
-    write_atomic(derived, "# written by rigfit install from " + ", ".join(spec.requirements) + "\n" + "".join(body))
+    origin = ", ".join(spec.requirements) or f"ui_installs.yaml ({spec.id})"
+    write_atomic(derived, f"# written by rigfit install from {origin}\n" + "".join(body))
     checked = [ln for ln in lines if ln.text in texts] + [
         parse_line(a.requirement, "ui_installs.yaml") for a in spec.additions
     ]
@@ -319,6 +366,42 @@ def _install_requirements(
     guarded = guarded_step(record, installer, step, checked, lambda m: say(f"  {m}"))
     if guarded.rolled_back:
         say(f"  rolled back: {', '.join(guarded.rolled_back)}")
+    if spec.package:
+        for line in package_torch_requirements(Path(record.env_dir), spec.package, record.protected):
+            say(f"  {escape(line)}")
+
+
+def package_torch_requirements(env_dir: Path, package: str, protected: list[ProtectedPackage]) -> list[str]:
+    """What the installed package's own metadata asks of each protected package, and what rigfit did with it: kept
+    (the protected version satisfies it), not for this platform, a conflict, or not installed (an extra's pins)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from rigfit.env.protect import normalize, requires_of
+
+    held = {p.name: p for p in protected}
+    found: list[str] = []
+    extras: dict[str, list[str]] = {}
+    for text in requires_of(env_dir, package):
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        mine = held.get(normalize(req.name))
+        if mine is None:
+            continue
+        extra = re.search(r'extra == "([^"]+)"', str(req.marker or ""))
+        if extra:
+            pins = extras.setdefault(extra.group(1), [])
+            pins += [] if f"{req.name}{req.specifier}" in pins else [f"{req.name}{req.specifier}"]
+        elif req.marker is None or req.marker.evaluate():
+            ok = req.specifier.contains(mine.version.split("+")[0], prereleases=True)
+            verdict = "kept: the protected" if ok else "CONFLICT with the protected"
+            found.append(f"{package} requires {req.name}{req.specifier or ''}: {verdict} {mine.name} {mine.version}")
+    for name, pins in extras.items():
+        found.append(
+            f"{package}[{name}] pins {', '.join(pins)}: not installed (rigfit installs {package} without extras)"
+        )
+    return found
 
 
 def _dry_run(
@@ -327,8 +410,12 @@ def _dry_run(
     say(f"[bold]dry run[/]: nothing is written. {spec.id} into {env_dir} with Python {version}")
     torch = ", ".join(w.path.name for w in wheels) or " ".join(plan.torch_requirements) or "the env's own torch"
     say(f"  torch: {torch} (protected by hash afterwards)")
-    where = opts.source or (f"{opts.mirror}/{spec.repo_name}.tar.gz" if opts.mirror else spec.repo)
-    say(f"  UI: {where} at {opts.ref or spec.ref or 'its default branch'}")
+    if spec.kind == "package":
+        release = f"{spec.package}=={opts.ref or spec.ref}"
+        say(f"  UI: {release} from the package index (no extras); data root {env_dir / 'ui'}")
+    else:
+        where = opts.source or (f"{opts.mirror}/{spec.repo_name}.tar.gz" if opts.mirror else spec.repo)
+        say(f"  UI: {where} at {opts.ref or spec.ref or 'its default branch'}")
     for repo in spec.repositories:
         say(f"  + {repo.dest} at {repo.commit[:12]} (its launcher's pin)")
     for o in spec.overrides:
@@ -337,6 +424,8 @@ def _dry_run(
         say(f"  add {addition.requirement}: {addition.reason}")
     for req, why in plan.pins:
         say(f"  pin {req}: {why}")
+    for note in spec.notes:
+        say(f"  note {escape(note.requirement)}: {escape(note.reason)}")
     say(f"  launch flags: {' '.join(plan.launch_args)}")
     return EnvRecord(
         ui=opts.ui,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rigfit.kb.loader import KbEntry, by_id, load_entries, version_range
 
@@ -47,21 +48,55 @@ class Addition(BaseModel):
     source: str | list[str]
 
 
-class UiInstall(KbEntry):
-    """ui_installs.yaml: one UI's source, launcher repositories, requirements and the pins rigfit overrides."""
+class RequirementNote(BaseModel):
+    """What rigfit does with one of a package UI's own requirements on a protected package (torch...), and why."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requirement: str
+    reason: str
+
+
+InstallKind = Literal["git", "package"]
+
+
+class UiInstall(KbEntry):
+    """ui_installs.yaml: one UI's source, launcher repositories, requirements and the pins rigfit overrides.
+
+    kind "git": the UI's repository is cloned (at `ref`) into DIR/ui and its requirements files installed.
+    kind "package": the UI is a release on the package index (`package`, at version `ref`), installed without extras
+    (a UI's extras pin their own torch); DIR/ui is then its data root (settings, databases, models)."""
+
+    kind: InstallKind = "git"
     repo: str
-    ref: str | None = None  # the known-good commit or tag; None = the default branch (printed as unpinned)
-    requirements: list[str]
+    package: str | None = None  # kind package: the distribution's name on the index
+    ref: str | None = None  # git: the known-good commit or tag (None = the default branch); package: the version
+    requirements: list[str] = Field(default_factory=list)  # kind git: requirements files in the checkout
+    python: str | None = None  # kind package: the release's Requires-Python (">=3.11,<3.13"), checked before anything
+    root_flag: str | None = None  # the UI's flag naming its data root, given DIR/ui at launch ("--root")
     launch: str
     launch_env: dict[str, str] = Field(default_factory=dict)
     repositories: list[LauncherRepo] = Field(default_factory=list)
     overrides: list[PinOverride] = Field(default_factory=list)
     additions: list[Addition] = Field(default_factory=list)
+    notes: list[RequirementNote] = Field(default_factory=list)
 
     @property
     def repo_name(self) -> str:
         return repo_name(self.repo)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> UiInstall:
+        if self.kind == "package" and not (self.package and self.ref):
+            raise ValueError(f"{self.id}: kind package needs `package` and its known-good version in `ref`")
+        if self.kind == "git" and not self.requirements:
+            raise ValueError(f"{self.id}: kind git needs `requirements` (files in the UI's checkout)")
+        return self
+
+    @property
+    def release(self) -> str:
+        """kind package: the pinned requirement rigfit installs ("invokeai==6.14.2")."""
+        return f"{self.package}=={self.ref}"
 
 
 def repo_name(url: str) -> str:

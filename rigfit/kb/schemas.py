@@ -162,6 +162,17 @@ class LogPhase(BaseModel):
     says: str  # "importing torch", "loading the model"
 
 
+class AuthAccount(BaseModel):
+    """A UI whose login is an account in its own database (InvokeAI's multiuser mode), not a flag: the worker script
+    (rigfit/workers/) that creates it, or sets its password, before the UI starts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    worker: str  # rigfit/workers/<worker>: `python worker ROOT USER`, the password in RIGFIT_ACCOUNT_PASSWORD
+    user: str  # the default user name (InvokeAI logs in by email address)
+    login: str  # how a script logs in (the API call), for the docs and the launch output
+
+
 class UiEntry(KbEntry):
     """uis.yaml: a Stable Diffusion UI: where it lives, how to keep its installer off torch, and its flags."""
 
@@ -186,7 +197,9 @@ class UiEntry(KbEntry):
     torch_min: str | None = None
     torch_min_why: str | None = None
     note: str | None = None
-    model_dir: str | None = None  # where its checkpoints go, relative to its checkout
+    model_dir: str | None = None  # where its checkpoints go, relative to its checkout (or data root)
+    auth_account: AuthAccount | None = None  # the login is an account the UI keeps (net.auth turns the mode on)
+    model_howto: str | None = None  # how to add a model when a file in model_dir is not enough (a UI's model manager)
     start_phases: list[LogPhase] = Field(default_factory=list)  # log lines that tell what it is doing at start
     # environment variable whose words the UI adds to its own command line (Forge/A1111 COMMANDLINE_ARGS): how a
     # secret flag (--api-auth USER:PASSWORD) reaches it without showing in `ps` (/proc/PID/environ is owner-only)

@@ -37,7 +37,7 @@ def ui_has_auth(ui: UiEntry) -> bool:
     return bool(ui.flags.get("net.auth"))
 
 
-def credentials(ui: str, given: str | None) -> Credentials:
+def credentials(ui: str, given: str | None, default_user: str = DEFAULT_USER) -> Credentials:
     """The user's `USER:PASSWORD`, else the one kept from an earlier launch, else a new generated one."""
     path = auth_file(ui)
     if given is not None:
@@ -50,9 +50,34 @@ def credentials(ui: str, given: str | None) -> Credentials:
         user, _, password = path.read_text(encoding="utf-8").strip().partition(":")
         if user and password:
             return Credentials(user, password, False, path)
-    password = secrets.token_urlsafe(15)
-    write_private(path, f"{DEFAULT_USER}:{password}\n")
-    return Credentials(DEFAULT_USER, password, True, path)
+    write_private(path, f"{default_user}:{(password := generated_password())}\n")
+    return Credentials(default_user, password, True, path)
+
+
+def generated_password() -> str:
+    """20 random characters with an upper- and a lower-case letter and a digit (InvokeAI requires all three)."""
+    while True:
+        password = secrets.token_urlsafe(15)
+        if all(any(test(c) for c in password) for test in (str.isupper, str.islower, str.isdigit)):
+            return password
+
+
+def ensure_account(ui: UiEntry, python: str, root: Path, creds: Credentials, timeout: float = 600.0) -> str | None:
+    """For a UI whose login is an account in its own database: create it (or set its password) before the UI starts,
+    so nobody on the network can claim the first administrator. The error, or None when the account is ready."""
+    if ui.auth_account is None:
+        return None
+    from rigfit.proc.worker import WORKERS_DIR, run_worker
+
+    result = run_worker(
+        python,
+        WORKERS_DIR / ui.auth_account.worker,
+        [str(root), creds.user],
+        timeout=timeout,
+        env={"RIGFIT_ACCOUNT_PASSWORD": creds.password},
+    )
+    error = (result.data or {}).get("error") if result.ok else f"{result.describe()}: {result.output_tail[-600:]}"
+    return str(error) if error else None
 
 
 def auth_args(ui: UiEntry, creds: Credentials) -> tuple[list[str], list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,6 +12,7 @@ from rich.markup import escape
 
 from rigfit.terminal import console, err, print_json, usage_error
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a UI's coloured log lines (InvokeAI), shown as plain text
 UIS_HELP = "forge | a1111 | comfyui | sdnext | invokeai (default: the only env installed)"
 EnvOpt = Annotated[Optional[str], typer.Option("--env", help="The env's folder (from `rigfit install --env`).")]  # noqa: UP045
 PortOpt = Annotated[Optional[int], typer.Option("--port", help="Port to serve on (default: the UI's own).")]  # noqa: UP045
@@ -64,7 +66,7 @@ def _line_printer(quiet: bool):
         if phase:
             console.print(f"  [cyan]…[/] {escape(phase)}")
         elif not quiet and line.strip():
-            console.print(f"  [dim]{escape(line[:200])}[/]")
+            console.print(f"  [dim]{escape(ANSI.sub('', line)[:200])}[/]")
 
     return show
 
@@ -135,14 +137,22 @@ def start_prepared(prepared, timeout: float, quiet: bool = False) -> None:
         console.print(
             f"  login: {escape(prepared.creds.user)} / {escape(shown)}  [dim](kept in {prepared.creds.path})[/]"
         )
+        if prepared.ui.auth_account is not None:
+            console.print(f"  [dim]scripts log in with: {escape(prepared.ui.auth_account.login)}[/]")
         if prepared.creds.generated:
             console.print("  [yellow]This password is shown once; it stays in that file (only you can read it).[/]")
     console.print("[dim]Stop it with `rigfit stop`; its log: `rigfit logs -f`.[/]")
 
 
 def _write_script(prepared, path: Path) -> None:
+    from rigfit.launch.run import LaunchError, create_login
     from rigfit.launch.script import launch_script
 
+    try:
+        create_login(prepared)  # the script starts the UI with its login on: the account must exist first
+    except LaunchError as exc:
+        show_error(exc)
+        raise typer.Exit(1) from exc
     text = launch_script(prepared.record, prepared.ui, prepared.command, prepared.creds)
     path.write_text(text, encoding="utf-8")
     path.chmod(0o755)
@@ -294,7 +304,7 @@ def logs(
 
 
 def up(
-    ui: Annotated[str, typer.Argument(help="forge | a1111 | comfyui")] = "forge",
+    ui: Annotated[str, typer.Argument(help="forge | invokeai | a1111 | comfyui")] = "forge",
     env: EnvOpt = None,
     listen: ListenOpt = False,
     port: PortOpt = None,

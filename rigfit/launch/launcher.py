@@ -46,6 +46,30 @@ def _cli_flags(ui: UiEntry, setting: str) -> list[str]:
     return [f for f in ui.flags.get(setting, []) if not f.startswith("config:")]
 
 
+def config_env(ui: UiEntry, setting: str, value: str = "") -> dict[str, str]:
+    """A setting the UI reads from its settings file ("config:port", "config:host=0.0.0.0"), as the environment
+    variable it also reads it from (InvokeAI: INVOKEAI_PORT), which wins over the file."""
+    prefix = ui.container.config_env_prefix
+    found = {}
+    for flag in ui.flags.get(setting, []):
+        if prefix and flag.startswith("config:"):
+            key, _, fixed = flag.removeprefix("config:").partition("=")
+            found[f"{prefix}{key.upper()}"] = fixed or value
+    return found
+
+
+def _settings(ui: UiEntry, port: int, listen: bool, login: bool) -> dict[str, tuple[str, str]]:
+    """Port, --listen and the login as the UI's settings variables (InvokeAI): name -> (value, why)."""
+    wanted = [("net.port", str(port), f"serve on port {port} (the variable wins over its settings file)")]
+    if listen:
+        wanted.append(("net.listen", "", "serve on every network interface, not only this machine"))
+    if login:
+        wanted.append(("net.auth", "", "ask for a login (the UI is reachable from the network)"))
+    return {
+        name: (value, why) for setting, given, why in wanted for name, value in config_env(ui, setting, given).items()
+    }
+
+
 def _add(argv: list[str], why: dict[str, str], flags: list[str], reason: str) -> None:
     if flags and flags[0] not in argv:
         argv.extend(flags)
@@ -70,6 +94,7 @@ def build_command(
         _add(argv, why, [*port_flags, str(port)], f"serve on port {port} instead of {ui.port}")
     if listen:
         _add(argv, why, _cli_flags(ui, "net.listen"), "serve on every network interface, not only this machine")
+    settings = _settings(ui, port, listen, creds is not None)
     _add(argv, why, _cli_flags(ui, "net.api"), "turn on the UI's HTTP API (rigfit checks it answers; scripts use it)")
     env_secret: dict[str, str] = {}
     if creds is not None:
@@ -85,7 +110,8 @@ def build_command(
         _add(argv, why, _cli_flags(ui, "model.no_download"), "no model yet: start without downloading gigabytes")
     argv.extend(extra)
     why.update({flag: "your own flag (given after --)" for flag in extra if flag.startswith("-")})
-    env_added = {"PYTHONUNBUFFERED": "1", **record.launch_env}
+    env_added = {"PYTHONUNBUFFERED": "1", **record.launch_env, **{name: value for name, (value, _) in settings.items()}}
+    why.update({name: reason for name, (_, reason) in settings.items()})
     return LaunchCommand(argv, env_added, Path(record.ui_dir), port, why, env_secret)
 
 

@@ -13,7 +13,16 @@ from pathlib import Path
 from rigfit.env.record import EnvRecord, EnvRecordError, load_record, now
 from rigfit.env.select import chosen_env
 from rigfit.kb.schemas import UiEntry
-from rigfit.launch.auth import AuthError, Credentials, credentials, redact, redact_text, ui_has_auth
+from rigfit.launch.auth import (
+    DEFAULT_USER,
+    AuthError,
+    Credentials,
+    credentials,
+    ensure_account,
+    redact,
+    redact_text,
+    ui_has_auth,
+)
 from rigfit.launch.health import LogFollower, WaitResult, http_status, wait_until_up
 from rigfit.launch.launcher import LOCALHOST, LaunchCommand, build_command, full_env, urls_for
 from rigfit.launch.preflight import (
@@ -83,7 +92,7 @@ def _credentials(options: LaunchOptions, ui: UiEntry) -> Credentials | None:
             "or accept the risk with --listen --no-auth",
         )
     try:
-        return credentials(ui.id, options.auth)
+        return credentials(ui.id, options.auth, ui.auth_account.user if ui.auth_account else DEFAULT_USER)
     except AuthError as exc:
         raise LaunchError(str(exc), "--auth USER:PASSWORD, or leave it out to get a generated password") from exc
 
@@ -113,7 +122,8 @@ def prepare(options: LaunchOptions) -> Prepared:
         warnings.append(
             LaunchProblem(
                 f"no model in {folder}: the UI starts (downloading nothing), but generates nothing until one is there",
-                f"put a checkpoint (.safetensors) in {folder}. What fits this machine (rigfit plan):{fits}",
+                (ui.model_howto or "put a checkpoint (.safetensors) in {folder}.").format(folder=folder)
+                + f" What fits this machine (rigfit plan):{fits}",
                 blocking=False,
             )
         )
@@ -136,6 +146,21 @@ def _patches_back(record: EnvRecord) -> list[LaunchProblem]:
     ]
 
 
+def create_login(prepared: Prepared) -> None:
+    """A UI whose login is an account in its own database (InvokeAI) gets it before it starts: otherwise its first
+    page lets whoever comes first on the network create the administrator. LaunchError when that fails."""
+    if prepared.creds is None or prepared.ui.auth_account is None:
+        return
+    record = prepared.record
+    failed = ensure_account(prepared.ui, record.python, Path(record.ui_dir), prepared.creds)
+    if failed:
+        raise LaunchError(
+            f"cannot create the {prepared.ui.name} login {prepared.creds.user}: {failed}",
+            f"check the env with `rigfit env check --env {record.env_dir}` (a login is an email address for "
+            f"{prepared.ui.name}: --auth you@example.org:PASSWORD), or start without --listen",
+        )
+
+
 def start(
     prepared: Prepared, timeout: float, on_line: Callable[[str, str | None], None] | None = None
 ) -> tuple[RunState, WaitResult]:
@@ -145,6 +170,7 @@ def start(
     log.parent.mkdir(parents=True, exist_ok=True)
     offset = log.stat().st_size if log.exists() else 0
     command = prepared.command
+    create_login(prepared)
     pid, ticks = start_detached(command.argv, command.cwd, full_env(command.env_added, command.env_secret), log)
     state = RunState(
         ui=prepared.ui.id,

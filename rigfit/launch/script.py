@@ -77,7 +77,8 @@ def _login_lines(launched: LaunchCommand, creds: Credentials) -> list[str]:
 
 
 def launch_script(record: EnvRecord, ui: UiEntry, launched: LaunchCommand, creds: Credentials | None) -> str:
-    program, rest = launched.argv[:2], launched.argv[2:]
+    own = 2 if launched.argv[0] == record.python else 1  # `python launch.py`, or the UI's own script (invokeai-web)
+    program, rest = launched.argv[:own], launched.argv[own:]
     lines = [
         "#!/usr/bin/env bash",
         f"# Start {ui.name} the way `rigfit launch` does (env {record.env_dir}).",
@@ -90,10 +91,14 @@ def launch_script(record: EnvRecord, ui: UiEntry, launched: LaunchCommand, creds
         f"cd {shlex.quote(str(launched.cwd))}",
     ]
     for name, value in launched.env_added.items():
-        lines.append(f"# {ENV_WHY.get(name, 'from the plan (rigfit-env.json launch_env)')}")
+        why = launched.why.get(name) or ENV_WHY.get(name, "from the plan (rigfit-env.json launch_env)")
+        lines.append(f"# {why}")
         lines.append(f"export {name}={shlex.quote(value)}")
-    if creds is not None:
+    if creds is not None and ui.auth_account is None:
         lines += _login_lines(launched, creds)
+    elif creds is not None:
+        lines.append(f"# the login is the account {creds.user} in the UI's own database (rigfit made it; password in")
+        lines.append(f"# {creds.path})")
     lines += ["", "# the UI's flags, one per line"]
     lines.append("args=(")
     lines += _arg_lines(rest, ui, launched, creds)
