@@ -10,6 +10,7 @@ import functools
 import re
 from typing import Any
 
+from rigfit.explain.literals import lines_that_may_match, may_match
 from rigfit.explain.scan import LogScan
 from rigfit.kb.loader import KbError, by_id, load_entries
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
@@ -63,7 +64,7 @@ def log_facts(scan: LogScan) -> Facts:
     lines = [line.text for line in scan.lines.values()]
     facts: Facts = {}
     for ui, marker in UI_MARKERS:
-        if any(marker.search(text) for text in lines):
+        if any(marker.search(lines[i]) for i in lines_that_may_match(marker, lines)):
             facts["ui"] = ui
             break
     for os_name, pattern in LOG_OS:
@@ -71,9 +72,9 @@ def log_facts(scan: LogScan) -> Facts:
             facts["log_os"] = os_name
             break
     for text in lines:
-        if "gfx" not in facts and (gfx := GFX.search(text)):
+        if "gfx" not in facts and may_match(GFX, text) and (gfx := GFX.search(text)):
             facts["gfx"] = gfx.group(1).lower()
-        if "nvidia_driver" not in facts and (smi := NVIDIA_SMI.search(text)):
+        if "nvidia_driver" not in facts and may_match(NVIDIA_SMI, text) and (smi := NVIDIA_SMI.search(text)):
             facts["nvidia_driver"] = smi.group("driver")
             if smi.group("cuda"):
                 facts["driver_cuda"] = smi.group("cuda")

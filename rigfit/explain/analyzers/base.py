@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from packaging.version import InvalidVersion, Version
 
 from rigfit.explain.facts import Facts
+from rigfit.explain.literals import lines_that_may_match
 from rigfit.explain.scan import LogLine
 
 CLASS_CONFIDENCE = 0.7  # a class analyzer's answer ranks below a specific known issue (0.8 and up) that also matched
@@ -37,17 +38,17 @@ class Finding:
 
 def first(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Match[str]] | None:
     """The first line (in log order) matching `pattern`, with its match."""
-    for line in lines:
-        if match := pattern.search(line.text):
-            return line, match
+    for i in lines_that_may_match(pattern, [line.text for line in lines]):
+        if match := pattern.search(lines[i].text):
+            return lines[i], match
     return None
 
 
 def last(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Match[str]] | None:
     """The last line matching `pattern`: the final error of a log is the one that stopped it."""
-    for line in reversed(lines):
-        if match := pattern.search(line.text):
-            return line, match
+    for i in reversed(lines_that_may_match(pattern, [line.text for line in lines])):
+        if match := pattern.search(lines[i].text):
+            return lines[i], match
     return None
 
 
@@ -60,7 +61,9 @@ def ver(text: str | None) -> Version:
 
 
 def every(lines: list[LogLine], pattern: re.Pattern[str]) -> list[tuple[LogLine, re.Match[str]]]:
-    return [(line, m) for line in lines if (m := pattern.search(line.text))]
+    """Every line matching `pattern` (the lines that cannot match are skipped without running it)."""
+    candidates = (lines[i] for i in lines_that_may_match(pattern, [line.text for line in lines]))
+    return [(line, m) for line in candidates if (m := pattern.search(line.text))]
 
 
 SITE_PACKAGES = re.compile(

@@ -144,7 +144,7 @@ def _capacity(m: re.Match[str]) -> float:
 
 def _model(ctx: Context) -> str | None:
     for model, pattern in MODEL_PATTERNS:
-        if any(pattern.search(line.text) for line in ctx.lines):
+        if last(ctx.lines, pattern):
             return model
     return None
 

@@ -1,0 +1,125 @@
+"""The literal text every match of a regex must contain, so that a plain substring test skips the lines it cannot
+match before the regex runs.
+
+Python's `re` has no fast skip for a case-insensitive alternation: it tries every branch at every position of the
+line (~15 µs on a 100-character line). A log with a timestamp on every line keeps thousands of distinct lines that
+each analyzer pattern reads; a substring test on the lower-cased line costs well under 1 µs. The literals are read
+from the pattern's own parse tree (`re`'s parser), so they cannot drift from the pattern: a pattern whose every
+match holds one of ("out of memory", "oom-kill") is tried only on lines that hold one of them. A pattern with a branch
+that needs no literal (digits only, a character class) gets no literals and always runs.
+
+Only ASCII literals are taken and only ASCII lines are skipped: with re.IGNORECASE a few non-ASCII characters match
+ASCII letters (the Kelvin sign K matches "k", the long s "ſ" matches "s"), so a line with any non-ASCII character
+is always handed to the regex.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import importlib
+import itertools
+import operator
+import re
+from collections.abc import Sequence
+from typing import Any
+
+try:
+    sre_parse = importlib.import_module("re._parser")  # Python 3.11 and later
+except ImportError:  # pragma: no cover - Python 3.10
+    sre_parse = importlib.import_module("sre_parse")
+
+_LITERAL, _AT, _SUBPATTERN, _BRANCH = sre_parse.LITERAL, sre_parse.AT, sre_parse.SUBPATTERN, sre_parse.BRANCH
+_ATOMIC = getattr(sre_parse, "ATOMIC_GROUP", None)  # Python 3.11 and later, as POSSESSIVE_REPEAT
+_REPEATS = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", sre_parse.MAX_REPEAT)}
+
+
+@functools.cache
+def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings one of which is in the text of every match of `pattern`; None when no such set
+    can be told (a branch made only of classes, repeats that may be empty...)."""
+    try:
+        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+    except (re.error, TypeError):  # pragma: no cover - the pattern compiled, so it parses
+        return None
+    return _sequence(list(parsed))
+
+
+def may_match(pattern: re.Pattern[str], text: str) -> bool:
+    """False only when `pattern` cannot match `text`: an ASCII line holding none of the pattern's literals."""
+    needs = required_literals(pattern)
+    if needs is None or not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(literal in lowered for literal in needs)
+
+
+def lines_that_may_match(pattern: re.Pattern[str], texts: Sequence[str]) -> Sequence[int]:
+    """The indices (ascending) of the texts `pattern` may match: every text with one of its literals, and every
+    non-ASCII text. The literals are looked for in one lower-cased copy of all the texts, so the cost is a few
+    substring searches per pattern, not a Python step per line."""
+    needs = required_literals(pattern)
+    if needs is None:
+        return range(len(texts))
+    always, lowered, starts = _folded(tuple(texts))
+    found = set(always)
+    for literal in needs:
+        pos = lowered.find(literal)
+        while pos >= 0:
+            line = bisect.bisect_right(starts, pos) - 1
+            found.add(line)
+            pos = lowered.find(literal, starts[line + 1] if line + 1 < len(starts) else len(lowered))
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=1)  # the analyzers read the same lines with ~40 patterns in a row
+def _folded(texts: tuple[str, ...]) -> tuple[frozenset[int], str, list[int]]:
+    """The non-ASCII texts (always tried), the ASCII texts lower-cased in one string (the non-ASCII ones left
+    empty), and where each text starts in it."""
+    always: frozenset[int] = frozenset()
+    if not all(map(str.isascii, texts)):
+        always = frozenset(itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts))))
+        texts = tuple(text if text.isascii() else "" for text in texts)
+    starts = list(itertools.accumulate(map((1).__add__, map(len, texts[:-1])), initial=0))
+    return always, "\n".join(texts).lower(), starts
+
+
+def _sequence(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
+    """The best requirement of a sequence of items: its longest run of ASCII literals, or a group's requirement."""
+    candidates: list[tuple[str, ...]] = []
+    run = ""
+    for op, arg in items:
+        if op == _LITERAL and arg < 128:
+            run += chr(arg).lower()
+            continue
+        if op == _AT:  # an anchor takes no text: the literals on both sides are adjacent in the match
+            continue
+        if run:
+            candidates.append((run,))
+            run = ""
+        if (inner := _item(op, arg)) is not None:
+            candidates.append(inner)
+    if run:
+        candidates.append((run,))
+    if not candidates:
+        return None
+    # the alternative whose shortest literal is longest is the rarest in a log; fewer literals test faster
+    return max(candidates, key=lambda c: (min(len(s) for s in c), -len(c)))
+
+
+def _item(op: Any, arg: Any) -> tuple[str, ...] | None:
+    if op == _SUBPATTERN:
+        return _sequence(list(arg[-1]))
+    if _ATOMIC is not None and op == _ATOMIC:
+        return _sequence(list(arg))
+    if op in _REPEATS and arg[0] >= 1:
+        return _sequence(list(arg[2]))
+    if op == _BRANCH:
+        branches = [_sequence(list(branch)) for branch in arg[1]]
+        if any(b is None for b in branches):
+            return None
+        return tuple(dict.fromkeys(s for b in branches if b is not None for s in b))
+    return None
+
+
+__all__ = ["lines_that_may_match", "may_match", "required_literals"]

@@ -1,0 +1,115 @@
+"""The analyzers' literal pre-check (rigfit/explain/literals.py) never hides a match: for every pattern the analyzers
+and the log facts use, on every line of every real log and on adversarial lines (non-ASCII letters that
+re.IGNORECASE folds to ASCII, lower cases that change length, long lines, literals cut by a line end), the lines it
+lets through hold every line the pattern matches, and `first`/`last`/`every` return what a plain search of every
+line returns."""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from rigfit.explain import facts
+from rigfit.explain.analyzers import ANALYZERS, base
+from rigfit.explain.literals import lines_that_may_match, may_match, required_literals
+from rigfit.explain.scan import LogLine
+from tests.conftest import FIXTURES
+
+LOGS = sorted((FIXTURES / "logs").rglob("*.txt"))
+
+
+def patterns_of(value: Any) -> list[re.Pattern[str]]:
+    if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [p for item in value for p in patterns_of(item)]
+    return []
+
+
+def module_patterns(modules: list[ModuleType]) -> dict[str, re.Pattern[str]]:
+    found = {}
+    for module in modules:
+        for name, value in vars(module).items():
+            for i, pattern in enumerate(patterns_of(value)):
+                found[f"{module.__name__.rsplit('.', 1)[-1]}.{name}[{i}]"] = pattern
+    return found
+
+
+PATTERNS = module_patterns([*ANALYZERS, base, facts])
+
+
+def log_lines() -> list[str]:
+    texts = []
+    for log in LOGS:
+        for line in re.split(r"[\r\n]", log.read_text(encoding="utf-8", errors="replace")):
+            if line.strip():
+                texts.append(line.strip())
+    return texts
+
+
+def adversarial(pattern: re.Pattern[str]) -> list[str]:
+    """Lines built from the pattern's own literals: exact, upper case, with a non-ASCII letter that matches an ASCII
+    one under re.IGNORECASE, after a lower case that changes length, padded to thousands of characters, and cut in
+    two at a line end."""
+    lines = []
+    for literal in required_literals(pattern) or ():
+        folded = literal.replace("k", "\u212a").replace("s", "\u017f").replace("i", "\u0130")
+        lines += [literal, literal.upper(), folded, "\u0130" + literal, "x" * 3000 + literal + " y" * 900]
+        lines += [literal[: len(literal) // 2], literal[len(literal) // 2 :]]
+    return lines
+
+
+CORPUS = log_lines()
+
+
+def test_the_corpus_is_the_real_logs() -> None:
+    assert len(LOGS) > 100 and len(CORPUS) > 1000
+    assert len(PATTERNS) > 50  # the analyzers' and the facts' patterns were all found
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_the_precheck_keeps_every_line_the_pattern_matches(name: str) -> None:
+    pattern = PATTERNS[name]
+    for texts in (CORPUS, adversarial(pattern), [*adversarial(pattern), *CORPUS[:200]]):
+        matching = {i for i, text in enumerate(texts) if pattern.search(text)}
+        assert matching <= set(lines_that_may_match(pattern, texts)), name
+        assert all(may_match(pattern, texts[i]) for i in matching), name
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_first_last_every_equal_a_plain_search(name: str) -> None:
+    pattern = PATTERNS[name]
+    lines = [LogLine(n, text) for n, text in enumerate([*CORPUS, *adversarial(pattern)], 1)]
+    plain = [(line, m) for line in lines if (m := pattern.search(line.text))]
+    assert [(line.number, m.span(), m.groups()) for line, m in base.every(lines, pattern)] == [
+        (line.number, m.span(), m.groups()) for line, m in plain
+    ]
+    hit_first, hit_last = base.first(lines, pattern), base.last(lines, pattern)
+    assert (hit_first[0].number if hit_first else None) == (plain[0][0].number if plain else None)
+    assert (hit_last[0].number if hit_last else None) == (plain[-1][0].number if plain else None)
+
+
+def test_the_literals_come_from_the_pattern() -> None:
+    """What the pre-check looks for: a literal every branch needs, none where a branch needs only digits."""
+    assert required_literals(re.compile(r"(?P<kind>CUDA|HIP|MPS backend) out of memory|oom-kill", re.I)) == (
+        " out of memory",
+        "oom-kill",
+    )
+    assert required_literals(re.compile(r"Illegal instruction|SIGILL|signal 4\b")) == (
+        "illegal instruction",
+        "sigill",
+        "signal 4",
+    )
+    assert required_literals(re.compile(r"\b\d{3,4}\s*[x\u00d7]\s*\d{3,4}\b|width=\d+")) is None
+    assert required_literals(re.compile(r"(?:lib)?cudnn")) == ("cudnn",)
+    assert required_literals(re.compile(r"caf\u00e9")) == ("caf",)  # a non-ASCII letter ends the literal
+
+
+def test_the_precheck_skips_lines_without_the_literals() -> None:
+    pattern = re.compile(r"CUDA out of memory", re.I)
+    texts = ["loading model", "torch.cuda.OutOfMemoryError: CUDA OUT OF MEMORY", "done", "caf\u00e9"]
+    assert list(lines_that_may_match(pattern, texts)) == [1, 3]  # the non-ASCII line is always tried
+    assert not may_match(pattern, "loading model")
