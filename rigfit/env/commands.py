@@ -88,7 +88,7 @@ def install(
         record = run_install(opts, say)
     except INSTALL_ERRORS as exc:
         err.print(f"[bold red]error:[/] {exc}")
-        if not dry_run:
+        if not dry_run and _left_incomplete(opts.env_dir):
             err.print(f"The env is marked incomplete; rerun the same command to continue: {opts.env_dir}")
         raise typer.Exit(1) from exc
     except KeyboardInterrupt:
@@ -104,6 +104,16 @@ def install(
         say(f"overridden: {pin.origin} {pin.requirement} installed as {pin.installed} ({pin.reason})")
     say(f"[bold green]done[/]: {ui} in {record.env_dir}")
     say(f"start it with:  rigfit launch {ui} --env {record.env_dir}")
+
+
+def _left_incomplete(env_dir: Path) -> bool:
+    """Whether the failed install left a record marked incomplete (a refusal before step 1 writes nothing)."""
+    from rigfit.env.record import EnvRecordError, load_record, record_path
+
+    try:
+        return record_path(env_dir).is_file() and not load_record(env_dir).complete
+    except EnvRecordError:
+        return False
 
 
 def env_check(

@@ -46,6 +46,8 @@ class InstallOptions:
     protect: list[str] = field(default_factory=list)
     locked: Path | None = None  # a rigfit-lock.json to rebuild from: same UI commit, wheels and versions
     locked_versions: list[str] = field(default_factory=list)  # filled from the lock: "name==version" constraints
+    locked_ref: str | None = None  # filled from the lock: the UI commit the source must be at
+    locked_torch_source: str | None = None  # filled from the lock: where its torch came from
 
 
 @dataclass
@@ -137,7 +139,7 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     save_record(record)
 
     say("[bold]3/5 torch[/]")
-    _install_torch(record, installer, wheels, plan, pins, opts.protect, say)
+    _install_torch(record, installer, wheels, plan, pins + opts.locked_versions, opts, say)
     save_record(record)
 
     say("[bold]4/5 UI requirements[/]")
@@ -177,16 +179,17 @@ def _install_torch(
     wheels: list[Wheel],
     plan: PlanPart,
     pins: list[str],
-    extra_protected: list[str],
+    opts: InstallOptions,
     say: Say,
 ) -> None:
     env_dir = Path(record.env_dir)
-    names = list(dict.fromkeys([*DEFAULT_PROTECTED, *extra_protected]))
+    names = list(dict.fromkeys([*DEFAULT_PROTECTED, *opts.protect]))
     wheel_paths = {w.name: str(w.path) for w in wheels}
     if record.protected and not verify(env_dir, record.protected) and _same_wheels(record, wheel_paths):
         say(f"  kept: {', '.join(f'{p.name} {p.version}' for p in record.protected)} (byte-identical)")
         return
     step = _torch_step(record, wheels, plan, pins, say)
+    _check_locked_torch(record, opts)
     if step is not None:
         check_disk(env_dir, 5 * GB, "installing torch")
         outcome = installer.run(step, dry_run=False, on_line=progress(say))
@@ -238,6 +241,17 @@ def _torch_step(record: EnvRecord, wheels: list[Wheel], plan: PlanPart, pins: li
     return Step(requirements=plan.torch_requirements, constraints=pins, extra_index_urls=extra)
 
 
+def _check_locked_torch(record: EnvRecord, opts: InstallOptions) -> None:
+    """A lock whose torch came from an index (or the env) needs the same source now; wheels were checked by sha256."""
+    locked = opts.locked_torch_source
+    if locked is None or locked.startswith("wheel") or record.torch_source == locked:
+        return
+    raise InstallError(
+        f"the lock's torch came from {locked}, this install's from {record.torch_source}: give the locked torch "
+        "with --torch-wheel, or install without --locked to build a new env."
+    )
+
+
 def _same_wheels(record: EnvRecord, wheel_paths: dict[str, str]) -> bool:
     return all(any(p.name == n and p.wheel == w for p in record.protected) for n, w in wheel_paths.items())
 
@@ -254,17 +268,7 @@ def _get_ui(record: EnvRecord, spec: UiInstall, opts: InstallOptions, say: Say) 
     if ui_dir.is_dir() and record.ui_ref is not None and (ref is None or record.ui_ref.startswith(ref)):
         say(f"  kept: {ui_dir} at {record.ui_ref}")
     else:
-        if ui_dir.exists():
-            shutil.rmtree(ui_dir)
-        try:
-            where = resolve_source(spec.repo_name, spec.repo, opts.source, opts.mirror)
-            commit = fetch(where, ui_dir, ref, lambda m: say(f"  {m}"))
-        except SourceError as exc:
-            raise InstallError(str(exc)) from exc
-        record.ui_ref = commit or ref or "unknown"
-        if ref and commit and not commit.startswith(ref) and not opts.ref:
-            say(f"  [yellow]note:[/] the source is at {commit}, not the known-good {ref}")
-        say(f"  {spec.id} at {record.ui_ref} in {ui_dir}")
+        _fetch_ui(record, spec, opts, ref, say)
     for repo in spec.repositories:
         dest = ui_dir / repo.dest
         if dest.is_dir():
@@ -276,6 +280,27 @@ def _get_ui(record: EnvRecord, spec: UiInstall, opts: InstallOptions, say: Say) 
         except SourceError as exc:
             raise InstallError(f"{repo.name} (cloned by {spec.id}'s launcher): {exc}") from exc
         say(f"  {repo.dest} at {repo.commit[:12]}")
+
+
+def _fetch_ui(record: EnvRecord, spec: UiInstall, opts: InstallOptions, ref: str | None, say: Say) -> None:
+    ui_dir = Path(record.ui_dir)
+    if ui_dir.exists():
+        shutil.rmtree(ui_dir)
+    try:
+        where = resolve_source(spec.repo_name, spec.repo, opts.source, opts.mirror)
+        commit = fetch(where, ui_dir, ref, lambda m: say(f"  {m}"))
+    except SourceError as exc:
+        raise InstallError(str(exc)) from exc
+    if opts.locked_ref is not None and commit != opts.locked_ref:
+        shutil.rmtree(ui_dir, ignore_errors=True)
+        raise InstallError(
+            f"the UI source is at {commit or 'an unknown commit (a plain folder)'}, not the commit the lock "
+            f"holds ({opts.locked_ref}): give a git URL or `git archive` .tar.gz of that commit to --source."
+        )
+    record.ui_ref = commit or ref or "unknown"
+    if ref and commit and not commit.startswith(ref) and not opts.ref:
+        say(f"  [yellow]note:[/] the source is at {commit}, not the known-good {ref}")
+    say(f"  {spec.id} at {record.ui_ref} in {ui_dir}")
 
 
 def requirement_lines(spec: UiInstall, ui_dir: Path) -> list[ReqLine]:
