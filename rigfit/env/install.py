@@ -45,7 +45,7 @@ class InstallOptions:
     installer: InstallerKind | None = None
     protect: list[str] = field(default_factory=list)
     locked: Path | None = None  # a rigfit-lock.json to rebuild from: same UI commit, wheels and versions
-    locked_versions: list[str] = field(default_factory=list)  # filled from the lock: "name==version" constraints
+    locked_versions: list[str] = field(default_factory=list)  # filled from the lock: every package, "name==version"
     locked_ref: str | None = None  # filled from the lock: the UI commit the source must be at
     locked_torch_source: str | None = None  # filled from the lock: where its torch came from
 
@@ -337,8 +337,8 @@ def _install_requirements(
     ]
     check_disk(ui_dir, REQUIREMENTS_NEED, f"installing {spec.id}'s requirements")
     if locked:
-        say(f"  locked: {len(locked)} exact versions from the lock file")
-    step = Step(files=[derived], constraints=[req for req, _ in plan.pins] + locked)
+        say(f"  locked: {len(locked)} exact versions from the lock file, each installed (not only allowed)")
+    step = Step(files=[derived], requirements=locked, constraints=[req for req, _ in plan.pins] + locked)
     guarded = guarded_step(record, installer, step, checked, lambda m: say(f"  {m}"))
     if guarded.rolled_back:
         say(f"  rolled back: {', '.join(guarded.rolled_back)}")
