@@ -225,7 +225,8 @@ def _torch_step(record: EnvRecord, wheels: list[Wheel], plan: PlanPart, pins: li
     if wheels:
         record.torch_source = "wheel " + " ".join(str(w.path) for w in wheels)
         say(f"  from your wheels: {', '.join(w.path.name for w in wheels)}")
-        return Step(requirements=[str(w.path) for w in wheels], constraints=pins)
+        # reinstalled even when present: an install killed mid-way can leave a torch whose files are half written
+        return Step(requirements=[str(w.path) for w in wheels], constraints=pins, reinstall=[w.name for w in wheels])
     if _has_torch(Path(record.env_dir)):
         record.torch_source = "adopted"
         say("  adopting the torch already in the env")
