@@ -18,7 +18,7 @@ from rigfit.env.overrides import ReqLine, apply_overrides, parse_line, read_requ
 from rigfit.env.protect import DEFAULT_PROTECTED, protect, verify
 from rigfit.env.record import EnvRecord, load_record, now, record_path, register_env, save_record
 from rigfit.env.ui_source import SourceError, fetch, resolve_source
-from rigfit.env.venv import create_venv, env_python, find_python, inspect
+from rigfit.env.venv import create_venv, env_python, find_python, inspect, require_venv
 from rigfit.env.wheels import Wheel, check_fits, parse_wheel
 from rigfit.kb.installs import UiInstall, ui_installs
 from rigfit.paths import write_atomic
@@ -110,11 +110,13 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
 
         apply_lock(opts, opts.locked, say)
     python = find_python(opts.python)
-    interp, _ = inspect(python)
+    interp, has_venv = inspect(python)
     wheels = [parse_wheel(w) for w in opts.torch_wheels]
     for wheel in wheels:
         check_fits(wheel, interp)
     env_dir = opts.env_dir.expanduser().resolve()
+    if not env_python(env_dir).exists():
+        require_venv(interp, has_venv)  # before anything is written or probed
     previous = _previous(env_dir, opts.ui)
     plan = plan_part(spec, next((w.version for w in wheels if w.name == "torch"), None))
     if opts.dry_run:

@@ -60,6 +60,15 @@ def inspect(python: str) -> tuple[Interpreter, bool]:
     return Interpreter(python, lines[0], lines[1], lines[2]), lines[3] == "1"
 
 
+def require_venv(interp: Interpreter, has_venv: bool) -> None:
+    """Debian and Ubuntu ship venv's ensurepip in a package of its own (python3.X-venv)."""
+    if not has_venv:
+        raise VenvError(
+            f"{interp.path} (Python {interp.minor}) has no venv/ensurepip module, so it cannot create environments: "
+            f"`sudo apt install python{interp.minor}-venv` (Debian/Ubuntu), or give another interpreter with --python."
+        )
+
+
 def create_venv(env_dir: Path, python: str) -> Interpreter:
     """`python -m venv DIR` (keeps an existing one built with the same interpreter version)."""
     interp, has_venv = inspect(python)
@@ -71,11 +80,7 @@ def create_venv(env_dir: Path, python: str) -> Interpreter:
                 f"install into another --env, or remove {env_dir} first."
             )
         return existing
-    if not has_venv:
-        raise VenvError(
-            f"{python} (Python {interp.minor}) has no venv/ensurepip module, so it cannot create environments: "
-            f"`sudo apt install python{interp.minor}-venv` (Debian/Ubuntu), or give another interpreter with --python."
-        )
+    require_venv(interp, has_venv)
     proc = run_bounded([python, "-m", "venv", str(env_dir)], timeout=300, merge_stderr=True)
     said = proc.stdout.decode(errors="replace")
     if proc.returncode != 0:
