@@ -166,10 +166,10 @@ def _die_with_parent() -> Callable[[], None] | None:
     prctl = _prctl()
     if prctl is None:
         return None
-    parent = os.getpid()
+    parent, kill = os.getpid(), int(signal.SIGKILL)  # everything the hook needs, made before the fork
 
     def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
         if os.getppid() != parent:
             os._exit(137)
 
