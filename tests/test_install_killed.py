@@ -63,9 +63,9 @@ def _alive(pid: int) -> bool:
 def test_sigkilled_install_takes_its_installer_along_and_continues(
     tmp_path: Path, installer: str, writing_torch: bool
 ) -> None:
-    source, _ = make_source(tmp_path)
+    source, commit = make_source(tmp_path)
     env_dir = tmp_path / "env"
-    argv = install_argv(source, env_dir, "--installer", installer)
+    argv = install_argv(source, env_dir, "--installer", installer, "--ref", commit)  # the rerun keeps a UI at its ref
     log = tmp_path / "install.log"
     env = {**os.environ, "RIGFIT_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
     with open(log, "w") as out:
