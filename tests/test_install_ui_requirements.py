@@ -95,3 +95,25 @@ def test_a1111_and_comfyui_are_pinned_with_the_repositories_a1111s_launcher_clon
         "repositories/CodeFormer": "c5b4593074ba",
         "repositories/BLIP": "48211a1594f1",
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("comfyui-requirements.txt", ["torch==2.7.1", "torchvision==0.22.1", "torchaudio==2.7.1"]),
+        ("a1111-requirements_versions.txt", ["torch==2.7.1", "torchvision==0.22.1"]),  # no torchaudio asked for
+    ],
+)
+def test_the_plans_torchaudio_joins_the_torch_step_when_the_ui_asks_for_it(name: str, expected: list[str]) -> None:
+    """With the plan's torch (its index), ComfyUI's torchaudio comes from the same index at the plan's version (the
+    KB's torch-2.7-cu118 line: torch 2.7.1, torchvision 0.22.1, torchaudio 2.7.1), and is protected with torch."""
+    from rigfit.env.install import PlanPart, with_torchaudio
+    from rigfit.env.overrides import read_requirements
+    from rigfit.kb.loader import load_entries
+    from rigfit.kb.schemas import WheelLine
+
+    line = next(e for e in load_entries("torch_wheels.yaml", WheelLine) if e.id == "torch-2.7-cu118")
+    plan = PlanPart(
+        [], {}, [], [f"torch=={line.torch}", f"torchvision=={line.torchvision}"], line.index_url, line.torchaudio
+    )
+    assert with_torchaudio(plan, read_requirements(FIXTURES / "uis" / name)) == expected

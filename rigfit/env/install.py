@@ -59,6 +59,15 @@ class PlanPart:
     pins: list[tuple[str, str]]  # (requirement, reason)
     torch_requirements: list[str]
     torch_index: str | None
+    torchaudio: str | None = None  # the plan's torchaudio for its torch (same index), installed when the UI asks
+
+
+def with_torchaudio(plan: PlanPart, lines: list[ReqLine]) -> list[str]:
+    """The plan's torch requirements, plus its torchaudio when the UI's requirements name torchaudio: from the same
+    index as torch, so it is the release made for it, and protected with it."""
+    if plan.torchaudio and plan.torch_requirements and any(ln.name == "torchaudio" for ln in lines):
+        return [*plan.torch_requirements, f"torchaudio=={plan.torchaudio}"]
+    return plan.torch_requirements
 
 
 def ui_spec(ui: str) -> UiInstall:
@@ -88,7 +97,7 @@ def plan_part(spec: UiInstall, torch_version: str | None) -> PlanPart:
     torch = plan.torch
     reqs = [f"torch=={torch.version}"] if torch.version else []
     reqs += [f"torchvision=={torch.torchvision}" if torch.torchvision else "torchvision"] if torch.version else []
-    return PlanPart(args, {**spec.launch_env, **plan.env}, pins, reqs, torch.index_url)
+    return PlanPart(args, {**spec.launch_env, **plan.env}, pins, reqs, torch.index_url, torch.torchaudio)
 
 
 def check_disk(where: Path, need: int, what: str) -> None:
@@ -141,6 +150,7 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     save_record(record)
 
     say("[bold]3/5 torch[/]")
+    plan.torch_requirements = with_torchaudio(plan, requirement_lines(spec, Path(record.ui_dir)))
     _install_torch(record, installer, wheels, plan, pins + opts.locked_versions, opts, say)
     save_record(record)
 
