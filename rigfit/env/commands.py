@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rigfit.env.options import MirrorOpt, SourceOpt, TorchWheelOpt
 from rigfit.terminal import console, err, print_json, usage_error
 
 UI_HELP = "forge | invokeai | a1111 | comfyui"
@@ -34,19 +35,10 @@ def _env_dir(env: str | None, ui: str | None = None) -> Path:
 def install(
     ui: Annotated[str, typer.Argument(help=UI_HELP)],
     env: Annotated[Optional[str], typer.Option("--env", help="The env folder (default: rigfit's data dir).")] = None,  # noqa: UP045
-    source: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--source", help="The UI's code: a local folder, a .tar.gz or a git URL (default: upstream)."),
-    ] = None,
+    source: SourceOpt = None,
     ref: Annotated[Optional[str], typer.Option("--ref", help="Commit or tag to check out (git sources).")] = None,  # noqa: UP045
-    mirror: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--mirror", help="A folder of REPOSITORY.tar.gz archives or git repos standing in for GitHub."),
-    ] = None,
-    torch_wheel: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--torch-wheel", help="Your own torch/torchvision/torchaudio wheel (repeatable)."),
-    ] = None,
+    mirror: MirrorOpt = None,
+    torch_wheel: TorchWheelOpt = None,
     python: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--python", help="Interpreter for the env (default python3)."),
@@ -88,7 +80,7 @@ def install(
         record = run_install(opts, say)
     except INSTALL_ERRORS as exc:
         err.print(f"[bold red]error:[/] {exc}")
-        if not dry_run:
+        if not dry_run and _left_incomplete(opts.env_dir):
             err.print(f"The env is marked incomplete; rerun the same command to continue: {opts.env_dir}")
         raise typer.Exit(1) from exc
     except KeyboardInterrupt:
@@ -104,6 +96,16 @@ def install(
         say(f"overridden: {pin.origin} {pin.requirement} installed as {pin.installed} ({pin.reason})")
     say(f"[bold green]done[/]: {ui} in {record.env_dir}")
     say(f"start it with:  rigfit launch {ui} --env {record.env_dir}")
+
+
+def _left_incomplete(env_dir: Path) -> bool:
+    """Whether the failed install left a record marked incomplete (a refusal before step 1 writes nothing)."""
+    from rigfit.env.record import EnvRecordError, load_record, record_path
+
+    try:
+        return record_path(env_dir).is_file() and not load_record(env_dir).complete
+    except EnvRecordError:
+        return False
 
 
 def env_check(

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigfit.env.installer import Installer, InstallerError, Outcome, Step, network_hint
-from rigfit.env.overrides import ConflictError, ReqLine, direct_conflicts, protected_changes, resolver_cause
+from rigfit.env.overrides import (
+    ConflictError,
+    ReqLine,
+    companion_pins,
+    direct_conflicts,
+    protected_changes,
+    resolver_cause,
+)
 from rigfit.env.protect import FileProblem, requirement_for, verify
 from rigfit.env.record import EnvRecord, ProtectedPackage
 
@@ -40,7 +47,7 @@ def guarded_step(
         raise ConflictError(_refusal(conflicts, protected))
     step.constraints = [*protection_constraints(protected, installer), *step.constraints]
     say(f"resolving with {installer.kind} (dry run)")
-    planned = installer.run(step, dry_run=True)
+    planned = _resolve_with_companions(installer, step, companion_pins(lines, protected), say)
     if not planned.ok and (hint := network_hint(planned.output)):
         raise InstallerError(hint)
     if not planned.ok:
@@ -97,6 +104,31 @@ def _refusal(reasons: list[str], protected: list[ProtectedPackage]) -> str:
         + f". The protected packages ({held}) stay as they are: drop or change that requirement (or install a "
         "release of it made for this torch)."
     )
+
+
+def _resolve_with_companions(
+    installer: Installer, step: Step, companions: list[tuple[ReqLine, str]], say: Say
+) -> Outcome:
+    """The dry run, asking first for the torchaudio release made for the protected torch; where no index has it,
+    the resolver's own choice (a torchaudio whose requirements accept this torch), said in words."""
+    if not companions:
+        return installer.run(step, dry_run=True)
+    base = list(step.constraints)
+    step.constraints = [*base, *(pin for _, pin in companions)]
+    planned = installer.run(step, dry_run=True)
+    line, pin = companions[0]
+    if planned.ok:
+        say(f"{line.origin} {line.text}: {pin}, the release made for the protected torch")
+        return planned
+    step.constraints = base
+    planned = installer.run(step, dry_run=True)
+    chosen = next((c.new for c in planned.changes if c.name == "torchaudio"), None) if planned.ok else None
+    if chosen:
+        say(
+            f"{line.origin} {line.text}: no index here has {pin} (the release made for the protected torch); "
+            f"torchaudio {chosen} is taken instead, whose requirements accept this torch"
+        )
+    return planned
 
 
 def _name_lines(cause: str, lines: list[ReqLine]) -> str:

@@ -21,7 +21,7 @@ from rigfit.env.overrides import ReqLine, apply_overrides, parse_line, read_requ
 from rigfit.env.protect import DEFAULT_PROTECTED, protect, verify
 from rigfit.env.record import EnvRecord, ProtectedPackage, load_record, now, record_path, register_env, save_record
 from rigfit.env.ui_source import SourceError, fetch, resolve_source
-from rigfit.env.venv import create_venv, env_python, find_python, inspect
+from rigfit.env.venv import create_venv, env_python, find_python, inspect, require_venv
 from rigfit.env.wheels import Wheel, check_fits, parse_wheel
 from rigfit.kb.installs import UiInstall, ui_installs
 from rigfit.paths import write_atomic
@@ -48,7 +48,9 @@ class InstallOptions:
     installer: InstallerKind | None = None
     protect: list[str] = field(default_factory=list)
     locked: Path | None = None  # a rigfit-lock.json to rebuild from: same UI commit, wheels and versions
-    locked_versions: list[str] = field(default_factory=list)  # filled from the lock: "name==version" constraints
+    locked_versions: list[str] = field(default_factory=list)  # filled from the lock: every package, "name==version"
+    locked_ref: str | None = None  # filled from the lock: the UI commit the source must be at
+    locked_torch_source: str | None = None  # filled from the lock: where its torch came from
 
 
 @dataclass
@@ -60,6 +62,15 @@ class PlanPart:
     pins: list[tuple[str, str]]  # (requirement, reason)
     torch_requirements: list[str]
     torch_index: str | None
+    torchaudio: str | None = None  # the plan's torchaudio for its torch (same index), installed when the UI asks
+
+
+def with_torchaudio(plan: PlanPart, lines: list[ReqLine]) -> list[str]:
+    """The plan's torch requirements, plus its torchaudio when the UI's requirements name torchaudio: from the same
+    index as torch, so it is the release made for it, and protected with it."""
+    if plan.torchaudio and plan.torch_requirements and any(ln.name == "torchaudio" for ln in lines):
+        return [*plan.torch_requirements, f"torchaudio=={plan.torchaudio}"]
+    return plan.torch_requirements
 
 
 def ui_spec(ui: str) -> UiInstall:
@@ -92,7 +103,12 @@ def plan_part(spec: UiInstall, torch_version: str | None) -> PlanPart:
     reqs = [f"torch=={torch.version}"] if torch.version else []
     reqs += [f"torchvision=={torch.torchvision}" if torch.torchvision else "torchvision"] if torch.version else []
     return PlanPart(
-        args, {**spec.launch_env, **_config_env(spec.id, plan.ui_config), **plan.env}, pins, reqs, torch.index_url
+        args,
+        {**spec.launch_env, **_config_env(spec.id, plan.ui_config), **plan.env},
+        pins,
+        reqs,
+        torch.index_url,
+        torch.torchaudio,
     )
 
 
@@ -123,12 +139,14 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
 
         apply_lock(opts, opts.locked, say)
     python = find_python(opts.python)
-    interp, _ = inspect(python)
+    interp, has_venv = inspect(python)
     _check_python(spec, opts, interp.version)
     wheels = [parse_wheel(w) for w in opts.torch_wheels]
     for wheel in wheels:
         check_fits(wheel, interp)
     env_dir = opts.env_dir.expanduser().resolve()
+    if not env_python(env_dir).exists():
+        require_venv(interp, has_venv)  # before anything is written or probed
     previous = _previous(env_dir, opts.ui)
     plan = plan_part(spec, next((w.version for w in wheels if w.name == "torch"), None))
     if opts.dry_run:
@@ -157,7 +175,8 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     save_record(record)
 
     say("[bold]3/5 torch[/]")
-    _install_torch(record, installer, wheels, plan, pins, opts.protect, say)
+    plan.torch_requirements = with_torchaudio(plan, requirement_lines(spec, Path(record.ui_dir)))
+    _install_torch(record, installer, wheels, plan, pins + opts.locked_versions, opts, say)
     save_record(record)
 
     say("[bold]4/5 UI requirements[/]")
@@ -210,16 +229,17 @@ def _install_torch(
     wheels: list[Wheel],
     plan: PlanPart,
     pins: list[str],
-    extra_protected: list[str],
+    opts: InstallOptions,
     say: Say,
 ) -> None:
     env_dir = Path(record.env_dir)
-    names = list(dict.fromkeys([*DEFAULT_PROTECTED, *extra_protected]))
+    names = list(dict.fromkeys([*DEFAULT_PROTECTED, *opts.protect]))
     wheel_paths = {w.name: str(w.path) for w in wheels}
     if record.protected and not verify(env_dir, record.protected) and _same_wheels(record, wheel_paths):
         say(f"  kept: {', '.join(f'{p.name} {p.version}' for p in record.protected)} (byte-identical)")
         return
     step = _torch_step(record, wheels, plan, pins, say)
+    _check_locked_torch(record, opts)
     if step is not None:
         check_disk(env_dir, 5 * GB, "installing torch")
         outcome = installer.run(step, dry_run=False, on_line=progress(say))
@@ -255,7 +275,8 @@ def _torch_step(record: EnvRecord, wheels: list[Wheel], plan: PlanPart, pins: li
     if wheels:
         record.torch_source = "wheel " + " ".join(str(w.path) for w in wheels)
         say(f"  from your wheels: {', '.join(w.path.name for w in wheels)}")
-        return Step(requirements=[str(w.path) for w in wheels], constraints=pins)
+        # reinstalled even when present: an install killed mid-way can leave a torch whose files are half written
+        return Step(requirements=[str(w.path) for w in wheels], constraints=pins, reinstall=[w.name for w in wheels])
     if _has_torch(Path(record.env_dir)):
         record.torch_source = "adopted"
         say("  adopting the torch already in the env")
@@ -269,6 +290,17 @@ def _torch_step(record: EnvRecord, wheels: list[Wheel], plan: PlanPart, pins: li
     say(f"  the plan's torch: {' '.join(plan.torch_requirements)} from {plan.torch_index or 'the default index'}")
     extra = [plan.torch_index] if plan.torch_index else []
     return Step(requirements=plan.torch_requirements, constraints=pins, extra_index_urls=extra)
+
+
+def _check_locked_torch(record: EnvRecord, opts: InstallOptions) -> None:
+    """A lock whose torch came from an index (or the env) needs the same source now; wheels were checked by sha256."""
+    locked = opts.locked_torch_source
+    if locked is None or locked.startswith("wheel") or record.torch_source == locked:
+        return
+    raise InstallError(
+        f"the lock's torch came from {locked}, this install's from {record.torch_source}: give the locked torch "
+        "with --torch-wheel, or install without --locked to build a new env."
+    )
 
 
 def _same_wheels(record: EnvRecord, wheel_paths: dict[str, str]) -> bool:
@@ -287,17 +319,7 @@ def _get_ui(record: EnvRecord, spec: UiInstall, opts: InstallOptions, say: Say) 
     if ui_dir.is_dir() and record.ui_ref is not None and (ref is None or record.ui_ref.startswith(ref)):
         say(f"  kept: {ui_dir} at {record.ui_ref}")
     else:
-        if ui_dir.exists():
-            shutil.rmtree(ui_dir)
-        try:
-            where = resolve_source(spec.repo_name, spec.repo, opts.source, opts.mirror)
-            commit = fetch(where, ui_dir, ref, lambda m: say(f"  {m}"))
-        except SourceError as exc:
-            raise InstallError(str(exc)) from exc
-        record.ui_ref = commit or ref or "unknown"
-        if ref and commit and not commit.startswith(ref) and not opts.ref:
-            say(f"  [yellow]note:[/] the source is at {commit}, not the known-good {ref}")
-        say(f"  {spec.id} at {record.ui_ref} in {ui_dir}")
+        _fetch_ui(record, spec, opts, ref, say)
     for repo in spec.repositories:
         dest = ui_dir / repo.dest
         if dest.is_dir():
@@ -319,6 +341,27 @@ def _package_root(record: EnvRecord, spec: UiInstall, opts: InstallOptions, say:
     if opts.source or opts.mirror:
         say(f"  [yellow]note:[/] {spec.id} is installed from the package index: --source/--mirror are not used")
     say(f"  {spec.package}=={record.ui_ref} from the package index (step 4); its data root: {ui_dir}")
+
+
+def _fetch_ui(record: EnvRecord, spec: UiInstall, opts: InstallOptions, ref: str | None, say: Say) -> None:
+    ui_dir = Path(record.ui_dir)
+    if ui_dir.exists():
+        shutil.rmtree(ui_dir)
+    try:
+        where = resolve_source(spec.repo_name, spec.repo, opts.source, opts.mirror)
+        commit = fetch(where, ui_dir, ref, lambda m: say(f"  {m}"))
+    except SourceError as exc:
+        raise InstallError(str(exc)) from exc
+    if opts.locked_ref is not None and commit != opts.locked_ref:
+        shutil.rmtree(ui_dir, ignore_errors=True)
+        raise InstallError(
+            f"the UI source is at {commit or 'an unknown commit (a plain folder)'}, not the commit the lock "
+            f"holds ({opts.locked_ref}): give a git URL or `git archive` .tar.gz of that commit to --source."
+        )
+    record.ui_ref = commit or ref or "unknown"
+    if ref and commit and not commit.startswith(ref) and not opts.ref:
+        say(f"  [yellow]note:[/] the source is at {commit}, not the known-good {ref}")
+    say(f"  {spec.id} at {record.ui_ref} in {ui_dir}")
 
 
 def requirement_lines(spec: UiInstall, ui_dir: Path, ref: str | None = None) -> list[ReqLine]:
@@ -361,8 +404,8 @@ def _install_requirements(
     ]
     check_disk(ui_dir, REQUIREMENTS_NEED, f"installing {spec.id}'s requirements")
     if locked:
-        say(f"  locked: {len(locked)} exact versions from the lock file")
-    step = Step(files=[derived], constraints=[req for req, _ in plan.pins] + locked)
+        say(f"  locked: {len(locked)} exact versions from the lock file, each installed (not only allowed)")
+    step = Step(files=[derived], requirements=locked, constraints=[req for req, _ in plan.pins] + locked)
     guarded = guarded_step(record, installer, step, checked, lambda m: say(f"  {m}"))
     if guarded.rolled_back:
         say(f"  rolled back: {', '.join(guarded.rolled_back)}")

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from rigfit.proc.bounded import run_bounded
 
 InstallerKind = Literal["uv", "pip"]
 STEP_TIMEOUT = 3600.0  # seconds; a step that downloads GBs on a slow line still ends
@@ -165,41 +165,16 @@ class Installer:
 
 
 def _execute(argv: list[str], on_line: Callable[[str], None] | None) -> Outcome:
-    start = time.monotonic()
+    """Run the installer bounded (its own process group, killed on Ctrl-C, on timeout and when rigfit dies)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "UV_NO_PROGRESS": "0"}
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-            text=True,
-            errors="replace",
-        )
+        done = run_bounded(argv, timeout=STEP_TIMEOUT, env=env, merge_stderr=True, keep="tail", on_line=on_line)
     except OSError as exc:
         raise InstallerError(f"cannot run {argv[0]}: {exc}") from exc
-    lines: list[str] = []
-    assert proc.stdout is not None
-    try:
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            if on_line is not None:
-                on_line(line.rstrip("\n"))
-        proc.wait(timeout=STEP_TIMEOUT)
-    except BaseException:  # Ctrl-C or a timeout: end the installer's whole process group, ours alone
-        _kill(proc)
-        raise
-    return Outcome(proc.returncode == 0, output="\n".join(lines), seconds=time.monotonic() - start)
-
-
-def _kill(proc: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-    proc.wait()
+    output = done.stdout.decode("utf-8", errors="replace").rstrip("\n")
+    if done.timed_out:
+        output += f"\nerror: the step was stopped after {STEP_TIMEOUT:.0f} s"
+    return Outcome(done.returncode == 0, output=output, seconds=done.seconds)
 
 
 _UV_LINE = re.compile(r"^ ([-+~]) ([A-Za-z0-9_.\-]+)(?:==| @ )(\S+)")

@@ -165,3 +165,24 @@ def resolver_cause(output: str) -> str:
             return " ".join(part.strip() for part in text[index : index + 6]).replace("cause: ", "")
     errors = [line for line in text if line.lower().startswith(("error", "  ×", "×"))]
     return " ".join(errors[-3:] or text[-3:])
+
+
+def companion_pins(lines: list[ReqLine], protected: list[ProtectedPackage]) -> list[tuple[ReqLine, str]]:
+    """torchaudio asked for without a version, beside a protected torch it is not: the release made for that torch.
+
+    Since torch 2.1 each torchaudio release carries its torch's version and its compiled libraries are built against
+    that torch, while its metadata asks only `torch>=2.x`: a resolver left alone takes the newest torchaudio on the
+    index (torchaudio 2.11.1 beside torch 2.14.1 here), which then fails to load its libraries."""
+    torch = next((p for p in protected if p.name == "torch"), None)
+    held = {p.name for p in protected}
+    if torch is None or "torchaudio" in held:
+        return []
+    public = torch.version.split("+")[0]
+    major_minor = tuple(int(part) for part in public.split(".")[:2] if part.isdigit())
+    if major_minor < (2, 1):
+        return []
+    return [
+        (line, f"torchaudio=={public}")
+        for line in lines
+        if line.name == "torchaudio" and line.requirement is not None and not line.requirement.specifier
+    ]

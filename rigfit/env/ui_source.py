@@ -8,11 +8,13 @@ run never leaves a half-extracted UI behind.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+from rigfit.proc.bounded import run_bounded
 
 GIT_TIMEOUT = 1800.0
 
@@ -104,15 +106,21 @@ def _escapes(name: str) -> bool:
     return name.startswith("/") or ".." in Path(name).parts
 
 
-def _git(args: list[str], where: str) -> subprocess.CompletedProcess[str]:
+@dataclass
+class _GitRun:
+    returncode: int | None
+    stdout: str
+    stderr: str
+
+
+def _git(args: list[str], where: str) -> _GitRun:
     try:
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False, stdin=subprocess.DEVNULL
-        )
+        done = run_bounded(["git", *args], timeout=GIT_TIMEOUT)
     except FileNotFoundError as exc:
         raise SourceError("git is not installed: `sudo apt install git`, or give a .tar.gz to --source.") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise SourceError(f"git timed out fetching {where}: check the network, or use --source/--mirror.") from exc
+    if done.timed_out:
+        raise SourceError(f"git timed out fetching {where}: check the network, or use --source/--mirror.")
+    return _GitRun(done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
 
 
 def _clone(where: str, out: Path, ref: str | None) -> str | None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from rigfit.proc.bounded import run_bounded
 
 
 class VenvError(Exception):
@@ -50,13 +51,22 @@ def find_python(requested: str | None) -> str:
 def inspect(python: str) -> tuple[Interpreter, bool]:
     """The interpreter's version and wheel tags, and whether it has venv + ensurepip."""
     try:
-        proc = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        proc = run_bounded([python, "-c", _PROBE], timeout=30)
+    except OSError as exc:
         raise VenvError(f"cannot run {python} ({exc}): give a working interpreter with --python.") from exc
-    lines = proc.stdout.split()
+    lines = proc.stdout.decode(errors="replace").split()
     if proc.returncode != 0 or len(lines) != 4:
         raise VenvError(f"{python} does not answer as a Python 3 interpreter: give one with --python.")
     return Interpreter(python, lines[0], lines[1], lines[2]), lines[3] == "1"
+
+
+def require_venv(interp: Interpreter, has_venv: bool) -> None:
+    """Debian and Ubuntu ship venv's ensurepip in a package of its own (python3.X-venv)."""
+    if not has_venv:
+        raise VenvError(
+            f"{interp.path} (Python {interp.minor}) has no venv/ensurepip module, so it cannot create environments: "
+            f"`sudo apt install python{interp.minor}-venv` (Debian/Ubuntu), or give another interpreter with --python."
+        )
 
 
 def create_venv(env_dir: Path, python: str) -> Interpreter:
@@ -70,16 +80,11 @@ def create_venv(env_dir: Path, python: str) -> Interpreter:
                 f"install into another --env, or remove {env_dir} first."
             )
         return existing
-    if not has_venv:
-        raise VenvError(
-            f"{python} (Python {interp.minor}) has no venv/ensurepip module, so it cannot create environments: "
-            f"`sudo apt install python{interp.minor}-venv` (Debian/Ubuntu), or give another interpreter with --python."
-        )
-    proc = subprocess.run(
-        [python, "-m", "venv", str(env_dir)], capture_output=True, text=True, timeout=300, check=False
-    )
+    require_venv(interp, has_venv)
+    proc = run_bounded([python, "-m", "venv", str(env_dir)], timeout=300, merge_stderr=True)
+    said = proc.stdout.decode(errors="replace")
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        hint = f"`sudo apt install python{interp.minor}-venv`" if "ensurepip" in proc.stdout + proc.stderr else ""
+        tail = said.strip().splitlines()[-1:] or ["no output"]
+        hint = f"`sudo apt install python{interp.minor}-venv`" if "ensurepip" in said else ""
         raise VenvError(f"`{python} -m venv {env_dir}` failed: {tail[0]}. {hint}".strip())
     return inspect(str(env_python(env_dir)))[0]

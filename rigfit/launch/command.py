@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
+from rigfit.env.options import MirrorOpt, SourceOpt, TorchWheelOpt
 from rigfit.terminal import console, err, print_json, usage_error
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a UI's coloured log lines (InvokeAI), shown as plain text
@@ -309,18 +310,9 @@ def up(
     listen: ListenOpt = False,
     port: PortOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Install without asking.")] = False,
-    mirror: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--mirror", help="Install: a folder of REPOSITORY.tar.gz archives standing in for GitHub."),
-    ] = None,
-    torch_wheel: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--torch-wheel", help="Install: your own torch/torchvision wheel (repeatable)."),
-    ] = None,
-    source: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--source", help="Install: the UI's code (folder, .tar.gz or git URL)."),
-    ] = None,
+    mirror: MirrorOpt = None,
+    torch_wheel: TorchWheelOpt = None,
+    source: SourceOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the UI to answer.")] = 600.0,
 ) -> None:
     """From this machine to a running UI: doctor, plan, install (if needed), launch; prints the URL."""

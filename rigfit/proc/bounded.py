@@ -6,15 +6,22 @@ memory. Here the program starts a new session (its own process group), its pipes
 has exited, timed out or printed too much, its whole group is killed before it is reaped (while its zombie still
 holds the group's id, so no other process can have been given that id). A grandchild that left the group on purpose
 (setsid) cannot hold rigfit: its pipes are abandoned after a short grace time.
+
+On Linux every program started here is also told to die with rigfit (PR_SET_PDEATHSIG): a rigfit killed with SIGKILL
+runs no cleanup, and without it an installer (uv, pip) would go on writing into the env. The signal is tied to the
+thread that started the program; every caller waits for the program in that same thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import os
 import selectors
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +30,7 @@ from typing import Literal
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024  # kept per stream by default
 DRAIN_GRACE_S = 0.3  # after the program ended: time left to pipes a stray grandchild may still hold
 _POLL_S = 0.05  # how often the exit is checked where the kernel has no pidfd (Linux < 5.3)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass
@@ -93,13 +101,12 @@ def run_bounded(
     than `max_bytes` is killed there (a tool's head is all that is read). `on_line` sees each stdout line as it comes.
     """
     start = time.monotonic()
-    proc = subprocess.Popen(
-        list(argv),
+    proc = spawn(
+        argv,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         env=env,
-        start_new_session=True,
     )
     captures = {"stdout": Capture(max_bytes, keep), "stderr": Capture(max_bytes, keep)}
     lines = _Lines(on_line) if on_line else None
@@ -146,6 +153,38 @@ def run_bounded(
         cut=captures["stdout"].cut or captures["stderr"].cut,
         seconds=time.monotonic() - start,
     )
+
+
+def spawn(argv: Sequence[str], **popen: object) -> subprocess.Popen[bytes]:
+    """Start `argv` in its own session (process group), killed by the kernel if rigfit dies first (Linux)."""
+    return subprocess.Popen(list(argv), start_new_session=True, preexec_fn=_die_with_parent(), **popen)  # type: ignore[call-overload]
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """The hook run in the child between fork and exec: prctl(PR_SET_PDEATHSIG, SIGKILL). If rigfit died before the
+    hook ran, the child has been re-parented already and exits at once. None where there is no prctl."""
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent, kill = os.getpid(), int(signal.SIGKILL)  # everything the hook needs, made before the fork
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(137)
+
+    return hook
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, loaded once in rigfit's own process (never in a forked child)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
 
 
 def _read_ready(sel: selectors.BaseSelector, wait_s: float, captures: dict[str, Capture], lines: _Lines | None) -> bool:
