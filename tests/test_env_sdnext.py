@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from rigfit.env.overrides import apply_overrides, read_requirements
+from rigfit.env.guard import guarded_step
+from rigfit.env.installer import Step, choose_installer
+from rigfit.env.overrides import apply_overrides, parse_line, read_requirements
 from rigfit.env.protect import installed_versions, verify
 from rigfit.env.record import load_record
 from rigfit.env.ui_source import SourceError, fetch
@@ -50,14 +52,29 @@ def test_sdnext_requirements_with_rigfits_override_resolve_beside_the_protected_
     """What install's step 4 resolves: the file with the entry's override applied, held to torch 2.14.1's wheel."""
     texts, overridden = apply_overrides(read_requirements(REQUIREMENTS), list(ui_installs()["sdnext"].overrides))
     assert [(p.requirement, p.installed) for p in overridden] == [("setuptools==69.5.1", "setuptools>=77.0.3,<82")]
+    # with what SD.Next's installer adds from the package index (diffusers and CLIP come from GitHub: unreachable here)
+    added = [a.requirement for a in ui_installs()["sdnext"].additions if not a.no_deps and "git+" not in a.requirement]
+    assert "transformers==4.56.0" in added and "fastapi" in added
     derived = tmp_path / "rigfit-requirements.txt"
-    derived.write_text("".join(f"{t}\n" for t in texts))
+    derived.write_text("".join(f"{t}\n" for t in [*texts, *added]))
     before = installed_versions(forge_env)
     proc = rigfit("add", "--env", str(forge_env), "--dry-run", "-r", str(derived))
     assert proc.returncode == 0, words(proc)
     assert "resolved:" in words(proc) and "dry run: nothing changed" in words(proc)
     assert installed_versions(forge_env) == before  # a dry run: torch 2.14.1 and everything else as they were
     assert verify(forge_env, load_record(forge_env).protected) == []
+
+
+@pytest.mark.slow
+def test_the_launchers_no_deps_packages_resolve_in_their_own_guarded_step(forge_env: Path) -> None:
+    """gradio==3.43.2 pins numpy~=1.0 (SD.Next pins numpy==2.1.2): installed without dependencies, like its launcher."""
+    record = load_record(forge_env)
+    bare = [parse_line(a.requirement, "ui_installs.yaml") for a in ui_installs()["sdnext"].additions if a.no_deps]
+    step = Step(requirements=[b.text for b in bare], no_deps=True)
+    guarded = guarded_step(record, choose_installer(record.python, None), step, bare, lambda _: None, dry_run=True)
+    assert guarded.outcome.ok
+    planned = {c.name: c.new for c in guarded.outcome.changes}
+    assert planned.get("gradio") == "3.43.2" and "numpy" not in planned and "torch" not in planned
 
 
 def test_install_dry_run_prints_the_steps_and_the_plans_flags(tmp_path: Path) -> None:
