@@ -122,6 +122,7 @@ def ui_with_submodule(tmp_path: Path) -> tuple[Path, Path, str]:
     _git("init", "-q", "-b", "main", cwd=ui)
     (ui / "launch.py").write_text("print('ok')\n")
     _git("submodule", "add", "-q", str(ext), "extensions-builtin/sdnext-modernui", cwd=ui)
+    _git("add", "launch.py", cwd=ui)
     _git("commit", "-q", "-m", "ui", cwd=ui)
     (ext / "ui.js").write_text("second\n")
     _git("commit", "-q", "-am", "two", cwd=ext)
@@ -136,7 +137,7 @@ def test_a_git_source_comes_with_its_submodules_at_the_recorded_commits(
     said: list[str] = []
     fetch(str(ui), dest, None, said.append)
     module = dest / "extensions-builtin" / "sdnext-modernui"
-    assert (module / "ui.js").read_text() == "first\n"
+    assert (dest / "launch.py").is_file() and (module / "ui.js").read_text() == "first\n"
     assert _git("rev-parse", "HEAD", cwd=module) == recorded
     assert any("git submodule update (1: sdnext-modernui)" in s for s in said)
 
@@ -158,3 +159,15 @@ def test_a_mirror_stands_in_for_a_submodules_github_url(
     fetch(str(ui), dest, None, lambda _: None, mirror)
     module = dest / "extensions-builtin" / "sdnext-modernui"
     assert _git("rev-parse", "HEAD", cwd=module) == recorded
+
+
+def test_a_git_archive_of_it_is_installed_with_a_note_naming_the_empty_submodules(
+    ui_with_submodule: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    ui, _, _ = ui_with_submodule
+    archive = tmp_path / "sdnext.tar.gz"
+    _git("archive", "--format=tar.gz", "-o", str(archive), "HEAD", cwd=ui)
+    said: list[str] = []
+    fetch(str(archive), tmp_path / "env" / "ui", None, said.append)
+    assert (tmp_path / "env" / "ui" / "launch.py").is_file()
+    assert any("no files in its submodules extensions-builtin/sdnext-modernui" in s for s in said), said

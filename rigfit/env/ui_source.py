@@ -7,6 +7,7 @@ run never leaves a half-extracted UI behind.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tarfile
@@ -69,6 +70,7 @@ def fetch(
             raise SourceError(
                 f"{where} is neither a folder, a .tar.gz nor a git URL: check the path given to --source."
             )
+        _note_empty_submodules(tmp / "x", path.name, say)
         (tmp / "x").rename(dest)
         return commit
     finally:
@@ -155,6 +157,20 @@ def _submodules(where: str, out: Path, mirror: Path | None, say: Callable[[str],
         raise SourceError(
             f"cannot get the submodules of {where}: {last}. Without network, put each in the mirror as <name>.git "
             "(`git clone --mirror URL`) and give --mirror DIR."
+        )
+
+
+def _note_empty_submodules(root: Path, name: str, say: Callable[[str], None]) -> None:
+    """A `git archive` (or a copied folder) leaves the submodule folders (.gitmodules `path`) empty: say so."""
+    gitmodules = root / ".gitmodules"
+    if not gitmodules.is_file():
+        return
+    paths = re.findall(r"^\s*path\s*=\s*(\S+)\s*$", gitmodules.read_text(errors="replace"), re.MULTILINE)
+    empty = [p for p in paths if not (root / p).is_dir() or not any((root / p).iterdir())]
+    if empty:
+        say(
+            f"note: {name} has no files in its submodules {', '.join(empty)} (a git archive or copy leaves them "
+            "out): install from a git clone or URL to get them (with --mirror, each as <name>.git)."
         )
 
 
