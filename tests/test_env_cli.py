@@ -27,7 +27,6 @@ def words(proc: subprocess.CompletedProcess[str]) -> str:
 @pytest.mark.parametrize(
     ("ui", "expected"),
     [
-        ("sdnext", "rigfit cannot install 'sdnext' yet. It installs: forge, invokeai, a1111, comfyui"),
         ("krita", "cannot install"),
     ],
 )

@@ -204,7 +204,8 @@ def _check_python(spec: UiInstall, opts: InstallOptions, version: str) -> None:
     if spec.python and in_range(version, spec.python) is False and (opts.ref or spec.ref) == spec.ref:
         short = ".".join(version.split(".")[:2])
         raise InstallError(
-            f"{spec.package} {spec.ref} installs on Python {spec.python}, and {opts.python or 'python3'} is {version}: "
+            f"{spec.package or spec.id} {spec.ref} installs on Python {spec.python}, "
+            f"and {opts.python or 'python3'} is {version}: "
             f"give another interpreter with --python (e.g. --python python3.11; on Debian/Ubuntu "
             f"`sudo apt install python3.11-venv`), not python{short}."
         )
@@ -349,7 +350,7 @@ def _fetch_ui(record: EnvRecord, spec: UiInstall, opts: InstallOptions, ref: str
         shutil.rmtree(ui_dir)
     try:
         where = resolve_source(spec.repo_name, spec.repo, opts.source, opts.mirror)
-        commit = fetch(where, ui_dir, ref, lambda m: say(f"  {m}"))
+        commit = fetch(where, ui_dir, ref, lambda m: say(f"  {m}"), opts.mirror)
     except SourceError as exc:
         raise InstallError(str(exc)) from exc
     if opts.locked_ref is not None and commit != opts.locked_ref:
@@ -396,11 +397,12 @@ def _install_requirements(
     for note in spec.notes:
         say(f"  [cyan]note[/] {escape(note.requirement)}: {escape(note.reason)}")
     derived = Path(record.env_dir) / "rigfit-requirements.txt"
-    body = [f"{t}\n" for t in texts] + [f"{a.requirement}\n" for a in spec.additions]
+    with_deps = [a for a in spec.additions if not a.no_deps]
+    body = [f"{t}\n" for t in texts] + [f"{a.requirement}\n" for a in with_deps]
     origin = ", ".join(spec.requirements) or f"ui_installs.yaml ({spec.id})"
     write_atomic(derived, f"# written by rigfit install from {origin}\n" + "".join(body))
     checked = [ln for ln in lines if ln.text in texts] + [
-        parse_line(a.requirement, "ui_installs.yaml") for a in spec.additions
+        parse_line(a.requirement, "ui_installs.yaml") for a in with_deps
     ]
     check_disk(ui_dir, REQUIREMENTS_NEED, f"installing {spec.id}'s requirements")
     if locked:
@@ -409,9 +411,22 @@ def _install_requirements(
     guarded = guarded_step(record, installer, step, checked, lambda m: say(f"  {m}"))
     if guarded.rolled_back:
         say(f"  rolled back: {', '.join(guarded.rolled_back)}")
+    _install_without_deps(record, spec, installer, say)
     if spec.package:
         for line in package_torch_requirements(Path(record.env_dir), spec.package, record.protected):
             say(f"  {escape(line)}")
+
+
+def _install_without_deps(record: EnvRecord, spec: UiInstall, installer: Installer, say: Say) -> None:
+    """The additions the UI's launcher installs without their dependencies (SD.Next: gradio==3.43.2), guarded too."""
+    bare = [parse_line(a.requirement, f"ui_installs.yaml ({spec.id})") for a in spec.additions if a.no_deps]
+    if not bare:
+        return
+    say(f"  without dependencies, as {spec.id}'s launcher does: {', '.join(ln.text for ln in bare)}")
+    step = Step(requirements=[ln.text for ln in bare], no_deps=True)
+    guarded = guarded_step(record, installer, step, bare, lambda m: say(f"  {m}"))
+    if guarded.rolled_back:
+        say(f"  rolled back: {', '.join(guarded.rolled_back)}")
 
 
 def package_torch_requirements(env_dir: Path, package: str, protected: list[ProtectedPackage]) -> list[str]:
@@ -464,7 +479,8 @@ def _dry_run(
     for o in spec.overrides:
         say(f"  override {o.package}{o.pinned} -> {o.package}{o.install}: {o.reason}")
     for addition in spec.additions:
-        say(f"  add {addition.requirement}: {addition.reason}")
+        bare = " (without its dependencies)" if addition.no_deps else ""
+        say(f"  add {addition.requirement}{bare}: {addition.reason}")
     for req, why in plan.pins:
         say(f"  pin {req}: {why}")
     for note in spec.notes:

@@ -7,6 +7,7 @@ run never leaves a half-extracted UI behind.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tarfile
 import tempfile
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rigfit.kb.installs import repo_name
 from rigfit.proc.bounded import run_bounded
 
 GIT_TIMEOUT = 1800.0
@@ -43,8 +45,11 @@ def resolve_source(name: str, url: str, source: str | None, mirror: Path | None)
     return url
 
 
-def fetch(where: str, dest: Path, ref: str | None, say: Callable[[str], None]) -> str | None:
-    """Put the code from `where` at `dest` (which must not exist yet); the commit it is at, when known."""
+def fetch(
+    where: str, dest: Path, ref: str | None, say: Callable[[str], None], mirror: Path | None = None
+) -> str | None:
+    """Put the code from `where` at `dest` (which must not exist yet); the commit it is at, when known. A git
+    repository's submodules come along at the commits its tree records (from `mirror` when given)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
@@ -61,10 +66,12 @@ def fetch(where: str, dest: Path, ref: str | None, say: Callable[[str], None]) -
         elif path.exists() or is_git_url(where):
             say(f"git clone {where}" + (f" at {ref}" if ref else ""))
             commit = _clone(where, tmp / "x", ref)
+            _submodules(where, tmp / "x", mirror, say)
         else:
             raise SourceError(
                 f"{where} is neither a folder, a .tar.gz nor a git URL: check the path given to --source."
             )
+        _note_empty_submodules(tmp / "x", path.name, say)
         (tmp / "x").rename(dest)
         return commit
     finally:
@@ -137,3 +144,49 @@ def _clone(where: str, out: Path, ref: str | None) -> str | None:
             raise SourceError(f"{where} has no commit or tag {ref}: give an existing one with --ref.")
     head = _git(["-C", str(out), "rev-parse", "HEAD"], where)
     return head.stdout.strip() or None if head.returncode == 0 else None
+
+
+def _submodules(where: str, out: Path, mirror: Path | None, say: Callable[[str], None]) -> None:
+    """`git submodule update --init --recursive`, as a launcher that inits them would (SD.Next: wiki,
+    extensions-builtin/*); with a mirror, each submodule's repository is its `<name>.git` or `<name>/` there."""
+    if not (out / ".gitmodules").is_file():
+        return
+    found = _git(["config", "-f", str(out / ".gitmodules"), "--get-regexp", r"^submodule\..*\.url$"], where)
+    urls = dict(line.split(" ", 1) for line in found.stdout.splitlines() if " " in line)
+    _git(["-C", str(out), "submodule", "init"], where)
+    for key, url in urls.items() if mirror is not None else []:
+        local = _mirrored(mirror, url)  # type: ignore[arg-type]
+        _git(["-C", str(out), "config", key, str(local)], where)
+    say(f"git submodule update ({len(urls)}: {', '.join(repo_name(u) for u in urls.values())})")
+    proc = _git(["-C", str(out), "-c", "protocol.file.allow=always", "submodule", "update", "--recursive"], where)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SourceError(
+            f"cannot get the submodules of {where}: {last}. Without network, put each in the mirror as <name>.git "
+            "(`git clone --mirror URL`) and give --mirror DIR."
+        )
+
+
+def _note_empty_submodules(root: Path, name: str, say: Callable[[str], None]) -> None:
+    """A `git archive` (or a copied folder) leaves the submodule folders (.gitmodules `path`) empty: say so."""
+    gitmodules = root / ".gitmodules"
+    if not gitmodules.is_file():
+        return
+    paths = re.findall(r"^\s*path\s*=\s*(\S+)\s*$", gitmodules.read_text(errors="replace"), re.MULTILINE)
+    empty = [p for p in paths if not (root / p).is_dir() or not any((root / p).iterdir())]
+    if empty:
+        say(
+            f"note: {name} has no files in its submodules {', '.join(empty)} (a git archive or copy leaves them "
+            "out): install from a git clone or URL to get them (with --mirror, each as <name>.git)."
+        )
+
+
+def _mirrored(mirror: Path, url: str) -> Path:
+    name = repo_name(url)
+    for candidate in (mirror / f"{name}.git", mirror / name):
+        if candidate.is_dir():
+            return candidate.resolve()
+    raise SourceError(
+        f"the mirror {mirror} has no git repository {name}.git (a submodule, from {url}): add it with "
+        f"`git clone --mirror {url} {mirror}/{name}.git`, or drop --mirror to clone from GitHub."
+    )

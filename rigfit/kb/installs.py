@@ -46,6 +46,7 @@ class Addition(BaseModel):
     requirement: str
     reason: str
     source: str | list[str]
+    no_deps: bool = False  # installed without its dependencies, as the UI's launcher does (a second step)
 
 
 class RequirementNote(BaseModel):
@@ -72,7 +73,7 @@ class UiInstall(KbEntry):
     package: str | None = None  # kind package: the distribution's name on the index
     ref: str | None = None  # git: the known-good commit or tag (None = the default branch); package: the version
     requirements: list[str] = Field(default_factory=list)  # kind git: requirements files in the checkout
-    python: str | None = None  # kind package: the release's Requires-Python (">=3.11,<3.13"), checked before anything
+    python: str | None = None  # the Pythons the UI runs on (">=3.11,<3.13"), checked before anything is written
     root_flag: str | None = None  # the UI's flag naming its data root, given DIR/ui at launch ("--root")
     launch: str
     launch_env: dict[str, str] = Field(default_factory=dict)
