@@ -246,6 +246,7 @@ class LiveSource(Source):
                 merge_stderr=True,
                 max_bytes=MAX_COMMAND_BYTES,
                 stop_when_cut=True,
+                die_with_rigfit=False,  # a tool's own timeout ends it; the probe's threads start many
             )
         except OSError as exc:
             return CommandResult(spec.name, None, None, f"{argv[0]} could not run ({exc.strerror or exc})")

@@ -7,7 +7,7 @@ has exited, timed out or printed too much, its whole group is killed before it i
 holds the group's id, so no other process can have been given that id). A grandchild that left the group on purpose
 (setsid) cannot hold rigfit: its pipes are abandoned after a short grace time.
 
-On Linux every program started here is also told to die with rigfit (PR_SET_PDEATHSIG): a rigfit killed with SIGKILL
+On Linux every program started here (except the probe's short tools) is also told to die with rigfit (PR_SET_PDEATHSIG): a rigfit killed with SIGKILL
 runs no cleanup, and without it an installer (uv, pip) would go on writing into the env. The signal is tied to the
 thread that started the program; every caller waits for the program in that same thread.
 """
@@ -94,11 +94,14 @@ def run_bounded(
     keep: Literal["head", "tail"] = "head",
     stop_when_cut: bool = False,
     on_line: Callable[[str], None] | None = None,
+    die_with_rigfit: bool = True,
 ) -> Finished:
     """Run `argv` (no shell) with stdin closed; raises OSError only when it cannot start.
 
     `merge_stderr` sends stderr into stdout (one stream, in order). With `stop_when_cut`, a program that prints more
     than `max_bytes` is killed there (a tool's head is all that is read). `on_line` sees each stdout line as it comes.
+    `die_with_rigfit=False` spares the death-signal hook (a plain fork instead of vfork, some ms each) for short
+    programs that their timeout ends anyway, such as the probe's tools.
     """
     start = time.monotonic()
     proc = spawn(
@@ -107,6 +110,7 @@ def run_bounded(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         env=env,
+        die_with_rigfit=die_with_rigfit,
     )
     captures = {"stdout": Capture(max_bytes, keep), "stderr": Capture(max_bytes, keep)}
     lines = _Lines(on_line) if on_line else None
@@ -155,9 +159,10 @@ def run_bounded(
     )
 
 
-def spawn(argv: Sequence[str], **popen: object) -> subprocess.Popen[bytes]:
+def spawn(argv: Sequence[str], die_with_rigfit: bool = True, **popen: object) -> subprocess.Popen[bytes]:
     """Start `argv` in its own session (process group), killed by the kernel if rigfit dies first (Linux)."""
-    return subprocess.Popen(list(argv), start_new_session=True, preexec_fn=_die_with_parent(), **popen)  # type: ignore[call-overload]
+    hook = _die_with_parent() if die_with_rigfit else None
+    return subprocess.Popen(list(argv), start_new_session=True, preexec_fn=hook, **popen)  # type: ignore[call-overload]
 
 
 def _die_with_parent() -> Callable[[], None] | None:
