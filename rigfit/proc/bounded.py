@@ -7,9 +7,9 @@ has exited, timed out or printed too much, its whole group is killed before it i
 holds the group's id, so no other process can have been given that id). A grandchild that left the group on purpose
 (setsid) cannot hold rigfit: its pipes are abandoned after a short grace time.
 
-On Linux every program started here (except the probe's short tools) is also told to die with rigfit (PR_SET_PDEATHSIG): a rigfit killed with SIGKILL
-runs no cleanup, and without it an installer (uv, pip) would go on writing into the env. The signal is tied to the
-thread that started the program; every caller waits for the program in that same thread.
+On Linux every program started here (but the probe's short tools) is also told to die with rigfit (PR_SET_PDEATHSIG):
+a rigfit killed with SIGKILL runs no cleanup, and without it an installer (uv, pip) would go on writing into the env.
+The signal is tied to the thread that started the program; every caller waits for the program in that same thread.
 """
 
 from __future__ import annotations
