@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -107,28 +106,22 @@ def first_image(port: int, patience: float = 120) -> None:
             time.sleep(0.5)
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def by_rigfit(env: Path, port: int, home: Path) -> tuple[Run, list[str], dict[str, str]]:
     free(port)
     os.environ["RIGFIT_HOME"] = str(home)
     watcher = Watcher(port)
-    cpu = children_cpu()
     start = since_boot()
     watcher.start()
-    proc = subprocess.run(
-        [str(RIGFIT), "launch", "--env", str(env), "--port", str(port), "--quiet"],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-    )
-    exited = since_boot()
-    cpu = children_cpu() - cpu
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stdout + proc.stderr)
+    argv = [str(RIGFIT), "launch", "--env", str(env), "--port", str(port), "--quiet"]
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=child_env())
+        _, status, usage = os.wait4(proc.pid, 0)  # rigfit's own rusage, not that of other children reaped meanwhile
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        exited = since_boot()
+        cpu = usage.ru_utime + usage.ru_stime
+        if proc.returncode != 0:
+            out.seek(0)
+            raise RuntimeError(out.read().decode(errors="replace"))
     up = watcher.wait_up()
     first_image(port)
     image = since_boot() - start
