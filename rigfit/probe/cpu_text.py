@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import get_args
 
-from rigfit.kb.lscpu_labels import translated_lscpu_labels
+from rigfit.kb.lscpu_labels import LscpuKey, translated_lscpu_labels
 from rigfit.probe.lines import bounded_lines
 
 # x86-64 micro-architecture levels (x86-64 psABI), as Linux names the CPUID bits in /proc/cpuinfo:
@@ -264,16 +265,7 @@ CPUINFO_KEYS = (
     "cpu architecture",
     "cpu part",
 )
-LSCPU_KEYS = (
-    "architecture",
-    "vendor id",
-    "model name",
-    "cpu(s)",
-    "socket(s)",
-    "core(s) per socket",
-    "thread(s) per core",
-    "flags",
-)
+LSCPU_KEYS: tuple[str, ...] = get_args(LscpuKey)  # the KB schema of translated labels names them once
 
 
 @dataclass
