@@ -9,12 +9,11 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Annotated, Any
-
-import typer
-from typer.core import TyperCommand, TyperOption
+from collections.abc import Sequence
+from typing import Any
 
 from rigfit import __version__
+from rigfit.cli_args import Exit, Group, group_help, run_command, run_group, unknown_command
 
 HELP = "Fit Stable Diffusion to the machine you own: probe it, plan the stack, install and launch it, explain crashes."
 
@@ -38,7 +37,7 @@ COMMANDS: dict[str, str] = {
     "k8s": "rigfit.recipes.command:k8s",
     "build-torch": "rigfit.recipes.torch_build.command:build_torch",
 }
-# group name -> "module:typer_app" for commands with sub-commands (`rigfit env check`).
+# group name -> "module:group" (a rigfit.cli_args.Group) for commands with sub-commands (`rigfit env check`).
 GROUPS: dict[str, str] = {
     "env": "rigfit.env.commands:env_app",
     "patch": "rigfit.env.patch_commands:patch_app",
@@ -50,70 +49,67 @@ def _load(target: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-class NamedPlaceholders(TyperCommand):
-    """Help shows `--env ENV`, not typer's `--env <str>`: an option without a metavar is shown by its own name."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            if isinstance(param, TyperOption) and not param.is_flag and param.metavar is None and param.name:
-                param.metavar = param.name.strip("_").upper()
+def version() -> None:
+    """Print rigfit's version."""
+    print(f"rigfit {__version__}")
 
 
-def _show_version(value: bool) -> None:
-    if value:
-        typer.echo(f"rigfit {__version__}")
-        raise typer.Exit(0)
+VERSION_OPTION = ("--version", "Print rigfit's version.")
 
 
-def build_app(only: str | None = None) -> typer.Typer:
-    """The CLI with every command, or with just `only` (what `main` runs: the others are never imported)."""
-    cli = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help=HELP)
-
-    @cli.callback()
-    def _root(
-        version: Annotated[
-            bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print rigfit's version.")
-        ] = False,
-    ) -> None:
-        """Fit Stable Diffusion to the machine you own."""
-
-    for name, target in COMMANDS.items():
-        if only in (None, name):
-            cli.command(name, cls=NamedPlaceholders)(_load(target))
-    for name, target in GROUPS.items():
-        if only in (None, name):
-            group = _load(target)
-            for info in group.registered_commands:
-                info.cls = info.cls or NamedPlaceholders
-            cli.add_typer(group, name=name)
-
-    @cli.command("version")
-    def version() -> None:
-        """Print rigfit's version."""
-        typer.echo(f"rigfit {__version__}")
-
-    return cli
+def _root_help() -> str:
+    """Every command's summary: the one place that imports all command modules."""
+    entries = {name: _load(target) for name, target in COMMANDS.items()}
+    entries["version"] = version
+    entries |= {name: _load(target) for name, target in GROUPS.items()}
+    return group_help("rigfit", HELP, [VERSION_OPTION], entries)
 
 
-def _command_named(argv: list[str]) -> str | None:
-    first = next((arg for arg in argv if not arg.startswith("-")), None)
-    return first if first in COMMANDS or first in GROUPS else None
+def _dispatch(argv: Sequence[str]) -> None:
+    words = list(argv)
+    if not words or words[0] in ("-h", "--help"):
+        sys.stdout.write(_root_help())
+        raise Exit(0 if words else 2)
+    name, *rest = words
+    if name in ("--version", "version"):
+        run_command(version, "rigfit version", rest)
+    elif name in COMMANDS:
+        run_command(_load(COMMANDS[name]), f"rigfit {name}", rest)
+    elif name in GROUPS:
+        group: Group = _load(GROUPS[name])
+        run_group(f"rigfit {name}", group, rest)
+    else:
+        raise unknown_command("rigfit", name, [*COMMANDS, "version", *GROUPS])
 
 
-def __getattr__(name: str) -> Any:
-    """`rigfit.cli.app`: the full CLI (tests and --help), built on first use."""
-    if name == "app":
-        globals()["app"] = full = build_app()
-        return full
-    raise AttributeError(name)
+def _exit_status(code: object) -> int:
+    """SystemExit's code as a process exit status (None: 0; a message: printed, 1), as Python itself does."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=sys.stderr)
+    return 1
+
+
+def app(argv: Sequence[str]) -> int:
+    """Run the command line `argv` (without the program name) in this process; returns the exit status.
+    Only the named command's module is imported: `rigfit doctor` does not pay for plan, explain or verify."""
+    try:
+        _dispatch(argv)
+    except SystemExit as exc:  # rigfit.cli_args.Exit included
+        return _exit_status(exc.code)
+    return 0
 
 
 def main() -> None:
     # rigfit uses no pydantic plugin; looking them up scans the metadata of every installed package (a tenth of
     # doctor's start-up)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    build_app(_command_named(sys.argv[1:]))()
+    try:
+        status = app(sys.argv[1:])
+    except KeyboardInterrupt:  # Ctrl-C in a command that does not handle it: no traceback (as click did)
+        print("\nAborted!", file=sys.stderr)
+        status = 1
+    sys.exit(status)
 
 
 if __name__ == "__main__":

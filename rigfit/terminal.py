@@ -11,7 +11,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
-import typer
+from rigfit.cli_args import Exit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,10 +49,20 @@ def print_json(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
-def usage_error(message: str) -> typer.Exit:
+def usage_error(message: str) -> Exit:
     """Say what is wrong with the input and how to fix it; the caller raises the returned Exit (code 2)."""
     err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(2)
+    return Exit(2)
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal; no answer (Enter, or no input at all) is no."""
+    try:
+        answer = input(f"{question} [y/N]: ")
+    except EOFError:
+        print()
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 _WORDS = re.compile(r"\S*`[^`]*`\S*|\S+")  # a `command` in backticks is one word: never broken across lines

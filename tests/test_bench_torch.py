@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from rigfit.cli import app
 from rigfit.kb.measured import load_verified
 from rigfit.proc.worker import WORKERS_DIR, run_worker
 from rigfit.verify.benchmark import clearly_faster, run_bench
 from rigfit.verify.envscan import scan_env
+from tests.cli_runner import CliRunner
 
 pytestmark = pytest.mark.slow
 

@@ -12,13 +12,13 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from rigfit.cli import app
 from rigfit.kb.torch_source import find_isa_target, release_for, rocm_source_build
 from rigfit.recipes.torch_build.check import check_target, missing_extensions
 from rigfit.recipes.torch_build.isa_check import extension_of
 from rigfit.recipes.torch_build.recipe import BuildRequest, MachineSize, make_recipe
+from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
 
 runner = CliRunner()

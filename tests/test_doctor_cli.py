@@ -8,9 +8,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from rigfit.cli import app
+from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
 
 runner = CliRunner()

@@ -7,9 +7,8 @@ import os
 import subprocess
 import sys
 
-from typer.testing import CliRunner
-
 from rigfit.cli import app
+from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
 
 runner = CliRunner()

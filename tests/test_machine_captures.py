@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from rigfit.cli import app
 from rigfit.probe.profile import GpuInfo, Profile
 from rigfit.probe.report import SCHEMA
 from rigfit.probe.source import CaptureSource
+from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
 
 MACHINES_DIR = FIXTURES / "machines"

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from rigfit.cli import app
 from rigfit.env.patching import (
@@ -28,6 +27,7 @@ from rigfit.env.patching import (
     sha256_file,
 )
 from rigfit.env.record import EnvRecord, load_record, save_record
+from tests.cli_runner import CliRunner
 from tests.conftest import REPO, SHARED
 
 WHEEL_DIR = REPO / ".cache" / "gradio-client-1.2.0"

@@ -8,11 +8,10 @@ import re
 import subprocess
 import sys
 
-from typer.testing import CliRunner
-
 from rigfit.cli import app
 from rigfit.plan.summary import doctor_summary
 from tests import plan_profiles as machines
+from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
 
 runner = CliRunner()

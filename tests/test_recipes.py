@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from rigfit.cli import app
 from rigfit.plan.model import UIS, PlanOptions
@@ -26,6 +25,7 @@ from rigfit.probe.source import CaptureSource
 from rigfit.recipes.bundle import write_bundle
 from rigfit.recipes.k8s import write_manifests
 from rigfit.recipes.target import RecipeError, make_target
+from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
 
 BIN = Path(sys.executable).parent

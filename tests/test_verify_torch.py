@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from rigfit.cli import app
 from rigfit.kb.measured import load_verified
@@ -17,6 +16,7 @@ from rigfit.verify.cpu_check import TargetCpu, emulated_cpu
 from rigfit.verify.device import check_device
 from rigfit.verify.envscan import scan_env
 from rigfit.verify.imports import check_one
+from tests.cli_runner import CliRunner
 
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-x86_64") is None, reason="qemu-user is not installed (.ci/run)")
 pytestmark = pytest.mark.slow

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
-
+from rigfit.cli_args import Argument, Exit, Group, Option
 from rigfit.env.options import MirrorOpt, SourceOpt, TorchWheelOpt
 from rigfit.terminal import console, err, print_json, usage_error
 
@@ -33,27 +32,27 @@ def _env_dir(env: str | None, ui: str | None = None) -> Path:
 
 
 def install(
-    ui: Annotated[str, typer.Argument(help=UI_HELP)],
-    env: Annotated[Optional[str], typer.Option("--env", help="The env folder (default: rigfit's data dir).")] = None,  # noqa: UP045
+    ui: Annotated[str, Argument(help=UI_HELP)],
+    env: Annotated[Optional[str], Option("--env", help="The env folder (default: rigfit's data dir).")] = None,  # noqa: UP045
     source: SourceOpt = None,
-    ref: Annotated[Optional[str], typer.Option("--ref", help="Commit or tag to check out (git sources).")] = None,  # noqa: UP045
+    ref: Annotated[Optional[str], Option("--ref", help="Commit or tag to check out (git sources).")] = None,  # noqa: UP045
     mirror: MirrorOpt = None,
     torch_wheel: TorchWheelOpt = None,
     python: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--python", help="Interpreter for the env (default python3)."),
+        Option("--python", help="Interpreter for the env (default python3)."),
     ] = None,
     protect: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--protect", help="Protect another package by hash, like torch (repeatable)."),
+        Option("--protect", help="Protect another package by hash, like torch (repeatable)."),
     ] = None,
-    installer: Annotated[Optional[str], typer.Option("--installer", help="uv (default) or pip.")] = None,  # noqa: UP045
+    installer: Annotated[Optional[str], Option("--installer", help="uv (default) or pip.")] = None,  # noqa: UP045
     locked: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--locked", help="Rebuild from a rigfit-lock.json: same UI commit, wheels and versions."),
+        Option("--locked", help="Rebuild from a rigfit-lock.json: same UI commit, wheels and versions."),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would happen; change nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the env record as JSON at the end.")] = False,
+    dry_run: Annotated[bool, Option("--dry-run", help="Print what would happen; change nothing.")] = False,
+    as_json: Annotated[bool, Option("--json", help="Print the env record as JSON at the end.")] = False,
 ) -> None:
     """Install a UI into its own env, with a torch nothing can overwrite (checked by hash after every step)."""
     if installer not in (None, "uv", "pip"):
@@ -82,10 +81,10 @@ def install(
         err.print(f"[bold red]error:[/] {exc}")
         if not dry_run and _left_incomplete(opts.env_dir):
             err.print(f"The env is marked incomplete; rerun the same command to continue: {opts.env_dir}")
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     except KeyboardInterrupt:
         err.print(f"\ninterrupted: {opts.env_dir} is marked incomplete; rerun the same command to continue.")
-        raise typer.Exit(130) from None
+        raise Exit(130) from None
     if as_json:
         data = record.model_dump(by_alias=True, exclude={"schema_": True, "protected": {"__all__": {"files"}}})
         print_json({"schema": "rigfit.install/1", **data})
@@ -109,8 +108,8 @@ def _left_incomplete(env_dir: Path) -> bool:
 
 
 def env_check(
-    env: Annotated[Optional[str], typer.Option("--env", help="The env folder.")] = None,  # noqa: UP045
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    env: Annotated[Optional[str], Option("--env", help="The env folder.")] = None,  # noqa: UP045
+    as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Re-verify that every protected package (torch...) is byte-identical to what rigfit installed."""
     from rigfit.env.guard import describe_problems
@@ -158,10 +157,10 @@ def env_check(
             )
         )
     if problems:
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
-def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def env_list(as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False) -> None:
     """rigfit's envs: UI, path, torch, protected packages, last check."""
     from rigfit.env.record import envs_dir, list_records
 
@@ -187,24 +186,24 @@ def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
         console.print(f"{r.ui:8} {r.env_dir}{state}\n         protected: {held}; last check: {r.last_check or 'never'}")
 
 
-env_app = typer.Typer(no_args_is_help=True, help="Check and list the envs rigfit installed.", rich_markup_mode=None)
+env_app = Group("Check and list the envs rigfit installed.")
 env_app.command("check")(env_check)
 env_app.command("list")(env_list)
 
 
 def add(
-    requirements: Annotated[Optional[list[str]], typer.Argument(help="Requirements (pip syntax).")] = None,  # noqa: UP045
-    env: Annotated[Optional[str], typer.Option("--env", help="The env folder.")] = None,  # noqa: UP045
+    requirements: Annotated[Optional[list[str]], Argument(help="Requirements (pip syntax).")] = None,  # noqa: UP045
+    env: Annotated[Optional[str], Option("--env", help="The env folder.")] = None,  # noqa: UP045
     requirement_file: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("-r", "--requirement", help="A requirements file (repeatable)."),
+        Option("-r", "--requirement", help="A requirements file (repeatable)."),
     ] = None,
-    upgrade: Annotated[bool, typer.Option("-U", "--upgrade", help="Upgrade the named packages.")] = False,
+    upgrade: Annotated[bool, Option("-U", "--upgrade", help="Upgrade the named packages.")] = False,
     force_reinstall: Annotated[
-        bool, typer.Option("--force-reinstall", help="Reinstall the named packages (never a protected one).")
+        bool, Option("--force-reinstall", help="Reinstall the named packages (never a protected one).")
     ] = False,
-    installer: Annotated[Optional[str], typer.Option("--installer", help="uv (default) or pip.")] = None,  # noqa: UP045
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and print; change nothing.")] = False,
+    installer: Annotated[Optional[str], Option("--installer", help="uv (default) or pip.")] = None,  # noqa: UP045
+    dry_run: Annotated[bool, Option("--dry-run", help="Resolve and print; change nothing.")] = False,
 ) -> None:
     """Install more packages into an env (e.g. an extension's requirements) without touching torch."""
     if not requirements and not requirement_file:
@@ -228,17 +227,17 @@ def add(
         )
     except INSTALL_ERRORS as exc:
         err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     if result.rolled_back:
         err.print(f"[yellow]rolled back[/] {', '.join(result.rolled_back)} after the step changed them")
     console.print("[bold green]done[/]" + (" (dry run: nothing changed)" if dry_run else ""))
 
 
 def resolve(
-    packages: Annotated[list[str], typer.Argument(help="Packages the workflow needs (pip syntax).")],
-    torch: Annotated[str, typer.Option("--torch", help="The torch it must work with, e.g. 2.1.0+cu121.")],
-    python: Annotated[str, typer.Option("--python", help="The Python version, e.g. 3.10.")] = "3.10",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    packages: Annotated[list[str], Argument(help="Packages the workflow needs (pip syntax).")],
+    torch: Annotated[str, Option("--torch", help="The torch it must work with, e.g. 2.1.0+cu121.")],
+    python: Annotated[str, Option("--python", help="The Python version, e.g. 3.10.")] = "3.10",
+    as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """A working set of versions for these packages against that torch, each pin with its reason."""
     from rigfit.env.resolve import ResolveError
@@ -274,4 +273,4 @@ def resolve(
         for requirement, how in result.separate:
             console.print(f"  {requirement}   [cyan]from its own index[/]: {how}")
     if result.conflict:
-        raise typer.Exit(1)
+        raise Exit(1)

@@ -1,20 +1,20 @@
-"""The install options `rigfit install` and `rigfit up` share, declared once (typer's Annotated option types)."""
+"""The install options `rigfit install` and `rigfit up` share, declared once (rigfit.cli_args option types)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Optional
 
-import typer
+from rigfit.cli_args import Option
 
 SourceOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--source", help="The UI's code: a local folder, a .tar.gz or a git URL (default: upstream)."),
+    Option("--source", help="The UI's code: a local folder, a .tar.gz or a git URL (default: upstream)."),
 ]
 MirrorOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--mirror", help="A folder of REPOSITORY.tar.gz archives or git repos standing in for GitHub."),
+    Option("--mirror", help="A folder of REPOSITORY.tar.gz archives or git repos standing in for GitHub."),
 ]
 TorchWheelOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option("--torch-wheel", help="Your own torch/torchvision/torchaudio wheel (repeatable)."),
+    Option("--torch-wheel", help="Your own torch/torchvision/torchaudio wheel (repeatable)."),
 ]

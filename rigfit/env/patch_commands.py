@@ -5,15 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
-
+from rigfit.cli_args import Argument, Exit, Group, Option
 from rigfit.terminal import console, err, print_json, usage_error
 
-patch_app = typer.Typer(
-    name="patch", help="Compatibility patches of an env's library files: list, apply, revert.", no_args_is_help=True
-)
-EnvOpt = Annotated[Optional[str], typer.Option("--env", help="The env (its folder); default: the only one installed.")]  # noqa: UP045
-PatchId = Annotated[str, typer.Argument(help="The patch's id (see `rigfit patch list`).")]
+patch_app = Group("Compatibility patches of an env's library files: list, apply, revert.")
+EnvOpt = Annotated[Optional[str], Option("--env", help="The env (its folder); default: the only one installed.")]  # noqa: UP045
+PatchId = Annotated[str, Argument(help="The patch's id (see `rigfit patch list`).")]
 
 STATE_TEXT = {
     "absent": "package not installed",
@@ -51,9 +48,7 @@ def pin_note(env_dir: Path, pin_id: str | None) -> str | None:
 
 
 @patch_app.command("list")
-def patch_list(
-    env: EnvOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
-) -> None:
+def patch_list(env: EnvOpt = None, as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False) -> None:
     """Every known patch and its state in the env."""
     from rigfit.env.patching import patch_entries, patch_status
 
@@ -110,7 +105,7 @@ def patch_apply(patch_id: PatchId, env: EnvOpt = None) -> None:
         status = apply_patch(env_dir, entry)
     except (PatchError, EnvRecordError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     console.print(f"[green]✓[/] {entry.id} applied to {status.path} (verified; undo: rigfit patch revert {entry.id})")
 
 
@@ -125,5 +120,5 @@ def patch_revert(patch_id: PatchId, env: EnvOpt = None) -> None:
         status = revert_patch(env_dir, entry)
     except (PatchError, EnvRecordError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     console.print(f"[green]✓[/] {entry.id}: {status.path or entry.file} is the original again")

@@ -5,22 +5,21 @@ from __future__ import annotations
 import sys
 from typing import Annotated, BinaryIO, Optional
 
-import typer
-
+from rigfit.cli_args import Argument, Exit, Option
 from rigfit.paths import NotRegularFile, open_regular
 from rigfit.probe.profile import Profile
 from rigfit.terminal import console, err, print_json, usage_error
 
 
 def explain(
-    log: Annotated[str, typer.Argument(metavar="FILE|-", show_default=False)] = "-",
+    log: Annotated[str, Argument(metavar="FILE|-")] = "-",
     from_: Annotated[
-        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-        typer.Option("--from", help="Use a capture's machine profile.", metavar="CAPTURE"),
+        Optional[str],  # noqa: UP045
+        Option("--from", help="Use a capture's machine profile.", metavar="CAPTURE"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False,
     no_probe: Annotated[
-        bool, typer.Option("--no-probe", help="Explain from the log alone; do not look at this machine.")
+        bool, Option("--no-probe", help="Explain from the log alone; do not look at this machine.")
     ] = False,
 ) -> None:
     """Recognise a crash log or traceback (FILE, or - for standard input): what happened, the cause, the exact fix,
@@ -47,7 +46,7 @@ def explain(
         print_json(explain_json(result, log_name))
     else:
         render_explain(result, log_name, console, profile.source if profile else None)
-    raise typer.Exit(0 if result.explanations else 1)
+    raise Exit(0 if result.explanations else 1)
 
 
 def _open_log(log: str) -> BinaryIO:

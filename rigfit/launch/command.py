@@ -7,18 +7,18 @@ import time
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
 from rich.markup import escape
 
+from rigfit.cli_args import Argument, Exit, Option
 from rigfit.env.options import MirrorOpt, SourceOpt, TorchWheelOpt
-from rigfit.terminal import console, err, print_json, usage_error
+from rigfit.terminal import confirm, console, err, print_json, usage_error
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a UI's coloured log lines (InvokeAI), shown as plain text
 UIS_HELP = "forge | a1111 | comfyui | sdnext | invokeai (default: the only env installed)"
-EnvOpt = Annotated[Optional[str], typer.Option("--env", help="The env's folder (from `rigfit install --env`).")]  # noqa: UP045
-PortOpt = Annotated[Optional[int], typer.Option("--port", help="Port to serve on (default: the UI's own).")]  # noqa: UP045
+EnvOpt = Annotated[Optional[str], Option("--env", help="The env's folder (from `rigfit install --env`).")]  # noqa: UP045
+PortOpt = Annotated[Optional[int], Option("--port", help="Port to serve on (default: the UI's own).")]  # noqa: UP045
 ListenOpt = Annotated[
-    bool, typer.Option("--listen", help="Serve on the local network, with the UI's login (a generated password).")
+    bool, Option("--listen", help="Serve on the local network, with the UI's login (a generated password).")
 ]
 
 
@@ -73,21 +73,19 @@ def _line_printer(quiet: bool):
 
 
 def launch(
-    args: Annotated[Optional[list[str]], typer.Argument(help=f"[UI] [-- UI flags]. UI: {UIS_HELP}")] = None,  # noqa: UP045
+    args: Annotated[Optional[list[str]], Argument(help=f"[UI] [-- UI flags]. UI: {UIS_HELP}")] = None,  # noqa: UP045
     env: EnvOpt = None,
     listen: ListenOpt = False,
     port: PortOpt = None,
-    no_auth: Annotated[
-        bool, typer.Option("--no-auth", help="With --listen: no login (anyone on the network).")
-    ] = False,
-    auth: Annotated[Optional[str], typer.Option("--auth", help="Your own login, USER:PASSWORD.")] = None,  # noqa: UP045
-    foreground: Annotated[bool, typer.Option("--foreground", help="Stay attached; Ctrl-C stops the UI.")] = False,
+    no_auth: Annotated[bool, Option("--no-auth", help="With --listen: no login (anyone on the network).")] = False,
+    auth: Annotated[Optional[str], Option("--auth", help="Your own login, USER:PASSWORD.")] = None,  # noqa: UP045
+    foreground: Annotated[bool, Option("--foreground", help="Stay attached; Ctrl-C stops the UI.")] = False,
     script: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--script", help="Write the equivalent shell script to FILE instead of starting."),
+        Option("--script", help="Write the equivalent shell script to FILE instead of starting."),
     ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the UI to answer.")] = 600.0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Show what it is doing, not every log line.")] = False,
+    timeout: Annotated[float, Option("--timeout", help="Seconds to wait for the UI to answer.")] = 600.0,
+    quiet: Annotated[bool, Option("--quiet", help="Show what it is doing, not every log line.")] = False,
 ) -> None:
     """Start the installed UI in the background and wait until it answers; print its URL."""
     from rigfit.launch.run import LaunchError, LaunchOptions, prepare
@@ -98,7 +96,7 @@ def launch(
         prepared = prepare(options)
     except LaunchError as exc:
         show_error(exc)
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     if script is not None:
         _write_script(prepared, script)
         return
@@ -122,14 +120,14 @@ def start_prepared(prepared, timeout: float, quiet: bool = False) -> None:
     except LaunchError as exc:
         # the UI's name first, so explain knows which UI the log is from whatever the folder names
         show_error(exc, f"rigfit launch: {prepared.ui.name}", tail_shown=not quiet)
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     if waited.status == "timeout":
         err.print(
             f"[yellow]![/] {escape(prepared.ui.name)} does not answer after {waited.seconds:.0f} s "
             f"(last seen: {escape(waited.phase or 'starting')}); it keeps running.\n"
             f"  [cyan]fix:[/] watch it with `rigfit logs -f`, or stop it with `rigfit stop`"
         )
-        raise typer.Exit(1)
+        raise Exit(1)
     console.print(f"[green]✓[/] {escape(prepared.ui.name)} answers after {waited.seconds:.1f} s:")
     for url in state.urls:
         console.print(f"  {url}")
@@ -153,7 +151,7 @@ def _write_script(prepared, path: Path) -> None:
         create_login(prepared)  # the script starts the UI with its login on: the account must exist first
     except LaunchError as exc:
         show_error(exc)
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     text = launch_script(prepared.record, prepared.ui, prepared.command, prepared.creds)
     path.write_text(text, encoding="utf-8")
     path.chmod(0o755)
@@ -207,7 +205,7 @@ def _follow_until_exit(path: Path, creds) -> None:
 
 
 def stop(
-    ui: Annotated[Optional[str], typer.Argument(help=UIS_HELP)] = None,  # noqa: UP045
+    ui: Annotated[Optional[str], Argument(help=UIS_HELP)] = None,  # noqa: UP045
     env: EnvOpt = None,
 ) -> None:
     """Stop the UI rigfit started (only its own process group, checked by PID and start time)."""
@@ -217,7 +215,7 @@ def stop(
         results = stop_env(env, ui)
     except LaunchError as exc:
         show_error(exc)
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     if not results:
         console.print("Nothing rigfit started is running.")
     for result in results:
@@ -234,7 +232,7 @@ def stop(
         console.print(text)
 
 
-def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def status(as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False) -> None:
     """What rigfit started and still runs: URL, uptime, memory, last log lines."""
     from rigfit.launch.process import group_rss_bytes
     from rigfit.launch.run import log_tail, running
@@ -274,10 +272,10 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 
 def logs(
-    ui: Annotated[Optional[str], typer.Argument(help=UIS_HELP)] = None,  # noqa: UP045
+    ui: Annotated[Optional[str], Argument(help=UIS_HELP)] = None,  # noqa: UP045
     env: EnvOpt = None,
-    follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new lines.")] = False,
-    lines: Annotated[int, typer.Option("-n", "--lines", help="How many last lines.")] = 40,
+    follow: Annotated[bool, Option("-f", "--follow", help="Keep printing new lines.")] = False,
+    lines: Annotated[int, Option("-n", "--lines", help="How many last lines.")] = 40,
 ) -> None:
     """The UI's log (what `rigfit launch` started)."""
     from rigfit.env.record import EnvRecordError
@@ -292,28 +290,28 @@ def logs(
         raise usage_error(str(exc)) from exc
     if not path.exists():
         raise usage_error(f"no log yet at {path}: start the UI with `rigfit launch`")
-    typer.echo(log_tail(path, lines=lines))
+    print(log_tail(path, lines=lines), flush=True)
     if follow:
         follower = LogFollower(path, path.stat().st_size)
         try:
             while True:
                 for line in follower.new_lines():
-                    typer.echo(line)
+                    print(line, flush=True)
                 time.sleep(0.5)
         except KeyboardInterrupt:
             return
 
 
 def up(
-    ui: Annotated[str, typer.Argument(help="forge | invokeai | a1111 | comfyui")] = "forge",
+    ui: Annotated[str, Argument(help="forge | invokeai | a1111 | comfyui")] = "forge",
     env: EnvOpt = None,
     listen: ListenOpt = False,
     port: PortOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Install without asking.")] = False,
+    yes: Annotated[bool, Option("--yes", "-y", help="Install without asking.")] = False,
     mirror: MirrorOpt = None,
     torch_wheel: TorchWheelOpt = None,
     source: SourceOpt = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the UI to answer.")] = 600.0,
+    timeout: Annotated[float, Option("--timeout", help="Seconds to wait for the UI to answer.")] = 600.0,
 ) -> None:
     """From this machine to a running UI: doctor, plan, install (if needed), launch; prints the URL."""
     from rigfit.env.record import default_env_dir
@@ -328,13 +326,13 @@ def up(
     try:
         profile = doctor_stage(console.print)
         plan_stage(profile, options, console.print)
-        install_stage(options, env_dir, console.print, lambda q: typer.confirm(q, default=False))
+        install_stage(options, env_dir, console.print, confirm)
         prepared = prepare(LaunchOptions(ui, str(env_dir), port, listen, timeout=timeout))
     except UpStopped as exc:
         err.print(f"[bold red]✗ {exc.stage}[/] {escape(exc.message)}\n  [cyan]fix:[/] {escape(exc.fix)}")
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     except LaunchError as exc:
         err.print("[bold red]✗ launch[/]")
         show_error(exc)
-        raise typer.Exit(1) from exc
+        raise Exit(1) from exc
     start_prepared(prepared, timeout, quiet=True)

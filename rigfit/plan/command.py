@@ -4,39 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-import typer
-
+from rigfit.cli_args import Exit, Option
 from rigfit.plan.model import EXTRAS, MODEL_FAMILIES, UIS
 from rigfit.terminal import console, err, print_json, usage_error
 
 
 def plan(
     from_: Annotated[
-        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-        typer.Option("--from", help="Replay a capture instead of this machine.", metavar="CAPTURE"),
+        Optional[str],  # noqa: UP045
+        Option("--from", help="Replay a capture instead of this machine.", metavar="CAPTURE"),
     ] = None,
-    ui: Annotated[
-        str, typer.Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai", metavar="UI")
-    ] = "forge",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    explain: Annotated[bool, typer.Option("--explain", help="Print the reasoning as a tree.")] = False,
+    ui: Annotated[str, Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai", metavar="UI")] = "forge",
+    as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False,
+    explain: Annotated[bool, Option("--explain", help="Print the reasoning as a tree.")] = False,
     with_: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--with", help="Extra package the workflow needs (repeatable): pytorch3d.", metavar="PACKAGE"),
+        Option("--with", help="Extra package the workflow needs (repeatable): pytorch3d.", metavar="PACKAGE"),
     ] = None,
     model: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--model", help="Model family you want to run (repeatable): sd15, sdxl, flux."),
+        Option("--model", help="Model family you want to run (repeatable): sd15, sdxl, flux."),
     ] = None,
     full_precision: Annotated[
-        bool, typer.Option("--full-precision", help="Insist on fp32 everywhere (costs 2x memory, ~2x time).")
+        bool, Option("--full-precision", help="Insist on fp32 everywhere (costs 2x memory, ~2x time).")
     ] = False,
-    listen: Annotated[bool, typer.Option("--listen", help="Serve the UI on the local network.")] = False,
+    listen: Annotated[bool, Option("--listen", help="Serve the UI on the local network.")] = False,
     env: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(
-            "--env", help="Use what `rigfit verify`/`bench` measured for this environment (a venv).", metavar="DIR"
-        ),
+        Option("--env", help="Use what `rigfit verify`/`bench` measured for this environment (a venv).", metavar="DIR"),
     ] = None,
 ) -> None:
     """Decide the whole stack for this machine (torch, env vars, precision, UI flags, models), with reasons."""
@@ -74,7 +69,7 @@ def plan(
     if env is not None:
         if from_:
             err.print("[bold red]error:[/] --env uses measurements of this machine; it cannot go with --from.")
-            raise typer.Exit(2)
+            raise Exit(2)
         verified = latest_verified(env)
         if verified is None:
             err.print(f"[yellow]note:[/] nothing measured yet for {env}: run `rigfit verify --env {env}` first.")

@@ -6,13 +6,12 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
-
+from rigfit.cli_args import Exit, Option
 from rigfit.terminal import console, usage_error
 
 FromOpt = Annotated[
-    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Option(
+    Optional[str],  # noqa: UP045
+    Option(
         "--from",
         help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine.",
         metavar="CAPTURE",
@@ -20,11 +19,9 @@ FromOpt = Annotated[
 ]
 EnvOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option(
-        "--env", help="Check the torch of this environment (the UI's venv) instead of rigfit's own.", metavar="DIR"
-    ),
+    Option("--env", help="Check the torch of this environment (the UI's venv) instead of rigfit's own.", metavar="DIR"),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the report.")]
+JsonOpt = Annotated[bool, Option("--json", help="Print JSON instead of the report.")]
 
 
 def checked_env(env: str | None) -> str | None:
@@ -38,7 +35,7 @@ def doctor(
     from_: FromOpt = None,
     as_json: JsonOpt = False,
     no_torch_check: Annotated[
-        bool, typer.Option("--no-torch-check", help="Do not import an installed torch in a subprocess (faster).")
+        bool, Option("--no-torch-check", help="Do not import an installed torch in a subprocess (faster).")
     ] = False,
     env: EnvOpt = None,
 ) -> None:
@@ -62,11 +59,11 @@ def doctor(
         print_json(doctor_json(profile, findings))
     else:
         render_doctor(profile, findings, console, plan_lines)
-    raise typer.Exit(1 if nothing_can_run(profile, findings) else 0)
+    raise Exit(1 if nothing_can_run(profile, findings) else 0)
 
 
 def capture(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Archive to write.", metavar="FILE.tar.gz")] = Path(
+    output: Annotated[Path, Option("-o", "--output", help="Archive to write.", metavar="FILE.tar.gz")] = Path(
         "rigfit-capture.tar.gz"
     ),
     env: EnvOpt = None,

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
+from rigfit.cli_args import Option
 from rigfit.plan.model import EXTRAS, UIS
 from rigfit.terminal import console, print_json, usage_error
 
@@ -49,27 +48,25 @@ def _profile(from_: str | None) -> Profile:
 
 
 def docker(
-    from_: Annotated[Optional[str], typer.Option("--from", help="Plan for a capture instead of this machine.")] = None,  # noqa: UP045
-    backend: Annotated[str | None, typer.Option("--backend", help="cpu | cuda | rocm (default: the plan's).")] = None,
-    ui: Annotated[str, typer.Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai")] = "forge",
+    from_: Annotated[Optional[str], Option("--from", help="Plan for a capture instead of this machine.")] = None,  # noqa: UP045
+    backend: Annotated[str | None, Option("--backend", help="cpu | cuda | rocm (default: the plan's).")] = None,
+    ui: Annotated[str, Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai")] = "forge",
     gpus: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--gpus", help="all | 0,1,...: one service per GPU, each pinned to its card, own port."),
+        Option("--gpus", help="all | 0,1,...: one service per GPU, each pinned to its card, own port."),
     ] = None,
     listen: Annotated[
-        bool, typer.Option("--listen", help="Publish the UI on every interface (turns its login on, from .env).")
+        bool, Option("--listen", help="Publish the UI on every interface (turns its login on, from .env).")
     ] = False,
-    pod: Annotated[
-        bool, typer.Option("--pod", help="Rented-GPU pod: Jupyter Lab and key-only SSH beside the UI.")
-    ] = False,
+    pod: Annotated[bool, Option("--pod", help="Rented-GPU pod: Jupyter Lab and key-only SSH beside the UI.")] = False,
     with_: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--with", help="Extra package the workflow needs (repeatable): pytorch3d."),
+        Option("--with", help="Extra package the workflow needs (repeatable): pytorch3d."),
     ] = None,
-    out: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the build files into.")] = Path(
+    out: Annotated[Path, Option("-o", "--output", help="Folder to write the build files into.")] = Path(
         "rigfit-docker"
     ),
-    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
+    as_json: Annotated[bool, Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
     """Write a Dockerfile, compose.yaml, .env.example and README that run the planned stack in a container."""
     extras = with_ or []
@@ -103,21 +100,19 @@ def docker(
 
 
 def k8s(
-    from_: Annotated[Optional[str], typer.Option("--from", help="Plan for a capture instead of this machine.")] = None,  # noqa: UP045
-    ui: Annotated[str, typer.Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai")] = "forge",
+    from_: Annotated[Optional[str], Option("--from", help="Plan for a capture instead of this machine.")] = None,  # noqa: UP045
+    ui: Annotated[str, Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai")] = "forge",
     gpu_class: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--gpu-class", help="amd | nvidia (repeatable: one Deployment each; default: the plan's GPU)."),
+        Option("--gpu-class", help="amd | nvidia (repeatable: one Deployment each; default: the plan's GPU)."),
     ] = None,
-    replicas: Annotated[int, typer.Option("--replicas", help="Pods per Deployment.", min=1)] = 1,
+    replicas: Annotated[int, Option("--replicas", help="Pods per Deployment.", min=1)] = 1,
     image: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--image", help="Image the pods run (default: rigfit-UI-BACKEND:local, from `rigfit docker`)."),
+        Option("--image", help="Image the pods run (default: rigfit-UI-BACKEND:local, from `rigfit docker`)."),
     ] = None,
-    out: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the manifests into.")] = Path(
-        "rigfit-k8s"
-    ),
-    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
+    out: Annotated[Path, Option("-o", "--output", help="Folder to write the manifests into.")] = Path("rigfit-k8s"),
+    as_json: Annotated[bool, Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
     """Write Kubernetes manifests (never applied): a Deployment per GPU class, Service, model PVC, auth Secret."""
     _checked(ui, [])

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
-
+from rigfit.cli_args import Exit, Option
 from rigfit.kb.measured import save_verified
 from rigfit.terminal import console, err, print_json, usage_error
 from rigfit.verify.benchmark import checked_target, run_bench, verified_target
@@ -27,13 +26,11 @@ from rigfit.verify.render import (
 from rigfit.verify.results import store_bench, verified_facts
 
 EnvOpt = Annotated[
-    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Option("--env", help="The UI's virtual environment (default: the active one, $VIRTUAL_ENV).", metavar="DIR"),
+    Optional[str],  # noqa: UP045
+    Option("--env", help="The UI's virtual environment (default: the active one, $VIRTUAL_ENV).", metavar="DIR"),
 ]
-DeviceOpt = Annotated[
-    str, typer.Option("--device", help="auto (GPU when torch sees one) | cpu | cuda", metavar="DEVICE")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DeviceOpt = Annotated[str, Option("--device", help="auto (GPU when torch sees one) | cpu | cuda", metavar="DEVICE")]
+JsonOpt = Annotated[bool, Option("--json", help="Print JSON.")]
 
 
 def _open_env(env: str | None) -> TargetEnv:
@@ -70,7 +67,7 @@ def verify(
     env: EnvOpt = None,
     cpu: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(
+        Option(
             "--cpu", help="Check for an older CPU under qemu-user: westmere, nehalem, core2, penryn...", metavar="MODEL"
         ),
     ] = None,
@@ -112,23 +109,21 @@ def verify(
                 console.print(line, markup=False)
         verdict = "everything checked works" if not facts.problems else f"{len(facts.problems)} problem(s) above"
         console.print(f"{verdict}; stored for rigfit plan: {path}")
-    raise typer.Exit(1 if facts.problems else 0)
+    raise Exit(1 if facts.problems else 0)
 
 
 def bench(
     env: EnvOpt = None,
-    model: Annotated[str, typer.Option("--model", help="sd15 | sdxl", metavar="MODEL")] = "sd15",
-    steps: Annotated[int, typer.Option("--steps", help="UNet steps to time per configuration.", metavar="N")] = 2,
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Write a comparison PNG.", metavar="FILE.png")] = None,  # noqa: UP045
-    quick: Annotated[
-        bool, typer.Option("--quick", help="One configuration, one step: an estimate in seconds.")
-    ] = False,
+    model: Annotated[str, Option("--model", help="sd15 | sdxl", metavar="MODEL")] = "sd15",
+    steps: Annotated[int, Option("--steps", help="UNet steps to time per configuration.", metavar="N")] = 2,
+    plot: Annotated[Optional[str], Option("--plot", help="Write a comparison PNG.", metavar="FILE.png")] = None,  # noqa: UP045
+    quick: Annotated[bool, Option("--quick", help="One configuration, one step: an estimate in seconds.")] = False,
     device: DeviceOpt = "auto",
     size: Annotated[
-        int, typer.Option("--size", help="Image side in pixels (default 512 / 1024 for SDXL).", metavar="PIXELS")
+        int, Option("--size", help="Image side in pixels (default 512 / 1024 for SDXL).", metavar="PIXELS")
     ] = 0,
     reduced: Annotated[
-        bool, typer.Option("--reduced", help="Tiny UNet widths, same code path (tests, smoke checks).")
+        bool, Option("--reduced", help="Tiny UNet widths, same code path (tests, smoke checks).")
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -175,4 +170,4 @@ def bench(
             console.print(line, markup=False)
         if path:
             console.print(f"stored for rigfit plan: {path}")
-    raise typer.Exit(0 if report.best else 1)
+    raise Exit(0 if report.best else 1)

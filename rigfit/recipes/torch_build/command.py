@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
+from rigfit.cli_args import Exit, Option
 from rigfit.terminal import console, err, print_json, usage_error
 
 if TYPE_CHECKING:
@@ -23,26 +22,26 @@ if TYPE_CHECKING:
     from rigfit.recipes.torch_build.request import Options
 
 
-TextOpt = Optional[str]  # noqa: UP045 - typer needs Optional on Python 3.10
+TextOpt = Optional[str]  # noqa: UP045
 
 
 def build_torch(
-    from_: Annotated[TextOpt, typer.Option("--from", help="Plan the build for a captured machine.")] = None,
+    from_: Annotated[TextOpt, Option("--from", help="Plan the build for a captured machine.")] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check prerequisites and write the script; run nothing.")
+        bool, Option("--dry-run", help="Check prerequisites and write the script; run nothing.")
     ] = False,
     for_: Annotated[
-        TextOpt, typer.Option("--for", help="Target CPU: westmere, nehalem, core2, sandybridge, haswell... or native.")
+        TextOpt, Option("--for", help="Target CPU: westmere, nehalem, core2, sandybridge, haswell... or native.")
     ] = None,
-    rocm: Annotated[TextOpt, typer.Option("--rocm", help="Build for ROCm, kernels for this gfx (gfx1030).")] = None,
-    cuda: Annotated[TextOpt, typer.Option("--cuda", help="Build for CUDA, kernels for this SM (8.6).")] = None,
-    cpu: Annotated[bool, typer.Option("--cpu", help="Build without GPU support.")] = False,
-    torch: Annotated[TextOpt, typer.Option("--torch", help="torch release to build (2.13.0, 2.3.1...).")] = None,
-    out: Annotated[TextOpt, typer.Option("-o", "--out", help="Build directory (script, log, sources, wheels).")] = None,
+    rocm: Annotated[TextOpt, Option("--rocm", help="Build for ROCm, kernels for this gfx (gfx1030).")] = None,
+    cuda: Annotated[TextOpt, Option("--cuda", help="Build for CUDA, kernels for this SM (8.6).")] = None,
+    cpu: Annotated[bool, Option("--cpu", help="Build without GPU support.")] = False,
+    torch: Annotated[TextOpt, Option("--torch", help="torch release to build (2.13.0, 2.3.1...).")] = None,
+    out: Annotated[TextOpt, Option("-o", "--out", help="Build directory (script, log, sources, wheels).")] = None,
     check: Annotated[
-        TextOpt, typer.Option("--check", help="Check a build (executable, env dir, wheel or dir) on the --for CPU.")
+        TextOpt, Option("--check", help="Check a build (executable, env dir, wheel or dir) on the --for CPU.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """PyTorch from source where no published wheel runs: one resumable script, checked on the target CPU."""
     from rigfit.probe.gather import probe_machine
@@ -59,9 +58,9 @@ def build_torch(
             target = target_cpu(for_, profile)
         except RequestError as exc:
             raise usage_error(str(exc)) from exc
-        raise typer.Exit(_check(Path(check), target, as_json))
+        raise Exit(_check(Path(check), target, as_json))
     options = Options(target=for_, rocm=rocm, cuda=cuda, cpu=cpu, torch=torch)
-    raise typer.Exit(_build(source, profile, options, out, dry_run or from_ is not None, from_ is None, as_json))
+    raise Exit(_build(source, profile, options, out, dry_run or from_ is not None, from_ is None, as_json))
 
 
 def _check(path: Path, target: IsaTarget, as_json: bool) -> int:
