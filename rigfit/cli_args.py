@@ -3,17 +3,14 @@
 
 A command's type hints are read only when that command runs (or its help is shown), so `rigfit doctor` pays for
 argparse (a few ms) and doctor's own module. typer cost ~190 ms of doctor's start-up: its import and the pydantic
-adapters it builds per parameter (issue 8).
+adapters it builds per parameter (issue 8). What only help and errors need is imported there.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import inspect
-import shutil
 import sys
-import textwrap
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -201,6 +198,8 @@ class _Spec:
         )
 
     def _unknown(self, word: str) -> NoReturn:
+        import difflib
+
         if not word.startswith("-"):
             self.parser.error(f"unexpected argument '{word}'")
         close = difflib.get_close_matches(word.split("=", 1)[0], list(self.options), n=1)
@@ -244,6 +243,9 @@ def summary(target: Command | Group) -> str:
 
 
 def _rows(rows: Sequence[tuple[str, str]]) -> str:
+    import shutil
+    import textwrap
+
     width = shutil.get_terminal_size().columns - 2
     left = max(len(name) for name, _ in rows) + 4
     return "\n".join(
@@ -278,6 +280,8 @@ def run_group(prog: str, group: Group, argv: Sequence[str]) -> None:
 
 def unknown_command(prog: str, word: str, names: Sequence[str]) -> Exit:
     """A usage error for a word that names no command (or an option the command line does not have)."""
+    import difflib
+
     if word.startswith("-"):
         return _usage_error(prog, f"no such option: {word}")
     close = difflib.get_close_matches(word, names, n=1)
