@@ -31,17 +31,23 @@ def broken_forge(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with tarfile.open(FORGE_TAR) as tar:
         tar.extractall(env.parent, filter="data")
     (env.parent / "stable-diffusion-webui-forge").rename(env / "ui")
+    save_forge_record(env, env / "ui")
+    return env
+
+
+def save_forge_record(env: Path, ui_dir: Path, **more: object) -> None:
+    """The record of a finished Forge env started on the CPU without its preparation step."""
     save_record(
         EnvRecord(
             ui="forge",
             env_dir=str(env),
-            ui_dir=str(env / "ui"),
+            ui_dir=str(ui_dir),
             python=str(env / "bin" / "python"),
             complete=True,
             launch_args=["--skip-prepare-environment", "--always-cpu"],
+            **more,
         )
     )
-    return env
 
 
 def test_a_ui_crashing_at_start_shows_its_log_and_the_explanation(broken_forge: Path, home: Path) -> None:
@@ -211,17 +217,7 @@ def test_a_protected_file_changed_stops_the_ui_it_started(broken_forge: Path, ho
     module = site / "guarded" / "__init__.py"
     module.write_text("VALUE = 1\n")
     protected = ProtectedPackage(name="guarded", version="1.0", files={"guarded/__init__.py": file_hash(module)})
-    save_record(
-        EnvRecord(
-            ui="forge",
-            env_dir=str(env),
-            ui_dir=str(broken_forge / "ui"),
-            python=str(env / "bin" / "python"),
-            complete=True,
-            protected=[protected],
-            launch_args=["--skip-prepare-environment", "--always-cpu"],
-        )
-    )
+    save_forge_record(env, broken_forge / "ui", protected=[protected])
     module.write_text("VALUE = 2\n")  # something reinstalled or edited it
     result = rigfit("launch", "--env", str(env), "--port", str(free_port()), "--timeout", "90")
     assert result.returncode == 1, result.stdout + result.stderr

@@ -211,3 +211,13 @@ def test_a_system_other_than_linux_is_said_with_what_to_do() -> None:
     assert "Darwin, not Linux" in found["system.not_linux"].message
     assert "rigfit capture" in found["system.not_linux"].fix
     assert "system.not_linux" not in {f.id for f in system_findings(Profile(os=OsInfo(system="Linux")))}
+
+
+def test_python_fact_reads_what_platform_reads_without_importing_it() -> None:
+    import platform
+
+    from rigfit.probe.system import python_fact
+
+    fact = python_fact()
+    assert fact["glibc"] == (platform.libc_ver()[1] or None)
+    assert fact["version"] == platform.python_version()

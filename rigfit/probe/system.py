@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform
+import os
 import re
 import sys
 import sysconfig
@@ -53,15 +53,26 @@ def kernel_from_proc_version(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def glibc_version() -> str | None:
+    """glibc's version as the C library reports it; None under musl or where nothing says (what platform.libc_ver
+    reads first, without importing platform: a tenth of doctor's imports)."""
+    try:
+        reported = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        return None
+    name, _, version = reported.partition(" ")
+    return version if name == "glibc" and version else None
+
+
 def python_fact() -> dict[str, Any]:
     """The interpreter rigfit runs in: version, venv, and the PEP 668 marker of its base interpreter's stdlib."""
     stdlib = Path(sysconfig.get_path("stdlib", sysconfig.get_default_scheme()))
     return {
-        "version": platform.python_version(),
+        "version": ".".join(str(part) for part in sys.version_info[:3]),
         "executable": sys.executable,
         "in_venv": sys.prefix != sys.base_prefix,
         "externally_managed": (stdlib / "EXTERNALLY-MANAGED").is_file(),
-        "glibc": platform.libc_ver()[1] or None,
+        "glibc": glibc_version(),
     }
 
 

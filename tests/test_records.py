@@ -1,0 +1,106 @@
+"""`@record` behaves as `@dataclass` does for what rigfit uses: the same class built both ways must act the same."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from dataclasses import dataclass, field
+
+import pytest
+
+from rigfit.records import record
+
+
+def declare(decorate):
+    @decorate
+    class Gpu:
+        name: str
+        vram_mib: int | None = None
+        flags: list[str] = field(default_factory=list)
+
+    return Gpu
+
+
+def both(**options: bool):
+    return declare(record(**options)), declare(dataclass(**options))
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_record_builds_compares_and_copies_like_a_dataclass(frozen: bool) -> None:
+    mine, theirs = both(frozen=frozen)
+    for cls in (mine, theirs):
+        gpu = cls("RX 580", vram_mib=8192)
+        assert (gpu.name, gpu.vram_mib, gpu.flags) == ("RX 580", 8192, [])
+        assert gpu == cls("RX 580", 8192) and gpu != cls("RX 570", 8192)
+        assert cls("a").flags is not cls("a").flags  # a fresh list each time
+        assert dataclasses.asdict(gpu) == {"name": "RX 580", "vram_mib": 8192, "flags": []}
+        assert [f.name for f in dataclasses.fields(cls)] == ["name", "vram_mib", "flags"]
+        assert dataclasses.replace(gpu, name="RX 570").name == "RX 570" and dataclasses.is_dataclass(gpu)
+        assert cls.__match_args__ == ("name", "vram_mib", "flags")
+    assert repr(mine("x", 1)).replace(mine.__qualname__, "G") == repr(theirs("x", 1)).replace(theirs.__qualname__, "G")
+
+
+def test_a_frozen_record_refuses_assignment_and_hashes_by_value() -> None:
+    Gpu = declare(record(frozen=True))
+    gpu = Gpu("RX 580", 8192, flags=[])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        gpu.name = "other"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del gpu.name
+    frozen_pair = declare(record(frozen=True))
+    assert hash(frozen_pair("a", 1, ())) == hash(frozen_pair("a", 1, ()))
+    with pytest.raises(TypeError):
+        hash(declare(record)("a"))  # mutable with __eq__: unhashable, as a dataclass
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {}, "missing required argument: 'name'"),
+        (("a", 1, [], 4), {}, "takes 3 positional arguments but 4 were given"),
+        (("a",), {"colour": 1}, "unexpected keyword argument 'colour'"),
+        (("a",), {"name": "b"}, "multiple values for argument 'name'"),
+    ],
+)
+def test_wrong_arguments_are_refused_as_a_dataclass_refuses_them(args: tuple, kwargs: dict, message: str) -> None:
+    mine, theirs = both()
+    with pytest.raises(TypeError, match=message):
+        mine(*args, **kwargs)
+    with pytest.raises(TypeError):
+        theirs(*args, **kwargs)
+
+
+def test_inheritance_post_init_and_field_order() -> None:
+    @record
+    class Base:
+        name: str
+        seen: list[str] = field(default_factory=list)
+
+    @record
+    class Child(Base):
+        size: int = 0
+
+        def __post_init__(self) -> None:
+            self.seen.append(f"{self.name}:{self.size}")
+
+    child = Child("a", size=2)
+    assert [f.name for f in dataclasses.fields(child)] == ["name", "seen", "size"]
+    assert child.seen == ["a:2"]
+    with pytest.raises(TypeError, match="non-default argument 'late' follows default argument 'name'"):
+
+        @record
+        class Bad:
+            name: str = "x"
+            late: int
+
+
+def test_records_pickle_and_keep_class_attributes_for_defaults() -> None:
+    assert pickle.loads(pickle.dumps(PICKLED("a", 2))) == PICKLED("a", 2)
+    assert PICKLED.size == 0 and "flags" not in PICKLED.__dict__
+
+
+@record(frozen=True)
+class PICKLED:
+    name: str
+    size: int = 0
+    flags: tuple[str, ...] = field(default_factory=tuple)
