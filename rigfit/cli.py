@@ -2,6 +2,7 @@
 
 Each command lives in its stage's `command` module and is imported only when it runs, so `rigfit doctor` does not pay
 for the modules of plan, explain or verify. Add a command by naming it in COMMANDS (or a command group in GROUPS).
+Options are declared on the command function's parameters and parsed by rigfit.cli_args (argparse).
 """
 
 from __future__ import annotations
