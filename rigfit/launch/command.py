@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from rigfit.env.options import MirrorOpt, SourceOpt, TorchWheelOpt
+from rigfit.kb.typed import dump
 from rigfit.terminal import console, err, print_json, usage_error
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a UI's coloured log lines (InvokeAI), shown as plain text
@@ -246,7 +247,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
                 "schema": "rigfit.status/1",
                 "running": [
                     {
-                        **r.state.model_dump(mode="json", by_alias=True),
+                        **dump(r.state),
                         "answers": r.answers,
                         "rss_bytes": group_rss_bytes(r.state.pid),
                     }

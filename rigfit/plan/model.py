@@ -5,9 +5,8 @@ Its JSON form is public (schema "rigfit.plan/1", see docs/plan.md): keys may be 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
-
-from pydantic import BaseModel, Field, computed_field
 
 Backend = Literal["cuda", "rocm", "cpu"]
 Ui = Literal["forge", "a1111", "comfyui", "sdnext", "invokeai"]
@@ -17,39 +16,44 @@ EXTRAS: tuple[str, ...] = ("pytorch3d",)
 MODEL_FAMILIES: tuple[str, ...] = ("sd15", "sdxl", "flux")  # the families of models.yaml
 
 
-class PlanOptions(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class PlanOptions:
     """What the person asked for (CLI options) and what their environment already sets."""
 
     ui: Ui = "forge"
-    extras: list[Extra] = Field(default_factory=list)  # packages the workflow needs besides the UI
+    extras: list[Extra] = field(default_factory=list)  # packages the workflow needs besides the UI
     full_precision: bool = False  # the person insists on fp32 everywhere (--no-half)
     listen: bool = False
-    models: list[str] = Field(default_factory=list)  # model families the person asked about (--model flux)
-    user_env: dict[str, str] = Field(default_factory=dict)  # variables already set: never overridden
+    models: list[str] = field(default_factory=list)  # model families the person asked about (--model flux)
+    user_env: dict[str, str] = field(default_factory=dict)  # variables already set: never overridden
 
 
-class Reason(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class Reason:
     """Why: a sentence, the profile facts it rests on ("cpu.avx=False") and the KB entries it cites."""
 
     text: str
-    facts: list[str] = Field(default_factory=list)
-    kb: list[str] = Field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    kb: list[str] = field(default_factory=list)
 
 
-class Alternative(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class Alternative:
     choice: str
     why_not: str
 
 
-class Decision(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class Decision:
     topic: str  # device, backend, torch, python, env, precision, memory, attention, ui_flags, models, pins
     choice: str
-    reasons: list[Reason] = Field(default_factory=list)
-    alternatives: list[Alternative] = Field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    alternatives: list[Alternative] = field(default_factory=list)
     basis: Literal["kb", "measured", "user", "unknown"] = "kb"  # measured = VerifiedFacts from verify/bench
 
 
-class DevicePick(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class DevicePick:
     index: int | None = None  # position in profile.gpus; None = the CPU
     name: str
     kind: Literal["gpu", "cpu"]
@@ -60,7 +64,8 @@ class DevicePick(BaseModel):
     integrated: bool | None = None
 
 
-class TorchChoice(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class TorchChoice:
     source: Literal["wheel", "source-build", "distro", "community", "none"]
     version: str | None = None
     variant: str | None = None  # cu126, rocm7.2, cpu
@@ -68,10 +73,11 @@ class TorchChoice(BaseModel):
     torchvision: str | None = None
     torchaudio: str | None = None
     kb: str | None = None  # the torch_wheels.yaml entry
-    install: list[str] = Field(default_factory=list)  # commands, in order
+    install: list[str] = field(default_factory=list)  # commands, in order
 
 
-class PythonNeed(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class PythonNeed:
     required: str | None = None  # version range the torch line needs
     current: str | None = None
     ok: bool | None = None  # None when the current Python is unknown
@@ -79,14 +85,16 @@ class PythonNeed(BaseModel):
     how: str | None = None  # the fix: how to get a fitting one
 
 
-class ModelFit(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class ModelFit:
     id: str
     name: str
     verdict: Literal["ok", "slow", "tight", "no"]
     note: str
 
 
-class Advice(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class Advice:
     """A warning: what is wrong or risky here (message) and the exact step that fixes or avoids it (fix).
 
     `id` is a stable slug ("flux-8gb", "pcie-slow-link"): doctor reports it as finding "plan.<id>"."""
@@ -94,42 +102,43 @@ class Advice(BaseModel):
     id: str
     message: str
     fix: str
-    kb: list[str] = Field(default_factory=list)
+    kb: list[str] = field(default_factory=list)
 
 
-class Blocker(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class Blocker:
     id: str
     message: str
     fix: str
     blocks: Literal["gpu", "cpu", "all"]
-    kb: list[str] = Field(default_factory=list)
+    kb: list[str] = field(default_factory=list)
 
 
-class Plan(BaseModel):
+@dataclass(kw_only=True, slots=True)
+class Plan:
     ui: Ui
     backend: Backend
     device: DevicePick
     torch: TorchChoice
-    python: PythonNeed = Field(default_factory=PythonNeed)
-    env: dict[str, str] = Field(default_factory=dict)  # variables rigfit sets (never one the user already set)
-    env_kept: dict[str, str] = Field(default_factory=dict)  # the user's own values, left as they are
+    python: PythonNeed = field(default_factory=PythonNeed)
+    env: dict[str, str] = field(default_factory=dict)  # variables rigfit sets (never one the user already set)
+    env_kept: dict[str, str] = field(default_factory=dict)  # the user's own values, left as they are
     precision: Literal["fp16", "bf16", "fp32"]
     precision_detail: str  # "fp16 with upcast sampling and an fp32 VAE"
     memory_mode: Literal["low", "medium", "medium_sdxl", "normal", "high", "cpu"]
     attention: Literal["sdpa", "subquad", "split"]
-    ui_flags: list[str] = Field(default_factory=list)
-    ui_config: dict[str, str] = Field(default_factory=dict)  # settings-file keys (InvokeAI, SD.Next)
-    pins: list[str] = Field(default_factory=list)  # pip requirement lines ("huggingface_hub<0.26")
-    models: list[ModelFit] = Field(default_factory=list)
-    warnings: list[Advice] = Field(default_factory=list)
-    checks: list[str] = Field(default_factory=list)  # commands that prove the plan on this machine
-    blockers: list[Blocker] = Field(default_factory=list)
-    decisions: list[Decision] = Field(default_factory=list)
+    ui_flags: list[str] = field(default_factory=list)
+    ui_config: dict[str, str] = field(default_factory=dict)  # settings-file keys (InvokeAI, SD.Next)
+    pins: list[str] = field(default_factory=list)  # pip requirement lines ("huggingface_hub<0.26")
+    models: list[ModelFit] = field(default_factory=list)
+    warnings: list[Advice] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # commands that prove the plan on this machine
+    blockers: list[Blocker] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def reasons(self) -> list[dict[str, object]]:
-        """Every decision's reasons, flat: [{topic, choice, text, facts, kb}]."""
+        """Every decision's reasons, flat: [{topic, choice, text, facts, kb}]; in the JSON form after the fields."""
         return [
             {"topic": d.topic, "choice": d.choice, "text": r.text, "facts": r.facts, "kb": r.kb}
             for d in self.decisions
