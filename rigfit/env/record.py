@@ -57,6 +57,8 @@ class AppliedPatch:
 
 @dataclass(kw_only=True, slots=True)
 class EnvRecord:
+    """DIR/rigfit-env.json: what `rigfit install` made (JSON keys may be added, never renamed)."""
+
     schema_: str = field(default=SCHEMA, metadata={"key": "schema"})
     ui: str  # forge | a1111 | comfyui | sdnext | invokeai
     env_dir: str  # the venv root

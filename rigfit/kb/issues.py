@@ -74,6 +74,8 @@ Condition = Union[Scalar, list[Scalar], Range]  # noqa: UP007
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IssueVariant:
+    """A refinement of an issue's cause/fix for the machines its `when` matches."""
+
     when: dict[str, Condition] = field(default_factory=dict)
     cause: str | None = None
     fix: str | None = None

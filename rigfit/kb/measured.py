@@ -14,6 +14,8 @@ from rigfit.paths import data_dir, write_atomic
 
 @dataclass(kw_only=True, slots=True)
 class BenchConfig:
+    """One configuration `rigfit bench` timed, and what it measured."""
+
     dtype: str  # "fp16" | "bf16" | "fp32"
     attention: str = "sdpa"  # "sdpa" | "math" | "xformers" ...
     channels_last: bool = False
@@ -28,6 +30,8 @@ class BenchConfig:
 
 @dataclass(kw_only=True, slots=True)
 class VerifiedFacts:
+    """What verify and bench measured for one env on one device."""
+
     env_dir: str
     device: str  # "cpu", "cuda:0"
     torch_version: str | None = None

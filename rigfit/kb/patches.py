@@ -25,6 +25,8 @@ class Edit:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PatchEntry(KbEntry):
+    """patches.yaml: exact edits of one file of one package release, checked by hash before and after."""
+
     package: str  # distribution name as in its dist-info ("gradio_client")
     versions: str  # version range the hashes belong to ("==1.2.0")
     file: str  # path relative to site-packages

@@ -67,6 +67,8 @@ class IsaTarget(KbEntry):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Conditional(KbEntry):
+    """An entry that applies to some backends, or to targets lacking some extensions."""
+
     backend: list[Backend] = field(default_factory=list)  # empty: every backend
     when_missing: list[str] = field(default_factory=list)  # target lacks any of these; empty: always
 

@@ -16,6 +16,7 @@ plain dataclasses cost a few milliseconds.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -58,7 +59,7 @@ def _fail(loc: Loc, expected: str, value: object) -> ValidationError:
 
 
 def _scalar(kind: type) -> Converter:
-    name = {str: "a string", int: "an integer", bool: "true or false"}[kind]
+    name = _describe(kind)
 
     def convert(value: object, loc: Loc) -> object:
         if type(value) is kind or (kind is str and isinstance(value, str)):
@@ -97,17 +98,39 @@ def _literal(args: tuple[object, ...]) -> Converter:
     return convert
 
 
-def _union(members: list[Converter], names: list[str]) -> Converter:
-    expected = " or ".join(names)
+def _accepts(tp: Any) -> tuple[type, ...]:
+    """The Python types of the values a union member takes (JSON/YAML data has no others)."""
+    origin = typing.get_origin(tp)
+    if tp is float:
+        return (float, int)
+    if isinstance(tp, type) and not dataclasses.is_dataclass(tp):
+        return (type(None),) if tp is type(None) else (tp,)
+    if tp is None:
+        return (type(None),)
+    if origin is Literal:
+        return tuple({type(a) for a in typing.get_args(tp)})
+    if origin in (list, tuple):
+        return (list, tuple)
+    if origin is dict or dataclasses.is_dataclass(tp):
+        return (dict,)
+    raise TypeError(f"rigfit.kb.typed cannot check a union member of type {tp!r}")
+
+
+def _union(args: tuple[Any, ...], extra: Extra) -> Converter:
+    """A union is decided by the value's type: the first member taking that type checks it (bool before int, int
+    before float, as pydantic's smart mode picks), so no member is tried and failed."""
+    expected = " or ".join(_describe(a) for a in args)
+    by_type: dict[type, Converter] = {}
+    for member in args:
+        convert_member = _converter(member, extra)
+        for kind in _accepts(member):
+            by_type.setdefault(kind, convert_member)
 
     def convert(value: object, loc: Loc) -> object:
-        for member in members:
-            try:
-                return member(value, loc)
-            except ValidationError as exc:
-                if len(exc.loc) > len(loc):  # the value had this member's shape: its own problem is the clearer one
-                    raise
-        raise _fail(loc, expected, value)
+        member = by_type.get(type(value))
+        if member is None:
+            raise _fail(loc, expected, value)
+        return member(value, loc)
 
     return convert
 
@@ -116,7 +139,7 @@ def _sequence(item: Converter, make: type) -> Converter:
     def convert(value: object, loc: Loc) -> object:
         if not isinstance(value, (list, tuple)):
             raise _fail(loc, "a list", value)
-        return make(item(v, (*loc, i)) for i, v in enumerate(value))
+        return make([item(v, (*loc, i)) for i, v in enumerate(value)])
 
     return convert
 
@@ -139,7 +162,8 @@ def _nested(cls: type, extra: Extra) -> Converter:
 
 def _describe(tp: Any) -> str:
     if isinstance(tp, type):
-        return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(tp, tp.__name__)
+        names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", type(None): "null"}
+        return names.get(tp, tp.__name__)
     return str(tp).replace("typing.", "")
 
 
@@ -159,7 +183,7 @@ def _converter(tp: Any, extra: Extra) -> Converter:
     if origin is Literal:
         return _literal(args)
     if origin is typing.Union or origin is types.UnionType:
-        return _union([_converter(a, extra) for a in args], [_describe(a) for a in args])
+        return _union(args, extra)
     if origin is list:
         return _sequence(_converter(args[0], extra), list)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
@@ -171,10 +195,32 @@ def _converter(tp: Any, extra: Extra) -> Converter:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _FieldPlan:
+    """How `load_as` checks one field of a class."""
+
     name: str
     key: str
     convert: Converter
     required: bool
+
+
+_EVALUATED: dict[tuple[str, str], Any] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """The class's field types, its string annotations evaluated in the module of the class that declares each one:
+    typing.get_type_hints without its forward-reference machinery, and each "str | None" evaluated once."""
+    hints: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        namespace = vars(sys.modules[klass.__module__])
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            if not isinstance(annotation, str):
+                hints[name] = annotation
+                continue
+            key = (annotation, klass.__module__)
+            if key not in _EVALUATED:
+                _EVALUATED[key] = eval(annotation, namespace)
+            hints[name] = _EVALUATED[key]
+    return hints
 
 
 _PLANS: dict[tuple[type, Extra], tuple[dict[str, _FieldPlan], str]] = {}
@@ -184,7 +230,7 @@ def _plan(cls: type, extra: Extra) -> tuple[dict[str, _FieldPlan], str]:
     """Per class (resolved once): key -> how to check its field, and the keys in words for error messages."""
     found = _PLANS.get((cls, extra))
     if found is None:
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         fields = {}
         for f in dataclasses.fields(cls):
             if not f.init:

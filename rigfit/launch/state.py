@@ -20,6 +20,8 @@ SCHEMA = "rigfit.run/1"
 
 @dataclass(kw_only=True, slots=True)
 class RunState:
+    """What `rigfit launch` started: process group, port, command, log."""
+
     schema_: str = field(default=SCHEMA, metadata={"key": "schema"})
     ui: str
     env_dir: str

@@ -39,12 +39,16 @@ class Reason:
 
 @dataclass(kw_only=True, slots=True)
 class Alternative:
+    """A choice the plan did not make, and why not."""
+
     choice: str
     why_not: str
 
 
 @dataclass(kw_only=True, slots=True)
 class Decision:
+    """One decision of the plan (topic -> choice), with its reasons and the alternatives."""
+
     topic: str  # device, backend, torch, python, env, precision, memory, attention, ui_flags, models, pins
     choice: str
     reasons: list[Reason] = field(default_factory=list)
@@ -54,6 +58,8 @@ class Decision:
 
 @dataclass(kw_only=True, slots=True)
 class DevicePick:
+    """The device the plan runs Stable Diffusion on: a GPU of the profile, or the CPU."""
+
     index: int | None = None  # position in profile.gpus; None = the CPU
     name: str
     kind: Literal["gpu", "cpu"]
@@ -66,6 +72,8 @@ class DevicePick:
 
 @dataclass(kw_only=True, slots=True)
 class TorchChoice:
+    """Which torch to install, from where, and the commands that do it."""
+
     source: Literal["wheel", "source-build", "distro", "community", "none"]
     version: str | None = None
     variant: str | None = None  # cu126, rocm7.2, cpu
@@ -78,6 +86,8 @@ class TorchChoice:
 
 @dataclass(kw_only=True, slots=True)
 class PythonNeed:
+    """The Python the torch line needs, and whether the current one fits."""
+
     required: str | None = None  # version range the torch line needs
     current: str | None = None
     ok: bool | None = None  # None when the current Python is unknown
@@ -87,6 +97,8 @@ class PythonNeed:
 
 @dataclass(kw_only=True, slots=True)
 class ModelFit:
+    """Whether a model family runs on the picked device, in one word and a note."""
+
     id: str
     name: str
     verdict: Literal["ok", "slow", "tight", "no"]
@@ -107,6 +119,8 @@ class Advice:
 
 @dataclass(kw_only=True, slots=True)
 class Blocker:
+    """A problem that stops a device (or everything), with the exact fix."""
+
     id: str
     message: str
     fix: str
@@ -116,6 +130,8 @@ class Blocker:
 
 @dataclass(kw_only=True, slots=True)
 class Plan:
+    """The plan for one machine and UI: device, torch, precision, memory, flags, pins, and every decision."""
+
     ui: Ui
     backend: Backend
     device: DevicePick

@@ -29,6 +29,8 @@ class Finding:
 
 @dataclass(kw_only=True, slots=True)
 class CpuInfo:
+    """The CPU: model, topology and the instruction-set extensions wheels assume."""
+
     arch: str | None = None  # "x86_64", "aarch64", ...
     vendor: str | None = None
     model: str | None = None
@@ -52,6 +54,8 @@ class CpuInfo:
 
 @dataclass(kw_only=True, slots=True)
 class MemoryInfo:
+    """RAM, swap and the free disk where rigfit would install."""
+
     total_bytes: int | None = None
     available_bytes: int | None = None
     swap_total_bytes: int | None = None
@@ -62,6 +66,8 @@ class MemoryInfo:
 
 @dataclass(kw_only=True, slots=True)
 class PcieLink:
+    """A GPU's PCIe link as negotiated, its maximum, and the slot's maximum."""
+
     speed_gts: float | None = None  # current, GT/s (2.5 = gen1, 5 = gen2, 8 = gen3, 16 = gen4, 32 = gen5)
     width: int | None = None
     max_speed_gts: float | None = None
@@ -110,6 +116,8 @@ def isa_name(gfx: str | None, compute_capability: str | None) -> str | None:
 
 @dataclass(kw_only=True, slots=True)
 class RocmInfo:
+    """The host ROCm: versions, and the GPU agents its runtime lists."""
+
     version: str | None = None  # /opt/rocm/.info/version
     hip_version: str | None = None  # hipconfig
     runtime_version: str | None = None  # rocminfo "Runtime Version"
@@ -122,6 +130,8 @@ class RocmInfo:
 
 @dataclass(kw_only=True, slots=True)
 class PermissionsInfo:
+    """Who runs rigfit and whether they can open the GPU device files."""
+
     user: str | None = None  # redacted in captures
     uid: int | None = None
     groups: list[str] | None = None
@@ -134,6 +144,8 @@ class PermissionsInfo:
 
 @dataclass(kw_only=True, slots=True)
 class PythonInfo:
+    """The Python running rigfit and where it runs (venv, container, WSL)."""
+
     version: str | None = None
     executable: str | None = None
     in_venv: bool | None = None
@@ -144,6 +156,8 @@ class PythonInfo:
 
 @dataclass(kw_only=True, slots=True)
 class OsInfo:
+    """The operating system, kernel and C library."""
+
     system: str | None = None  # "Linux"
     distro_id: str | None = None  # os-release ID
     distro_version: str | None = None  # os-release VERSION_ID
@@ -181,6 +195,8 @@ class GpuFault:
 
 @dataclass(kw_only=True, slots=True)
 class Profile:
+    """Everything doctor found out about a machine (or a capture of one)."""
+
     cpu: CpuInfo = field(default_factory=CpuInfo)
     memory: MemoryInfo = field(default_factory=MemoryInfo)
     gpus: list[GpuInfo] = field(default_factory=list)
