@@ -134,3 +134,16 @@ def test_run_state_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert load_state(path) == state
     path.write_text(path.read_text().replace('"pid": 123', '"pid": "123"'))
     assert load_state(path) is None  # a broken file is as good as none
+
+
+def test_a_broken_kb_file_names_file_entry_field_found_and_expected(tmp_path: Path) -> None:
+    from rigfit.kb.fixes import FixText
+    from rigfit.kb.loader import KbError, load_entries
+
+    bad = tmp_path / "fixes.yaml"
+    bad.write_text(
+        "entries:\n  - {id: a, source: s, finding: f, text: ok}\n  - {id: b, source: s, finding: 3, text: t}\n"
+    )
+    with pytest.raises(KbError) as info:
+        load_entries(str(bad), FixText)
+    assert str(info.value) == f"{bad}: entry 'b': finding: expected a string, found 3 (int)"
