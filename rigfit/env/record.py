@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rigfit.kb.typed import dump, load_as
+from rigfit.kb.typed import Record, dump, load_as
 from rigfit.paths import data_dir, write_atomic
 
 RECORD_NAME = "rigfit-env.json"
@@ -23,8 +23,8 @@ class EnvRecordError(Exception):
     """The env is missing or its record unreadable; the message names the env and the fix."""
 
 
-@dataclass(kw_only=True, slots=True)
-class ProtectedPackage:
+@dataclass(kw_only=True, slots=True, repr=False)
+class ProtectedPackage(Record):
     """A package nothing may replace (torch...), with the hash of every file it installed (from its RECORD)."""
 
     name: str
@@ -33,8 +33,8 @@ class ProtectedPackage:
     files: dict[str, str] = field(default_factory=dict)  # path relative to site-packages -> "sha256=<urlsafe b64>"
 
 
-@dataclass(kw_only=True, slots=True)
-class OverriddenPin:
+@dataclass(kw_only=True, slots=True, repr=False)
+class OverriddenPin(Record):
     """A UI requirement rigfit did not install as asked, and why."""
 
     requirement: str  # "setuptools==69.5.1"
@@ -43,8 +43,8 @@ class OverriddenPin:
     reason: str
 
 
-@dataclass(kw_only=True, slots=True)
-class AppliedPatch:
+@dataclass(kw_only=True, slots=True, repr=False)
+class AppliedPatch(Record):
     """A compatibility patch applied to a file of the env (rigfit/env/patching.py), with where its original is."""
 
     id: str  # patches.yaml id
@@ -55,8 +55,8 @@ class AppliedPatch:
     applied_at: str
 
 
-@dataclass(kw_only=True, slots=True)
-class EnvRecord:
+@dataclass(kw_only=True, slots=True, repr=False)
+class EnvRecord(Record):
     """DIR/rigfit-env.json: what `rigfit install` made (JSON keys may be added, never renamed)."""
 
     schema_: str = field(default=SCHEMA, metadata={"key": "schema"})

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, by_id, load_entries, version_ranges
+from rigfit.kb.typed import Record
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LauncherRepo:
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+class LauncherRepo(Record):
     """A repository the UI's launcher clones itself (into `dest`, at `commit`): rigfit puts it there first."""
 
     name: str  # the repository's name: `<name>.tar.gz` (or `<name>/`) in a --mirror folder stands in for `url`
@@ -19,8 +20,8 @@ class LauncherRepo:
     dest: str  # relative to the UI's checkout
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PinOverride:
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+class PinOverride(Record):
     """A UI pin that is only a build-time workaround, installed as `install` instead, with the reason."""
 
     package: str
@@ -33,8 +34,8 @@ class PinOverride:
         version_ranges(self, "pinned", "install")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Addition:
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+class Addition(Record):
     """A package the UI imports that none of its requirements files declares."""
 
     requirement: str
@@ -43,8 +44,8 @@ class Addition:
     no_deps: bool = False  # installed without its dependencies, as the UI's launcher does (a second step)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class RequirementNote:
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+class RequirementNote(Record):
     """What rigfit does with one of a package UI's own requirements on a protected package (torch...), and why."""
 
     requirement: str
@@ -54,7 +55,7 @@ class RequirementNote:
 InstallKind = Literal["git", "package"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
 class UiInstall(KbEntry):
     """ui_installs.yaml: one UI's source, launcher repositories, requirements and the pins rigfit overrides.
 

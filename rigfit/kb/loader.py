@@ -16,7 +16,7 @@ from typing import TypeVar
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from rigfit.kb.parsed_cache import parsed
-from rigfit.kb.typed import FieldError, ValidationError, load_as
+from rigfit.kb.typed import FieldError, Record, ValidationError, load_as
 from rigfit.paths import cache_dir
 
 KB_DIR = Path(__file__).resolve().parent
@@ -26,8 +26,8 @@ class KbError(Exception):
     """The knowledge base itself is broken (a bug in rigfit's data, not the user's machine)."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class KbEntry:
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+class KbEntry(Record):
     """One KB entry. Subclasses are frozen, keyword-only, slotted dataclasses; their checks beyond the field types go
     in `_check` (raise `FieldError(field, why)` about one field, ValueError about the entry)."""
 

@@ -25,7 +25,7 @@ LscpuKey = Literal[
 ]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
 class LscpuLanguage(KbEntry):
     """One language (id = the locale's language code, "de"): translated label -> English key."""
 

@@ -8,12 +8,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rigfit.kb.typed import dump, load_as
+from rigfit.kb.typed import Record, dump, load_as
 from rigfit.paths import data_dir, write_atomic
 
 
-@dataclass(kw_only=True, slots=True)
-class BenchConfig:
+@dataclass(kw_only=True, slots=True, repr=False)
+class BenchConfig(Record):
     """One configuration `rigfit bench` timed, and what it measured."""
 
     dtype: str  # "fp16" | "bf16" | "fp32"
@@ -28,8 +28,8 @@ class BenchConfig:
     error: str | None = None  # why this configuration could not run (OOM, missing kernel...)
 
 
-@dataclass(kw_only=True, slots=True)
-class VerifiedFacts:
+@dataclass(kw_only=True, slots=True, repr=False)
+class VerifiedFacts(Record):
     """What verify and bench measured for one env on one device."""
 
     env_dir: str

@@ -10,20 +10,20 @@ import re
 from dataclasses import dataclass
 
 from rigfit.kb.loader import KbEntry, version_ranges
-from rigfit.kb.typed import FieldError
+from rigfit.kb.typed import FieldError, Record
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Edit:
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+class Edit(Record):
     """Replace `old` (which must occur exactly once in the file) with `new`."""
 
     old: str
     new: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
 class PatchEntry(KbEntry):
     """patches.yaml: exact edits of one file of one package release, checked by hash before and after."""
 

@@ -10,7 +10,7 @@ from packaging.version import InvalidVersion, Version
 from rigfit.kb.loader import KbEntry, load_entries
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
 class XformersBuild(KbEntry):
     """One xformers release (id: its PyPI version) and the one torch release its wheels require."""
 

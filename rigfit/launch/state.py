@@ -12,14 +12,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rigfit.kb.typed import dump, load_as
+from rigfit.kb.typed import Record, dump, load_as
 from rigfit.paths import data_dir
 
 SCHEMA = "rigfit.run/1"
 
 
-@dataclass(kw_only=True, slots=True)
-class RunState:
+@dataclass(kw_only=True, slots=True, repr=False)
+class RunState(Record):
     """What `rigfit launch` started: process group, port, command, log."""
 
     schema_: str = field(default=SCHEMA, metadata={"key": "schema"})

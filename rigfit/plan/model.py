@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rigfit.kb.typed import Record
+
 Backend = Literal["cuda", "rocm", "cpu"]
 Ui = Literal["forge", "a1111", "comfyui", "sdnext", "invokeai"]
 UIS: tuple[str, ...] = ("forge", "a1111", "comfyui", "sdnext", "invokeai")
@@ -16,8 +18,8 @@ EXTRAS: tuple[str, ...] = ("pytorch3d",)
 MODEL_FAMILIES: tuple[str, ...] = ("sd15", "sdxl", "flux")  # the families of models.yaml
 
 
-@dataclass(kw_only=True, slots=True)
-class PlanOptions:
+@dataclass(kw_only=True, slots=True, repr=False)
+class PlanOptions(Record):
     """What the person asked for (CLI options) and what their environment already sets."""
 
     ui: Ui = "forge"
@@ -28,8 +30,8 @@ class PlanOptions:
     user_env: dict[str, str] = field(default_factory=dict)  # variables already set: never overridden
 
 
-@dataclass(kw_only=True, slots=True)
-class Reason:
+@dataclass(kw_only=True, slots=True, repr=False)
+class Reason(Record):
     """Why: a sentence, the profile facts it rests on ("cpu.avx=False") and the KB entries it cites."""
 
     text: str
@@ -37,16 +39,16 @@ class Reason:
     kb: list[str] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
-class Alternative:
+@dataclass(kw_only=True, slots=True, repr=False)
+class Alternative(Record):
     """A choice the plan did not make, and why not."""
 
     choice: str
     why_not: str
 
 
-@dataclass(kw_only=True, slots=True)
-class Decision:
+@dataclass(kw_only=True, slots=True, repr=False)
+class Decision(Record):
     """One decision of the plan (topic -> choice), with its reasons and the alternatives."""
 
     topic: str  # device, backend, torch, python, env, precision, memory, attention, ui_flags, models, pins
@@ -56,8 +58,8 @@ class Decision:
     basis: Literal["kb", "measured", "user", "unknown"] = "kb"  # measured = VerifiedFacts from verify/bench
 
 
-@dataclass(kw_only=True, slots=True)
-class DevicePick:
+@dataclass(kw_only=True, slots=True, repr=False)
+class DevicePick(Record):
     """The device the plan runs Stable Diffusion on: a GPU of the profile, or the CPU."""
 
     index: int | None = None  # position in profile.gpus; None = the CPU
@@ -70,8 +72,8 @@ class DevicePick:
     integrated: bool | None = None
 
 
-@dataclass(kw_only=True, slots=True)
-class TorchChoice:
+@dataclass(kw_only=True, slots=True, repr=False)
+class TorchChoice(Record):
     """Which torch to install, from where, and the commands that do it."""
 
     source: Literal["wheel", "source-build", "distro", "community", "none"]
@@ -84,8 +86,8 @@ class TorchChoice:
     install: list[str] = field(default_factory=list)  # commands, in order
 
 
-@dataclass(kw_only=True, slots=True)
-class PythonNeed:
+@dataclass(kw_only=True, slots=True, repr=False)
+class PythonNeed(Record):
     """The Python the torch line needs, and whether the current one fits."""
 
     required: str | None = None  # version range the torch line needs
@@ -95,8 +97,8 @@ class PythonNeed:
     how: str | None = None  # the fix: how to get a fitting one
 
 
-@dataclass(kw_only=True, slots=True)
-class ModelFit:
+@dataclass(kw_only=True, slots=True, repr=False)
+class ModelFit(Record):
     """Whether a model family runs on the picked device, in one word and a note."""
 
     id: str
@@ -105,8 +107,8 @@ class ModelFit:
     note: str
 
 
-@dataclass(kw_only=True, slots=True)
-class Advice:
+@dataclass(kw_only=True, slots=True, repr=False)
+class Advice(Record):
     """A warning: what is wrong or risky here (message) and the exact step that fixes or avoids it (fix).
 
     `id` is a stable slug ("flux-8gb", "pcie-slow-link"): doctor reports it as finding "plan.<id>"."""
@@ -117,8 +119,8 @@ class Advice:
     kb: list[str] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
-class Blocker:
+@dataclass(kw_only=True, slots=True, repr=False)
+class Blocker(Record):
     """A problem that stops a device (or everything), with the exact fix."""
 
     id: str
@@ -128,8 +130,8 @@ class Blocker:
     kb: list[str] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
-class Plan:
+@dataclass(kw_only=True, slots=True, repr=False)
+class Plan(Record):
     """The plan for one machine and UI: device, torch, precision, memory, flags, pins, and every decision."""
 
     ui: Ui

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rigfit.kb.typed import Record
+
 Severity = Literal["blocker", "warning", "info"]
 Access = Literal["ok", "permission_denied", "missing"]
 
 
-@dataclass(kw_only=True, slots=True)
-class Finding:
+@dataclass(kw_only=True, slots=True, repr=False)
+class Finding(Record):
     """One check's outcome. Every problem carries the exact fix (a command or a concrete step)."""
 
     id: str
@@ -27,8 +29,8 @@ class Finding:
     blocks: Literal["gpu", "cpu", "all"] | None = None
 
 
-@dataclass(kw_only=True, slots=True)
-class CpuInfo:
+@dataclass(kw_only=True, slots=True, repr=False)
+class CpuInfo(Record):
     """The CPU: model, topology and the instruction-set extensions wheels assume."""
 
     arch: str | None = None  # "x86_64", "aarch64", ...
@@ -52,8 +54,8 @@ class CpuInfo:
     x86_64_level: int | None = None  # 1..4; None off x86 or when flags are unknown
 
 
-@dataclass(kw_only=True, slots=True)
-class MemoryInfo:
+@dataclass(kw_only=True, slots=True, repr=False)
+class MemoryInfo(Record):
     """RAM, swap and the free disk where rigfit would install."""
 
     total_bytes: int | None = None
@@ -64,8 +66,8 @@ class MemoryInfo:
     disk_free_bytes: int | None = None
 
 
-@dataclass(kw_only=True, slots=True)
-class PcieLink:
+@dataclass(kw_only=True, slots=True, repr=False)
+class PcieLink(Record):
     """A GPU's PCIe link as negotiated, its maximum, and the slot's maximum."""
 
     speed_gts: float | None = None  # current, GT/s (2.5 = gen1, 5 = gen2, 8 = gen3, 16 = gen4, 32 = gen5)
@@ -77,8 +79,8 @@ class PcieLink:
     slot_max_width: int | None = None
 
 
-@dataclass(kw_only=True, slots=True)
-class GpuInfo:
+@dataclass(kw_only=True, slots=True, repr=False)
+class GpuInfo(Record):
     """One physical GPU, merged across sysfs, KFD, lspci, rocminfo, rocm-smi and nvidia-smi."""
 
     vendor: str | None = None  # "amd" | "nvidia" | "intel" | other lower-case name
@@ -114,8 +116,8 @@ def isa_name(gfx: str | None, compute_capability: str | None) -> str | None:
     return gfx or (sm_name(compute_capability) if compute_capability else None)
 
 
-@dataclass(kw_only=True, slots=True)
-class RocmInfo:
+@dataclass(kw_only=True, slots=True, repr=False)
+class RocmInfo(Record):
     """The host ROCm: versions, and the GPU agents its runtime lists."""
 
     version: str | None = None  # /opt/rocm/.info/version
@@ -128,8 +130,8 @@ class RocmInfo:
     error: str | None = None  # why rocminfo stopped: kfd_permission_denied, kfd_missing, no_kfd, hsa_init_failed
 
 
-@dataclass(kw_only=True, slots=True)
-class PermissionsInfo:
+@dataclass(kw_only=True, slots=True, repr=False)
+class PermissionsInfo(Record):
     """Who runs rigfit and whether they can open the GPU device files."""
 
     user: str | None = None  # redacted in captures
@@ -142,8 +144,8 @@ class PermissionsInfo:
     device_gids: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(kw_only=True, slots=True)
-class PythonInfo:
+@dataclass(kw_only=True, slots=True, repr=False)
+class PythonInfo(Record):
     """The Python running rigfit and where it runs (venv, container, WSL)."""
 
     version: str | None = None
@@ -154,8 +156,8 @@ class PythonInfo:
     wsl: bool | None = None
 
 
-@dataclass(kw_only=True, slots=True)
-class OsInfo:
+@dataclass(kw_only=True, slots=True, repr=False)
+class OsInfo(Record):
     """The operating system, kernel and C library."""
 
     system: str | None = None  # "Linux"
@@ -166,8 +168,8 @@ class OsInfo:
     glibc: str | None = None
 
 
-@dataclass(kw_only=True, slots=True)
-class TorchInfo:
+@dataclass(kw_only=True, slots=True, repr=False)
+class TorchInfo(Record):
     """An installed torch, first read from torch/version.py, then imported in a subprocess."""
 
     location: str | None = None
@@ -184,8 +186,8 @@ class TorchInfo:
     cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
 
 
-@dataclass(kw_only=True, slots=True)
-class GpuFault:
+@dataclass(kw_only=True, slots=True, repr=False)
+class GpuFault(Record):
     """A broken GPU state a tool or the kernel log shows (driver not reachable, KFD refusing the chip, a reset)."""
 
     kind: str  # "nvidia_smi_no_driver", "kfd_unsupported_asic", "gpu_ring_timeout", ... (rigfit/probe/gpu/faults.py)
@@ -193,8 +195,8 @@ class GpuFault:
     detail: str | None = None  # what the line names: the chip ("PITCAIRN"), the errno text, the Xid number
 
 
-@dataclass(kw_only=True, slots=True)
-class Profile:
+@dataclass(kw_only=True, slots=True, repr=False)
+class Profile(Record):
     """Everything doctor found out about a machine (or a capture of one)."""
 
     cpu: CpuInfo = field(default_factory=CpuInfo)
