@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -185,7 +186,7 @@ def test_every_launcher_repository_of_forge_is_in_the_shared_mirror() -> None:
     from rigfit.plan.knowledge import ui_entry
 
     assert ui_entry("forge").flags["install.skip"] == ["--skip-prepare-environment"]
-    assert "no_install_flags" not in type(forge).model_fields
+    assert "no_install_flags" not in {f.name for f in fields(type(forge))}
 
 
 def test_the_launch_check_rehashes_the_files_an_installer_replaced_and_env_check_rehashes_all(tmp_path: Path) -> None:

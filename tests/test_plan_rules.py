@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -155,7 +157,7 @@ def test_cpu_with_native_bf16_uses_bf16_and_without_uses_fp32() -> None:
     assert (plan.backend, plan.precision) == ("cpu", "bf16")
     assert "--cpu" in plan.ui_flags and "--bf16-unet" in plan.ui_flags
     no_bf16 = machines.epyc_cpu_only()
-    no_bf16.cpu = no_bf16.cpu.model_copy(update={"avx512_bf16": False})
+    no_bf16.cpu = replace(no_bf16.cpu, avx512_bf16=False)
     plan = make_plan(no_bf16, PlanOptions(ui="comfyui"))
     assert plan.precision == "fp32" and "prec-cpu-no-bf16" in kb_cited(plan, "precision")
 

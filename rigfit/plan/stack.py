@@ -3,7 +3,7 @@ needs, and which environment variables the device needs (set only where needed, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import WheelLine
@@ -109,7 +109,7 @@ def _cuda_line(cc: str | None, profile: Profile, options: PlanOptions) -> WheelL
     """The newest CUDA line with kernels for `cc` that the driver runs (and the extras allow, when one does)."""
     lines = [w for w in wheel_lines() if w.kind == "cuda" and (cc is None or cc_covered(cc, w.cuda_archs))]
     driver_fit = [w for w in lines if _driver_ok(w, profile) is not False]
-    bare = options.model_copy(update={"extras": []})
+    bare = replace(options, extras=[])
     # the driver floor before the extras: a line the driver cannot run is never picked for a prebuilt extra
     line = (
         _pick_line(driver_fit, profile, options)

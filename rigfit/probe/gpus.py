@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family
@@ -362,5 +363,5 @@ def gpu_findings(profile: Profile) -> list[Finding]:
     others = [g for g in profile.gpus if id(g) not in blocked and g.vendor in ("amd", "nvidia") and not g.integrated]
     found = [f for _, f in per_gpu]
     if blocked and others:  # another GPU still works: what blocks one GPU is a warning for the machine
-        found = [f.model_copy(update={"severity": "warning", "blocks": None}) if f.blocks else f for f in found]
+        found = [replace(f, severity="warning", blocks=None) if f.blocks else f for f in found]
     return found + _override(profile)

@@ -4,6 +4,7 @@ the Python of the image, and the host facts a container needs (numeric gids of t
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from packaging.specifiers import SpecifierSet
@@ -60,7 +61,7 @@ def _plan_for(
     plan = make_plan(profile, options)
     if backend is None or plan.backend == backend:
         return plan, profile
-    wanted = profile.model_copy(deep=True)
+    wanted = copy.deepcopy(profile)
     if backend == "cpu":
         wanted.gpus = []
     elif backend == "cuda" and not any(g.vendor == "nvidia" for g in wanted.gpus):
