@@ -6,8 +6,9 @@ its start-up). A record gets the same methods as plain functions that read the c
 costs microseconds; building an instance costs a few microseconds more than a dataclass's.
 
 Records stay dataclasses for the standard library: `dataclasses.fields`, `asdict`, `replace` and `is_dataclass` work,
-and type checkers read the class as a dataclass (PEP 681). Supported: `@record`, `@record(frozen=True)`,
-`field(default=...)`, `field(default_factory=...)`, inheritance from other records, `__post_init__`.
+and type checkers read the class as a dataclass (PEP 681). Supported: `@record` and `@record(...)` with dataclass's
+options frozen, kw_only, slots, repr and eq; `field(default=..., default_factory=..., metadata=...)`; inheritance from
+other records; `__post_init__`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, overload
 
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
@@ -52,7 +53,17 @@ def _own_fields(cls: type) -> list[dataclasses.Field[Any]]:
     return found
 
 
-def _all_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
+class Options(NamedTuple):
+    """What `@dataclass` options a record was declared with."""
+
+    frozen: bool = False
+    kw_only: bool = False
+    slots: bool = False
+    repr: bool = True
+    eq: bool = True
+
+
+def _all_fields(cls: type, kw_only: bool) -> dict[str, dataclasses.Field[Any]]:
     fields: dict[str, dataclasses.Field[Any]] = {}
     for base in reversed(cls.__mro__[1:]):
         fields.update(getattr(base, "__dataclass_fields__", {}))
@@ -61,18 +72,18 @@ def _all_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
     seen_default = None
     for spec in fields.values():
         has_default = spec.default is not _MISSING or spec.default_factory is not _MISSING
-        if seen_default and not has_default:
+        if seen_default and not has_default and not kw_only:
             raise TypeError(f"non-default argument '{spec.name}' follows default argument '{seen_default}'")
         seen_default = spec.name if has_default else seen_default
     return fields
 
 
-def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]], frozen: bool) -> Callable[..., None]:
-    names = tuple(fields)
+def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]], options: Options) -> Callable[..., None]:
+    names = () if options.kw_only else tuple(fields)
     specs: tuple[tuple[str, Any, Any], ...] = tuple(
         (spec.name, spec.default, spec.default_factory) for spec in fields.values()
     )
-    assign = object.__setattr__ if frozen else setattr
+    assign = object.__setattr__ if options.frozen else setattr
     qualname = cls.__qualname__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -128,21 +139,45 @@ def _hash(self: Any) -> int:
     return hash(_values(self))
 
 
-def _build(cls: type[_T], frozen: bool) -> type[_T]:
-    fields = _all_fields(cls)
+def _getstate(self: Any) -> tuple[Any, ...]:
+    return _values(self)
+
+
+def _setstate(self: Any, state: tuple[Any, ...]) -> None:
+    for name, value in zip(self.__dataclass_fields__, state, strict=True):
+        object.__setattr__(self, name, value)
+
+
+def _with_slots(cls: type[_T], fields: dict[str, dataclasses.Field[Any]]) -> type[_T]:
+    """A copy of `cls` whose instances hold their fields in slots (a class cannot gain slots once made)."""
+    inherited = {name for base in cls.__mro__[1:] for name in getattr(base, "__slots__", ())}
+    body = {key: value for key, value in cls.__dict__.items() if key not in fields and key not in ("__dict__",)}
+    body.pop("__weakref__", None)
+    body["__slots__"] = tuple(name for name in fields if name not in inherited)
+    metaclass: Any = type(cls)
+    slotted = metaclass(cls.__name__, cls.__bases__, body)
+    slotted.__qualname__ = cls.__qualname__
+    return cast("type[_T]", slotted)
+
+
+def _build(cls: type[_T], options: Options) -> type[_T]:
+    fields = _all_fields(cls, options.kw_only)
+    if options.slots:
+        cls = _with_slots(cls, fields)
     methods: dict[str, Any] = {
         "__dataclass_fields__": fields,
-        "__match_args__": tuple(fields),
-        "__init__": _make_init(cls, fields, frozen),
-        "__repr__": _repr,
-        "__eq__": _eq,
-        "__hash__": _hash if frozen else None,
+        "__match_args__": () if options.kw_only else tuple(fields),
+        "__init__": _make_init(cls, fields, options),
     }
-    if frozen:
+    if options.repr and "__repr__" not in cls.__dict__:
+        methods["__repr__"] = _repr
+    if options.eq and "__eq__" not in cls.__dict__:
+        methods |= {"__eq__": _eq, "__hash__": _hash if options.frozen else None}
+    if options.frozen:
         methods |= {"__setattr__": _frozen_setattr, "__delattr__": _frozen_delattr}
+    if options.frozen and options.slots:
+        methods |= {"__getstate__": _getstate, "__setstate__": _setstate}
     for name, method in methods.items():
-        if name in ("__repr__", "__eq__") and name in cls.__dict__:
-            continue  # the class wrote its own, as dataclasses allows
         setattr(cls, name, method)
     return cls
 
@@ -150,10 +185,22 @@ def _build(cls: type[_T], frozen: bool) -> type[_T]:
 @overload
 def record(cls: type[_T], /) -> type[_T]: ...
 @overload
-def record(*, frozen: bool = False) -> Callable[[type[_T]], type[_T]]: ...
+def record(
+    *, frozen: bool = False, kw_only: bool = False, slots: bool = False, repr: bool = True, eq: bool = True
+) -> Callable[[type[_T]], type[_T]]: ...
 @dataclass_transform(field_specifiers=(dataclasses.field,))
-def record(cls: type[_T] | None = None, /, *, frozen: bool = False) -> type[_T] | Callable[[type[_T]], type[_T]]:
-    """Make `cls` a record: `@record` or `@record(frozen=True)`, like `@dataclass`."""
+def record(
+    cls: type[_T] | None = None,
+    /,
+    *,
+    frozen: bool = False,
+    kw_only: bool = False,
+    slots: bool = False,
+    repr: bool = True,
+    eq: bool = True,
+) -> type[_T] | Callable[[type[_T]], type[_T]]:
+    """Make `cls` a record, with `@dataclass`'s options of the same names."""
+    options = Options(frozen, kw_only, slots, repr, eq)
     if cls is None:
-        return lambda plain: _build(plain, frozen)
-    return _build(cls, frozen)
+        return lambda plain: _build(plain, options)
+    return _build(cls, options)

@@ -104,3 +104,44 @@ class PICKLED:
     name: str
     size: int = 0
     flags: tuple[str, ...] = field(default_factory=tuple)
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_keyword_only_slotted_records_as_the_kb_declares_them(frozen: bool) -> None:
+    options = {"frozen": frozen, "kw_only": True, "slots": True, "repr": False}
+
+    class Shown:
+        __slots__ = ()
+
+        def __repr__(self) -> str:
+            return "shown"
+
+    def declare_entry(decorate):
+        @decorate
+        class Entry(Shown):
+            id: str = "x"
+            size: int
+
+        return Entry
+
+    mine, theirs = declare_entry(record(**options)), declare_entry(dataclass(**options))
+    for cls in (mine, theirs):
+        entry = cls(size=2)
+        assert (entry.id, entry.size, repr(entry)) == ("x", 2, "shown")
+        assert not hasattr(entry, "__dict__") and cls.__slots__ == ("id", "size")
+        with pytest.raises(TypeError):
+            cls("x", 2)
+        assert dataclasses.replace(entry, size=3).size == 3
+    with pytest.raises((AttributeError, dataclasses.FrozenInstanceError)):
+        mine(size=1).colour = "red"
+
+
+@record(frozen=True, kw_only=True, slots=True)
+class PICKLED_SLOTS:
+    name: str
+    sizes: tuple[int, ...] = ()
+
+
+def test_frozen_slotted_records_pickle() -> None:
+    entry = PICKLED_SLOTS(name="a", sizes=(1, 2))
+    assert pickle.loads(pickle.dumps(entry)) == entry
