@@ -74,10 +74,10 @@ def _dispatch(argv: Sequence[str]) -> None:
     name, *rest = words
     if name in ("--version", "version"):
         run_command(version, "rigfit version", rest)
-    elif name in COMMANDS:
-        run_command(_load(COMMANDS[name]), f"rigfit {name}", rest)
-    elif name in GROUPS:
-        group: Group = _load(GROUPS[name])
+    elif target := COMMANDS.get(name):
+        run_command(_load(target), f"rigfit {name}", rest)
+    elif group_target := GROUPS.get(name):
+        group: Group = _load(group_target)
         run_group(f"rigfit {name}", group, rest)
     else:
         raise unknown_command("rigfit", name, [*COMMANDS, "version", *GROUPS])

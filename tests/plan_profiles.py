@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rigfit.probe.profile import CpuInfo, GpuInfo, MemoryInfo, OsInfo, PcieLink, Profile, PythonInfo
+from rigfit.records import replace
 
 GIB = 2**30
 

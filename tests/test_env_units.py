@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from rigfit.env.ui_source import SourceError, fetch, resolve_source
 from rigfit.env.venv import inspect
 from rigfit.env.wheels import WheelError, check_fits, parse_wheel
 from rigfit.kb.installs import ui_installs
+from rigfit.records import fields
 from tests.conftest import SHARED
 from tests.conftest_forge import find_wheel
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +10,7 @@ from rigfit.kb.measured import BenchConfig, VerifiedFacts
 from rigfit.plan.model import Advice, PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.profile import CpuInfo, GpuInfo, MemoryInfo, Profile, PythonInfo
+from rigfit.records import replace
 from tests import plan_profiles as machines
 
 

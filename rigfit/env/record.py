@@ -8,12 +8,12 @@ keys may be added, never renamed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from rigfit.kb.typed import Record, dump, load_as
 from rigfit.paths import data_dir, write_atomic
+from rigfit.records import field, record
 
 RECORD_NAME = "rigfit-env.json"
 SCHEMA = "rigfit.env/1"
@@ -23,7 +23,7 @@ class EnvRecordError(Exception):
     """The env is missing or its record unreadable; the message names the env and the fix."""
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class ProtectedPackage(Record):
     """A package nothing may replace (torch...), with the hash of every file it installed (from its RECORD)."""
 
@@ -33,7 +33,7 @@ class ProtectedPackage(Record):
     files: dict[str, str] = field(default_factory=dict)  # path relative to site-packages -> "sha256=<urlsafe b64>"
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class OverriddenPin(Record):
     """A UI requirement rigfit did not install as asked, and why."""
 
@@ -43,7 +43,7 @@ class OverriddenPin(Record):
     reason: str
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class AppliedPatch(Record):
     """A compatibility patch applied to a file of the env (rigfit/env/patching.py), with where its original is."""
 
@@ -55,7 +55,7 @@ class AppliedPatch(Record):
     applied_at: str
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class EnvRecord(Record):
     """DIR/rigfit-env.json: what `rigfit install` made (JSON keys may be added, never renamed)."""
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, by_id, load_entries, version_ranges
 from rigfit.kb.typed import Record
+from rigfit.records import field, record
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class LauncherRepo(Record):
     """A repository the UI's launcher clones itself (into `dest`, at `commit`): rigfit puts it there first."""
 
@@ -20,7 +20,7 @@ class LauncherRepo(Record):
     dest: str  # relative to the UI's checkout
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class PinOverride(Record):
     """A UI pin that is only a build-time workaround, installed as `install` instead, with the reason."""
 
@@ -34,7 +34,7 @@ class PinOverride(Record):
         version_ranges(self, "pinned", "install")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class Addition(Record):
     """A package the UI imports that none of its requirements files declares."""
 
@@ -44,7 +44,7 @@ class Addition(Record):
     no_deps: bool = False  # installed without its dependencies, as the UI's launcher does (a second step)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class RequirementNote(Record):
     """What rigfit does with one of a package UI's own requirements on a protected package (torch...), and why."""
 
@@ -55,7 +55,7 @@ class RequirementNote(Record):
 InstallKind = Literal["git", "package"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class UiInstall(KbEntry):
     """ui_installs.yaml: one UI's source, launcher repositories, requirements and the pins rigfit overrides.
 

@@ -3,16 +3,15 @@ KB guess). Stored as JSON under rigfit's data dir, one file per (environment, de
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigfit.kb.typed import Record, dump, load_as
 from rigfit.paths import data_dir, write_atomic
+from rigfit.records import field, record
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class BenchConfig(Record):
     """One configuration `rigfit bench` timed, and what it measured."""
 
@@ -28,7 +27,7 @@ class BenchConfig(Record):
     error: str | None = None  # why this configuration could not run (OOM, missing kernel...)
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class VerifiedFacts(Record):
     """What verify and bench measured for one env on one device."""
 
@@ -52,6 +51,8 @@ class VerifiedFacts(Record):
 
 
 def _path(env_dir: str, device: str) -> Path:
+    import hashlib  # only where measured facts are read or written: doctor without --env never pays for it
+
     key = hashlib.sha256(f"{Path(env_dir).resolve()}|{device}".encode()).hexdigest()[:16]
     return data_dir() / "verified" / f"{key}.json"
 

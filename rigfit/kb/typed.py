@@ -15,12 +15,14 @@ plain dataclasses cost a few milliseconds.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import types
 import typing
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
+
+from rigfit.records import MISSING, is_record, record
+from rigfit.records import fields as fields_of
 
 T = TypeVar("T")
 Extra = Literal["forbid", "ignore"]
@@ -36,8 +38,7 @@ class Record:
     __slots__ = ()
 
     def __repr__(self) -> str:
-        fields: dict[str, dataclasses.Field[Any]] = getattr(self, "__dataclass_fields__", {})
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, f in fields.items() if f.repr)
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields_of(self) if f.repr)
         return f"{type(self).__qualname__}({shown})"
 
 
@@ -116,7 +117,7 @@ def _accepts(tp: Any) -> tuple[type, ...]:
     origin = typing.get_origin(tp)
     if tp is float:
         return (float, int)
-    if isinstance(tp, type) and not dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and not is_record(tp):
         return (type(None),) if tp is type(None) else (tp,)
     if tp is None:
         return (type(None),)
@@ -124,7 +125,7 @@ def _accepts(tp: Any) -> tuple[type, ...]:
         return tuple({type(a) for a in typing.get_args(tp)})
     if origin in (list, tuple):
         return (list, tuple)
-    if origin is dict or dataclasses.is_dataclass(tp):
+    if origin is dict or is_record(tp):
         return (dict,)
     raise TypeError(f"rigfit.kb.typed cannot check a union member of type {tp!r}")
 
@@ -191,8 +192,8 @@ def _converter(tp: Any, extra: Extra) -> Converter:
         return _none
     if tp is object or tp is Any:
         return _anything
-    if dataclasses.is_dataclass(tp):
-        return _nested(tp, extra)  # type: ignore[arg-type]
+    if is_record(tp):
+        return _nested(tp, extra)
     if origin is Literal:
         return _literal(args)
     if origin is typing.Union or origin is types.UnionType:
@@ -206,7 +207,7 @@ def _converter(tp: Any, extra: Extra) -> Converter:
     raise TypeError(f"rigfit.kb.typed cannot check values of type {tp!r}")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _FieldPlan:
     """How `load_as` checks one field of a class."""
 
@@ -245,11 +246,9 @@ def _plan(cls: type, extra: Extra) -> tuple[dict[str, _FieldPlan], str]:
     if found is None:
         hints = _hints(cls)
         fields = {}
-        for f in dataclasses.fields(cls):
-            if not f.init:
-                continue
+        for f in fields_of(cls):
             key = f.metadata.get("key", f.name)
-            required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            required = f.default is MISSING and f.default_factory is MISSING
             fields[key] = _FieldPlan(f.name, key, _converter(hints[f.name], extra), required)
         found = _PLANS[(cls, extra)] = (fields, ", ".join(fields))
     return found
@@ -296,13 +295,13 @@ _DUMP_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
 def _dump_keys(cls: type) -> tuple[tuple[str, str], ...]:
     keys = _DUMP_KEYS.get(cls)
     if keys is None:
-        keys = _DUMP_KEYS[cls] = tuple((f.name, f.metadata.get("key", f.name)) for f in dataclasses.fields(cls))
+        keys = _DUMP_KEYS[cls] = tuple((f.name, f.metadata.get("key", f.name)) for f in fields_of(cls))
     return keys
 
 
 def dump(obj: Any) -> Any:
-    """The JSON form of a dataclass (or list/dict of them): the keys and order pydantic's model_dump gave."""
-    if hasattr(type(obj), "__dataclass_fields__"):
+    """The JSON form of a record (or list/dict of them): the keys and order pydantic's model_dump gave."""
+    if hasattr(type(obj), "__record_fields__"):
         return {key: dump(getattr(obj, name)) for name, key in _dump_keys(type(obj))}
     if isinstance(obj, (list, tuple)):
         return [dump(v) for v in obj]

@@ -9,16 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigfit.kb.typed import Record, dump, load_as
 from rigfit.paths import data_dir
+from rigfit.records import field, record
 
 SCHEMA = "rigfit.run/1"
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class RunState(Record):
     """What `rigfit launch` started: process group, port, command, log."""
 

@@ -5,10 +5,10 @@ Its JSON form is public (schema "rigfit.plan/1", see docs/plan.md): keys may be 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
 
 from rigfit.kb.typed import Record
+from rigfit.records import field, record
 
 Backend = Literal["cuda", "rocm", "cpu"]
 Ui = Literal["forge", "a1111", "comfyui", "sdnext", "invokeai"]
@@ -18,7 +18,7 @@ EXTRAS: tuple[str, ...] = ("pytorch3d",)
 MODEL_FAMILIES: tuple[str, ...] = ("sd15", "sdxl", "flux")  # the families of models.yaml
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class PlanOptions(Record):
     """What the person asked for (CLI options) and what their environment already sets."""
 
@@ -30,7 +30,7 @@ class PlanOptions(Record):
     user_env: dict[str, str] = field(default_factory=dict)  # variables already set: never overridden
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class Reason(Record):
     """Why: a sentence, the profile facts it rests on ("cpu.avx=False") and the KB entries it cites."""
 
@@ -39,7 +39,7 @@ class Reason(Record):
     kb: list[str] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class Alternative(Record):
     """A choice the plan did not make, and why not."""
 
@@ -47,7 +47,7 @@ class Alternative(Record):
     why_not: str
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class Decision(Record):
     """One decision of the plan (topic -> choice), with its reasons and the alternatives."""
 
@@ -58,7 +58,7 @@ class Decision(Record):
     basis: Literal["kb", "measured", "user", "unknown"] = "kb"  # measured = VerifiedFacts from verify/bench
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class DevicePick(Record):
     """The device the plan runs Stable Diffusion on: a GPU of the profile, or the CPU."""
 
@@ -72,7 +72,7 @@ class DevicePick(Record):
     integrated: bool | None = None
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class TorchChoice(Record):
     """Which torch to install, from where, and the commands that do it."""
 
@@ -86,7 +86,7 @@ class TorchChoice(Record):
     install: list[str] = field(default_factory=list)  # commands, in order
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class PythonNeed(Record):
     """The Python the torch line needs, and whether the current one fits."""
 
@@ -97,7 +97,7 @@ class PythonNeed(Record):
     how: str | None = None  # the fix: how to get a fitting one
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class ModelFit(Record):
     """Whether a model family runs on the picked device, in one word and a note."""
 
@@ -107,7 +107,7 @@ class ModelFit(Record):
     note: str
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class Advice(Record):
     """A warning: what is wrong or risky here (message) and the exact step that fixes or avoids it (fix).
 
@@ -119,7 +119,7 @@ class Advice(Record):
     kb: list[str] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class Blocker(Record):
     """A problem that stops a device (or everything), with the exact fix."""
 
@@ -130,7 +130,7 @@ class Blocker(Record):
     kb: list[str] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class Plan(Record):
     """The plan for one machine and UI: device, torch, precision, memory, flags, pins, and every decision."""
 

@@ -3,8 +3,6 @@ needs, and which environment variables the device needs (set only where needed, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import WheelLine
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
@@ -12,12 +10,13 @@ from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, source_build, version, wheel_lines
 from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
 from rigfit.probe.profile import Profile, sm_name
+from rigfit.records import field, record, replace
 
 ALLOC_CONF = "garbage_collection_threshold:0.8,max_split_size_mb:512"
 ALLOC_DOC = "https://docs.pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
 
 
-@dataclass
+@record
 class Stack:
     torch: TorchChoice
     python: PythonNeed

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family
@@ -30,6 +29,7 @@ from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, overri
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
 from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, Profile, isa_name
 from rigfit.probe.source import CommandSpec, Source
+from rigfit.records import replace
 
 NVIDIA_QUERY = "index,name,pci.bus_id,memory.total,driver_version,compute_cap"
 LSPCI = CommandSpec("lspci", ("lspci", "-Dnnvvv"))

@@ -6,16 +6,16 @@ Its JSON form is public (schema "rigfit.doctor/1", see docs/doctor.md): keys may
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
 
 from rigfit.kb.typed import Record
+from rigfit.records import field, record
 
 Severity = Literal["blocker", "warning", "info"]
 Access = Literal["ok", "permission_denied", "missing"]
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class Finding(Record):
     """One check's outcome. Every problem carries the exact fix (a command or a concrete step)."""
 
@@ -29,7 +29,7 @@ class Finding(Record):
     blocks: Literal["gpu", "cpu", "all"] | None = None
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class CpuInfo(Record):
     """The CPU: model, topology and the instruction-set extensions wheels assume."""
 
@@ -54,7 +54,7 @@ class CpuInfo(Record):
     x86_64_level: int | None = None  # 1..4; None off x86 or when flags are unknown
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class MemoryInfo(Record):
     """RAM, swap and the free disk where rigfit would install."""
 
@@ -66,7 +66,7 @@ class MemoryInfo(Record):
     disk_free_bytes: int | None = None
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class PcieLink(Record):
     """A GPU's PCIe link as negotiated, its maximum, and the slot's maximum."""
 
@@ -79,7 +79,7 @@ class PcieLink(Record):
     slot_max_width: int | None = None
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class GpuInfo(Record):
     """One physical GPU, merged across sysfs, KFD, lspci, rocminfo, rocm-smi and nvidia-smi."""
 
@@ -116,7 +116,7 @@ def isa_name(gfx: str | None, compute_capability: str | None) -> str | None:
     return gfx or (sm_name(compute_capability) if compute_capability else None)
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class RocmInfo(Record):
     """The host ROCm: versions, and the GPU agents its runtime lists."""
 
@@ -130,7 +130,7 @@ class RocmInfo(Record):
     error: str | None = None  # why rocminfo stopped: kfd_permission_denied, kfd_missing, no_kfd, hsa_init_failed
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class PermissionsInfo(Record):
     """Who runs rigfit and whether they can open the GPU device files."""
 
@@ -144,7 +144,7 @@ class PermissionsInfo(Record):
     device_gids: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class PythonInfo(Record):
     """The Python running rigfit and where it runs (venv, container, WSL)."""
 
@@ -156,7 +156,7 @@ class PythonInfo(Record):
     wsl: bool | None = None
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class OsInfo(Record):
     """The operating system, kernel and C library."""
 
@@ -168,7 +168,7 @@ class OsInfo(Record):
     glibc: str | None = None
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class TorchInfo(Record):
     """An installed torch, first read from torch/version.py, then imported in a subprocess."""
 
@@ -186,7 +186,7 @@ class TorchInfo(Record):
     cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class GpuFault(Record):
     """A broken GPU state a tool or the kernel log shows (driver not reachable, KFD refusing the chip, a reset)."""
 
@@ -195,7 +195,7 @@ class GpuFault(Record):
     detail: str | None = None  # what the line names: the chip ("PITCAIRN"), the errno text, the Xid number
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
+@record(kw_only=True, slots=True, repr=False)
 class Profile(Record):
     """Everything doctor found out about a machine (or a capture of one)."""
 

@@ -5,7 +5,6 @@ the Python of the image, and the host facts a container needs (numeric gids of t
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -16,6 +15,7 @@ from rigfit.plan.knowledge import ui_entry
 from rigfit.plan.model import Backend, Plan, PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.profile import GpuInfo, Profile
+from rigfit.records import field, record
 
 VENDOR = {"cuda": "nvidia", "rocm": "amd"}
 KFD = "/dev/kfd"
@@ -25,7 +25,7 @@ class RecipeError(Exception):
     """The recipe cannot be made as asked; the message says why and what to do instead."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GpuSlot:
     """One GPU a service is pinned to: its index as the container runtime counts it, and the host port it gets."""
 
@@ -34,7 +34,7 @@ class GpuSlot:
     name: str
 
 
-@dataclass
+@record
 class Target:
     plan: Plan
     profile: Profile
