@@ -7,7 +7,9 @@ costs microseconds; building an instance costs a few microseconds more than a da
 
 Records stay dataclasses for the standard library: `dataclasses.fields`, `asdict`, `replace` and `is_dataclass` work,
 and type checkers read the class as a dataclass (PEP 681). Supported: `@record`, `@record(frozen=True)`,
-`field(default=...)`, `field(default_factory=...)`, inheritance from other records, `__post_init__`.
+`@record(kw_only=True)` (fields only by keyword, so a field without default may follow one with a default),
+`field(default=...)`, `field(default_factory=...)`, `field(metadata=...)`, inheritance from other records,
+`__post_init__`.
 """
 
 from __future__ import annotations
@@ -52,14 +54,14 @@ def _own_fields(cls: type) -> list[dataclasses.Field[Any]]:
     return found
 
 
-def _all_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
+def _all_fields(cls: type, kw_only: bool) -> dict[str, dataclasses.Field[Any]]:
     fields: dict[str, dataclasses.Field[Any]] = {}
     for base in reversed(cls.__mro__[1:]):
         fields.update(getattr(base, "__dataclass_fields__", {}))
     for spec in _own_fields(cls):
         fields[spec.name] = spec
     seen_default = None
-    for spec in fields.values():
+    for spec in () if kw_only else fields.values():
         has_default = spec.default is not _MISSING or spec.default_factory is not _MISSING
         if seen_default and not has_default:
             raise TypeError(f"non-default argument '{spec.name}' follows default argument '{seen_default}'")
@@ -67,8 +69,10 @@ def _all_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
     return fields
 
 
-def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]], frozen: bool) -> Callable[..., None]:
-    names = tuple(fields)
+def _make_init(
+    cls: type, fields: dict[str, dataclasses.Field[Any]], frozen: bool, kw_only: bool
+) -> Callable[..., None]:
+    names = () if kw_only else tuple(fields)
     specs: tuple[tuple[str, Any, Any], ...] = tuple(
         (spec.name, spec.default, spec.default_factory) for spec in fields.values()
     )
@@ -128,12 +132,12 @@ def _hash(self: Any) -> int:
     return hash(_values(self))
 
 
-def _build(cls: type[_T], frozen: bool) -> type[_T]:
-    fields = _all_fields(cls)
+def _build(cls: type[_T], frozen: bool, kw_only: bool = False) -> type[_T]:
+    fields = _all_fields(cls, kw_only)
     methods: dict[str, Any] = {
         "__dataclass_fields__": fields,
         "__match_args__": tuple(fields),
-        "__init__": _make_init(cls, fields, frozen),
+        "__init__": _make_init(cls, fields, frozen, kw_only),
         "__repr__": _repr,
         "__eq__": _eq,
         "__hash__": _hash if frozen else None,
@@ -150,10 +154,12 @@ def _build(cls: type[_T], frozen: bool) -> type[_T]:
 @overload
 def record(cls: type[_T], /) -> type[_T]: ...
 @overload
-def record(*, frozen: bool = False) -> Callable[[type[_T]], type[_T]]: ...
+def record(*, frozen: bool = False, kw_only: bool = False) -> Callable[[type[_T]], type[_T]]: ...
 @dataclass_transform(field_specifiers=(dataclasses.field,))
-def record(cls: type[_T] | None = None, /, *, frozen: bool = False) -> type[_T] | Callable[[type[_T]], type[_T]]:
-    """Make `cls` a record: `@record` or `@record(frozen=True)`, like `@dataclass`."""
+def record(
+    cls: type[_T] | None = None, /, *, frozen: bool = False, kw_only: bool = False
+) -> type[_T] | Callable[[type[_T]], type[_T]]:
+    """Make `cls` a record: `@record`, `@record(frozen=True)` or `@record(kw_only=True)`, like `@dataclass`."""
     if cls is None:
-        return lambda plain: _build(plain, frozen)
-    return _build(cls, frozen)
+        return lambda plain: _build(plain, frozen, kw_only)
+    return _build(cls, frozen, kw_only)

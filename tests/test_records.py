@@ -104,3 +104,22 @@ class PICKLED:
     name: str
     size: int = 0
     flags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def test_a_kw_only_record_takes_fields_by_keyword_in_any_default_order() -> None:
+    @record(frozen=True, kw_only=True)
+    class Base:
+        id: str
+
+    @record(frozen=True, kw_only=True)
+    class Gpu(Base):
+        vendor: str | None = None
+        integrated: bool  # no default after one with a default: only a keyword-only class allows it
+
+    gpu = Gpu(id="x", integrated=True)
+    assert (gpu.id, gpu.vendor, gpu.integrated) == ("x", None, True)
+    assert [f.name for f in dataclasses.fields(Gpu)] == ["id", "vendor", "integrated"]
+    with pytest.raises(TypeError, match="positional"):
+        Gpu("x", None, True)  # type: ignore[call-arg]  # positional, refused
+    with pytest.raises(TypeError, match="missing required argument: 'integrated'"):
+        Gpu(id="x")  # type: ignore[call-arg]

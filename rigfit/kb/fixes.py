@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import string
-from dataclasses import dataclass
 
 from rigfit.kb.loader import KbEntry, KbError, load_entries
 from rigfit.kb.typed import FieldError
+from rigfit.records import record
 
 
 def template_fields(text: str) -> set[str]:
@@ -19,7 +19,7 @@ def template_fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class FixText(KbEntry):
     """fixes.yaml: one fix text, as a str.format template."""
 

@@ -3,13 +3,14 @@ cpu_requirements.yaml (instruction-set extensions package builds execute; probe 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, load_entries, version_ranges
+from rigfit.records import record
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class HostRule(KbEntry):
     """host.yaml: a threshold or route about the host (RAM, swap, disk, Python, CPU) and its fix."""
 
@@ -19,7 +20,7 @@ class HostRule(KbEntry):
     fix: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BenchRef(KbEntry):
     """bench_refs.yaml: a published (or seed-reported) time per image on a named machine, to compare against."""
 
@@ -42,7 +43,7 @@ class BenchRef(KbEntry):
         return self.seconds_per_image
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class QemuCpu(KbEntry):
     """qemu_cpus.yaml: a CPU model `qemu-x86_64 -cpu NAME` emulates, with the instruction-set flags it exposes."""
 
@@ -53,7 +54,7 @@ class QemuCpu(KbEntry):
     openblas_core: str | None = None  # the OPENBLAS_CORETYPE whose kernels fit these flags (numpy's OpenBLAS)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class CpuRequirement(KbEntry):
     """cpu_requirements.yaml: instruction-set extensions a package build executes, so a SIGILL can name them."""
 

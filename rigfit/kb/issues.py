@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Union
 
 from rigfit.kb.loader import KbEntry
-from rigfit.kb.typed import FieldError, Record
+from rigfit.kb.typed import FieldError
+from rigfit.records import record
 
 # Facts `when` can test and templates can use. Names must stay stable: the catalogue refers to them.
 TEMPLATE_VARS: dict[str, str] = {
@@ -61,8 +62,8 @@ PIN_VARS = {"pin_fix", "pin_spec", "pins_also"}  # always set when the issue nam
 Scalar = Union[bool, int, float, str]  # noqa: UP007 - rigfit.kb.typed reads the union at run time on Python 3.10
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
-class Range(Record):
+@record(frozen=True, kw_only=True)
+class Range:
     """A numeric condition: min <= value <= max."""
 
     min: float | None = None
@@ -72,8 +73,8 @@ class Range(Record):
 Condition = Union[Scalar, list[Scalar], Range]  # noqa: UP007
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
-class IssueVariant(Record):
+@record(frozen=True, kw_only=True)
+class IssueVariant:
     """A refinement of an issue's cause/fix for the machines its `when` matches."""
 
     when: dict[str, Condition] = field(default_factory=dict)
@@ -96,7 +97,7 @@ def _check_conditions(conditions: dict[str, Condition], known: set[str]) -> None
         raise ValueError(f"unknown fact(s) in when: {unknown}; known: {', '.join(sorted(known))}")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class IssueEntry(KbEntry):
     """One known failure: how to recognise it in a log, what it means, the exact fix."""
 

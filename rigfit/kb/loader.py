@@ -9,15 +9,15 @@ Rules in code cite entry ids (`kb=[...]` on findings and plan reasons), so ids a
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from rigfit.kb.parsed_cache import parsed
-from rigfit.kb.typed import FieldError, Record, ValidationError, load_as
+from rigfit.kb.typed import FieldError, ValidationError, load_as
 from rigfit.paths import cache_dir
+from rigfit.records import record
 
 KB_DIR = Path(__file__).resolve().parent
 
@@ -26,8 +26,8 @@ class KbError(Exception):
     """The knowledge base itself is broken (a bug in rigfit's data, not the user's machine)."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
-class KbEntry(Record):
+@record(frozen=True, kw_only=True)
+class KbEntry:
     """One KB entry. Subclasses are frozen, keyword-only, slotted dataclasses; their checks beyond the field types go
     in `_check` (raise `FieldError(field, why)` about one field, ValueError about the entry)."""
 

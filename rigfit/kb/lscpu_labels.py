@@ -7,10 +7,10 @@ unknown (its value is ignored), never guessed from a look-alike word.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, load_entries
+from rigfit.records import record
 
 # the English lscpu labels (lower case, without the colon) that rigfit reads
 LscpuKey = Literal[
@@ -25,7 +25,7 @@ LscpuKey = Literal[
 ]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class LscpuLanguage(KbEntry):
     """One language (id = the locale's language code, "de"): translated label -> English key."""
 

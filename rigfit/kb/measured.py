@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
-from rigfit.kb.typed import Record, dump, load_as
+from rigfit.kb.typed import dump, load_as
 from rigfit.paths import data_dir, write_atomic
+from rigfit.records import record
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
-class BenchConfig(Record):
+@record(kw_only=True)
+class BenchConfig:
     """One configuration `rigfit bench` timed, and what it measured."""
 
     dtype: str  # "fp16" | "bf16" | "fp32"
@@ -28,8 +29,8 @@ class BenchConfig(Record):
     error: str | None = None  # why this configuration could not run (OOM, missing kernel...)
 
 
-@dataclass(kw_only=True, slots=True, repr=False)
-class VerifiedFacts(Record):
+@record(kw_only=True)
+class VerifiedFacts:
     """What verify and bench measured for one env on one device."""
 
     env_dir: str

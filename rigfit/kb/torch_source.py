@@ -7,17 +7,18 @@ their advice (`build_torch_command`), so the three never print different recipes
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from packaging.version import InvalidVersion, Version
 
 from rigfit.kb.loader import KbEntry, KbError, by_id, load_entries, version_ranges
+from rigfit.records import record
 
 Backend = Literal["rocm", "cuda", "cpu"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class TorchRelease(KbEntry):
     """releases.yaml: a torch release with the torchvision release that belongs to it."""
 
@@ -41,7 +42,7 @@ class TorchRelease(KbEntry):
         return f"v{self.torchvision}"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BuildFrontend(KbEntry):
     """frontends.yaml: how a release's build frontend makes a wheel and takes CMake cache settings."""
 
@@ -55,7 +56,7 @@ class BuildFrontend(KbEntry):
     extra_packages: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class IsaTarget(KbEntry):
     """isa_targets.yaml: a CPU a build can target, its -march, its qemu-user model, its extensions."""
 
@@ -65,7 +66,7 @@ class IsaTarget(KbEntry):
     description: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class _Conditional(KbEntry):
     """An entry that applies to some backends, or to targets lacking some extensions."""
 
@@ -78,7 +79,7 @@ class _Conditional(KbEntry):
         return not self.when_missing or any(flag not in target.flags for flag in self.when_missing)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BuildSwitch(_Conditional):
     """switches.yaml: one environment variable or CMake cache entry of the build."""
 
@@ -92,7 +93,7 @@ class BuildSwitch(_Conditional):
     why: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BuildCaveat(_Conditional):
     """caveats.yaml: where a source build is not enough, with the check or fix."""
 
@@ -100,7 +101,7 @@ class BuildCaveat(_Conditional):
     fix: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BuildResources(KbEntry):
     """resources.yaml: memory per compile job, disk, and the reference build time."""
 

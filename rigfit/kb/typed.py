@@ -22,23 +22,12 @@ import typing
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from rigfit.records import record
+
 T = TypeVar("T")
 Extra = Literal["forbid", "ignore"]
 Loc = tuple[str | int, ...]
 Converter = Callable[[object, Loc], object]
-
-
-class Record:
-    """Base of rigfit's typed data (declared `@dataclass(..., repr=False)`): one shared __repr__, the text dataclass
-    writes. The __repr__ dataclass generates for each class was 40% of the time building a class (doctor imports
-    about 60 of them)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        fields: dict[str, dataclasses.Field[Any]] = getattr(self, "__dataclass_fields__", {})
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, f in fields.items() if f.repr)
-        return f"{type(self).__qualname__}({shown})"
 
 
 class ValidationError(ValueError):
@@ -206,7 +195,7 @@ def _converter(tp: Any, extra: Extra) -> Converter:
     raise TypeError(f"rigfit.kb.typed cannot check values of type {tp!r}")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class _FieldPlan:
     """How `load_as` checks one field of a class."""
 
@@ -311,4 +300,4 @@ def dump(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["FieldError", "Record", "ValidationError", "dump", "load_as"]
+__all__ = ["FieldError", "ValidationError", "dump", "load_as"]

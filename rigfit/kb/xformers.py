@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
 from rigfit.kb.loader import KbEntry, load_entries
+from rigfit.records import record
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class XformersBuild(KbEntry):
     """One xformers release (id: its PyPI version) and the one torch release its wheels require."""
 
