@@ -10,7 +10,7 @@ names that field.
 
 `dump(obj)` is the JSON form: dataclasses as dicts in field order (a field's `metadata={"key": ...}` renames its key),
 lists and tuples as lists. Importing pydantic and building its models took a third of doctor's run; this module and
-plain dataclasses cost a few milliseconds.
+rigfit's typed classes (`@record`, rigfit/records.py) cost a few milliseconds.
 """
 
 from __future__ import annotations
