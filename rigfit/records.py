@@ -72,31 +72,38 @@ def _all_fields(cls: type, kw_only: bool) -> dict[str, dataclasses.Field[Any]]:
 def _make_init(
     cls: type, fields: dict[str, dataclasses.Field[Any]], frozen: bool, kw_only: bool
 ) -> Callable[..., None]:
+    """`__init__` from the field list. Instances keep their fields in their `__dict__`, filled with dict updates (no
+    setattr per field): building one costs about what a dataclass's generated `__init__` does."""
     names = () if kw_only else tuple(fields)
-    specs: tuple[tuple[str, Any, Any], ...] = tuple(
-        (spec.name, spec.default, spec.default_factory) for spec in fields.values()
+    known = frozenset(fields)
+    defaults = {s.name: s.default for s in fields.values() if s.default is not _MISSING}
+    factories: tuple[tuple[str, Any], ...] = tuple(
+        (s.name, s.default_factory) for s in fields.values() if s.default_factory is not _MISSING
     )
-    assign = object.__setattr__ if frozen else setattr
+    required = tuple(n for n, s in fields.items() if s.default is _MISSING and s.default_factory is _MISSING)
+    if not cls.__dictoffset__:  # instances without a __dict__ (__slots__)
+        raise TypeError(f"{cls.__qualname__}: a record keeps its fields in the instance __dict__ (no __slots__)")
     qualname = cls.__qualname__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{qualname}() takes {len(names)} positional arguments but {len(args)} were given")
-        values = dict(zip(names, args, strict=False))
-        for name, value in kwargs.items():
-            if name not in fields:
-                raise TypeError(f"{qualname}() got an unexpected keyword argument '{name}'")
-            if name in values:
-                raise TypeError(f"{qualname}() got multiple values for argument '{name}'")
-            values[name] = value
-        for name, default, factory in specs:
-            if name in values:
-                assign(self, name, values[name])
-            elif default is not _MISSING:
-                assign(self, name, default)
-            elif factory is not _MISSING:
-                assign(self, name, factory())
-            else:
+        if args:
+            if len(args) > len(names):
+                raise TypeError(f"{qualname}() takes {len(names)} positional arguments but {len(args)} were given")
+            for name, value in zip(names, args, strict=False):
+                if name in kwargs:
+                    raise TypeError(f"{qualname}() got multiple values for argument '{name}'")
+                kwargs[name] = value
+        if not known.issuperset(kwargs):
+            name = next(n for n in kwargs if n not in known)
+            raise TypeError(f"{qualname}() got an unexpected keyword argument '{name}'")
+        state = self.__dict__  # frozen or not: the fields are written here, past __setattr__
+        state.update(defaults)
+        state.update(kwargs)
+        for name, factory in factories:
+            if name not in kwargs:
+                state[name] = factory()
+        for name in required:
+            if name not in kwargs:
                 raise TypeError(f"{qualname}() missing required argument: '{name}'")
         post_init = getattr(self, "__post_init__", None)
         if post_init is not None:
