@@ -9,6 +9,7 @@ adapters it builds per parameter (issue 8). What only help and errors need is im
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 import types
@@ -77,7 +78,8 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions (docstrings) as written; option help wrapped to the terminal."""
 
     def __init__(self, prog: str) -> None:
-        super().__init__(prog, max_help_position=34)
+        # the width given: else argparse imports shutil for it, on every run (add_argument builds a formatter)
+        super().__init__(prog, max_help_position=34, width=columns() - 2)
 
     def _format_action_invocation(self, action: argparse.Action) -> str:
         """`-r, --requirement FILE` (argparse writes the value's name after each spelling)."""
@@ -272,11 +274,22 @@ def summary(target: Command | Group) -> str:
     return " ".join(text.split("\n\n", 1)[0].split())
 
 
-def _rows(rows: Sequence[tuple[str, str]]) -> str:
-    import shutil
-    import textwrap
+def columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() gives it ($COLUMNS, else the terminal's, else 80), without
+    importing shutil (and the compression modules it loads: a twentieth of `rigfit doctor`)."""
+    try:
+        if (wanted := int(os.environ.get("COLUMNS", "0"))) > 0:
+            return wanted
+    except ValueError:
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
-    width = shutil.get_terminal_size().columns - 2
+
+def _rows(rows: Sequence[tuple[str, str]]) -> str:
+    width = columns() - 2
     left = max(len(name) for name, _ in rows) + 4
     return "\n".join(
         textwrap.fill(text, max(width, left + 30), initial_indent=f"  {name:<{left - 2}}", subsequent_indent=" " * left)

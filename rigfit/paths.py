@@ -25,6 +25,16 @@ def cache_dir() -> Path:
     return Path(base) / "rigfit"
 
 
+def which(command: str) -> str | None:
+    """The path of an executable `command` found on PATH (or `command` itself when it holds a /), as shutil.which
+    finds it, without importing shutil (and the compression modules it loads: a twentieth of `rigfit doctor`)."""
+    candidates = [command] if os.sep in command else [os.path.join(d, command) for d in os.get_exec_path() if d]
+    for path in candidates:
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return None
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that a reader never sees it half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -215,9 +215,24 @@ def test_a_system_other_than_linux_is_said_with_what_to_do() -> None:
 
 def test_python_fact_reads_what_platform_reads_without_importing_it() -> None:
     import platform
+    import sysconfig
 
     from rigfit.probe.system import python_fact
 
     fact = python_fact()
+    stdlib = Path(sysconfig.get_path("stdlib", sysconfig.get_default_scheme()))
+    assert fact["externally_managed"] == (stdlib / "EXTERNALLY-MANAGED").is_file()
+    assert Path(os.__file__).parent == stdlib  # where python_fact looks
     assert fact["glibc"] == (platform.libc_ver()[1] or None)
     assert fact["version"] == platform.python_version()
+
+
+def test_which_and_free_bytes_agree_with_shutil(tmp_path: Path) -> None:
+    import shutil
+
+    from rigfit.paths import which
+    from rigfit.probe.memory import free_bytes
+
+    for name in ("sh", "python3", "ls", "no-such-tool-here", "/bin/sh", str(tmp_path)):
+        assert which(name) == shutil.which(name), name
+    assert abs(free_bytes(tmp_path) - shutil.disk_usage(tmp_path).free) < 64 * 2**20  # others write meanwhile

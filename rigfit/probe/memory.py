@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rigfit.kb.fixes import fix_text
@@ -36,13 +37,19 @@ def parse_meminfo(text: str) -> dict[str, int]:
     return values
 
 
+def free_bytes(path: Path) -> int:
+    """What shutil.disk_usage(path).free says, without importing shutil (and the compression modules it loads)."""
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize
+
+
 def disk_fact() -> dict[str, Any]:
     """Free space where rigfit would install (its data dir, or the nearest parent that exists yet)."""
     target = data_dir()
     existing = target
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    return {"path": str(target), "checked": str(existing), "free_bytes": shutil.disk_usage(existing).free}
+    return {"path": str(target), "checked": str(existing), "free_bytes": free_bytes(existing)}
 
 
 def probe_memory(source: Source, warn: Callable[[str], None]) -> MemoryInfo:

@@ -19,7 +19,6 @@ import errno
 import fnmatch
 import json
 import os
-import shutil
 import sys
 import threading
 import weakref
@@ -28,7 +27,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rigfit.paths import NotRegularFile, open_regular
+from rigfit.paths import NotRegularFile, open_regular, which
 from rigfit.proc.background import Background, wait_all
 from rigfit.proc.bounded import run_bounded
 from rigfit.records import record
@@ -232,8 +231,8 @@ class LiveSource(Source):
 
     def _run(self, spec: CommandSpec) -> CommandResult:
         argv = spec.argv
-        if shutil.which(argv[0]) is None:
-            if spec.fallback and shutil.which(spec.fallback[0]):
+        if which(argv[0]) is None:
+            if spec.fallback and which(spec.fallback[0]):
                 argv = spec.fallback
             else:
                 return CommandResult(spec.name, None, None, f"{argv[0]} is not installed")
@@ -295,6 +294,8 @@ class CaptureSource(Source):
             import tempfile  # a replayed archive only: doctor on the live machine never pays for it
 
             tmp = Path(tempfile.mkdtemp(prefix="rigfit-capture-"))
+            import shutil
+
             self._cleanup = weakref.finalize(self, shutil.rmtree, tmp, True)
             try:
                 self.dir = self._unpack(self.path, tmp).resolve()

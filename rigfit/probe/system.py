@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,7 +65,7 @@ def glibc_version() -> str | None:
 
 def python_fact() -> dict[str, Any]:
     """The interpreter rigfit runs in: version, venv, and the PEP 668 marker of its base interpreter's stdlib."""
-    stdlib = Path(sysconfig.get_path("stdlib", sysconfig.get_default_scheme()))
+    stdlib = Path(os.__file__).parent  # the stdlib folder sysconfig names, without its import
     return {
         "version": ".".join(str(part) for part in sys.version_info[:3]),
         "executable": sys.executable,

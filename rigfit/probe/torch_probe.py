@@ -8,7 +8,6 @@ launchers print), a segfault usually a library mismatch, a timeout a hung driver
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import os
 import re
@@ -32,6 +31,8 @@ _VERSION_LINE = re.compile(r"^\s*(__version__|cuda|hip|git_version)\s*(?::[^=]*)
 
 def parse_version_py(text: str) -> dict[str, str | None]:
     """torch/version.py's literal assignments (`__version__ = '2.4.1+rocm6.1'`, `hip: Optional[str] = '6.1...'`)."""
+    import ast  # only where a torch is installed
+
     found: dict[str, str | None] = {}
     for line in bounded_lines(text):
         match = _VERSION_LINE.match(line)
