@@ -22,7 +22,8 @@ CONTEXT = (
     "total capacity", "total capacty", "device limit", "total vram", "medvram", "lowvram", "loading weights",
     "sd_xl", "sdxl", "flux", "model_type", "requested to load", "width", "height", "resolution", "x1024", "x768",
     "x512", "x2048", "v1-inference", "sd_xl_base", "loaded completely", "model loaded", "commandline",
-    "launching web ui", "train_network", "sdxl_train", "train_util", "accelerate", "kohya", "onetrainer",
+    "launching web ui", "train_network", "sdxl_train", "train_util", "accelerate", "kohya_ss", "sd-scripts",
+    "onetrainer",
     "train_dreambooth", "train_text_to_image", "steps:",
 )  # fmt: skip
 
@@ -69,7 +70,7 @@ NATIVE = {"sd15": 512, "sdxl": 1024, "flux-dev": 1024}
 # a training run (kohya sd-scripts/kohya_ss, OneTrainer, diffusers' training examples, accelerate-launched scripts):
 # its memory is set by the training options, not by a UI's low-VRAM flags
 TRAINING = re.compile(
-    r"\b(?:sdxl_)?train(?:_network|_db|_dreambooth\w*|_text_to_image\w*|_lora\w*|_util)?\.py\b|kohya|sd-scripts|"
+    r"\b(?:sdxl_)?train(?:_network|_db|_dreambooth\w*|_text_to_image\w*|_lora\w*|_util)?\.py\b|kohya_ss|sd-scripts|"
     r"OneTrainer|accelerate[\\/]commands|accelerate_cli|\baccelerate launch\b|\bsteps:\s+\d+%",
     re.I,
 )

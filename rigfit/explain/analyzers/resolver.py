@@ -44,7 +44,9 @@ NO_MATCH = re.compile(r"No matching distribution found for (?P<req>\S+)")
 LOOKING_IN = re.compile(r"Looking in (?:indexes|links): (?P<urls>.+)")
 PYTORCH_INDEX = re.compile(r"https?://download\.pytorch\.org/whl/(?:nightly/|test/)?(?P<variant>[^/\s,]+)")
 # PyTorch's index variants are cu + digits (cu118, cu124), rocm + version (rocm6.2.4), cpu, xpu
-PYTORCH_VARIANT = re.compile(r"^(?:cu\d{2,3}|rocm\d+(?:\.\d+){1,2}|cpu(?:-cxx11-abi)?|xpu|torch|simple)$")
+PYTORCH_VARIANT = re.compile(
+    r"^(?:cu\d{2,3}|rocm\d+(?:\.\d+){1,2}|cpu(?:-cxx11-abi)?|xpu|torch|simple|lts|nightly|test|torch_stable\.html)$"
+)
 UV_FIRST_INDEX = re.compile(
     r"`(?P<pkg>[\w.-]+)` was found on (?P<index>\S+?),? but not at the requested version \((?P<req>[^)]+)\)"
 )
