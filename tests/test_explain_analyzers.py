@@ -75,10 +75,15 @@ def test_compute_capability_picks_the_wheel_line_that_has_code_for_it() -> None:
     assert "whl/cu126" in analyzer.fix and "older than the oldest" in analyzer.cause
 
 
-def test_gfx_without_kernels_gets_the_override_from_rocm_yaml() -> None:
+def test_gfx_without_kernels_on_windows_gets_no_linux_override() -> None:
+    """The HIP SDK on Windows does not read HSA_OVERRIDE_GFX_VERSION: its rocBLAS needs a library for the gfx, and an
+    APU's iGPU (gfx1103, rocm.yaml has an override for Linux) may be the device picked instead of a dGPU (heldx 15)."""
     e = top(log("rocblas-tensile--hip-sdk-gfx1103.txt"))
-    assert e.facts["gfx"] == "gfx1103"
-    assert f"HSA_OVERRIDE_GFX_VERSION={gfx_targets()['gfx1103'].override}" in e.fix
+    assert e.facts["gfx"] == "gfx1103" and gfx_targets()["gfx1103"].override
+    assert "export HSA_OVERRIDE_GFX_VERSION" not in e.fix and "Linux ROCm only" in e.cause
+    assert "rocblas library" in e.fix and "HIP_VISIBLE_DEVICES" in e.fix
+    igpu = top(log("rocblas-tensile--hip-sdk-gfx1036-zluda.txt"))
+    assert igpu.facts["gfx"] == "gfx1036" and "integrated GPU" in igpu.cause
 
 
 def test_oom_reads_model_and_flags_in_use() -> None:

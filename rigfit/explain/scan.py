@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -40,7 +41,9 @@ class LogLine:
 class LogScan:
     lines_total: int = 0
     bytes_total: int = 0
-    lines: dict[str, LogLine] = field(default_factory=dict)  # text -> line, in order of first appearance
+    # text -> line, in order of first appearance; an OrderedDict drops its oldest entry in O(1) (a dict's
+    # next(iter()) rescans the slots freed at its front, which made evicting 40,000 lines cost 0.6 s)
+    lines: OrderedDict[str, LogLine] = field(default_factory=OrderedDict)
     dropped: int = 0  # distinct interesting lines forgotten because MAX_LINES was reached
 
     def with_keyword(self, keywords: Iterable[str]) -> list[LogLine]:
@@ -99,6 +102,7 @@ class KeywordScanner:
         self._context = _keyword_regex(extra) if extra else None
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
+        self._distinct: tuple[bytes, bytes] | None = None  # the last block (lower-cased) and its distinct lines
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
@@ -109,7 +113,9 @@ class KeywordScanner:
             base_line = result.lines_total
             result.lines_total += block.count(b"\n")
             result.bytes_total += len(block)
-            hits = self._collect_first(block, base_line, result)
+            lowered = block.lower()
+            repeats = _repeats(lowered)
+            hits = self._collect_first(block, lowered, base_line, result, repeats)
             if self._context is None:
                 continue
             signals = [start - 1 for start, words in hits.items() if words & self._signals]
@@ -117,36 +123,65 @@ class KeywordScanner:
             if head_pending:
                 windows.append((0, CONTEXT_WINDOW))
             if tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
-                self._collect(tail[0], tail[1], result, (self._context,))
+                self._context_pass(tail[0], tail[0].lower(), tail[1], result, repeats)
             for start, end in _merged(windows, len(block)):
                 before = block.rfind(b"\n", 0, start) + 1
-                self._collect(block[before:end], base_line + block.count(b"\n", 0, before), result, (self._context,))
+                first_line = base_line + block.count(b"\n", 0, before)
+                whole = before == 0 and end >= len(block)
+                chunk = block if whole else block[before:end]
+                self._context_pass(chunk, lowered if whole else chunk.lower(), first_line, result, repeats)
             head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
             cut = block.find(b"\n", max(0, len(block) - CONTEXT_WINDOW)) + 1
             tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
+        self._distinct = None
         return result
 
-    def _collect_first(self, block: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+    def _context_pass(self, chunk: bytes, lowered: bytes, first_line: int, result: LogScan, repeats: bool) -> None:
+        """The context keywords near a failure; in a repeating block (a keyword in every repeat makes the windows
+        cover it) each distinct line is read once."""
+        if self._context is None:
+            return
+        if repeats:
+            self._collect_distinct(chunk, lowered, first_line, result, (self._context,), counted=False)
+        else:
+            self._collect(chunk, first_line, result, (self._context,))
+
+    def _collect_first(
+        self, block: bytes, lowered: bytes, base_line: int, result: LogScan, repeats: bool
+    ) -> dict[int, set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
         (warnings, progress bars): when a sample of the block repeats, the keyword regexes read each distinct line
         once; when it does not (a timestamp on every line), de-duplicating would only cost time."""
-        lowered = block.lower()
-        sample = lowered[:SAMPLE].split(b"\n")
-        if len(set(sample)) > len(sample) * REPEATS_PAY_BELOW:
+        if not repeats:
             return self._collect(block, base_line, result, (self._regex, self._suffix), counted=True)
         return self._collect_distinct(block, lowered, base_line, result)
 
-    def _collect_distinct(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
-        """The keyword regexes run once over the distinct lines, then each hit is remembered at every line that
-        repeats it, in log order."""
-        lines = lowered.split(b"\n")
-        distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
+    def _collect_distinct(
+        self,
+        block: bytes,
+        lowered: bytes,
+        base_line: int,
+        result: LogScan,
+        regexes: tuple[re.Pattern[bytes], ...] = (),
+        counted: bool = True,
+    ) -> dict[int, set[str]]:
+        """The keyword regexes (the first pass's by default) run once over the distinct lines, then each hit is
+        remembered at every line that repeats it, in log order; `counted` as in `_collect`."""
+        if self._distinct is not None and self._distinct[0] is lowered:  # the block's first pass made it
+            lines, distinct = [], self._distinct[1]
+        else:
+            lines = lowered.split(b"\n")
+            distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
+            self._distinct = (lowered, distinct)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
-        for start, words in _keyword_hits(distinct, (self._regex, self._suffix), self._suffix).items():
+        for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
             line_end = distinct.find(b"\n", line_start)
             line = distinct[line_start : line_end if line_end >= 0 else len(distinct)]
             segments.setdefault(line, {}).setdefault(start - line_start, set()).update(words)
+        if not counted:  # the context pass: a line already kept is left as it is, so its first occurrence is enough
+            _remember_first(block, lowered, base_line, result, segments)
+            return {}
         hits: dict[int, set[str]] = {}
         offset = 1  # where the line starts in b"\n" + block, the coordinates of `_collect`
         for number, line in enumerate(lines, base_line + 1):
@@ -155,7 +190,7 @@ class KeywordScanner:
                 for start in sorted(found):
                     end = _line_end(line, start)
                     text = block[offset - 1 + start : offset - 1 + end][:MAX_LINE]
-                    _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start])
+                    _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start], counted)
                     hits[offset + start] = found[start]
             offset += len(line) + 1
         return hits
@@ -194,6 +229,27 @@ def _keyword_hits(
             start = _line_start(lowered, match.end(1))
             hits.setdefault(start, set()).add(match.group(1).decode())
     return hits
+
+
+def _remember_first(
+    block: bytes, lowered: bytes, base_line: int, result: LogScan, segments: dict[bytes, dict[int, set[str]]]
+) -> None:
+    """Remember each line of `segments` at its first occurrence in the block, in log order (found by bytes.find,
+    without walking every line of a repeating block)."""
+    padded = b"\n" + lowered + b"\n"
+    firsts = sorted((padded.find(b"\n" + line + b"\n"), line) for line in segments)
+    for pos, line in firsts:
+        number = base_line + 1 + lowered.count(b"\n", 0, pos)
+        for start in sorted(segments[line]):
+            end = _line_end(line, start)
+            text = block[pos + start : pos + end][:MAX_LINE]
+            _remember(result, text.decode("utf-8", errors="replace").strip(), number, segments[line][start], False)
+
+
+def _repeats(lowered: bytes) -> bool:
+    """Whether a block repeats itself: fewer than REPEATS_PAY_BELOW of the lines of a sample of it are distinct."""
+    sample = lowered[:SAMPLE].split(b"\n")
+    return len(set(sample)) <= len(sample) * REPEATS_PAY_BELOW
 
 
 def _merged(windows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
@@ -238,7 +294,7 @@ def _remember(result: LogScan, text: str, number: int, keywords: set[str], count
         known.keywords |= keywords
         return
     if len(result.lines) >= MAX_LINES:
-        result.lines.pop(next(iter(result.lines)))
+        result.lines.popitem(last=False)
         result.dropped += 1
     result.lines[text] = LogLine(number, text, set(keywords))
 

@@ -19,7 +19,8 @@ KEYWORDS = (
     "certificate_verify_failed", "terminal prompts disabled", "could not read username", "network is unreachable",
     "max retries exceeded", "access to model", "cannot access gated repo", "gated repo", "repository not found",
     "connection refused", "connection timed out", "failed to connect", "connecttimeouterror", "readtimeouterror",
-    "name or service not known", "offline mode is enabled",
+    "name or service not known", "offline mode is enabled", "invalid username or token",
+    "password authentication is not supported", "requested url returned error",
 )  # fmt: skip
 CONTEXT = (
     "repository", "huggingface.co", "command:", "cloning",
@@ -34,7 +35,12 @@ GIT_URL = re.compile(r"(?P<url>https?://[\w.-]+/[\w.-]+/[\w.-]+?)(?:\.git)?/?['\
 REPO_GONE = re.compile(
     r"fatal: repository '(?P<url>[^']+)' not found|remote: Repository not found|"
     r"could not read Username for '(?P<host>[^']+)'|Username for '(?P<host2>https://[^']+)':|"
-    r"terminal prompts disabled|Authentication failed for '(?P<url2>[^']+)'",
+    r"terminal prompts disabled|Authentication failed for '(?P<url2>[^']+)'|"
+    r"remote: Invalid username or (?:token|password)|Password authentication is not supported for Git operations",
+    re.I,
+)
+HTTP_REFUSED = re.compile(
+    r"unable to access '(?P<url>https?://(?P<host>[\w.-]+)[^']*)': The requested URL returned error: (?P<code>\d{3})",
     re.I,
 )
 NO_NETWORK = re.compile(
@@ -54,7 +60,7 @@ HF_ERROR = re.compile(
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    return [f for f in (_repo_gone(ctx), _hugging_face(ctx), _no_network(ctx)) if f][:1]
+    return [f for f in (_repo_gone(ctx), _hugging_face(ctx), _http_refused(ctx), _no_network(ctx)) if f][:1]
 
 
 def _repo_gone(ctx: Context) -> Finding | None:
@@ -87,6 +93,50 @@ def _repo_gone(ctx: Context) -> Finding | None:
         evidence,
         facts,
         ["https://docs.github.com/en/repositories/creating-and-managing-repositories/troubleshooting-cloning-errors"],
+    )
+
+
+def _http_refused(ctx: Context) -> Finding | None:
+    """git reached a server that answered with an HTTP error: a mirror or proxy in the way (403/5xx), or a URL that
+    does not exist (404)."""
+    hit = last(ctx.lines, HTTP_REFUSED)
+    if hit is None:
+        return None
+    line, m = hit
+    host, code = m.group("host").lower(), m.group("code")
+    facts = {"url": m.group("url"), "host": host, "http_status": code}
+    clone = last(ctx.lines, CLONE_FAIL)
+    evidence = [line] + ([clone[0]] if clone else [])
+    if host not in ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org"):
+        cause = (
+            f"git fetched from {host}, not from the repository's own host, and {host} answered HTTP {code}: a "
+            "mirror or proxy set in git's configuration (a url.<mirror>.insteadOf rewrite, or a launcher's mirror "
+            "setting) rewrites the GitHub URLs and no longer serves them."
+        )
+        fix = (
+            f"Show the rewrite: `git config --show-origin --get-regexp 'url\\..*insteadof|http.*proxy'`; remove it "
+            f"(`git config --global --unset url.<the {host} URL>.insteadOf`) or replace it with a mirror that works, "
+            "unset HTTP(S)_PROXY if it points there, then start the UI again."
+        )
+    else:
+        cause = f"{host} answered HTTP {code} for {m.group('url')}: " + (
+            "the repository does not exist at that URL (deleted, renamed or private)."
+            if code == "404"
+            else "the request was refused (rate limit, a blocked network, or a token without access)."
+        )
+        fix = (
+            "Open the URL in a browser: if the repository moved, update the UI (or set its repository override "
+            "variable); if it is refused, wait for a rate limit to pass or fix the network's filtering, then start the "
+            "UI again."
+        )
+    return Finding(
+        "git-http-error",
+        f"git got HTTP {code} from {host}",
+        cause,
+        fix,
+        evidence,
+        facts,
+        ["https://git-scm.com/docs/git-config#Documentation/git-config.txt-urlltbasegtinsteadOf"],
     )
 
 

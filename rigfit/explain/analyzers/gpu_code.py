@@ -9,6 +9,7 @@ import re
 from rigfit.explain.analyzers.base import Finding, first, last, ver
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
+from rigfit.kb.gpus import gfx_family
 from rigfit.kb.schemas import WheelLine
 from rigfit.plan.device import cc_covered
 from rigfit.plan.knowledge import gfx_targets, newest_first, wheel_lines
@@ -44,6 +45,7 @@ AMD_NO_CODE = re.compile(
 Hit = tuple[LogLine, re.Match[str]]
 GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
 CUDA_SOURCE = "https://pytorch.org/get-started/locally/"
+HIP_ENV_SOURCE = "https://rocm.docs.amd.com/projects/HIP/en/latest/reference/env_variables.html"
 ROCM_SOURCE = "https://rocm.docs.amd.com/projects/install-on-linux/en/latest/reference/system-requirements.html"
 
 
@@ -155,6 +157,8 @@ def _amd(ctx: Context) -> Finding | None:
             "`rocminfo | grep -m1 -o 'gfx[0-9a-f]*'` shows the gfx; then `rigfit plan` picks the wheel line or "
             "override for it (RDNA2 cards other than gfx1030: HSA_OVERRIDE_GFX_VERSION=10.3.0; RDNA3: 11.0.0)."
         )
+    elif ctx.facts.get("log_os") == "windows":
+        cause, fix = _amd_windows(str(gfx))
     elif ships and not override_on:
         best = ships[0]
         facts["wheel"] = f"torch {best.torch}+{best.variant}"
@@ -168,15 +172,7 @@ def _amd(ctx: Context) -> Finding | None:
         )
     elif target is not None and target.override and not override_on:
         facts["override"] = target.override
-        cause = (
-            f"{gfx} ({target.family}) is not among the ISAs ROCm's torch builds ship kernels for; it can borrow "
-            f"the kernels of gfx{target.override.replace('.', '')[:4]} through an override."
-        )
-        fix = (
-            f"`export HSA_OVERRIDE_GFX_VERSION={target.override}` before starting the UI (A1111/Forge: in "
-            "webui-user.sh), then check with `rigfit verify`"
-            + (f"; {target.override_note}" if target.override_note else ".")
-        )
+        cause, fix = _amd_override(str(gfx), target)
     else:
         cause, fix = _amd_unsupported(str(gfx), target, override_on)
     return Finding(
@@ -186,8 +182,55 @@ def _amd(ctx: Context) -> Finding | None:
         fix,
         [line],
         facts,
-        [ROCM_SOURCE] + (list(target.sources[:1]) if target else []),
+        [ROCM_SOURCE, HIP_ENV_SOURCE] + (list(target.sources[:1]) if target else []),
     )
+
+
+def _amd_override(gfx: str, target) -> tuple[str, str]:
+    cause = (
+        f"{gfx} ({target.family}) is not among the ISAs ROCm's torch builds ship kernels for; it can borrow "
+        f"the kernels of gfx{target.override.replace('.', '')[:4]} through an override."
+    )
+    fix = (
+        f"`export HSA_OVERRIDE_GFX_VERSION={target.override}` before starting the UI (A1111/Forge: in "
+        "webui-user.sh), then check with `rigfit verify`"
+        + (f"; {target.override_note}" if target.override_note else ".")
+    )
+    if _integrated(gfx):
+        cause += f" {gfx} is a CPU's integrated GPU: if the machine also has a discrete Radeon, ROCm picked the iGPU."
+        fix = (
+            "With a discrete Radeon in the machine, hide the iGPU instead: `export HIP_VISIBLE_DEVICES=<the "
+            "dGPU's index>` (`rocminfo` lists the agents) or disable the iGPU in the firmware. With the iGPU "
+            "alone: " + fix
+        )
+    return cause, fix
+
+
+def _integrated(gfx: str) -> bool:
+    arch = gfx_family(gfx)
+    return bool(arch and arch.apu_only)
+
+
+def _amd_windows(gfx: str) -> tuple[str, str]:
+    """A Windows log (HIP SDK, ZLUDA): HSA_OVERRIDE_GFX_VERSION is a Linux ROCm variable; rocBLAS needs its files."""
+    igpu = _integrated(gfx)
+    cause = (
+        f"The Windows HIP SDK's rocBLAS has no kernel library (Tensile) for {gfx}"
+        + (", the CPU's integrated GPU" if igpu else "")
+        + "; HSA_OVERRIDE_GFX_VERSION is read by Linux ROCm only, so it cannot borrow another ISA's kernels here."
+    )
+    fix = (
+        (
+            "If the machine has a discrete Radeon, hide the iGPU so the HIP runtime uses the dGPU: `set "
+            "HIP_VISIBLE_DEVICES=<the dGPU's index>` before starting the UI (hipInfo lists the devices) or disable the "
+            "iGPU in the firmware. To run on it anyway: "
+            if igpu
+            else ""
+        )
+        + f"replace the HIP SDK's rocblas library folder with one built for {gfx} (community ROCmLibs builds, for the "
+        "same HIP SDK version), or use a GPU the HIP SDK supports."
+    )
+    return cause, fix
 
 
 def _amd_unsupported(gfx: str, target, override_on: bool) -> tuple[str, str]:

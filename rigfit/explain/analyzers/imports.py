@@ -4,6 +4,7 @@ extension built for another torch/CUDA/NumPy, NumPy 1 vs 2."""
 from __future__ import annotations
 
 import re
+import sys
 
 from rigfit.explain.analyzers.base import Finding, binary_package, last
 from rigfit.explain.analyzers.context import Context, modules, name_entry
@@ -160,7 +161,16 @@ def _cannot_import(ctx: Context) -> Finding | None:
         cause = (
             f"`{name}` is not in the installed {entry.package}'s {module}: {when}, and the code needs the other side."
         )
+        if entry.package == "python":
+            facts["python_removed_in"] = str(entry.removed_in or entry.added_in)
+            cause = (
+                f"`{module}.{name}` is part of Python itself, and {when.replace('python', 'Python')}: the code "
+                f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
+                f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
+            )
         return _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+    if top in sys.stdlib_module_names:
+        return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
         return _built_for_other_torch(line, facts, caller, ctx)
     importer = f"{where}" if where else "the importing code"
@@ -176,6 +186,24 @@ def _cannot_import(ctx: Context) -> Finding | None:
     )
     return _finding(
         line, facts, cause, fix, [SOURCE.replace("ModuleNotFoundError", "ImportError")], kind="name-version-mismatch"
+    )
+
+
+def _stdlib_name(line, facts: dict[str, str], module: str, name: str, ctx: Context) -> Finding:
+    """A name missing from a standard-library module: the Python version differs from the code's, never a pip fix."""
+    facts["package"] = "python"
+    on = f"Python {ctx.python}" if ctx.python else "this environment's Python"
+    cause = (
+        f"`{module}` is part of Python's standard library, not a pip package: {on} has no `{name}` in it, so the code "
+        "(or an old package it calls) was written for another Python release (names are removed after deprecation)."
+    )
+    fix = (
+        "Upgrade the package whose file is the last site-packages frame of the traceback (old setuptools/pkg_resources "
+        f"are the usual ones: `{ctx.pip()} install -U setuptools`), or create the env with the Python release the UI "
+        "documents; do not pip install the standard-library module."
+    )
+    return _finding(
+        line, facts, cause, fix, ["https://docs.python.org/3/whatsnew/index.html"], kind="name-version-mismatch"
     )
 
 
@@ -331,7 +359,9 @@ def _finding(
         "module-not-found": f"Python cannot find the module {facts.get('module')}",
         "module-not-provided": f"{facts.get('module')} does not come from a pip package of that name",
         "module-version-mismatch": f"{facts.get('module')} does not exist in the installed {facts.get('package')}",
-        "name-version-mismatch": f"{facts.get('name')} is not in the installed {facts.get('package')}",
+        "name-version-mismatch": f"{facts.get('name')} is not in the installed {facts.get('package')}"
+        if facts.get("package") != "python"
+        else f"{facts.get('name')} is not in this Python's {facts.get('module')}",
         "circular-import": f"{facts.get('module')} is shadowed or imported circularly",
         "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
         "binary-abi-mismatch": f"{facts.get('package')}'s compiled library does not match what is installed",

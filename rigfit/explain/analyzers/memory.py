@@ -22,7 +22,9 @@ CONTEXT = (
     "total capacity", "total capacty", "device limit", "total vram", "medvram", "lowvram", "loading weights",
     "sd_xl", "sdxl", "flux", "model_type", "requested to load", "width", "height", "resolution", "x1024", "x768",
     "x512", "x2048", "v1-inference", "sd_xl_base", "loaded completely", "model loaded", "commandline",
-    "launching web ui",
+    "launching web ui", "train_network", "sdxl_train", "train_util", "accelerate", "kohya_ss", "sd-scripts",
+    "onetrainer",
+    "train_dreambooth", "train_text_to_image", "steps:",
 )  # fmt: skip
 
 OOM = re.compile(
@@ -65,6 +67,13 @@ FLAG_IN_USE = re.compile(
     r"(?<![\w-])(?P<flag>--(?:medvram-sdxl|medvram|lowvram|novram|always-low-vram|always-offload-from-vram))\b"
 )
 NATIVE = {"sd15": 512, "sdxl": 1024, "flux-dev": 1024}
+# a training run (kohya sd-scripts/kohya_ss, OneTrainer, diffusers' training examples, accelerate-launched scripts):
+# its memory is set by the training options, not by a UI's low-VRAM flags
+TRAINING = re.compile(
+    r"\b(?:sdxl_)?train(?:_network|_db|_dreambooth\w*|_text_to_image\w*|_lora\w*|_util)?\.py\b|kohya_ss|sd-scripts|"
+    r"OneTrainer|accelerate[\\/]commands|accelerate_cli|\baccelerate launch\b|\bsteps:\s+\d+%",
+    re.I,
+)
 SOURCE = "https://pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
 
 
@@ -95,7 +104,39 @@ def analyze(ctx: Context) -> list[Finding]:
         facts["flags_in_use"] = " ".join(in_use)
     if (spare := _free_beyond_request(ctx, facts, vram)) is not None:
         return [_allocator_failure(facts, evidence, spare)]
+    if (training := last(ctx.lines, TRAINING)) is not None:
+        return [_training_oom(facts, [*evidence, training[0]], training[1].group(0))]
     return [_gpu_oom(ctx, facts, evidence, vram)]
+
+
+def _training_oom(facts: dict[str, str], evidence: list, trainer: str) -> Finding:
+    facts["training"] = trainer
+    card = f"the {facts['vram_gib']} GiB GPU" if "vram_gib" in facts else "the GPU"
+    model = next((e.name for e in models() if e.id == facts.get("model")), "the model")
+    cause = (
+        f"A training run ({trainer}) needed more memory than {card} had free: training holds the weights, their "
+        f"gradients, the optimizer's state and the activations of {model} at once, so a UI's low-VRAM flags do not "
+        "apply; the training options decide."
+    )
+    fix = (
+        "Lower the training's own memory: gradient checkpointing (kohya: --gradient_checkpointing), cached latents "
+        "and text-encoder outputs (--cache_latents --cache_text_encoder_outputs), an 8-bit or Adafactor optimizer "
+        "(--optimizer_type AdamW8bit or Adafactor), batch size 1, bf16/fp16 weights (--full_bf16 or "
+        "--mixed_precision fp16), a lower training resolution; for SDXL on 12 GB or less train a LoRA "
+        "(sdxl_train_network.py) instead of the full model. OneTrainer and diffusers' scripts have the same options "
+        "under similar names."
+    )
+    return Finding(
+        "training-out-of-memory",
+        f"{facts['device']} out of memory while training",
+        cause,
+        fix,
+        evidence,
+        facts,
+        [SOURCE, "kohya-ss/sd-scripts:README.md (SDXL training: memory-saving options)"],
+        confidence=0.9,
+        supersedes=("cuda-out-of-memory", "hip-out-of-memory"),
+    )
 
 
 def _free_beyond_request(ctx: Context, facts: dict[str, str], vram: float | None) -> float | None:
@@ -272,9 +313,15 @@ def _cpu_oom(ctx: Context, line) -> Finding:
         "The system ran out of RAM (not VRAM): loading a checkpoint briefly needs about twice its size in RAM, "
         "and the kernel's OOM killer or the allocator stopped the process."
     )
+    more = (
+        "Let Windows grow the page file (System > Advanced system settings > Performance > Virtual memory: "
+        "System managed size, on a drive with free space), restart"
+        if ctx.facts.get("log_os") == "windows"
+        else "Add swap (e.g. `sudo fallocate -l 16G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile && "
+        "sudo swapon /swapfile`)"
+    )
     fix = (
-        "Add swap (e.g. `sudo fallocate -l 16G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile && "
-        "sudo swapon /swapfile`), close other programs, use fp16 .safetensors checkpoints instead of full .ckpt "
+        f"{more}, close other programs, use fp16 .safetensors checkpoints instead of full .ckpt "
         "files, and keep only one model loaded (A1111: Settings > Maximum number of checkpoints loaded at the same "
         "time = 1)."
     )
@@ -285,5 +332,8 @@ def _cpu_oom(ctx: Context, line) -> Finding:
         fix,
         [line],
         {"device": "CPU"},
-        ["https://www.kernel.org/doc/gorman/html/understand/understand016.html"],
+        [
+            "https://www.kernel.org/doc/gorman/html/understand/understand016.html",
+            "https://learn.microsoft.com/en-us/troubleshoot/windows-client/performance/introduction-to-the-page-file",
+        ],
     )

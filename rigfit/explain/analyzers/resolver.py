@@ -26,7 +26,7 @@ CONTEXT = (
     "depends on", "because", "and because", "successfully installed", "attempting uninstall", "collecting",
     "fatal error:", "python.h", "install pytorch first", "requires pytorch", "requires-python",
     "requires a different python", "error: command", "not found", "can't find rust", "no module named", "apple m",
-    "macos", "darwin", "macosx_", "users",
+    "macos", "darwin", "macosx_", "users", "looking in indexes", "looking in links", "was found on",
 )  # fmt: skip
 
 PIP_SOURCE = "https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts"
@@ -41,6 +41,15 @@ NO_VERSION = re.compile(
     r"(?:.*\(from versions: (?P<versions>[^)]*)\))?"
 )
 NO_MATCH = re.compile(r"No matching distribution found for (?P<req>\S+)")
+LOOKING_IN = re.compile(r"Looking in (?:indexes|links): (?P<urls>.+)")
+PYTORCH_INDEX = re.compile(r"https?://download\.pytorch\.org/whl/(?:nightly/|test/)?(?P<variant>[^/\s,]+)")
+# PyTorch's index variants are cu + digits (cu118, cu124), rocm + version (rocm6.2.4), cpu, xpu
+PYTORCH_VARIANT = re.compile(
+    r"^(?:cu\d{2,3}|rocm\d+(?:\.\d+){1,2}|cpu(?:-cxx11-abi)?|xpu|torch|simple|lts|nightly|test|torch_stable\.html)$"
+)
+UV_FIRST_INDEX = re.compile(
+    r"`(?P<pkg>[\w.-]+)` was found on (?P<index>\S+?),? but not at the requested version \((?P<req>[^)]+)\)"
+)
 UV_NO_SOLUTION = re.compile(r"No solution found when resolving")
 UV_BECAUSE = re.compile(r"(?:Because|And because) (?P<why>.+)")
 UV_ONLY_VERSIONS = re.compile(r"only (?P<pkg>[\w.-]+)\S* (?:==|<=|>=|<|>)?\S* (?:is|are) available")
@@ -89,6 +98,8 @@ def _pip_conflict(ctx: Context) -> Finding | None:
     target = _most_named(wants)
     on_target = [w for w in wants if _name(w[1]) == target]
     a, b = _disagreeing(on_target)
+    if len({_name(w[1]) for w in on_target} | {w[1].strip() for w in on_target}) == 1:
+        return _dependency_unavailable(ctx, target, on_target)
     facts = {"package": target, "requirement_a": a[1], "asked_by_a": a[0], "requirement_b": b[1], "asked_by_b": b[0]}
     cause = (
         f"The resolver cannot satisfy both requirements on {target}: {a[0]} asks for {a[1]}, while {b[0]} asks "
@@ -101,6 +112,36 @@ def _pip_conflict(ctx: Context) -> Finding | None:
         cause,
         fix.strip(),
         [line for _, _, line in (a, b)],
+        facts,
+        [PIP_SOURCE],
+    )
+
+
+def _dependency_unavailable(ctx: Context, target: str, wants: list[tuple[str, str, LogLine]]) -> Finding:
+    """Every candidate asks for the same unversioned dependency: nothing conflicts, the index has no installable one."""
+    askers = sorted({w[0].split(" ")[0] for w in wants})
+    who = ", ".join(askers)
+    indexes = first(ctx.lines, LOOKING_IN)
+    facts = {"package": target, "required_by": who}
+    if indexes:
+        facts["indexes"] = indexes[1].group("urls").strip()
+    cause = (
+        f"Nothing conflicts: every release of {who} pip tried depends on {target} (without a version limit), and the "
+        f"index pip used has no {target} it can install, either because the index (a PyPI mirror, a private index) "
+        f"does not carry {target}, or because {target} has no wheel for this Python or platform."
+    )
+    fix = (
+        f"See what the index offers: `{ctx.pip()} download --no-deps {target} -d /tmp/probe` (and `{ctx.pip()} config "
+        f"list` for a configured mirror); if the mirror lacks it, install it from PyPI first, `{ctx.pip()} install "
+        f"{target} --index-url https://pypi.org/simple`, then rerun the install; if PyPI has no wheel for this Python, "
+        f"use a release of {askers[0]} that does not need {target}, or a Python that {target} supports."
+    )
+    return Finding(
+        "pip-dependency-unavailable",
+        f"pip: no installable {target} on the index",
+        cause,
+        fix,
+        [w[2] for w in wants[:2]],
         facts,
         [PIP_SOURCE],
     )
@@ -209,6 +250,20 @@ def _uv_conflict(ctx: Context) -> Finding | None:
     )
     if m2 := UV_ONLY_VERSIONS.search(why):
         facts["package"] = m2.group("pkg")
+    if hint := first(ctx.lines, UV_FIRST_INDEX):
+        h = hint[1]
+        facts.update(package=h.group("pkg"), index=h.group("index"), requirement=h.group("req"))
+        cause = (
+            f"uv takes each package from the first index that has it: {h.group('pkg')} exists on {h.group('index')}, "
+            f"but not as {h.group('req')}, and uv does not look for it on the next index (PyPI), so the requirement "
+            "cannot be met."
+        )
+        fix = (
+            f"Let only torch come from {h.group('index')}: in pyproject.toml mark that index `explicit = true` and map "
+            "torch/torchvision/torchaudio to it under [tool.uv.sources] (or use `--torch-backend`), or allow every "
+            "index for every package with `--index-strategy unsafe-best-match` (UV_INDEX_STRATEGY=unsafe-best-match)."
+        )
+        reasons = [(hint[0], h), *reasons]
     return Finding(
         "uv-resolver-conflict",
         "uv: no solution for the requirements",
@@ -247,6 +302,20 @@ def _no_distribution(ctx: Context) -> Finding | None:
             "venv made with that Python). For torch with a CUDA/ROCm suffix, give the index of that variant "
             "(`--index-url https://download.pytorch.org/whl/<variant>`): PyPI has only the default build."
         )
+    elif bad_index := _bad_pytorch_index(ctx):
+        facts["index"] = bad_index
+        cause = (
+            f"The index URL {bad_index} is not a PyTorch index: PyTorch's variants are named cu + digits (cu118, "
+            "cu124, cu126), rocm + version (rocm6.2.4) or cpu, so pip found no files there, not even for another "
+            "version."
+        )
+        near = re.sub(r"[^a-z0-9]", "", bad_index.rsplit("/", 1)[-1].lower())
+        fix = (
+            f"Use the index of a variant PyTorch publishes (the name without dots: `--index-url "
+            f"https://download.pytorch.org/whl/{near}`), and check that it has your version of {facts['package']}: "
+            f"https://download.pytorch.org/whl/{near}/{facts['package']}/ lists the files it has; not every variant "
+            "has every release. `rigfit plan` prints the line that fits the machine's driver."
+        )
     else:
         cause = (
             f"The index has no file of {facts['package']} at all for {on}: the package has no wheel for this Python "
@@ -273,6 +342,15 @@ def _no_distribution(ctx: Context) -> Finding | None:
             "https://pytorch.org/get-started/previous-versions/",
         ],
     )
+
+
+def _bad_pytorch_index(ctx: Context) -> str | None:
+    """A download.pytorch.org/whl/<variant> URL pip was told to use whose variant is not one PyTorch publishes."""
+    for _, m in every(ctx.lines, LOOKING_IN):
+        for index in PYTORCH_INDEX.finditer(m.group("urls")):
+            if not PYTORCH_VARIANT.match(index.group("variant")):
+                return index.group(0)
+    return None
 
 
 LOCAL_VARIANT = re.compile(r"^(?P<pkg>[\w.-]+)==(?P<base>\d[\w.]*)\+(?P<variant>(?:cu|rocm)[\d.]+)$")

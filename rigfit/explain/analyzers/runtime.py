@@ -13,7 +13,7 @@ from rigfit.plan.knowledge import newest_first, wheel_lines
 
 SIGNALS = (
     "cannot open", "could not load", "nvml", "xid", "fault", "timeout", "gpu reset", "fallen off the bus",
-    "insufficient", "too old", "error while loading", "nvidia-container-cli",
+    "insufficient", "too old", "error while loading", "nvidia-container-cli", "could not locate",
 )  # fmt: skip
 KEYWORDS = (
     "cannot open shared object file", "could not load library", "unable to load any of", "nvml", "xid",
@@ -21,7 +21,7 @@ KEYWORDS = (
     "cuda driver version is insufficient", "driver version is insufficient", "fallen off the bus",
     "error while loading shared libraries", "invalid runtime name", "driver on your system is too old",
     "cudaerrorinsufficientdriver", "forward compatibility was attempted", "could not load dynamic library",
-    "load library failed",
+    "load library failed", "could not locate",
 )  # fmt: skip
 CONTEXT = (
     "driver", "wsl", "microsoft-standard", "amdgpu", "nvrm", "hsa_override_gfx_version", "torch", "pytorch version",
@@ -36,9 +36,11 @@ DRIVER_OLD = re.compile(
 LIB_MISSING = re.compile(
     r"(?P<lib>lib[\w.+-]+?\.so(?:\.[\d.]+)?)(?:\S*)?: cannot open shared object file|"
     r"(?:Could not load library|Unable to load any of \{|error while loading shared libraries: |"
-    r"load library failed: |Could not load dynamic library ')(?P<lib2>lib[\w.+-]+?\.so(?:\.[\d.]+)?)",
+    r"load library failed: |Could not load dynamic library ')(?P<lib2>lib[\w.+-]+?\.so(?:\.[\d.]+)?)|"
+    r"(?:Could not (?:locate|load library) )(?P<dll>[\w.+-]+\.dll)",
     re.I,
 )
+WANTED_MAJOR = re.compile(r"\.so\.(?P<so>\d+)|64_(?P<dll>\d+)\.dll$", re.I)  # libcudnn.so.8, cudnn_ops_infer64_8.dll
 CANNOT_OPEN = re.compile(r"(?P<lib>lib[\w.+-]+?\.so(?:\.[\d.]+)?)\S*: cannot open shared object file", re.I)
 WSL = re.compile(r"microsoft-standard-WSL|/usr/lib/wsl/|\bWSL2?\b", re.I)
 CONTAINER_NO_GPU = re.compile(
@@ -133,7 +135,9 @@ def _library(ctx: Context) -> Finding | None:
     line, m = hit
     # "Could not load library A. Error: B: cannot open shared object file": B is the one missing
     cannot_open = CANNOT_OPEN.search(line.text)
-    lib = cannot_open.group("lib") if cannot_open else m.group("lib") or m.group("lib2")
+    if "nvidia-container-cli" in line.text:
+        return None  # the container toolkit could not load the host driver: _container says so
+    lib = cannot_open.group("lib") if cannot_open else m.group("lib") or m.group("lib2") or m.group("dll")
     entry = native_lib(lib)
     facts = {"library": lib}
     on_wsl = first(ctx.lines, WSL) is not None
@@ -169,10 +173,9 @@ def _library(ctx: Context) -> Finding | None:
             "LD_LIBRARY_PATH=/usr/lib/wsl/lib:$LD_LIBRARY_PATH` (and `sudo ldconfig` if it says libcuda.so.1 is "
             "not a symbolic link). " + fix
         )
-    elif re.search(r"\.so\.(\d+)", lib) and entry.role == "cuda-runtime":
-        major = re.search(r"\.so\.(\d+)", lib).group(1)  # type: ignore[union-attr]
-        facts["wanted_major"] = major
-        cause += f" The code wants major version {major} of it."
+    elif (major := WANTED_MAJOR.search(lib)) and entry.role == "cuda-runtime":
+        facts["wanted_major"] = major.group("so") or major.group("dll")
+        cause += f" The code wants major version {facts['wanted_major']} of it."
     return Finding(
         "shared-library-missing", f"{lib} ({entry.package}) cannot be loaded", cause, fix, [line], facts, entry.sources
     )
@@ -194,6 +197,17 @@ def _container(ctx: Context) -> Finding | None:
             'Restart the container; to make it stick, set `"exec-opts": ["native.cgroupdriver=cgroupfs"]` in '
             "/etc/docker/daemon.json or pass the /dev/nvidia* devices explicitly (NVIDIA Container Toolkit "
             "troubleshooting)."
+        )
+    elif "load library failed" in m.group(0):
+        cause = (
+            "The NVIDIA Container Toolkit on the host cannot load the driver's own library ("
+            f"{m.group(0).split('failed:')[-1].strip(' :')}): no working NVIDIA driver on the host as the toolkit sees "
+            "it (the driver is not installed, or Docker is the snap package, which cannot see the host's libraries)."
+        )
+        fix = (
+            "On the host: install the NVIDIA driver until `nvidia-smi` works there (Ubuntu: `sudo ubuntu-drivers "
+            "install`, then reboot); use Docker from Docker's or the distribution's packages, not the snap; then "
+            "`sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`."
         )
     else:
         cause = (
