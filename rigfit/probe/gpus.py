@@ -17,7 +17,7 @@ from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
-from rigfit.probe.gpu.kernel_only import rejected_gpus_not_listed
+from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
@@ -100,7 +100,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     kernel_text = _kernel_log(source)
     ev.kernel = parse_kernel_log(kernel_text)
     profile.gpus = merge(ev)
-    profile.gpus += rejected_gpus_not_listed(profile.gpus, ev.kernel)
+    profile.gpus += gpus_only_in_kernel_log(profile.gpus, ev.kernel)
     nvidia_reports = any(g.vendor == "nvidia" and g.driver_error for g in profile.gpus)
     profile.gpu_faults = [
         *kernel_faults(kernel_text),

@@ -1,5 +1,6 @@
 """Undo what pasting does to a tool's output: code fences, HTML <details> wrappers, markdown quotes, shell prompt
-lines, `...` elisions, Windows line ends. Lines keep their indentation (several outputs nest by it)."""
+lines, `...` elisions, Windows line ends, and the typographic quotes a blog or word processor puts in place of
+"'" ("couldn‘t communicate"). Lines keep their indentation (several outputs nest by it)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ _ELISION = re.compile(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\
 _QUOTE = re.compile(r"^> ?")
 _PASTED = re.compile("|".join(p.pattern for p in (_FENCE, _PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
 # a number starts after a non-digit: no retry at every digit of a long digit run (quadratic)
+# ‘ ’ ‛ ′ ʼ and “ ” „ ″ back to the ASCII quotes the tools print
+_TYPOGRAPHIC = str.maketrans(
+    {c: "'" for c in "\u2018\u2019\u201b\u2032\u02bc"} | {c: '"' for c in "\u201c\u201d\u201e\u2033"}
+)
 _GTS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*G[Tb]/s")
 
 
@@ -32,6 +37,8 @@ def clean_lines(text: str | None) -> list[str]:
                 continue
         else:
             line = unquoted.rstrip()
+        if not line.isascii():
+            line = line.translate(_TYPOGRAPHIC)
         if not _PASTED.match(line):
             out.append(line)
     return out
