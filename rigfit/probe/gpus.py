@@ -126,6 +126,11 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     rocm.hsa_override = override
     rocm.override_suspected = any(_override_shows(g) for g in profile.gpus)
 
+    _not_known(ev, profile, override, warn)
+
+
+def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn) -> None:
+    """What the GPU evidence leaves unknown or ignored, for the report's "Not known"."""
     amd = any(g.vendor == "amd" for g in profile.gpus)
     if override and ev.hsa_override_gfx is None:
         warn(f"HSA_OVERRIDE_GFX_VERSION={override!r} is not of the form major.minor.stepping (e.g. 10.3.0): ignored")
@@ -134,6 +139,12 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
             "the kernel log is not readable by this user, so a KFD 'PCI rejects atomics' refusal would go unseen: "
             "run `sudo dmesg | grep -i kfd` to check"
         )
+    for gpu in profile.gpus:
+        if gpu.vendor == "nvidia" and gpu.compute_capability is None and (gpu.name or "").endswith(("...", "…")):
+            warn(
+                f"nvidia-smi cut the GPU's name ('{gpu.name}'): its model and compute capability are unknown; "
+                "`nvidia-smi --query-gpu=name,compute_cap --format=csv` prints them whole"
+            )
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import re
 
-from rigfit.probe.lines import MAX_LINE, bounded_lines
+from rigfit.probe.lines import MAX_LINE, bounded_lines, unfenced
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _HTML = re.compile(r"</?(?:details|summary|pre|code|br)\b[^>]*>", re.I)
 # "$ rocminfo", "# rocm-smi", "user@host:~$ lspci -nnk", "(venv) user@host:~/sd$ nvidia-smi", "PS C:\> nvidia-smi"
 _PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$#]\s+[\w./-]")
 _PS_PROMPT = re.compile(r"^\s*PS [A-Za-z]:\\\S*>\s")
 _ELISION = re.compile(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\[snip\])\s*$", re.I)
 _QUOTE = re.compile(r"^> ?")
-_PASTED = re.compile("|".join(p.pattern for p in (_FENCE, _PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
+_PASTED = re.compile("|".join(p.pattern for p in (_PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
 # a number starts after a non-digit: no retry at every digit of a long digit run (quadratic)
 # ‘ ’ ‛ ′ ʼ and “ ” „ ″ back to the ASCII quotes the tools print
 _TYPOGRAPHIC = str.maketrans(
@@ -39,8 +38,9 @@ def clean_lines(text: str | None) -> list[str]:
             line = unquoted.rstrip()
         if not line.isascii():
             line = line.translate(_TYPOGRAPHIC)
-        if not _PASTED.match(line):
-            out.append(line)
+        kept = unfenced(line)
+        if kept is not None and not _PASTED.match(kept):
+            out.append(kept)
     return out
 
 
