@@ -337,6 +337,8 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
         first = flag_tokens(next(e.value for b in blocks for e in b if e.key in ("flags", "features")))
         out.flags = [f for f in first if f in common]
     out.threads = max(tally.processors, sum(tally.siblings.values())) or None
+    if not tally.siblings and len(blocks) > 1 and len(blocks[-1]) < len(blocks[0]):
+        out.threads = None  # the paste stops inside a processor block: more may follow, the count is not known
     if tally.cores:
         out.sockets = len(tally.cores)
         out.cores = sum(tally.cores.values())
