@@ -90,10 +90,10 @@ FAULTS: dict[str, FaultKind] = {
     ),
     "hsa_init_failed": FaultKind(
         "rocm.runtime_failed",
-        "blocker",
+        "warning",  # a torch wheel brings its own runtime: the plan may still work; doctor says what is known
         "drivers",
-        "the ROCm runtime (HSA) could not start, so ROCm programs, torch too, see no GPU; this line alone does not say "
-        "why",
+        "the installed ROCm runtime (HSA) could not start, so programs using it see no GPU; this line alone does not "
+        "say why",
         lambda f: fix_text("rocm.runtime_failed"),
     ),
     "gpu_ring_timeout": FaultKind(
