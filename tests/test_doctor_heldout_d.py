@@ -75,3 +75,13 @@ def test_the_plan_refuses_cuda_on_kepler_and_fermi_cards(tmp_path: Path, name: s
     instead of "compute capability unknown; assuming a current CUDA wheel fits"."""
     plan = make_plan(assembled(tmp_path, CASES[name]["pastes"]), PlanOptions())
     assert plan.backend == "cpu" and any(b.id == "cuda-arch-unsupported" for b in plan.blockers)
+
+
+def test_a_driver_older_than_every_line_is_said_not_called_compatible(tmp_path: Path) -> None:
+    """Tesla K80 on driver 410 (CUDA 10.0): every line with sm_37 kernels needs a newer driver. The plan said the
+    CUDA 11.8 wheel runs "through minor-version compatibility (driver >= 450.80.02)"; it now says update the driver."""
+    plan = make_plan(assembled(tmp_path, CASES["nvidia-smi-tesla-k80--driver410"]["pastes"]), PlanOptions())
+    too_old = next(w for w in plan.warnings if w.id == "driver-too-old")
+    assert "410.104" in too_old.message and "450.80.02" in too_old.fix
+    texts = [str(r["text"]) for r in plan.reasons]
+    assert not any("minor-version compatibility" in t or "driver runs" in t for t in texts), texts
