@@ -109,7 +109,9 @@ def test_names_match_what_tools_print() -> None:
     assert [m.id for m in lookup_name("NVIDIA GeForce RTX 5090")] == ["nvidia-gb202"]
     # nvidia-smi cuts long names: "GeForce GTX 105..." is a 1050 or a 1050 Ti, both Pascal sm_61
     assert {m.compute_capability for m in lookup_name("GeForce GTX 105...")} == {"6.1"}
-    assert lookup_name("") == [] and lookup_name("NVIDIA GeForce GTX 780") == []
+    assert lookup_name("") == [] and lookup_name("NVIDIA GeForce 8800 GTX") == []  # Tesla (G80): not in the KB
+    # Kepler and Fermi are (issue 10, heldd): their compute capability is what makes the plan refuse CUDA
+    assert {m.compute_capability for m in lookup_name("NVIDIA GeForce GTX 780")} == {"3.5"}
 
 
 @pytest.mark.parametrize(

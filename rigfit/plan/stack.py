@@ -121,8 +121,19 @@ def _cuda_line(cc: str | None, profile: Profile, options: PlanOptions) -> WheelL
 
 
 def _cuda_driver_note(line: WheelLine, profile: Profile) -> Advice | Reason | None:
-    """A warning when the driver version is unknown; a reason when the wheel runs by minor-version compatibility."""
-    if _driver_ok(line, profile) is None:
+    """A warning when the driver version is unknown or too old for every line with this GPU's kernels; a reason
+    when the wheel runs by minor-version compatibility."""
+    driver_ok = _driver_ok(line, profile)
+    if driver_ok is False:
+        return Advice(
+            id="driver-too-old",
+            message=f"The NVIDIA driver {profile.nvidia_driver or ''} (CUDA {profile.cuda_driver_version or '?'}) is "
+            f"older than every torch CUDA line rigfit knows with this GPU's kernels needs: torch {line.torch}+"
+            f"{line.variant} needs driver >= {line.min_driver}.",
+            fix=fix_text("driver-too-old", min_driver=line.min_driver),
+            kb=[line.id],
+        )
+    if driver_ok is None:
         return Advice(
             id="driver-unknown",
             message=f"The NVIDIA driver version is unknown: torch {line.torch}+{line.variant} needs driver >= "
@@ -158,7 +169,9 @@ def cuda_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
     reasons = [
         Reason(
             text=f"torch {line.torch}+{line.variant}: the newest official line with {sm_name(cc or '?')} "
-            f"kernels that the driver runs" + (" and the requested extras allow" if options.extras else "") + ".",
+            f"kernels{' that the driver runs' if _driver_ok(line, profile) is not False else ''}"
+            + (" and the requested extras allow" if options.extras else "")
+            + ".",
             facts=[
                 f"gpu.compute_capability={cc}",
                 f"nvidia_driver={profile.nvidia_driver}",

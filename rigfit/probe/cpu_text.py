@@ -13,7 +13,7 @@ import unicodedata
 from typing import get_args
 
 from rigfit.kb.lscpu_labels import LscpuKey, translated_lscpu_labels
-from rigfit.probe.lines import bounded_lines
+from rigfit.probe.lines import bounded_lines, unfenced
 from rigfit.records import field, record
 
 # x86-64 micro-architecture levels (x86-64 psABI), as Linux names the CPUID bits in /proc/cpuinfo:
@@ -70,6 +70,7 @@ X86_VENDORS = {
 # Where Linux prints a flag: /proc/cpuinfo lists flags in (word, bit) order of arch/x86/include/asm/cpufeatures.h.
 # In a list that may have been cut short, a flag is known to be absent only when a flag printed after it is there.
 KERNEL_ORDER: dict[str, tuple[int, int]] = {
+    "lm": (1, 29),
     "fma": (4, 12),
     "sse4_1": (4, 19),
     "sse4_2": (4, 20),
@@ -117,7 +118,6 @@ KERNEL_ORDER: dict[str, tuple[int, int]] = {
     "arch_capabilities": (18, 29),
 }
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _PROMPT = re.compile(r"^\s*(?:[^\s@:]*[@:]\S*)?[$#](?:\s+\S.*)?$")  # one way to split user@host:dir
 _QUOTE = re.compile(r"^\s*>\s?")
 _FLAG_LINE = re.compile(r"^[A-Za-z0-9_. \t]+$")
@@ -183,8 +183,8 @@ def entries(text: str, known: tuple[str, ...] = (), aliases: dict[str, str] | No
     last_raw = ""
     value_column = 0
     for raw_line in bounded_lines(text):
-        line = _QUOTE.sub("", raw_line).rstrip("\r")
-        if _FENCE.match(line) or _PROMPT.match(line):
+        line = unfenced(_QUOTE.sub("", raw_line).rstrip("\r"))
+        if line is None or _PROMPT.match(line):
             continue
         if not line.strip():
             if blocks[-1]:
@@ -237,6 +237,23 @@ def _join_wraps(entry: Entry) -> None:
         mid_word = may_continue and width_before >= entry.widest
         entry.value = entry.value + piece if mid_word else f"{entry.value} {piece}"
     entry.wraps = []
+
+
+# x86 flags Linux prints with one or two letters; any other such token ending a list is a word the paste cut
+SHORT_X86_FLAGS = frozenset({"de", "ss", "ht", "tm", "nx", "lm", "pn"})
+
+
+def ends_mid_word(flags: list[str]) -> bool:
+    """An x86 flag list whose last token is a cut word ("... smep b"): too short to be a flag, or the start of a
+    flag the kernel prints after the one before it."""
+    if len(flags) < 2:
+        return False
+    last, before = flags[-1], KERNEL_ORDER.get(flags[-2])
+    if last in KERNEL_ORDER or last in SHORT_X86_FLAGS:
+        return False
+    if len(last) <= 2:
+        return True
+    return before is not None and any(f.startswith(last) and w > before for f, w in KERNEL_ORDER.items())
 
 
 def flag_tokens(value: str) -> list[str]:
@@ -320,19 +337,34 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
         first = flag_tokens(next(e.value for b in blocks for e in b if e.key in ("flags", "features")))
         out.flags = [f for f in first if f in common]
     out.threads = max(tally.processors, sum(tally.siblings.values())) or None
+    if not tally.siblings and len(blocks) > 1 and len(blocks[-1]) < len(blocks[0]):
+        out.threads = None  # the paste stops inside a processor block: more may follow, the count is not known
     if tally.cores:
         out.sockets = len(tally.cores)
         out.cores = sum(tally.cores.values())
     elif tally.siblings:
         out.sockets = len(tally.siblings)
-    if out.isa == "x86" and out.flags is not None and "lm" in out.flags:
-        out.arch = "x86_64"
+    if out.isa == "x86" and out.flags is not None:
+        _x86_cut_and_arch(out)
     elif out.isa == "arm" and out.flags is not None:
         # arm64 kernels call Advanced SIMD "asimd"; 32-bit ARM kernels call it "neon"
         arm_arch = tally.arm_arch
         out.arch = (
             "aarch64" if "asimd" in out.flags else (f"armv{arm_arch}" if arm_arch and arm_arch.isdigit() else None)
         )
+
+
+def _x86_cut_and_arch(out: CpuText) -> None:
+    """Drop a cut last word; the architecture from long mode: a CPU without "lm" runs only 32-bit kernels."""
+    flags = out.flags or []
+    if ends_mid_word(flags):
+        flags.pop()
+        out.flags_complete = False
+    long_mode = flag_present("lm", set(flags), out.flags_complete)
+    if long_mode:
+        out.arch = "x86_64"
+    elif long_mode is False:
+        out.arch = "i686" if "cmov" in flags else "i586"
 
 
 def parse_cpuinfo(text: str) -> CpuText:
@@ -378,6 +410,9 @@ def parse_lscpu(text: str) -> CpuText:
     if flags is not None:
         out.flags = flag_tokens(flags.value)
         out.flags_complete = not flags.truncated
+        if ends_mid_word(out.flags):
+            out.flags.pop()
+            out.flags_complete = False
         arch = (out.arch or "").lower()
         out.isa = "x86" if arch in ("x86_64", "i686", "i386", "amd64") or "sse2" in out.flags else "arm"
     return out

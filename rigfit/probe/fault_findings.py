@@ -88,6 +88,14 @@ FAULTS: dict[str, FaultKind] = {
         "accepts",
         lambda f: fix_text("rocm.kfd_open_failed"),
     ),
+    "hsa_init_failed": FaultKind(
+        "rocm.runtime_failed",
+        "warning",  # a torch wheel brings its own runtime: the plan may still work; doctor says what is known
+        "drivers",
+        "the installed ROCm runtime (HSA) could not start, so programs using it see no GPU; this line alone does not "
+        "say why",
+        lambda f: fix_text("rocm.runtime_failed"),
+    ),
     "gpu_ring_timeout": FaultKind(
         "gpu.ring_timeout",
         "warning",
@@ -118,19 +126,20 @@ FAULTS: dict[str, FaultKind] = {
     ),
 }
 # a fault said better by another one on the same machine
-SUPERSEDED = {
-    "gpu_reset": "gpu_ring_timeout",
-    "nvidia_xid": "nvidia_fallen_off_bus",
-    "nvml_failed": "nvml_version_mismatch",
-    "kfd_open_failed": "kfd_unsupported_asic",
-    "nvidia_smi_no_devices": "nvidia_init_failed",
+SUPERSEDED: dict[str, tuple[str, ...]] = {
+    "gpu_reset": ("gpu_ring_timeout",),
+    "nvidia_xid": ("nvidia_fallen_off_bus",),
+    "nvml_failed": ("nvml_version_mismatch",),
+    "kfd_open_failed": ("kfd_unsupported_asic",),
+    "nvidia_smi_no_devices": ("nvidia_init_failed",),
+    "hsa_init_failed": ("kfd_open_failed", "kfd_unsupported_asic"),
 }
 
 
 def _said_by(kind: str) -> str:
     if kind.startswith(("nvidia_smi", "nvml")):
         return "nvidia-smi says"
-    return "rocminfo says" if kind == "kfd_open_failed" else "The kernel log says"
+    return "rocminfo says" if kind in ("kfd_open_failed", "hsa_init_failed") else "The kernel log says"
 
 
 def gpu_fault_findings(profile: Profile) -> list[Finding]:
@@ -138,7 +147,7 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
     findings: dict[str, Finding] = {}
     for fault in profile.gpu_faults:
         kind = FAULTS.get(fault.kind)
-        if kind is None or SUPERSEDED.get(fault.kind) in kinds or kind.finding in findings:
+        if kind is None or kinds.intersection(SUPERSEDED.get(fault.kind, ())) or kind.finding in findings:
             continue
         named = f" ({fault.detail})" if fault.detail and fault.kind != "nvidia_xid" else ""
         findings[kind.finding] = Finding(

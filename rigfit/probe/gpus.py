@@ -17,7 +17,7 @@ from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
-from rigfit.probe.gpu.kernel_only import rejected_gpus_not_listed
+from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
@@ -101,7 +101,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     kernel_text = _kernel_log(source)
     ev.kernel = parse_kernel_log(kernel_text)
     profile.gpus = merge(ev)
-    profile.gpus += rejected_gpus_not_listed(profile.gpus, ev.kernel)
+    profile.gpus += gpus_only_in_kernel_log(profile.gpus, ev.kernel)
     nvidia_reports = any(g.vendor == "nvidia" and g.driver_error for g in profile.gpus)
     profile.gpu_faults = [
         *kernel_faults(kernel_text),
@@ -127,6 +127,11 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     rocm.hsa_override = override
     rocm.override_suspected = any(_override_shows(g) for g in profile.gpus)
 
+    _not_known(ev, profile, override, warn)
+
+
+def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn) -> None:
+    """What the GPU evidence leaves unknown or ignored, for the report's "Not known"."""
     amd = any(g.vendor == "amd" for g in profile.gpus)
     if override and ev.hsa_override_gfx is None:
         warn(f"HSA_OVERRIDE_GFX_VERSION={override!r} is not of the form major.minor.stepping (e.g. 10.3.0): ignored")
@@ -135,6 +140,12 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
             "the kernel log is not readable by this user, so a KFD 'PCI rejects atomics' refusal would go unseen: "
             "run `sudo dmesg | grep -i kfd` to check"
         )
+    for gpu in profile.gpus:
+        if gpu.vendor == "nvidia" and gpu.compute_capability is None and (gpu.name or "").endswith(("...", "…")):
+            warn(
+                f"nvidia-smi cut the GPU's name ('{gpu.name}'): its model and compute capability are unknown; "
+                "`nvidia-smi --query-gpu=name,compute_cap --format=csv` prints them whole"
+            )
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
 

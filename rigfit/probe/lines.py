@@ -6,6 +6,8 @@ No line a probed tool or file really prints is longer than a few kilobytes (the 
 
 from __future__ import annotations
 
+import re
+
 MAX_LINE = 4096  # characters kept of one line
 
 
@@ -14,3 +16,17 @@ def bounded_lines(text: str | None) -> list[str]:
     if not text:
         return []
     return [line[:MAX_LINE] for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+
+
+_FENCE = re.compile(r"^\s*(?:```|~~~)`*")
+_LANGUAGE_TAG = re.compile(r"[\w+#.-]*")
+
+
+def unfenced(line: str) -> str | None:
+    """A markdown code fence line is no output: None for "```" or "```bash"; but a fence a forum glued to the first
+    output line ("```Architecture:   x86_64") leaves that line."""
+    fence = _FENCE.match(line)
+    if fence is None:
+        return line
+    rest = line[fence.end() :]
+    return None if _LANGUAGE_TAG.fullmatch(rest.strip()) else rest

@@ -27,6 +27,8 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _KFD_OPEN = re.compile(
     r"Unable to open /dev/kfd read-write: (?P<detail>Invalid argument|Cannot allocate memory|Bad address)"
 )
+_PERMISSION = re.compile(r"Unable to open /dev/kfd read-write: (?:Permission denied|No such file)")
+_HSA_FAILED = re.compile(r"hsa api call failure|HSA_STATUS_ERROR")
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
     "version_mismatch": "nvml_version_mismatch",
@@ -47,11 +49,18 @@ def kernel_faults(text: str | None) -> list[GpuFault]:
 
 
 def rocminfo_faults(text: str | None) -> list[GpuFault]:
+    """/dev/kfd refusing to open (not for permissions), or else the HSA runtime failing to start for a reason the
+    output does not give ("hsa api call failure ... Call returned 4104"). A permission problem is said elsewhere."""
+    failed: list[GpuFault] = []
     for line in clean_lines(text):
         match = _KFD_OPEN.search(line)
         if match:
             return [GpuFault(kind="kfd_open_failed", evidence=line.strip(), detail=match["detail"])]
-    return []
+        if _PERMISSION.search(line):
+            return []
+        if not failed and _HSA_FAILED.search(line):
+            failed.append(GpuFault(kind="hsa_init_failed", evidence=line.strip()))
+    return failed
 
 
 def nvidia_smi_faults(smi: NvidiaSmiOutput, nvidia_gpu_reports_it: bool) -> list[GpuFault]:

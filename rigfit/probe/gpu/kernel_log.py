@@ -24,6 +24,7 @@ _KMS = re.compile(
     r"(?: 0x[0-9a-fA-F]{4}:0x[0-9a-fA-F]{4} 0x(?P<rev>[0-9a-fA-F]{2}))?"
 )
 _FIRMWARE = re.compile(r"amdgpu/([a-z0-9_]+?)_[a-z0-9]+\.bin")
+_NOUVEAU_CHIP = re.compile(r": NVIDIA (G[A-Z]{1,2}\d{2,3}[A-Z]?) \([0-9a-f]{8}\)")
 _GC_FIRMWARE = re.compile(r"gc_(\d+)_(\d+)_(\d+)")
 _NOT_PERMITTED = re.compile(r"read kernel buffer failed|Operation not permitted|No journal files were", re.I)
 
@@ -86,7 +87,11 @@ def _line_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> Kernel
 
 
 def _firmware(line: str, gpu: KernelGpu) -> None:
-    """A firmware file name: the GC version gives the gfx target, other names the ASIC."""
+    """A firmware file name: the GC version gives the gfx target, other names the ASIC. nouveau names the chip
+    outright ("nouveau 0000:02:00.0: NVIDIA GA102 (b72000a1)")."""
+    chip = _NOUVEAU_CHIP.search(line) if gpu.driver == "nouveau" else None
+    if chip:
+        gpu.asic = gpu.asic or chip[1]
     firmware = _FIRMWARE.search(line)
     if firmware:
         gc = _GC_FIRMWARE.fullmatch(firmware[1])

@@ -14,8 +14,9 @@ from rigfit.records import field, record
 
 # slot, class name, [class code], description [vendor:device] (rev xx), e.g. "0000:03:00.0 VGA compatible controller
 # [0300]: Advanced Micro Devices, Inc. [AMD/ATI] Navi 23 [Radeon RX 6600/6600 XT/6600M] [1002:73ff] (rev c1)"
+# (a paste quoted as an indented block starts even its device lines with tabs or spaces)
 _HEADER = re.compile(
-    r"^(?P<slot>(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7])\s+"
+    r"^[ \t]*(?P<slot>(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7])\s+"
     r"(?P<cls>[A-Za-z0-9][^:\[\]]*?)(?:\s*\[(?P<cc>[0-9a-fA-F]{4})\])?:\s*(?P<rest>.*)$"
 )
 # -mm: 01:00.0 "VGA compatible controller [0300]" "NVIDIA Corporation [10de]" "GA106 [...] [2504]" -ra1 ...
@@ -83,6 +84,13 @@ class LspciDevice:
             if text.startswith(prefix):
                 return text[len(prefix) :].strip()
         return text
+
+    @property
+    def product_name(self) -> str | None:
+        """The device part when pci.ids names a product in it ('Vega 10 [Radeon PRO WX 8100]'); None for a bare chip
+        or number ('Device 73df')."""
+        name = self.device_name
+        return name if re.search(r"\[[^\]]*[A-Za-z]{2}[^\]]*\]", name) and not name.startswith("[") else None
 
     @property
     def pci_id(self) -> str | None:

@@ -213,6 +213,7 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
         nv_full,
         marketing,
         specific,
+        gpu.lspci.product_name if gpu.lspci else None,  # pci.ids names the product; the KB's chip name is wider
         model.name if model else None,
         gpu.smi.card_series if gpu.smi else None,
         gpu.lspci.device_name if gpu.lspci else None,

@@ -28,11 +28,26 @@ def _drop_cut_versions(parsed: NvidiaSmiOutput, lines: list[str]) -> None:
             parsed.driver_version = None
 
 
+# the paste's last line: a GPU row cut at the bottom edge, after its index and (part of) its name
+_LAST_ROW = re.compile(r"^\|\s{1,4}(?P<idx>\d{1,2})\s{1,6}(?P<name>[A-Za-z][\w .()/-]{1,60}?)\s*$")
+
+
+def _bottom_cut_row(parsed: NvidiaSmiOutput, lines: list[str]) -> None:
+    """A table cut at its bottom edge inside the next GPU's row: that GPU is there, its name perhaps cut, its
+    address and memory unknown."""
+    shown = [ln for ln in lines if ln.strip()]
+    last = _LAST_ROW.match(shown[-1].strip()) if shown else None
+    if last and int(last["idx"]) == len(parsed.gpus):
+        parsed.gpus.append(NvidiaGpu(int(last["idx"]), last["name"].strip(), name_truncated=True))
+
+
 def with_cut_rows(parsed: NvidiaSmiOutput, text: str | None) -> NvidiaSmiOutput:
     """`parsed` with what a table cut at its edges still shows: its GPU rows when the full-table parser found none,
-    and no version read from the cut end of the header line."""
+    a last row cut at the bottom, and no version read from the cut end of the header line."""
     lines = clean_lines(text)
     _drop_cut_versions(parsed, lines)
+    if parsed.gpus and not parsed.error:
+        _bottom_cut_row(parsed, lines)
     if parsed.gpus or parsed.error or not text or ("NVIDIA-SMI" not in text and "Persistence-M" not in text):
         return parsed
     pending: NvidiaGpu | None = None

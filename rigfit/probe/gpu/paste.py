@@ -1,21 +1,25 @@
 """Undo what pasting does to a tool's output: code fences, HTML <details> wrappers, markdown quotes, shell prompt
-lines, `...` elisions, Windows line ends. Lines keep their indentation (several outputs nest by it)."""
+lines, `...` elisions, Windows line ends, and the typographic quotes a blog or word processor puts in place of
+"'" ("couldn‘t communicate"). Lines keep their indentation (several outputs nest by it)."""
 
 from __future__ import annotations
 
 import re
 
-from rigfit.probe.lines import MAX_LINE, bounded_lines
+from rigfit.probe.lines import MAX_LINE, bounded_lines, unfenced
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _HTML = re.compile(r"</?(?:details|summary|pre|code|br)\b[^>]*>", re.I)
 # "$ rocminfo", "# rocm-smi", "user@host:~$ lspci -nnk", "(venv) user@host:~/sd$ nvidia-smi", "PS C:\> nvidia-smi"
 _PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$#]\s+[\w./-]")
 _PS_PROMPT = re.compile(r"^\s*PS [A-Za-z]:\\\S*>\s")
 _ELISION = re.compile(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\[snip\])\s*$", re.I)
 _QUOTE = re.compile(r"^> ?")
-_PASTED = re.compile("|".join(p.pattern for p in (_FENCE, _PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
+_PASTED = re.compile("|".join(p.pattern for p in (_PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
 # a number starts after a non-digit: no retry at every digit of a long digit run (quadratic)
+# ‘ ’ ‛ ′ ʼ and “ ” „ ″ back to the ASCII quotes the tools print
+_TYPOGRAPHIC = str.maketrans(
+    {c: "'" for c in "\u2018\u2019\u201b\u2032\u02bc"} | {c: '"' for c in "\u201c\u201d\u201e\u2033"}
+)
 _GTS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*G[Tb]/s")
 
 
@@ -32,8 +36,11 @@ def clean_lines(text: str | None) -> list[str]:
                 continue
         else:
             line = unquoted.rstrip()
-        if not _PASTED.match(line):
-            out.append(line)
+        if not line.isascii():
+            line = line.translate(_TYPOGRAPHIC)
+        kept = unfenced(line)
+        if kept is not None and not _PASTED.match(kept):
+            out.append(kept)
     return out
 
 
