@@ -147,3 +147,16 @@ def test_doctor_imports_no_typer_click_or_other_commands() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "['rigfit.probe.command']"
+
+
+@pytest.mark.parametrize(
+    ("answer", "yes"), [("y\n", True), ("Yes\n", True), ("\n", False), ("n\n", False), ("", False)]
+)
+def test_confirm_is_yes_only_when_answered_yes(answer: str, yes: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rigfit up` asks before installing; Enter or no input at all (a closed stdin) is no."""
+    import io
+
+    from rigfit.terminal import confirm
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(answer))
+    assert confirm("Install forge?") is yes
