@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rigfit import __version__
-from rigfit.cli_args import Exit, group_help, run_command, run_group, unknown_command
+from rigfit.cli_args import Exit, Group, group_help, run_command, run_group, unknown_command
 
 HELP = "Fit Stable Diffusion to the machine you own: probe it, plan the stack, install and launch it, explain crashes."
 
@@ -74,10 +74,11 @@ def _dispatch(argv: Sequence[str]) -> None:
     name, *rest = words
     if name in ("--version", "version"):
         run_command(version, "rigfit version", rest)
-    elif command := COMMANDS.get(name):
-        run_command(_load(command), f"rigfit {name}", rest)
-    elif group := GROUPS.get(name):
-        run_group(f"rigfit {name}", _load(group), rest)
+    elif target := COMMANDS.get(name):
+        run_command(_load(target), f"rigfit {name}", rest)
+    elif group_target := GROUPS.get(name):
+        group: Group = _load(group_target)
+        run_group(f"rigfit {name}", group, rest)
     else:
         raise unknown_command("rigfit", name, [*COMMANDS, "version", *GROUPS])
 

@@ -2,20 +2,20 @@
 
 `dataclasses.dataclass` writes `__init__`, `__repr__` and `__eq__` as source text and compiles each with `exec`: about
 1.5-3 ms per class on the machines rigfit targets, and rigfit's doctor imports over a hundred typed classes (a third of
-its start-up). A record gets the same methods as plain functions that read the class's field list, so making a class
-costs microseconds; building an instance costs a few microseconds more than a dataclass's.
+its start-up); importing dataclasses itself pulls in inspect (another tenth). A record gets the same methods as plain
+functions that read the class's field list, so making a class costs microseconds; building an instance costs a few
+microseconds more than a dataclass's.
 
-Records stay dataclasses for the standard library: `dataclasses.fields`, `asdict`, `replace` and `is_dataclass` work,
-and type checkers read the class as a dataclass (PEP 681). Supported: `@record`, `@record(frozen=True)`,
-`field(default=...)`, `field(default_factory=...)`, inheritance from other records, `__post_init__`.
+Type checkers read a record as a dataclass (PEP 681). Supported: `@record` and `@record(...)` with dataclass's options
+frozen, kw_only, slots, repr and eq; `field(default=..., default_factory=..., metadata=..., repr=...)`; inheritance
+from other records; `__post_init__`. This module's `fields`, `replace` and `is_record` stand for dataclasses' `fields`,
+`replace` and `is_dataclass` (a record is not a dataclass to the standard library).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, overload
 
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
@@ -26,7 +26,59 @@ else:  # only type checkers read it: at run time it would merely tag the functio
 
 
 _T = TypeVar("_T")
-_MISSING: Any = dataclasses.MISSING
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class FrozenInstanceError(AttributeError):
+    """An assignment to a field of a frozen record."""
+
+
+class Field:
+    """One field of a record: its name, annotation (as written), default or default factory, metadata."""
+
+    __slots__ = ("default", "default_factory", "metadata", "name", "repr", "type")
+
+    def __init__(self, default: Any, default_factory: Any, metadata: Mapping[str, Any] | None, repr: bool) -> None:
+        self.name, self.type = "", ""
+        self.default, self.default_factory = default, default_factory
+        self.metadata: Mapping[str, Any] = metadata or {}
+        self.repr = repr
+
+
+def field(
+    *,
+    default: Any = MISSING,
+    default_factory: Callable[[], Any] | Any = MISSING,
+    metadata: Mapping[str, Any] | None = None,
+    repr: bool = True,
+) -> Any:
+    """A field's default or default factory (and metadata), as `dataclasses.field` declares them."""
+    return Field(default, default_factory, metadata, repr)
+
+
+def fields(record_or_class: object) -> tuple[Field, ...]:
+    """The fields of a record (or record class), in declaration order, base classes' first."""
+    found: dict[str, Field] | None = getattr(record_or_class, "__record_fields__", None)
+    if found is None:
+        raise TypeError(f"{record_or_class!r} is not a record")
+    return tuple(found.values())
+
+
+def is_record(value: object) -> bool:
+    return hasattr(value, "__record_fields__")
+
+
+def replace(value: _T, /, **changes: Any) -> _T:
+    """A copy of the record `value` with `changes` (checked again by its `__post_init__`, as dataclasses does)."""
+    current = {spec.name: getattr(value, spec.name) for spec in fields(value)}
+    return cast("_T", type(value)(**(current | changes)))
 
 
 def _is_class_var(annotation: object) -> bool:
@@ -34,45 +86,54 @@ def _is_class_var(annotation: object) -> bool:
     return text.startswith(("ClassVar", "typing.ClassVar"))
 
 
-def _own_fields(cls: type) -> list[dataclasses.Field[Any]]:
-    """The fields a class declares itself, as dataclasses.Field objects (what `dataclasses.fields` reads)."""
+def _own_fields(cls: type) -> list[Field]:
+    """The fields a class declares itself."""
     found = []
-    for name, annotation in inspect.get_annotations(cls).items():
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063 - inspect costs 8%
         if _is_class_var(annotation):
             continue
-        value = cls.__dict__.get(name, _MISSING)
-        spec: Any = value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)
+        value = cls.__dict__.get(name, MISSING)
+        spec = value if isinstance(value, Field) else Field(value, MISSING, None, True)
         spec.name, spec.type = name, annotation
-        spec._field_type = dataclasses._FIELD  # type: ignore[attr-defined]  # what dataclasses.fields() filters on
-        if spec.default is _MISSING and name in cls.__dict__:
+        if spec.default is MISSING and name in cls.__dict__:
             delattr(cls, name)  # a default_factory: the class attribute would shadow nothing useful
-        elif spec.default is not _MISSING:
+        elif spec.default is not MISSING:
             setattr(cls, name, spec.default)
         found.append(spec)
     return found
 
 
-def _all_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
-    fields: dict[str, dataclasses.Field[Any]] = {}
+class Options(NamedTuple):
+    """What `@dataclass` options a record was declared with."""
+
+    frozen: bool = False
+    kw_only: bool = False
+    slots: bool = False
+    repr: bool = True
+    eq: bool = True
+
+
+def _all_fields(cls: type, kw_only: bool) -> dict[str, Field]:
+    fields: dict[str, Field] = {}
     for base in reversed(cls.__mro__[1:]):
-        fields.update(getattr(base, "__dataclass_fields__", {}))
+        fields.update(getattr(base, "__record_fields__", {}))
     for spec in _own_fields(cls):
         fields[spec.name] = spec
     seen_default = None
     for spec in fields.values():
-        has_default = spec.default is not _MISSING or spec.default_factory is not _MISSING
-        if seen_default and not has_default:
+        has_default = spec.default is not MISSING or spec.default_factory is not MISSING
+        if seen_default and not has_default and not kw_only:
             raise TypeError(f"non-default argument '{spec.name}' follows default argument '{seen_default}'")
         seen_default = spec.name if has_default else seen_default
     return fields
 
 
-def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]], frozen: bool) -> Callable[..., None]:
-    names = tuple(fields)
+def _make_init(cls: type, fields: dict[str, Field], options: Options) -> Callable[..., None]:
+    names = () if options.kw_only else tuple(fields)
     specs: tuple[tuple[str, Any, Any], ...] = tuple(
         (spec.name, spec.default, spec.default_factory) for spec in fields.values()
     )
-    assign = object.__setattr__ if frozen else setattr
+    assign = object.__setattr__ if options.frozen else setattr
     qualname = cls.__qualname__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -88,9 +149,9 @@ def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]], frozen: boo
         for name, default, factory in specs:
             if name in values:
                 assign(self, name, values[name])
-            elif default is not _MISSING:
+            elif default is not MISSING:
                 assign(self, name, default)
-            elif factory is not _MISSING:
+            elif factory is not MISSING:
                 assign(self, name, factory())
             else:
                 raise TypeError(f"{qualname}() missing required argument: '{name}'")
@@ -102,11 +163,11 @@ def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]], frozen: boo
 
 
 def _values(self: Any) -> tuple[Any, ...]:
-    return tuple(getattr(self, name) for name in self.__dataclass_fields__)
+    return tuple(getattr(self, name) for name in self.__record_fields__)
 
 
 def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_fields__)
     return f"{type(self).__qualname__}({shown})"
 
 
@@ -117,32 +178,56 @@ def _eq(self: Any, other: object) -> bool:
 
 
 def _frozen_setattr(self: Any, name: str, value: object) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field '{name}'")
+    raise FrozenInstanceError(f"cannot assign to field '{name}'")
 
 
 def _frozen_delattr(self: Any, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field '{name}'")
+    raise FrozenInstanceError(f"cannot delete field '{name}'")
 
 
 def _hash(self: Any) -> int:
     return hash(_values(self))
 
 
-def _build(cls: type[_T], frozen: bool) -> type[_T]:
-    fields = _all_fields(cls)
+def _getstate(self: Any) -> tuple[Any, ...]:
+    return _values(self)
+
+
+def _setstate(self: Any, state: tuple[Any, ...]) -> None:
+    for name, value in zip(self.__record_fields__, state, strict=True):
+        object.__setattr__(self, name, value)
+
+
+def _with_slots(cls: type[_T], fields: dict[str, Field]) -> type[_T]:
+    """A copy of `cls` whose instances hold their fields in slots (a class cannot gain slots once made)."""
+    inherited = {name for base in cls.__mro__[1:] for name in getattr(base, "__slots__", ())}
+    body = {key: value for key, value in cls.__dict__.items() if key not in fields and key not in ("__dict__",)}
+    body.pop("__weakref__", None)
+    body["__slots__"] = tuple(name for name in fields if name not in inherited)
+    metaclass: Any = type(cls)
+    slotted = metaclass(cls.__name__, cls.__bases__, body)
+    slotted.__qualname__ = cls.__qualname__
+    return cast("type[_T]", slotted)
+
+
+def _build(cls: type[_T], options: Options) -> type[_T]:
+    fields = _all_fields(cls, options.kw_only)
+    if options.slots:
+        cls = _with_slots(cls, fields)
     methods: dict[str, Any] = {
-        "__dataclass_fields__": fields,
-        "__match_args__": tuple(fields),
-        "__init__": _make_init(cls, fields, frozen),
-        "__repr__": _repr,
-        "__eq__": _eq,
-        "__hash__": _hash if frozen else None,
+        "__record_fields__": fields,
+        "__match_args__": () if options.kw_only else tuple(fields),
+        "__init__": _make_init(cls, fields, options),
     }
-    if frozen:
+    if options.repr and "__repr__" not in cls.__dict__:
+        methods["__repr__"] = _repr
+    if options.eq and "__eq__" not in cls.__dict__:
+        methods |= {"__eq__": _eq, "__hash__": _hash if options.frozen else None}
+    if options.frozen:
         methods |= {"__setattr__": _frozen_setattr, "__delattr__": _frozen_delattr}
+    if options.frozen and options.slots:
+        methods |= {"__getstate__": _getstate, "__setstate__": _setstate}
     for name, method in methods.items():
-        if name in ("__repr__", "__eq__") and name in cls.__dict__:
-            continue  # the class wrote its own, as dataclasses allows
         setattr(cls, name, method)
     return cls
 
@@ -150,10 +235,22 @@ def _build(cls: type[_T], frozen: bool) -> type[_T]:
 @overload
 def record(cls: type[_T], /) -> type[_T]: ...
 @overload
-def record(*, frozen: bool = False) -> Callable[[type[_T]], type[_T]]: ...
-@dataclass_transform(field_specifiers=(dataclasses.field,))
-def record(cls: type[_T] | None = None, /, *, frozen: bool = False) -> type[_T] | Callable[[type[_T]], type[_T]]:
-    """Make `cls` a record: `@record` or `@record(frozen=True)`, like `@dataclass`."""
+def record(
+    *, frozen: bool = False, kw_only: bool = False, slots: bool = False, repr: bool = True, eq: bool = True
+) -> Callable[[type[_T]], type[_T]]: ...
+@dataclass_transform(field_specifiers=(field,))
+def record(
+    cls: type[_T] | None = None,
+    /,
+    *,
+    frozen: bool = False,
+    kw_only: bool = False,
+    slots: bool = False,
+    repr: bool = True,
+    eq: bool = True,
+) -> type[_T] | Callable[[type[_T]], type[_T]]:
+    """Make `cls` a record, with `@dataclass`'s options of the same names."""
+    options = Options(frozen, kw_only, slots, repr, eq)
     if cls is None:
-        return lambda plain: _build(plain, frozen)
-    return _build(cls, frozen)
+        return lambda plain: _build(plain, options)
+    return _build(cls, options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rigfit.probe.profile import CpuInfo, GpuInfo, MemoryInfo, OsInfo, PcieLink, Profile, PythonInfo
+from rigfit.records import replace
 
 GIB = 2**30
 
@@ -102,7 +103,7 @@ def rx5500xt() -> Profile:
 
 
 def x58_rx460() -> Profile:
-    cpu = WESTMERE.model_copy(update={"model": "Intel(R) Xeon(R) CPU X5670 @ 2.93GHz"})
+    cpu = replace(WESTMERE, model="Intel(R) Xeon(R) CPU X5670 @ 2.93GHz")
     return Profile(
         cpu=cpu,
         memory=MemoryInfo(total_bytes=12 * GIB),
@@ -153,7 +154,7 @@ def runpod(with_gpu: bool = True) -> Profile:
 
 
 def epyc_cpu_only() -> Profile:
-    cpu = ZEN4.model_copy(update={"model": "AMD EPYC 9354"})
+    cpu = replace(ZEN4, model="AMD EPYC 9354")
     return Profile(cpu=cpu, memory=MemoryInfo(total_bytes=24 * GIB), python=PythonInfo(version="3.11.7"))
 
 
@@ -233,9 +234,7 @@ def xtx_raphael() -> Profile:
 
 def apu_only() -> Profile:
     return Profile(
-        cpu=ZEN4.model_copy(
-            update={"model": "AMD Ryzen 5 5500U", "avx512f": False, "avx512_bf16": False, "x86_64_level": 3}
-        ),
+        cpu=replace(ZEN4, model="AMD Ryzen 5 5500U", avx512f=False, avx512_bf16=False, x86_64_level=3),
         memory=MemoryInfo(total_bytes=16 * GIB),
         gpus=[
             GpuInfo(

@@ -12,7 +12,7 @@ import pytest
 
 from rigfit import __version__
 from rigfit.cli import COMMANDS, GROUPS, app
-from rigfit.cli_args import Argument, Exit, Option, option_help, run_command
+from rigfit.cli_args import REQUIRED, Argument, Exit, Option, docstring, option_help, parameters, run_command
 from tests.cli_runner import CliRunner
 
 runner = CliRunner()
@@ -147,6 +147,41 @@ def test_doctor_imports_no_typer_click_or_other_commands() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "['rigfit.probe.command']"
+
+
+def every_command() -> list[object]:
+    from rigfit.cli import _load
+
+    found = [_load(target) for target in COMMANDS.values()]
+    for target in GROUPS.values():
+        found += list(_load(target).commands.values())
+    return found
+
+
+def test_parameters_and_docstrings_read_as_inspect_reads_them() -> None:
+    """cli_args reads a command's signature without importing inspect: it must agree with inspect on every command."""
+    import inspect
+
+    for func in [*every_command(), sample]:
+        expected = [
+            (p.name, REQUIRED if p.default is inspect.Parameter.empty else p.default)
+            for p in inspect.signature(func).parameters.values()
+        ]
+        assert [(p.name, p.default) for p in parameters(func)] == expected, func
+        assert docstring(func) == inspect.getdoc(func), func
+
+
+def test_doctor_json_imports_neither_inspect_nor_dataclasses_nor_packaging() -> None:
+    """What `rigfit doctor --json` would pay for and never uses (a third of its start-up once)."""
+    code = (
+        "import sys, runpy; sys.argv = ['rigfit', 'doctor', '--json', '--no-torch-check']\n"
+        "try:\n    runpy.run_module('rigfit.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('inspect', 'dataclasses', 'packaging', 'pydantic', 'typer', 'click', 'rich', 'hashlib',"
+        " 'concurrent', 'tarfile', 'platform')), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from rigfit.env.install import package_torch_requirements, requirement_lines
 from rigfit.env.record import EnvRecord, ProtectedPackage
 from rigfit.kb.installs import UiInstall, ui_installs
+from rigfit.kb.typed import ValidationError, load_as
 from rigfit.launch.auth import Credentials, generated_password
 from rigfit.launch.launcher import build_command
 from rigfit.plan.knowledge import ui_entry
@@ -35,9 +35,9 @@ def test_invokeai_is_its_pinned_release_from_the_index() -> None:
 def test_schema_refuses_a_package_without_its_version_and_a_checkout_without_requirements() -> None:
     base = {"id": "x", "repo": "https://example.org/x", "launch": "x", "source": "test"}
     with pytest.raises(ValidationError, match="kind package needs `package`"):
-        UiInstall.model_validate({**base, "kind": "package", "package": "x"})
+        load_as(UiInstall, {**base, "kind": "package", "package": "x"})
     with pytest.raises(ValidationError, match="kind git needs `requirements`"):
-        UiInstall.model_validate(base)
+        load_as(UiInstall, base)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from rigfit.env.ui_source import SourceError, fetch, resolve_source
 from rigfit.env.venv import inspect
 from rigfit.env.wheels import WheelError, check_fits, parse_wheel
 from rigfit.kb.installs import ui_installs
+from rigfit.records import fields
 from tests.conftest import SHARED
 from tests.conftest_forge import find_wheel
 
@@ -185,7 +186,7 @@ def test_every_launcher_repository_of_forge_is_in_the_shared_mirror() -> None:
     from rigfit.plan.knowledge import ui_entry
 
     assert ui_entry("forge").flags["install.skip"] == ["--skip-prepare-environment"]
-    assert "no_install_flags" not in type(forge).model_fields
+    assert "no_install_flags" not in {f.name for f in fields(type(forge))}
 
 
 def test_the_launch_check_rehashes_the_files_an_installer_replaced_and_env_check_rehashes_all(tmp_path: Path) -> None:

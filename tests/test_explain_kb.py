@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from rigfit.explain.match import catalogue, holds
 from rigfit.kb.issues import IssueEntry, Range
 from rigfit.kb.registry import schema_for
+from rigfit.kb.typed import ValidationError, load_as
 
 GOOD = {
     "id": "example",
@@ -21,7 +21,7 @@ GOOD = {
 
 
 def test_a_minimal_entry_validates() -> None:
-    assert IssueEntry.model_validate(GOOD).id == "example"
+    assert load_as(IssueEntry, GOOD).id == "example"
 
 
 @pytest.mark.parametrize(
@@ -40,13 +40,14 @@ def test_a_minimal_entry_validates() -> None:
 )
 def test_broken_entries_are_refused(change: dict, complaint: str) -> None:
     with pytest.raises(ValidationError) as info:
-        IssueEntry.model_validate({**GOOD, **change})
+        load_as(IssueEntry, {**GOOD, **change})
     assert complaint in str(info.value)
 
 
 def test_named_groups_are_placeholders_and_facts() -> None:
-    entry = IssueEntry.model_validate(
-        {**GOOD, "any_of": ["sm_(?P<sm>\\d+)"], "variants": [{"when": {"sm": {"max": 61}}, "fix": "Old sm_{sm}."}]}
+    entry = load_as(
+        IssueEntry,
+        {**GOOD, "any_of": ["sm_(?P<sm>\\d+)"], "variants": [{"when": {"sm": {"max": 61}}, "fix": "Old sm_{sm}."}]},
     )
     assert entry.group_names() == {"sm"}
 

@@ -38,7 +38,7 @@ def test_changed_text_is_parsed_again(tmp_path: Path) -> None:
     assert parse.calls == 2
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"format": 1, "sha256": "0", "data": 1}', "[1, 2]", ""])
+@pytest.mark.parametrize("content", ["{not json", '{"format": 2, "key": "0", "data": 1}', "[1, 2]", ""])
 def test_corrupt_or_stale_cache_falls_back_to_parsing(tmp_path: Path, content: str) -> None:
     cache, parse = tmp_path / "x.json", CountingParser()
     cache.write_text(content)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from rigfit.kb.schemas import UI_SETTINGS, Pin, UiEntry, WheelLine
+from rigfit.kb.typed import ValidationError, dump, load_as
 from rigfit.plan.knowledge import gfx_targets, models, override_target, pins, ui_entry, wheel_lines
 from rigfit.plan.model import UIS
 
@@ -66,7 +66,7 @@ def test_pins_and_models_cover_the_seed_cases() -> None:
 
 def test_schemas_reject_bad_entries() -> None:
     """Each schema refuses one bad field for that field's reason: real, valid entries with one field broken."""
-    wheel, ui, pin = wheel_lines()[0].model_dump(), ui_entry("forge").model_dump(), pins()[0].model_dump()
+    wheel, ui, pin = dump(wheel_lines()[0]), dump(ui_entry("forge")), dump(pins()[0])
     cases = [
         (WheelLine, {**wheel, "python": "not a range"}, "python", "not a version range"),
         (
@@ -79,5 +79,5 @@ def test_schemas_reject_bad_entries() -> None:
     ]
     for model, data, field, reason in cases:
         with pytest.raises(ValidationError, match=reason) as exc:
-            model.model_validate(data)
+            load_as(model, data)
         assert [e["loc"] for e in exc.value.errors()] == [(field,)], exc.value

@@ -18,6 +18,7 @@ import pytest
 
 from rigfit.env.protect import installed_versions, verify
 from rigfit.env.record import load_record
+from rigfit.kb.typed import dump
 from rigfit.launch.preflight import listen_inodes
 from rigfit.launch.process import group_members
 from rigfit.launch.state import load_state, state_path
@@ -108,7 +109,7 @@ def test_listen_turns_on_its_own_login(invokeai_env: Path, port: int, home: Path
     assert user == "rigfit@rigfit.local" and f"login: {user} / {password}" in started.stdout
     assert "/api/v1/auth/login" in started.stdout
     state = load_state(state_path(invokeai_env))
-    assert state is not None and password not in json.dumps(state.model_dump(mode="json"))
+    assert state is not None and password not in json.dumps(dump(state))
     base = f"http://127.0.0.1:{port}/api"
     _, body = request(f"{base}/v1/auth/status")
     assert json.loads(body)["multiuser_enabled"] is True and json.loads(body)["setup_required"] is False

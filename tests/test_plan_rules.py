@@ -10,6 +10,7 @@ from rigfit.kb.measured import BenchConfig, VerifiedFacts
 from rigfit.plan.model import Advice, PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.profile import CpuInfo, GpuInfo, MemoryInfo, Profile, PythonInfo
+from rigfit.records import replace
 from tests import plan_profiles as machines
 
 
@@ -155,7 +156,7 @@ def test_cpu_with_native_bf16_uses_bf16_and_without_uses_fp32() -> None:
     assert (plan.backend, plan.precision) == ("cpu", "bf16")
     assert "--cpu" in plan.ui_flags and "--bf16-unet" in plan.ui_flags
     no_bf16 = machines.epyc_cpu_only()
-    no_bf16.cpu = no_bf16.cpu.model_copy(update={"avx512_bf16": False})
+    no_bf16.cpu = replace(no_bf16.cpu, avx512_bf16=False)
     plan = make_plan(no_bf16, PlanOptions(ui="comfyui"))
     assert plan.precision == "fp32" and "prec-cpu-no-bf16" in kb_cited(plan, "precision")
 

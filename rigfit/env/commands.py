@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 from rigfit.cli_args import Argument, Exit, Group, Option
 from rigfit.env.options import MirrorOpt, SourceOpt, TorchWheelOpt
+from rigfit.kb.typed import dump
 from rigfit.terminal import console, err, print_json, usage_error
 
 UI_HELP = "forge | invokeai | a1111 | comfyui"
@@ -86,7 +87,10 @@ def install(
         err.print(f"\ninterrupted: {opts.env_dir} is marked incomplete; rerun the same command to continue.")
         raise Exit(130) from None
     if as_json:
-        data = record.model_dump(by_alias=True, exclude={"schema_": True, "protected": {"__all__": {"files"}}})
+        data = dump(record)
+        del data["schema"]
+        for package in data["protected"]:
+            del package["files"]
         print_json({"schema": "rigfit.install/1", **data})
         return
     if dry_run:
@@ -170,7 +174,7 @@ def env_list(as_json: Annotated[bool, Option("--json", help="Print JSON.")] = Fa
             {
                 "schema": "rigfit.env-list/1",
                 "envs": [
-                    r.model_dump(by_alias=True, exclude={"protected"})
+                    {k: v for k, v in dump(r).items() if k != "protected"}
                     | {"protected": [f"{p.name}=={p.version}" for p in r.protected]}
                     for r in records
                 ],

@@ -4,7 +4,6 @@ check every protected file's hash, and roll back from the recorded wheel when so
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigfit.env.installer import Installer, InstallerError, Outcome, Step, network_hint
@@ -18,12 +17,13 @@ from rigfit.env.overrides import (
 )
 from rigfit.env.protect import FileProblem, requirement_for, verify
 from rigfit.env.record import EnvRecord, ProtectedPackage
+from rigfit.records import field, record
 
 Say = Callable[[str], None]
 PROGRESS_WORDS = ("Downloading", "Downloaded", "Prepared", "Installed", "Uninstalled", "Resolved", "Building")
 
 
-@dataclass
+@record
 class Guarded:
     outcome: Outcome
     rolled_back: list[str] = field(default_factory=list)  # protected packages restored after the step

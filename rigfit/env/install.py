@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.markup import escape
@@ -25,6 +24,7 @@ from rigfit.env.venv import create_venv, env_python, find_python, inspect, requi
 from rigfit.env.wheels import Wheel, check_fits, parse_wheel
 from rigfit.kb.installs import UiInstall, ui_installs
 from rigfit.paths import write_atomic
+from rigfit.records import field, record
 
 Say = Callable[[str], None]
 GB = 10**9
@@ -35,7 +35,7 @@ class InstallError(Exception):
     """The install cannot go on; the message names the cause and the fix. The env stays marked incomplete."""
 
 
-@dataclass
+@record
 class InstallOptions:
     ui: str
     env_dir: Path
@@ -53,7 +53,7 @@ class InstallOptions:
     locked_torch_source: str | None = None  # filled from the lock: where its torch came from
 
 
-@dataclass
+@record
 class PlanPart:
     """What install takes from `rigfit plan`: the launch flags and variables, the pins (with reasons), torch."""
 

@@ -14,11 +14,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from rigfit.proc.bounded import run_bounded
+from rigfit.records import field, record
 
 InstallerKind = Literal["uv", "pip"]
 STEP_TIMEOUT = 3600.0  # seconds; a step that downloads GBs on a slow line still ends
@@ -28,7 +28,7 @@ class InstallerError(Exception):
     """The installer cannot run at all (missing binary, no network); the message says what to do."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IndexConfig:
     """Where packages come from: pip's settings (`pip config list` and PIP_* variables), passed to uv explicitly."""
 
@@ -69,7 +69,7 @@ def read_pip_config(python: str) -> IndexConfig:
     )
 
 
-@dataclass
+@record
 class Change:
     """What a step does to one package: install (old None), remove (new None) or replace."""
 
@@ -78,7 +78,7 @@ class Change:
     new: str | None = None
 
 
-@dataclass
+@record
 class Step:
     """One install step's inputs."""
 
@@ -92,7 +92,7 @@ class Step:
     extra_index_urls: list[str] = field(default_factory=list)  # the plan's torch index
 
 
-@dataclass
+@record
 class Outcome:
     ok: bool
     changes: list[Change] = field(default_factory=list)

@@ -12,6 +12,7 @@ from typing import Any
 from rigfit.env.protect import installed_versions
 from rigfit.env.record import EnvRecord, now
 from rigfit.kb.installs import UiInstall
+from rigfit.kb.typed import dump
 from rigfit.paths import write_atomic
 
 LOCK_NAME = "rigfit-lock.json"
@@ -47,7 +48,7 @@ def write_lock(record: EnvRecord, spec: UiInstall, installer: str, pins: list[st
             {"name": p.name, "version": p.version, "wheel": p.wheel, "sha256": wheel_sha256(p.wheel)}
             for p in record.protected
         ],
-        "overridden": [o.model_dump() for o in record.overridden],
+        "overridden": dump(record.overridden),
         "pins": pins,
         "packages": [
             f"{name}=={version}"

@@ -4,7 +4,6 @@ hold the protected packages in place, and the refusal that names the requirement
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -12,9 +11,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from rigfit.env.protect import normalize, requires_of
 from rigfit.env.record import OverriddenPin, ProtectedPackage
 from rigfit.kb.installs import PinOverride
+from rigfit.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReqLine:
     """One requirement as written, with where it was written ("requirements_versions.txt:1" or "command line")."""
 

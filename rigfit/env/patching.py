@@ -13,7 +13,6 @@ import hashlib
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +23,7 @@ from rigfit.env.record import AppliedPatch, EnvRecord, load_record, now, save_re
 from rigfit.kb.loader import by_id, load_entries
 from rigfit.kb.patches import PatchEntry
 from rigfit.paths import data_dir
+from rigfit.records import record
 
 PatchState = Literal["absent", "other-version", "original", "applied", "unknown"]
 
@@ -32,7 +32,7 @@ class PatchError(Exception):
     """A patch cannot be applied or reverted; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PatchStatus:
     entry: PatchEntry
     state: PatchState

@@ -14,11 +14,11 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from rigfit.env.record import ProtectedPackage
 from rigfit.paths import write_atomic
+from rigfit.records import record
 
 DEFAULT_PROTECTED = ("torch", "torchvision", "torchaudio")
 
@@ -27,7 +27,7 @@ class ProtectError(Exception):
     """A protected package is missing or broken right after rigfit installed it."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileProblem:
     package: str
     path: str  # relative to site-packages

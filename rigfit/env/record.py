@@ -7,12 +7,13 @@ keys may be added, never renamed.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
-
+from rigfit.kb.typed import Record, dump, load_as
 from rigfit.paths import data_dir, write_atomic
+from rigfit.records import field, record
 
 RECORD_NAME = "rigfit-env.json"
 SCHEMA = "rigfit.env/1"
@@ -22,16 +23,18 @@ class EnvRecordError(Exception):
     """The env is missing or its record unreadable; the message names the env and the fix."""
 
 
-class ProtectedPackage(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class ProtectedPackage(Record):
     """A package nothing may replace (torch...), with the hash of every file it installed (from its RECORD)."""
 
     name: str
     version: str
     wheel: str | None = None  # the wheel it came from, kept to roll back a step that changed it anyway
-    files: dict[str, str] = Field(default_factory=dict)  # path relative to site-packages -> "sha256=<urlsafe b64>"
+    files: dict[str, str] = field(default_factory=dict)  # path relative to site-packages -> "sha256=<urlsafe b64>"
 
 
-class OverriddenPin(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class OverriddenPin(Record):
     """A UI requirement rigfit did not install as asked, and why."""
 
     requirement: str  # "setuptools==69.5.1"
@@ -40,7 +43,8 @@ class OverriddenPin(BaseModel):
     reason: str
 
 
-class AppliedPatch(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class AppliedPatch(Record):
     """A compatibility patch applied to a file of the env (rigfit/env/patching.py), with where its original is."""
 
     id: str  # patches.yaml id
@@ -51,27 +55,26 @@ class AppliedPatch(BaseModel):
     applied_at: str
 
 
-class EnvRecord(BaseModel):
-    schema_: str = Field(default=SCHEMA, alias="schema")
+@record(kw_only=True, slots=True, repr=False)
+class EnvRecord(Record):
+    """DIR/rigfit-env.json: what `rigfit install` made (JSON keys may be added, never renamed)."""
+
+    schema_: str = field(default=SCHEMA, metadata={"key": "schema"})
     ui: str  # forge | a1111 | comfyui | sdnext | invokeai
     env_dir: str  # the venv root
     ui_dir: str  # the UI's checkout
     ui_ref: str | None = None  # commit or tag of the UI
     python: str  # the env's interpreter
     torch_source: str | None = None  # "index URL", "wheel /path/torch-...whl", "adopted"
-    protected: list[ProtectedPackage] = Field(default_factory=list)
-    overridden: list[OverriddenPin] = Field(default_factory=list)
-    pins: list[str] = Field(
-        default_factory=list
-    )  # the KB's compatibility pins applied as constraints ("pydantic<2.11")
+    protected: list[ProtectedPackage] = field(default_factory=list)
+    overridden: list[OverriddenPin] = field(default_factory=list)
+    pins: list[str] = field(default_factory=list)  # the KB's compatibility pins applied as constraints
     complete: bool = False  # False while an install runs or after one was interrupted
-    launch_args: list[str] = Field(default_factory=list)  # the plan's UI flags (precision, memory, "install nothing")
-    launch_env: dict[str, str] = Field(default_factory=dict)  # the plan's env vars (HSA_OVERRIDE_GFX_VERSION...)
+    launch_args: list[str] = field(default_factory=list)  # the plan's UI flags (precision, memory, "install nothing")
+    launch_env: dict[str, str] = field(default_factory=dict)  # the plan's env vars (HSA_OVERRIDE_GFX_VERSION...)
     created_at: str | None = None
     last_check: str | None = None  # when `rigfit env check` last passed
-    patches: list[AppliedPatch] = Field(default_factory=list)  # compatibility patches applied (rigfit patch)
-
-    model_config = {"populate_by_name": True}
+    patches: list[AppliedPatch] = field(default_factory=list)  # compatibility patches applied (rigfit patch)
 
 
 def now() -> str:
@@ -98,15 +101,21 @@ def load_record(env_dir: Path) -> EnvRecord:
             f"install one with `rigfit install UI --env {env_dir}`, or list them with `rigfit env list`"
         )
     try:
-        return EnvRecord.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValidationError) as exc:
+        # extra keys are skipped: a record written by a newer rigfit still reads
+        return load_as(EnvRecord, json.loads(path.read_text(encoding="utf-8")), str(path), extra="ignore")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise EnvRecordError(
             f"{path} is unreadable ({type(exc).__name__}): reinstall with `rigfit install UI --env {env_dir}`"
         ) from exc
 
 
 def save_record(record: EnvRecord) -> None:
-    write_atomic(record_path(Path(record.env_dir)), record.model_dump_json(by_alias=True, indent=2) + "\n")
+    write_atomic(record_path(Path(record.env_dir)), record_json(record))
+
+
+def record_json(record: EnvRecord) -> str:
+    """The record file's text (the layout pydantic's model_dump_json(indent=2) wrote)."""
+    return json.dumps(dump(record), indent=2, ensure_ascii=False) + "\n"
 
 
 def known_envs_path() -> Path:

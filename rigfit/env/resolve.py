@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -24,6 +23,7 @@ from rigfit.env.overrides import resolver_cause
 from rigfit.env.protect import normalize
 from rigfit.kb.schemas import Pin
 from rigfit.plan.knowledge import in_range, pins
+from rigfit.records import field, record
 
 DEPENDENCIES_OF_SEPARATE = {"pytorch3d": ["fvcore", "iopath"]}  # what `--no-index` cannot fetch for it
 
@@ -32,7 +32,7 @@ class ResolveError(Exception):
     """The input cannot be resolved at all (bad version, no uv); the message says what to give instead."""
 
 
-@dataclass
+@record
 class Resolution:
     torch: str
     python: str

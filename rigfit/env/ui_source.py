@@ -12,11 +12,11 @@ import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rigfit.kb.installs import repo_name
 from rigfit.proc.bounded import run_bounded
+from rigfit.records import record
 
 GIT_TIMEOUT = 1800.0
 
@@ -113,7 +113,7 @@ def _escapes(name: str) -> bool:
     return name.startswith("/") or ".." in Path(name).parts
 
 
-@dataclass
+@record
 class _GitRun:
     returncode: int | None
     stdout: str

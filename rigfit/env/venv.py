@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from rigfit.proc.bounded import run_bounded
+from rigfit.records import record
 
 
 class VenvError(Exception):
     """The venv cannot be created; the message names the cause and the exact fix."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Interpreter:
     path: str
     version: str  # "3.11.7"

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from rigfit.env.venv import Interpreter
+from rigfit.records import record
 
 
 class WheelError(Exception):
     """A wheel that cannot be installed here; the message names the file and the fix."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Wheel:
     path: Path
     name: str  # normalized: "torch"

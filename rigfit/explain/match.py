@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from rigfit.explain.analyzers import Finding, analyze, context_keywords
@@ -15,6 +14,7 @@ from rigfit.kb.issues import Condition, IssueEntry, Range, placeholders
 from rigfit.kb.loader import load_entries
 from rigfit.plan.knowledge import pins
 from rigfit.probe.profile import Profile
+from rigfit.records import field, record
 
 SUPERSEDED_FACTOR = 0.5  # a vaguer issue explained by a more specific one that also matched
 CONTRADICTED_FACTOR = 0.5  # the profile says this machine is not the kind the issue happens on
@@ -23,7 +23,7 @@ BOOST_STEP = 0.05
 MAX_BOOST = 0.15
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CompiledIssue:
     entry: IssueEntry
     keywords: frozenset[str]
@@ -33,7 +33,7 @@ class CompiledIssue:
     boost: tuple[re.Pattern[str], ...]
 
 
-@dataclass
+@record
 class Explanation:
     id: str
     title: str
@@ -47,7 +47,7 @@ class Explanation:
     kind: str = "known"  # "known": a catalogued issue; "class": an analyzer's reading of a class of failure
 
 
-@dataclass
+@record
 class Result:
     explanations: list[Explanation]
     scan: LogScan

@@ -12,8 +12,9 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO
+
+from rigfit.records import field, record
 
 BLOCK = 8 * 1024 * 1024
 MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
@@ -27,7 +28,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
 
 
-@dataclass
+@record
 class LogLine:
     number: int  # 1-based line number of the first occurrence
     text: str
@@ -35,7 +36,7 @@ class LogLine:
     repeats: int = 1
 
 
-@dataclass
+@record
 class LogScan:
     lines_total: int = 0
     bytes_total: int = 0

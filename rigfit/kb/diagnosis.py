@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
-
 from rigfit.kb.loader import KbEntry, version_range
+from rigfit.kb.typed import FieldError
+from rigfit.records import record
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class PythonModule(KbEntry):
     """An import name (id: 'cv2', or a dotted submodule 'torch._six') and where it comes from."""
 
@@ -27,23 +28,27 @@ class PythonModule(KbEntry):
     fix: str | None = None  # a fix in words when `pip install package` is not it
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class PythonName(KbEntry):
     """A name in a module that exists only in some releases of its package."""
 
     module: str  # the module it is imported from or looked up on ('numpy', 'PIL.Image', 'huggingface_hub')
-    names: list[str] = Field(min_length=1)
+    names: list[str]  # at least one
     package: str  # pip distribution of the module
     removed_in: str | None = None  # first release without the names
     added_in: str | None = None  # first release with them
     fix: str  # the exact command or code change
     note: str | None = None
 
-    @field_validator("removed_in", "added_in")
-    @classmethod
-    def _is_version(cls, value: str | None) -> str | None:
-        return version_range(f">={value}") and value if value else value
+    def _check(self) -> None:
+        if not self.names:
+            raise FieldError("names", "give at least one name")
+        for name in ("removed_in", "added_in"):
+            if getattr(self, name):
+                version_range(f">={getattr(self, name)}", name)
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class NativeLibrary(KbEntry):
     """A shared library seen in crash and loader messages (id: a short name; `pattern` matches the file name)."""
 
@@ -53,11 +58,11 @@ class NativeLibrary(KbEntry):
     isa: str | None = None  # instruction set its prebuilt builds execute without checking (SIGILL on older CPUs)
     fix: str  # what to do when it is missing or crashes
 
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        re.compile(value)
-        return value
+    def _check(self) -> None:
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise FieldError("pattern", f"{self.pattern!r} does not compile: {exc}") from exc
 
 
 __all__ = ["NativeLibrary", "PythonModule", "PythonName"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 import string
 
-from pydantic import model_validator
-
 from rigfit.kb.loader import KbEntry, KbError, load_entries
+from rigfit.kb.typed import FieldError
+from rigfit.records import record
 
 
 def template_fields(text: str) -> set[str]:
@@ -19,6 +19,7 @@ def template_fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class FixText(KbEntry):
     """fixes.yaml: one fix text, as a str.format template."""
 
@@ -26,12 +27,10 @@ class FixText(KbEntry):
     case: str | None = None  # when one finding has several fixes: which situation this one is for
     text: str
 
-    @model_validator(mode="after")
-    def _plain_fields(self) -> FixText:
+    def _check(self) -> None:
         for name in template_fields(self.text):
             if not name.isidentifier():
-                raise ValueError(f"text: field {{{name}}} must be a plain name the code fills in")
-        return self
+                raise FieldError("text", f"field {{{name}}} must be a plain name the code fills in")
 
 
 def fix_texts() -> tuple[FixText, ...]:

@@ -22,13 +22,13 @@ import functools
 import re
 from typing import Literal
 
-from pydantic import Field
-
 from rigfit.kb.loader import KbEntry, load_entries
+from rigfit.records import field, record
 
 VENDORS = {"1002": "amd", "10de": "nvidia", "8086": "intel", "1a03": "aspeed", "15ad": "vmware", "1234": "qemu"}
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class GpuModel(KbEntry):
     """One GPU chip and the PCI ids it is sold under."""
 
@@ -40,16 +40,16 @@ class GpuModel(KbEntry):
     integrated: bool
     name: str  # generic name, used when no device/revision-specific name is known
     devices: list[str]  # "73ff", or "73ff:df" when only that revision is this chip
-    codenames: list[str] = Field(
-        default_factory=list
-    )  # "Navi 23", "Dimgrey Cavefish", "GA106": as lspci / firmware / kernel log spell it
-    names: dict[str, str] = Field(default_factory=dict)  # "73ff:c1" or "73ff" -> marketing name
+    # "Navi 23", "Dimgrey Cavefish", "GA106": as lspci / firmware / kernel log spell it
+    codenames: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # "73ff:c1" or "73ff" -> marketing name
 
     def name_for(self, device: str, revision: str | None = None) -> str:
         dev, rev = hex_id(device), hex_id(revision, width=2) if revision else None
         return (rev and self.names.get(f"{dev}:{rev}")) or self.names.get(dev) or self.name
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class GpuArch(KbEntry):
     """An instruction-set generation: AMD gfx target ("gfx1032") or NVIDIA compute capability ("sm_86")."""
 

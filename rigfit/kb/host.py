@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from rigfit.kb.loader import KbEntry, load_entries, version_ranges
+from rigfit.records import field, record
 
-from rigfit.kb.loader import KbEntry, load_entries, version_range
 
-
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class HostRule(KbEntry):
     """host.yaml: a threshold or route about the host (RAM, swap, disk, Python, CPU) and its fix."""
 
     summary: str
-    needs: list[str] = Field(default_factory=list)  # CPU flags the rule is about
+    needs: list[str] = field(default_factory=list)  # CPU flags the rule is about
     min_gib: float | None = None  # size threshold (RAM, swap or free disk)
     fix: str | None = None
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class BenchRef(KbEntry):
     """bench_refs.yaml: a published (or seed-reported) time per image on a named machine, to compare against."""
 
@@ -41,6 +42,7 @@ class BenchRef(KbEntry):
         return self.seconds_per_image
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class QemuCpu(KbEntry):
     """qemu_cpus.yaml: a CPU model `qemu-x86_64 -cpu NAME` emulates, with the instruction-set flags it exposes."""
 
@@ -51,6 +53,7 @@ class QemuCpu(KbEntry):
     openblas_core: str | None = None  # the OPENBLAS_CORETYPE whose kernels fit these flags (numpy's OpenBLAS)
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class CpuRequirement(KbEntry):
     """cpu_requirements.yaml: instruction-set extensions a package build executes, so a SIGILL can name them."""
 
@@ -62,10 +65,8 @@ class CpuRequirement(KbEntry):
     failure: str  # how it fails without them
     fix: str
 
-    @field_validator("versions")
-    @classmethod
-    def _range(cls, value: str | None) -> str | None:
-        return version_range(value)
+    def _check(self) -> None:
+        version_ranges(self, "versions")
 
 
 def bench_refs() -> tuple[BenchRef, ...]:

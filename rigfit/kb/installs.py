@@ -5,15 +5,14 @@ from __future__ import annotations
 import functools
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from rigfit.kb.loader import KbEntry, by_id, load_entries, version_ranges
+from rigfit.kb.typed import Record
+from rigfit.records import field, record
 
-from rigfit.kb.loader import KbEntry, by_id, load_entries, version_range
 
-
-class LauncherRepo(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class LauncherRepo(Record):
     """A repository the UI's launcher clones itself (into `dest`, at `commit`): rigfit puts it there first."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str  # the repository's name: `<name>.tar.gz` (or `<name>/`) in a --mirror folder stands in for `url`
     url: str
@@ -21,10 +20,9 @@ class LauncherRepo(BaseModel):
     dest: str  # relative to the UI's checkout
 
 
-class PinOverride(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class PinOverride(Record):
     """A UI pin that is only a build-time workaround, installed as `install` instead, with the reason."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     package: str
     pinned: str  # the UI's specifier ("==69.5.1")
@@ -32,16 +30,13 @@ class PinOverride(BaseModel):
     reason: str
     source: list[str]
 
-    @field_validator("pinned", "install")
-    @classmethod
-    def _ranges(cls, value: str) -> str:
-        return version_range(value) or value
+    def __post_init__(self) -> None:
+        version_ranges(self, "pinned", "install")
 
 
-class Addition(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class Addition(Record):
     """A package the UI imports that none of its requirements files declares."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     requirement: str
     reason: str
@@ -49,10 +44,9 @@ class Addition(BaseModel):
     no_deps: bool = False  # installed without its dependencies, as the UI's launcher does (a second step)
 
 
-class RequirementNote(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class RequirementNote(Record):
     """What rigfit does with one of a package UI's own requirements on a protected package (torch...), and why."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     requirement: str
     reason: str
@@ -61,6 +55,7 @@ class RequirementNote(BaseModel):
 InstallKind = Literal["git", "package"]
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class UiInstall(KbEntry):
     """ui_installs.yaml: one UI's source, launcher repositories, requirements and the pins rigfit overrides.
 
@@ -72,27 +67,25 @@ class UiInstall(KbEntry):
     repo: str
     package: str | None = None  # kind package: the distribution's name on the index
     ref: str | None = None  # git: the known-good commit or tag (None = the default branch); package: the version
-    requirements: list[str] = Field(default_factory=list)  # kind git: requirements files in the checkout
+    requirements: list[str] = field(default_factory=list)  # kind git: requirements files in the checkout
     python: str | None = None  # the Pythons the UI runs on (">=3.11,<3.13"), checked before anything is written
     root_flag: str | None = None  # the UI's flag naming its data root, given DIR/ui at launch ("--root")
     launch: str
-    launch_env: dict[str, str] = Field(default_factory=dict)
-    repositories: list[LauncherRepo] = Field(default_factory=list)
-    overrides: list[PinOverride] = Field(default_factory=list)
-    additions: list[Addition] = Field(default_factory=list)
-    notes: list[RequirementNote] = Field(default_factory=list)
+    launch_env: dict[str, str] = field(default_factory=dict)
+    repositories: list[LauncherRepo] = field(default_factory=list)
+    overrides: list[PinOverride] = field(default_factory=list)
+    additions: list[Addition] = field(default_factory=list)
+    notes: list[RequirementNote] = field(default_factory=list)
 
     @property
     def repo_name(self) -> str:
         return repo_name(self.repo)
 
-    @model_validator(mode="after")
-    def _kind_fields(self) -> UiInstall:
+    def _check(self) -> None:
         if self.kind == "package" and not (self.package and self.ref):
             raise ValueError(f"{self.id}: kind package needs `package` and its known-good version in `ref`")
         if self.kind == "git" and not self.requirements:
             raise ValueError(f"{self.id}: kind git needs `requirements` (files in the UI's checkout)")
-        return self
 
     @property
     def release(self) -> str:

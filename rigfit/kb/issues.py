@@ -19,9 +19,9 @@ import re
 import string
 from typing import Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
 from rigfit.kb.loader import KbEntry
+from rigfit.kb.typed import FieldError, Record
+from rigfit.records import field, record
 
 # Facts `when` can test and templates can use. Names must stay stable: the catalogue refers to them.
 TEMPLATE_VARS: dict[str, str] = {
@@ -58,13 +58,12 @@ TEMPLATE_VARS: dict[str, str] = {
 }
 PIN_VARS = {"pin_fix", "pin_spec", "pins_also"}  # always set when the issue names `pins`
 
-Scalar = Union[bool, int, float, str]  # noqa: UP007 - pydantic needs the runtime union on Python 3.10
+Scalar = Union[bool, int, float, str]  # noqa: UP007 - rigfit.kb.typed reads the union at run time on Python 3.10
 
 
-class Range(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class Range(Record):
     """A numeric condition: min <= value <= max."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     min: float | None = None
     max: float | None = None
@@ -73,18 +72,17 @@ class Range(BaseModel):
 Condition = Union[Scalar, list[Scalar], Range]  # noqa: UP007
 
 
-class IssueVariant(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class IssueVariant(Record):
+    """A refinement of an issue's cause/fix for the machines its `when` matches."""
 
-    when: dict[str, Condition] = Field(default_factory=dict)
+    when: dict[str, Condition] = field(default_factory=dict)
     cause: str | None = None
     fix: str | None = None
 
-    @model_validator(mode="after")
-    def _says_something(self) -> IssueVariant:
+    def __post_init__(self) -> None:
         if self.cause is None and self.fix is None:
             raise ValueError("a variant needs a cause or a fix")
-        return self
 
 
 def placeholders(template: str) -> set[str]:
@@ -98,43 +96,41 @@ def _check_conditions(conditions: dict[str, Condition], known: set[str]) -> None
         raise ValueError(f"unknown fact(s) in when: {unknown}; known: {', '.join(sorted(known))}")
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class IssueEntry(KbEntry):
     """One known failure: how to recognise it in a log, what it means, the exact fix."""
 
     title: str
-    keywords: list[str] = Field(min_length=1)
-    all_of: list[str] = Field(default_factory=list)
-    any_of: list[str] = Field(default_factory=list)
-    unless: list[str] = Field(default_factory=list)
-    boost: list[str] = Field(default_factory=list)
-    when: dict[str, Condition] = Field(default_factory=dict)
-    supersedes: list[str] = Field(default_factory=list)  # ids of vaguer issues this one explains when both match
-    pins: list[str] = Field(default_factory=list)  # pins.yaml ids whose fix this issue gives (same answer as plan)
-    confidence: float = Field(default=0.8, ge=0.05, le=1.0)
+    keywords: list[str]  # at least one
+    all_of: list[str] = field(default_factory=list)
+    any_of: list[str] = field(default_factory=list)
+    unless: list[str] = field(default_factory=list)
+    boost: list[str] = field(default_factory=list)
+    when: dict[str, Condition] = field(default_factory=dict)
+    supersedes: list[str] = field(default_factory=list)  # ids of vaguer issues this one explains when both match
+    pins: list[str] = field(default_factory=list)  # pins.yaml ids whose fix this issue gives (same answer as plan)
+    confidence: float = 0.8  # 0.05 to 1
     cause: str
     fix: str
-    variants: list[IssueVariant] = Field(default_factory=list)
+    variants: list[IssueVariant] = field(default_factory=list)
 
-    @field_validator("keywords")
-    @classmethod
-    def _plain_keywords(cls, value: list[str]) -> list[str]:
-        for keyword in value:
+    def _check(self) -> None:
+        if not self.keywords:
+            raise FieldError("keywords", "give at least one keyword")
+        for keyword in self.keywords:
             if len(keyword.strip()) < 3 or not keyword.isascii():
-                raise ValueError(f"keyword {keyword!r}: use an ASCII literal of 3 characters or more")
-        return value
+                raise FieldError("keywords", f"keyword {keyword!r}: use an ASCII literal of 3 characters or more")
+        if not 0.05 <= self.confidence <= 1.0:
+            raise FieldError("confidence", f"expected a number from 0.05 to 1, found {self.confidence}")
+        for name in ("all_of", "any_of", "unless", "boost"):
+            for pattern in getattr(self, name):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise FieldError(name, f"pattern {pattern!r} does not compile: {exc}") from exc
+        self._consistent()
 
-    @field_validator("all_of", "any_of", "unless", "boost")
-    @classmethod
-    def _compiles(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from exc
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> IssueEntry:
+    def _consistent(self) -> None:
         if not self.all_of and not self.any_of:
             raise ValueError("give at least one all_of or any_of pattern")
         known = set(TEMPLATE_VARS) | self.group_names()
@@ -151,7 +147,6 @@ class IssueEntry(KbEntry):
             optional = sorted(placeholders(template) - always)
             if optional:
                 raise ValueError(f"default cause/fix may only use {{ui_name}}; move {optional} into a variant")
-        return self
 
     def templates(self) -> list[str]:
         texts = [self.cause, self.fix]

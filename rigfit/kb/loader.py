@@ -1,7 +1,8 @@
 """Load and validate the knowledge base: YAML data under rigfit/kb/, every entry with a `source`.
 
-A KB file is a mapping with `entries:` (a list). Each entry is validated against the pydantic model its consumer
-declares (a subclass of `KbEntry`), at load, with an error that names the file, the entry and the field.
+A KB file is a mapping with `entries:` (a list). Each entry is validated against the dataclass its consumer
+declares (a subclass of `KbEntry`), at load (rigfit/kb/typed.py), with an error that names the file, the entry and the
+field.
 Rules in code cite entry ids (`kb=[...]` on findings and plan reasons), so ids are unique per file.
 """
 
@@ -11,11 +12,11 @@ import functools
 from pathlib import Path
 from typing import TypeVar
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-
 from rigfit.kb.parsed_cache import parsed
+from rigfit.kb.typed import FieldError, Record, ValidationError, load_as
+from rigfit.kb.versions import InvalidVersion, check_range
 from rigfit.paths import cache_dir
+from rigfit.records import record
 
 KB_DIR = Path(__file__).resolve().parent
 
@@ -24,35 +25,44 @@ class KbError(Exception):
     """The knowledge base itself is broken (a bug in rigfit's data, not the user's machine)."""
 
 
-class KbEntry(BaseModel):
-    # defer_build: an entry model builds its validator when its KB file is first loaded, so a command pays only for
-    # the KB files it reads (doctor reads a third of them)
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class KbEntry(Record):
+    """One KB entry. Subclasses are frozen, keyword-only, slotted dataclasses; their checks beyond the field types go
+    in `_check` (raise `FieldError(field, why)` about one field, ValueError about the entry)."""
 
     id: str
     source: str | list[str]  # URL, or "owner/repo:path[@commit]"; several when facts were cross-checked
 
-    @field_validator("source")
-    @classmethod
-    def _source_not_empty(cls, value: str | list[str]) -> str | list[str]:
-        values = [value] if isinstance(value, str) else value
+    def __post_init__(self) -> None:
+        values = [self.source] if isinstance(self.source, str) else self.source
         if not values or any(not v or not v.strip() for v in values):
-            raise ValueError("every KB entry needs a non-empty source (URL or repo:path)")
-        return value
+            raise FieldError("source", "every KB entry needs a non-empty source (URL or repo:path)")
+        self._check()
+
+    def _check(self) -> None:
+        """A subclass's own checks (a dataclass with slots cannot chain __post_init__ through super())."""
 
     @property
     def sources(self) -> list[str]:
         return [self.source] if isinstance(self.source, str) else list(self.source)
 
 
-def version_range(value: str | None) -> str | None:
-    """Validator for PEP 440 ranges in KB entries (">=2.4,<2.6"); None means every version."""
+def version_range(value: str | None, field: str = "") -> str | None:
+    """Check of PEP 440 ranges in KB entries (">=2.4,<2.6"); None means every version. With `field`, a bad range
+    raises FieldError naming it."""
     if value is not None:
         try:
-            SpecifierSet(value)
-        except InvalidSpecifier as exc:
-            raise ValueError(f"not a version range: {value!r} ({exc})") from exc
+            check_range(value)
+        except InvalidVersion as exc:
+            message = f"not a version range: {value!r} ({exc})"
+            raise FieldError(field, message) if field else ValueError(message) from exc
     return value
+
+
+def version_ranges(entry: object, *fields: str) -> None:
+    """version_range on each named field of an entry."""
+    for name in fields:
+        version_range(getattr(entry, name), name)
 
 
 E = TypeVar("E", bound=KbEntry)
@@ -106,10 +116,9 @@ def load_entries(relpath: str, model: type[E]) -> tuple[E, ...]:
         for index, raw in enumerate(data["entries"]):
             label = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
             try:
-                entry = model.model_validate(raw)
+                entry = load_as(model, raw, f"{path}: entry '{label}'")
             except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}" for e in exc.errors())
-                raise KbError(f"{path}: entry '{label}': {problems}") from exc
+                raise KbError(str(exc)) from exc
             if entry.id in seen:
                 raise KbError(f"{path}: entry id '{entry.id}' is already used in {seen[entry.id]}")
             seen[entry.id] = path

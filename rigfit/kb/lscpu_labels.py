@@ -10,6 +10,7 @@ import functools
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, load_entries
+from rigfit.records import record
 
 # the English lscpu labels (lower case, without the colon) that rigfit reads
 LscpuKey = Literal[
@@ -24,6 +25,7 @@ LscpuKey = Literal[
 ]
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class LscpuLanguage(KbEntry):
     """One language (id = the locale's language code, "de"): translated label -> English key."""
 

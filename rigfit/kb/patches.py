@@ -8,42 +8,39 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from rigfit.kb.loader import KbEntry, version_range
+from rigfit.kb.loader import KbEntry, version_ranges
+from rigfit.kb.typed import FieldError, Record
+from rigfit.records import record
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class Edit(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class Edit(Record):
     """Replace `old` (which must occur exactly once in the file) with `new`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     old: str
     new: str
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class PatchEntry(KbEntry):
+    """patches.yaml: exact edits of one file of one package release, checked by hash before and after."""
+
     package: str  # distribution name as in its dist-info ("gradio_client")
     versions: str  # version range the hashes belong to ("==1.2.0")
     file: str  # path relative to site-packages
     sha256_before: str
     sha256_after: str
-    edits: list[Edit] = Field(min_length=1)
+    edits: list[Edit]  # at least one
     why: str  # what breaks without it, in words
     issue: str | None = None  # the issues/*.yaml id of the crash it fixes (what `rigfit explain` recognises)
     prefer_pin: str | None = None  # pins.yaml id that makes the patch unnecessary
 
-    @field_validator("sha256_before", "sha256_after")
-    @classmethod
-    def _hex(cls, value: str) -> str:
-        if not _SHA256.match(value):
-            raise ValueError(f"not a lowercase hex sha256: {value!r}")
-        return value
-
-    @field_validator("versions")
-    @classmethod
-    def _range(cls, value: str) -> str:
-        version_range(value)
-        return value
+    def _check(self) -> None:
+        for name in ("sha256_before", "sha256_after"):
+            if not _SHA256.match(getattr(self, name)):
+                raise FieldError(name, f"not a lowercase hex sha256: {getattr(self, name)!r}")
+        version_ranges(self, "versions")
+        if not self.edits:
+            raise FieldError("edits", "a patch needs at least one edit")

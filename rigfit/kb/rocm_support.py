@@ -7,16 +7,16 @@ torch build runs it; "unknown": rocm.yaml does not know the gfx (never guessed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from rigfit.kb.loader import by_id, load_entries
 from rigfit.kb.schemas import GfxTarget, WheelLine
+from rigfit.records import record
 
 RocmRoute = Literal["native", "override", "community", "none", "unknown"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RocmSupport:
     gfx: str
     route: RocmRoute

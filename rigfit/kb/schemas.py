@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-
-from rigfit.kb.loader import KbEntry, version_range
+from rigfit.kb.loader import KbEntry, version_ranges
+from rigfit.kb.typed import FieldError, Record
+from rigfit.records import field, record
 
 Reliability = Literal["good", "unreliable", "broken"]
 Generation = Literal["gcn1", "gcn2", "gcn3", "gcn4", "gcn5", "rdna1", "rdna2", "rdna3", "rdna3.5", "rdna4", "cdna"]
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class GfxTarget(KbEntry):
     """rocm.yaml: one AMD GPU ISA (gfx target) and how ROCm and PyTorch's ROCm wheels treat it. id = "gfx1032"."""
 
@@ -26,7 +27,7 @@ class GfxTarget(KbEntry):
     override_reliability: Reliability | None = None
     override_note: str | None = None
     pcie_atomics_required: bool = False  # GFX8: KFD skips the card without PCIe atomics end to end
-    env: dict[str, str] = Field(default_factory=dict)  # variables ROCm needs for this ISA at all (ROC_ENABLE_PRE_VEGA)
+    env: dict[str, str] = field(default_factory=dict)  # variables ROCm needs for this ISA at all (ROC_ENABLE_PRE_VEGA)
     fp16: Literal["good", "issues"] = "good"
     bf16: bool = False  # native bf16 math worth using
     # the last known-working official torch+ROCm line when the newest wheels do not work (RDNA1, gfx803)
@@ -37,6 +38,7 @@ class GfxTarget(KbEntry):
     note: str | None = None
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class WheelLine(KbEntry):
     """torch_wheels.yaml: one way to get torch (an official wheel variant, a source build, a distro package)."""
 
@@ -49,21 +51,20 @@ class WheelLine(KbEntry):
     torchvision: str | None = None
     torchaudio: str | None = None
     cuda: str | None = None  # CUDA runtime the variant was built with, "12.6"
-    cuda_archs: list[str] = Field(default_factory=list)  # compute capabilities with cubins; "12.0+PTX" for PTX
+    cuda_archs: list[str] = field(default_factory=list)  # compute capabilities with cubins; "12.0+PTX" for PTX
     min_driver: str | None = None  # lowest Linux driver that runs it (CUDA minor-version compatibility floor)
-    rocm_archs: list[str] = Field(default_factory=list)  # gfx targets with kernels in the wheel
+    rocm_archs: list[str] = field(default_factory=list)  # gfx targets with kernels in the wheel
     needs_avx: bool = False  # the wheel (or a library it bundles) executes AVX: SIGILL on a CPU without it
     cpu_floor: str | None = None  # lowest x86 instruction set it is meant for, in words
     distro: str | None = None  # for kind=distro: "debian", "ubuntu"
     package: str | None = None  # for kind=distro: "python3-torch"
     note: str | None = None
 
-    @field_validator("python")
-    @classmethod
-    def _python_range(cls, value: str | None) -> str | None:
-        return version_range(value)
+    def _check(self) -> None:
+        version_ranges(self, "python")
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class Pin(KbEntry):
     """pins.yaml: a compatibility constraint package metadata does not state, learned from real breakage."""
 
@@ -73,21 +74,19 @@ class Pin(KbEntry):
     # the condition in machine form, so the planner can apply it
     applies_if_torch: str | None = None  # torch version range that makes this pin necessary
     applies_if_x86_level_below: int | None = None  # CPU x86-64 level under which the pin applies
-    applies_with: list[str] = Field(default_factory=list)  # plan extras ("pytorch3d") that need this pin
-    applies_to_ui: list[str] = Field(default_factory=list)  # UIs whose own requirements need this pin
+    applies_with: list[str] = field(default_factory=list)  # plan extras ("pytorch3d") that need this pin
+    applies_to_ui: list[str] = field(default_factory=list)  # UIs whose own requirements need this pin
     requires_torch: str | None = None  # for extras: torch range its prebuilt wheels need
     requires_python: str | None = None
-    requires_cuda_variant: list[str] = Field(default_factory=list)
+    requires_cuda_variant: list[str] = field(default_factory=list)
     index_url: str | None = None  # where its wheels are (pytorch3d's own index)
     build_from_source: str | None = None  # the command that compiles it when no prebuilt wheel fits
     symptom: str  # the error people see without the pin
     fix: str
     note: str | None = None
 
-    @field_validator("spec", "applies_if_torch", "requires_torch", "requires_python")
-    @classmethod
-    def _ranges(cls, value: str | None) -> str | None:
-        return version_range(value)
+    def _check(self) -> None:
+        version_ranges(self, "spec", "applies_if_torch", "requires_torch", "requires_python")
 
 
 # the planner's abstract settings a UI translates into its own flags (uis.yaml `flags:` keys)
@@ -118,26 +117,24 @@ UI_SETTINGS = (
 )
 
 
-class OomFlags(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class OomFlags(Record):
     """The flag to relaunch a UI with after an out-of-memory error: `low` for cards up to 4 GiB, `medium` above.
 
     One step further than the plan's own memory flags (Forge: offload after each use; ComfyUI: --novram on 4 GB),
     since the plan's mode already ran out. Read by the plan's advice and by `rigfit explain`'s OOM fixes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     low: str
     medium: str
 
 
-class UiContainer(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class UiContainer(Record):
     """How the UI runs in a container (`rigfit docker`/`k8s`). "{python}", "{env}" and "{port}" are filled in."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     command: list[str]  # run from the UI checkout
-    args: list[str] = Field(default_factory=list)  # listen on every interface of the container, port, data dirs
-    env: dict[str, str] = Field(default_factory=dict)
+    args: list[str] = field(default_factory=list)  # listen on every interface of the container, port, data dirs
+    env: dict[str, str] = field(default_factory=dict)
     # what must outlive the container: models, outputs, state (settings, extensions, user files) -> path inside it
     mounts: dict[Literal["models", "outputs", "state"], str]
     # the UI reads each settings-file key from an environment variable with this prefix (the plan's ui_config)
@@ -145,34 +142,30 @@ class UiContainer(BaseModel):
     auth_file_flag: str | None = None  # flag taking a file of user:password lines; None: no login from a secret
     auth_note: str | None = None  # what to do instead when the UI has no such flag
 
-    @field_validator("auth_note")
-    @classmethod
-    def _note_when_no_auth(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None and info.data.get("auth_file_flag") is None:
-            raise ValueError("a UI without auth_file_flag needs auth_note (what to do instead of a login)")
-        return value
+    def __post_init__(self) -> None:
+        if self.auth_note is None and self.auth_file_flag is None:
+            raise FieldError("auth_note", "a UI without auth_file_flag needs auth_note (what to do instead of a login)")
 
 
-class LogPhase(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class LogPhase(Record):
     """A log line that says what a starting UI is doing (`rigfit launch` shows it while it waits)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     match: str  # regular expression, searched in each new log line
     says: str  # "importing torch", "loading the model"
 
 
-class AuthAccount(BaseModel):
+@record(frozen=True, kw_only=True, slots=True, repr=False)
+class AuthAccount(Record):
     """A UI whose login is an account in its own database (InvokeAI's multiuser mode), not a flag: the worker script
     (rigfit/workers/) that creates it, or sets its password, before the UI starts."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     worker: str  # rigfit/workers/<worker>: `python worker ROOT USER`, the password in RIGFIT_ACCOUNT_PASSWORD
     user: str  # the default user name (InvokeAI logs in by email address)
     login: str  # how a script logs in (the API call), for the docs and the launch output
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class UiEntry(KbEntry):
     """uis.yaml: a Stable Diffusion UI: where it lives, how to keep its installer off torch, and its flags."""
 
@@ -182,14 +175,14 @@ class UiEntry(KbEntry):
     port: int  # its default port
     health: str  # HTTP path that answers once the UI is up (readiness checks)
     container: UiContainer
-    requirements: list[str] = Field(default_factory=list)
+    requirements: list[str] = field(default_factory=list)
     python: str | None = None  # CPython range the UI supports
-    keep_torch_flags: list[str] = Field(default_factory=list)  # launch flags that stop it reinstalling torch
-    keep_torch_env: dict[str, str] = Field(default_factory=dict)
+    keep_torch_flags: list[str] = field(default_factory=list)  # launch flags that stop it reinstalling torch
+    keep_torch_env: dict[str, str] = field(default_factory=dict)
     keep_torch_note: str
     # abstract setting -> this UI's flags; "config:key=value" entries are settings-file keys, not flags
     flags: dict[str, list[str]]
-    ignores: list[str] = Field(default_factory=list)  # other UIs' flags people pass that this UI does not read
+    ignores: list[str] = field(default_factory=list)  # other UIs' flags people pass that this UI does not read
     oom_flags: OomFlags | None = None  # None: the UI has no launch flag for it (settings file instead)
     flux_model: str | None = None  # models.yaml id of the 4-bit Flux to download for it (None: it has its own route)
     flux_quantized: str  # how this UI loads a 4-bit Flux on a small card: where the files go, which loader
@@ -200,20 +193,18 @@ class UiEntry(KbEntry):
     model_dir: str | None = None  # where its checkpoints go, relative to its checkout (or data root)
     auth_account: AuthAccount | None = None  # the login is an account the UI keeps (net.auth turns the mode on)
     model_howto: str | None = None  # how to add a model when a file in model_dir is not enough (a UI's model manager)
-    start_phases: list[LogPhase] = Field(default_factory=list)  # log lines that tell what it is doing at start
+    start_phases: list[LogPhase] = field(default_factory=list)  # log lines that tell what it is doing at start
     # environment variable whose words the UI adds to its own command line (Forge/A1111 COMMANDLINE_ARGS): how a
     # secret flag (--api-auth USER:PASSWORD) reaches it without showing in `ps` (/proc/PID/environ is owner-only)
     args_env: str | None = None
 
-    @field_validator("flags")
-    @classmethod
-    def _known_settings(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(value) - set(UI_SETTINGS))
+    def _check(self) -> None:
+        unknown = sorted(set(self.flags) - set(UI_SETTINGS))
         if unknown:
-            raise ValueError(f"unknown setting(s) {unknown}; known: {', '.join(UI_SETTINGS)}")
-        return value
+            raise FieldError("flags", f"unknown setting(s) {unknown}; known: {', '.join(UI_SETTINGS)}")
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class ModelEntry(KbEntry):
     """models.yaml: a checkpoint family and what it needs to run."""
 
@@ -234,11 +225,12 @@ class ModelEntry(KbEntry):
     note: str | None = None
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class PrecisionRule(KbEntry):
     """precision.yaml: which precision a device class handles, matched on vendor + generation/name/capability."""
 
     vendor: Literal["nvidia", "amd", "intel", "cpu"]
-    match_generation: list[str] = Field(default_factory=list)  # gfx generation ("rdna1") for AMD
+    match_generation: list[str] = field(default_factory=list)  # gfx generation ("rdna1") for AMD
     match_name: str | None = None  # regular expression on the marketing name ("GTX 16\\d\\d")
     match_cc: str | None = None  # compute capability range (">=8.0") for NVIDIA
     fp16: Literal["good", "nan", "slow", "unsupported"]
@@ -246,7 +238,5 @@ class PrecisionRule(KbEntry):
     prefer: Literal["fp16", "bf16", "fp32", "fp16-upcast"]
     note: str
 
-    @field_validator("match_cc")
-    @classmethod
-    def _cc_range(cls, value: str | None) -> str | None:
-        return version_range(value)
+    def _check(self) -> None:
+        version_ranges(self, "match_cc")

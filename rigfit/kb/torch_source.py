@@ -9,14 +9,14 @@ from __future__ import annotations
 import functools
 from typing import Literal
 
-from packaging.version import InvalidVersion, Version
-from pydantic import Field, field_validator
-
-from rigfit.kb.loader import KbEntry, KbError, by_id, load_entries, version_range
+from rigfit.kb.loader import KbEntry, KbError, by_id, load_entries, version_ranges
+from rigfit.kb.versions import InvalidVersion, Version
+from rigfit.records import field, record
 
 Backend = Literal["rocm", "cuda", "cpu"]
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class TorchRelease(KbEntry):
     """releases.yaml: a torch release with the torchvision release that belongs to it."""
 
@@ -24,14 +24,12 @@ class TorchRelease(KbEntry):
     torchvision: str
     frontend: Literal["setuptools", "scikit-build-core"]
     python: str | None = None
-    rocm: list[str] = Field(default_factory=list)  # host ROCm versions its official ROCm wheels were built with
+    rocm: list[str] = field(default_factory=list)  # host ROCm versions its official ROCm wheels were built with
     cmake: str | None = None  # cmake version range the release asks for
     note: str | None = None
 
-    @field_validator("python", "cmake")
-    @classmethod
-    def _ranges(cls, value: str | None) -> str | None:
-        return version_range(value)
+    def _check(self) -> None:
+        version_ranges(self, "python", "cmake")
 
     @property
     def tag(self) -> str:
@@ -42,6 +40,7 @@ class TorchRelease(KbEntry):
         return f"v{self.torchvision}"
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class BuildFrontend(KbEntry):
     """frontends.yaml: how a release's build frontend makes a wheel and takes CMake cache settings."""
 
@@ -51,10 +50,11 @@ class BuildFrontend(KbEntry):
     configure: str | None = None  # configure-only command (setuptools: cache entries are then set in build/)
     set_cache: str | None = None  # command with {defines} that sets cache entries in the configured tree
     define: str | None = None  # how one define is spelled on the wheel command line: {name}, {value}
-    build_requirements: list[str] = Field(default_factory=list)  # requirement files of the checkout
-    extra_packages: list[str] = Field(default_factory=list)
+    build_requirements: list[str] = field(default_factory=list)  # requirement files of the checkout
+    extra_packages: list[str] = field(default_factory=list)
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class IsaTarget(KbEntry):
     """isa_targets.yaml: a CPU a build can target, its -march, its qemu-user model, its extensions."""
 
@@ -64,9 +64,12 @@ class IsaTarget(KbEntry):
     description: str
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class _Conditional(KbEntry):
-    backend: list[Backend] = Field(default_factory=list)  # empty: every backend
-    when_missing: list[str] = Field(default_factory=list)  # target lacks any of these; empty: always
+    """An entry that applies to some backends, or to targets lacking some extensions."""
+
+    backend: list[Backend] = field(default_factory=list)  # empty: every backend
+    when_missing: list[str] = field(default_factory=list)  # target lacks any of these; empty: always
 
     def applies(self, target: IsaTarget, backend: Backend) -> bool:
         if self.backend and backend not in self.backend:
@@ -74,19 +77,21 @@ class _Conditional(KbEntry):
         return not self.when_missing or any(flag not in target.flags for flag in self.when_missing)
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class BuildSwitch(_Conditional):
     """switches.yaml: one environment variable or CMake cache entry of the build."""
 
     kind: Literal["env", "cmake", "unset"]
     name: str
     value: str | None = None
-    also: list[str] = Field(default_factory=list)  # further names that get the same value (C_AVX2_FOUND)
+    also: list[str] = field(default_factory=list)  # further names that get the same value (C_AVX2_FOUND)
     package: Literal["torch", "torchvision", "both"] = "both"
     capability: str | None = None  # ATen kernel copy this cmake switch leaves out ("AVX2")
     capability_flags: str | None = None  # the flags Codegen.cmake compiles that copy with
     why: str
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class BuildCaveat(_Conditional):
     """caveats.yaml: where a source build is not enough, with the check or fix."""
 
@@ -94,6 +99,7 @@ class BuildCaveat(_Conditional):
     fix: str
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class BuildResources(KbEntry):
     """resources.yaml: memory per compile job, disk, and the reference build time."""
 

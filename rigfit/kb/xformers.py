@@ -7,8 +7,10 @@ import functools
 from packaging.version import InvalidVersion, Version
 
 from rigfit.kb.loader import KbEntry, load_entries
+from rigfit.records import record
 
 
+@record(frozen=True, kw_only=True, slots=True, repr=False)
 class XformersBuild(KbEntry):
     """One xformers release (id: its PyPI version) and the one torch release its wheels require."""
 

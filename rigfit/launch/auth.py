@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 from rigfit.kb.schemas import UiEntry
 from rigfit.launch.state import write_private
 from rigfit.paths import data_dir
+from rigfit.records import record
 
 DEFAULT_USER = "rigfit"
 
@@ -17,7 +17,7 @@ class AuthError(Exception):
     """The credentials given cannot be used; the message says how to give them."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Credentials:
     user: str
     password: str

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from rigfit.cli_args import Argument, Exit, Option
 from rigfit.env.options import MirrorOpt, SourceOpt, TorchWheelOpt
+from rigfit.kb.typed import dump
 from rigfit.terminal import confirm, console, err, print_json, usage_error
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a UI's coloured log lines (InvokeAI), shown as plain text
@@ -244,7 +245,7 @@ def status(as_json: Annotated[bool, Option("--json", help="Print JSON.")] = Fals
                 "schema": "rigfit.status/1",
                 "running": [
                     {
-                        **r.state.model_dump(mode="json", by_alias=True),
+                        **dump(r.state),
                         "answers": r.answers,
                         "rss_bytes": group_rss_bytes(r.state.pid),
                     }

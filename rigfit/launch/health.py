@@ -10,13 +10,13 @@ import re
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from rigfit.kb.schemas import LogPhase
 from rigfit.launch.process import group_is_ours
+from rigfit.records import record
 
 WaitStatus = Literal["up", "died", "timeout"]
 # Polls come every POLL_FIRST seconds after the start and after each new log line (a UI about to answer prints: Forge's
@@ -72,7 +72,7 @@ def phase_of(line: str, phases: list[LogPhase]) -> str | None:
     return None
 
 
-@dataclass
+@record
 class WaitResult:
     status: WaitStatus
     seconds: float

@@ -9,18 +9,18 @@ from __future__ import annotations
 import os
 import shlex
 import socket
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigfit.env.record import EnvRecord
 from rigfit.kb.schemas import UiEntry
 from rigfit.launch.auth import Credentials, auth_args
 from rigfit.launch.preflight import models_in
+from rigfit.records import field, record
 
 LOCALHOST = "127.0.0.1"
 
 
-@dataclass
+@record
 class LaunchCommand:
     argv: list[str]
     env_added: dict[str, str]  # what rigfit sets on top of the user's environment

@@ -8,16 +8,16 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 
 from rigfit.env.record import EnvRecord
 from rigfit.kb.schemas import UiEntry
+from rigfit.records import record
 
 MODEL_SUFFIXES = (".safetensors", ".ckpt", ".gguf", ".pt", ".pth", ".sft")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LaunchProblem:
     message: str
     fix: str

@@ -14,13 +14,14 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from rigfit.records import record
 
 PROC = Path("/proc")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProcStat:
     pid: int
     state: str  # R, S, D, Z...

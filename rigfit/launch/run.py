@@ -7,7 +7,6 @@ explanation), `stop_env`, `running`. Messages are for people: each problem says 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigfit.env.record import EnvRecord, EnvRecordError, load_record, now
@@ -37,6 +36,7 @@ from rigfit.launch.preflight import (
 from rigfit.launch.process import is_same_process, start_detached, stop_group
 from rigfit.launch.state import RunState, all_states, load_state, log_path, remove_state, save_state, state_path
 from rigfit.plan.knowledge import ui_entry
+from rigfit.records import field, record
 
 
 class LaunchError(Exception):
@@ -47,7 +47,7 @@ class LaunchError(Exception):
         self.message, self.fix, self.log_tail = message, fix, log_tail
 
 
-@dataclass
+@record
 class LaunchOptions:
     ui: str | None = None
     env: str | None = None
@@ -59,7 +59,7 @@ class LaunchOptions:
     timeout: float = 600.0
 
 
-@dataclass
+@record
 class Prepared:
     record: EnvRecord
     ui: UiEntry
@@ -234,7 +234,7 @@ def log_since(log: Path, offset: int = 0) -> str:
         return ""
 
 
-@dataclass
+@record
 class StopResult:
     state: RunState | None
     outcome: str  # stopped | killed | gone | not-ours | none
@@ -262,7 +262,7 @@ def stop_env(env: str | None, ui: str | None) -> list[StopResult]:
     return results
 
 
-@dataclass
+@record
 class Running:
     state: RunState
     alive: bool

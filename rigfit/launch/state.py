@@ -7,18 +7,22 @@ form is public (schema "rigfit.run/1"): keys may be added, never renamed.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
-
+from rigfit.kb.typed import Record, dump, load_as
 from rigfit.paths import data_dir
+from rigfit.records import field, record
 
 SCHEMA = "rigfit.run/1"
 
 
-class RunState(BaseModel):
-    schema_: str = Field(default=SCHEMA, alias="schema")
+@record(kw_only=True, slots=True, repr=False)
+class RunState(Record):
+    """What `rigfit launch` started: process group, port, command, log."""
+
+    schema_: str = field(default=SCHEMA, metadata={"key": "schema"})
     ui: str
     env_dir: str
     pid: int  # the leader; the process group has the same number
@@ -26,14 +30,12 @@ class RunState(BaseModel):
     port: int
     urls: list[str]  # localhost first, then LAN addresses with --listen
     command: list[str]  # argv, with any password replaced by ***
-    env: dict[str, str] = Field(default_factory=dict)  # variables rigfit set for it
+    env: dict[str, str] = field(default_factory=dict)  # variables rigfit set for it
     cwd: str
     log: str
     started_at: str
     listen: bool = False
     auth_user: str | None = None
-
-    model_config = {"populate_by_name": True}
 
 
 def env_key(env_dir: Path) -> str:
@@ -66,15 +68,15 @@ def write_private(path: Path, text: str) -> None:
 
 def save_state(state: RunState) -> Path:
     path = state_path(Path(state.env_dir))
-    write_private(path, state.model_dump_json(by_alias=True, indent=2) + "\n")
+    write_private(path, json.dumps(dump(state), indent=2, ensure_ascii=False) + "\n")
     return path
 
 
 def load_state(path: Path) -> RunState | None:
     """The state in a file, or None when it is missing or unreadable (a broken file is as good as none)."""
     try:
-        return RunState.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, ValidationError):
+        return load_as(RunState, json.loads(path.read_text(encoding="utf-8")), str(path), extra="ignore")
+    except (OSError, ValueError):
         return None
 
 

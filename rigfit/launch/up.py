@@ -6,12 +6,12 @@ The first blocker stops the chain with its fix. Each stage is the same function 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigfit.env.record import EnvRecordError, load_record
 from rigfit.plan.model import Plan
 from rigfit.probe.profile import Profile
+from rigfit.records import field, record
 
 Say = Callable[[str], None]
 
@@ -24,7 +24,7 @@ class UpStopped(Exception):
         self.stage, self.message, self.fix = stage, message, fix
 
 
-@dataclass
+@record
 class UpOptions:
     ui: str = "forge"
     env: str | None = None

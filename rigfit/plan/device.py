@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.kb.schemas import GfxTarget
@@ -12,6 +10,7 @@ from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
 from rigfit.probe.fault_findings import FAULTS
 from rigfit.probe.pcie_slots import atomics_slot_advice
 from rigfit.probe.profile import GpuInfo, Profile, isa_name, sm_name
+from rigfit.records import field, record
 
 GIB = 2**30
 VULKAN_ENGINE = (
@@ -20,7 +19,7 @@ VULKAN_ENGINE = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BackendDriver:
     """The kernel driver a vendor's torch backend needs, and the blocker when another one holds the card."""
 
@@ -46,7 +45,7 @@ BACKEND_DRIVERS = {
 }
 
 
-@dataclass
+@record
 class GpuAssessment:
     """Can a torch backend use this GPU, and if not, why (blockers) and what else could."""
 

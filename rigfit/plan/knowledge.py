@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import functools
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from rigfit.kb.loader import by_id, load_entries
 from rigfit.kb.schemas import GfxTarget, ModelEntry, Pin, PrecisionRule, UiEntry, WheelLine
+from rigfit.kb.versions import InvalidVersion, Version, contains
 
 
 @functools.cache
@@ -96,7 +94,7 @@ def in_range(value: str | None, spec: str | None) -> bool | None:
     v = version(value)
     if v is None or spec is None:
         return None
-    return SpecifierSet(spec).contains(v, prereleases=True)
+    return contains(spec, v)
 
 
 def override_target(override: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from rigfit.kb.typed import dump
 from rigfit.plan.knowledge import ui_entry
 from rigfit.plan.model import Plan
 from rigfit.probe.profile import Profile
@@ -19,7 +20,7 @@ VERDICT = {"ok": "[green]ok[/]", "slow": "[yellow]slow[/]", "tight": "[yellow]ti
 
 
 def plan_json(profile: Profile, plan: Plan) -> dict[str, Any]:
-    return {"schema": SCHEMA, "profile": profile.model_dump(mode="json"), "plan": plan.model_dump(mode="json")}
+    return {"schema": SCHEMA, "profile": dump(profile), "plan": {**dump(plan), "reasons": plan.reasons}}
 
 
 def launch_line(plan: Plan) -> str:

@@ -3,8 +3,6 @@ needs, and which environment variables the device needs (set only where needed, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.schemas import WheelLine
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
@@ -12,12 +10,13 @@ from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, source_build, version, wheel_lines
 from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
 from rigfit.probe.profile import Profile, sm_name
+from rigfit.records import field, record, replace
 
 ALLOC_CONF = "garbage_collection_threshold:0.8,max_split_size_mb:512"
 ALLOC_DOC = "https://docs.pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
 
 
-@dataclass
+@record
 class Stack:
     torch: TorchChoice
     python: PythonNeed
@@ -109,7 +108,7 @@ def _cuda_line(cc: str | None, profile: Profile, options: PlanOptions) -> WheelL
     """The newest CUDA line with kernels for `cc` that the driver runs (and the extras allow, when one does)."""
     lines = [w for w in wheel_lines() if w.kind == "cuda" and (cc is None or cc_covered(cc, w.cuda_archs))]
     driver_fit = [w for w in lines if _driver_ok(w, profile) is not False]
-    bare = options.model_copy(update={"extras": []})
+    bare = replace(options, extras=[])
     # the driver floor before the extras: a line the driver cannot run is never picked for a prebuilt extra
     line = (
         _pick_line(driver_fit, profile, options)

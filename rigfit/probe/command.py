@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -69,6 +68,8 @@ def capture(
     env: EnvOpt = None,
 ) -> None:
     """Record everything doctor reads (redacted) into a .tar.gz you can share; replay it with `--from`."""
+    import tempfile
+
     from rigfit.probe.capture import RecordingSource, write_archive
     from rigfit.probe.gather import COMMANDS, probe_machine
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from typing import get_args
 
 from rigfit.kb.lscpu_labels import LscpuKey, translated_lscpu_labels
 from rigfit.probe.lines import bounded_lines
+from rigfit.records import field, record
 
 # x86-64 micro-architecture levels (x86-64 psABI), as Linux names the CPUID bits in /proc/cpuinfo:
 # SSE3 is "pni", LZCNT is "abm"; OSXSAVE is not listed, its prerequisite "xsave" is.
@@ -125,7 +125,7 @@ _TRUNCATION = re.compile(r"(\.\.\.|…|\[\.\.\.\]|\[truncated\])\s*$", re.I)
 _FLAG_TOKEN = re.compile(r"[^a-z0-9_.]")
 
 
-@dataclass
+@record
 class Entry:
     """One `key: value` line, with the lines a terminal or a forum wrapped below it."""
 
@@ -137,7 +137,7 @@ class Entry:
     widest: int = 0  # display width of the widest line of the entry: the terminal width it was wrapped at
 
 
-@dataclass
+@record
 class CpuText:
     """What one cpuinfo or lscpu text says. None = the text does not say."""
 
@@ -268,7 +268,7 @@ CPUINFO_KEYS = (
 LSCPU_KEYS: tuple[str, ...] = get_args(LscpuKey)  # the KB schema of translated labels names them once
 
 
-@dataclass
+@record
 class _CpuinfoTally:
     """What parse_cpuinfo adds up over the processor blocks."""
 

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from rigfit.kb.fixes import fix_text
 from rigfit.probe.profile import Finding, GpuFault, Profile
+from rigfit.records import record
 
 Severity = Literal["blocker", "warning", "info"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FaultKind:
     finding: str
     severity: Severity

@@ -10,12 +10,12 @@ together.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 from rigfit.probe import cpu, gpus, memory, permissions, system, torch_probe
 from rigfit.probe.fault_findings import gpu_fault_findings
 from rigfit.probe.profile import Finding, Profile
 from rigfit.probe.source import CaptureSource, Source
+from rigfit.proc.background import Background
 
 COMMANDS = (*cpu.COMMANDS, *memory.COMMANDS, *system.COMMANDS, *gpus.COMMANDS, *permissions.COMMANDS)
 COMMAND_DEADLINE_S = 6.0
@@ -29,17 +29,16 @@ def probe_machine(source: Source, *, torch_check: bool = True, env: str | None =
     if isinstance(source, CaptureSource):
         profile.warnings.extend(source.warnings)
     warn = profile.warnings.append
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="torch-import") as pool:
-        # the torch import (a subprocess with its own timeout) runs while the commands run
-        torch_fact = pool.submit(torch_probe.torch_fact, source, torch_check, env)
-        source.prefetch(COMMANDS, COMMAND_DEADLINE_S)
-        profile.cpu = cpu.probe_cpu(source, warn)
-        profile.memory = memory.probe_memory(source, warn)
-        profile.os, profile.python = system.probe_system(source, warn)
-        gpus.probe_gpus(source, profile, warn)
-        profile.permissions = permissions.probe_permissions(source, warn)
-        profile.kfd_access = profile.permissions.kfd_access
-        profile.torch = torch_probe.probe_torch(torch_fact.result(), profile, warn)
+    # the torch import (a subprocess with its own timeout) runs while the commands run
+    torch_fact = Background("torch-import", torch_probe.torch_fact, source, torch_check, env)
+    source.prefetch(COMMANDS, COMMAND_DEADLINE_S)
+    profile.cpu = cpu.probe_cpu(source, warn)
+    profile.memory = memory.probe_memory(source, warn)
+    profile.os, profile.python = system.probe_system(source, warn)
+    gpus.probe_gpus(source, profile, warn)
+    profile.permissions = permissions.probe_permissions(source, warn)
+    profile.kfd_access = profile.permissions.kfd_access
+    profile.torch = torch_probe.probe_torch(torch_fact.result(), profile, warn)
     return profile
 
 

@@ -29,6 +29,7 @@ from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, overri
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
 from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, Profile, isa_name
 from rigfit.probe.source import CommandSpec, Source
+from rigfit.records import replace
 
 NVIDIA_QUERY = "index,name,pci.bus_id,memory.total,driver_version,compute_cap"
 LSPCI = CommandSpec("lspci", ("lspci", "-Dnnvvv"))
@@ -362,5 +363,5 @@ def gpu_findings(profile: Profile) -> list[Finding]:
     others = [g for g in profile.gpus if id(g) not in blocked and g.vendor in ("amd", "nvidia") and not g.integrated]
     found = [f for _, f in per_gpu]
     if blocked and others:  # another GPU still works: what blocks one GPU is a warning for the machine
-        found = [f.model_copy(update={"severity": "warning", "blocks": None}) if f.blocks else f for f in found]
+        found = [replace(f, severity="warning", blocks=None) if f.blocks else f for f in found]
     return found + _override(profile)

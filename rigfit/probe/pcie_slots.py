@@ -4,10 +4,9 @@ are fixes.yaml's "pcie-slot" entries, picked by the same platform test everywher
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rigfit.kb.fixes import fix_text
 from rigfit.probe.profile import CpuInfo, GpuInfo
+from rigfit.records import record
 
 GEN2_GTS = 5.0
 BUDGET_NO_AVX = ("pentium", "celeron", "atom")
@@ -36,7 +35,7 @@ def faster_slot_advice(cpu: CpuInfo) -> str:
     return fix_text("pcie-slot", case="speed-other-slot")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SlowLink:
     speed_gts: float | None  # the lowest of what the card, its slot and the current link say
     width: int | None

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from rigfit.kb.typed import Record
+from rigfit.records import field, record
 
 Severity = Literal["blocker", "warning", "info"]
 Access = Literal["ok", "permission_denied", "missing"]
 
 
-class Finding(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class Finding(Record):
     """One check's outcome. Every problem carries the exact fix (a command or a concrete step)."""
 
     id: str
@@ -22,12 +24,15 @@ class Finding(BaseModel):
     message: str
     fix: str | None = None
     group: str = "system"  # report section: cpu, memory, gpus, drivers, permissions, python, torch, plan
-    kb: list[str] = Field(default_factory=list)  # knowledge-base entry ids this finding relies on
+    kb: list[str] = field(default_factory=list)  # knowledge-base entry ids this finding relies on
     # what a blocker stops: "gpu" (SD can still run on the CPU), "cpu", or "all". Doctor exits 1 when nothing is left.
     blocks: Literal["gpu", "cpu", "all"] | None = None
 
 
-class CpuInfo(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class CpuInfo(Record):
+    """The CPU: model, topology and the instruction-set extensions wheels assume."""
+
     arch: str | None = None  # "x86_64", "aarch64", ...
     vendor: str | None = None
     model: str | None = None
@@ -49,7 +54,10 @@ class CpuInfo(BaseModel):
     x86_64_level: int | None = None  # 1..4; None off x86 or when flags are unknown
 
 
-class MemoryInfo(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class MemoryInfo(Record):
+    """RAM, swap and the free disk where rigfit would install."""
+
     total_bytes: int | None = None
     available_bytes: int | None = None
     swap_total_bytes: int | None = None
@@ -58,7 +66,10 @@ class MemoryInfo(BaseModel):
     disk_free_bytes: int | None = None
 
 
-class PcieLink(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class PcieLink(Record):
+    """A GPU's PCIe link as negotiated, its maximum, and the slot's maximum."""
+
     speed_gts: float | None = None  # current, GT/s (2.5 = gen1, 5 = gen2, 8 = gen3, 16 = gen4, 32 = gen5)
     width: int | None = None
     max_speed_gts: float | None = None
@@ -68,7 +79,8 @@ class PcieLink(BaseModel):
     slot_max_width: int | None = None
 
 
-class GpuInfo(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class GpuInfo(Record):
     """One physical GPU, merged across sysfs, KFD, lspci, rocminfo, rocm-smi and nvidia-smi."""
 
     vendor: str | None = None  # "amd" | "nvidia" | "intel" | other lower-case name
@@ -91,7 +103,7 @@ class GpuInfo(BaseModel):
     atomics_rejected: bool | None = None  # KFD logged "PCI rejects atomics" for this device
     atomics_path_ok: bool | None = None  # AtomicOps routing on the PCIe path per lspci -vvv
     runtime_gfx: str | None = None  # gfx the ROCm runtime reports (rocminfo); differs from gfx under an override
-    sources: list[str] = Field(default_factory=list)  # which probes saw it
+    sources: list[str] = field(default_factory=list)  # which probes saw it
 
 
 def sm_name(compute_capability: str) -> str:
@@ -104,29 +116,38 @@ def isa_name(gfx: str | None, compute_capability: str | None) -> str | None:
     return gfx or (sm_name(compute_capability) if compute_capability else None)
 
 
-class RocmInfo(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class RocmInfo(Record):
+    """The host ROCm: versions, and the GPU agents its runtime lists."""
+
     version: str | None = None  # /opt/rocm/.info/version
     hip_version: str | None = None  # hipconfig
     runtime_version: str | None = None  # rocminfo "Runtime Version"
-    gpu_agents: list[str] = Field(default_factory=list)  # gfx names rocminfo lists
+    gpu_agents: list[str] = field(default_factory=list)  # gfx names rocminfo lists
     hsa_override: str | None = None  # HSA_OVERRIDE_GFX_VERSION as set in the environment
     override_suspected: bool = False  # an agent reports a gfx its hardware cannot natively be
     agents_listed: bool = False  # rocminfo reached its agent list: an empty gpu_agents then means "no GPU agent"
     error: str | None = None  # why rocminfo stopped: kfd_permission_denied, kfd_missing, no_kfd, hsa_init_failed
 
 
-class PermissionsInfo(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class PermissionsInfo(Record):
+    """Who runs rigfit and whether they can open the GPU device files."""
+
     user: str | None = None  # redacted in captures
     uid: int | None = None
     groups: list[str] | None = None
     kfd_access: Access | None = None
-    render_nodes: dict[str, Access] = Field(default_factory=dict)  # /dev/dri/renderD128 -> access
+    render_nodes: dict[str, Access] = field(default_factory=dict)  # /dev/dri/renderD128 -> access
     # numeric group id owning each device file (/dev/kfd, /dev/dri/renderD*): what a container needs in group_add,
     # since group names differ between the host and an image
-    device_gids: dict[str, int] = Field(default_factory=dict)
+    device_gids: dict[str, int] = field(default_factory=dict)
 
 
-class PythonInfo(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class PythonInfo(Record):
+    """The Python running rigfit and where it runs (venv, container, WSL)."""
+
     version: str | None = None
     executable: str | None = None
     in_venv: bool | None = None
@@ -135,7 +156,10 @@ class PythonInfo(BaseModel):
     wsl: bool | None = None
 
 
-class OsInfo(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class OsInfo(Record):
+    """The operating system, kernel and C library."""
+
     system: str | None = None  # "Linux"
     distro_id: str | None = None  # os-release ID
     distro_version: str | None = None  # os-release VERSION_ID
@@ -144,7 +168,8 @@ class OsInfo(BaseModel):
     glibc: str | None = None
 
 
-class TorchInfo(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class TorchInfo(Record):
     """An installed torch, first read from torch/version.py, then imported in a subprocess."""
 
     location: str | None = None
@@ -161,7 +186,8 @@ class TorchInfo(BaseModel):
     cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
 
 
-class GpuFault(BaseModel):
+@record(kw_only=True, slots=True, repr=False)
+class GpuFault(Record):
     """A broken GPU state a tool or the kernel log shows (driver not reachable, KFD refusing the chip, a reset)."""
 
     kind: str  # "nvidia_smi_no_driver", "kfd_unsupported_asic", "gpu_ring_timeout", ... (rigfit/probe/gpu/faults.py)
@@ -169,19 +195,22 @@ class GpuFault(BaseModel):
     detail: str | None = None  # what the line names: the chip ("PITCAIRN"), the errno text, the Xid number
 
 
-class Profile(BaseModel):
-    cpu: CpuInfo = Field(default_factory=CpuInfo)
-    memory: MemoryInfo = Field(default_factory=MemoryInfo)
-    gpus: list[GpuInfo] = Field(default_factory=list)
+@record(kw_only=True, slots=True, repr=False)
+class Profile(Record):
+    """Everything doctor found out about a machine (or a capture of one)."""
+
+    cpu: CpuInfo = field(default_factory=CpuInfo)
+    memory: MemoryInfo = field(default_factory=MemoryInfo)
+    gpus: list[GpuInfo] = field(default_factory=list)
     nvidia_driver: str | None = None  # "550.40.07"
     cuda_driver_version: str | None = None  # highest CUDA the driver supports, "12.4"
-    pcie_atomics_rejected: list[str] = Field(default_factory=list)  # "1002:67df" ids KFD skipped
+    pcie_atomics_rejected: list[str] = field(default_factory=list)  # "1002:67df" ids KFD skipped
     kfd_access: Access | None = None
-    rocm: RocmInfo = Field(default_factory=RocmInfo)
-    gpu_faults: list[GpuFault] = Field(default_factory=list)
-    permissions: PermissionsInfo = Field(default_factory=PermissionsInfo)
-    python: PythonInfo = Field(default_factory=PythonInfo)
-    os: OsInfo = Field(default_factory=OsInfo)
+    rocm: RocmInfo = field(default_factory=RocmInfo)
+    gpu_faults: list[GpuFault] = field(default_factory=list)
+    permissions: PermissionsInfo = field(default_factory=PermissionsInfo)
+    python: PythonInfo = field(default_factory=PythonInfo)
+    os: OsInfo = field(default_factory=OsInfo)
     torch: TorchInfo | None = None
     source: str | None = None  # "this machine" or "capture <path>"
-    warnings: list[str] = Field(default_factory=list)  # facts that could not be read, and why
+    warnings: list[str] = field(default_factory=list)  # facts that could not be read, and why

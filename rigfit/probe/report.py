@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rigfit.kb.typed import dump
 from rigfit.probe.memory import gib
 from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, MemoryInfo, OsInfo, Profile, PythonInfo, TorchInfo, isa_name
 from rigfit.terminal import escape, prose
@@ -43,8 +44,8 @@ def nothing_can_run(profile: Profile, findings: list[Finding]) -> bool:
 def doctor_json(profile: Profile, findings: list[Finding]) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
-        "profile": profile.model_dump(mode="json"),
-        "findings": [f.model_dump(mode="json") for f in findings],
+        "profile": dump(profile),
+        "findings": dump(findings),
     }
 
 

@@ -20,19 +20,21 @@ import fnmatch
 import json
 import os
 import shutil
-import tarfile
-import tempfile
+import sys
 import threading
 import weakref
 import zlib
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rigfit.paths import NotRegularFile, open_regular
+from rigfit.proc.background import Background, wait_all
 from rigfit.proc.bounded import run_bounded
+from rigfit.records import record
+
+if TYPE_CHECKING:
+    import tarfile
 
 MAX_READ_BYTES = 4 * 1024 * 1024  # of one file
 # of one command's output: the largest real ones (lspci -vvv of a big server, a boot's kernel log) are far less, and
@@ -52,7 +54,7 @@ class CaptureError(Exception):
     """A capture path that cannot be used at all (does not exist, not a capture). Usage error: exit 2."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Read:
     """Result of reading a file: text, or why there is none (`missing` is normal: that fact is unknown)."""
 
@@ -64,7 +66,7 @@ class Read:
         return self.text is None and self.error == "missing"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CommandResult:
     """Output of a command (stdout and stderr together), or why there is none."""
 
@@ -79,7 +81,7 @@ class CommandResult:
         return self.output is not None and self.rc == 0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CommandSpec:
     name: str
     argv: tuple[str, ...]
@@ -168,17 +170,15 @@ class Source:
         specs = list(specs)
         if not specs:
             return
-        pool = ThreadPoolExecutor(max_workers=len(specs), thread_name_prefix="probe")
-        futures = {pool.submit(self.run, s): s for s in specs}
-        _, late = wait(futures, timeout=deadline)
-        for fut in late:
-            spec = futures[fut]
+        calls = [Background(f"probe-{spec.name}", self.run, spec) for spec in specs]
+        for spec, done in zip(specs, wait_all(calls, deadline), strict=True):
+            if done:
+                continue
             with self._lock:
                 self._commands.setdefault(
                     spec.name,
                     CommandResult(spec.name, None, None, f"no answer within the {deadline:g} s deadline", True),
                 )
-        pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self, spec: CommandSpec) -> CommandResult:
         raise NotImplementedError
@@ -292,6 +292,8 @@ class CaptureSource(Source):
         if self.path.is_dir():
             self.dir = self.path.resolve()
         elif self.path.is_file():
+            import tempfile  # a replayed archive only: doctor on the live machine never pays for it
+
             tmp = Path(tempfile.mkdtemp(prefix="rigfit-capture-"))
             self._cleanup = weakref.finalize(self, shutil.rmtree, tmp, True)
             try:
@@ -318,6 +320,8 @@ class CaptureSource(Source):
             cleanup()
 
     def _unpack(self, archive: Path, target: Path) -> Path:
+        import tarfile
+
         try:
             tar = tarfile.open(archive)  # noqa: SIM115 - closed below; opening apart tells 'not an archive'
         except (tarfile.TarError, EOFError, OSError) as exc:
@@ -415,13 +419,10 @@ def _extract_bounded(tar: tarfile.TarFile, archive: Path, target: Path) -> None:
                 else f"more than {MAX_ARCHIVE_BYTES // 2**20} MiB in all"
             )
             raise CaptureError(f"'{archive}' holds {what}: it is not a capture, nothing was read; {WHAT_A_CAPTURE_IS}")
-        if _HAS_DATA_FILTER:
+        if hasattr(sys.modules["tarfile"], "data_filter"):  # Python 3.12, and 3.8.17+/3.9.17+/3.10.12+/3.11.4+
             tar.extract(member, target, filter="data")  # type: ignore[call-arg,unused-ignore]
         else:
             tar.extract(member, target)
-
-
-_HAS_DATA_FILTER = hasattr(tarfile, "data_filter")  # Python 3.12, and 3.8.17+/3.9.17+/3.10.12+/3.11.4+
 
 
 def _safe_member(member: tarfile.TarInfo) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rigfit.kb.fixes import fix_text
+from rigfit.kb.typed import load_as
 from rigfit.probe.host_rules import host_rule
 from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import CpuInfo, Finding, Profile, TorchInfo
@@ -146,9 +147,8 @@ def probe_torch(fact: dict[str, Any] | None, profile: Profile, warn: Callable[[s
         return None
     if not fact.get("found"):
         return TorchInfo()
-    known = {k: v for k, v in fact.items() if k in TorchInfo.model_fields}
     try:
-        info = TorchInfo.model_validate(known)
+        info = load_as(TorchInfo, fact, "torch fact", extra="ignore")
     except ValueError as exc:
         warn(f"installed torch facts could not be read ({exc.__class__.__name__}); torch reported unknown")
         return None

@@ -15,7 +15,6 @@ The signal is tied to the thread that started the program; every caller waits fo
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import os
 import selectors
@@ -24,8 +23,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
+
+from rigfit.records import field, record
 
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024  # kept per stream by default
 DRAIN_GRACE_S = 0.3  # after the program ended: time left to pipes a stray grandchild may still hold
@@ -33,7 +33,7 @@ _POLL_S = 0.05  # how often the exit is checked where the kernel has no pidfd (L
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-@dataclass
+@record
 class Capture:
     """What a pipe said: the first (`keep="head"`) or last (`keep="tail"`) `limit` bytes of it."""
 
@@ -57,7 +57,7 @@ class Capture:
         return bytes(self.data[-self.limit :]) if self.keep == "tail" else bytes(self.data)
 
 
-@dataclass
+@record
 class Finished:
     stdout: bytes
     stderr: bytes
@@ -186,6 +186,8 @@ def _prctl() -> Callable[..., int] | None:
     """libc's prctl, loaded once in rigfit's own process (never in a forked child)."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # only where a child must die with rigfit: the probe's short tools never load it
+
     try:
         return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):

@@ -12,11 +12,11 @@ import json
 import os
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from rigfit.proc.bounded import run_bounded
+from rigfit.records import field, record
 
 RESULT_MARKER = "RIGFIT-RESULT "
 WORKERS_DIR = Path(__file__).resolve().parent.parent / "workers"
@@ -32,7 +32,7 @@ _SIGNAL_STATUS: dict[int, Status] = {
 }
 
 
-@dataclass
+@record
 class WorkerResult:
     status: Status
     data: dict[str, Any] | None = None

@@ -4,7 +4,7 @@ the Python of the image, and the host facts a container needs (numeric gids of t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -15,6 +15,7 @@ from rigfit.plan.knowledge import ui_entry
 from rigfit.plan.model import Backend, Plan, PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.profile import GpuInfo, Profile
+from rigfit.records import field, record
 
 VENDOR = {"cuda": "nvidia", "rocm": "amd"}
 KFD = "/dev/kfd"
@@ -24,7 +25,7 @@ class RecipeError(Exception):
     """The recipe cannot be made as asked; the message says why and what to do instead."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GpuSlot:
     """One GPU a service is pinned to: its index as the container runtime counts it, and the host port it gets."""
 
@@ -33,7 +34,7 @@ class GpuSlot:
     name: str
 
 
-@dataclass
+@record
 class Target:
     plan: Plan
     profile: Profile
@@ -60,7 +61,7 @@ def _plan_for(
     plan = make_plan(profile, options)
     if backend is None or plan.backend == backend:
         return plan, profile
-    wanted = profile.model_copy(deep=True)
+    wanted = copy.deepcopy(profile)
     if backend == "cpu":
         wanted.gpus = []
     elif backend == "cuda" and not any(g.vendor == "nvidia" for g in wanted.gpus):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from rigfit.kb.host import BenchRef, bench_refs
@@ -13,6 +12,7 @@ from rigfit.kb.loader import load_entries
 from rigfit.kb.measured import load_verified
 from rigfit.kb.schemas import ModelEntry
 from rigfit.proc.worker import WORKERS_DIR, run_worker
+from rigfit.records import field, record
 from rigfit.verify.cpu_check import TargetCpu
 from rigfit.verify.device import check_device, device_name
 from rigfit.verify.envscan import TargetEnv
@@ -33,7 +33,7 @@ QUICK_NOTE = "--quick timed one configuration for one step: an estimate, not a c
 MIN_REPEATS = 3  # timed steps per configuration: one configuration alone varies +-5% on a busy machine
 
 
-@dataclass
+@record
 class Run:
     """One configuration as measured."""
 
@@ -60,7 +60,7 @@ class Run:
         return " + ".join(parts)
 
 
-@dataclass
+@record
 class BenchReport:
     device: str
     model: str
@@ -202,7 +202,7 @@ def references(model: str, kind: str | None = None) -> list[tuple[BenchRef, floa
     ]
 
 
-@dataclass
+@record
 class BenchTarget:
     """The device bench times and the dtypes found safe on it."""
 

@@ -4,12 +4,12 @@ extensions a package needs, so that a SIGILL can be turned into "numpy 2.4 needs
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from rigfit.kb.host import CpuRequirement, QemuCpu, cpu_requirements, qemu_cpus
+from rigfit.records import record
 
 # OpenBLAS (bundled in numpy's wheels) picks its kernels from the CPU model; these need more than the CPU may have
 OPENBLAS_CORE_NEEDS = {"haswell": "avx2", "skylakex": "avx512f", "zen": "avx2", "sandybridge": "avx"}
@@ -19,7 +19,7 @@ class CpuModelError(Exception):
     """--cpu names no model rigfit knows, or qemu-user is missing: the message says what to do."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TargetCpu:
     """The CPU the checks are for: `emulated` is a qemu model entry, None for this machine's own CPU."""
 

@@ -4,11 +4,11 @@ survive a few steps of the real UNet architecture without inf/NaN."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from rigfit.proc.worker import WORKERS_DIR, WorkerResult, run_worker
+from rigfit.records import field, record
 from rigfit.verify.cpu_check import TargetCpu
 from rigfit.verify.diagnose import Problem
 from rigfit.verify.envscan import TargetEnv
@@ -34,7 +34,7 @@ _GPU_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 )
 
 
-@dataclass
+@record
 class DeviceOutcome:
     device: str  # "cpu" | "cuda:0"
     facts: dict[str, Any] = field(default_factory=dict)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
+from rigfit.records import field, record
 from rigfit.verify.cpu_check import TargetCpu, missing_for, requirements_for
 from rigfit.verify.envscan import IMPORTANT
 
@@ -27,7 +27,7 @@ _NUMPY_BASELINE = re.compile(r"NumPy was built with baseline optimizations:\s*\(
 _IMPORTING = re.compile(r'^RIGFIT-PROGRESS (\{"importing".*\})\s*$', re.M)
 
 
-@dataclass
+@record
 class Problem:
     """One import's failure, said so a person can fix it."""
 

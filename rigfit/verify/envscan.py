@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
+
+from rigfit.records import field, record
 
 # distribution -> module to import, for the packages whose import failures stop a Stable Diffusion UI
 IMPORTANT = {
@@ -50,7 +51,7 @@ FIRST = ("torch", "numpy")
 _DIST_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[0-9][^-]*?)(?:-py[^-]*)?\.(dist|egg)-info$")
 
 
-@dataclass
+@record
 class TargetEnv:
     root: Path
     python: Path

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from rigfit.proc.worker import WORKERS_DIR, WorkerResult, run_worker
+from rigfit.records import field, record
 from rigfit.verify.cpu_check import TargetCpu, openblas_overreach
 from rigfit.verify.diagnose import Problem, import_problem
 from rigfit.verify.envscan import TargetEnv, important_modules, torch_build, torch_variant
@@ -14,7 +14,7 @@ NATIVE_TIMEOUT = 120.0
 EMULATED_TIMEOUT = 600.0  # qemu runs torch's import ~5x slower
 
 
-@dataclass
+@record
 class ImportOutcome:
     dist: str
     module: str

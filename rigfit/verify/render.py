@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rigfit.kb.measured import VerifiedFacts
+from rigfit.kb.typed import dump
 from rigfit.verify.benchmark import IMAGE_STEPS, BenchReport, references
 from rigfit.verify.device import DeviceOutcome
 from rigfit.verify.imports import ImportOutcome
@@ -158,7 +159,7 @@ def verify_json(facts: VerifiedFacts, imports: list[ImportOutcome], outcome: Dev
     """The stored facts plus each import and device check as run."""
     return {
         "schema": "rigfit.verify/1",
-        **facts.model_dump(),
+        **dump(facts),
         "imports": [import_json(o) for o in imports],
         "ops": outcome.ops if outcome else [],
         "precision": outcome.precision if outcome else [],

@@ -11,18 +11,18 @@ scanned only near a signal (see rigfit/kb/issues.py for how literals match), and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 
 from rigfit.explain.facts import Facts
 from rigfit.explain.literals import lines_that_may_match
 from rigfit.explain.scan import LogLine
+from rigfit.records import field, record
 
 CLASS_CONFIDENCE = 0.7  # a class analyzer's answer ranks below a specific known issue (0.8 and up) that also matched
 
 
-@dataclass
+@record
 class Finding:
     id: str  # the class of failure, "pip-resolver-conflict"
     title: str

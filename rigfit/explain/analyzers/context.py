@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 
 from rigfit.explain.analyzers.base import env_python, python_version, torch_version
 from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import NativeLibrary, PythonModule, PythonName
 from rigfit.kb.loader import by_id, load_entries
+from rigfit.records import record
 
 CUSTOM_NODE = re.compile(r"[\\/](?:custom_nodes|extensions(?:-builtin)?)[\\/](?P<node>[\w.-]+)")
 
 
-@dataclass
+@record
 class Context:
     lines: list[LogLine]
     facts: Facts

@@ -10,9 +10,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from rigfit.probe.gpu.paste import clean_lines, gfx_from_version, parse_bdf
+from rigfit.records import field, record
 
 _REJECTED = re.compile(r"skipped device ([0-9a-fA-F]{4}):([0-9a-fA-F]{4}), PCI rejects atomics")
 _ADDED = re.compile(r"kfd kfd: (?:amdgpu: )?added device ([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
@@ -28,7 +28,7 @@ _GC_FIRMWARE = re.compile(r"gc_(\d+)_(\d+)_(\d+)")
 _NOT_PERMITTED = re.compile(r"read kernel buffer failed|Operation not permitted|No journal files were", re.I)
 
 
-@dataclass
+@record
 class KernelGpu:
     """A GPU the kernel log talks about."""
 
@@ -40,7 +40,7 @@ class KernelGpu:
     gfx: str | None = None  # from a gc_X_Y_Z firmware name
 
 
-@dataclass
+@record
 class KernelLog:
     atomics_rejected: list[str] = field(default_factory=list)  # "1002:67df"
     kfd_added: list[str] = field(default_factory=list)

@@ -8,15 +8,15 @@ KFD lists the hardware as it is: HSA_OVERRIDE_GFX_VERSION acts later, in the use
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from rigfit.probe.gpu.paste import bdf, clean_lines, gfx_from_version
+from rigfit.records import record
 
 # KFD prints plain ASCII decimals; str.isdigit() would also let "²" or "٣" through, and int() rejects "--5"
 _NUMBER = re.compile(r"-?[0-9]{1,20}")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KfdNode:
     node: int
     gfx: str | None  # None on CPU nodes

@@ -8,9 +8,9 @@ and the bridge bus numbers that give each device's path to the CPU.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from rigfit.probe.gpu.paste import clean_lines, gts, parse_bdf
+from rigfit.records import field, record
 
 # slot, class name, [class code], description [vendor:device] (rev xx), e.g. "0000:03:00.0 VGA compatible controller
 # [0300]: Advanced Micro Devices, Inc. [AMD/ATI] Navi 23 [Radeon RX 6600/6600 XT/6600M] [1002:73ff] (rev c1)"
@@ -42,7 +42,7 @@ _PREFIX_IDS = {
 }
 
 
-@dataclass
+@record
 class LspciDevice:
     slot: str  # "0000:03:00.0"
     class_name: str | None = None  # "VGA compatible controller"

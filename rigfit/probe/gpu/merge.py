@@ -8,8 +8,6 @@ adds a GPU: a capture may hold only a pasted rocminfo or nvidia-smi. Facts are t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from rigfit.kb.gpus import GpuModel, cuda_arch, gfx_family, lookup_chip, lookup_name, lookup_pci, vendor_name
 from rigfit.probe.gpu.kernel_log import KernelLog
 from rigfit.probe.gpu.kfd import KfdNode
@@ -19,6 +17,7 @@ from rigfit.probe.gpu.rocm_smi import RocmSmiGpu, RocmSmiOutput
 from rigfit.probe.gpu.rocminfo import RocmAgent, RocmInfoOutput
 from rigfit.probe.gpu.sysfs import DrmCard, SysfsPciDevice
 from rigfit.probe.profile import GpuInfo, PcieLink
+from rigfit.records import field, record
 
 GENERIC_MARKETING = ("AMD Radeon Graphics", "AMD Radeon(TM) Graphics", "")
 NVIDIA_DRIVER_ERRORS = {
@@ -28,7 +27,7 @@ NVIDIA_DRIVER_ERRORS = {
 }
 
 
-@dataclass
+@record
 class Evidence:
     """Everything the parsers read, for one machine."""
 
@@ -44,7 +43,7 @@ class Evidence:
     hsa_override_gfx: str | None = None  # the gfx HSA_OVERRIDE_GFX_VERSION makes every AMD GPU report
 
 
-@dataclass
+@record
 class _Gpu:
     """A GPU being assembled: what each source said about it."""
 

@@ -9,9 +9,9 @@ Values printed as N/A stay unknown (None), never 0.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from rigfit.probe.gpu.paste import clean_lines, parse_bdf
+from rigfit.records import field, record
 
 _DRIVER = re.compile(r"Driver Version\s*:?\s*(\d+\.\d+(?:\.\d+)?)")
 _CUDA = re.compile(r"CUDA Version\s*:?\s*(\d+\.\d+)")
@@ -29,7 +29,7 @@ _FAILURES = (
 )
 
 
-@dataclass
+@record
 class NvidiaGpu:
     index: int | None = None
     name: str | None = None
@@ -39,7 +39,7 @@ class NvidiaGpu:
     compute_capability: str | None = None  # only from --query-gpu=compute_cap
 
 
-@dataclass
+@record
 class NvidiaSmiOutput:
     driver_version: str | None = None
     cuda_version: str | None = None  # newest CUDA the driver supports

@@ -8,15 +8,15 @@ amdgpu drives, not what ROCm compute can use.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from rigfit.probe.gpu.paste import clean_lines, hex4, parse_bdf
+from rigfit.records import field, record
 
 _KV = re.compile(r"^\s*GPU\[(?P<idx>\d+)\]\s*:\s*(?P<key>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
 _ROW = re.compile(r"^\s*(?P<idx>\d+)\s+\S")
 
 
-@dataclass
+@record
 class RocmSmiGpu:
     index: int
     device_id: str | None = None  # "73ff"
@@ -28,7 +28,7 @@ class RocmSmiGpu:
     vram_used_bytes: int | None = None
 
 
-@dataclass
+@record
 class RocmSmiOutput:
     gpus: list[RocmSmiGpu] = field(default_factory=list)
     no_gpus: bool = False  # "WARNING: No AMD GPUs specified" or an empty concise table

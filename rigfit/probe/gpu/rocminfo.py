@@ -9,9 +9,9 @@ The gfx an agent reports is what the runtime sees: HSA_OVERRIDE_GFX_VERSION, whe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from rigfit.probe.gpu.paste import bdf, clean_lines, hex4
+from rigfit.records import field, record
 
 _AGENT = re.compile(r"^\s*Agent\s+(\d+)\s*$")
 _KEY = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z][A-Za-z0-9 ./()#-]*?)\s*:\s*(?P<value>.*?)\s*$")
@@ -25,7 +25,7 @@ _ERRORS = (
 )
 
 
-@dataclass
+@record
 class RocmAgent:
     name: str | None = None  # "gfx1032" on GPUs, the CPU model on CPUs
     marketing_name: str | None = None
@@ -38,7 +38,7 @@ class RocmAgent:
     vram_bytes: int | None = None  # first GLOBAL coarse-grained pool
 
 
-@dataclass
+@record
 class RocmInfoOutput:
     runtime_version: str | None = None
     kfd_loaded: bool | None = None  # "ROCk module is loaded"

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from rigfit.probe.gpu.paste import gts, hex4, parse_bdf
 from rigfit.probe.source import Source
+from rigfit.records import record
 
 PCI_DEVICES = "/sys/bus/pci/devices"
 GPU_VENDORS = ("1002", "10de")
 
 
-@dataclass
+@record
 class SysfsPciDevice:
     bdf: str
     class_code: str  # "030000"
@@ -43,7 +43,7 @@ class SysfsPciDevice:
         )
 
 
-@dataclass
+@record
 class DrmCard:
     card: str  # "card0"
     bdf: str | None

@@ -11,12 +11,12 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigfit.kb.torch_source import IsaTarget
 from rigfit.proc.worker import classify, signal_of
 from rigfit.recipes.torch_build.isa_check import ELF_MAGIC, ScanResult, scan_path
+from rigfit.records import field, record
 
 # the extensions the scanner recognises (/proc/cpuinfo names); a target lacks those not in its flags
 KNOWN_EXTENSIONS = frozenset(
@@ -40,7 +40,7 @@ KNOWN_EXTENSIONS = frozenset(
 )
 
 
-@dataclass
+@record
 class RunOutcome:
     what: str
     status: str  # worker.Status: ok, sigill, segfault, timeout, error...
@@ -51,7 +51,7 @@ class RunOutcome:
         return self.status == "ok"
 
 
-@dataclass
+@record
 class CheckOutcome:
     path: str
     target: str

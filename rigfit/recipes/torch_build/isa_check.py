@@ -14,9 +14,10 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from rigfit.records import field, record
 
 ELF_MAGIC = b"\x7fELF"
 # function names that mark a copy compiled for one instruction set and chosen by a CPU check at run time
@@ -126,7 +127,7 @@ def extension_of(mnemonic: str, operands: str) -> str | None:
     return kind
 
 
-@dataclass
+@record
 class Offender:
     """A function outside the dispatch copies that uses extensions the target lacks."""
 
@@ -140,7 +141,7 @@ class Offender:
         return f"{self.file}: {self.function}: {needs} (e.g. `{self.example}`)"
 
 
-@dataclass
+@record
 class ScanResult:
     files: list[str] = field(default_factory=list)
     offenders: list[Offender] = field(default_factory=list)
@@ -162,7 +163,7 @@ def is_dispatch_copy(function: str) -> bool:
     return not STATIC_INIT.match(function) and DISPATCH_NAME.search(function) is not None
 
 
-@dataclass
+@record
 class _FileScan:
     """One file's functions: those that use a missing extension (by group key) and the keys seen clean."""
 

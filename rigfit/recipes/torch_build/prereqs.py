@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +20,7 @@ from rigfit.kb.torch_source import release_for
 from rigfit.probe.profile import Profile
 from rigfit.probe.source import CommandSpec, Source
 from rigfit.recipes.torch_build.recipe import GIB, BuildRecipe
+from rigfit.records import record
 
 Status = Literal["ok", "missing", "warn", "unknown"]
 APT_BASE = "sudo apt install build-essential cmake ninja-build git python3-dev python3-venv"
@@ -39,7 +39,7 @@ PYTHON_PROBE = (
 VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?)")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Prereq:
     name: str
     status: Status

@@ -7,7 +7,6 @@ tests all read the same `BuildRecipe`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from rigfit.kb.torch_source import (
     Backend,
@@ -23,11 +22,12 @@ from rigfit.kb.torch_source import (
     resources,
     switches,
 )
+from rigfit.records import record
 
 GIB = 2**30
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BuildRequest:
     target: IsaTarget
     backend: Backend
@@ -35,7 +35,7 @@ class BuildRequest:
     release: TorchRelease
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MachineSize:
     """What bounds the parallel build: cores and memory of the build machine (None = unknown)."""
 
@@ -45,7 +45,7 @@ class MachineSize:
     swap_bytes: int | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Caveat:
     id: str
     message: str
@@ -53,7 +53,7 @@ class Caveat:
     sources: list[str]
 
 
-@dataclass
+@record
 class BuildRecipe:
     request: BuildRequest
     frontend: BuildFrontend

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rigfit.kb.loader import KbError
 from rigfit.kb.torch_source import (
     Backend,
@@ -16,13 +14,14 @@ from rigfit.kb.torch_source import (
 )
 from rigfit.probe.profile import GpuInfo, Profile
 from rigfit.recipes.torch_build.recipe import BuildRequest, MachineSize
+from rigfit.records import record
 
 
 class RequestError(Exception):
     """The options cannot make a build request: the message names the option and the fix."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     target: str | None = None  # --for
     rocm: str | None = None
