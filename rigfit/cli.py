@@ -8,7 +8,6 @@ Options are declared on the command function's parameters and parsed by rigfit.c
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -102,9 +101,6 @@ def app(argv: Sequence[str]) -> int:
 
 
 def main() -> None:
-    # rigfit uses no pydantic plugin; looking them up scans the metadata of every installed package (a tenth of
-    # doctor's start-up)
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         status = app(sys.argv[1:])
     except KeyboardInterrupt:  # Ctrl-C in a command that does not handle it: no traceback (as click did)

@@ -6,16 +6,17 @@ its start-up); importing dataclasses itself pulls in inspect (another tenth). A 
 functions that read the class's field list, so making a class costs microseconds; building an instance costs a few
 microseconds more than a dataclass's.
 
-Type checkers read a record as a dataclass (PEP 681). Supported: `@record` and `@record(...)` with dataclass's options
-frozen, kw_only, slots, repr and eq; `field(default=..., default_factory=..., metadata=..., repr=...)`; inheritance
-from other records; `__post_init__`. This module's `fields`, `replace` and `is_record` stand for dataclasses' `fields`,
-`replace` and `is_dataclass` (a record is not a dataclass to the standard library).
+Type checkers read a record as a dataclass (PEP 681). Supported: `@record`, `@record(frozen=True)`,
+`@record(kw_only=True)` (fields only by keyword, so a field without default may follow one with a default),
+`field(default=..., default_factory=..., metadata=..., repr=...)`, inheritance from other records, `__post_init__`.
+This module's `fields`, `replace` and `is_record` stand for dataclasses' `fields`, `replace` and `is_dataclass` (a
+record is not a dataclass to the standard library).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
@@ -103,16 +104,6 @@ def _own_fields(cls: type) -> list[Field]:
     return found
 
 
-class Options(NamedTuple):
-    """What `@dataclass` options a record was declared with."""
-
-    frozen: bool = False
-    kw_only: bool = False
-    slots: bool = False
-    repr: bool = True
-    eq: bool = True
-
-
 def _all_fields(cls: type, kw_only: bool) -> dict[str, Field]:
     fields: dict[str, Field] = {}
     for base in reversed(cls.__mro__[1:]):
@@ -128,32 +119,39 @@ def _all_fields(cls: type, kw_only: bool) -> dict[str, Field]:
     return fields
 
 
-def _make_init(cls: type, fields: dict[str, Field], options: Options) -> Callable[..., None]:
-    names = () if options.kw_only else tuple(fields)
-    specs: tuple[tuple[str, Any, Any], ...] = tuple(
-        (spec.name, spec.default, spec.default_factory) for spec in fields.values()
+def _make_init(cls: type, fields: dict[str, Field], frozen: bool, kw_only: bool) -> Callable[..., None]:
+    """`__init__` from the field list. Instances keep their fields in their `__dict__`, filled with dict updates (no
+    setattr per field): building one costs about what a dataclass's generated `__init__` does."""
+    names = () if kw_only else tuple(fields)
+    known = frozenset(fields)
+    defaults = {s.name: s.default for s in fields.values() if s.default is not MISSING}
+    factories: tuple[tuple[str, Any], ...] = tuple(
+        (s.name, s.default_factory) for s in fields.values() if s.default_factory is not MISSING
     )
-    assign = object.__setattr__ if options.frozen else setattr
+    required = tuple(n for n, s in fields.items() if s.default is MISSING and s.default_factory is MISSING)
+    if not cls.__dictoffset__:  # instances without a __dict__ (__slots__)
+        raise TypeError(f"{cls.__qualname__}: a record keeps its fields in the instance __dict__ (no __slots__)")
     qualname = cls.__qualname__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{qualname}() takes {len(names)} positional arguments but {len(args)} were given")
-        values = dict(zip(names, args, strict=False))
-        for name, value in kwargs.items():
-            if name not in fields:
-                raise TypeError(f"{qualname}() got an unexpected keyword argument '{name}'")
-            if name in values:
-                raise TypeError(f"{qualname}() got multiple values for argument '{name}'")
-            values[name] = value
-        for name, default, factory in specs:
-            if name in values:
-                assign(self, name, values[name])
-            elif default is not MISSING:
-                assign(self, name, default)
-            elif factory is not MISSING:
-                assign(self, name, factory())
-            else:
+        if args:
+            if len(args) > len(names):
+                raise TypeError(f"{qualname}() takes {len(names)} positional arguments but {len(args)} were given")
+            for name, value in zip(names, args, strict=False):
+                if name in kwargs:
+                    raise TypeError(f"{qualname}() got multiple values for argument '{name}'")
+                kwargs[name] = value
+        if not known.issuperset(kwargs):
+            name = next(n for n in kwargs if n not in known)
+            raise TypeError(f"{qualname}() got an unexpected keyword argument '{name}'")
+        state = self.__dict__  # frozen or not: the fields are written here, past __setattr__
+        state.update(defaults)
+        state.update(kwargs)
+        for name, factory in factories:
+            if name not in kwargs:
+                state[name] = factory()
+        for name in required:
+            if name not in kwargs:
                 raise TypeError(f"{qualname}() missing required argument: '{name}'")
         post_init = getattr(self, "__post_init__", None)
         if post_init is not None:
@@ -189,45 +187,21 @@ def _hash(self: Any) -> int:
     return hash(_values(self))
 
 
-def _getstate(self: Any) -> tuple[Any, ...]:
-    return _values(self)
-
-
-def _setstate(self: Any, state: tuple[Any, ...]) -> None:
-    for name, value in zip(self.__record_fields__, state, strict=True):
-        object.__setattr__(self, name, value)
-
-
-def _with_slots(cls: type[_T], fields: dict[str, Field]) -> type[_T]:
-    """A copy of `cls` whose instances hold their fields in slots (a class cannot gain slots once made)."""
-    inherited = {name for base in cls.__mro__[1:] for name in getattr(base, "__slots__", ())}
-    body = {key: value for key, value in cls.__dict__.items() if key not in fields and key not in ("__dict__",)}
-    body.pop("__weakref__", None)
-    body["__slots__"] = tuple(name for name in fields if name not in inherited)
-    metaclass: Any = type(cls)
-    slotted = metaclass(cls.__name__, cls.__bases__, body)
-    slotted.__qualname__ = cls.__qualname__
-    return cast("type[_T]", slotted)
-
-
-def _build(cls: type[_T], options: Options) -> type[_T]:
-    fields = _all_fields(cls, options.kw_only)
-    if options.slots:
-        cls = _with_slots(cls, fields)
+def _build(cls: type[_T], frozen: bool, kw_only: bool) -> type[_T]:
+    fields = _all_fields(cls, kw_only)
     methods: dict[str, Any] = {
         "__record_fields__": fields,
-        "__match_args__": () if options.kw_only else tuple(fields),
-        "__init__": _make_init(cls, fields, options),
+        "__match_args__": () if kw_only else tuple(fields),
+        "__init__": _make_init(cls, fields, frozen, kw_only),
+        "__repr__": _repr,
+        "__eq__": _eq,
+        "__hash__": _hash if frozen else None,
     }
-    if options.repr and "__repr__" not in cls.__dict__:
-        methods["__repr__"] = _repr
-    if options.eq and "__eq__" not in cls.__dict__:
-        methods |= {"__eq__": _eq, "__hash__": _hash if options.frozen else None}
-    if options.frozen:
+    if frozen:
         methods |= {"__setattr__": _frozen_setattr, "__delattr__": _frozen_delattr}
-    if options.frozen and options.slots:
-        methods |= {"__getstate__": _getstate, "__setstate__": _setstate}
     for name, method in methods.items():
+        if name in ("__repr__", "__eq__") and name in cls.__dict__:
+            continue  # the class wrote its own, as dataclasses allows
         setattr(cls, name, method)
     return cls
 
@@ -235,22 +209,12 @@ def _build(cls: type[_T], options: Options) -> type[_T]:
 @overload
 def record(cls: type[_T], /) -> type[_T]: ...
 @overload
-def record(
-    *, frozen: bool = False, kw_only: bool = False, slots: bool = False, repr: bool = True, eq: bool = True
-) -> Callable[[type[_T]], type[_T]]: ...
+def record(*, frozen: bool = False, kw_only: bool = False) -> Callable[[type[_T]], type[_T]]: ...
 @dataclass_transform(field_specifiers=(field,))
 def record(
-    cls: type[_T] | None = None,
-    /,
-    *,
-    frozen: bool = False,
-    kw_only: bool = False,
-    slots: bool = False,
-    repr: bool = True,
-    eq: bool = True,
+    cls: type[_T] | None = None, /, *, frozen: bool = False, kw_only: bool = False
 ) -> type[_T] | Callable[[type[_T]], type[_T]]:
     """Make `cls` a record, with `@dataclass`'s options of the same names."""
-    options = Options(frozen, kw_only, slots, repr, eq)
     if cls is None:
-        return lambda plain: _build(plain, options)
-    return _build(cls, options)
+        return lambda plain: _build(plain, frozen, kw_only)
+    return _build(cls, frozen, kw_only)

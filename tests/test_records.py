@@ -115,42 +115,23 @@ class PICKLED:
     flags: tuple[str, ...] = records.field(default_factory=tuple)
 
 
-@pytest.mark.parametrize("frozen", [False, True])
-def test_keyword_only_slotted_records_as_the_kb_declares_them(frozen: bool) -> None:
-    options = {"frozen": frozen, "kw_only": True, "slots": True, "repr": False}
+def test_a_kw_only_record_takes_fields_by_keyword_in_any_default_order() -> None:
+    @record(frozen=True, kw_only=True)
+    class Base:
+        id: str
 
-    class Shown:
-        __slots__ = ()
+    @record(frozen=True, kw_only=True)
+    class Gpu(Base):
+        vendor: str | None = None
+        integrated: bool  # no default after one with a default: only a keyword-only class allows it
 
-        def __repr__(self) -> str:
-            return "shown"
-
-    def declare_entry(decorate, api):
-        @decorate
-        class Entry(Shown):
-            id: str = "x"
-            size: int
-
-        return Entry
-
-    mine, theirs = declare_entry(record(**options), RECORDS), declare_entry(dataclass(**options), DATACLASSES)
-    for cls, api in ((mine, RECORDS), (theirs, DATACLASSES)):
-        entry = cls(size=2)
-        assert (entry.id, entry.size, repr(entry)) == ("x", 2, "shown")
-        assert not hasattr(entry, "__dict__") and cls.__slots__ == ("id", "size")
-        with pytest.raises(TypeError):
-            cls("x", 2)
-        assert api.replace(entry, size=3).size == 3
-    with pytest.raises(AttributeError):
-        mine(size=1).colour = "red"
-
-
-@record(frozen=True, kw_only=True, slots=True)
-class PICKLED_SLOTS:
-    name: str
-    sizes: tuple[int, ...] = ()
-
-
-def test_frozen_slotted_records_pickle() -> None:
-    entry = PICKLED_SLOTS(name="a", sizes=(1, 2))
-    assert pickle.loads(pickle.dumps(entry)) == entry
+    gpu = Gpu(id="x", integrated=True)
+    assert (gpu.id, gpu.vendor, gpu.integrated) == ("x", None, True)
+    assert [f.name for f in records.fields(Gpu)] == ["id", "vendor", "integrated"]
+    assert records.replace(gpu, vendor="amd").vendor == "amd" and Gpu.__match_args__ == ()
+    with pytest.raises(TypeError, match="positional"):
+        Gpu("x", None, True)
+    with pytest.raises(TypeError, match="missing required argument: 'integrated'"):
+        Gpu(id="x")
+    with pytest.raises(records.FrozenInstanceError):
+        gpu.vendor = "nvidia"

@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rigfit.kb.typed import Record, dump, load_as
+from rigfit.kb.typed import dump, load_as
 from rigfit.paths import data_dir, write_atomic
 from rigfit.records import field, record
 
@@ -23,8 +23,8 @@ class EnvRecordError(Exception):
     """The env is missing or its record unreadable; the message names the env and the fix."""
 
 
-@record(kw_only=True, slots=True, repr=False)
-class ProtectedPackage(Record):
+@record(kw_only=True)
+class ProtectedPackage:
     """A package nothing may replace (torch...), with the hash of every file it installed (from its RECORD)."""
 
     name: str
@@ -33,8 +33,8 @@ class ProtectedPackage(Record):
     files: dict[str, str] = field(default_factory=dict)  # path relative to site-packages -> "sha256=<urlsafe b64>"
 
 
-@record(kw_only=True, slots=True, repr=False)
-class OverriddenPin(Record):
+@record(kw_only=True)
+class OverriddenPin:
     """A UI requirement rigfit did not install as asked, and why."""
 
     requirement: str  # "setuptools==69.5.1"
@@ -43,8 +43,8 @@ class OverriddenPin(Record):
     reason: str
 
 
-@record(kw_only=True, slots=True, repr=False)
-class AppliedPatch(Record):
+@record(kw_only=True)
+class AppliedPatch:
     """A compatibility patch applied to a file of the env (rigfit/env/patching.py), with where its original is."""
 
     id: str  # patches.yaml id
@@ -55,8 +55,8 @@ class AppliedPatch(Record):
     applied_at: str
 
 
-@record(kw_only=True, slots=True, repr=False)
-class EnvRecord(Record):
+@record(kw_only=True)
+class EnvRecord:
     """DIR/rigfit-env.json: what `rigfit install` made (JSON keys may be added, never renamed)."""
 
     schema_: str = field(default=SCHEMA, metadata={"key": "schema"})

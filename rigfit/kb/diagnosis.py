@@ -18,7 +18,7 @@ from rigfit.kb.typed import FieldError
 from rigfit.records import record
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class PythonModule(KbEntry):
     """An import name (id: 'cv2', or a dotted submodule 'torch._six') and where it comes from."""
 
@@ -28,7 +28,7 @@ class PythonModule(KbEntry):
     fix: str | None = None  # a fix in words when `pip install package` is not it
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class PythonName(KbEntry):
     """A name in a module that exists only in some releases of its package."""
 
@@ -48,7 +48,7 @@ class PythonName(KbEntry):
                 version_range(f">={getattr(self, name)}", name)
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class NativeLibrary(KbEntry):
     """A shared library seen in crash and loader messages (id: a short name; `pattern` matches the file name)."""
 

@@ -19,7 +19,7 @@ def template_fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class FixText(KbEntry):
     """fixes.yaml: one fix text, as a str.format template."""
 

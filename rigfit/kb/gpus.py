@@ -28,7 +28,7 @@ from rigfit.records import field, record
 VENDORS = {"1002": "amd", "10de": "nvidia", "8086": "intel", "1a03": "aspeed", "15ad": "vmware", "1234": "qemu"}
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class GpuModel(KbEntry):
     """One GPU chip and the PCI ids it is sold under."""
 
@@ -49,7 +49,7 @@ class GpuModel(KbEntry):
         return (rev and self.names.get(f"{dev}:{rev}")) or self.names.get(dev) or self.name
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class GpuArch(KbEntry):
     """An instruction-set generation: AMD gfx target ("gfx1032") or NVIDIA compute capability ("sm_86")."""
 

@@ -9,7 +9,7 @@ from rigfit.kb.loader import KbEntry, load_entries, version_ranges
 from rigfit.records import field, record
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class HostRule(KbEntry):
     """host.yaml: a threshold or route about the host (RAM, swap, disk, Python, CPU) and its fix."""
 
@@ -19,7 +19,7 @@ class HostRule(KbEntry):
     fix: str | None = None
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BenchRef(KbEntry):
     """bench_refs.yaml: a published (or seed-reported) time per image on a named machine, to compare against."""
 
@@ -42,7 +42,7 @@ class BenchRef(KbEntry):
         return self.seconds_per_image
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class QemuCpu(KbEntry):
     """qemu_cpus.yaml: a CPU model `qemu-x86_64 -cpu NAME` emulates, with the instruction-set flags it exposes."""
 
@@ -53,7 +53,7 @@ class QemuCpu(KbEntry):
     openblas_core: str | None = None  # the OPENBLAS_CORETYPE whose kernels fit these flags (numpy's OpenBLAS)
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class CpuRequirement(KbEntry):
     """cpu_requirements.yaml: instruction-set extensions a package build executes, so a SIGILL can name them."""
 

@@ -6,12 +6,11 @@ import functools
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, by_id, load_entries, version_ranges
-from rigfit.kb.typed import Record
 from rigfit.records import field, record
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class LauncherRepo(Record):
+@record(frozen=True, kw_only=True)
+class LauncherRepo:
     """A repository the UI's launcher clones itself (into `dest`, at `commit`): rigfit puts it there first."""
 
     name: str  # the repository's name: `<name>.tar.gz` (or `<name>/`) in a --mirror folder stands in for `url`
@@ -20,8 +19,8 @@ class LauncherRepo(Record):
     dest: str  # relative to the UI's checkout
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class PinOverride(Record):
+@record(frozen=True, kw_only=True)
+class PinOverride:
     """A UI pin that is only a build-time workaround, installed as `install` instead, with the reason."""
 
     package: str
@@ -34,8 +33,8 @@ class PinOverride(Record):
         version_ranges(self, "pinned", "install")
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class Addition(Record):
+@record(frozen=True, kw_only=True)
+class Addition:
     """A package the UI imports that none of its requirements files declares."""
 
     requirement: str
@@ -44,8 +43,8 @@ class Addition(Record):
     no_deps: bool = False  # installed without its dependencies, as the UI's launcher does (a second step)
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class RequirementNote(Record):
+@record(frozen=True, kw_only=True)
+class RequirementNote:
     """What rigfit does with one of a package UI's own requirements on a protected package (torch...), and why."""
 
     requirement: str
@@ -55,7 +54,7 @@ class RequirementNote(Record):
 InstallKind = Literal["git", "package"]
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class UiInstall(KbEntry):
     """ui_installs.yaml: one UI's source, launcher repositories, requirements and the pins rigfit overrides.
 

@@ -20,7 +20,7 @@ import string
 from typing import Union
 
 from rigfit.kb.loader import KbEntry
-from rigfit.kb.typed import FieldError, Record
+from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
 # Facts `when` can test and templates can use. Names must stay stable: the catalogue refers to them.
@@ -61,8 +61,8 @@ PIN_VARS = {"pin_fix", "pin_spec", "pins_also"}  # always set when the issue nam
 Scalar = Union[bool, int, float, str]  # noqa: UP007 - rigfit.kb.typed reads the union at run time on Python 3.10
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class Range(Record):
+@record(frozen=True, kw_only=True)
+class Range:
     """A numeric condition: min <= value <= max."""
 
     min: float | None = None
@@ -72,8 +72,8 @@ class Range(Record):
 Condition = Union[Scalar, list[Scalar], Range]  # noqa: UP007
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class IssueVariant(Record):
+@record(frozen=True, kw_only=True)
+class IssueVariant:
     """A refinement of an issue's cause/fix for the machines its `when` matches."""
 
     when: dict[str, Condition] = field(default_factory=dict)
@@ -96,7 +96,7 @@ def _check_conditions(conditions: dict[str, Condition], known: set[str]) -> None
         raise ValueError(f"unknown fact(s) in when: {unknown}; known: {', '.join(sorted(known))}")
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class IssueEntry(KbEntry):
     """One known failure: how to recognise it in a log, what it means, the exact fix."""
 

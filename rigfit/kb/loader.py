@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from rigfit.kb.parsed_cache import parsed
-from rigfit.kb.typed import FieldError, Record, ValidationError, load_as
+from rigfit.kb.typed import FieldError, ValidationError, load_as
 from rigfit.kb.versions import InvalidVersion, check_range
 from rigfit.paths import cache_dir
 from rigfit.records import record
@@ -25,8 +25,8 @@ class KbError(Exception):
     """The knowledge base itself is broken (a bug in rigfit's data, not the user's machine)."""
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class KbEntry(Record):
+@record(frozen=True, kw_only=True)
+class KbEntry:
     """One KB entry. Subclasses are frozen, keyword-only, slotted dataclasses; their checks beyond the field types go
     in `_check` (raise `FieldError(field, why)` about one field, ValueError about the entry)."""
 

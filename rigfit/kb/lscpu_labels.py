@@ -25,7 +25,7 @@ LscpuKey = Literal[
 ]
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class LscpuLanguage(KbEntry):
     """One language (id = the locale's language code, "de"): translated label -> English key."""
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rigfit.kb.typed import Record, dump, load_as
+from rigfit.kb.typed import dump, load_as
 from rigfit.paths import data_dir, write_atomic
 from rigfit.records import field, record
 
 
-@record(kw_only=True, slots=True, repr=False)
-class BenchConfig(Record):
+@record(kw_only=True)
+class BenchConfig:
     """One configuration `rigfit bench` timed, and what it measured."""
 
     dtype: str  # "fp16" | "bf16" | "fp32"
@@ -27,8 +27,8 @@ class BenchConfig(Record):
     error: str | None = None  # why this configuration could not run (OOM, missing kernel...)
 
 
-@record(kw_only=True, slots=True, repr=False)
-class VerifiedFacts(Record):
+@record(kw_only=True)
+class VerifiedFacts:
     """What verify and bench measured for one env on one device."""
 
     env_dir: str

@@ -9,21 +9,21 @@ from __future__ import annotations
 import re
 
 from rigfit.kb.loader import KbEntry, version_ranges
-from rigfit.kb.typed import FieldError, Record
+from rigfit.kb.typed import FieldError
 from rigfit.records import record
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class Edit(Record):
+@record(frozen=True, kw_only=True)
+class Edit:
     """Replace `old` (which must occur exactly once in the file) with `new`."""
 
     old: str
     new: str
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class PatchEntry(KbEntry):
     """patches.yaml: exact edits of one file of one package release, checked by hash before and after."""
 

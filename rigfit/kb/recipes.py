@@ -8,7 +8,7 @@ from rigfit.kb.loader import KbEntry, by_id, load_entries
 from rigfit.records import field, record
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BaseImage(KbEntry):
     """An image the generated Dockerfile starts FROM; "{python}" is the Python minor version the plan needs."""
 
@@ -19,7 +19,7 @@ class BaseImage(KbEntry):
     pod_pip: list[str] = field(default_factory=list)  # Jupyter, pinned, installed in its own venv
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class GpuClass(KbEntry):
     """A GPU vendor as Kubernetes sees it: the device plugin's resource and the labeller's node labels."""
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, version_ranges
-from rigfit.kb.typed import FieldError, Record
+from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
 Reliability = Literal["good", "unreliable", "broken"]
 Generation = Literal["gcn1", "gcn2", "gcn3", "gcn4", "gcn5", "rdna1", "rdna2", "rdna3", "rdna3.5", "rdna4", "cdna"]
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class GfxTarget(KbEntry):
     """rocm.yaml: one AMD GPU ISA (gfx target) and how ROCm and PyTorch's ROCm wheels treat it. id = "gfx1032"."""
 
@@ -38,7 +38,7 @@ class GfxTarget(KbEntry):
     note: str | None = None
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class WheelLine(KbEntry):
     """torch_wheels.yaml: one way to get torch (an official wheel variant, a source build, a distro package)."""
 
@@ -64,7 +64,7 @@ class WheelLine(KbEntry):
         version_ranges(self, "python")
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class Pin(KbEntry):
     """pins.yaml: a compatibility constraint package metadata does not state, learned from real breakage."""
 
@@ -117,8 +117,8 @@ UI_SETTINGS = (
 )
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class OomFlags(Record):
+@record(frozen=True, kw_only=True)
+class OomFlags:
     """The flag to relaunch a UI with after an out-of-memory error: `low` for cards up to 4 GiB, `medium` above.
 
     One step further than the plan's own memory flags (Forge: offload after each use; ComfyUI: --novram on 4 GB),
@@ -128,8 +128,8 @@ class OomFlags(Record):
     medium: str
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class UiContainer(Record):
+@record(frozen=True, kw_only=True)
+class UiContainer:
     """How the UI runs in a container (`rigfit docker`/`k8s`). "{python}", "{env}" and "{port}" are filled in."""
 
     command: list[str]  # run from the UI checkout
@@ -147,16 +147,16 @@ class UiContainer(Record):
             raise FieldError("auth_note", "a UI without auth_file_flag needs auth_note (what to do instead of a login)")
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class LogPhase(Record):
+@record(frozen=True, kw_only=True)
+class LogPhase:
     """A log line that says what a starting UI is doing (`rigfit launch` shows it while it waits)."""
 
     match: str  # regular expression, searched in each new log line
     says: str  # "importing torch", "loading the model"
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
-class AuthAccount(Record):
+@record(frozen=True, kw_only=True)
+class AuthAccount:
     """A UI whose login is an account in its own database (InvokeAI's multiuser mode), not a flag: the worker script
     (rigfit/workers/) that creates it, or sets its password, before the UI starts."""
 
@@ -165,7 +165,7 @@ class AuthAccount(Record):
     login: str  # how a script logs in (the API call), for the docs and the launch output
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class UiEntry(KbEntry):
     """uis.yaml: a Stable Diffusion UI: where it lives, how to keep its installer off torch, and its flags."""
 
@@ -204,7 +204,7 @@ class UiEntry(KbEntry):
             raise FieldError("flags", f"unknown setting(s) {unknown}; known: {', '.join(UI_SETTINGS)}")
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class ModelEntry(KbEntry):
     """models.yaml: a checkpoint family and what it needs to run."""
 
@@ -225,7 +225,7 @@ class ModelEntry(KbEntry):
     note: str | None = None
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class PrecisionRule(KbEntry):
     """precision.yaml: which precision a device class handles, matched on vendor + generation/name/capability."""
 

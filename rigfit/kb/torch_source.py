@@ -16,7 +16,7 @@ from rigfit.records import field, record
 Backend = Literal["rocm", "cuda", "cpu"]
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class TorchRelease(KbEntry):
     """releases.yaml: a torch release with the torchvision release that belongs to it."""
 
@@ -40,7 +40,7 @@ class TorchRelease(KbEntry):
         return f"v{self.torchvision}"
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BuildFrontend(KbEntry):
     """frontends.yaml: how a release's build frontend makes a wheel and takes CMake cache settings."""
 
@@ -54,7 +54,7 @@ class BuildFrontend(KbEntry):
     extra_packages: list[str] = field(default_factory=list)
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class IsaTarget(KbEntry):
     """isa_targets.yaml: a CPU a build can target, its -march, its qemu-user model, its extensions."""
 
@@ -64,7 +64,7 @@ class IsaTarget(KbEntry):
     description: str
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class _Conditional(KbEntry):
     """An entry that applies to some backends, or to targets lacking some extensions."""
 
@@ -77,7 +77,7 @@ class _Conditional(KbEntry):
         return not self.when_missing or any(flag not in target.flags for flag in self.when_missing)
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BuildSwitch(_Conditional):
     """switches.yaml: one environment variable or CMake cache entry of the build."""
 
@@ -91,7 +91,7 @@ class BuildSwitch(_Conditional):
     why: str
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BuildCaveat(_Conditional):
     """caveats.yaml: where a source build is not enough, with the check or fix."""
 
@@ -99,7 +99,7 @@ class BuildCaveat(_Conditional):
     fix: str
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class BuildResources(KbEntry):
     """resources.yaml: memory per compile job, disk, and the reference build time."""
 

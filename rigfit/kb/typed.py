@@ -1,16 +1,17 @@
-"""Typed data without pydantic: dataclasses checked against their type hints when they come from a file.
+"""Typed data without pydantic: records (rigfit/records.py) checked against their type hints when they come from a
+file.
 
-`load_as(cls, data, where)` builds a dataclass from JSON/YAML data, walking its fields by their type hints (str, int,
-float, bool, None, Literal, unions, list[T], tuple[T, ...], dict[K, T], nested dataclasses). Unknown keys are refused
+`load_as(cls, data, where)` builds a record from JSON/YAML data, walking its fields by their type hints (str, int,
+float, bool, None, Literal, unions, list[T], tuple[T, ...], dict[K, T], nested records). Unknown keys are refused
 (`extra="forbid"`, the KB) or skipped (`extra="ignore"`, rigfit's own JSON files, which may gain keys), defaults are
 applied, an int is accepted where a float is expected (and made a float). The first problem raises one
 `ValidationError` naming the input (`where`), the field path, what was found and what was expected. Checks beyond the
 types live in each class's `__post_init__`; one about a single field raises `FieldError(field, message)` so the error
 names that field.
 
-`dump(obj)` is the JSON form: dataclasses as dicts in field order (a field's `metadata={"key": ...}` renames its key),
+`dump(obj)` is the JSON form: records as dicts in field order (a field's `metadata={"key": ...}` renames its key),
 lists and tuples as lists. Importing pydantic and building its models took a third of doctor's run; this module and
-plain dataclasses cost a few milliseconds.
+rigfit's typed classes (`@record`, rigfit/records.py) cost a few milliseconds.
 """
 
 from __future__ import annotations
@@ -28,18 +29,6 @@ T = TypeVar("T")
 Extra = Literal["forbid", "ignore"]
 Loc = tuple[str | int, ...]
 Converter = Callable[[object, Loc], object]
-
-
-class Record:
-    """Base of rigfit's typed data (declared `@dataclass(..., repr=False)`): one shared __repr__, the text dataclass
-    writes. The __repr__ dataclass generates for each class was 40% of the time building a class (doctor imports
-    about 60 of them)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields_of(self) if f.repr)
-        return f"{type(self).__qualname__}({shown})"
 
 
 class ValidationError(ValueError):
@@ -207,7 +196,7 @@ def _converter(tp: Any, extra: Extra) -> Converter:
     raise TypeError(f"rigfit.kb.typed cannot check values of type {tp!r}")
 
 
-@record(frozen=True, slots=True)
+@record(frozen=True)
 class _FieldPlan:
     """How `load_as` checks one field of a class."""
 
@@ -310,4 +299,4 @@ def dump(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["FieldError", "Record", "ValidationError", "dump", "load_as"]
+__all__ = ["FieldError", "ValidationError", "dump", "load_as"]

@@ -10,7 +10,7 @@ from rigfit.kb.loader import KbEntry, load_entries
 from rigfit.records import record
 
 
-@record(frozen=True, kw_only=True, slots=True, repr=False)
+@record(frozen=True, kw_only=True)
 class XformersBuild(KbEntry):
     """One xformers release (id: its PyPI version) and the one torch release its wheels require."""
 

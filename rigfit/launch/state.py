@@ -11,15 +11,15 @@ import json
 import os
 from pathlib import Path
 
-from rigfit.kb.typed import Record, dump, load_as
+from rigfit.kb.typed import dump, load_as
 from rigfit.paths import data_dir
 from rigfit.records import field, record
 
 SCHEMA = "rigfit.run/1"
 
 
-@record(kw_only=True, slots=True, repr=False)
-class RunState(Record):
+@record(kw_only=True)
+class RunState:
     """What `rigfit launch` started: process group, port, command, log."""
 
     schema_: str = field(default=SCHEMA, metadata={"key": "schema"})

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rigfit.kb.typed import Record
 from rigfit.records import field, record
 
 Backend = Literal["cuda", "rocm", "cpu"]
@@ -18,8 +17,8 @@ EXTRAS: tuple[str, ...] = ("pytorch3d",)
 MODEL_FAMILIES: tuple[str, ...] = ("sd15", "sdxl", "flux")  # the families of models.yaml
 
 
-@record(kw_only=True, slots=True, repr=False)
-class PlanOptions(Record):
+@record(kw_only=True)
+class PlanOptions:
     """What the person asked for (CLI options) and what their environment already sets."""
 
     ui: Ui = "forge"
@@ -30,8 +29,8 @@ class PlanOptions(Record):
     user_env: dict[str, str] = field(default_factory=dict)  # variables already set: never overridden
 
 
-@record(kw_only=True, slots=True, repr=False)
-class Reason(Record):
+@record(kw_only=True)
+class Reason:
     """Why: a sentence, the profile facts it rests on ("cpu.avx=False") and the KB entries it cites."""
 
     text: str
@@ -39,16 +38,16 @@ class Reason(Record):
     kb: list[str] = field(default_factory=list)
 
 
-@record(kw_only=True, slots=True, repr=False)
-class Alternative(Record):
+@record(kw_only=True)
+class Alternative:
     """A choice the plan did not make, and why not."""
 
     choice: str
     why_not: str
 
 
-@record(kw_only=True, slots=True, repr=False)
-class Decision(Record):
+@record(kw_only=True)
+class Decision:
     """One decision of the plan (topic -> choice), with its reasons and the alternatives."""
 
     topic: str  # device, backend, torch, python, env, precision, memory, attention, ui_flags, models, pins
@@ -58,8 +57,8 @@ class Decision(Record):
     basis: Literal["kb", "measured", "user", "unknown"] = "kb"  # measured = VerifiedFacts from verify/bench
 
 
-@record(kw_only=True, slots=True, repr=False)
-class DevicePick(Record):
+@record(kw_only=True)
+class DevicePick:
     """The device the plan runs Stable Diffusion on: a GPU of the profile, or the CPU."""
 
     index: int | None = None  # position in profile.gpus; None = the CPU
@@ -72,8 +71,8 @@ class DevicePick(Record):
     integrated: bool | None = None
 
 
-@record(kw_only=True, slots=True, repr=False)
-class TorchChoice(Record):
+@record(kw_only=True)
+class TorchChoice:
     """Which torch to install, from where, and the commands that do it."""
 
     source: Literal["wheel", "source-build", "distro", "community", "none"]
@@ -86,8 +85,8 @@ class TorchChoice(Record):
     install: list[str] = field(default_factory=list)  # commands, in order
 
 
-@record(kw_only=True, slots=True, repr=False)
-class PythonNeed(Record):
+@record(kw_only=True)
+class PythonNeed:
     """The Python the torch line needs, and whether the current one fits."""
 
     required: str | None = None  # version range the torch line needs
@@ -97,8 +96,8 @@ class PythonNeed(Record):
     how: str | None = None  # the fix: how to get a fitting one
 
 
-@record(kw_only=True, slots=True, repr=False)
-class ModelFit(Record):
+@record(kw_only=True)
+class ModelFit:
     """Whether a model family runs on the picked device, in one word and a note."""
 
     id: str
@@ -107,8 +106,8 @@ class ModelFit(Record):
     note: str
 
 
-@record(kw_only=True, slots=True, repr=False)
-class Advice(Record):
+@record(kw_only=True)
+class Advice:
     """A warning: what is wrong or risky here (message) and the exact step that fixes or avoids it (fix).
 
     `id` is a stable slug ("flux-8gb", "pcie-slow-link"): doctor reports it as finding "plan.<id>"."""
@@ -119,8 +118,8 @@ class Advice(Record):
     kb: list[str] = field(default_factory=list)
 
 
-@record(kw_only=True, slots=True, repr=False)
-class Blocker(Record):
+@record(kw_only=True)
+class Blocker:
     """A problem that stops a device (or everything), with the exact fix."""
 
     id: str
@@ -130,8 +129,8 @@ class Blocker(Record):
     kb: list[str] = field(default_factory=list)
 
 
-@record(kw_only=True, slots=True, repr=False)
-class Plan(Record):
+@record(kw_only=True)
+class Plan:
     """The plan for one machine and UI: device, torch, precision, memory, flags, pins, and every decision."""
 
     ui: Ui

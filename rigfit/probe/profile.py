@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rigfit.kb.typed import Record
 from rigfit.records import field, record
 
 Severity = Literal["blocker", "warning", "info"]
 Access = Literal["ok", "permission_denied", "missing"]
 
 
-@record(kw_only=True, slots=True, repr=False)
-class Finding(Record):
+@record(kw_only=True)
+class Finding:
     """One check's outcome. Every problem carries the exact fix (a command or a concrete step)."""
 
     id: str
@@ -29,8 +28,8 @@ class Finding(Record):
     blocks: Literal["gpu", "cpu", "all"] | None = None
 
 
-@record(kw_only=True, slots=True, repr=False)
-class CpuInfo(Record):
+@record(kw_only=True)
+class CpuInfo:
     """The CPU: model, topology and the instruction-set extensions wheels assume."""
 
     arch: str | None = None  # "x86_64", "aarch64", ...
@@ -54,8 +53,8 @@ class CpuInfo(Record):
     x86_64_level: int | None = None  # 1..4; None off x86 or when flags are unknown
 
 
-@record(kw_only=True, slots=True, repr=False)
-class MemoryInfo(Record):
+@record(kw_only=True)
+class MemoryInfo:
     """RAM, swap and the free disk where rigfit would install."""
 
     total_bytes: int | None = None
@@ -66,8 +65,8 @@ class MemoryInfo(Record):
     disk_free_bytes: int | None = None
 
 
-@record(kw_only=True, slots=True, repr=False)
-class PcieLink(Record):
+@record(kw_only=True)
+class PcieLink:
     """A GPU's PCIe link as negotiated, its maximum, and the slot's maximum."""
 
     speed_gts: float | None = None  # current, GT/s (2.5 = gen1, 5 = gen2, 8 = gen3, 16 = gen4, 32 = gen5)
@@ -79,8 +78,8 @@ class PcieLink(Record):
     slot_max_width: int | None = None
 
 
-@record(kw_only=True, slots=True, repr=False)
-class GpuInfo(Record):
+@record(kw_only=True)
+class GpuInfo:
     """One physical GPU, merged across sysfs, KFD, lspci, rocminfo, rocm-smi and nvidia-smi."""
 
     vendor: str | None = None  # "amd" | "nvidia" | "intel" | other lower-case name
@@ -116,8 +115,8 @@ def isa_name(gfx: str | None, compute_capability: str | None) -> str | None:
     return gfx or (sm_name(compute_capability) if compute_capability else None)
 
 
-@record(kw_only=True, slots=True, repr=False)
-class RocmInfo(Record):
+@record(kw_only=True)
+class RocmInfo:
     """The host ROCm: versions, and the GPU agents its runtime lists."""
 
     version: str | None = None  # /opt/rocm/.info/version
@@ -130,8 +129,8 @@ class RocmInfo(Record):
     error: str | None = None  # why rocminfo stopped: kfd_permission_denied, kfd_missing, no_kfd, hsa_init_failed
 
 
-@record(kw_only=True, slots=True, repr=False)
-class PermissionsInfo(Record):
+@record(kw_only=True)
+class PermissionsInfo:
     """Who runs rigfit and whether they can open the GPU device files."""
 
     user: str | None = None  # redacted in captures
@@ -144,8 +143,8 @@ class PermissionsInfo(Record):
     device_gids: dict[str, int] = field(default_factory=dict)
 
 
-@record(kw_only=True, slots=True, repr=False)
-class PythonInfo(Record):
+@record(kw_only=True)
+class PythonInfo:
     """The Python running rigfit and where it runs (venv, container, WSL)."""
 
     version: str | None = None
@@ -156,8 +155,8 @@ class PythonInfo(Record):
     wsl: bool | None = None
 
 
-@record(kw_only=True, slots=True, repr=False)
-class OsInfo(Record):
+@record(kw_only=True)
+class OsInfo:
     """The operating system, kernel and C library."""
 
     system: str | None = None  # "Linux"
@@ -168,8 +167,8 @@ class OsInfo(Record):
     glibc: str | None = None
 
 
-@record(kw_only=True, slots=True, repr=False)
-class TorchInfo(Record):
+@record(kw_only=True)
+class TorchInfo:
     """An installed torch, first read from torch/version.py, then imported in a subprocess."""
 
     location: str | None = None
@@ -186,8 +185,8 @@ class TorchInfo(Record):
     cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
 
 
-@record(kw_only=True, slots=True, repr=False)
-class GpuFault(Record):
+@record(kw_only=True)
+class GpuFault:
     """A broken GPU state a tool or the kernel log shows (driver not reachable, KFD refusing the chip, a reset)."""
 
     kind: str  # "nvidia_smi_no_driver", "kfd_unsupported_asic", "gpu_ring_timeout", ... (rigfit/probe/gpu/faults.py)
@@ -195,8 +194,8 @@ class GpuFault(Record):
     detail: str | None = None  # what the line names: the chip ("PITCAIRN"), the errno text, the Xid number
 
 
-@record(kw_only=True, slots=True, repr=False)
-class Profile(Record):
+@record(kw_only=True)
+class Profile:
     """Everything doctor found out about a machine (or a capture of one)."""
 
     cpu: CpuInfo = field(default_factory=CpuInfo)
