@@ -182,3 +182,16 @@ def test_doctor_json_imports_neither_inspect_nor_dataclasses_nor_packaging() -> 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("answer", "yes"), [("y\n", True), ("Yes\n", True), ("\n", False), ("n\n", False), ("", False)]
+)
+def test_confirm_is_yes_only_when_answered_yes(answer: str, yes: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rigfit up` asks before installing; Enter or no input at all (a closed stdin) is no."""
+    import io
+
+    from rigfit.terminal import confirm
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(answer))
+    assert confirm("Install forge?") is yes
