@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from rigfit.kb.fixes import fix_text
+from rigfit.lazy_re import later
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
 from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
@@ -16,7 +16,7 @@ UNAME_M = CommandSpec("uname-m", ("uname", "-m"))
 COMMANDS = (LSCPU, UNAME_M)
 X86_ARCHS = ("x86_64", "amd64", "i386", "i486", "i586", "i686")
 ARCH_32BIT = ("i386", "i486", "i586", "i686", "armv6l", "armv7l", "armhf", "arm")
-_ARCH_NAME = re.compile(r"^[a-z0-9_]{2,16}$")
+_ARCH_NAME = later(r"^[a-z0-9_]{2,16}$")
 
 
 def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:

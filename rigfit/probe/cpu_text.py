@@ -13,6 +13,7 @@ import unicodedata
 from typing import get_args
 
 from rigfit.kb.lscpu_labels import LscpuKey, translated_lscpu_labels
+from rigfit.lazy_re import later
 from rigfit.probe.lines import bounded_lines, unfenced
 from rigfit.records import field, record
 
@@ -118,11 +119,11 @@ KERNEL_ORDER: dict[str, tuple[int, int]] = {
     "arch_capabilities": (18, 29),
 }
 
-_PROMPT = re.compile(r"^\s*(?:[^\s@:]*[@:]\S*)?[$#](?:\s+\S.*)?$")  # one way to split user@host:dir
-_QUOTE = re.compile(r"^\s*>\s?")
-_FLAG_LINE = re.compile(r"^[A-Za-z0-9_. \t]+$")
-_TRUNCATION = re.compile(r"(\.\.\.|…|\[\.\.\.\]|\[truncated\])\s*$", re.I)
-_FLAG_TOKEN = re.compile(r"[^a-z0-9_.]")
+_PROMPT = later(r"^\s*(?:[^\s@:]*[@:]\S*)?[$#](?:\s+\S.*)?$")  # one way to split user@host:dir
+_QUOTE = later(r"^\s*>\s?")
+_FLAG_LINE = later(r"^[A-Za-z0-9_. \t]+$")
+_TRUNCATION = later(r"(\.\.\.|…|\[\.\.\.\]|\[truncated\])\s*$", re.I)
+_FLAG_TOKEN = later(r"[^a-z0-9_.]")
 
 
 @record

@@ -6,7 +6,7 @@ No line a probed tool or file really prints is longer than a few kilobytes (the 
 
 from __future__ import annotations
 
-import re
+from rigfit.lazy_re import later
 
 MAX_LINE = 4096  # characters kept of one line
 
@@ -18,8 +18,8 @@ def bounded_lines(text: str | None) -> list[str]:
     return [line[:MAX_LINE] for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
 
 
-_FENCE = re.compile(r"^\s*(?:```|~~~)`*")
-_LANGUAGE_TAG = re.compile(r"[\w+#.-]*")
+_FENCE = later(r"^\s*(?:```|~~~)`*")
+_LANGUAGE_TAG = later(r"[\w+#.-]*")
 
 
 def unfenced(line: str) -> str | None:

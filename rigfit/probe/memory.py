@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rigfit.kb.fixes import fix_text
+from rigfit.lazy_re import later
 from rigfit.paths import data_dir
 from rigfit.probe.host_rules import host_rule, min_bytes, rule_finding
 from rigfit.probe.lines import bounded_lines
@@ -18,7 +18,7 @@ from rigfit.probe.source import CaptureSource, CommandSpec, Source
 COMMANDS: tuple[CommandSpec, ...] = ()
 GIB = 2**30
 MEMINFO_KEYS = ("MemTotal", "MemFree", "MemAvailable", "SwapTotal", "SwapFree")
-_LINE = re.compile(r"^\s*([A-Za-z_()]+)\s*:\s*(\d+)\s*(?:kB|KB|kb)\s*$")
+_LINE = later(r"^\s*([A-Za-z_()]+)\s*:\s*(\d+)\s*(?:kB|KB|kb)\s*$")
 
 
 def parse_meminfo(text: str) -> dict[str, int]:

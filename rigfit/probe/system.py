@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rigfit.kb.fixes import fix_text
+from rigfit.lazy_re import later
 from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import Finding, OsInfo, Profile, PythonInfo
@@ -17,7 +18,7 @@ from rigfit.probe.source import CommandSpec, Source
 
 UNAME = CommandSpec("uname", ("uname", "-a"))
 COMMANDS = (UNAME,)
-_KERNEL = re.compile(r"^\d+\.\d+[\w.+~-]*$")
+_KERNEL = later(r"^\d+\.\d+[\w.+~-]*$")
 _CONTAINER_CGROUP = (("kubepods", "kubernetes"), ("libpod", "podman"), ("docker", "docker"), ("lxc", "lxc"))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.typed import load_as
+from rigfit.lazy_re import later
 from rigfit.probe.host_rules import host_rule
 from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import CpuInfo, Finding, Profile, TorchInfo
@@ -26,7 +26,7 @@ from rigfit.proc.worker import RESULT_MARKER, WORKERS_DIR, WorkerResult, parse_r
 
 TORCH_IMPORT_TIMEOUT_S = 8.0  # runs alongside the command probes: doctor stays under 10 s even when it hangs
 IMPORT_WORKER = WORKERS_DIR / "torch_import.py"
-_VERSION_LINE = re.compile(r"^\s*(__version__|cuda|hip|git_version)\s*(?::[^=]*)?=\s*(.+?)\s*$")
+_VERSION_LINE = later(r"^\s*(__version__|cuda|hip|git_version)\s*(?::[^=]*)?=\s*(.+?)\s*$")
 
 
 def parse_version_py(text: str) -> dict[str, str | None]:

@@ -6,29 +6,30 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.nvidia_smi import NvidiaSmiOutput
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.probe.profile import GpuFault
 
 # (kind, pattern); a named group "detail" is what the line names. First match per kind is kept.
 KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("kfd_unsupported_asic", re.compile(r"kfd not supported on this ASIC")),
-    ("kfd_unsupported_asic", re.compile(r"kfd: amdgpu: (?P<detail>[A-Z][A-Z0-9_]{2,20})\s+not supported in kfd")),
-    ("nouveau_holds_nvidia", re.compile(r"NVRM: nouveau, rivafb, nvidiafb or rivatv")),
-    ("nouveau_holds_nvidia", re.compile(r"obtained ownership of the NVIDIA device")),
-    ("nvidia_api_mismatch", re.compile(r"NVRM: API mismatch")),
-    ("nvidia_fallen_off_bus", re.compile(r"fallen off the bus")),
-    ("nvidia_init_failed", re.compile(r"NVRM: GPU (?P<detail>[0-9a-fA-F:.]{7,16}): RmInitAdapter failed")),
-    ("nvidia_xid", re.compile(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
-    ("gpu_ring_timeout", re.compile(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
-    ("gpu_reset", re.compile(r"GPU reset begin")),
+    ("kfd_unsupported_asic", later(r"kfd not supported on this ASIC")),
+    ("kfd_unsupported_asic", later(r"kfd: amdgpu: (?P<detail>[A-Z][A-Z0-9_]{2,20})\s+not supported in kfd")),
+    ("nouveau_holds_nvidia", later(r"NVRM: nouveau, rivafb, nvidiafb or rivatv")),
+    ("nouveau_holds_nvidia", later(r"obtained ownership of the NVIDIA device")),
+    ("nvidia_api_mismatch", later(r"NVRM: API mismatch")),
+    ("nvidia_fallen_off_bus", later(r"fallen off the bus")),
+    ("nvidia_init_failed", later(r"NVRM: GPU (?P<detail>[0-9a-fA-F:.]{7,16}): RmInitAdapter failed")),
+    ("nvidia_xid", later(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
+    ("gpu_ring_timeout", later(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
+    ("gpu_reset", later(r"GPU reset begin")),
 )
 # rocminfo: /dev/kfd exists and is readable by the group, yet open() fails: a wedged or refusing KFD, not permissions
-_KFD_OPEN = re.compile(
+_KFD_OPEN = later(
     r"Unable to open /dev/kfd read-write: (?P<detail>Invalid argument|Cannot allocate memory|Bad address)"
 )
-_PERMISSION = re.compile(r"Unable to open /dev/kfd read-write: (?:Permission denied|No such file)")
-_HSA_FAILED = re.compile(r"hsa api call failure|HSA_STATUS_ERROR")
+_PERMISSION = later(r"Unable to open /dev/kfd read-write: (?:Permission denied|No such file)")
+_HSA_FAILED = later(r"hsa api call failure|HSA_STATUS_ERROR")
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
     "version_mismatch": "nvml_version_mismatch",

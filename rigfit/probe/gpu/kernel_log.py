@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, gfx_from_version, parse_bdf
 from rigfit.records import field, record
 
-_REJECTED = re.compile(r"skipped device ([0-9a-fA-F]{4}):([0-9a-fA-F]{4}), PCI rejects atomics")
-_ADDED = re.compile(r"kfd kfd: (?:amdgpu: )?added device ([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
-_DRIVER_LINE = re.compile(
+_REJECTED = later(r"skipped device ([0-9a-fA-F]{4}):([0-9a-fA-F]{4}), PCI rejects atomics")
+_ADDED = later(r"kfd kfd: (?:amdgpu: )?added device ([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
+_DRIVER_LINE = later(
     r"\b(amdgpu|radeon|nouveau|nvidia|i915|xe)\s+((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]):"
 )
-_KMS = re.compile(
+_KMS = later(
     r"initializing kernel modesetting \((?P<asic>[A-Z0-9_ ]+?) 0x(?P<ven>[0-9a-fA-F]{4}):0x(?P<dev>[0-9a-fA-F]{4})"
     r"(?: 0x[0-9a-fA-F]{4}:0x[0-9a-fA-F]{4} 0x(?P<rev>[0-9a-fA-F]{2}))?"
 )
-_FIRMWARE = re.compile(r"amdgpu/([a-z0-9_]+?)_[a-z0-9]+\.bin")
-_NOUVEAU_CHIP = re.compile(r": NVIDIA (G[A-Z]{1,2}\d{2,3}[A-Z]?) \([0-9a-f]{8}\)")
-_GC_FIRMWARE = re.compile(r"gc_(\d+)_(\d+)_(\d+)")
-_NOT_PERMITTED = re.compile(r"read kernel buffer failed|Operation not permitted|No journal files were", re.I)
+_FIRMWARE = later(r"amdgpu/([a-z0-9_]+?)_[a-z0-9]+\.bin")
+_NOUVEAU_CHIP = later(r": NVIDIA (G[A-Z]{1,2}\d{2,3}[A-Z]?) \([0-9a-f]{8}\)")
+_GC_FIRMWARE = later(r"gc_(\d+)_(\d+)_(\d+)")
+_NOT_PERMITTED = later(r"read kernel buffer failed|Operation not permitted|No journal files were", re.I)
 
 
 @record

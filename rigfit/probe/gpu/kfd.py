@@ -7,13 +7,12 @@ KFD lists the hardware as it is: HSA_OVERRIDE_GFX_VERSION acts later, in the use
 
 from __future__ import annotations
 
-import re
-
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import bdf, clean_lines, gfx_from_version
 from rigfit.records import record
 
 # KFD prints plain ASCII decimals; str.isdigit() would also let "²" or "٣" through, and int() rejects "--5"
-_NUMBER = re.compile(r"-?[0-9]{1,20}")
+_NUMBER = later(r"-?[0-9]{1,20}")
 
 
 @record(frozen=True)

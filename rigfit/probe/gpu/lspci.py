@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, gts, parse_bdf
 from rigfit.records import field, record
 
 # slot, class name, [class code], description [vendor:device] (rev xx), e.g. "0000:03:00.0 VGA compatible controller
 # [0300]: Advanced Micro Devices, Inc. [AMD/ATI] Navi 23 [Radeon RX 6600/6600 XT/6600M] [1002:73ff] (rev c1)"
 # (a paste quoted as an indented block starts even its device lines with tabs or spaces)
-_HEADER = re.compile(
+_HEADER = later(
     r"^[ \t]*(?P<slot>(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7])\s+"
     r"(?P<cls>[A-Za-z0-9][^:\[\]]*?)(?:\s*\[(?P<cc>[0-9a-fA-F]{4})\])?:\s*(?P<rest>.*)$"
 )
 # -mm: 01:00.0 "VGA compatible controller [0300]" "NVIDIA Corporation [10de]" "GA106 [...] [2504]" -ra1 ...
-_MM = re.compile(r'^(?P<slot>\S+)\s+"(?P<cls>[^"]*)"\s+"(?P<ven>[^"]*)"\s+"(?P<dev>[^"]*)"(?P<rest>.*)$')
-_IDS = re.compile(r"\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]")
-_REV = re.compile(r"\(rev ([0-9a-fA-F]{1,2})\)")
-_PROG_IF = re.compile(r"\s*\(prog-if [^)]*(?:\[[^\]]*\])?\)")
+_MM = later(r'^(?P<slot>\S+)\s+"(?P<cls>[^"]*)"\s+"(?P<ven>[^"]*)"\s+"(?P<dev>[^"]*)"(?P<rest>.*)$')
+_IDS = later(r"\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]")
+_REV = later(r"\(rev ([0-9a-fA-F]{1,2})\)")
+_PROG_IF = later(r"\s*\(prog-if [^)]*(?:\[[^\]]*\])?\)")
 # detail lines whose indentation a paste lost ("Kernel driver in use: nvidia" at column 0)
-_UNINDENTED = re.compile(r"^(?:Subsystem|Kernel driver in use|Kernel modules|Flags|Capabilities|LnkCap|LnkSta):")
+_UNINDENTED = later(r"^(?:Subsystem|Kernel driver in use|Kernel modules|Flags|Capabilities|LnkCap|LnkSta):")
 VENDOR_PREFIXES = (
     ("Advanced Micro Devices, Inc. [AMD/ATI]", "amd"),
     ("ATI Technologies Inc", "amd"),
@@ -35,7 +36,7 @@ VENDOR_PREFIXES = (
 )
 VENDOR_IDS = {"1002": "amd", "1022": "amd", "10de": "nvidia", "8086": "intel"}
 # an old pci.ids names a new card only by its number: "[AMD/ATI] Device 73df", "NVIDIA Corporation Device 1db6"
-_UNNAMED = re.compile(r"\bDevice ([0-9a-fA-F]{4})$")
+_UNNAMED = later(r"\bDevice ([0-9a-fA-F]{4})$")
 _PREFIX_IDS = {
     "Advanced Micro Devices, Inc. [AMD/ATI]": "1002",
     "ATI Technologies Inc": "1002",

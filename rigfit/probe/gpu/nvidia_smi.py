@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, parse_bdf
 from rigfit.records import field, record
 
-_DRIVER = re.compile(r"Driver Version\s*:?\s*(\d+\.\d+(?:\.\d+)?)")
-_CUDA = re.compile(r"CUDA Version\s*:?\s*(\d+\.\d+)")
-_TABLE_ROW = re.compile(
+_DRIVER = later(r"Driver Version\s*:?\s*(\d+\.\d+(?:\.\d+)?)")
+_CUDA = later(r"CUDA Version\s*:?\s*(\d+\.\d+)")
+_TABLE_ROW = later(
     r"^\|\s*(?P<idx>\d+)\s+(?P<name>.+?)\s+(?:On|Off|N/A|TCC|WDDM)\s*\|\s*(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)"
 )
-_MEMORY = re.compile(r"(?<!\d)(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
-_LIST = re.compile(r"^GPU (\d+): (.+?)(?: \(UUID: [^)]*\))?$")
+_MEMORY = later(r"(?<!\d)(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
+_LIST = later(r"^GPU (\d+): (.+?)(?: \(UUID: [^)]*\))?$")
 _FAILURES = (
     ("couldn't communicate with the NVIDIA driver", "no_driver"),
     ("Driver/library version mismatch", "version_mismatch"),

@@ -4,12 +4,11 @@ what was cut (the PCI address, the memory total) stays unknown rather than guess
 
 from __future__ import annotations
 
-import re
-
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.nvidia_smi import _MEMORY, NvidiaGpu, NvidiaSmiOutput
 from rigfit.probe.gpu.paste import clean_lines, parse_bdf
 
-_CUT_ROW = re.compile(
+_CUT_ROW = later(
     r"^\|?\s{0,4}(?P<idx>\d{1,2})\s{1,6}(?P<name>[A-Za-z][\w .()/-]{2,60}?)\s{1,30}(?:On|Off|N/A|TCC|WDDM)\s{0,3}"
     r"(?:\|\s{0,12}(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d))?"
 )
@@ -29,7 +28,7 @@ def _drop_cut_versions(parsed: NvidiaSmiOutput, lines: list[str]) -> None:
 
 
 # the paste's last line: a GPU row cut at the bottom edge, after its index and (part of) its name
-_LAST_ROW = re.compile(r"^\|\s{1,4}(?P<idx>\d{1,2})\s{1,6}(?P<name>[A-Za-z][\w .()/-]{1,60}?)\s*$")
+_LAST_ROW = later(r"^\|\s{1,4}(?P<idx>\d{1,2})\s{1,6}(?P<name>[A-Za-z][\w .()/-]{1,60}?)\s*$")
 
 
 def _bottom_cut_row(parsed: NvidiaSmiOutput, lines: list[str]) -> None:

@@ -6,21 +6,22 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.lines import MAX_LINE, bounded_lines, unfenced
 
-_HTML = re.compile(r"</?(?:details|summary|pre|code|br)\b[^>]*>", re.I)
+_HTML = later(r"</?(?:details|summary|pre|code|br)\b[^>]*>", re.I)
 # "$ rocminfo", "# rocm-smi", "user@host:~$ lspci -nnk", "(venv) user@host:~/sd$ nvidia-smi", "PS C:\> nvidia-smi"
-_PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$#]\s+[\w./-]")
-_PS_PROMPT = re.compile(r"^\s*PS [A-Za-z]:\\\S*>\s")
-_ELISION = re.compile(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\[snip\])\s*$", re.I)
-_QUOTE = re.compile(r"^> ?")
-_PASTED = re.compile("|".join(p.pattern for p in (_PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
+_PROMPT = later(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$#]\s+[\w./-]")
+_PS_PROMPT = later(r"^\s*PS [A-Za-z]:\\\S*>\s")
+_ELISION = later(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\[snip\])\s*$", re.I)
+_QUOTE = later(r"^> ?")
+_PASTED = later("|".join(p.pattern for p in (_PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
 # a number starts after a non-digit: no retry at every digit of a long digit run (quadratic)
 # ‘ ’ ‛ ′ ʼ and “ ” „ ″ back to the ASCII quotes the tools print
 _TYPOGRAPHIC = str.maketrans(
     {c: "'" for c in "\u2018\u2019\u201b\u2032\u02bc"} | {c: '"' for c in "\u201c\u201d\u201e\u2033"}
 )
-_GTS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*G[Tb]/s")
+_GTS = later(r"(?<![\d.])(\d+(?:\.\d+)?)\s*G[Tb]/s")
 
 
 def clean_lines(text: str | None) -> list[str]:
@@ -56,7 +57,7 @@ def bdf(domain: int, bus: int, device: int, function: int) -> str:
     return f"{domain:04x}:{bus:02x}:{device:02x}.{function:x}"
 
 
-_BDF = re.compile(r"(?:(?P<dom>[0-9a-fA-F]{1,8}):)?(?P<bus>[0-9a-fA-F]{1,2}):(?P<dev>[0-9a-fA-F]{1,2})\.(?P<fn>[0-7])")
+_BDF = later(r"(?:(?P<dom>[0-9a-fA-F]{1,8}):)?(?P<bus>[0-9a-fA-F]{1,2}):(?P<dev>[0-9a-fA-F]{1,2})\.(?P<fn>[0-7])")
 
 
 def parse_bdf(text: str | None) -> str | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, hex4, parse_bdf
 from rigfit.records import field, record
 
-_KV = re.compile(r"^\s*GPU\[(?P<idx>\d+)\]\s*:\s*(?P<key>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
-_ROW = re.compile(r"^\s*(?P<idx>\d+)\s+\S")
+_KV = later(r"^\s*GPU\[(?P<idx>\d+)\]\s*:\s*(?P<key>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
+_ROW = later(r"^\s*(?P<idx>\d+)\s+\S")
 
 
 @record

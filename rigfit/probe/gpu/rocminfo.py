@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import bdf, clean_lines, hex4
 from rigfit.records import field, record
 
-_AGENT = re.compile(r"^\s*Agent\s+(\d+)\s*$")
-_KEY = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z][A-Za-z0-9 ./()#-]*?)\s*:\s*(?P<value>.*?)\s*$")
+_AGENT = later(r"^\s*Agent\s+(\d+)\s*$")
+_KEY = later(r"^(?P<indent>\s*)(?P<key>[A-Za-z][A-Za-z0-9 ./()#-]*?)\s*:\s*(?P<value>.*?)\s*$")
 _ERRORS = (
     ("Unable to open /dev/kfd read-write: Permission denied", "kfd_permission_denied"),
     ("Unable to open /dev/kfd read-write: No such file", "kfd_missing"),

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.probe.gpu.rocminfo import RocmAgent, RocmInfoOutput
 
-_LINE = re.compile(r"^(?P<indent>\s*)(?P<key>Name|Marketing Name|Vendor Name)\s*:\s*(?P<value>.*?)\s*$")
-_GFX = re.compile(r"(?:^|--)(gfx[0-9a-f]{3,4})\b")
-_HEADERS = re.compile(r"^\s*(?:Agent\s+\d+|HSA Agents|Device Type\s*:)", re.M)
+_LINE = later(r"^(?P<indent>\s*)(?P<key>Name|Marketing Name|Vendor Name)\s*:\s*(?P<value>.*?)\s*$")
+_GFX = later(r"(?:^|--)(gfx[0-9a-f]{3,4})\b")
+_HEADERS = later(r"^\s*(?:Agent\s+\d+|HSA Agents|Device Type\s*:)", re.M)
 
 
 def _grepped_agents(lines: list[str]) -> list[RocmAgent]:
