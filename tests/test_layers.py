@@ -17,7 +17,15 @@ from tests.conftest import REPO
 LAYERS = ["cli", "recipes", "launch", "env", "verify", "explain", "plan", "probe", "kb", "base"]
 
 # Base modules: no rigfit imports but other base modules.
-BASE = {"rigfit", "rigfit.paths", "rigfit.terminal", "rigfit.cli_args", "rigfit.proc", "rigfit.records", "rigfit.lazy_re"}
+BASE = {
+    "rigfit",
+    "rigfit.paths",
+    "rigfit.terminal",
+    "rigfit.cli_args",
+    "rigfit.proc",
+    "rigfit.records",
+    "rigfit.lazy_re",
+}
 
 # A stage's command modules are the CLI's entry points (named in rigfit/cli.py COMMANDS/GROUPS): they compose stages
 # (doctor = probe + the plan's summary), so they sit in the cli layer, and no stage module may import them.
