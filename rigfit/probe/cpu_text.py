@@ -344,6 +344,9 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
         out.cores = sum(tally.cores.values())
     elif tally.siblings:
         out.sockets = len(tally.siblings)
+    if tally.processors and tally.processors < sum(tally.siblings.values()):
+        # fewer processor blocks than the packages shown have CPUs: a part was pasted, other packages may be missing
+        out.threads = out.cores = out.sockets = None
     if out.isa == "x86" and out.flags is not None:
         _x86_cut_and_arch(out)
     elif out.isa == "arm" and out.flags is not None:

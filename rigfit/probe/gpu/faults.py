@@ -1,6 +1,7 @@
-"""Broken GPU states in what people paste: the kernel log (KFD refusing a chip, nouveau holding an NVIDIA card, ring
-timeouts and resets, a GPU fallen off the bus), rocminfo failing to open /dev/kfd for a reason that is not a
-permission, and nvidia-smi failing to reach the driver. Pure functions of text; each fault keeps its evidence line."""
+"""Broken GPU states in what people paste: the kernel log (KFD refusing a chip or not listing its device id, nouveau
+holding an NVIDIA card, ring timeouts and resets, a GPU fallen off the bus, a GPU the driver declared wedged),
+rocminfo failing to open /dev/kfd for a reason that is not a permission, and nvidia-smi failing to reach the driver.
+Pure functions of text; each fault keeps its evidence line."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rigfit.probe.profile import GpuFault
 KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("kfd_unsupported_asic", re.compile(r"kfd not supported on this ASIC")),
     ("kfd_unsupported_asic", re.compile(r"kfd: amdgpu: (?P<detail>[A-Z][A-Z0-9_]{2,20})\s+not supported in kfd")),
+    ("kfd_device_unlisted", re.compile(r"kfd: DID (?P<detail>[0-9a-fA-F]{4}) is missing in supported_devices")),
     ("nouveau_holds_nvidia", re.compile(r"NVRM: nouveau, rivafb, nvidiafb or rivatv")),
     ("nouveau_holds_nvidia", re.compile(r"obtained ownership of the NVIDIA device")),
     ("nvidia_api_mismatch", re.compile(r"NVRM: API mismatch")),
@@ -22,6 +24,7 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nvidia_xid", re.compile(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
     ("gpu_ring_timeout", re.compile(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
     ("gpu_reset", re.compile(r"GPU reset begin")),
+    ("gpu_wedged", re.compile(r"has declared device (?P<detail>[0-9a-fA-F:.]{7,16}) as wedged")),
 )
 # rocminfo: /dev/kfd exists and is readable by the group, yet open() fails: a wedged or refusing KFD, not permissions
 _KFD_OPEN = re.compile(

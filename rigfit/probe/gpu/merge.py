@@ -137,12 +137,15 @@ def _collect(ev: Evidence) -> list[_Gpu]:
         gpu.saw("lspci")
     taken = set()
     for kgpu in ev.kernel.gpus:
-        vendor = {"amdgpu": "amd", "radeon": "amd", "nouveau": "nvidia", "nvidia": "nvidia"}.get(kgpu.driver)
+        vendor = {"amdgpu": "amd", "radeon": "amd", "nouveau": "nvidia", "nvidia": "nvidia", "xe": "intel"}.get(
+            kgpu.driver
+        )
         if vendor is None:
             continue
         gpu = gpus.match(kgpu.bdf, kgpu.pci_id, vendor, taken)
         gpu.revision = gpu.revision or kgpu.revision
-        gpu.kernel_driver, gpu.kernel_asic, gpu.kernel_gfx = kgpu.driver, kgpu.asic, kgpu.gfx
+        gpu.kernel_driver = kgpu.driver if kgpu.bound else None
+        gpu.kernel_asic, gpu.kernel_gfx = kgpu.asic, kgpu.gfx
         gpu.saw("kernel log")
     taken = set()
     for node in ev.kfd:
