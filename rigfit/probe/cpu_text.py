@@ -336,6 +336,19 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
         common = set.intersection(*tally.flag_sets)
         first = flag_tokens(next(e.value for b in blocks for e in b if e.key in ("flags", "features")))
         out.flags = [f for f in first if f in common]
+    _cpuinfo_counts(blocks, out, tally)
+    if out.isa == "x86" and out.flags is not None:
+        _x86_cut_and_arch(out)
+    elif out.isa == "arm" and out.flags is not None:
+        # arm64 kernels call Advanced SIMD "asimd"; 32-bit ARM kernels call it "neon"
+        arm_arch = tally.arm_arch
+        out.arch = (
+            "aarch64" if "asimd" in out.flags else (f"armv{arm_arch}" if arm_arch and arm_arch.isdigit() else None)
+        )
+
+
+def _cpuinfo_counts(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTally) -> None:
+    """Sockets, cores and threads; unknown when the paste shows only part of the processors."""
     out.threads = max(tally.processors, sum(tally.siblings.values())) or None
     if not tally.siblings and len(blocks) > 1 and len(blocks[-1]) < len(blocks[0]):
         out.threads = None  # the paste stops inside a processor block: more may follow, the count is not known
@@ -347,14 +360,6 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
     if tally.processors and tally.processors < sum(tally.siblings.values()):
         # fewer processor blocks than the packages shown have CPUs: a part was pasted, other packages may be missing
         out.threads = out.cores = out.sockets = None
-    if out.isa == "x86" and out.flags is not None:
-        _x86_cut_and_arch(out)
-    elif out.isa == "arm" and out.flags is not None:
-        # arm64 kernels call Advanced SIMD "asimd"; 32-bit ARM kernels call it "neon"
-        arm_arch = tally.arm_arch
-        out.arch = (
-            "aarch64" if "asimd" in out.flags else (f"armv{arm_arch}" if arm_arch and arm_arch.isdigit() else None)
-        )
 
 
 def _x86_cut_and_arch(out: CpuText) -> None:

@@ -147,6 +147,11 @@ def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn)
             )
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
+    _cut_outputs(ev, warn)
+
+
+def _cut_outputs(ev: Evidence, warn: Warn) -> None:
+    """A tool's output that stops before it says all: what it does not reach is unknown, not absent."""
     info = ev.rocminfo
     if info.listed_agents and not info.done and not info.gpus and info.error is None:
         warn(

@@ -104,6 +104,12 @@ def _line_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> Kernel
         log.gpus.append(gpu)
         if slot:
             by_bdf[slot] = gpu
+    _line_ids(line, gpu, kms)
+    return gpu
+
+
+def _line_ids(line: str, gpu: KernelGpu, kms: re.Match[str] | None) -> None:
+    """The PCI id and chip a KMS line (amdgpu) or xe's "Found" line gives."""
     found = _XE_FOUND.search(line) if gpu.driver == "xe" else None
     if found:
         gpu.pci_id, gpu.asic = f"8086:{found['dev'].lower()}", gpu.asic or found["asic"]
@@ -112,7 +118,6 @@ def _line_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> Kernel
         gpu.revision = kms["rev"].lower() if kms["rev"] else None
         if kms["asic"].strip() != "IP DISCOVERY":
             gpu.asic = gpu.asic or kms["asic"].strip()
-    return gpu
 
 
 def _firmware(line: str, gpu: KernelGpu) -> None:

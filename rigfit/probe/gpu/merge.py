@@ -223,8 +223,14 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
         gpu.lspci.device_name if gpu.lspci else None,
         gpu.nv.name if gpu.nv else None,
         gpu.agent.marketing_name if gpu.agent else None,
+        _xe_chip(gpu),
     )
     return next((c for c in candidates if c), None)
+
+
+def _xe_chip(gpu: _Gpu) -> str | None:
+    """xe names the chip family it found ("[drm] Found BATTLEMAGE (device ID e20b)"); the KB has no Intel GPUs."""
+    return f"Intel {gpu.kernel_asic.title()}" if gpu.kernel_driver == "xe" and gpu.kernel_asic else None
 
 
 def _native_gfx(gpu: _Gpu, model: GpuModel | None, override: str | None) -> str | None:
