@@ -45,8 +45,14 @@ class GpuModel(KbEntry):
     names: dict[str, str] = field(default_factory=dict)  # "73ff:c1" or "73ff" -> marketing name
 
     def name_for(self, device: str, revision: str | None = None) -> str:
+        """The device's own name; with its revision unknown, the two or three names its revisions carry (67c4 is a
+        Radeon Pro WX 7100 or an E9560, never the RX 470-590 the chip-wide name lists), else the chip-wide name."""
         dev, rev = hex_id(device), hex_id(revision, width=2) if revision else None
-        return (rev and self.names.get(f"{dev}:{rev}")) or self.names.get(dev) or self.name
+        named = (rev and self.names.get(f"{dev}:{rev}")) or self.names.get(dev)
+        if named:
+            return named
+        by_revision = list(dict.fromkeys(n for key, n in self.names.items() if key.startswith(f"{dev}:")))
+        return " or ".join(by_revision) if rev is None and 0 < len(by_revision) <= 3 else self.name
 
 
 @record(frozen=True, kw_only=True)

@@ -337,14 +337,7 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
         common = set.intersection(*tally.flag_sets)
         first = flag_tokens(next(e.value for b in blocks for e in b if e.key in ("flags", "features")))
         out.flags = [f for f in first if f in common]
-    out.threads = max(tally.processors, sum(tally.siblings.values())) or None
-    if not tally.siblings and len(blocks) > 1 and len(blocks[-1]) < len(blocks[0]):
-        out.threads = None  # the paste stops inside a processor block: more may follow, the count is not known
-    if tally.cores:
-        out.sockets = len(tally.cores)
-        out.cores = sum(tally.cores.values())
-    elif tally.siblings:
-        out.sockets = len(tally.siblings)
+    _cpuinfo_counts(blocks, out, tally)
     if out.isa == "x86" and out.flags is not None:
         _x86_cut_and_arch(out)
     elif out.isa == "arm" and out.flags is not None:
@@ -353,6 +346,21 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
         out.arch = (
             "aarch64" if "asimd" in out.flags else (f"armv{arm_arch}" if arm_arch and arm_arch.isdigit() else None)
         )
+
+
+def _cpuinfo_counts(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTally) -> None:
+    """Sockets, cores and threads; unknown when the paste shows only part of the processors."""
+    out.threads = max(tally.processors, sum(tally.siblings.values())) or None
+    if not tally.siblings and len(blocks) > 1 and len(blocks[-1]) < len(blocks[0]):
+        out.threads = None  # the paste stops inside a processor block: more may follow, the count is not known
+    if tally.cores:
+        out.sockets = len(tally.cores)
+        out.cores = sum(tally.cores.values())
+    elif tally.siblings:
+        out.sockets = len(tally.siblings)
+    if tally.processors and tally.processors < sum(tally.siblings.values()):
+        # fewer processor blocks than the packages shown have CPUs: a part was pasted, other packages may be missing
+        out.threads = out.cores = out.sockets = None
 
 
 def _x86_cut_and_arch(out: CpuText) -> None:

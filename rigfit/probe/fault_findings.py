@@ -80,6 +80,13 @@ FAULTS: dict[str, FaultKind] = {
         "the kernel's ROCm driver (KFD) does not accept this GPU, so ROCm cannot use it with this kernel",
         lambda f: fix_text("gpu.kfd_unsupported_asic"),
     ),
+    "kfd_device_unlisted": FaultKind(
+        "gpu.kfd_unsupported_asic",
+        "warning",  # it names one device: another GPU KFD added may still work
+        "drivers",
+        "this kernel's ROCm driver (KFD) does not list that device id, so ROCm cannot use that GPU with this kernel",
+        lambda f: fix_text("gpu.kfd_unsupported_asic"),
+    ),
     "kfd_open_failed": FaultKind(
         "rocm.kfd_open_failed",
         "blocker",
@@ -117,6 +124,13 @@ FAULTS: dict[str, FaultKind] = {
         "the NVIDIA GPU stopped answering on the PCIe bus (Xid 79): power, heat, the slot or a power-saving state",
         lambda f: fix_text("gpu.nvidia_fallen_off_bus"),
     ),
+    "gpu_wedged": FaultKind(
+        "gpu.wedged",
+        "blocker",
+        "drivers",
+        "the driver gave up on the GPU and blocks all work on it until it is rebound or the machine restarts",
+        lambda f: fix_text("gpu.wedged"),
+    ),
     "nvidia_xid": FaultKind(
         "gpu.nvidia_xid",
         "warning",
@@ -132,7 +146,7 @@ SUPERSEDED: dict[str, tuple[str, ...]] = {
     "nvml_failed": ("nvml_version_mismatch",),
     "kfd_open_failed": ("kfd_unsupported_asic",),
     "nvidia_smi_no_devices": ("nvidia_init_failed",),
-    "hsa_init_failed": ("kfd_open_failed", "kfd_unsupported_asic"),
+    "hsa_init_failed": ("kfd_open_failed", "kfd_unsupported_asic", "pcie_atomics_rejected"),
 }
 
 
@@ -144,6 +158,8 @@ def _said_by(kind: str) -> str:
 
 def gpu_fault_findings(profile: Profile) -> list[Finding]:
     kinds = {f.kind for f in profile.gpu_faults}
+    if any(g.atomics_rejected for g in profile.gpus):
+        kinds.add("pcie_atomics_rejected")  # it says why the runtime found no GPU
     findings: dict[str, Finding] = {}
     for fault in profile.gpu_faults:
         kind = FAULTS.get(fault.kind)

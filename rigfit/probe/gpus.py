@@ -122,7 +122,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     rocm.hip_version = hip_version(_output(source, HIPCONFIG))
     rocm.runtime_version = ev.rocminfo.runtime_version
     rocm.gpu_agents = [a.gfx or a.name or "?" for a in ev.rocminfo.gpus]
-    rocm.agents_listed = ev.rocminfo.listed_agents and ev.rocminfo.error is None
+    rocm.agents_listed = ev.rocminfo.listed_agents and ev.rocminfo.done and ev.rocminfo.error is None
     rocm.error = ev.rocminfo.error
     rocm.hsa_override = override
     rocm.override_suspected = any(_override_shows(g) for g in profile.gpus)
@@ -148,6 +148,24 @@ def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn)
             )
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
+    _cut_outputs(ev, warn)
+
+
+def _cut_outputs(ev: Evidence, warn: Warn) -> None:
+    """A tool's output that stops before it says all: what it does not reach is unknown, not absent."""
+    info = ev.rocminfo
+    if info.listed_agents and not info.done and not info.gpus and info.error is None:
+        warn(
+            f"the rocminfo output stops after {len(info.agents)} agent(s), none of them a GPU, before its end "
+            "(\"*** Done ***\"): whether ROCm sees a GPU is unknown; `rocminfo | grep -E 'Name|Device Type'` "
+            "lists every agent in a few lines"
+        )
+    shown, attached = len(ev.nvidia_smi.gpus), ev.nvidia_smi.attached
+    if attached and attached > shown:
+        warn(
+            f"nvidia-smi -q says {attached} GPUs are attached but the output shows {shown}: the other "
+            f"{attached - shown} are unknown; `nvidia-smi -L` lists them all"
+        )
 
 
 def _override_shows(gpu: GpuInfo) -> bool:

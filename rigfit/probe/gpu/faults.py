@@ -1,6 +1,7 @@
-"""Broken GPU states in what people paste: the kernel log (KFD refusing a chip, nouveau holding an NVIDIA card, ring
-timeouts and resets, a GPU fallen off the bus), rocminfo failing to open /dev/kfd for a reason that is not a
-permission, and nvidia-smi failing to reach the driver. Pure functions of text; each fault keeps its evidence line."""
+"""Broken GPU states in what people paste: the kernel log (KFD refusing a chip or not listing its device id, nouveau
+holding an NVIDIA card, ring timeouts and resets, a GPU fallen off the bus, a GPU the driver declared wedged),
+rocminfo failing to open /dev/kfd for a reason that is not a permission, and nvidia-smi failing to reach the driver.
+Pure functions of text; each fault keeps its evidence line."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rigfit.probe.profile import GpuFault
 KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("kfd_unsupported_asic", later(r"kfd not supported on this ASIC")),
     ("kfd_unsupported_asic", later(r"kfd: amdgpu: (?P<detail>[A-Z][A-Z0-9_]{2,20})\s+not supported in kfd")),
+    ("kfd_device_unlisted", later(r"kfd: DID (?P<detail>[0-9a-fA-F]{4}) is missing in supported_devices")),
     ("nouveau_holds_nvidia", later(r"NVRM: nouveau, rivafb, nvidiafb or rivatv")),
     ("nouveau_holds_nvidia", later(r"obtained ownership of the NVIDIA device")),
     ("nvidia_api_mismatch", later(r"NVRM: API mismatch")),
@@ -23,6 +25,7 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nvidia_xid", later(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
     ("gpu_ring_timeout", later(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
     ("gpu_reset", later(r"GPU reset begin")),
+    ("gpu_wedged", later(r"has declared device (?P<detail>[0-9a-fA-F:.]{7,16}) as wedged")),
 )
 # rocminfo: /dev/kfd exists and is readable by the group, yet open() fails: a wedged or refusing KFD, not permissions
 _KFD_OPEN = later(

@@ -4,7 +4,9 @@
   PCIe atomics end to end), and accepting one: "kfd kfd: amdgpu: added device 1002:73ff".
 - Which driver owns which PCI address: "amdgpu 0000:0a:00.0: ...", "nouveau 0000:01:00.0: ...".
 - What chip it is when nothing else was pasted: amdgpu firmware file names ("amdgpu/navi14_sos.bin",
-  "amdgpu/gc_11_0_1_pfp.bin") and the KMS line "[drm] initializing kernel modesetting (NAVI14 0x1002:0x7340 ...)".
+  "amdgpu/gc_11_0_1_pfp.bin") and the KMS line "[drm] initializing kernel modesetting (NAVI14 0x1002:0x7340 ...)";
+  xe's "[drm] Found BATTLEMAGE (device ID e20b)"; NVRM's "The NVIDIA GPU 0000:b3:00.0 / (PCI ID: 10de:26b5)",
+  which newer drivers print over several lines when a GPU fails.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ _KMS = later(
     r"(?: 0x[0-9a-fA-F]{4}:0x[0-9a-fA-F]{4} 0x(?P<rev>[0-9a-fA-F]{2}))?"
 )
 _FIRMWARE = later(r"amdgpu/([a-z0-9_]+?)_[a-z0-9]+\.bin")
+_XE_FOUND = later(r"\[drm\] Found (?P<asic>[A-Z][A-Z0-9_]+) \(device ID (?P<dev>[0-9a-fA-F]{4})\)")
+_NVRM_GPU = later(r"NVRM: The NVIDIA GPU ((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])")
+_NVRM_PCI_ID = later(r"NVRM: \(PCI ID: (10de):([0-9a-fA-F]{4})\)")
 _NOUVEAU_CHIP = later(r": NVIDIA (G[A-Z]{1,2}\d{2,3}[A-Z]?) \([0-9a-f]{8}\)")
 _GC_FIRMWARE = later(r"gc_(\d+)_(\d+)_(\d+)")
 _NOT_PERMITTED = later(r"read kernel buffer failed|Operation not permitted|No journal files were", re.I)
@@ -40,6 +45,7 @@ class KernelGpu:
     revision: str | None = None
     asic: str | None = None  # "NAVI14", firmware prefix "navi14", "gc_11_0_1"
     gfx: str | None = None  # from a gc_X_Y_Z firmware name
+    bound: bool = True  # False for a GPU only NVRM's failure report names: the driver's probe did not take it
 
 
 @record
@@ -64,8 +70,28 @@ def _kfd_lines(line: str, log: KernelLog) -> None:
             log.kfd_added.append(ident)
 
 
+def _nvrm_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> KernelGpu | None:
+    """NVRM's multi-line report on a GPU: its address on one line, "(PCI ID: 10de:26b5)" on the next."""
+    named = _NVRM_GPU.search(line)
+    slot = parse_bdf(named[1]) if named else None
+    if slot:
+        gpu = by_bdf.get(slot) or KernelGpu(bdf=slot, driver="nvidia", bound=False)
+        if slot not in by_bdf:
+            log.gpus.append(gpu)
+            by_bdf[slot] = gpu
+        return gpu
+    ident = _NVRM_PCI_ID.search(line)
+    last = log.gpus[-1] if log.gpus and log.gpus[-1].driver == "nvidia" else None
+    if ident and last is not None:
+        last.pci_id = last.pci_id or f"{ident[1]}:{ident[2]}".lower()
+        return last
+    return None
+
+
 def _line_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> KernelGpu | None:
     """The GPU a driver or KMS line is about (a new one when first seen); None for other lines."""
+    if "NVRM:" in line:
+        return _nvrm_gpu(line, log, by_bdf)
     driver = _DRIVER_LINE.search(line)
     kms = _KMS.search(line)
     slot = parse_bdf(driver[2]) if driver else None
@@ -79,12 +105,20 @@ def _line_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> Kernel
         log.gpus.append(gpu)
         if slot:
             by_bdf[slot] = gpu
+    _line_ids(line, gpu, kms)
+    return gpu
+
+
+def _line_ids(line: str, gpu: KernelGpu, kms: re.Match[str] | None) -> None:
+    """The PCI id and chip a KMS line (amdgpu) or xe's "Found" line gives."""
+    found = _XE_FOUND.search(line) if gpu.driver == "xe" else None
+    if found:
+        gpu.pci_id, gpu.asic = f"8086:{found['dev'].lower()}", gpu.asic or found["asic"]
     if kms:
         gpu.pci_id = f"{kms['ven']}:{kms['dev']}".lower()
         gpu.revision = kms["rev"].lower() if kms["rev"] else None
         if kms["asic"].strip() != "IP DISCOVERY":
             gpu.asic = gpu.asic or kms["asic"].strip()
-    return gpu
 
 
 def _firmware(line: str, gpu: KernelGpu) -> None:

@@ -136,12 +136,15 @@ def _collect(ev: Evidence) -> list[_Gpu]:
         gpu.saw("lspci")
     taken = set()
     for kgpu in ev.kernel.gpus:
-        vendor = {"amdgpu": "amd", "radeon": "amd", "nouveau": "nvidia", "nvidia": "nvidia"}.get(kgpu.driver)
+        vendor = {"amdgpu": "amd", "radeon": "amd", "nouveau": "nvidia", "nvidia": "nvidia", "xe": "intel"}.get(
+            kgpu.driver
+        )
         if vendor is None:
             continue
         gpu = gpus.match(kgpu.bdf, kgpu.pci_id, vendor, taken)
         gpu.revision = gpu.revision or kgpu.revision
-        gpu.kernel_driver, gpu.kernel_asic, gpu.kernel_gfx = kgpu.driver, kgpu.asic, kgpu.gfx
+        gpu.kernel_driver = kgpu.driver if kgpu.bound else None
+        gpu.kernel_asic, gpu.kernel_gfx = kgpu.asic, kgpu.gfx
         gpu.saw("kernel log")
     taken = set()
     for node in ev.kfd:
@@ -219,8 +222,14 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
         gpu.lspci.device_name if gpu.lspci else None,
         gpu.nv.name if gpu.nv else None,
         gpu.agent.marketing_name if gpu.agent else None,
+        _xe_chip(gpu),
     )
     return next((c for c in candidates if c), None)
+
+
+def _xe_chip(gpu: _Gpu) -> str | None:
+    """xe names the chip family it found ("[drm] Found BATTLEMAGE (device ID e20b)"); the KB has no Intel GPUs."""
+    return f"Intel {gpu.kernel_asic.title()}" if gpu.kernel_driver == "xe" and gpu.kernel_asic else None
 
 
 def _native_gfx(gpu: _Gpu, model: GpuModel | None, override: str | None) -> str | None:

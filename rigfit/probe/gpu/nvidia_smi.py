@@ -1,5 +1,6 @@
 """`nvidia-smi` as people paste it: the default table (any driver generation, names cut to "NVIDIA GeForce RTX 3060
-..." when long), `--query-gpu=... --format=csv[,noheader][,nounits]`, `-L`, `-q`, and its failures ("couldn't
+..." when long), `--query-gpu=... --format=csv[,noheader][,nounits]`, `-L`, `-q`, gpustat's lines pasted with it
+(one GPU per index, whichever tool listed it), and its failures ("couldn't
 communicate with the NVIDIA driver", "Driver/library version mismatch", "No devices were found").
 
 "CUDA Version" in the table header is the newest CUDA the installed driver supports, not an installed toolkit.
@@ -21,6 +22,8 @@ _TABLE_ROW = later(
 )
 _MEMORY = later(r"(?<!\d)(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
 _LIST = later(r"^GPU (\d+): (.+?)(?: \(UUID: [^)]*\))?$")
+# gpustat, often pasted beside nvidia-smi: "[0] Tesla P100-PCIE-16GB | 27'C,   0 % |   103 / 16384 MB |"
+_GPUSTAT = later(r"^\[(\d+)\]\s+(\S.*?)\s*\|\s*-?\d+'C,[^|]*\|\s*\d+\s*/\s*(\d+)\s*MB\s*\|")
 _FAILURES = (
     ("couldn't communicate with the NVIDIA driver", "no_driver"),
     ("Driver/library version mismatch", "version_mismatch"),
@@ -47,6 +50,21 @@ class NvidiaSmiOutput:
     gpus: list[NvidiaGpu] = field(default_factory=list)
     error: str | None = None  # "no_driver", "version_mismatch", "no_devices", "nvml_failed", "not_installed"
     error_line: str | None = None
+    attached: int | None = None  # `-q`'s "Attached GPUs": more than its GPU blocks when the paste was cut
+
+
+def _add(out: NvidiaSmiOutput, gpu: NvidiaGpu) -> NvidiaGpu:
+    """Append a GPU, or fill in the one already read under the same index: a paste of `nvidia-smi -L` and the table
+    lists the same GPUs twice."""
+    same = next((g for g in out.gpus if g.index is not None and g.index == gpu.index), None)
+    if same is None:
+        out.gpus.append(gpu)
+        return gpu
+    if gpu.name and (same.name is None or same.name_truncated) and not gpu.name_truncated:
+        same.name, same.name_truncated = gpu.name, False
+    same.bdf = same.bdf or gpu.bdf
+    same.memory_total_mib = same.memory_total_mib or gpu.memory_total_mib
+    return same
 
 
 def _known(value: str) -> str | None:
@@ -125,6 +143,8 @@ def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
             continue
         key, _, value = line.partition(":")
         key = key.strip()
+        if key == "Attached GPUs" and value.strip().isdigit():
+            out.attached = int(value)
         if gpu is None:
             continue
         if key == "Product Name":
@@ -157,8 +177,7 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
         if row:
             name = row["name"].strip()
             truncated = name.endswith(("...", "…"))
-            pending = NvidiaGpu(int(row["idx"]), _known(name), truncated, parse_bdf(row["bus"]))
-            out.gpus.append(pending)
+            pending = _add(out, NvidiaGpu(int(row["idx"]), _known(name), truncated, parse_bdf(row["bus"])))
             continue
         memory = _MEMORY.search(line)
         if pending is not None and memory:
@@ -166,7 +185,10 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
             pending = None
         listed = _LIST.match(line.strip())
         if listed:
-            out.gpus.append(NvidiaGpu(int(listed[1]), listed[2].strip()))
+            _add(out, NvidiaGpu(int(listed[1]), listed[2].strip()))
+        stat = _GPUSTAT.match(line.strip())
+        if stat:
+            _add(out, NvidiaGpu(int(stat[1]), stat[2], memory_total_mib=int(stat[3])))
     if not out.gpus and not any(ln.startswith("|") for ln in lines):
         _csv(lines, out)
     return out

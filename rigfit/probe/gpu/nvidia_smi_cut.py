@@ -36,7 +36,7 @@ def _bottom_cut_row(parsed: NvidiaSmiOutput, lines: list[str]) -> None:
     address and memory unknown."""
     shown = [ln for ln in lines if ln.strip()]
     last = _LAST_ROW.match(shown[-1].strip()) if shown else None
-    if last and int(last["idx"]) == len(parsed.gpus):
+    if last and int(last["idx"]) == len(parsed.gpus) and int(last["idx"]) not in {g.index for g in parsed.gpus}:
         parsed.gpus.append(NvidiaGpu(int(last["idx"]), last["name"].strip(), name_truncated=True))
 
 

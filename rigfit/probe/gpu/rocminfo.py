@@ -44,7 +44,8 @@ class RocmInfoOutput:
     runtime_version: str | None = None
     kfd_loaded: bool | None = None  # "ROCk module is loaded"
     agents: list[RocmAgent] = field(default_factory=list)
-    listed_agents: bool = False  # the output reached the agent list (so an empty GPU list means "none")
+    listed_agents: bool = False  # the output reached the agent list
+    done: bool = False  # ... and its "*** Done ***" end: only then does an empty GPU list mean "none"
     error: str | None = None  # "kfd_permission_denied", "kfd_missing", "no_kfd", "hsa_init_failed"
     error_line: str | None = None
 
@@ -86,6 +87,8 @@ def _status_line(line: str, out: RocmInfoOutput) -> None:
         out.kfd_loaded = False
     if re.match(r"^\s*HSA Agents\s*$", line):
         out.listed_agents = True
+    if re.match(r"^\s*\*+\s*Done\s*\*+", line):
+        out.done = True
 
 
 def _agent_name(agent: RocmAgent, value: str, top_level: bool) -> None:
