@@ -29,3 +29,16 @@ def test_an_unregistered_file_is_reported(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(registry, "KB_DIR", tmp_path)
     with pytest.raises(KbError, match="register it"):
         registry.validate_all()
+
+
+def test_the_login_file_flag_is_one_fact_the_recipes_read_from_the_flags() -> None:
+    """uis.yaml says once which flag takes a file of logins (`net.auth_file`); a UI without one says what instead."""
+    from rigfit.kb.schemas import UiEntry
+    from rigfit.kb.typed import FieldError
+    from rigfit.records import replace
+
+    uis = {ui.id: ui for ui in load_entries("uis.yaml", UiEntry)}
+    assert uis["forge"].auth_file_flag == "--gradio-auth-path" and uis["sdnext"].auth_file_flag == "--auth-file"
+    assert uis["comfyui"].auth_file_flag is None and uis["comfyui"].container.auth_note
+    with pytest.raises(FieldError, match=r"needs container\.auth_note"):
+        replace(uis["comfyui"], container=replace(uis["comfyui"].container, auth_note=None))

@@ -139,12 +139,7 @@ class UiContainer:
     mounts: dict[Literal["models", "outputs", "state"], str]
     # the UI reads each settings-file key from an environment variable with this prefix (the plan's ui_config)
     config_env_prefix: str | None = None
-    auth_file_flag: str | None = None  # flag taking a file of user:password lines; None: no login from a secret
-    auth_note: str | None = None  # what to do instead when the UI has no such flag
-
-    def __post_init__(self) -> None:
-        if self.auth_note is None and self.auth_file_flag is None:
-            raise FieldError("auth_note", "a UI without auth_file_flag needs auth_note (what to do instead of a login)")
+    auth_note: str | None = None  # what to do instead of a login read from a file, when the UI has no such flag
 
 
 @record(frozen=True, kw_only=True)
@@ -202,6 +197,13 @@ class UiEntry(KbEntry):
         unknown = sorted(set(self.flags) - set(UI_SETTINGS))
         if unknown:
             raise FieldError("flags", f"unknown setting(s) {unknown}; known: {', '.join(UI_SETTINGS)}")
+        if self.container.auth_note is None and self.auth_file_flag is None:
+            raise FieldError("container", "a UI without a net.auth_file flag needs container.auth_note (what instead)")
+
+    @property
+    def auth_file_flag(self) -> str | None:
+        """The flag that takes a file of user:password lines (the `net.auth_file` setting); None: the UI has none."""
+        return next(iter(self.flags.get("net.auth_file", [])), None)
 
 
 @record(frozen=True, kw_only=True)

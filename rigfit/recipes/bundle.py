@@ -112,13 +112,13 @@ def env_example(target: Target) -> str:
             "# numeric groups of the GPU device files on THIS host: stat -c %g /dev/kfd /dev/dri/renderD128",
             *(f"{var}=" for var in GID_VARS),
         ]
-    if target.listen and target.ui.container.auth_file_flag:
+    if target.listen and target.ui.auth_file_flag:
         lines += ["# the UI's login (user:password), required: the UI is published on every interface", "UI_AUTH="]
     if target.pod:
         lines += [
             "# empty: a random token/password is made at first start and printed in the log",
             "JUPYTER_TOKEN=",
-            "UI_AUTH=" if target.ui.container.auth_file_flag else "",
+            "UI_AUTH=" if target.ui.auth_file_flag else "",
             "# SSH is on only with your public key (ssh-ed25519 AAAA...)",
             "PUBLIC_KEY=",
         ]

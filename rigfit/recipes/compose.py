@@ -78,7 +78,7 @@ def _volumes(target: Target, n: int) -> list[str]:
 
 def _service(target: Target, slot: GpuSlot, n: int) -> dict[str, Any]:
     bind = "" if target.listen or target.pod else "127.0.0.1:"
-    login = target.ui.container.auth_file_flag is not None
+    login = target.ui.auth_file_flag is not None
     # in a pod a UI without a login stays on the pod's 127.0.0.1 (reached through SSH): nothing to publish
     ports = [f"{bind}{slot.port}:{slot.port}"] if login or not target.pod else []
     if target.pod:
@@ -100,7 +100,7 @@ def _service(target: Target, slot: GpuSlot, n: int) -> dict[str, Any]:
             "start_period": "10m",
         },
     }
-    if target.listen and target.ui.container.auth_file_flag:
+    if target.listen and target.ui.auth_file_flag:
         environment["UI_LISTEN"] = "1"
         # the login: its value stays in .env; start.sh moves it into a 0600 file and out of the UI's environment
         environment["UI_AUTH"] = "${UI_AUTH:?set UI_AUTH=user:password in .env: the UI is published on every interface}"

@@ -167,7 +167,7 @@ def _pod_layers() -> str:
 
 def _ui_argv(target: Target) -> list[str]:
     ui, plan = target.ui, target.plan
-    host = "127.0.0.1" if target.pod and ui.container.auth_file_flag is None else "0.0.0.0"
+    host = "127.0.0.1" if target.pod and ui.auth_file_flag is None else "0.0.0.0"
     fill = {"{python}": f"{ENV_DIR}/bin/python", "{env}": ENV_DIR, "{port}": "${UI_PORT}"}
     argv = []
     for word in [*ui.container.command, *ui.container.args, *plan.ui_flags]:
@@ -182,14 +182,14 @@ def _sh_word(word: str) -> str:
 
 def start_script(target: Target) -> str:
     ui = target.ui
-    host = "127.0.0.1" if target.pod and ui.container.auth_file_flag is None else "0.0.0.0"
+    host = "127.0.0.1" if target.pod and ui.auth_file_flag is None else "0.0.0.0"
     exports = [
         f"export {k}={_sh_word('${UI_PORT}') if v == '{port}' else shlex.quote(host if v == '0.0.0.0' else v)}"
         for k, v in ui.container.env.items()
     ]
     argv = " \\\n    ".join(_sh_word(w) for w in _ui_argv(target))
     auth = ""
-    if ui.container.auth_file_flag:
+    if ui.auth_file_flag:
         auth = (
             'if [ "${UI_LISTEN:-0}" = 1 ]; then\n'
             f'    auth_file="${{UI_AUTH_FILE:-{AUTH_FILE}}}"\n'
@@ -202,7 +202,7 @@ def start_script(target: Target) -> str:
             ' UI_AUTH=user:password in .env (next to compose.yaml), then docker compose up -d again." >&2\n'
             "        exit 1\n"
             "    fi\n"
-            f'    set -- "$@" {ui.container.auth_file_flag} "$auth_file"\n'
+            f'    set -- "$@" {ui.auth_file_flag} "$auth_file"\n'
             "fi\n"
         )
     return (
@@ -236,7 +236,7 @@ def pod_start_script(target: Target) -> str:
     """Jupyter Lab (token from JUPYTER_TOKEN, else random at first start), SSH only with PUBLIC_KEY, then the UI
     with a login (UI_AUTH, else a random password made at first start)."""
     ui_login = ""
-    if target.ui.container.auth_file_flag:
+    if target.ui.auth_file_flag:
         ui_login = (
             "# the UI's login: UI_AUTH=user:password, else a random password made at first start\n"
             'if [ -n "${UI_AUTH:-}" ]; then\n'

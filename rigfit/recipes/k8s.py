@@ -86,7 +86,7 @@ def _container(cls: GpuClass, target: Target, image: str) -> dict[str, Any]:
         {"name": "outputs", "mountPath": ui.container.mounts["outputs"]},
         {"name": "cache", "mountPath": "/home/sd/.cache"},
     ]
-    if ui.container.auth_file_flag:
+    if ui.auth_file_flag:
         env += [{"name": "UI_LISTEN", "value": "1"}, {"name": "UI_AUTH_FILE", "value": f"{AUTH_DIR}/auth"}]
         mounts.append({"name": "ui-auth", "mountPath": AUTH_DIR, "readOnly": True})
     return {
@@ -116,7 +116,7 @@ def deployment(cls: GpuClass, target: Target, replicas: int, image: str, notes: 
         {"name": "state", "emptyDir": {}},
         {"name": "cache", "emptyDir": {}},
     ]
-    if target.ui.container.auth_file_flag:
+    if target.ui.auth_file_flag:
         volumes.append({"name": "ui-auth", "secret": {"secretName": f"{app}-auth", "defaultMode": 0o400}})
     pod_spec: dict[str, Any] = {
         "securityContext": {
@@ -202,7 +202,7 @@ def manifests(
         "The claims need a storage class with ReadOnlyMany/ReadWriteMany (NFS, CephFS...): fill the models volume once "
         "(e.g. from a pod mounting it read-write), then every replica reads it."
     )
-    if first.ui.container.auth_file_flag:
+    if first.ui.auth_file_flag:
         notes.append(
             f"Create the login first (not written here): kubectl create secret generic {app}-auth "
             "--from-literal=auth='user:a-long-password'"

@@ -194,7 +194,7 @@ def make_target(
     )
     if note := differing_gpus(target):
         notes.append(note)
-    if (listen or pod) and ui.container.auth_file_flag is None:
+    if (listen or pod) and ui.auth_file_flag is None:
         if listen:
             raise RecipeError(f"--listen would put {ui.name} on the network without a login. {ui.container.auth_note}")
         notes.append(f"{ui.name} stays on 127.0.0.1 inside the pod. {ui.container.auth_note}")
