@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 from rigfit.cli_args import Argument, Exit, Group, Option
 from rigfit.terminal import console, err, print_json, usage_error
+
+if TYPE_CHECKING:
+    from rigfit.env.patching import PatchStatus
 
 patch_app = Group("Compatibility patches of an env's library files: list, apply, revert.")
 EnvOpt = Annotated[Optional[str], Option("--env", help="The env (its folder); default: the only one installed.")]  # noqa: UP045
@@ -94,31 +98,33 @@ def _entry(patch_id: str):
 @patch_app.command("apply")
 def patch_apply(patch_id: PatchId, env: EnvOpt = None) -> None:
     """Apply a patch: only to the exact file it knows; the original is kept for `rigfit patch revert`."""
-    from rigfit.env.patching import PatchError, apply_patch
-    from rigfit.env.record import EnvRecordError
+    from rigfit.env.patching import apply_patch
 
     entry, env_dir = _entry(patch_id), _env(env)
     note = pin_note(env_dir, entry.prefer_pin)
     if note:
         console.print(f"[cyan]note:[/] {note}")
-    try:
-        status = apply_patch(env_dir, entry)
-    except (PatchError, EnvRecordError) as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise Exit(1) from exc
+    status = _or_exit(lambda: apply_patch(env_dir, entry))
     console.print(f"[green]✓[/] {entry.id} applied to {status.path} (verified; undo: rigfit patch revert {entry.id})")
 
 
 @patch_app.command("revert")
 def patch_revert(patch_id: PatchId, env: EnvOpt = None) -> None:
     """Restore the original file byte for byte."""
-    from rigfit.env.patching import PatchError, revert_patch
-    from rigfit.env.record import EnvRecordError
+    from rigfit.env.patching import revert_patch
 
     entry, env_dir = _entry(patch_id), _env(env)
+    status = _or_exit(lambda: revert_patch(env_dir, entry))
+    console.print(f"[green]✓[/] {entry.id}: {status.path or entry.file} is the original again")
+
+
+def _or_exit(change: Callable[[], PatchStatus]) -> PatchStatus:
+    """Apply or revert; a refusal (the file is not the one the patch knows, no such env) is printed, exit 1."""
+    from rigfit.env.patching import PatchError
+    from rigfit.env.record import EnvRecordError
+
     try:
-        status = revert_patch(env_dir, entry)
+        return change()
     except (PatchError, EnvRecordError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise Exit(1) from exc
-    console.print(f"[green]✓[/] {entry.id}: {status.path or entry.file} is the original again")
