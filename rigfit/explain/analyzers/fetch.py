@@ -225,6 +225,8 @@ def _no_network(ctx: Context) -> Finding | None:
             "Install the CA bundle (Debian/Ubuntu: sudo apt install ca-certificates), or give Python your proxy's CA: "
             "`export REQUESTS_CA_BUNDLE=/path/to/ca.pem SSL_CERT_FILE=/path/to/ca.pem`."
         )
+    elif host and LOCAL_HOST.match(host) and REMOTE_URL.search(line.text):
+        return _dead_local_proxy(line, m.group(0), host)
     else:
         cause = (
             f"The machine could not reach {host or 'the server'} (DNS failure, no network, a firewall or a proxy "
@@ -242,6 +244,39 @@ def _no_network(ctx: Context) -> Finding | None:
             else _net(line, facts, cause, fix)
         )
     return _net(line, facts, cause, fix)
+
+
+LOCAL_HOST = re.compile(r"^(?:127\.\d+\.\d+\.\d+|localhost|::1)$", re.I)
+PORT = re.compile(r"port (?P<port>\d+)")
+REMOTE_URL = re.compile(r"https?://(?!127\.|localhost|\[?::1)[\w-]+\.[\w.-]+", re.I)  # the server it was meant for
+
+
+def _dead_local_proxy(line, text: str, host: str) -> Finding:
+    """A download that tried to connect to this machine itself: the traffic goes to a proxy configured on this
+    machine (git's http.proxy, HTTPS_PROXY, pip.conf) that is not running; the remote host was never asked."""
+    port = m.group("port") if (m := PORT.search(line.text)) else None
+    where = f"{host}:{port}" if port else host
+    facts = {"proxy": where}
+    cause = (
+        f"The download went to {where}, a proxy on this machine, and nothing listens there: a proxy is configured "
+        "(git's http.proxy/https.proxy, the HTTP(S)_PROXY variables, or pip's config) but the proxy program is not "
+        "running, so every request fails before it leaves the machine."
+    )
+    fix = (
+        "Start the proxy program, or stop using it: `git config --global --get-regexp proxy` shows git's setting "
+        "(`git config --global --unset http.proxy` and `--unset https.proxy` remove it), `env | grep -i _proxy` the "
+        "variables (`unset HTTP_PROXY HTTPS_PROXY ALL_PROXY`, or remove them from webui-user.bat/.sh), `pip config "
+        "list` pip's; then start the UI again."
+    )
+    return Finding(
+        "network-proxy-down",
+        f"The configured proxy {where} is not running",
+        cause,
+        fix,
+        [line],
+        facts,
+        ["https://git-scm.com/docs/git-config#Documentation/git-config.txt-httpproxy"],
+    )
 
 
 def _net(line, facts: dict[str, str], cause: str, fix: str) -> Finding:
