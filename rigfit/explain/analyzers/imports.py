@@ -34,6 +34,7 @@ NUMPY_ABI = re.compile(
     re.I,
 )
 SOURCE = "https://docs.python.org/3/library/exceptions.html#ModuleNotFoundError"
+KNOWN_NAME_CONFIDENCE = 0.9
 
 
 PY_SYNTAX = re.compile(
@@ -216,7 +217,9 @@ def _cannot_import(ctx: Context) -> Finding | None:
                 f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
                 f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
             )
-        return _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+        finding = _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+        finding.confidence = KNOWN_NAME_CONFIDENCE  # the KB knows this very name: as specific as a known issue
+        return finding
     if top in sys.stdlib_module_names:
         return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
