@@ -6,10 +6,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from rigfit.explain.analyzers.base import env_python, python_version, torch_version
+from rigfit.explain.analyzers.base import env_python, python_version, torch_version, ver
 from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogLine
-from rigfit.explain.analyzers.base import ver
 from rigfit.kb.diagnosis import NativeLibrary, PythonModule, PythonName
 from rigfit.kb.loader import by_id, load_entries
 from rigfit.kb.schemas import WheelLine

@@ -116,7 +116,8 @@ def _no_module(ctx: Context) -> Finding | None:
 FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
 INSTALLED_CODE = re.compile(r"site-packages|dist-packages|[\\/]lib[\\/]python3|[\\/]Lib[\\/]|^<frozen", re.I)
 UPDATE_FAILED = re.compile(
-    r"\b(?:git|clone|pull|update|checkout)\b[^\n]{0,40}\bfail|\bfail\w*\b[^\n]{0,20}\b(?:to )?(?:clone|pull|update|checkout)",
+    r"\b(?:git|clone|pull|update|checkout)\b[^\n]{0,40}\bfail|"
+    r"\bfail\w*\b[^\n]{0,20}\b(?:to )?(?:clone|pull|update|checkout)",
     re.I,
 )  # the application's own update did not finish: a file of it may be missing
 IMPORT_LINE = re.compile(r"^\s*(?:import (?P<a>\w+)|from (?P<b>\w+) import)")

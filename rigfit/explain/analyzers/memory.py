@@ -262,8 +262,8 @@ def _why_and_steps(
         facts["at_floor"] = "yes"
         why = (
             f": a {vram:g} GiB card is at the floor of what image models run on at all ({floor.name} needs "
-            f"{floor.vram_gb_min:g} GB with its heaviest offloading; every other model more), so only the lowest memory "
-            "mode can work, slowly."
+            f"{floor.vram_gb_min:g} GB with its heaviest offloading; every other model more), so only the lowest "
+            "memory mode can work, slowly."
         )
         return why, [
             f"{_lowest_mode_step(ctx)} and use {floor.name} at its native resolution",
@@ -284,8 +284,7 @@ def _lowest_mode_step(ctx: Context) -> str:
     if ui and (flag := oom_flag(ui, 1.0)):
         return f"start {ctx.facts.get('ui_name', 'the UI')} with {flag}"
     return (
-        "start the UI in its lowest memory mode (A1111/SD.Next: --lowvram; Forge: "
-        "--always-low-vram; ComfyUI: --novram)"
+        "start the UI in its lowest memory mode (A1111/SD.Next: --lowvram; Forge: --always-low-vram; ComfyUI: --novram)"
     )
 
 

@@ -105,8 +105,8 @@ def _unnamed_conflict(ctx: Context) -> Finding | None:
     facts = {"requirements": ", ".join(reqs)}
     cause = (
         f"pip could not find releases of {', '.join(reqs)}{' and ' + files[0] if files else ''} that fit together, "
-        "so it installed none of them; the log does not show which dependency clashes (pip prints it under \"The "
-        "conflict is caused by\")."
+        'so it installed none of them; the log does not show which dependency clashes (pip prints it under "The '
+        'conflict is caused by").'
     )
     evidence = [line]
     supersedes: tuple[str, ...] = ()
@@ -124,9 +124,9 @@ def _unnamed_conflict(ctx: Context) -> Finding | None:
     loosen = " and ".join(f"`{r}`" for r in pinned) or "the exact pins"
     fix = (
         f"Loosen the exact pins ({loosen}) in the requirements file that names them, one at a time, and let pip "
-        f'choose the rest: e.g. `{ctx.pip()} install {" ".join(chr(34) + _name(r) + chr(34) for r in reqs)}` shows '
-        "which releases fit; to see the clashing dependency, rerun the failed install and read \"The conflict is "
-        "caused by\"."
+        f"choose the rest: e.g. `{ctx.pip()} install {' '.join(chr(34) + _name(r) + chr(34) for r in reqs)}` shows "
+        'which releases fit; to see the clashing dependency, rerun the failed install and read "The conflict is '
+        'caused by".'
     )
     finding = Finding(
         "pip-resolver-conflict", f"pip: {', '.join(reqs)} cannot be installed together", cause, fix, evidence, facts,
@@ -412,9 +412,7 @@ def _python_too_new(ctx: Context, req: str, versions: str) -> str | None:
     return max_python_for_torch(wanted[1])
 
 
-def _python_too_new_texts(
-    ctx: Context, facts: dict[str, str], req: str, versions: str, newest: str
-) -> tuple[str, str]:
+def _python_too_new_texts(ctx: Context, facts: dict[str, str], req: str, versions: str, newest: str) -> tuple[str, str]:
     oldest = min((v.strip() for v in versions.split(",") if v.strip()), key=ver)
     cause = (
         f"The index has torch only from {oldest} on for this Python, nothing as old as {req}: {req.split('==')[0]} "

@@ -18,8 +18,8 @@ KEYWORDS = (
     "illegal instruction", "sigill", "invalid opcode", "illegal hardware instruction", "signal 4", "exit code 132",
 )  # fmt: skip
 CONTEXT = (
-    "core dumped", "import", "--version", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime", "librocblas",
-    "libllama", "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
+    "core dumped", "import", "--version", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime",
+    "librocblas", "libllama", "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
 )  # fmt: skip
 
 SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
