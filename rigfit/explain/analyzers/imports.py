@@ -102,7 +102,8 @@ def _no_module(ctx: Context) -> Finding | None:
         )
         return _finding(line, facts, cause, fix, [SOURCE], kind="module-version-mismatch")
     own = _ui_own_importer(ctx, line.number) if known is None and "." not in module and not where else None
-    if own and first(ctx.lines, UPDATE_FAILED):
+    update_failed = first(ctx.lines, UPDATE_FAILED)
+    if own and update_failed and update_failed[0].number < line.number:
         return _own_module(line, facts, module, own, ctx)
     return _finding(
         line,

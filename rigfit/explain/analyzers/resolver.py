@@ -122,18 +122,17 @@ def _unnamed_conflict(ctx: Context) -> Finding | None:
         evidence.append(later[0])
         supersedes = ("python-name-version-mismatch",)
     loosen = " and ".join(f"`{r}`" for r in pinned) or "the exact pins"
+    unpinned = " ".join(f'"{_name(r)}"' for r in reqs)
     fix = (
         f"Loosen the exact pins ({loosen}) in the requirements file that names them, one at a time, and let pip "
-        f"choose the rest: e.g. `{ctx.pip()} install {' '.join(chr(34) + _name(r) + chr(34) for r in reqs)}` shows "
+        f"choose the rest: e.g. `{ctx.pip()} install {unpinned}` shows "
         'which releases fit; to see the clashing dependency, rerun the failed install and read "The conflict is '
         'caused by".'
     )
-    finding = Finding(
+    return Finding(
         "pip-resolver-conflict", f"pip: {', '.join(reqs)} cannot be installed together", cause, fix, evidence, facts,
-        [PIP_SOURCE],
+        [PIP_SOURCE], supersedes=supersedes,
     )  # fmt: skip
-    finding.supersedes = supersedes
-    return finding
 
 
 def _pip_conflict(ctx: Context) -> Finding | None:
