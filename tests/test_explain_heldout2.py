@@ -72,3 +72,18 @@ def test_sigill_of_the_bare_interpreter_blames_the_python_build() -> None:
 def test_a_name_the_kb_knows_was_removed_names_the_release() -> None:
     removed = found("name-version--diffusers-cache-constant.txt")[0]
     assert removed.confidence >= 0.9 and '"diffusers<0.25"' in removed.fix
+
+
+def test_the_missing_module_after_a_failed_install_of_it_is_a_consequence() -> None:
+    first, *rest = found("pip-no-matching--comfyui-launcher-mac-torch221.txt")
+    assert first.id == "pip-no-matching-distribution" and len(first.evidence) == 2
+    assert [e.id for e in rest] == ["python-module-not-found"] and rest[0].confidence < first.confidence
+    other = "ERROR: No matching distribution found for torch==2.2.1\nModuleNotFoundError: No module named 'gradio'\n"
+    assert {e.id: e.confidence for e in explain_text(other).explanations}["python-module-not-found"] == 0.7
+
+
+def test_a_socks_proxy_that_refuses_is_a_proxy_not_running() -> None:
+    socks = found("network-proxy-down--a1111-socks-refused.txt")[0]
+    assert socks.id == "network-proxy-down" and "ALL_PROXY" in socks.fix
+    plain = "ConnectionRefusedError: [Errno 111] Connection refused\n"
+    assert "network-proxy-down" not in ids(plain)

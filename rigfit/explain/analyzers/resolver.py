@@ -384,18 +384,35 @@ def _no_distribution(ctx: Context) -> Finding | None:
     if pyreq is not None and _about(pyreq[0].text, req, versions):
         facts["requires_python"] = pyreq[1].group("spec") or pyreq[1].group("spec2")
         cause += f" Its releases need Python {facts['requires_python']}."
+    evidence: list[LogLine] = [line]
+    supersedes: tuple[str, ...] = ()
+    if missing := _missing_after(ctx, line.number, facts["package"]):
+        cause += f" Nothing was installed, so the `No module named '{facts['package']}'` after it follows from this."
+        evidence, supersedes = [line, missing], ("python-module-not-found",)
     return Finding(
         "pip-no-matching-distribution",
         f"No installable {facts['package']} for {on}",
         cause,
         fix,
-        [line],
+        evidence,
         facts,
         [
             "https://pip.pypa.io/en/stable/cli/pip_install/#finding-packages",
             "https://pytorch.org/get-started/previous-versions/",
         ],
+        supersedes=supersedes,
     )
+
+
+NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w]+)['\"]?\s*$")
+
+
+def _missing_after(ctx: Context, after: int, package: str) -> LogLine | None:
+    """A "No module named X" later in the log for the package whose install just failed: a consequence of it."""
+    for line, m in every(ctx.lines, NO_MODULE):
+        if line.number > after and _name(m.group("module")) == package:
+            return line
+    return None
 
 
 def _python_too_new(ctx: Context, req: str, versions: str) -> str | None:
@@ -415,7 +432,7 @@ def _python_too_new_texts(ctx: Context, facts: dict[str, str], req: str, version
     oldest = min((v.strip() for v in versions.split(",") if v.strip()), key=ver)
     cause = (
         f"The index has torch only from {oldest} on for this Python, nothing as old as {req}: {req.split('==')[0]} "
-        f"{req.split('==')[1].split('+')[0]} has wheels up to Python {newest}, so the venv runs a newer Python "
+        f"{req.split('==')[1].split('+')[0]} wheels go up to Python {newest} at most, so the venv runs a newer Python "
         f"(pip lists only the releases that have a wheel for the running Python)."
     )
     fix = (
