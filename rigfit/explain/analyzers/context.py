@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import re
 
-from rigfit.explain.analyzers.base import env_python, python_version, torch_version
+from rigfit.explain.analyzers.base import env_python, python_version, torch_version, ver
 from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import NativeLibrary, PythonModule, PythonName
 from rigfit.kb.loader import by_id, load_entries
+from rigfit.kb.schemas import WheelLine
 from rigfit.records import record
 
 CUSTOM_NODE = re.compile(r"[\\/](?:custom_nodes|extensions(?:-builtin)?)[\\/](?P<node>[\w.-]+)")
@@ -77,3 +78,19 @@ def name_entry(module: str, name: str) -> PythonName | None:
         if name in entry.names and (module == entry.module or module.startswith(entry.module + ".")):
             return entry
     return None
+
+
+@functools.cache
+def _wheel_lines() -> tuple[WheelLine, ...]:
+    return tuple(w for w in load_entries("torch_wheels.yaml", WheelLine) if w.torch and w.python and w.kind != "source")
+
+
+def max_python_for_torch(torch: str) -> str | None:
+    """The newest CPython the torch release has wheels for, bounded by the KB's wheel line of the nearest release at
+    or after it (a release never has wheels for a newer Python than the releases that follow it)."""
+    later = [w for w in _wheel_lines() if ver(w.torch) >= ver(torch)]
+    if not later:
+        return None
+    line = min(later, key=lambda w: ver(w.torch))
+    m = re.search(r"<\s*3\.(\d+)", line.python or "")
+    return f"3.{int(m[1]) - 1}" if m else None

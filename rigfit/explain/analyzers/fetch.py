@@ -10,7 +10,7 @@ from rigfit.explain.analyzers.context import Context
 
 SIGNALS = (
     "fatal:", "username for", "could not", "couldn't", "gatedrepoerror", "cannot access", "unable to access",
-    "max retries exceeded", "network is unreachable", "temporary failure",
+    "max retries exceeded", "network is unreachable", "temporary failure", "proxy_addr",
 )  # fmt: skip
 KEYWORDS = (
     "fatal:", "could not resolve host", "couldn't clone", "couldn't fetch", "couldn't checkout", "username for",
@@ -23,7 +23,7 @@ KEYWORDS = (
     "password authentication is not supported", "requested url returned error",
 )  # fmt: skip
 CONTEXT = (
-    "repository", "huggingface.co", "command:", "cloning",
+    "repository", "huggingface.co", "command:", "cloning", "connectionrefusederror", "winerror 10061",
 )  # fmt: skip
 
 CLONE_FAIL = re.compile(
@@ -60,7 +60,22 @@ HF_ERROR = re.compile(
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    return [f for f in (_repo_gone(ctx), _hugging_face(ctx), _http_refused(ctx), _no_network(ctx)) if f][:1]
+    found = (_repo_gone(ctx), _hugging_face(ctx), _http_refused(ctx), _socks_proxy_down(ctx), _no_network(ctx))
+    return [f for f in found if f][:1]
+
+
+SOCKS_CONNECT = re.compile(r"connect\(proxy_addr\)")
+REFUSED = re.compile(r"ConnectionRefusedError|WinError 10061|Connection refused", re.I)
+
+
+def _socks_proxy_down(ctx: Context) -> Finding | None:
+    """PySocks connecting to its proxy (socks.py: connect(proxy_addr)) and refused: the process has a SOCKS proxy
+    configured (ALL_PROXY, a system proxy) that is not running."""
+    hit = first(ctx.lines, SOCKS_CONNECT)
+    refused = last(ctx.lines, REFUSED)
+    if hit is None or refused is None or refused[0].number < hit[0].number:
+        return None
+    return _proxy_down([hit[0], refused[0]], "the SOCKS proxy configured for this process", {"proxy": "socks"})
 
 
 def _repo_gone(ctx: Context) -> Finding | None:
@@ -225,6 +240,8 @@ def _no_network(ctx: Context) -> Finding | None:
             "Install the CA bundle (Debian/Ubuntu: sudo apt install ca-certificates), or give Python your proxy's CA: "
             "`export REQUESTS_CA_BUNDLE=/path/to/ca.pem SSL_CERT_FILE=/path/to/ca.pem`."
         )
+    elif host and LOCAL_HOST.match(host) and REMOTE_URL.search(line.text):
+        return _dead_local_proxy(line, host)
     else:
         cause = (
             f"The machine could not reach {host or 'the server'} (DNS failure, no network, a firewall or a proxy "
@@ -242,6 +259,42 @@ def _no_network(ctx: Context) -> Finding | None:
             else _net(line, facts, cause, fix)
         )
     return _net(line, facts, cause, fix)
+
+
+LOCAL_HOST = re.compile(r"^(?:127\.\d+\.\d+\.\d+|localhost|::1)$", re.I)
+PORT = re.compile(r"port (?P<port>\d+)")
+REMOTE_URL = re.compile(r"https?://(?!127\.|localhost|\[?::1)[\w-]+\.[\w.-]+", re.I)  # the server it was meant for
+
+
+def _dead_local_proxy(line, host: str) -> Finding:
+    """A download that tried to connect to this machine itself: the traffic goes to a proxy configured on this
+    machine (git's http.proxy, HTTPS_PROXY, pip.conf) that is not running; the remote host was never asked."""
+    port = m.group("port") if (m := PORT.search(line.text)) else None
+    where = f"{host}:{port}" if port else host
+    return _proxy_down([line], f"{where}, a proxy on this machine,", {"proxy": where})
+
+
+def _proxy_down(evidence: list, where: str, facts: dict[str, str]) -> Finding:
+    cause = (
+        f"The connection went to {where} and nothing listens there: a proxy is configured "
+        "(git's http.proxy/https.proxy, the HTTP(S)_PROXY variables, or pip's config) but the proxy program is not "
+        "running, so every request fails before it leaves the machine."
+    )
+    fix = (
+        "Start the proxy program, or stop using it: `git config --global --get-regexp proxy` shows git's setting "
+        "(`git config --global --unset http.proxy` and `--unset https.proxy` remove it), `env | grep -i _proxy` the "
+        "variables (`unset HTTP_PROXY HTTPS_PROXY ALL_PROXY`, or remove them from webui-user.bat/.sh), `pip config "
+        "list` pip's; then start the UI again."
+    )
+    return Finding(
+        "network-proxy-down",
+        f"The configured proxy ({facts['proxy']}) is not running",
+        cause,
+        fix,
+        evidence,
+        facts,
+        ["https://git-scm.com/docs/git-config#Documentation/git-config.txt-httpproxy"],
+    )
 
 
 def _net(line, facts: dict[str, str], cause: str, fix: str) -> Finding:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
-from rigfit.explain.analyzers.base import Finding, binary_package, last
+from rigfit.explain.analyzers.base import Finding, binary_package, first, last
 from rigfit.explain.analyzers.context import Context, modules, name_entry
 
 SIGNALS = (
@@ -34,6 +34,7 @@ NUMPY_ABI = re.compile(
     re.I,
 )
 SOURCE = "https://docs.python.org/3/library/exceptions.html#ModuleNotFoundError"
+KNOWN_NAME_CONFIDENCE = 0.9
 
 
 PY_SYNTAX = re.compile(
@@ -100,6 +101,10 @@ def _no_module(ctx: Context) -> Finding | None:
             f'`{ctx.pip()} install "{facts["package"]}==X.Y"`, or upgrade the importing project.'
         )
         return _finding(line, facts, cause, fix, [SOURCE], kind="module-version-mismatch")
+    own = _ui_own_importer(ctx, line.number) if known is None and "." not in module and not where else None
+    update_failed = first(ctx.lines, UPDATE_FAILED)
+    if own and update_failed and update_failed[0].number < line.number:
+        return _own_module(line, facts, module, own, ctx)
     return _finding(
         line,
         facts,
@@ -107,6 +112,52 @@ def _no_module(ctx: Context) -> Finding | None:
         _missing_fix(ctx, facts, where),
         known.sources if known else [SOURCE],
     )
+
+
+FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
+INSTALLED_CODE = re.compile(r"site-packages|dist-packages|[\\/]lib[\\/]python3|[\\/]Lib[\\/]|^<frozen", re.I)
+UPDATE_FAILED = re.compile(
+    r"\b(?:git|clone|pull|update|checkout)\b[^\n]{0,40}\bfail|"
+    r"\bfail\w*\b[^\n]{0,20}\b(?:to )?(?:clone|pull|update|checkout)",
+    re.I,
+)  # the application's own update did not finish: a file of it may be missing
+IMPORT_LINE = re.compile(r"^\s*(?:import (?P<a>\w+)|from (?P<b>\w+) import)")
+
+
+def _ui_own_importer(ctx: Context, before: int) -> str | None:
+    """The file that ran the failing import when it is the application's own code (a launcher or module in the UI's
+    folder, not an installed package), and the import is a plain top-level `import X` right under it."""
+    frames = [ln for ln in ctx.lines if ln.number < before and FRAME.search(ln.text)]
+    if not frames:
+        return None
+    frame = frames[-1]
+    path = FRAME.search(frame.text).group("path")  # type: ignore[union-attr]
+    code = next((ln.text for ln in ctx.lines if ln.number == frame.number + 1), "")
+    if INSTALLED_CODE.search(path) or not IMPORT_LINE.match(code):
+        return None
+    return path
+
+
+def _own_module(line, facts: dict[str, str], module: str, importer: str, ctx: Context) -> Finding:
+    """A module the application's own file imports, that no known package provides, in a log where the
+    application's update failed: a file of the application that its checkout lacks, not a package to pip install."""
+    folder = re.split(r"[\\/]", importer)
+    name, parent = folder[-1], (folder[-2] if len(folder) > 1 else "the UI")
+    facts["importer"] = importer
+    cause = (
+        f"{parent}'s own {name} imports `{module}`, no package rigfit knows provides a module of that name, and the "
+        f"log shows {parent}'s update failing: it is most likely a file of {parent} itself ({module}.py or {module}/ "
+        f"next to {name}) that the unfinished update left out; a requirement that was never installed is the other "
+        "possibility."
+    )
+    fix = (
+        f"Look for it in the UI's folder: if {parent}/{module}.py (or {parent}/{module}/) is missing, update the UI "
+        "(`git pull` in its folder; a portable build: run its update script or download the release again) and "
+        f"start it again. If the file is there, install the UI's requirements into its environment: `{ctx.pip()} "
+        "install -r requirements.txt` from the UI's folder. Do not `pip install` a package named after the module: "
+        "a file of the UI is not on PyPI."
+    )
+    return _finding(line, facts, cause, fix, [SOURCE], kind="module-not-in-checkout")
 
 
 def _missing_cause(module: str, package: str, where: str | None, ctx: Context) -> str:
@@ -168,7 +219,9 @@ def _cannot_import(ctx: Context) -> Finding | None:
                 f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
                 f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
             )
-        return _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+        finding = _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+        finding.confidence = KNOWN_NAME_CONFIDENCE  # the KB knows this very name: as specific as a known issue
+        return finding
     if top in sys.stdlib_module_names:
         return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
@@ -357,6 +410,7 @@ def _finding(
 ) -> Finding:
     titles = {
         "module-not-found": f"Python cannot find the module {facts.get('module')}",
+        "module-not-in-checkout": f"{facts.get('module')}, imported by the application's own code, is missing",
         "module-not-provided": f"{facts.get('module')} does not come from a pip package of that name",
         "module-version-mismatch": f"{facts.get('module')} does not exist in the installed {facts.get('package')}",
         "name-version-mismatch": f"{facts.get('name')} is not in the installed {facts.get('package')}"

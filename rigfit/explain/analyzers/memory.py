@@ -3,6 +3,7 @@ SDXL on a 4 GB card is not fixed by the same flags as SD 1.5 at 1024 px."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from rigfit.explain.analyzers.base import Finding, last
@@ -214,7 +215,7 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
     if facts["device"] != "MPS":
         steps.append(f"`export {alloc_conf}=expandable_segments:True` before launching to reduce fragmentation")
     fix = "; ".join(steps) + "; close other programs using the GPU."
-    informed = bool(entry or facts.keys() & {"resolution", "flags_in_use", "oversized", "apu_carve_out"})
+    informed = bool(entry or facts.keys() & {"resolution", "flags_in_use", "oversized", "apu_carve_out", "at_floor"})
     supersedes = ("cuda-out-of-memory", "hip-out-of-memory") if informed else ()
     return Finding(
         "gpu-out-of-memory",
@@ -256,6 +257,18 @@ def _why_and_steps(
             "image (or video, or batch) is too large for this card in one piece."
         )
         return why, ["lower the resolution, batch size or frame count, or use tiled processing for this step"]
+    floor = min(models(), key=lambda e: e.vram_gb_min)
+    if entry is None and vram is not None and math.ceil(vram) <= floor.vram_gb_min:
+        facts["at_floor"] = "yes"
+        why = (
+            f": a {vram:g} GiB card is at the floor of what image models run on at all ({floor.name} needs "
+            f"{floor.vram_gb_min:g} GB with its heaviest offloading; every other model more), so only the lowest "
+            "memory mode can work, slowly."
+        )
+        return why, [
+            f"{_lowest_mode_step(ctx)} and use {floor.name} at its native resolution",
+            "or run on the CPU (`rigfit plan --cpu`), often not much slower than a card this small",
+        ]
     if entry and vram is not None and vram < entry.vram_gb_min:
         why = f"; {entry.name} needs at least {entry.vram_gb_min} GB even with offloading."
         return why, [
@@ -263,6 +276,16 @@ def _why_and_steps(
             "this model), or run it on the CPU"
         ]
     return ".", [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
+
+
+def _lowest_mode_step(ctx: Context) -> str:
+    """The UI's lowest memory mode (its flag for the smallest cards), for a card at the floor."""
+    ui = str(ctx.facts.get("ui", ""))
+    if ui and (flag := oom_flag(ui, 1.0)):
+        return f"start {ctx.facts.get('ui_name', 'the UI')} with {flag}"
+    return (
+        "start the UI in its lowest memory mode (A1111/SD.Next: --lowvram; Forge: --always-low-vram; ComfyUI: --novram)"
+    )
 
 
 def _allocation_gib(facts: dict[str, str]) -> float:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from rigfit.explain.analyzers.base import Finding, every, first, last
-from rigfit.explain.analyzers.context import Context
+from rigfit.explain.analyzers.base import Finding, every, first, last, ver
+from rigfit.explain.analyzers.context import Context, max_python_for_torch
 from rigfit.explain.scan import LogLine
 from rigfit.kb.xformers import xformers_for_torch
 
@@ -78,10 +78,61 @@ BUILD_REASON = re.compile(
 )
 
 
+CANNOT_INSTALL = re.compile(
+    r"Cannot install (?P<reqs>.+?) because these package versions have conflicting dependencies", re.I
+)
+IMPORT_NAME = re.compile(r"cannot import name ['\"]?(?P<name>\w+)['\"]? from ['\"]?(?P<module>[\w.]+)")
+
+
 def analyze(ctx: Context) -> list[Finding]:
-    found = [_pip_conflict(ctx), _requires_but(ctx), _uv_conflict(ctx), _no_distribution(ctx), _torch_replaced(ctx),
-             _build_failed(ctx), _unknown_option(ctx)]  # fmt: skip
+    found = [_pip_conflict(ctx) or _unnamed_conflict(ctx), _requires_but(ctx), _uv_conflict(ctx),
+             _no_distribution(ctx), _torch_replaced(ctx), _build_failed(ctx), _unknown_option(ctx)]  # fmt: skip
     return [f for f in found if f is not None]
+
+
+def _unnamed_conflict(ctx: Context) -> Finding | None:
+    """pip's "Cannot install A, B and C because these package versions have conflicting dependencies" without its
+    "The conflict is caused by" block: the clash is among those requirements; an ImportError of one of them later in
+    the log comes from the release the failed install left in place."""
+    hit = first(ctx.lines, CANNOT_INSTALL)
+    if hit is None:
+        return None
+    line, m = hit
+    items = [r.strip() for r in re.split(r",\s*|\s+and\s+", m.group("reqs")) if r.strip()]
+    reqs = [r for r in items if not r.startswith("-")] or items
+    files = [r.removeprefix("-r").strip() for r in items if r.startswith("-r")]
+    pinned = [r for r in reqs if "==" in r]
+    facts = {"requirements": ", ".join(reqs)}
+    cause = (
+        f"pip could not find releases of {', '.join(reqs)}{' and ' + files[0] if files else ''} that fit together, "
+        'so it installed none of them; the log does not show which dependency clashes (pip prints it under "The '
+        'conflict is caused by").'
+    )
+    evidence = [line]
+    supersedes: tuple[str, ...] = ()
+    names = {_name(r) for r in reqs}
+    later = next((h for h in every(ctx.lines, IMPORT_NAME) if h[0].number > line.number), None)
+    if later and _name(later[1].group("module").split(".")[0]) in names:
+        pkg = later[1].group("module").split(".")[0]
+        facts.update(package=pkg, name=later[1].group("name"))
+        cause += (
+            f" The {pkg} already in the environment stayed, and it has no `{later[1].group('name')}`: the import "
+            "error after it is a consequence of the failed install, not a second problem."
+        )
+        evidence.append(later[0])
+        supersedes = ("python-name-version-mismatch",)
+    loosen = " and ".join(f"`{r}`" for r in pinned) or "the exact pins"
+    unpinned = " ".join(f'"{_name(r)}"' for r in reqs)
+    fix = (
+        f"Loosen the exact pins ({loosen}) in the requirements file that names them, one at a time, and let pip "
+        f"choose the rest: e.g. `{ctx.pip()} install {unpinned}` shows "
+        'which releases fit; to see the clashing dependency, rerun the failed install and read "The conflict is '
+        'caused by".'
+    )
+    return Finding(
+        "pip-resolver-conflict", f"pip: {', '.join(reqs)} cannot be installed together", cause, fix, evidence, facts,
+        [PIP_SOURCE], supersedes=supersedes,
+    )  # fmt: skip
 
 
 def _pip_conflict(ctx: Context) -> Finding | None:
@@ -290,6 +341,9 @@ def _no_distribution(ctx: Context) -> Finding | None:
     variant = _missing_variant(req, versions)
     if variant is not None:
         cause, fix = _variant_texts(ctx, facts, *variant)
+    elif versions and versions != "none" and (newer := _python_too_new(ctx, req, versions)):
+        facts["python_above"] = newer
+        cause, fix = _python_too_new_texts(ctx, facts, req, versions, newer)
     elif versions and versions != "none":
         shown = versions.split(", ")
         facts["available"] = ", ".join(shown[-5:])
@@ -330,18 +384,63 @@ def _no_distribution(ctx: Context) -> Finding | None:
     if pyreq is not None and _about(pyreq[0].text, req, versions):
         facts["requires_python"] = pyreq[1].group("spec") or pyreq[1].group("spec2")
         cause += f" Its releases need Python {facts['requires_python']}."
+    evidence: list[LogLine] = [line]
+    supersedes: tuple[str, ...] = ()
+    if missing := _missing_after(ctx, line.number, facts["package"]):
+        cause += f" Nothing was installed, so the `No module named '{facts['package']}'` after it follows from this."
+        evidence, supersedes = [line, missing], ("python-module-not-found",)
     return Finding(
         "pip-no-matching-distribution",
         f"No installable {facts['package']} for {on}",
         cause,
         fix,
-        [line],
+        evidence,
         facts,
         [
             "https://pip.pypa.io/en/stable/cli/pip_install/#finding-packages",
             "https://pytorch.org/get-started/previous-versions/",
         ],
+        supersedes=supersedes,
     )
+
+
+NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w]+)['\"]?\s*$")
+
+
+def _missing_after(ctx: Context, after: int, package: str) -> LogLine | None:
+    """A "No module named X" later in the log for the package whose install just failed: a consequence of it."""
+    for line, m in every(ctx.lines, NO_MODULE):
+        if line.number > after and _name(m.group("module")) == package:
+            return line
+    return None
+
+
+def _python_too_new(ctx: Context, req: str, versions: str) -> str | None:
+    """The newest Python the requested torch has wheels for, when every release the index offers is newer than the
+    one asked for: a Python newer than that release is the usual reason (pip lists only releases with wheels for the
+    running Python). None when the log names the Python or the package is not torch."""
+    wanted = re.search(r"==\s*(\d[\w.]*)", req)
+    if ctx.python or _name(req) != "torch" or wanted is None:
+        return None
+    offered = [ver(v.strip()) for v in versions.split(",") if v.strip()]
+    if not offered or min(offered) <= ver(wanted[1]):
+        return None
+    return max_python_for_torch(wanted[1])
+
+
+def _python_too_new_texts(ctx: Context, facts: dict[str, str], req: str, versions: str, newest: str) -> tuple[str, str]:
+    oldest = min((v.strip() for v in versions.split(",") if v.strip()), key=ver)
+    cause = (
+        f"The index has torch only from {oldest} on for this Python, nothing as old as {req}: {req.split('==')[0]} "
+        f"{req.split('==')[1].split('+')[0]} wheels go up to Python {newest} at most, so the venv runs a newer Python "
+        f"(pip lists only the releases that have a wheel for the running Python)."
+    )
+    fix = (
+        f"Create the venv with Python {newest} or older (3.10 for A1111/Forge/kohya_ss: `python3.10 -m venv venv`, or "
+        "python_cmd in webui-user.sh / the launcher's Python setting), delete the old venv, and rerun; or ask for "
+        f"torch {oldest} or newer if the UI supports it. `rigfit plan` picks a Python and torch that fit together."
+    )
+    return cause, fix
 
 
 def _bad_pytorch_index(ctx: Context) -> str | None:

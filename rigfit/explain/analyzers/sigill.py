@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
-from rigfit.explain.analyzers.base import Finding, last
+from rigfit.explain.analyzers.base import Finding, every, last
 from rigfit.explain.analyzers.context import Context, native_lib
+from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import NativeLibrary
 
 SIGNALS = (
@@ -17,8 +18,8 @@ KEYWORDS = (
     "illegal instruction", "sigill", "invalid opcode", "illegal hardware instruction", "signal 4", "exit code 132",
 )  # fmt: skip
 CONTEXT = (
-    "core dumped", "import", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime", "librocblas",
-    "libllama", "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
+    "core dumped", "import", "--version", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime",
+    "librocblas", "libllama", "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
 )  # fmt: skip
 
 SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
@@ -34,6 +35,8 @@ def analyze(ctx: Context) -> list[Finding]:
     if hit is None and trap is None:
         return []
     evidence = [h[0] for h in (trap, hit) if h]
+    if trap is None and (bare := _bare_interpreter(ctx)) is not None:
+        return [_interpreter_sigill(*bare)]
     facts, entry = _culprit(ctx, trap, hit)
     lib = facts.get("library")
     agrees = _profile_agrees(ctx)
@@ -57,6 +60,51 @@ NO_LIBRARY_FIX = (
     "package for this CPU or remove it. `rigfit doctor` lists the instruction sets this CPU lacks, and `rigfit plan` "
     "picks a torch that runs on it."
 )
+
+
+# a shell line that runs the interpreter (or pip) without importing anything native: `python3 --version`
+BARE_RUN = re.compile(
+    r"(?:^|[$#>%]\s)(?P<cmd>\S*(?:python|pip)3?(?:\.\d+)?(?:\.exe)?)\s+(?:--version|-V|-c\s+['\"]?pass\b)"
+)
+STANDALONE_SOURCE = "https://gregoryszorc.com/docs/python-build-standalone/main/running.html"
+
+
+def _bare_interpreter(ctx: Context) -> tuple[LogLine, str, LogLine] | None:
+    """A SIGILL right after a command line that only starts the interpreter or pip (no torch, no numpy): then the
+    interpreter itself holds the instruction. (command line, interpreter, SIGILL line)"""
+    by_number = {line.number: line for line in ctx.lines}
+    for line, _ in every(ctx.lines, SIGILL):
+        run = by_number.get(line.number - 1)
+        if run is not None and (m := BARE_RUN.search(run.text)):
+            return run, m.group("cmd"), line
+    return None
+
+
+def _interpreter_sigill(line: LogLine, cmd: str, died: LogLine) -> Finding:
+    facts = {"interpreter": cmd}
+    cause = (
+        f"`{cmd}` died of SIGILL while only starting up (no torch, no numpy loaded): the Python interpreter itself "
+        "was built for a newer CPU level than this one. Bundled and downloaded Pythons (python-build-standalone, "
+        "which uv-managed Pythons and several UI launchers ship) come in x86_64, x86_64_v2, v3 (AVX2) and v4 "
+        "(AVX-512) builds, and a v3 build dies on CPUs without AVX2."
+    )
+    fix = (
+        "Use an interpreter built for this CPU: the plain x86_64 (or x86_64_v2) build of the same Python release "
+        "in place of the bundled one (in a launcher's download URL, replace x86_64_v3 by x86_64_v2), or the "
+        "system's Python (`python3 -m venv venv`); `grep -o -w -E 'avx2|avx512f' /proc/cpuinfo | sort -u` shows "
+        "which levels the CPU has."
+    )
+    return Finding(
+        "sigill-python-interpreter",
+        f"The Python interpreter {cmd} was built for a newer CPU",
+        cause,
+        fix,
+        [line, died],
+        facts,
+        [STANDALONE_SOURCE],
+        confidence=0.9,
+        supersedes=("sigill-cpu-features", "sigill-native-library"),
+    )
 
 
 def _culprit(ctx: Context, trap, hit) -> tuple[dict[str, str], NativeLibrary | None]:
