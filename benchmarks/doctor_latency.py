@@ -32,7 +32,7 @@ def median_seconds(run: Callable[[], object], runs: int) -> float:
 
 
 def doctor_subprocess(*args: str) -> Callable[[], object]:
-    argv = [sys.executable, "-m", "rigfit.cli", "doctor", "--json", *args]
+    argv = [sys.executable, "-m", "rigfit.cli", "doctor", *args]
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
     def run() -> object:
@@ -51,15 +51,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
     rows = [
-        ("rigfit doctor --json --no-torch-check (subprocess)", doctor_subprocess("--no-torch-check")),
-        ("rigfit doctor --json (subprocess, torch check)", doctor_subprocess()),
+        ("rigfit doctor --json --no-torch-check (subprocess)", doctor_subprocess("--json", "--no-torch-check")),
+        ("rigfit doctor --no-torch-check (subprocess, the report)", doctor_subprocess("--no-torch-check")),
+        ("rigfit doctor --json (subprocess, torch check)", doctor_subprocess("--json")),
         ("probe_machine + findings, no torch check (in-process)", in_process(False)),
         ("probe_machine + findings, torch check (in-process)", in_process(True)),
     ]
     print(f"median of {runs} runs")
     for label, run in rows:
         print(f"{median_seconds(run, runs) * 1000:8.0f} ms  {label}")
-    cpu = median_child_cpu(doctor_subprocess("--no-torch-check"), runs)
+    cpu = median_child_cpu(doctor_subprocess("--json", "--no-torch-check"), runs)
     print(f"{cpu * 1000:8.0f} ms  CPU time (user + system) of rigfit doctor --json --no-torch-check")
 
 

@@ -8,6 +8,7 @@ Options are declared on the command function's parameters and parsed by rigfit.c
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -105,6 +106,9 @@ def main() -> None:
         status = app(sys.argv[1:])
     except KeyboardInterrupt:  # Ctrl-C in a command that does not handle it: no traceback (as click did)
         print("\nAborted!", file=sys.stderr)
+        status = 1
+    except BrokenPipeError:  # `rigfit doctor | head`: the reader has what it wanted; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit would fail too
         status = 1
     sys.exit(status)
 

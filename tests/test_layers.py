@@ -25,6 +25,7 @@ BASE = {
     "rigfit.proc",
     "rigfit.records",
     "rigfit.lazy_re",
+    "rigfit.markup",
 }
 
 # A stage's command modules are the CLI's entry points (named in rigfit/cli.py COMMANDS/GROUPS): they compose stages

@@ -12,8 +12,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from rich.markup import escape
-
 from rigfit.env.guard import guarded_step, progress
 from rigfit.env.installer import Installer, InstallerKind, Step, choose_installer
 from rigfit.env.overrides import ReqLine, apply_overrides, parse_line, read_requirements
@@ -25,6 +23,7 @@ from rigfit.env.wheels import Wheel, check_fits, parse_wheel
 from rigfit.kb.installs import UiInstall, ui_installs
 from rigfit.paths import write_atomic
 from rigfit.records import field, record
+from rigfit.terminal import escape
 
 Say = Callable[[str], None]
 GB = 10**9

@@ -7,12 +7,10 @@ import time
 from pathlib import Path
 from typing import Annotated, Optional
 
-from rich.markup import escape
-
 from rigfit.cli_args import Argument, Exit, Option
 from rigfit.env.options import MirrorOpt, SourceOpt, TorchWheelOpt
 from rigfit.kb.typed import dump
-from rigfit.terminal import confirm, console, err, print_json, usage_error
+from rigfit.terminal import confirm, console, err, escape, print_json, usage_error
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a UI's coloured log lines (InvokeAI), shown as plain text
 UIS_HELP = "forge | a1111 | comfyui | sdnext | invokeai (default: the only env installed)"
