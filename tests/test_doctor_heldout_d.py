@@ -19,17 +19,17 @@ from rigfit.probe.source import CaptureSource
 from tests.conftest import FIXTURES
 
 DOCTOR = FIXTURES / "doctor"
-# round heldd and round heldd2 (scored blind against heldd's rules); the keys are the same
+# rounds heldd, heldd2 and heldd3 (each scored blind against the rules before it); the keys are the same
 CASES: dict[str, dict[str, Any]] = {
     name: case
-    for round_file in ("heldout-d.yaml", "heldout-d2.yaml")
+    for round_file in ("heldout-d.yaml", "heldout-d2.yaml", "heldout-d3.yaml")
     for name, case in yaml.safe_load((DOCTOR / round_file).read_text(encoding="utf-8"))["cases"].items()
 }
 
 
 def assembled(tmp_path: Path, pastes: dict[str, str]) -> Profile:
     """A capture holding only the pasted outputs: commands/<name>.out, or files/<path> for a file."""
-    (tmp_path / "commands").mkdir()
+    (tmp_path / "commands").mkdir(parents=True)
     (tmp_path / "rigfit-capture.json").write_text(json.dumps({"rigfit_version": "test", "assembled": True}))
     for name, fixture in pastes.items():
         text = (DOCTOR / fixture).read_text(encoding="utf-8")
@@ -99,3 +99,12 @@ def test_a_cut_rocminfo_does_not_say_rocm_lists_no_agent_for_a_card_lspci_shows(
     profile = assembled(tmp_path, pastes)
     assert [g.vendor for g in profile.gpus] == ["amd"]
     assert "gpu.rocm_no_agent" not in {f.id for f in findings_for(profile)}
+
+
+def test_the_cpu_plan_gives_no_sse_advice_off_x86(tmp_path: Path) -> None:
+    """lscpu on s390x: x86 extensions do not apply there; the plan said "This CPU lacks SSE4.1" and gave an amd64
+    Debian fix. An x86 CPU that lacks SSE4.1 (a Pentium M) still gets the advice."""
+    s390x = make_plan(assembled(tmp_path / "s390x", CASES["lscpu-s390x-zvm"]["pastes"]), PlanOptions())
+    assert "sse41-missing" not in {w.id for w in s390x.warnings}
+    pentium = make_plan(assembled(tmp_path / "i386", CASES["cpuinfo-pentium-m--i386"]["pastes"]), PlanOptions())
+    assert "sse41-missing" in {w.id for w in pentium.warnings}

@@ -9,6 +9,7 @@ from rigfit.kb.torch_source import isa_target_for, rocm_source_build
 from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, source_build, version, wheel_lines
 from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
+from rigfit.probe.cpu import X86_ARCHS
 from rigfit.probe.profile import Profile, sm_name
 from rigfit.records import field, record, replace
 
@@ -345,7 +346,7 @@ def cpu_stack(profile: Profile, options: PlanOptions) -> Stack:
     ]
     warnings = []
     checks = ["rigfit verify --env ~/sd/venv"]
-    if cpu.sse4_1 is False:
+    if cpu.sse4_1 is False and (cpu.arch is None or cpu.arch in X86_ARCHS):  # off x86 there is no SSE to lack
         warnings.append(
             Advice(
                 id="sse41-missing",

@@ -71,6 +71,31 @@ X86_VENDORS = {
 # Where Linux prints a flag: /proc/cpuinfo lists flags in (word, bit) order of arch/x86/include/asm/cpufeatures.h.
 # In a list that may have been cut short, a flag is known to be absent only when a flag printed after it is there.
 KERNEL_ORDER: dict[str, tuple[int, int]] = {
+    # word 0 (CPUID 1 EDX) and word 1 (CPUID 0x80000001 EDX): what every list starts with
+    "fpu": (0, 0),
+    "vme": (0, 1),
+    "de": (0, 2),
+    "pse": (0, 3),
+    "tsc": (0, 4),
+    "msr": (0, 5),
+    "pae": (0, 6),
+    "mce": (0, 7),
+    "cx8": (0, 8),
+    "apic": (0, 9),
+    "sep": (0, 11),
+    "mtrr": (0, 12),
+    "pge": (0, 13),
+    "mca": (0, 14),
+    "cmov": (0, 15),
+    "pat": (0, 16),
+    "pse36": (0, 17),
+    "clflush": (0, 19),
+    "mmx": (0, 23),
+    "fxsr": (0, 24),
+    "sse": (0, 25),
+    "sse2": (0, 26),
+    "syscall": (1, 11),
+    "nx": (1, 20),
     "lm": (1, 29),
     "fma": (4, 12),
     "sse4_1": (4, 19),
@@ -257,6 +282,28 @@ def ends_mid_word(flags: list[str]) -> bool:
     return before is not None and any(f.startswith(last) and w > before for f, w in KERNEL_ORDER.items())
 
 
+# Flags every x86-64 CPU has and Linux prints early in the list (word 0 of cpufeatures.h): a list that stops before
+# the place of one it lacks was cut there ("Flags: fpu vme de pse" and the paste ends).
+X86_BASELINE = ("cmov", "cx8", "fpu", "fxsr", "mmx", "sse", "sse2")
+
+
+def stops_before_baseline(flags: list[str]) -> bool:
+    """An x86 list that ends before reaching a flag every x86-64 CPU has (that flag missing): cut short."""
+    shown = [KERNEL_ORDER[f] for f in flags if f in KERNEL_ORDER]
+    if not shown:
+        return False
+    last = max(shown)
+    return any(f not in flags and KERNEL_ORDER.get(f, last) > last for f in X86_BASELINE)
+
+
+def model_name(value: str) -> str | None:
+    """The model name, unless a placeholder stands in its place ("<REDACTED>", "xxx"): then unknown."""
+    name = " ".join(value.split())
+    if re.fullmatch(r"<[^>]*>|\[[^\]]*\]|\(?redacted\)?|x{3,}|\*{3,}", name, re.I):
+        return None
+    return name or None
+
+
 def flag_tokens(value: str) -> list[str]:
     """Flag names, lower case; a token with other characters in it is damage, not a flag, and is dropped."""
     tokens = (t.lower().strip(".,;") for t in value.split())
@@ -299,7 +346,7 @@ class _CpuinfoTally:
 
 def _cpuinfo_identity(values: dict[str, Entry], out: CpuText, tally: _CpuinfoTally) -> None:
     if "model name" in values and not out.model:
-        out.model = " ".join(values["model name"].value.split()) or None
+        out.model = model_name(values["model name"].value)
     if "vendor_id" in values and not out.vendor:
         out.vendor = X86_VENDORS.get(values["vendor_id"].value.lower(), values["vendor_id"].value.lower() or None)
     if "cpu implementer" in values and not out.vendor:
@@ -322,7 +369,7 @@ def _cpuinfo_flags(
     block: list[Entry], values: dict[str, Entry], last: bool, out: CpuText, tally: _CpuinfoTally
 ) -> None:
     for key, isa in (("flags", "x86"), ("features", "arm")):
-        if key in values:
+        if key in values and values[key].value.strip():  # an empty "flags :" is a block cut at its flags line
             out.isa = isa
             tally.flag_sets.append(set(flag_tokens(values[key].value)))
             last_key = block[-1].key
@@ -335,7 +382,9 @@ def _cpuinfo_flags(
 def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTally) -> None:
     if tally.flag_sets:
         common = set.intersection(*tally.flag_sets)
-        first = flag_tokens(next(e.value for b in blocks for e in b if e.key in ("flags", "features")))
+        first = flag_tokens(
+            next(e.value for b in blocks for e in b if e.key in ("flags", "features") and e.value.strip())
+        )
         out.flags = [f for f in first if f in common]
     _cpuinfo_counts(blocks, out, tally)
     if out.isa == "x86" and out.flags is not None:
@@ -368,6 +417,8 @@ def _x86_cut_and_arch(out: CpuText) -> None:
     flags = out.flags or []
     if ends_mid_word(flags):
         flags.pop()
+        out.flags_complete = False
+    if stops_before_baseline(flags):
         out.flags_complete = False
     long_mode = flag_present("lm", set(flags), out.flags_complete)
     if long_mode:
@@ -409,7 +460,7 @@ def parse_lscpu(text: str) -> CpuText:
     if vendor:
         out.vendor = X86_VENDORS.get(vendor.lower(), ARM_IMPLEMENTERS.get(vendor.lower(), vendor.lower()))
     model = get("model name")
-    out.model = " ".join(model.split()) if model else None
+    out.model = model_name(model) if model else None
     out.threads = _int(get("cpu(s)"))
     out.sockets = _int(get("socket(s)"))
     per_socket = _int(get("core(s) per socket"))
@@ -419,11 +470,16 @@ def parse_lscpu(text: str) -> CpuText:
     if flags is not None:
         out.flags = flag_tokens(flags.value)
         out.flags_complete = not flags.truncated
-        if ends_mid_word(out.flags):
+        arch = (out.arch or "").lower()
+        if arch in ("x86_64", "i686", "i386", "amd64") or "sse2" in out.flags:
+            out.isa = "x86"
+        elif not arch or arch.startswith(("aarch64", "arm")):
+            out.isa = "arm"
+        if out.isa == "x86" and ends_mid_word(out.flags):  # x86 names only: ARM's "fp" and s390's "vx" are whole
             out.flags.pop()
             out.flags_complete = False
-        arch = (out.arch or "").lower()
-        out.isa = "x86" if arch in ("x86_64", "i686", "i386", "amd64") or "sse2" in out.flags else "arm"
+        if out.isa == "x86" and stops_before_baseline(out.flags):
+            out.flags_complete = False
     return out
 
 

@@ -22,7 +22,7 @@ from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
-from rigfit.probe.gpu.rocm_smi import parse_rocm_smi
+from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
 from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
@@ -96,6 +96,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     rocminfo_text = _output(source, ROCMINFO)
     ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
+    for note in without_other_cards(ev.rocm_smi):
+        warn(note)
     nvidia_text = _nvidia_smi(source)
     ev.nvidia_smi = with_cut_rows(parse_nvidia_smi(nvidia_text), nvidia_text)
     kernel_text = _kernel_log(source)

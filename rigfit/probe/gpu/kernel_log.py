@@ -7,6 +7,9 @@
   "amdgpu/gc_11_0_1_pfp.bin") and the KMS line "[drm] initializing kernel modesetting (NAVI14 0x1002:0x7340 ...)";
   xe's "[drm] Found BATTLEMAGE (device ID e20b)"; NVRM's "The NVIDIA GPU 0000:b3:00.0 / (PCI ID: 10de:26b5)",
   which newer drivers print over several lines when a GPU fails.
+- Memory sizes amdgpu reports at init: "amdgpu 0000:01:00.0: VRAM: 4096M 0x...", "[drm] Detected VRAM RAM=4096M",
+  "[drm] amdgpu: 512M of VRAM memory ready" / "7695M of GTT memory ready" (the last two name no PCI address: they
+  belong to the device whose init is under way, which "[drm] Initialized amdgpu ... for 0000:44:00.0" closes).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ _XE_FOUND = later(r"\[drm\] Found (?P<asic>[A-Z][A-Z0-9_]+) \(device ID (?P<dev>
 _NVRM_GPU = later(r"NVRM: The NVIDIA GPU ((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])")
 _NVRM_PCI_ID = later(r"NVRM: \(PCI ID: (10de):([0-9a-fA-F]{4})\)")
 _NOUVEAU_CHIP = later(r": NVIDIA (G[A-Z]{1,2}\d{2,3}[A-Z]?) \([0-9a-f]{8}\)")
+_VRAM = later(r"\bVRAM: (\d+)M 0x|Detected VRAM RAM=(\d+)M|amdgpu: (\d+)M of VRAM memory ready")
+_GTT = later(r"amdgpu: (\d+)M of GTT memory ready")
+_INITIALIZED = later(r"Initialized amdgpu \S+ \d+ for ((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])")
 _GC_FIRMWARE = later(r"gc_(\d+)_(\d+)_(\d+)")
 _NOT_PERMITTED = later(r"read kernel buffer failed|Operation not permitted|No journal files were", re.I)
 
@@ -46,6 +52,9 @@ class KernelGpu:
     asic: str | None = None  # "NAVI14", firmware prefix "navi14", "gc_11_0_1"
     gfx: str | None = None  # from a gc_X_Y_Z firmware name
     bound: bool = True  # False for a GPU only NVRM's failure report names: the driver's probe did not take it
+    vram_bytes: int | None = None
+    gtt_bytes: int | None = None
+    initialized: bool = False  # "[drm] Initialized amdgpu ... for <bdf>": lines after it are about another device
 
 
 @record
@@ -100,6 +109,7 @@ def _line_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> Kernel
     gpu = by_bdf.get(slot) if slot else None
     if gpu is None and slot is None:  # older kernels print the KMS line without the PCI address
         gpu = next((g for g in reversed(log.gpus) if g.driver == "amdgpu" and g.pci_id is None), None)
+        gpu = None if gpu is not None and gpu.initialized else gpu
     if gpu is None:
         gpu = KernelGpu(bdf=slot, driver=driver[1] if driver else "amdgpu")
         log.gpus.append(gpu)
@@ -136,6 +146,36 @@ def _firmware(line: str, gpu: KernelGpu) -> None:
             gpu.asic = gpu.asic or firmware[1]
 
 
+def _open_amdgpu(log: KernelLog) -> KernelGpu:
+    """The amdgpu device whose init the log is in: the last one not yet initialized, or a new one."""
+    last = log.gpus[-1] if log.gpus else None
+    if last is not None and last.driver == "amdgpu" and not last.initialized:
+        return last
+    gpu = KernelGpu(bdf=None, driver="amdgpu")
+    log.gpus.append(gpu)
+    return gpu
+
+
+def _memory_lines(line: str, log: KernelLog, gpu: KernelGpu | None, by_bdf: dict[str, KernelGpu]) -> None:
+    """VRAM and GTT sizes, and the end of a device's init (which may be the only line naming its address)."""
+    vram, gtt, done = _VRAM.search(line), _GTT.search(line), _INITIALIZED.search(line)
+    if not (vram or gtt or done):
+        return
+    target = gpu if gpu is not None and gpu.driver == "amdgpu" else _open_amdgpu(log)
+    if vram:
+        target.vram_bytes = target.vram_bytes or int(next(g for g in vram.groups() if g)) << 20
+    if gtt:
+        target.gtt_bytes = target.gtt_bytes or int(gtt[1]) << 20
+    if done:
+        slot = parse_bdf(done[1])
+        if slot and slot in by_bdf and by_bdf[slot] is not target:
+            target = by_bdf[slot]
+        target.bdf = target.bdf or slot
+        if slot:
+            by_bdf.setdefault(slot, target)
+        target.initialized = True
+
+
 def parse_kernel_log(text: str | None) -> KernelLog:
     log = KernelLog()
     by_bdf: dict[str, KernelGpu] = {}
@@ -144,4 +184,5 @@ def parse_kernel_log(text: str | None) -> KernelLog:
         gpu = _line_gpu(line, log, by_bdf)
         if gpu is not None:
             _firmware(line, gpu)
+        _memory_lines(line, log, gpu, by_bdf)
     return log

@@ -62,6 +62,8 @@ class _Gpu:
     kernel_driver: str | None = None
     kernel_asic: str | None = None
     kernel_gfx: str | None = None
+    kernel_vram: int | None = None
+    kernel_gtt: int | None = None
     sources: list[str] = field(default_factory=list)
 
     def ids(self, vendor_id: str | None, device_id: str | None, revision: str | None = None) -> None:
@@ -145,6 +147,7 @@ def _collect(ev: Evidence) -> list[_Gpu]:
         gpu.revision = gpu.revision or kgpu.revision
         gpu.kernel_driver = kgpu.driver if kgpu.bound else None
         gpu.kernel_asic, gpu.kernel_gfx = kgpu.asic, kgpu.gfx
+        gpu.kernel_vram, gpu.kernel_gtt = kgpu.vram_bytes, kgpu.gtt_bytes
         gpu.saw("kernel log")
     taken = set()
     for node in ev.kfd:
@@ -274,8 +277,10 @@ def _integrated(model: GpuModel | None, gfx: str | None, gpu: _Gpu, vendor: str 
         return True
     if vendor == "nvidia":
         return False
-    if gpu.drm and gpu.drm.vram_bytes and gpu.drm.gtt_bytes:  # an APU carve-out: small VRAM, large GTT (ollama)
-        return gpu.drm.vram_bytes <= 1 << 30 and gpu.drm.gtt_bytes > 4 * gpu.drm.vram_bytes
+    vram = gpu.drm.vram_bytes if gpu.drm else gpu.kernel_vram
+    gtt = gpu.drm.gtt_bytes if gpu.drm else gpu.kernel_gtt
+    if vram and gtt:  # an APU carve-out: small VRAM, large GTT (ollama)
+        return vram <= 1 << 30 and gtt > 4 * vram
     return None
 
 
@@ -307,6 +312,7 @@ def _vram(gpu: _Gpu) -> int | None:
         or (gpu.nv.memory_total_mib * 2**20 if gpu.nv and gpu.nv.memory_total_mib else None)
         or (gpu.smi.vram_total_bytes if gpu.smi else None)
         or (gpu.agent.vram_bytes if gpu.agent else None)
+        or gpu.kernel_vram
     )
 
 

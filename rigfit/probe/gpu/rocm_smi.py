@@ -1,5 +1,6 @@
 """`rocm-smi` in its common views: the concise table (old "GPU Temp AvgPwr ..." and new "Device Node IDs ..."
-layouts), --showproductname, --showmeminfo vram, --showhw, --showbus, --showid, and "WARNING: No AMD GPUs specified".
+layouts), --showproductname, --showmeminfo vram, --showhw, --showbus, --showid, -a ("GPU ID: 0x731f"), and
+"WARNING: No AMD GPUs specified".
 
 rocm-smi reads sysfs, so it lists GPUs that KFD skipped and works without /dev/kfd access: its GPU list says what
 amdgpu drives, not what ROCm compute can use.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rigfit.kb.gpus import lookup_pci
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, hex4, parse_bdf
 from rigfit.records import field, record
@@ -27,6 +29,7 @@ class RocmSmiGpu:
     gfx: str | None = None  # "GFX Version: gfx1032" (ROCm 6+)
     vram_total_bytes: int | None = None
     vram_used_bytes: int | None = None
+    any_card: bool = False  # a row of the ROCm 1.x DID table: that rocm-smi listed every DRM card, not only AMD's
 
 
 @record
@@ -51,7 +54,7 @@ def _key_value(gpu: RocmSmiGpu, key: str, value: str) -> None:
         gpu.device_id = gpu.device_id or hex4(value)
     elif lowered == "card series" or (lowered == "card model" and not hex4(value)):  # "Card model: 0x0c34" = board
         gpu.card_series = gpu.card_series or (value or None)
-    elif lowered == "device id":
+    elif lowered in ("device id", "gpu id"):
         gpu.device_id = gpu.device_id or hex4(value)
     elif lowered == "card vendor":
         gpu.card_vendor = value or None
@@ -84,6 +87,7 @@ def _table_row(gpu: RocmSmiGpu, columns: list[str], words: list[str], line: str)
     if "DID" in columns:  # --showhw: GPU [NODE] DID [GUID] ... BUS
         did = words[columns.index("DID")] if len(words) > columns.index("DID") else ""
         gpu.device_id = gpu.device_id or hex4(did if did.startswith("0x") else "0x" + did)
+        gpu.any_card = columns[0] == "GPU" and "Temp" in columns  # ROCm 1.x concise table with a DID column
     elif columns[0] == "Device":  # new concise: "0  1  0x73ff,  12345 ..."
         did_match = re.search(r"\b0x([0-9a-fA-F]{4}),", line)
         gpu.device_id = gpu.device_id or (did_match[1].lower() if did_match else None)
@@ -119,3 +123,15 @@ def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
     if out.table_seen and not out.gpus:
         out.no_gpus = True
     return out
+
+
+def without_other_cards(out: RocmSmiOutput) -> list[str]:
+    """Drop the rows of ROCm 1.x's DID table whose id the KB does not know as an AMD GPU (that rocm-smi listed every
+    DRM card: "0402" is an Intel iGPU's id), and say what was dropped."""
+    dropped = [g for g in out.gpus if g.any_card and g.device_id and lookup_pci("1002", g.device_id) is None]
+    out.gpus = [g for g in out.gpus if g not in dropped]
+    return [
+        f"rocm-smi row {g.index} (DID {g.device_id}) is not an AMD GPU id rigfit knows; this old rocm-smi lists every "
+        "display card, so its vendor and model are unknown and it is not counted"
+        for g in dropped
+    ]
