@@ -97,7 +97,19 @@ KERNEL_ORDER: dict[str, tuple[int, int]] = {
     "syscall": (1, 11),
     "nx": (1, 20),
     "lm": (1, 29),
+    # word 4 (CPUID 1 ECX), from its bit 0
+    "pni": (4, 0),
+    "pclmulqdq": (4, 1),
+    "dtes64": (4, 2),
+    "monitor": (4, 3),
+    "ds_cpl": (4, 4),
+    "vmx": (4, 5),
+    "smx": (4, 6),
+    "est": (4, 7),
+    "tm2": (4, 8),
+    "ssse3": (4, 9),
     "fma": (4, 12),
+    "cx16": (4, 13),
     "sse4_1": (4, 19),
     "sse4_2": (4, 20),
     "popcnt": (4, 23),
@@ -285,15 +297,21 @@ def ends_mid_word(flags: list[str]) -> bool:
 # Flags every x86-64 CPU has and Linux prints early in the list (word 0 of cpufeatures.h): a list that stops before
 # the place of one it lacks was cut there ("Flags: fpu vme de pse" and the paste ends).
 X86_BASELINE = ("cmov", "cx8", "fpu", "fxsr", "mmx", "sse", "sse2")
+# Flags every CPU showing the key also has, printed later in the list: long mode came with SSE3 on every x86-64 CPU
+# since 2005 (only the first K8 steppings lack it: their list then reads as cut, i.e. unknown, never wrong);
+# PCLMULQDQ came with Westmere, Bulldozer, Jaguar and Silvermont, all with SSSE3 and SSE4.2. A list that stops before
+# such a flag's place ("... lm constant_tsc arch_perfmon", "... pni pclmulqdq ... vmx smx") was cut there.
+IMPLIED_LATER: dict[str, tuple[str, ...]] = {"lm": ("pni",), "pclmulqdq": ("ssse3", "sse4_1", "sse4_2")}
 
 
 def stops_before_baseline(flags: list[str]) -> bool:
-    """An x86 list that ends before reaching a flag every x86-64 CPU has (that flag missing): cut short."""
+    """An x86 list that ends before reaching a flag every such CPU has (that flag missing): cut short."""
     shown = [KERNEL_ORDER[f] for f in flags if f in KERNEL_ORDER]
     if not shown:
         return False
     last = max(shown)
-    return any(f not in flags and KERNEL_ORDER.get(f, last) > last for f in X86_BASELINE)
+    expected = X86_BASELINE + tuple(f for key in IMPLIED_LATER if key in flags for f in IMPLIED_LATER[key])
+    return any(f not in flags and KERNEL_ORDER.get(f, last) > last for f in expected)
 
 
 def model_name(value: str) -> str | None:

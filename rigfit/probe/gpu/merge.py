@@ -205,21 +205,28 @@ def _compute_capability(gpu: _Gpu, model: GpuModel | None) -> str | None:
     return None
 
 
+def _marketing(gpu: _Gpu) -> str | None:
+    """rocminfo's Marketing Name, unless it is a generic placeholder or only the gfx name."""
+    marketing = gpu.agent.marketing_name if gpu.agent else None
+    return None if (marketing or "").strip() in GENERIC_MARKETING or (marketing or "").startswith("gfx") else marketing
+
+
 def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
     specific = None
     if model and gpu.device_id:
         named = model.name_for(gpu.device_id, gpu.revision)
         specific = named if named != model.name else None
-    marketing = gpu.agent.marketing_name if gpu.agent else None
-    marketing = (
-        None if (marketing or "").strip() in GENERIC_MARKETING or (marketing or "").startswith("gfx") else marketing
-    )
+    marketing = _marketing(gpu)
     nv_full = gpu.nv.name if gpu.nv and not gpu.nv.name_truncated else None
+    # without a PCI id the KB model was found by name: the pasted name, even cut ("Tesla V100-SXM2..."), says more
+    # than the KB's chip family ("NVIDIA GV100 (Volta)")
+    nv_cut = gpu.nv.name if gpu.nv and gpu.device_id is None else None
     candidates = (
         nv_full,
         marketing,
         specific,
         gpu.lspci.product_name if gpu.lspci else None,  # pci.ids names the product; the KB's chip name is wider
+        nv_cut,
         model.name if model else None,
         gpu.smi.card_series if gpu.smi else None,
         gpu.lspci.device_name if gpu.lspci else None,

@@ -1,6 +1,7 @@
 """`rocm-smi` in its common views: the concise table (old "GPU Temp AvgPwr ..." and new "Device Node IDs ..."
 layouts), --showproductname, --showmeminfo vram, --showhw, --showbus, --showid, -a ("GPU ID: 0x731f"), and
-"WARNING: No AMD GPUs specified".
+"WARNING: No AMD GPUs specified"; and amd-smi's "GPU: 0" blocks (rigfit/probe/gpu/amd_smi.py), pasted where rocm-smi's
+output goes on ROCm 6+ machines that have only amd-smi.
 
 rocm-smi reads sysfs, so it lists GPUs that KFD skipped and works without /dev/kfd access: its GPU list says what
 amdgpu drives, not what ROCm compute can use.
@@ -12,6 +13,7 @@ import re
 
 from rigfit.kb.gpus import lookup_pci
 from rigfit.lazy_re import later
+from rigfit.probe.gpu.amd_smi import amd_smi_blocks, fill_from_amd_smi, is_amd_smi
 from rigfit.probe.gpu.paste import clean_lines, hex4, parse_bdf
 from rigfit.records import field, record
 
@@ -101,6 +103,10 @@ def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
     lines = clean_lines(text)
     if any(ln.startswith("device,") for ln in lines):
         _csv(lines, out)
+        return out
+    if is_amd_smi(lines):
+        for index, values in amd_smi_blocks(lines).items():
+            fill_from_amd_smi(_gpu(out, index), values)
         return out
     for line in lines:
         if "No AMD GPUs specified" in line:

@@ -1,0 +1,68 @@
+"""`amd-smi static` and `amd-smi list` (ROCm 6+, where amd-smi replaces rocm-smi), read into rocm-smi's record.
+
+Both print one "GPU: N" block per GPU with indented "KEY: value" lines, and other blocks at the same level ("CPU: 0",
+"AI_NIC: 0", a NIC amd-smi also manages) that are no GPU. Sections a paste leaves out (--vram) stay unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rigfit.lazy_re import later
+from rigfit.probe.gpu.paste import hex4, parse_bdf
+
+if TYPE_CHECKING:  # rocm_smi imports this module
+    from rigfit.probe.gpu.rocm_smi import RocmSmiGpu
+
+_BLOCK = later(r"^(?P<kind>[A-Z][A-Z_]*): (?P<idx>\d+)\s*$")
+_KV = later(r"^(?P<indent>\s+)(?P<key>[A-Z][A-Z0-9_]*):\s*(?P<value>.*?)\s*$")
+_MB = later(r"^(\d+) MB$")
+
+
+def is_amd_smi(lines: list[str]) -> bool:
+    """A "GPU: 0" block header with indented upper-case keys under it."""
+    return any(_BLOCK.match(ln) and ln.startswith("GPU:") for ln in lines) and any(_KV.match(ln) for ln in lines)
+
+
+def amd_smi_blocks(lines: list[str]) -> dict[int, dict[str, str]]:
+    """Each GPU block's "SECTION.KEY" -> value ("ASIC.DEVICE_ID", "BUS.BDF", "VRAM.SIZE"; `list` has "BDF")."""
+    gpus: dict[int, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    section = ""
+    for line in lines:
+        block = _BLOCK.match(line)
+        if block:
+            current = gpus.setdefault(int(block["idx"]), {}) if block["kind"] == "GPU" else None
+            section = ""
+            continue
+        kv = _KV.match(line)
+        if current is None or kv is None:
+            continue
+        if not kv["value"]:
+            section = kv["key"] + "."
+        elif len(kv["indent"]) <= 4:  # a key right under "GPU: N" (amd-smi list) ends any section
+            section = ""
+            current.setdefault(kv["key"], kv["value"])
+        else:
+            current.setdefault(section + kv["key"], kv["value"])
+    return gpus
+
+
+def fill_from_amd_smi(gpu: RocmSmiGpu, values: dict[str, str]) -> None:
+    """What one GPU block says, in rocm-smi's terms; "N/A" and absent keys stay unknown."""
+
+    def get(*keys: str) -> str | None:
+        return next((values[k] for k in keys if values.get(k) not in (None, "", "N/A")), None)
+
+    vendor = get("ASIC.VENDOR_ID")
+    device = get("ASIC.DEVICE_ID")
+    if device and (vendor is None or hex4(vendor) == "1002"):
+        gpu.device_id = hex4(device)
+    gpu.card_series = get("ASIC.MARKET_NAME")
+    gfx = re.fullmatch(r"gfx[0-9a-f]{3,4}", get("ASIC.TARGET_GRAPHICS_VERSION") or "")
+    gpu.gfx = gfx[0] if gfx else None
+    bdf = get("BUS.BDF", "BDF")
+    gpu.bdf = parse_bdf(bdf) if bdf else None
+    size = _MB.match(get("VRAM.SIZE") or "")
+    gpu.vram_total_bytes = int(size[1]) * 1024 * 1024 if size else None
