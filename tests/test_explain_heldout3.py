@@ -70,3 +70,10 @@ def test_docker_without_amd_devices_and_bitsandbytes_without_rocm_library() -> N
     assert kfd.id == "docker-amd-device-missing" and "ls -l /dev/kfd" in kfd.fix
     bnb = found("bitsandbytes--invokeai-docker-rocm-nonetype.txt")[0]
     assert bnb.id == "bitsandbytes-no-gpu-build" and "Harmless" in bnb.fix and "torch.version.cuda" in bnb.cause
+
+
+def test_a_package_whose_newer_releases_are_not_on_pypi_says_where_they_are() -> None:
+    first = found("name-version--kjnodes-sageattention-1x.txt")[0]
+    assert "not on PyPI" in first.fix and "https://github.com/thu-ml/SageAttention" in first.source
+    other = top("ImportError: cannot import name 'foo' from 'requests' (/x/site-packages/requests/__init__.py)")
+    assert "not on PyPI" not in other.fix

@@ -243,6 +243,15 @@ def _cannot_import(ctx: Context) -> Finding | None:
         return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
         return _built_for_other_torch(line, facts, caller, ctx)
+    return _name_missing(line, facts, name, where, internal, ctx)
+
+
+def _name_missing(
+    line: LogLine, facts: dict[str, str], name: str, where: str | None, internal: PythonModule | None, ctx: Context
+) -> Finding:
+    """A name the KB does not know missing from a package: another release of it is needed; where the package's
+    releases come from when python_modules.yaml says (not all of them are on PyPI)."""
+    module = facts["module"]
     importer = f"{where}" if where else "the importing code"
     cause = (
         f"The installed {facts['package']} has no `{name}` in `{module}`: {importer} was written for another release "
@@ -254,9 +263,11 @@ def _cannot_import(ctx: Context) -> Finding | None:
         f'install exactly that one (`{ctx.pip()} install "{facts["package"]}==X.Y.Z"`); if nothing names one, try '
         f"`{ctx.pip()} install -U {facts['package']}` first, and if the name was removed, the last release that had it."
     )
-    return _finding(
-        line, facts, cause, fix, [SOURCE.replace("ModuleNotFoundError", "ImportError")], kind="name-version-mismatch"
-    )
+    sources = [SOURCE.replace("ModuleNotFoundError", "ImportError")]
+    if internal is not None and internal.kind == "package" and internal.fix:
+        fix += f" Where its releases come from matters here: {internal.fix}."
+        sources += internal.sources
+    return _finding(line, facts, cause, fix, sources, kind="name-version-mismatch")
 
 
 def _stdlib_name(line, facts: dict[str, str], module: str, name: str, ctx: Context) -> Finding:
