@@ -77,3 +77,18 @@ def test_a_package_whose_newer_releases_are_not_on_pypi_says_where_they_are() ->
     assert "not on PyPI" in first.fix and "https://github.com/thu-ml/SageAttention" in first.source
     other = top("ImportError: cannot import name 'foo' from 'requests' (/x/site-packages/requests/__init__.py)")
     assert "not on PyPI" not in other.fix
+
+
+def test_pips_post_install_check_reads_comma_specifiers_and_missing_dependencies() -> None:
+    numba = found("pip-installed-incompatible--insightface-numba-numpy213.txt")[0]
+    assert numba.facts["requirement"] == "numpy<2.1,>=1.22" and numba.facts["installed"] == "numpy 2.1.3"
+    missing = found("pip-installed-incompatible--krita-pyparsing-not-installed.txt")[0]
+    assert 'install "pyparsing>=2.3.1"' in missing.fix and "installed" not in missing.facts
+    assert top("torch 2.1.0 requires triton==2.1.0, which is not installed.").facts["package"] == "triton"
+
+
+def test_a_bitsandbytes_cuda_version_override_is_named() -> None:
+    first = found("bitsandbytes--bnb-cuda-version-override.txt")[0]
+    assert first.id == "bitsandbytes-no-gpu-build" and "unset BNB_CUDA_VERSION" in first.fix
+    plain = found("bitsandbytes--comfyui-portable-cuda126-old.txt")[0]
+    assert "BNB_CUDA_VERSION" not in plain.fix

@@ -14,17 +14,18 @@ from rigfit.kb.xformers import xformers_for_torch
 SIGNALS = (
     "no such option", "unexpected argument", "conflict is caused by", "no solution found",
     "found existing installation", "but you have", "failed to build", "failed building", "resolutionimpossible",
+    "which is not installed",
 )  # fmt: skip
 KEYWORDS = (
     "conflict is caused by", "user requested", "but you have", "which is incompatible", "no matching distribution",
     "could not find a version", "no solution found", "found existing installation", "successfully uninstalled",
     "no such option", "unexpected argument", "unrecognized arguments", "resolutionimpossible",
     "failed building wheel", "failed to build", "failed to download and build", "did not run successfully",
-    "subprocess-exited-with-error",
+    "subprocess-exited-with-error", "which is not installed",
 )  # fmt: skip
 CONTEXT = (
     "depends on", "because", "and because", "successfully installed", "attempting uninstall", "collecting",
-    "fatal error:", "python.h", "install pytorch first", "requires pytorch", "requires-python",
+    "fatal error:", "fatal error c1083", "python.h", "install pytorch first", "requires pytorch", "requires-python",
     "requires a different python", "error: command", "not found", "can't find rust", "no module named", "apple m",
     "macos", "darwin", "macosx_", "users", "looking in indexes", "looking in links", "was found on",
 )  # fmt: skip
@@ -34,7 +35,11 @@ UV_SOURCE = "https://docs.astral.sh/uv/reference/troubleshooting/"
 USER_REQUESTED = re.compile(r"The user requested (?P<req>\S+)")
 DEPENDS = re.compile(r"^\s*(?P<who>[\w.-]+) (?P<ver>[\w.+!-]+) depends on (?P<req>[\w.-]+\S*)")
 REQUIRES_BUT = re.compile(
-    r"(?P<who>[\w.-]+) (?P<ver>[\w.+-]+) requires (?P<req>[\w.-]+[^,]*), but you have (?P<have>[\w.-]+ [\w.+-]+)"
+    r"(?P<who>[\w.-]+) (?P<ver>[\w.+-]+) requires (?P<req>[\w.\[\]-]+[^\s,]*(?:,[^\s,]+)*), "
+    r"but you have (?P<have>[\w.-]+ [\w.+-]+)"
+)  # a specifier may hold commas: numpy<2.1,>=1.22
+REQUIRES_MISSING = re.compile(
+    r"(?P<who>[\w.-]+) (?P<ver>[\w.+-]+) requires (?P<req>[\w.\[\]-]+[^\s,]*(?:,[^\s,]+)*), which is not installed"
 )
 NO_VERSION = re.compile(
     r"Could not find a version that satisfies the requirement (?P<req>\S+)(?: \(from (?!versions)(?P<via>[^)]*)\))?"
@@ -248,10 +253,34 @@ def _disagreeing(wants: list[tuple[str, str, LogLine]]) -> tuple[tuple[str, str,
     return a, b
 
 
+def _requires_missing(ctx: Context) -> Finding | None:
+    """pip's post-install check: "X requires Y, which is not installed" (the install left a dependency out)."""
+    hit = last(ctx.lines, REQUIRES_MISSING)
+    if hit is None:
+        return None
+    line, m = hit
+    req = m.group("req").strip()
+    facts = {"package": _name(req), "required_by": f"{m.group('who')} {m.group('ver')}", "requirement": req}
+    cause = (
+        f"The install finished, but {m.group('who')} {m.group('ver')} needs {req}, which is not in this environment "
+        "(removed, or skipped by a --no-deps install or an interrupted one); code importing it fails."
+    )
+    fix = f'Install it into the same environment: `{ctx.pip()} install "{req}"`, then `{ctx.pip()} check`.'
+    return Finding(
+        "pip-installed-incompatible",
+        f"pip left {facts['package']} missing, which {m.group('who')} requires",
+        cause,
+        fix,
+        [line],
+        facts,
+        [PIP_SOURCE],
+    )
+
+
 def _requires_but(ctx: Context) -> Finding | None:
     hits = every(ctx.lines, REQUIRES_BUT)
     if not hits or first(ctx.lines, re.compile("conflict is caused by", re.I)):
-        return None
+        return _requires_missing(ctx) if not hits else None
     # a compiled torch extension pinned to one torch says more than a pure-Python package's range
     line, m = next(((ln, mm) for ln, mm in hits if mm.group("who").lower() == "xformers"), hits[-1])
     have = m.group("have")
