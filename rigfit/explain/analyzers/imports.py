@@ -8,6 +8,8 @@ import sys
 
 from rigfit.explain.analyzers.base import Finding, binary_package, first, last
 from rigfit.explain.analyzers.context import Context, modules, name_entry
+from rigfit.explain.scan import LogLine
+from rigfit.kb.diagnosis import PythonModule
 
 SIGNALS = (
     "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
@@ -75,6 +77,22 @@ def _python_too_old(ctx: Context) -> Finding | None:
                    ["https://peps.python.org/pep-0604/", "https://peps.python.org/pep-0585/"])  # fmt: skip
 
 
+def _not_a_package(line: LogLine, facts: dict[str, str], module: str, known: PythonModule) -> Finding:
+    """A module python_modules.yaml says pip does not install under its name: removed from its package at a
+    release, part of Python itself, optional, or the UI's own."""
+    if known.kind == "submodule-removed" and known.removed_in and module == known.id:
+        facts["removed_in"] = known.removed_in
+        cause = (
+            f"`{module}` no longer exists: {known.package} {known.removed_in} removed it, and the code importing it "
+            f"(a package or extension the traceback names) predates that {known.package}."
+        )
+        return _finding(line, facts, cause, known.fix or "", known.sources, kind="module-not-provided")
+    if known.kind == "stdlib-extension":
+        facts["part_of"] = "python"
+    cause = f"`{module}` is not something pip installs under that name: {known.fix}"
+    return _finding(line, facts, cause, known.fix or "", known.sources, kind="module-not-provided")
+
+
 def _no_module(ctx: Context) -> Finding | None:
     hit = last(ctx.lines, NO_MODULE)
     if hit is None:
@@ -88,8 +106,7 @@ def _no_module(ctx: Context) -> Finding | None:
     if where:
         facts["plugin"] = where
     if known is not None and known.kind != "package":
-        cause = f"`{module}` is not something pip installs under that name: {known.fix}"
-        return _finding(line, facts, cause, known.fix or "", known.sources, kind="module-not-provided")
+        return _not_a_package(line, facts, module, known)
     if "." in module and known is None:
         cause = (
             f"`{top}` is installed but has no submodule `{module}`: the importing code was written for another "
@@ -226,6 +243,15 @@ def _cannot_import(ctx: Context) -> Finding | None:
         return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
         return _built_for_other_torch(line, facts, caller, ctx)
+    return _name_missing(line, facts, name, where, internal, ctx)
+
+
+def _name_missing(
+    line: LogLine, facts: dict[str, str], name: str, where: str | None, internal: PythonModule | None, ctx: Context
+) -> Finding:
+    """A name the KB does not know missing from a package: another release of it is needed; where the package's
+    releases come from when python_modules.yaml says (not all of them are on PyPI)."""
+    module = facts["module"]
     importer = f"{where}" if where else "the importing code"
     cause = (
         f"The installed {facts['package']} has no `{name}` in `{module}`: {importer} was written for another release "
@@ -237,9 +263,11 @@ def _cannot_import(ctx: Context) -> Finding | None:
         f'install exactly that one (`{ctx.pip()} install "{facts["package"]}==X.Y.Z"`); if nothing names one, try '
         f"`{ctx.pip()} install -U {facts['package']}` first, and if the name was removed, the last release that had it."
     )
-    return _finding(
-        line, facts, cause, fix, [SOURCE.replace("ModuleNotFoundError", "ImportError")], kind="name-version-mismatch"
-    )
+    sources = [SOURCE.replace("ModuleNotFoundError", "ImportError")]
+    if internal is not None and internal.kind == "package" and internal.fix:
+        fix += f" Where its releases come from matters here: {internal.fix}."
+        sources += internal.sources
+    return _finding(line, facts, cause, fix, sources, kind="name-version-mismatch")
 
 
 def _stdlib_name(line, facts: dict[str, str], module: str, name: str, ctx: Context) -> Finding:
@@ -411,7 +439,11 @@ def _finding(
     titles = {
         "module-not-found": f"Python cannot find the module {facts.get('module')}",
         "module-not-in-checkout": f"{facts.get('module')}, imported by the application's own code, is missing",
-        "module-not-provided": f"{facts.get('module')} does not come from a pip package of that name",
+        "module-not-provided": f"{facts.get('module')} was removed from {facts.get('package')} {facts['removed_in']}"
+        if "removed_in" in facts
+        else f"{facts.get('module')} is missing from this Python installation"
+        if facts.get("part_of") == "python"
+        else f"{facts.get('module')} does not come from a pip package of that name",
         "module-version-mismatch": f"{facts.get('module')} does not exist in the installed {facts.get('package')}",
         "name-version-mismatch": f"{facts.get('name')} is not in the installed {facts.get('package')}"
         if facts.get("package") != "python"

@@ -43,6 +43,12 @@ CAPACITY = re.compile(
 )
 FREE = re.compile(r"of which (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]iB) is free", re.I)
 APU_CARVE_OUT_GIB = 2.0  # an AMD "GPU" this small is an APU's firmware carve-out, not a graphics card
+MPS_SOURCE = "https://pytorch.org/docs/stable/mps_environment_variables.html"
+UI_FLAG_SOURCES = [
+    "AUTOMATIC1111/stable-diffusion-webui:modules/cmd_args.py",
+    "comfyanonymous/ComfyUI:comfy/cli_args.py",
+]
+MPS_CAP = re.compile(r"max allowed: (?P<size>[\d.]+) ?(?P<unit>[GM]i?B)")
 ALLOCATE = re.compile(r"Tried to allocate (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]iB)", re.I)
 MODEL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (model, re.compile(pattern, re.I))
@@ -224,11 +230,7 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
         fix[0].upper() + fix[1:],
         evidence,
         facts,
-        [
-            SOURCE,
-            "AUTOMATIC1111/stable-diffusion-webui:modules/cmd_args.py",
-            "comfyanonymous/ComfyUI:comfy/cli_args.py",
-        ],
+        [MPS_SOURCE] if facts["device"] == "MPS" else [SOURCE, *UI_FLAG_SOURCES],
         confidence=0.9 if supersedes else 0.7,
         supersedes=supersedes,
     )
@@ -239,6 +241,8 @@ def _why_and_steps(
 ) -> tuple[str, list[str]]:
     """The end of the cause and the steps of the fix: the allocation alone exceeds the card, the model cannot fit
     it, or a memory mode and the resolution help."""
+    if facts["device"] == "MPS":
+        return _unified_memory(ctx, facts, entry)
     if facts["device"] == "HIP" and vram is not None and vram <= APU_CARVE_OUT_GIB:
         facts["apu_carve_out"] = "yes"
         why = (
@@ -276,6 +280,25 @@ def _why_and_steps(
             "this model), or run it on the CPU"
         ]
     return ".", [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
+
+
+def _unified_memory(ctx: Context, facts: dict[str, str], entry: ModelEntry | None) -> tuple[str, list[str]]:
+    """An Apple GPU (MPS) shares the Mac's memory: the cap is a share of the RAM, and offloading to RAM frees
+    nothing; a smaller model or image is what helps."""
+    cap = last(ctx.lines, MPS_CAP)
+    if cap is not None:
+        facts["mps_max_allowed"] = f"{cap[1].group('size')} {cap[1].group('unit')}"
+    why = (
+        ": on a Mac the GPU (MPS) shares the unified memory with the system, and PyTorch caps what it may take"
+        + (f" (max allowed: {facts['mps_max_allowed']}, a share of the RAM)" if cap else "")
+        + "; low-VRAM modes offload to that same memory, so they free little."
+    )
+    what = entry.name if entry else "the model"
+    return why, [
+        f"use a smaller or quantized variant of {what} (fp8/GGUF, or SD 1.5/SDXL instead of a large model), and lower "
+        "the resolution or batch size",
+        "PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0 lifts PyTorch's cap, at the risk of the Mac swapping hard or freezing",
+    ]
 
 
 def _lowest_mode_step(ctx: Context) -> str:

@@ -14,17 +14,18 @@ from rigfit.kb.xformers import xformers_for_torch
 SIGNALS = (
     "no such option", "unexpected argument", "conflict is caused by", "no solution found",
     "found existing installation", "but you have", "failed to build", "failed building", "resolutionimpossible",
+    "which is not installed",
 )  # fmt: skip
 KEYWORDS = (
     "conflict is caused by", "user requested", "but you have", "which is incompatible", "no matching distribution",
     "could not find a version", "no solution found", "found existing installation", "successfully uninstalled",
     "no such option", "unexpected argument", "unrecognized arguments", "resolutionimpossible",
     "failed building wheel", "failed to build", "failed to download and build", "did not run successfully",
-    "subprocess-exited-with-error",
+    "subprocess-exited-with-error", "which is not installed",
 )  # fmt: skip
 CONTEXT = (
     "depends on", "because", "and because", "successfully installed", "attempting uninstall", "collecting",
-    "fatal error:", "python.h", "install pytorch first", "requires pytorch", "requires-python",
+    "fatal error:", "fatal error c1083", "python.h", "install pytorch first", "requires pytorch", "requires-python",
     "requires a different python", "error: command", "not found", "can't find rust", "no module named", "apple m",
     "macos", "darwin", "macosx_", "users", "looking in indexes", "looking in links", "was found on",
 )  # fmt: skip
@@ -34,7 +35,11 @@ UV_SOURCE = "https://docs.astral.sh/uv/reference/troubleshooting/"
 USER_REQUESTED = re.compile(r"The user requested (?P<req>\S+)")
 DEPENDS = re.compile(r"^\s*(?P<who>[\w.-]+) (?P<ver>[\w.+!-]+) depends on (?P<req>[\w.-]+\S*)")
 REQUIRES_BUT = re.compile(
-    r"(?P<who>[\w.-]+) (?P<ver>[\w.+-]+) requires (?P<req>[\w.-]+[^,]*), but you have (?P<have>[\w.-]+ [\w.+-]+)"
+    r"(?P<who>[\w.-]+) (?P<ver>[\w.+-]+) requires (?P<req>[\w.\[\]-]+[^\s,]*(?:,[^\s,]+)*), "
+    r"but you have (?P<have>[\w.-]+ [\w.+-]+)"
+)  # a specifier may hold commas: numpy<2.1,>=1.22
+REQUIRES_MISSING = re.compile(
+    r"(?P<who>[\w.-]+) (?P<ver>[\w.+-]+) requires (?P<req>[\w.\[\]-]+[^\s,]*(?:,[^\s,]+)*), which is not installed"
 )
 NO_VERSION = re.compile(
     r"Could not find a version that satisfies the requirement (?P<req>\S+)(?: \(from (?!versions)(?P<via>[^)]*)\))?"
@@ -42,6 +47,7 @@ NO_VERSION = re.compile(
 )
 NO_MATCH = re.compile(r"No matching distribution found for (?P<req>\S+)")
 LOOKING_IN = re.compile(r"Looking in (?:indexes|links): (?P<urls>.+)")
+TORCH_PACKAGES = ("torch", "torchvision", "torchaudio")
 PYTORCH_INDEX = re.compile(r"https?://download\.pytorch\.org/whl/(?:nightly/|test/)?(?P<variant>[^/\s,]+)")
 # PyTorch's index variants are cu + digits (cu118, cu124), rocm + version (rocm6.2.4), cpu, xpu
 PYTORCH_VARIANT = re.compile(
@@ -71,7 +77,9 @@ BUILD_FAILED = re.compile(
     r"Failed to (?:download and )?build:? `(?P<pkg4>[\w.-]+)"
 )
 BUILD_REASON = re.compile(
-    r"fatal error: (?P<header>[\w./]+\.h): No such file|error: command '(?P<cmd>[^']+)' failed|"
+    r"fatal error: (?P<header>[\w./]+\.h): No such file|"
+    r"fatal error C1083: [^\n]*?(?P<msvc_header>[\w./]+\.h)\W*: No such|"
+    r"error: command '(?P<cmd>[^']+)' failed|"
     r"(?P<nocc>(?:gcc|g\+\+|cc|c\+\+|cmake|nvcc)[:'\"]? (?:command )?not found)|(?P<rust>can't find Rust compiler)|"
     r"(?P<msvc>Microsoft Visual C\+\+ 14\.0 or greater is required)|"
     r"(?P<notorch>No module named '?torch'?$|install PyTorch first|requires PyTorch.*being installed)"
@@ -217,7 +225,7 @@ def _agree_fix(ctx: Context, a: tuple[str, str, LogLine], b: tuple[str, str, Log
 
 
 def _pair_hint(target: str, a: str, b: str) -> str:
-    if target in ("torch", "torchvision", "torchaudio"):
+    if target in TORCH_PACKAGES:
         return (
             "torch, torchvision and torchaudio come in release triples (torch 2.x.y with torchvision 0.(x+15).y, "
             "torch 1.x with torchvision 0.(x+1)): pin them as one triple, from one index."
@@ -245,10 +253,34 @@ def _disagreeing(wants: list[tuple[str, str, LogLine]]) -> tuple[tuple[str, str,
     return a, b
 
 
+def _requires_missing(ctx: Context) -> Finding | None:
+    """pip's post-install check: "X requires Y, which is not installed" (the install left a dependency out)."""
+    hit = last(ctx.lines, REQUIRES_MISSING)
+    if hit is None:
+        return None
+    line, m = hit
+    req = m.group("req").strip()
+    facts = {"package": _name(req), "required_by": f"{m.group('who')} {m.group('ver')}", "requirement": req}
+    cause = (
+        f"The install finished, but {m.group('who')} {m.group('ver')} needs {req}, which is not in this environment "
+        "(removed, or skipped by a --no-deps install or an interrupted one); code importing it fails."
+    )
+    fix = f'Install it into the same environment: `{ctx.pip()} install "{req}"`, then `{ctx.pip()} check`.'
+    return Finding(
+        "pip-installed-incompatible",
+        f"pip left {facts['package']} missing, which {m.group('who')} requires",
+        cause,
+        fix,
+        [line],
+        facts,
+        [PIP_SOURCE],
+    )
+
+
 def _requires_but(ctx: Context) -> Finding | None:
     hits = every(ctx.lines, REQUIRES_BUT)
     if not hits or first(ctx.lines, re.compile("conflict is caused by", re.I)):
-        return None
+        return _requires_missing(ctx) if not hits else None
     # a compiled torch extension pinned to one torch says more than a pure-Python package's range
     line, m = next(((ln, mm) for ln, mm in hits if mm.group("who").lower() == "xformers"), hits[-1])
     have = m.group("have")
@@ -270,7 +302,7 @@ def _requires_but(ctx: Context) -> Finding | None:
             f'"xformers=={match.id}"` (xformers {match.id} targets torch {match.torch}), from the same index as torch; '
             "or uninstall xformers and use the UI's PyTorch SDPA attention."
         )
-    elif facts["package"] in ("torch", "torchvision", "torchaudio"):
+    elif facts["package"] in TORCH_PACKAGES:
         fix += " Install torch, torchvision and torchaudio as one matching triple from one index, in one command."
     return Finding(
         "pip-installed-incompatible",
@@ -356,20 +388,8 @@ def _no_distribution(ctx: Context) -> Finding | None:
             "venv made with that Python). For torch with a CUDA/ROCm suffix, give the index of that variant "
             "(`--index-url https://download.pytorch.org/whl/<variant>`): PyPI has only the default build."
         )
-    elif bad_index := _bad_pytorch_index(ctx):
-        facts["index"] = bad_index
-        cause = (
-            f"The index URL {bad_index} is not a PyTorch index: PyTorch's variants are named cu + digits (cu118, "
-            "cu124, cu126), rocm + version (rocm6.2.4) or cpu, so pip found no files there, not even for another "
-            "version."
-        )
-        near = re.sub(r"[^a-z0-9]", "", bad_index.rsplit("/", 1)[-1].lower())
-        fix = (
-            f"Use the index of a variant PyTorch publishes (the name without dots: `--index-url "
-            f"https://download.pytorch.org/whl/{near}`), and check that it has your version of {facts['package']}: "
-            f"https://download.pytorch.org/whl/{near}/{facts['package']}/ lists the files it has; not every variant "
-            "has every release. `rigfit plan` prints the line that fits the machine's driver."
-        )
+    elif index_texts := _index_texts(ctx, facts):
+        cause, fix = index_texts
     else:
         cause = (
             f"The index has no file of {facts['package']} at all for {on}: the package has no wheel for this Python "
@@ -391,7 +411,7 @@ def _no_distribution(ctx: Context) -> Finding | None:
         evidence, supersedes = [line, missing], ("python-module-not-found",)
     return Finding(
         "pip-no-matching-distribution",
-        f"No installable {facts['package']} for {on}",
+        f"No installable {facts['package']} " + ("on the index pip was given" if "index" in facts else f"for {on}"),
         cause,
         fix,
         evidence,
@@ -441,6 +461,51 @@ def _python_too_new_texts(ctx: Context, facts: dict[str, str], req: str, version
         f"torch {oldest} or newer if the UI supports it. `rigfit plan` picks a Python and torch that fit together."
     )
     return cause, fix
+
+
+def _index_texts(ctx: Context, facts: dict[str, str]) -> tuple[str, str] | None:
+    """Cause and fix when the index pip was given explains "(from versions: none)": a PyTorch variant that does not
+    exist, or PyTorch's index alone for a package it does not host."""
+    if bad_index := _bad_pytorch_index(ctx):
+        facts["index"] = bad_index
+        cause = (
+            f"The index URL {bad_index} is not a PyTorch index: PyTorch's variants are named cu + digits (cu118, "
+            "cu124, cu126), rocm + version (rocm6.2.4) or cpu, so pip found no files there, not even for another "
+            "version."
+        )
+        near = re.sub(r"[^a-z0-9]", "", bad_index.rsplit("/", 1)[-1].lower())
+        fix = (
+            f"Use the index of a variant PyTorch publishes (the name without dots: `--index-url "
+            f"https://download.pytorch.org/whl/{near}`), and check that it has your version of {facts['package']}: "
+            f"https://download.pytorch.org/whl/{near}/{facts['package']}/ lists the files it has; not every variant "
+            "has every release. `rigfit plan` prints the line that fits the machine's driver."
+        )
+        return cause, fix
+    if facts["package"] not in TORCH_PACKAGES and (only := _only_pytorch_index(ctx)):
+        facts["index"] = only
+        cause = (
+            f"pip searched only {only}: --index-url replaced PyPI by PyTorch's index, which hosts torch, "
+            f"torchvision, torchaudio and a few of their dependencies, not {facts['package']}."
+        )
+        fix = (
+            f"Install torch from its index in one command (`{ctx.pip()} install torch torchvision torchaudio "
+            f"--index-url {only}`), then the rest from PyPI in another (`{ctx.pip()} install -r requirements.txt`, "
+            "no --index-url); or keep one command with `--extra-index-url` for the PyTorch index instead of "
+            "--index-url."
+        )
+        return cause, fix
+    return None
+
+
+def _only_pytorch_index(ctx: Context) -> str | None:
+    """The PyTorch index URL when it is the only index pip looked in (--index-url, no --extra-index-url)."""
+    hit = last(ctx.lines, LOOKING_IN)
+    if hit is None or "indexes" not in hit[0].text:
+        return None
+    urls = [u.strip() for u in hit[1].group("urls").split(",") if u.strip()]
+    if urls and all(PYTORCH_INDEX.fullmatch(u) for u in urls):
+        return urls[0]
+    return None
 
 
 def _bad_pytorch_index(ctx: Context) -> str | None:
@@ -559,15 +624,18 @@ def _build_failed(ctx: Context) -> Finding | None:
         )
     else:
         r = reason[1]
-        if r.group("header"):
-            facts["missing"] = r.group("header")
-            cause = f"Building {pkg} from source needs the header {r.group('header')}, which is not installed."
+        if header := r.group("header") or r.group("msvc_header"):
+            facts["missing"] = header
+            cause = f"Building {pkg} from source needs the header {header}, which is not installed."
             headers = (
                 "python3-dev (Debian/Ubuntu: sudo apt install python3-dev, or python3.X-dev for the venv Python)"
-                if "Python.h" in r.group("header")
-                else f"the -dev package that provides {r.group('header')}"
+                if "Python.h" in header
+                else f"the -dev package that provides {header}"
             )
-            fix = f"Install the headers: {headers}; {fix}"
+            if r.group("msvc_header") and "Python.h" in header:
+                cause += " The compiler ran; the Python it builds for has no include folder (an embedded/portable one)."
+                headers = "copy the include and libs folders of the same Python version from a full install"
+            fix = f"Install the headers: {headers}; or {fix[0].lower() + fix[1:]}"
         elif r.group("rust"):
             cause = f"Building {pkg} from source needs a Rust compiler: no wheel fits this Python/platform."
             fix = f"Use a Python that {pkg} ships wheels for, or install Rust (https://rustup.rs) and retry."

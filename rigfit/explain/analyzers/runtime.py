@@ -9,6 +9,7 @@ import re
 from rigfit.explain.analyzers.base import Finding, first, last, ver
 from rigfit.explain.analyzers.context import Context, native_lib
 from rigfit.explain.facts import cuda_from_driver_code, driver_wheel
+from rigfit.kb.diagnosis import NativeLibrary
 from rigfit.plan.knowledge import newest_first, wheel_lines
 
 SIGNALS = (
@@ -41,6 +42,7 @@ LIB_MISSING = re.compile(
     re.I,
 )
 WANTED_MAJOR = re.compile(r"\.so\.(?P<so>\d+)|64_(?P<dll>\d+)\.dll$", re.I)  # libcudnn.so.8, cudnn_ops_infer64_8.dll
+LOADER = re.compile(r"Failed to load library (?P<lib>lib[\w.+-]+?\.so)\b[^:]*? with error: ")
 CANNOT_OPEN = re.compile(r"(?P<lib>lib[\w.+-]+?\.so(?:\.[\d.]+)?)\S*: cannot open shared object file", re.I)
 WSL = re.compile(r"microsoft-standard-WSL|/usr/lib/wsl/|\bWSL2?\b", re.I)
 CONTAINER_NO_GPU = re.compile(
@@ -160,6 +162,7 @@ def _library(ctx: Context) -> Finding | None:
             ["https://man7.org/linux/man-pages/man8/ld.so.8.html"],
         )
     facts["package"] = entry.package
+    sources = entry.sources
     cause = (
         f"{lib} cannot be loaded: it comes with {entry.package}, which is missing, of another version than the code "
         "expects, or not on the library path."
@@ -176,9 +179,26 @@ def _library(ctx: Context) -> Finding | None:
     elif (major := WANTED_MAJOR.search(lib)) and entry.role == "cuda-runtime":
         facts["wanted_major"] = major.group("so") or major.group("dll")
         cause += f" The code wants major version {facts['wanted_major']} of it."
+        if caller := _loading_binary(line.text, entry.package):
+            facts["caller"] = caller.package
+            cause += (
+                f" The one asking is {caller.package}'s own library: that build of {caller.package} was made for "
+                f"that major, and the env's CUDA libraries are of another one."
+            )
+            fix, sources = caller.fix, [*caller.sources, *entry.sources]
     return Finding(
-        "shared-library-missing", f"{lib} ({entry.package}) cannot be loaded", cause, fix, [line], facts, entry.sources
+        "shared-library-missing", f"{lib} ({entry.package}) cannot be loaded", cause, fix, [line], facts, sources
     )
+
+
+def _loading_binary(text: str, missing_package: str) -> NativeLibrary | None:
+    """The Python package's binary that failed to load because of the missing library ("Failed to load library
+    libX.so with error: libY.so.11: cannot open ..."), when rigfit knows it and it is not the missing one's own."""
+    loader = LOADER.search(text)
+    entry = native_lib(loader.group("lib")) if loader else None
+    if entry is None or entry.role != "python-binary" or entry.package == missing_package:
+        return None
+    return entry
 
 
 def _container(ctx: Context) -> Finding | None:
