@@ -256,7 +256,8 @@ _UNNAMED_DEVICE = later(r"Device(?: [0-9a-fA-F]{4})?")
 
 
 def _unnamed(gpu: _Gpu) -> str | None:
-    """What a GPU no source names is: its vendor's GPU, by id ("Intel GPU 8086:3e9b"), never the word "Device"."""
+    """What a GPU no source names but its PCI id is: its vendor's GPU, by id ("Intel GPU 8086:3e9b"), never the
+    word "Device"."""
     if not (gpu.vendor_id and gpu.device_id):
         return None
     vendor = {"amd": "AMD", "nvidia": "NVIDIA", "intel": "Intel"}.get(gpu.vendor or "", "unknown vendor's")

@@ -128,18 +128,25 @@ def _table_row(gpu: RocmSmiGpu, columns: list[str], words: list[str], line: str)
     gpu.bdf = gpu.bdf or slot
 
 
+def _other_view(text: str | None, lines: list[str], out: RocmSmiOutput) -> bool:
+    """--json, --csv, or amd-smi's blocks pasted in rocm-smi's place; True when the text was one of them."""
+    if text and text.lstrip().startswith("{") and _json(text, out):
+        return True
+    if any(ln.startswith("device,") for ln in lines):
+        _csv(lines, out)
+        return True
+    if is_amd_smi(lines):
+        for index, values in amd_smi_blocks(lines).items():
+            fill_from_amd_smi(_gpu(out, index), values)
+        return True
+    return False
+
+
 def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
     out = RocmSmiOutput()
     columns: list[str] | None = None
     lines = clean_lines(text)
-    if text and text.lstrip().startswith("{") and _json(text, out):
-        return out
-    if any(ln.startswith("device,") for ln in lines):
-        _csv(lines, out)
-        return out
-    if is_amd_smi(lines):
-        for index, values in amd_smi_blocks(lines).items():
-            fill_from_amd_smi(_gpu(out, index), values)
+    if _other_view(text, lines, out):
         return out
     for line in lines:
         if "No AMD GPUs specified" in line:
