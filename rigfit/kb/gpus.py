@@ -8,6 +8,7 @@ API (what doctor and the planner use):
     lookup_pci("1002", "73ff", "c1")   -> GpuModel | None   (revision-aware: 73ff rev df is a gfx1031 RX 6750 GRE)
     model.name_for("73ff", "c1")       -> "AMD Radeon RX 6600 XT" (most specific name; `model.name` as fallback)
     lookup_name("NVIDIA GeForce RTX 3060 ...") -> list[GpuModel] whose marketing names match (prefix-tolerant)
+    lookup_series("A100-SXM-80GB")         -> list[GpuModel] sold under that product number ("A100")
     lookup_chip("... Navi 23 [Radeon RX 6600/6600 XT/6600M]") -> GpuModel | None  (codename in free text:
                                           lspci without -nn, amdgpu firmware names, kernel log asic names)
     gfx_family("gfx1032")              -> GpuArch | None    (.architecture "RDNA2", .apu_only, .requires_pcie_atomics)
@@ -122,6 +123,17 @@ def lookup_name(name: str) -> list[GpuModel]:
         elif truncated and any(_starts_with(c, wanted) for c in candidates):
             prefix.append(model)
     return exact + prefix if truncated else exact
+
+
+def lookup_series(name: str) -> list[GpuModel]:
+    """Models sold under the name's product number ("A100" of "A100-SXM-80GB", a variant pci.ids spells another
+    way): every model one of whose names has the same words up to and including that number, whole words only."""
+    words = _words(name.rstrip(" .…"))
+    number = next((i for i, w in enumerate(words) if re.search(r"\d", w)), None)
+    if number is None:
+        return []
+    series = words[: number + 1]
+    return [m for m in models() if any(_words(n)[: len(series)] == series for n in m.names.values())]
 
 
 @functools.cache

@@ -236,6 +236,10 @@ def parse_lspci(text: str | None) -> list[LspciDevice]:
     lines = clean_lines(text)
     if any(re.match(r"^Slot:\s", ln) for ln in lines):
         return _vmm(lines)
+    from rigfit.probe.gpu.display_tools import display_tool_devices, is_display_tool  # it builds LspciDevice
+
+    if is_display_tool(lines):
+        return display_tool_devices(lines)
     devices: list[LspciDevice] = []
     current: LspciDevice | None = None
     wrapped = False  # the previous line was a header the terminal may have wrapped

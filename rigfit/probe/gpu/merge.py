@@ -8,7 +8,17 @@ adds a GPU: a capture may hold only a pasted rocminfo or nvidia-smi. Facts are t
 
 from __future__ import annotations
 
-from rigfit.kb.gpus import GpuModel, cuda_arch, gfx_family, lookup_chip, lookup_name, lookup_pci, vendor_name
+from rigfit.kb.gpus import (
+    GpuModel,
+    cuda_arch,
+    gfx_family,
+    lookup_chip,
+    lookup_name,
+    lookup_pci,
+    lookup_series,
+    vendor_name,
+)
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.kernel_log import KernelLog
 from rigfit.probe.gpu.kfd import KfdNode
 from rigfit.probe.gpu.lspci import LspciDevice, atomics_path_ok
@@ -202,6 +212,9 @@ def _compute_capability(gpu: _Gpu, model: GpuModel | None) -> str | None:
         ccs = {m.compute_capability for m in lookup_name(gpu.nv.name)}
         if len(ccs) == 1:
             return ccs.pop()
+        ccs = {m.compute_capability for m in lookup_series(gpu.nv.name)}  # a variant name: its product number
+        if len(ccs) == 1:
+            return ccs.pop()
     return None
 
 
@@ -229,12 +242,26 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
         nv_cut,
         model.name if model else None,
         gpu.smi.card_series if gpu.smi else None,
-        gpu.lspci.device_name if gpu.lspci else None,
+        gpu.lspci.device_name if gpu.lspci and not _UNNAMED_DEVICE.fullmatch(gpu.lspci.device_name) else None,
         gpu.nv.name if gpu.nv else None,
         gpu.agent.marketing_name if gpu.agent else None,
         _xe_chip(gpu),
+        _unnamed(gpu),
     )
     return next((c for c in candidates if c), None)
+
+
+# lspci's placeholder when its pci.ids does not know the id ("Intel Corporation Device [8086:3e9b]"): no name
+_UNNAMED_DEVICE = later(r"Device(?: [0-9a-fA-F]{4})?")
+
+
+def _unnamed(gpu: _Gpu) -> str | None:
+    """What a GPU no source names but its PCI id is: its vendor's GPU, by id ("Intel GPU 8086:3e9b"), never the
+    word "Device"."""
+    if not (gpu.vendor_id and gpu.device_id):
+        return None
+    vendor = {"amd": "AMD", "nvidia": "NVIDIA", "intel": "Intel"}.get(gpu.vendor or "", "unknown vendor's")
+    return f"{vendor} GPU {gpu.vendor_id}:{gpu.device_id}"
 
 
 def _xe_chip(gpu: _Gpu) -> str | None:

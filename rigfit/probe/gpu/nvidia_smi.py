@@ -103,6 +103,8 @@ def _csv_field(gpu: NvidiaGpu, out: NvidiaSmiOutput, key: str | None, value: str
         return
     if key in ("name", "gpu_name"):
         gpu.name = value
+    elif key == "guessed_name":  # a headerless row: its first name-shaped value (later ones are pstate, modes...)
+        gpu.name = gpu.name or value
     elif key in ("pci.bus_id", "gpu_bus_id"):
         gpu.bdf = parse_bdf(value)
     elif key == "memory.total":
@@ -126,8 +128,10 @@ def _guess_key(value: str) -> str | None:
         return "driver_version"
     if re.fullmatch(r"\d{1,2}\.\d", value):
         return "compute_cap"
+    if re.fullmatch(r"P\d{1,2}|\d+(?:\.\d+)?\s*(?:%|W|MHz|C)|Enabled|Disabled|Default|Enabled \(\w+\)", value):
+        return None  # pstate, a measurement, a mode: never a GPU's name
     if re.search(r"[A-Za-z]", value) and value.upper() != "N/A":
-        return "name"
+        return "guessed_name"
     return None
 
 

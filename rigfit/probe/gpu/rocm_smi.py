@@ -9,6 +9,7 @@ amdgpu drives, not what ROCm compute can use.
 
 from __future__ import annotations
 
+import json
 import re
 
 from rigfit.kb.gpus import lookup_pci
@@ -61,14 +62,44 @@ def _key_value(gpu: RocmSmiGpu, key: str, value: str) -> None:
     elif lowered == "card vendor":
         gpu.card_vendor = value or None
     elif lowered == "gfx version":
-        gfx = re.search(r"gfx[0-9a-f]{3,4}", value)
-        gpu.gfx = gfx[0] if gfx else None
+        gpu.gfx = _gfx_target(value)
     elif lowered == "pci bus":
         gpu.bdf = parse_bdf(value)
     elif lowered.startswith("vram total memory"):
         gpu.vram_total_bytes = int(value) if value.isdigit() else None
     elif lowered.startswith("vram total used memory"):
         gpu.vram_used_bytes = int(value) if value.isdigit() else None
+
+
+def _gfx_target(value: str) -> str | None:
+    """rocm-smi's "GFX Version": "gfx1032", or KFD's target version printed in decimal ("gfx9010" = 9.0.10 =
+    gfx90a): a gfx7-gfx9 name has one digit per field, so a fourth digit means the stepping was printed as a number."""
+    found = re.search(r"gfx[0-9a-f]{3,4}", value)
+    decimal = re.fullmatch(r"gfx([7-9])(\d)(\d\d)", found[0]) if found else None
+    if decimal:
+        return f"gfx{decimal[1]}{decimal[2]}{int(decimal[3]):x}"
+    return found[0] if found else None
+
+
+def _json(text: str, out: RocmSmiOutput) -> bool:
+    """--json: {"card0": {"Card Series": ..., "Card Model": "0x7408", ...}}; True when the text was that JSON.
+    Beside a "Subsystem ID" key, "Card Model" is the device id (older views print the board id there)."""
+    try:
+        cards = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(cards, dict):
+        return False
+    for name, values in cards.items():
+        index = re.fullmatch(r"card(\d+)", name)
+        if not index or not isinstance(values, dict):
+            continue
+        gpu = _gpu(out, int(index[1]))
+        for key, value in values.items():
+            _key_value(gpu, str(key), str(value).strip())
+        if "Subsystem ID" in values and hex4(str(values.get("Card Model", ""))):
+            gpu.device_id = gpu.device_id or hex4(str(values["Card Model"]))
+    return bool(out.gpus)
 
 
 def _csv(lines: list[str], out: RocmSmiOutput) -> None:
@@ -97,16 +128,25 @@ def _table_row(gpu: RocmSmiGpu, columns: list[str], words: list[str], line: str)
     gpu.bdf = gpu.bdf or slot
 
 
+def _other_view(text: str | None, lines: list[str], out: RocmSmiOutput) -> bool:
+    """--json, --csv, or amd-smi's blocks pasted in rocm-smi's place; True when the text was one of them."""
+    if text and text.lstrip().startswith("{") and _json(text, out):
+        return True
+    if any(ln.startswith("device,") for ln in lines):
+        _csv(lines, out)
+        return True
+    if is_amd_smi(lines):
+        for index, values in amd_smi_blocks(lines).items():
+            fill_from_amd_smi(_gpu(out, index), values)
+        return True
+    return False
+
+
 def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
     out = RocmSmiOutput()
     columns: list[str] | None = None
     lines = clean_lines(text)
-    if any(ln.startswith("device,") for ln in lines):
-        _csv(lines, out)
-        return out
-    if is_amd_smi(lines):
-        for index, values in amd_smi_blocks(lines).items():
-            fill_from_amd_smi(_gpu(out, index), values)
+    if _other_view(text, lines, out):
         return out
     for line in lines:
         if "No AMD GPUs specified" in line:
