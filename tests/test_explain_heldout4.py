@@ -53,3 +53,15 @@ def test_flash_attn_asking_for_a_cuda_runtime_names_flash_attn_not_torch() -> No
 def test_a_name_huggingface_hub_added_says_which_release_added_it() -> None:
     first = found("name-version--marigold-ddufentry.txt")[0]
     assert first.id == "python-name-version-mismatch" and "0.27" in first.cause and "huggingface_hub>=0.27" in first.fix
+
+
+def test_a_model_whose_weights_exceed_the_card_gets_offloading_or_a_smaller_variant() -> None:
+    first = found("oom--flux-webui-hip-16gb.txt")[0]
+    assert first.id == "gpu-out-of-memory" and first.facts["weights_gb"] == "23.8"
+    assert "enable_model_cpu_offload" in first.fix and "GGUF" in first.fix
+    small = explain_text(
+        "Loading weights [6ce0161689] from /sd/models/v1-5-pruned-emaonly.safetensors\n"
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 80.00 MiB. GPU 0 has a total capacity of "
+        "15.98 GiB of which 84.00 MiB is free."
+    ).explanations[0]
+    assert "weights_gb" not in small.facts and "enable_model_cpu_offload" not in small.fix
