@@ -279,7 +279,30 @@ def _why_and_steps(
             f"{entry.name} does not fit {card}: use Stable Diffusion 1.5 (or a smaller/quantized variant of "
             "this model), or run it on the CPU"
         ]
+    if entry and vram is not None and entry.weights_gb > vram:
+        return _weights_exceed_card(ctx, facts, entry, vram)
     return ".", [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
+
+
+def _weights_exceed_card(ctx: Context, facts: dict[str, str], entry: ModelEntry, vram: float) -> tuple[str, list[str]]:
+    """The model's weights alone are larger than the card: only offloading or a smaller variant of the same family
+    (models.yaml) makes it fit; lowering the resolution does not."""
+    facts["weights_gb"] = f"{entry.weights_gb:g}"
+    why = (
+        f"; {entry.name}'s weights alone are {entry.weights_gb:g} GB, more than the card holds, so it runs only with "
+        "parts of it offloaded to RAM or as a smaller (quantized) variant; a lower resolution does not make it fit."
+    )
+    smaller = [m.name for m in models() if m.family == entry.family and m.weights_gb < vram]
+    steps = [_memory_mode_step(ctx, facts, entry.id, vram)]
+    if not ctx.facts.get("ui"):
+        steps.append(
+            'in a diffusers script, `pipe.enable_model_cpu_offload()` instead of `pipe.to("cuda")` '
+            "(enable_sequential_cpu_offload() when that is not enough)"
+        )
+    steps.append(
+        f"or a smaller variant: {', '.join(smaller)}" if smaller else "or a quantized variant of it (fp8, GGUF Q8/Q4)"
+    )
+    return why, steps
 
 
 def _unified_memory(ctx: Context, facts: dict[str, str], entry: ModelEntry | None) -> tuple[str, list[str]]:
