@@ -4,19 +4,8 @@ log and to a text just outside the rule (rows in logs/INDEX.yaml marked heldout,
 from __future__ import annotations
 
 from rigfit.explain.analyzers.context import max_python_for_torch
-from rigfit.explain.match import explain_stream, explain_text
-from tests.conftest import FIXTURES
-
-LOGS = FIXTURES / "logs"
-
-
-def found(name: str):
-    with (LOGS / name).open("rb") as stream:
-        return explain_stream(stream).explanations
-
-
-def ids(text: str) -> list[str]:
-    return [e.id for e in explain_text(text).explanations]
+from rigfit.explain.match import explain_text
+from tests.explain_helpers import found, ids
 
 
 def test_conflict_without_its_caused_by_block_outranks_the_import_error_it_leaves() -> None:

@@ -3,15 +3,8 @@ log and to a text just outside the rule (rows in logs/INDEX.yaml marked heldout,
 
 from __future__ import annotations
 
-from rigfit.explain.match import explain_stream, explain_text
-from tests.conftest import FIXTURES
-
-LOGS = FIXTURES / "logs"
-
-
-def found(name: str):
-    with (LOGS / name).open("rb") as stream:
-        return explain_stream(stream).explanations
+from rigfit.explain.match import explain_text
+from tests.explain_helpers import found
 
 
 def top(text: str):

@@ -3,19 +3,8 @@ held to a real log and to a text just outside the rule (rows in logs/INDEX.yaml 
 
 from __future__ import annotations
 
-from rigfit.explain.match import explain_stream, explain_text
-from tests.conftest import FIXTURES
-
-LOGS = FIXTURES / "logs"
-
-
-def found(name: str):
-    with (LOGS / name).open("rb") as stream:
-        return explain_stream(stream).explanations
-
-
-def ids(text: str) -> list[str]:
-    return [e.id for e in explain_text(text).explanations]
+from rigfit.explain.match import explain_text
+from tests.explain_helpers import found, ids
 
 
 def test_a_librarys_import_time_version_check_names_the_range_to_install() -> None:
