@@ -16,7 +16,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn, Union
+from typing import Any, NamedTuple, NoReturn, TextIO, Union
 
 Command = Callable[..., None]
 HELP_OPTION = ("-h, --help", "Show this message and exit.")
@@ -274,16 +274,16 @@ def summary(target: Command | Group) -> str:
     return " ".join(text.split("\n\n", 1)[0].split())
 
 
-def columns() -> int:
-    """The terminal's width as shutil.get_terminal_size() gives it ($COLUMNS, else the terminal's, else 80), without
-    importing shutil (and the compression modules it loads: a twentieth of `rigfit doctor`)."""
+def columns(stream: TextIO | None = None) -> int:
+    """The width of the terminal behind `stream` (stdout) as shutil.get_terminal_size() gives it ($COLUMNS, else the
+    terminal's, else 80), without importing shutil (and the compression modules it loads: a twentieth of doctor)."""
     try:
         if (wanted := int(os.environ.get("COLUMNS", "0"))) > 0:
             return wanted
     except ValueError:
         pass
     try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+        return os.get_terminal_size((stream or sys.__stdout__).fileno()).columns or 80  # type: ignore[union-attr]
     except (AttributeError, ValueError, OSError):
         return 80
 

@@ -14,6 +14,8 @@ import re
 import sys
 from typing import Any, TextIO
 
+from rigfit.cli_args import columns
+
 # rich.markup's tag and escape grammar: a tag starts with a lowercase letter, #, / or @; backslashes before it escape it
 _TAG = re.compile(r"(\\*)\[([a-z#/@][^[]*?)]")
 _ESCAPABLE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
@@ -96,17 +98,7 @@ class Printer:
 
     @property
     def width(self) -> int:
-        try:
-            if (wanted := int(os.environ.get("COLUMNS", "0"))) > 0:
-                return wanted
-        except ValueError:
-            pass
-        if not self.is_terminal:
-            return 80
-        try:
-            return os.get_terminal_size(self.file.fileno()).columns or 80
-        except (AttributeError, ValueError, OSError):
-            return 80
+        return columns(self.file)  # 80 where the stream is no terminal
 
     def _color(self) -> bool:
         return self.is_terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
