@@ -44,3 +44,12 @@ class DeniedSource(LiveSource):
 
     def fact(self, name: str, compute: Callable[[], Any]) -> Any:
         return None
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The free disk at the end, beside the test envs' sizes: a CI machine short of disk shows here first."""
+    import shutil
+
+    cache = Path(__file__).resolve().parent.parent / ".cache"
+    free = shutil.disk_usage(cache if cache.exists() else Path.cwd()).free
+    terminalreporter.write_line(f"free disk at the end: {free / 10**9:.1f} GB on {cache}")

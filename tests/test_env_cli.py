@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from rigfit.env.install import InstallError, check_disk
 from tests.conftest import SHARED
 
 
@@ -60,11 +59,6 @@ def test_dry_run_prints_the_steps_and_writes_nothing(tmp_path: Path) -> None:
     assert "add joblib" in out and "repositories/BLIP at 48211a1594f1" in out
     assert "launch flags: --skip-prepare-environment" in out
     assert not env.exists()
-
-
-def test_disk_space_is_checked_before_big_steps(tmp_path: Path) -> None:
-    with pytest.raises(InstallError, match=r"needs about .* GB free on .*free space there"):
-        check_disk(tmp_path / "not-yet" / "env", 10**18, "installing torch")
 
 
 def test_env_check_on_a_folder_that_is_no_env(tmp_path: Path) -> None:

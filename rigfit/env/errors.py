@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rigfit.env.disk import DiskError
 from rigfit.env.install import InstallError
 from rigfit.env.installer import InstallerError
 from rigfit.env.lock import LockError
@@ -13,6 +14,7 @@ from rigfit.env.venv import VenvError
 from rigfit.env.wheels import WheelError
 
 INSTALL_ERRORS = (
+    DiskError,
     InstallError,
     InstallerError,
     LockError,

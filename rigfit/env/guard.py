@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rigfit.env.installer import Installer, InstallerError, Outcome, Step, network_hint
+from rigfit.env.installer import Installer, InstallerError, Outcome, Step, installer_hint
 from rigfit.env.overrides import (
     ConflictError,
     ReqLine,
@@ -48,7 +48,7 @@ def guarded_step(
     step.constraints = [*protection_constraints(protected, installer), *step.constraints]
     say(f"resolving with {installer.kind} (dry run)")
     planned = _resolve_with_companions(installer, step, companion_pins(lines, protected), say)
-    if not planned.ok and (hint := network_hint(planned.output)):
+    if not planned.ok and (hint := installer_hint(planned.output)):
         raise InstallerError(hint)
     if not planned.ok:
         raise ConflictError(_refusal([_name_lines(resolver_cause(planned.output), lines)], protected))

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from rigfit.env.disk import DiskNeed, check_disk, install_need
 from rigfit.env.guard import guarded_step, progress
 from rigfit.env.installer import Installer, InstallerKind, Step, choose_installer
 from rigfit.env.overrides import ReqLine, apply_overrides, parse_line, read_requirements
@@ -26,8 +27,6 @@ from rigfit.records import field, record
 from rigfit.terminal import escape
 
 Say = Callable[[str], None]
-GB = 10**9
-REQUIREMENTS_NEED = 6 * GB  # a UI's requirements unpacked (Forge: about 3 GB) plus the installer's cache
 
 
 class InstallError(Exception):
@@ -62,6 +61,7 @@ class PlanPart:
     torch_requirements: list[str]
     torch_index: str | None
     torchaudio: str | None = None  # the plan's torchaudio for its torch (same index), installed when the UI asks
+    torch_variant: str | None = None  # the plan's wheel variant ("cu126", "rocm7.2", "cpu"): its size on disk
 
 
 def with_torchaudio(plan: PlanPart, lines: list[ReqLine]) -> list[str]:
@@ -108,6 +108,7 @@ def plan_part(spec: UiInstall, torch_version: str | None) -> PlanPart:
         reqs,
         torch.index_url,
         torch.torchaudio,
+        torch.variant,
     )
 
 
@@ -117,18 +118,6 @@ def _config_env(ui: str, config: dict[str, str]) -> dict[str, str]:
 
     prefix = ui_entry(ui).container.config_env_prefix
     return {f"{prefix}{key.upper()}": value for key, value in config.items()} if prefix else {}
-
-
-def check_disk(where: Path, need: int, what: str) -> None:
-    probe = where
-    while not probe.exists():
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    if free < need:
-        raise InstallError(
-            f"{what} needs about {need / GB:.1f} GB free on {probe}, which has {free / GB:.1f} GB: free space there "
-            "(`du -sh ~/.cache/*` shows caches worth clearing), or install elsewhere with --env DIR."
-        )
 
 
 def install(opts: InstallOptions, say: Say) -> EnvRecord:
@@ -150,7 +139,7 @@ def install(opts: InstallOptions, say: Say) -> EnvRecord:
     plan = plan_part(spec, next((w.version for w in wheels if w.name == "torch"), None))
     if opts.dry_run:
         return _dry_run(opts, spec, env_dir, wheels, plan, interp.version, say)
-    check_disk(env_dir, sum(w.size for w in wheels) * 3 + REQUIREMENTS_NEED, "installing torch and the UI")
+    check_disk(env_dir, _disk_need(opts.ui, previous, wheels, plan, env_dir), f"installing {opts.ui}", say)
 
     say(f"[bold]1/5 env[/] {env_dir} (Python {interp.version})")
     created = create_venv(env_dir, python)
@@ -241,7 +230,6 @@ def _install_torch(
     step = _torch_step(record, wheels, plan, pins, say)
     _check_locked_torch(record, opts)
     if step is not None:
-        check_disk(env_dir, 5 * GB, "installing torch")
         outcome = installer.run(step, dry_run=False, on_line=progress(say))
         if not outcome.ok:
             raise InstallError(f"installing torch failed: {_last_error(outcome.output)}")
@@ -301,6 +289,17 @@ def _check_locked_torch(record: EnvRecord, opts: InstallOptions) -> None:
         f"the lock's torch came from {locked}, this install's from {record.torch_source}: give the locked torch "
         "with --torch-wheel, or install without --locked to build a new env."
     )
+
+
+def _disk_need(ui: str, previous: EnvRecord | None, wheels: list[Wheel], plan: PlanPart, env_dir: Path) -> DiskNeed:
+    """What this run writes: the user's wheels unless the env holds them already, else the plan's torch."""
+    kept = (
+        previous is not None
+        and bool(previous.protected)
+        and _same_wheels(previous, {w.name: str(w.path) for w in wheels})
+    )
+    has_torch = kept or (not wheels and env_python(env_dir).exists() and _has_torch(env_dir))
+    return install_need(ui, [] if kept else wheels, plan.torch_variant, torch_installed=has_torch)
 
 
 def _same_wheels(record: EnvRecord, wheel_paths: dict[str, str]) -> bool:
@@ -403,7 +402,6 @@ def _install_requirements(
     checked = [ln for ln in lines if ln.text in texts] + [
         parse_line(a.requirement, "ui_installs.yaml") for a in with_deps
     ]
-    check_disk(ui_dir, REQUIREMENTS_NEED, f"installing {spec.id}'s requirements")
     if locked:
         say(f"  locked: {len(locked)} exact versions from the lock file, each installed (not only allowed)")
     step = Step(files=[derived], requirements=locked, constraints=[req for req, _ in plan.pins] + locked)
@@ -496,9 +494,9 @@ def _dry_run(
 
 
 def _last_error(output: str) -> str:
-    from rigfit.env.installer import network_hint
+    from rigfit.env.installer import installer_hint
 
-    hint = network_hint(output)
+    hint = installer_hint(output)
     if hint:
         return hint
     lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()]

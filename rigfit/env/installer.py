@@ -239,6 +239,28 @@ def network_hint(output: str) -> str | None:
     )
 
 
+DISK_FULL = re.compile(r"No space left on device|os error 28|\[Errno 28\]")
+WRITING = re.compile(r"failed to write to file `([^`]+)`")
+
+
+def disk_full_hint(output: str) -> str | None:
+    """When the disk filled up mid-install: where (uv names the file it was writing) and what to do."""
+    if not DISK_FULL.search(output):
+        return None
+    path = WRITING.search(output)
+    where = f" while writing {path.group(1)}" if path else ""
+    return (
+        f"the disk filled up during the install{where} (No space left on device): `df -h` shows which disk; free "
+        "space there (`du -sh ~/.cache/*` shows caches worth clearing, `uv cache clean` or `pip cache purge` empties "
+        "the installer's), then rerun the same command: it continues where it stopped."
+    )
+
+
+def installer_hint(output: str) -> str | None:
+    """The installer failed for a reason outside the packages: the network, or a full disk."""
+    return network_hint(output) or disk_full_hint(output)
+
+
 def uv_binary() -> str | None:
     """The uv shipped by the `uv` package rigfit depends on."""
     try:

@@ -154,9 +154,9 @@ def protected_changes(changes: list, protected: list[ProtectedPackage]) -> list[
 
 def resolver_cause(output: str) -> str:
     """The installer's own explanation of a failed resolution (uv's `cause:` block, pip's ResolutionImpossible)."""
-    from rigfit.env.installer import network_hint
+    from rigfit.env.installer import installer_hint
 
-    hint = network_hint(output)
+    hint = installer_hint(output)
     if hint:
         return hint
     text = output.strip().splitlines()

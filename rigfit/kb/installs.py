@@ -100,3 +100,39 @@ def repo_name(url: str) -> str:
 @functools.cache
 def ui_installs() -> dict[str, UiInstall]:
     return by_id(load_entries("ui_installs.yaml", UiInstall))
+
+
+InstallPart = Literal["torch", "gpu-libraries", "requirements"]
+
+
+@record(frozen=True, kw_only=True)
+class InstallSize(KbEntry):
+    """install_sizes.yaml: the disk one part of an install takes once unpacked, found by part and backend or UI.
+
+    linked: uv hard-links this part's files from its cache, so a warm cache makes it nearly free; the protected torch
+    packages are copied (never linked), so their size is new on disk every time."""
+
+    part: InstallPart
+    backend: Literal["cpu", "cuda", "rocm"] | None = None  # torch and gpu-libraries: the torch build's kind
+    ui: str | None = None  # requirements: the UI (ui_installs.yaml id)
+    installed_mb: int
+    linked: bool
+
+    def _check(self) -> None:
+        if self.part == "requirements" and self.ui is None:
+            raise ValueError(f"{self.id}: part requirements needs `ui`")
+        if self.part != "requirements" and self.backend is None:
+            raise ValueError(f"{self.id}: part {self.part} needs `backend`")
+
+
+@functools.cache
+def install_sizes() -> tuple[InstallSize, ...]:
+    return load_entries("install_sizes.yaml", InstallSize)
+
+
+def install_size(part: InstallPart, *, backend: str | None = None, ui: str | None = None) -> InstallSize | None:
+    """The measured size of one part: torch or its GPU libraries for a backend, a UI's requirements."""
+    for entry in install_sizes():
+        if entry.part == part and entry.backend == backend and entry.ui == ui:
+            return entry
+    return None

@@ -44,6 +44,7 @@ SCHEMAS: dict[str, str] = {
     "python_names.yaml": "rigfit.kb.diagnosis:PythonName",
     "native_libs.yaml": "rigfit.kb.diagnosis:NativeLibrary",
     "ui_installs.yaml": "rigfit.kb.installs:UiInstall",
+    "install_sizes.yaml": "rigfit.kb.installs:InstallSize",
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
     "lscpu_labels.yaml": "rigfit.kb.lscpu_labels:LscpuLanguage",
     "xformers_torch.yaml": "rigfit.kb.xformers:XformersBuild",
