@@ -11,7 +11,7 @@ from rigfit.explain.analyzers.context import Context
 SIGNALS = (
     "fatal:", "username for", "could not", "couldn't", "gatedrepoerror", "cannot access", "unable to access",
     "max retries exceeded", "network is unreachable", "temporary failure", "proxy_addr", "getaddrinfo failed",
-    "nodename nor servname", "winerror 10060", "urlerror",
+    "nodename nor servname", "winerror 10060", "urlerror", "http error",
 )  # fmt: skip
 KEYWORDS = (
     "fatal:", "could not resolve host", "couldn't clone", "couldn't fetch", "couldn't checkout", "username for",
