@@ -326,6 +326,14 @@ def _why_and_steps(
         ]
     if entry and vram is not None and entry.weights_gb > vram:
         return _weights_exceed_card(ctx, facts, entry, vram)
+    return _mode_or_smaller_weights(ctx, facts, entry, vram)
+
+
+def _mode_or_smaller_weights(
+    ctx: Context, facts: dict[str, str], entry: ModelEntry | None, vram: float | None
+) -> tuple[str, list[str]]:
+    """The UI's memory mode and the resolution; for a large model on a card of unknown size also its family's
+    smaller checkpoints, first when the UI already loaded it only partially (its offloading is already on)."""
     steps = [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
     smaller = _smaller_variants(entry) if entry and vram is None else []
     if smaller and entry and (partial := last(ctx.lines, PARTIAL)) is not None:
