@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 SCHEMA = "rigfit.explain/1"
 EVIDENCE_SHOWN = 3
+PICKED = "fix_"  # a fact the fix chose from the knowledge base (a wheel line), not one the log showed
 
 
 def explain_json(result: Result, log_name: str) -> dict[str, Any]:
@@ -51,9 +52,14 @@ def render_explain(result: Result, log_name: str, console: Console, profile_labe
         console.print(f"[bold]{rank}. {escape(e.title)}[/]  [dim]({e.id}, confidence {e.confidence:.2f})[/]")
         for line in e.evidence[:EVIDENCE_SHOWN]:
             console.print(f"   [dim]line {line.number}:[/] {escape(line.text[:200])}")
-        if e.facts:
-            shown = ", ".join(f"{k}={v}" for k, v in e.facts.items())
+        read = {k: v for k, v in e.facts.items() if not k.startswith(PICKED)}
+        picked = {k.removeprefix(PICKED): v for k, v in e.facts.items() if k.startswith(PICKED)}
+        if read:
+            shown = ", ".join(f"{k}={v}" for k, v in read.items())
             console.print(f"   [dim]Read from the log: {escape(shown[:300])}[/]")
+        if picked:
+            shown = ", ".join(f"{k}={v}" for k, v in picked.items())
+            console.print(f"   [dim]Picked for the fix: {escape(shown[:300])}[/]")
         console.print(f"   [bold]Cause:[/] {escape(e.cause)}")
         console.print(f"   [bold green]Fix:[/] {escape(e.fix)}")
         console.print(f"   [dim]Source: {escape(', '.join(e.source))}[/]")

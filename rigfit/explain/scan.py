@@ -131,7 +131,8 @@ class KeywordScanner:
                 chunk = block if whole else block[before:end]
                 self._context_pass(chunk, lowered if whole else chunk.lower(), first_line, result, repeats)
             head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
-            cut = block.find(b"\n", max(0, len(block) - CONTEXT_WINDOW)) + 1
+            # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included)
+            cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
             tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
         self._distinct = None
         return result

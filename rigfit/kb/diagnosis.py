@@ -6,6 +6,7 @@ python_names.yaml: names a package removed or added in a known release (np.float
   "cannot import name X from Y" and "module Y has no attribute X" say which version of Y has X.
 native_libs.yaml: shared libraries named in crashes and loader errors: which package ships each, which instruction
   set its prebuilt builds need (SIGILL), and how to get it (libcudnn.so.8, libtorch_cpu.so, onnxruntime...).
+video_models.yaml: video models named in out-of-memory logs (Wan, HunyuanVideo): what they need and what lowers it.
 """
 
 from __future__ import annotations
@@ -65,4 +66,23 @@ class NativeLibrary(KbEntry):
             raise FieldError("pattern", f"{self.pattern!r} does not compile: {exc}") from exc
 
 
-__all__ = ["NativeLibrary", "PythonModule", "PythonName"]
+@record(frozen=True, kw_only=True)
+class VideoModel(KbEntry):
+    """A video model seen in out-of-memory logs (id: 'wan'): its memory is set by frames x resolution and its size,
+    so its fix is not a UI's low-VRAM flag."""
+
+    name: str
+    pattern: str  # regex (case-insensitive) on a log line that shows the model (a node, a class, a loader line)
+    memory: str  # what it needs, with the published figures
+    steps: list[str]  # what lowers its memory, most effective first
+
+    def _check(self) -> None:
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise FieldError("pattern", f"{self.pattern!r} does not compile: {exc}") from exc
+        if not self.steps:
+            raise FieldError("steps", "name at least one way to lower the model's memory")
+
+
+__all__ = ["NativeLibrary", "PythonModule", "PythonName", "VideoModel"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-from rigfit.explain.analyzers.base import Finding, first, last
+from rigfit.explain.analyzers.base import Finding, every, first, last
 from rigfit.explain.analyzers.context import Context
 
 SIGNALS = (
     "fatal:", "username for", "could not", "couldn't", "gatedrepoerror", "cannot access", "unable to access",
-    "max retries exceeded", "network is unreachable", "temporary failure", "proxy_addr",
+    "max retries exceeded", "network is unreachable", "temporary failure", "proxy_addr", "getaddrinfo failed",
+    "nodename nor servname", "winerror 10060", "urlerror", "http error",
 )  # fmt: skip
 KEYWORDS = (
     "fatal:", "could not resolve host", "couldn't clone", "couldn't fetch", "couldn't checkout", "username for",
@@ -23,7 +24,7 @@ KEYWORDS = (
     "password authentication is not supported", "requested url returned error",
 )  # fmt: skip
 CONTEXT = (
-    "repository", "huggingface.co", "command:", "cloning", "connectionrefusederror", "winerror 10061",
+    "repository", "huggingface.co", "command:", "cloning", "connectionrefusederror", "winerror 10061", "downloading",
 )  # fmt: skip
 
 CLONE_FAIL = re.compile(
@@ -60,7 +61,14 @@ HF_ERROR = re.compile(
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    found = (_repo_gone(ctx), _hugging_face(ctx), _http_refused(ctx), _socks_proxy_down(ctx), _no_network(ctx))
+    found = (
+        _repo_gone(ctx),
+        _hugging_face(ctx),
+        _http_refused(ctx),
+        _socks_proxy_down(ctx),
+        _download_failed(ctx),
+        _no_network(ctx),
+    )
     return [f for f in found if f][:1]
 
 
@@ -259,6 +267,59 @@ def _no_network(ctx: Context) -> Finding | None:
             else _net(line, facts, cause, fix)
         )
     return _net(line, facts, cause, fix)
+
+
+# a launcher fetching a model file: torch.hub's and the UIs' load_file_from_url print `Downloading: "URL" to PATH`
+DOWNLOAD = re.compile(
+    r"Downloading:?\s+[\"']?(?P<url>https?://(?P<host>[\w.-]+)/[^\s\"']+)[\"']?\s+to\s+(?P<path>\S.*?)\s*$"
+)
+DOWNLOAD_ERROR = re.compile(
+    r"getaddrinfo failed|nodename nor servname|Name or service not known|Temporary failure in name resolution|"
+    r"\[Errno -[23]\]|\[Errno 1100[124]\]|WinError 1006[01]|\[Errno (?:60|110)\]|"
+    r"Connection (?:timed out|refused|reset)|Operation timed out|Network is unreachable|Max retries exceeded|"
+    r"urlopen error|HTTP Error (?P<code>\d{3})",
+    re.I,
+)
+DNS_ERROR = re.compile(
+    r"getaddrinfo|nodename nor servname|Name or service not known|name resolution|Errno -[23]\]|Errno 1100[124]\]",
+    re.I,
+)
+
+
+def _download_failed(ctx: Context) -> Finding | None:
+    """A launcher's model download (`Downloading: "URL" to PATH`) followed by a network error: name the file, the
+    host it could not reach and the folder it belongs in, so it can also be fetched by hand."""
+    download = last(ctx.lines, DOWNLOAD)
+    if download is None:
+        return None
+    failed = next((h for h in every(ctx.lines, DOWNLOAD_ERROR) if h[0].number > download[0].number), None)
+    if failed is None:
+        return None
+    (line, m), url, host = download, download[1].group("url"), download[1].group("host")
+    path = m.group("path").strip("\"'")
+    facts = {"url": url, "host": host, "destination": path}
+    if failed[1].group("code"):
+        facts["http_status"] = failed[1].group("code")
+        why = f"{host} answered HTTP {failed[1].group('code')} (the file moved, or needs a login)"
+    elif DNS_ERROR.search(failed[0].text):
+        why = f"the name {host} does not resolve (no network, DNS down or blocked)"
+    else:
+        why = f"{host} could not be reached (no network, a firewall, or a proxy that is not configured)"
+    cause = f"The UI downloads {url.rsplit('/', 1)[-1]} on start, and {why}, so it stopped."
+    fix = (
+        f"Check the connection: `curl -I https://{host}`; behind a proxy set HTTPS_PROXY before starting the UI. Or "
+        f'download {url} by hand (browser, or `curl -L -o "{path}" "{url}"`) and put it at {path}: the UI uses '
+        "a file that is already there instead of downloading it."
+    )
+    return Finding(
+        "model-download-failed",
+        f"The UI could not download a model from {host}",
+        cause,
+        fix,
+        [line, failed[0]],
+        facts,
+        ["https://pytorch.org/docs/stable/hub.html#torch.hub.download_url_to_file"],
+    )
 
 
 LOCAL_HOST = re.compile(r"^(?:127\.\d+\.\d+\.\d+|localhost|::1)$", re.I)

@@ -114,7 +114,7 @@ def _nvidia_fix(ctx: Context, cc: str, facts: dict[str, str]) -> str:
     if not lines:
         return _nvidia_unsupported(cc)
     best = lines[0]
-    facts["wheel"] = f"torch {best.torch}+{best.variant}"
+    facts["fix_wheel"] = f"torch {best.torch}+{best.variant}"
     return (
         f"Install a torch build that has code for sm_{cc.replace('.', '')}: `{ctx.pip()} install --force-reinstall "
         f"torch=={best.torch} torchvision torchaudio --index-url {best.index_url}` (needs NVIDIA driver >= "
@@ -161,7 +161,7 @@ def _amd(ctx: Context) -> Finding | None:
         cause, fix = _amd_windows(str(gfx))
     elif ships and not override_on:
         best = ships[0]
-        facts["wheel"] = f"torch {best.torch}+{best.variant}"
+        facts["fix_wheel"] = f"torch {best.torch}+{best.variant}"
         cause = (
             f"The installed torch or ROCm library has no kernels for {gfx}, although torch {best.torch}+"
             f"{best.variant} ships them: the env holds another (older, or CUDA/CPU) build."

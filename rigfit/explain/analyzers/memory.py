@@ -3,17 +3,21 @@ SDXL on a 4 GB card is not fixed by the same flags as SD 1.5 at 1024 px."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
-from rigfit.explain.analyzers.base import Finding, last
+from rigfit.explain.analyzers.base import CLASS_CONFIDENCE, Finding, last
 from rigfit.explain.analyzers.context import Context
+from rigfit.explain.scan import LogLine
+from rigfit.kb.diagnosis import VideoModel
+from rigfit.kb.loader import load_entries
 from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import models, oom_flag
 
 SIGNALS = (
     "out of memory", "outofmemoryerror", "allocation on device", "defaultcpuallocator", "memoryerror", "oom-kill",
-    "killed process",
+    "killed process", "killed", "sigkill", "code 137",
 )  # fmt: skip
 KEYWORDS = (
     "out of memory", "outofmemoryerror", "defaultcpuallocator", "not enough memory", "memoryerror", "oom-kill",
@@ -25,14 +29,16 @@ CONTEXT = (
     "x512", "x2048", "v1-inference", "sd_xl_base", "loaded completely", "model loaded", "commandline",
     "launching web ui", "train_network", "sdxl_train", "train_util", "accelerate", "kohya_ss", "sd-scripts",
     "onetrainer",
-    "train_dreambooth", "train_text_to_image", "steps:",
+    "train_dreambooth", "train_text_to_image", "steps:", "loaded partially", "wanvideo", "wan2", "hunyuan", "hyvideo",
 )  # fmt: skip
 
 OOM = re.compile(
     r"(?P<kind>CUDA|HIP|MPS backend) out of memory|CUDA error: out of memory|HIP error: out of memory|"
     r"Allocation on device|torch\.(?:cuda\.)?OutOfMemoryError|"
     r"(?P<cpu>DefaultCPUAllocator: (?:not enough memory|can't allocate memory)|\bMemoryError\b|"
-    r"Out of memory: Killed process|oom-kill|invoked oom-killer)",
+    r"Out of memory: Killed process|oom-kill|invoked oom-killer)|"
+    r"(?P<sigkill>line \d+:\s+\d+ Killed\b|^\s*Killed\s*$|<Signals\.SIGKILL: 9>|"
+    r"(?:exited with|exit) (?:code|status):? 137\b)",
     re.I,
 )
 CAPACITY = re.compile(
@@ -41,7 +47,10 @@ CAPACITY = re.compile(
     r"total capaci?ty of (?P<mib2>\d+(?:\.\d+)?) MiB",
     re.I,
 )
+# ComfyUI offloading by itself: "loaded partially 11337.9 11337.8 1" (MB it could put on the GPU)
+PARTIAL = re.compile(r"loaded partially (?P<mb>\d+(?:\.\d+)?)")
 FREE = re.compile(r"of which (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]iB) is free", re.I)
+CLASS_CONFIDENCE_CPU = CLASS_CONFIDENCE
 APU_CARVE_OUT_GIB = 2.0  # an AMD "GPU" this small is an APU's firmware carve-out, not a graphics card
 MPS_SOURCE = "https://pytorch.org/docs/stable/mps_environment_variables.html"
 UI_FLAG_SOURCES = [
@@ -56,7 +65,7 @@ MODEL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("flux-dev", r"\bflux\b|flux1|FluxTransformer|Requested to load Flux"),
         (
             "sdxl",
-            r"sd_xl|sdxl|\bxl\b.*\.safetensors|Requested to load SDXL|model_type.*SDXL|"
+            r"sd_xl|sdxl|\bxl\b.*\.safetensors|(?-i:XL)[_-]v?\d.*\.safetensors|Requested to load SDXL|model_type.*SDXL|"
             r"StableDiffusionXL|Creating model from config: .*sd_xl",
         ),
         (
@@ -89,8 +98,8 @@ def analyze(ctx: Context) -> list[Finding]:
     if hit is None:
         return []
     line, m = hit
-    if m.group("cpu"):
-        return [_cpu_oom(ctx, line)]
+    if m.group("cpu") or m.group("sigkill"):
+        return [_cpu_oom(ctx, line, killed=bool(m.group("sigkill")))]
     device = (m.group("kind") or ("HIP" if "HIP" in line.text else "CUDA")).split()[0]
     facts: dict[str, str] = {"device": device}
     evidence = [line]
@@ -113,7 +122,43 @@ def analyze(ctx: Context) -> list[Finding]:
         return [_allocator_failure(facts, evidence, spare)]
     if (training := last(ctx.lines, TRAINING)) is not None:
         return [_training_oom(facts, [*evidence, training[0]], training[1].group(0))]
+    if (video := _video_model(ctx)) is not None:
+        return [_video_oom(facts, [*evidence, video[0]], video[1])]
     return [_gpu_oom(ctx, facts, evidence, vram)]
+
+
+@functools.cache
+def video_models() -> tuple[tuple[VideoModel, re.Pattern[str]], ...]:
+    return tuple((e, re.compile(e.pattern, re.I)) for e in load_entries("video_models.yaml", VideoModel))
+
+
+def _video_model(ctx: Context) -> tuple[LogLine, VideoModel] | None:
+    for entry, pattern in video_models():
+        if (hit := last(ctx.lines, pattern)) is not None:
+            return hit[0], entry
+    return None
+
+
+def _video_oom(facts: dict[str, str], evidence: list, video: VideoModel) -> Finding:
+    """A video model out of memory: its frames x resolution and its size decide, not an image UI's low-VRAM flag."""
+    facts["model"] = video.id
+    card = f" of the {facts['vram_gib']} GiB GPU" if "vram_gib" in facts else ""
+    cause = (
+        f"{video.name} needed more memory than was free{card}: {video.memory}. A video's memory grows with its "
+        "frame count times its resolution, so an image UI's low-VRAM flag alone does not make it fit."
+    )
+    fix = "; ".join(video.steps) + "."
+    return Finding(
+        "gpu-out-of-memory",
+        f"{facts['device']} out of memory ({video.name})",
+        cause,
+        fix[0].upper() + fix[1:],
+        evidence,
+        facts,
+        [SOURCE, *video.sources],
+        confidence=0.9,
+        supersedes=("cuda-out-of-memory", "hip-out-of-memory"),
+    )
 
 
 def _training_oom(facts: dict[str, str], evidence: list, trainer: str) -> Finding:
@@ -281,7 +326,35 @@ def _why_and_steps(
         ]
     if entry and vram is not None and entry.weights_gb > vram:
         return _weights_exceed_card(ctx, facts, entry, vram)
-    return ".", [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
+    return _mode_or_smaller_weights(ctx, facts, entry, vram)
+
+
+def _mode_or_smaller_weights(
+    ctx: Context, facts: dict[str, str], entry: ModelEntry | None, vram: float | None
+) -> tuple[str, list[str]]:
+    """The UI's memory mode and the resolution; for a large model on a card of unknown size also its family's
+    smaller checkpoints, first when the UI already loaded it only partially (its offloading is already on)."""
+    steps = [_memory_mode_step(ctx, facts, entry.id if entry else None, vram), *_resolution_steps(facts)]
+    smaller = _smaller_variants(entry) if entry and vram is None else []
+    if smaller and entry and (partial := last(ctx.lines, PARTIAL)) is not None:
+        facts["loaded_partially_gb"] = f"{float(partial[1].group('mb')) / 1024:.1f}"
+        why = (
+            f": the UI already loaded it partially ({facts['loaded_partially_gb']} GB on the GPU, the rest offloaded "
+            "to RAM), so a low-VRAM flag changes little; smaller weights do."
+        )
+        return why, [f"use a smaller variant of {entry.name}: {', '.join(smaller)}", *_resolution_steps(facts)]
+    if smaller and entry:
+        steps.append(f"if it still does not fit, a smaller variant of {entry.name}: {', '.join(smaller)}")
+    return ".", steps
+
+
+def _smaller_variants(entry: ModelEntry) -> list[str]:
+    """The same family's lighter checkpoints (models.yaml), for a large model whose card size the log does not show."""
+    return [
+        m.name
+        for m in sorted(models(), key=lambda m: -m.weights_gb)
+        if m.family == entry.family and m.weights_gb < entry.weights_gb
+    ]
 
 
 def _weights_exceed_card(ctx: Context, facts: dict[str, str], entry: ModelEntry, vram: float) -> tuple[str, list[str]]:
@@ -377,11 +450,26 @@ def _resolution_steps(facts: dict[str, str]) -> list[str]:
     return ["lower the batch size"]
 
 
-def _cpu_oom(ctx: Context, line) -> Finding:
-    cause = (
-        "The system ran out of RAM (not VRAM): loading a checkpoint briefly needs about twice its size in RAM, "
-        "and the kernel's OOM killer or the allocator stopped the process."
+def _cpu_oom(ctx: Context, line, killed: bool = False) -> Finding:
+    """The system's RAM ran out: an allocator's message, the kernel's OOM-killer line, or a process killed by SIGKILL
+    (a shell's "Killed", exit status 137), which on a desktop is the OOM killer unless someone killed it by hand."""
+    facts = {"device": "CPU"}
+    entry = next((e for e in models() if e.id == _model(ctx)), None)
+    how = (
+        'the process was killed by SIGKILL (the shell\'s "Killed", exit status 137): with no one killing it by hand, '
+        "that is the kernel's OOM killer ending the largest process when RAM and swap run out"
+        if killed
+        else "the kernel's OOM killer or the allocator stopped the process"
     )
+    cause = f"The system ran out of RAM (not VRAM): {how}."
+    if entry is not None:
+        facts["model"] = entry.id
+        cause += (
+            f" Loading {entry.name} ({entry.weights_gb:g} GB of weights) needs about {entry.ram_gb_min:g} GB of RAM "
+            "(a checkpoint briefly takes about twice its size while it is read and converted)."
+        )
+    else:
+        cause += " Loading a checkpoint briefly needs about twice its size in RAM."
     more = (
         "Let Windows grow the page file (System > Advanced system settings > Performance > Virtual memory: "
         "System managed size, on a drive with free space), restart"
@@ -394,15 +482,19 @@ def _cpu_oom(ctx: Context, line) -> Finding:
         "files, and keep only one model loaded (A1111: Settings > Maximum number of checkpoints loaded at the same "
         "time = 1)."
     )
+    if killed:
+        fix += " `journalctl -k | grep -i 'out of memory'` (or `sudo dmesg | grep -i oom`) confirms the OOM killer."
     return Finding(
         "cpu-out-of-memory",
-        "The system ran out of RAM",
+        "The system ran out of RAM" + (f" loading {entry.name}" if entry else ""),
         cause,
         fix,
         [line],
-        {"device": "CPU"},
+        facts,
         [
             "https://www.kernel.org/doc/gorman/html/understand/understand016.html",
             "https://learn.microsoft.com/en-us/troubleshoot/windows-client/performance/introduction-to-the-page-file",
+            "https://man7.org/linux/man-pages/man7/signal.7.html",
         ],
+        confidence=0.8 if killed else CLASS_CONFIDENCE_CPU,
     )

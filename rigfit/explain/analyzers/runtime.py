@@ -102,7 +102,7 @@ def _driver_too_old(ctx: Context) -> Finding | None:
     )
     if wheel and who == "torch":
         line_ = next((w for w in newest_first(list(wheel_lines())) if w.variant == wheel), None)
-        facts["wheel"] = wheel
+        facts["fix_wheel"] = wheel
         torch_pin = f"torch=={line_.torch} " if line_ and line_.torch else "torch "
         fix += (
             f": `{ctx.pip()} install --force-reinstall {torch_pin}torchvision torchaudio --index-url "

@@ -20,12 +20,20 @@ KEYWORDS = (
 CONTEXT = (
     "core dumped", "import", "--version", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime",
     "librocblas", "libllama", "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
+    "loading", "custom_nodes", "extensions",
 )  # fmt: skip
 
 SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
 TRAP = re.compile(r"trap invalid opcode .*? in (?P<lib>[\w.+-]+)\[", re.I)
 GDB_FRAME = re.compile(r"(?:^#0\s.*|received signal SIGILL.*|^0x[0-9a-f]+ in .*) from (?P<lib>\S+\.so[\w.]*)")
 IMPORT = re.compile(r"^\s*(?:>>>\s*)?(?:import (?P<mod>\w+)|from (?P<mod2>\w+)[\w.]* import)")
+# what was starting when the process died: a plugin's own log prefix ("[H3 Prompt Writer] Loading model...", after
+# a container's "name | " prefix) or a ComfyUI custom node / A1111 extension folder in a path
+COMPONENT = re.compile(
+    r"^(?:[\w.-]+\s+\|\s+)?\[(?P<name>[^\]\[]{3,40})\]\s+(?:Load|Initiali[sz]|Import|Start)|"
+    r"(?P<kind>custom_nodes|extensions)[\\/](?P<dir>[\w.-]+)",
+    re.I,
+)
 FRAME = re.compile(r"(?P<lib>lib[\w.+-]+\.so[\w.]*|[\w.-]+\.cpython-\d+[\w-]*\.so)")
 
 
@@ -40,6 +48,8 @@ def analyze(ctx: Context) -> list[Finding]:
     facts, entry = _culprit(ctx, trap, hit)
     lib = facts.get("library")
     agrees = _profile_agrees(ctx)
+    if lib is None and hit is not None and (started := _component_before(ctx, hit[0].number)) is not None:
+        return [_component_sigill(ctx, facts, started, hit[0])]
     return [
         Finding(
             "sigill-native-library",
@@ -103,6 +113,47 @@ def _interpreter_sigill(line: LogLine, cmd: str, died: LogLine) -> Finding:
         facts,
         [STANDALONE_SOURCE],
         confidence=0.9,
+        supersedes=("sigill-cpu-features", "sigill-native-library"),
+    )
+
+
+def _component_before(ctx: Context, number: int) -> tuple[LogLine, str] | None:
+    """The plugin (custom node, extension) the log shows starting in the last lines before the crash."""
+    before = [line for line in ctx.lines if number - 3 <= line.number < number]
+    for line in reversed(before):
+        if m := COMPONENT.search(line.text):
+            return line, (m.group("name") or m.group("dir")).strip()
+    return None
+
+
+def _component_sigill(ctx: Context, facts: dict[str, str], started: tuple[LogLine, str], died: LogLine) -> Finding:
+    line, name = started
+    facts["component"] = name
+    cpu = ctx.facts.get("cpu_model")
+    cause = (
+        f"The process was killed by SIGILL right after {name} started ({line.text.strip()[:80]}): its native code "
+        "(a compiled extension it ships, or a library it loads such as llama.cpp/ggml, onnxruntime or a CUDA "
+        f"kernel package) executed a CPU instruction {cpu or 'this CPU'} does not have, typically AVX-512 or AVX2 "
+        "in a prebuilt binary. torch and the UI itself got this far, so they are not the culprit."
+    )
+    if missing := ctx.facts.get("cpu_missing"):
+        facts["cpu_lacks"] = str(missing)
+        cause += f" This CPU lacks {missing}."
+    fix = (
+        f"Start without {name} to confirm (ComfyUI: move its folder out of custom_nodes, or start with "
+        "--disable-all-custom-nodes; A1111: disable the extension), then install a build of its native backend for "
+        "this CPU (compiled on this machine, or a release without AVX-512/AVX2), or tell its maintainers which CPU "
+        "it fails on; `grep -o -w -E 'avx2|avx512f' /proc/cpuinfo | sort -u` shows what the CPU has."
+    )
+    return Finding(
+        "sigill-plugin",
+        f"SIGILL in {name}'s native code",
+        cause,
+        fix,
+        [line, died],
+        facts,
+        ["https://man7.org/linux/man-pages/man7/signal.7.html", "Comfy-Org/ComfyUI:comfy/cli_args.py"],
+        confidence=0.85,
         supersedes=("sigill-cpu-features", "sigill-native-library"),
     )
 
