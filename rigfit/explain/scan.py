@@ -131,7 +131,9 @@ class KeywordScanner:
                 chunk = block if whole else block[before:end]
                 self._context_pass(chunk, lowered if whole else chunk.lower(), first_line, result, repeats)
             head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
-            cut = block.find(b"\n", max(0, len(block) - CONTEXT_WINDOW)) + 1
+            # the tail starts at a line start; a block shorter than the window is a tail as a whole (a last line
+            # without its newline arrives as a block of its own, and its context is all in this one)
+            cut = block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1 if len(block) > CONTEXT_WINDOW else 0
             tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
         self._distinct = None
         return result

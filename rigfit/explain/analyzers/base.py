@@ -67,8 +67,8 @@ def every(lines: list[LogLine], pattern: re.Pattern[str]) -> list[tuple[LogLine,
 
 
 SITE_PACKAGES = re.compile(
-    r"(?P<env>(?:[A-Za-z]:)?[\w.~/\\ -]*?)[\\/](?:lib[\\/]python(?P<py>3\.\d+)[\\/]|Lib[\\/])site-packages[\\/]"
-    r"(?P<top>[\w.-]+)",
+    r"(?P<env>(?:[A-Za-z]:)?[\w.~/\\ -]*?)[\\/](?:lib[\\/]python(?P<py>3\.\d+)[\\/]|Lib[\\/])"
+    r"(?:site|dist)-packages[\\/](?P<top>[\w.-]+)",
 )
 PYTHON_BANNER = re.compile(
     r"\bPython[: ]+(?:version\s*:?\s*)?(?P<py>3\.\d{1,2})(?:\.\d+)?\b|\bcp3(?P<cp>\d{1,2})\b|"

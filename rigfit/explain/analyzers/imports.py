@@ -9,7 +9,8 @@ import sys
 from rigfit.explain.analyzers.base import Finding, binary_package, first, last
 from rigfit.explain.analyzers.context import Context, modules, name_entry
 from rigfit.explain.scan import LogLine
-from rigfit.kb.diagnosis import PythonModule
+from rigfit.kb.diagnosis import PythonModule, PythonName
+from rigfit.kb.torch_published import COMPANIONS, companion_of
 
 SIGNALS = (
     "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
@@ -37,6 +38,8 @@ NUMPY_ABI = re.compile(
 )
 SOURCE = "https://docs.python.org/3/library/exceptions.html#ModuleNotFoundError"
 KNOWN_NAME_CONFIDENCE = 0.9
+PIP_CHECK = "https://pip.pypa.io/en/stable/cli/pip_check/"
+COMPANION_SOURCE = "https://pytorch.org/get-started/previous-versions/"
 
 
 PY_SYNTAX = re.compile(
@@ -220,30 +223,66 @@ def _cannot_import(ctx: Context) -> Finding | None:
         facts["plugin"] = where
     entry = name_entry(module, name)
     if entry is not None:
-        facts["package"] = entry.package
-        when = (
-            f"{entry.package} {entry.removed_in} removed it"
-            if entry.removed_in
-            else f"it exists from {entry.package} {entry.added_in} on"
-        )
-        cause = (
-            f"`{name}` is not in the installed {entry.package}'s {module}: {when}, and the code needs the other side."
-        )
-        if entry.package == "python":
-            facts["python_removed_in"] = str(entry.removed_in or entry.added_in)
-            cause = (
-                f"`{module}.{name}` is part of Python itself, and {when.replace('python', 'Python')}: the code "
-                f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
-                f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
-            )
-        finding = _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
-        finding.confidence = KNOWN_NAME_CONFIDENCE  # the KB knows this very name: as specific as a known issue
-        return finding
+        return _known_name(line, facts, entry, ctx)
     if top in sys.stdlib_module_names:
         return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
         return _built_for_other_torch(line, facts, caller, ctx)
+    if (dependent := _caller_package(ctx, line.number, top)) and _package_of(dependent) != facts["package"]:
+        return _dependency_release(line, facts, _package_of(dependent), ctx)
     return _name_missing(line, facts, name, where, internal, ctx)
+
+
+def _dependency_release(line: LogLine, facts: dict[str, str], dependent: str, ctx: Context) -> Finding:
+    """A name missing from package A, looked up by installed package B's own file: B was installed at a release
+    that needs another A (pip installed one of the two without the other); B's metadata says which A it needs."""
+    facts["needed_by"] = dependent
+    package, name, module = facts["package"], facts["name"], facts["module"]
+    cause = (
+        f"The installed {dependent} uses `{module}.{name}` (the failing line is in {dependent}'s own files), and the "
+        f"installed {package} has no such name: the two were installed at releases that do not fit together, "
+        f"usually a {dependent} newer than the {package} beside it (an upgrade of one without the other)."
+    )
+    fix = (
+        f"`{ctx.pip()} check` prints the {package} range {dependent} requires (`{ctx.pip()} show {dependent}` lists "
+        f'its dependencies); install a {package} in that range (`{ctx.pip()} install "{package}>=X.Y"`, usually '
+        f"`{ctx.pip()} install -U {package}`), or install the {dependent} release the UI pins so both are of one era."
+    )
+    return _finding(line, facts, cause, fix, [PIP_CHECK], kind="dependency-release-mismatch")
+
+
+def _caller_package(ctx: Context, before: int, imported: str) -> str | None:
+    """The installed package whose file the traceback was last in before the error line, when it is not the package
+    the name was looked up in (nor importlib)."""
+    caller = None
+    for ln in ctx.lines:
+        if ln.number > before:
+            break
+        if (pkg := binary_package(ln.text)) is not None:
+            caller = None if pkg.split(".")[0] in (imported, "importlib") else pkg
+    return caller
+
+
+def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Context) -> Finding:
+    """A name python_names.yaml knows: the release that removed or added it, and that entry's fix."""
+    module, name = facts["module"], facts["name"]
+    facts["package"] = entry.package
+    when = (
+        f"{entry.package} {entry.removed_in} removed it"
+        if entry.removed_in
+        else f"it exists from {entry.package} {entry.added_in} on"
+    )
+    cause = f"`{name}` is not in the installed {entry.package}'s {module}: {when}, and the code needs the other side."
+    if entry.package == "python":
+        facts["python_removed_in"] = str(entry.removed_in or entry.added_in)
+        cause = (
+            f"`{module}.{name}` is part of Python itself, and {when.replace('python', 'Python')}: the code "
+            f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
+            f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
+        )
+    finding = _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+    finding.confidence = KNOWN_NAME_CONFIDENCE  # the KB knows this very name: as specific as a known issue
+    return finding
 
 
 def _name_missing(
@@ -354,12 +393,14 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
         return None
     line, m = hit
     path, symbol = m.group("file"), m.group("symbol")
-    package = binary_package(path) or path.rsplit("/", 1)[-1]
+    package = binary_package(path) or _library_package(path.rsplit("/", 1)[-1])
     if (known := modules().get(package)) is not None and known.package:
         package = known.package
     facts = {"library": path.rsplit("/", 1)[-1], "package": package, "symbol": symbol}
     if ctx.torch:
         facts["torch"] = ctx.torch
+    if package in COMPANIONS and ctx.torch and (pair := companion_of(ctx.torch, package)):
+        return _companion_mismatch(line, facts, pair, ctx)
     if "__cxx11" in symbol and re.search(r"_ZN3c10|_ZN2at|torch", symbol):
         built = (
             "the other C++ ABI than the installed torch (the cxx11abiTRUE/FALSE part of prebuilt wheel names), or "
@@ -402,6 +443,36 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
     return _finding(
         line, facts, cause, fix, ["https://pytorch.org/docs/stable/cpp_extension.html"], kind="binary-abi-mismatch"
     )
+
+
+def _library_package(file_name: str) -> str:
+    """The package a bare library file name belongs to when the path is not shown: libtorchaudio.so -> torchaudio
+    (when python_modules.yaml knows that module), else the file name itself."""
+    stem = re.sub(r"\.(?:so|pyd)(?:\.[\d.]+)?$", "", file_name).split(".cpython")[0]
+    for candidate in (stem.removeprefix("lib"), stem.removeprefix("_")):
+        if candidate in COMPANIONS or candidate in modules():
+            return candidate
+    return file_name
+
+
+def _companion_mismatch(line: LogLine, facts: dict[str, str], release: str, ctx: Context) -> Finding:
+    """torchvision/torchaudio's compiled library needs a symbol the installed torch lacks: they are built for one
+    torch release each, and pip installed another (one was pinned, the other was not)."""
+    package, torch = facts["package"], facts["torch"]
+    facts["needs"] = f"{package}=={release}"
+    variant = torch.partition("+")[2]
+    index = f" --index-url https://download.pytorch.org/whl/{variant}" if variant else ""
+    cause = (
+        f"{facts['library']} ({package}) needs the symbol {facts['symbol'][:80]}, which torch {torch} does not have: "
+        f"each {package} release is built for one torch release, and this one was made for another (typically "
+        f"torch was pinned and {package} was not, so pip took the newest {package})."
+    )
+    fix = (
+        f'`{ctx.pip()} install "{package}=={release}"{index}`, the {package} release of torch {torch.split("+")[0]}, '
+        "from the same index as torch (or list torch, torchvision and torchaudio with their versions in one pip "
+        "command)."
+    )
+    return _finding(line, facts, cause, fix, [COMPANION_SOURCE], kind="binary-abi-mismatch")
 
 
 def _numpy_abi(ctx: Context) -> Finding | None:
@@ -451,6 +522,8 @@ def _finding(
         "circular-import": f"{facts.get('module')} is shadowed or imported circularly",
         "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
         "binary-abi-mismatch": f"{facts.get('package')}'s compiled library does not match what is installed",
+        "dependency-release-mismatch": f"The installed {facts.get('needed_by')} needs another release of "
+        f"{facts.get('package')}",
         "numpy-abi": "A compiled package does not match the installed NumPy (1.x vs 2.x)",
         "built-for-other-torch": f"{facts.get('importer')} does not match the installed torch",
     }
