@@ -98,3 +98,11 @@ def test_a_cuda_index_pytorch_never_published_points_at_the_one_below() -> None:
 def test_published_lines_know_where_platforms_and_pythons_ended() -> None:
     assert last_release_on("macos-x86_64") == "2.2.2" and last_release_on("windows") is None
     assert pythons_ended_at("2.4.1") == ["3.8"] and pythons_ended_at("2.4.0") == []
+
+
+def test_a_version_list_cut_before_its_parenthesis_is_still_read() -> None:
+    cut = (
+        "ERROR: Could not find a version that satisfies the requirement torch==2.0.1+cu118 (from versions: 2.2.0, "
+        "2.2.0+cu118, 2.2.1, 2.3.0, 2.3.1+cu118\n"
+    )
+    assert explain_text(cut).explanations[0].facts["python_above"] == "3.11"

@@ -46,6 +46,8 @@ class PublishedLine(KbEntry):
     cuda: list[str] = field(default_factory=list)  # CUDA index variants (download.pytorch.org/whl/<variant>)
     torchvision: str | None = None  # the release that belongs to `last`
     torchaudio: str | None = None
+    # for a platform whose last line this is: what a machine still on it can do, in words
+    platform_ended: dict[str, str] = field(default_factory=dict)
     note: str | None = None
 
     def _check(self) -> None:
@@ -54,6 +56,9 @@ class PublishedLine(KbEntry):
             if platform not in PLATFORM_WORDS:
                 raise FieldError("python_by_platform", f"unknown platform {platform!r}")
             version_range(spec, f"python_by_platform.{platform}")
+        for platform in self.platform_ended:
+            if platform not in self.platforms:
+                raise FieldError("platform_ended", f"{platform!r} is not one of the line's platforms")
         if not self.last.startswith(self.line + "."):
             raise FieldError("last", f"{self.last!r} is not a release of line {self.line!r}")
         for variant in self.cuda:
@@ -145,3 +150,8 @@ def companion_of(torch: str, package: str) -> str | None:
     if entry is None or entry.last != torch.split("+")[0]:
         return None
     return entry.torchvision if package == "torchvision" else entry.torchaudio if package == "torchaudio" else None
+
+
+def ended_advice(platform: str) -> str | None:
+    """What the KB says a machine on a platform PyTorch stopped publishing for can do."""
+    return next((e.platform_ended[platform] for e in published_lines() if platform in e.platform_ended), None)

@@ -13,6 +13,7 @@ from rigfit.kb.torch_published import (
     CUDA_VARIANT,
     PLATFORM_WORDS,
     cuda_variants,
+    ended_advice,
     has_python,
     line_of,
     lowest_listed_cuda,
@@ -54,7 +55,7 @@ REQUIRES_MISSING = re.compile(
 )
 NO_VERSION = re.compile(
     r"Could not find a version that satisfies the requirement (?P<req>\S+)(?: \(from (?!versions)(?P<via>[^)]*)\))?"
-    r"(?:.*\(from versions: (?P<versions>[^)]*)\))?"
+    r"(?:.*\(from versions: (?P<versions>[^)]*)\)?)?"  # a pasted line may be cut before its ")"
 )
 NO_MATCH = re.compile(r"No matching distribution found for (?P<req>\S+)")
 LOOKING_IN = re.compile(r"Looking in (?:indexes|links): (?P<urls>.+)")
@@ -547,13 +548,14 @@ def _support_ended(ctx: Context, facts: dict[str, str], req: str, versions: str)
         facts["last_release"] = newest
         companions = _companions(newest)
         cause = (
-            f"The newest torch the index offers this machine is {newest}, PyTorch's last release for "
-            f"{PLATFORM_WORDS[ended[0]]}: no later torch (so no {req}) was published for it, whatever the Python."
+            f"The newest torch the index offers this Python is {newest}, PyTorch's last release for "
+            f"{PLATFORM_WORDS[ended[0]]}: no later torch (so no {req}) was published for it, whatever the Python "
+            "version."
         )
+        advice = ended_advice(ended[0])
         fix = (
-            f'On this machine the newest is `{ctx.pip()} install "torch=={newest}"{companions}` (code that needs a '
-            f"newer torch will not run there); for {req} use another machine: an Apple Silicon Mac, or Linux/Windows. "
-            "conda-forge still builds newer torch for some of these platforms."
+            f'With this Python the newest is `{ctx.pip()} install "torch=={newest}"{companions}` (code that needs a '
+            f"newer torch will not run with it); {req} needs another platform{f': {advice}' if advice else ''}."
         )
         return cause, fix
     if pythons:
