@@ -106,3 +106,12 @@ def test_a_version_list_cut_before_its_parenthesis_is_still_read() -> None:
         "2.2.0+cu118, 2.2.1, 2.3.0, 2.3.1+cu118\n"
     )
     assert explain_text(cut).explanations[0].facts["python_above"] == "3.11"
+
+
+def test_a_dist_packages_path_names_the_package_but_not_a_prefix_interpreter() -> None:
+    text = (
+        'File "/usr/local/lib/python3.10/dist-packages/transformers/utils/hub.py", line 96, in <module>\n'
+        "AttributeError: module 'huggingface_hub.constants' has no attribute 'HF_HUB_CACHE'\n"
+    )
+    first = explain_text(text).explanations[0]
+    assert first.facts["needed_by"] == "transformers" and "/usr/local/bin/python" not in first.fix
