@@ -115,3 +115,15 @@ def test_a_dist_packages_path_names_the_package_but_not_a_prefix_interpreter() -
     )
     first = explain_text(text).explanations[0]
     assert first.facts["needed_by"] == "transformers" and "/usr/local/bin/python" not in first.fix
+
+
+def test_windows_module_not_found_for_a_pyd_is_a_dll_it_links_in_any_language() -> None:
+    first = found("windows-dll-missing--qwen3vl-flash-attn-zh.txt")[0]
+    assert first.id == "windows-extension-dependency-missing" and "flash-attn" in first.fix
+    procedure = "ImportError: DLL load failed while importing _C: The specified procedure could not be found.\n"
+    assert "windows-extension-dependency-missing" not in ids(procedure)
+
+
+def test_onnxruntime_error_126_is_its_cuda_provider_missing_the_cuda_and_cudnn_of_its_build() -> None:
+    first = found("lib-missing--onnxruntime-gpu-119-windows-126.txt")[0]
+    assert first.facts["package"] == "onnxruntime-gpu" and "error 126" in first.cause and "cuDNN 9" in first.fix
