@@ -127,3 +127,10 @@ def test_windows_module_not_found_for_a_pyd_is_a_dll_it_links_in_any_language() 
 def test_onnxruntime_error_126_is_its_cuda_provider_missing_the_cuda_and_cudnn_of_its_build() -> None:
     first = found("lib-missing--onnxruntime-gpu-119-windows-126.txt")[0]
     assert first.facts["package"] == "onnxruntime-gpu" and "error 126" in first.cause and "cuDNN 9" in first.fix
+
+
+def test_a_method_a_release_removed_is_named_from_the_objects_class() -> None:
+    first = found("name-removed--fontpreview-pillow10-getsize.txt")[0]
+    assert "Pillow 10.0 removed it" in first.cause and 'Pillow<10"' in first.fix and "getbbox" in first.fix
+    assert ids("AttributeError: 'NoneType' object has no attribute 'getsize'\n") == []
+    assert ids("AttributeError: 'MyFont' object has no attribute 'getsize'\n") == []

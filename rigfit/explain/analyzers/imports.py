@@ -7,7 +7,7 @@ import re
 import sys
 
 from rigfit.explain.analyzers.base import Finding, binary_package, first, last
-from rigfit.explain.analyzers.context import Context, modules, name_entry
+from rigfit.explain.analyzers.context import Context, class_name_entry, modules, name_entry
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import PythonModule, PythonName
 from rigfit.kb.torch_published import COMPANIONS, companion_of
@@ -29,6 +29,7 @@ NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")
 CANNOT_IMPORT = re.compile(
     r"cannot import name ['\"]?(?P<name>\w+)['\"]? from ['\"]?(?P<module>[\w.]+)['\"]?(?P<rest>.*)"
 )
+OBJECT_ATTRIBUTE = re.compile(r"'(?P<cls>[\w.]+)' object has no attribute '(?P<name>\w+)'")
 NO_ATTRIBUTE = re.compile(r"module ['\"](?P<module>[\w.]+)['\"] has no attribute ['\"](?P<name>\w+)['\"]")
 UNDEFINED = re.compile(r"(?P<file>[^\s:'\"]+\.(?:so|pyd)(?:\.[\d.]+)?): undefined symbol: (?P<symbol>\w+)")
 NUMPY_ABI = re.compile(
@@ -50,7 +51,10 @@ PY_SYNTAX = re.compile(
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    found = (_numpy_abi(ctx), _undefined_symbol(ctx), _cannot_import(ctx), _no_module(ctx), _python_too_old(ctx))
+    found = (
+        _numpy_abi(ctx), _undefined_symbol(ctx), _cannot_import(ctx) or _object_attribute(ctx), _no_module(ctx),
+        _python_too_old(ctx),
+    )  # fmt: skip
     return [f for f in found if f]
 
 
@@ -263,6 +267,20 @@ def _caller_package(ctx: Context, before: int, imported: str) -> str | None:
     return caller
 
 
+def _object_attribute(ctx: Context) -> Finding | None:
+    """ "'FreeTypeFont' object has no attribute 'getsize'": a method a release removed, when python_names.yaml knows
+    that class and name (any other object attribute error is the code's own business: nothing is said)."""
+    hit = last(ctx.lines, OBJECT_ATTRIBUTE)
+    if hit is None:
+        return None
+    line, m = hit
+    entry = class_name_entry(m.group("cls"), m.group("name"))
+    if entry is None:
+        return None
+    facts = {"module": entry.module, "name": m.group("name"), "class": m.group("cls"), "package": entry.package}
+    return _known_name(line, facts, entry, ctx)
+
+
 def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Context) -> Finding:
     """A name python_names.yaml knows: the release that removed or added it, and that entry's fix."""
     module, name = facts["module"], facts["name"]
@@ -272,7 +290,8 @@ def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Co
         if entry.removed_in
         else f"it exists from {entry.package} {entry.added_in} on"
     )
-    cause = f"`{name}` is not in the installed {entry.package}'s {module}: {when}, and the code needs the other side."
+    owner = f"{facts['class']} objects ({module})" if "class" in facts else f"{entry.package}'s {module}"
+    cause = f"`{name}` is not in the installed {owner}: {when}, and the code needs the other side."
     if entry.package == "python":
         facts["python_removed_in"] = str(entry.removed_in or entry.added_in)
         cause = (
