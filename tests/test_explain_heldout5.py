@@ -92,6 +92,8 @@ def test_a_cuda_index_pytorch_never_published_points_at_the_one_below() -> None:
     assert first.facts["variant"] == "cu131" and "whl/cu130" in first.fix
     real = explain_text(text.replace("cu131", "cu128")).explanations[0]
     assert "publishes no" not in real.cause
+    older_than_the_kb = explain_text(text.replace("cu131", "cu110")).explanations[0]
+    assert "publishes no" not in older_than_the_kb.cause
     assert "cu131" not in cuda_variants() and {"cu118", "cu126", "cu128", "cu130"} <= cuda_variants()
 
 

@@ -135,8 +135,10 @@ def cuda_variants() -> set[str]:
 
 
 def lowest_listed_cuda() -> int:
-    """The oldest CUDA variant (as digits) of the lines the KB lists: variants below it are older than the KB."""
-    return min((int(v[2:]) for v in cuda_variants()), default=0)
+    """The newest CUDA variant (as digits) of the oldest line the KB lists: the KB knows every variant published
+    after it, and none before (cu110 of torch 1.7 is older than the KB, not unpublished)."""
+    lines = [e for e in published_lines() if e.cuda]
+    return max(int(v[2:]) for v in lines[0].cuda) if lines else 0
 
 
 def variant_lines(variant: str) -> list[PublishedLine]:
