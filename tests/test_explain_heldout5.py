@@ -136,3 +136,14 @@ def test_a_method_a_release_removed_is_named_from_the_objects_class() -> None:
     assert "Pillow 10.0 removed it" in first.cause and 'Pillow<10"' in first.fix and "getbbox" in first.fix
     assert ids("AttributeError: 'NoneType' object has no attribute 'getsize'\n") == []
     assert ids("AttributeError: 'MyFont' object has no attribute 'getsize'\n") == []
+
+
+def test_a_removed_name_imported_by_an_installed_package_names_that_package_as_the_other_fix() -> None:
+    first = found("name-removed--iopaint-fastapi-pydantic2-undefined.txt")[0]
+    assert first.facts["imported_by"] == "fastapi"  # D:\...\lib\site-packages (lower-case lib) is read
+    own_code = (
+        'File "/home/u/app/models.py", line 2, in <module>\n'
+        "ImportError: cannot import name 'ModelField' from 'pydantic.fields' (/home/u/venv/lib/python3.11/"
+        "site-packages/pydantic/fields.py)\n"
+    )
+    assert "imported_by" not in explain_text(own_code).explanations[0].facts

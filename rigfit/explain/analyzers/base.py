@@ -67,7 +67,7 @@ def every(lines: list[LogLine], pattern: re.Pattern[str]) -> list[tuple[LogLine,
 
 
 SITE_PACKAGES = re.compile(
-    r"(?P<env>(?:[A-Za-z]:)?[\w.~/\\ -]*?)[\\/](?:lib[\\/]python(?P<py>3\.\d+)[\\/]|Lib[\\/])"
+    r"(?P<env>(?:[A-Za-z]:)?[\w.~/\\ -]*?)[\\/](?:lib[\\/]python(?P<py>3\.\d+)[\\/]|[Ll]ib[\\/])"
     r"(?P<kind>site|dist)-packages[\\/](?P<top>[\w.-]+)",
 )
 PYTHON_BANNER = re.compile(

@@ -260,7 +260,7 @@ def _caller_package(ctx: Context, before: int, imported: str) -> str | None:
     the name was looked up in (nor importlib)."""
     caller = None
     for ln in ctx.lines:
-        if ln.number > before:
+        if ln.number >= before:  # the error line names the module the name was looked up in, not the caller
             break
         if (pkg := binary_package(ln.text)) is not None:
             caller = None if pkg.split(".")[0] in (imported, "importlib") else pkg
@@ -290,8 +290,18 @@ def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Co
         if entry.removed_in
         else f"it exists from {entry.package} {entry.added_in} on"
     )
-    owner = f"{facts['class']} objects ({module})" if "class" in facts else f"{entry.package}'s {module}"
+    owner = f"{entry.package}'s {facts['class']} objects" if "class" in facts else f"{entry.package}'s {module}"
     cause = f"`{name}` is not in the installed {owner}: {when}, and the code needs the other side."
+    fix = entry.fix
+    importer = _caller_package(ctx, line.number, module.split(".")[0])
+    if entry.removed_in and importer and _package_of(importer) != entry.package:
+        facts["imported_by"] = importer = _package_of(importer)
+        cause += f" The code that uses it is the installed {importer}'s."
+        fix += (
+            f". Here the importer is {importer}: a release of {importer} made for {entry.package} "
+            f"{entry.removed_in} or newer (`{ctx.pip()} install -U {importer}`) is the fix that keeps "
+            f"{entry.package} as it is"
+        )
     if entry.package == "python":
         facts["python_removed_in"] = str(entry.removed_in or entry.added_in)
         cause = (
@@ -299,7 +309,7 @@ def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Co
             f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
             f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
         )
-    finding = _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
+    finding = _finding(line, facts, cause, fix, entry.sources, kind="name-version-mismatch")
     finding.confidence = KNOWN_NAME_CONFIDENCE  # the KB knows this very name: as specific as a known issue
     return finding
 
