@@ -112,3 +112,11 @@ def test_the_error_line_is_found_anywhere_in_noise(noise: list[str], where: int)
 @given(st.binary(max_size=3000))
 def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     explain_stream(io.BytesIO(data))
+
+
+def test_a_last_line_without_its_newline_keeps_the_context_before_it() -> None:
+    index = b"Looking in indexes: https://download.pytorch.org/whl/cu131"
+    error = b"ERROR: Could not find a version that satisfies the requirement torch==2.10.0 (from versions: none)"
+    for data in (index + b"\n" + error, index + b"\n" + error + b"\n"):
+        kept = {line.text for line in scanner().scan([data]).lines.values()}
+        assert index.decode() in kept, data

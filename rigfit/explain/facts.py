@@ -53,7 +53,7 @@ GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
 # the OS a traceback ran on, from its file paths: /Users/name/... (macOS), C:\... (Windows), /home/... (Linux)
 LOG_OS = (
     ("macos", re.compile(r"(?:^|[\s\"'(])/Users/[^/\s]+/|/Library/Frameworks/Python\.framework/")),
-    ("windows", re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\")),
+    ("windows", re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\|\bpython\.exe\b|[\\/]Scripts[\\/]|win_amd64")),
     ("linux", re.compile(r"(?:^|[\s\"'(])/(?:home|root|usr/lib|opt/conda)/")),
 )
 NVIDIA_SMI = re.compile(r"Driver Version:\s*(?P<driver>[\d.]+)(?:.*CUDA Version:\s*(?P<cuda>\d+\.\d+))?", re.I)

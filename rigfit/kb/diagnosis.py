@@ -16,7 +16,7 @@ from typing import Literal
 
 from rigfit.kb.loader import KbEntry, version_range
 from rigfit.kb.typed import FieldError
-from rigfit.records import record
+from rigfit.records import field, record
 
 
 @record(frozen=True, kw_only=True)
@@ -38,6 +38,8 @@ class PythonName(KbEntry):
     package: str  # pip distribution of the module
     removed_in: str | None = None  # first release without the names
     added_in: str | None = None  # first release with them
+    # for methods/attributes of objects ("'FreeTypeFont' object has no attribute 'getsize'"): the classes they are on
+    classes: list[str] = field(default_factory=list)
     fix: str  # the exact command or code change
     note: str | None = None
 

@@ -49,6 +49,7 @@ SCHEMAS: dict[str, str] = {
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
     "lscpu_labels.yaml": "rigfit.kb.lscpu_labels:LscpuLanguage",
     "xformers_torch.yaml": "rigfit.kb.xformers:XformersBuild",
+    "torch_published.yaml": "rigfit.kb.torch_published:PublishedLine",
 }
 
 

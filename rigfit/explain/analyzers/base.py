@@ -67,8 +67,8 @@ def every(lines: list[LogLine], pattern: re.Pattern[str]) -> list[tuple[LogLine,
 
 
 SITE_PACKAGES = re.compile(
-    r"(?P<env>(?:[A-Za-z]:)?[\w.~/\\ -]*?)[\\/](?:lib[\\/]python(?P<py>3\.\d+)[\\/]|Lib[\\/])site-packages[\\/]"
-    r"(?P<top>[\w.-]+)",
+    r"(?P<env>(?:[A-Za-z]:)?[\w.~/\\ -]*?)[\\/](?:lib[\\/]python(?P<py>3\.\d+)[\\/]|[Ll]ib[\\/])"
+    r"(?P<kind>site|dist)-packages[\\/](?P<top>[\w.-]+)",
 )
 PYTHON_BANNER = re.compile(
     r"\bPython[: ]+(?:version\s*:?\s*)?(?P<py>3\.\d{1,2})(?:\.\d+)?\b|\bcp3(?P<cp>\d{1,2})\b|"
@@ -97,7 +97,8 @@ def env_python(lines: list[LogLine]) -> str | None:
     """The interpreter of the environment the traceback ran in, from its site-packages path (Linux venvs/conda)."""
     for line in reversed(lines):
         m = SITE_PACKAGES.search(line.text)
-        if m and m.group("py") and m.group("env").startswith(("/", "~")):
+        # dist-packages is a Debian/Ubuntu system Python's: its interpreter is /usr/bin/python3, not <prefix>/bin
+        if m and m.group("py") and m.group("kind") == "site" and m.group("env").startswith(("/", "~")):
             env = re.sub(r"^.*?File \"", "", m.group("env"))
             return f"{env}/bin/python"
     return None

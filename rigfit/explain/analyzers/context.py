@@ -72,6 +72,12 @@ def native_lib(file_name: str) -> NativeLibrary | None:
     return next((e for pattern, e in native_libs() if pattern.search(base)), None)
 
 
+def class_name_entry(cls: str, name: str) -> PythonName | None:
+    """The KB entry for a method or attribute `name` of objects of class `cls` (its last dotted part)."""
+    short = cls.rsplit(".", 1)[-1]
+    return next((e for e in names() if short in e.classes and name in e.names), None)
+
+
 def name_entry(module: str, name: str) -> PythonName | None:
     """The KB entry for `name` looked up in `module` or a submodule of the entry's module."""
     for entry in names():

@@ -7,9 +7,10 @@ import re
 import sys
 
 from rigfit.explain.analyzers.base import Finding, binary_package, first, last
-from rigfit.explain.analyzers.context import Context, modules, name_entry
+from rigfit.explain.analyzers.context import Context, class_name_entry, modules, name_entry
 from rigfit.explain.scan import LogLine
-from rigfit.kb.diagnosis import PythonModule
+from rigfit.kb.diagnosis import PythonModule, PythonName
+from rigfit.kb.torch_published import COMPANIONS, companion_of
 
 SIGNALS = (
     "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
@@ -28,6 +29,7 @@ NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")
 CANNOT_IMPORT = re.compile(
     r"cannot import name ['\"]?(?P<name>\w+)['\"]? from ['\"]?(?P<module>[\w.]+)['\"]?(?P<rest>.*)"
 )
+OBJECT_ATTRIBUTE = re.compile(r"'(?P<cls>[\w.]+)' object has no attribute '(?P<name>\w+)'")
 NO_ATTRIBUTE = re.compile(r"module ['\"](?P<module>[\w.]+)['\"] has no attribute ['\"](?P<name>\w+)['\"]")
 UNDEFINED = re.compile(r"(?P<file>[^\s:'\"]+\.(?:so|pyd)(?:\.[\d.]+)?): undefined symbol: (?P<symbol>\w+)")
 NUMPY_ABI = re.compile(
@@ -37,6 +39,8 @@ NUMPY_ABI = re.compile(
 )
 SOURCE = "https://docs.python.org/3/library/exceptions.html#ModuleNotFoundError"
 KNOWN_NAME_CONFIDENCE = 0.9
+PIP_CHECK = "https://pip.pypa.io/en/stable/cli/pip_check/"
+COMPANION_SOURCE = "https://pytorch.org/get-started/previous-versions/"
 
 
 PY_SYNTAX = re.compile(
@@ -47,7 +51,10 @@ PY_SYNTAX = re.compile(
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    found = (_numpy_abi(ctx), _undefined_symbol(ctx), _cannot_import(ctx), _no_module(ctx), _python_too_old(ctx))
+    found = (
+        _numpy_abi(ctx), _undefined_symbol(ctx), _cannot_import(ctx) or _object_attribute(ctx), _no_module(ctx),
+        _python_too_old(ctx),
+    )  # fmt: skip
     return [f for f in found if f]
 
 
@@ -220,30 +227,91 @@ def _cannot_import(ctx: Context) -> Finding | None:
         facts["plugin"] = where
     entry = name_entry(module, name)
     if entry is not None:
-        facts["package"] = entry.package
-        when = (
-            f"{entry.package} {entry.removed_in} removed it"
-            if entry.removed_in
-            else f"it exists from {entry.package} {entry.added_in} on"
-        )
-        cause = (
-            f"`{name}` is not in the installed {entry.package}'s {module}: {when}, and the code needs the other side."
-        )
-        if entry.package == "python":
-            facts["python_removed_in"] = str(entry.removed_in or entry.added_in)
-            cause = (
-                f"`{module}.{name}` is part of Python itself, and {when.replace('python', 'Python')}: the code "
-                f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
-                f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
-            )
-        finding = _finding(line, facts, cause, entry.fix, entry.sources, kind="name-version-mismatch")
-        finding.confidence = KNOWN_NAME_CONFIDENCE  # the KB knows this very name: as specific as a known issue
-        return finding
+        return _known_name(line, facts, entry, ctx)
     if top in sys.stdlib_module_names:
         return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
         return _built_for_other_torch(line, facts, caller, ctx)
+    if (dependent := _caller_package(ctx, line.number, top)) and _package_of(dependent) != facts["package"]:
+        return _dependency_release(line, facts, _package_of(dependent), ctx)
     return _name_missing(line, facts, name, where, internal, ctx)
+
+
+def _dependency_release(line: LogLine, facts: dict[str, str], dependent: str, ctx: Context) -> Finding:
+    """A name missing from package A, looked up by installed package B's own file: B was installed at a release
+    that needs another A (pip installed one of the two without the other); B's metadata says which A it needs."""
+    facts["needed_by"] = dependent
+    package, name, module = facts["package"], facts["name"], facts["module"]
+    cause = (
+        f"The installed {dependent} uses `{module}.{name}` (the failing line is in {dependent}'s own files), and the "
+        f"installed {package} has no such name: the two were installed at releases that do not fit together, "
+        f"usually a {dependent} newer than the {package} beside it (an upgrade of one without the other)."
+    )
+    fix = (
+        f"`{ctx.pip()} check` prints the {package} range {dependent} requires (`{ctx.pip()} show {dependent}` lists "
+        f'its dependencies); install a {package} in that range (`{ctx.pip()} install "{package}>=X.Y"`, usually '
+        f"`{ctx.pip()} install -U {package}`), or install the {dependent} release the UI pins so both are of one era."
+    )
+    return _finding(line, facts, cause, fix, [PIP_CHECK], kind="dependency-release-mismatch")
+
+
+def _caller_package(ctx: Context, before: int, imported: str) -> str | None:
+    """The installed package whose file the traceback was last in before the error line, when it is not the package
+    the name was looked up in (nor importlib)."""
+    caller = None
+    for ln in ctx.lines:
+        if ln.number >= before:  # the error line names the module the name was looked up in, not the caller
+            break
+        if (pkg := binary_package(ln.text)) is not None:
+            caller = None if pkg.split(".")[0] in (imported, "importlib") else pkg
+    return caller
+
+
+def _object_attribute(ctx: Context) -> Finding | None:
+    """ "'FreeTypeFont' object has no attribute 'getsize'": a method a release removed, when python_names.yaml knows
+    that class and name (any other object attribute error is the code's own business: nothing is said)."""
+    hit = last(ctx.lines, OBJECT_ATTRIBUTE)
+    if hit is None:
+        return None
+    line, m = hit
+    entry = class_name_entry(m.group("cls"), m.group("name"))
+    if entry is None:
+        return None
+    facts = {"module": entry.module, "name": m.group("name"), "class": m.group("cls"), "package": entry.package}
+    return _known_name(line, facts, entry, ctx)
+
+
+def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Context) -> Finding:
+    """A name python_names.yaml knows: the release that removed or added it, and that entry's fix."""
+    module, name = facts["module"], facts["name"]
+    facts["package"] = entry.package
+    when = (
+        f"{entry.package} {entry.removed_in} removed it"
+        if entry.removed_in
+        else f"it exists from {entry.package} {entry.added_in} on"
+    )
+    owner = f"{entry.package}'s {facts['class']} objects" if "class" in facts else f"{entry.package}'s {module}"
+    cause = f"`{name}` is not in the installed {owner}: {when}, and the code needs the other side."
+    fix = entry.fix
+    importer = _caller_package(ctx, line.number, module.split(".")[0])
+    if entry.removed_in and importer and _package_of(importer) != entry.package:
+        facts["imported_by"] = importer = _package_of(importer)
+        cause += f" The code that uses it is the installed {importer}'s."
+        fix += (
+            f". Here the importer is {importer}: a release of {importer} made for {entry.package} "
+            f"{entry.removed_in} or newer (`{ctx.pip()} install -U {importer}`) is the fix that keeps "
+            f"{entry.package} as it is"
+        )
+    if entry.package == "python":
+        facts["python_removed_in"] = str(entry.removed_in or entry.added_in)
+        cause = (
+            f"`{module}.{name}` is part of Python itself, and {when.replace('python', 'Python')}: the code "
+            f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
+            f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
+        )
+    finding = _finding(line, facts, cause, fix, entry.sources, kind="name-version-mismatch")
+    finding.confidence = KNOWN_NAME_CONFIDENCE  # the KB knows this very name: as specific as a known issue
+    return finding
 
 
 def _name_missing(
@@ -354,12 +422,14 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
         return None
     line, m = hit
     path, symbol = m.group("file"), m.group("symbol")
-    package = binary_package(path) or path.rsplit("/", 1)[-1]
+    package = binary_package(path) or _library_package(path.rsplit("/", 1)[-1])
     if (known := modules().get(package)) is not None and known.package:
         package = known.package
     facts = {"library": path.rsplit("/", 1)[-1], "package": package, "symbol": symbol}
     if ctx.torch:
         facts["torch"] = ctx.torch
+    if package in COMPANIONS and ctx.torch and (pair := companion_of(ctx.torch, package)):
+        return _companion_mismatch(line, facts, pair, ctx)
     if "__cxx11" in symbol and re.search(r"_ZN3c10|_ZN2at|torch", symbol):
         built = (
             "the other C++ ABI than the installed torch (the cxx11abiTRUE/FALSE part of prebuilt wheel names), or "
@@ -402,6 +472,36 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
     return _finding(
         line, facts, cause, fix, ["https://pytorch.org/docs/stable/cpp_extension.html"], kind="binary-abi-mismatch"
     )
+
+
+def _library_package(file_name: str) -> str:
+    """The package a bare library file name belongs to when the path is not shown: libtorchaudio.so -> torchaudio
+    (when python_modules.yaml knows that module), else the file name itself."""
+    stem = re.sub(r"\.(?:so|pyd)(?:\.[\d.]+)?$", "", file_name).split(".cpython")[0]
+    for candidate in (stem.removeprefix("lib"), stem.removeprefix("_")):
+        if candidate in COMPANIONS or candidate in modules():
+            return candidate
+    return file_name
+
+
+def _companion_mismatch(line: LogLine, facts: dict[str, str], release: str, ctx: Context) -> Finding:
+    """torchvision/torchaudio's compiled library needs a symbol the installed torch lacks: they are built for one
+    torch release each, and pip installed another (one was pinned, the other was not)."""
+    package, torch = facts["package"], facts["torch"]
+    facts["needs"] = f"{package}=={release}"
+    variant = torch.partition("+")[2]
+    index = f" --index-url https://download.pytorch.org/whl/{variant}" if variant else ""
+    cause = (
+        f"{facts['library']} ({package}) needs the symbol {facts['symbol'][:80]}, which torch {torch} does not have: "
+        f"each {package} release is built for one torch release, and this one was made for another (typically "
+        f"torch was pinned and {package} was not, so pip took the newest {package})."
+    )
+    fix = (
+        f'`{ctx.pip()} install "{package}=={release}"{index}`, the {package} release of torch {torch.split("+")[0]}, '
+        "from the same index as torch (or list torch, torchvision and torchaudio with their versions in one pip "
+        "command)."
+    )
+    return _finding(line, facts, cause, fix, [COMPANION_SOURCE], kind="binary-abi-mismatch")
 
 
 def _numpy_abi(ctx: Context) -> Finding | None:
@@ -451,6 +551,8 @@ def _finding(
         "circular-import": f"{facts.get('module')} is shadowed or imported circularly",
         "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
         "binary-abi-mismatch": f"{facts.get('package')}'s compiled library does not match what is installed",
+        "dependency-release-mismatch": f"The installed {facts.get('needed_by')} needs another release of "
+        f"{facts.get('package')}",
         "numpy-abi": "A compiled package does not match the installed NumPy (1.x vs 2.x)",
         "built-for-other-torch": f"{facts.get('importer')} does not match the installed torch",
     }

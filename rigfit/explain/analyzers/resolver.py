@@ -9,6 +9,18 @@ import re
 from rigfit.explain.analyzers.base import Finding, every, first, last, ver
 from rigfit.explain.analyzers.context import Context, max_python_for_torch
 from rigfit.explain.scan import LogLine
+from rigfit.kb.torch_published import (
+    CUDA_VARIANT,
+    PLATFORM_WORDS,
+    cuda_variants,
+    ended_advice,
+    has_python,
+    line_of,
+    lowest_listed_cuda,
+    newest_python,
+    platforms_ended_at,
+    pythons_ended_at,
+)
 from rigfit.kb.xformers import xformers_for_torch
 
 SIGNALS = (
@@ -43,7 +55,7 @@ REQUIRES_MISSING = re.compile(
 )
 NO_VERSION = re.compile(
     r"Could not find a version that satisfies the requirement (?P<req>\S+)(?: \(from (?!versions)(?P<via>[^)]*)\))?"
-    r"(?:.*\(from versions: (?P<versions>[^)]*)\))?"
+    r"(?:.*\(from versions: (?P<versions>[^)]*)\)?)?"  # a pasted line may be cut before its ")"
 )
 NO_MATCH = re.compile(r"No matching distribution found for (?P<req>\S+)")
 LOOKING_IN = re.compile(r"Looking in (?:indexes|links): (?P<urls>.+)")
@@ -370,37 +382,7 @@ def _no_distribution(ctx: Context) -> Finding | None:
         facts["python"] = ctx.python
     pyreq = last(ctx.lines, REQUIRES_PYTHON)
     on = f"Python {ctx.python}" if ctx.python else "this Python version and platform"
-    variant = _missing_variant(req, versions)
-    if variant is not None:
-        cause, fix = _variant_texts(ctx, facts, *variant)
-    elif versions and versions != "none" and (newer := _python_too_new(ctx, req, versions)):
-        facts["python_above"] = newer
-        cause, fix = _python_too_new_texts(ctx, facts, req, versions, newer)
-    elif versions and versions != "none":
-        shown = versions.split(", ")
-        facts["available"] = ", ".join(shown[-5:])
-        cause = (
-            f"No release of {facts['package']} matching {req} has a wheel for {on} on the index pip used; the versions "
-            f"it has there are {'... ' if len(shown) > 5 else ''}{facts['available']}."
-        )
-        fix = (
-            f"Use a version that exists ({shown[-1]} is the newest), or a Python the requested version supports (a "
-            "venv made with that Python). For torch with a CUDA/ROCm suffix, give the index of that variant "
-            "(`--index-url https://download.pytorch.org/whl/<variant>`): PyPI has only the default build."
-        )
-    elif index_texts := _index_texts(ctx, facts):
-        cause, fix = index_texts
-    else:
-        cause = (
-            f"The index has no file of {facts['package']} at all for {on}: the package has no wheel for this Python "
-            "(too new or too old for it), the platform (aarch64, Windows, macOS), or the index URL is wrong or "
-            "unreachable (no network, a proxy)."
-        )
-        fix = (
-            f"Check the package's files on its index for a cp{(ctx.python or '3.X').replace('.', '')} wheel of "
-            "your platform; if none exists, create the venv with a Python it supports (3.10 or 3.11 for most SD UIs). "
-            "If pip printed connection errors before this, fix the network or proxy first."
-        )
+    cause, fix = _distribution_texts(ctx, facts, req, versions, on)
     if pyreq is not None and _about(pyreq[0].text, req, versions):
         facts["requires_python"] = pyreq[1].group("spec") or pyreq[1].group("spec2")
         cause += f" Its releases need Python {facts['requires_python']}."
@@ -424,6 +406,51 @@ def _no_distribution(ctx: Context) -> Finding | None:
     )
 
 
+def _distribution_texts(ctx: Context, facts: dict[str, str], req: str, versions: str, on: str) -> tuple[str, str]:
+    """Cause and fix of "no matching distribution", from the most specific reason the log and the KB give."""
+    variant = _missing_variant(req, versions)
+    if variant is not None:
+        cause, fix = _variant_texts(ctx, facts, *variant)
+    elif versions and versions != "none" and (newer := _python_too_new(ctx, req, versions)):
+        facts["python_above"] = newer
+        cause, fix = _python_too_new_texts(ctx, facts, req, versions, newer)
+    elif versions and versions != "none" and (ended := _support_ended(ctx, facts, req, versions)):
+        cause, fix = ended
+    elif versions and versions != "none":
+        shown = versions.split(", ")
+        facts["available"] = ", ".join(shown[-5:])
+        cause = (
+            f"No release of {facts['package']} matching {req} has a wheel for {on} on the index pip used; the versions "
+            f"it has there are {'... ' if len(shown) > 5 else ''}{facts['available']}."
+        )
+        fix = (
+            f"Use a version that exists ({shown[-1]} is the newest), or a Python the requested version supports (a "
+            "venv made with that Python). For torch with a CUDA/ROCm suffix, give the index of that variant "
+            "(`--index-url https://download.pytorch.org/whl/<variant>`): PyPI has only the default build."
+        )
+    elif index_texts := _index_texts(ctx, facts):
+        cause, fix = index_texts
+    elif no_wheel := _no_wheel_for_python(ctx, facts, req):
+        cause, fix = no_wheel
+    else:
+        cause, fix = _nothing_offered_texts(ctx, facts, on)
+    return cause, fix
+
+
+def _nothing_offered_texts(ctx: Context, facts: dict[str, str], on: str) -> tuple[str, str]:
+    cause = (
+        f"The index has no file of {facts['package']} at all for {on}: the package has no wheel for this Python "
+        "(too new or too old for it), the platform (aarch64, Windows, macOS), or the index URL is wrong or "
+        "unreachable (no network, a proxy)."
+    )
+    fix = (
+        f"Check the package's files on its index for a cp{(ctx.python or '3.X').replace('.', '')} wheel of "
+        "your platform; if none exists, create the venv with a Python it supports (3.10 or 3.11 for most SD UIs). "
+        "If pip printed connection errors before this, fix the network or proxy first."
+    )
+    return cause, fix
+
+
 NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w]+)['\"]?\s*$")
 
 
@@ -435,24 +462,61 @@ def _missing_after(ctx: Context, after: int, package: str) -> LogLine | None:
     return None
 
 
-def _python_too_new(ctx: Context, req: str, versions: str) -> str | None:
-    """The newest Python the requested torch has wheels for, when every release the index offers is newer than the
-    one asked for: a Python newer than that release is the usual reason (pip lists only releases with wheels for the
-    running Python). None when the log names the Python or the package is not torch."""
+def log_platform(ctx: Context) -> str | None:
+    """The wheel platform the log ran on, from its paths (torch_published.yaml's names); None when it does not say."""
+    text = "\n".join(line.text for line in ctx.lines)
+    match ctx.facts.get("log_os"):
+        case "windows":
+            return "windows"
+        case "macos":
+            return "macos-x86_64" if re.search(r"x86_64|\bIntel\b", text) else "macos-arm64"
+        case "linux":
+            return "linux-aarch64" if "aarch64" in text else "linux-x86_64"
+    return None
+
+
+def _pinned(req: str) -> str | None:
     wanted = re.search(r"==\s*(\d[\w.]*)", req)
+    return wanted[1].split("+")[0] if wanted else None
+
+
+def _python_too_new(ctx: Context, req: str, versions: str) -> str | None:
+    """The newest Python the requested torch has wheels for (on the log's platform), when every release the index
+    offers is newer than the one asked for: a Python newer than that release is the usual reason (pip lists only
+    releases with wheels for the running Python). None when the log names the Python or the package is not torch."""
+    wanted = _pinned(req)
     if ctx.python or _name(req) != "torch" or wanted is None:
         return None
     offered = [ver(v.strip()) for v in versions.split(",") if v.strip()]
-    if not offered or min(offered) <= ver(wanted[1]):
+    if not offered or min(offered) <= ver(wanted):
         return None
-    return max_python_for_torch(wanted[1])
+    platform = log_platform(ctx)
+    if platform is None:  # the Python every platform's wheels reach, so the advice holds wherever the log ran
+        reach = [n for p in PLATFORM_WORDS if (n := newest_python(wanted, p))]
+        return min(reach, key=ver) if reach else max_python_for_torch(wanted)
+    return newest_python(wanted, platform) or max_python_for_torch(wanted)
+
+
+def _wheels_reach(torch: str, newest: str, platform: str | None) -> str:
+    """ "torch 1.13.1's Windows wheels go up to Python 3.10", naming the platform where the platforms differ."""
+    if platform:
+        where = f"{PLATFORM_WORDS.get(platform, platform)} wheels" if newest_python(torch) != newest else "wheels"
+        return f"torch {torch}'s {where} go up to Python {newest}"
+    other = [
+        f"{n} on {words}" for p, words in PLATFORM_WORDS.items() if (n := newest_python(torch, p)) not in (newest, None)
+    ]
+    elsewhere = f" ({', '.join(other)})" if other else ""
+    return f"torch {torch} wheels go up to Python {newest}{elsewhere}"
 
 
 def _python_too_new_texts(ctx: Context, facts: dict[str, str], req: str, versions: str, newest: str) -> tuple[str, str]:
     oldest = min((v.strip() for v in versions.split(",") if v.strip()), key=ver)
+    platform = log_platform(ctx)
+    if platform:
+        facts["platform"] = PLATFORM_WORDS.get(platform, platform)
     cause = (
-        f"The index has torch only from {oldest} on for this Python, nothing as old as {req}: {req.split('==')[0]} "
-        f"{req.split('==')[1].split('+')[0]} wheels go up to Python {newest} at most, so the venv runs a newer Python "
+        f"The index has torch only from {oldest} on for this Python, nothing as old as {req}: "
+        f"{_wheels_reach(_pinned(req) or req, newest, platform)} at most, so the venv runs a newer Python "
         f"(pip lists only the releases that have a wheel for the running Python)."
     )
     fix = (
@@ -463,9 +527,98 @@ def _python_too_new_texts(ctx: Context, facts: dict[str, str], req: str, version
     return cause, fix
 
 
+def _support_ended(ctx: Context, facts: dict[str, str], req: str, versions: str) -> tuple[str, str] | None:
+    """Cause and fix when every torch the index offers is older than the one asked for and the newest offered is the
+    last release PyTorch published for a platform (2.2.2: macOS on Intel) or for a Python (2.4.1: Python 3.8)."""
+    wanted = _pinned(req)
+    offered = [v.strip() for v in versions.split(",") if v.strip()]
+    if _name(req) != "torch" or wanted is None or not offered:
+        return None
+    newest = max(offered, key=ver)
+    if ver(newest) >= ver(wanted):
+        return None
+    platform = log_platform(ctx)
+    ended = [p for p in platforms_ended_at(newest) if platform is None or p.split("-")[0] == platform.split("-")[0]]
+    facts["available"] = ", ".join(offered[-5:])
+    pythons = [] if ctx.python and not ended else pythons_ended_at(newest, platform)
+    if ctx.python:
+        pythons = [p for p in pythons if p == ".".join(ctx.python.split(".")[:2])]
+    if ended:
+        facts["platform"] = PLATFORM_WORDS[ended[0]]
+        facts["last_release"] = newest
+        companions = _companions(newest)
+        cause = (
+            f"The newest torch the index offers this Python is {newest}, PyTorch's last release for "
+            f"{PLATFORM_WORDS[ended[0]]}: no later torch (so no {req}) was published for it, whatever the Python "
+            "version."
+        )
+        advice = ended_advice(ended[0])
+        fix = (
+            f'With this Python the newest is `{ctx.pip()} install "torch=={newest}"{companions}` (code that needs a '
+            f"newer torch will not run with it); {req} needs another platform{f': {advice}' if advice else ''}."
+        )
+        return cause, fix
+    if pythons:
+        facts["python"] = pythons[0]
+        cause = (
+            f"The newest torch the index offers is {newest}, the last release with wheels for Python {pythons[0]}: the "
+            f"venv runs Python {pythons[0]}, too old for {req} (pip lists only the releases with a wheel for it)."
+        )
+        need = line_of(wanted)
+        spec = need.python_on(platform) if need else None
+        fix = (
+            f"Create the venv with a newer Python{f' ({spec})' if spec else ''}, delete the old venv and rerun; or ask "
+            f"for torch {newest} if the code supports it. `rigfit plan` picks a Python and torch that fit together."
+        )
+        return cause, fix
+    return None
+
+
+def _companions(torch: str) -> str:
+    """' torchvision==0.17.2 torchaudio==2.2.2' for the release line's companions the KB knows."""
+    entry = line_of(torch)
+    if entry is None or entry.last != torch:
+        return ""
+    pairs = [
+        f'"{name}=={version}"'
+        for name, version in (("torchvision", entry.torchvision), ("torchaudio", entry.torchaudio))
+        if version
+    ]
+    return "".join(f" {pair}" for pair in pairs)
+
+
+def _no_wheel_for_python(ctx: Context, facts: dict[str, str], req: str) -> tuple[str, str] | None:
+    """Cause and fix for "(from versions: none)" when the log names the Python and the KB knows the pinned torch
+    has no wheel for it on the log's platform."""
+    wanted = _pinned(req)
+    if _name(req) != "torch" or wanted is None or not ctx.python:
+        return None
+    python = ".".join(ctx.python.split(".")[:2])
+    platform = log_platform(ctx)
+    if has_python(wanted, python, platform) is not False:
+        return None
+    entry = line_of(wanted)
+    newest = newest_python(wanted, platform)
+    spec = entry.python_on(platform) if entry else None
+    facts["torch_python"] = spec or ""
+    where = f" on {PLATFORM_WORDS[platform]}" if platform and entry and platform in entry.python_by_platform else ""
+    cause = (
+        f"torch {wanted} has no wheel for Python {python}{where}: its wheels cover Python {spec}, so no index has a "
+        "file pip could install here."
+    )
+    fix = (
+        f"Create the venv with Python {newest} (install it beside the current one; A1111/Forge: python_cmd or the "
+        f"PYTHON setting in webui-user, then delete the venv folder), and rerun; or ask for a torch release with "
+        f"Python {python} wheels if the UI supports one."
+    )
+    return cause, fix
+
+
 def _index_texts(ctx: Context, facts: dict[str, str]) -> tuple[str, str] | None:
     """Cause and fix when the index pip was given explains "(from versions: none)": a PyTorch variant that does not
     exist, or PyTorch's index alone for a package it does not host."""
+    if unpublished := _unpublished_cuda_index(ctx):
+        return _unpublished_texts(facts, *unpublished)
     if bad_index := _bad_pytorch_index(ctx):
         facts["index"] = bad_index
         cause = (
@@ -506,6 +659,44 @@ def _only_pytorch_index(ctx: Context) -> str | None:
     if urls and all(PYTORCH_INDEX.fullmatch(u) for u in urls):
         return urls[0]
     return None
+
+
+def _unpublished_cuda_index(ctx: Context) -> tuple[str, str] | None:
+    """(URL, variant) of a download.pytorch.org/whl/cuXYZ index pip looked in that PyTorch never published (cu131):
+    a CUDA version number in PyTorch's index naming, but no release line was built for it."""
+    published = cuda_variants()
+    for _, m in every(ctx.lines, LOOKING_IN):
+        for index in PYTORCH_INDEX.finditer(m.group("urls")):
+            variant = index.group("variant").rstrip("/")
+            if CUDA_VARIANT.match(variant) and int(variant[2:]) > lowest_listed_cuda() and variant not in published:
+                return index.group(0), variant
+    return None
+
+
+def _unpublished_texts(facts: dict[str, str], url: str, variant: str) -> tuple[str, str]:
+    facts.update(index=url, variant=variant)
+    wanted = _pinned(facts["requirement"])
+    entry = line_of(wanted) if wanted else None
+    digits = int(variant[2:])
+    if entry is not None and entry.cuda:
+        below = [v for v in entry.cuda if int(v[2:]) <= digits]
+        use = max(below or entry.cuda, key=lambda v: int(v[2:]))
+        of = f"torch {entry.line}'s variants are {', '.join(entry.cuda)}"
+    else:
+        below = [v for v in cuda_variants() if int(v[2:]) <= digits]
+        use = max(below, key=lambda v: int(v[2:]))
+        of = "the CUDA variants it publishes are " + ", ".join(sorted(cuda_variants(), key=lambda v: int(v[2:]))[-6:])
+    cause = (
+        f"PyTorch publishes no {variant} index ({url} is empty, so pip found no version at all): {of}. A wheel built "
+        f"with CUDA {digits // 10}.{digits % 10} does not need its own index; a driver that runs CUDA "
+        f"{digits // 10}.{digits % 10} runs the {use} build."
+    )
+    fix = (
+        f"Use `--index-url https://download.pytorch.org/whl/{use}` (the published variant at or below {variant}) with "
+        f"the same torch/torchvision/torchaudio versions; extensions built with the CUDA {digits // 10}.x toolkit "
+        f"load with a {use} torch of the same major."
+    )
+    return cause, fix
 
 
 def _bad_pytorch_index(ctx: Context) -> str | None:

@@ -38,7 +38,8 @@ LIB_MISSING = re.compile(
     r"(?P<lib>lib[\w.+-]+?\.so(?:\.[\d.]+)?)(?:\S*)?: cannot open shared object file|"
     r"(?:Could not load library|Unable to load any of \{|error while loading shared libraries: |"
     r"load library failed: |Could not load dynamic library ')(?P<lib2>lib[\w.+-]+?\.so(?:\.[\d.]+)?)|"
-    r"(?:Could not (?:locate|load library) )(?P<dll>[\w.+-]+\.dll)",
+    r"(?:Could not (?:locate|load library) )(?P<dll>[\w.+-]+\.dll)|"
+    r"LoadLibrary failed with error 126 \"[^\"]*\" when trying to load \"(?:[^\"]*[\\/])?(?P<dll126>[\w.+-]+\.dll)",
     re.I,
 )
 WANTED_MAJOR = re.compile(r"\.so\.(?P<so>\d+)|64_(?P<dll>\d+)\.dll$", re.I)  # libcudnn.so.8, cudnn_ops_infer64_8.dll
@@ -140,6 +141,7 @@ def _library(ctx: Context) -> Finding | None:
     if "nvidia-container-cli" in line.text:
         return None  # the container toolkit could not load the host driver: _container says so
     lib = cannot_open.group("lib") if cannot_open else m.group("lib") or m.group("lib2") or m.group("dll")
+    lib = lib or m.group("dll126")
     entry = native_lib(lib)
     facts = {"library": lib}
     on_wsl = first(ctx.lines, WSL) is not None
@@ -167,6 +169,11 @@ def _library(ctx: Context) -> Finding | None:
         f"{lib} cannot be loaded: it comes with {entry.package}, which is missing, of another version than the code "
         "expects, or not on the library path."
     )
+    if m.group("dll126"):  # the DLL is there: Windows error 126 is about a DLL it links
+        cause = (
+            f"{lib} ({entry.package}) is there but does not load: Windows error 126 means a DLL it links was not "
+            "found, for a GPU provider the CUDA and cuDNN libraries of the major that build was made for."
+        )
     fix = entry.fix
     if on_wsl and entry.role in ("driver", "cuda-runtime"):
         facts["wsl"] = "yes"
