@@ -110,6 +110,21 @@ def _nvidia_driver_fault(profile: Profile, g: GpuInfo) -> Blocker | None:
     return None
 
 
+def _init_failed(profile: Profile, g: GpuInfo) -> Blocker | None:
+    """The kernel log says this GPU's driver gave up ("amdgpu ...: Fatal error during GPU init"): no runtime can use
+    the card, whatever its generation."""
+    for fault in profile.gpu_faults:
+        kind = FAULTS.get(fault.kind)
+        if kind and kind.finding == "gpu.init_failed" and g.driver and fault.detail == g.driver:
+            return Blocker(
+                id="gpu-init-failed",
+                message=f"{label(g)}: {kind.means} (`{fault.evidence[:160]}`).",
+                fix=kind.fix(fault),
+                blocks="gpu",
+            )
+    return None
+
+
 def _assess_nvidia(a: GpuAssessment) -> None:
     g = a.gpu
     cc = g.compute_capability
@@ -254,7 +269,7 @@ def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessm
     found = []
     for i, g in enumerate(profile.gpus):
         a = GpuAssessment(index=i, gpu=g, backend=None)
-        wrong_driver = _foreign_driver(g) or _nvidia_driver_fault(profile, g)
+        wrong_driver = _foreign_driver(g) or _nvidia_driver_fault(profile, g) or _init_failed(profile, g)
         if wrong_driver is not None:
             a.blockers.append(wrong_driver)
         if g.vendor == "nvidia":

@@ -240,7 +240,7 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
         specific,
         gpu.lspci.product_name if gpu.lspci else None,  # pci.ids names the product; the KB's chip name is wider
         nv_cut,
-        model.name if model else None,
+        _model_name(gpu, model),
         gpu.smi.card_series if gpu.smi else None,
         gpu.lspci.device_name if gpu.lspci and not _UNNAMED_DEVICE.fullmatch(gpu.lspci.device_name) else None,
         gpu.nv.name if gpu.nv else None,
@@ -251,6 +251,18 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
     return next((c for c in candidates if c), None)
 
 
+def _model_name(gpu: _Gpu, model: GpuModel | None) -> str | None:
+    """The KB's name for the chip; found by a codename alone (a firmware file "amdgpu/polaris12_mc.bin", a KMS
+    line) it is the chip, never the products sold with it ("Radeon 540/550" is not the WX 2100 it may be)."""
+    if model is None:
+        return None
+    found_by_id = gpu.device_id is not None or gpu.nv is not None or gpu.agent is not None
+    if found_by_id or len(set(model.names.values())) <= 1:
+        return model.name
+    return f"{_VENDOR_WORD.get(model.vendor, '')} {model.chip} GPU".strip()
+
+
+_VENDOR_WORD = {"amd": "AMD", "nvidia": "NVIDIA", "intel": "Intel"}
 # lspci's placeholder when its pci.ids does not know the id ("Intel Corporation Device [8086:3e9b]"): no name
 _UNNAMED_DEVICE = later(r"Device(?: [0-9a-fA-F]{4})?")
 
