@@ -284,9 +284,19 @@ def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessm
     return found
 
 
-def rank(a: GpuAssessment) -> tuple[bool, bool, int]:
-    """Usable first, then discrete over integrated, then more VRAM."""
-    return (a.usable, a.gpu.integrated is not True, a.gpu.vram_bytes or 0)
+def _newest_line_runs_it(g: GpuInfo) -> bool:
+    """The newest torch line has kernels for it: a Tesla K80 only runs an old CUDA 11.8 line, an RX 580 only a
+    community ROCm 5.7 build; beside a card the current lines run, they are the worse pick whatever their VRAM."""
+    if g.vendor == "nvidia" and g.compute_capability:
+        newest = newest_first([w for w in wheel_lines() if w.kind == "cuda"])
+        return not newest or cc_covered(g.compute_capability, newest[0].cuda_archs)
+    support = rocm_support(g.gfx) if g.vendor == "amd" else None
+    return support is None or not support.dropped
+
+
+def rank(a: GpuAssessment) -> tuple[bool, bool, bool, int]:
+    """Usable first, then discrete over integrated, then one the newest torch line runs, then more VRAM."""
+    return (a.usable, a.gpu.integrated is not True, _newest_line_runs_it(a.gpu), a.gpu.vram_bytes or 0)
 
 
 def pick_device(
@@ -314,7 +324,7 @@ def pick_device(
             reasons.append(
                 Reason(
                     text="Chosen over the other GPU(s): usable by a torch backend, discrete before integrated, "
-                    "then the most VRAM.",
+                    "then one the newest torch line runs, then the most VRAM.",
                     facts=[
                         f"gpu[{best.index}].integrated={g.integrated}",
                         f"gpu[{best.index}].vram_bytes={g.vram_bytes}",

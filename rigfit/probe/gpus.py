@@ -377,6 +377,30 @@ def _override(profile: Profile) -> list[Finding]:
     return []
 
 
+def _model_key(gpu: GpuInfo) -> tuple[str | None, ...]:
+    return (gpu.vendor, gpu.name, gpu.pci_id, gpu.gfx, gpu.compute_capability, gpu.driver)
+
+
+def _once_per_model(per_gpu: list[tuple[GpuInfo, Finding]]) -> list[Finding]:
+    """One finding per problem and GPU model: four identical cards with the same problem are one finding naming
+    the four ("4x Tesla K80 (sm_37) at ..."), not four copies of it."""
+    groups: dict[tuple[object, ...], list[tuple[GpuInfo, Finding]]] = {}
+    for gpu, finding in per_gpu:
+        groups.setdefault((finding.id, *_model_key(gpu)), []).append((gpu, finding))
+    found = []
+    for members in groups.values():
+        first, finding = members[0]
+        if len(members) > 1:
+            where = ", ".join(g.bdf for g, _ in members if g.bdf)
+            ident = isa_name(first.gfx, first.compute_capability)
+            many = f"{len(members)}x {first.name or 'GPU'}{f' ({ident})' if ident else ''}"
+            finding = replace(
+                finding, message=finding.message.replace(_label(first), many + (f" at {where}" if where else ""), 1)
+            )
+        found.append(finding)
+    return found
+
+
 def gpu_findings(profile: Profile) -> list[Finding]:
     per_gpu: list[tuple[GpuInfo, Finding]] = []
     for gpu in profile.gpus:
@@ -392,7 +416,7 @@ def gpu_findings(profile: Profile) -> list[Finding]:
                 per_gpu.append((gpu, check))
     blocked = {id(gpu) for gpu, f in per_gpu if f.blocks == "gpu"}
     others = [g for g in profile.gpus if id(g) not in blocked and g.vendor in ("amd", "nvidia") and not g.integrated]
-    found = [f for _, f in per_gpu]
+    found = _once_per_model(per_gpu)
     if blocked and others:  # another GPU still works: what blocks one GPU is a warning for the machine
         found = [replace(f, severity="warning", blocks=None) if f.blocks else f for f in found]
     return found + _override(profile)
