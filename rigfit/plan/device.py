@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rigfit.kb.fixes import fix_text
+from rigfit.kb.gpus import lookup_pci
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
@@ -264,6 +265,20 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
     _kfd_blockers(a, profile)
 
 
+def _no_backend(g: GpuInfo) -> Reason:
+    """A GPU rigfit plans no torch backend for; for an Intel GPU, whether PyTorch's XPU build would run it."""
+    model = lookup_pci(*g.pci_id.split(":")) if g.pci_id else None
+    if g.vendor == "intel" and model is not None and model.xpu:
+        return Reason(
+            text=f"{label(g)}: PyTorch's XPU build runs this GPU, but rigfit does not plan XPU installs yet: "
+            "the plan uses the CPU.",
+            kb=[model.id],
+        )
+    if g.vendor == "intel" and model is not None:
+        return Reason(text=f"{label(g)}: no torch build has a GPU backend for this Intel generation.", kb=[model.id])
+    return Reason(text=f"{label(g)}: no CUDA/ROCm torch backend for vendor '{g.vendor or 'unknown'}'.")
+
+
 def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessment]:
     """Each GPU's usability; verified_gpu = `rigfit verify` proved GPU ops correct, which lifts 'unreliable' doubts."""
     found = []
@@ -277,9 +292,7 @@ def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessm
         elif g.vendor == "amd":
             _assess_amd(a, profile, verified_gpu)
         else:
-            a.reasons.append(
-                Reason(text=f"{label(g)}: no CUDA/ROCm torch backend for vendor '{g.vendor or 'unknown'}'.")
-            )
+            a.reasons.append(_no_backend(g))
         found.append(a)
     return found
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 
 from rigfit.kb.fixes import fix_text
-from rigfit.kb.gpus import gfx_family
+from rigfit.kb.gpus import gfx_family, lookup_pci
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
@@ -230,6 +230,22 @@ def _rocm_dropped(gpu: GpuInfo) -> Finding | None:
     )
 
 
+def _intel_xpu(gpu: GpuInfo) -> Finding | None:
+    """An Intel GPU PyTorch's XPU build runs (Arc, Core Ultra iGPUs): say so, since the plan uses the CPU."""
+    model = lookup_pci(*gpu.pci_id.split(":")) if gpu.vendor == "intel" and gpu.pci_id else None
+    if model is None or not model.xpu:
+        return None
+    return Finding(
+        id="gpu.intel_xpu",
+        severity="info",
+        group="gpus",
+        message=f"{_label(gpu)}: PyTorch's XPU build runs this GPU; rigfit does not plan XPU installs yet, so its "
+        "plan uses the CPU.",
+        fix=fix_text("gpu.intel_xpu"),
+        kb=[model.id],
+    )
+
+
 def _driver_blocker(finding_id: str, message: str, fix: str) -> Finding:
     """A kernel-driver problem that keeps every GPU runtime off this card."""
     return Finding(id=finding_id, severity="blocker", blocks="gpu", group="drivers", message=message, fix=fix)
@@ -410,6 +426,7 @@ def gpu_findings(profile: Profile) -> list[Finding]:
             _driver(gpu),
             _no_agent(profile, gpu),
             _slow_link(gpu, profile.cpu),
+            _intel_xpu(gpu),
         )
         for check in checks:
             if check is not None:
