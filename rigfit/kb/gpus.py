@@ -176,6 +176,14 @@ def cuda_arch(compute_capability: str | None) -> GpuArch | None:
     return _arch_index().get(f"sm_{match[1]}{match[2]}") if match else None
 
 
+def model_of(pci_id: str | None, name: str | None) -> GpuModel | None:
+    """A GPU's KB model by its PCI id ("8086:56a0"), else by its name when one model alone carries it."""
+    if pci_id and ":" in pci_id:
+        return lookup_pci(*pci_id.split(":", 1))
+    candidates = lookup_name(name) if name else []
+    return candidates[0] if len(candidates) == 1 else None
+
+
 def vendor_name(vendor_id: str | None) -> str | None:
     """'0x10de' -> 'nvidia'; None for an id rigfit does not name."""
     return VENDORS.get(hex_id(vendor_id))

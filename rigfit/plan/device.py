@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rigfit.kb.fixes import fix_text
-from rigfit.kb.gpus import lookup_pci
+from rigfit.kb.gpus import model_of
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
@@ -267,7 +267,7 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
 
 def _no_backend(g: GpuInfo) -> Reason:
     """A GPU rigfit plans no torch backend for; for an Intel GPU, whether PyTorch's XPU build would run it."""
-    model = lookup_pci(*g.pci_id.split(":")) if g.pci_id else None
+    model = model_of(g.pci_id, g.name)
     if g.vendor == "intel" and model is not None and model.xpu:
         return Reason(
             text=f"{label(g)}: PyTorch's XPU build runs this GPU, but rigfit does not plan XPU installs yet: "

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 
 from rigfit.kb.fixes import fix_text
-from rigfit.kb.gpus import gfx_family, lookup_pci
+from rigfit.kb.gpus import gfx_family, model_of
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
@@ -22,6 +22,7 @@ from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
+from rigfit.probe.gpu.renderers import parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
@@ -85,6 +86,14 @@ def _nvidia_smi(source: Source) -> str | None:
     return "\n".join(p for p in parts if p) or None
 
 
+def _pasted_nvidia_driver(ev: Evidence) -> str | None:
+    """The NVIDIA driver's version as a pasted inxi -G ("driver: nvidia v: 430.40"), glxinfo ("OpenGL version
+    string: 4.6.0 NVIDIA 535.183.01") or clinfo names it."""
+    versions = [d.driver_version for d in ev.lspci if d.driver == "nvidia" and d.driver_version]
+    versions += [n.driver_version for n in ev.named if n.vendor_id == "10de" and n.driver_version]
+    return versions[0] if versions else None
+
+
 def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     """Fill profile.gpus, nvidia_driver, cuda_driver_version, pcie_atomics_rejected and rocm."""
     override = source.env("HSA_OVERRIDE_GFX_VERSION")
@@ -92,7 +101,9 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     ev.sysfs, ev.pci_devices = sysfs.pci_gpus(source, warn)
     ev.drm = sysfs.drm_cards(source)
     ev.kfd = _kfd_nodes(source)
-    ev.lspci = parse_lspci(_output(source, LSPCI))
+    lspci_text = _output(source, LSPCI)
+    ev.lspci = parse_lspci(lspci_text)
+    ev.named = parse_named_gpus(lspci_text)
     rocminfo_text = _output(source, ROCMINFO)
     ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
@@ -114,7 +125,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     module = nvidia_module_version(source.read_text("/sys/module/nvidia/version").text) or nvidia_module_version(
         source.read_text("/proc/driver/nvidia/version").text
     )
-    profile.nvidia_driver = ev.nvidia_smi.driver_version or module
+    profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
     profile.cuda_driver_version = ev.nvidia_smi.cuda_version
     profile.pcie_atomics_rejected = list(ev.kernel.atomics_rejected)
 
@@ -232,7 +243,7 @@ def _rocm_dropped(gpu: GpuInfo) -> Finding | None:
 
 def _intel_xpu(gpu: GpuInfo) -> Finding | None:
     """An Intel GPU PyTorch's XPU build runs (Arc, Core Ultra iGPUs): say so, since the plan uses the CPU."""
-    model = lookup_pci(*gpu.pci_id.split(":")) if gpu.vendor == "intel" and gpu.pci_id else None
+    model = model_of(gpu.pci_id, gpu.name) if gpu.vendor == "intel" else None
     if model is None or not model.xpu:
         return None
     return Finding(

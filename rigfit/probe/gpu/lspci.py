@@ -55,6 +55,7 @@ class LspciDevice:
     revision: str | None = None  # "c1"
     subsystem: str | None = None
     driver: str | None = None
+    driver_version: str | None = None  # inxi's "driver: nvidia v: 430.40" (lspci prints none)
     modules: list[str] = field(default_factory=list)
     verbose: bool = False  # the paste had detail lines for this device (-v/-k): no driver line then means none bound
     express_type: str | None = None  # "Root Port", "Upstream Port", "Downstream Port", "Endpoint", "Legacy Endpoint"
