@@ -159,6 +159,12 @@ def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn)
                 f"nvidia-smi cut the GPU's name ('{gpu.name}'): its model and compute capability are unknown; "
                 "`nvidia-smi --query-gpu=name,compute_cap --format=csv` prints them whole"
             )
+    if any(d.is_wsl_adapter for d in ev.lspci) and not profile.gpus:
+        warn(
+            "lspci shows only WSL's virtual GPU adapter (Microsoft Corporation): under WSL the real GPU is reached "
+            "through the Windows driver and lspci cannot name it; `nvidia-smi` lists an NVIDIA GPU, and AMD/Intel "
+            "GPUs need their vendor's WSL runtime"
+        )
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
     _cut_outputs(ev, warn)
