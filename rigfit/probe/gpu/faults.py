@@ -48,7 +48,8 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 # a wrapped NVRM report: "NVRM: The NVIDIA GPU 0000:09:00.0 (PCI ID: 10de:1d01)" then indented "NVRM: installed ..."
-_NVRM_CONTINUED = later(r"^\s+(?:\[[^\]]{1,20}\]\s*)?NVRM: (?P<rest>.*)$")
+# (indented, or with no timestamp/"kernel:" of its own when the paste lost them)
+_NVRM_CONTINUED = later(r"^(?:\s+(?:\[[^\]]{1,20}\]\s*)?)?NVRM: (?P<rest>.*)$")
 # rocminfo: /dev/kfd exists and is readable by the group, yet open() fails: a wedged or refusing KFD, not permissions
 _KFD_OPEN = later(
     r"Unable to open /dev/kfd read-write: (?P<detail>Invalid argument|Cannot allocate memory|Bad address)"

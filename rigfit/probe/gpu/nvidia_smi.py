@@ -168,6 +168,8 @@ def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
 def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
     out = NvidiaSmiOutput()
     lines = clean_lines(text)
+    if any("XPU-SMI" in ln for ln in lines):  # Intel's xpu-smi draws the same table: its GPUs are no NVIDIA GPUs
+        return out
     for line in lines:
         for needle, code in _FAILURES:
             if needle in line and out.error is None:
