@@ -130,6 +130,17 @@ class _Gpus:
         return gpu
 
 
+def _add_named(gpus: _Gpus, named_gpus: list[NamedGpu]) -> None:
+    """GPUs glxinfo, clinfo or xpu-smi name: matched by bus address or ids where they print them."""
+    taken: set[int] = set()
+    for named in named_gpus:
+        pci_id = f"{named.vendor_id}:{named.device_id}" if named.vendor_id and named.device_id else None
+        gpu = gpus.match(named.bdf, pci_id, vendor_name(named.vendor_id), taken)
+        gpu.vendor_id = gpu.vendor_id or named.vendor_id
+        gpu.named = named
+        gpu.saw(named.source)
+
+
 def _collect(ev: Evidence) -> list[_Gpu]:
     gpus = _Gpus()
     for dev in ev.sysfs:
@@ -177,13 +188,7 @@ def _collect(ev: Evidence) -> list[_Gpu]:
         gpu = gpus.match(smi.bdf, f"1002:{smi.device_id}" if smi.device_id else None, "amd", taken)
         gpu.smi = smi
         gpu.saw("rocm-smi")
-    taken = set()
-    for named in ev.named:
-        pci_id = f"{named.vendor_id}:{named.device_id}" if named.vendor_id and named.device_id else None
-        gpu = gpus.match(named.bdf, pci_id, vendor_name(named.vendor_id), taken)
-        gpu.vendor_id = gpu.vendor_id or named.vendor_id
-        gpu.named = named
-        gpu.saw(named.source)
+    _add_named(gpus, ev.named)
     taken = set()
     for nv in ev.nvidia_smi.gpus:
         gpu = gpus.match(nv.bdf, None, "nvidia", taken)

@@ -165,11 +165,15 @@ def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
             in_fb = False
 
 
+def _own_lines(text: str | None) -> list[str]:
+    """The paste's lines, or none when it is Intel's xpu-smi, which draws the same table for Intel GPUs."""
+    lines = clean_lines(text)
+    return [] if any("XPU-SMI" in ln for ln in lines) else lines
+
+
 def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
     out = NvidiaSmiOutput()
-    lines = clean_lines(text)
-    if any("XPU-SMI" in ln for ln in lines):  # Intel's xpu-smi draws the same table: its GPUs are no NVIDIA GPUs
-        return out
+    lines = _own_lines(text)
     for line in lines:
         for needle, code in _FAILURES:
             if needle in line and out.error is None:
