@@ -112,6 +112,22 @@ def test_glxinfo_names_a_gpu_but_never_its_shared_video_memory() -> None:
     assert (wsl.vendor_id, wsl.device_id, wsl.name) == ("8086", None, "Intel Arc A380 Graphics")
 
 
+def test_nvidia_s_glxinfo_gives_the_gpu_and_the_driver_version() -> None:
+    """nigels-com/glew#279: `glxinfo | grep OpenGL` on an NVIDIA driver."""
+    text = (
+        "OpenGL vendor string: NVIDIA Corporation\n"
+        "OpenGL renderer string: GeForce GTX 1660 SUPER/PCIe/SSE2\n"
+        "OpenGL core profile version string: 4.6.0 NVIDIA 455.45.01\n"
+    )
+    (gpu,) = parse_named_gpus(text)
+    assert (gpu.name, gpu.vendor_id, gpu.device_id, gpu.driver_version) == (
+        "GeForce GTX 1660 SUPER",
+        "10de",
+        None,
+        "455.45.01",
+    )
+
+
 def test_a_software_renderer_is_no_gpu() -> None:
     # mne-tools/mne-python#11313: the renderer string of a CI machine without a GPU
     assert parse_named_gpus("OpenGL renderer string: Mesa 20.0.8 via llvmpipe (LLVM 10.0.0, 256 bits)\n") == []

@@ -47,6 +47,7 @@ class NamedGpu:
 def _clean_name(name: str) -> str:
     """ "Mesa DRI Intel(R) UHD Graphics 620 (Kabylake GT2)" -> "Intel UHD Graphics 620 (Kabylake GT2)"."""
     name = re.sub(r"\((?:R|TM)\)|®|™", "", name, flags=re.I)
+    name = re.sub(r"(?:/PCIe)?(?:/SSE2)?$", "", name.strip())  # NVIDIA's renderer string: "GeForce GTX 1660/PCIe/SSE2"
     name = re.sub(r"^(?:Mesa DRI |Mesa |D3D12 \()", "", name).removesuffix(")" if name.startswith("D3D12 (") else "")
     return " ".join(name.split())
 
@@ -59,18 +60,20 @@ def _vendor_id(text: str) -> str | None:
 def _glxinfo(lines: list[str]) -> list[NamedGpu]:
     vendor = device = None
     version = None
-    renderer = None
+    renderer = gl_vendor = None
     for line in lines:
         vendor = vendor or _GLX_VENDOR.match(line)
         device = device or _GLX_DEVICE.match(line)
         version = version or _GL_VERSION.match(line)
         if line.startswith("OpenGL renderer string:"):
             renderer = line.split(":", 1)[1].strip()
+        elif line.startswith("OpenGL vendor string:"):
+            gl_vendor = line.split(":", 1)[1].strip()
     name = device["name"] if device else renderer
     if not name or _SOFTWARE.search(name):
         return []
     wsl = vendor is not None and vendor["id"].lower() == "ffff"
-    vendor_id = vendor["id"].lower() if vendor and not wsl else _vendor_id(name)
+    vendor_id = vendor["id"].lower() if vendor and not wsl else _vendor_id(f"{name} {gl_vendor or ''}")
     return [
         NamedGpu(
             source="glxinfo",
