@@ -128,6 +128,26 @@ def test_nvidia_s_glxinfo_gives_the_gpu_and_the_driver_version() -> None:
     )
 
 
+def test_vulkaninfo_summary_names_each_gpu_by_its_ids() -> None:
+    """nix-community/nixGL#153 (Linux, AMDGPU-PRO) and KhronosGroup/Vulkan-Tools#801 (an iGPU and a dGPU)."""
+    nixgl = (
+        "GPU0:\n\tapiVersion         = 1.3.260\n\tdriverVersion      = 2.0.279\n\tvendorID           = 0x1002\n"
+        "\tdeviceID           = 0x73ff\n\tdeviceType         = PHYSICAL_DEVICE_TYPE_DISCRETE_GPU\n"
+        "\tdeviceName         = AMD Radeon RX 6600 XT\n\tdriverName         = AMD proprietary driver\n"
+    )
+    (gpu,) = parse_named_gpus(nixgl)
+    assert (gpu.vendor_id, gpu.device_id, gpu.name) == ("1002", "73ff", "AMD Radeon RX 6600 XT")
+    two = (
+        "GPU0:\n        vendorID           = 0x8086\n        deviceID           = 0x1912\n"
+        "        deviceType         = PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU\n"
+        "        deviceName         = Intel(R) HD Graphics 530\n"
+        "GPU1:\n        vendorID           = 0x1002\n        deviceID           = 0x6939\n"
+        "        deviceType         = PHYSICAL_DEVICE_TYPE_DISCRETE_GPU\n"
+        "        deviceName         = AMD Radeon (TM) R9 380 Series\n"
+    )
+    assert [(g.vendor_id, g.device_id) for g in parse_named_gpus(two)] == [("8086", "1912"), ("1002", "6939")]
+
+
 def test_a_software_renderer_is_no_gpu() -> None:
     # mne-tools/mne-python#11313: the renderer string of a CI machine without a GPU
     assert parse_named_gpus("OpenGL renderer string: Mesa 20.0.8 via llvmpipe (LLVM 10.0.0, 256 bits)\n") == []

@@ -1,10 +1,11 @@
-"""GPUs named by the tools people paste when asked "which GPU do you have" that are not lspci: `glxinfo -B` (its
+"""GPUs named by the tools people paste when asked "which GPU do you have" that are not lspci: `vulkaninfo
+--summary` (each GPUn block: vendorID, deviceID, deviceType, deviceName, driverName/driverInfo), `glxinfo -B` (its
 "Extended renderer info" block: vendor and device ids, the Mesa or NVIDIA driver version), `clinfo` (an OpenCL GPU
 device: "Device Name  Intel(R) Graphics [0x56a1]", its vendor id and driver version) and Intel's `xpu-smi` (its
 nvidia-smi-like table and `discovery` list: name, bus address, memory). They are pasted where lspci's output goes.
 What they do not say stays unknown: glxinfo names no bus address, and its "Video memory" is shared memory on
-integrated GPUs and under WSL's D3D12 layer, so it is never read as VRAM; a software renderer (llvmpipe) or an
-OpenCL CPU device is no GPU; D3D12's vendor id 0xffffffff is WSL's, not the card's."""
+integrated GPUs and under WSL's D3D12 layer, so it is never read as VRAM; a software renderer (llvmpipe), a Vulkan
+CPU device or an OpenCL CPU device is no GPU; D3D12's vendor id 0xffffffff is WSL's, not the card's."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ _XPU_MEMORY = later(r"\|\s*\d+\s*MiB\s*/\s*(?P<total>\d+)\s*MiB")
 _XPU_KEY = later(
     r"^\|?\s*(?:\d+\s*)?\|?\s*(?P<key>Device Name|PCI Device ID|PCI BDF Address):\s*(?P<value>\S.*?)\s*\|?$"
 )
+_VK_KEY = later(
+    r"^\s*(?P<key>vendorID|deviceID|deviceType|deviceName|driverName|driverInfo)\s*=\s*(?P<value>\S.*?)\s*$"
+)
 _SOFTWARE = later(r"llvmpipe|softpipe|swrast|Software Rasterizer", re.I)
 _VENDOR_IDS = {"intel": "8086", "nvidia": "10de", "amd": "1002", "advanced micro devices": "1002", "radeon": "1002"}
 
@@ -35,7 +39,7 @@ _VENDOR_IDS = {"intel": "8086", "nvidia": "10de", "amd": "1002", "advanced micro
 class NamedGpu:
     """A GPU one of these tools names; what it does not print is None."""
 
-    source: str  # "glxinfo", "clinfo", "xpu-smi"
+    source: str  # "glxinfo", "clinfo", "vulkaninfo", "xpu-smi"
     name: str | None = None
     vendor_id: str | None = None
     device_id: str | None = None
@@ -114,6 +118,34 @@ def _clinfo(lines: list[str]) -> list[NamedGpu]:
     return found
 
 
+def _vulkaninfo(lines: list[str]) -> list[NamedGpu]:
+    devices: list[dict[str, str]] = []
+    for line in lines:
+        key = _VK_KEY.match(line)
+        if key and key["key"] == "vendorID":
+            devices.append({})
+        if key and devices:
+            devices[-1].setdefault(key["key"], key["value"])
+    return [gpu for gpu in (_vulkan_gpu(dev) for dev in devices) if gpu]
+
+
+def _vulkan_gpu(dev: dict[str, str]) -> NamedGpu | None:
+    if dev.get("deviceType", "").endswith("CPU") or _SOFTWARE.search(dev.get("deviceName", "")):
+        return None
+    vendor = re.fullmatch(r"0x([0-9a-fA-F]{4})", dev.get("vendorID", ""))
+    device = re.fullmatch(r"0x([0-9a-fA-F]{4})", dev.get("deviceID", ""))
+    name = dev.get("deviceName", "")
+    nvidia = vendor is not None and vendor[1].lower() == "10de"
+    version = re.match(r"\d{3}\.\d{1,3}(?:\.\d{1,3})?$", dev.get("driverInfo", "")) if nvidia else None
+    return NamedGpu(
+        source="vulkaninfo",
+        name=None if name.startswith("Unknown ") else _clean_name(re.sub(r"\s*\((?:RADV|LLVM)[^)]*\)", "", name)),
+        vendor_id=vendor[1].lower() if vendor else None,
+        device_id=device[1].lower() if device else None,
+        driver_version=version[0] if version else None,
+    )
+
+
 def _xpu_smi(lines: list[str]) -> list[NamedGpu]:
     found: list[NamedGpu] = []
     current: NamedGpu | None = None
@@ -142,12 +174,14 @@ def _xpu_smi(lines: list[str]) -> list[NamedGpu]:
 
 
 def parse_named_gpus(text: str | None) -> list[NamedGpu]:
-    """The GPUs a glxinfo, clinfo or xpu-smi paste names (none for any other text)."""
+    """The GPUs a glxinfo, clinfo, vulkaninfo or xpu-smi paste names (none for any other text)."""
     lines = clean_lines(text)
     if any(ln.startswith(("OpenGL renderer string:", "Extended renderer info")) for ln in lines):
         return _glxinfo(lines)
     if any(_CL_KEY.match(ln) for ln in lines) and any("Device Name" in ln for ln in lines):
         return _clinfo(lines)
+    if any(_VK_KEY.match(ln) for ln in lines):
+        return _vulkaninfo(lines)
     if any("XPU-SMI" in ln or "Device Name:" in ln for ln in lines):
         return _xpu_smi(lines)
     return []
