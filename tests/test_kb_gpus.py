@@ -75,14 +75,26 @@ def test_every_device_id_belongs_to_one_chip() -> None:
 def test_entries_are_consistent() -> None:
     for model in models():
         assert model.sources
-        assert (model.gfx is None) == (model.vendor == "nvidia"), model.id
-        assert (model.compute_capability is None) == (model.vendor == "amd"), model.id
+        assert (model.gfx is None) == (model.vendor != "amd"), model.id
+        assert (model.compute_capability is None) == (model.vendor != "nvidia"), model.id
+        assert model.xpu is False or model.vendor == "intel", model.id
+        if model.vendor == "intel":  # no ISA table: what it runs is `xpu`
+            continue
         arch = gfx_family(model.gfx) if model.gfx else cuda_arch(model.compute_capability)
         assert arch is not None, f"{model.id}: {model.gfx or model.compute_capability} missing from gpu_arch.yaml"
         if model.vendor == "amd":
             assert arch.apu_only == model.integrated, model.id
         for key in model.names:
             assert key.split(":")[0] in {d.split(":")[0] for d in model.devices}, f"{model.id}: name for {key}"
+
+
+def test_intel_gpus_say_whether_pytorch_xpu_runs_them() -> None:
+    """Arc (DG2, Battlemage) and the Core Ultra iGPUs PyTorch validates run its XPU build; older iGPUs run nothing."""
+    arc, b580, uhd620, bay_trail = (lookup_pci("8086", d) for d in ("56a0", "e20b", "5917", "0f31"))
+    assert arc is not None and arc.xpu and arc.name_for("56a0") == "Intel Arc A770" and not arc.integrated
+    assert b580 is not None and b580.xpu and b580.name_for("e20b") == "Intel Arc B580"
+    assert uhd620 is not None and not uhd620.xpu and uhd620.integrated
+    assert bay_trail is not None and not bay_trail.xpu
 
 
 def test_covers_every_consumer_gfx_from_gfx8_to_gfx12() -> None:

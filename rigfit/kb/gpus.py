@@ -33,7 +33,7 @@ VENDORS = {"1002": "amd", "10de": "nvidia", "8086": "intel", "1a03": "aspeed", "
 class GpuModel(KbEntry):
     """One GPU chip and the PCI ids it is sold under."""
 
-    vendor: Literal["amd", "nvidia"]
+    vendor: Literal["amd", "nvidia", "intel"]
     chip: str
     family: str
     gfx: str | None = None
@@ -44,6 +44,8 @@ class GpuModel(KbEntry):
     # "Navi 23", "Dimgrey Cavefish", "GA106": as lspci / firmware / kernel log spell it
     codenames: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # "73ff:c1" or "73ff" -> marketing name
+    # Intel: PyTorch's XPU build (download.pytorch.org/whl/xpu) runs it; False = no torch GPU backend (the CPU)
+    xpu: bool = False
 
     def name_for(self, device: str, revision: str | None = None) -> str:
         """The device's own name; with its revision unknown, the two or three names its revisions carry (67c4 is a
@@ -172,6 +174,14 @@ def cuda_arch(compute_capability: str | None) -> GpuArch | None:
     """What a compute capability is ("8.6" -> Ampere)."""
     match = re.fullmatch(r"\s*(\d+)\.(\d+)\s*", compute_capability or "")
     return _arch_index().get(f"sm_{match[1]}{match[2]}") if match else None
+
+
+def model_of(pci_id: str | None, name: str | None) -> GpuModel | None:
+    """A GPU's KB model by its PCI id ("8086:56a0"), else by its name when one model alone carries it."""
+    if pci_id and ":" in pci_id:
+        return lookup_pci(*pci_id.split(":", 1))
+    candidates = lookup_name(name) if name else []
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def vendor_name(vendor_id: str | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rigfit.kb.fixes import fix_text
+from rigfit.kb.gpus import model_of
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.kb.schemas import GfxTarget
 from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
@@ -103,6 +104,21 @@ def _nvidia_driver_fault(profile: Profile, g: GpuInfo) -> Blocker | None:
         if kind and kind.severity == "blocker" and kind.finding.startswith(("gpu.nvidia", "gpu.nouveau", "gpu.nvml")):
             return Blocker(
                 id=kind.finding.removeprefix("gpu.").replace("_", "-"),
+                message=f"{label(g)}: {kind.means} (`{fault.evidence[:160]}`).",
+                fix=kind.fix(fault),
+                blocks="gpu",
+            )
+    return None
+
+
+def _init_failed(profile: Profile, g: GpuInfo) -> Blocker | None:
+    """The kernel log says this GPU's driver gave up ("amdgpu ...: Fatal error during GPU init"): no runtime can use
+    the card, whatever its generation."""
+    for fault in profile.gpu_faults:
+        kind = FAULTS.get(fault.kind)
+        if kind and kind.finding == "gpu.init_failed" and g.driver and fault.detail == g.driver:
+            return Blocker(
+                id="gpu-init-failed",
                 message=f"{label(g)}: {kind.means} (`{fault.evidence[:160]}`).",
                 fix=kind.fix(fault),
                 blocks="gpu",
@@ -249,12 +265,26 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
     _kfd_blockers(a, profile)
 
 
+def _no_backend(g: GpuInfo) -> Reason:
+    """A GPU rigfit plans no torch backend for; for an Intel GPU, whether PyTorch's XPU build would run it."""
+    model = model_of(g.pci_id, g.name)
+    if g.vendor == "intel" and model is not None and model.xpu:
+        return Reason(
+            text=f"{label(g)}: PyTorch's XPU build runs this GPU, but rigfit does not plan XPU installs yet: "
+            "the plan uses the CPU.",
+            kb=[model.id],
+        )
+    if g.vendor == "intel" and model is not None:
+        return Reason(text=f"{label(g)}: no torch build has a GPU backend for this Intel generation.", kb=[model.id])
+    return Reason(text=f"{label(g)}: no CUDA/ROCm torch backend for vendor '{g.vendor or 'unknown'}'.")
+
+
 def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessment]:
     """Each GPU's usability; verified_gpu = `rigfit verify` proved GPU ops correct, which lifts 'unreliable' doubts."""
     found = []
     for i, g in enumerate(profile.gpus):
         a = GpuAssessment(index=i, gpu=g, backend=None)
-        wrong_driver = _foreign_driver(g) or _nvidia_driver_fault(profile, g)
+        wrong_driver = _foreign_driver(g) or _nvidia_driver_fault(profile, g) or _init_failed(profile, g)
         if wrong_driver is not None:
             a.blockers.append(wrong_driver)
         if g.vendor == "nvidia":
@@ -262,16 +292,24 @@ def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessm
         elif g.vendor == "amd":
             _assess_amd(a, profile, verified_gpu)
         else:
-            a.reasons.append(
-                Reason(text=f"{label(g)}: no CUDA/ROCm torch backend for vendor '{g.vendor or 'unknown'}'.")
-            )
+            a.reasons.append(_no_backend(g))
         found.append(a)
     return found
 
 
-def rank(a: GpuAssessment) -> tuple[bool, bool, int]:
-    """Usable first, then discrete over integrated, then more VRAM."""
-    return (a.usable, a.gpu.integrated is not True, a.gpu.vram_bytes or 0)
+def _newest_line_runs_it(g: GpuInfo) -> bool:
+    """The newest torch line has kernels for it: a Tesla K80 only runs an old CUDA 11.8 line, an RX 580 only a
+    community ROCm 5.7 build; beside a card the current lines run, they are the worse pick whatever their VRAM."""
+    if g.vendor == "nvidia" and g.compute_capability:
+        newest = newest_first([w for w in wheel_lines() if w.kind == "cuda"])
+        return not newest or cc_covered(g.compute_capability, newest[0].cuda_archs)
+    support = rocm_support(g.gfx) if g.vendor == "amd" else None
+    return support is None or not support.dropped
+
+
+def rank(a: GpuAssessment) -> tuple[bool, bool, bool, int]:
+    """Usable first, then discrete over integrated, then one the newest torch line runs, then more VRAM."""
+    return (a.usable, a.gpu.integrated is not True, _newest_line_runs_it(a.gpu), a.gpu.vram_bytes or 0)
 
 
 def pick_device(
@@ -299,7 +337,7 @@ def pick_device(
             reasons.append(
                 Reason(
                     text="Chosen over the other GPU(s): usable by a torch backend, discrete before integrated, "
-                    "then the most VRAM.",
+                    "then one the newest torch line runs, then the most VRAM.",
                     facts=[
                         f"gpu[{best.index}].integrated={g.integrated}",
                         f"gpu[{best.index}].vram_bytes={g.vram_bytes}",

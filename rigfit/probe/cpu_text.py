@@ -121,6 +121,17 @@ KERNEL_ORDER: dict[str, tuple[int, int]] = {
     "hypervisor": (4, 31),
     "lahf_lm": (6, 0),
     "abm": (6, 5),
+    "sse4a": (6, 6),
+    "misalignsse": (6, 7),
+    "3dnowprefetch": (6, 8),
+    "osvw": (6, 9),
+    "ibs": (6, 10),
+    "xop": (6, 11),
+    "skinit": (6, 12),
+    "ssbd": (7, 17),
+    "ibrs": (7, 25),
+    "ibpb": (7, 26),
+    "stibp": (7, 27),
     "fsgsbase": (9, 0),
     "bmi1": (9, 3),
     "avx2": (9, 5),
@@ -301,7 +312,13 @@ X86_BASELINE = ("cmov", "cx8", "fpu", "fxsr", "mmx", "sse", "sse2")
 # since 2005 (only the first K8 steppings lack it: their list then reads as cut, i.e. unknown, never wrong);
 # PCLMULQDQ came with Westmere, Bulldozer, Jaguar and Silvermont, all with SSSE3 and SSE4.2. A list that stops before
 # such a flag's place ("... lm constant_tsc arch_perfmon", "... pni pclmulqdq ... vmx smx") was cut there.
-IMPLIED_LATER: dict[str, tuple[str, ...]] = {"lm": ("pni",), "pclmulqdq": ("ssse3", "sse4_1", "sse4_2")}
+# SSBD came with the 2018 speculation microcode, after IBPB (Intel's SPEC_CTRL, AMD's IBPB): a list ending on "ssbd"
+# with no "ibpb" after it stopped there.
+IMPLIED_LATER: dict[str, tuple[str, ...]] = {
+    "lm": ("pni",),
+    "pclmulqdq": ("ssse3", "sse4_1", "sse4_2"),
+    "ssbd": ("ibpb",),
+}
 
 
 def stops_before_baseline(flags: list[str]) -> bool:

@@ -131,6 +131,44 @@ FAULTS: dict[str, FaultKind] = {
         "the driver gave up on the GPU and blocks all work on it until it is rebound or the machine restarts",
         lambda f: fix_text("gpu.wedged"),
     ),
+    "nvidia_gpu_unreachable": FaultKind(
+        "gpu.nvidia_gpu_unreachable",
+        "blocker",
+        "drivers",
+        "NVML reaches the driver but not this GPU: it stopped answering (most often it fell off the PCIe bus: power, "
+        "heat, a riser or the slot)",
+        lambda f: fix_text("gpu.nvidia_gpu_unreachable"),
+    ),
+    "nvidia_open_module_unsupported": FaultKind(
+        "gpu.nvidia_open_module_unsupported",
+        "blocker",
+        "drivers",
+        "the driver's open kernel module runs only GPUs with a GSP (Turing and newer); this GPU needs the "
+        "proprietary module of the same driver, and no NVIDIA device was initialised",
+        lambda f: fix_text("gpu.nvidia_open_module_unsupported"),
+    ),
+    "nvidia_release_unsupported": FaultKind(
+        "gpu.nvidia_driver_unsupported_gpu",
+        "blocker",
+        "drivers",
+        "the installed NVIDIA driver release does not support this GPU (a GPU newer than the release, or one it no "
+        "longer supports), so it initialised none",
+        lambda f: fix_text("gpu.nvidia_driver_unsupported_gpu"),
+    ),
+    "gpu_init_failed": FaultKind(
+        "gpu.init_failed",
+        "blocker",
+        "drivers",
+        "the kernel driver gave up initialising the GPU, so nothing (ROCm, Vulkan, the desktop) can use it",
+        lambda f: fix_text("gpu.init_failed"),
+    ),
+    "gpu_firmware_missing": FaultKind(
+        "gpu.firmware_missing",
+        "warning",
+        "drivers",
+        "a firmware file the GPU driver asked for is not installed",
+        lambda f: fix_text("gpu.firmware_missing", file=f.detail or "?"),
+    ),
     "nvidia_xid": FaultKind(
         "gpu.nvidia_xid",
         "warning",
@@ -151,7 +189,7 @@ SUPERSEDED: dict[str, tuple[str, ...]] = {
 
 
 def _said_by(kind: str) -> str:
-    if kind.startswith(("nvidia_smi", "nvml")):
+    if kind.startswith(("nvidia_smi", "nvml")) or kind == "nvidia_gpu_unreachable":
         return "nvidia-smi says"
     return "rocminfo says" if kind in ("kfd_open_failed", "hsa_init_failed") else "The kernel log says"
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 
 from rigfit.kb.fixes import fix_text
-from rigfit.kb.gpus import gfx_family
+from rigfit.kb.gpus import gfx_family, model_of
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
@@ -22,6 +22,7 @@ from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
+from rigfit.probe.gpu.renderers import parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
@@ -85,6 +86,14 @@ def _nvidia_smi(source: Source) -> str | None:
     return "\n".join(p for p in parts if p) or None
 
 
+def _pasted_nvidia_driver(ev: Evidence) -> str | None:
+    """The NVIDIA driver's version as a pasted inxi -G ("driver: nvidia v: 430.40"), glxinfo ("OpenGL version
+    string: 4.6.0 NVIDIA 535.183.01") or clinfo names it."""
+    versions = [d.driver_version for d in ev.lspci if d.driver == "nvidia" and d.driver_version]
+    versions += [n.driver_version for n in ev.named if n.vendor_id == "10de" and n.driver_version]
+    return versions[0] if versions else None
+
+
 def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     """Fill profile.gpus, nvidia_driver, cuda_driver_version, pcie_atomics_rejected and rocm."""
     override = source.env("HSA_OVERRIDE_GFX_VERSION")
@@ -92,7 +101,9 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     ev.sysfs, ev.pci_devices = sysfs.pci_gpus(source, warn)
     ev.drm = sysfs.drm_cards(source)
     ev.kfd = _kfd_nodes(source)
-    ev.lspci = parse_lspci(_output(source, LSPCI))
+    lspci_text = _output(source, LSPCI)
+    ev.lspci = parse_lspci(lspci_text)
+    ev.named = parse_named_gpus(lspci_text)
     rocminfo_text = _output(source, ROCMINFO)
     ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
@@ -114,7 +125,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     module = nvidia_module_version(source.read_text("/sys/module/nvidia/version").text) or nvidia_module_version(
         source.read_text("/proc/driver/nvidia/version").text
     )
-    profile.nvidia_driver = ev.nvidia_smi.driver_version or module
+    profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
     profile.cuda_driver_version = ev.nvidia_smi.cuda_version
     profile.pcie_atomics_rejected = list(ev.kernel.atomics_rejected)
 
@@ -148,6 +159,12 @@ def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn)
                 f"nvidia-smi cut the GPU's name ('{gpu.name}'): its model and compute capability are unknown; "
                 "`nvidia-smi --query-gpu=name,compute_cap --format=csv` prints them whole"
             )
+    if any(d.is_wsl_adapter for d in ev.lspci) and not profile.gpus:
+        warn(
+            "lspci shows only WSL's virtual GPU adapter (Microsoft Corporation): under WSL the real GPU is reached "
+            "through the Windows driver and lspci cannot name it; `nvidia-smi` lists an NVIDIA GPU, and AMD/Intel "
+            "GPUs need their vendor's WSL runtime"
+        )
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
     _cut_outputs(ev, warn)
@@ -227,6 +244,22 @@ def _rocm_dropped(gpu: GpuInfo) -> Finding | None:
         message=f"{_label(gpu)}: {support.dropped_text()}",
         fix=fix_text("gpu.rocm_dropped", case="none") if blocks else fix_text("gpu.rocm_dropped", case="community"),
         kb=[support.gfx],
+    )
+
+
+def _intel_xpu(gpu: GpuInfo) -> Finding | None:
+    """An Intel GPU PyTorch's XPU build runs (Arc, Core Ultra iGPUs): say so, since the plan uses the CPU."""
+    model = model_of(gpu.pci_id, gpu.name) if gpu.vendor == "intel" else None
+    if model is None or not model.xpu:
+        return None
+    return Finding(
+        id="gpu.intel_xpu",
+        severity="info",
+        group="gpus",
+        message=f"{_label(gpu)}: PyTorch's XPU build runs this GPU; rigfit does not plan XPU installs yet, so its "
+        "plan uses the CPU.",
+        fix=fix_text("gpu.intel_xpu"),
+        kb=[model.id],
     )
 
 
@@ -377,6 +410,30 @@ def _override(profile: Profile) -> list[Finding]:
     return []
 
 
+def _model_key(gpu: GpuInfo) -> tuple[str | None, ...]:
+    return (gpu.vendor, gpu.name, gpu.pci_id, gpu.gfx, gpu.compute_capability, gpu.driver)
+
+
+def _once_per_model(per_gpu: list[tuple[GpuInfo, Finding]]) -> list[Finding]:
+    """One finding per problem and GPU model: four identical cards with the same problem are one finding naming
+    the four ("4x Tesla K80 (sm_37) at ..."), not four copies of it."""
+    groups: dict[tuple[object, ...], list[tuple[GpuInfo, Finding]]] = {}
+    for gpu, finding in per_gpu:
+        groups.setdefault((finding.id, *_model_key(gpu)), []).append((gpu, finding))
+    found = []
+    for members in groups.values():
+        first, finding = members[0]
+        if len(members) > 1:
+            where = ", ".join(g.bdf for g, _ in members if g.bdf)
+            ident = isa_name(first.gfx, first.compute_capability)
+            many = f"{len(members)}x {first.name or 'GPU'}{f' ({ident})' if ident else ''}"
+            finding = replace(
+                finding, message=finding.message.replace(_label(first), many + (f" at {where}" if where else ""), 1)
+            )
+        found.append(finding)
+    return found
+
+
 def gpu_findings(profile: Profile) -> list[Finding]:
     per_gpu: list[tuple[GpuInfo, Finding]] = []
     for gpu in profile.gpus:
@@ -386,13 +443,14 @@ def gpu_findings(profile: Profile) -> list[Finding]:
             _driver(gpu),
             _no_agent(profile, gpu),
             _slow_link(gpu, profile.cpu),
+            _intel_xpu(gpu),
         )
         for check in checks:
             if check is not None:
                 per_gpu.append((gpu, check))
     blocked = {id(gpu) for gpu, f in per_gpu if f.blocks == "gpu"}
     others = [g for g in profile.gpus if id(g) not in blocked and g.vendor in ("amd", "nvidia") and not g.integrated]
-    found = [f for _, f in per_gpu]
+    found = _once_per_model(per_gpu)
     if blocked and others:  # another GPU still works: what blocks one GPU is a warning for the machine
         found = [replace(f, severity="warning", blocks=None) if f.blocks else f for f in found]
     return found + _override(profile)

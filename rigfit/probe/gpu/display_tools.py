@@ -35,6 +35,8 @@ _INXI_DEVICE = later(
     r"^\s*(?:Graphics:\s+)?Device-\d+:\s+(?P<desc>.+?)(?=\s+(?:vendor|driver|bus[- ]ID|chip[- ]ID):|$)"
 )
 _INXI_KEY = later(r"\b(?P<key>driver|bus[- ]ID|chip[- ]ID):\s+(?P<value>\S+)")
+# the driver's version follows it: "driver: nvidia v: 430.40" ("v: kernel" for in-kernel drivers: no version)
+_INXI_DRIVER_VERSION = later(r"\bdriver:\s+\S+\s+v:\s+(?P<ver>\d+\.\d+(?:\.\d+)?)\b")
 
 
 def is_display_tool(lines: list[str]) -> bool:
@@ -63,6 +65,9 @@ def _inxi(lines: list[str]) -> list[LspciDevice]:
         if found and found[-1][0]:
             for key in _INXI_KEY.finditer(line):
                 found[-1][1].setdefault(key["key"].replace(" ", "-").lower(), key["value"])
+            version = _INXI_DRIVER_VERSION.search(line)
+            if version:
+                found[-1][1].setdefault("driver-version", version["ver"])
             _inxi_multiline_keys(line, found[-1][1])
     return [d for d in (_inxi_device(desc, keys) for desc, keys in found if desc) if d]
 
@@ -89,6 +94,7 @@ def _inxi_device(desc: str, keys: dict[str, str]) -> LspciDevice | None:
         vendor_id=(chip[1].lower() if chip else vendor_id),
         device_id=chip[2].lower() if chip else None,
         driver=None if driver in (None, "N/A") else driver,
+        driver_version=keys.get("driver-version"),
     )
 
 

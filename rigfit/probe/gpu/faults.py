@@ -1,7 +1,9 @@
 """Broken GPU states in what people paste: the kernel log (KFD refusing a chip or not listing its device id, nouveau
-holding an NVIDIA card, ring timeouts and resets, a GPU fallen off the bus, a GPU the driver declared wedged),
-rocminfo failing to open /dev/kfd for a reason that is not a permission, and nvidia-smi failing to reach the driver.
-Pure functions of text; each fault keeps its evidence line."""
+holding an NVIDIA card, ring timeouts and resets, a GPU fallen off the bus, a GPU the driver declared wedged, a GPU
+the installed NVIDIA driver or its open kernel module does not support, a driver's firmware missing, a GPU whose
+init failed), rocminfo failing to open /dev/kfd for a reason that is not a permission, and nvidia-smi failing to
+reach the driver or a GPU. Pure functions of text; each fault keeps its evidence line (NVRM's reports, which
+newer drivers wrap over several "NVRM:" lines, are read joined)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,28 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("gpu_ring_timeout", later(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
     ("gpu_reset", later(r"GPU reset begin")),
     ("gpu_wedged", later(r"has declared device (?P<detail>[0-9a-fA-F:.]{7,16}) as wedged")),
+    (
+        "nvidia_open_module_unsupported",
+        later(r"GPU (?P<detail>\S+ \(PCI ID: [0-9a-fA-F:]{9}\)) installed in this system is not supported by open"),
+    ),
+    (
+        "nvidia_release_unsupported",
+        later(
+            r"is not supported by the (?:NVIDIA )?(?P<detail>\d{3}\.\d{1,3}(?:\.\d{1,3})?)"
+            r"\s+(?:NVIDIA )?(?:Linux )?driver"
+        ),
+    ),
+    ("gpu_init_failed", later(r"(?P<detail>amdgpu|radeon|i915|xe|nouveau)\b.{0,60}Fatal error during GPU init")),
+    (
+        "gpu_firmware_missing",
+        later(
+            r"Direct firmware load for (?P<detail>(?:amdgpu|radeon|i915|xe|nvidia|nouveau)/\S+?) failed with error -2"
+        ),
+    ),
 )
+# a wrapped NVRM report: "NVRM: The NVIDIA GPU 0000:09:00.0 (PCI ID: 10de:1d01)" then indented "NVRM: installed ..."
+# (indented, or with no timestamp/"kernel:" of its own when the paste lost them)
+_NVRM_CONTINUED = later(r"^(?:\s+(?:\[[^\]]{1,20}\]\s*)?)?NVRM: (?P<rest>.*)$")
 # rocminfo: /dev/kfd exists and is readable by the group, yet open() fails: a wedged or refusing KFD, not permissions
 _KFD_OPEN = later(
     r"Unable to open /dev/kfd read-write: (?P<detail>Invalid argument|Cannot allocate memory|Bad address)"
@@ -38,17 +61,36 @@ NVIDIA_SMI_FAULTS = {
     "version_mismatch": "nvml_version_mismatch",
     "nvml_failed": "nvml_failed",
     "no_devices": "nvidia_smi_no_devices",
+    "gpu_unreachable": "nvidia_gpu_unreachable",
 }
+
+
+def _joined(lines: list[str]) -> list[str]:
+    """Kernel log lines with each wrapped NVRM report put back on one line."""
+    joined: list[str] = []
+    for line in lines:
+        more = _NVRM_CONTINUED.match(line) if joined and "NVRM:" in joined[-1] else None
+        if more:
+            joined[-1] = f"{joined[-1].rstrip()} {more['rest'].strip()}"
+        else:
+            joined.append(line)
+    return joined
+
+
+def _sentence(line: str, match: re.Match[str]) -> str:
+    """The evidence: the line, or a joined NVRM report up to the end of the sentence that matched."""
+    end = line.find(". ", match.end()) if "NVRM:" in line else -1
+    return (line[: end + 1] if end > 0 else line).strip()
 
 
 def kernel_faults(text: str | None) -> list[GpuFault]:
     found: dict[str, GpuFault] = {}
-    for line in clean_lines(text):
+    for line in _joined(clean_lines(text)):
         for kind, pattern in KERNEL_FAULTS:
             match = pattern.search(line) if kind not in found else None
             if match:
                 detail = match.groupdict().get("detail")
-                found[kind] = GpuFault(kind=kind, evidence=line.strip(), detail=detail)
+                found[kind] = GpuFault(kind=kind, evidence=_sentence(line, match), detail=detail)
     return list(found.values())
 
 

@@ -32,7 +32,7 @@ _KMS = later(
 _FIRMWARE = later(r"amdgpu/([a-z0-9_]+?)_[a-z0-9]+\.bin")
 _XE_FOUND = later(r"\[drm\] Found (?P<asic>[A-Z][A-Z0-9_]+) \(device ID (?P<dev>[0-9a-fA-F]{4})\)")
 _NVRM_GPU = later(r"NVRM: The NVIDIA GPU ((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])")
-_NVRM_PCI_ID = later(r"NVRM: \(PCI ID: (10de):([0-9a-fA-F]{4})\)")
+_NVRM_PCI_ID = later(r"\(PCI ID: (10de):([0-9a-fA-F]{4})\)")
 _NOUVEAU_CHIP = later(r": NVIDIA (G[A-Z]{1,2}\d{2,3}[A-Z]?) \([0-9a-f]{8}\)")
 _VRAM = later(r"\bVRAM: (\d+)M 0x|Detected VRAM RAM=(\d+)M|amdgpu: (\d+)M of VRAM memory ready")
 _GTT = later(r"amdgpu: (\d+)M of GTT memory ready")
@@ -80,16 +80,18 @@ def _kfd_lines(line: str, log: KernelLog) -> None:
 
 
 def _nvrm_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> KernelGpu | None:
-    """NVRM's multi-line report on a GPU: its address on one line, "(PCI ID: 10de:26b5)" on the next."""
+    """NVRM's report on a GPU: its address, and "(PCI ID: 10de:26b5)" on the same line or (wrapped) the next."""
     named = _NVRM_GPU.search(line)
     slot = parse_bdf(named[1]) if named else None
+    ident = _NVRM_PCI_ID.search(line)
     if slot:
         gpu = by_bdf.get(slot) or KernelGpu(bdf=slot, driver="nvidia", bound=False)
         if slot not in by_bdf:
             log.gpus.append(gpu)
             by_bdf[slot] = gpu
+        if ident:
+            gpu.pci_id = gpu.pci_id or f"{ident[1]}:{ident[2]}".lower()
         return gpu
-    ident = _NVRM_PCI_ID.search(line)
     last = log.gpus[-1] if log.gpus and log.gpus[-1].driver == "nvidia" else None
     if ident and last is not None:
         last.pci_id = last.pci_id or f"{ident[1]}:{ident[2]}".lower()

@@ -55,6 +55,7 @@ class LspciDevice:
     revision: str | None = None  # "c1"
     subsystem: str | None = None
     driver: str | None = None
+    driver_version: str | None = None  # inxi's "driver: nvidia v: 430.40" (lspci prints none)
     modules: list[str] = field(default_factory=list)
     verbose: bool = False  # the paste had detail lines for this device (-v/-k): no driver line then means none bound
     express_type: str | None = None  # "Root Port", "Upstream Port", "Downstream Port", "Endpoint", "Legacy Endpoint"
@@ -99,13 +100,21 @@ class LspciDevice:
 
     @property
     def is_gpu(self) -> bool:
-        """Display controller (class 03xx) or processing accelerator (1200) of a GPU vendor."""
+        """Display controller (class 03xx) or processing accelerator (1200) of a GPU vendor; not WSL's adapter."""
+        if self.is_wsl_adapter:
+            return False
         if self.class_code:
             return self.class_code.startswith("03") or (self.class_code == "1200" and self.vendor in ("amd", "nvidia"))
         name = (self.class_name or "").lower()
         return any(k in name for k in ("vga compatible", "3d controller", "display controller")) or (
             "processing accelerator" in name and self.vendor in ("amd", "nvidia")
         )
+
+    @property
+    def is_wsl_adapter(self) -> bool:
+        """WSL 2's virtual GPU (Microsoft, 1414: "3D controller: Microsoft Corporation Basic Render Driver"): the
+        Windows driver's bridge to whatever GPU the host has, not a GPU of its own."""
+        return self.vendor_id == "1414" or self.description.startswith("Microsoft Corporation")
 
     @property
     def bus(self) -> int:

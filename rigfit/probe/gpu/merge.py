@@ -23,6 +23,7 @@ from rigfit.probe.gpu.kernel_log import KernelLog
 from rigfit.probe.gpu.kfd import KfdNode
 from rigfit.probe.gpu.lspci import LspciDevice, atomics_path_ok
 from rigfit.probe.gpu.nvidia_smi import NvidiaGpu, NvidiaSmiOutput
+from rigfit.probe.gpu.renderers import NamedGpu
 from rigfit.probe.gpu.rocm_smi import RocmSmiGpu, RocmSmiOutput
 from rigfit.probe.gpu.rocminfo import RocmAgent, RocmInfoOutput
 from rigfit.probe.gpu.sysfs import DrmCard, SysfsPciDevice
@@ -50,6 +51,7 @@ class Evidence:
     rocm_smi: RocmSmiOutput = field(default_factory=RocmSmiOutput)
     nvidia_smi: NvidiaSmiOutput = field(default_factory=NvidiaSmiOutput)
     kernel: KernelLog = field(default_factory=KernelLog)
+    named: list[NamedGpu] = field(default_factory=list)  # glxinfo / clinfo / xpu-smi pasted where lspci goes
     hsa_override_gfx: str | None = None  # the gfx HSA_OVERRIDE_GFX_VERSION makes every AMD GPU report
 
 
@@ -69,6 +71,7 @@ class _Gpu:
     agent: RocmAgent | None = None
     smi: RocmSmiGpu | None = None
     nv: NvidiaGpu | None = None
+    named: NamedGpu | None = None
     kernel_driver: str | None = None
     kernel_asic: str | None = None
     kernel_gfx: str | None = None
@@ -127,6 +130,17 @@ class _Gpus:
         return gpu
 
 
+def _add_named(gpus: _Gpus, named_gpus: list[NamedGpu]) -> None:
+    """GPUs glxinfo, clinfo or xpu-smi name: matched by bus address or ids where they print them."""
+    taken: set[int] = set()
+    for named in named_gpus:
+        pci_id = f"{named.vendor_id}:{named.device_id}" if named.vendor_id and named.device_id else None
+        gpu = gpus.match(named.bdf, pci_id, vendor_name(named.vendor_id), taken)
+        gpu.vendor_id = gpu.vendor_id or named.vendor_id
+        gpu.named = named
+        gpu.saw(named.source)
+
+
 def _collect(ev: Evidence) -> list[_Gpu]:
     gpus = _Gpus()
     for dev in ev.sysfs:
@@ -174,6 +188,7 @@ def _collect(ev: Evidence) -> list[_Gpu]:
         gpu = gpus.match(smi.bdf, f"1002:{smi.device_id}" if smi.device_id else None, "amd", taken)
         gpu.smi = smi
         gpu.saw("rocm-smi")
+    _add_named(gpus, ev.named)
     taken = set()
     for nv in ev.nvidia_smi.gpus:
         gpu = gpus.match(nv.bdf, None, "nvidia", taken)
@@ -195,7 +210,15 @@ def _model(gpu: _Gpu) -> GpuModel | None:
         model = lookup_chip(text) if text else None
         if model and (gpu.vendor is None or model.vendor == gpu.vendor):
             return model
-    names = [n for n in (gpu.nv.name if gpu.nv else None, gpu.agent.marketing_name if gpu.agent else None) if n]
+    names = [
+        n
+        for n in (
+            gpu.nv.name if gpu.nv else None,
+            gpu.agent.marketing_name if gpu.agent else None,
+            gpu.named.name if gpu.named else None,
+        )
+        if n
+    ]
     for name in names:
         candidates = lookup_name(name)
         if len(candidates) == 1:
@@ -240,7 +263,8 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
         specific,
         gpu.lspci.product_name if gpu.lspci else None,  # pci.ids names the product; the KB's chip name is wider
         nv_cut,
-        model.name if model else None,
+        gpu.named.name if gpu.named else None,
+        _model_name(gpu, model),
         gpu.smi.card_series if gpu.smi else None,
         gpu.lspci.device_name if gpu.lspci and not _UNNAMED_DEVICE.fullmatch(gpu.lspci.device_name) else None,
         gpu.nv.name if gpu.nv else None,
@@ -251,6 +275,18 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
     return next((c for c in candidates if c), None)
 
 
+def _model_name(gpu: _Gpu, model: GpuModel | None) -> str | None:
+    """The KB's name for the chip; found by a codename alone (a firmware file "amdgpu/polaris12_mc.bin", a KMS
+    line) it is the chip, never the products sold with it ("Radeon 540/550" is not the WX 2100 it may be)."""
+    if model is None:
+        return None
+    found_by_id = gpu.device_id is not None or gpu.nv is not None or gpu.agent is not None or gpu.named is not None
+    if found_by_id or len(set(model.names.values())) <= 1:
+        return model.name
+    return f"{_VENDOR_WORD.get(model.vendor, '')} {model.chip} GPU".strip()
+
+
+_VENDOR_WORD = {"amd": "AMD", "nvidia": "NVIDIA", "intel": "Intel"}
 # lspci's placeholder when its pci.ids does not know the id ("Intel Corporation Device [8086:3e9b]"): no name
 _UNNAMED_DEVICE = later(r"Device(?: [0-9a-fA-F]{4})?")
 
@@ -347,6 +383,7 @@ def _vram(gpu: _Gpu) -> int | None:
         or (gpu.smi.vram_total_bytes if gpu.smi else None)
         or (gpu.agent.vram_bytes if gpu.agent else None)
         or gpu.kernel_vram
+        or (gpu.named.memory_total_mib * 2**20 if gpu.named and gpu.named.memory_total_mib else None)
     )
 
 

@@ -29,6 +29,8 @@ _FAILURES = (
     ("Driver/library version mismatch", "version_mismatch"),
     ("No devices were found", "no_devices"),
     ("Failed to initialize NVML", "nvml_failed"),
+    # NVML reaches the driver but not this GPU: "...: Unknown Error", "...: GPU is lost.  Reboot the system ..."
+    ("Unable to determine the device handle for GPU", "gpu_unreachable"),
     ("command not found", "not_installed"),
 )
 
@@ -48,7 +50,8 @@ class NvidiaSmiOutput:
     driver_version: str | None = None
     cuda_version: str | None = None  # newest CUDA the driver supports
     gpus: list[NvidiaGpu] = field(default_factory=list)
-    error: str | None = None  # "no_driver", "version_mismatch", "no_devices", "nvml_failed", "not_installed"
+    # "no_driver", "version_mismatch", "no_devices", "nvml_failed", "gpu_unreachable", "not_installed"
+    error: str | None = None
     error_line: str | None = None
     attached: int | None = None  # `-q`'s "Attached GPUs": more than its GPU blocks when the paste was cut
 
@@ -162,9 +165,15 @@ def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
             in_fb = False
 
 
+def _own_lines(text: str | None) -> list[str]:
+    """The paste's lines, or none when it is Intel's xpu-smi, which draws the same table for Intel GPUs."""
+    lines = clean_lines(text)
+    return [] if any("XPU-SMI" in ln for ln in lines) else lines
+
+
 def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
     out = NvidiaSmiOutput()
-    lines = clean_lines(text)
+    lines = _own_lines(text)
     for line in lines:
         for needle, code in _FAILURES:
             if needle in line and out.error is None:
@@ -195,4 +204,17 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
             _add(out, NvidiaGpu(int(stat[1]), stat[2], memory_total_mib=int(stat[3])))
     if not out.gpus and not any(ln.startswith("|") for ln in lines):
         _csv(lines, out)
+    _unreachable_gpu(out)
     return out
+
+
+_UNREACHABLE = later(r"device handle for GPU\s?(?P<bus>[0-9A-Fa-f]{3,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)")
+
+
+def _unreachable_gpu(out: NvidiaSmiOutput) -> None:
+    """ "Unable to determine the device handle for GPU 0000:0B:00.0: Unknown Error" names a GPU that is there (its
+    address) but that NVML cannot reach: a GPU of the profile, with nothing else known of it."""
+    match = _UNREACHABLE.search(out.error_line or "") if out.error == "gpu_unreachable" else None
+    slot = parse_bdf(match["bus"]) if match else None
+    if slot and all(g.bdf != slot for g in out.gpus):
+        out.gpus.append(NvidiaGpu(bdf=slot))
