@@ -10,6 +10,7 @@ other encoding is read as UTF-8 with replacement characters, which keeps the ASC
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,7 @@ from rigfit.records import field, record
 BLOCK = 8 * 1024 * 1024
 MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
 CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the facts around it
-SAMPLE = 256 * 1024  # bytes of a block whose lines tell whether the block repeats itself
+SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (several copies of a long unit)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
@@ -182,18 +183,7 @@ class KeywordScanner:
         if not counted:  # the context pass: a line already kept is left as it is, so its first occurrence is enough
             _remember_first(block, lowered, base_line, result, segments)
             return {}
-        hits: dict[int, set[str]] = {}
-        offset = 1  # where the line starts in b"\n" + block, the coordinates of `_collect`
-        for number, line in enumerate(lines, base_line + 1):
-            found = segments.get(line)
-            if found is not None:
-                for start in sorted(found):
-                    end = _line_end(line, start)
-                    text = block[offset - 1 + start : offset - 1 + end][:MAX_LINE]
-                    _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start], counted)
-                    hits[offset + start] = found[start]
-            offset += len(line) + 1
-        return hits
+        return _remember_occurrences(block, lowered, lines, base_line, result, segments, self._signals)
 
     def _collect(
         self,
@@ -236,14 +226,67 @@ def _remember_first(
 ) -> None:
     """Remember each line of `segments` at its first occurrence in the block, in log order (found by bytes.find,
     without walking every line of a repeating block)."""
-    padded = b"\n" + lowered + b"\n"
-    firsts = sorted((padded.find(b"\n" + line + b"\n"), line) for line in segments)
+    firsts = sorted((_find_line(lowered, line), line) for line in segments)
+    number, counted_to = base_line + 1, 0
     for pos, line in firsts:
-        number = base_line + 1 + lowered.count(b"\n", 0, pos)
+        number += lowered.count(b"\n", counted_to, pos)  # from the previous line on: one pass over the block
+        counted_to = pos
         for start in sorted(segments[line]):
             end = _line_end(line, start)
             text = block[pos + start : pos + end][:MAX_LINE]
             _remember(result, text.decode("utf-8", errors="replace").strip(), number, segments[line][start], False)
+
+
+def _remember_occurrences(
+    block: bytes,
+    lowered: bytes,
+    lines: list[bytes],
+    base_line: int,
+    result: LogScan,
+    segments: dict[bytes, dict[int, set[str]]],
+    signals: set[str],
+) -> dict[int, set[str]]:
+    """Remember every occurrence of the lines of `segments`, in log order; returns the keywords of the segments that
+    hold a signal, by segment start in b"\n" + block (the coordinates of `_collect`: the caller reads only those).
+    A C loop picks the occurrences out of the block's lines (a set test per line); each distinct line (as written:
+    case may differ between copies of one lower-cased line) is decoded once, and bytes.find locates an occurrence of
+    a signal line from the previous one."""
+    written = block.split(b"\n")  # the same line breaks as `lines`: lower-casing is ASCII only
+    texts: dict[bytes, list[tuple[str, set[str]]]] = {}  # line as written -> its segments' texts and keywords
+    hits: dict[int, set[str]] = {}
+    at = -1  # where the previous signal line located starts
+    for index in itertools.compress(itertools.count(), map(segments.__contains__, lines)):
+        line, found = lines[index], segments[lines[index]]
+        kept = texts.get(written[index])
+        if kept is None:
+            kept = texts[written[index]] = _segment_texts(written[index], line, found)
+        for text, words in kept:
+            _remember(result, text, base_line + 1 + index, words)
+        if any(words & signals for words in found.values()):
+            at = _find_line(lowered, line, at)  # the lines between the two are not `line`
+            hits.update((at + 1 + start, words) for start, words in found.items() if words & signals)
+    return hits
+
+
+def _segment_texts(written: bytes, line: bytes, found: dict[int, set[str]]) -> list[tuple[str, set[str]]]:
+    """The text of each segment of a line that holds keywords (`line` is `written` lower-cased)."""
+    return [
+        (written[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), found[start])
+        for start in sorted(found)
+    ]
+
+
+def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
+    """Where the first whole line equal to `line` (not empty) starts in `text` past position `after`; -1 if none.
+    The first and the last line are tested on their own, so that no copy of the block with a newline on each side
+    is made (a fresh 8 MB copy costs more than the search)."""
+    if after < 0 and text.startswith(line) and text[len(line) : len(line) + 1] in (b"", b"\n"):
+        return 0
+    pos = text.find(b"\n" + line + b"\n", max(after, 0))
+    if pos >= 0:
+        return pos + 1
+    last = len(text) - len(line)
+    return last if last > after and text.endswith(b"\n" + line) else -1
 
 
 def _repeats(lowered: bytes) -> bool:
