@@ -47,9 +47,14 @@ class LogScan:
     lines: OrderedDict[str, LogLine] = field(default_factory=OrderedDict)
     dropped: int = 0  # distinct interesting lines forgotten because MAX_LINES was reached
 
-    def with_keyword(self, keywords: Iterable[str]) -> list[LogLine]:
-        wanted = set(keywords)
-        return [line for line in self.lines.values() if line.keywords & wanted]
+    def keyword_index(self) -> dict[str, list[tuple[int, LogLine]]]:
+        """keyword -> (position, line) of every kept line holding it: the catalogue asks for ~50 keyword sets, and a
+        log with a timestamp on every line keeps MAX_LINES lines, too many to walk for each."""
+        index: dict[str, list[tuple[int, LogLine]]] = {}
+        for position, line in enumerate(self.lines.values()):
+            for keyword in line.keywords:
+                index.setdefault(keyword, []).append((position, line))
+        return index
 
     @property
     def error_lines(self) -> int:
