@@ -27,6 +27,7 @@ MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the 
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # words that make a line look like an error, counted for the "nothing matched" report
+DIGITS = bytes.maketrans(b"123456789", b"000000000")  # a line's shape: its digits masked (timestamps, counters)
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
 
 
@@ -109,6 +110,10 @@ class KeywordScanner:
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
         self._distinct: tuple[bytes, bytes] | None = None  # the last block (lower-cased) and its distinct lines
+        # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
+        self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
+        self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
+        self._shaped: tuple[bytes, bytes, bytes] | None = None  # the last block, its shapes and its distinct shapes
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
@@ -120,7 +125,7 @@ class KeywordScanner:
             result.lines_total += block.count(b"\n")
             result.bytes_total += len(block)
             lowered = block.lower()
-            repeats = _repeats(lowered)
+            repeats = _mode(lowered)
             hits = self._collect_first(block, lowered, base_line, result, repeats)
             if self._context is None:
                 continue
@@ -139,28 +144,88 @@ class KeywordScanner:
             head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
             cut = block.find(b"\n", max(0, len(block) - CONTEXT_WINDOW)) + 1
             tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
-        self._distinct = None
+        self._distinct = self._shaped = None
         return result
 
-    def _context_pass(self, chunk: bytes, lowered: bytes, first_line: int, result: LogScan, repeats: bool) -> None:
+    def _context_pass(self, chunk: bytes, lowered: bytes, first_line: int, result: LogScan, repeats: str) -> None:
         """The context keywords near a failure; in a repeating block (a keyword in every repeat makes the windows
-        cover it) each distinct line is read once."""
-        if self._context is None:
+        cover it) each distinct line is read once, and in a block of timestamped lines each distinct shape is read
+        at its first line in the window (the facts around a failure, not every copy of them)."""
+        if self._context is None or self._context_shapes is None:
             return
-        if repeats:
+        if repeats == "lines":
             self._collect_distinct(chunk, lowered, first_line, result, (self._context,), counted=False)
+        elif repeats == "shapes":
+            shaped, distinct = self._shapes_of(lowered)
+            firsts = sorted(
+                (_find_line(shaped, shape), shape)
+                for shape in _lines_hit(distinct, (self._context_shapes,), self._suffix)
+            )
+            number, counted_to = first_line + 1, 0
+            for at, shape in firsts:
+                number += shaped.count(b"\n", counted_to, at)  # from the previous line on: one pass over the chunk
+                counted_to = at
+                line = lowered[at : at + len(shape)]
+                self._remember_line(chunk, line, at, number, result, (self._context,), counted=False)
         else:
             self._collect(chunk, first_line, result, (self._context,))
 
     def _collect_first(
-        self, block: bytes, lowered: bytes, base_line: int, result: LogScan, repeats: bool
+        self, block: bytes, lowered: bytes, base_line: int, result: LogScan, repeats: str
     ) -> dict[int, set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
         (warnings, progress bars): when a sample of the block repeats, the keyword regexes read each distinct line
         once; when it does not (a timestamp on every line), de-duplicating would only cost time."""
-        if not repeats:
+        if repeats == "each":
             return self._collect(block, base_line, result, (self._regex, self._suffix), counted=True)
+        if repeats == "shapes":
+            return self._collect_shapes(block, lowered, base_line, result)
         return self._collect_distinct(block, lowered, base_line, result)
+
+    def _shapes_of(self, lowered: bytes) -> tuple[bytes, bytes]:
+        """The shapes of a block (or window) and its distinct shapes after a newline; the block's are kept for its
+        context pass."""
+        if self._shaped is not None and self._shaped[0] is lowered:
+            return self._shaped[1], self._shaped[2]
+        shaped = lowered.translate(DIGITS)
+        distinct = b"\n" + b"\n".join(dict.fromkeys(shaped.split(b"\n")))
+        self._shaped = (lowered, shaped, distinct)
+        return shaped, distinct
+
+    def _collect_shapes(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+        """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
+        read each distinct shape once, then the regexes read again, exactly, only the lines of the shapes that may
+        hold a keyword: every line with a keyword is remembered, in log order, as `_collect` does."""
+        shaped, distinct = self._shapes_of(lowered)
+        candidates = _lines_hit(distinct, (self._shapes, self._suffix), self._suffix)
+        lines = shaped.split(b"\n")
+        hits: dict[int, set[str]] = {}
+        at = -1  # where the previous candidate line starts
+        for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
+            at = _find_line(shaped, lines[index], at)  # the lines between the two have another shape
+            line = lowered[at : at + len(lines[index])]
+            hits.update(
+                self._remember_line(block, line, at, base_line + 1 + index, result, (self._regex, self._suffix))
+            )
+        return hits
+
+    def _remember_line(
+        self,
+        block: bytes,
+        line: bytes,
+        at: int,
+        number: int,
+        result: LogScan,
+        regexes: tuple[re.Pattern[bytes], ...],
+        counted: bool = True,
+    ) -> dict[int, set[str]]:
+        """Remember the segments of one lower-cased line (at `at` in `block`) that hold a keyword of `regexes`;
+        returns their keywords by segment start in b"\n" + block."""
+        found = _keyword_hits(b"\n" + line, regexes, self._suffix)
+        for start in sorted(found):
+            text = block[at + start - 1 : at + _line_end(line, start - 1)][:MAX_LINE]
+            _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start], counted)
+        return {at + start: words for start, words in found.items()}
 
     def _collect_distinct(
         self,
@@ -294,10 +359,32 @@ def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
     return last if last > after and text.endswith(b"\n" + line) else -1
 
 
-def _repeats(lowered: bytes) -> bool:
-    """Whether a block repeats itself: fewer than REPEATS_PAY_BELOW of the lines of a sample of it are distinct."""
-    sample = lowered[:SAMPLE].split(b"\n")
-    return len(set(sample)) <= len(sample) * REPEATS_PAY_BELOW
+def _mode(lowered: bytes) -> str:
+    """How a block is read: "lines" when it repeats itself (fewer than REPEATS_PAY_BELOW of the lines of a sample of
+    it are distinct), "shapes" when a big block does once the digits are masked (a timestamp on every line; a small
+    block costs little either way and keeps every line of its context), else "each"."""
+    sample = lowered[:SAMPLE]
+    if _repeats(sample):
+        return "lines"
+    return "shapes" if len(lowered) > SAMPLE and _repeats(sample.translate(DIGITS)) else "each"
+
+
+def _repeats(sample: bytes) -> bool:
+    lines = sample.split(b"\n")
+    return len(set(lines)) <= len(lines) * REPEATS_PAY_BELOW
+
+
+def _shape(word: str) -> str:
+    return word.translate(str.maketrans("123456789", "000000000"))
+
+
+def _lines_hit(distinct: bytes, regexes: tuple[re.Pattern[bytes], ...], suffix: re.Pattern[bytes]) -> set[bytes]:
+    """The lines of `distinct` (lines after a newline) in which one of `regexes` finds a keyword."""
+    found: set[bytes] = set()
+    for start in _keyword_hits(distinct, regexes, suffix):
+        end = distinct.find(b"\n", start)
+        found.add(distinct[distinct.rfind(b"\n", 0, start) + 1 : end if end >= 0 else len(distinct)])
+    return found
 
 
 def _merged(windows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
