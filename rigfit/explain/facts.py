@@ -68,7 +68,7 @@ def log_facts(scan: LogScan) -> Facts:
             facts["ui"] = ui
             break
     for os_name, pattern in LOG_OS:
-        if any(pattern.search(text) for text in lines):
+        if any(pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines)):
             facts["log_os"] = os_name
             break
     for text in lines:

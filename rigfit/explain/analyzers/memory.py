@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 
-from rigfit.explain.analyzers.base import Finding, last
+from rigfit.explain.analyzers.base import Finding, every, last
 from rigfit.explain.analyzers.context import Context
 from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import models, oom_flag
@@ -106,7 +106,9 @@ def analyze(ctx: Context) -> list[Finding]:
     res = _resolution(ctx)
     if res:
         facts["resolution"] = res
-    in_use = sorted({m.group("flag") for line in ctx.lines for m in FLAG_IN_USE.finditer(line.text)})
+    in_use = sorted(
+        {m.group("flag") for line, _ in every(ctx.lines, FLAG_IN_USE) for m in FLAG_IN_USE.finditer(line.text)}
+    )
     if in_use:
         facts["flags_in_use"] = " ".join(in_use)
     if (spare := _free_beyond_request(ctx, facts, vram)) is not None:
