@@ -109,6 +109,7 @@ class KeywordScanner:
         self._context = _keyword_regex(extra) if extra else None
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
+        self._first = (self._regex, self._suffix)  # the regexes of the first pass
         self._distinct: tuple[bytes, bytes] | None = None  # the last block (lower-cased) and its distinct lines
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
@@ -194,20 +195,38 @@ class KeywordScanner:
 
     def _collect_shapes(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
         """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
-        read each distinct shape once, then the regexes read again, exactly, only the lines of the shapes that may
-        hold a keyword: every line with a keyword is remembered, in log order, as `_collect` does."""
+        read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
+        `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
+        the longest keyword at the first position that has one, and a match without digits reads the same in both);
+        the other lines are read again by the regexes themselves."""
         shaped, distinct = self._shapes_of(lowered)
         candidates = _lines_hit(distinct, (self._shapes, self._suffix), self._suffix)
+        segments = {shape: self._shape_segments(shape) for shape in candidates}
         lines = shaped.split(b"\n")
         hits: dict[int, set[str]] = {}
         at = -1  # where the previous candidate line starts
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
-            at = _find_line(shaped, lines[index], at)  # the lines between the two have another shape
-            line = lowered[at : at + len(lines[index])]
-            hits.update(
-                self._remember_line(block, line, at, base_line + 1 + index, result, (self._regex, self._suffix))
-            )
+            shape = lines[index]
+            at = _find_line(shaped, shape, at)  # the lines between the two have another shape
+            found = segments[shape]
+            if found is None:
+                line = lowered[at : at + len(shape)]
+                hits.update(self._remember_line(block, line, at, base_line + 1 + index, result, self._first))
+                continue
+            for start, end, words in found:
+                text = block[at + start - 1 : at + end][:MAX_LINE].decode("utf-8", errors="replace").strip()
+                _remember(result, text, base_line + 1 + index, words)
+                hits[at + start] = words
         return hits
+
+    def _shape_segments(self, shape: bytes) -> list[tuple[int, int, set[str]]] | None:
+        """(start in b"\n" + line, end in line, keywords) of the segments of every line of this shape that hold a
+        keyword; None when a match holds a masked digit (the line's own digits decide)."""
+        padded = b"\n" + shape
+        if any(b"0" in match.group(0) for regex in (self._shapes, self._suffix) for match in regex.finditer(padded)):
+            return None
+        found = _keyword_hits(padded, (self._shapes, self._suffix), self._suffix)
+        return [(start, _line_end(shape, start - 1), words) for start, words in sorted(found.items())]
 
     def _remember_line(
         self,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import re
 
-from rigfit.explain.analyzers.base import Finding, every, last
+from rigfit.explain.analyzers.base import Finding, every, last, texts
 from rigfit.explain.analyzers.context import Context
+from rigfit.explain.literals import lines_that_may_match
 from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import models, oom_flag
 
@@ -70,6 +71,8 @@ RESOLUTION = re.compile(
     r"\b(?P<w>\d{3,4})\s*[x×]\s*(?P<h>\d{3,4})\b|width[\"']?\s*[:=]\s*(?P<w2>\d{3,4}).{0,40}?height[\"']?\s*[:=]\s*(?P<h2>\d{3,4})",
     re.I,
 )
+# what every RESOLUTION match holds ("512x512", "width: 512, height: 512"), to skip the lines that cannot match
+RESOLUTION_HINT = re.compile(r"x|width", re.I)
 FLAG_IN_USE = re.compile(
     r"(?<![\w-])(?P<flag>--(?:medvram-sdxl|medvram|lowvram|novram|always-low-vram|always-offload-from-vram))\b"
 )
@@ -200,7 +203,8 @@ def _model(ctx: Context) -> str | None:
 
 
 def _resolution(ctx: Context) -> str | None:
-    for line in reversed(ctx.lines):
+    for index in reversed(lines_that_may_match(RESOLUTION_HINT, texts(ctx.lines))):
+        line = ctx.lines[index]
         if (m := RESOLUTION.search(line.text)) and "GiB" not in line.text:
             w, h = int(m.group("w") or m.group("w2")), int(m.group("h") or m.group("h2"))
             if 256 <= w <= 4096 and 256 <= h <= 4096 and w % 8 == 0 and h % 8 == 0:
