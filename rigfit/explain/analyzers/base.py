@@ -15,7 +15,7 @@ import re
 from packaging.version import InvalidVersion, Version
 
 from rigfit.explain.facts import Facts
-from rigfit.explain.literals import lines_that_may_match
+from rigfit.explain.literals import lines_from_end, lines_that_may_match
 from rigfit.explain.scan import LogLine
 from rigfit.records import field, record
 
@@ -58,7 +58,7 @@ def first(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.M
 
 def last(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Match[str]] | None:
     """The last line matching `pattern`: the final error of a log is the one that stopped it."""
-    for i in reversed(lines_that_may_match(pattern, texts(lines))):
+    for i in lines_from_end(pattern, texts(lines)):
         if match := pattern.search(lines[i].text):
             return lines[i], match
     return None

@@ -8,7 +8,7 @@ import re
 
 from rigfit.explain.analyzers.base import Finding, every, last, texts
 from rigfit.explain.analyzers.context import Context
-from rigfit.explain.literals import lines_that_may_match
+from rigfit.explain.literals import lines_from_end
 from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import models, oom_flag
 
@@ -203,7 +203,7 @@ def _model(ctx: Context) -> str | None:
 
 
 def _resolution(ctx: Context) -> str | None:
-    for index in reversed(lines_that_may_match(RESOLUTION_HINT, texts(ctx.lines))):
+    for index in lines_from_end(RESOLUTION_HINT, texts(ctx.lines)):
         line = ctx.lines[index]
         if (m := RESOLUTION.search(line.text)) and "GiB" not in line.text:
             w, h = int(m.group("w") or m.group("w2")), int(m.group("h") or m.group("h2"))
