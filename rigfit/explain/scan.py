@@ -110,7 +110,8 @@ class KeywordScanner:
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
         self._first = (self._regex, self._suffix)  # the regexes of the first pass
-        self._distinct: tuple[bytes, bytes] | None = None  # the last block (lower-cased) and its distinct lines
+        # the last block (lower-cased), its distinct lines as written and lower-cased
+        self._distinct: tuple[bytes, bytes, bytes] | None = None
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
@@ -255,24 +256,26 @@ class KeywordScanner:
         regexes: tuple[re.Pattern[bytes], ...] = (),
         counted: bool = True,
     ) -> dict[int, set[str]]:
-        """The keyword regexes (the first pass's by default) run once over the distinct lines, then each hit is
-        remembered at every line that repeats it, in log order; `counted` as in `_collect`."""
+        """The keyword regexes (the first pass's by default) run once over the distinct lines (as written: the
+        lower-cased copy of the distinct lines has the same offsets), then each hit is remembered at every line that
+        repeats it, in log order; `counted` as in `_collect`."""
         if self._distinct is not None and self._distinct[0] is lowered:  # the block's first pass made it
-            lines, distinct = [], self._distinct[1]
+            lines, written, distinct = [], self._distinct[1], self._distinct[2]
         else:
-            lines = lowered.split(b"\n")
-            distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
-            self._distinct = (lowered, distinct)
+            lines = block.split(b"\n")
+            written = b"\n" + b"\n".join(dict.fromkeys(lines))
+            distinct = written.lower()
+            self._distinct = (lowered, written, distinct)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
             line_end = distinct.find(b"\n", line_start)
-            line = distinct[line_start : line_end if line_end >= 0 else len(distinct)]
+            line = written[line_start : line_end if line_end >= 0 else len(distinct)]
             segments.setdefault(line, {}).setdefault(start - line_start, set()).update(words)
         if not counted:  # the context pass: a line already kept is left as it is, so its first occurrence is enough
-            _remember_first(block, lowered, base_line, result, segments)
+            _remember_first(block, base_line, result, segments)
             return {}
-        return _remember_occurrences(block, lowered, lines, base_line, result, segments, self._signals)
+        return _remember_occurrences(block, lines, base_line, result, segments, self._signals)
 
     def _collect(
         self,
@@ -310,15 +313,13 @@ def _keyword_hits(
     return hits
 
 
-def _remember_first(
-    block: bytes, lowered: bytes, base_line: int, result: LogScan, segments: dict[bytes, dict[int, set[str]]]
-) -> None:
+def _remember_first(block: bytes, base_line: int, result: LogScan, segments: dict[bytes, dict[int, set[str]]]) -> None:
     """Remember each line of `segments` at its first occurrence in the block, in log order (found by bytes.find,
     without walking every line of a repeating block)."""
-    firsts = sorted((_find_line(lowered, line), line) for line in segments)
+    firsts = sorted((_find_line(block, line), line) for line in segments)
     number, counted_to = base_line + 1, 0
     for pos, line in firsts:
-        number += lowered.count(b"\n", counted_to, pos)  # from the previous line on: one pass over the block
+        number += block.count(b"\n", counted_to, pos)  # from the previous line on: one pass over the block
         counted_to = pos
         for start in sorted(segments[line]):
             end = _line_end(line, start)
@@ -328,7 +329,6 @@ def _remember_first(
 
 def _remember_occurrences(
     block: bytes,
-    lowered: bytes,
     lines: list[bytes],
     base_line: int,
     result: LogScan,
@@ -337,32 +337,25 @@ def _remember_occurrences(
 ) -> dict[int, set[str]]:
     """Remember every occurrence of the lines of `segments`, in log order; returns the keywords of the segments that
     hold a signal, by segment start in b"\n" + block (the coordinates of `_collect`: the caller reads only those).
-    A C loop picks the occurrences out of the block's lines (a set test per line); each distinct line (as written:
-    case may differ between copies of one lower-cased line) is decoded once, and bytes.find locates an occurrence of
-    a signal line from the previous one."""
-    written = block.split(b"\n")  # the same line breaks as `lines`: lower-casing is ASCII only
-    texts: dict[bytes, list[tuple[str, set[str]]]] = {}  # line as written -> its segments' texts and keywords
+    A C loop picks the occurrences out of the block's lines (a set test per line); each distinct line is decoded
+    once, and bytes.find locates an occurrence of a signal line from the previous one."""
+    texts: dict[bytes, list[tuple[str, set[str]]]] = {}  # line -> its segments' texts and keywords
     hits: dict[int, set[str]] = {}
     at = -1  # where the previous signal line located starts
     for index in itertools.compress(itertools.count(), map(segments.__contains__, lines)):
         line, found = lines[index], segments[lines[index]]
-        kept = texts.get(written[index])
+        kept = texts.get(line)
         if kept is None:
-            kept = texts[written[index]] = _segment_texts(written[index], line, found)
+            kept = texts[line] = [
+                (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
+                for start, words in sorted(found.items())
+            ]
         for text, words in kept:
             _remember(result, text, base_line + 1 + index, words)
         if any(words & signals for words in found.values()):
-            at = _find_line(lowered, line, at)  # the lines between the two are not `line`
+            at = _find_line(block, line, at)  # the lines between the two are not `line`
             hits.update((at + 1 + start, words) for start, words in found.items() if words & signals)
     return hits
-
-
-def _segment_texts(written: bytes, line: bytes, found: dict[int, set[str]]) -> list[tuple[str, set[str]]]:
-    """The text of each segment of a line that holds keywords (`line` is `written` lower-cased)."""
-    return [
-        (written[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), found[start])
-        for start in sorted(found)
-    ]
 
 
 def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
