@@ -184,14 +184,15 @@ class KeywordScanner:
             return self._collect_shapes(block, lowered, base_line, result)
         return self._collect_distinct(block, lowered, base_line, result)
 
-    def _shapes_of(self, lowered: bytes) -> tuple[bytes, bytes]:
-        """The shapes of a block (or window) and its distinct shapes after a newline; the block's are kept for its
-        context pass."""
+    def _shapes_of(self, lowered: bytes, keep: bool = False) -> tuple[bytes, bytes]:
+        """The shapes of a block (or window) and its distinct shapes after a newline; the first pass `keep`s the
+        block's for its context pass (the previous block's tail, read in between, is not kept)."""
         if self._shaped is not None and self._shaped[0] is lowered:
             return self._shaped[1], self._shaped[2]
         shaped = lowered.translate(DIGITS)
         distinct = b"\n" + b"\n".join(dict.fromkeys(shaped.split(b"\n")))
-        self._shaped = (lowered, shaped, distinct)
+        if keep:
+            self._shaped = (lowered, shaped, distinct)
         return shaped, distinct
 
     def _collect_shapes(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
@@ -200,7 +201,7 @@ class KeywordScanner:
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
         the other lines are read again by the regexes themselves."""
-        shaped, distinct = self._shapes_of(lowered)
+        shaped, distinct = self._shapes_of(lowered, keep=True)
         candidates = _lines_hit(distinct, (self._shapes, self._suffix), self._suffix)
         segments = {shape: self._shape_segments(shape) for shape in candidates}
         lines = shaped.split(b"\n")
@@ -265,7 +266,8 @@ class KeywordScanner:
             lines = block.split(b"\n")
             written = b"\n" + b"\n".join(dict.fromkeys(lines))
             distinct = written.lower()
-            self._distinct = (lowered, written, distinct)
+            if counted:  # the first pass keeps the block's for its context pass (not a previous block's tail)
+                self._distinct = (lowered, written, distinct)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
