@@ -115,7 +115,8 @@ class KeywordScanner:
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
-        self._shaped: tuple[bytes, bytes, bytes] | None = None  # the last block, its shapes and its distinct shapes
+        # the last block (lower-cased), its shapes as one text and line by line, and its distinct shapes
+        self._shaped: tuple[bytes, bytes, list[bytes], bytes] | None = None
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
@@ -158,7 +159,7 @@ class KeywordScanner:
         if repeats == "lines":
             self._collect_distinct(chunk, lowered, first_line, result, (self._context,), counted=False)
         elif repeats == "shapes":
-            shaped, distinct = self._shapes_of(lowered)
+            shaped, _, distinct = self._shapes_of(lowered)
             firsts = sorted(
                 (_find_line(shaped, shape), shape)
                 for shape in _lines_hit(distinct, (self._context_shapes,), self._suffix)
@@ -184,16 +185,17 @@ class KeywordScanner:
             return self._collect_shapes(block, lowered, base_line, result)
         return self._collect_distinct(block, lowered, base_line, result)
 
-    def _shapes_of(self, lowered: bytes, keep: bool = False) -> tuple[bytes, bytes]:
-        """The shapes of a block (or window) and its distinct shapes after a newline; the first pass `keep`s the
-        block's for its context pass (the previous block's tail, read in between, is not kept)."""
+    def _shapes_of(self, lowered: bytes, keep: bool = False) -> tuple[bytes, list[bytes], bytes]:
+        """The shapes of a block (or window): as one text, line by line, and the distinct ones after a newline; the
+        first pass `keep`s the block's for its context pass (the previous block's tail, read in between, is not)."""
         if self._shaped is not None and self._shaped[0] is lowered:
-            return self._shaped[1], self._shaped[2]
+            return self._shaped[1:]
         shaped = lowered.translate(DIGITS)
-        distinct = b"\n" + b"\n".join(dict.fromkeys(shaped.split(b"\n")))
+        lines = shaped.split(b"\n")
+        distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
         if keep:
-            self._shaped = (lowered, shaped, distinct)
-        return shaped, distinct
+            self._shaped = (lowered, shaped, lines, distinct)
+        return shaped, lines, distinct
 
     def _collect_shapes(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
         """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
@@ -201,10 +203,9 @@ class KeywordScanner:
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
         the other lines are read again by the regexes themselves."""
-        shaped, distinct = self._shapes_of(lowered, keep=True)
+        shaped, lines, distinct = self._shapes_of(lowered, keep=True)
         candidates = _lines_hit(distinct, (self._shapes, self._suffix), self._suffix)
         segments = {shape: self._shape_segments(shape) for shape in candidates}
-        lines = shaped.split(b"\n")
         hits: dict[int, set[str]] = {}
         at = -1  # where the previous candidate line starts
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
