@@ -177,8 +177,9 @@ class KeywordScanner:
         self, block: bytes, lowered: bytes, base_line: int, result: LogScan, repeats: str
     ) -> dict[int, set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
-        (warnings, progress bars): when a sample of the block repeats, the keyword regexes read each distinct line
-        once; when it does not (a timestamp on every line), de-duplicating would only cost time."""
+        (warnings, progress bars): when a sample of the block repeats ("lines"), the keyword regexes read each
+        distinct line once; when its lines repeat once their digits are masked ("shapes": a timestamp on every
+        line), each distinct shape once; else ("each") de-duplicating would only cost time (see `_mode`)."""
         if repeats == "each":
             return self._collect(block, base_line, result, (self._regex, self._suffix), counted=True)
         if repeats == "shapes":
