@@ -14,7 +14,7 @@ import pytest
 
 from rigfit.explain import facts
 from rigfit.explain.analyzers import ANALYZERS, base
-from rigfit.explain.literals import lines_that_may_match, may_match, required_literals
+from rigfit.explain.literals import lines_from_end, lines_that_may_match, may_match, required_literals
 from rigfit.explain.scan import LogLine
 from tests.conftest import FIXTURES
 
@@ -113,3 +113,10 @@ def test_the_precheck_skips_lines_without_the_literals() -> None:
     texts = ["loading model", "torch.cuda.OutOfMemoryError: CUDA OUT OF MEMORY", "done", "caf\u00e9"]
     assert list(lines_that_may_match(pattern, texts)) == [1, 3]  # the non-ASCII line is always tried
     assert not may_match(pattern, "loading model")
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_lines_from_end_are_the_prechecked_lines_descending(name: str) -> None:
+    pattern = PATTERNS[name]
+    for texts in (CORPUS, [*adversarial(pattern), *CORPUS[:200], ""]):
+        assert list(lines_from_end(pattern, texts)) == list(reversed(lines_that_may_match(pattern, texts))), name

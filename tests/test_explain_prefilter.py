@@ -109,3 +109,33 @@ def main_lines(result: LogScan) -> dict[str, tuple[int, frozenset[str], int]]:
     return {
         text: (number, words & main, repeats) for text, (number, words, repeats) in kept(result).items() if words & main
     }
+
+
+def stamped(data: bytes) -> bytes:
+    """Every line of `data` behind a distinct timestamp, as journald or a UI's logger writes them."""
+    return b"".join(
+        b"[2024-05-01 %02d:%02d:%02d.%04d] " % (n // 3600 % 24, n // 60 % 60, n % 60, n % 10000) + line
+        for n, line in enumerate(data.splitlines(keepends=True))
+    )
+
+
+@pytest.mark.parametrize("block", [4096, scan.BLOCK])
+def test_timestamped_lines_read_by_shape_keep_every_main_line(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """A big block of timestamped lines is read by shape (digits masked): every line with a signal or an error word
+    is still kept exactly, with its keywords, line number and repeat count, also where a keyword holds digits
+    ("exit code 132", "call returned 4104") and the line's own digits decide."""
+    data = stamped(b"".join(log_bytes(path) + b"\n" for path in LOGS))
+    assert re.search(rb"\] .*(exit code 132|exit status 132|call returned 4104)", data.lower())
+    monkeypatch.setattr(scan, "_mode", lambda lowered: "shapes")
+    monkeypatch.setattr(scan, "BLOCK", block)
+    fast = scanner().scan(read_blocks(io.BytesIO(data)))
+    reference = reference_scan(data)
+    assert fast.lines_total == reference.lines_total
+    assert main_lines(fast) == main_lines(reference)
+
+
+def test_a_big_timestamped_block_is_read_by_shape() -> None:
+    noise = stamped(b"".join(p.read_bytes() for p in sorted((FIXTURES / "logs" / "unrelated").iterdir())) * 60)
+    assert len(noise) > scan.SAMPLE
+    assert scan._mode(noise.lower()) == "shapes"
+    assert scan._mode(noise.lower()[: scan.SAMPLE // 2]) == "each"  # a small block keeps every line of its context

@@ -10,7 +10,7 @@ import functools
 import re
 from typing import Any
 
-from rigfit.explain.literals import lines_that_may_match, may_match
+from rigfit.explain.literals import lines_that_may_match
 from rigfit.explain.scan import LogScan
 from rigfit.kb.loader import KbError, by_id, load_entries
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
@@ -68,17 +68,21 @@ def log_facts(scan: LogScan) -> Facts:
             facts["ui"] = ui
             break
     for os_name, pattern in LOG_OS:
-        if any(pattern.search(text) for text in lines):
+        if any(pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines)):
             facts["log_os"] = os_name
             break
-    for text in lines:
-        if "gfx" not in facts and may_match(GFX, text) and (gfx := GFX.search(text)):
-            facts["gfx"] = gfx.group(1).lower()
-        if "nvidia_driver" not in facts and may_match(NVIDIA_SMI, text) and (smi := NVIDIA_SMI.search(text)):
-            facts["nvidia_driver"] = smi.group("driver")
-            if smi.group("cuda"):
-                facts["driver_cuda"] = smi.group("cuda")
+    if gfx := _first_match(GFX, lines):
+        facts["gfx"] = gfx.group(1).lower()
+    if smi := _first_match(NVIDIA_SMI, lines):
+        facts["nvidia_driver"] = smi.group("driver")
+        if smi.group("cuda"):
+            facts["driver_cuda"] = smi.group("cuda")
     return facts
+
+
+def _first_match(pattern: re.Pattern[str], lines: list[str]) -> re.Match[str] | None:
+    """The match of `pattern` in the first line it matches (only the lines holding its literals are tried)."""
+    return next(filter(None, (pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines))), None)
 
 
 def profile_facts(profile: Profile | None) -> Facts:

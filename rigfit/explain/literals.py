@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import heapq
 import importlib
 import itertools
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 try:
@@ -70,6 +71,32 @@ def lines_that_may_match(pattern: re.Pattern[str], texts: Sequence[str]) -> Sequ
             found.add(line)
             pos = lowered.find(literal, starts[line + 1] if line + 1 < len(starts) else len(lowered))
     return sorted(found)
+
+
+def lines_from_end(pattern: re.Pattern[str], texts: Sequence[str]) -> Iterator[int]:
+    """The indices of `lines_that_may_match`, descending, found lazily from the end (bytes.rfind per literal): a
+    reader that wants the last matching line stops at it, without finding every occurrence of a common literal."""
+    needs = required_literals(pattern)
+    if needs is None:
+        yield from reversed(range(len(texts)))
+        return
+    always, lowered, starts = _folded(tuple(texts))
+    runs = [_descending(literal, lowered, starts) for literal in needs]
+    previous = -1
+    for index in heapq.merge(sorted(always, reverse=True), *runs, reverse=True):
+        if index != previous:
+            yield index
+            previous = index
+
+
+def _descending(literal: str, lowered: str, starts: list[int]) -> Iterator[int]:
+    end = len(lowered)
+    while (pos := lowered.rfind(literal, 0, end)) >= 0:
+        line = bisect.bisect_right(starts, pos) - 1
+        yield line
+        end = starts[line] - 1  # the newline before the line: the next hit is in an earlier line
+        if end < 0:
+            return
 
 
 @functools.lru_cache(maxsize=1)  # the analyzers read the same lines with ~40 patterns in a row
@@ -122,4 +149,4 @@ def _item(op: Any, arg: Any) -> tuple[str, ...] | None:
     return None
 
 
-__all__ = ["lines_that_may_match", "may_match", "required_literals"]
+__all__ = ["lines_from_end", "lines_that_may_match", "may_match", "required_literals"]

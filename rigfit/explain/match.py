@@ -92,8 +92,9 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
     from_log, from_profile = log_facts(scan), profile_facts(profile)
     found: list[Explanation] = []
     superseded: set[str] = set()
+    index = scan.keyword_index()
     for issue in catalogue():
-        explanation = _match(issue, scan, from_log, from_profile)
+        explanation = _match(issue, _with_keyword(index, issue.keywords), from_log, from_profile)
         if explanation is not None:
             found.append(explanation)
             superseded.update(issue.entry.supersedes)
@@ -139,8 +140,15 @@ def _from_finding(finding: Finding) -> Explanation:
     )
 
 
-def _match(issue: CompiledIssue, scan: LogScan, from_log: Facts, from_profile: Facts) -> Explanation | None:
-    lines = scan.with_keyword(issue.keywords)
+def _with_keyword(index: dict[str, list[tuple[int, LogLine]]], keywords: frozenset[str]) -> list[LogLine]:
+    """The kept lines holding one of `keywords`, in the order they were kept."""
+    found: dict[int, LogLine] = {}
+    for keyword in keywords:
+        found.update(index.get(keyword, ()))
+    return [found[position] for position in sorted(found)]
+
+
+def _match(issue: CompiledIssue, lines: list[LogLine], from_log: Facts, from_profile: Facts) -> Explanation | None:
     if not lines:
         return None
     groups: Facts = {}

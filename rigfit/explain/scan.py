@@ -10,6 +10,7 @@ other encoding is read as UTF-8 with replacement characters, which keeps the ASC
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -20,12 +21,13 @@ from rigfit.records import field, record
 BLOCK = 8 * 1024 * 1024
 MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
 CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the facts around it
-SAMPLE = 256 * 1024  # bytes of a block whose lines tell whether the block repeats itself
+SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (several copies of a long unit)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # words that make a line look like an error, counted for the "nothing matched" report
+DIGITS = bytes.maketrans(b"123456789", b"000000000")  # a line's shape: its digits masked (timestamps, counters)
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
 
 
@@ -46,9 +48,14 @@ class LogScan:
     lines: OrderedDict[str, LogLine] = field(default_factory=OrderedDict)
     dropped: int = 0  # distinct interesting lines forgotten because MAX_LINES was reached
 
-    def with_keyword(self, keywords: Iterable[str]) -> list[LogLine]:
-        wanted = set(keywords)
-        return [line for line in self.lines.values() if line.keywords & wanted]
+    def keyword_index(self) -> dict[str, list[tuple[int, LogLine]]]:
+        """keyword -> (position, line) of every kept line holding it: the catalogue asks for ~50 keyword sets, and a
+        log with a timestamp on every line keeps MAX_LINES lines, too many to walk for each."""
+        index: dict[str, list[tuple[int, LogLine]]] = {}
+        for position, line in enumerate(self.lines.values()):
+            for keyword in line.keywords:
+                index.setdefault(keyword, []).append((position, line))
+        return index
 
     @property
     def error_lines(self) -> int:
@@ -102,7 +109,14 @@ class KeywordScanner:
         self._context = _keyword_regex(extra) if extra else None
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
-        self._distinct: tuple[bytes, bytes] | None = None  # the last block (lower-cased) and its distinct lines
+        self._first = (self._regex, self._suffix)  # the regexes of the first pass
+        # the last block (lower-cased), its distinct lines as written and lower-cased
+        self._distinct: tuple[bytes, bytes, bytes] | None = None
+        # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
+        self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
+        self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
+        # the last block (lower-cased), its shapes as one text and line by line, and its distinct shapes
+        self._shaped: tuple[bytes, bytes, list[bytes], bytes] | None = None
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
@@ -114,7 +128,7 @@ class KeywordScanner:
             result.lines_total += block.count(b"\n")
             result.bytes_total += len(block)
             lowered = block.lower()
-            repeats = _repeats(lowered)
+            repeats = _mode(lowered)
             hits = self._collect_first(block, lowered, base_line, result, repeats)
             if self._context is None:
                 continue
@@ -134,28 +148,108 @@ class KeywordScanner:
             # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included)
             cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
             tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
-        self._distinct = None
+        self._distinct = self._shaped = None
         return result
 
-    def _context_pass(self, chunk: bytes, lowered: bytes, first_line: int, result: LogScan, repeats: bool) -> None:
+    def _context_pass(self, chunk: bytes, lowered: bytes, first_line: int, result: LogScan, repeats: str) -> None:
         """The context keywords near a failure; in a repeating block (a keyword in every repeat makes the windows
-        cover it) each distinct line is read once."""
-        if self._context is None:
+        cover it) each distinct line is read once, and in a block of timestamped lines each distinct shape is read
+        at its first line in the window (the facts around a failure, not every copy of them)."""
+        if self._context is None or self._context_shapes is None:
             return
-        if repeats:
+        if repeats == "lines":
             self._collect_distinct(chunk, lowered, first_line, result, (self._context,), counted=False)
+        elif repeats == "shapes":
+            shaped, _, distinct = self._shapes_of(lowered)
+            firsts = sorted(
+                (_find_line(shaped, shape), shape)
+                for shape in _lines_hit(distinct, (self._context_shapes,), self._suffix)
+            )
+            number, counted_to = first_line + 1, 0
+            for at, shape in firsts:
+                number += shaped.count(b"\n", counted_to, at)  # from the previous line on: one pass over the chunk
+                counted_to = at
+                line = lowered[at : at + len(shape)]
+                self._remember_line(chunk, line, at, number, result, (self._context,), counted=False)
         else:
             self._collect(chunk, first_line, result, (self._context,))
 
     def _collect_first(
-        self, block: bytes, lowered: bytes, base_line: int, result: LogScan, repeats: bool
+        self, block: bytes, lowered: bytes, base_line: int, result: LogScan, repeats: str
     ) -> dict[int, set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
-        (warnings, progress bars): when a sample of the block repeats, the keyword regexes read each distinct line
-        once; when it does not (a timestamp on every line), de-duplicating would only cost time."""
-        if not repeats:
+        (warnings, progress bars): when a sample of the block repeats ("lines"), the keyword regexes read each
+        distinct line once; when its lines repeat once their digits are masked ("shapes": a timestamp on every
+        line), each distinct shape once; else ("each") de-duplicating would only cost time (see `_mode`)."""
+        if repeats == "each":
             return self._collect(block, base_line, result, (self._regex, self._suffix), counted=True)
+        if repeats == "shapes":
+            return self._collect_shapes(block, lowered, base_line, result)
         return self._collect_distinct(block, lowered, base_line, result)
+
+    def _shapes_of(self, lowered: bytes, keep: bool = False) -> tuple[bytes, list[bytes], bytes]:
+        """The shapes of a block (or window): as one text, line by line, and the distinct ones after a newline; the
+        first pass `keep`s the block's for its context pass (the previous block's tail, read in between, is not)."""
+        if self._shaped is not None and self._shaped[0] is lowered:
+            return self._shaped[1:]
+        shaped = lowered.translate(DIGITS)
+        lines = shaped.split(b"\n")
+        distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
+        if keep:
+            self._shaped = (lowered, shaped, lines, distinct)
+        return shaped, lines, distinct
+
+    def _collect_shapes(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+        """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
+        read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
+        `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
+        the longest keyword at the first position that has one, and a match without digits reads the same in both);
+        the other lines are read again by the regexes themselves."""
+        shaped, lines, distinct = self._shapes_of(lowered, keep=True)
+        candidates = _lines_hit(distinct, (self._shapes, self._suffix), self._suffix)
+        segments = {shape: self._shape_segments(shape) for shape in candidates}
+        hits: dict[int, set[str]] = {}
+        at = -1  # where the previous candidate line starts
+        for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
+            shape = lines[index]
+            at = _find_line(shaped, shape, at)  # the lines between the two have another shape
+            found = segments[shape]
+            if found is None:
+                line = lowered[at : at + len(shape)]
+                hits.update(self._remember_line(block, line, at, base_line + 1 + index, result, self._first))
+                continue
+            for start, end, words in found:
+                text = block[at + start - 1 : at + end][:MAX_LINE].decode("utf-8", errors="replace").strip()
+                _remember(result, text, base_line + 1 + index, words)
+                hits[at + start] = words
+        return hits
+
+    def _shape_segments(self, shape: bytes) -> list[tuple[int, int, set[str]]] | None:
+        """(start in b"\n" + line, end in line, keywords) of the segments of every line of this shape that hold a
+        keyword; None when a match holds a masked digit (the line's own digits decide)."""
+        padded = b"\n" + shape
+        if any(b"0" in match.group(0) for regex in (self._shapes, self._suffix) for match in regex.finditer(padded)):
+            return None
+        found = _keyword_hits(padded, (self._shapes, self._suffix), self._suffix)
+        return [(start, _line_end(shape, start - 1), words) for start, words in sorted(found.items())]
+
+    def _remember_line(
+        self,
+        block: bytes,
+        line: bytes,
+        at: int,
+        number: int,
+        result: LogScan,
+        regexes: tuple[re.Pattern[bytes], ...],
+        counted: bool = True,
+    ) -> dict[int, set[str]]:
+        """Remember the segments of one lower-cased line (at `at` in `block`) that hold a keyword of `regexes`;
+        returns their keywords by segment start in b"\n" + block."""
+        found = _keyword_hits(b"\n" + line, regexes, self._suffix)
+        for start in sorted(found):
+            text = block[at + start - 1 : at + _line_end(line, start - 1)][:MAX_LINE]
+            _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start], counted)
+        return {at + start: words for start, words in found.items()}
 
     def _collect_distinct(
         self,
@@ -166,35 +260,27 @@ class KeywordScanner:
         regexes: tuple[re.Pattern[bytes], ...] = (),
         counted: bool = True,
     ) -> dict[int, set[str]]:
-        """The keyword regexes (the first pass's by default) run once over the distinct lines, then each hit is
-        remembered at every line that repeats it, in log order; `counted` as in `_collect`."""
+        """The keyword regexes (the first pass's by default) run once over the distinct lines (as written: the
+        lower-cased copy of the distinct lines has the same offsets), then each hit is remembered at every line that
+        repeats it, in log order; `counted` as in `_collect`."""
         if self._distinct is not None and self._distinct[0] is lowered:  # the block's first pass made it
-            lines, distinct = [], self._distinct[1]
+            lines, written, distinct = [], self._distinct[1], self._distinct[2]
         else:
-            lines = lowered.split(b"\n")
-            distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
-            self._distinct = (lowered, distinct)
+            lines = block.split(b"\n")
+            written = b"\n" + b"\n".join(dict.fromkeys(lines))
+            distinct = written.lower()
+            if counted:  # the first pass keeps the block's for its context pass (not a previous block's tail)
+                self._distinct = (lowered, written, distinct)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
             line_end = distinct.find(b"\n", line_start)
-            line = distinct[line_start : line_end if line_end >= 0 else len(distinct)]
+            line = written[line_start : line_end if line_end >= 0 else len(distinct)]
             segments.setdefault(line, {}).setdefault(start - line_start, set()).update(words)
         if not counted:  # the context pass: a line already kept is left as it is, so its first occurrence is enough
-            _remember_first(block, lowered, base_line, result, segments)
+            _remember_first(block, base_line, result, segments)
             return {}
-        hits: dict[int, set[str]] = {}
-        offset = 1  # where the line starts in b"\n" + block, the coordinates of `_collect`
-        for number, line in enumerate(lines, base_line + 1):
-            found = segments.get(line)
-            if found is not None:
-                for start in sorted(found):
-                    end = _line_end(line, start)
-                    text = block[offset - 1 + start : offset - 1 + end][:MAX_LINE]
-                    _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start], counted)
-                    hits[offset + start] = found[start]
-            offset += len(line) + 1
-        return hits
+        return _remember_occurrences(block, lines, base_line, result, segments, self._signals)
 
     def _collect(
         self,
@@ -232,25 +318,90 @@ def _keyword_hits(
     return hits
 
 
-def _remember_first(
-    block: bytes, lowered: bytes, base_line: int, result: LogScan, segments: dict[bytes, dict[int, set[str]]]
-) -> None:
+def _remember_first(block: bytes, base_line: int, result: LogScan, segments: dict[bytes, dict[int, set[str]]]) -> None:
     """Remember each line of `segments` at its first occurrence in the block, in log order (found by bytes.find,
     without walking every line of a repeating block)."""
-    padded = b"\n" + lowered + b"\n"
-    firsts = sorted((padded.find(b"\n" + line + b"\n"), line) for line in segments)
+    firsts = sorted((_find_line(block, line), line) for line in segments)
+    number, counted_to = base_line + 1, 0
     for pos, line in firsts:
-        number = base_line + 1 + lowered.count(b"\n", 0, pos)
+        number += block.count(b"\n", counted_to, pos)  # from the previous line on: one pass over the block
+        counted_to = pos
         for start in sorted(segments[line]):
             end = _line_end(line, start)
             text = block[pos + start : pos + end][:MAX_LINE]
             _remember(result, text.decode("utf-8", errors="replace").strip(), number, segments[line][start], False)
 
 
-def _repeats(lowered: bytes) -> bool:
-    """Whether a block repeats itself: fewer than REPEATS_PAY_BELOW of the lines of a sample of it are distinct."""
-    sample = lowered[:SAMPLE].split(b"\n")
-    return len(set(sample)) <= len(sample) * REPEATS_PAY_BELOW
+def _remember_occurrences(
+    block: bytes,
+    lines: list[bytes],
+    base_line: int,
+    result: LogScan,
+    segments: dict[bytes, dict[int, set[str]]],
+    signals: set[str],
+) -> dict[int, set[str]]:
+    """Remember every occurrence of the lines of `segments`, in log order; returns the keywords of the segments that
+    hold a signal, by segment start in b"\n" + block (the coordinates of `_collect`: the caller reads only those).
+    A C loop picks the occurrences out of the block's lines (a set test per line); each distinct line is decoded
+    once, and bytes.find locates an occurrence of a signal line from the previous one."""
+    texts: dict[bytes, list[tuple[str, set[str]]]] = {}  # line -> its segments' texts and keywords
+    hits: dict[int, set[str]] = {}
+    at = -1  # where the previous signal line located starts
+    for index in itertools.compress(itertools.count(), map(segments.__contains__, lines)):
+        line, found = lines[index], segments[lines[index]]
+        kept = texts.get(line)
+        if kept is None:
+            kept = texts[line] = [
+                (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
+                for start, words in sorted(found.items())
+            ]
+        for text, words in kept:
+            _remember(result, text, base_line + 1 + index, words)
+        if any(words & signals for words in found.values()):
+            at = _find_line(block, line, at)  # the lines between the two are not `line`
+            hits.update((at + 1 + start, words) for start, words in found.items() if words & signals)
+    return hits
+
+
+def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
+    """Where the first whole line equal to `line` (not empty) starts in `text` past position `after`; -1 if none.
+    The first and the last line are tested on their own, so that no copy of the block with a newline on each side
+    is made (a fresh 8 MB copy costs more than the search)."""
+    if after < 0 and text.startswith(line) and text[len(line) : len(line) + 1] in (b"", b"\n"):
+        return 0
+    pos = text.find(b"\n" + line + b"\n", max(after, 0))
+    if pos >= 0:
+        return pos + 1
+    last = len(text) - len(line)
+    return last if last > after and text.endswith(b"\n" + line) else -1
+
+
+def _mode(lowered: bytes) -> str:
+    """How a block is read: "lines" when it repeats itself (fewer than REPEATS_PAY_BELOW of the lines of a sample of
+    it are distinct), "shapes" when a big block does once the digits are masked (a timestamp on every line; a small
+    block costs little either way and keeps every line of its context), else "each"."""
+    sample = lowered[:SAMPLE]
+    if _repeats(sample):
+        return "lines"
+    return "shapes" if len(lowered) > SAMPLE and _repeats(sample.translate(DIGITS)) else "each"
+
+
+def _repeats(sample: bytes) -> bool:
+    lines = sample.split(b"\n")
+    return len(set(lines)) <= len(lines) * REPEATS_PAY_BELOW
+
+
+def _shape(word: str) -> str:
+    return word.translate(str.maketrans("123456789", "000000000"))
+
+
+def _lines_hit(distinct: bytes, regexes: tuple[re.Pattern[bytes], ...], suffix: re.Pattern[bytes]) -> set[bytes]:
+    """The lines of `distinct` (lines after a newline) in which one of `regexes` finds a keyword."""
+    found: set[bytes] = set()
+    for start in _keyword_hits(distinct, regexes, suffix):
+        end = distinct.find(b"\n", start)
+        found.add(distinct[distinct.rfind(b"\n", 0, start) + 1 : end if end >= 0 else len(distinct)])
+    return found
 
 
 def _merged(windows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:

@@ -15,7 +15,7 @@ import re
 from packaging.version import InvalidVersion, Version
 
 from rigfit.explain.facts import Facts
-from rigfit.explain.literals import lines_that_may_match
+from rigfit.explain.literals import lines_from_end, lines_that_may_match
 from rigfit.explain.scan import LogLine
 from rigfit.records import field, record
 
@@ -36,9 +36,21 @@ class Finding:
     profile_agrees: bool | None = None  # the machine profile confirms (True) or contradicts (False) the reading
 
 
+_TEXTS: list[tuple[list[LogLine], int, list[str]]] = []  # the last list of lines read, its length and its texts
+
+
+def texts(lines: list[LogLine]) -> list[str]:
+    """The texts of `lines`, made once for the list the analyzers read with ~40 patterns in a row (a log with a
+    timestamp on every line keeps 20,000 lines); the cache holds the list itself, so its id cannot be reused."""
+    if _TEXTS and _TEXTS[0][0] is lines and _TEXTS[0][1] == len(lines):
+        return _TEXTS[0][2]
+    _TEXTS[:] = [(lines, len(lines), [line.text for line in lines])]
+    return _TEXTS[0][2]
+
+
 def first(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Match[str]] | None:
     """The first line (in log order) matching `pattern`, with its match."""
-    for i in lines_that_may_match(pattern, [line.text for line in lines]):
+    for i in lines_that_may_match(pattern, texts(lines)):
         if match := pattern.search(lines[i].text):
             return lines[i], match
     return None
@@ -46,7 +58,7 @@ def first(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.M
 
 def last(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Match[str]] | None:
     """The last line matching `pattern`: the final error of a log is the one that stopped it."""
-    for i in reversed(lines_that_may_match(pattern, [line.text for line in lines])):
+    for i in lines_from_end(pattern, texts(lines)):
         if match := pattern.search(lines[i].text):
             return lines[i], match
     return None
@@ -62,7 +74,7 @@ def ver(text: str | None) -> Version:
 
 def every(lines: list[LogLine], pattern: re.Pattern[str]) -> list[tuple[LogLine, re.Match[str]]]:
     """Every line matching `pattern` (the lines that cannot match are skipped without running it)."""
-    candidates = (lines[i] for i in lines_that_may_match(pattern, [line.text for line in lines]))
+    candidates = (lines[i] for i in lines_that_may_match(pattern, texts(lines)))
     return [(line, m) for line in candidates if (m := pattern.search(line.text))]
 
 

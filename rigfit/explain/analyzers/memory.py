@@ -7,8 +7,9 @@ import functools
 import math
 import re
 
-from rigfit.explain.analyzers.base import CLASS_CONFIDENCE, Finding, last
+from rigfit.explain.analyzers.base import CLASS_CONFIDENCE, Finding, every, last, texts
 from rigfit.explain.analyzers.context import Context
+from rigfit.explain.literals import lines_from_end
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import VideoModel
 from rigfit.kb.loader import load_entries
@@ -79,6 +80,8 @@ RESOLUTION = re.compile(
     r"\b(?P<w>\d{3,4})\s*[x×]\s*(?P<h>\d{3,4})\b|width[\"']?\s*[:=]\s*(?P<w2>\d{3,4}).{0,40}?height[\"']?\s*[:=]\s*(?P<h2>\d{3,4})",
     re.I,
 )
+# what every RESOLUTION match holds ("512x512", "width: 512, height: 512"), to skip the lines that cannot match
+RESOLUTION_HINT = re.compile(r"x|width", re.I)
 FLAG_IN_USE = re.compile(
     r"(?<![\w-])(?P<flag>--(?:medvram-sdxl|medvram|lowvram|novram|always-low-vram|always-offload-from-vram))\b"
 )
@@ -115,7 +118,9 @@ def analyze(ctx: Context) -> list[Finding]:
     res = _resolution(ctx)
     if res:
         facts["resolution"] = res
-    in_use = sorted({m.group("flag") for line in ctx.lines for m in FLAG_IN_USE.finditer(line.text)})
+    in_use = sorted(
+        {m.group("flag") for line, _ in every(ctx.lines, FLAG_IN_USE) for m in FLAG_IN_USE.finditer(line.text)}
+    )
     if in_use:
         facts["flags_in_use"] = " ".join(in_use)
     if (spare := _free_beyond_request(ctx, facts, vram)) is not None:
@@ -243,7 +248,8 @@ def _model(ctx: Context) -> str | None:
 
 
 def _resolution(ctx: Context) -> str | None:
-    for line in reversed(ctx.lines):
+    for index in lines_from_end(RESOLUTION_HINT, texts(ctx.lines)):
+        line = ctx.lines[index]
         if (m := RESOLUTION.search(line.text)) and "GiB" not in line.text:
             w, h = int(m.group("w") or m.group("w2")), int(m.group("h") or m.group("h2"))
             if 256 <= w <= 4096 and 256 <= h <= 4096 and w % 8 == 0 and h % 8 == 0:
