@@ -11,7 +11,8 @@ from rigfit.explain.analyzers.context import Context
 SIGNALS = (
     "fatal:", "username for", "could not", "couldn't", "gatedrepoerror", "cannot access", "unable to access",
     "max retries exceeded", "network is unreachable", "temporary failure", "proxy_addr", "getaddrinfo failed",
-    "nodename nor servname", "winerror 10060", "urlerror", "http error",
+    "nodename nor servname", "winerror 10060", "urlerror", "http error", "early eof", "rpc failed",
+    "failure when receiving data", "hung up unexpectedly",
 )  # fmt: skip
 KEYWORDS = (
     "fatal:", "could not resolve host", "couldn't clone", "couldn't fetch", "couldn't checkout", "username for",
@@ -21,7 +22,9 @@ KEYWORDS = (
     "max retries exceeded", "access to model", "cannot access gated repo", "gated repo", "repository not found",
     "connection refused", "connection timed out", "failed to connect", "connecttimeouterror", "readtimeouterror",
     "name or service not known", "offline mode is enabled", "invalid username or token",
-    "password authentication is not supported", "requested url returned error",
+    "password authentication is not supported", "requested url returned error", "early eof", "rpc failed",
+    "failure when receiving data", "transfer closed with outstanding", "was not closed cleanly",
+    "hung up unexpectedly", "unexpected disconnect while reading sideband",
 )  # fmt: skip
 CONTEXT = (
     "repository", "huggingface.co", "command:", "cloning", "connectionrefusederror", "winerror 10061", "downloading",
@@ -67,6 +70,7 @@ def analyze(ctx: Context) -> list[Finding]:
         _http_refused(ctx),
         _socks_proxy_down(ctx),
         _download_failed(ctx),
+        _transfer_cut(ctx),
         _no_network(ctx),
     )
     return [f for f in found if f][:1]
@@ -229,6 +233,71 @@ def _hugging_face(ctx: Context) -> Finding | None:
         [line],
         facts,
         ["https://huggingface.co/docs/huggingface_hub/guides/manage-cache"],
+    )
+
+
+# git's transfer started and broke off: curl's codes (18 partial file, 56 receive error, 92 HTTP/2 stream) and git's
+# own words for a pack that stopped arriving
+TRANSFER_CUT = re.compile(
+    r"RPC failed; curl (?P<curl>\d+)[^\n]*?(?=error:|fatal:|$)|early EOF|"
+    r"unexpected disconnect while reading sideband packet|the remote end hung up unexpectedly|"
+    r"Failure when receiving data from the peer|transfer closed with outstanding read data remaining|"
+    r"HTTP/2 stream \d+ was not closed cleanly",
+    re.I,
+)
+GIT_TARGET = re.compile(
+    r"unable to access '(?P<url>https?://(?P<host>[\w.-]+)[^']*)'|"
+    r"(?:git clone|Cloning into)[^\n]*?(?P<url2>https?://(?P<host2>[\w.-]+)/[\w./-]+)|"
+    r"git clone [^\n]*?(?P<url3>https?://(?P<host3>[\w.-]+)/[\w./-]+)",
+    re.I,
+)
+
+
+def _transfer_cut(ctx: Context) -> Finding | None:
+    """git reached the server and the download broke off mid-transfer: the network (an unstable link, a proxy or
+    antivirus that cuts long HTTPS streams, an HTTP/2 hiccup), not the repository and not this machine's setup."""
+    cut = every(ctx.lines, TRANSFER_CUT)
+    if not cut:
+        return None
+    facts: dict[str, str] = {}
+    if curl := next((m.group("curl") for _, m in cut if m.group("curl")), None):
+        facts["curl_error"] = curl
+    if target := last(ctx.lines, GIT_TARGET):
+        m = target[1]
+        facts["url"] = m.group("url") or m.group("url2") or m.group("url3")
+        facts["host"] = (m.group("host") or m.group("host2") or m.group("host3")).lower()
+    where = facts.get("url", "the repository")
+    http2 = curl == "92" or any("HTTP/2" in m.group(0) for _, m in cut)
+    cause = (
+        f"git connected and started downloading {where}, then the transfer broke off before the pack was complete "
+        + ("(curl error " + curl + ") " if curl else "")
+        + "— the connection dropped (an unstable network, a proxy or antivirus cutting long HTTPS downloads"
+        + (", or an HTTP/2 stream reset" if http2 else "")
+        + "). The repository and the installer are fine; nothing was installed."
+    )
+    fix = (
+        "Retry the install (delete the half-cloned folder first); if it breaks again, "
+        + (
+            "switch git to HTTP/1.1 (`git config --global http.version HTTP/1.1`, the failure was on an HTTP/2 "
+            "stream) and "
+            if http2
+            else ""
+        )
+        + f"download less: `git clone --depth 1 {facts.get('url', 'URL')}` into the folder the launcher uses, then "
+        "start it again; on a proxy, VPN or flaky Wi-Fi, try without it or over a cable."
+    )
+    evidence = [cut[0][0]] + ([target[0]] if target and target[0] is not cut[0][0] else [])
+    return Finding(
+        "git-transfer-interrupted",
+        "git's download broke off mid-transfer",
+        cause,
+        fix,
+        evidence,
+        facts,
+        [
+            "https://curl.se/libcurl/c/libcurl-errors.html",
+            "https://git-scm.com/docs/git-config#Documentation/git-config.txt-httpversion",
+        ],
     )
 
 
