@@ -345,7 +345,11 @@ def _uv_conflict(ctx: Context) -> Finding | None:
     )
     if m2 := UV_ONLY_VERSIONS.search(why):
         facts["package"] = m2.group("pkg")
-    if hint := first(ctx.lines, UV_FIRST_INDEX):
+    sources = [UV_SOURCE]
+    if texts := _uv_variant_lacks_release(ctx, why, facts):
+        cause, fix = texts
+        sources.append("rigfit/kb/torch_published.yaml (CUDA variants per torch line)")
+    elif hint := first(ctx.lines, UV_FIRST_INDEX):
         h = hint[1]
         facts.update(package=h.group("pkg"), index=h.group("index"), requirement=h.group("req"))
         cause = (
@@ -366,8 +370,45 @@ def _uv_conflict(ctx: Context) -> Finding | None:
         fix,
         [line for line, _ in reasons[:3]],
         facts,
-        [UV_SOURCE],
+        sources,
     )
+
+
+UV_ONLY_TAGGED = re.compile(
+    r"only (?P<pkg>torch(?:vision|audio)?)\S*?\+(?P<variant>cu\d{3}|rocm[\d.]+) (?:is|are) available", re.I
+)
+UV_DEPENDS_TORCH = re.compile(r"depends on (?P<pkg>torch(?:vision|audio)?)\s*>=\s*(?P<min>\d+\.\d+(?:\.\d+)?)")
+
+
+def _uv_variant_lacks_release(ctx: Context, why: str, facts: dict[str, str]) -> tuple[str, str] | None:
+    """uv saw only older torch builds on a PyTorch index variant (`only torch<=2.6.0+cu124 is available`) while the
+    package needs a newer torch: PyTorch stopped publishing that variant before the release needed, so no resolver
+    setting helps; another variant does."""
+    only = UV_ONLY_TAGGED.search(why)
+    needs = next(
+        (m for _, m in every(ctx.lines, UV_DEPENDS_TORCH) if only and m.group("pkg") == only.group("pkg")), None
+    )
+    if only is None or needs is None or only.group("pkg") != "torch":
+        return None
+    variant, minimum = only.group("variant").lower(), needs.group("min")
+    entry = line_of(minimum)
+    if entry is None or not entry.cuda or variant in entry.cuda or not variant.startswith("cu"):
+        return None
+    newer = [v for v in entry.cuda if int(v[2:]) > int(variant[2:])]
+    use = min(newer, key=lambda v: int(v[2:])) if newer else max(entry.cuda, key=lambda v: int(v[2:]))
+    facts.update(variant=variant, torch_needed=f">={minimum}", variants_of_line=", ".join(entry.cuda))
+    cause = (
+        f"The install takes torch from PyTorch's {variant} index, and PyTorch built torch {entry.line} only for "
+        f"{', '.join(entry.cuda)}: {variant} stops at an older torch, so torch>={minimum} cannot be found there "
+        "whatever the resolver settings (`--prerelease`, `--index-strategy` do not help)."
+    )
+    fix = (
+        f"Use the {use} index instead (`--index-url https://download.pytorch.org/whl/{use}`; in a launcher, pick the "
+        f"option that installs {use} or newer); it needs an NVIDIA driver for CUDA {use[2:-1]}.{use[-1]} or newer "
+        "(`nvidia-smi` shows the CUDA version the driver supports). Or install the release of the package made for "
+        "the torch the old index has."
+    )
+    return cause, fix
 
 
 def _no_distribution(ctx: Context) -> Finding | None:
