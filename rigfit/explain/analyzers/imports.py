@@ -22,7 +22,7 @@ KEYWORDS = (
     "_array_api", "numpy.core.multiarray failed",
 )  # fmt: skip
 CONTEXT = (
-    "site-packages", "python", "custom_nodes", "extensions", "importerror",
+    "site-packages", "python", "custom_nodes", "extensions", "importerror", "failed to import",
 )  # fmt: skip
 
 NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")
@@ -267,6 +267,18 @@ def _caller_package(ctx: Context, before: int, imported: str) -> str | None:
     return caller
 
 
+# transformers' and diffusers' lazy modules re-raise an import error as "Failed to import X because of the following
+# error (look up to see its traceback)": X is the package whose code needs the missing name
+LAZY_IMPORT = re.compile(r"Failed to import (?P<module>[\w.]+) because of the following error")
+
+
+def _lazy_importer(ctx: Context, imported: str) -> str | None:
+    """The top package a lazy-import wrapper names as the one that failed, when it is not the package looked in."""
+    hit = last(ctx.lines, LAZY_IMPORT)
+    top = hit[1].group("module").split(".")[0] if hit else None
+    return top if top and top != imported else None
+
+
 def _object_attribute(ctx: Context) -> Finding | None:
     """ "'FreeTypeFont' object has no attribute 'getsize'": a method a release removed, when python_names.yaml knows
     that class and name (any other object attribute error is the code's own business: nothing is said)."""
@@ -291,9 +303,17 @@ def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Co
         else f"it exists from {entry.package} {entry.added_in} on"
     )
     owner = f"{entry.package}'s {facts['class']} objects" if "class" in facts else f"{entry.package}'s {module}"
-    cause = f"`{name}` is not in the installed {owner}: {when}, and the code needs the other side."
+    era = (
+        f"the code that uses it was written for a {entry.package} older than {entry.removed_in}"
+        if entry.removed_in
+        else f"the code that uses it needs {entry.package} {entry.added_in} or newer"
+    )
+    cause = f"`{name}` is not in the installed {owner}: {when}, and {era}."
     fix = entry.fix
     importer = _caller_package(ctx, line.number, module.split(".")[0])
+    if entry.added_in and (lazy := _lazy_importer(ctx, module.split(".")[0])):
+        facts["imported_by"] = lazy
+        cause += f" Here it is {lazy} that uses it, so this {lazy} release needs a newer {entry.package}."
     if entry.removed_in and importer and _package_of(importer) != entry.package:
         facts["imported_by"] = importer = _package_of(importer)
         cause += f" The code that uses it is the installed {importer}'s."

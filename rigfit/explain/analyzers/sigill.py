@@ -20,12 +20,16 @@ KEYWORDS = (
 CONTEXT = (
     "core dumped", "import", "--version", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime",
     "librocblas", "libllama", "libggml", "libctranslate2", "_multiarray_umath", "libbitsandbytes", "libopenblas",
-    "loading", "custom_nodes", "extensions",
+    "loading", "custom_nodes", "extensions", "from /", "=> 0x",
 )  # fmt: skip
 
 SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
 TRAP = re.compile(r"trap invalid opcode .*? in (?P<lib>[\w.+-]+)\[", re.I)
 GDB_FRAME = re.compile(r"(?:^#0\s.*|received signal SIGILL.*|^0x[0-9a-f]+ in .*) from (?P<lib>\S+\.so[\w.]*)")
+# gdb prints a long frame's library on the next line: "   from /path/to/libX.so"
+GDB_FROM = re.compile(r"^\s*from (?P<lib>/\S+\.so[\w.]*)\s*$")
+# the faulting instruction in gdb's disassembly ("=> 0x...: ldaddal w2, w2, [x3]") or x/i output
+GDB_FAULT = re.compile(r"^=>\s*0x[0-9a-f]+(?: <[^>]*>)?:\s*(?P<insn>[a-z][\w.]*)", re.I)
 IMPORT = re.compile(r"^\s*(?:>>>\s*)?(?:import (?P<mod>\w+)|from (?P<mod2>\w+)[\w.]* import)")
 # what was starting when the process died: a plugin's own log prefix ("[H3 Prompt Writer] Loading model...", after
 # a container's "name | " prefix) or a ComfyUI custom node / A1111 extension folder in a path
@@ -50,6 +54,7 @@ def analyze(ctx: Context) -> list[Finding]:
     agrees = _profile_agrees(ctx)
     if lib is None and hit is not None and (started := _component_before(ctx, hit[0].number)) is not None:
         return [_component_sigill(ctx, facts, started, hit[0])]
+    arm = _on_arm(ctx, facts)
     return [
         Finding(
             "sigill-native-library",
@@ -59,10 +64,22 @@ def analyze(ctx: Context) -> list[Finding]:
             evidence,
             facts,
             entry.sources if entry else ["https://man7.org/linux/man-pages/man7/signal.7.html"],
-            confidence={True: 0.8, False: 0.35, None: 0.7}[agrees],
+            confidence=0.9 if arm else {True: 0.8, False: 0.35, None: 0.7}[agrees],
             profile_agrees=agrees,
+            supersedes=("sigill-cpu-features",) if arm else (),  # its text is about x86 extensions
         )
     ]
+
+
+ARM_SIGNS = re.compile(r"aarch64|arm64|libarm_compute|\bArmv8", re.I)
+
+
+def _on_arm(ctx: Context, facts: dict[str, str]) -> bool:
+    """The SIGILL happened on a 64-bit Arm machine (its paths, its library, or the library's entry say so): the x86
+    advice (AVX, SSE4.2) does not apply there."""
+    if ARM_SIGNS.search(facts.get("library", "") + " " + facts.get("needs", "")):
+        return True
+    return any(ARM_SIGNS.search(line.text) for line in ctx.lines if "from /" in line.text or "python" in line.text)
 
 
 NO_LIBRARY_FIX = (
@@ -174,6 +191,10 @@ def _culprit(ctx: Context, trap, hit) -> tuple[dict[str, str], NativeLibrary | N
             facts["needs"] = entry.isa
     if missing := ctx.facts.get("cpu_missing"):
         facts["cpu_lacks"] = str(missing)
+    if hit is not None and (
+        fault := next((m for ln, m in every(ctx.lines, GDB_FAULT) if ln.number > hit[0].number), None)
+    ):
+        facts["instruction"] = fault.group("insn")
     return facts, entry
 
 
@@ -183,6 +204,8 @@ def _cause(ctx: Context, facts: dict[str, str], entry: NativeLibrary | None, agr
     cause = f"The process was killed by SIGILL: {who} executed a CPU instruction this CPU does not have"
     if entry and entry.isa:
         cause += f"; its prebuilt builds need {entry.isa}"
+    if insn := facts.get("instruction"):
+        cause += f" (gdb shows the instruction: {insn})"
     if "cpu_lacks" in facts:
         cause += f", and {cpu or 'this CPU'} lacks {facts['cpu_lacks']}"
     cause += "."
@@ -211,6 +234,8 @@ def _library(ctx: Context, trap, hit) -> str | None:
         return None
     for line in ctx.lines:
         if line.number >= hit[0].number and (frame := GDB_FRAME.search(line.text)):
+            return frame.group("lib")
+        if hit[0].number < line.number <= hit[0].number + 2 and (frame := GDB_FROM.search(line.text)):
             return frame.group("lib")
     frame = FRAME.search(hit[0].text)
     return frame.group("lib") if frame else None
