@@ -116,7 +116,7 @@ def _driver_too_old(ctx: Context) -> Finding | None:
         )
     return Finding(
         "cuda-driver-too-old",
-        "The NVIDIA driver is too old for this torch's CUDA",
+        f"The NVIDIA driver is too old for this {who}'s CUDA",
         cause,
         fix + ".",
         [line],
