@@ -22,6 +22,7 @@ from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
+from rigfit.probe.gpu.id_listings import parse_id_listings
 from rigfit.probe.gpu.renderers import parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
@@ -104,6 +105,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     lspci_text = _output(source, LSPCI)
     ev.lspci = parse_lspci(lspci_text)
     ev.named = parse_named_gpus(lspci_text)
+    if not ev.named and not any(d.is_gpu for d in ev.lspci):
+        ev.named = parse_id_listings(lspci_text)
     rocminfo_text = _output(source, ROCMINFO)
     ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
