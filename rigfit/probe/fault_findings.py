@@ -121,7 +121,8 @@ FAULTS: dict[str, FaultKind] = {
         "gpu.reset_failed",
         "blocker",
         "drivers",
-        "the driver tried to reset the hung GPU and the reset failed: the GPU stays unusable until the machine restarts",
+        "the driver tried to reset the hung GPU and the reset failed: the GPU stays unusable until the machine "
+        "restarts",
         lambda f: fix_text("gpu.reset_failed"),
     ),
     "nvidia_fallen_off_bus": FaultKind(

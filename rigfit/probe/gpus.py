@@ -16,13 +16,13 @@ from rigfit.kb.gpus import gfx_family, model_of
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
+from rigfit.probe.gpu.id_listings import parse_id_listings
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
 from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
-from rigfit.probe.gpu.id_listings import parse_id_listings
 from rigfit.probe.gpu.renderers import parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
