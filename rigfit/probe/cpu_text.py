@@ -483,6 +483,10 @@ def parse_cpuinfo(text: str) -> CpuText:
     return out
 
 
+# the BSDs' name for x86_64 (OpenBSD's lscpu clone prints "Architecture: amd64")
+_ARCH_ALIASES = {"amd64": "x86_64"}
+
+
 def parse_lscpu(text: str) -> CpuText:
     """`lscpu` output (old flat layout or the newer indented one, possibly wrapped; labels in English or in a
     language of lscpu_labels.yaml)."""
@@ -496,7 +500,8 @@ def parse_lscpu(text: str) -> CpuText:
         entry = values.get(key)
         return entry.value if entry and entry.value not in ("", "-") else None
 
-    out.arch = get("architecture")
+    architecture = get("architecture")
+    out.arch = _ARCH_ALIASES.get((architecture or "").lower(), architecture)
     vendor = get("vendor id")
     if vendor:
         out.vendor = X86_VENDORS.get(vendor.lower(), ARM_IMPLEMENTERS.get(vendor.lower(), vendor.lower()))

@@ -19,6 +19,7 @@ _GPU_VENDORS = ("10de", "1002", "8086")
 _FULL_BDF = later(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
 _MODALIAS = later(r"\bpci:v0000(?P<vendor>[0-9A-Fa-f]{4})d0000(?P<device>[0-9A-Fa-f]{4})\S*?bc03")
 _PAIR = later(r"(?<![0-9A-Za-z])(?:0x)?(?P<vendor>10de|1002|8086):(?:0x)?(?P<device>[0-9a-f]{4})(?![0-9a-z])", re.I)
+_GPU_WORD = later(r"GPU|Card|Graphics|Radeon|GeForce|Quadro|Tesla|Instinct|Display|VGA|3D", re.I)
 _NAME_IN_PARENS = later(r"\((?P<name>[A-Za-z][^()]*[A-Za-z)\]])\)")
 _NAME_BEFORE = later(r"^[\w ]*(?:Model|Name)\s*:\s*(?P<name>[A-Za-z][^()]*?)\s*\(")
 _MODEL_LINE = later(r"^\s*model\s*:\s*(?P<name>\S.*?)\s*$")
@@ -28,7 +29,9 @@ _EGL_NVIDIA = later(r"^OpenGL (?:core|compatibility) profile version:.*?\bNVIDIA
 
 
 def _pair(line: str) -> re.Match[str] | None:
-    found = _MODALIAS.search(line) or _PAIR.search(line)
+    """A GPU's ids on this line: a display-class modalias, or a vendor:device pair beside a word that says GPU (a
+    uevent's "PCI_ID=8086:1E20" of a sound card says nothing of the kind)."""
+    found = _MODALIAS.search(line) or (_PAIR.search(line) if _GPU_WORD.search(line) else None)
     return found if found and found["vendor"].lower() in _GPU_VENDORS else None
 
 
@@ -46,30 +49,45 @@ def _last_bdf(text: str) -> str | None:
     return parse_bdf(full[-1]) if full else None
 
 
-def _same_card(gpu: NamedGpu, pci: tuple[str, str], bdf: str | None) -> bool:
-    """A listing names one card on several lines (LACT's header, then its "GPU Model:"): the same ids with no
-    conflicting bus address are the same card."""
-    return (gpu.vendor_id, gpu.device_id) == pci and not (bdf and gpu.bdf and bdf != gpu.bdf)
+def _blocks(lines: list[str]) -> list[list[str]]:
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    return [b for b in blocks if b]
 
 
-def _id_listing(lines: list[str]) -> list[NamedGpu]:
-    found: list[NamedGpu] = []
+def _block_cards(block: list[str]) -> list[NamedGpu]:
+    """The cards one paragraph names. A card's ids may come on several lines (LACT's header, then "GPU Model:";
+    a uevent's PCI_ID, then MODALIAS): the same ids are one card. With one card in the paragraph, its bus address
+    may stand on any of its lines (PCI_SLOT_NAME, "Sysfs Path:", ubuntu-drivers' "== /sys/devices/... ==")."""
+    cards: dict[tuple[str, str], NamedGpu] = {}
     current: NamedGpu | None = None
-    for number, line in enumerate(lines):
+    for line in block:
         pair = _pair(line)
         if pair is None:
             if current is not None:
                 _fill(current, line)
             continue
-        pci = (pair["vendor"].lower(), pair["device"].lower())
-        header = lines[number - 1] if number and lines[number - 1].startswith("==") else ""
-        bdf = _last_bdf(line[pair.end() :]) or _last_bdf(header)
-        if current is None or not _same_card(current, pci, bdf):
-            current = NamedGpu(source="listing", vendor_id=pci[0], device_id=pci[1])
-            found.append(current)
-        current.bdf = current.bdf or bdf
+        key = (pair["vendor"].lower(), pair["device"].lower())
+        current = cards.setdefault(key, NamedGpu(source="listing", vendor_id=key[0], device_id=key[1]))
+        current.bdf = current.bdf or _last_bdf(line[pair.end() :])
         current.name = current.name or _name(line)
-    return found
+    if len(cards) == 1 and current is not None and current.bdf is None:
+        current.bdf = next((b for b in map(_last_bdf, reversed(block)) if b), None) or _short_bdf(block)
+    return list(cards.values())
+
+
+def _short_bdf(block: list[str]) -> str | None:
+    """AMDMemInfo's "PCI: 0e:00.0"."""
+    labelled = (re.match(r"^\s*(?:PCI|Bus)\s*:\s*(?P<bdf>\S+)\s*$", line) for line in block)
+    return next((parse_bdf(m["bdf"]) for m in labelled if m), None)
+
+
+def _id_listing(lines: list[str]) -> list[NamedGpu]:
+    return [card for block in _blocks(lines) for card in _block_cards(block)]
 
 
 def _fill(gpu: NamedGpu, line: str) -> None:
@@ -77,8 +95,6 @@ def _fill(gpu: NamedGpu, line: str) -> None:
     gpu.name = gpu.name or (_clean_name(model["name"]) if model else None)
     memory = _OWN_MEMORY.match(line)
     gpu.memory_total_mib = gpu.memory_total_mib or (int(memory["mib"]) if memory else None)
-    if gpu.bdf is None and re.match(r"^\s*(?:PCI|Bus|bus info|Sysfs Path)\s*:", line):
-        gpu.bdf = parse_bdf(line.split(":", 1)[1])
 
 
 def _eglinfo(lines: list[str]) -> list[NamedGpu]:
