@@ -20,6 +20,7 @@ _FULL_BDF = later(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
 _MODALIAS = later(r"\bpci:v0000(?P<vendor>[0-9A-Fa-f]{4})d0000(?P<device>[0-9A-Fa-f]{4})\S*?bc03")
 _PAIR = later(r"(?<![0-9A-Za-z])(?:0x)?(?P<vendor>10de|1002|8086):(?:0x)?(?P<device>[0-9a-f]{4})(?![0-9a-z])", re.I)
 _GPU_WORD = later(r"GPU|Card|Graphics|Radeon|GeForce|Quadro|Tesla|Instinct|Display|VGA|3D", re.I)
+_LSPCI_LINE = later(r"^\s*(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]\s")
 _NAME_IN_PARENS = later(r"\((?P<name>[A-Za-z][^()]*[A-Za-z)\]])\)")
 _NAME_BEFORE = later(r"^[\w ]*(?:Model|Name)\s*:\s*(?P<name>[A-Za-z][^()]*?)\s*\(")
 _MODEL_LINE = later(r"^\s*model\s*:\s*(?P<name>\S.*?)\s*$")
@@ -31,6 +32,8 @@ _EGL_NVIDIA = later(r"^OpenGL (?:core|compatibility) profile version:.*?\bNVIDIA
 def _pair(line: str) -> re.Match[str] | None:
     """A GPU's ids on this line: a display-class modalias, or a vendor:device pair beside a word that says GPU (a
     uevent's "PCI_ID=8086:1E20" of a sound card says nothing of the kind)."""
+    if _LSPCI_LINE.match(line):
+        return None  # an lspci device line: lspci's own parser read it and found no GPU there
     found = _MODALIAS.search(line) or (_PAIR.search(line) if _GPU_WORD.search(line) else None)
     return found if found and found["vendor"].lower() in _GPU_VENDORS else None
 
