@@ -406,11 +406,13 @@ def _cpuinfo_flags(
     for key, isa in (("flags", "x86"), ("features", "arm")):
         if key in values and values[key].value.strip():  # an empty "flags :" is a block cut at its flags line
             out.isa = isa
-            tally.flag_sets.append(set(flag_tokens(values[key].value)))
-            last_key = block[-1].key
             # in a whole /proc/cpuinfo block, x86 flags are followed by bugs/bogomips: a text that ends on the
             # flags line may have been cut inside it
-            if values[key].truncated or (isa == "x86" and last_key == "flags" and last):
+            cut = values[key].truncated or (isa == "x86" and block[-1].key == "flags" and last)
+            if cut and tally.flag_sets:
+                continue  # a later processor's list cut by the paste's end: an earlier whole one says the same
+            tally.flag_sets.append(set(flag_tokens(values[key].value)))
+            if cut:
                 out.flags_complete = False
 
 
@@ -435,8 +437,12 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
 def _cpuinfo_counts(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTally) -> None:
     """Sockets, cores and threads; unknown when the paste shows only part of the processors."""
     out.threads = max(tally.processors, sum(tally.siblings.values())) or None
-    if not tally.siblings and len(blocks) > 1 and len(blocks[-1]) < len(blocks[0]):
+    # the kernel's trailer after the last processor ("Hardware", "Revision", "Model" on ARM boards) is no processor
+    processor_blocks = [b for b in blocks if any(e.key == "processor" for e in b)] or blocks
+    if not tally.siblings and len(processor_blocks) > 1 and len(processor_blocks[-1]) < len(processor_blocks[0]):
         out.threads = None  # the paste stops inside a processor block: more may follow, the count is not known
+    if not tally.siblings and tally.processors == 1:
+        out.threads = None  # one pasted block with nothing that counts its siblings: the first of how many?
     if tally.cores:
         out.sockets = len(tally.cores)
         out.cores = sum(tally.cores.values())
@@ -477,6 +483,10 @@ def parse_cpuinfo(text: str) -> CpuText:
     return out
 
 
+# the BSDs' name for x86_64 (OpenBSD's lscpu clone prints "Architecture: amd64")
+_ARCH_ALIASES = {"amd64": "x86_64"}
+
+
 def parse_lscpu(text: str) -> CpuText:
     """`lscpu` output (old flat layout or the newer indented one, possibly wrapped; labels in English or in a
     language of lscpu_labels.yaml)."""
@@ -490,7 +500,8 @@ def parse_lscpu(text: str) -> CpuText:
         entry = values.get(key)
         return entry.value if entry and entry.value not in ("", "-") else None
 
-    out.arch = get("architecture")
+    architecture = get("architecture")
+    out.arch = _ARCH_ALIASES.get((architecture or "").lower(), architecture)
     vendor = get("vendor id")
     if vendor:
         out.vendor = X86_VENDORS.get(vendor.lower(), ARM_IMPLEMENTERS.get(vendor.lower(), vendor.lower()))

@@ -117,6 +117,14 @@ FAULTS: dict[str, FaultKind] = {
         "the driver reset the GPU: whatever ran on it (the UI's torch process) lost its work",
         lambda f: fix_text("gpu.ring_timeout"),
     ),
+    "gpu_reset_failed": FaultKind(
+        "gpu.reset_failed",
+        "blocker",
+        "drivers",
+        "the driver tried to reset the hung GPU and the reset failed: the GPU stays unusable until the machine "
+        "restarts",
+        lambda f: fix_text("gpu.reset_failed"),
+    ),
     "nvidia_fallen_off_bus": FaultKind(
         "gpu.nvidia_fallen_off_bus",
         "blocker",
@@ -179,7 +187,7 @@ FAULTS: dict[str, FaultKind] = {
 }
 # a fault said better by another one on the same machine
 SUPERSEDED: dict[str, tuple[str, ...]] = {
-    "gpu_reset": ("gpu_ring_timeout",),
+    "gpu_reset": ("gpu_ring_timeout", "gpu_reset_failed"),
     "nvidia_xid": ("nvidia_fallen_off_bus",),
     "nvml_failed": ("nvml_version_mismatch",),
     "kfd_open_failed": ("kfd_unsupported_asic",),

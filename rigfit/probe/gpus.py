@@ -16,6 +16,7 @@ from rigfit.kb.gpus import gfx_family, model_of
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
+from rigfit.probe.gpu.id_listings import parse_id_listings
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
 from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
 from rigfit.probe.gpu.lspci import parse_lspci
@@ -104,6 +105,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     lspci_text = _output(source, LSPCI)
     ev.lspci = parse_lspci(lspci_text)
     ev.named = parse_named_gpus(lspci_text)
+    if not ev.named and not any(d.is_gpu for d in ev.lspci):
+        ev.named = parse_id_listings(lspci_text)
     rocminfo_text = _output(source, ROCMINFO)
     ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
     ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))

@@ -27,6 +27,8 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nvidia_xid", later(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
     ("gpu_ring_timeout", later(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
     ("gpu_reset", later(r"GPU reset begin")),
+    # amdgpu_job_timedout after amdgpu_device_gpu_recover returned an error: the reset did not bring the GPU back
+    ("gpu_reset_failed", later(r"GPU Recovery Failed: (?P<detail>-?\d+)|GPU reset\(\d+\) failed")),
     ("gpu_wedged", later(r"has declared device (?P<detail>[0-9a-fA-F:.]{7,16}) as wedged")),
     (
         "nvidia_open_module_unsupported",

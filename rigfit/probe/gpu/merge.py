@@ -216,6 +216,7 @@ def _model(gpu: _Gpu) -> GpuModel | None:
             gpu.nv.name if gpu.nv else None,
             gpu.agent.marketing_name if gpu.agent else None,
             gpu.named.name if gpu.named else None,
+            gpu.smi.card_series if gpu.smi else None,
         )
         if n
     ]
@@ -257,12 +258,15 @@ def _name(gpu: _Gpu, model: GpuModel | None) -> str | None:
     # without a PCI id the KB model was found by name: the pasted name, even cut ("Tesla V100-SXM2..."), says more
     # than the KB's chip family ("NVIDIA GV100 (Volta)")
     nv_cut = gpu.nv.name if gpu.nv and gpu.device_id is None else None
+    # likewise rocm-smi's "Device Name" on an entry without a Device ID (a partition of a partitioned MI300)
+    smi_cut = gpu.smi.card_series if gpu.smi and gpu.device_id is None else None
     candidates = (
         nv_full,
         marketing,
         specific,
         gpu.lspci.product_name if gpu.lspci else None,  # pci.ids names the product; the KB's chip name is wider
         nv_cut,
+        smi_cut,
         gpu.named.name if gpu.named else None,
         _model_name(gpu, model),
         gpu.smi.card_series if gpu.smi else None,

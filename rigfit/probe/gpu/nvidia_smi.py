@@ -15,8 +15,10 @@ from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, parse_bdf
 from rigfit.records import field, record
 
-_DRIVER = later(r"Driver Version\s*:?\s*(\d+\.\d+(?:\.\d+)?)")
-_CUDA = later(r"CUDA Version\s*:?\s*(\d+\.\d+)")
+# drivers from 610 print "KMD Version: 610.43.03     CUDA UMD Version: 13.3" where older ones print "Driver Version:"
+# and "CUDA Version:": the kernel-mode driver and the newest CUDA its user-mode library runs, the same two facts
+_DRIVER = later(r"(?:Driver|KMD) Version\s*:?\s*(\d+\.\d+(?:\.\d+)?)")
+_CUDA = later(r"CUDA (?:UMD )?Version\s*:?\s*(\d+\.\d+)")
 _TABLE_ROW = later(
     r"^\|\s*(?P<idx>\d+)\s+(?P<name>.+?)\s+(?:On|Off|N/A|TCC|WDDM)\s*\|\s*(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)"
 )

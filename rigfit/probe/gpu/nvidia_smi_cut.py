@@ -21,9 +21,10 @@ def _drop_cut_versions(parsed: NvidiaSmiOutput, lines: list[str]) -> None:
         tail = line.rstrip()
         if "NVIDIA-SMI" not in tail or tail.endswith("|"):
             continue
-        if parsed.cuda_version and "CUDA Version" in tail and tail.endswith(parsed.cuda_version):
+        has_cuda = "CUDA Version" in tail or "CUDA UMD Version" in tail
+        if parsed.cuda_version and has_cuda and tail.endswith(parsed.cuda_version):
             parsed.cuda_version = None
-        elif parsed.driver_version and "CUDA Version" not in tail and tail.endswith(parsed.driver_version):
+        elif parsed.driver_version and not has_cuda and tail.endswith(parsed.driver_version):
             parsed.driver_version = None
 
 

@@ -17,6 +17,8 @@ from rigfit.records import record
 
 _GLX_VENDOR = later(r"^\s*Vendor:\s*(?P<name>.*?)\s*\(0x(?P<id>[0-9a-fA-F]{4})\)\s*$")
 _GLX_DEVICE = later(r"^\s*Device:\s*(?P<name>.*?)\s*\(0x(?P<id>[0-9a-fA-F]{4})\)\s*$")
+# GL_NVX_gpu_memory_info: the card's own memory (unlike "Video memory:", which is shared memory on integrated GPUs)
+_NVX_DEDICATED = later(r"^\s*Dedicated video memory:\s*(?P<mib>\d+)\s*MB\b")
 _GL_VERSION = later(r"^OpenGL (?:core profile )?version string:.*?\bNVIDIA (?P<ver>\d{3}\.\d{1,3}(?:\.\d{1,3})?)")
 _CL_KEY = later(r"^\s*(?P<key>Device Name|Device Vendor ID|Device Type|Driver Version)\s{2,}(?P<value>\S.*?)\s*$")
 _CL_ID = later(r"\[0x(?P<id>[0-9a-fA-F]{4})\]")
@@ -45,7 +47,7 @@ class NamedGpu:
     device_id: str | None = None
     bdf: str | None = None
     driver_version: str | None = None  # the NVIDIA driver's version (glxinfo, clinfo); None for Mesa/Intel stacks
-    memory_total_mib: int | None = None  # xpu-smi only
+    memory_total_mib: int | None = None  # xpu-smi, glxinfo's "Dedicated video memory", a listing's "VRAM Size"
 
 
 def _clean_name(name: str) -> str:
@@ -64,8 +66,9 @@ def _vendor_id(text: str) -> str | None:
 def _glxinfo(lines: list[str]) -> list[NamedGpu]:
     vendor = device = None
     version = None
-    renderer = gl_vendor = None
+    renderer = gl_vendor = dedicated = None
     for line in lines:
+        dedicated = dedicated or _NVX_DEDICATED.match(line)
         vendor = vendor or _GLX_VENDOR.match(line)
         device = device or _GLX_DEVICE.match(line)
         version = version or _GL_VERSION.match(line)
@@ -85,6 +88,7 @@ def _glxinfo(lines: list[str]) -> list[NamedGpu]:
             vendor_id=vendor_id,
             device_id=device["id"].lower() if device and not wsl else None,
             driver_version=version["ver"] if version else None,
+            memory_total_mib=int(dedicated["mib"]) if dedicated else None,
         )
     ]
 

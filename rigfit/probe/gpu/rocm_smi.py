@@ -51,12 +51,18 @@ def _gpu(out: RocmSmiOutput, index: int) -> RocmSmiGpu:
     return gpu
 
 
+def _known(value: str) -> str | None:
+    return None if value.upper() in ("", "N/A") else value
+
+
 def _key_value(gpu: RocmSmiGpu, key: str, value: str) -> None:
     lowered = key.lower()
     if lowered == "card series" and re.fullmatch(r"0x[0-9a-fA-F]{1,4}", value):  # ROCm 4: "Card series: 0x738c"
         gpu.device_id = gpu.device_id or hex4(value)
-    elif lowered == "card series" or (lowered == "card model" and not hex4(value)):  # "Card model: 0x0c34" = board
-        gpu.card_series = gpu.card_series or (value or None)
+    elif lowered in ("card series", "device name") or (lowered == "card model" and not hex4(value)):
+        # "Card model: 0x0c34" is the board; ROCm 6's -i prints "Device Name: AMD Instinct MI300X", also on the
+        # compute partitions of a partitioned MI300 whose "Device ID" is N/A
+        gpu.card_series = gpu.card_series or (_known(value))
     elif lowered in ("device id", "gpu id"):
         gpu.device_id = gpu.device_id or hex4(value)
     elif lowered == "card vendor":
