@@ -118,3 +118,18 @@ def test_harmless_lines_match_nothing() -> None:
         "Model loaded in 4.2s (load weights from disk: 0.6s, create model: 0.5s).\n"
     )
     assert explain_text(text).explanations == []
+
+
+def test_the_cuda_line_for_a_new_gpu_follows_the_driver() -> None:
+    """Driver unknown: the newest line with the card's code, and the line an older driver runs, both from
+    torch_wheels.yaml (as the plan reads them); the driver in the log (nvidia-smi's header): the newest it runs."""
+    blackwell = log("sm-not-compatible--aitoolkit-5060ti-sm120.txt")
+    unknown = next(e for e in explain_text(blackwell).explanations if e.id == "cuda-arch-missing")
+    assert (
+        "whl/cu130" in unknown.fix
+        and "With a driver older than 580.65.06" in unknown.fix
+        and "whl/cu128" in unknown.fix
+    )
+    smi = (FIXTURES / "real" / "nvidia-smi" / "rtx5070-cuda-version-na.txt").read_text(encoding="utf-8")
+    on_575 = next(e for e in explain_text(smi + blackwell).explanations if e.id == "cuda-arch-missing")
+    assert "whl/cu128" in on_575.fix and "whl/cu130" not in on_575.fix and on_575.facts["fix_wheel"].endswith("cu128")

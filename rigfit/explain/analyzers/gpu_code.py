@@ -113,12 +113,31 @@ def _nvidia_fix(ctx: Context, cc: str, facts: dict[str, str]) -> str:
     lines = [w for w in newest_first(list(wheel_lines())) if w.kind == "cuda" and cc_covered(cc, w.cuda_archs)]
     if not lines:
         return _nvidia_unsupported(cc)
-    best = lines[0]
+    driver = str(ctx.facts.get("nvidia_driver") or "")
+    runs = [w for w in lines if not driver or not w.min_driver or ver(w.min_driver) <= ver(driver)]
+    best = (runs or lines)[0]
     facts["fix_wheel"] = f"torch {best.torch}+{best.variant}"
+    fix = (
+        f"Install a torch build that has code for sm_{cc.replace('.', '')}: {_reinstall(ctx, best)} (needs NVIDIA "
+        f"driver >= {best.min_driver}); every package compiled against torch must match it afterwards."
+    )
+    if driver and not runs:
+        return fix + f" This driver ({driver}) is older: update it first."
+    older = next(
+        (w for w in lines if not driver and w.min_driver and ver(w.min_driver) < ver(best.min_driver or "0")), None
+    )
+    if older:
+        fix += (
+            f" With a driver older than {best.min_driver}: {_reinstall(ctx, older)} (its CUDA {older.cuda} needs "
+            f"driver >= {older.min_driver})."
+        )
+    return fix
+
+
+def _reinstall(ctx: Context, line: WheelLine) -> str:
     return (
-        f"Install a torch build that has code for sm_{cc.replace('.', '')}: `{ctx.pip()} install --force-reinstall "
-        f"torch=={best.torch} torchvision torchaudio --index-url {best.index_url}` (needs NVIDIA driver >= "
-        f"{best.min_driver}); every package compiled against torch must match it afterwards."
+        f"`{ctx.pip()} install --force-reinstall torch=={line.torch} torchvision torchaudio --index-url "
+        f"{line.index_url}`"
     )
 
 
