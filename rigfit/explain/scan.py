@@ -448,7 +448,7 @@ def _remember(result: LogScan, text: str, number: int, keywords: set[str], count
     if len(result.lines) >= MAX_LINES:
         result.lines.popitem(last=False)
         result.dropped += 1
-    result.lines[text] = LogLine(number, text, set(keywords))
+    result.lines[text] = LogLine(number, text, set(keywords), 1)
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
