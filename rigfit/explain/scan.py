@@ -10,6 +10,7 @@ other encoding is read as UTF-8 with replacement characters, which keeps the ASC
 from __future__ import annotations
 
 import codecs
+import collections
 import itertools
 import re
 from collections import OrderedDict
@@ -342,25 +343,54 @@ def _remember_occurrences(
 ) -> dict[int, set[str]]:
     """Remember every occurrence of the lines of `segments`, in log order; returns the keywords of the segments that
     hold a signal, by segment start in b"\n" + block (the coordinates of `_collect`: the caller reads only those).
-    A C loop picks the occurrences out of the block's lines (a set test per line); each distinct line is decoded
-    once, and bytes.find locates an occurrence of a signal line from the previous one."""
-    texts: dict[bytes, list[tuple[str, set[str]]]] = {}  # line -> its segments' texts and keywords
+    C loops pick the occurrences out of the block's lines (a set test per line) and count them; each distinct line
+    is decoded once, and bytes.find locates an occurrence of a signal line from the previous one."""
+    picked = list(itertools.compress(itertools.count(), map(segments.__contains__, lines)))
+    texts = {
+        line: [
+            (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
+            for start, words in sorted(found.items())
+        ]
+        for line, found in segments.items()
+    }
+    new = {text for kept in texts.values() for text, _ in kept if text and text not in result.lines}
+    if len(result.lines) + len(new) <= MAX_LINES:  # nothing is forgotten: each line's copies are counted at once
+        _remember_counted(result, base_line, [lines[index] for index in picked], picked, texts)
+    else:  # a line forgotten and seen again is a new line: remember the copies one by one
+        for index in picked:
+            for text, words in texts[lines[index]]:
+                _remember(result, text, base_line + 1 + index, words)
     hits: dict[int, set[str]] = {}
+    signal_lines = {line for line, found in segments.items() if any(words & signals for words in found.values())}
     at = -1  # where the previous signal line located starts
-    for index in itertools.compress(itertools.count(), map(segments.__contains__, lines)):
-        line, found = lines[index], segments[lines[index]]
-        kept = texts.get(line)
-        if kept is None:
-            kept = texts[line] = [
-                (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
-                for start, words in sorted(found.items())
-            ]
-        for text, words in kept:
-            _remember(result, text, base_line + 1 + index, words)
-        if any(words & signals for words in found.values()):
-            at = _find_line(block, line, at)  # the lines between the two are not `line`
-            hits.update((at + 1 + start, words) for start, words in found.items() if words & signals)
+    for index in itertools.compress(picked, map(signal_lines.__contains__, map(lines.__getitem__, picked))):
+        line = lines[index]
+        at = _find_line(block, line, at)  # the lines between the two are not `line`
+        hits.update((at + 1 + start, words) for start, words in segments[line].items() if words & signals)
     return hits
+
+
+def _remember_counted(
+    result: LogScan,
+    base_line: int,
+    occurrences: list[bytes],
+    indices: list[int],
+    texts: dict[bytes, list[tuple[str, set[str]]]],
+) -> None:
+    """Remember the `occurrences` (lines at `indices` of the block) as `_remember` would one by one, when no line
+    gets forgotten meanwhile: a line's first occurrence gives its number, its count the repeats."""
+    counts = collections.Counter(occurrences)
+    firsts = dict(zip(reversed(occurrences), reversed(indices), strict=True))  # the earliest index wins
+    for line in sorted(firsts, key=firsts.__getitem__):
+        for text, words in texts[line]:
+            if not text:
+                continue
+            known = result.lines.get(text)
+            if known is None:
+                result.lines[text] = LogLine(base_line + 1 + firsts[line], text, set(words), counts[line])
+            else:
+                known.repeats += counts[line]
+                known.keywords |= words
 
 
 def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
