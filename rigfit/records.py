@@ -135,7 +135,7 @@ def _make_init(cls: type, fields: dict[str, Field], frozen: bool, kw_only: bool)
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         if not kwargs and len(args) == len(names) and names:  # every field given in order: nothing to check or fill
-            self.__dict__.update(zip(names, args))
+            self.__dict__.update(zip(names, args, strict=False))
             if (post_init := getattr(self, "__post_init__", None)) is not None:
                 post_init()
             return

@@ -105,6 +105,12 @@ def test_the_literals_come_from_the_pattern() -> None:
     )
     assert required_literals(re.compile(r"\b\d{3,4}\s*[x\u00d7]\s*\d{3,4}\b|width=\d+")) is None
     assert required_literals(re.compile(r"(?:lib)?cudnn")) == ("cudnn",)
+    # re factors "Repository" out of both branches: the literals put it back, rather than look for "notfounderror"
+    # (every ModuleNotFoundError line) or for "repository" alone
+    assert required_literals(re.compile(r"RepositoryNotFoundError|Repository Not Found", re.I)) == (
+        "repositorynotfounderror",
+        "repository not found",
+    )
     assert required_literals(re.compile(r"caf\u00e9")) == ("caf",)  # a non-ASCII letter ends the literal
 
 

@@ -121,6 +121,8 @@ def _sequence(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
             continue
         if op == _AT:  # an anchor takes no text: the literals on both sides are adjacent in the match
             continue
+        if run and op == _BRANCH:  # "Repository(?:NotFoundError| Not Found)": re factors out a common prefix
+            candidates.append(tuple(dict.fromkeys(run + _leading(list(branch)) for branch in arg[1])))
         if run:
             candidates.append((run,))
             run = ""
@@ -132,6 +134,18 @@ def _sequence(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
         return None
     # the alternative whose shortest literal is longest is the rarest in a log; fewer literals test faster
     return max(candidates, key=lambda c: (min(len(s) for s in c), -len(c)))
+
+
+def _leading(items: list[tuple[Any, Any]]) -> str:
+    """The ASCII literals a sequence starts with (every match of it starts with them)."""
+    lead = ""
+    for op, arg in items:
+        if op == _AT:
+            continue
+        if op != _LITERAL or arg >= 128:
+            break
+        lead += chr(arg).lower()
+    return lead
 
 
 def _item(op: Any, arg: Any) -> tuple[str, ...] | None:
