@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 
 from rigfit.explain import facts
-from rigfit.explain.analyzers import ANALYZERS, base
-from rigfit.explain.literals import lines_from_end, lines_that_may_match, may_match, required_literals
+from rigfit.explain.analyzers import ANALYZERS, base, memory
+from rigfit.explain.literals import (
+    lines_from_end,
+    lines_that_may_match,
+    lines_with_number_before,
+    may_match,
+    required_literals,
+)
 from rigfit.explain.scan import LogLine
 from tests.conftest import FIXTURES
 
@@ -126,3 +132,13 @@ def test_lines_from_end_are_the_prechecked_lines_descending(name: str) -> None:
     pattern = PATTERNS[name]
     for texts in (CORPUS, [*adversarial(pattern), *CORPUS[:200], ""]):
         assert list(lines_from_end(pattern, texts)) == list(reversed(lines_that_may_match(pattern, texts))), name
+
+
+def test_a_number_before_an_x_keeps_every_resolution_line() -> None:
+    """The resolution pattern has no literal; its pre-check is a digit before an x (spaces between), or "width"."""
+    texts = [*CORPUS, "1024 X 768", "512\tx512", "at 512\x1fx512", "768×512", "ox 512", "x512", "512 -x 512"]
+    matching = {i for i, text in enumerate(texts) if memory.RESOLUTION.search(text)}
+    kept = lines_with_number_before("x", texts) | set(lines_that_may_match(memory.RESOLUTION_HINT, texts))
+    assert matching <= kept
+    assert {len(CORPUS) + i for i in (0, 1, 2, 3)} <= kept
+    assert not kept & {len(CORPUS) + i for i in (4, 5, 6)}

@@ -89,6 +89,23 @@ def lines_from_end(pattern: re.Pattern[str], texts: Sequence[str]) -> Iterator[i
             previous = index
 
 
+def lines_with_number_before(mark: str, texts: Sequence[str]) -> set[int]:
+    """The indices of the texts in which `mark` (lower-case ASCII) follows a digit, spaces between or not, and of
+    every non-ASCII text: the lines a pattern like `\\d+\\s*x\\d+` ("512x768") may match, though it has no literal
+    (an "x" alone is in every other line of a log)."""
+    always, lowered, starts = _folded(tuple(texts))
+    found = set(always)
+    pos = lowered.find(mark)
+    while pos >= 0:
+        before = pos - 1
+        while before >= 0 and lowered[before] != "\n" and lowered[before].isspace():
+            before -= 1
+        if before >= 0 and lowered[before] in "0123456789":
+            found.add(bisect.bisect_right(starts, pos) - 1)
+        pos = lowered.find(mark, pos + 1)
+    return found
+
+
 def _descending(literal: str, lowered: str, starts: list[int]) -> Iterator[int]:
     end = len(lowered)
     while (pos := lowered.rfind(literal, 0, end)) >= 0:
@@ -163,4 +180,4 @@ def _item(op: Any, arg: Any) -> tuple[str, ...] | None:
     return None
 
 
-__all__ = ["lines_from_end", "lines_that_may_match", "may_match", "required_literals"]
+__all__ = ["lines_from_end", "lines_that_may_match", "lines_with_number_before", "may_match", "required_literals"]

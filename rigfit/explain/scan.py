@@ -52,10 +52,10 @@ class LogScan:
     def keyword_index(self) -> dict[str, list[tuple[int, LogLine]]]:
         """keyword -> (position, line) of every kept line holding it: the catalogue asks for ~50 keyword sets, and a
         log with a timestamp on every line keeps MAX_LINES lines, too many to walk for each."""
-        index: dict[str, list[tuple[int, LogLine]]] = {}
-        for position, line in enumerate(self.lines.values()):
-            for keyword in line.keywords:
-                index.setdefault(keyword, []).append((position, line))
+        index: dict[str, list[tuple[int, LogLine]]] = collections.defaultdict(list)
+        for kept in enumerate(self.lines.values()):
+            for keyword in kept[1].keywords:
+                index[keyword].append(kept)
         return index
 
     @property
