@@ -28,7 +28,8 @@ MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the 
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # words that make a line look like an error, counted for the "nothing matched" report
-DIGITS = bytes.maketrans(b"123456789", b"000000000")  # a line's shape: its digits masked (timestamps, counters)
+# a line's shape: lower-cased and its digits masked (timestamps, counters), in one pass over the bytes
+SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmnopqrstuvwxyz000000000")
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
 
 
@@ -111,12 +112,12 @@ class KeywordScanner:
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
         self._first = (self._regex, self._suffix)  # the regexes of the first pass
-        # the last block (lower-cased), its distinct lines as written and lower-cased
+        # the last block, its distinct lines as written and lower-cased
         self._distinct: tuple[bytes, bytes, bytes] | None = None
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
-        # the last block (lower-cased), its shapes as one text and line by line, and its distinct shapes
+        # the last block, its shapes as one text and line by line, and its distinct shapes
         self._shaped: tuple[bytes, bytes, list[bytes], bytes] | None = None
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
@@ -128,9 +129,8 @@ class KeywordScanner:
             base_line = result.lines_total
             result.lines_total += block.count(b"\n")
             result.bytes_total += len(block)
-            lowered = block.lower()
-            repeats = _mode(lowered)
-            hits = self._collect_first(block, lowered, base_line, result, repeats)
+            repeats = _mode(block)
+            hits = self._collect_first(block, base_line, result, repeats)
             if self._context is None:
                 continue
             signals = [start - 1 for start, words in hits.items() if words & self._signals]
@@ -138,13 +138,12 @@ class KeywordScanner:
             if head_pending:
                 windows.append((0, CONTEXT_WINDOW))
             if tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
-                self._context_pass(tail[0], tail[0].lower(), tail[1], result, repeats)
+                self._context_pass(tail[0], tail[1], result, repeats)
             for start, end in _merged(windows, len(block)):
                 before = block.rfind(b"\n", 0, start) + 1
                 first_line = base_line + block.count(b"\n", 0, before)
                 whole = before == 0 and end >= len(block)
-                chunk = block if whole else block[before:end]
-                self._context_pass(chunk, lowered if whole else chunk.lower(), first_line, result, repeats)
+                self._context_pass(block if whole else block[before:end], first_line, result, repeats)
             head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
             # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included)
             cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
@@ -152,16 +151,16 @@ class KeywordScanner:
         self._distinct = self._shaped = None
         return result
 
-    def _context_pass(self, chunk: bytes, lowered: bytes, first_line: int, result: LogScan, repeats: str) -> None:
+    def _context_pass(self, chunk: bytes, first_line: int, result: LogScan, repeats: str) -> None:
         """The context keywords near a failure; in a repeating block (a keyword in every repeat makes the windows
         cover it) each distinct line is read once, and in a block of timestamped lines each distinct shape is read
         at its first line in the window (the facts around a failure, not every copy of them)."""
         if self._context is None or self._context_shapes is None:
             return
         if repeats == "lines":
-            self._collect_distinct(chunk, lowered, first_line, result, (self._context,), counted=False)
+            self._collect_distinct(chunk, first_line, result, (self._context,), counted=False)
         elif repeats == "shapes":
-            shaped, _, distinct = self._shapes_of(lowered)
+            shaped, _, distinct = self._shapes_of(chunk)
             firsts = sorted(
                 (_find_line(shaped, shape), shape)
                 for shape in _lines_hit(distinct, (self._context_shapes,), self._suffix)
@@ -170,14 +169,12 @@ class KeywordScanner:
             for at, shape in firsts:
                 number += shaped.count(b"\n", counted_to, at)  # from the previous line on: one pass over the chunk
                 counted_to = at
-                line = lowered[at : at + len(shape)]
+                line = chunk[at : at + len(shape)].lower()
                 self._remember_line(chunk, line, at, number, result, (self._context,), counted=False)
         else:
             self._collect(chunk, first_line, result, (self._context,))
 
-    def _collect_first(
-        self, block: bytes, lowered: bytes, base_line: int, result: LogScan, repeats: str
-    ) -> dict[int, set[str]]:
+    def _collect_first(self, block: bytes, base_line: int, result: LogScan, repeats: str) -> dict[int, set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
         (warnings, progress bars): when a sample of the block repeats ("lines"), the keyword regexes read each
         distinct line once; when its lines repeat once their digits are masked ("shapes": a timestamp on every
@@ -185,28 +182,28 @@ class KeywordScanner:
         if repeats == "each":
             return self._collect(block, base_line, result, (self._regex, self._suffix), counted=True)
         if repeats == "shapes":
-            return self._collect_shapes(block, lowered, base_line, result)
-        return self._collect_distinct(block, lowered, base_line, result)
+            return self._collect_shapes(block, base_line, result)
+        return self._collect_distinct(block, base_line, result)
 
-    def _shapes_of(self, lowered: bytes, keep: bool = False) -> tuple[bytes, list[bytes], bytes]:
+    def _shapes_of(self, block: bytes, keep: bool = False) -> tuple[bytes, list[bytes], bytes]:
         """The shapes of a block (or window): as one text, line by line, and the distinct ones after a newline; the
         first pass `keep`s the block's for its context pass (the previous block's tail, read in between, is not)."""
-        if self._shaped is not None and self._shaped[0] is lowered:
+        if self._shaped is not None and self._shaped[0] is block:
             return self._shaped[1:]
-        shaped = lowered.translate(DIGITS)
+        shaped = block.translate(SHAPE)
         lines = shaped.split(b"\n")
         distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
         if keep:
-            self._shaped = (lowered, shaped, lines, distinct)
+            self._shaped = (block, shaped, lines, distinct)
         return shaped, lines, distinct
 
-    def _collect_shapes(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+    def _collect_shapes(self, block: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
         """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
         read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
         the other lines are read again by the regexes themselves."""
-        shaped, lines, distinct = self._shapes_of(lowered, keep=True)
+        shaped, lines, distinct = self._shapes_of(block, keep=True)
         candidates = _lines_hit(distinct, (self._shapes, self._suffix), self._suffix)
         segments = {shape: self._shape_segments(shape) for shape in candidates}
         hits: dict[int, set[str]] = {}
@@ -216,7 +213,7 @@ class KeywordScanner:
             at = _find_line(shaped, shape, at)  # the lines between the two have another shape
             found = segments[shape]
             if found is None:
-                line = lowered[at : at + len(shape)]
+                line = block[at : at + len(shape)].lower()
                 hits.update(self._remember_line(block, line, at, base_line + 1 + index, result, self._first))
                 continue
             for start, end, words in found:
@@ -255,7 +252,6 @@ class KeywordScanner:
     def _collect_distinct(
         self,
         block: bytes,
-        lowered: bytes,
         base_line: int,
         result: LogScan,
         regexes: tuple[re.Pattern[bytes], ...] = (),
@@ -264,14 +260,14 @@ class KeywordScanner:
         """The keyword regexes (the first pass's by default) run once over the distinct lines (as written: the
         lower-cased copy of the distinct lines has the same offsets), then each hit is remembered at every line that
         repeats it, in log order; `counted` as in `_collect`."""
-        if self._distinct is not None and self._distinct[0] is lowered:  # the block's first pass made it
+        if self._distinct is not None and self._distinct[0] is block:  # the block's first pass made it
             lines, written, distinct = [], self._distinct[1], self._distinct[2]
         else:
             lines = block.split(b"\n")
             written = b"\n" + b"\n".join(dict.fromkeys(lines))
             distinct = written.lower()
             if counted:  # the first pass keeps the block's for its context pass (not a previous block's tail)
-                self._distinct = (lowered, written, distinct)
+                self._distinct = (block, written, distinct)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
@@ -406,14 +402,14 @@ def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
     return last if last > after and text.endswith(b"\n" + line) else -1
 
 
-def _mode(lowered: bytes) -> str:
+def _mode(block: bytes) -> str:
     """How a block is read: "lines" when it repeats itself (fewer than REPEATS_PAY_BELOW of the lines of a sample of
     it are distinct), "shapes" when a big block does once the digits are masked (a timestamp on every line; a small
     block costs little either way and keeps every line of its context), else "each"."""
-    sample = lowered[:SAMPLE]
+    sample = block[:SAMPLE].lower()
     if _repeats(sample):
         return "lines"
-    return "shapes" if len(lowered) > SAMPLE and _repeats(sample.translate(DIGITS)) else "each"
+    return "shapes" if len(block) > SAMPLE and _repeats(sample.translate(SHAPE)) else "each"
 
 
 def _repeats(sample: bytes) -> bool:
