@@ -25,6 +25,7 @@ CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the 
 SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (several copies of a long unit)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
+SHAPES_KEPT = 20000  # shapes whose reading is kept from block to block (more are read again, block by block)
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # words that make a line look like an error, counted for the "nothing matched" report
@@ -118,7 +119,13 @@ class KeywordScanner:
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
         # the last block, its shapes as one text and line by line, and its distinct shapes
-        self._shaped: tuple[bytes, bytes, list[bytes], bytes] | None = None
+        self._shaped: tuple[bytes, bytes, list[bytes], list[bytes]] | None = None
+        # what the regexes read in a shape: whether the first pass's find a keyword in it, and where (see
+        # `_shape_segments`); whether the context regex does. Kept from block to block: the shapes of timestamped
+        # lines repeat all along a log.
+        self._shape_hit: dict[bytes, bool] = {}
+        self._segments: dict[bytes, list[tuple[int, int, set[str]]] | None] = {}
+        self._context_hit: dict[bytes, bool] = {}
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
@@ -160,11 +167,9 @@ class KeywordScanner:
         if repeats == "lines":
             self._collect_distinct(chunk, first_line, result, (self._context,), counted=False)
         elif repeats == "shapes":
-            shaped, _, distinct = self._shapes_of(chunk)
-            firsts = sorted(
-                (_find_line(shaped, shape), shape)
-                for shape in _lines_hit(distinct, (self._context_shapes,), self._suffix)
-            )
+            shaped, _, shapes = self._shapes_of(chunk)
+            hit = self._read_shapes(shapes, self._context_hit, (self._context_shapes,))
+            firsts = sorted((_find_line(shaped, shape), shape) for shape in shapes if hit[shape])
             number, counted_to = first_line + 1, 0
             for at, shape in firsts:
                 number += shaped.count(b"\n", counted_to, at)  # from the previous line on: one pass over the chunk
@@ -185,17 +190,31 @@ class KeywordScanner:
             return self._collect_shapes(block, base_line, result)
         return self._collect_distinct(block, base_line, result)
 
-    def _shapes_of(self, block: bytes, keep: bool = False) -> tuple[bytes, list[bytes], bytes]:
-        """The shapes of a block (or window): as one text, line by line, and the distinct ones after a newline; the
-        first pass `keep`s the block's for its context pass (the previous block's tail, read in between, is not)."""
+    def _shapes_of(self, block: bytes, keep: bool = False) -> tuple[bytes, list[bytes], list[bytes]]:
+        """The shapes of a block (or window): as one text, line by line, and the distinct ones; the first pass
+        `keep`s the block's for its context pass (the previous block's tail, read in between, is not)."""
         if self._shaped is not None and self._shaped[0] is block:
             return self._shaped[1:]
         shaped = block.translate(SHAPE)
         lines = shaped.split(b"\n")
-        distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
+        distinct = list(dict.fromkeys(lines))
         if keep:
             self._shaped = (block, shaped, lines, distinct)
         return shaped, lines, distinct
+
+    def _read_shapes(
+        self, shapes: list[bytes], known: dict[bytes, bool], regexes: tuple[re.Pattern[bytes], ...]
+    ) -> dict[bytes, bool]:
+        """Whether `regexes` find a keyword in each of `shapes`, read once for all the blocks (the shapes not `known`
+        yet are read together: a regex's matches in a line do not depend on the other lines)."""
+        if len(known) > SHAPES_KEPT:
+            known.clear()
+            self._segments.clear()
+        new = [shape for shape in shapes if shape not in known]
+        if new:
+            hit = _lines_hit(b"\n" + b"\n".join(new), regexes, self._suffix)
+            known.update((shape, shape in hit) for shape in new)
+        return known
 
     def _collect_shapes(self, block: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
         """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
@@ -203,9 +222,12 @@ class KeywordScanner:
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
         the other lines are read again by the regexes themselves."""
-        shaped, lines, distinct = self._shapes_of(block, keep=True)
-        candidates = _lines_hit(distinct, (self._shapes, self._suffix), self._suffix)
-        segments = {shape: self._shape_segments(shape) for shape in candidates}
+        shaped, lines, shapes = self._shapes_of(block, keep=True)
+        hit = self._read_shapes(shapes, self._shape_hit, (self._shapes, self._suffix))
+        candidates = {shape for shape in shapes if hit[shape]}
+        segments = self._segments
+        for shape in candidates.difference(segments):
+            segments[shape] = self._shape_segments(shape)
         hits: dict[int, set[str]] = {}
         at = -1  # where the previous candidate line starts
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
