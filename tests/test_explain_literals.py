@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from rigfit.explain import facts
+from rigfit.explain import facts, literals
 from rigfit.explain.analyzers import ANALYZERS, base, memory
 from rigfit.explain.literals import (
     lines_from_end,
@@ -142,3 +142,22 @@ def test_a_number_before_an_x_keeps_every_resolution_line() -> None:
     assert matching <= kept
     assert {len(CORPUS) + i for i in (0, 1, 2, 3)} <= kept
     assert not kept & {len(CORPUS) + i for i in (4, 5, 6)}
+
+
+STAMPED = [f"[2024-05-01 00:{n // 60 % 60:02d}:{n % 60:02d}.{n:05d}] {text}" for n, text in enumerate(CORPUS[:400] * 8)]
+
+
+def test_timestamped_lines_are_searched_by_shape_first() -> None:
+    """Lines that repeat once their digits are masked: a literal no shape holds is in no line, so it is not
+    searched for in the lines themselves (the texts below are a few hundred shapes, well under a quarter)."""
+    assert literals._folded(tuple(STAMPED))[3] is not None
+    assert literals._folded(tuple(CORPUS))[3] is None  # the real logs' lines have as many shapes as lines
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_the_shape_precheck_keeps_every_line_the_pattern_matches(name: str) -> None:
+    pattern = PATTERNS[name]
+    texts = [*STAMPED, *(f"[00:00:{n:02d}] {text}" for n, text in enumerate(adversarial(pattern)))]
+    matching = {i for i, text in enumerate(texts) if pattern.search(text)}
+    assert matching <= set(lines_that_may_match(pattern, texts)), name
+    assert list(lines_from_end(pattern, texts)) == list(reversed(lines_that_may_match(pattern, texts))), name
