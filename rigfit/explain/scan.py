@@ -114,7 +114,7 @@ class KeywordScanner:
         self._suffix = re.compile(rb"(error|exception):")
         self._first = (self._regex, self._suffix)  # the regexes of the first pass
         # the last block, its distinct lines as written and lower-cased
-        self._distinct: tuple[bytes, bytes, bytes] | None = None
+        self._distinct: tuple[bytes, bytes, bytes, int] | None = None
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
@@ -134,10 +134,10 @@ class KeywordScanner:
         for raw in _whole_lines(blocks):
             block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
             base_line = result.lines_total
-            result.lines_total += block.count(b"\n")
             result.bytes_total += len(block)
             repeats = _mode(block)
             hits = self._collect_first(block, base_line, result, repeats)
+            result.lines_total += self._newlines(block)
             if self._context is None:
                 continue
             signals = [start - 1 for start, words in hits.items() if words & self._signals]
@@ -157,6 +157,14 @@ class KeywordScanner:
             tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
         self._distinct = self._shaped = None
         return result
+
+    def _newlines(self, block: bytes) -> int:
+        """The newlines in `block`: its line count less one, when its first pass split it."""
+        if self._shaped is not None and self._shaped[0] is block:
+            return len(self._shaped[2]) - 1
+        if self._distinct is not None and self._distinct[0] is block:
+            return self._distinct[3]
+        return block.count(b"\n")
 
     def _context_pass(self, chunk: bytes, first_line: int, result: LogScan, repeats: str) -> None:
         """The context keywords near a failure; in a repeating block (a keyword in every repeat makes the windows
@@ -289,7 +297,7 @@ class KeywordScanner:
             written = b"\n" + b"\n".join(dict.fromkeys(lines))
             distinct = written.lower()
             if counted:  # the first pass keeps the block's for its context pass (not a previous block's tail)
-                self._distinct = (block, written, distinct)
+                self._distinct = (block, written, distinct, len(lines) - 1)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
