@@ -134,6 +134,11 @@ def _make_init(cls: type, fields: dict[str, Field], frozen: bool, kw_only: bool)
     qualname = cls.__qualname__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not kwargs and len(args) == len(names) and names:  # every field given in order: nothing to check or fill
+            self.__dict__.update(zip(names, args, strict=False))
+            if (post_init := getattr(self, "__post_init__", None)) is not None:
+                post_init()
+            return
         if args:
             if len(args) > len(names):
                 raise TypeError(f"{qualname}() takes {len(names)} positional arguments but {len(args)} were given")

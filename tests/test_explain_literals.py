@@ -12,9 +12,15 @@ from typing import Any
 
 import pytest
 
-from rigfit.explain import facts
-from rigfit.explain.analyzers import ANALYZERS, base
-from rigfit.explain.literals import lines_from_end, lines_that_may_match, may_match, required_literals
+from rigfit.explain import facts, literals
+from rigfit.explain.analyzers import ANALYZERS, base, memory
+from rigfit.explain.literals import (
+    lines_from_end,
+    lines_that_may_match,
+    lines_with_number_before,
+    may_match,
+    required_literals,
+)
 from rigfit.explain.scan import LogLine
 from tests.conftest import FIXTURES
 
@@ -105,6 +111,12 @@ def test_the_literals_come_from_the_pattern() -> None:
     )
     assert required_literals(re.compile(r"\b\d{3,4}\s*[x\u00d7]\s*\d{3,4}\b|width=\d+")) is None
     assert required_literals(re.compile(r"(?:lib)?cudnn")) == ("cudnn",)
+    # re factors "Repository" out of both branches: the literals put it back, rather than look for "notfounderror"
+    # (every ModuleNotFoundError line) or for "repository" alone
+    assert required_literals(re.compile(r"RepositoryNotFoundError|Repository Not Found", re.I)) == (
+        "repositorynotfounderror",
+        "repository not found",
+    )
     assert required_literals(re.compile(r"caf\u00e9")) == ("caf",)  # a non-ASCII letter ends the literal
 
 
@@ -120,3 +132,32 @@ def test_lines_from_end_are_the_prechecked_lines_descending(name: str) -> None:
     pattern = PATTERNS[name]
     for texts in (CORPUS, [*adversarial(pattern), *CORPUS[:200], ""]):
         assert list(lines_from_end(pattern, texts)) == list(reversed(lines_that_may_match(pattern, texts))), name
+
+
+def test_a_number_before_an_x_keeps_every_resolution_line() -> None:
+    """The resolution pattern has no literal; its pre-check is a digit before an x (spaces between), or "width"."""
+    texts = [*CORPUS, "1024 X 768", "512\tx512", "at 512\x1fx512", "768×512", "ox 512", "x512", "512 -x 512"]
+    matching = {i for i, text in enumerate(texts) if memory.RESOLUTION.search(text)}
+    kept = lines_with_number_before("x", texts) | set(lines_that_may_match(memory.RESOLUTION_HINT, texts))
+    assert matching <= kept
+    assert {len(CORPUS) + i for i in (0, 1, 2, 3)} <= kept
+    assert not kept & {len(CORPUS) + i for i in (4, 5, 6)}
+
+
+STAMPED = [f"[2024-05-01 00:{n // 60 % 60:02d}:{n % 60:02d}.{n:05d}] {text}" for n, text in enumerate(CORPUS[:400] * 8)]
+
+
+def test_timestamped_lines_are_searched_by_shape_first() -> None:
+    """Lines that repeat once their digits are masked: a literal no shape holds is in no line, so it is not
+    searched for in the lines themselves (the texts below are a few hundred shapes, well under a quarter)."""
+    assert literals._folded(tuple(STAMPED))[3] is not None
+    assert literals._folded(tuple(CORPUS))[3] is None  # the real logs' lines have as many shapes as lines
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_the_shape_precheck_keeps_every_line_the_pattern_matches(name: str) -> None:
+    pattern = PATTERNS[name]
+    texts = [*STAMPED, *(f"[00:00:{n:02d}] {text}" for n, text in enumerate(adversarial(pattern)))]
+    matching = {i for i, text in enumerate(texts) if pattern.search(text)}
+    assert matching <= set(lines_that_may_match(pattern, texts)), name
+    assert list(lines_from_end(pattern, texts)) == list(reversed(lines_that_may_match(pattern, texts))), name

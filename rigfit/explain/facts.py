@@ -60,8 +60,12 @@ NVIDIA_SMI = re.compile(r"Driver Version:\s*(?P<driver>[\d.]+)(?:.*CUDA Version:
 
 
 def log_facts(scan: LogScan) -> Facts:
-    """Facts stated by the log itself: UI, gfx, NVIDIA driver."""
-    lines = [line.text for line in scan.lines.values()]
+    """Facts stated by the log itself: UI, gfx, NVIDIA driver. The lines are read in line-number order, as the
+    analyzers read them (one lower-cased copy of 20,000 kept lines serves both); the first gfx and driver lines are
+    the first kept, as before."""
+    kept = list(scan.lines.values())
+    order = sorted(range(len(kept)), key=lambda position: kept[position].number)
+    lines = [kept[position].text for position in order]
     facts: Facts = {}
     for ui, marker in UI_MARKERS:
         if any(marker.search(lines[i]) for i in lines_that_may_match(marker, lines)):
@@ -71,18 +75,20 @@ def log_facts(scan: LogScan) -> Facts:
         if any(pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines)):
             facts["log_os"] = os_name
             break
-    if gfx := _first_match(GFX, lines):
+    if gfx := _first_match(GFX, lines, order):
         facts["gfx"] = gfx.group(1).lower()
-    if smi := _first_match(NVIDIA_SMI, lines):
+    if smi := _first_match(NVIDIA_SMI, lines, order):
         facts["nvidia_driver"] = smi.group("driver")
         if smi.group("cuda"):
             facts["driver_cuda"] = smi.group("cuda")
     return facts
 
 
-def _first_match(pattern: re.Pattern[str], lines: list[str]) -> re.Match[str] | None:
-    """The match of `pattern` in the first line it matches (only the lines holding its literals are tried)."""
-    return next(filter(None, (pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines))), None)
+def _first_match(pattern: re.Pattern[str], lines: list[str], kept: list[int]) -> re.Match[str] | None:
+    """The match of `pattern` in the first kept line it matches (`kept[i]`: when `lines[i]` was kept); only the
+    lines holding its literals are tried."""
+    found = [(kept[i], m) for i in lines_that_may_match(pattern, lines) if (m := pattern.search(lines[i]))]
+    return min(found, key=lambda hit: hit[0])[1] if found else None
 
 
 def profile_facts(profile: Profile | None) -> Facts:

@@ -30,6 +30,8 @@ try:
 except ImportError:  # pragma: no cover - Python 3.10
     sre_parse = importlib.import_module("sre_parse")
 
+SHAPE = str.maketrans("123456789", "000000000")
+SHAPES_PAY_BELOW = 0.25  # the share of the texts' length under which their distinct shapes are searched first
 _LITERAL, _AT, _SUBPATTERN, _BRANCH = sre_parse.LITERAL, sre_parse.AT, sre_parse.SUBPATTERN, sre_parse.BRANCH
 _ATOMIC = getattr(sre_parse, "ATOMIC_GROUP", None)  # Python 3.11 and later, as POSSESSIVE_REPEAT
 _REPEATS = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", sre_parse.MAX_REPEAT)}
@@ -62,10 +64,10 @@ def lines_that_may_match(pattern: re.Pattern[str], texts: Sequence[str]) -> Sequ
     needs = required_literals(pattern)
     if needs is None:
         return range(len(texts))
-    always, lowered, starts = _folded(tuple(texts))
+    always, lowered, starts, shapes = _folded(tuple(texts))
     found = set(always)
     for literal in needs:
-        pos = lowered.find(literal)
+        pos = lowered.find(literal) if _may_hold(shapes, literal) else -1
         while pos >= 0:
             line = bisect.bisect_right(starts, pos) - 1
             found.add(line)
@@ -80,13 +82,30 @@ def lines_from_end(pattern: re.Pattern[str], texts: Sequence[str]) -> Iterator[i
     if needs is None:
         yield from reversed(range(len(texts)))
         return
-    always, lowered, starts = _folded(tuple(texts))
-    runs = [_descending(literal, lowered, starts) for literal in needs]
+    always, lowered, starts, shapes = _folded(tuple(texts))
+    runs = [_descending(literal, lowered, starts) for literal in needs if _may_hold(shapes, literal)]
     previous = -1
     for index in heapq.merge(sorted(always, reverse=True), *runs, reverse=True):
         if index != previous:
             yield index
             previous = index
+
+
+def lines_with_number_before(mark: str, texts: Sequence[str]) -> set[int]:
+    """The indices of the texts in which `mark` (lower-case ASCII) follows a digit, spaces between or not, and of
+    every non-ASCII text: the lines a pattern like `\\d+\\s*x\\d+` ("512x768") may match, though it has no literal
+    (an "x" alone is in every other line of a log)."""
+    always, lowered, starts, _ = _folded(tuple(texts))
+    found = set(always)
+    pos = lowered.find(mark)
+    while pos >= 0:
+        before = pos - 1
+        while before >= 0 and lowered[before] != "\n" and lowered[before].isspace():
+            before -= 1
+        if before >= 0 and lowered[before] in "0123456789":
+            found.add(bisect.bisect_right(starts, pos) - 1)
+        pos = lowered.find(mark, pos + 1)
+    return found
 
 
 def _descending(literal: str, lowered: str, starts: list[int]) -> Iterator[int]:
@@ -99,16 +118,25 @@ def _descending(literal: str, lowered: str, starts: list[int]) -> Iterator[int]:
             return
 
 
+def _may_hold(shapes: str | None, literal: str) -> bool:
+    """False when no text holds `literal`, told from the texts' distinct shapes (None: the texts were not shaped)."""
+    return shapes is None or literal.translate(SHAPE) in shapes
+
+
 @functools.lru_cache(maxsize=1)  # the analyzers read the same lines with ~40 patterns in a row
-def _folded(texts: tuple[str, ...]) -> tuple[frozenset[int], str, list[int]]:
+def _folded(texts: tuple[str, ...]) -> tuple[frozenset[int], str, list[int], str | None]:
     """The non-ASCII texts (always tried), the ASCII texts lower-cased in one string (the non-ASCII ones left
-    empty), and where each text starts in it."""
+    empty), where each text starts in it, and their distinct shapes (digits masked) in one string when they are
+    few: a log with a timestamp on every line keeps 20,000 lines of a few hundred shapes, and most literals are in
+    none of them, which a search of the shapes tells at a fraction of the cost."""
     always: frozenset[int] = frozenset()
     if not all(map(str.isascii, texts)):
         always = frozenset(itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts))))
         texts = tuple(text if text.isascii() else "" for text in texts)
     starts = list(itertools.accumulate(map((1).__add__, map(len, texts[:-1])), initial=0))
-    return always, "\n".join(texts).lower(), starts
+    lowered = "\n".join(texts).lower()
+    shapes = "\n".join(dict.fromkeys(lowered.translate(SHAPE).split("\n")))
+    return always, lowered, starts, shapes if len(shapes) <= len(lowered) * SHAPES_PAY_BELOW else None
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
@@ -121,6 +149,8 @@ def _sequence(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
             continue
         if op == _AT:  # an anchor takes no text: the literals on both sides are adjacent in the match
             continue
+        if run and op == _BRANCH:  # "Repository(?:NotFoundError| Not Found)": re factors out a common prefix
+            candidates.append(tuple(dict.fromkeys(run + _leading(list(branch)) for branch in arg[1])))
         if run:
             candidates.append((run,))
             run = ""
@@ -132,6 +162,18 @@ def _sequence(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
         return None
     # the alternative whose shortest literal is longest is the rarest in a log; fewer literals test faster
     return max(candidates, key=lambda c: (min(len(s) for s in c), -len(c)))
+
+
+def _leading(items: list[tuple[Any, Any]]) -> str:
+    """The ASCII literals a sequence starts with (every match of it starts with them)."""
+    lead = ""
+    for op, arg in items:
+        if op == _AT:
+            continue
+        if op != _LITERAL or arg >= 128:
+            break
+        lead += chr(arg).lower()
+    return lead
 
 
 def _item(op: Any, arg: Any) -> tuple[str, ...] | None:
@@ -149,4 +191,4 @@ def _item(op: Any, arg: Any) -> tuple[str, ...] | None:
     return None
 
 
-__all__ = ["lines_from_end", "lines_that_may_match", "may_match", "required_literals"]
+__all__ = ["lines_from_end", "lines_that_may_match", "lines_with_number_before", "may_match", "required_literals"]

@@ -10,6 +10,7 @@ other encoding is read as UTF-8 with replacement characters, which keeps the ASC
 from __future__ import annotations
 
 import codecs
+import collections
 import itertools
 import re
 from collections import OrderedDict
@@ -24,10 +25,12 @@ CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the 
 SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (several copies of a long unit)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
+SHAPES_KEPT = 20000  # shapes whose reading is kept from block to block (more are read again, block by block)
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # words that make a line look like an error, counted for the "nothing matched" report
-DIGITS = bytes.maketrans(b"123456789", b"000000000")  # a line's shape: its digits masked (timestamps, counters)
+# a line's shape: lower-cased and its digits masked (timestamps, counters), in one pass over the bytes
+SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmnopqrstuvwxyz000000000")
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
 
 
@@ -51,10 +54,10 @@ class LogScan:
     def keyword_index(self) -> dict[str, list[tuple[int, LogLine]]]:
         """keyword -> (position, line) of every kept line holding it: the catalogue asks for ~50 keyword sets, and a
         log with a timestamp on every line keeps MAX_LINES lines, too many to walk for each."""
-        index: dict[str, list[tuple[int, LogLine]]] = {}
-        for position, line in enumerate(self.lines.values()):
-            for keyword in line.keywords:
-                index.setdefault(keyword, []).append((position, line))
+        index: dict[str, list[tuple[int, LogLine]]] = collections.defaultdict(list)
+        for kept in enumerate(self.lines.values()):
+            for keyword in kept[1].keywords:
+                index[keyword].append(kept)
         return index
 
     @property
@@ -110,13 +113,19 @@ class KeywordScanner:
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
         self._first = (self._regex, self._suffix)  # the regexes of the first pass
-        # the last block (lower-cased), its distinct lines as written and lower-cased
-        self._distinct: tuple[bytes, bytes, bytes] | None = None
+        # the last block, its distinct lines as written and lower-cased
+        self._distinct: tuple[bytes, bytes, bytes, int] | None = None
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
-        # the last block (lower-cased), its shapes as one text and line by line, and its distinct shapes
-        self._shaped: tuple[bytes, bytes, list[bytes], bytes] | None = None
+        # the last block, its shapes as one text and line by line, and its distinct shapes
+        self._shaped: tuple[bytes, bytes, list[bytes], list[bytes]] | None = None
+        # what the regexes read in a shape: whether the first pass's find a keyword in it, and where (see
+        # `_shape_segments`); whether the context regex does. Kept from block to block: the shapes of timestamped
+        # lines repeat all along a log.
+        self._shape_hit: dict[bytes, bool] = {}
+        self._segments: dict[bytes, list[tuple[int, int, set[str]]] | None] = {}
+        self._context_hit: dict[bytes, bool] = {}
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
@@ -125,11 +134,10 @@ class KeywordScanner:
         for raw in _whole_lines(blocks):
             block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
             base_line = result.lines_total
-            result.lines_total += block.count(b"\n")
             result.bytes_total += len(block)
-            lowered = block.lower()
-            repeats = _mode(lowered)
-            hits = self._collect_first(block, lowered, base_line, result, repeats)
+            repeats = _mode(block)
+            hits = self._collect_first(block, base_line, result, repeats)
+            result.lines_total += self._newlines(block)
             if self._context is None:
                 continue
             signals = [start - 1 for start, words in hits.items() if words & self._signals]
@@ -137,13 +145,12 @@ class KeywordScanner:
             if head_pending:
                 windows.append((0, CONTEXT_WINDOW))
             if tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
-                self._context_pass(tail[0], tail[0].lower(), tail[1], result, repeats)
+                self._context_pass(tail[0], tail[1], result, repeats)
             for start, end in _merged(windows, len(block)):
                 before = block.rfind(b"\n", 0, start) + 1
                 first_line = base_line + block.count(b"\n", 0, before)
                 whole = before == 0 and end >= len(block)
-                chunk = block if whole else block[before:end]
-                self._context_pass(chunk, lowered if whole else chunk.lower(), first_line, result, repeats)
+                self._context_pass(block if whole else block[before:end], first_line, result, repeats)
             head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
             # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included)
             cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
@@ -151,32 +158,36 @@ class KeywordScanner:
         self._distinct = self._shaped = None
         return result
 
-    def _context_pass(self, chunk: bytes, lowered: bytes, first_line: int, result: LogScan, repeats: str) -> None:
+    def _newlines(self, block: bytes) -> int:
+        """The newlines in `block`: its line count less one, when its first pass split it."""
+        if self._shaped is not None and self._shaped[0] is block:
+            return len(self._shaped[2]) - 1
+        if self._distinct is not None and self._distinct[0] is block:
+            return self._distinct[3]
+        return block.count(b"\n")
+
+    def _context_pass(self, chunk: bytes, first_line: int, result: LogScan, repeats: str) -> None:
         """The context keywords near a failure; in a repeating block (a keyword in every repeat makes the windows
         cover it) each distinct line is read once, and in a block of timestamped lines each distinct shape is read
         at its first line in the window (the facts around a failure, not every copy of them)."""
         if self._context is None or self._context_shapes is None:
             return
         if repeats == "lines":
-            self._collect_distinct(chunk, lowered, first_line, result, (self._context,), counted=False)
+            self._collect_distinct(chunk, first_line, result, (self._context,), counted=False)
         elif repeats == "shapes":
-            shaped, _, distinct = self._shapes_of(lowered)
-            firsts = sorted(
-                (_find_line(shaped, shape), shape)
-                for shape in _lines_hit(distinct, (self._context_shapes,), self._suffix)
-            )
+            shaped, _, shapes = self._shapes_of(chunk)
+            hit = self._read_shapes(shapes, self._context_hit, (self._context_shapes,))
+            firsts = sorted((_find_line(shaped, shape), shape) for shape in shapes if hit[shape])
             number, counted_to = first_line + 1, 0
             for at, shape in firsts:
                 number += shaped.count(b"\n", counted_to, at)  # from the previous line on: one pass over the chunk
                 counted_to = at
-                line = lowered[at : at + len(shape)]
+                line = chunk[at : at + len(shape)].lower()
                 self._remember_line(chunk, line, at, number, result, (self._context,), counted=False)
         else:
             self._collect(chunk, first_line, result, (self._context,))
 
-    def _collect_first(
-        self, block: bytes, lowered: bytes, base_line: int, result: LogScan, repeats: str
-    ) -> dict[int, set[str]]:
+    def _collect_first(self, block: bytes, base_line: int, result: LogScan, repeats: str) -> dict[int, set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
         (warnings, progress bars): when a sample of the block repeats ("lines"), the keyword regexes read each
         distinct line once; when its lines repeat once their digits are masked ("shapes": a timestamp on every
@@ -184,30 +195,47 @@ class KeywordScanner:
         if repeats == "each":
             return self._collect(block, base_line, result, (self._regex, self._suffix), counted=True)
         if repeats == "shapes":
-            return self._collect_shapes(block, lowered, base_line, result)
-        return self._collect_distinct(block, lowered, base_line, result)
+            return self._collect_shapes(block, base_line, result)
+        return self._collect_distinct(block, base_line, result)
 
-    def _shapes_of(self, lowered: bytes, keep: bool = False) -> tuple[bytes, list[bytes], bytes]:
-        """The shapes of a block (or window): as one text, line by line, and the distinct ones after a newline; the
-        first pass `keep`s the block's for its context pass (the previous block's tail, read in between, is not)."""
-        if self._shaped is not None and self._shaped[0] is lowered:
+    def _shapes_of(self, block: bytes, keep: bool = False) -> tuple[bytes, list[bytes], list[bytes]]:
+        """The shapes of a block (or window): as one text, line by line, and the distinct ones; the first pass
+        `keep`s the block's for its context pass (the previous block's tail, read in between, is not)."""
+        if self._shaped is not None and self._shaped[0] is block:
             return self._shaped[1:]
-        shaped = lowered.translate(DIGITS)
+        shaped = block.translate(SHAPE)
         lines = shaped.split(b"\n")
-        distinct = b"\n" + b"\n".join(dict.fromkeys(lines))
+        distinct = list(dict.fromkeys(lines))
         if keep:
-            self._shaped = (lowered, shaped, lines, distinct)
+            self._shaped = (block, shaped, lines, distinct)
         return shaped, lines, distinct
 
-    def _collect_shapes(self, block: bytes, lowered: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+    def _read_shapes(
+        self, shapes: list[bytes], known: dict[bytes, bool], regexes: tuple[re.Pattern[bytes], ...]
+    ) -> dict[bytes, bool]:
+        """Whether `regexes` find a keyword in each of `shapes`, read once for all the blocks (the shapes not `known`
+        yet are read together: a regex's matches in a line do not depend on the other lines)."""
+        if len(known) > SHAPES_KEPT:
+            known.clear()
+            self._segments.clear()
+        new = [shape for shape in shapes if shape not in known]
+        if new:
+            hit = _lines_hit(b"\n" + b"\n".join(new), regexes, self._suffix)
+            known.update((shape, shape in hit) for shape in new)
+        return known
+
+    def _collect_shapes(self, block: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
         """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
         read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
         the other lines are read again by the regexes themselves."""
-        shaped, lines, distinct = self._shapes_of(lowered, keep=True)
-        candidates = _lines_hit(distinct, (self._shapes, self._suffix), self._suffix)
-        segments = {shape: self._shape_segments(shape) for shape in candidates}
+        shaped, lines, shapes = self._shapes_of(block, keep=True)
+        hit = self._read_shapes(shapes, self._shape_hit, (self._shapes, self._suffix))
+        candidates = {shape for shape in shapes if hit[shape]}
+        segments = self._segments
+        for shape in candidates.difference(segments):
+            segments[shape] = self._shape_segments(shape)
         hits: dict[int, set[str]] = {}
         at = -1  # where the previous candidate line starts
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
@@ -215,7 +243,7 @@ class KeywordScanner:
             at = _find_line(shaped, shape, at)  # the lines between the two have another shape
             found = segments[shape]
             if found is None:
-                line = lowered[at : at + len(shape)]
+                line = block[at : at + len(shape)].lower()
                 hits.update(self._remember_line(block, line, at, base_line + 1 + index, result, self._first))
                 continue
             for start, end, words in found:
@@ -254,7 +282,6 @@ class KeywordScanner:
     def _collect_distinct(
         self,
         block: bytes,
-        lowered: bytes,
         base_line: int,
         result: LogScan,
         regexes: tuple[re.Pattern[bytes], ...] = (),
@@ -263,14 +290,14 @@ class KeywordScanner:
         """The keyword regexes (the first pass's by default) run once over the distinct lines (as written: the
         lower-cased copy of the distinct lines has the same offsets), then each hit is remembered at every line that
         repeats it, in log order; `counted` as in `_collect`."""
-        if self._distinct is not None and self._distinct[0] is lowered:  # the block's first pass made it
+        if self._distinct is not None and self._distinct[0] is block:  # the block's first pass made it
             lines, written, distinct = [], self._distinct[1], self._distinct[2]
         else:
             lines = block.split(b"\n")
             written = b"\n" + b"\n".join(dict.fromkeys(lines))
             distinct = written.lower()
             if counted:  # the first pass keeps the block's for its context pass (not a previous block's tail)
-                self._distinct = (lowered, written, distinct)
+                self._distinct = (block, written, distinct, len(lines) - 1)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
@@ -342,25 +369,54 @@ def _remember_occurrences(
 ) -> dict[int, set[str]]:
     """Remember every occurrence of the lines of `segments`, in log order; returns the keywords of the segments that
     hold a signal, by segment start in b"\n" + block (the coordinates of `_collect`: the caller reads only those).
-    A C loop picks the occurrences out of the block's lines (a set test per line); each distinct line is decoded
-    once, and bytes.find locates an occurrence of a signal line from the previous one."""
-    texts: dict[bytes, list[tuple[str, set[str]]]] = {}  # line -> its segments' texts and keywords
+    C loops pick the occurrences out of the block's lines (a set test per line) and count them; each distinct line
+    is decoded once, and bytes.find locates an occurrence of a signal line from the previous one."""
+    picked = list(itertools.compress(itertools.count(), map(segments.__contains__, lines)))
+    texts = {
+        line: [
+            (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
+            for start, words in sorted(found.items())
+        ]
+        for line, found in segments.items()
+    }
+    new = {text for kept in texts.values() for text, _ in kept if text and text not in result.lines}
+    if len(result.lines) + len(new) <= MAX_LINES:  # nothing is forgotten: each line's copies are counted at once
+        _remember_counted(result, base_line, [lines[index] for index in picked], picked, texts)
+    else:  # a line forgotten and seen again is a new line: remember the copies one by one
+        for index in picked:
+            for text, words in texts[lines[index]]:
+                _remember(result, text, base_line + 1 + index, words)
     hits: dict[int, set[str]] = {}
+    signal_lines = {line for line, found in segments.items() if any(words & signals for words in found.values())}
     at = -1  # where the previous signal line located starts
-    for index in itertools.compress(itertools.count(), map(segments.__contains__, lines)):
-        line, found = lines[index], segments[lines[index]]
-        kept = texts.get(line)
-        if kept is None:
-            kept = texts[line] = [
-                (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
-                for start, words in sorted(found.items())
-            ]
-        for text, words in kept:
-            _remember(result, text, base_line + 1 + index, words)
-        if any(words & signals for words in found.values()):
-            at = _find_line(block, line, at)  # the lines between the two are not `line`
-            hits.update((at + 1 + start, words) for start, words in found.items() if words & signals)
+    for index in itertools.compress(picked, map(signal_lines.__contains__, map(lines.__getitem__, picked))):
+        line = lines[index]
+        at = _find_line(block, line, at)  # the lines between the two are not `line`
+        hits.update((at + 1 + start, words) for start, words in segments[line].items() if words & signals)
     return hits
+
+
+def _remember_counted(
+    result: LogScan,
+    base_line: int,
+    occurrences: list[bytes],
+    indices: list[int],
+    texts: dict[bytes, list[tuple[str, set[str]]]],
+) -> None:
+    """Remember the `occurrences` (lines at `indices` of the block) as `_remember` would one by one, when no line
+    gets forgotten meanwhile: a line's first occurrence gives its number, its count the repeats."""
+    counts = collections.Counter(occurrences)
+    firsts = dict(zip(reversed(occurrences), reversed(indices), strict=True))  # the earliest index wins
+    for line in sorted(firsts, key=firsts.__getitem__):
+        for text, words in texts[line]:
+            if not text:
+                continue
+            known = result.lines.get(text)
+            if known is None:
+                result.lines[text] = LogLine(base_line + 1 + firsts[line], text, set(words), counts[line])
+            else:
+                known.repeats += counts[line]
+                known.keywords |= words
 
 
 def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
@@ -376,14 +432,14 @@ def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
     return last if last > after and text.endswith(b"\n" + line) else -1
 
 
-def _mode(lowered: bytes) -> str:
+def _mode(block: bytes) -> str:
     """How a block is read: "lines" when it repeats itself (fewer than REPEATS_PAY_BELOW of the lines of a sample of
     it are distinct), "shapes" when a big block does once the digits are masked (a timestamp on every line; a small
     block costs little either way and keeps every line of its context), else "each"."""
-    sample = lowered[:SAMPLE]
+    sample = block[:SAMPLE].lower()
     if _repeats(sample):
         return "lines"
-    return "shapes" if len(lowered) > SAMPLE and _repeats(sample.translate(DIGITS)) else "each"
+    return "shapes" if len(block) > SAMPLE and _repeats(sample.translate(SHAPE)) else "each"
 
 
 def _repeats(sample: bytes) -> bool:
@@ -448,7 +504,7 @@ def _remember(result: LogScan, text: str, number: int, keywords: set[str], count
     if len(result.lines) >= MAX_LINES:
         result.lines.popitem(last=False)
         result.dropped += 1
-    result.lines[text] = LogLine(number, text, set(keywords))
+    result.lines[text] = LogLine(number, text, set(keywords), 1)
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ import re
 
 from rigfit.explain.analyzers.base import CLASS_CONFIDENCE, Finding, every, last, texts
 from rigfit.explain.analyzers.context import Context
-from rigfit.explain.literals import lines_from_end
+from rigfit.explain.literals import lines_that_may_match, lines_with_number_before
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import VideoModel
 from rigfit.kb.loader import load_entries
@@ -80,8 +80,8 @@ RESOLUTION = re.compile(
     r"\b(?P<w>\d{3,4})\s*[x×]\s*(?P<h>\d{3,4})\b|width[\"']?\s*[:=]\s*(?P<w2>\d{3,4}).{0,40}?height[\"']?\s*[:=]\s*(?P<h2>\d{3,4})",
     re.I,
 )
-# what every RESOLUTION match holds ("512x512", "width: 512, height: 512"), to skip the lines that cannot match
-RESOLUTION_HINT = re.compile(r"x|width", re.I)
+# what a RESOLUTION match holds besides a number before an x ("width: 512, height: 512")
+RESOLUTION_HINT = re.compile(r"width", re.I)
 FLAG_IN_USE = re.compile(
     r"(?<![\w-])(?P<flag>--(?:medvram-sdxl|medvram|lowvram|novram|always-low-vram|always-offload-from-vram))\b"
 )
@@ -248,7 +248,9 @@ def _model(ctx: Context) -> str | None:
 
 
 def _resolution(ctx: Context) -> str | None:
-    for index in lines_from_end(RESOLUTION_HINT, texts(ctx.lines)):
+    read = texts(ctx.lines)  # the lines RESOLUTION may match: a digit before an x (or ×), or "width"
+    candidates = lines_with_number_before("x", read).union(lines_that_may_match(RESOLUTION_HINT, read))
+    for index in sorted(candidates, reverse=True):
         line = ctx.lines[index]
         if (m := RESOLUTION.search(line.text)) and "GiB" not in line.text:
             w, h = int(m.group("w") or m.group("w2")), int(m.group("h") or m.group("h2"))
