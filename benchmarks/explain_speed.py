@@ -5,7 +5,8 @@ timestamp on every line, so that no line repeats (the scan reads each distinct l
 lines repeat, and this third kind shows the cost when they do not: the scan then reads each distinct shape of a
 line, its digits masked, once, and every timestamped line with a keyword is a new line to keep). Prints the times
 (the target is under 2 s, i.e. 50 MB/s and more), the CPU time per MB (which a shared, loaded machine inflates less
-than the wall time) and the peak memory of the CLI process for a 5 MB and a full-size log (flat: the same).
+than the wall time) and the peak memory of the CLI process for a 20 MB and a full-size log (flat: about the same once
+a log is bigger than one 8 MB block and holds the 20,000 kept lines the scan is capped at).
 
     .venv/bin/python benchmarks/explain_speed.py [size_mb]
 """
@@ -28,6 +29,7 @@ from rigfit.explain.match import catalogue, explain_stream, scanner  # noqa: E40
 LOGS = REPO / "tests" / "fixtures" / "logs"
 
 
+SMALL_MB = 20
 KINDS = {"bars": "UI console with progress bars:", "text": "text-only log:", "stamped": "text, every line distinct:"}
 
 
@@ -83,7 +85,7 @@ def measure(size_mb: float, kind: str) -> None:
         )  # fmt: skip
         t3 = time.perf_counter()
         small = Path(tmp) / "small.log"
-        build_log(small, 5 * 2**20, kind)
+        build_log(small, SMALL_MB * 2**20, kind)
         rss_small, rss_big = peak_rss_mib(small), peak_rss_mib(log)
     top = result.explanations[0].id if result.explanations else None
     print(f"  log: {mb:.1f} MB, {result.scan.lines_total} lines, {len(result.scan.lines)} distinct interesting lines")
@@ -91,20 +93,23 @@ def measure(size_mb: float, kind: str) -> None:
     print(f"  explain (read, scan, match): {t2 - t1:.3f} s  -> {mb / (t2 - t1):.0f} MB/s, top match: {top}")
     print(f"  CPU time of explain (user+sys): {cpu2 - cpu1:.3f} s -> {(cpu2 - cpu1) / mb * 1000:.1f} ms per MB")
     print(f"  whole CLI process (rigfit explain --no-probe --json): {t3 - t2:.3f} s, exit {cli.returncode}")
-    print(f"  peak memory of the CLI process: {rss_small:.0f} MiB on 5 MB, {rss_big:.0f} MiB on {mb:.0f} MB")
+    print(f"  peak memory of the CLI process: {rss_small:.0f} MiB on {SMALL_MB} MB, {rss_big:.0f} MiB on {mb:.0f} MB")
 
 
+# The process's own high-water mark (VmHWM, per address space): ru_maxrss would carry over the size of the process
+# that forked it (Linux keeps the larger of the two across exec), so a 5 MB and a 50 MB log read alike.
 PEAK_RSS = (
-    "import resource, sys\n"
+    "import sys\n"
     "from rigfit.cli import main\n"
     "sys.argv = ['rigfit', 'explain', '--no-probe', '--json', sys.argv[1]]\n"
     "try:\n    main()\nexcept SystemExit:\n    pass\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')]\n"
+    "print(hwm[0].split()[1], file=sys.stderr)\n"
 )
 
 
 def peak_rss_mib(log: Path) -> float:
-    """Peak resident memory of a whole `rigfit explain` process on `log` (Linux reports KiB)."""
+    """Peak resident memory of a whole `rigfit explain` process on `log` (/proc reports kB)."""
     run = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, str(log)], capture_output=True, text=True, cwd=REPO, check=False
     )
