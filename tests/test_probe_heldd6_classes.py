@@ -5,33 +5,16 @@ runs, glxinfo/clinfo/xpu-smi/inxi as GPU sources, WSL's virtual adapter, and cut
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rigfit.plan.model import PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.cpu_text import parse_lscpu
-from rigfit.probe.gather import findings_for, probe_machine
+from rigfit.probe.gather import findings_for
 from rigfit.probe.gpu.faults import kernel_faults
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.renderers import parse_named_gpus
-from rigfit.probe.profile import Profile
-from rigfit.probe.source import CaptureSource
-from tests.conftest import FIXTURES
-
-DOCTOR = FIXTURES / "doctor"
-
-
-def read(name: str) -> str:
-    return (DOCTOR / name).read_text(encoding="utf-8")
-
-
-def pasted(tmp_path: Path, tool: str, text: str) -> Profile:
-    (tmp_path / "commands").mkdir()
-    (tmp_path / "rigfit-capture.json").write_text(json.dumps({"rigfit_version": "test", "assembled": True}))
-    (tmp_path / "commands" / f"{tool}.out").write_text(text, encoding="utf-8")
-    (tmp_path / "commands" / f"{tool}.rc").write_text("0\n")
-    return probe_machine(CaptureSource(tmp_path), torch_check=False)
+from tests.doctor_helpers import pasted, read
 
 
 def test_nvml_device_handle_failures_name_the_unreachable_gpu() -> None:
@@ -169,6 +152,6 @@ def test_wsl_s_virtual_adapter_is_no_gpu(tmp_path: Path) -> None:
 def test_a_list_ending_on_ssbd_was_cut_and_one_going_on_was_not() -> None:
     cut = parse_lscpu(read("lscpu-flags-cut--n150.txt"))
     assert cut.flags_complete is False
-    whole = (FIXTURES / "doctor" / "cpuinfo-flags-cut--lunar-lake-268v.txt").read_text(encoding="utf-8")
+    whole = read("cpuinfo-flags-cut--lunar-lake-268v.txt")
     flags = whole.split("flags\t\t: ", 1)[1].split()
     assert flags.index("ibpb") > flags.index("ssbd")  # the kernel's order the rule relies on

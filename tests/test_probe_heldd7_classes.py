@@ -6,32 +6,15 @@ as one block, the BSDs' "amd64", and an amdgpu reset that failed."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rigfit.probe.cpu_text import parse_cpuinfo, parse_lscpu
-from rigfit.probe.gather import findings_for, probe_machine
+from rigfit.probe.gather import findings_for
 from rigfit.probe.gpu.faults import kernel_faults
 from rigfit.probe.gpu.id_listings import parse_id_listings
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
-from rigfit.probe.profile import Profile
-from rigfit.probe.source import CaptureSource
-from tests.conftest import FIXTURES
-
-DOCTOR = FIXTURES / "doctor"
-
-
-def read(name: str) -> str:
-    return (DOCTOR / name).read_text(encoding="utf-8")
-
-
-def pasted(tmp_path: Path, tool: str, text: str) -> Profile:
-    (tmp_path / "commands").mkdir(parents=True)
-    (tmp_path / "rigfit-capture.json").write_text(json.dumps({"rigfit_version": "test", "assembled": True}))
-    (tmp_path / "commands" / f"{tool}.out").write_text(text, encoding="utf-8")
-    (tmp_path / "commands" / f"{tool}.rc").write_text("0\n")
-    return probe_machine(CaptureSource(tmp_path), torch_check=False)
+from tests.doctor_helpers import pasted, read
 
 
 def test_the_610_header_names_the_driver_and_cuda_and_a_cut_one_names_neither() -> None:
