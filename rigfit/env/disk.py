@@ -10,13 +10,13 @@ The sizes are measured ones (rigfit/kb/install_sizes.yaml); a user's own wheel i
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from rigfit.env.wheels import Wheel
 from rigfit.kb.installs import InstallPart, install_size
+from rigfit.probe.memory import existing_parent, free_bytes
 from rigfit.records import field, record
 
 GB = 10**9
@@ -87,17 +87,10 @@ def install_need(ui: str, wheels: list[Wheel], torch_variant: str | None, *, tor
     return need
 
 
-def free_bytes(where: Path) -> tuple[Path, int]:
-    """The free space of the filesystem `where` will be on (its nearest existing parent)."""
-    probe = where
-    while not probe.exists():
-        probe = probe.parent
-    return probe, shutil.disk_usage(probe).free
-
-
 def check_disk(where: Path, need: DiskNeed, what: str, warn: Callable[[str], None]) -> None:
     """Refuse when even the copied files do not fit; warn when a cold install may not."""
-    probe, free = free_bytes(where)
+    probe = existing_parent(where)
+    free = free_bytes(probe)
     parts = "; ".join(need.parts) + (f"; not measured: {', '.join(need.unmeasured)}" if need.unmeasured else "")
     clear = "free space there (`du -sh ~/.cache/*` shows caches worth clearing), or install elsewhere with --env DIR"
     if free < need.copied:

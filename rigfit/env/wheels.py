@@ -21,10 +21,6 @@ class Wheel:
     python_tags: tuple[str, ...]  # ("cp311",)
     platforms: tuple[str, ...]  # ("manylinux_2_28_x86_64",)
 
-    @property
-    def size(self) -> int:
-        return self.path.stat().st_size
-
 
 _WHEEL = re.compile(r"^(?P<name>[^-]+)-(?P<ver>[^-]+)(-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$")
 

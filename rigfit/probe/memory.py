@@ -43,12 +43,17 @@ def free_bytes(path: Path) -> int:
     return stats.f_bavail * stats.f_frsize
 
 
+def existing_parent(path: Path) -> Path:
+    """`path`, or its nearest parent that exists yet: the filesystem it will be on."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def disk_fact() -> dict[str, Any]:
     """Free space where rigfit would install (its data dir, or the nearest parent that exists yet)."""
     target = data_dir()
-    existing = target
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = existing_parent(target)
     return {"path": str(target), "checked": str(existing), "free_bytes": free_bytes(existing)}
 
 
