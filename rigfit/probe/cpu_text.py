@@ -283,9 +283,21 @@ def _join_wraps(entry: Entry) -> None:
     """Join the wrapped lines: a word was cut where the line before filled the terminal width (a paste that lost
     the trailing spaces leaves a line that ended between two words one column short)."""
     for piece, may_continue, width_before in entry.wraps:
-        mid_word = may_continue and width_before >= entry.widest
+        by_name = _splits_a_flag(entry.value, piece)
+        mid_word = may_continue and (width_before >= entry.widest if by_name is None else by_name)
         entry.value = entry.value + piece if mid_word else f"{entry.value} {piece}"
     entry.wraps = []
+
+
+def _splits_a_flag(value: str, piece: str) -> bool | None:
+    """Whether a wrap cut one x86 flag in two, told by the names Linux prints ("xt|opology", "cx|16"); None when the
+    names do not tell (ARM features, unknown flags): a wrap at the widest column may also fall between two flags."""
+    tail, head = value.rsplit(" ", 1)[-1], piece.split(" ", 1)[0]
+    if tail + head in KERNEL_ORDER:
+        return True
+    if tail in KERNEL_ORDER and head in KERNEL_ORDER:
+        return False
+    return None
 
 
 # x86 flags Linux prints with one or two letters; any other such token ending a list is a word the paste cut
@@ -373,6 +385,7 @@ class _CpuinfoTally:
     """What parse_cpuinfo adds up over the processor blocks."""
 
     processors: int = 0
+    listed: int = 0  # the longest run of "model name" lines alone: `grep "model name" /proc/cpuinfo`, one a CPU
     siblings: dict[str, int] = field(default_factory=dict)  # physical id -> logical CPUs
     cores: dict[str, int] = field(default_factory=dict)  # physical id -> cores
     arm_arch: str | None = None
@@ -436,19 +449,22 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
 
 def _cpuinfo_counts(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTally) -> None:
     """Sockets, cores and threads; unknown when the paste shows only part of the processors."""
-    out.threads = max(tally.processors, sum(tally.siblings.values())) or None
+    processors = max(tally.processors, tally.listed)
+    out.threads = max(processors, sum(tally.siblings.values())) or None
     # the kernel's trailer after the last processor ("Hardware", "Revision", "Model" on ARM boards) is no processor
     processor_blocks = [b for b in blocks if any(e.key == "processor" for e in b)] or blocks
-    if not tally.siblings and len(processor_blocks) > 1 and len(processor_blocks[-1]) < len(processor_blocks[0]):
+    whole_list = tally.listed > tally.processors  # a grep over every processor counted them all
+    cut_block = len(processor_blocks) > 1 and len(processor_blocks[-1]) < len(processor_blocks[0])
+    if not tally.siblings and cut_block and not whole_list:
         out.threads = None  # the paste stops inside a processor block: more may follow, the count is not known
-    if not tally.siblings and tally.processors == 1:
+    if not tally.siblings and processors == 1:
         out.threads = None  # one pasted block with nothing that counts its siblings: the first of how many?
     if tally.cores:
         out.sockets = len(tally.cores)
         out.cores = sum(tally.cores.values())
     elif tally.siblings:
         out.sockets = len(tally.siblings)
-    if tally.processors and tally.processors < sum(tally.siblings.values()):
+    if processors and processors < sum(tally.siblings.values()):
         # fewer processor blocks than the packages shown have CPUs: a part was pasted, other packages may be missing
         out.threads = out.cores = out.sockets = None
 
@@ -468,6 +484,15 @@ def _x86_cut_and_arch(out: CpuText) -> None:
         out.arch = "i686" if "cmov" in flags else "i586"
 
 
+def _model_name_run(block: list[Entry]) -> int:
+    """The longest run of consecutive "model name" entries: grep's one line a processor (two or more, or none)."""
+    longest = run = 0
+    for entry in block:
+        run = run + 1 if entry.key == "model name" else 0
+        longest = max(longest, run)
+    return longest if longest > 1 else 0
+
+
 def parse_cpuinfo(text: str) -> CpuText:
     """/proc/cpuinfo (x86 `flags` or ARM `Features`), all processors or a pasted part of them."""
     out = CpuText()
@@ -476,6 +501,7 @@ def parse_cpuinfo(text: str) -> CpuText:
     for block in blocks:
         values = {e.key: e for e in block}
         tally.processors += sum(e.key == "processor" for e in block)
+        tally.listed = max(tally.listed, _model_name_run(block))
         _cpuinfo_identity(values, out, tally)
         _cpuinfo_topology(values, tally)
         _cpuinfo_flags(block, values, block is blocks[-1], out, tally)
@@ -565,9 +591,16 @@ def flag_states(flags: list[str] | None, complete: bool) -> tuple[dict[str, bool
     have = set(flags)
     states = {f: flag_present(f, have, complete) for f in TRACKED_FLAGS}
     problems = []
+    # Linux clears AVX and what builds on it when XSAVE is off (arch/x86/kernel/cpu/cpuid-deps.c): a VM's CPU model
+    # or `noxsave` leaves f16c without avx, a true absence and no damage
+    no_xsave = flag_present("xsave", have, complete) is False
     for key, implied in IMPLIED.items():
         for name in implied:
-            if key in have and name not in have:
+            if key in have and name not in have and not (name == "avx" and no_xsave):
                 states[name] = None
                 problems.append(f"the CPU flag list has {key} but not {name} (no real CPU does): the list was damaged")
+    for _ in IMPLIED:  # what needs an absent flag is absent too, though the cut list stops before it (avx -> avx2)
+        for key, implied in IMPLIED.items():
+            if key in states and states[key] is None and any(states.get(n) is False for n in implied):
+                states[key] = False
     return states, problems
