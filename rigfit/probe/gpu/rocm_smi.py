@@ -20,6 +20,11 @@ from rigfit.records import field, record
 
 _KV = later(r"^\s*GPU\[(?P<idx>\d+)\]\s*:\s*(?P<key>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
 _ROW = later(r"^\s*(?P<idx>\d+)\s+\S")
+# ROCm 6.0/6.1 concise rows: "0  [0x74a1 : 0x00]  50.0°C ..." (the board's model id, not the device id), the name
+# cut at 20 characters on the line below; recognised without the header, which pastes often leave out
+_MODEL_ROW = later(r"^\s*(?P<idx>\d+)\s+\[0x[0-9a-fA-F]{1,4}\s*:\s*0x[0-9a-fA-F]{1,2}\]")
+_NAME_WIDTH = 20
+_BDF = later(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:\S+")
 
 
 @record
@@ -130,7 +135,7 @@ def _table_row(gpu: RocmSmiGpu, columns: list[str], words: list[str], line: str)
     elif columns[0] == "Device":  # new concise: "0  1  0x73ff,  12345 ..."
         did_match = re.search(r"\b0x([0-9a-fA-F]{4}),", line)
         gpu.device_id = gpu.device_id or (did_match[1].lower() if did_match else None)
-    slot = next((parse_bdf(w) for w in words if re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:\S+", w)), None)
+    slot = next((parse_bdf(w) for w in words if _BDF.fullmatch(w)), None)
     gpu.bdf = gpu.bdf or slot
 
 
@@ -148,13 +153,32 @@ def _other_view(text: str | None, lines: list[str], out: RocmSmiOutput) -> bool:
     return False
 
 
+def _row_name(gpu: RocmSmiGpu, line: str) -> None:
+    """The name line under a ROCm 6.0 concise row; one of 20 characters may have been cut there."""
+    name = line.strip()
+    if _known(name):
+        gpu.card_series = gpu.card_series or (f"{name}..." if len(name) >= _NAME_WIDTH else name)
+
+
 def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
     out = RocmSmiOutput()
     columns: list[str] | None = None
     lines = clean_lines(text)
     if _other_view(text, lines, out):
         return out
+    named: RocmSmiGpu | None = None  # the ROCm 6.0 row whose name line comes next
     for line in lines:
+        if named is not None and line[:1].isspace() and line.strip() and not _ROW.match(line):
+            _row_name(named, line)
+            named = None
+            continue
+        named = None
+        model_row = _MODEL_ROW.match(line)
+        if model_row:
+            named = _gpu(out, int(model_row["idx"]))
+            out.table_seen = True
+            named.bdf = named.bdf or next((parse_bdf(w) for w in line.split() if _BDF.fullmatch(w)), None)
+            continue
         if "No AMD GPUs specified" in line:
             out.no_gpus = True
         kv = _KV.match(line)
