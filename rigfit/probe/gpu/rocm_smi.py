@@ -160,42 +160,58 @@ def _row_name(gpu: RocmSmiGpu, line: str) -> None:
         gpu.card_series = gpu.card_series or (f"{name}..." if len(name) >= _NAME_WIDTH else name)
 
 
+@record
+class _Reading:
+    """Where parse_rocm_smi is in a table."""
+
+    columns: list[str] | None = None
+    named: RocmSmiGpu | None = None  # the ROCm 6.0 row whose name line comes next
+
+
+def _model_row_line(line: str, out: RocmSmiOutput, state: _Reading) -> bool:
+    """A ROCm 6.0 concise row, or the name line under one; True when the line was one of them."""
+    named, state.named = state.named, None
+    if named is not None and line[:1].isspace() and line.strip() and not _ROW.match(line):
+        _row_name(named, line)
+        return True
+    model_row = _MODEL_ROW.match(line)
+    if not model_row:
+        return False
+    gpu = state.named = _gpu(out, int(model_row["idx"]))
+    out.table_seen = True
+    gpu.bdf = gpu.bdf or next((parse_bdf(w) for w in line.split() if _BDF.fullmatch(w)), None)
+    return True
+
+
+def _table_line(line: str, out: RocmSmiOutput, state: _Reading) -> None:
+    """A header, separator or row of the other table views."""
+    words = line.split()
+    if words[:1] in (["GPU"], ["Device"]) and len(words) > 3 and not line.lstrip().startswith("GPU["):
+        state.columns = words
+        out.table_seen = True
+    elif line.startswith("=") or not words:
+        if line.startswith("=") and "End of ROCm SMI Log" in line:
+            state.columns = None
+    elif state.columns and _ROW.match(line):
+        _table_row(_gpu(out, int(words[0])), state.columns, words, line)
+
+
 def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
     out = RocmSmiOutput()
-    columns: list[str] | None = None
     lines = clean_lines(text)
     if _other_view(text, lines, out):
         return out
-    named: RocmSmiGpu | None = None  # the ROCm 6.0 row whose name line comes next
+    state = _Reading()
     for line in lines:
-        if named is not None and line[:1].isspace() and line.strip() and not _ROW.match(line):
-            _row_name(named, line)
-            named = None
-            continue
-        named = None
-        model_row = _MODEL_ROW.match(line)
-        if model_row:
-            named = _gpu(out, int(model_row["idx"]))
-            out.table_seen = True
-            named.bdf = named.bdf or next((parse_bdf(w) for w in line.split() if _BDF.fullmatch(w)), None)
+        if _model_row_line(line, out, state):
             continue
         if "No AMD GPUs specified" in line:
             out.no_gpus = True
         kv = _KV.match(line)
         if kv:
             _key_value(_gpu(out, int(kv["idx"])), kv["key"], kv["value"])
-            continue
-        words = line.split()
-        if words[:1] in (["GPU"], ["Device"]) and len(words) > 3 and not line.lstrip().startswith("GPU["):
-            columns = words
-            out.table_seen = True
-            continue
-        if line.startswith("=") or not words:
-            if line.startswith("=") and "End of ROCm SMI Log" in line:
-                columns = None
-            continue
-        if columns and _ROW.match(line):
-            _table_row(_gpu(out, int(words[0])), columns, words, line)
+        else:
+            _table_line(line, out, state)
     if out.table_seen and not out.gpus:
         out.no_gpus = True
     return out
