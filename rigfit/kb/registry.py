@@ -48,6 +48,7 @@ SCHEMAS: dict[str, str] = {
     "install_sizes.yaml": "rigfit.kb.installs:InstallSize",
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
     "lscpu_labels.yaml": "rigfit.kb.lscpu_labels:LscpuLanguage",
+    "display_adapters.yaml": "rigfit.kb.display_adapters:DisplayAdapter",
     "xformers_torch.yaml": "rigfit.kb.xformers:XformersBuild",
     "torch_published.yaml": "rigfit.kb.torch_published:PublishedLine",
 }

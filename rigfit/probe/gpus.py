@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from rigfit.kb.display_adapters import display_adapter, display_adapters
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family, model_of
+from rigfit.kb.loader import by_id
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
@@ -29,7 +31,7 @@ from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
 from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
-from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, Profile, isa_name
+from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuInfo, Profile, isa_name
 from rigfit.probe.source import CommandSpec, Source
 from rigfit.records import replace
 
@@ -118,6 +120,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     ev.kernel = parse_kernel_log(kernel_text)
     profile.gpus = merge(ev)
     profile.gpus += gpus_only_in_kernel_log(profile.gpus, ev.kernel)
+    profile.gpus, profile.display_only = _without_display_only(profile.gpus)
     nvidia_reports = any(g.vendor == "nvidia" and g.driver_error for g in profile.gpus)
     profile.gpu_faults = [
         *kernel_faults(kernel_text),
@@ -144,6 +147,22 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     rocm.override_suspected = any(_override_shows(g) for g in profile.gpus)
 
     _not_known(ev, profile, override, warn)
+
+
+def _without_display_only(gpus: list[GpuInfo]) -> tuple[list[GpuInfo], list[DisplayOnlyAdapter]]:
+    """Take the display adapters that compute nothing (display_adapters.yaml) out of the GPU list."""
+    kept: list[GpuInfo] = []
+    display_only: list[DisplayOnlyAdapter] = []
+    for gpu in gpus:
+        adapter = display_adapter(gpu.pci_id, gpu.name)
+        if adapter is None:
+            kept.append(gpu)
+        else:
+            # a listing that names it only by id gets the id, not the "unknown vendor's GPU 1234:1111" placeholder
+            named = gpu.name if gpu.name and (gpu.pci_id is None or gpu.pci_id not in gpu.name) else None
+            label = named or f"PCI device {gpu.pci_id}" if gpu.pci_id else (gpu.name or adapter.id)
+            display_only.append(DisplayOnlyAdapter(name=label, adapter=adapter.id))
+    return kept, display_only
 
 
 def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn) -> None:
@@ -437,6 +456,24 @@ def _once_per_model(per_gpu: list[tuple[GpuInfo, Finding]]) -> list[Finding]:
     return found
 
 
+def _display_only(profile: Profile) -> Finding | None:
+    """No GPU, only a display adapter that computes nothing: say what it is and how a GPU gets into this machine."""
+    if profile.gpus or not profile.display_only:
+        return None
+    shown = profile.display_only[0]
+    entry = by_id(display_adapters())[shown.adapter]
+    what = f"the virtual display adapter of {entry.platform}" if entry.kind == "virtual" else entry.platform
+    return Finding(
+        id="gpu.display_only",
+        severity="warning",
+        group="gpus",
+        message=f"the only display adapter listed is {shown.name}, {what}: it draws the screen and computes "
+        "nothing, so Stable Diffusion has no GPU here and the plan runs on the CPU.",
+        fix=fix_text("gpu.display_only", case="virtual" if entry.kind == "virtual" else "bmc"),
+        kb=[entry.id],
+    )
+
+
 def gpu_findings(profile: Profile) -> list[Finding]:
     per_gpu: list[tuple[GpuInfo, Finding]] = []
     for gpu in profile.gpus:
@@ -456,4 +493,5 @@ def gpu_findings(profile: Profile) -> list[Finding]:
     found = _once_per_model(per_gpu)
     if blocked and others:  # another GPU still works: what blocks one GPU is a warning for the machine
         found = [replace(f, severity="warning", blocks=None) if f.blocks else f for f in found]
-    return found + _override(profile)
+    display_only = _display_only(profile)
+    return found + _override(profile) + ([display_only] if display_only else [])

@@ -105,6 +105,14 @@ class GpuInfo:
     sources: list[str] = field(default_factory=list)  # which probes saw it
 
 
+@record(kw_only=True)
+class DisplayOnlyAdapter:
+    """A display adapter that computes nothing (a VM's virtual VGA, a server's BMC graphics): not one of the GPUs."""
+
+    name: str  # as the listing names it: "VMware SVGA II Adapter"
+    adapter: str  # its rigfit/kb/display_adapters.yaml id
+
+
 def sm_name(compute_capability: str) -> str:
     """NVIDIA's name for the kernels a compute capability runs: "8.6" -> "sm_86"."""
     return f"sm_{compute_capability.replace('.', '')}"
@@ -201,6 +209,7 @@ class Profile:
     cpu: CpuInfo = field(default_factory=CpuInfo)
     memory: MemoryInfo = field(default_factory=MemoryInfo)
     gpus: list[GpuInfo] = field(default_factory=list)
+    display_only: list[DisplayOnlyAdapter] = field(default_factory=list)  # listed like GPUs, computing nothing
     nvidia_driver: str | None = None  # "550.40.07"
     cuda_driver_version: str | None = None  # highest CUDA the driver supports, "12.4"
     pcie_atomics_rejected: list[str] = field(default_factory=list)  # "1002:67df" ids KFD skipped
