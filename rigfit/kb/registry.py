@@ -29,6 +29,7 @@ SCHEMAS: dict[str, str] = {
     "cpu_requirements.yaml": "rigfit.kb.host:CpuRequirement",
     "gpus.yaml": "rigfit.kb.gpus:GpuModel",
     "gpu_arch.yaml": "rigfit.kb.gpus:GpuArch",
+    "gpu_partitions.yaml": "rigfit.kb.gpus:PartitionedGpu",
     "host.yaml": "rigfit.kb.host:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
     "fixes.yaml": "rigfit.kb.fixes:FixText",
