@@ -45,6 +45,7 @@ SCHEMAS: dict[str, str] = {
     "python_names.yaml": "rigfit.kb.diagnosis:PythonName",
     "native_libs.yaml": "rigfit.kb.diagnosis:NativeLibrary",
     "video_models.yaml": "rigfit.kb.diagnosis:VideoModel",
+    "ui_log_prefixes.yaml": "rigfit.kb.diagnosis:UiLogPrefix",
     "ui_installs.yaml": "rigfit.kb.installs:UiInstall",
     "install_sizes.yaml": "rigfit.kb.installs:InstallSize",
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
