@@ -7,6 +7,8 @@ python_names.yaml: names a package removed or added in a known release (np.float
 native_libs.yaml: shared libraries named in crashes and loader errors: which package ships each, which instruction
   set its prebuilt builds need (SIGILL), and how to get it (libcudnn.so.8, libtorch_cpu.so, onnxruntime...).
 video_models.yaml: video models named in out-of-memory logs (Wan, HunyuanVideo): what they need and what lowers it.
+ui_log_prefixes.yaml: the bracketed prefixes a UI prints on its own lines ("[Fooocus] Loading models ..."), so a UI's
+  own start-up line is never taken for a plugin's.
 """
 
 from __future__ import annotations
@@ -88,3 +90,15 @@ class VideoModel(KbEntry):
 
 
 __all__ = ["NativeLibrary", "PythonModule", "PythonName", "VideoModel"]
+
+
+@record(frozen=True, kw_only=True)
+class UiLogPrefix(KbEntry):
+    """A UI (id: "fooocus") and the bracketed prefixes its own code prints: "[Fooocus Model Management] ..."."""
+
+    ui: str  # the UI's name, as people call it
+    prefixes: list[str]  # the words between the brackets, as printed
+
+    def _check(self) -> None:
+        if any(not p.strip() or "[" in p or "]" in p for p in self.prefixes):
+            raise FieldError("prefixes", "write the words between the brackets, without the brackets")

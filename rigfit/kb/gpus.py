@@ -24,6 +24,7 @@ import re
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, load_entries
+from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
 VENDORS = {"1002": "amd", "10de": "nvidia", "8086": "intel", "1a03": "aspeed", "15ad": "vmware", "1234": "qemu"}
@@ -187,3 +188,26 @@ def model_of(pci_id: str | None, name: str | None) -> GpuModel | None:
 def vendor_name(vendor_id: str | None) -> str | None:
     """'0x10de' -> 'nvidia'; None for an id rigfit does not name."""
     return VENDORS.get(hex_id(vendor_id))
+
+
+@record(frozen=True, kw_only=True)
+class PartitionedGpu(KbEntry):
+    """An Instinct GPU that amd-smi can split into compute partitions (gpu_partitions.yaml): each partition is listed
+    as its own GPU, with its share of the card's compute dies and memory."""
+
+    names: list[str]  # marketing names, as rocm-smi / amd-smi / rocminfo print them
+    card_memory_gib: int  # the whole card's memory (HBM)
+    compute_modes: dict[str, int]  # compute partition mode ("CPX") -> partitions (listed GPUs) per card
+
+    def _check(self) -> None:
+        if any(count < 1 for count in self.compute_modes.values()):
+            raise FieldError("compute_modes", "a mode splits a card into 1 or more partitions")
+
+
+def partitioned_gpus() -> tuple[PartitionedGpu, ...]:
+    return load_entries("gpu_partitions.yaml", PartitionedGpu)
+
+
+def partitioned_gpu(name: str | None) -> PartitionedGpu | None:
+    """The partitioning facts of the GPU with this marketing name ("AMD Instinct MI300X"), or None."""
+    return next((g for g in partitioned_gpus() if name in g.names), None)

@@ -17,6 +17,10 @@ LscpuKey = Literal[
     "architecture",
     "vendor id",
     "model name",
+    # where "Model name" is "-" (ARM boards whose cores lscpu cannot name): the SoC from the firmware's DMI table,
+    # or a "Model" that names it ("Rockchip RK3588") instead of the usual variant number
+    "bios model name",
+    "model",
     "cpu(s)",
     "socket(s)",
     "core(s) per socket",

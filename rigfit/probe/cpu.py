@@ -93,8 +93,8 @@ def _arch_findings(c: CpuInfo) -> list[Finding]:
             _finding(
                 "torch-aarch64-lse-atomics",
                 "warning",
-                "this ARM CPU lacks LSE atomics (no 'atomics' in its features): the aarch64 torch 2.10.0 wheel dies "
-                "with 'Illegal instruction' at import on it.",
+                "this ARM CPU lacks LSE atomics (no 'atomics' in its features): aarch64 torch wheels built with them "
+                "die with 'Illegal instruction' on it (2.4.0 and 2.10.0 at import, 2.6.0 in TorchScript).",
             )
         )
     return found

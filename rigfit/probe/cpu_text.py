@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import get_args
 
 from rigfit.kb.lscpu_labels import LscpuKey, translated_lscpu_labels
@@ -513,6 +514,17 @@ def parse_cpuinfo(text: str) -> CpuText:
 _ARCH_ALIASES = {"amd64": "x86_64"}
 
 
+def _lscpu_model(arch: str | None, get: Callable[[str], str | None]) -> str | None:
+    """ "Model name"; where it is "-", the firmware's "BIOS Model name", or on ARM a "Model" that is a name ("Rockchip
+    RK3588"), not the variant number it usually is ("Model: 0", "Model: 0x1"). Elsewhere "Model" is a number, or
+    POWER's "2.2 (pvr 004e 1202)": never a name."""
+    soc = get("model") if (arch or "").lower().startswith(("aarch64", "arm")) else None
+    if soc and re.fullmatch(r"(0x)?[0-9a-f]+", soc, re.I):
+        soc = None
+    model = get("model name") or get("bios model name") or soc
+    return model_name(model) if model else None
+
+
 def parse_lscpu(text: str) -> CpuText:
     """`lscpu` output (old flat layout or the newer indented one, possibly wrapped; labels in English or in a
     language of lscpu_labels.yaml)."""
@@ -531,8 +543,7 @@ def parse_lscpu(text: str) -> CpuText:
     vendor = get("vendor id")
     if vendor:
         out.vendor = X86_VENDORS.get(vendor.lower(), ARM_IMPLEMENTERS.get(vendor.lower(), vendor.lower()))
-    model = get("model name")
-    out.model = model_name(model) if model else None
+    out.model = _lscpu_model(out.arch, get)
     out.threads = _int(get("cpu(s)"))
     out.sockets = _int(get("socket(s)"))
     per_socket = _int(get("core(s) per socket"))

@@ -30,6 +30,7 @@ from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
 from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
+from rigfit.probe.gpu_partitions import partition_findings
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
 from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuInfo, Profile, isa_name
 from rigfit.probe.source import CommandSpec, Source
@@ -494,4 +495,4 @@ def gpu_findings(profile: Profile) -> list[Finding]:
     if blocked and others:  # another GPU still works: what blocks one GPU is a warning for the machine
         found = [replace(f, severity="warning", blocks=None) if f.blocks else f for f in found]
     display_only = _display_only(profile)
-    return found + _override(profile) + ([display_only] if display_only else [])
+    return found + _override(profile) + partition_findings(profile) + ([display_only] if display_only else [])

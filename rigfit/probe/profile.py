@@ -102,6 +102,11 @@ class GpuInfo:
     atomics_rejected: bool | None = None  # KFD logged "PCI rejects atomics" for this device
     atomics_path_ok: bool | None = None  # AtomicOps routing on the PCIe path per lspci -vvv
     runtime_gfx: str | None = None  # gfx the ROCm runtime reports (rocminfo); differs from gfx under an override
+    # one partition of a partitioned Instinct GPU (rocm-smi / amd-smi): compute mode "SPX".."CPX", memory mode
+    # "NPS1"/"NPS4", and its number on its card (0 = the partition that carries the card's ids)
+    compute_partition: str | None = None
+    memory_partition: str | None = None
+    partition_id: int | None = None
     sources: list[str] = field(default_factory=list)  # which probes saw it
 
 

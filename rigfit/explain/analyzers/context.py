@@ -8,7 +8,7 @@ import re
 from rigfit.explain.analyzers.base import env_python, python_version, torch_version, ver
 from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogLine
-from rigfit.kb.diagnosis import NativeLibrary, PythonModule, PythonName
+from rigfit.kb.diagnosis import NativeLibrary, PythonModule, PythonName, UiLogPrefix
 from rigfit.kb.loader import by_id, load_entries
 from rigfit.kb.schemas import WheelLine
 from rigfit.records import record
@@ -50,6 +50,12 @@ class Context:
         if any("python_embeded" in line.text or "ComfyUI_windows_portable" in line.text for line in self.lines):
             return r"python_embeded\python.exe -m pip"  # run from the ComfyUI_windows_portable folder
         return "python -m pip"
+
+
+@functools.cache
+def ui_log_prefixes() -> dict[str, str]:
+    """Every bracketed prefix a UI prints on its own lines, lower case -> the UI (ui_log_prefixes.yaml)."""
+    return {p.lower(): e.ui for e in load_entries("ui_log_prefixes.yaml", UiLogPrefix) for p in e.prefixes}
 
 
 @functools.cache

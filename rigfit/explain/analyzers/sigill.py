@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from rigfit.explain.analyzers.base import Finding, every, last
-from rigfit.explain.analyzers.context import Context, native_lib
+from rigfit.explain.analyzers.context import Context, native_lib, ui_log_prefixes
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import NativeLibrary
 
@@ -135,11 +135,15 @@ def _interpreter_sigill(line: LogLine, cmd: str, died: LogLine) -> Finding:
 
 
 def _component_before(ctx: Context, number: int) -> tuple[LogLine, str] | None:
-    """The plugin (custom node, extension) the log shows starting in the last lines before the crash."""
+    """The plugin (custom node, extension) the log shows starting in the last lines before the crash; a UI's own
+    bracketed line ("[Fooocus] Loading models ...", ui_log_prefixes.yaml) is no plugin."""
     before = [line for line in ctx.lines if number - 3 <= line.number < number]
     for line in reversed(before):
-        if m := COMPONENT.search(line.text):
-            return line, (m.group("name") or m.group("dir")).strip()
+        if not (m := COMPONENT.search(line.text)):
+            continue
+        if m.group("name") and m.group("name").strip().lower() in ui_log_prefixes():
+            return None  # the UI's own step was running, not a plugin's
+        return line, (m.group("name") or m.group("dir")).strip()
     return None
 
 

@@ -64,5 +64,13 @@ def fill_from_amd_smi(gpu: RocmSmiGpu, values: dict[str, str]) -> None:
     gpu.gfx = gfx[0] if gfx else None
     bdf = get("BUS.BDF", "BDF")
     gpu.bdf = parse_bdf(bdf) if bdf else None
+    compute, memory, partition = (
+        get("PARTITION.COMPUTE_PARTITION"),
+        get("PARTITION.MEMORY_PARTITION"),
+        get("PARTITION.PARTITION_ID"),
+    )
+    gpu.compute_partition = compute.upper() if compute else None
+    gpu.memory_partition = memory.upper() if memory else None
+    gpu.partition_id = int(partition) if partition and partition.isdigit() else None
     size = _MB.match(get("VRAM.SIZE") or "")
     gpu.vram_total_bytes = int(size[1]) * 1024 * 1024 if size else None

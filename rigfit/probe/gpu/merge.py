@@ -407,6 +407,7 @@ def _gpu_info(gpu: _Gpu, ev: Evidence) -> GpuInfo:
     arch = gfx_family(gfx) or cuda_arch(cc)
     driver, bound = _driver(gpu)
     nv_error = ev.nvidia_smi.error if vendor == "nvidia" else None
+    smi = gpu.smi or RocmSmiGpu(index=-1)
     return GpuInfo(
         vendor=vendor,
         name=_name(gpu, model),
@@ -428,6 +429,10 @@ def _gpu_info(gpu: _Gpu, ev: Evidence) -> GpuInfo:
         atomics_rejected=_atomics_rejected(gpu, pci_id, ev),
         atomics_path_ok=atomics_path_ok(gpu.lspci, ev.lspci) if gpu.lspci else None,
         runtime_gfx=gpu.agent.gfx if gpu.agent else None,
+        # which partition of a partitioned Instinct card it is (rocm-smi / amd-smi)
+        compute_partition=smi.compute_partition,
+        memory_partition=smi.memory_partition,
+        partition_id=smi.partition_id,
         sources=gpu.sources,
     )
 

@@ -9,6 +9,7 @@ amdgpu drives, not what ROCm compute can use.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -25,6 +26,8 @@ _ROW = later(r"^\s*(?P<idx>\d+)\s+\S")
 _MODEL_ROW = later(r"^\s*(?P<idx>\d+)\s+\[0x[0-9a-fA-F]{1,4}\s*:\s*0x[0-9a-fA-F]{1,2}\]")
 _NAME_WIDTH = 20
 _BDF = later(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:\S+")
+# the concise table's "Partitions (Mem, Compute, ID)" column (ROCm 6.1+): "NPS1, SPX, 0"
+_PARTITIONS_CELL = later(r"\b(?P<memory>NPS\d), (?P<compute>[A-Z]PX), (?P<id>\d+)\b")
 
 
 @record
@@ -38,6 +41,11 @@ class RocmSmiGpu:
     vram_total_bytes: int | None = None
     vram_used_bytes: int | None = None
     any_card: bool = False  # a row of the ROCm 1.x DID table: that rocm-smi listed every DRM card, not only AMD's
+    # an Instinct GPU split into partitions: compute mode ("SPX", "DPX", "QPX", "CPX"), memory mode ("NPS1", "NPS4"),
+    # and which partition of its card this entry is (0 = the first one, which carries the card's own ids)
+    compute_partition: str | None = None
+    memory_partition: str | None = None
+    partition_id: int | None = None
 
 
 @record
@@ -76,10 +84,23 @@ def _key_value(gpu: RocmSmiGpu, key: str, value: str) -> None:
         gpu.gfx = _gfx_target(value)
     elif lowered == "pci bus":
         gpu.bdf = parse_bdf(value)
+    elif lowered in ("compute partition", "memory partition", "partition id"):
+        _partition(gpu, lowered, value)
     elif lowered.startswith("vram total memory"):
         gpu.vram_total_bytes = int(value) if value.isdigit() else None
     elif lowered.startswith("vram total used memory"):
         gpu.vram_used_bytes = int(value) if value.isdigit() else None
+
+
+def _partition(gpu: RocmSmiGpu, key: str, value: str) -> None:
+    """--showcomputepartition / --showmemorypartition ("Compute Partition: CPX"), or amd-smi's PARTITION section."""
+    known = _known(value)
+    if key == "compute partition":
+        gpu.compute_partition = known.upper() if known else None
+    elif key == "memory partition":
+        gpu.memory_partition = known.upper() if known else None
+    else:
+        gpu.partition_id = int(value) if value.isdigit() else None
 
 
 def _gfx_target(value: str) -> str | None:
@@ -135,6 +156,13 @@ def _table_row(gpu: RocmSmiGpu, columns: list[str], words: list[str], line: str)
     elif columns[0] == "Device":  # new concise: "0  1  0x73ff,  12345 ..."
         did_match = re.search(r"\b0x([0-9a-fA-F]{4}),", line)
         gpu.device_id = gpu.device_id or (did_match[1].lower() if did_match else None)
+        cell = _PARTITIONS_CELL.search(line)
+        if cell:
+            gpu.memory_partition, gpu.compute_partition, gpu.partition_id = (
+                cell["memory"],
+                cell["compute"],
+                int(cell["id"]),
+            )
     slot = next((parse_bdf(w) for w in words if _BDF.fullmatch(w)), None)
     gpu.bdf = gpu.bdf or slot
 
@@ -214,7 +242,21 @@ def parse_rocm_smi(text: str | None) -> RocmSmiOutput:
             _table_line(line, out, state)
     if out.table_seen and not out.gpus:
         out.no_gpus = True
+    _number_partitions(out)
     return out
+
+
+def _number_partitions(out: RocmSmiOutput) -> None:
+    """rocm-smi -i on a partitioned Instinct GPU (ROCm 6.4): the card's first partition carries its Device ID, the
+    others follow it with the same Device Name and "Device ID: N/A". Number them from the card they follow."""
+    ordered = sorted(out.gpus, key=lambda g: g.index)
+    for before, gpu in itertools.pairwise(ordered):
+        follows = gpu.device_id is None and gpu.card_series and gpu.card_series == before.card_series
+        if not follows or gpu.partition_id is not None or gpu.index != before.index + 1:
+            continue
+        if before.partition_id is None and before.device_id:
+            before.partition_id = 0
+        gpu.partition_id = before.partition_id + 1 if before.partition_id is not None else None
 
 
 def without_other_cards(out: RocmSmiOutput) -> list[str]:
