@@ -44,7 +44,7 @@ AMD_NO_CODE = re.compile(
     re.I,
 )
 Hit = tuple[LogLine, re.Match[str]]
-GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
+GFX = re.compile(r"(?<![a-z0-9])(gfx\d{3,4}[a-z]?)\b", re.I)  # also in TensileLibrary_lazy_gfx1103.dat
 CUDA_SOURCE = "https://pytorch.org/get-started/locally/"
 HIP_ENV_SOURCE = "https://rocm.docs.amd.com/projects/HIP/en/latest/reference/env_variables.html"
 ROCM_SOURCE = "https://rocm.docs.amd.com/projects/install-on-linux/en/latest/reference/system-requirements.html"
