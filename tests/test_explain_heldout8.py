@@ -76,6 +76,14 @@ def test_a_plugins_own_package_is_reinstalled_with_the_plugin_never_pip_installe
         assert first.id == "python-plugin-incomplete", log
         assert f"custom_nodes/{plugin}" in first.fix and "ComfyUI-Manager" in first.fix
         assert "Do not `pip install impact`" in first.fix
+    # a plugin named after the PyPI library it wraps: the traceback shows the library installed, so a missing
+    # submodule of it is a release mismatch of that library, not the plugin's files
+    wrapped = (
+        '  File "C:\\ComfyUI\\custom_nodes\\ComfyUI-Ollama\\__init__.py", line 1, in <module>\n'
+        '  File "C:\\ComfyUI\\python_embeded\\Lib\\site-packages\\ollama\\__init__.py", line 1, in <module>\n'
+        "ModuleNotFoundError: No module named 'ollama._client'"
+    )
+    assert ids(wrapped)[:1] == ["python-module-version-mismatch"]
     # a module the plugin's name does not carry is a missing requirement, as before
     pytube = found("module-not-found--comfyui-komojini-pytube.txt")[0]
     assert pytube.id == "python-module-not-found" and "pip install pytube" in pytube.fix

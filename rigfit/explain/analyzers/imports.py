@@ -115,7 +115,7 @@ def _no_module(ctx: Context) -> Finding | None:
         facts["plugin"] = where
     if known is not None and known.kind != "package":
         return _not_a_package(line, facts, module, known)
-    if known is None and where and _plugin_own_package(top, where):
+    if known is None and where and _plugin_own_package(module, where, ctx):
         return _plugin_incomplete(line, facts, module, where, ctx)
     if "." in module and known is None:
         return _submodule_missing(line, facts, module, where, ctx)
@@ -152,13 +152,16 @@ PLUGIN_NAME_WORDS = frozenset(
 )
 
 
-def _plugin_own_package(top: str, plugin: str) -> bool:
-    """A module named after the custom node/extension that imports it (`impact` in ComfyUI-Impact-Pack) is that
-    plugin's own package, shipped in its folder, not a distribution on PyPI."""
+def _plugin_own_package(module: str, plugin: str, ctx: Context) -> bool:
+    """A package named after the custom node/extension that imports it (`impact` in ComfyUI-Impact-Pack), found but
+    without the submodule asked for, is that plugin's own package, shipped in its folder: unless the traceback shows
+    it installed (site-packages/<top>/), as a plugin named after a PyPI library it wraps would have it."""
+    top, dot, _ = module.partition(".")
     word = top.lower()
-    if len(word) < 4 or word in PLUGIN_NAME_WORDS:
+    if not dot or len(word) < 4 or word in PLUGIN_NAME_WORDS or word not in re.split(r"[-_.\s@]+", plugin.lower()):
         return False
-    return word in re.split(r"[-_.\s@]+", plugin.lower())
+    installed = re.compile(rf"(?:site|dist)-packages[\\/]+{re.escape(top)}[\\/]", re.I)
+    return not any(installed.search(ln.text) for ln in ctx.lines)
 
 
 def _plugin_incomplete(line, facts: dict[str, str], module: str, plugin: str, ctx: Context) -> Finding:
