@@ -197,13 +197,18 @@ def _amd(ctx: Context) -> Finding | None:
         cause, fix = _amd_unsupported(str(gfx), target, override_on)
     return Finding(
         "rocm-gfx-missing",
-        f"No GPU code for {gfx or 'this AMD GPU'} in the installed ROCm build",
+        _amd_title(ctx, gfx),
         cause,
         fix,
         [line],
         facts,
         [ROCM_SOURCE, HIP_ENV_SOURCE] + (list(target.sources[:1]) if target else []),
     )
+
+
+def _amd_title(ctx: Context, gfx: str | None) -> str:
+    where = "the Windows HIP SDK's rocBLAS" if ctx.facts.get("log_os") == "windows" else "the installed ROCm build"
+    return f"No GPU code for {gfx or 'this AMD GPU'} in {where}"
 
 
 def _amd_override(gfx: str, target) -> tuple[str, str]:
