@@ -38,12 +38,13 @@ CC_TOO_OLD = re.compile(
 NO_KERNEL = re.compile(r"no kernel image is available for execution on the device", re.I)
 AMD_NO_CODE = re.compile(
     r"invalid device function|hipErrorNoBinaryForGpu|Unable to find code object for all current devices|"
-    r"HSA_STATUS_ERROR_INVALID_ISA|no binary for gpu|Cannot read .*TensileLibrary.*|Tensile.*(?:not found|missing)|"
+    r"HSA_STATUS_ERROR_INVALID_ISA|no binary for gpu|(?:Cannot read|Could not load) .*TensileLibrary.*|"
+    r"Tensile.*(?:not found|missing)|"
     r"rocBLAS error: Could not initialize Tensile",
     re.I,
 )
 Hit = tuple[LogLine, re.Match[str]]
-GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
+GFX = re.compile(r"(?<![a-z0-9])(gfx\d{3,4}[a-z]?)\b", re.I)  # also in TensileLibrary_lazy_gfx1103.dat
 CUDA_SOURCE = "https://pytorch.org/get-started/locally/"
 HIP_ENV_SOURCE = "https://rocm.docs.amd.com/projects/HIP/en/latest/reference/env_variables.html"
 ROCM_SOURCE = "https://rocm.docs.amd.com/projects/install-on-linux/en/latest/reference/system-requirements.html"
@@ -167,7 +168,9 @@ def _amd(ctx: Context) -> Finding | None:
     target = gfx_targets().get(str(gfx)) if gfx else None
     ships = _rocm_lines(str(gfx)) if gfx else []
     override_on = "HSA_OVERRIDE_GFX_VERSION" in " ".join(ln.text for ln in ctx.lines)
-    if gfx is None:
+    if ctx.facts.get("log_os") == "windows":
+        cause, fix = _amd_windows(str(gfx) if gfx else None)
+    elif gfx is None:
         cause = (
             "The installed torch (or rocBLAS) has no kernels for this AMD GPU's ISA (gfx target), or the "
             "HSA_OVERRIDE_GFX_VERSION in effect names an ISA the card cannot run."
@@ -176,8 +179,6 @@ def _amd(ctx: Context) -> Finding | None:
             "`rocminfo | grep -m1 -o 'gfx[0-9a-f]*'` shows the gfx; then `rigfit plan` picks the wheel line or "
             "override for it (RDNA2 cards other than gfx1030: HSA_OVERRIDE_GFX_VERSION=10.3.0; RDNA3: 11.0.0)."
         )
-    elif ctx.facts.get("log_os") == "windows":
-        cause, fix = _amd_windows(str(gfx))
     elif ships and not override_on:
         best = ships[0]
         facts["fix_wheel"] = f"torch {best.torch}+{best.variant}"
@@ -196,13 +197,18 @@ def _amd(ctx: Context) -> Finding | None:
         cause, fix = _amd_unsupported(str(gfx), target, override_on)
     return Finding(
         "rocm-gfx-missing",
-        f"No GPU code for {gfx or 'this AMD GPU'} in the installed ROCm build",
+        _amd_title(ctx, gfx),
         cause,
         fix,
         [line],
         facts,
         [ROCM_SOURCE, HIP_ENV_SOURCE] + (list(target.sources[:1]) if target else []),
     )
+
+
+def _amd_title(ctx: Context, gfx: str | None) -> str:
+    where = "the Windows HIP SDK's rocBLAS" if ctx.facts.get("log_os") == "windows" else "the installed ROCm build"
+    return f"No GPU code for {gfx or 'this AMD GPU'} in {where}"
 
 
 def _amd_override(gfx: str, target) -> tuple[str, str]:
@@ -230,11 +236,13 @@ def _integrated(gfx: str) -> bool:
     return bool(arch and arch.apu_only)
 
 
-def _amd_windows(gfx: str) -> tuple[str, str]:
-    """A Windows log (HIP SDK, ZLUDA): HSA_OVERRIDE_GFX_VERSION is a Linux ROCm variable; rocBLAS needs its files."""
-    igpu = _integrated(gfx)
+def _amd_windows(gfx: str | None) -> tuple[str, str]:
+    """A Windows log (HIP SDK, ZLUDA): HSA_OVERRIDE_GFX_VERSION is a Linux ROCm variable; rocBLAS needs its files.
+    Without a gfx in the log, hipInfo names it (gcnArchName)."""
+    igpu = bool(gfx) and _integrated(str(gfx))
+    target = gfx or "this GPU's gfx (`hipInfo` prints it as gcnArchName)"
     cause = (
-        f"The Windows HIP SDK's rocBLAS has no kernel library (Tensile) for {gfx}"
+        f"The Windows HIP SDK's rocBLAS has no kernel library (Tensile) for {target}"
         + (", the CPU's integrated GPU" if igpu else "")
         + "; HSA_OVERRIDE_GFX_VERSION is read by Linux ROCm only, so it cannot borrow another ISA's kernels here."
     )
@@ -246,8 +254,8 @@ def _amd_windows(gfx: str) -> tuple[str, str]:
             if igpu
             else ""
         )
-        + f"replace the HIP SDK's rocblas library folder with one built for {gfx} (community ROCmLibs builds, for the "
-        "same HIP SDK version), or use a GPU the HIP SDK supports."
+        + f"replace the HIP SDK's rocblas library folder with one built for {gfx or 'that gfx'} (community ROCmLibs "
+        "builds, for the same HIP SDK version), or use a GPU the HIP SDK supports."
     )
     return cause, fix
 

@@ -14,7 +14,7 @@ from rigfit.kb.torch_published import COMPANIONS, companion_of
 
 SIGNALS = (
     "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
-    "compiled using numpy", "unsupported operand type", "object is not subscriptable",
+    "compiled using numpy", "unsupported operand type", "object is not subscriptable", "numpy.core.multiarray failed",
 )  # fmt: skip
 KEYWORDS = (
     "no module named", "modulenotfounderror", "cannot import name", "has no attribute", "undefined symbol",
@@ -22,7 +22,7 @@ KEYWORDS = (
     "_array_api", "numpy.core.multiarray failed",
 )  # fmt: skip
 CONTEXT = (
-    "site-packages", "python", "custom_nodes", "extensions", "importerror", "failed to import",
+    "site-packages", "python", "custom_nodes", "extensions", "importerror", "failed to import", "docs.",
 )  # fmt: skip
 
 NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")
@@ -41,6 +41,7 @@ SOURCE = "https://docs.python.org/3/library/exceptions.html#ModuleNotFoundError"
 KNOWN_NAME_CONFIDENCE = 0.9
 PIP_CHECK = "https://pip.pypa.io/en/stable/cli/pip_check/"
 COMPANION_SOURCE = "https://pytorch.org/get-started/previous-versions/"
+PLUGIN_REINSTALL_SOURCE = "https://github.com/ltdrdata/ComfyUI-Impact-Pack/issues/850"
 
 
 PY_SYNTAX = re.compile(
@@ -114,17 +115,10 @@ def _no_module(ctx: Context) -> Finding | None:
         facts["plugin"] = where
     if known is not None and known.kind != "package":
         return _not_a_package(line, facts, module, known)
+    if known is None and where and _plugin_own_package(module, where, ctx):
+        return _plugin_incomplete(line, facts, module, where, ctx)
     if "." in module and known is None:
-        cause = (
-            f"`{top}` is installed but has no submodule `{module}`: the importing code was written for another "
-            f"release of {top} (the module was added later or removed since)."
-        )
-        fix = (
-            f"`{ctx.pip()} show {top}` and compare with the version the importing project requires "
-            f"({'its requirements file' if not where else where + '/requirements.txt'}); install that version: "
-            f'`{ctx.pip()} install "{facts["package"]}==X.Y"`, or upgrade the importing project.'
-        )
-        return _finding(line, facts, cause, fix, [SOURCE], kind="module-version-mismatch")
+        return _submodule_missing(line, facts, module, where, ctx)
     own = _ui_own_importer(ctx, line.number) if known is None and "." not in module and not where else None
     update_failed = first(ctx.lines, UPDATE_FAILED)
     if own and update_failed and update_failed[0].number < line.number:
@@ -136,6 +130,60 @@ def _no_module(ctx: Context) -> Finding | None:
         _missing_fix(ctx, facts, where),
         known.sources if known else [SOURCE],
     )
+
+
+def _submodule_missing(line, facts: dict[str, str], module: str, where: str | None, ctx: Context) -> Finding:
+    top = module.split(".")[0]
+    cause = (
+        f"`{top}` is installed but has no submodule `{module}`: the importing code was written for another "
+        f"release of {top} (the module was added later or removed since)."
+    )
+    fix = (
+        f"`{ctx.pip()} show {top}` and compare with the version the importing project requires "
+        f"({'its requirements file' if not where else where + '/requirements.txt'}); install that version: "
+        f'`{ctx.pip()} install "{facts["package"]}==X.Y"`, or upgrade the importing project.'
+    )
+    return _finding(line, facts, cause, fix, [SOURCE], kind="module-version-mismatch")
+
+
+# Words of custom node/extension folder names that do not name a package of their own.
+PLUGIN_NAME_WORDS = frozenset(
+    {"comfyui", "comfy", "node", "nodes", "custom", "pack", "webui", "extension", "main", "master", "plugin", "suite"}
+)
+
+
+def _plugin_own_package(module: str, plugin: str, ctx: Context) -> bool:
+    """A package named after the custom node/extension that imports it (`impact` in ComfyUI-Impact-Pack), found but
+    without the submodule asked for, is that plugin's own package, shipped in its folder: unless the traceback shows
+    it installed (site-packages/<top>/), as a plugin named after a PyPI library it wraps would have it."""
+    top, dot, _ = module.partition(".")
+    word = top.lower()
+    if not dot or len(word) < 4 or word in PLUGIN_NAME_WORDS or word not in re.split(r"[-_.\s@]+", plugin.lower()):
+        return False
+    installed = re.compile(rf"(?:site|dist)-packages[\\/]+{re.escape(top)}[\\/]", re.I)
+    return not any(installed.search(ln.text) for ln in ctx.lines)
+
+
+def _plugin_incomplete(line, facts: dict[str, str], module: str, plugin: str, ctx: Context) -> Finding:
+    top = module.split(".")[0]
+    facts["package"] = f"{plugin} (its own `{top}` package)"
+    comfy = ctx.facts.get("ui") == "comfyui" or "custom_nodes" in line.text
+    folder = f"custom_nodes/{plugin}" if comfy else f"extensions/{plugin}"
+    how = (
+        "ComfyUI-Manager (or `git clone` of its repository into custom_nodes)"
+        if comfy
+        else "the UI's Extensions tab (or `git clone` of its repository into extensions)"
+    )
+    cause = (
+        f"`{top}` is {plugin}'s own package (it ships in {folder}, the name is the plugin's), not something to install "
+        f"from PyPI: {plugin}'s files are incomplete or from another release than its loader expects (an update that "
+        "did not finish, a copied or renamed folder, a download of the wrong branch)."
+    )
+    fix = (
+        f"Delete {folder} and install {plugin} again through {how}; update the UI too if the plugin's page asks for "
+        f"a newer one. Do not `pip install {top}`: a package of that name on PyPI, if any, is another project."
+    )
+    return _finding(line, facts, cause, fix, [SOURCE, PLUGIN_REINSTALL_SOURCE], kind="plugin-incomplete")
 
 
 FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
@@ -524,28 +572,66 @@ def _companion_mismatch(line: LogLine, facts: dict[str, str], release: str, ctx:
     return _finding(line, facts, cause, fix, [COMPANION_SOURCE], kind="binary-abi-mismatch")
 
 
+NUMPY_1_IN_2 = re.compile(r"compiled using NumPy 1\.x|numpy\.dtype size changed|_ARRAY_API not found", re.I)
+PACKAGE_HINT = re.compile(r"docs\.(?P<docs>[a-z]\w+)\.(?:dev|io|org)\b|Failed to import (?P<failed>[A-Za-z]\w+)")
+NOT_A_BINARY = ("numpy", "python", "pytorch", "pip", "readthedocs")
+
+
 def _numpy_abi(ctx: Context) -> Finding | None:
     hit = last(ctx.lines, NUMPY_ABI)
     if hit is None:
         return None
     line, _ = hit
-    cause = (
-        "A compiled package was built against NumPy 1.x and the environment now has NumPy 2 (or the other way round): "
-        "NumPy 2 changed the C ABI, so extensions built for one do not load with the other."
-    )
-    fix = (
-        f'`{ctx.pip()} install "numpy<2"` (1.26.4) when torch or another compiled package predates NumPy 2 '
-        "(torch before 2.3, opencv before 4.10, older onnxruntime/scikit-image), or upgrade the package the "
-        "traceback names to a release built for NumPy 2."
-    )
+    facts = {"package": "numpy"}
+    if binary := _numpy_user(ctx, line.number):
+        facts["compiled_package"] = binary
+    if binary and not NUMPY_1_IN_2.search(line.text):
+        cause = (
+            f"{binary} is a compiled package built against another NumPy major version than the one installed (NumPy 2 "
+            f"changed the C ABI: extensions built for 1.x do not load with 2.x, and builds that need 2.x do not load "
+            "with 1.x); the message does not say which side is newer."
+        )
+        fix = (
+            f'`{ctx.pip()} show numpy {binary}` shows both: with NumPy 2 installed, `{ctx.pip()} install "numpy<2"` or '
+            f"upgrade {binary}; with NumPy 1.x installed (a UI that pins it), install the release of {binary} built "
+            f"for NumPy 1. If the UI uses {binary} only as an optional accelerator, uninstalling it "
+            f"(`{ctx.pip()} list` shows the name it was installed under) also ends the error."
+        )
+    else:
+        who = binary or "A compiled package"
+        cause = (
+            f"{who} was built against NumPy 1.x and the environment now has NumPy 2 (or the other way round): "
+            "NumPy 2 changed the C ABI, so extensions built for one do not load with the other."
+        )
+        fix = (
+            f'`{ctx.pip()} install "numpy<2"` (1.26.4) when torch or another compiled package predates NumPy 2 '
+            "(torch before 2.3, opencv before 4.10, older onnxruntime/scikit-image), or upgrade "
+            f"{binary or 'the package the traceback names'} to a release built for NumPy 2."
+        )
     return _finding(
         line,
-        {"package": "numpy"},
+        facts,
         cause,
         fix,
         ["https://numpy.org/devdocs/dev/depending_on_numpy.html#numpy-2-abi-handling"],
         kind="numpy-abi",
     )
+
+
+def _numpy_user(ctx: Context, before: int) -> str | None:
+    """The compiled package that failed against NumPy: the last installed package in the traceback before the error,
+    or the project the message points to (its docs site, "Failed to import X")."""
+    found = None
+    for ln in ctx.lines:
+        if ln.number > before:
+            break
+        frame = FRAME.search(ln.text)
+        package = binary_package(frame.group("path")) if frame else None
+        if package is None and before - ln.number <= 12 and (m := PACKAGE_HINT.search(ln.text)):
+            package = (m.group("docs") or m.group("failed")).lower()
+        if package and package.lower() not in NOT_A_BINARY:
+            found = package
+    return found
 
 
 def _finding(
@@ -559,6 +645,8 @@ def _finding(
     titles = {
         "module-not-found": f"Python cannot find the module {facts.get('module')}",
         "module-not-in-checkout": f"{facts.get('module')}, imported by the application's own code, is missing",
+        "plugin-incomplete": f"{facts.get('module')} belongs to the custom node/extension itself, whose files are "
+        "incomplete",
         "module-not-provided": f"{facts.get('module')} was removed from {facts.get('package')} {facts['removed_in']}"
         if "removed_in" in facts
         else f"{facts.get('module')} is missing from this Python installation"

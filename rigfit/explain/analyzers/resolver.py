@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from rigfit.explain.analyzers.base import Finding, every, first, last, ver
-from rigfit.explain.analyzers.context import Context, max_python_for_torch
+from rigfit.explain.analyzers.context import Context, max_python_for_torch, modules
 from rigfit.explain.scan import LogLine
 from rigfit.kb.torch_published import (
     CUDA_VARIANT,
@@ -58,6 +58,8 @@ NO_VERSION = re.compile(
     r"(?:.*\(from versions: (?P<versions>[^)]*)\)?)?"  # a pasted line may be cut before its ")"
 )
 NO_MATCH = re.compile(r"No matching distribution found for (?P<req>\S+)")
+# The failure is not the package's own: uv's cache or pip's metadata check (known issues explain them).
+NOT_THE_PACKAGE = re.compile(r"Failed to deserialize cache entry|since it has invalid metadata", re.I)
 LOOKING_IN = re.compile(r"Looking in (?:indexes|links): (?P<urls>.+)")
 TORCH_PACKAGES = ("torch", "torchvision", "torchaudio")
 PYTORCH_INDEX = re.compile(r"https?://download\.pytorch\.org/whl/(?:nightly/|test/)?(?P<variant>[^/\s,]+)")
@@ -245,6 +247,53 @@ def _pair_hint(target: str, a: str, b: str) -> str:
     return ""
 
 
+USER_INSTALL = re.compile(r"Defaulting to user installation because normal site-packages is not writeable")
+
+
+def _import_name_of(requirement: str) -> str | None:
+    """The package that provides `requirement` when `requirement` is an import name (dateutil, cv2, PIL) that no
+    package of that name provides: people pip install what the error printed."""
+    name = re.split(r"[<>=!~\[ ;(@]", requirement, maxsplit=1)[0]
+    known = modules().get(name)
+    if known is None or known.kind != "package" or not known.package or _name(known.package) == _name(name):
+        return None
+    return known.package
+
+
+def _import_name_asked(ctx: Context, line: LogLine, facts: dict[str, str], package: str) -> Finding:
+    module = facts["package"]
+    facts.update(module=module, package=package)
+    cause = (
+        f"`{module}` is the name Python code imports; the package that provides it is `{package}`, and no package "
+        f'named {module} exists on the index ("from versions: none").'
+    )
+    fix = f"`{ctx.pip()} install {package}`"
+    if (user := first(ctx.lines, USER_INSTALL)) is not None:
+        cause += (
+            ' pip also ran outside the UI\'s environment ("Defaulting to user installation"): a package installed '
+            "there is not seen by the UI."
+        )
+        fix += ", with the UI's own Python (a portable ComfyUI: from its folder), not the system pip"
+    if (plugin := ctx.plugin(line.number)) and ctx.facts.get("ui") == "comfyui":
+        facts["plugin"] = plugin
+        fix += f"; `{ctx.pip()} install -r custom_nodes/{plugin}/requirements.txt` installs all that {plugin} needs"
+    return Finding(
+        "pip-import-name-not-package",
+        f"{module} is an import name: the package is {package}",
+        cause,
+        fix + ", then restart the UI",
+        [line] + ([user[0]] if user else []),
+        facts,
+        [
+            modules()[module].sources[0]
+            if modules()[module].sources
+            else "https://pip.pypa.io/en/stable/cli/pip_install/"
+        ],
+        confidence=0.85,
+        supersedes=("python-module-not-found",),
+    )
+
+
 def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\[ ;(@]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
@@ -413,7 +462,7 @@ def _uv_variant_lacks_release(ctx: Context, why: str, facts: dict[str, str]) -> 
 
 def _no_distribution(ctx: Context) -> Finding | None:
     hit = last(ctx.lines, NO_VERSION) or last(ctx.lines, NO_MATCH)
-    if hit is None:
+    if hit is None or first(ctx.lines, NOT_THE_PACKAGE):
         return None
     line, m = hit
     req = m.group("req")
@@ -421,6 +470,8 @@ def _no_distribution(ctx: Context) -> Finding | None:
     facts = {"requirement": req, "package": _name(req)}
     if ctx.python:
         facts["python"] = ctx.python
+    if versions in ("", "none") and (renamed := _import_name_of(req)):
+        return _import_name_asked(ctx, line, facts, renamed)
     pyreq = last(ctx.lines, REQUIRES_PYTHON)
     on = f"Python {ctx.python}" if ctx.python else "this Python version and platform"
     cause, fix = _distribution_texts(ctx, facts, req, versions, on)
@@ -839,7 +890,7 @@ def _index_of(torch: str) -> str:
 
 def _build_failed(ctx: Context) -> Finding | None:
     hit = last(ctx.lines, BUILD_FAILED)
-    if hit is None:
+    if hit is None or first(ctx.lines, NOT_THE_PACKAGE):
         return None
     line, m = hit
     pkg = next(g for g in m.groups() if g)
