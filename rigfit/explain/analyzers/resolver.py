@@ -923,7 +923,7 @@ def _build_failed(ctx: Context) -> Finding | None:
 def _metadata_failed(ctx: Context) -> Finding | None:
     """pip could not even read a source distribution's metadata: its setup script failed before any compiling, so no
     wheel fitted and the build is of a package (or a release) that does not build here."""
-    hit = first(ctx.lines, METADATA_FAILED)
+    hit = last(ctx.lines, METADATA_FAILED)  # pip's summary: the build's own output is above it
     if hit is None:
         return None
     line, m = hit
