@@ -79,7 +79,10 @@ def test_pip_backtracking_to_an_sdist_names_the_release_and_the_wheel_to_use() -
     assert first.facts == {"package": "xformers", "version": "0.0.29.post1"}
     assert "xformers wheel built for your torch" in first.fix
     # the same step that succeeds is nothing
-    ok = "  Using cached xformers-0.0.29.post1.tar.gz (8.5 MB)\n  Preparing metadata (setup.py): finished with status 'done'"
+    ok = (
+        "  Using cached xformers-0.0.29.post1.tar.gz (8.5 MB)\n"
+        "  Preparing metadata (setup.py): finished with status 'done'"
+    )
     assert ids(ok) == []
 
 
