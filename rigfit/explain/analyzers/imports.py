@@ -174,7 +174,15 @@ def _no_module(ctx: Context) -> Finding | None:
     update_failed = first(ctx.lines, UPDATE_FAILED)
     if own and update_failed and update_failed[0].number < line.number:
         return _own_module(line, facts, module, own, ctx)
-    cause, fix = _missing_cause(module, facts["package"], where, ctx), _missing_fix(ctx, facts, where)
+    cause, fix = _why_not_installed(ctx, line, facts, then_missing)
+    return _finding(line, facts, cause, fix, known.sources if known else [SOURCE])
+
+
+def _why_not_installed(ctx: Context, line: LogLine, facts: dict[str, str], then_missing: str | None) -> tuple[str, str]:
+    """The cause and fix of a module missing from the env, with what the log says kept the install from running: a
+    setup script this very error stopped (the later missing modules follow from it), or launch flags that skip it."""
+    where = facts.get("plugin")
+    cause, fix = _missing_cause(facts["module"], facts["package"], where, ctx), _missing_fix(ctx, facts, where)
     if then_missing and (script := _setup_script(ctx, line)):
         facts["then_missing"], facts["stopped"] = then_missing, script
         cause += (
@@ -192,7 +200,7 @@ def _no_module(ctx: Context) -> Finding | None:
             f"Start the UI once without {skipped} so its launcher installs its requirements into its venv (then add "
             f"the flags back if you want a faster start). {fix}"
         )
-    return _finding(line, facts, cause, fix, known.sources if known else [SOURCE])
+    return cause, fix
 
 
 def _skipped_install(ctx: Context) -> str | None:
