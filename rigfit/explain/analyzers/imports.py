@@ -197,8 +197,9 @@ def _why_not_installed(ctx: Context, line: LogLine, facts: dict[str, str], then_
             "venv never got them."
         )
         fix = (
-            f"Start the UI once without {skipped} so its launcher installs its requirements into its venv (then add "
-            f"the flags back if you want a faster start). {fix}"
+            f"Start the UI once without {skipped} so its launcher installs all its requirements into its venv (then "
+            f"add the flags back if you want a faster start); installing {facts['package']} alone would only move the "
+            "error to the next module the venv lacks."
         )
     return cause, fix
 
