@@ -68,6 +68,15 @@ def test_a_module_missing_inside_a_package_build_is_a_failed_build_not_a_pip_ins
     top = explain_text(no_torch).explanations[0]
     assert top.id == "pip-build-failed" and top.facts["missing"] == "torch"
     assert "--no-build-isolation" in top.fix
+    # uv shows the build's output under [stderr] and ends it with its hint: the same reading, one answer
+    uv = (
+        "  × Failed to build `flash-attn==2.7.4.post1`\n"
+        "  ╰─▶ Call to `setuptools.build_meta:__legacy__.build_wheel` failed (exit status: 1)\n"
+        "      [stderr]\n      Traceback (most recent call last):\n"
+        "      ModuleNotFoundError: No module named 'torch'\n\n"
+        "      hint: This usually indicates a problem with the package or the build environment.\n"
+    )
+    assert ids(uv) == ["pip-build-failed"]
     # a module missing at run time (no build around it) stays a missing module
     assert ids("Traceback (most recent call last):\nModuleNotFoundError: No module named 'einops'")[:1] == [
         "python-module-not-found"

@@ -24,7 +24,7 @@ KEYWORDS = (
 CONTEXT = (
     "site-packages", "python", "custom_nodes", "extensions", "importerror", "failed to import", "skip-install",
     "skip-prepare-environment", "[end of output]", "error originates from a subprocess", "setup",
-    "install.py",
+    "install.py", "usually indicates a problem with the package",
 )  # fmt: skip
 
 NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")
@@ -102,9 +102,13 @@ def _not_a_package(line: LogLine, facts: dict[str, str], module: str, known: Pyt
     return _finding(line, facts, cause, known.fix or "", known.sources, kind="module-not-provided")
 
 
-# pip prints a build backend's output between "... did not run successfully" and "[end of output]": a module missing
-# there is missing from the build's own isolated environment, which the resolver analyzer reads as a failed build
-BUILD_OUTPUT_END = re.compile(r"\[end of output\]|This error originates from a subprocess|metadata-generation-failed")
+# pip prints a build backend's output between "... did not run successfully" and "[end of output]" (uv: under
+# "[stderr]", then its hint): a module missing there is missing from the build's own isolated environment, which the
+# resolver analyzer reads as a failed build
+BUILD_OUTPUT_END = re.compile(
+    r"\[end of output\]|This error originates from a subprocess|metadata-generation-failed|"
+    r"This usually indicates a problem with the package or the build environment"  # uv's hint after a build
+)
 BUILD_OUTPUT_SPAN = 40  # lines from a missing module to the end marker of the build output it is part of
 SETUP_SCRIPT = re.compile(r'File "(?P<path>[^"]*?[\\/]?(?P<script>(?:setup|install)\w*\.py))"', re.I)
 SKIP_INSTALL = re.compile(r"(?<![\w-])--skip-(?:install|prepare-environment)\b")
