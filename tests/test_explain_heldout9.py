@@ -111,8 +111,10 @@ def test_a_path_with_spaces_is_named_from_the_refusal_or_from_a_path_windows_cut
     cut = "'C:\\Users\\John' is not recognized as an internal or external command,\noperable program or batch file."
     top = explain_text(cut).explanations[0]
     assert top.id == "install-path-has-spaces" and "'C:\\Users\\John' is only the part before the space" in top.cause
-    # a program that is not installed is not a path cut at a space
+    # a program that is not installed, or a full path to a program that is not there, is not a path cut at a space
     assert "install-path-has-spaces" not in ids("'git' is not recognized as an internal or external command,")
+    missing_exe = "'C:\\Python310\\python.exe' is not recognized as an internal or external command,"
+    assert "install-path-has-spaces" not in ids(missing_exe)
 
 
 def test_a_broken_downloaded_archive_is_deleted_and_fetched_again() -> None:
@@ -121,6 +123,8 @@ def test_a_broken_downloaded_archive_is_deleted_and_fetched_again() -> None:
     # the same class from Python's zipfile and from tar
     assert ids("zipfile.BadZipFile: File is not a zip file")[:1] == ["downloaded-archive-corrupt"]
     assert ids("gzip: stdin: not in gzip format\ntar: Child returned status 1")[:1] == ["downloaded-archive-corrupt"]
+    # a text decoder's "unexpected end of data" is not an archive
+    assert ids("UnicodeDecodeError: 'utf-8' codec can't decode byte 0xe4 in position 9: unexpected end of data") == []
     # an archive that unpacked is nothing
     assert ids("Extracting archive: D:\\Data\\PortableGit.7z.exe\nEverything is Ok") == []
 
@@ -136,6 +140,10 @@ def test_an_install_script_missing_its_requirements_file_points_at_the_versions(
     )
     top = explain_text(deforum).explanations[0]
     assert top.id == "requirements-file-missing" and "requirements.txt, and the folder" in top.cause
+    # pip -r run outside the folder that has the file: the current directory, not the versions
+    pip_r = "ERROR: Could not open requirements file: [Errno 2] No such file or directory: 'requirements.txt'"
+    top = explain_text(pip_r).explanations[0]
+    assert top.id == "requirements-file-missing" and top.fix.startswith("`cd` into the UI's")
     # any other missing file is not this
     assert "requirements-file-missing" not in ids(
         "FileNotFoundError: [Errno 2] No such file or directory: 'models/Stable-diffusion/model.safetensors'"
