@@ -131,7 +131,8 @@ def _setup_script(ctx: Context, line: LogLine) -> str | None:
     for earlier in ctx.lines:
         if earlier.number >= line.number:
             break
-        if earlier.number >= line.number - 12 and (m := SETUP_SCRIPT.search(earlier.text)):
+        m = SETUP_SCRIPT.search(earlier.text) if earlier.number >= line.number - 12 else None
+        if m and not INSTALLED_CODE.search(m.group("path")):  # pip's own commands/install.py is not a UI's setup
             return m.group("script")  # the outermost: the script that was run
     return None
 
