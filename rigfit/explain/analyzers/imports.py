@@ -203,8 +203,9 @@ def _why_not_installed(ctx: Context, line: LogLine, facts: dict[str, str], then_
         )
         fix = (
             f"Start the UI once without {skipped} so its launcher installs all its requirements into its venv (then "
-            f"add the flags back if you want a faster start); installing {facts['package']} alone would only move the "
-            "error to the next module the venv lacks."
+            f"add the flags back if you want a faster start); {facts['package']} alone would only move the error to "
+            f"the next module the venv lacks. Where another tool installs the requirements (rigfit, a launcher), "
+            f"reinstall them with it; for this one module: {fix[0].lower()}{fix[1:]}"
         )
     return cause, fix
 
