@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
-from rigfit.explain.analyzers.base import Finding, binary_package, first, last
+from rigfit.explain.analyzers.base import Finding, binary_package, every, first, last
 from rigfit.explain.analyzers.context import Context, class_name_entry, modules, name_entry
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import PythonModule, PythonName
@@ -22,7 +22,9 @@ KEYWORDS = (
     "_array_api", "numpy.core.multiarray failed",
 )  # fmt: skip
 CONTEXT = (
-    "site-packages", "python", "custom_nodes", "extensions", "importerror", "failed to import", "docs.",
+    "site-packages", "python", "custom_nodes", "extensions", "importerror", "failed to import", "docs.", "skip-install",
+    "skip-prepare-environment", "[end of output]", "error originates from a subprocess", "setup",
+    "install.py", "usually indicates a problem with the package",
 )  # fmt: skip
 
 NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")
@@ -101,11 +103,59 @@ def _not_a_package(line: LogLine, facts: dict[str, str], module: str, known: Pyt
     return _finding(line, facts, cause, known.fix or "", known.sources, kind="module-not-provided")
 
 
-def _no_module(ctx: Context) -> Finding | None:
-    hit = last(ctx.lines, NO_MODULE)
-    if hit is None:
+# pip prints a build backend's output between "... did not run successfully" and "[end of output]" (uv: under
+# "[stderr]", then its hint): a module missing there is missing from the build's own isolated environment, which the
+# resolver analyzer reads as a failed build
+BUILD_OUTPUT_END = re.compile(
+    r"\[end of output\]|This error originates from a subprocess|metadata-generation-failed|"
+    r"This usually indicates a problem with the package or the build environment"  # uv's hint after a build
+)
+BUILD_OUTPUT_SPAN = 40  # lines from a missing module to the end marker of the build output it is part of
+SETUP_SCRIPT = re.compile(r'File "(?P<path>[^"]*?[\\/]?(?P<script>(?:setup|install)\w*\.py))"', re.I)
+SKIP_INSTALL = re.compile(r"(?<![\w-])--skip-(?:install|prepare-environment)\b")
+
+
+def _in_build_output(ctx: Context, line: LogLine) -> bool:
+    """The missing module is printed inside a package build's output (pip's subprocess block), not by the UI."""
+    for later in ctx.lines:
+        if later.number <= line.number:
+            continue
+        if later.number > line.number + BUILD_OUTPUT_SPAN or NO_MODULE.search(later.text):
+            return False
+        if BUILD_OUTPUT_END.search(later.text):
+            return True
+    return False
+
+
+def _setup_script(ctx: Context, line: LogLine) -> str | None:
+    """The setup/install script whose traceback raised this error (the frames just above it), if any."""
+    for earlier in ctx.lines:
+        if earlier.number >= line.number:
+            break
+        m = SETUP_SCRIPT.search(earlier.text) if earlier.number >= line.number - 12 else None
+        if m and not INSTALLED_CODE.search(m.group("path")):  # pip's own commands/install.py is not a UI's setup
+            return m.group("script")  # the outermost: the script that was run
+    return None
+
+
+def _root_missing(ctx: Context) -> tuple[LogLine, re.Match[str], str | None] | None:
+    """The missing module to explain: the last one, unless an earlier, different one stopped a setup/install script
+    (the later ones then follow from the requirements that script never installed)."""
+    hits = [(ln, m) for ln, m in every(ctx.lines, NO_MODULE) if not _in_build_output(ctx, ln)]
+    if not hits:
         return None
-    line, m = hit
+    line, m = hits[-1]
+    first_line, first_m = hits[0]
+    if first_m.group("module") != m.group("module") and _setup_script(ctx, first_line):
+        return first_line, first_m, m.group("module")
+    return line, m, None
+
+
+def _no_module(ctx: Context) -> Finding | None:
+    root = _root_missing(ctx)
+    if root is None:
+        return None
+    line, m, then_missing = root
     module = m.group("module")
     top = module.split(".")[0]
     known = modules().get(module) or modules().get(top)
@@ -123,13 +173,41 @@ def _no_module(ctx: Context) -> Finding | None:
     update_failed = first(ctx.lines, UPDATE_FAILED)
     if own and update_failed and update_failed[0].number < line.number:
         return _own_module(line, facts, module, own, ctx)
-    return _finding(
-        line,
-        facts,
-        _missing_cause(module, facts["package"], where, ctx),
-        _missing_fix(ctx, facts, where),
-        known.sources if known else [SOURCE],
-    )
+    cause, fix = _why_not_installed(ctx, line, facts, then_missing)
+    return _finding(line, facts, cause, fix, known.sources if known else [SOURCE])
+
+
+def _why_not_installed(ctx: Context, line: LogLine, facts: dict[str, str], then_missing: str | None) -> tuple[str, str]:
+    """The cause and fix of a module missing from the env, with what the log says kept the install from running: a
+    setup script this very error stopped (the later missing modules follow from it), or launch flags that skip it."""
+    where = facts.get("plugin")
+    cause, fix = _missing_cause(facts["module"], facts["package"], where, ctx), _missing_fix(ctx, facts, where)
+    if then_missing and (script := _setup_script(ctx, line)):
+        facts["then_missing"], facts["stopped"] = then_missing, script
+        cause += (
+            f" It stopped the install script {script} before it installed the requirements, so the `{then_missing}` "
+            "missing later in the log follows from it: installing that one alone would not finish the install."
+        )
+        fix += f" Then run the install/setup script again (it installs the rest, {then_missing} included)."
+    elif skipped := _skipped_install(ctx):
+        facts["skipped"] = skipped
+        cause += (
+            f" The UI was started with {skipped}, which tells its launcher not to install its requirements: the "
+            "venv never got them."
+        )
+        fix = (
+            f"Start the UI once without {skipped} so its launcher installs all its requirements into its venv (then "
+            f"add the flags back if you want a faster start); {facts['package']} alone would only move the error to "
+            f"the next module the venv lacks. Where another tool installs the requirements (rigfit, a launcher), "
+            f"reinstall them with it; for this one module: {fix[0].lower()}{fix[1:]}"
+        )
+    return cause, fix
+
+
+def _skipped_install(ctx: Context) -> str | None:
+    """The launch flags in the log that told an A1111-family launcher to skip installing requirements."""
+    flags = {m.group(0) for line in ctx.lines for m in SKIP_INSTALL.finditer(line.text)}
+    return " and ".join(sorted(flags)) or None
 
 
 def _submodule_missing(line, facts: dict[str, str], module: str, where: str | None, ctx: Context) -> Finding:

@@ -33,13 +33,15 @@ KEYWORDS = (
     "could not find a version", "no solution found", "found existing installation", "successfully uninstalled",
     "no such option", "unexpected argument", "unrecognized arguments", "resolutionimpossible",
     "failed building wheel", "failed to build", "failed to download and build", "did not run successfully",
-    "subprocess-exited-with-error", "which is not installed",
+    "subprocess-exited-with-error", "which is not installed", "metadata-generation-failed",
+    "generating package metadata", "preparing metadata",
 )  # fmt: skip
 CONTEXT = (
     "depends on", "because", "and because", "successfully installed", "attempting uninstall", "collecting",
     "fatal error:", "fatal error c1083", "python.h", "install pytorch first", "requires pytorch", "requires-python",
     "requires a different python", "error: command", "not found", "can't find rust", "no module named", "apple m",
-    "macos", "darwin", "macosx_", "users", "looking in indexes", "looking in links", "was found on",
+    "macos", "darwin", "macosx_", "users", "looking in indexes", "looking in links", "was found on", "using cached",
+    "downloading",
 )  # fmt: skip
 
 PIP_SOURCE = "https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts"
@@ -100,6 +102,18 @@ BUILD_REASON = re.compile(
 )
 
 
+# a package's metadata step (setup.py egg_info, the backend's prepare_metadata hook) failed: pip names no package
+# there, the sdist it was building is the last one it fetched
+METADATA_FAILED = re.compile(
+    r"Preparing metadata \([\w.]+\): finished with status 'error'|egg_info did not run successfully|"
+    r"metadata-generation-failed|Encountered error while generating package metadata|"
+    r"Getting requirements to build (?:wheel|editable) did not run successfully"
+)
+SDIST = re.compile(
+    r"(?:Using cached|Downloading|Collecting) (?P<pkg>[A-Za-z][\w.-]*?)-(?P<ver>\d[\w.+!]*?)\.(?:tar\.gz|zip)\b"
+)
+BUILD_MISSING_MODULE = re.compile(r"No module named '?(?P<module>[\w.]+)'?")
+BUILD_OUTPUT_SPAN = 40  # lines of a build's output shown before pip's failure summary
 CANNOT_INSTALL = re.compile(
     r"Cannot install (?P<reqs>.+?) because these package versions have conflicting dependencies", re.I
 )
@@ -108,7 +122,8 @@ IMPORT_NAME = re.compile(r"cannot import name ['\"]?(?P<name>\w+)['\"]? from ['\
 
 def analyze(ctx: Context) -> list[Finding]:
     found = [_pip_conflict(ctx) or _unnamed_conflict(ctx), _requires_but(ctx), _uv_conflict(ctx),
-             _no_distribution(ctx), _torch_replaced(ctx), _build_failed(ctx), _unknown_option(ctx)]  # fmt: skip
+             _no_distribution(ctx), _torch_replaced(ctx), _build_failed(ctx) or _metadata_failed(ctx),
+             _unknown_option(ctx)]  # fmt: skip
     return [f for f in found if f is not None]
 
 
@@ -954,6 +969,64 @@ def _build_failed(ctx: Context) -> Finding | None:
         ["https://packaging.python.org/en/latest/tutorials/installing-packages/#source-distributions-vs-wheels"],
         confidence=0.75 if reason else 0.7,
     )
+
+
+def _metadata_failed(ctx: Context) -> Finding | None:
+    """pip could not even read a source distribution's metadata: its setup script failed before any compiling, so no
+    wheel fitted and the build is of a package (or a release) that does not build here."""
+    hit = last(ctx.lines, METADATA_FAILED)  # pip's summary: the build's own output is above it
+    if hit is None:
+        return None
+    line, m = hit
+    sdists = [s for ln in ctx.lines if ln.number <= line.number for s in SDIST.finditer(ln.text[: _upto(ln, line, m)])]
+    pkg = f"{sdists[-1].group('pkg')} {sdists[-1].group('ver')}" if sdists else None
+    what = f"the source release of {pkg}" if pkg else "a package from its source release"
+    facts = {"package": pkg.split()[0], "version": pkg.split()[1]} if pkg else {}
+    missing = _build_module(ctx, line)
+    if missing:
+        facts["missing"] = missing
+    why = (
+        f": its setup imports `{missing}`, which the isolated build environment does not have"
+        if missing
+        else " (the reason is in the lines above pip's summary)"
+    )
+    cause = (
+        f"pip found no wheel that fits and fell back to building {what}; the build failed while reading its "
+        f"metadata{why}. Nothing was installed."
+    )
+    if missing:
+        cause += f" Installing `{missing}` into the UI's env would not help: the build does not see that env."
+    name = facts.get("package")
+    fix = (
+        f"Install a release of {name or 'that package'} that ships a wheel for this Python/platform (`pip download "
+        f"{name or '<package>'} --only-binary :all:` lists them), pinned so pip does not backtrack to a source release"
+    )
+    if name == "xformers":
+        fix += " (the xformers wheel built for your torch, from the same PyTorch index as torch)"
+    elif missing == "torch":
+        fix += f"; or install torch first and build it with `pip install --no-build-isolation {name}`"
+    fix += "; or leave the package out if the UI only lists it as optional."
+    name = name or "a package"
+    return Finding("pip-build-failed", f"pip could not build {name} from source (metadata step)", cause, fix, [line],
+                   facts, ["https://pip.pypa.io/en/stable/reference/build-system/"])  # fmt: skip
+
+
+def _upto(ln: LogLine, failed: LogLine, m: re.Match[str]) -> int:
+    """How much of a line comes before the failure: all of it, or up to the failure when it is the same line (a log
+    pasted from a JSON string keeps pip's whole output on one line)."""
+    return m.start() if ln is failed else len(ln.text)
+
+
+def _build_module(ctx: Context, failed: LogLine) -> str | None:
+    """A module the build's own output says is missing, in the lines just above pip's failure summary."""
+    for ln in reversed(ctx.lines):
+        if ln.number > failed.number:
+            continue
+        if ln.number < failed.number - BUILD_OUTPUT_SPAN:
+            break
+        if m := BUILD_MISSING_MODULE.search(ln.text):
+            return m.group("module")
+    return None
 
 
 def _unknown_option(ctx: Context) -> Finding | None:
