@@ -14,7 +14,7 @@ import collections
 import itertools
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import BinaryIO
 
 from rigfit.records import field, record
@@ -31,6 +31,8 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # words that make a line look like an error, counted for the "nothing matched" report
 # a line's shape: lower-cased and its digits masked (timestamps, counters), in one pass over the bytes
 SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmnopqrstuvwxyz000000000")
+# a segment of a line that holds keywords: (start in b"\n" + line, end in line, keywords, whether one is a signal)
+Segment = tuple[int, int, frozenset[str], bool]
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
 
 
@@ -38,7 +40,7 @@ ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "d
 class LogLine:
     number: int  # 1-based line number of the first occurrence
     text: str
-    keywords: set[str] = field(default_factory=set)
+    keywords: frozenset[str] = field(default_factory=frozenset)
     repeats: int = 1
 
 
@@ -124,7 +126,7 @@ class KeywordScanner:
         # `_shape_segments`); whether the context regex does. Kept from block to block: the shapes of timestamped
         # lines repeat all along a log.
         self._shape_hit: dict[bytes, bool] = {}
-        self._segments: dict[bytes, list[tuple[int, int, set[str]]] | None] = {}
+        self._segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
@@ -187,7 +189,7 @@ class KeywordScanner:
         else:
             self._collect(chunk, first_line, result, (self._context,))
 
-    def _collect_first(self, block: bytes, base_line: int, result: LogScan, repeats: str) -> dict[int, set[str]]:
+    def _collect_first(self, block: bytes, base_line: int, result: LogScan, repeats: str) -> Mapping[int, Set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
         (warnings, progress bars): when a sample of the block repeats ("lines"), the keyword regexes read each
         distinct line once; when its lines repeat once their digits are masked ("shapes": a timestamp on every
@@ -224,42 +226,56 @@ class KeywordScanner:
             known.update((shape, shape in hit) for shape in new)
         return known
 
-    def _collect_shapes(self, block: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+    def _collect_shapes(self, block: bytes, base_line: int, result: LogScan) -> dict[int, frozenset[str]]:
         """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
         read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
-        the other lines are read again by the regexes themselves."""
+        the other lines are read again by the regexes themselves. The lines are gathered first and remembered
+        together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with a signal
+        (all the caller reads), by their start in b"\n" + block."""
         shaped, lines, shapes = self._shapes_of(block, keep=True)
         hit = self._read_shapes(shapes, self._shape_hit, (self._shapes, self._suffix))
         candidates = {shape for shape in shapes if hit[shape]}
         segments = self._segments
         for shape in candidates.difference(segments):
             segments[shape] = self._shape_segments(shape)
-        hits: dict[int, set[str]] = {}
+        pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
+        numbers: list[int] = []
+        words: list[frozenset[str]] = []
+        hits: dict[int, frozenset[str]] = {}
         at = -1  # where the previous candidate line starts
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
             shape = lines[index]
             at = _find_line(shaped, shape, at)  # the lines between the two have another shape
             found = segments[shape]
             if found is None:
-                line = block[at : at + len(shape)].lower()
-                hits.update(self._remember_line(block, line, at, base_line + 1 + index, result, self._first))
-                continue
-            for start, end, words in found:
-                text = block[at + start - 1 : at + end][:MAX_LINE].decode("utf-8", errors="replace").strip()
-                _remember(result, text, base_line + 1 + index, words)
-                hits[at + start] = words
+                found = self._line_segments(block[at : at + len(shape)].lower())
+            for start, end, keywords, signal in found:
+                pieces.append(block[at + start - 1 : at + end][:MAX_LINE])
+                numbers.append(base_line + 1 + index)
+                words.append(keywords)
+                if signal:
+                    hits[at + start] = keywords
+        _remember_all(result, pieces, numbers, words)
         return hits
 
-    def _shape_segments(self, shape: bytes) -> list[tuple[int, int, set[str]]] | None:
-        """(start in b"\n" + line, end in line, keywords) of the segments of every line of this shape that hold a
-        keyword; None when a match holds a masked digit (the line's own digits decide)."""
+    def _shape_segments(self, shape: bytes) -> list[Segment] | None:
+        """The segments of every line of this shape that hold a keyword; None when a match holds a masked digit
+        (the line's own digits decide)."""
         padded = b"\n" + shape
         if any(b"0" in match.group(0) for regex in (self._shapes, self._suffix) for match in regex.finditer(padded)):
             return None
-        found = _keyword_hits(padded, (self._shapes, self._suffix), self._suffix)
-        return [(start, _line_end(shape, start - 1), words) for start, words in sorted(found.items())]
+        return self._line_segments(shape, (self._shapes, self._suffix))
+
+    def _line_segments(self, line: bytes, regexes: tuple[re.Pattern[bytes], ...] = ()) -> list[Segment]:
+        """(start in b"\n" + line, end in line, keywords, whether they hold a signal) of the segments of a
+        lower-cased line that hold a keyword of `regexes` (the first pass's by default), in line order."""
+        found = _keyword_hits(b"\n" + line, regexes or self._first, self._suffix)
+        return [
+            (start, _line_end(line, start - 1), frozenset(words), not words.isdisjoint(self._signals))
+            for start, words in sorted(found.items())
+        ]
 
     def _remember_line(
         self,
@@ -413,7 +429,7 @@ def _remember_counted(
                 continue
             known = result.lines.get(text)
             if known is None:
-                result.lines[text] = LogLine(base_line + 1 + firsts[line], text, set(words), counts[line])
+                result.lines[text] = LogLine(base_line + 1 + firsts[line], text, frozenset(words), counts[line])
             else:
                 known.repeats += counts[line]
                 known.keywords |= words
@@ -492,7 +508,7 @@ def _line_end(text: bytes, start: int) -> int:
     return end if ret < 0 else ret
 
 
-def _remember(result: LogScan, text: str, number: int, keywords: set[str], count: bool = True) -> None:
+def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count: bool = True) -> None:
     """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes."""
     if not text:
         return
@@ -504,7 +520,29 @@ def _remember(result: LogScan, text: str, number: int, keywords: set[str], count
     if len(result.lines) >= MAX_LINES:
         result.lines.popitem(last=False)
         result.dropped += 1
-    result.lines[text] = LogLine(number, text, set(keywords), 1)
+    result.lines[text] = LogLine(number, text, frozenset(keywords), 1)
+
+
+def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], words: list[frozenset[str]]) -> None:
+    """Remember the segments `pieces` (as written, without a newline or carriage return) in order, as `_remember`
+    does one by one: decoded together, and, when every text is new and distinct (timestamped lines), kept at once,
+    evicting the oldest (only the last MAX_LINES of them become LogLines)."""
+    texts = list(map(str.strip, b"\n".join(pieces).decode("utf-8", errors="replace").split("\n"))) if pieces else []
+    kept = result.lines
+    if "" in texts or len(set(texts)) < len(texts) or not kept.keys().isdisjoint(texts):
+        for text, number, keywords in zip(texts, numbers, words, strict=True):
+            _remember(result, text, number, keywords)
+        return
+    excess = len(kept) + len(texts) - MAX_LINES
+    if excess > 0:
+        result.dropped += excess
+        if excess >= len(kept):
+            del texts[: excess - len(kept)], numbers[: excess - len(kept)], words[: excess - len(kept)]
+            kept.clear()
+        else:
+            for _ in range(excess):
+                kept.popitem(last=False)
+    kept.update(zip(texts, map(LogLine, numbers, texts, words, itertools.repeat(1)), strict=True))
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
