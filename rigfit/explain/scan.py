@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import functools
 import itertools
 import re
 from collections import OrderedDict
@@ -125,40 +126,53 @@ class KeywordScanner:
         # what the regexes read in a shape: whether the first pass's find a keyword in it, and where (see
         # `_shape_segments`); whether the context regex does. Kept from block to block: the shapes of timestamped
         # lines repeat all along a log.
+        self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
+        self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
         self._shape_hit: dict[bytes, bool] = {}
         self._segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
-        tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
-        head_pending = False  # a signal near the end of the previous block: read the start of this one too
+        self._tail = None
+        self._head_pending = False
         for raw in _whole_lines(blocks):
-            block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
-            base_line = result.lines_total
-            result.bytes_total += len(block)
-            repeats = _mode(block)
-            hits = self._collect_first(block, base_line, result, repeats)
-            result.lines_total += self._newlines(block)
-            if self._context is None:
-                continue
-            signals = [start - 1 for start, words in hits.items() if words & self._signals]
-            windows = [(max(0, pos - CONTEXT_WINDOW), pos + CONTEXT_WINDOW) for pos in signals]
-            if head_pending:
-                windows.append((0, CONTEXT_WINDOW))
-            if tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
-                self._context_pass(tail[0], tail[1], result, repeats)
-            for start, end in _merged(windows, len(block)):
-                before = block.rfind(b"\n", 0, start) + 1
-                first_line = base_line + block.count(b"\n", 0, before)
-                whole = before == 0 and end >= len(block)
-                self._context_pass(block if whole else block[before:end], first_line, result, repeats)
-            head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
-            # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included)
-            cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
-            tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
-        self._distinct = self._shaped = None
+            self._scan_block(raw, result)
+            del raw  # the next block is read without this one alive: memory holds one block, not two
+        self._tail = None
         return result
+
+    def _scan_block(self, raw: bytes, result: LogScan) -> None:
+        """The first pass over one block, then the context keywords within CONTEXT_WINDOW of its signals (and of
+        the previous block's, in its tail); the block's caches are dropped before the next block is read."""
+        block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
+        base_line = result.lines_total
+        result.bytes_total += len(block)
+        repeats = _mode(block)
+        hits = self._collect_first(block, base_line, result, repeats)
+        result.lines_total += self._newlines(block)
+        if self._context is not None:
+            signals = [start - 1 for start, words in hits.items() if words & self._signals]
+            self._context_near(block, base_line, signals, result, repeats)
+        self._distinct = self._shaped = None
+
+    def _context_near(self, block: bytes, base_line: int, signals: list[int], result: LogScan, repeats: str) -> None:
+        """The context pass over the windows around a block's `signals` (offsets), the previous block's tail when one
+        is near the block's start, and the block's head when the previous block ended near a signal."""
+        windows = [(max(0, pos - CONTEXT_WINDOW), pos + CONTEXT_WINDOW) for pos in signals]
+        if self._head_pending:
+            windows.append((0, CONTEXT_WINDOW))
+        if self._tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
+            self._context_pass(self._tail[0], self._tail[1], result, repeats)
+        for start, end in _merged(windows, len(block)):
+            before = block.rfind(b"\n", 0, start) + 1
+            first_line = base_line + block.count(b"\n", 0, before)
+            whole = before == 0 and end >= len(block)
+            self._context_pass(block if whole else block[before:end], first_line, result, repeats)
+        self._head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
+        # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included)
+        cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
+        self._tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
 
     def _newlines(self, block: bytes) -> int:
         """The newlines in `block`: its line count less one, when its first pass split it."""
@@ -546,7 +560,8 @@ def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], word
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
-    """Re-cut blocks at line ends so no line straddles two blocks (one copy of each block at most)."""
+    """Re-cut blocks at line ends so no line straddles two blocks (one copy of each block at most). Neither the
+    block read nor the one yielded is held while the next is read: one block's bytes live at a time."""
     carry = b""
     for block in blocks:
         cut = max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
@@ -557,21 +572,24 @@ def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
             cut = len(block)  # one enormous line: cut it rather than grow without bound
         whole = b"".join((carry, memoryview(block)[:cut])) if carry or cut < len(block) else block
         carry = block[cut:]
+        del block
         yield whole
+        del whole
     if carry:
         yield carry
 
 
 def read_blocks(stream: BinaryIO) -> Iterator[bytes]:
-    """The stream's bytes in blocks, as UTF-8 when it is UTF-16 (BOM, or NUL bytes in every other position)."""
+    """The stream's bytes in blocks, as UTF-8 when it is UTF-16 (BOM, or NUL bytes in every other position); a
+    block yielded is not held while the next is read."""
     first = stream.read(BLOCK)
     if not first:
         return
     encoding = _utf16_encoding(first)
     if encoding is None:
         yield first
-        while block := stream.read(BLOCK):
-            yield block
+        del first
+        yield from iter(functools.partial(stream.read, BLOCK), b"")
         return
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     block = first
