@@ -164,15 +164,18 @@ class KeywordScanner:
             windows.append((0, CONTEXT_WINDOW))
         if self._tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
             self._context_pass(self._tail[0], self._tail[1], result, repeats)
+        first_line, counted_to = base_line, 0  # the windows' line numbers, counted from the previous window on
         for start, end in _merged(windows, len(block)):
             before = block.rfind(b"\n", 0, start) + 1
-            first_line = base_line + block.count(b"\n", 0, before)
+            first_line += block.count(b"\n", counted_to, before)
+            counted_to = before
             whole = before == 0 and end >= len(block)
             self._context_pass(block if whole else block[before:end], first_line, result, repeats)
         self._head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
-        # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included)
+        # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included); its
+        # first line number counted back from the block's end
         cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
-        self._tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
+        self._tail = (block[cut:], result.lines_total - block.count(b"\n", cut))
 
     def _newlines(self, block: bytes) -> int:
         """The newlines in `block`: its line count less one, when its first pass split it."""
@@ -248,7 +251,7 @@ class KeywordScanner:
         the other lines are read again by the regexes themselves. The lines are gathered first and remembered
         together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with a signal
         (all the caller reads), by their start in b"\n" + block."""
-        shaped, lines, shapes = self._shapes_of(block, keep=True)
+        _, lines, shapes = self._shapes_of(block, keep=True)
         hit = self._read_shapes(shapes, self._shape_hit, (self._shapes, self._suffix))
         candidates = {shape for shape in shapes if hit[shape]}
         segments = self._segments
@@ -258,10 +261,11 @@ class KeywordScanner:
         numbers: list[int] = []
         words: list[frozenset[str]] = []
         hits: dict[int, frozenset[str]] = {}
-        at = -1  # where the previous candidate line starts
+        at = previous = 0  # where the previous candidate line starts, and its index
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
             shape = lines[index]
-            at = _find_line(shaped, shape, at)  # the lines between the two have another shape
+            at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
+            previous = index
             found = segments[shape]
             if found is None:
                 found = self._line_segments(block[at : at + len(shape)].lower())
