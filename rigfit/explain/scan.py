@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import codecs
 import collections
+import functools
 import itertools
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import BinaryIO
 
 from rigfit.records import field, record
@@ -31,6 +32,8 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # words that make a line look like an error, counted for the "nothing matched" report
 # a line's shape: lower-cased and its digits masked (timestamps, counters), in one pass over the bytes
 SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmnopqrstuvwxyz000000000")
+# a segment of a line that holds keywords: (start in b"\n" + line, end in line, keywords, whether one is a signal)
+Segment = tuple[int, int, frozenset[str], bool]
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
 
 
@@ -38,7 +41,7 @@ ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "d
 class LogLine:
     number: int  # 1-based line number of the first occurrence
     text: str
-    keywords: set[str] = field(default_factory=set)
+    keywords: frozenset[str] = field(default_factory=frozenset)
     repeats: int = 1
 
 
@@ -123,40 +126,56 @@ class KeywordScanner:
         # what the regexes read in a shape: whether the first pass's find a keyword in it, and where (see
         # `_shape_segments`); whether the context regex does. Kept from block to block: the shapes of timestamped
         # lines repeat all along a log.
+        self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
+        self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
         self._shape_hit: dict[bytes, bool] = {}
-        self._segments: dict[bytes, list[tuple[int, int, set[str]]] | None] = {}
+        self._segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
-        tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
-        head_pending = False  # a signal near the end of the previous block: read the start of this one too
+        self._tail = None
+        self._head_pending = False
         for raw in _whole_lines(blocks):
-            block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
-            base_line = result.lines_total
-            result.bytes_total += len(block)
-            repeats = _mode(block)
-            hits = self._collect_first(block, base_line, result, repeats)
-            result.lines_total += self._newlines(block)
-            if self._context is None:
-                continue
-            signals = [start - 1 for start, words in hits.items() if words & self._signals]
-            windows = [(max(0, pos - CONTEXT_WINDOW), pos + CONTEXT_WINDOW) for pos in signals]
-            if head_pending:
-                windows.append((0, CONTEXT_WINDOW))
-            if tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
-                self._context_pass(tail[0], tail[1], result, repeats)
-            for start, end in _merged(windows, len(block)):
-                before = block.rfind(b"\n", 0, start) + 1
-                first_line = base_line + block.count(b"\n", 0, before)
-                whole = before == 0 and end >= len(block)
-                self._context_pass(block if whole else block[before:end], first_line, result, repeats)
-            head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
-            # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included)
-            cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
-            tail = (block[cut:], base_line + block.count(b"\n", 0, cut))
-        self._distinct = self._shaped = None
+            self._scan_block(raw, result)
+            del raw  # the next block is read without this one alive: memory holds one block, not two
+        self._tail = None
         return result
+
+    def _scan_block(self, raw: bytes, result: LogScan) -> None:
+        """The first pass over one block, then the context keywords within CONTEXT_WINDOW of its signals (and of
+        the previous block's, in its tail); the block's caches are dropped before the next block is read."""
+        block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
+        base_line = result.lines_total
+        result.bytes_total += len(block)
+        repeats = _mode(block)
+        hits = self._collect_first(block, base_line, result, repeats)
+        result.lines_total += self._newlines(block)
+        if self._context is not None:
+            signals = [start - 1 for start, words in hits.items() if words & self._signals]
+            self._context_near(block, base_line, signals, result, repeats)
+        self._distinct = self._shaped = None
+
+    def _context_near(self, block: bytes, base_line: int, signals: list[int], result: LogScan, repeats: str) -> None:
+        """The context pass over the windows around a block's `signals` (offsets), the previous block's tail when one
+        is near the block's start, and the block's head when the previous block ended near a signal."""
+        windows = [(max(0, pos - CONTEXT_WINDOW), pos + CONTEXT_WINDOW) for pos in signals]
+        if self._head_pending:
+            windows.append((0, CONTEXT_WINDOW))
+        if self._tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
+            self._context_pass(self._tail[0], self._tail[1], result, repeats)
+        first_line, counted_to = base_line, 0  # the windows' line numbers, counted from the previous window on
+        for start, end in _merged(windows, len(block)):
+            before = block.rfind(b"\n", 0, start) + 1
+            first_line += block.count(b"\n", counted_to, before)
+            counted_to = before
+            whole = before == 0 and end >= len(block)
+            self._context_pass(block if whole else block[before:end], first_line, result, repeats)
+        self._head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
+        # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included); its
+        # first line number counted back from the block's end
+        cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
+        self._tail = (block[cut:], result.lines_total - block.count(b"\n", cut))
 
     def _newlines(self, block: bytes) -> int:
         """The newlines in `block`: its line count less one, when its first pass split it."""
@@ -187,7 +206,7 @@ class KeywordScanner:
         else:
             self._collect(chunk, first_line, result, (self._context,))
 
-    def _collect_first(self, block: bytes, base_line: int, result: LogScan, repeats: str) -> dict[int, set[str]]:
+    def _collect_first(self, block: bytes, base_line: int, result: LogScan, repeats: str) -> Mapping[int, Set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
         (warnings, progress bars): when a sample of the block repeats ("lines"), the keyword regexes read each
         distinct line once; when its lines repeat once their digits are masked ("shapes": a timestamp on every
@@ -224,42 +243,57 @@ class KeywordScanner:
             known.update((shape, shape in hit) for shape in new)
         return known
 
-    def _collect_shapes(self, block: bytes, base_line: int, result: LogScan) -> dict[int, set[str]]:
+    def _collect_shapes(self, block: bytes, base_line: int, result: LogScan) -> dict[int, frozenset[str]]:
         """A block whose lines repeat once their digits are masked (a timestamp on every line): the keyword regexes
         read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
-        the other lines are read again by the regexes themselves."""
-        shaped, lines, shapes = self._shapes_of(block, keep=True)
+        the other lines are read again by the regexes themselves. The lines are gathered first and remembered
+        together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with a signal
+        (all the caller reads), by their start in b"\n" + block."""
+        _, lines, shapes = self._shapes_of(block, keep=True)
         hit = self._read_shapes(shapes, self._shape_hit, (self._shapes, self._suffix))
         candidates = {shape for shape in shapes if hit[shape]}
         segments = self._segments
         for shape in candidates.difference(segments):
             segments[shape] = self._shape_segments(shape)
-        hits: dict[int, set[str]] = {}
-        at = -1  # where the previous candidate line starts
+        pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
+        numbers: list[int] = []
+        words: list[frozenset[str]] = []
+        hits: dict[int, frozenset[str]] = {}
+        at = previous = 0  # where the previous candidate line starts, and its index
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
             shape = lines[index]
-            at = _find_line(shaped, shape, at)  # the lines between the two have another shape
+            at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
+            previous = index
             found = segments[shape]
             if found is None:
-                line = block[at : at + len(shape)].lower()
-                hits.update(self._remember_line(block, line, at, base_line + 1 + index, result, self._first))
-                continue
-            for start, end, words in found:
-                text = block[at + start - 1 : at + end][:MAX_LINE].decode("utf-8", errors="replace").strip()
-                _remember(result, text, base_line + 1 + index, words)
-                hits[at + start] = words
+                found = self._line_segments(block[at : at + len(shape)].lower())
+            for start, end, keywords, signal in found:
+                pieces.append(block[at + start - 1 : at + end][:MAX_LINE])
+                numbers.append(base_line + 1 + index)
+                words.append(keywords)
+                if signal:
+                    hits[at + start] = keywords
+        _remember_all(result, pieces, numbers, words)
         return hits
 
-    def _shape_segments(self, shape: bytes) -> list[tuple[int, int, set[str]]] | None:
-        """(start in b"\n" + line, end in line, keywords) of the segments of every line of this shape that hold a
-        keyword; None when a match holds a masked digit (the line's own digits decide)."""
+    def _shape_segments(self, shape: bytes) -> list[Segment] | None:
+        """The segments of every line of this shape that hold a keyword; None when a match holds a masked digit
+        (the line's own digits decide)."""
         padded = b"\n" + shape
         if any(b"0" in match.group(0) for regex in (self._shapes, self._suffix) for match in regex.finditer(padded)):
             return None
-        found = _keyword_hits(padded, (self._shapes, self._suffix), self._suffix)
-        return [(start, _line_end(shape, start - 1), words) for start, words in sorted(found.items())]
+        return self._line_segments(shape, (self._shapes, self._suffix))
+
+    def _line_segments(self, line: bytes, regexes: tuple[re.Pattern[bytes], ...] = ()) -> list[Segment]:
+        """(start in b"\n" + line, end in line, keywords, whether they hold a signal) of the segments of a
+        lower-cased line that hold a keyword of `regexes` (the first pass's by default), in line order."""
+        found = _keyword_hits(b"\n" + line, regexes or self._first, self._suffix)
+        return [
+            (start, _line_end(line, start - 1), frozenset(words), not words.isdisjoint(self._signals))
+            for start, words in sorted(found.items())
+        ]
 
     def _remember_line(
         self,
@@ -413,7 +447,7 @@ def _remember_counted(
                 continue
             known = result.lines.get(text)
             if known is None:
-                result.lines[text] = LogLine(base_line + 1 + firsts[line], text, set(words), counts[line])
+                result.lines[text] = LogLine(base_line + 1 + firsts[line], text, frozenset(words), counts[line])
             else:
                 known.repeats += counts[line]
                 known.keywords |= words
@@ -492,7 +526,7 @@ def _line_end(text: bytes, start: int) -> int:
     return end if ret < 0 else ret
 
 
-def _remember(result: LogScan, text: str, number: int, keywords: set[str], count: bool = True) -> None:
+def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count: bool = True) -> None:
     """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes."""
     if not text:
         return
@@ -504,11 +538,34 @@ def _remember(result: LogScan, text: str, number: int, keywords: set[str], count
     if len(result.lines) >= MAX_LINES:
         result.lines.popitem(last=False)
         result.dropped += 1
-    result.lines[text] = LogLine(number, text, set(keywords), 1)
+    result.lines[text] = LogLine(number, text, frozenset(keywords), 1)
+
+
+def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], words: list[frozenset[str]]) -> None:
+    """Remember the segments `pieces` (as written, without a newline or carriage return) in order, as `_remember`
+    does one by one: decoded together, and, when every text is new and distinct (timestamped lines), kept at once,
+    evicting the oldest (only the last MAX_LINES of them become LogLines)."""
+    texts = list(map(str.strip, b"\n".join(pieces).decode("utf-8", errors="replace").split("\n"))) if pieces else []
+    kept = result.lines
+    if "" in texts or len(set(texts)) < len(texts) or not kept.keys().isdisjoint(texts):
+        for text, number, keywords in zip(texts, numbers, words, strict=True):
+            _remember(result, text, number, keywords)
+        return
+    excess = len(kept) + len(texts) - MAX_LINES
+    if excess > 0:
+        result.dropped += excess
+        if excess >= len(kept):
+            del texts[: excess - len(kept)], numbers[: excess - len(kept)], words[: excess - len(kept)]
+            kept.clear()
+        else:
+            for _ in range(excess):
+                kept.popitem(last=False)
+    kept.update(zip(texts, map(LogLine, numbers, texts, words, itertools.repeat(1)), strict=True))
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
-    """Re-cut blocks at line ends so no line straddles two blocks (one copy of each block at most)."""
+    """Re-cut blocks at line ends so no line straddles two blocks (one copy of each block at most). Neither the
+    block read nor the one yielded is held while the next is read: one block's bytes live at a time."""
     carry = b""
     for block in blocks:
         cut = max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
@@ -519,21 +576,24 @@ def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
             cut = len(block)  # one enormous line: cut it rather than grow without bound
         whole = b"".join((carry, memoryview(block)[:cut])) if carry or cut < len(block) else block
         carry = block[cut:]
+        del block
         yield whole
+        del whole
     if carry:
         yield carry
 
 
 def read_blocks(stream: BinaryIO) -> Iterator[bytes]:
-    """The stream's bytes in blocks, as UTF-8 when it is UTF-16 (BOM, or NUL bytes in every other position)."""
+    """The stream's bytes in blocks, as UTF-8 when it is UTF-16 (BOM, or NUL bytes in every other position); a
+    block yielded is not held while the next is read."""
     first = stream.read(BLOCK)
     if not first:
         return
     encoding = _utf16_encoding(first)
     if encoding is None:
         yield first
-        while block := stream.read(BLOCK):
-            yield block
+        del first
+        yield from iter(functools.partial(stream.read, BLOCK), b"")
         return
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     block = first
