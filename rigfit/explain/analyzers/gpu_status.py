@@ -20,7 +20,7 @@ SIGNALS = (
     "cuda error", "hip error", "cudaerror", "hiperror", "cuda_error_", "cublas_status_", "cudnn_status_",
     "hipblas_status_", "rocblas_status_", "miopenstatus",
 )  # fmt: skip
-KEYWORDS = ("when calling", "in function")
+KEYWORDS = ("when calling", "in function", "triggered internally", "userwarning")
 CONTEXT = ("geforce", "quadro", "tesla", "titan", "radeon", "instinct", 'file "')
 
 STATUS_NAME = re.compile(
@@ -36,6 +36,8 @@ GPU = re.compile(
     r"(?P<gpu>(?:NVIDIA |AMD )?(?:GeForce|Quadro|Tesla|TITAN|Radeon|Instinct)\b(?: [\w-]+){0,4}?"
     r" ?(?:[A-Z]{0,3}\d{2,4}\w*)(?: (?:Ti|SUPER|XT|XTX|GRE|Laptop GPU|Max-Q|\d+GB))*)"
 )
+# torch's warnings (TORCH_WARN: "... (Triggered internally at ...)") name statuses it recovered from
+WARNING = re.compile(r"UserWarning|\bWarning:|\(Triggered internally at ")
 AMD_STATUS = ("hip", "HIP", "rocblas", "miopen")
 API_LABEL = {
     "cuda": "CUDA", "cublas": "cuBLAS", "cudnn": "cuDNN", "hip": "HIP", "hipblas": "hipBLAS", "rocblas": "rocBLAS",
@@ -91,12 +93,15 @@ def analyze(ctx: Context) -> list[Finding]:
 def _first_status(ctx: Context) -> tuple[LogLine, GpuError, str, bool] | None:
     """The first line with a status the table knows: its entry, the name or text printed, and whether it is AMD's."""
     hits: dict[int, tuple[LogLine, GpuError, str, bool]] = {}
+    warnings = {line.number for line, _ in every(ctx.lines, WARNING)}
     for line, m in every(ctx.lines, STATUS_TEXT):
+        if line.number in warnings:
+            continue
         if (entry := status_with_text(m.group("text"))) is not None:
             hits.setdefault(line.number, (line, entry, m.group("text").strip().rstrip("."), m.group("api") == "HIP"))
     for line, m in every(ctx.lines, STATUS_NAME):
         name = m.group("name")
-        if line.number not in hits and (entry := status_named(name)) is not None:
+        if line.number not in hits and line.number not in warnings and (entry := status_named(name)) is not None:
             hits[line.number] = (line, entry, name, name.startswith(AMD_STATUS))
     return hits[min(hits)] if hits else None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, every
+from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, binary_package, every
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
 from rigfit.kb.error_codes import OsError
@@ -17,7 +17,7 @@ from rigfit.kb.loader import load_entries
 
 SIGNALS = ("errno", "winerror", "os error")
 KEYWORDS = ("could not install packages", "caused by")
-CONTEXT = ("pip install", "uv pip", "installing collected packages")
+CONTEXT = ("pip install", "uv pip", "installing collected packages", "collecting", "pip", 'file "')
 
 OS_ERROR = re.compile(
     r"\[(?P<kind>Errno|WinError) (?P<code>\d+)\] (?P<text>[^:'\"\[\]\n]+?)\.?(?::\s*|\s+(?=['\"])|$|\.\s)"
@@ -26,7 +26,12 @@ OS_ERROR = re.compile(
 )
 QUOTED_PATH = re.compile(r"['\"](?P<path>(?:[A-Za-z]:)?[\\/~.][^'\"]*|[\w.-]+\.\w{2,11})['\"]")
 RUST_PATH = re.compile(r"`(?P<path>[^`]+)`|(?:from|to|at) (?P<bare>(?:[A-Za-z]:)?[\\/][^\s:]+)")
-INSTALL = re.compile(r"Could not install packages|Installing collected packages|pip install|uv pip|Caused by", re.I)
+INSTALL = re.compile(
+    r"Could not install packages|Installing collected packages|pip install|uv pip|Caused by|^\s*Collecting \S|"
+    r"[\\/]site-packages[\\/]pip[\\/]",
+    re.I,
+)
+FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
 
 
 @functools.cache
@@ -41,20 +46,21 @@ def table() -> tuple[dict[str, OsError], dict[tuple[str, int], OsError]]:
     return by_text, by_code
 
 
-def error_entry(kind: str, code: int, text: str) -> OsError | None:
+def error_entry(kind: str, code: int, text: str, windows: bool) -> OsError | None:
     """The entry for an error as printed: its text decides (errno numbers differ between systems), its code when the
-    text is in another language."""
+    text is in another language (a Rust "os error N" is Windows' code in a Windows log, else errno)."""
     by_text, by_code = table()
     if (entry := by_text.get(text.strip().rstrip(".").lower())) is not None:
         return entry
-    return by_code.get(("windows" if kind == "WinError" else "posix", code)) if kind != "os" else None
+    platform = "windows" if kind == "WinError" or (kind == "os" and windows) else "posix"
+    return by_code.get((platform, code))
 
 
 def analyze(ctx: Context) -> list[Finding]:
     for line, m in reversed(every(ctx.lines, OS_ERROR)):
         kind = m.group("kind") or "os"
         code = int(m.group("code") or m.group("rcode"))
-        entry = error_entry(kind, code, m.group("text") or m.group("rtext"))
+        entry = error_entry(kind, code, m.group("text") or m.group("rtext"), ctx.facts.get("log_os") == "windows")
         if entry is None:
             continue
         if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
@@ -80,17 +86,30 @@ def _finding(ctx: Context, line: LogLine, m: re.Match[str], entry: OsError, code
     facts = {"error": entry.id, "code": str(code), "while": "install" if install else "run"}
     if path:
         facts["path"] = path
+    if package := _package(ctx, line):
+        facts["package"] = package
     title = f"{entry.texts[0][:1].upper()}{entry.texts[0][1:]} ({entry.id})" + (f": {path}" if path else "")
     return Finding(
         "os-error",
         title,
-        _cause(m, entry, code, path, install),
+        _cause(m, entry, code, path or (f"a file of {package}" if package else None), install),
         entry.fix.format(path=path or "the path the error names", pip=ctx.pip()),
         [line],
         facts,
         entry.sources,
         confidence=VOCABULARY_CONFIDENCE,
     )
+
+
+def _package(ctx: Context, at: LogLine) -> str | None:
+    """The installed package whose code raised the error: the last site-packages frame before it (not pip's)."""
+    found = None
+    for line in ctx.lines:
+        if line.number >= at.number:
+            break
+        if (m := FRAME.search(line.text)) and (package := binary_package(m.group("path"))):
+            found = package
+    return found if found not in (None, "pip") else None
 
 
 def _cause(m: re.Match[str], entry: OsError, code: int, path: str | None, install: bool) -> str:
