@@ -20,6 +20,8 @@ from rigfit.explain.scan import LogLine
 from rigfit.records import field, record
 
 CLASS_CONFIDENCE = 0.7  # a class analyzer's answer ranks below a specific known issue (0.8 and up) that also matched
+# a status or error number looked up in a table (gpu_status, os_errors) ranks below an analyzer that read its class
+VOCABULARY_CONFIDENCE = 0.65
 
 
 @record
@@ -134,6 +136,20 @@ def binary_package(path: str) -> str | None:
         top = m.group("top")
         return re.split(r"[\\/]", top)[0].split(".cpython")[0].removesuffix(".so")
     return None
+
+
+ANSWERED_WITHIN = 20  # lines before an error in which another rule's evidence for it is looked for
+
+
+def answered_elsewhere(answered_by: str | None, answered_when: list[str], lines: list[LogLine], at: LogLine) -> bool:
+    """Whether a table entry's error is another rule's to answer: always (no patterns), or when one of the patterns
+    is on the error line or the lines just before it (the rocblaslt line before a CUBLAS status)."""
+    if not answered_by:
+        return False
+    if not answered_when:
+        return True
+    near = [ln.text for ln in lines if at.number - ANSWERED_WITHIN <= ln.number <= at.number]
+    return any(re.search(p, text, re.I) for p in answered_when for text in near)
 
 
 def shown(facts: Facts, *names: str) -> dict[str, str]:

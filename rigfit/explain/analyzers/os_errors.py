@@ -1,0 +1,121 @@
+"""Operating-system errors in installs and model loads: the last "[Errno N] text: 'path'" (Python, pip),
+"[WinError N] text: 'path'" (Windows) or "text (os error N)" (uv and other Rust tools) in the log, looked up in
+rigfit/kb/os_errors.yaml by its text (the numbers differ between Linux, macOS and Windows), with the file it names and
+the env's pip in the fix. An error another rule reads with more facts (os_errors.yaml `answered_by`) and errors the
+table does not hold (network errors: the fetch analyzer) get nothing here."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, binary_package, every
+from rigfit.explain.analyzers.context import Context
+from rigfit.explain.scan import LogLine
+from rigfit.kb.error_codes import OsError
+from rigfit.kb.loader import load_entries
+
+SIGNALS = ("errno", "winerror", "os error")
+KEYWORDS = ("could not install packages", "caused by")
+CONTEXT = ("pip install", "uv pip", "installing collected packages", "collecting", "pip", 'file "')
+
+OS_ERROR = re.compile(
+    r"\[(?P<kind>Errno|WinError) (?P<code>\d+)\] (?P<text>[^:'\"\[\]\n]+?)\.?(?::\s*|\s+(?=['\"])|$|\.\s)"
+    r"(?P<quoted>'[^']*'|\"[^\"]*\")?|"
+    r"(?P<rtext>[A-Za-z][\w ,/()%-]*?)\.? \(os error (?P<rcode>\d+)\)",
+)
+QUOTED_PATH = re.compile(r"['\"](?P<path>(?:[A-Za-z]:)?[\\/~.][^'\"]*|[\w.-]+\.\w{2,11})['\"]")
+RUST_PATH = re.compile(r"`(?P<path>[^`]+)`|(?:from|to|at) (?P<bare>(?:[A-Za-z]:)?[\\/][^\s:]+)")
+INSTALL = re.compile(
+    r"Could not install packages|Installing collected packages|pip install|uv pip|Caused by|^\s*Collecting \S|"
+    r"[\\/]site-packages[\\/]pip[\\/]",
+    re.I,
+)
+FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
+
+
+@functools.cache
+def table() -> tuple[dict[str, OsError], dict[tuple[str, int], OsError]]:
+    """The entries by each text, and by (platform, code) for the first code of each (the Linux number for errno)."""
+    by_text: dict[str, OsError] = {}
+    by_code: dict[tuple[str, int], OsError] = {}
+    for entry in load_entries("os_errors.yaml", OsError):
+        for text in entry.texts:
+            by_text[text] = entry
+        by_code.setdefault((entry.platform, entry.codes[0]), entry)
+    return by_text, by_code
+
+
+def error_entry(kind: str, code: int, text: str, windows: bool) -> OsError | None:
+    """The entry for an error as printed: its text decides (errno numbers differ between systems), its code when the
+    text is in another language (a Rust "os error N" is Windows' code in a Windows log, else errno)."""
+    by_text, by_code = table()
+    if (entry := by_text.get(text.strip().rstrip(".").lower())) is not None:
+        return entry
+    platform = "windows" if kind == "WinError" or (kind == "os" and windows) else "posix"
+    return by_code.get((platform, code))
+
+
+def analyze(ctx: Context) -> list[Finding]:
+    for line, m in reversed(every(ctx.lines, OS_ERROR)):
+        kind = m.group("kind") or "os"
+        code = int(m.group("code") or m.group("rcode"))
+        entry = error_entry(kind, code, m.group("text") or m.group("rtext"), ctx.facts.get("log_os") == "windows")
+        if entry is None:
+            continue
+        if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
+            return []
+        return [_finding(ctx, line, m, entry, code)]
+    return []
+
+
+def _path(line: LogLine, m: re.Match[str]) -> str | None:
+    if m.group("quoted"):
+        return m.group("quoted")[1:-1].replace("\\\\", "\\")
+    rest = line.text[m.end() :] if m.group("kind") else line.text[: m.start()]
+    if m.group("kind") and (found := QUOTED_PATH.search(rest)):
+        return found.group("path").replace("\\\\", "\\")
+    if not m.group("kind") and (paths := list(RUST_PATH.finditer(rest))):
+        return paths[-1].group("path") or paths[-1].group("bare")
+    return None
+
+
+def _finding(ctx: Context, line: LogLine, m: re.Match[str], entry: OsError, code: int) -> Finding:
+    path = _path(line, m)
+    install = bool(INSTALL.search(line.text)) or any(INSTALL.search(ln.text) for ln in ctx.lines[-60:])
+    facts = {"error": entry.id, "code": str(code), "while": "install" if install else "run"}
+    if path:
+        facts["path"] = path
+    if package := _package(ctx, line):
+        facts["package"] = package
+    title = f"{entry.texts[0][:1].upper()}{entry.texts[0][1:]} ({entry.id})" + (f": {path}" if path else "")
+    return Finding(
+        "os-error",
+        title,
+        _cause(m, entry, code, path or (f"a file of {package}" if package else None), install),
+        entry.fix.format(path=path or "the path the error names", pip=ctx.pip()),
+        [line],
+        facts,
+        entry.sources,
+        confidence=VOCABULARY_CONFIDENCE,
+    )
+
+
+def _package(ctx: Context, at: LogLine) -> str | None:
+    """The installed package whose code raised the error: the last site-packages frame before it (not pip's)."""
+    found = None
+    for line in ctx.lines:
+        if line.number >= at.number:
+            break
+        if (m := FRAME.search(line.text)) and (package := binary_package(m.group("path"))):
+            found = package
+    return found if found not in (None, "pip") else None
+
+
+def _cause(m: re.Match[str], entry: OsError, code: int, path: str | None, install: bool) -> str:
+    printed = f"[{m.group('kind')} {code}]" if m.group("kind") else f"os error {code}"
+    named = f"{entry.id}, " if entry.platform == "posix" else ""
+    return (
+        f"The operating system refused {'the install' if install else 'the operation'} with {printed} "
+        f"({named}{entry.texts[0]})" + (f" on {path}" if path else "") + f": {entry.meaning}"
+    )

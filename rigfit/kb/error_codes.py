@@ -1,0 +1,85 @@
+"""Schemas of the error vocabularies `rigfit explain` reads when no more specific rule answers: every status a GPU
+runtime or math library prints (gpu_errors.yaml, grouped by what to do in gpu_error_kinds.yaml) and the operating
+system's error numbers as Python, pip and uv print them (os_errors.yaml).
+
+A status that a known issue (rigfit/kb/issues/) or another class analyzer already explains names it in
+`answered_by`; `answered_when` says when (regexes on the error line and the 20 lines before it; none: always), so the
+same error is never answered twice.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Literal
+
+from rigfit.kb.loader import KbEntry
+from rigfit.kb.typed import FieldError
+from rigfit.records import field, record
+
+GpuApi = Literal["cuda", "cublas", "cudnn", "hip", "hipblas", "rocblas", "miopen"]
+OS_FIX_FIELDS = frozenset({"path", "pip"})  # what os_errors.yaml fix texts may name: filled by the analyzer
+
+
+def _check_patterns(patterns: list[str], name: str) -> None:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise FieldError(name, f"{pattern!r} does not compile: {exc}") from exc
+
+
+@record(frozen=True, kw_only=True)
+class GpuErrorKind(KbEntry):
+    """What to look at and do for a group of GPU statuses (id: 'kernel-fault', 'device-assert'...)."""
+
+    look_nvidia: str  # where the real cause shows on an NVIDIA machine (dmesg Xid, CUDA_LAUNCH_BLOCKING=1...)
+    look_amd: str  # the same on an AMD machine (amdgpu kernel lines, AMD_SERIALIZE_KERNEL=3...)
+    fix: str  # what fixes the usual causes, for a Stable Diffusion / LLM user
+
+
+@record(frozen=True, kw_only=True)
+class GpuError(KbEntry):
+    """One status of a GPU runtime or library (id: its symbolic name, cudaErrorMisalignedAddress)."""
+
+    api: GpuApi
+    names: list[str] = field(default_factory=list)  # other names it is printed under (CUDA_ERROR_X, hipErrorX)
+    text: str | None = None  # what its error-string function prints ("misaligned address"), lower case
+    kind: str  # a gpu_error_kinds.yaml id
+    meaning: str  # what it means for someone running a UI or a model
+    fix: str | None = None  # what this status needs beyond its kind's steps
+    answered_by: str | None = None  # the known issue or class finding that already answers it
+    answered_when: list[str] = field(default_factory=list)  # regexes near the error line; empty: always answered
+
+    def _check(self) -> None:
+        if self.text is not None and self.text != self.text.lower():
+            raise FieldError("text", "write the message in lower case (it is compared case-insensitively)")
+        _check_patterns(self.answered_when, "answered_when")
+        if self.answered_when and not self.answered_by:
+            raise FieldError("answered_when", "name the issue that answers these lines in answered_by")
+
+
+@record(frozen=True, kw_only=True)
+class OsError(KbEntry):
+    """An operating-system error number (id: ENOSPC, or WinError-32 for a Windows system error code)."""
+
+    platform: Literal["posix", "windows"]
+    codes: list[int]  # errno values (Linux first, then macOS where it differs) or the Windows error code
+    texts: list[str]  # what strerror / FormatMessage print, lower case and without the final period
+    meaning: str  # what it means in an install or a model load
+    fix: str  # may name {path} (the file the log names) and {pip} (the env's pip)
+    answered_by: str | None = None
+    answered_when: list[str] = field(default_factory=list)
+
+    def _check(self) -> None:
+        if not self.codes or not self.texts:
+            raise FieldError("codes", "give at least one code and one text")
+        if any(text != text.lower() or text.endswith(".") for text in self.texts):
+            raise FieldError("texts", "write each text in lower case, without the final period")
+        _check_patterns(self.answered_when, "answered_when")
+        named = {name for _, name, _, _ in string.Formatter().parse(self.fix) if name}
+        if named - OS_FIX_FIELDS:
+            raise FieldError("fix", f"unknown fields {sorted(named - OS_FIX_FIELDS)}; use {sorted(OS_FIX_FIELDS)}")
+
+
+__all__ = ["GpuError", "GpuErrorKind", "OsError"]
