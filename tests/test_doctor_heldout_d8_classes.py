@@ -36,6 +36,14 @@ def test_a_vm_with_only_its_virtual_vga_is_told_to_pass_a_gpu_through(tmp_path: 
     assert finding.fix is not None and "pass a real GPU through" in finding.fix
 
 
+def test_hyper_v_virtual_vga_is_a_vm_display_not_wsl(tmp_path: Path) -> None:
+    """Microsoft's vendor id is WSL's adapter and Hyper-V's VGA alike: the latter is a VM's display adapter."""
+    profile = assembled(tmp_path, {"lspci": "lspci-vnn-hyperv-virtual-vga--azure.txt"})
+    assert profile.gpus == [] and [d.adapter for d in profile.display_only] == ["hyperv-vga"]
+    assert not any("WSL" in w for w in profile.warnings)
+    assert "gpu.display_only" in {f.id for f in findings_for(profile)}
+
+
 def test_display_adapters_match_by_id_or_by_whole_name_only() -> None:
     assert all(a.devices and a.names for a in display_adapters())
     assert display_adapter("1a03:2000", None) is not None  # ASPEED BMC
