@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from rigfit.kb.display_adapters import display_adapter, display_adapters
 from rigfit.probe.cpu_text import flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
 from rigfit.probe.gather import findings_for
@@ -32,6 +34,14 @@ def test_a_vm_with_only_its_virtual_vga_is_told_to_pass_a_gpu_through(tmp_path: 
     finding = next(f for f in findings_for(profile) if f.id == "gpu.display_only")
     assert "VirtualBox" in finding.message and "computes nothing" in finding.message
     assert finding.fix is not None and "pass a real GPU through" in finding.fix
+
+
+def test_hyper_v_virtual_vga_is_a_vm_display_not_wsl(tmp_path: Path) -> None:
+    """Microsoft's vendor id is WSL's adapter and Hyper-V's VGA alike: the latter is a VM's display adapter."""
+    profile = assembled(tmp_path, {"lspci": "lspci-vnn-hyperv-virtual-vga--azure.txt"})
+    assert profile.gpus == [] and [d.adapter for d in profile.display_only] == ["hyperv-vga"]
+    assert not any("WSL" in w for w in profile.warnings)
+    assert "gpu.display_only" in {f.id for f in findings_for(profile)}
 
 
 def test_display_adapters_match_by_id_or_by_whole_name_only() -> None:
@@ -74,3 +84,26 @@ def test_grepped_model_name_lines_count_the_cpus() -> None:
     # one block alone still counts nothing
     one_block = _text("cpuinfo-grep-and-block-cut--i3-m370-no-avx.txt").split("$ cat /proc/cpuinfo\n")[1]
     assert parse_cpuinfo(one_block).threads is None
+
+
+@pytest.mark.parametrize(
+    "paste",
+    [
+        "nvidia-smi-exe-wddm-460--rtx207x-elided.txt",
+        "nvidia-smi-quoted-wddm--gtx1080ti-531.txt",
+        "nvidia-smi-q-i0-4-attached-wddm--gtx1080ti-442.txt",
+        "nvidia-smi-591-powershell-wddm--rtx4050-elided-6g.txt",
+    ],
+)
+def test_nvidia_smi_from_windows_says_the_machine_is_windows(tmp_path: Path, paste: str) -> None:
+    """Windows' nvidia-smi.exe prints the driver model (WDDM/TCC) where Linux's prints Persistence-M."""
+    profile = assembled(tmp_path, {"nvidia-smi": paste})
+    assert profile.os.system == "Windows"
+    assert "system.not_linux" in {f.id for f in findings_for(profile)}
+
+
+@pytest.mark.parametrize("paste", ["nvidia-smi-wsl-537--gtx1650-elided.txt", "nvidia-smi-535-vm-bus--rtx3060-12g.txt"])
+def test_nvidia_smi_from_wsl_or_linux_says_nothing_of_windows(tmp_path: Path, paste: str) -> None:
+    profile = assembled(tmp_path, {"nvidia-smi": paste})
+    assert profile.os.system is None
+    assert "system.not_linux" not in {f.id for f in findings_for(profile)}

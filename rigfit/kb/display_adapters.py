@@ -6,6 +6,7 @@ whose only display adapter is one has no GPU for Stable Diffusion.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Literal
 
@@ -24,6 +25,7 @@ class DisplayAdapter(KbEntry):
     names: list[str] = field(default_factory=list)  # product names as tools print them without ids
 
 
+@functools.cache
 def display_adapters() -> tuple[DisplayAdapter, ...]:
     return load_entries("display_adapters.yaml", DisplayAdapter)
 

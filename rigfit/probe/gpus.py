@@ -134,6 +134,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     )
     profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
     profile.cuda_driver_version = ev.nvidia_smi.cuda_version
+    if ev.nvidia_smi.windows and profile.os.system is None:
+        profile.os.system = "Windows"  # nvidia-smi.exe's driver model (WDDM/TCC): no Linux nvidia-smi prints one
     profile.pcie_atomics_rejected = list(ev.kernel.atomics_rejected)
 
     rocm = profile.rocm

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from rigfit.kb.display_adapters import display_adapter
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, gts, parse_bdf
 from rigfit.records import field, record
@@ -114,7 +115,10 @@ class LspciDevice:
     def is_wsl_adapter(self) -> bool:
         """WSL 2's virtual GPU (Microsoft, 1414: "3D controller: Microsoft Corporation Basic Render Driver"): the
         Windows driver's bridge to whatever GPU the host has, not a GPU of its own."""
-        return self.vendor_id == "1414" or self.description.startswith("Microsoft Corporation")
+        microsoft = self.vendor_id == "1414" or self.description.startswith("Microsoft Corporation")
+        # Hyper-V's virtual VGA is Microsoft's too: a VM's display adapter (kb/display_adapters.yaml), not WSL's
+        ids = f"{self.vendor_id}:{self.device_id}" if self.vendor_id and self.device_id else None
+        return microsoft and display_adapter(ids, self.description) is None
 
     @property
     def bus(self) -> int:

@@ -22,6 +22,9 @@ _CUDA = later(r"CUDA (?:UMD )?Version\s*:?\s*(\d+\.\d+)")
 _TABLE_ROW = later(
     r"^\|\s*(?P<idx>\d+)\s+(?P<name>.+?)\s+(?:On|Off|N/A|TCC|WDDM)\s*\|\s*(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)"
 )
+# Windows' nvidia-smi.exe prints the driver model (WDDM, TCC: "TCC/WDDM" or "Driver-Model" in the header, "Current :
+# WDDM" in -q) where Linux's prints Persistence-M; WSL's prints Persistence-M too
+_WINDOWS = later(r"\bWDDM\b|\bDriver-Model\b|\bTCC\b")
 _MEMORY = later(r"(?<!\d)(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
 _LIST = later(r"^GPU (\d+): (.+?)(?: \(UUID: [^)]*\))?$")
 # gpustat, often pasted beside nvidia-smi: "[0] Tesla P100-PCIE-16GB | 27'C,   0 % |   103 / 16384 MB |"
@@ -56,6 +59,7 @@ class NvidiaSmiOutput:
     error: str | None = None
     error_line: str | None = None
     attached: int | None = None  # `-q`'s "Attached GPUs": more than its GPU blocks when the paste was cut
+    windows: bool = False  # printed by Windows' nvidia-smi.exe (a driver model column or key)
 
 
 def _add(out: NvidiaSmiOutput, gpu: NvidiaGpu) -> NvidiaGpu:
@@ -173,9 +177,8 @@ def _own_lines(text: str | None) -> list[str]:
     return [] if any("XPU-SMI" in ln for ln in lines) else lines
 
 
-def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
-    out = NvidiaSmiOutput()
-    lines = _own_lines(text)
+def _whole_output_facts(lines: list[str], out: NvidiaSmiOutput) -> None:
+    """What any view prints once: a failure, the driver and CUDA versions, Windows' driver model."""
     for line in lines:
         for needle, code in _FAILURES:
             if needle in line and out.error is None:
@@ -183,6 +186,13 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
         driver, cuda = _DRIVER.search(line), _CUDA.search(line)
         out.driver_version = out.driver_version or (driver[1] if driver else None)
         out.cuda_version = out.cuda_version or (cuda[1] if cuda else None)
+        out.windows = out.windows or bool(_WINDOWS.search(line))
+
+
+def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
+    out = NvidiaSmiOutput()
+    lines = _own_lines(text)
+    _whole_output_facts(lines, out)
     if any(re.match(r"^GPU [0-9A-Fa-f]{4,8}:", ln.strip()) for ln in lines):
         _query(lines, out)
         return out
