@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rigfit.env.disk import install_need
 from rigfit.plan.model import PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.profile import Profile
@@ -40,3 +41,8 @@ def test_a_ui_without_torch_xpu_keeps_the_cpu_and_says_why(arc_a770: Profile, ui
     device = next(d for d in plan.decisions if d.topic == "device")
     why = " ".join(a.why_not for a in device.alternatives)
     assert "does not use torch.xpu" in why and "ComfyUI and InvokeAI run on it" in why
+
+
+def test_the_install_disk_check_does_not_size_the_xpu_wheel_as_the_cpu_one() -> None:
+    need = install_need("comfyui", [], "xpu", torch_installed=False)
+    assert "torch (xpu)" in need.unmeasured and not any("torch (xpu)" in p for p in need.parts)
