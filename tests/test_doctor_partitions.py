@@ -21,7 +21,7 @@ def test_rocm_smi_i_partitions_after_each_card_are_counted_as_partitions_of_thre
     out = parse_rocm_smi(read("rocm-smi-i-partitions-cut--mi300x-74a1.txt"))
     assert [g.partition_id for g in out.gpus] == [0, 1, 0, 1, 0, 1]
     (message,) = _partitioned(tmp_path, "rocm-smi-i-partitions-cut--mi300x-74a1.txt")
-    assert "the 6 GPUs listed are compute partitions of 3 physical AMD Instinct MI300X cards" in message
+    assert "The 6 GPUs listed are compute partitions of 3 physical AMD Instinct MI300X cards" in message
     assert "2 per card, DPX compute mode" in message
     assert "about 96 GiB of the card's 192 GiB and 1/2 of its compute units" in message
     assert "sudo amd-smi set --gpu all --compute-partition SPX" in message
