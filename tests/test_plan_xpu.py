@@ -26,6 +26,7 @@ def arc_a770(tmp_path: Path) -> Profile:
 def test_a_ui_on_torch_xpu_gets_the_xpu_build_from_its_index(arc_a770: Profile, ui: str) -> None:
     plan = make_plan(arc_a770, PlanOptions(ui=ui))
     assert (plan.backend, plan.device.kind, plan.device.name) == ("xpu", "gpu", "Intel Arc A770")
+    assert plan.decision("device").choice == "GPU 0: Intel Arc A770"  # no empty "()": no gfx/sm name, VRAM unknown
     assert plan.torch.variant == "xpu" and plan.torch.index_url == "https://download.pytorch.org/whl/xpu"
     assert plan.torch.install == [
         "python -m pip install torch==2.13.0 torchvision==0.28.0 --index-url https://download.pytorch.org/whl/xpu"

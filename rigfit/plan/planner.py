@@ -202,9 +202,10 @@ def _python_decision(stack: Stack, profile: Profile) -> Decision:
 def _device_label(device: DevicePick) -> str:
     if device.kind == "cpu":
         return f"CPU ({device.name})"
-    ident = isa_name(device.gfx, device.compute_capability) or ""
-    vram = f", {device.vram_bytes / 2**30:.0f} GiB" if device.vram_bytes else ""
-    return f"GPU {device.index}: {device.name} ({ident}{vram})".replace("(, ", "(")
+    ident = isa_name(device.gfx, device.compute_capability)
+    vram = f"{device.vram_bytes / 2**30:.0f} GiB" if device.vram_bytes else None
+    details = ", ".join(d for d in (ident, vram) if d)  # an Intel GPU has no gfx/sm name, a paste may lack VRAM
+    return f"GPU {device.index}: {device.name}" + (f" ({details})" if details else "")
 
 
 def _torch_label(t: TorchChoice) -> str:
