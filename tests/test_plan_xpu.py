@@ -41,7 +41,7 @@ def test_a_ui_without_torch_xpu_keeps_the_cpu_and_says_why(arc_a770: Profile, ui
     assert plan.backend == "cpu" and plan.torch.variant == "cpu"
     device = next(d for d in plan.decisions if d.topic == "device")
     why = " ".join(a.why_not for a in device.alternatives)
-    assert "does not use torch.xpu" in why and "ComfyUI and InvokeAI run on it" in why
+    assert "runs on torch.xpu without Intel's discontinued IPEX" in why and "ComfyUI and InvokeAI run on it" in why
 
 
 def test_the_install_disk_check_does_not_size_the_xpu_wheel_as_the_cpu_one() -> None:

@@ -190,7 +190,7 @@ class UiEntry(KbEntry):
     torch_min: str | None = None
     torch_min_why: str | None = None
     # it runs on an Intel GPU through PyTorch's own XPU build (torch.xpu), without Intel's extension (IPEX); a UI
-    # that only finds the GPU through IPEX keeps the CPU
+    # that only finds the GPU through IPEX (Forge: backend/memory_management.py) or is not known to keeps the CPU
     xpu: bool = False
     note: str | None = None
     model_dir: str | None = None  # where its checkpoints go, relative to its checkout (or data root)

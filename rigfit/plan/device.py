@@ -292,8 +292,8 @@ def _assess_intel(a: GpuAssessment, ui: XpuUi) -> None:
     if not ui.runs_xpu:
         a.reasons.append(
             Reason(
-                text=f"{label(g)}: PyTorch's XPU build runs this GPU, but {ui.name} does not use torch.xpu (it finds "
-                "Intel GPUs only through Intel's discontinued extension, IPEX, or not at all): the plan uses the CPU. "
+                text=f"{label(g)}: PyTorch's XPU build runs this GPU, but rigfit knows of no {ui.name} release that "
+                f"runs on torch.xpu without Intel's discontinued IPEX extension: the plan uses the CPU. "
                 f"{xpu_ui_names()} run on it.",
                 kb=[model.id, line.id],
             )
