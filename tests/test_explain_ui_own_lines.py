@@ -8,12 +8,12 @@ import tarfile
 import pytest
 
 from rigfit.explain.analyzers.context import Context, ui_log_prefixes
-from rigfit.explain.analyzers.sigill import _component_before
+from rigfit.explain.analyzers.sigill import COMPONENT, _component_before
 from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import UiLogPrefix
 from rigfit.kb.loader import load_entries
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES, SHARED
 
 # Fooocus 2.0.72's console as posted (https://github.com/lllyasviel/Fooocus/issues/447, description 2023-09-20)
 FOOOCUS_447 = ["[Fooocus] Initializing ...", "[Fooocus] Loading models ...", "[Fooocus] Processing prompts ..."]
@@ -52,3 +52,12 @@ def test_every_forge_prefix_is_printed_by_forge_itself() -> None:
                 text = source.read().decode("utf-8", "replace") if source else ""
                 printed |= {p for p in forge.prefixes if f"'[{p}]" in text or f'"[{p}]' in text}
     assert printed == set(forge.prefixes)
+
+
+def test_sd_next_start_up_prints_no_bracketed_line_a_plugin_could_be_taken_from() -> None:
+    """Why SD.Next needs no entry: its real start-up logs carry a time and level, never a "[Name] Loading" prefix."""
+    logs = sorted((FIXTURES / "logs" / "unrelated").glob("sdnext-*.txt"))
+    assert len(logs) == 3
+    for log in logs:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        assert not [line for line in lines if (m := COMPONENT.search(line)) and m.group("name")], log.name

@@ -53,9 +53,11 @@ def wheel_contents(path: Path) -> tuple[int, bool]:
 
 
 def backend_of_variant(variant: str | None) -> str | None:
-    """A wheel line's variant ("cu126", "rocm7.2", "cpu") as the kind of torch build it is."""
+    """A wheel line's variant ("cu126", "rocm7.2", "xpu", "cpu") as the kind of torch build it is."""
     if not variant:
         return None
+    if variant == "xpu":  # no measured size: said as not measured, never the CPU wheel's
+        return "xpu"
     return "cuda" if variant.startswith("cu") else "rocm" if variant.startswith("rocm") else "cpu"
 
 

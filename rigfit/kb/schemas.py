@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rigfit.kb.loader import KbEntry, version_ranges
+from rigfit.kb.loader import KbEntry, load_entries, version_ranges
 from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
@@ -42,7 +42,7 @@ class GfxTarget(KbEntry):
 class WheelLine(KbEntry):
     """torch_wheels.yaml: one way to get torch (an official wheel variant, a source build, a distro package)."""
 
-    kind: Literal["cuda", "rocm", "cpu", "source", "distro", "community"]
+    kind: Literal["cuda", "rocm", "xpu", "cpu", "source", "distro", "community"]
     torch: str | None = None  # "2.13.0"; None for routes that are not one version (source builds)
     variant: str | None = None  # "cu126", "rocm7.2", "cpu"
     backend: Literal["cuda", "rocm", "cpu"] | None = None  # for kind=source: the torch build it makes
@@ -160,6 +160,11 @@ class AuthAccount:
     login: str  # how a script logs in (the API call), for the docs and the launch output
 
 
+def xpu_ui_names() -> str:
+    """The UIs that run on PyTorch's XPU build (uis.yaml `xpu`), for texts: "ComfyUI and InvokeAI"."""
+    return " and ".join(u.name for u in load_entries("uis.yaml", UiEntry) if u.xpu)
+
+
 @record(frozen=True, kw_only=True)
 class UiEntry(KbEntry):
     """uis.yaml: a Stable Diffusion UI: where it lives, how to keep its installer off torch, and its flags."""
@@ -184,6 +189,9 @@ class UiEntry(KbEntry):
     # the oldest torch its current release is known to run on (None: no known floor); why, in the UI's own code
     torch_min: str | None = None
     torch_min_why: str | None = None
+    # it runs on an Intel GPU through PyTorch's own XPU build (torch.xpu), without Intel's extension (IPEX); a UI
+    # that only finds the GPU through IPEX (Forge: backend/memory_management.py) or is not known to keeps the CPU
+    xpu: bool = False
     note: str | None = None
     model_dir: str | None = None  # where its checkpoints go, relative to its checkout (or data root)
     auth_account: AuthAccount | None = None  # the login is an account the UI keeps (net.auth turns the mode on)

@@ -5,8 +5,15 @@ from __future__ import annotations
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import model_of
 from rigfit.kb.rocm_support import rocm_support
-from rigfit.kb.schemas import GfxTarget
-from rigfit.plan.knowledge import gfx_targets, newest_first, override_target, version, wheel_lines
+from rigfit.kb.schemas import GfxTarget, xpu_ui_names
+from rigfit.plan.knowledge import (
+    gfx_targets,
+    newest_first,
+    newest_wheel,
+    override_target,
+    version,
+    wheel_lines,
+)
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
 from rigfit.probe.fault_findings import FAULTS
 from rigfit.probe.pcie_slots import atomics_slot_advice
@@ -265,22 +272,55 @@ def _assess_amd(a: GpuAssessment, profile: Profile, verified: bool) -> None:
     _kfd_blockers(a, profile)
 
 
-def _no_backend(g: GpuInfo) -> Reason:
-    """A GPU rigfit plans no torch backend for; for an Intel GPU, whether PyTorch's XPU build would run it."""
+@record(frozen=True)
+class XpuUi:
+    """The UI the plan is for, as far as Intel GPUs go: its name, and whether it runs on torch.xpu (uis.yaml)."""
+
+    name: str = "the UI"
+    runs_xpu: bool = False
+
+
+def _assess_intel(a: GpuAssessment, ui: XpuUi) -> None:
+    """An Intel GPU: PyTorch's XPU build runs Arc and Core Ultra GPUs (gpus.yaml `xpu`); the plan uses it when the UI
+    runs on torch.xpu, and says why not when it does not."""
+    g = a.gpu
     model = model_of(g.pci_id, g.name)
-    if g.vendor == "intel" and model is not None and model.xpu:
-        return Reason(
-            text=f"{label(g)}: PyTorch's XPU build runs this GPU, but rigfit does not plan XPU installs yet: "
-            "the plan uses the CPU.",
-            kb=[model.id],
+    if model is None or not model.xpu:
+        a.reasons.append(_no_backend(g))
+        return
+    line = newest_wheel("xpu")
+    if not ui.runs_xpu:
+        a.reasons.append(
+            Reason(
+                text=f"{label(g)}: PyTorch's XPU build runs this GPU, but rigfit knows of no {ui.name} release that "
+                f"runs on torch.xpu without Intel's discontinued IPEX extension: the plan uses the CPU. "
+                f"{xpu_ui_names()} run on it.",
+                kb=[model.id, line.id],
+            )
         )
+        return
+    a.backend = "xpu"
+    a.reasons.append(
+        Reason(
+            text=f"{label(g)}: PyTorch's XPU build (torch {line.torch}+xpu) runs this GPU; it needs Intel's GPU "
+            "driver stack (compute runtime, Level Zero) on the host.",
+            facts=[f"gpu[{a.index}].pci_id={g.pci_id}"],
+            kb=[model.id, line.id],
+        )
+    )
+
+
+def _no_backend(g: GpuInfo) -> Reason:
+    """A GPU rigfit plans no torch backend for."""
+    model = model_of(g.pci_id, g.name)
     if g.vendor == "intel" and model is not None:
         return Reason(text=f"{label(g)}: no torch build has a GPU backend for this Intel generation.", kb=[model.id])
     return Reason(text=f"{label(g)}: no CUDA/ROCm torch backend for vendor '{g.vendor or 'unknown'}'.")
 
 
-def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessment]:
-    """Each GPU's usability; verified_gpu = `rigfit verify` proved GPU ops correct, which lifts 'unreliable' doubts."""
+def assess_gpus(profile: Profile, verified_gpu: bool = False, ui: XpuUi | None = None) -> list[GpuAssessment]:
+    """Each GPU's usability; verified_gpu = `rigfit verify` proved GPU ops correct, which lifts 'unreliable' doubts;
+    `ui` says whether the UI runs on an Intel GPU (PyTorch's XPU build)."""
     found = []
     for i, g in enumerate(profile.gpus):
         a = GpuAssessment(index=i, gpu=g, backend=None)
@@ -291,6 +331,8 @@ def assess_gpus(profile: Profile, verified_gpu: bool = False) -> list[GpuAssessm
             _assess_nvidia(a)
         elif g.vendor == "amd":
             _assess_amd(a, profile, verified_gpu)
+        elif g.vendor == "intel":
+            _assess_intel(a, ui or XpuUi())
         else:
             a.reasons.append(_no_backend(g))
         found.append(a)

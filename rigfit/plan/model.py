@@ -9,7 +9,7 @@ from typing import Literal
 
 from rigfit.records import field, record
 
-Backend = Literal["cuda", "rocm", "cpu"]
+Backend = Literal["cuda", "rocm", "xpu", "cpu"]
 Ui = Literal["forge", "a1111", "comfyui", "sdnext", "invokeai"]
 UIS: tuple[str, ...] = ("forge", "a1111", "comfyui", "sdnext", "invokeai")
 Extra = Literal["pytorch3d"]

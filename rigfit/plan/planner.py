@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
-from rigfit.plan.device import GpuAssessment, assess_gpus, pick_device
+from rigfit.plan.device import GpuAssessment, XpuUi, assess_gpus, pick_device
 from rigfit.plan.fit import bus_warning, choose_pins, fit_models
 from rigfit.plan.installed import installed_cuda_line, kept_cuda_stack
-from rigfit.plan.knowledge import in_range, pins, version
+from rigfit.plan.knowledge import in_range, pins, ui_entry, version
 from rigfit.plan.model import (
     Advice,
     Alternative,
@@ -20,7 +20,7 @@ from rigfit.plan.model import (
     TorchChoice,
 )
 from rigfit.plan.precision import SETTINGS, choose_attention, choose_memory, choose_precision
-from rigfit.plan.stack import Stack, cpu_stack, cuda_stack, device_env, rocm_stack
+from rigfit.plan.stack import Stack, cpu_stack, cuda_stack, device_env, rocm_stack, xpu_stack
 from rigfit.plan.ui_flags import settings_for, translate
 from rigfit.plan.ui_torch import ui_torch_floor
 from rigfit.probe.profile import Profile, isa_name
@@ -30,7 +30,8 @@ def make_plan(profile: Profile, options: PlanOptions | None = None, verified: Ve
     """Decide the whole stack for this machine and UI, every decision with its reasons and alternatives."""
     options = options or PlanOptions()
     verified_gpu = bool(verified and verified.device.startswith("cuda") and verified.ops_ok)
-    assessed = assess_gpus(profile, verified_gpu)
+    ui = ui_entry(options.ui)
+    assessed = assess_gpus(profile, verified_gpu, XpuUi(ui.name, ui.xpu))
     chosen, device, device_reasons, device_alts = pick_device(profile, assessed)
     backend = chosen.backend if chosen is not None and chosen.backend else "cpu"
     blockers: list[Blocker] = [b for a in assessed for b in a.blockers]
@@ -123,6 +124,8 @@ def _stack_for(backend: str, chosen: GpuAssessment | None, profile: Profile, opt
         return cuda_stack(chosen, profile, options)  # type: ignore[arg-type]
     if backend == "rocm":
         return rocm_stack(chosen, profile, options)  # type: ignore[arg-type]
+    if backend == "xpu":
+        return xpu_stack(profile, options)
     kept = installed_cuda_line(profile)  # a CUDA torch where no NVIDIA GPU is visible: kept, not replaced
     return kept_cuda_stack(kept, profile) if kept else cpu_stack(profile, options)
 
@@ -169,6 +172,7 @@ def _backend_decision(backend: str, device: DevicePick, profile: Profile) -> Dec
                 text={
                     "cuda": "NVIDIA GPU: CUDA build of torch.",
                     "rocm": "AMD GPU: ROCm (HIP) build of torch.",
+                    "xpu": "Intel GPU: PyTorch's XPU build of torch.",
                     "cpu": "CPU build of torch.",
                 }[backend],
                 facts=[f"device={device.name}"],
@@ -198,9 +202,10 @@ def _python_decision(stack: Stack, profile: Profile) -> Decision:
 def _device_label(device: DevicePick) -> str:
     if device.kind == "cpu":
         return f"CPU ({device.name})"
-    ident = isa_name(device.gfx, device.compute_capability) or ""
-    vram = f", {device.vram_bytes / 2**30:.0f} GiB" if device.vram_bytes else ""
-    return f"GPU {device.index}: {device.name} ({ident}{vram})".replace("(, ", "(")
+    ident = isa_name(device.gfx, device.compute_capability)
+    vram = f"{device.vram_bytes / 2**30:.0f} GiB" if device.vram_bytes else None
+    details = ", ".join(d for d in (ident, vram) if d)  # an Intel GPU has no gfx/sm name, a paste may lack VRAM
+    return f"GPU {device.index}: {device.name}" + (f" ({details})" if details else "")
 
 
 def _torch_label(t: TorchChoice) -> str:

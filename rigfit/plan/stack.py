@@ -4,7 +4,7 @@ needs, and which environment variables the device needs (set only where needed, 
 from __future__ import annotations
 
 from rigfit.kb.fixes import fix_text
-from rigfit.kb.schemas import WheelLine
+from rigfit.kb.schemas import WheelLine, xpu_ui_names
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
 from rigfit.plan.device import GpuAssessment, cc_covered
 from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, source_build, version, wheel_lines
@@ -94,7 +94,7 @@ def _install_cmd(line: WheelLine, pkgs_extra: str = "") -> list[str]:
 
 def _wheel_choice(line: WheelLine) -> TorchChoice:
     return TorchChoice(
-        source="wheel" if line.kind in ("cuda", "rocm", "cpu") else line.kind,  # type: ignore[arg-type]
+        source="wheel" if line.kind in ("cuda", "rocm", "xpu", "cpu") else line.kind,  # type: ignore[arg-type]
         version=line.torch,
         variant=line.variant,
         index_url=line.index_url,
@@ -331,6 +331,31 @@ def rocm_stack(a: GpuAssessment, profile: Profile, options: PlanOptions) -> Stac
     if entry.override_reliability == "unreliable":
         checks.append("rigfit bench --env ~/sd/venv --quick  (an unreliable override shows up as NaN or a crash)")
     return Stack(choice, python, reasons, alternatives, [], checks)
+
+
+def xpu_stack(profile: Profile, options: PlanOptions) -> Stack:
+    """PyTorch's XPU build for an Intel GPU; the driver stack it needs is the host's (Intel's compute runtime)."""
+    line = newest_wheel("xpu")
+    reasons = [
+        Reason(
+            text=f"torch {line.torch}+xpu from {line.index_url}: PyTorch's own Intel GPU backend (torch.xpu); the "
+            "wheel brings its SYCL runtime, the GPU driver (compute runtime, Level Zero) comes from the host.",
+            kb=[line.id],
+        )
+    ]
+    checks = [
+        'python -c "import torch; print(torch.xpu.is_available())"  (in the env: True when the driver stack works)',
+        "rigfit verify --env ~/sd/venv",
+    ]
+    alternatives = [Alternative(choice=f"torch {newest_wheel('cpu').torch}+cpu", why_not="minutes per image")]
+    python = _python_need(line.python, profile, [])
+    driver = Advice(
+        id="xpu-driver",
+        message="The XPU build needs Intel's GPU driver packages (compute runtime and Level Zero) on the host.",
+        fix=fix_text("gpu.intel_xpu", uis=xpu_ui_names()),
+        kb=[line.id],
+    )
+    return Stack(_wheel_choice(line), python, reasons, alternatives, [driver], checks)
 
 
 def cpu_stack(profile: Profile, options: PlanOptions) -> Stack:

@@ -74,7 +74,7 @@ def partition_findings(profile: Profile) -> list[Finding]:
         f"{mode} compute mode" if mode else None,
         f"{memory_mode} memory mode" if memory_mode else None,
     )
-    listed = f"the {len(amd)} GPUs listed are compute partitions {_cards(amd, name)}"
+    listed = f"The {len(amd)} GPUs listed are compute partitions {_cards(amd, name)}"
     return [
         Finding(
             id="gpu.partitioned",

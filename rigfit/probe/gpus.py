@@ -16,6 +16,7 @@ from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import gfx_family, model_of
 from rigfit.kb.loader import by_id
 from rigfit.kb.rocm_support import rocm_support
+from rigfit.kb.schemas import xpu_ui_names
 from rigfit.probe.gpu import kfd, sysfs
 from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
 from rigfit.probe.gpu.id_listings import parse_id_listings
@@ -281,9 +282,9 @@ def _intel_xpu(gpu: GpuInfo) -> Finding | None:
         id="gpu.intel_xpu",
         severity="info",
         group="gpus",
-        message=f"{_label(gpu)}: PyTorch's XPU build runs this GPU; rigfit does not plan XPU installs yet, so its "
-        "plan uses the CPU.",
-        fix=fix_text("gpu.intel_xpu"),
+        message=f"{_label(gpu)}: PyTorch's XPU build runs this GPU; rigfit plans it for the UIs that run on torch.xpu "
+        f"({xpu_ui_names()}), the others use the CPU.",
+        fix=fix_text("gpu.intel_xpu", uis=xpu_ui_names()),
         kb=[model.id],
     )
 

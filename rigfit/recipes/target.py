@@ -59,6 +59,12 @@ def _plan_for(
     profile: Profile, options: PlanOptions, backend: Backend | None, notes: list[str]
 ) -> tuple[Plan, Profile]:
     plan = make_plan(profile, options)
+    if plan.backend == "xpu" and backend in (None, "xpu"):
+        raise RecipeError(
+            f"the plan for this machine uses the Intel GPU ({plan.device.name}, PyTorch's XPU build), and rigfit's "
+            "container recipes cover cuda, rocm and cpu: install on the host with `rigfit install`, or ask for "
+            "--backend cpu."
+        )
     if backend is None or plan.backend == backend:
         return plan, profile
     wanted = copy.deepcopy(profile)

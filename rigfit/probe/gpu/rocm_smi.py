@@ -15,7 +15,15 @@ import re
 
 from rigfit.kb.gpus import lookup_pci
 from rigfit.lazy_re import later
-from rigfit.probe.gpu.amd_smi import amd_smi_blocks, fill_from_amd_smi, is_amd_smi
+from rigfit.probe.gpu.amd_smi import (
+    amd_smi_blocks,
+    amd_smi_table,
+    fill_from_amd_smi,
+    fill_from_amd_smi_table,
+    is_amd_smi,
+    is_amd_smi_table,
+    split_buses,
+)
 from rigfit.probe.gpu.paste import clean_lines, hex4, parse_bdf
 from rigfit.records import field, record
 
@@ -177,6 +185,12 @@ def _other_view(text: str | None, lines: list[str], out: RocmSmiOutput) -> bool:
     if is_amd_smi(lines):
         for index, values in amd_smi_blocks(lines).items():
             fill_from_amd_smi(_gpu(out, index), values)
+        return True
+    if is_amd_smi_table(lines):
+        rows = amd_smi_table(lines)
+        split = split_buses(rows)
+        for row in rows:
+            fill_from_amd_smi_table(_gpu(out, int(row["gpu"])), row, split)
         return True
     return False
 
