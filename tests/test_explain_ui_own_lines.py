@@ -57,7 +57,7 @@ def test_every_forge_prefix_is_printed_by_forge_itself() -> None:
 def test_sd_next_start_up_prints_no_bracketed_line_a_plugin_could_be_taken_from() -> None:
     """Why SD.Next needs no entry: its real start-up logs carry a time and level, never a "[Name] Loading" prefix."""
     logs = sorted((FIXTURES / "logs" / "unrelated").glob("sdnext-*.txt"))
-    assert len(logs) == 3
+    assert len(logs) >= 3
     for log in logs:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
         assert not [line for line in lines if (m := COMPONENT.search(line)) and m.group("name")], log.name
