@@ -24,10 +24,10 @@ KEYWORDS = ("when calling", "in function", "triggered internally", "userwarning"
 CONTEXT = ("geforce", "quadro", "tesla", "titan", "radeon", "instinct", 'file "')
 
 STATUS_NAME = re.compile(
-    r"\b(?P<name>(?:cuda|hip)Error[A-Z]\w*|CUDA_ERROR_[A-Z_]+|(?:CUBLAS|CUDNN|HIPBLAS)_STATUS_[A-Z_]+|"
+    r"\b(?P<name>cudaError[A-Z]\w*|hipError[A-Z]\w*|CUDA_ERROR_[A-Z_]+|(?:CUBLAS|CUDNN|HIPBLAS)_STATUS_[A-Z_]+|"
     r"rocblas_status_[a-z_]+|miopenStatus[A-Z]\w*)"
 )
-STATUS_TEXT = re.compile(r"\b(?P<api>CUDA|HIP)(?: driver)? error(?: \d+)?(?: at \S+)?: (?P<text>.+)", re.I)
+STATUS_TEXT = re.compile(r"\b(?P<api>CUDA error|HIP error|CUDA driver error)(?: \d+)?(?: at \S+)?: (?P<text>.+)", re.I)
 OP = re.compile(
     r"when calling `(?P<call>\w+)|in function (?P<function>\w+)|"
     r"File \"[^\"]*?(?P<file>[\w.-]+)\", line \d+, in (?P<frame>\w+)"
@@ -91,18 +91,19 @@ def analyze(ctx: Context) -> list[Finding]:
 
 
 def _first_status(ctx: Context) -> tuple[LogLine, GpuError, str, bool] | None:
-    """The first line with a status the table knows: its entry, the name or text printed, and whether it is AMD's."""
+    """The first line with a status the table knows, not a warning: its entry, the name or text printed, and whether
+    it is AMD's."""
     hits: dict[int, tuple[LogLine, GpuError, str, bool]] = {}
-    warnings = {line.number for line, _ in every(ctx.lines, WARNING)}
     for line, m in every(ctx.lines, STATUS_TEXT):
-        if line.number in warnings:
-            continue
         if (entry := status_with_text(m.group("text"))) is not None:
-            hits.setdefault(line.number, (line, entry, m.group("text").strip().rstrip("."), m.group("api") == "HIP"))
+            amd = m.group("api").upper().startswith("HIP")
+            hits.setdefault(line.number, (line, entry, m.group("text").strip().rstrip("."), amd))
     for line, m in every(ctx.lines, STATUS_NAME):
         name = m.group("name")
-        if line.number not in hits and line.number not in warnings and (entry := status_named(name)) is not None:
+        if line.number not in hits and (entry := status_named(name)) is not None:
             hits[line.number] = (line, entry, name, name.startswith(AMD_STATUS))
+    for number in [n for n, hit in hits.items() if WARNING.search(hit[0].text)]:
+        del hits[number]
     return hits[min(hits)] if hits else None
 
 

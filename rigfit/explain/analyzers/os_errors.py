@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, binary_package, every
+from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, binary_package, from_end
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
 from rigfit.kb.error_codes import OsError
@@ -57,7 +57,7 @@ def error_entry(kind: str, code: int, text: str, windows: bool) -> OsError | Non
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    for line, m in reversed(every(ctx.lines, OS_ERROR)):
+    for line, m in from_end(ctx.lines, OS_ERROR):
         kind = m.group("kind") or "os"
         code = int(m.group("code") or m.group("rcode"))
         entry = error_entry(kind, code, m.group("text") or m.group("rtext"), ctx.facts.get("log_os") == "windows")
