@@ -92,7 +92,7 @@ def _finding(ctx: Context, line: LogLine, m: re.Match[str], entry: OsError, code
     return Finding(
         "os-error",
         title,
-        _cause(m, entry, code, path or (f"a file of {package}" if package else None), install),
+        _cause(m, entry, code, install, path or None, package),
         entry.fix.format(path=path or "the path the error names", pip=ctx.pip()),
         [line],
         facts,
@@ -112,10 +112,11 @@ def _package(ctx: Context, at: LogLine) -> str | None:
     return found if found not in (None, "pip") else None
 
 
-def _cause(m: re.Match[str], entry: OsError, code: int, path: str | None, install: bool) -> str:
+def _cause(m: re.Match[str], entry: OsError, code: int, install: bool, path: str | None, package: str | None) -> str:
     printed = f"[{m.group('kind')} {code}]" if m.group("kind") else f"os error {code}"
     named = f"{entry.id}, " if entry.platform == "posix" else ""
+    where = f" on {path}" if path else f" in {package}'s code" if package else ""
     return (
         f"The operating system refused {'the install' if install else 'the operation'} with {printed} "
-        f"({named}{entry.texts[0]})" + (f" on {path}" if path else "") + f": {entry.meaning}"
+        f"({named}{entry.texts[0]}){where}: {entry.meaning}"
     )
