@@ -27,7 +27,9 @@ STATUS_NAME = re.compile(
     r"\b(?P<name>cudaError[A-Z]\w*|hipError[A-Z]\w*|CUDA_ERROR_[A-Z_]+|(?:CUBLAS|CUDNN|HIPBLAS)_STATUS_[A-Z_]+|"
     r"rocblas_status_[a-z_]+|miopenStatus[A-Z]\w*)"
 )
-STATUS_TEXT = re.compile(r"\b(?P<api>CUDA error|HIP error|CUDA driver error)(?: \d+)?(?: at \S+)?: (?P<text>.+)", re.I)
+STATUS_TEXT = re.compile(
+    r"\b(?P<api>CUDA error|HIP error|CUDA driver error)(?: \(?\d+\)?)?(?: at \S+)?: (?P<text>.+)", re.I
+)
 OP = re.compile(
     r"when calling `(?P<call>\w+)|in function (?P<function>\w+)|"
     r"File \"[^\"]*?(?P<file>[\w.-]+)\", line \d+, in (?P<frame>\w+)"
