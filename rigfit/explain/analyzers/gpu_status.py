@@ -112,18 +112,10 @@ def _first_status(ctx: Context) -> tuple[LogLine, GpuError, str, bool] | None:
 def _finding(ctx: Context, line: LogLine, entry: GpuError, printed: str, amd: bool) -> Finding:
     amd = amd or "rocm" in str(ctx.torch) or ctx.facts.get("gpu_vendor") == "amd"
     kind = kinds()[entry.kind]
-    api = "HIP" if amd and entry.api == "cuda" else API_LABEL[entry.api]
-    shown = _shown_name(entry, printed, amd)
-    facts = {"status": shown, "api": api, "vendor": "amd" if amd else "nvidia"}
-    if entry.text:
-        facts["message"] = entry.text
-    if op := _op(ctx, line):
-        facts["op"] = op
-    if gpu := _gpu(ctx):
-        facts["gpu"] = gpu
+    facts = _facts(ctx, line, entry, _shown_name(entry, printed, amd), amd)
     look = kind.look_amd if amd else kind.look_nvidia
     fix = " ".join(part for part in (entry.fix, kind.fix, f"To see the cause: {look}") if part)
-    title = f"{api} error {shown}" + (f": {entry.text}" if entry.text else "")
+    title = f"{facts['api']} error {facts['status']}" + (f": {entry.text}" if entry.text else "")
     return Finding(
         f"gpu-status-{entry.kind}",
         title,
@@ -136,12 +128,29 @@ def _finding(ctx: Context, line: LogLine, entry: GpuError, printed: str, amd: bo
     )
 
 
+def _facts(ctx: Context, line: LogLine, entry: GpuError, shown: str, amd: bool) -> dict[str, str]:
+    """The status as printed, the API and vendor, and what the log says of the op and the GPU."""
+    api = "HIP" if amd and entry.api == "cuda" else API_LABEL[entry.api]
+    facts = {"status": shown, "api": api, "vendor": "amd" if amd else "nvidia"}
+    if entry.text:
+        facts["message"] = entry.text
+    if op := _op(ctx, line):
+        facts["op"] = op
+    if gpu := _gpu(ctx):
+        facts["gpu"] = gpu
+    if amd and ctx.facts.get("gfx"):
+        facts["gfx"] = str(ctx.facts["gfx"])
+    return facts
+
+
 def _shown_name(entry: GpuError, printed: str, amd: bool) -> str:
     """The status name as the log printed it (a cuDNN 9 sub-code included), else the table's name for the vendor."""
     names = (entry.id, *entry.names)
     if printed.lower() in (n.lower() for n in names) or STATUS_NAME.fullmatch(printed):
         return printed
-    return next((n for n in names if n.startswith("hip")), entry.id) if amd else entry.id
+    if amd:  # HIP's own name; a CUDA name would be wrong on an AMD GPU, so the message as printed if HIP has none
+        return next((n for n in names if n.startswith("hip")), printed)
+    return entry.id
 
 
 def _cause(entry: GpuError, facts: dict[str, str], printed: str) -> str:
