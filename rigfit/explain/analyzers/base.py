@@ -11,6 +11,7 @@ scanned only near a signal (see rigfit/kb/issues.py for how literals match), and
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from packaging.version import InvalidVersion, Version
 
@@ -64,6 +65,14 @@ def last(lines: list[LogLine], pattern: re.Pattern[str]) -> tuple[LogLine, re.Ma
         if match := pattern.search(lines[i].text):
             return lines[i], match
     return None
+
+
+def from_end(lines: list[LogLine], pattern: re.Pattern[str]) -> Iterator[tuple[LogLine, re.Match[str]]]:
+    """The lines matching `pattern`, last first, found lazily (a reader that stops at the first it can use does not
+    run the pattern on every earlier candidate)."""
+    for i in lines_from_end(pattern, texts(lines)):
+        if match := pattern.search(lines[i].text):
+            yield lines[i], match
 
 
 def ver(text: str | None) -> Version:

@@ -24,10 +24,12 @@ KEYWORDS = ("when calling", "in function", "triggered internally", "userwarning"
 CONTEXT = ("geforce", "quadro", "tesla", "titan", "radeon", "instinct", 'file "')
 
 STATUS_NAME = re.compile(
-    r"\b(?P<name>(?:cuda|hip)Error[A-Z]\w*|CUDA_ERROR_[A-Z_]+|(?:CUBLAS|CUDNN|HIPBLAS)_STATUS_[A-Z_]+|"
+    r"\b(?P<name>cudaError[A-Z]\w*|hipError[A-Z]\w*|CUDA_ERROR_[A-Z_]+|(?:CUBLAS|CUDNN|HIPBLAS)_STATUS_[A-Z_]+|"
     r"rocblas_status_[a-z_]+|miopenStatus[A-Z]\w*)"
 )
-STATUS_TEXT = re.compile(r"\b(?P<api>CUDA|HIP)(?: driver)? error(?: \d+)?(?: at \S+)?: (?P<text>.+)", re.I)
+STATUS_TEXT = re.compile(
+    r"\b(?P<api>CUDA error|HIP error|CUDA driver error)(?: \(?\d+\)?)?(?: at \S+)?: (?P<text>.+)", re.I
+)
 OP = re.compile(
     r"when calling `(?P<call>\w+)|in function (?P<function>\w+)|"
     r"File \"[^\"]*?(?P<file>[\w.-]+)\", line \d+, in (?P<frame>\w+)"
@@ -91,36 +93,29 @@ def analyze(ctx: Context) -> list[Finding]:
 
 
 def _first_status(ctx: Context) -> tuple[LogLine, GpuError, str, bool] | None:
-    """The first line with a status the table knows: its entry, the name or text printed, and whether it is AMD's."""
+    """The first line with a status the table knows, not a warning: its entry, the name or text printed, and whether
+    it is AMD's."""
     hits: dict[int, tuple[LogLine, GpuError, str, bool]] = {}
-    warnings = {line.number for line, _ in every(ctx.lines, WARNING)}
     for line, m in every(ctx.lines, STATUS_TEXT):
-        if line.number in warnings:
-            continue
         if (entry := status_with_text(m.group("text"))) is not None:
-            hits.setdefault(line.number, (line, entry, m.group("text").strip().rstrip("."), m.group("api") == "HIP"))
+            amd = m.group("api").upper().startswith("HIP")
+            hits.setdefault(line.number, (line, entry, m.group("text").strip().rstrip("."), amd))
     for line, m in every(ctx.lines, STATUS_NAME):
         name = m.group("name")
-        if line.number not in hits and line.number not in warnings and (entry := status_named(name)) is not None:
+        if line.number not in hits and (entry := status_named(name)) is not None:
             hits[line.number] = (line, entry, name, name.startswith(AMD_STATUS))
+    for number in [n for n, hit in hits.items() if WARNING.search(hit[0].text)]:
+        del hits[number]
     return hits[min(hits)] if hits else None
 
 
 def _finding(ctx: Context, line: LogLine, entry: GpuError, printed: str, amd: bool) -> Finding:
     amd = amd or "rocm" in str(ctx.torch) or ctx.facts.get("gpu_vendor") == "amd"
     kind = kinds()[entry.kind]
-    api = "HIP" if amd and entry.api == "cuda" else API_LABEL[entry.api]
-    shown = _shown_name(entry, printed, amd)
-    facts = {"status": shown, "api": api, "vendor": "amd" if amd else "nvidia"}
-    if entry.text:
-        facts["message"] = entry.text
-    if op := _op(ctx, line):
-        facts["op"] = op
-    if gpu := _gpu(ctx):
-        facts["gpu"] = gpu
+    facts = _facts(ctx, line, entry, _shown_name(entry, printed, amd), amd)
     look = kind.look_amd if amd else kind.look_nvidia
     fix = " ".join(part for part in (entry.fix, kind.fix, f"To see the cause: {look}") if part)
-    title = f"{api} error {shown}" + (f": {entry.text}" if entry.text else "")
+    title = f"{facts['api']} error {facts['status']}" + (f": {entry.text}" if entry.text else "")
     return Finding(
         f"gpu-status-{entry.kind}",
         title,
@@ -133,12 +128,29 @@ def _finding(ctx: Context, line: LogLine, entry: GpuError, printed: str, amd: bo
     )
 
 
+def _facts(ctx: Context, line: LogLine, entry: GpuError, shown: str, amd: bool) -> dict[str, str]:
+    """The status as printed, the API and vendor, and what the log says of the op and the GPU."""
+    api = "HIP" if amd and entry.api == "cuda" else API_LABEL[entry.api]
+    facts = {"status": shown, "api": api, "vendor": "amd" if amd else "nvidia"}
+    if entry.text:
+        facts["message"] = entry.text
+    if op := _op(ctx, line):
+        facts["op"] = op
+    if gpu := _gpu(ctx):
+        facts["gpu"] = gpu
+    if amd and ctx.facts.get("gfx"):
+        facts["gfx"] = str(ctx.facts["gfx"])
+    return facts
+
+
 def _shown_name(entry: GpuError, printed: str, amd: bool) -> str:
     """The status name as the log printed it (a cuDNN 9 sub-code included), else the table's name for the vendor."""
     names = (entry.id, *entry.names)
     if printed.lower() in (n.lower() for n in names) or STATUS_NAME.fullmatch(printed):
         return printed
-    return next((n for n in names if n.startswith("hip")), entry.id) if amd else entry.id
+    if amd:  # HIP's own name; a CUDA name would be wrong on an AMD GPU, so the message as printed if HIP has none
+        return next((n for n in names if n.startswith("hip")), printed)
+    return entry.id
 
 
 def _cause(entry: GpuError, facts: dict[str, str], printed: str) -> str:

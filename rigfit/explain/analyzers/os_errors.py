@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, binary_package, every
+from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, binary_package, from_end
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
 from rigfit.kb.error_codes import OsError
@@ -57,7 +57,7 @@ def error_entry(kind: str, code: int, text: str, windows: bool) -> OsError | Non
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    for line, m in reversed(every(ctx.lines, OS_ERROR)):
+    for line, m in from_end(ctx.lines, OS_ERROR):
         kind = m.group("kind") or "os"
         code = int(m.group("code") or m.group("rcode"))
         entry = error_entry(kind, code, m.group("text") or m.group("rtext"), ctx.facts.get("log_os") == "windows")
@@ -92,7 +92,7 @@ def _finding(ctx: Context, line: LogLine, m: re.Match[str], entry: OsError, code
     return Finding(
         "os-error",
         title,
-        _cause(m, entry, code, path or (f"a file of {package}" if package else None), install),
+        _cause(m, entry, code, install, path or None, package),
         entry.fix.format(path=path or "the path the error names", pip=ctx.pip()),
         [line],
         facts,
@@ -112,10 +112,11 @@ def _package(ctx: Context, at: LogLine) -> str | None:
     return found if found not in (None, "pip") else None
 
 
-def _cause(m: re.Match[str], entry: OsError, code: int, path: str | None, install: bool) -> str:
+def _cause(m: re.Match[str], entry: OsError, code: int, install: bool, path: str | None, package: str | None) -> str:
     printed = f"[{m.group('kind')} {code}]" if m.group("kind") else f"os error {code}"
     named = f"{entry.id}, " if entry.platform == "posix" else ""
+    where = f" on {path}" if path else f" in {package}'s code" if package else ""
     return (
         f"The operating system refused {'the install' if install else 'the operation'} with {printed} "
-        f"({named}{entry.texts[0]})" + (f" on {path}" if path else "") + f": {entry.meaning}"
+        f"({named}{entry.texts[0]}){where}: {entry.meaning}"
     )
