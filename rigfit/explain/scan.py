@@ -13,6 +13,7 @@ import codecs
 import collections
 import functools
 import itertools
+import operator
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Set
@@ -152,17 +153,17 @@ class KeywordScanner:
         hits = self._collect_first(block, base_line, result, repeats)
         result.lines_total += self._newlines(block)
         if self._context is not None:
-            signals = [start - 1 for start, words in hits.items() if words & self._signals]
+            signals = sorted(start - 1 for start, words in hits.items() if not words.isdisjoint(self._signals))
             self._context_near(block, base_line, signals, result, repeats)
         self._distinct = self._shaped = None
 
     def _context_near(self, block: bytes, base_line: int, signals: list[int], result: LogScan, repeats: str) -> None:
         """The context pass over the windows around a block's `signals` (offsets), the previous block's tail when one
         is near the block's start, and the block's head when the previous block ended near a signal."""
-        windows = [(max(0, pos - CONTEXT_WINDOW), pos + CONTEXT_WINDOW) for pos in signals]
+        windows = _signal_windows(signals)
         if self._head_pending:
             windows.append((0, CONTEXT_WINDOW))
-        if self._tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
+        if self._tail is not None and signals and signals[0] < CONTEXT_WINDOW:
             self._context_pass(self._tail[0], self._tail[1], result, repeats)
         first_line, counted_to = base_line, 0  # the windows' line numbers, counted from the previous window on
         for start, end in _merged(windows, len(block)):
@@ -171,7 +172,7 @@ class KeywordScanner:
             counted_to = before
             whole = before == 0 and end >= len(block)
             self._context_pass(block if whole else block[before:end], first_line, result, repeats)
-        self._head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
+        self._head_pending = bool(signals) and signals[-1] + CONTEXT_WINDOW > len(block)
         # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included); its
         # first line number counted back from the block's end
         cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
@@ -492,6 +493,20 @@ def _lines_hit(distinct: bytes, regexes: tuple[re.Pattern[bytes], ...], suffix: 
         end = distinct.find(b"\n", start)
         found.add(distinct[distinct.rfind(b"\n", 0, start) + 1 : end if end >= 0 else len(distinct)])
     return found
+
+
+def _signal_windows(signals: list[int]) -> list[tuple[int, int]]:
+    """The windows of CONTEXT_WINDOW bytes on each side of the sorted `signals`, those of signals less than two
+    windows apart joined (as `_merged` would join them): a timestamped block has thousands of signals, and the
+    gaps between them are compared in C."""
+    if not signals:
+        return []
+    gaps = map(operator.sub, itertools.islice(signals, 1, None), signals)
+    breaks = [0, *itertools.compress(itertools.count(1), map((2 * CONTEXT_WINDOW).__lt__, gaps)), len(signals)]
+    return [
+        (max(0, signals[first] - CONTEXT_WINDOW), signals[end - 1] + CONTEXT_WINDOW)
+        for first, end in itertools.pairwise(breaks)
+    ]
 
 
 def _merged(windows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
