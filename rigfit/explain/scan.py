@@ -46,6 +46,9 @@ class LogLine:
     repeats: int = 1
 
 
+LOG_LINE_FIELDS: tuple[str, ...] = tuple(getattr(LogLine, "__record_fields__"))  # noqa: B009 - set by @record
+
+
 @record
 class LogScan:
     lines_total: int = 0
@@ -58,10 +61,15 @@ class LogScan:
     def keyword_index(self) -> dict[str, list[tuple[int, LogLine]]]:
         """keyword -> (position, line) of every kept line holding it: the catalogue asks for ~50 keyword sets, and a
         log with a timestamp on every line keeps MAX_LINES lines, too many to walk for each."""
+        by_words: dict[frozenset[str], list[tuple[int, LogLine]]] = collections.defaultdict(list)
+        for kept in enumerate(self.lines.values()):  # most lines share their keyword set (one per shape)
+            by_words[frozenset(kept[1].keywords)].append(kept)
         index: dict[str, list[tuple[int, LogLine]]] = collections.defaultdict(list)
-        for kept in enumerate(self.lines.values()):
-            for keyword in kept[1].keywords:
-                index[keyword].append(kept)
+        for words, lines in by_words.items():
+            for keyword in words:
+                index[keyword].extend(lines)
+        for lines in index.values():
+            lines.sort(key=operator.itemgetter(0))  # in the order kept
         return index
 
     @property
@@ -575,7 +583,17 @@ def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], word
         else:
             for _ in range(excess):
                 kept.popitem(last=False)
-    kept.update(zip(texts, map(LogLine, numbers, texts, words, itertools.repeat(1)), strict=True))
+    kept.update(zip(texts, _log_lines(numbers, texts, words), strict=True))
+
+
+def _log_lines(numbers: list[int], texts: list[str], words: list[frozenset[str]]) -> list[LogLine]:
+    """LogLine(number, text, words, 1) for each, built by C loops: a record keeps its fields in the instance
+    `__dict__` (rigfit/records.py), filled here as its `__init__` does when every field is given in order (LogLine
+    has no `__post_init__`); a Python call per line cost more than the rest of a timestamped line's reading."""
+    lines = list(map(object.__new__, itertools.repeat(LogLine, len(texts))))
+    fields = map(zip, itertools.repeat(LOG_LINE_FIELDS), zip(numbers, texts, words, itertools.repeat(1)))
+    collections.deque(map(dict.update, map(vars, lines), fields), maxlen=0)
+    return lines
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
