@@ -46,9 +46,6 @@ class LogLine:
     repeats: int = 1
 
 
-LOG_LINE_FIELDS: tuple[str, ...] = tuple(getattr(LogLine, "__record_fields__"))  # noqa: B009 - set by @record
-
-
 @record
 class LogScan:
     lines_total: int = 0
@@ -583,17 +580,7 @@ def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], word
         else:
             for _ in range(excess):
                 kept.popitem(last=False)
-    kept.update(zip(texts, _log_lines(numbers, texts, words), strict=True))
-
-
-def _log_lines(numbers: list[int], texts: list[str], words: list[frozenset[str]]) -> list[LogLine]:
-    """LogLine(number, text, words, 1) for each, built by C loops: a record keeps its fields in the instance
-    `__dict__` (rigfit/records.py), filled here as its `__init__` does when every field is given in order (LogLine
-    has no `__post_init__`); a Python call per line cost more than the rest of a timestamped line's reading."""
-    lines = list(map(object.__new__, itertools.repeat(LogLine, len(texts))))
-    fields = map(zip, itertools.repeat(LOG_LINE_FIELDS), zip(numbers, texts, words, itertools.repeat(1)))
-    collections.deque(map(dict.update, map(vars, lines), fields), maxlen=0)
-    return lines
+    kept.update(zip(texts, map(LogLine, numbers, texts, words, itertools.repeat(1)), strict=True))
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
