@@ -127,15 +127,16 @@ class KeywordScanner:
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
+        self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
+        self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
         # the last block, its shapes as one text and line by line, and its distinct shapes
         self._shaped: tuple[bytes, bytes, list[bytes], list[bytes]] | None = None
         # what the regexes read in a shape: whether the first pass's find a keyword in it, and where (see
-        # `_shape_segments`); whether the context regex does. Kept from block to block: the shapes of timestamped
-        # lines repeat all along a log.
-        self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
-        self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
+        # `_shape_segments`); whether the context regex does, and where. Kept from block to block: the shapes of
+        # timestamped lines repeat all along a log.
         self._shape_hit: dict[bytes, bool] = {}
         self._segments: dict[bytes, list[Segment] | None] = {}
+        self._context_segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
@@ -207,8 +208,14 @@ class KeywordScanner:
             for at, shape in firsts:
                 number += shaped.count(b"\n", counted_to, at)  # from the previous line on: one pass over the chunk
                 counted_to = at
-                line = chunk[at : at + len(shape)].lower()
-                self._remember_line(chunk, line, at, number, result, (self._context,), counted=False)
+                if shape not in self._context_segments:
+                    self._context_segments[shape] = self._shape_segments(shape, (self._context_shapes,))
+                found = self._context_segments[shape]
+                if found is None:
+                    found = self._line_segments(chunk[at : at + len(shape)].lower(), (self._context,))
+                for start, end, words, _ in found:
+                    text = chunk[at + start - 1 : at + end][:MAX_LINE].decode("utf-8", errors="replace").strip()
+                    _remember(result, text, number, words, count=False)
         else:
             self._collect(chunk, first_line, result, (self._context,))
 
@@ -243,6 +250,7 @@ class KeywordScanner:
         if len(known) > SHAPES_KEPT:
             known.clear()
             self._segments.clear()
+            self._context_segments.clear()
         new = [shape for shape in shapes if shape not in known]
         if new:
             hit = _lines_hit(b"\n" + b"\n".join(new), regexes, self._suffix)
@@ -262,7 +270,7 @@ class KeywordScanner:
         candidates = {shape for shape in shapes if hit[shape]}
         segments = self._segments
         for shape in candidates.difference(segments):
-            segments[shape] = self._shape_segments(shape)
+            segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
         pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
         numbers: list[int] = []
         words: list[frozenset[str]] = []
@@ -284,13 +292,13 @@ class KeywordScanner:
         _remember_all(result, pieces, numbers, words)
         return hits
 
-    def _shape_segments(self, shape: bytes) -> list[Segment] | None:
-        """The segments of every line of this shape that hold a keyword; None when a match holds a masked digit
-        (the line's own digits decide)."""
+    def _shape_segments(self, shape: bytes, regexes: tuple[re.Pattern[bytes], ...]) -> list[Segment] | None:
+        """The segments of every line of this shape that hold a keyword of `regexes` (compiled with their digits
+        masked); None when a match holds a masked digit (the line's own digits decide)."""
         padded = b"\n" + shape
-        if any(b"0" in match.group(0) for regex in (self._shapes, self._suffix) for match in regex.finditer(padded)):
+        if any(b"0" in match.group(0) for regex in regexes for match in regex.finditer(padded)):
             return None
-        return self._line_segments(shape, (self._shapes, self._suffix))
+        return self._line_segments(shape, regexes)
 
     def _line_segments(self, line: bytes, regexes: tuple[re.Pattern[bytes], ...] = ()) -> list[Segment]:
         """(start in b"\n" + line, end in line, keywords, whether they hold a signal) of the segments of a
