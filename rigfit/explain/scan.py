@@ -309,24 +309,6 @@ class KeywordScanner:
             for start, words in sorted(found.items())
         ]
 
-    def _remember_line(
-        self,
-        block: bytes,
-        line: bytes,
-        at: int,
-        number: int,
-        result: LogScan,
-        regexes: tuple[re.Pattern[bytes], ...],
-        counted: bool = True,
-    ) -> dict[int, set[str]]:
-        """Remember the segments of one lower-cased line (at `at` in `block`) that hold a keyword of `regexes`;
-        returns their keywords by segment start in b"\n" + block."""
-        found = _keyword_hits(b"\n" + line, regexes, self._suffix)
-        for start in sorted(found):
-            text = block[at + start - 1 : at + _line_end(line, start - 1)][:MAX_LINE]
-            _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start], counted)
-        return {at + start: words for start, words in found.items()}
-
     def _collect_distinct(
         self,
         block: bytes,
