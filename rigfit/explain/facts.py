@@ -64,7 +64,7 @@ def log_facts(scan: LogScan) -> Facts:
     analyzers read them (one lower-cased copy of 20,000 kept lines serves both); the first gfx and driver lines are
     the first kept, as before."""
     kept = list(scan.lines.values())
-    order = sorted(range(len(kept)), key=lambda position: kept[position].number)
+    order = sorted(range(len(kept)), key=[line.number for line in kept].__getitem__)
     lines = [kept[position].text for position in order]
     facts: Facts = {}
     for ui, marker in UI_MARKERS:

@@ -13,6 +13,7 @@ import codecs
 import collections
 import functools
 import itertools
+import operator
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Set
@@ -57,10 +58,15 @@ class LogScan:
     def keyword_index(self) -> dict[str, list[tuple[int, LogLine]]]:
         """keyword -> (position, line) of every kept line holding it: the catalogue asks for ~50 keyword sets, and a
         log with a timestamp on every line keeps MAX_LINES lines, too many to walk for each."""
+        by_words: dict[frozenset[str], list[tuple[int, LogLine]]] = collections.defaultdict(list)
+        for kept in enumerate(self.lines.values()):  # most lines share their keyword set (one per shape)
+            by_words[frozenset(kept[1].keywords)].append(kept)
         index: dict[str, list[tuple[int, LogLine]]] = collections.defaultdict(list)
-        for kept in enumerate(self.lines.values()):
-            for keyword in kept[1].keywords:
-                index[keyword].append(kept)
+        for words, lines in by_words.items():
+            for keyword in words:
+                index[keyword].extend(lines)
+        for lines in index.values():
+            lines.sort(key=operator.itemgetter(0))  # in the order kept
         return index
 
     @property
@@ -121,15 +127,16 @@ class KeywordScanner:
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
+        self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
+        self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
         # the last block, its shapes as one text and line by line, and its distinct shapes
         self._shaped: tuple[bytes, bytes, list[bytes], list[bytes]] | None = None
         # what the regexes read in a shape: whether the first pass's find a keyword in it, and where (see
-        # `_shape_segments`); whether the context regex does. Kept from block to block: the shapes of timestamped
-        # lines repeat all along a log.
-        self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
-        self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
+        # `_shape_segments`); whether the context regex does, and where. Kept from block to block: the shapes of
+        # timestamped lines repeat all along a log.
         self._shape_hit: dict[bytes, bool] = {}
         self._segments: dict[bytes, list[Segment] | None] = {}
+        self._context_segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
@@ -152,17 +159,17 @@ class KeywordScanner:
         hits = self._collect_first(block, base_line, result, repeats)
         result.lines_total += self._newlines(block)
         if self._context is not None:
-            signals = [start - 1 for start, words in hits.items() if words & self._signals]
+            signals = sorted(start - 1 for start, words in hits.items() if not words.isdisjoint(self._signals))
             self._context_near(block, base_line, signals, result, repeats)
         self._distinct = self._shaped = None
 
     def _context_near(self, block: bytes, base_line: int, signals: list[int], result: LogScan, repeats: str) -> None:
         """The context pass over the windows around a block's `signals` (offsets), the previous block's tail when one
         is near the block's start, and the block's head when the previous block ended near a signal."""
-        windows = [(max(0, pos - CONTEXT_WINDOW), pos + CONTEXT_WINDOW) for pos in signals]
+        windows = _signal_windows(signals)
         if self._head_pending:
             windows.append((0, CONTEXT_WINDOW))
-        if self._tail is not None and any(pos < CONTEXT_WINDOW for pos in signals):
+        if self._tail is not None and signals and signals[0] < CONTEXT_WINDOW:
             self._context_pass(self._tail[0], self._tail[1], result, repeats)
         first_line, counted_to = base_line, 0  # the windows' line numbers, counted from the previous window on
         for start, end in _merged(windows, len(block)):
@@ -171,7 +178,7 @@ class KeywordScanner:
             counted_to = before
             whole = before == 0 and end >= len(block)
             self._context_pass(block if whole else block[before:end], first_line, result, repeats)
-        self._head_pending = any(pos + CONTEXT_WINDOW > len(block) for pos in signals)
+        self._head_pending = bool(signals) and signals[-1] + CONTEXT_WINDOW > len(block)
         # the last CONTEXT_WINDOW bytes from a line start; all of a shorter block (its first line included); its
         # first line number counted back from the block's end
         cut = 0 if len(block) <= CONTEXT_WINDOW else block.find(b"\n", len(block) - CONTEXT_WINDOW) + 1
@@ -201,8 +208,14 @@ class KeywordScanner:
             for at, shape in firsts:
                 number += shaped.count(b"\n", counted_to, at)  # from the previous line on: one pass over the chunk
                 counted_to = at
-                line = chunk[at : at + len(shape)].lower()
-                self._remember_line(chunk, line, at, number, result, (self._context,), counted=False)
+                if shape not in self._context_segments:
+                    self._context_segments[shape] = self._shape_segments(shape, (self._context_shapes,))
+                found = self._context_segments[shape]
+                if found is None:
+                    found = self._line_segments(chunk[at : at + len(shape)].lower(), (self._context,))
+                for start, end, words, _ in found:
+                    text = chunk[at + start - 1 : at + end][:MAX_LINE].decode("utf-8", errors="replace").strip()
+                    _remember(result, text, number, words, count=False)
         else:
             self._collect(chunk, first_line, result, (self._context,))
 
@@ -237,6 +250,7 @@ class KeywordScanner:
         if len(known) > SHAPES_KEPT:
             known.clear()
             self._segments.clear()
+            self._context_segments.clear()
         new = [shape for shape in shapes if shape not in known]
         if new:
             hit = _lines_hit(b"\n" + b"\n".join(new), regexes, self._suffix)
@@ -256,7 +270,7 @@ class KeywordScanner:
         candidates = {shape for shape in shapes if hit[shape]}
         segments = self._segments
         for shape in candidates.difference(segments):
-            segments[shape] = self._shape_segments(shape)
+            segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
         pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
         numbers: list[int] = []
         words: list[frozenset[str]] = []
@@ -278,13 +292,13 @@ class KeywordScanner:
         _remember_all(result, pieces, numbers, words)
         return hits
 
-    def _shape_segments(self, shape: bytes) -> list[Segment] | None:
-        """The segments of every line of this shape that hold a keyword; None when a match holds a masked digit
-        (the line's own digits decide)."""
+    def _shape_segments(self, shape: bytes, regexes: tuple[re.Pattern[bytes], ...]) -> list[Segment] | None:
+        """The segments of every line of this shape that hold a keyword of `regexes` (compiled with their digits
+        masked); None when a match holds a masked digit (the line's own digits decide)."""
         padded = b"\n" + shape
-        if any(b"0" in match.group(0) for regex in (self._shapes, self._suffix) for match in regex.finditer(padded)):
+        if any(b"0" in match.group(0) for regex in regexes for match in regex.finditer(padded)):
             return None
-        return self._line_segments(shape, (self._shapes, self._suffix))
+        return self._line_segments(shape, regexes)
 
     def _line_segments(self, line: bytes, regexes: tuple[re.Pattern[bytes], ...] = ()) -> list[Segment]:
         """(start in b"\n" + line, end in line, keywords, whether they hold a signal) of the segments of a
@@ -294,24 +308,6 @@ class KeywordScanner:
             (start, _line_end(line, start - 1), frozenset(words), not words.isdisjoint(self._signals))
             for start, words in sorted(found.items())
         ]
-
-    def _remember_line(
-        self,
-        block: bytes,
-        line: bytes,
-        at: int,
-        number: int,
-        result: LogScan,
-        regexes: tuple[re.Pattern[bytes], ...],
-        counted: bool = True,
-    ) -> dict[int, set[str]]:
-        """Remember the segments of one lower-cased line (at `at` in `block`) that hold a keyword of `regexes`;
-        returns their keywords by segment start in b"\n" + block."""
-        found = _keyword_hits(b"\n" + line, regexes, self._suffix)
-        for start in sorted(found):
-            text = block[at + start - 1 : at + _line_end(line, start - 1)][:MAX_LINE]
-            _remember(result, text.decode("utf-8", errors="replace").strip(), number, found[start], counted)
-        return {at + start: words for start, words in found.items()}
 
     def _collect_distinct(
         self,
@@ -492,6 +488,20 @@ def _lines_hit(distinct: bytes, regexes: tuple[re.Pattern[bytes], ...], suffix: 
         end = distinct.find(b"\n", start)
         found.add(distinct[distinct.rfind(b"\n", 0, start) + 1 : end if end >= 0 else len(distinct)])
     return found
+
+
+def _signal_windows(signals: list[int]) -> list[tuple[int, int]]:
+    """The windows of CONTEXT_WINDOW bytes on each side of the sorted `signals`, those of signals less than two
+    windows apart joined (as `_merged` would join them): a timestamped block has thousands of signals, and the
+    gaps between them are compared in C."""
+    if not signals:
+        return []
+    gaps = map(operator.sub, itertools.islice(signals, 1, None), signals)
+    breaks = [0, *itertools.compress(itertools.count(1), map((2 * CONTEXT_WINDOW).__lt__, gaps)), len(signals)]
+    return [
+        (max(0, signals[first] - CONTEXT_WINDOW), signals[end - 1] + CONTEXT_WINDOW)
+        for first, end in itertools.pairwise(breaks)
+    ]
 
 
 def _merged(windows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:

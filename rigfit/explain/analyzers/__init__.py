@@ -7,6 +7,7 @@ ranks above the class answer for the same lines.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from types import ModuleType
 
@@ -32,7 +33,7 @@ def context_keywords() -> set[str]:
 
 def analyze(scan: LogScan, facts: Facts) -> list[Finding]:
     """Every class finding in the log, in analyzer order."""
-    ctx = Context(sorted(scan.lines.values(), key=lambda line: line.number), facts)
+    ctx = Context(sorted(scan.lines.values(), key=operator.attrgetter("number")), facts)
     found: list[Finding] = []
     for module in ANALYZERS:
         run: Callable[[Context], list[Finding]] = module.analyze
