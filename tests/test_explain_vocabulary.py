@@ -16,8 +16,6 @@ from rigfit.kb.loader import load_entries
 
 GPU = load_entries("gpu_errors.yaml", GpuError)
 OS = load_entries("os_errors.yaml", OsError)
-# answered by known issues the heldx8 branch adds (merged beside this one)
-ANSWERED_ON_ANOTHER_BRANCH = {"cuda-launch-timeout", "cuda-kernel-fault"}
 CLASS_FINDINGS = {"gpu-out-of-memory", "cuda-driver-too-old", "rocm-gfx-missing", "pip-file-in-use-windows"}
 
 
@@ -28,7 +26,7 @@ def answer(text: str, prefix: str) -> list:
 def test_every_kind_and_answering_rule_exists() -> None:
     kinds = set(gpu_status.kinds())
     assert {e.kind for e in GPU} <= kinds
-    known = {issue.entry.id for issue in catalogue()} | CLASS_FINDINGS | ANSWERED_ON_ANOTHER_BRANCH
+    known = {issue.entry.id for issue in catalogue()} | CLASS_FINDINGS
     named = {
         part.strip()
         for e in (*GPU, *OS)
