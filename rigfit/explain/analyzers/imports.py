@@ -354,6 +354,8 @@ def _cannot_import(ctx: Context) -> Finding | None:
     entry = name_entry(module, name)
     if entry is not None:
         return _known_name(line, facts, entry, ctx)
+    if internal is not None and internal.kind == "ui-internal":
+        return _ui_name_missing(line, facts, where, ctx)
     if top in sys.stdlib_module_names:
         return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
@@ -482,6 +484,40 @@ def _name_missing(
         fix += f" Where its releases come from matters here: {internal.fix}."
         sources += internal.sources
     return _finding(line, facts, cause, fix, sources, kind="name-version-mismatch")
+
+
+def _ui_name_missing(line: LogLine, facts: dict[str, str], where: str | None, ctx: Context) -> Finding:
+    """A name missing from a module that is the UI's own file (launch, modules, comfy...): the code asking for it was
+    written for another UI or release of it; never a pip package (a PyPI project of that name is unrelated)."""
+    module, name = facts["module"], facts["name"]
+    facts["package"] = f"the UI's own {module}"
+    comfy = ctx.facts.get("ui") == "comfyui" or module.split(".")[0] in ("comfy", "comfy_extras", "folder_paths")
+    who = f"{where} ({'a custom node' if comfy else 'an extension'})" if where else "the code that imports it"
+    cause = (
+        f"`{module}` is the UI's own module (a file of the UI, not a pip package), and this UI's `{module}` has no "
+        f"`{name}`: {who} was written for another UI or release (a fork such as Forge, Forge Neo, reForge or SD.Next "
+        "changed or dropped it, or the UI is older than the code that needs it)."
+    )
+    if where:
+        folder = f"custom_nodes/{where}" if comfy else f"extensions/{where}"
+        fix = (
+            f"Update {where} (`git pull` in {folder}, or the UI's extension manager); if it does not support this UI "
+            f"or release, disable it or move {folder} out of the folder and restart. If {where} needs a newer UI, "
+            "update the UI instead."
+        )
+    else:
+        fix = "Update the UI so all its files come from one release (`git pull` in its folder, or its update script)."
+    fix += (
+        f" Do not `pip install {module.split('.')[0]}`: a PyPI project of that name is unrelated and would shadow it."
+    )
+    return _finding(
+        line,
+        facts,
+        cause,
+        fix,
+        [SOURCE.replace("ModuleNotFoundError", "AttributeError"), *modules()[module.split(".")[0]].sources],
+        kind="ui-name-mismatch",
+    )
 
 
 def _stdlib_name(line, facts: dict[str, str], module: str, name: str, ctx: Context) -> Finding:
@@ -735,6 +771,8 @@ def _finding(
         if facts.get("package") != "python"
         else f"{facts.get('name')} is not in this Python's {facts.get('module')}",
         "circular-import": f"{facts.get('module')} is shadowed or imported circularly",
+        "ui-name-mismatch": f"{facts.get('name')} is not in the UI's own {facts.get('module')}: the code asking for "
+        "it was written for another UI or release",
         "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
         "binary-abi-mismatch": f"{facts.get('package')}'s compiled library does not match what is installed",
         "dependency-release-mismatch": f"The installed {facts.get('needed_by')} needs another release of "
