@@ -87,6 +87,64 @@ def _python_too_old(ctx: Context) -> Finding | None:
                    ["https://peps.python.org/pep-0604/", "https://peps.python.org/pep-0585/"])  # fmt: skip
 
 
+LOOSE_FRAME = re.compile(r'File "(?P<path>[^"]+)"')  # a frame line as pasted, even when its quotes got mangled
+EMBEDDED_PTH_SOURCE = "comfyanonymous/ComfyUI:.ci/setup_windows_zip.ps1 (adds ../ComfyUI to python3XX._pth)"
+
+
+def _own_module_importer(ctx: Context, line: LogLine) -> tuple[str, str] | None:
+    """Who imported the UI's own package when no custom node/extension did: ("package", name) for an installed
+    package's file (a helper run in its own process), ("file", name.py) for the UI's own file (then the Python running
+    it does not see the UI's folder). None when the traceback shows no frame."""
+    frames = [m for ln in ctx.lines if ln.number < line.number and (m := LOOSE_FRAME.search(ln.text))]
+    if not frames or frames[-1].group("path").startswith("<"):
+        return None
+    path = frames[-1].group("path")
+    if INSTALLED_CODE.search(path):
+        return "package", binary_package(path) or path
+    scripts = re.findall(r"[\w.-]+\.py\b", path)
+    return "file", scripts[-1] if scripts else "the UI's own file"
+
+
+def _ui_package_unreachable(
+    line: LogLine, facts: dict[str, str], module: str, importer: tuple[str, str], ctx: Context
+) -> Finding:
+    """The UI's own package (comfy, modules...) not importable by the UI's own file or by a helper package: the
+    Python that ran it does not have the UI's folder on its import path; never a package to pip install."""
+    top = module.split(".")[0]
+    kind, name = importer
+    facts["importer"] = name
+    sources = [SOURCE]
+    if kind == "package":
+        cause = (
+            f"`{top}` is the UI's own package (a folder inside the UI), not a pip package. The installed {name} "
+            f"imports it from a process of its own (a helper it starts, an install or update step) that runs without "
+            f"the UI's folder on its import path, so it cannot see `{top}`: {name} and the UI are of releases that "
+            "do not fit, or the helper was started outside the UI."
+        )
+        fix = (
+            f"Update the UI and install the {name} release its requirements name (from the UI's folder: "
+            f"`{ctx.pip()} install -r` the requirements file that lists it, or `{ctx.pip()} install -U "
+            f"{name.replace('_', '-')}`), and meanwhile do the failed step by hand (a custom node: `git clone` it "
+            f"into custom_nodes). Do not `pip install {top}`: a PyPI project of that name is unrelated."
+        )
+    else:
+        cause = (
+            f"`{top}` is the UI's own package (a folder next to {name}), and the UI's own {name} could not import it: "
+            "the Python running the UI does not have the UI's folder on its import path. Typical: a Python you put "
+            "in place yourself (an embeddable Python's pythonXY._pth lists only its own folders: the portable builds "
+            "add the UI's folder there), a venv of another install, or the UI's folder is incomplete."
+        )
+        fix = (
+            "Run the UI with the Python it ships or the venv its launcher made, from the UI's folder. With an "
+            "embeddable Python of your own, add the UI's folder to its pythonXY._pth (the portable ComfyUI's line is "
+            "`../ComfyUI`, above the others) or make a normal venv instead; if the UI's folder has no "
+            f"`{top}` folder, extract or clone the UI again. Do not `pip install {top}`: a PyPI project of that name "
+            "is unrelated and would shadow the UI's own."
+        )
+        sources.append(EMBEDDED_PTH_SOURCE)
+    return _finding(line, facts, cause, fix, sources, kind="ui-package-unreachable")
+
+
 def _not_a_package(line: LogLine, facts: dict[str, str], module: str, known: PythonModule) -> Finding:
     """A module python_modules.yaml says pip does not install under its name: removed from its package at a
     release, part of Python itself, optional, or the UI's own."""
@@ -163,6 +221,8 @@ def _no_module(ctx: Context) -> Finding | None:
     facts = {"module": module, "package": (known.package if known else None) or top.replace("_", "-")}
     if where:
         facts["plugin"] = where
+    if known is not None and known.kind == "ui-internal" and not where and (outside := _own_module_importer(ctx, line)):
+        return _ui_package_unreachable(line, facts, module, outside, ctx)
     if known is not None and known.kind != "package":
         return _not_a_package(line, facts, module, known)
     if known is None and where and _plugin_own_package(module, where, ctx):
@@ -771,6 +831,8 @@ def _finding(
         if facts.get("package") != "python"
         else f"{facts.get('name')} is not in this Python's {facts.get('module')}",
         "circular-import": f"{facts.get('module')} is shadowed or imported circularly",
+        "ui-package-unreachable": f"{facts.get('module')} is the UI's own package, and the Python that imported it "
+        "cannot see the UI's folder",
         "ui-name-mismatch": f"{facts.get('name')} is not in the UI's own {facts.get('module')}: the code asking for "
         "it was written for another UI or release",
         "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
