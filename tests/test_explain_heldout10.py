@@ -92,3 +92,20 @@ def test_oom_while_a_script_moves_the_model_to_the_gpu_gets_offloading_not_ui_fl
     )
     top = explain_text(comfy).explanations[0]
     assert top.id == "gpu-out-of-memory" and "while" not in top.facts
+
+
+def test_tritons_run_time_helper_compile_failing_is_known_on_windows_and_linux() -> None:
+    first = found("triton-compile--comfyui-stabilitymatrix-cl-exe.txt")[0]
+    assert first.id == "triton-runtime-compile-failed" and "triton-windows" in first.fix and "libs" in first.fix
+    linux = (
+        '  File "/opt/venv/lib/python3.12/site-packages/triton/runtime/build.py", line 32, in _build\n'
+        "RuntimeError: Failed to find C compiler. Please specify via CC environment variable or set "
+        "triton.knobs.build.impl.\n"
+    )
+    top = explain_text(linux).explanations[0]
+    assert top.id == "triton-runtime-compile-failed" and "build-essential" in top.fix
+    # a custom node's own C file failing to build is not Triton's helper
+    other = (
+        "subprocess.CalledProcessError: Command '['gcc', '/tmp/x/my_ext.c', '-O2']' returned non-zero exit status 1."
+    )
+    assert "triton-runtime-compile-failed" not in ids(other)
