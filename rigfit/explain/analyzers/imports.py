@@ -145,6 +145,14 @@ def _ui_package_unreachable(
     return _finding(line, facts, cause, fix, sources, kind="ui-package-unreachable")
 
 
+def _not_provided(ctx: Context, line: LogLine, facts: dict[str, str], module: str, known: PythonModule) -> Finding:
+    """A module pip does not install under its name; the UI's own package imported from outside any custom node or
+    extension is a question of the import path, not of the node's age."""
+    if known.kind == "ui-internal" and "plugin" not in facts and (outside := _own_module_importer(ctx, line)):
+        return _ui_package_unreachable(line, facts, module, outside, ctx)
+    return _not_a_package(line, facts, module, known)
+
+
 def _not_a_package(line: LogLine, facts: dict[str, str], module: str, known: PythonModule) -> Finding:
     """A module python_modules.yaml says pip does not install under its name: removed from its package at a
     release, part of Python itself, optional, or the UI's own."""
@@ -221,10 +229,8 @@ def _no_module(ctx: Context) -> Finding | None:
     facts = {"module": module, "package": (known.package if known else None) or top.replace("_", "-")}
     if where:
         facts["plugin"] = where
-    if known is not None and known.kind == "ui-internal" and not where and (outside := _own_module_importer(ctx, line)):
-        return _ui_package_unreachable(line, facts, module, outside, ctx)
     if known is not None and known.kind != "package":
-        return _not_a_package(line, facts, module, known)
+        return _not_provided(ctx, line, facts, module, known)
     if known is None and where and _plugin_own_package(module, where, ctx):
         return _plugin_incomplete(line, facts, module, where, ctx)
     if "." in module and known is None:
