@@ -87,6 +87,72 @@ def _python_too_old(ctx: Context) -> Finding | None:
                    ["https://peps.python.org/pep-0604/", "https://peps.python.org/pep-0585/"])  # fmt: skip
 
 
+LOOSE_FRAME = re.compile(r'File "(?P<path>[^"]+)"')  # a frame line as pasted, even when its quotes got mangled
+EMBEDDED_PTH_SOURCE = "comfyanonymous/ComfyUI:.ci/setup_windows_zip.ps1 (adds ../ComfyUI to python3XX._pth)"
+
+
+def _own_module_importer(ctx: Context, line: LogLine) -> tuple[str, str] | None:
+    """Who imported the UI's own package when no custom node/extension did: ("package", name) for an installed
+    package's file (a helper run in its own process), ("file", name.py) for the UI's own file (then the Python running
+    it does not see the UI's folder). None when the traceback shows no frame."""
+    frames = [m for ln in ctx.lines if ln.number < line.number and (m := LOOSE_FRAME.search(ln.text))]
+    if not frames or frames[-1].group("path").startswith("<"):
+        return None
+    path = frames[-1].group("path")
+    if INSTALLED_CODE.search(path):
+        return "package", binary_package(path) or path
+    scripts = re.findall(r"[\w.-]+\.py\b", path)
+    return "file", scripts[-1] if scripts else "the UI's own file"
+
+
+def _ui_package_unreachable(
+    line: LogLine, facts: dict[str, str], module: str, importer: tuple[str, str], ctx: Context
+) -> Finding:
+    """The UI's own package (comfy, modules...) not importable by the UI's own file or by a helper package: the
+    Python that ran it does not have the UI's folder on its import path; never a package to pip install."""
+    top = module.split(".")[0]
+    kind, name = importer
+    facts["importer"] = name
+    sources = [SOURCE]
+    if kind == "package":
+        cause = (
+            f"`{top}` is the UI's own package (a folder inside the UI), not a pip package. The installed {name} "
+            f"imports it from a process of its own (a helper it starts, an install or update step) that runs without "
+            f"the UI's folder on its import path, so it cannot see `{top}`: {name} and the UI are of releases that "
+            "do not fit, or the helper was started outside the UI."
+        )
+        fix = (
+            f"Update the UI and install the {name} release its requirements name (from the UI's folder: "
+            f"`{ctx.pip()} install -r` the requirements file that lists it, or `{ctx.pip()} install -U "
+            f"{name.replace('_', '-')}`), and meanwhile do the failed step by hand (a custom node: `git clone` it "
+            f"into custom_nodes). Do not `pip install {top}`: a PyPI project of that name is unrelated."
+        )
+    else:
+        cause = (
+            f"`{top}` is the UI's own package (a folder next to {name}), and the UI's own {name} could not import it: "
+            "the Python running the UI does not have the UI's folder on its import path. Typical: a Python you put "
+            "in place yourself (an embeddable Python's pythonXY._pth lists only its own folders: the portable builds "
+            "add the UI's folder there), a venv of another install, or the UI's folder is incomplete."
+        )
+        fix = (
+            "Run the UI with the Python it ships or the venv its launcher made, from the UI's folder. With an "
+            "embeddable Python of your own, add the UI's folder to its pythonXY._pth (the portable ComfyUI's line is "
+            "`../ComfyUI`, above the others) or make a normal venv instead; if the UI's folder has no "
+            f"`{top}` folder, extract or clone the UI again. Do not `pip install {top}`: a PyPI project of that name "
+            "is unrelated and would shadow the UI's own."
+        )
+        sources.append(EMBEDDED_PTH_SOURCE)
+    return _finding(line, facts, cause, fix, sources, kind="ui-package-unreachable")
+
+
+def _not_provided(ctx: Context, line: LogLine, facts: dict[str, str], module: str, known: PythonModule) -> Finding:
+    """A module pip does not install under its name; the UI's own package imported from outside any custom node or
+    extension is a question of the import path, not of the node's age."""
+    if known.kind == "ui-internal" and "plugin" not in facts and (outside := _own_module_importer(ctx, line)):
+        return _ui_package_unreachable(line, facts, module, outside, ctx)
+    return _not_a_package(line, facts, module, known)
+
+
 def _not_a_package(line: LogLine, facts: dict[str, str], module: str, known: PythonModule) -> Finding:
     """A module python_modules.yaml says pip does not install under its name: removed from its package at a
     release, part of Python itself, optional, or the UI's own."""
@@ -164,7 +230,7 @@ def _no_module(ctx: Context) -> Finding | None:
     if where:
         facts["plugin"] = where
     if known is not None and known.kind != "package":
-        return _not_a_package(line, facts, module, known)
+        return _not_provided(ctx, line, facts, module, known)
     if known is None and where and _plugin_own_package(module, where, ctx):
         return _plugin_incomplete(line, facts, module, where, ctx)
     if "." in module and known is None:
@@ -354,6 +420,8 @@ def _cannot_import(ctx: Context) -> Finding | None:
     entry = name_entry(module, name)
     if entry is not None:
         return _known_name(line, facts, entry, ctx)
+    if internal is not None and internal.kind == "ui-internal":
+        return _ui_name_missing(line, facts, where, ctx)
     if top in sys.stdlib_module_names:
         return _stdlib_name(line, facts, module, name, ctx)
     if top == "torch" and (caller := _torch_caller(ctx, line.number)):
@@ -482,6 +550,40 @@ def _name_missing(
         fix += f" Where its releases come from matters here: {internal.fix}."
         sources += internal.sources
     return _finding(line, facts, cause, fix, sources, kind="name-version-mismatch")
+
+
+def _ui_name_missing(line: LogLine, facts: dict[str, str], where: str | None, ctx: Context) -> Finding:
+    """A name missing from a module that is the UI's own file (launch, modules, comfy...): the code asking for it was
+    written for another UI or release of it; never a pip package (a PyPI project of that name is unrelated)."""
+    module, name = facts["module"], facts["name"]
+    facts["package"] = f"the UI's own {module}"
+    comfy = ctx.facts.get("ui") == "comfyui" or module.split(".")[0] in ("comfy", "comfy_extras", "folder_paths")
+    who = f"{where} ({'a custom node' if comfy else 'an extension'})" if where else "the code that imports it"
+    cause = (
+        f"`{module}` is the UI's own module (a file of the UI, not a pip package), and this UI's `{module}` has no "
+        f"`{name}`: {who} was written for another UI or release (a fork such as Forge, Forge Neo, reForge or SD.Next "
+        "changed or dropped it, or the UI is older than the code that needs it)."
+    )
+    if where:
+        folder = f"custom_nodes/{where}" if comfy else f"extensions/{where}"
+        fix = (
+            f"Update {where} (`git pull` in {folder}, or the UI's extension manager); if it does not support this UI "
+            f"or release, disable it or move {folder} out of the folder and restart. If {where} needs a newer UI, "
+            "update the UI instead."
+        )
+    else:
+        fix = "Update the UI so all its files come from one release (`git pull` in its folder, or its update script)."
+    fix += (
+        f" Do not `pip install {module.split('.')[0]}`: a PyPI project of that name is unrelated and would shadow it."
+    )
+    return _finding(
+        line,
+        facts,
+        cause,
+        fix,
+        [SOURCE.replace("ModuleNotFoundError", "AttributeError"), *modules()[module.split(".")[0]].sources],
+        kind="ui-name-mismatch",
+    )
 
 
 def _stdlib_name(line, facts: dict[str, str], module: str, name: str, ctx: Context) -> Finding:
@@ -735,6 +837,10 @@ def _finding(
         if facts.get("package") != "python"
         else f"{facts.get('name')} is not in this Python's {facts.get('module')}",
         "circular-import": f"{facts.get('module')} is shadowed or imported circularly",
+        "ui-package-unreachable": f"{facts.get('module')} is the UI's own package, and the Python that imported it "
+        "cannot see the UI's folder",
+        "ui-name-mismatch": f"{facts.get('name')} is not in the UI's own {facts.get('module')}: the code asking for "
+        "it was written for another UI or release",
         "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
         "binary-abi-mismatch": f"{facts.get('package')}'s compiled library does not match what is installed",
         "dependency-release-mismatch": f"The installed {facts.get('needed_by')} needs another release of "

@@ -63,7 +63,7 @@ ALLOCATE = re.compile(r"Tried to allocate (?P<size>\d+(?:\.\d+)?) (?P<unit>[MG]i
 MODEL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (model, re.compile(pattern, re.I))
     for model, pattern in (
-        ("flux-dev", r"\bflux\b|flux1|FluxTransformer|Requested to load Flux"),
+        ("flux-dev", r"\bflux\b(?![.\s_-]?2)|flux1|FluxTransformer(?!2)|Requested to load Flux(?!2)"),
         (
             "sdxl",
             r"sd_xl|sdxl|\bxl\b.*\.safetensors|(?-i:XL)[_-]v?\d.*\.safetensors|Requested to load SDXL|model_type.*SDXL|"
@@ -129,7 +129,54 @@ def analyze(ctx: Context) -> list[Finding]:
         return [_training_oom(facts, [*evidence, training[0]], training[1].group(0))]
     if (video := _video_model(ctx)) is not None:
         return [_video_oom(facts, [*evidence, video[0]], video[1])]
+    if not ctx.facts.get("ui") and model is None and (moving := _moving_to_gpu(ctx, line.number)) is not None:
+        return [_load_oom(facts, [*evidence, moving])]
     return [_gpu_oom(ctx, facts, evidence, vram)]
+
+
+# a script's traceback through torch's Module.to / a diffusers pipeline's .to: the OOM came while moving the whole
+# model onto the GPU, before anything was generated
+MOVING_TO_GPU = re.compile(r"\b(?:pipe|pipeline|model|module|unet|transformer)\.to\(|, in (?:to|_apply|cuda)\s*$")
+DIFFUSERS_OFFLOAD_SOURCE = "https://huggingface.co/docs/diffusers/en/optimization/memory#model-offloading"
+
+
+MOVING_SPAN = 40  # lines around the OOM message its traceback may take (people paste the message above it too)
+
+
+def _moving_to_gpu(ctx: Context, at: int) -> LogLine | None:
+    """The traceback line showing the model being moved to the GPU when memory ran out, if any."""
+    near = [ln for ln in ctx.lines if abs(ln.number - at) <= MOVING_SPAN and MOVING_TO_GPU.search(ln.text)]
+    return near[0] if near else None
+
+
+def _load_oom(facts: dict[str, str], evidence: list) -> Finding:
+    """Out of memory while a script moves the model onto the GPU: the weights of all its parts together do not fit,
+    so offloading or smaller weights help, not the resolution (nothing was generated yet)."""
+    facts["while"] = "moving the model to the GPU"
+    card = f"the {facts['vram_gib']} GiB GPU" if "vram_gib" in facts else "the GPU"
+    cause = (
+        f"The {facts['device']} memory ran out while the script moved the whole model onto {card} (`.to(...)` in the "
+        "traceback), before anything was generated: the weights of all the pipeline's parts together (the "
+        "transformer/UNet, the text encoders, the VAE) are larger than the card holds, so the resolution or batch "
+        "size plays no part."
+    )
+    fix = (
+        'Do not move the whole pipeline to the GPU: replace `pipe.to("cuda")` with `pipe.enable_model_cpu_offload()` '
+        "(each part goes to the GPU only while it runs; `pipe.enable_sequential_cpu_offload()` when even one part is "
+        "larger than the card), or load a quantized variant of the largest part (bitsandbytes 4-bit/8-bit, fp8, "
+        "GGUF), and free the GPU of other processes."
+    )
+    return Finding(
+        "gpu-out-of-memory",
+        f"{facts['device']} out of memory while loading the model onto the GPU",
+        cause,
+        fix,
+        evidence,
+        facts,
+        [DIFFUSERS_OFFLOAD_SOURCE, SOURCE],
+        confidence=0.9,
+        supersedes=("cuda-out-of-memory", "hip-out-of-memory"),
+    )
 
 
 @functools.cache
