@@ -29,7 +29,13 @@ from rigfit.probe.gpu.renderers import parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
-from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
+from rigfit.probe.gpu.runtimes import (
+    hip_version,
+    nvidia_module_loaded,
+    nvidia_module_version,
+    override_gfx,
+    rocm_version,
+)
 from rigfit.probe.gpu_partitions import partition_findings
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
 from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuInfo, Profile, isa_name
@@ -129,8 +135,10 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
     ]
 
-    module = nvidia_module_version(source.read_text("/sys/module/nvidia/version").text) or nvidia_module_version(
-        source.read_text("/proc/driver/nvidia/version").text
+    module = (
+        nvidia_module_version(source.read_text("/sys/module/nvidia/version").text)
+        or nvidia_module_version(source.read_text("/proc/driver/nvidia/version").text)
+        or nvidia_module_loaded(kernel_text)
     )
     profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
     profile.cuda_driver_version = ev.nvidia_smi.cuda_version

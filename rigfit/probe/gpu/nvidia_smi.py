@@ -1,6 +1,6 @@
 """`nvidia-smi` as people paste it: the default table (any driver generation, names cut to "NVIDIA GeForce RTX 3060
 ..." when long), `--query-gpu=... --format=csv[,noheader][,nounits]`, `-L`, `-q`, gpustat's lines pasted with it
-(one GPU per index, whichever tool listed it), and its failures ("couldn't
+(one GPU per index, whichever tool listed it), `-q -x` XML, and its failures ("couldn't
 communicate with the NVIDIA driver", "Driver/library version mismatch", "No devices were found").
 
 "CUDA Version" in the table header is the newest CUDA the installed driver supports, not an installed toolkit.
@@ -171,6 +171,43 @@ def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
             in_fb = False
 
 
+# `nvidia-smi -q -x`: one element a line, "<gpu id="00000000:01:00.0">" opening each GPU
+_XML = later(r'^<(?P<tag>/?[a-z_0-9]+)(?:\s+id="(?P<id>[^"]*)")?\s*/?>(?P<value>[^<]*)')
+
+
+def _xml(lines: list[str], out: NvidiaSmiOutput) -> None:
+    """`nvidia-smi -q -x`: the same facts as -q, as XML elements (a paste may stop inside any of them)."""
+    gpu: NvidiaGpu | None = None
+    in_fb = False
+    for line in lines:
+        element = _XML.match(line.strip())
+        if not element:
+            continue
+        tag, value = element["tag"], _known(element["value"])
+        if tag == "gpu":
+            gpu = NvidiaGpu(index=len(out.gpus), bdf=parse_bdf(element["id"]))
+            out.gpus.append(gpu)
+        elif tag in ("driver_version", "cuda_version") and value:
+            setattr(out, tag, getattr(out, tag) or value)
+        elif tag == "attached_gpus" and value and value.isdigit():
+            out.attached = int(value)
+        elif gpu is not None:
+            in_fb = _xml_gpu_field(gpu, tag, value, in_fb)
+
+
+def _xml_gpu_field(gpu: NvidiaGpu, tag: str, value: str | None, in_fb: bool) -> bool:
+    """One element inside a GPU; returns whether the next ones are inside <fb_memory_usage>."""
+    if tag == "product_name":
+        gpu.name = value
+    elif tag == "fb_memory_usage":
+        return True
+    elif tag == "total" and in_fb and value:
+        gpu.memory_total_mib = _mib(value)
+    elif tag == "/fb_memory_usage":
+        return False
+    return in_fb
+
+
 def _own_lines(text: str | None) -> list[str]:
     """The paste's lines, or none when it is Intel's xpu-smi, which draws the same table for Intel GPUs."""
     lines = clean_lines(text)
@@ -193,6 +230,9 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
     out = NvidiaSmiOutput()
     lines = _own_lines(text)
     _whole_output_facts(lines, out)
+    if any("<nvidia_smi_log" in ln for ln in lines):
+        _xml(lines, out)
+        return out
     if any(re.match(r"^GPU [0-9A-Fa-f]{4,8}:", ln.strip()) for ln in lines):
         _query(lines, out)
         return out
