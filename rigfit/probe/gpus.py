@@ -25,7 +25,7 @@ from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
-from rigfit.probe.gpu.renderers import parse_named_gpus
+from rigfit.probe.gpu.renderers import clinfo_cuda_platform, parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
@@ -141,7 +141,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         or nvidia_module_loaded(kernel_text)
     )
     profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
-    profile.cuda_driver_version = ev.nvidia_smi.cuda_version
+    clinfo_cuda = clinfo_cuda_platform(lspci_text)
+    profile.cuda_driver_version = ev.nvidia_smi.cuda_version or clinfo_cuda
     if ev.nvidia_smi.windows and profile.os.system is None:
         profile.os.system = "Windows"  # nvidia-smi.exe's driver model (WDDM/TCC): no Linux nvidia-smi prints one
     profile.pcie_atomics_rejected = list(ev.kernel.atomics_rejected)
@@ -200,6 +201,12 @@ def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn)
         )
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
+    clinfo_cuda = None if ev.nvidia_smi.cuda_version else profile.cuda_driver_version
+    if clinfo_cuda and not any(g.vendor == "nvidia" for g in profile.gpus):
+        warn(
+            f"clinfo lists NVIDIA's OpenCL platform (a driver for CUDA {clinfo_cuda}) but none of its devices (the "
+            "output stops before them): whether an NVIDIA GPU is there is unknown; `nvidia-smi` lists it"
+        )
     _cut_outputs(ev, warn)
 
 
