@@ -213,6 +213,10 @@ SUPERSEDED: dict[str, tuple[str, ...]] = {
 }
 
 
+# a fault that is one only beside another: the copy engine's client line counts when a program's page fault is there
+REQUIRES: dict[str, str] = {"gpu_page_fault_sdma": "gpu_page_fault"}
+
+
 def _said_by(kind: str) -> str:
     if kind.startswith(("nvidia_smi", "nvml")) or kind == "nvidia_gpu_unreachable":
         return "nvidia-smi says"
@@ -227,6 +231,8 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
     for fault in profile.gpu_faults:
         kind = FAULTS.get(fault.kind)
         if kind is None or kinds.intersection(SUPERSEDED.get(fault.kind, ())) or kind.finding in findings:
+            continue
+        if REQUIRES.get(fault.kind, fault.kind) not in kinds:
             continue
         named = f" ({fault.detail})" if fault.detail and fault.kind != "nvidia_xid" else ""
         if fault.kind == "nvidia_xid":

@@ -28,7 +28,11 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("gpu_ring_timeout", later(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
     # a GPU job touched memory it has no mapping for ("Memory access fault by GPU node-1 ... Page not present" in the
     # program); the client that faulted is on a line of its own, the copy engines (SDMA) have a fix of their own
-    ("gpu_page_fault", later(r"amdgpu\b.{0,40}\[(?:gfxhub|mmhub)\d{0,2}\] (?:no-retry |retry )?page fault")),
+    # (vmid 0 is the driver's own address space: no program's fault)
+    (
+        "gpu_page_fault",
+        later(r"amdgpu\b.{0,40}\[(?:gfxhub|mmhub)\d{0,2}\] (?:no-retry |retry )?page fault \([^)]{0,40}vmid:[1-9]"),
+    ),
     ("gpu_page_fault_sdma", later(r"Faulty UTCL2 client ID: (?P<detail>SDMA\d{0,2})\b")),
     ("gpu_reset", later(r"GPU reset begin")),
     # amdgpu_job_timedout after amdgpu_device_gpu_recover returned an error: the reset did not bring the GPU back
