@@ -135,16 +135,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
     ]
 
-    module = (
-        nvidia_module_version(source.read_text("/sys/module/nvidia/version").text)
-        or nvidia_module_version(source.read_text("/proc/driver/nvidia/version").text)
-        or nvidia_module_loaded(kernel_text)
-    )
-    profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
-    clinfo_cuda = clinfo_cuda_platform(lspci_text)
-    profile.cuda_driver_version = ev.nvidia_smi.cuda_version or clinfo_cuda
-    if ev.nvidia_smi.windows and profile.os.system is None:
-        profile.os.system = "Windows"  # nvidia-smi.exe's driver model (WDDM/TCC): no Linux nvidia-smi prints one
+    ev.clinfo_cuda = clinfo_cuda_platform(lspci_text)
+    _nvidia_versions(source, ev, kernel_text, profile)
     profile.pcie_atomics_rejected = list(ev.kernel.atomics_rejected)
 
     rocm = profile.rocm
@@ -159,6 +151,20 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     rocm.override_suspected = any(_override_shows(g) for g in profile.gpus)
 
     _not_known(ev, profile, override, warn)
+    _clinfo_platform_only(ev, profile, warn)
+
+
+def _nvidia_versions(source: Source, ev: Evidence, kernel_text: str | None, profile: Profile) -> None:
+    """The NVIDIA driver's version and CUDA level, from the best source that says them; Windows from nvidia-smi."""
+    module = (
+        nvidia_module_version(source.read_text("/sys/module/nvidia/version").text)
+        or nvidia_module_version(source.read_text("/proc/driver/nvidia/version").text)
+        or nvidia_module_loaded(kernel_text)
+    )
+    profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
+    profile.cuda_driver_version = ev.nvidia_smi.cuda_version or ev.clinfo_cuda
+    if ev.nvidia_smi.windows and profile.os.system is None:
+        profile.os.system = "Windows"  # nvidia-smi.exe's driver model (WDDM/TCC): no Linux nvidia-smi prints one
 
 
 def _without_display_only(gpus: list[GpuInfo]) -> tuple[list[GpuInfo], list[DisplayOnlyAdapter]]:
@@ -201,13 +207,17 @@ def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn)
         )
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
-    clinfo_cuda = None if ev.nvidia_smi.cuda_version else profile.cuda_driver_version
-    if clinfo_cuda and not any(g.vendor == "nvidia" for g in profile.gpus):
-        warn(
-            f"clinfo lists NVIDIA's OpenCL platform (a driver for CUDA {clinfo_cuda}) but none of its devices (the "
-            "output stops before them): whether an NVIDIA GPU is there is unknown; `nvidia-smi` lists it"
-        )
     _cut_outputs(ev, warn)
+
+
+def _clinfo_platform_only(ev: Evidence, profile: Profile, warn: Warn) -> None:
+    """clinfo cut after NVIDIA's platform: the driver is there, a GPU is not known to be (a driver lists its platform
+    without one)."""
+    if ev.clinfo_cuda and not any(g.vendor == "nvidia" for g in profile.gpus):
+        warn(
+            f"clinfo lists NVIDIA's OpenCL platform (a driver for CUDA {ev.clinfo_cuda}) but none of its devices "
+            "(the output stops before them): whether an NVIDIA GPU is there is unknown; `nvidia-smi` lists it"
+        )
 
 
 def _cut_outputs(ev: Evidence, warn: Warn) -> None:
