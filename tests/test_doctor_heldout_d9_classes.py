@@ -96,3 +96,21 @@ def test_clinfos_nvidia_platform_gives_the_cuda_level_but_no_gpu() -> None:
     assert parse_named_gpus(text) == []
     # an Intel platform (another clinfo paste) has no CUDA level
     assert clinfo_cuda_platform(_text(DOCTOR / "clinfo-quoted--arc-a770-56a0.txt")) is None
+
+
+def test_wsls_nvidia_smi_is_told_by_its_own_version_beside_the_windows_drivers() -> None:
+    """Under WSL the header pairs the Linux-side tool's version with the Windows driver's ("NVIDIA-SMI 565.51.01 ...
+    Driver Version: 565.90"); on Linux and on Windows they are the same release, and a header cut at the right edge
+    leaves a prefix of it, not another release."""
+    for name in (
+        "nvidia-smi-565-wsl-container--rtx3090.txt",
+        "nvidia-smi-wsl-537--gtx1650-elided.txt",
+        "nvidia-smi-wsl-cuda-err--rtx3060-elided.txt",
+    ):
+        assert parse_nvidia_smi(_text(DOCTOR / name)).wsl, name
+    for name in (
+        "nvidia-smi-cut-right--rtx5090.txt",
+        "nvidia-smi-591-powershell-wddm--rtx4050-elided-6g.txt",
+        "nvidia-smi-545-cut--a100-pcie-40gb.txt",
+    ):
+        assert not parse_nvidia_smi(_text(DOCTOR / name)).wsl, name

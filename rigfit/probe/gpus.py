@@ -165,6 +165,8 @@ def _nvidia_versions(source: Source, ev: Evidence, kernel_text: str | None, prof
     profile.cuda_driver_version = ev.nvidia_smi.cuda_version or ev.clinfo_cuda
     if ev.nvidia_smi.windows and profile.os.system is None:
         profile.os.system = "Windows"  # nvidia-smi.exe's driver model (WDDM/TCC): no Linux nvidia-smi prints one
+    if ev.nvidia_smi.wsl and profile.python.wsl is None:
+        profile.python.wsl = True  # WSL's nvidia-smi: the Linux-side tool's version beside the Windows driver's
 
 
 def _without_display_only(gpus: list[GpuInfo]) -> tuple[list[GpuInfo], list[DisplayOnlyAdapter]]:

@@ -19,6 +19,9 @@ from rigfit.records import field, record
 # and "CUDA Version:": the kernel-mode driver and the newest CUDA its user-mode library runs, the same two facts
 _DRIVER = later(r"(?:Driver|KMD) Version\s*:?\s*(\d+\.\d+(?:\.\d+)?)")
 _CUDA = later(r"CUDA (?:UMD )?Version\s*:?\s*(\d+\.\d+)")
+# the tool's own version in the table header; under WSL it is the Linux-side library's ("NVIDIA-SMI 565.51.01"),
+# another number than the Windows driver's ("Driver Version: 565.90"); elsewhere the two are the same release
+_SMI_VERSION = later(r"NVIDIA-SMI (\d+\.\d+(?:\.\d+)?)")
 _TABLE_ROW = later(
     r"^\|\s*(?P<idx>\d+)\s+(?P<name>.+?)\s+(?:On|Off|N/A|TCC|WDDM)\s*\|\s*(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)"
 )
@@ -60,6 +63,7 @@ class NvidiaSmiOutput:
     error_line: str | None = None
     attached: int | None = None  # `-q`'s "Attached GPUs": more than its GPU blocks when the paste was cut
     windows: bool = False  # printed by Windows' nvidia-smi.exe (a driver model column or key)
+    wsl: bool = False  # printed under WSL: the tool's version is not the (Windows) driver's
 
 
 def _add(out: NvidiaSmiOutput, gpu: NvidiaGpu) -> NvidiaGpu:
@@ -224,6 +228,10 @@ def _whole_output_facts(lines: list[str], out: NvidiaSmiOutput) -> None:
         out.driver_version = out.driver_version or (driver[1] if driver else None)
         out.cuda_version = out.cuda_version or (cuda[1] if cuda else None)
         out.windows = out.windows or bool(_WINDOWS.search(line))
+        smi = _SMI_VERSION.search(line) if driver else None
+        if smi and out.driver_version:
+            # a header cut at the right edge leaves a prefix ("595.71.0" of 595.71.05): that is no other release
+            out.wsl = not (smi[1].startswith(out.driver_version) or out.driver_version.startswith(smi[1]))
 
 
 def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
