@@ -183,8 +183,10 @@ def _xml(lines: list[str], out: NvidiaSmiOutput) -> None:
     """`nvidia-smi -q -x`: the same facts as -q, as XML elements (a paste may stop inside any of them)."""
     gpu: NvidiaGpu | None = None
     in_fb = False
-    for line in lines:
-        element = _XML.match(line.strip())
+    # one element a line as printed; a paste that lost the line ends runs them together ("<gpu><product_name>...")
+    segments = (piece for line in lines for piece in line.replace("<", "\n<").splitlines())
+    for segment in segments:
+        element = _XML.match(segment.strip())
         if not element:
             continue
         tag, value = element["tag"], _known(element["value"])
