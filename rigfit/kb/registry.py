@@ -54,6 +54,7 @@ SCHEMAS: dict[str, str] = {
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
     "lscpu_labels.yaml": "rigfit.kb.lscpu_labels:LscpuLanguage",
     "display_adapters.yaml": "rigfit.kb.display_adapters:DisplayAdapter",
+    "nvidia_xids.yaml": "rigfit.kb.nvidia_xids:XidGroup",
     "xformers_torch.yaml": "rigfit.kb.xformers:XformersBuild",
     "torch_published.yaml": "rigfit.kb.torch_published:PublishedLine",
 }

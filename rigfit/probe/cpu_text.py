@@ -525,14 +525,53 @@ def _lscpu_model(arch: str | None, get: Callable[[str], str | None]) -> str | No
     return model_name(model) if model else None
 
 
+@record
+class _CoreType:
+    """One "Model name" sub-block of lscpu: ARM big.LITTLE chips list each core type with its own counts."""
+
+    name: str
+    counts: dict[str, int | None] = field(default_factory=dict)
+
+
+def _core_types(listed: list[Entry], out: CpuText) -> None:
+    """Where lscpu lists several core types (Cortex-A510 x4, Cortex-A710 x3, ...), the model names them all and the
+    cores are their sum; a paste cut before the last type shows fewer threads than "CPU(s)": cores stay unknown."""
+    types: list[_CoreType] = []
+    for entry in listed:
+        if entry.key == "model name":
+            types.append(_CoreType(model_name(entry.value) or entry.value))
+        elif types and entry.key in _TYPE_COUNTS:
+            types[-1].counts.setdefault(_TYPE_COUNTS[entry.key], _int(entry.value))
+    if len(types) < 2:
+        return
+    names = [t.name for t in types if t.name not in ("", "-")]
+    if len(names) == len(types):
+        out.model = " + ".join(dict.fromkeys(names))
+    sockets = {t.counts.get("sockets") for t in types}
+    out.sockets = sockets.pop() if len(sockets) == 1 else None
+    cores = [(t.counts.get("per_socket") or 0) * (t.counts.get("sockets") or 0) for t in types]
+    threads = sum(c * (t.counts.get("per_core") or 0) for c, t in zip(cores, types, strict=True))
+    out.cores = sum(cores) if all(cores) and threads == out.threads else None
+
+
+# the counts of one core type; ARM lscpu may say "cluster" where x86 says "socket"
+_TYPE_COUNTS = {
+    "core(s) per socket": "per_socket",
+    "core(s) per cluster": "per_socket",
+    "socket(s)": "sockets",
+    "cluster(s)": "sockets",
+    "thread(s) per core": "per_core",
+}
+
+
 def parse_lscpu(text: str) -> CpuText:
     """`lscpu` output (old flat layout or the newer indented one, possibly wrapped; labels in English or in a
     language of lscpu_labels.yaml)."""
     out = CpuText()
     values: dict[str, Entry] = {}
-    for block in entries(text, LSCPU_KEYS, translated_lscpu_labels()):
-        for entry in block:
-            values.setdefault(entry.key, entry)
+    listed = [entry for block in entries(text, LSCPU_KEYS, translated_lscpu_labels()) for entry in block]
+    for entry in listed:
+        values.setdefault(entry.key, entry)
 
     def get(key: str) -> str | None:
         entry = values.get(key)
@@ -549,6 +588,7 @@ def parse_lscpu(text: str) -> CpuText:
     per_socket = _int(get("core(s) per socket"))
     if per_socket and out.sockets:
         out.cores = per_socket * out.sockets
+    _core_types(listed, out)
     flags = values.get("flags")
     if flags is not None:
         out.flags = flag_tokens(flags.value)

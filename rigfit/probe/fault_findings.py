@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from rigfit.kb.fixes import fix_text
+from rigfit.kb.nvidia_xids import XidGroup, xid_group
 from rigfit.probe.profile import Finding, GpuFault, Profile
 from rigfit.records import record
 
@@ -110,6 +111,21 @@ FAULTS: dict[str, FaultKind] = {
         "a GPU job hung and the driver timed it out; a GPU reset usually follows and kills the running program",
         lambda f: fix_text("gpu.ring_timeout"),
     ),
+    "gpu_page_fault": FaultKind(
+        "gpu.page_fault",
+        "warning",
+        "drivers",
+        "a program's GPU job touched memory it has no mapping for, and the program was stopped (it reports "
+        '"Memory access fault by GPU node")',
+        lambda f: fix_text("gpu.page_fault"),
+    ),
+    "gpu_page_fault_sdma": FaultKind(
+        "gpu.page_fault",
+        "warning",
+        "drivers",
+        "a GPU page fault by a copy engine: the program's memory copies failed and it was stopped",
+        lambda f: fix_text("gpu.page_fault", case="sdma"),
+    ),
     "gpu_reset": FaultKind(
         "gpu.reset",
         "warning",
@@ -182,18 +198,23 @@ FAULTS: dict[str, FaultKind] = {
         "warning",
         "drivers",
         "the NVIDIA driver logged an Xid error (a GPU fault; its number says which)",
-        lambda f: fix_text("gpu.nvidia_xid", xid=f.detail or "?"),
+        lambda f: _xid_fix(f.detail),
     ),
 }
 # a fault said better by another one on the same machine
 SUPERSEDED: dict[str, tuple[str, ...]] = {
     "gpu_reset": ("gpu_ring_timeout", "gpu_reset_failed"),
+    "gpu_page_fault": ("gpu_page_fault_sdma",),
     "nvidia_xid": ("nvidia_fallen_off_bus",),
     "nvml_failed": ("nvml_version_mismatch",),
     "kfd_open_failed": ("kfd_unsupported_asic",),
     "nvidia_smi_no_devices": ("nvidia_init_failed",),
     "hsa_init_failed": ("kfd_open_failed", "kfd_unsupported_asic", "pcie_atomics_rejected"),
 }
+
+
+# a fault that is one only beside another: the copy engine's client line counts when a program's page fault is there
+REQUIRES: dict[str, str] = {"gpu_page_fault_sdma": "gpu_page_fault"}
 
 
 def _said_by(kind: str) -> str:
@@ -211,7 +232,11 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
         kind = FAULTS.get(fault.kind)
         if kind is None or kinds.intersection(SUPERSEDED.get(fault.kind, ())) or kind.finding in findings:
             continue
+        if REQUIRES.get(fault.kind, fault.kind) not in kinds:
+            continue
         named = f" ({fault.detail})" if fault.detail and fault.kind != "nvidia_xid" else ""
+        if fault.kind == "nvidia_xid":
+            named = _xid_meanings(fault.detail)
         findings[kind.finding] = Finding(
             id=kind.finding,
             severity=kind.severity,
@@ -221,3 +246,40 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
             fix=kind.fix(fault),
         )
     return list(findings.values())
+
+
+def _xids(detail: str | None) -> list[tuple[int, XidGroup | None]]:
+    """The Xid numbers a log names ("43, 31, 94"), each with its group in nvidia_xids.yaml."""
+    numbers = [int(n) for n in (detail or "").split(", ") if n.isdigit()]
+    return [(n, xid_group(n)) for n in numbers]
+
+
+def _xid_meanings(detail: str | None) -> str:
+    """ "; Xid 43: a program's GPU work failed ...; Xid 94: a GPU memory (ECC) error ..." for the known numbers."""
+    numbers: dict[str, list[str]] = {}  # group id -> its Xids in the log, in log order
+    groups: dict[str, XidGroup] = {}
+    for n, group in _xids(detail):
+        if group:
+            numbers.setdefault(group.id, []).append(str(n))
+            groups[group.id] = group
+    known = [f"Xid {', '.join(ns)}: {groups[gid].meaning}" for gid, ns in numbers.items()]
+    return "; " + "; ".join(known) if known else ""
+
+
+def _xid_fix(detail: str | None) -> str:
+    """The fix of the gravest Xid group the log names (a memory fault outweighs a program's crash)."""
+    xids = _xids(detail)
+    grouped = [group for _, group in xids if group]
+    worst = max(grouped, key=lambda g: g.rank) if grouped else None
+    numbers = ", ".join(str(n) for n, group in xids if group is worst) or detail or "?"
+    return _XID_FIXES[worst.case if worst else None](numbers)
+
+
+# the fix of each nvidia_xids.yaml case (fixes.yaml gpu.nvidia_xid); an Xid in no group gets the generic one
+_XID_FIXES: dict[str | None, Callable[[str], str]] = {
+    "program": lambda xid: fix_text("gpu.nvidia_xid", case="program", xid=xid),
+    "memory": lambda xid: fix_text("gpu.nvidia_xid", case="memory", xid=xid),
+    "firmware": lambda xid: fix_text("gpu.nvidia_xid", case="firmware", xid=xid),
+    "link": lambda xid: fix_text("gpu.nvidia_xid", case="link", xid=xid),
+    None: lambda xid: fix_text("gpu.nvidia_xid", xid=xid),
+}

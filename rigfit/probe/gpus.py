@@ -26,11 +26,17 @@ from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
-from rigfit.probe.gpu.renderers import parse_named_gpus
+from rigfit.probe.gpu.renderers import clinfo_cuda_platform, parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
-from rigfit.probe.gpu.runtimes import hip_version, nvidia_module_version, override_gfx, rocm_version
+from rigfit.probe.gpu.runtimes import (
+    hip_version,
+    nvidia_module_loaded,
+    nvidia_module_version,
+    override_gfx,
+    rocm_version,
+)
 from rigfit.probe.gpu_partitions import partition_findings
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
 from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuInfo, Profile, isa_name
@@ -130,13 +136,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
     ]
 
-    module = nvidia_module_version(source.read_text("/sys/module/nvidia/version").text) or nvidia_module_version(
-        source.read_text("/proc/driver/nvidia/version").text
-    )
-    profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
-    profile.cuda_driver_version = ev.nvidia_smi.cuda_version
-    if ev.nvidia_smi.windows and profile.os.system is None:
-        profile.os.system = "Windows"  # nvidia-smi.exe's driver model (WDDM/TCC): no Linux nvidia-smi prints one
+    ev.clinfo_cuda = clinfo_cuda_platform(lspci_text)
+    _nvidia_versions(source, ev, kernel_text, profile)
     profile.pcie_atomics_rejected = list(ev.kernel.atomics_rejected)
 
     rocm = profile.rocm
@@ -151,6 +152,22 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     rocm.override_suspected = any(_override_shows(g) for g in profile.gpus)
 
     _not_known(ev, profile, override, warn)
+    _clinfo_platform_only(ev, profile, warn)
+
+
+def _nvidia_versions(source: Source, ev: Evidence, kernel_text: str | None, profile: Profile) -> None:
+    """The NVIDIA driver's version and CUDA level, from the best source that says them; Windows from nvidia-smi."""
+    module = (
+        nvidia_module_version(source.read_text("/sys/module/nvidia/version").text)
+        or nvidia_module_version(source.read_text("/proc/driver/nvidia/version").text)
+        or nvidia_module_loaded(kernel_text)
+    )
+    profile.nvidia_driver = ev.nvidia_smi.driver_version or module or _pasted_nvidia_driver(ev)
+    profile.cuda_driver_version = ev.nvidia_smi.cuda_version or ev.clinfo_cuda
+    if ev.nvidia_smi.windows and profile.os.system is None:
+        profile.os.system = "Windows"  # nvidia-smi.exe's driver model (WDDM/TCC): no Linux nvidia-smi prints one
+    if ev.nvidia_smi.wsl and profile.python.wsl is None:
+        profile.python.wsl = True  # WSL's nvidia-smi: the Linux-side tool's version beside the Windows driver's
 
 
 def _without_display_only(gpus: list[GpuInfo]) -> tuple[list[GpuInfo], list[DisplayOnlyAdapter]]:
@@ -194,6 +211,16 @@ def _not_known(ev: Evidence, profile: Profile, override: str | None, warn: Warn)
     if ev.nvidia_smi.error and not any(g.vendor == "nvidia" for g in profile.gpus):
         warn(f"nvidia-smi: {ev.nvidia_smi.error_line}")
     _cut_outputs(ev, warn)
+
+
+def _clinfo_platform_only(ev: Evidence, profile: Profile, warn: Warn) -> None:
+    """clinfo cut after NVIDIA's platform: the driver is there, a GPU is not known to be (a driver lists its platform
+    without one)."""
+    if ev.clinfo_cuda and not any(g.vendor == "nvidia" for g in profile.gpus):
+        warn(
+            f"clinfo lists NVIDIA's OpenCL platform (a driver for CUDA {ev.clinfo_cuda}) but none of its devices "
+            "(the output stops before them): whether an NVIDIA GPU is there is unknown; `nvidia-smi` lists it"
+        )
 
 
 def _cut_outputs(ev: Evidence, warn: Warn) -> None:

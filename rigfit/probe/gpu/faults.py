@@ -1,9 +1,9 @@
 """Broken GPU states in what people paste: the kernel log (KFD refusing a chip or not listing its device id, nouveau
-holding an NVIDIA card, ring timeouts and resets, a GPU fallen off the bus, a GPU the driver declared wedged, a GPU
-the installed NVIDIA driver or its open kernel module does not support, a driver's firmware missing, a GPU whose
-init failed), rocminfo failing to open /dev/kfd for a reason that is not a permission, and nvidia-smi failing to
-reach the driver or a GPU. Pure functions of text; each fault keeps its evidence line (NVRM's reports, which
-newer drivers wrap over several "NVRM:" lines, are read joined)."""
+holding an NVIDIA card, ring timeouts and resets, GPU page faults, a GPU fallen off the bus, a GPU the driver
+declared wedged, a GPU the installed NVIDIA driver or its open kernel module does not support, a driver's firmware
+missing, a GPU whose init failed), rocminfo failing to open /dev/kfd for a reason that is not a permission, and
+nvidia-smi failing to reach the driver or a GPU. Pure functions of text; each fault keeps its evidence line (NVRM's
+reports, which newer drivers wrap over several "NVRM:" lines, are read joined)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nvidia_init_failed", later(r"NVRM: GPU (?P<detail>[0-9a-fA-F:.]{7,16}): RmInitAdapter failed")),
     ("nvidia_xid", later(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
     ("gpu_ring_timeout", later(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
+    # a GPU job touched memory it has no mapping for ("Memory access fault by GPU node-1 ... Page not present" in the
+    # program); the client that faulted is on a line of its own, the copy engines (SDMA) have a fix of their own
+    # (vmid 0 is the driver's own address space: no program's fault)
+    (
+        "gpu_page_fault",
+        later(r"amdgpu\b.{0,40}\[(?:gfxhub|mmhub)\d{0,2}\] (?:no-retry |retry )?page fault \([^)]{0,40}vmid:[1-9]"),
+    ),
+    ("gpu_page_fault_sdma", later(r"Faulty UTCL2 client ID: (?P<detail>SDMA\d{0,2})\b")),
     ("gpu_reset", later(r"GPU reset begin")),
     # amdgpu_job_timedout after amdgpu_device_gpu_recover returned an error: the reset did not bring the GPU back
     ("gpu_reset_failed", later(r"GPU Recovery Failed: (?P<detail>-?\d+)|GPU reset\(\d+\) failed")),
@@ -85,14 +93,22 @@ def _sentence(line: str, match: re.Match[str]) -> str:
     return (line[: end + 1] if end > 0 else line).strip()
 
 
+# kinds whose every distinct detail counts (each Xid number means another fault), not only the first line's
+_EVERY_DETAIL = ("nvidia_xid",)
+
+
 def kernel_faults(text: str | None) -> list[GpuFault]:
     found: dict[str, GpuFault] = {}
     for line in _joined(clean_lines(text)):
         for kind, pattern in KERNEL_FAULTS:
-            match = pattern.search(line) if kind not in found else None
-            if match:
-                detail = match.groupdict().get("detail")
+            match = pattern.search(line) if kind not in found or kind in _EVERY_DETAIL else None
+            if match is None:
+                continue
+            detail = match.groupdict().get("detail")
+            if kind not in found:
                 found[kind] = GpuFault(kind=kind, evidence=_sentence(line, match), detail=detail)
+            elif detail and detail not in (found[kind].detail or "").split(", "):
+                found[kind].detail = f"{found[kind].detail}, {detail}"
     return list(found.values())
 
 

@@ -52,6 +52,7 @@ class Evidence:
     nvidia_smi: NvidiaSmiOutput = field(default_factory=NvidiaSmiOutput)
     kernel: KernelLog = field(default_factory=KernelLog)
     named: list[NamedGpu] = field(default_factory=list)  # glxinfo / clinfo / xpu-smi pasted where lspci goes
+    clinfo_cuda: str | None = None  # the CUDA level of clinfo's NVIDIA platform ("12.8"), devices or not
     hsa_override_gfx: str | None = None  # the gfx HSA_OVERRIDE_GFX_VERSION makes every AMD GPU report
 
 

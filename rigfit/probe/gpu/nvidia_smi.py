@@ -1,6 +1,6 @@
 """`nvidia-smi` as people paste it: the default table (any driver generation, names cut to "NVIDIA GeForce RTX 3060
 ..." when long), `--query-gpu=... --format=csv[,noheader][,nounits]`, `-L`, `-q`, gpustat's lines pasted with it
-(one GPU per index, whichever tool listed it), and its failures ("couldn't
+(one GPU per index, whichever tool listed it), `-q -x` XML, and its failures ("couldn't
 communicate with the NVIDIA driver", "Driver/library version mismatch", "No devices were found").
 
 "CUDA Version" in the table header is the newest CUDA the installed driver supports, not an installed toolkit.
@@ -19,6 +19,9 @@ from rigfit.records import field, record
 # and "CUDA Version:": the kernel-mode driver and the newest CUDA its user-mode library runs, the same two facts
 _DRIVER = later(r"(?:Driver|KMD) Version\s*:?\s*(\d+\.\d+(?:\.\d+)?)")
 _CUDA = later(r"CUDA (?:UMD )?Version\s*:?\s*(\d+\.\d+)")
+# the tool's own version in the table header; under WSL it is the Linux-side library's ("NVIDIA-SMI 565.51.01"),
+# another number than the Windows driver's ("Driver Version: 565.90"); elsewhere the two are the same release
+_SMI_VERSION = later(r"NVIDIA-SMI (\d+\.\d+(?:\.\d+)?)")
 _TABLE_ROW = later(
     r"^\|\s*(?P<idx>\d+)\s+(?P<name>.+?)\s+(?:On|Off|N/A|TCC|WDDM)\s*\|\s*(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)"
 )
@@ -60,6 +63,7 @@ class NvidiaSmiOutput:
     error_line: str | None = None
     attached: int | None = None  # `-q`'s "Attached GPUs": more than its GPU blocks when the paste was cut
     windows: bool = False  # printed by Windows' nvidia-smi.exe (a driver model column or key)
+    wsl: bool = False  # printed under WSL: the tool's version is not the (Windows) driver's
 
 
 def _add(out: NvidiaSmiOutput, gpu: NvidiaGpu) -> NvidiaGpu:
@@ -171,6 +175,45 @@ def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
             in_fb = False
 
 
+# `nvidia-smi -q -x`: one element a line, "<gpu id="00000000:01:00.0">" opening each GPU
+_XML = later(r'^<(?P<tag>/?[a-z_0-9]+)(?:\s+id="(?P<id>[^"]*)")?\s*/?>(?P<value>[^<]*)')
+
+
+def _xml(lines: list[str], out: NvidiaSmiOutput) -> None:
+    """`nvidia-smi -q -x`: the same facts as -q, as XML elements (a paste may stop inside any of them)."""
+    gpu: NvidiaGpu | None = None
+    in_fb = False
+    # one element a line as printed; a paste that lost the line ends runs them together ("<gpu><product_name>...")
+    segments = (piece for line in lines for piece in line.replace("<", "\n<").splitlines())
+    for segment in segments:
+        element = _XML.match(segment.strip())
+        if not element:
+            continue
+        tag, value = element["tag"], _known(element["value"])
+        if tag == "gpu":
+            gpu = NvidiaGpu(index=len(out.gpus), bdf=parse_bdf(element["id"]))
+            out.gpus.append(gpu)
+        elif tag in ("driver_version", "cuda_version") and value:
+            setattr(out, tag, getattr(out, tag) or value)
+        elif tag == "attached_gpus" and value and value.isdigit():
+            out.attached = int(value)
+        elif gpu is not None:
+            in_fb = _xml_gpu_field(gpu, tag, value, in_fb)
+
+
+def _xml_gpu_field(gpu: NvidiaGpu, tag: str, value: str | None, in_fb: bool) -> bool:
+    """One element inside a GPU; returns whether the next ones are inside <fb_memory_usage>."""
+    if tag == "product_name":
+        gpu.name = value
+    elif tag == "fb_memory_usage":
+        return True
+    elif tag == "total" and in_fb and value:
+        gpu.memory_total_mib = _mib(value)
+    elif tag == "/fb_memory_usage":
+        return False
+    return in_fb
+
+
 def _own_lines(text: str | None) -> list[str]:
     """The paste's lines, or none when it is Intel's xpu-smi, which draws the same table for Intel GPUs."""
     lines = clean_lines(text)
@@ -187,12 +230,19 @@ def _whole_output_facts(lines: list[str], out: NvidiaSmiOutput) -> None:
         out.driver_version = out.driver_version or (driver[1] if driver else None)
         out.cuda_version = out.cuda_version or (cuda[1] if cuda else None)
         out.windows = out.windows or bool(_WINDOWS.search(line))
+        smi = _SMI_VERSION.search(line) if driver else None
+        if smi and out.driver_version:
+            # a header cut at the right edge leaves a prefix ("595.71.0" of 595.71.05): that is no other release
+            out.wsl = not (smi[1].startswith(out.driver_version) or out.driver_version.startswith(smi[1]))
 
 
 def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
     out = NvidiaSmiOutput()
     lines = _own_lines(text)
     _whole_output_facts(lines, out)
+    if any("<nvidia_smi_log" in ln for ln in lines):
+        _xml(lines, out)
+        return out
     if any(re.match(r"^GPU [0-9A-Fa-f]{4,8}:", ln.strip()) for ln in lines):
         _query(lines, out)
         return out

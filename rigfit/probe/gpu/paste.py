@@ -1,6 +1,6 @@
-"""Undo what pasting does to a tool's output: code fences, HTML <details> wrappers, markdown quotes, shell prompt
-lines, `...` elisions, Windows line ends, and the typographic quotes a blog or word processor puts in place of
-"'" ("couldn‘t communicate"). Lines keep their indentation (several outputs nest by it)."""
+"""Undo what pasting does to a tool's output: code fences, HTML <details> wrappers and entities, markdown quotes,
+shell prompt lines, `...` elisions, Windows line ends, and the typographic quotes a blog or word processor puts in
+place of "'" ("couldn‘t communicate"). Lines keep their indentation (several outputs nest by it)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ _PASTED = later("|".join(p.pattern for p in (_PROMPT, _PS_PROMPT)) + f"|(?i:{_EL
 _TYPOGRAPHIC = str.maketrans(
     {c: "'" for c in "\u2018\u2019\u201b\u2032\u02bc"} | {c: '"' for c in "\u201c\u201d\u201e\u2033"}
 )
+# what a web form or an HTML page makes of the characters tool outputs print (`nvidia-smi -q -x` pasted through a
+# comment box arrives as "<driver_version&gt;591.74</driver_version&gt;" with "&nbsp;" for its indentation)
+_ENTITIES = {"gt": ">", "lt": "<", "amp": "&", "quot": '"', "#39": "'", "apos": "'", "nbsp": " "}
+_ENTITY = later(r"&(gt|lt|amp|quot|#39|apos|nbsp);", re.I)
 _GTS = later(r"(?<![\d.])(\d+(?:\.\d+)?)\s*G[Tb]/s")
 
 
@@ -31,6 +35,8 @@ def clean_lines(text: str | None) -> list[str]:
     out: list[str] = []
     for raw in bounded_lines(text):
         unquoted = _QUOTE.sub("", raw) if raw.startswith(">") else raw
+        if "&" in unquoted:  # a web form's escapes ("<gpu&gt;", "&nbsp;"): the common line has none
+            unquoted = _ENTITY.sub(lambda m: _ENTITIES[m[1].lower()], unquoted)
         if "<" in unquoted:  # the common line has no tag: no substitution to pay for
             line = _HTML.sub("", unquoted).rstrip()
             if unquoted.strip() and not line.strip():  # a line that held only tags

@@ -177,6 +177,20 @@ def _xpu_smi(lines: list[str]) -> list[NamedGpu]:
     return found
 
 
+# clinfo's NVIDIA platform: "Platform Version   OpenCL 3.0 CUDA 12.8.51" (the CUDA level of the driver's OpenCL)
+_CL_CUDA_PLATFORM = later(r"^\s*Platform Version\s{2,}OpenCL \d+\.\d+ CUDA (?P<cuda>\d+\.\d+)")
+
+
+def clinfo_cuda_platform(text: str | None) -> str | None:
+    """The newest CUDA the NVIDIA driver runs, from clinfo's NVIDIA CUDA platform ("12.8"); it says nothing of the
+    platform's devices (a driver without a GPU still lists its platform)."""
+    for line in clean_lines(text):
+        match = _CL_CUDA_PLATFORM.match(line) if "CUDA" in line else None
+        if match:
+            return match["cuda"]
+    return None
+
+
 def parse_named_gpus(text: str | None) -> list[NamedGpu]:
     """The GPUs a glxinfo, clinfo, vulkaninfo or xpu-smi paste names (none for any other text)."""
     lines = clean_lines(text)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, gfx_from_version
+
+# the kernel log's "NVRM: loading NVIDIA UNIX x86_64 Kernel Module  535.183.01  Sun May 12 ..." (or "NVIDIA UNIX Open
+# Kernel Module for x86_64  570.158.01"): the driver this boot loaded
+_LOADING = later(r"NVRM: loading NVIDIA .*?Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)\b")
 
 
 def _first_version(text: str | None, *patterns: str) -> str | None:
@@ -23,6 +28,15 @@ def nvidia_module_version(text: str | None) -> str | None:
     return _first_version(
         text, r"Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)\b", r"^\s*(\d{3}\.\d+(?:\.\d+)?)\s*$"
     )
+
+
+def nvidia_module_loaded(kernel_log: str | None) -> str | None:
+    """The driver version the kernel log's last NVRM "loading" line names (a journal may span module reloads)."""
+    found = None
+    for line in clean_lines(kernel_log):
+        match = _LOADING.search(line) if "NVRM: loading" in line else None
+        found = match[1] if match else found
+    return found
 
 
 def rocm_version(text: str | None) -> str | None:
