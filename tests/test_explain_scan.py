@@ -4,12 +4,21 @@ bytes, fences and prompts, cut lines, block boundaries; and finds the error line
 from __future__ import annotations
 
 import io
+import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rigfit.explain.match import explain_stream, explain_text, scanner
-from rigfit.explain.scan import KeywordScanner, read_blocks
+from rigfit.explain.scan import (
+    BLOCK,
+    CONTEXT_WINDOW,
+    KeywordScanner,
+    _merged,
+    _signal_windows,
+    _whole_lines,
+    read_blocks,
+)
 from tests.conftest import fixture_text
 
 OOM = fixture_text("logs/cuda-out-of-memory--a1111-2gb.txt")
@@ -120,3 +129,41 @@ def test_a_last_line_without_its_newline_keeps_the_context_before_it() -> None:
     for data in (index + b"\n" + error, index + b"\n" + error + b"\n"):
         kept = {line.text for line in scanner().scan([data]).lines.values()}
         assert index.decode() in kept, data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3 * CONTEXT_WINDOW), max_size=40), st.booleans())
+def test_signal_windows_join_as_one_window_per_signal_would(signals: list[int], head: bool) -> None:
+    """The context windows of a block's signals, joined from the gaps between them, are the ones each signal's own
+    window gives once merged, at the window's edges (gaps of exactly two windows) too."""
+    size = 3 * CONTEXT_WINDOW
+    signals = sorted(signals)
+    each = [(max(0, pos - CONTEXT_WINDOW), pos + CONTEXT_WINDOW) for pos in signals]
+    joined = _signal_windows(signals)
+    extra = [(0, CONTEXT_WINDOW)] if head else []
+    assert _merged(joined + extra, size) == _merged(each + extra, size)
+
+
+def test_signal_windows_two_windows_apart_touch() -> None:
+    window = CONTEXT_WINDOW
+    assert _signal_windows([window, 3 * window]) == [(0, 4 * window)]
+    assert _signal_windows([window, 3 * window + 1]) == [(0, 2 * window), (2 * window + 1, 4 * window + 1)]
+
+
+def test_a_block_is_not_held_while_the_next_is_read() -> None:
+    """Neither the reader nor the re-cutter keeps a block it handed on while it reads the next one: a scan holds one
+    block's bytes at a time, not two (8 MB each)."""
+    handed: list[bytes] = []
+    refs: list[int] = []
+
+    class Log(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            if handed:
+                refs.append(sys.getrefcount(handed[-1]))  # the list's and the argument's: nobody else's
+            return super().read(size)
+
+    data = b"a line of a log\n" * (BLOCK // 8) + b"cut"  # blocks end in the middle of a line: re-cut copies
+    for block in _whole_lines(read_blocks(Log(data))):
+        handed.append(block)
+        del block
+    assert len(handed) >= 2 and refs and set(refs) == {2}

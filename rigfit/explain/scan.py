@@ -58,15 +58,10 @@ class LogScan:
     def keyword_index(self) -> dict[str, list[tuple[int, LogLine]]]:
         """keyword -> (position, line) of every kept line holding it: the catalogue asks for ~50 keyword sets, and a
         log with a timestamp on every line keeps MAX_LINES lines, too many to walk for each."""
-        by_words: dict[frozenset[str], list[tuple[int, LogLine]]] = collections.defaultdict(list)
-        for kept in enumerate(self.lines.values()):  # most lines share their keyword set (one per shape)
-            by_words[frozenset(kept[1].keywords)].append(kept)
         index: dict[str, list[tuple[int, LogLine]]] = collections.defaultdict(list)
-        for words, lines in by_words.items():
-            for keyword in words:
-                index[keyword].extend(lines)
-        for lines in index.values():
-            lines.sort(key=operator.itemgetter(0))  # in the order kept
+        for kept in enumerate(self.lines.values()):
+            for keyword in kept[1].keywords:
+                index[keyword].append(kept)
         return index
 
     @property
