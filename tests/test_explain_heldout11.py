@@ -108,3 +108,17 @@ def test_matrix_shape_mismatches_are_model_parts_of_different_families_with_the_
     assert "model-component-mismatch" not in ids(
         "RuntimeError: The size of tensor a (4) must match the size of tensor b (8)"
     )
+
+
+def test_a_gpu_fault_surfacing_at_a_memory_query_says_the_failing_op_ran_before() -> None:
+    first = found("gpu-status-kernel-fault--forgeneo-rocm-windows-memmon.txt")[0]
+    assert first.id == "gpu-status-kernel-fault" and first.facts["op"] == "mem_get_info (memory.py)"
+    assert "only queries the GPU" in first.cause and "AMD_SERIALIZE_KERNEL=3" in first.fix
+    # a fault inside a real op keeps that op as the failing one
+    conv = (
+        '  File "/venv/lib/python3.12/site-packages/torch/nn/modules/conv.py", line 548, in _conv_forward\n'
+        "    return F.conv2d(\n"
+        "torch.AcceleratorError: HIP error: unspecified launch failure\n"
+    )
+    top = explain_text(conv).explanations[0]
+    assert top.id == "gpu-status-kernel-fault" and "only queries" not in top.cause
