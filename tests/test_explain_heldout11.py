@@ -40,7 +40,10 @@ def test_a_torch_dll_named_without_an_error_code_is_the_torch_dll_class() -> Non
     assert first.id == "windows-torch-dll-load-failed" and "shm.dll" in first.cause
     assert "Visual C++" in first.fix and "--force-reinstall torch" in first.fix
     # with a WinError code the os-error rule reads the code (fixture os-error--torch240-fbgemm-winerror-126.txt)
-    coded = 'OSError: [WinError 126] Error loading "C:\\py\\Lib\\site-packages\\torch\\lib\\fbgemm.dll" or one of its dependencies.'
+    coded = (
+        'OSError: [WinError 126] Error loading "C:\\py\\Lib\\site-packages\\torch\\lib\\fbgemm.dll" '
+        "or one of its dependencies."
+    )
     assert "windows-torch-dll-load-failed" not in ids(coded)
     # a DLL outside torch is not this class
     other = 'Error loading "C:\\app\\bin\\libfoo.dll" or one of its dependencies.'
