@@ -162,6 +162,23 @@ def _cause(entry: GpuError, facts: dict[str, str], printed: str) -> str:
         + (f" on the {facts['gpu']}" if "gpu" in facts else "")
         + (f" (the table's {entry.id})" if shown.lower().startswith(entry.id.lower() + "_") else "")
         + f": {entry.meaning}"
+        + (_only_reported(facts["op"]) if "op" in facts else "")
+    )
+
+
+# torch calls that launch no kernel of their own: an asynchronous kernel error surfaces at them (a UI's VRAM monitor
+# thread calls mem_get_info every few seconds), so the op that failed ran before
+QUERY_CALLS = re.compile(
+    r"^(?:mem_get_info|cudaMemGetInfo|memory_stats|memory_allocated|memory_reserved|synchronize|empty_cache)\b"
+)
+
+
+def _only_reported(op: str) -> str:
+    if not QUERY_CALLS.match(op):
+        return ""
+    return (
+        f". {op.split()[0]} only queries the GPU: it reports the fault of a kernel that ran before it (kernel "
+        "errors are reported asynchronously), so the op that failed is not in this traceback"
     )
 
 

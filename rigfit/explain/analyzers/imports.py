@@ -88,6 +88,7 @@ def _python_too_old(ctx: Context) -> Finding | None:
 
 
 LOOSE_FRAME = re.compile(r'File "(?P<path>[^"]+)"')  # a frame line as pasted, even when its quotes got mangled
+TRACEBACK_START = "Traceback (most recent call last)"
 EMBEDDED_PTH_SOURCE = "comfyanonymous/ComfyUI:.ci/setup_windows_zip.ps1 (adds ../ComfyUI to python3XX._pth)"
 
 
@@ -95,14 +96,28 @@ def _own_module_importer(ctx: Context, line: LogLine) -> tuple[str, str] | None:
     """Who imported the UI's own package when no custom node/extension did: ("package", name) for an installed
     package's file (a helper run in its own process), ("file", name.py) for the UI's own file (then the Python running
     it does not see the UI's folder). None when the traceback shows no frame."""
-    frames = [m for ln in ctx.lines if ln.number < line.number and (m := LOOSE_FRAME.search(ln.text))]
+    start = max((ln.number for ln in ctx.lines if ln.number < line.number and TRACEBACK_START in ln.text), default=0)
+    frames = [m for ln in ctx.lines if start < ln.number < line.number and (m := LOOSE_FRAME.search(ln.text))]
     if not frames or frames[-1].group("path").startswith("<"):
         return None
     path = frames[-1].group("path")
     if INSTALLED_CODE.search(path):
         return "package", binary_package(path) or path
+    if root := _root_on_path(frames[0].group("path"), path):
+        return "folder", root
     scripts = re.findall(r"[\w.-]+\.py\b", path)
     return "file", scripts[-1] if scripts else "the UI's own file"
+
+
+def _root_on_path(outer: str, inner: str) -> str | None:
+    """The UI's folder when the traceback proves it is on the import path: the outermost frame is a script in that
+    folder and the failing frame is in a package folder inside it (the script imported its sibling package, so the
+    missing one is absent from the folder, not unreachable)."""
+    outer_dir, sep, _ = outer.replace("\\", "/").rpartition("/")
+    inner_parts = inner.replace("\\", "/").rpartition("/")[0]
+    if not sep or not inner_parts.startswith(outer_dir + "/") or "/" in inner_parts[len(outer_dir) + 1 :]:
+        return None
+    return outer.rpartition("\\" if "\\" in outer else "/")[0]
 
 
 def _ui_package_unreachable(
@@ -114,7 +129,20 @@ def _ui_package_unreachable(
     kind, name = importer
     facts["importer"] = name
     sources = [SOURCE]
-    if kind == "package":
+    if kind == "folder":
+        cause = (
+            f"`{top}` is the UI's own package (a folder inside the UI), not a pip package. The UI's folder {name} is "
+            f"on the import path (the UI's other packages in it imported fine), so the folder itself has no `{top}`: "
+            "the copy of the UI is incomplete or mixed (a ZIP of a branch, an extract or `git pull` that stopped "
+            "half-way, files of two releases)."
+        )
+        fix = (
+            f"Get a complete copy of the UI: `git clone` its repository into a new folder (or extract its full "
+            f"release archive into an empty folder), move your models/ and outputs over, and start it from there; "
+            f"check that the new folder has `{top}`. Do not `pip install {top}`: a PyPI project of that name is "
+            "unrelated."
+        )
+    elif kind == "package":
         cause = (
             f"`{top}` is the UI's own package (a folder inside the UI), not a pip package. The installed {name} "
             f"imports it from a process of its own (a helper it starts, an install or update step) that runs without "
@@ -142,7 +170,9 @@ def _ui_package_unreachable(
             "is unrelated and would shadow the UI's own."
         )
         sources.append(EMBEDDED_PTH_SOURCE)
-    return _finding(line, facts, cause, fix, sources, kind="ui-package-unreachable")
+    return _finding(
+        line, facts, cause, fix, sources, kind="ui-package-missing" if kind == "folder" else "ui-package-unreachable"
+    )
 
 
 def _not_provided(ctx: Context, line: LogLine, facts: dict[str, str], module: str, known: PythonModule) -> Finding:
@@ -839,6 +869,7 @@ def _finding(
         "circular-import": f"{facts.get('module')} is shadowed or imported circularly",
         "ui-package-unreachable": f"{facts.get('module')} is the UI's own package, and the Python that imported it "
         "cannot see the UI's folder",
+        "ui-package-missing": f"{facts.get('module')} is the UI's own package, and the UI's folder does not have it",
         "ui-name-mismatch": f"{facts.get('name')} is not in the UI's own {facts.get('module')}: the code asking for "
         "it was written for another UI or release",
         "module-shadowed": f"A pip package named {facts.get('module')} hides the UI's own {facts.get('module')}",
