@@ -85,3 +85,13 @@ def test_names_missing_both_ways_from_one_package_are_two_eras_of_importers() ->
     alone = "ImportError: cannot import name 'shard_checkpoint' from 'transformers.modeling_utils'"
     top = explain_text(alone).explanations[0]
     assert "transformers 4.47 removed it" in top.cause and "also_missing" not in top.facts
+
+
+def test_a_torch_checkpoint_that_is_not_a_zip_or_pickle_is_a_broken_download() -> None:
+    first = found("torch-checkpoint-broken--compvis-txt2img-windows.txt")[0]
+    assert first.id == "torch-checkpoint-file-broken" and "download it again" in first.fix
+    # an HTML page saved as the model
+    assert ids("_pickle.UnpicklingError: invalid load key, '<'.")[0] == "torch-checkpoint-file-broken"
+    # a zip error of another kind (a file written by a newer torch) is not read as a broken download
+    newer = "RuntimeError: PytorchStreamReader failed reading file data/0: invalid header or archive is corrupted"
+    assert "torch-checkpoint-file-broken" not in ids(newer)
