@@ -55,6 +55,13 @@ def test_shape_errors_between_two_known_family_widths_are_families_mixed() -> No
     )
     top = explain_text(load).explanations[0]
     assert top.id == "model-family-mismatch" and "SD 2.x" in top.title
+    # an inpainting checkpoint given plain latents: the same class, the inpaint workflow in the fix
+    inpaint = (
+        "RuntimeError: Given groups=1, weight of size [320, 9, 3, 3], expected input[2, 4, 64, 64] to have 9 "
+        "channels, but got 4 channels instead"
+    )
+    top = explain_text(inpaint).explanations[0]
+    assert top.id == "model-family-mismatch" and "InpaintModelConditioning" in top.fix
     # widths no family has are not read as one
     assert "model-family-mismatch" not in ids("RuntimeError: mat1 and mat2 shapes cannot be multiplied (10x5 and 7x3)")
     assert "model-family-mismatch" not in ids("expected input[1, 3, 64, 64] to have 1 channels, but got 3 channels")
