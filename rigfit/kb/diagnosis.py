@@ -48,6 +48,8 @@ class PythonName(KbEntry):
     def _check(self) -> None:
         if not self.names:
             raise FieldError("names", "give at least one name")
+        if not self.removed_in and not self.added_in:
+            raise FieldError("added_in", "give the release that added the names (added_in) or removed them")
         for name in ("removed_in", "added_in"):
             if getattr(self, name):
                 version_range(f">={getattr(self, name)}", name)

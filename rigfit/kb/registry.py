@@ -32,6 +32,7 @@ SCHEMAS: dict[str, str] = {
     "gpu_partitions.yaml": "rigfit.kb.gpus:PartitionedGpu",
     "host.yaml": "rigfit.kb.host:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
+    "model_shapes.yaml": "rigfit.kb.model_shapes:ModelWidth",
     "fixes.yaml": "rigfit.kb.fixes:FixText",
     "torch_build/releases.yaml": "rigfit.kb.torch_source:TorchRelease",
     "torch_build/frontends.yaml": "rigfit.kb.torch_source:BuildFrontend",

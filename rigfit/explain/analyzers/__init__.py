@@ -11,13 +11,26 @@ import operator
 from collections.abc import Callable
 from types import ModuleType
 
-from rigfit.explain.analyzers import fetch, gpu_code, gpu_status, imports, memory, os_errors, resolver, runtime, sigill
+from rigfit.explain.analyzers import (
+    fetch,
+    gpu_code,
+    gpu_status,
+    imports,
+    memory,
+    os_errors,
+    resolver,
+    runtime,
+    shapes,
+    sigill,
+)
 from rigfit.explain.analyzers.base import Finding
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogScan
 
-ANALYZERS: tuple[ModuleType, ...] = (resolver, imports, gpu_code, runtime, memory, sigill, fetch, gpu_status, os_errors)
+ANALYZERS: tuple[ModuleType, ...] = (
+    resolver, imports, gpu_code, runtime, memory, sigill, fetch, gpu_status, os_errors, shapes,
+)  # fmt: skip
 
 
 def keywords() -> set[str]:

@@ -265,12 +265,46 @@ def _no_module(ctx: Context) -> Finding | None:
         return _plugin_incomplete(line, facts, module, where, ctx)
     if "." in module and known is None:
         return _submodule_missing(line, facts, module, where, ctx)
+    return _not_installed(ctx, line, facts, known, then_missing)
+
+
+def _not_installed(
+    ctx: Context, line: LogLine, facts: dict[str, str], known: PythonModule | None, then_missing: str | None
+) -> Finding:
+    """A top-level module the env lacks: a project's own module, the UI's own one after a failed update, or a
+    package that was never installed."""
+    module, where = facts["module"], facts.get("plugin")
+    if known is None and not where and PROJECT_STYLE.fullmatch(module):
+        return _project_module(line, facts, module)
     own = _ui_own_importer(ctx, line.number) if known is None and "." not in module and not where else None
     update_failed = first(ctx.lines, UPDATE_FAILED)
     if own and update_failed and update_failed[0].number < line.number:
         return _own_module(line, facts, module, own, ctx)
     cause, fix = _why_not_installed(ctx, line, facts, then_missing)
     return _finding(line, facts, cause, fix, known.sources if known else [SOURCE])
+
+
+# a lowerCamelCase top-level name (myLib, utilsHelper) is how a project names its own module; PyPI projects are
+# imported by lower-case names (the few mixed-case ones, PIL or Crypto, are in python_modules.yaml)
+PROJECT_STYLE = re.compile(r"[a-z][a-z0-9]*[A-Z]\w*")
+
+
+def _project_module(line: LogLine, facts: dict[str, str], module: str) -> Finding:
+    """A missing module named the way a project names its own code: an import path problem before a pip one."""
+    facts.pop("package", None)
+    cause = (
+        f"The code imports `{module}`, which this Python cannot find. A mixedCase name like this is how a project "
+        "names its own module, not how PyPI packages are imported: most likely the script runs where its own "
+        f"`{module}` is not on the import path (another working folder, a flat module imported as a package, a "
+        "project not installed into the env)."
+    )
+    fix = (
+        f"Run it from the project's root folder (`python -m pkg.module` there); make `{module}` a package (a folder "
+        "with an `__init__.py`) if it is imported as one, or install the project into the env in editable mode "
+        f"(`python -m pip install -e .` where its pyproject.toml is). Only if `{module}` is a published project, "
+        "install it under the name its documentation gives (a PyPI name often differs from the import name)."
+    )
+    return _finding(line, facts, cause, fix, [SOURCE, "https://docs.python.org/3/tutorial/modules.html#packages"])
 
 
 def _why_not_installed(ctx: Context, line: LogLine, facts: dict[str, str], then_missing: str | None) -> tuple[str, str]:
@@ -546,6 +580,8 @@ def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Co
             f"{entry.removed_in} or newer (`{ctx.pip()} install -U {importer}`) is the fix that keeps "
             f"{entry.package} as it is"
         )
+    if (opposite := _opposite_name(ctx, entry)) is not None:
+        cause, fix = _both_eras(facts, entry, *opposite)
     if entry.package == "python":
         facts["python_removed_in"] = str(entry.removed_in or entry.added_in)
         cause = (
@@ -553,9 +589,39 @@ def _known_name(line: LogLine, facts: dict[str, str], entry: PythonName, ctx: Co
             f"(or an old package it calls) was written for {'an older' if entry.removed_in else 'a newer'} Python "
             f"than the one this environment runs{f' ({ctx.python})' if ctx.python else ''}."
         )
-    finding = _finding(line, facts, cause, fix, entry.sources, kind="name-version-mismatch")
+    sources = entry.sources + (opposite[1].sources if opposite else [])
+    finding = _finding(line, facts, cause, fix, sources, kind="name-version-mismatch")
     finding.confidence = KNOWN_NAME_CONFIDENCE  # the KB knows this very name: as specific as a known issue
     return finding
+
+
+def _opposite_name(ctx: Context, entry: PythonName) -> tuple[str, PythonName] | None:
+    """Another name of the same package missing in the log the other way round (one removed, one added)."""
+    for _, m in every(ctx.lines, CANNOT_IMPORT):
+        other = name_entry(m.group("module"), m.group("name"))
+        if other is not None and other.package == entry.package and bool(other.removed_in) != bool(entry.removed_in):
+            return m.group("name"), other
+    return None
+
+
+def _both_eras(facts: dict[str, str], entry: PythonName, other_name: str, other: PythonName) -> tuple[str, str]:
+    """Names missing both ways from one package: its importers were made for an older and a newer release of it."""
+    names = {facts["name"]: entry, other_name: other}
+    removed = next(name for name, e in names.items() if e.removed_in)
+    added = next(name for name, e in names.items() if e.added_in)
+    old, new, package = names[removed], names[added], entry.package
+    facts["also_missing"] = other_name
+    cause = (
+        f"Two names are missing from {package}, one each way: {package} {old.removed_in} removed `{removed}`, and "
+        f"`{added}` exists only from {package} {new.added_in} on. The packages in this env were made for an older "
+        f"and a newer {package}, so moving {package} alone cannot fix both: the one that imports `{removed}` is too "
+        "old."
+    )
+    fix = (
+        f"Keep {package} at {new.added_in} or newer for `{added}`, and bring the importer of `{removed}` up to "
+        f"date: {old.fix[:1].lower()}{old.fix[1:]}"
+    )
+    return cause, fix
 
 
 def _name_missing(
