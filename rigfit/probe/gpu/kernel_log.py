@@ -6,7 +6,8 @@
 - What chip it is when nothing else was pasted: amdgpu firmware file names ("amdgpu/navi14_sos.bin",
   "amdgpu/gc_11_0_1_pfp.bin") and the KMS line "[drm] initializing kernel modesetting (NAVI14 0x1002:0x7340 ...)";
   xe's "[drm] Found BATTLEMAGE (device ID e20b)"; NVRM's "The NVIDIA GPU 0000:b3:00.0 / (PCI ID: 10de:26b5)",
-  which newer drivers print over several lines when a GPU fails.
+  which newer drivers print over several lines when a GPU fails; the running driver's "NVRM: GPU at
+  PCI:0000:01:00: GPU-<uuid>" and "NVRM: Xid (PCI:0000:01:00): 31, ..." name a GPU it drives (bus:device, function 0).
 - Memory sizes amdgpu reports at init: "amdgpu 0000:01:00.0: VRAM: 4096M 0x...", "[drm] Detected VRAM RAM=4096M",
   "[drm] amdgpu: 512M of VRAM memory ready" / "7695M of GTT memory ready" (the last two name no PCI address: they
   belong to the device whose init is under way, which "[drm] Initialized amdgpu ... for 0000:44:00.0" closes).
@@ -32,6 +33,7 @@ _KMS = later(
 _FIRMWARE = later(r"amdgpu/([a-z0-9_]+?)_[a-z0-9]+\.bin")
 _XE_FOUND = later(r"\[drm\] Found (?P<asic>[A-Z][A-Z0-9_]+) \(device ID (?P<dev>[0-9a-fA-F]{4})\)")
 _NVRM_GPU = later(r"NVRM: The NVIDIA GPU ((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])")
+_NVRM_AT = later(r"NVRM: (?:GPU at PCI|Xid \(PCI):((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2})\b")
 _NVRM_PCI_ID = later(r"\(PCI ID: (10de):([0-9a-fA-F]{4})\)")
 _NOUVEAU_CHIP = later(r": NVIDIA (G[A-Z]{1,2}\d{2,3}[A-Z]?) \([0-9a-f]{8}\)")
 _VRAM = later(r"\bVRAM: (\d+)M 0x|Detected VRAM RAM=(\d+)M|amdgpu: (\d+)M of VRAM memory ready")
@@ -82,10 +84,13 @@ def _kfd_lines(line: str, log: KernelLog) -> None:
 def _nvrm_gpu(line: str, log: KernelLog, by_bdf: dict[str, KernelGpu]) -> KernelGpu | None:
     """NVRM's report on a GPU: its address, and "(PCI ID: 10de:26b5)" on the same line or (wrapped) the next."""
     named = _NVRM_GPU.search(line)
-    slot = parse_bdf(named[1]) if named else None
+    driven = None if named else _NVRM_AT.search(line)
+    slot = parse_bdf(named[1]) if named else (parse_bdf(f"{driven[1]}.0") if driven else None)
     ident = _NVRM_PCI_ID.search(line)
     if slot:
-        gpu = by_bdf.get(slot) or KernelGpu(bdf=slot, driver="nvidia", bound=False)
+        lost = "fallen off" in line or bool(re.search(r"\): 79\b", line))  # Xid 79: the bus lost the GPU
+        gpu = by_bdf.get(slot) or KernelGpu(bdf=slot, driver="nvidia", bound=driven is not None)
+        gpu.bound = gpu.bound and not lost
         if slot not in by_bdf:
             log.gpus.append(gpu)
             by_bdf[slot] = gpu

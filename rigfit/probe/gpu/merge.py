@@ -192,7 +192,7 @@ def _collect(ev: Evidence) -> list[_Gpu]:
     _add_named(gpus, ev.named)
     taken = set()
     for nv in ev.nvidia_smi.gpus:
-        gpu = gpus.match(nv.bdf, None, "nvidia", taken)
+        gpu = gpus.match(nv.bdf, nv.pci_id, "nvidia", taken)
         gpu.nv = nv
         gpu.saw("nvidia-smi")
     return gpus.items

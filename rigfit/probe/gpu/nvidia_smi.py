@@ -49,6 +49,7 @@ class NvidiaGpu:
     name: str | None = None
     name_truncated: bool = False  # the table cut the name ("NVIDIA GeForce RTX 3060 ...")
     bdf: str | None = None
+    pci_id: str | None = None  # "10de:1401", from `-q`'s "Device Id : 0x140110DE"
     memory_total_mib: int | None = None
     compute_capability: str | None = None  # only from --query-gpu=compute_cap
 
@@ -148,8 +149,23 @@ def _guess_key(value: str) -> str | None:
     return None
 
 
+_QUERY_KEY = later(r"^\s+(?:Product Name|Bus Id|Device Id)\s+:\s")
+_DEVICE_ID = later(r"0x(?P<dev>[0-9A-Fa-f]{4})(?P<ven>10DE)\b", re.I)
+
+
+def _query_gpu(out: NvidiaSmiOutput, key: str) -> NvidiaGpu | None:
+    """A `-q` paste that starts below its "GPU 0000..." header still describes a GPU: its PCI block's Device Id or
+    Bus Id opens it."""
+    if key not in ("Bus Id", "Device Id"):
+        return None
+    gpu = NvidiaGpu(index=len(out.gpus))
+    out.gpus.append(gpu)
+    return gpu
+
+
 def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
-    """`nvidia-smi -q`: "GPU 00000000:01:00.0" blocks with "Product Name : ..." and "FB Memory Usage / Total"."""
+    """`nvidia-smi -q`: "GPU 00000000:01:00.0" blocks with "Product Name : ...", "FB Memory Usage / Total" and the
+    PCI block's "Device Id : 0x140110DE" (device, then vendor); a paste may start inside a block."""
     gpu: NvidiaGpu | None = None
     in_fb = False
     for line in lines:
@@ -162,10 +178,16 @@ def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
         key = key.strip()
         if key == "Attached GPUs" and value.strip().isdigit():
             out.attached = int(value)
+        gpu = gpu or _query_gpu(out, key)
         if gpu is None:
             continue
         if key == "Product Name":
             gpu.name = _known(value)
+        elif key == "Bus Id":
+            gpu.bdf = gpu.bdf or parse_bdf(value)
+        elif key == "Device Id":
+            ident = _DEVICE_ID.fullmatch(value.strip())
+            gpu.pci_id = gpu.pci_id or (f"10de:{ident['dev'].lower()}" if ident else None)
         elif key == "FB Memory Usage":
             in_fb = True
         elif key == "Total" and in_fb:
@@ -243,7 +265,7 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
     if any("<nvidia_smi_log" in ln for ln in lines):
         _xml(lines, out)
         return out
-    if any(re.match(r"^GPU [0-9A-Fa-f]{4,8}:", ln.strip()) for ln in lines):
+    if any(re.match(r"^GPU [0-9A-Fa-f]{4,8}:", ln.strip()) or _QUERY_KEY.match(ln) for ln in lines):
         _query(lines, out)
         return out
     pending: NvidiaGpu | None = None

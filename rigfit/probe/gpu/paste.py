@@ -1,6 +1,7 @@
-"""Undo what pasting does to a tool's output: code fences, HTML <details> wrappers and entities, markdown quotes,
-shell prompt lines, `...` elisions, Windows line ends, and the typographic quotes a blog or word processor puts in
-place of "'" ("couldn‘t communicate"). Lines keep their indentation (several outputs nest by it)."""
+"""Undo what pasting does to a tool's output: code fences and inline-code backticks, HTML <details> wrappers and
+entities, markdown quotes, shell prompt lines, `...` elisions, Windows line ends, and the typographic quotes a blog or
+word processor puts in place of "'" ("couldn‘t communicate"). Lines keep their indentation (several outputs nest by
+it)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ _PROMPT = later(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$#]\s+
 _PS_PROMPT = later(r"^\s*PS [A-Za-z]:\\\S*>\s")
 _ELISION = later(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\[snip\])\s*$", re.I)
 _QUOTE = later(r"^> ?")
+# a line a chat or forum post wrapped in inline code: "`04:00.0 3D controller: NVIDIA ... (rev a1)`"
+_INLINE_CODE = later(r"^(\s*)`([^`]+)`\s*$")
 _PASTED = later("|".join(p.pattern for p in (_PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
 # a number starts after a non-digit: no retry at every digit of a long digit run (quadratic)
 # ‘ ’ ‛ ′ ʼ and “ ” „ ″ back to the ASCII quotes the tools print
@@ -46,6 +49,9 @@ def clean_lines(text: str | None) -> list[str]:
         if not line.isascii():
             line = line.translate(_TYPOGRAPHIC)
         kept = unfenced(line)
+        if kept is not None and "`" in kept:
+            inline = _INLINE_CODE.match(kept)
+            kept = inline[1] + inline[2] if inline else (None if kept.strip() == "`" else kept)
         if kept is not None and not _PASTED.match(kept):
             out.append(kept)
     return out

@@ -4,7 +4,8 @@
 device: "Device Name  Intel(R) Graphics [0x56a1]", its vendor id and driver version) and Intel's `xpu-smi` (its
 nvidia-smi-like table and `discovery` list: name, bus address, memory). They are pasted where lspci's output goes.
 What they do not say stays unknown: glxinfo names no bus address, and its "Video memory" is shared memory on
-integrated GPUs and under WSL's D3D12 layer, so it is never read as VRAM; a software renderer (llvmpipe), a Vulkan
+integrated GPUs and under WSL's D3D12 layer: it is read as VRAM only where the same block says "Unified memory: no"
+outside WSL (Mesa's dedicated memory); a software renderer (llvmpipe), a Vulkan
 CPU device or an OpenCL CPU device is no GPU; D3D12's vendor id 0xffffffff is WSL's, not the card's."""
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ _GLX_VENDOR = later(r"^\s*Vendor:\s*(?P<name>.*?)\s*\(0x(?P<id>[0-9a-fA-F]{4})\)
 _GLX_DEVICE = later(r"^\s*Device:\s*(?P<name>.*?)\s*\(0x(?P<id>[0-9a-fA-F]{4})\)\s*$")
 # GL_NVX_gpu_memory_info: the card's own memory (unlike "Video memory:", which is shared memory on integrated GPUs)
 _NVX_DEDICATED = later(r"^\s*Dedicated video memory:\s*(?P<mib>\d+)\s*MB\b")
+# GLX_MESA_query_renderer: "Video memory: 8192MB" is the card's own memory when "Unified memory: no"
+_MESA_VIDEO = later(r"^\s*Video memory:\s*(?P<mib>\d+)\s*MB\b")
+_MESA_UNIFIED = later(r"^\s*Unified memory:\s*(?P<answer>yes|no)\b")
+# radeonsi's renderer suffix: "AMD Radeon RX 6600 (navi23, LLVM 15.0.7, DRM 3.47, 5.19.0-45-generic)"
+_MESA_SUFFIX = later(r"\s*\([^()]*\b(?:LLVM|DRM)\b[^()]*\)\s*$")
 _GL_VERSION = later(r"^OpenGL (?:core profile )?version string:.*?\bNVIDIA (?P<ver>\d{3}\.\d{1,3}(?:\.\d{1,3})?)")
 _CL_KEY = later(r"^\s*(?P<key>Device Name|Device Vendor ID|Device Type|Driver Version)\s{2,}(?P<value>\S.*?)\s*$")
 _CL_ID = later(r"\[0x(?P<id>[0-9a-fA-F]{4})\]")
@@ -52,7 +58,7 @@ class NamedGpu:
 
 def _clean_name(name: str) -> str:
     """ "Mesa DRI Intel(R) UHD Graphics 620 (Kabylake GT2)" -> "Intel UHD Graphics 620 (Kabylake GT2)"."""
-    name = re.sub(r"\((?:R|TM)\)|®|™", "", name, flags=re.I)
+    name = _MESA_SUFFIX.sub("", re.sub(r"\((?:R|TM)\)|®|™", "", name, flags=re.I))
     name = re.sub(r"(?:/PCIe)?(?:/SSE2)?$", "", name.strip())  # NVIDIA's renderer string: "GeForce GTX 1660/PCIe/SSE2"
     name = re.sub(r"^(?:Mesa DRI |Mesa |D3D12 \()", "", name).removesuffix(")" if name.startswith("D3D12 (") else "")
     return " ".join(name.split())
@@ -63,24 +69,40 @@ def _vendor_id(text: str) -> str | None:
     return next((vid for word, vid in _VENDOR_IDS.items() if word in low), None)
 
 
-def _glxinfo(lines: list[str]) -> list[NamedGpu]:
-    vendor = device = None
-    version = None
-    renderer = gl_vendor = dedicated = None
+_GLX_FACTS = {
+    "dedicated": _NVX_DEDICATED,
+    "video": _MESA_VIDEO,
+    "unified": _MESA_UNIFIED,
+    "vendor": _GLX_VENDOR,
+    "device": _GLX_DEVICE,
+    "version": _GL_VERSION,
+}
+
+
+def _glx_facts(lines: list[str]) -> tuple[dict[str, re.Match[str]], dict[str, str]]:
+    """The first match of each glxinfo fact, and the OpenGL renderer and vendor strings."""
+    found: dict[str, re.Match[str]] = {}
+    strings: dict[str, str] = {}
     for line in lines:
-        dedicated = dedicated or _NVX_DEDICATED.match(line)
-        vendor = vendor or _GLX_VENDOR.match(line)
-        device = device or _GLX_DEVICE.match(line)
-        version = version or _GL_VERSION.match(line)
-        if line.startswith("OpenGL renderer string:"):
-            renderer = line.split(":", 1)[1].strip()
-        elif line.startswith("OpenGL vendor string:"):
-            gl_vendor = line.split(":", 1)[1].strip()
-    name = device["name"] if device else renderer
+        for key, pattern in _GLX_FACTS.items():
+            match = None if key in found else pattern.match(line)
+            if match:
+                found[key] = match
+        for key in ("renderer", "vendor"):
+            if line.startswith(f"OpenGL {key} string:"):
+                strings[key] = line.split(":", 1)[1].strip()
+    return found, strings
+
+
+def _glxinfo(lines: list[str]) -> list[NamedGpu]:
+    found, strings = _glx_facts(lines)
+    vendor, device, version = found.get("vendor"), found.get("device"), found.get("version")
+    name = device["name"] if device else strings.get("renderer")
     if not name or _SOFTWARE.search(name):
         return []
     wsl = vendor is not None and vendor["id"].lower() == "ffff"
-    vendor_id = vendor["id"].lower() if vendor and not wsl else _vendor_id(f"{name} {gl_vendor or ''}")
+    vendor_id = vendor["id"].lower() if vendor and not wsl else _vendor_id(f"{name} {strings.get('vendor', '')}")
+    shared_layer = wsl or name.startswith("D3D12")
     return [
         NamedGpu(
             source="glxinfo",
@@ -88,9 +110,23 @@ def _glxinfo(lines: list[str]) -> list[NamedGpu]:
             vendor_id=vendor_id,
             device_id=device["id"].lower() if device and not wsl else None,
             driver_version=version["ver"] if version else None,
-            memory_total_mib=int(dedicated["mib"]) if dedicated else None,
+            memory_total_mib=_glx_memory(
+                found.get("dedicated"), found.get("video"), found.get("unified"), shared_layer
+            ),
         )
     ]
+
+
+def _glx_memory(
+    dedicated: re.Match[str] | None, video: re.Match[str] | None, unified: re.Match[str] | None, wsl: bool
+) -> int | None:
+    """MiB of the card's own memory: NVIDIA's "Dedicated video memory", or Mesa's "Video memory" on a card that
+    says it has no unified memory (never under WSL, whose D3D12 layer reports shared memory)."""
+    if dedicated:
+        return int(dedicated["mib"])
+    if video and unified and unified["answer"] == "no" and not wsl:
+        return int(video["mib"])
+    return None
 
 
 def _clinfo(lines: list[str]) -> list[NamedGpu]:

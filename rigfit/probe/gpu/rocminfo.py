@@ -3,6 +3,8 @@
 Old versions print decimal chip ids ("Chip ID: 26591") and no Marketing Name; newer ones print
 "Chip ID: 29695(0x73ff)", "Marketing Name:", "Uuid:". When rocminfo cannot open /dev/kfd it prints why and stops:
 that reason is kept (`error`), and the agent list is then unknown, not empty.
+A paste that stops before "*** Done ***" may end inside its last line: a bare "Chip ID: 2969" there, from a rocminfo
+that prints its numbers as "128(0x80)", is the start of "29695(0x73ff)", not an id.
 The gfx an agent reports is what the runtime sees: HSA_OVERRIDE_GFX_VERSION, when set, replaces the card's own.
 """
 
@@ -120,11 +122,28 @@ def _agent_field(agent: RocmAgent, key: str, value: str, pool_segment: str | Non
         agent.vram_bytes = _kib(value)
 
 
+_WHOLE_NUMBER = later(r"\s*(\d+)\(0x([0-9a-fA-F]+)\)\s*")
+
+
+def _drop_cut_chip_id(lines: list[str], out: RocmInfoOutput) -> None:
+    """An output that stops before its end may stop inside its last line: a rocminfo that prints numbers as
+    "128(0x80)" prints the Chip ID as "29695(0x73ff)" too, so a bare "Chip ID: 2969" there is cut, not an id."""
+    last = next((ln for ln in reversed(lines) if ln.strip()), "")
+    match = _KEY.match(last)
+    if out.done or not out.agents or not match or match["key"].strip() != "Chip ID":
+        return
+    whole = _WHOLE_NUMBER.fullmatch(match["value"])
+    hex_form = any(_WHOLE_NUMBER.search(ln.partition(":")[2]) for ln in lines[:-1])
+    if hex_form and not (whole and int(whole[1]) == int(whole[2], 16)):
+        out.agents[-1].chip_id = None
+
+
 def parse_rocminfo(text: str | None) -> RocmInfoOutput:
     out = RocmInfoOutput()
     agent: RocmAgent | None = None
     pool_segment: str | None = None
-    for line in clean_lines(text):
+    lines = clean_lines(text)
+    for line in lines:
         _status_line(line, out)
         started = _AGENT.match(line)
         if started:
@@ -149,4 +168,5 @@ def parse_rocminfo(text: str | None) -> RocmInfoOutput:
             pool_segment = value
         else:
             _agent_field(agent, key, value, pool_segment)
+    _drop_cut_chip_id(lines, out)
     return out
