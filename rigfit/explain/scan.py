@@ -9,6 +9,7 @@ other encoding is read as UTF-8 with replacement characters, which keeps the ASC
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import collections
 import functools
@@ -260,9 +261,10 @@ class KeywordScanner:
         read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
-        the other lines are read again by the regexes themselves. The lines are gathered first and remembered
-        together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with a signal
-        (all the caller reads), by their start in b"\n" + block."""
+        the other lines are read again by the regexes themselves, all of a block's in one pass (`_own_segments`:
+        a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are gathered first and
+        remembered together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with
+        a signal (all the caller reads), by their start in b"\n" + block."""
         _, lines, shapes = self._shapes_of(block, keep=True)
         hit = self._read_shapes(shapes, self._shape_hit, (self._shapes, self._suffix))
         candidates = {shape for shape in shapes if hit[shape]}
@@ -273,14 +275,21 @@ class KeywordScanner:
         numbers: list[int] = []
         words: list[frozenset[str]] = []
         hits: dict[int, frozenset[str]] = {}
+        located: list[tuple[int, int]] = []  # (index, start in the block) of each candidate line
         at = previous = 0  # where the previous candidate line starts, and its index
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
-            shape = lines[index]
             at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
             previous = index
-            found = segments[shape]
+            located.append((index, at))
+        own = iter(
+            self._own_segments(
+                [block[at : at + len(lines[index])].lower() for index, at in located if segments[lines[index]] is None]
+            )
+        )
+        for index, at in located:
+            found = segments[lines[index]]
             if found is None:
-                found = self._line_segments(block[at : at + len(shape)].lower())
+                found = next(own)
             for start, end, keywords, signal in found:
                 pieces.append(block[at + start - 1 : at + end][:MAX_LINE])
                 numbers.append(base_line + 1 + index)
@@ -306,6 +315,19 @@ class KeywordScanner:
             (start, _line_end(line, start - 1), frozenset(words), not words.isdisjoint(self._signals))
             for start, words in sorted(found.items())
         ]
+
+    def _own_segments(self, lines: list[bytes]) -> list[list[Segment]]:
+        """`_line_segments` of each of `lines` (lower-cased), read by the first pass's regexes in one pass over
+        their join: no match holds a newline, so a line reads as it does alone."""
+        joined = b"\n" + b"\n".join(lines)
+        starts = list(itertools.accumulate(map((1).__add__, map(len, lines)), initial=1))  # each line's, in joined
+        found: list[list[Segment]] = [[] for _ in lines]
+        for start, words in sorted(_keyword_hits(joined, self._first, self._suffix).items()):
+            index = bisect.bisect_right(starts, start) - 1
+            at = start - starts[index]  # the segment's start in the line (in b"\n" + line: one more)
+            signal = not words.isdisjoint(self._signals)
+            found[index].append((at + 1, _line_end(lines[index], at), frozenset(words), signal))
+        return found
 
     def _collect_distinct(
         self,
