@@ -9,6 +9,7 @@ other encoding is read as UTF-8 with replacement characters, which keeps the ASC
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import collections
 import functools
@@ -17,7 +18,7 @@ import operator
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Set
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from rigfit.records import field, record
 
@@ -27,6 +28,7 @@ CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the 
 SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (several copies of a long unit)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
+OWN_BATCH = 128  # lines read together by `_own_segments`
 SHAPES_KEPT = 20000  # shapes whose reading is kept from block to block (more are read again, block by block)
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -35,6 +37,8 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmnopqrstuvwxyz000000000")
 # a segment of a line that holds keywords: (start in b"\n" + line, end in line, keywords, whether one is a signal)
 Segment = tuple[int, int, frozenset[str], bool]
+# a kept line not made a LogLine yet: (number, text, keywords), seen once; see `_remember_all`
+Pending = tuple[int, str, frozenset[str]]
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
 
 
@@ -142,6 +146,7 @@ class KeywordScanner:
             self._scan_block(raw, result)
             del raw  # the next block is read without this one alive: memory holds one block, not two
         self._tail = None
+        _made_lines(result)
         return result
 
     def _scan_block(self, raw: bytes, result: LogScan) -> None:
@@ -257,9 +262,10 @@ class KeywordScanner:
         read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
-        the other lines are read again by the regexes themselves. The lines are gathered first and remembered
-        together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with a signal
-        (all the caller reads), by their start in b"\n" + block."""
+        the other lines are read again by the regexes themselves, all of a block's in one pass (`_own_segments`:
+        a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are gathered first and
+        remembered together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with
+        a signal (all the caller reads), by their start in b"\n" + block."""
         _, lines, shapes = self._shapes_of(block, keep=True)
         hit = self._read_shapes(shapes, self._shape_hit, (self._shapes, self._suffix))
         candidates = {shape for shape in shapes if hit[shape]}
@@ -270,14 +276,22 @@ class KeywordScanner:
         numbers: list[int] = []
         words: list[frozenset[str]] = []
         hits: dict[int, frozenset[str]] = {}
+        located: list[tuple[int, int]] = []  # (index, start in the block) of each candidate line
         at = previous = 0  # where the previous candidate line starts, and its index
         for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
-            shape = lines[index]
             at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
             previous = index
-            found = segments[shape]
+            located.append((index, at))
+        mine = [block[at : at + len(lines[index])].lower() for index, at in located if segments[lines[index]] is None]
+        # read in batches of OWN_BATCH lines: one join of a block's ~1,400 made a 200 KB buffer that glibc put between
+        # longer-lived allocations, and the peak on 200 MB grew from 65 to 80 MiB
+        own = itertools.chain.from_iterable(
+            self._own_segments(mine[first : first + OWN_BATCH]) for first in range(0, len(mine), OWN_BATCH)
+        )
+        for index, at in located:
+            found = segments[lines[index]]
             if found is None:
-                found = self._line_segments(block[at : at + len(shape)].lower())
+                found = next(own)
             for start, end, keywords, signal in found:
                 pieces.append(block[at + start - 1 : at + end][:MAX_LINE])
                 numbers.append(base_line + 1 + index)
@@ -303,6 +317,19 @@ class KeywordScanner:
             (start, _line_end(line, start - 1), frozenset(words), not words.isdisjoint(self._signals))
             for start, words in sorted(found.items())
         ]
+
+    def _own_segments(self, lines: list[bytes]) -> list[list[Segment]]:
+        """`_line_segments` of each of `lines` (lower-cased), read by the first pass's regexes in one pass over
+        their join: no match holds a newline, so a line reads as it does alone."""
+        joined = b"\n" + b"\n".join(lines)
+        starts = list(itertools.accumulate(map((1).__add__, map(len, lines)), initial=1))  # each line's, in joined
+        found: list[list[Segment]] = [[] for _ in lines]
+        for start, words in sorted(_keyword_hits(joined, self._first, self._suffix).items()):
+            index = bisect.bisect_right(starts, start) - 1
+            at = start - starts[index]  # the segment's start in the line (in b"\n" + line: one more)
+            signal = not words.isdisjoint(self._signals)
+            found[index].append((at + 1, _line_end(lines[index], at), frozenset(words), signal))
+        return found
 
     def _collect_distinct(
         self,
@@ -436,7 +463,7 @@ def _remember_counted(
         for text, words in texts[line]:
             if not text:
                 continue
-            known = result.lines.get(text)
+            known = _kept(result, text)
             if known is None:
                 result.lines[text] = LogLine(base_line + 1 + firsts[line], text, frozenset(words), counts[line])
             else:
@@ -535,7 +562,7 @@ def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count
     """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes."""
     if not text:
         return
-    known = result.lines.get(text)
+    known = _kept(result, text)
     if known is not None:
         known.repeats += count
         known.keywords |= keywords
@@ -549,7 +576,8 @@ def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count
 def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], words: list[frozenset[str]]) -> None:
     """Remember the segments `pieces` (as written, without a newline or carriage return) in order, as `_remember`
     does one by one: decoded together, and, when every text is new and distinct (timestamped lines), kept at once,
-    evicting the oldest (only the last MAX_LINES of them become LogLines)."""
+    evicting the oldest. These are kept as `Pending` tuples, made LogLines only when seen again or when the scan
+    ends (`_made_lines`): at 100 MB three in four of them are evicted before then, and a LogLine costs ~2-4 µs."""
     texts = list(map(str.strip, b"\n".join(pieces).decode("utf-8", errors="replace").split("\n"))) if pieces else []
     kept = result.lines
     if "" in texts or len(set(texts)) < len(texts) or not kept.keys().isdisjoint(texts):
@@ -565,7 +593,23 @@ def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], word
         else:
             for _ in range(excess):
                 kept.popitem(last=False)
-    kept.update(zip(texts, map(LogLine, numbers, texts, words, itertools.repeat(1)), strict=True))
+    pending = zip(numbers, texts, words, strict=True)
+    cast("OrderedDict[str, LogLine | Pending]", kept).update(zip(texts, pending, strict=True))
+
+
+def _kept(result: LogScan, text: str) -> LogLine | None:
+    """The kept line of `text`, made a LogLine if it was `Pending` (in place: its position in the order stays)."""
+    known = cast("LogLine | Pending | None", result.lines.get(text))
+    if type(known) is tuple:
+        known = result.lines[text] = LogLine(known[0], known[1], known[2], 1)
+    return cast("LogLine | None", known)
+
+
+def _made_lines(result: LogScan) -> None:
+    """Every `Pending` line still kept at the end of the scan made a LogLine, in place."""
+    kept = cast("OrderedDict[str, LogLine | Pending]", result.lines)
+    pending = [(text, LogLine(*line, 1)) for text, line in kept.items() if type(line) is tuple]
+    kept.update(pending)
 
 
 def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
