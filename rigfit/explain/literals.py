@@ -149,8 +149,8 @@ def _sequence(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
             continue
         if op == _AT:  # an anchor takes no text: the literals on both sides are adjacent in the match
             continue
-        if run and op == _BRANCH:  # "Repository(?:NotFoundError| Not Found)": re factors out a common prefix
-            candidates.append(tuple(dict.fromkeys(run + _leading(list(branch)) for branch in arg[1])))
+        if run and op in (_BRANCH, _SUBPATTERN):  # "Repository(?:NotFoundError| Not Found)", "installation: (torch|"
+            candidates.append(_joined(run, [(op, arg)]))
         if run:
             candidates.append((run,))
             run = ""
@@ -162,6 +162,20 @@ def _sequence(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
         return None
     # the alternative whose shortest literal is longest is the rarest in a log; fewer literals test faster
     return max(candidates, key=lambda c: (min(len(s) for s in c), -len(c)))
+
+
+def _joined(run: str, items: list[tuple[Any, Any]]) -> tuple[str, ...]:
+    """`run` joined to the literals every match of `items` (which follow it in the pattern) starts with, branch by
+    branch and into groups (the literals one group is matched once with are adjacent in the match)."""
+    lead = _leading(items)
+    if lead or not items:
+        return (run + lead,)
+    op, arg = items[0]
+    if op == _BRANCH:
+        return tuple(dict.fromkeys(s for branch in arg[1] for s in _joined(run, list(branch))))
+    if op == _SUBPATTERN:
+        return _joined(run, list(arg[-1]))
+    return (run,)
 
 
 def _leading(items: list[tuple[Any, Any]]) -> str:

@@ -90,7 +90,7 @@ NO_OPTION = re.compile(
 BUILD_FAILED = re.compile(
     r"Failed building wheel for (?P<pkg>[\w.-]+)|Failed to build (?:installable wheels for some pyproject\.toml based "
     r"projects \()?(?P<pkg2>[\w.-]+)|Building wheel for (?P<pkg3>[\w.-]+) \(\w+(?:\.\w+)?\) did not run successfully|"
-    r"Failed to (?:download and )?build:? `(?P<pkg4>[\w.-]+)"
+    r"Failed to (?:download and build|build):? `(?P<pkg4>[\w.-]+)"  # not "(?:download and )?": "failed to " is common
 )
 BUILD_REASON = re.compile(
     r"fatal error: (?P<header>[\w./]+\.h): No such file|"
