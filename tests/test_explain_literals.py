@@ -16,6 +16,7 @@ from rigfit.explain import facts, literals
 from rigfit.explain.analyzers import ANALYZERS, base, memory
 from rigfit.explain.literals import (
     lines_from_end,
+    lines_from_start,
     lines_that_may_match,
     lines_with_number_before,
     may_match,
@@ -128,10 +129,11 @@ def test_the_precheck_skips_lines_without_the_literals() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(PATTERNS))
-def test_lines_from_end_are_the_prechecked_lines_descending(name: str) -> None:
+def test_lines_from_end_and_start_are_the_prechecked_lines_in_order(name: str) -> None:
     pattern = PATTERNS[name]
     for texts in (CORPUS, [*adversarial(pattern), *CORPUS[:200], ""]):
         assert list(lines_from_end(pattern, texts)) == list(reversed(lines_that_may_match(pattern, texts))), name
+        assert list(lines_from_start(pattern, texts)) == list(lines_that_may_match(pattern, texts)), name
 
 
 def test_a_number_before_an_x_keeps_every_resolution_line() -> None:
@@ -161,3 +163,17 @@ def test_the_shape_precheck_keeps_every_line_the_pattern_matches(name: str) -> N
     matching = {i for i, text in enumerate(texts) if pattern.search(text)}
     assert matching <= set(lines_that_may_match(pattern, texts)), name
     assert list(lines_from_end(pattern, texts)) == list(reversed(lines_that_may_match(pattern, texts))), name
+    assert list(lines_from_start(pattern, texts)) == list(lines_that_may_match(pattern, texts)), name
+
+
+def test_the_known_issues_first_matching_line_is_found_from_the_start() -> None:
+    """A known issue with 64+ keyword lines reads them by its patterns' literals (rigfit/explain/match.py): the first
+    line a pattern matches must be the first candidate it matches."""
+    from rigfit.explain.match import catalogue
+
+    for issue in catalogue():
+        for pattern in (*issue.all_of, *issue.any_of, *issue.boost):
+            texts = [*CORPUS, *adversarial(pattern)]
+            first = next((i for i, text in enumerate(texts) if pattern.search(text)), None)
+            found = next((i for i in lines_from_start(pattern, texts) if pattern.search(texts[i])), None)
+            assert found == first, (issue.entry.id, pattern.pattern)

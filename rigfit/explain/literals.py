@@ -91,6 +91,22 @@ def lines_from_end(pattern: re.Pattern[str], texts: Sequence[str]) -> Iterator[i
             previous = index
 
 
+def lines_from_start(pattern: re.Pattern[str], texts: Sequence[str]) -> Iterator[int]:
+    """The indices of `lines_that_may_match`, ascending, found lazily (str.find per literal): a reader that wants
+    the first matching line stops at it, without finding every occurrence of a common literal."""
+    needs = required_literals(pattern)
+    if needs is None:
+        yield from range(len(texts))
+        return
+    always, lowered, starts, shapes = _folded(tuple(texts))
+    runs = [_ascending(literal, lowered, starts) for literal in needs if _may_hold(shapes, literal)]
+    previous = -1
+    for index in heapq.merge(sorted(always), *runs):
+        if index != previous:
+            yield index
+            previous = index
+
+
 def lines_with_number_before(mark: str, texts: Sequence[str]) -> set[int]:
     """The indices of the texts in which `mark` (lower-case ASCII) follows a digit, spaces between or not, and of
     every non-ASCII text: the lines a pattern like `\\d+\\s*x\\d+` ("512x768") may match, though it has no literal
@@ -108,6 +124,16 @@ def lines_with_number_before(mark: str, texts: Sequence[str]) -> set[int]:
     return found
 
 
+def _ascending(literal: str, lowered: str, starts: list[int]) -> Iterator[int]:
+    pos = lowered.find(literal)
+    while pos >= 0:
+        line = bisect.bisect_right(starts, pos) - 1
+        yield line
+        if line + 1 >= len(starts):
+            return
+        pos = lowered.find(literal, starts[line + 1])  # the next hit is in a later line
+
+
 def _descending(literal: str, lowered: str, starts: list[int]) -> Iterator[int]:
     end = len(lowered)
     while (pos := lowered.rfind(literal, 0, end)) >= 0:
@@ -123,7 +149,8 @@ def _may_hold(shapes: str | None, literal: str) -> bool:
     return shapes is None or literal.translate(SHAPE) in shapes
 
 
-@functools.lru_cache(maxsize=1)  # the analyzers read the same lines with ~40 patterns in a row
+# the analyzers read the same lines with ~40 patterns in a row; a known issue its keyword lines with a few
+@functools.lru_cache(maxsize=8)
 def _folded(texts: tuple[str, ...]) -> tuple[frozenset[int], str, list[int], str | None]:
     """The non-ASCII texts (always tried), the ASCII texts lower-cased in one string (the non-ASCII ones left
     empty), where each text starts in it, and their distinct shapes (digits masked) in one string when they are
@@ -205,4 +232,11 @@ def _item(op: Any, arg: Any) -> tuple[str, ...] | None:
     return None
 
 
-__all__ = ["lines_from_end", "lines_that_may_match", "lines_with_number_before", "may_match", "required_literals"]
+__all__ = [
+    "lines_from_end",
+    "lines_from_start",
+    "lines_that_may_match",
+    "lines_with_number_before",
+    "may_match",
+    "required_literals",
+]

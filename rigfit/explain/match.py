@@ -9,7 +9,7 @@ from typing import BinaryIO
 from rigfit.explain.analyzers import Finding, analyze, context_keywords
 from rigfit.explain.analyzers import keywords as analyzer_keywords
 from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
-from rigfit.explain.literals import may_match
+from rigfit.explain.literals import lines_from_start
 from rigfit.explain.scan import KeywordScanner, LogLine, LogScan, read_blocks
 from rigfit.kb.issues import Condition, IssueEntry, Range, placeholders
 from rigfit.kb.loader import load_entries
@@ -159,11 +159,12 @@ def _match(issue: CompiledIssue, lines: list[LogLine], from_log: Facts, from_pro
     groups: Facts = {}
     evidence: dict[int, LogLine] = {}
 
-    every_line = len(lines) < LITERALS_PAY_FROM
+    texts = [line.text for line in lines] if len(lines) >= LITERALS_PAY_FROM else None
 
     def first_hit(pattern: re.Pattern[str]) -> bool:
-        for line in lines:
-            if (every_line or may_match(pattern, line.text)) and (match := pattern.search(line.text)):
+        for i in range(len(lines)) if texts is None else lines_from_start(pattern, texts):
+            line = lines[i]
+            if match := pattern.search(line.text):
                 evidence.setdefault(line.number, line)
                 for name, value in match.groupdict().items():
                     groups.setdefault(name, value)
