@@ -655,13 +655,25 @@ def _ui_name_missing(line: LogLine, facts: dict[str, str], where: str | None, ct
     facts["package"] = f"the UI's own {module}"
     comfy = ctx.facts.get("ui") == "comfyui" or module.split(".")[0] in ("comfy", "comfy_extras", "folder_paths")
     who = f"{where} ({'a custom node' if comfy else 'an extension'})" if where else "the code that imports it"
+    why = (
+        "a ComfyUI core older than the code that needs it, or one that removed the name"
+        if comfy
+        else "a fork such as Forge, Forge Neo, reForge or SD.Next changed or dropped it, or the UI is older than the "
+        "code that needs it"
+    )
     cause = (
         f"`{module}` is the UI's own module (a file of the UI, not a pip package), and this UI's `{module}` has no "
-        f"`{name}`: {who} was written for another UI or release (a fork such as Forge, Forge Neo, reForge or SD.Next "
-        "changed or dropped it, or the UI is older than the code that needs it)."
+        f"`{name}`: {who} was written for another UI or release ({why})."
     )
-    if where:
-        folder = f"custom_nodes/{where}" if comfy else f"extensions/{where}"
+    if where and comfy:
+        fix = (
+            "Update ComfyUI itself first (its update script, `git pull` in the ComfyUI folder, or Manager's \"Update "
+            f"ComfyUI\"): custom nodes follow ComfyUI's latest core, so a name {where} asks for that this core lacks "
+            f"usually means the core is older than the node. If ComfyUI is already current, the core removed the name: "
+            f"update {where} (`git pull` in custom_nodes/{where}, or the Manager), or disable it and restart."
+        )
+    elif where:
+        folder = f"extensions/{where}"
         fix = (
             f"Update {where} (`git pull` in {folder}, or the UI's extension manager); if it does not support this UI "
             f"or release, disable it or move {folder} out of the folder and restart. If {where} needs a newer UI, "
