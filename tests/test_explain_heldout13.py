@@ -92,3 +92,15 @@ def test_a_comfy_name_a_custom_node_lacks_means_update_comfyui_first() -> None:
     )
     explanations = explain_text(a1111).explanations
     assert explanations and not explanations[0].fix.startswith("Update ComfyUI")
+
+
+def test_a_name_missing_from_a_wheel_not_on_pypi_points_to_its_releases() -> None:
+    first = found("name-version-mismatch--nunchaku-node-to-diffusers.txt")[0]
+    assert first.id == "python-name-version-mismatch" and first.facts["package"] == "nunchaku"
+    assert "GitHub releases" in first.fix and "torch" in first.fix
+    assert "install -U nunchaku` first" not in first.fix
+    # a package that is on PyPI keeps the plain version answer
+    plain = (
+        "ImportError: cannot import name 'Foo' from 'einops' (/venv/lib/python3.11/site-packages/einops/__init__.py)\n"
+    )
+    assert "install -U einops` first" in explain_text(plain).explanations[0].fix

@@ -636,15 +636,18 @@ def _name_missing(
         "of "
         f"{facts['package']} (a newer one if {name} is a recent addition, an older one if it was removed)."
     )
-    fix = (
-        f"`{ctx.pip()} show {facts['package']}` and compare with the version {importer}'s requirements name, then "
-        f'install exactly that one (`{ctx.pip()} install "{facts["package"]}==X.Y.Z"`); if nothing names one, try '
-        f"`{ctx.pip()} install -U {facts['package']}` first, and if the name was removed, the last release that had it."
-    )
+    check = f"`{ctx.pip()} show {facts['package']}` and compare with the version {importer}'s requirements name, then "
     sources = [SOURCE.replace("ModuleNotFoundError", "ImportError")]
     if internal is not None and internal.kind == "package" and internal.fix:
-        fix += f" Where its releases come from matters here: {internal.fix}."
+        # its releases do not all come from a plain `pip install -U` (python_modules.yaml says from where)
+        fix = f"{check}install that release; where its releases come from matters here: {internal.fix}."
         sources += internal.sources
+    else:
+        fix = (
+            f'{check}install exactly that one (`{ctx.pip()} install "{facts["package"]}==X.Y.Z"`); if nothing names '
+            f"one, try `{ctx.pip()} install -U {facts['package']}` first, and if the name was removed, the last "
+            "release that had it."
+        )
     return _finding(line, facts, cause, fix, sources, kind="name-version-mismatch")
 
 
