@@ -104,3 +104,24 @@ def test_a_name_missing_from_a_wheel_not_on_pypi_points_to_its_releases() -> Non
         "ImportError: cannot import name 'Foo' from 'einops' (/venv/lib/python3.11/site-packages/einops/__init__.py)\n"
     )
     assert "install -U einops` first" in explain_text(plain).explanations[0].fix
+
+
+def test_windows_and_posix_error_vocabulary_added_with_the_round() -> None:
+    first = found("os-error--rvc-winerror-4551-app-control.txt")[0]
+    assert (
+        first.id == "os-error"
+        and "Smart App Control" in first.cause
+        and "Reinstalling torch does not help" in first.fix
+    )
+    torch_dll = (
+        'OSError: [WinError 4551] An Application Control policy has blocked this file. Error loading "C:\\sd\\venv\\'
+        'lib\\site-packages\\torch\\lib\\torch.dll" or one of its dependencies.\n'
+    )
+    assert explain_text(torch_dll).explanations[0].facts["error"] == "WinError-4551"
+    arm = explain_text("OSError: [Errno 8] Exec format error: './ffmpeg'\n").explanations[0]
+    assert arm.facts["error"] == "ENOEXEC" and "uname -m" in arm.fix
+    virus = (
+        "OSError: [WinError 225] Operation did not complete successfully because the file contains a virus or "
+        "potentially unwanted software: 'C:\\\\sd\\\\x.exe'\n"
+    )
+    assert explain_text(virus).explanations[0].facts["error"] == "WinError-225"
