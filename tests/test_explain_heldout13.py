@@ -125,3 +125,12 @@ def test_windows_and_posix_error_vocabulary_added_with_the_round() -> None:
         "potentially unwanted software: 'C:\\\\sd\\\\x.exe'\n"
     )
     assert explain_text(virus).explanations[0].facts["error"] == "WinError-225"
+
+
+def test_a_missing_program_with_its_own_rule_or_meaning_says_that() -> None:
+    # nvidia-smi missing means no NVIDIA driver, not "install nvidia-smi"
+    top = explain_text("bash: nvidia-smi: command not found\n").explanations[0]
+    assert top.id == "required-program-missing" and "NVIDIA driver" in top.cause and "--gpus all" in top.fix
+    # nvcc missing during a build is the CUDA toolkit rule, which supersedes the generic one
+    build = "/bin/sh: 1: nvcc: not found\nerror: command '/usr/local/cuda/bin/nvcc' failed\n"
+    assert ids(build) == ["cuda-toolkit-missing-for-build"]
