@@ -22,7 +22,7 @@ _ARCH_NAME = later(r"^[a-z0-9_]{2,16}$")
 def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
     """Merge /proc/cpuinfo (flags), lscpu (topology, model names for ARM) and `uname -m` (architecture)."""
     read = source.read_text("/proc/cpuinfo")
-    from_file = parse_cpuinfo(read.text) if read.text else CpuText()
+    from_file = parse_cpuinfo(read.text, whole_file=source.whole_files) if read.text else CpuText()
     lscpu = source.run(LSCPU)
     from_lscpu = parse_lscpu(lscpu.output) if lscpu.ok and lscpu.output else CpuText()
     uname = source.run(UNAME_M)
@@ -36,6 +36,8 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
         cores=from_lscpu.cores or from_file.cores,
         threads=from_lscpu.threads or from_file.threads,
     )
+    if cpu.threads is None:
+        cpu.threads_at_least = from_file.threads_at_least
     best = from_file if from_file.flags is not None else from_lscpu
     _set_flags(cpu, best, warn)
     if cpu.flags is None:
