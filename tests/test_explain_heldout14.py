@@ -90,6 +90,20 @@ def test_the_launchers_gpu_check_is_read_when_the_paste_cuts_its_message() -> No
     assert "torch-not-able-to-use-gpu" not in ids("RuntimeError: Torch is not available in this build")
 
 
+def test_the_launchers_gpu_check_is_answered_for_the_route_the_log_shows() -> None:
+    # the DirectML fork's folder in the paths: the venv and --use-directml, not a ROCm or CUDA wheel
+    directml = found("torch-not-able-to-use-gpu--directml-fork-message-cut.txt")[0]
+    assert "DirectML" in directml.cause and "--use-directml" in directml.fix and "venv" in directml.fix
+    check = "RuntimeError: Torch is not able to use GPU; add --skip-torch-cuda-test to COMMANDLINE_ARGS"
+    zluda = explain_text(f"Launching Web UI with arguments: --use-zluda\n{check}\n").explanations[0]
+    assert "ZLUDA" in zluda.cause and "HIP SDK" in zluda.fix
+    intel = explain_text(f"Launching Web UI with arguments: --use-ipex\n{check}\n").explanations[0]
+    assert "Intel GPU" in intel.cause and "whl/xpu" in intel.fix
+    # a plain CUDA launch names no route: the generic reading stays
+    plain = explain_text(f"Launching Web UI with arguments: --xformers\n{check}\n").explanations[0]
+    assert "DirectML" not in plain.cause and "ZLUDA" not in plain.cause and "rigfit doctor" in plain.fix
+
+
 def test_a_missing_open_mpi_library_names_open_mpi() -> None:
     first = found("shared-library-missing--openmpi-libmpi-cxx-gfx803-torch.txt")[0]
     assert first.facts["package"] == "Open MPI" and "libopenmpi" in first.fix
