@@ -97,18 +97,19 @@ def _csv(lines: list[str], out: NvidiaSmiOutput) -> bool:
     if not rows:
         return False
     header = rows[0] if any(c.startswith(("name", "pci.bus_id", "memory.total", "index")) for c in rows[0]) else None
-    data = rows[1:] if header else rows
+    data = rows[1:] if header else [r for r in rows if _query_row(r)]
     keys = [re.sub(r"\s*\[.*\]$", "", h) for h in header] if header else None
-    parsed = False
-    for row in data if header else [r for r in data if _query_row(r)]:
-        gpu = NvidiaGpu()
-        for pos, value in enumerate(row):
-            key = keys[pos] if keys and pos < len(keys) else _guess_key(value)
-            _csv_field(gpu, out, key, _known(value) or "")
-        if gpu.name or gpu.bdf:
-            out.gpus.append(gpu)
-            parsed = True
-    return parsed
+    found = [gpu for gpu in (_csv_gpu(row, keys, out) for row in data) if gpu.name or gpu.bdf]
+    out.gpus.extend(found)
+    return bool(found)
+
+
+def _csv_gpu(row: list[str], keys: list[str] | None, out: NvidiaSmiOutput) -> NvidiaGpu:
+    gpu = NvidiaGpu()
+    for pos, value in enumerate(row):
+        key = keys[pos] if keys and pos < len(keys) else _guess_key(value)
+        _csv_field(gpu, out, key, _known(value) or "")
+    return gpu
 
 
 def _csv_field(gpu: NvidiaGpu, out: NvidiaSmiOutput, key: str | None, value: str) -> None:
