@@ -146,3 +146,13 @@ def test_hwinfo_gfxcard_gives_the_gpu_and_leaves_an_unprinted_driver_unknown() -
 def test_a_fenced_cut_rocm_smi_json_is_read_member_by_member() -> None:
     (gpu,) = parse_rocm_smi(_text("rocm-smi-json-cut--780m-phoenix3-1900.txt")).gpus
     assert (gpu.device_id, gpu.card_series, gpu.bdf, gpu.vram_total_bytes) == ("1900", "Phoenix3", "0000:c4:00.0", None)
+
+
+def test_a_rocm_ui_start_up_gives_the_runtime_gfx_and_a_rocm_torch(tmp_path: Path) -> None:
+    """ComfyUI on ROCm prints "AMD arch: gfx1032" and "ROCm version: (7, 2)"; the paste opened an inline-code span on
+    its first line ("`Total VRAM ..."). Its torch ("+rocmsdk...") is a ROCm build, never called CPU-only."""
+    profile = assembled(tmp_path, {"nvidia-smi": "comfyui-startup-rocm-amd-arch-backtick--rx6600xt-gfx1032.txt"})
+    assert [(g.vendor, g.name, g.gfx, g.vram_bytes) for g in profile.gpus] == [
+        ("amd", "AMD Radeon RX 6600 XT", "gfx1032", 8176 * 2**20)
+    ]
+    assert profile.torch is not None and (profile.torch.hip, profile.torch.cuda) == ("7.2", None)

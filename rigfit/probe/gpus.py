@@ -124,7 +124,7 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
             wsl=report.wsl,
         )
         ev.named += [
-            NamedGpu("torch", g.name, g.vendor_id, memory_total_mib=g.memory_total_mib)
+            NamedGpu("torch", g.name, g.vendor_id, memory_total_mib=g.memory_total_mib, gfx=g.gfx)
             for g in report.gpus
             if g.vendor_id != "10de"
         ]
@@ -133,14 +133,19 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
 
 
 def _pasted_torch(report: TorchReport) -> TorchInfo | None:
+    """The torch a report shows; None when its build (CUDA, ROCm or CPU) is not shown."""
     if report.torch_version is None:
         return None
     plus = report.torch_version.partition("+")[2]
     cuda = report.cuda_build or (f"{plus[2:-1]}.{plus[-1]}" if re.fullmatch(r"cu\d{3}", plus) else None)
+    rocm = re.fullmatch(r"rocm(\d+\.\d+(?:\.\d+)?)", plus)
+    hip = report.rocm_build or (rocm[1] if rocm else None)
+    if not (cuda or hip or report.build_listed or plus == "cpu"):
+        return None
     return TorchInfo(
         version=report.torch_version,
         cuda=cuda,
-        hip=report.rocm_build,
+        hip=hip,
         import_status="ok",
         gpu_available=report.cuda_available,
         device_names=[g.name for g in report.gpus if g.name] or None,

@@ -55,6 +55,7 @@ class NamedGpu:
     bdf: str | None = None
     driver_version: str | None = None  # the NVIDIA driver's version (glxinfo, clinfo); None for Mesa/Intel stacks
     memory_total_mib: int | None = None  # xpu-smi, glxinfo's "Dedicated video memory", a listing's "VRAM Size"
+    gfx: str | None = None  # the ROCm runtime's gfx a torch report prints ("(gfx1100)"): any override applied
 
 
 def _clean_name(name: str) -> str:

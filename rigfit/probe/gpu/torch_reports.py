@@ -52,6 +52,8 @@ _COMFY_TOTAL_MB = later(r"^Total VRAM (?P<mb>\d+) MB\b")
 _COMFY_TOTAL_BYTES = later(r"^\s*- \*\*VRAM Total:\*\*\s+(?P<bytes>\d+)\s*$")
 # ComfyUI-Manager's "** Platform: Windows", the System Information's "- **OS:** nt"
 _COMFY_WINDOWS = later(r"^(?:\*\* Platform: Windows|- \*\*OS:\*\* nt)\s*$")
+_COMFY_ARCH = later(r"^AMD arch: (?P<gfx>gfx[0-9a-f]{3,4})\b")
+_COMFY_ROCM = later(r"^ROCm version: \((?P<major>\d+), (?P<minor>\d+)\)")
 _COMFY_TORCH = later(r"^(?:pytorch version:|- \*\*PyTorch Version:\*\*)\s+(?P<ver>\S+)")
 _VENDORS = (
     ("10de", ("nvidia", "geforce", "quadro", "tesla", "titan")),
@@ -78,6 +80,7 @@ class TorchReport:
     rocm_build: str | None = None
     hip_runtime: str | None = None
     cuda_available: bool | None = None
+    build_listed: bool = False  # collect_env's "CUDA/ROCM used to build PyTorch" lines: both unknown = a CPU build
     windows: bool = False
     wsl: bool = False
     cpu_lines: list[str] = field(default_factory=list)  # collect_env's "CPU:" section: lscpu's output (Linux)
@@ -136,6 +139,7 @@ def _field(report: TorchReport, key: str, value: str) -> None:
         report.cuda_available = known.lower() in ("true", "yes")
     elif key in ("torch", "cuda_build", "rocm_build", "hip_runtime"):
         setattr(report, {"torch": "torch_version"}.get(key, key), known)
+        report.build_listed = report.build_listed or key in ("cuda_build", "rocm_build")
     elif key in ("os", "platform") and known:
         report.windows = report.windows or known.startswith(("Microsoft Windows", "Windows-"))
         report.wsl = report.wsl or "microsoft-standard-WSL" in known
@@ -166,6 +170,7 @@ def _collect_env(lines: list[str], report: TorchReport) -> None:
 def _comfyui(lines: list[str], report: TorchReport) -> None:
     """ComfyUI's start-up lines or its System Information block: the device torch uses and its total VRAM."""
     total_mib: int | None = None
+    gfx: str | None = None
     for line in lines:
         mb, raw, torch = _COMFY_TOTAL_MB.match(line), _COMFY_TOTAL_BYTES.match(line), _COMFY_TORCH.match(line)
         device = _COMFY_DEVICE.match(line.strip())
@@ -176,9 +181,14 @@ def _comfyui(lines: list[str], report: TorchReport) -> None:
         if torch:
             report.torch_version = report.torch_version or torch["ver"]
         report.windows = report.windows or bool(_COMFY_WINDOWS.match(line))
+        arch, rocm = _COMFY_ARCH.match(line), _COMFY_ROCM.match(line)
+        gfx = arch["gfx"] if arch else gfx
+        report.rocm_build = report.rocm_build or (f"{rocm['major']}.{rocm['minor']}" if rocm else None)
         if device:
             name = device["name"]
-            report.gpus.append(ReportedGpu(int(device["idx"]), name, _vendor(name, report), memory_total_mib=total_mib))
+            report.gpus.append(
+                ReportedGpu(int(device["idx"]), name, _vendor(name, report), gfx=gfx, memory_total_mib=total_mib)
+            )
     if total_mib and not report.gpus and (report.torch_version or "").split("+")[-1].startswith("cu"):
         report.gpus.append(ReportedGpu(index=0, vendor_id="10de", memory_total_mib=total_mib))
 
