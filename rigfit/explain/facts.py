@@ -47,7 +47,8 @@ UI_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 LOG_FACT_KEYWORDS = (
     "forge", "webui_forge", "sdnext", "vladmandic", "automatic", "fooocus", "invokeai", "comfyui", "comfy",
     "custom_nodes", "stable-diffusion-webui", "launching web ui", "webui.py", "launch.py", "modules", "gfx",
-    "driver version",
+    "driver version", "use-zluda", "zluda", "directml", "use-directml", "torch_directml", "torch-directml",
+    "use-ipex", "intel_extension_for_pytorch", "ipex",
 )  # fmt: skip
 GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
 # the OS a traceback ran on, from its file paths: /Users/name/... (macOS), C:\... (Windows), /home/... (Linux)
@@ -55,6 +56,14 @@ LOG_OS = (
     ("macos", re.compile(r"(?:^|[\s\"'(])/Users/[^/\s]+/|/Library/Frameworks/Python\.framework/")),
     ("windows", re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\|\bpython\.exe\b|[\\/]Scripts[\\/]|win_amd64")),
     ("linux", re.compile(r"(?:^|[\s\"'(])/(?:home|root|usr/lib|opt/conda)/")),
+)
+# the route the log's torch takes to a GPU that is not reached through CUDA or ROCm on Linux: the launcher flags,
+# folders and device suffixes of ZLUDA, DirectML and Intel's XPU/IPEX (vladmandic/sdnext:installer.py,
+# lshqqytiger/stable-diffusion-webui-amdgpu); ZLUDA first, as its forks also carry DirectML in their names
+GPU_ROUTE = (
+    ("zluda", re.compile(r"--use-zluda|[\\/]\.zluda\b|\[ZLUDA\]|\bZLUDA (?:support|load|device)")),
+    ("directml", re.compile(r"--use-directml|--directml\b|torch[_-]directml|webui-directml\b", re.I)),
+    ("ipex", re.compile(r"--use-ipex|intel_extension_for_pytorch|\bIPEX\b|\+xpu\b")),
 )
 NVIDIA_SMI = re.compile(r"Driver Version:\s*(?P<driver>[\d.]+)(?:.*CUDA Version:\s*(?P<cuda>\d+\.\d+))?", re.I)
 
@@ -74,6 +83,10 @@ def log_facts(scan: LogScan) -> Facts:
     for os_name, pattern in LOG_OS:
         if any(pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines)):
             facts["log_os"] = os_name
+            break
+    for route, pattern in GPU_ROUTE:
+        if any(pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines)):
+            facts["gpu_route"] = route
             break
     if gfx := _first_match(GFX, lines, order):
         facts["gfx"] = gfx.group(1).lower()

@@ -52,6 +52,7 @@ TEMPLATE_VARS: dict[str, str] = {
     "xformers_match": "the xformers release built for torch_have (rigfit/kb/xformers_torch.yaml), 0.0.28.post1",
     "nvidia_driver": "NVIDIA driver version, 550.40.07",
     "log_os": "the OS the log's own file paths show: macos | windows | linux",
+    "gpu_route": "the route to the GPU the log's launcher flags and folders show: zluda | directml | ipex",
     "pin_fix": "the fix of the first pins.yaml entry the issue names in `pins` (one answer with `rigfit plan`)",
     "pin_spec": "that pin's requirement, kornia<0.8.3",
     "pins_also": "the other pins the issue names, as requirements with their conditions (may be empty)",

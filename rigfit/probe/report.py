@@ -61,9 +61,15 @@ def _cpu_lines(c: CpuInfo) -> list[str]:
     level = f"x86-64-v{c.x86_64_level}" if c.x86_64_level else "x86-64 level unknown"
     return [
         f"{c.model or 'model unknown'} ({c.arch or 'arch unknown'})",
-        f"{c.sockets or '?'} socket(s), {c.cores or '?'} cores, {c.threads or '?'} threads",
+        f"{c.sockets or '?'} socket(s), {c.cores or '?'} cores, {_threads(c)} threads",
         f"{flags}; {level}" if c.arch in (None, "x86_64") else f"features: {' '.join(c.flags or []) or 'unknown'}",
     ]
+
+
+def _threads(c: CpuInfo) -> str:
+    if c.threads:
+        return str(c.threads)
+    return f"at least {c.threads_at_least}" if c.threads_at_least else "?"
 
 
 def _memory_lines(m: MemoryInfo) -> list[str]:

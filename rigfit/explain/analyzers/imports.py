@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
-from rigfit.explain.analyzers.base import Finding, binary_package, every, first, last
+from rigfit.explain.analyzers.base import FRAME, Finding, binary_package, every, first, last
 from rigfit.explain.analyzers.context import Context, class_name_entry, modules, name_entry
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import PythonModule, PythonName
@@ -394,7 +394,6 @@ def _plugin_incomplete(line, facts: dict[str, str], module: str, plugin: str, ct
     return _finding(line, facts, cause, fix, [SOURCE, PLUGIN_REINSTALL_SOURCE], kind="plugin-incomplete")
 
 
-FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
 INSTALLED_CODE = re.compile(r"site-packages|dist-packages|[\\/]lib[\\/]python3|[\\/]Lib[\\/]|^<frozen", re.I)
 UPDATE_FAILED = re.compile(
     r"\b(?:git|clone|pull|update|checkout)\b[^\n]{0,40}\bfail|"

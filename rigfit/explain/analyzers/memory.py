@@ -18,11 +18,11 @@ from rigfit.plan.knowledge import models, oom_flag
 
 SIGNALS = (
     "out of memory", "outofmemoryerror", "allocation on device", "defaultcpuallocator", "memoryerror", "oom-kill",
-    "killed process", "killed", "sigkill", "code 137",
+    "killed process", "killed", "sigkill", "code 137", "not enough gpu video memory",
 )  # fmt: skip
 KEYWORDS = (
     "out of memory", "outofmemoryerror", "defaultcpuallocator", "not enough memory", "memoryerror", "oom-kill",
-    "killed process", "allocation on device", "tried to allocate", "invoked oom-killer",
+    "killed process", "allocation on device", "tried to allocate", "invoked oom-killer", "not enough gpu video memory",
 )  # fmt: skip
 CONTEXT = (
     "total capacity", "total capacty", "device limit", "total vram", "medvram", "lowvram", "loading weights",
@@ -34,7 +34,9 @@ CONTEXT = (
 )  # fmt: skip
 
 OOM = re.compile(
-    r"(?P<kind>CUDA|HIP|MPS backend) out of memory|CUDA error: out of memory|HIP error: out of memory|"
+    r"(?P<kind>CUDA|HIP|XPU|MPS backend) out of memory|CUDA error: out of memory|HIP error: out of memory|"
+    # DirectML (torch-directml: AMD/Intel cards on Windows) says it in its own words, with the size in bytes
+    r"(?P<dml>Could not allocate tensor with (?P<dml_bytes>\d+) bytes\. There is not enough GPU video memory)|"
     r"Allocation on device|torch\.(?:cuda\.)?OutOfMemoryError|"
     r"(?P<cpu>DefaultCPUAllocator: (?:not enough memory|can't allocate memory)|\bMemoryError\b|"
     r"Out of memory: Killed process|oom-kill|invoked oom-killer)|"
@@ -94,6 +96,12 @@ TRAINING = re.compile(
     re.I,
 )
 SOURCE = "https://pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
+# DirectML keeps more memory per image than the native backends of the same card
+DIRECTML_STEP = (
+    "DirectML needs more memory for the same image than the card's native route: on an AMD card use ZLUDA (Windows) "
+    "or ROCm (Linux), on an Intel card the XPU build of torch"
+)
+DIRECTML_SOURCE = "https://github.com/lshqqytiger/stable-diffusion-webui-directml/issues/291"
 
 
 def analyze(ctx: Context) -> list[Finding]:
@@ -103,8 +111,9 @@ def analyze(ctx: Context) -> list[Finding]:
     line, m = hit
     if m.group("cpu") or m.group("sigkill"):
         return [_cpu_oom(ctx, line, killed=bool(m.group("sigkill")))]
-    device = (m.group("kind") or ("HIP" if "HIP" in line.text else "CUDA")).split()[0]
-    facts: dict[str, str] = {"device": device}
+    facts: dict[str, str] = {"device": _device(m, line.text)}
+    if m.group("dml"):
+        facts["tried_to_allocate"] = f"{int(m.group('dml_bytes')) / 2**20:.2f} MiB"
     evidence = [line]
     capacity = last(ctx.lines, CAPACITY)
     vram = _capacity(capacity[1]) if capacity else ctx.facts.get("vram_gib")
@@ -132,6 +141,19 @@ def analyze(ctx: Context) -> list[Finding]:
     if not ctx.facts.get("ui") and model is None and (moving := _moving_to_gpu(ctx, line.number)) is not None:
         return [_load_oom(facts, [*evidence, moving])]
     return [_gpu_oom(ctx, facts, evidence, vram)]
+
+
+# the device a line names when its OOM alternative did not ("torch.OutOfMemoryError: XPU out of memory", "HIP error")
+DEVICE_NAMED = re.compile(r"\b(HIP|XPU|MPS)\b")
+
+
+def _device(m: re.Match[str], text: str) -> str:
+    if m.group("dml"):
+        return "DirectML"
+    if m.group("kind"):
+        return m.group("kind").split()[0]
+    named = DEVICE_NAMED.search(text)
+    return named.group(1) if named else "CUDA"
 
 
 # a script's traceback through torch's Module.to / a diffusers pipeline's .to: the OOM came while moving the whole
@@ -318,8 +340,10 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
     why, steps = _why_and_steps(ctx, facts, entry, vram, card)
     cause += why
     alloc_conf = "PYTORCH_HIP_ALLOC_CONF" if facts["device"] == "HIP" else "PYTORCH_CUDA_ALLOC_CONF"
-    if facts["device"] != "MPS":
+    if facts["device"] in ("CUDA", "HIP"):
         steps.append(f"`export {alloc_conf}=expandable_segments:True` before launching to reduce fragmentation")
+    elif facts["device"] == "DirectML":
+        steps.append(DIRECTML_STEP)
     fix = "; ".join(steps) + "; close other programs using the GPU."
     informed = bool(entry or facts.keys() & {"resolution", "flags_in_use", "oversized", "apu_carve_out", "at_floor"})
     supersedes = ("cuda-out-of-memory", "hip-out-of-memory") if informed else ()
@@ -330,7 +354,7 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
         fix[0].upper() + fix[1:],
         evidence,
         facts,
-        [MPS_SOURCE] if facts["device"] == "MPS" else [SOURCE, *UI_FLAG_SOURCES],
+        _sources(facts["device"]),
         confidence=0.9 if supersedes else 0.7,
         supersedes=supersedes,
     )
@@ -553,3 +577,11 @@ def _cpu_oom(ctx: Context, line, killed: bool = False) -> Finding:
         ],
         confidence=0.8 if killed else CLASS_CONFIDENCE_CPU,
     )
+
+
+def _sources(device: str) -> list[str]:
+    if device == "MPS":
+        return [MPS_SOURCE]
+    if device == "DirectML":
+        return [DIRECTML_SOURCE, *UI_FLAG_SOURCES]
+    return [SOURCE, *UI_FLAG_SOURCES]

@@ -10,7 +10,14 @@ import functools
 import re
 from collections.abc import Iterator
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, binary_package, texts
+from rigfit.explain.analyzers.base import (
+    FRAME,
+    VOCABULARY_CONFIDENCE,
+    Finding,
+    answered_elsewhere,
+    binary_package,
+    texts,
+)
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.literals import lines_from_end
 from rigfit.explain.scan import LogLine
@@ -37,7 +44,6 @@ INSTALL = re.compile(
     r"[\\/]site-packages[\\/]pip[\\/]",
     re.I,
 )
-FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
 # a file straight in the filesystem root (/config-1.toml, C:\\out.png): built from an empty folder setting
 AT_ROOT = re.compile(r"(?:/|[A-Za-z]:[\\/])[^\\/]+\.\w{1,11}")
 

@@ -13,9 +13,11 @@ from rigfit.kb.diagnosis import NativeLibrary
 
 SIGNALS = (
     "illegal instruction", "illegal hardware instruction", "sigill", "invalid opcode", "exit code 132",
+    "maschinenbefehl", "ilegal", "instruction ill",
 )  # fmt: skip
 KEYWORDS = (
     "illegal instruction", "sigill", "invalid opcode", "illegal hardware instruction", "signal 4", "exit code 132",
+    "maschinenbefehl", "ilegal", "instruction ill",
 )  # fmt: skip
 CONTEXT = (
     "core dumped", "import", "--version", "libtorch", "libc10", "libcaffe2", "libmkldnn", "libdnnl", "onnxruntime",
@@ -23,7 +25,13 @@ CONTEXT = (
     "loading", "custom_nodes", "extensions", "from /", "=> 0x",
 )  # fmt: skip
 
-SIGILL = re.compile(r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)", re.I)
+# also the shell's message in a localized system (de, es, pt, fr) and the single-l spelling of a translation back
+SIGILL = re.compile(
+    r"Illegal instruction|SIGILL|illegal hardware instruction|signal 4\b|exit code 132|-4\)|"
+    r"Ungültiger Maschinenbefehl|instrucci[oó]n ilegal|instru[cç][aã]o ilegal|instruction ill[ée]gale|"
+    r"\bilegal instruction",
+    re.I,
+)
 TRAP = re.compile(r"trap invalid opcode .*? in (?P<lib>[\w.+-]+)\[", re.I)
 GDB_FRAME = re.compile(r"(?:^#0\s.*|received signal SIGILL.*|^0x[0-9a-f]+ in .*) from (?P<lib>\S+\.so[\w.]*)")
 # gdb prints a long frame's library on the next line: "   from /path/to/libX.so"
