@@ -134,3 +134,10 @@ def test_a_missing_program_with_its_own_rule_or_meaning_says_that() -> None:
     # nvcc missing during a build is the CUDA toolkit rule, which supersedes the generic one
     build = "/bin/sh: 1: nvcc: not found\nerror: command '/usr/local/cuda/bin/nvcc' failed\n"
     assert ids(build) == ["cuda-toolkit-missing-for-build"]
+
+
+def test_an_option_run_as_a_command_is_a_split_command_line_not_a_missing_program() -> None:
+    first = found("command-line-split--textual-inversion-cmd-backslash.txt")[0]
+    assert first.id == "command-line-split-over-lines" and "`-t`" in first.cause
+    assert "COMMANDLINE_ARGS" in first.fix and "one line" in first.fix
+    assert "required-program-missing" not in ids("'--ckpt-dir' is not recognized as an internal or external command,\n")
