@@ -109,3 +109,18 @@ def test_a_missing_open_mpi_library_names_open_mpi() -> None:
     assert first.facts["package"] == "Open MPI" and "libopenmpi" in first.fix
     top = explain_text("ImportError: libopen-pal.so.80: cannot open shared object file: No such file or directory")
     assert top.explanations[0].facts["package"] == "Open MPI"
+
+
+def test_intel_runtimes_out_of_memory_and_the_4gb_block_limit() -> None:
+    block = found("xpu-allocation-over-4gb--forge-arc-a770-batch4.txt")[0]
+    assert block.id == "xpu-allocation-over-4gb" and block.facts["tried_to_allocate"] == "4.50 GiB"
+    assert "one block larger than 4 GB" in block.cause and "tiled VAE" in block.fix and "--medvram" not in block.fix
+    for text in (
+        "RuntimeError: Native API failed. Native API returns: -5 (PI_ERROR_OUT_OF_RESOURCES)",
+        "RuntimeError: level_zero backend failed with error: 39 (UR_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)",
+    ):
+        top = explain_text(text).explanations[0]
+        assert top.id == "gpu-out-of-memory" and top.facts["device"] == "XPU", text
+        assert "ALLOC_CONF" not in top.fix
+    # another Unified Runtime status is not memory
+    assert "gpu-out-of-memory" not in ids("RuntimeError: UR_RESULT_ERROR_DEVICE_LOST")
