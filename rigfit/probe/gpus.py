@@ -124,7 +124,7 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
             wsl=report.wsl,
         )
         ev.named += [
-            NamedGpu("torch", g.name, g.vendor_id, memory_total_mib=g.memory_total_mib, gfx=g.gfx)
+            NamedGpu("torch", g.name, g.vendor_id, g.device_id, memory_total_mib=g.memory_total_mib, gfx=g.gfx)
             for g in report.gpus
             if g.vendor_id != "10de"
         ]
