@@ -14,7 +14,7 @@ from rigfit.kb.typed import dump
 from rigfit.probe.cpu import cpu_findings, probe_cpu
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
 from rigfit.probe.profile import CpuInfo, Profile
-from rigfit.probe.source import CaptureSource
+from rigfit.probe.source import CaptureSource, LiveSource
 from tests.conftest import FIXTURES, DeniedSource, fixture_text
 
 CPUINFO = FIXTURES / "real" / "cpuinfo"
@@ -121,7 +121,27 @@ def test_arm_lscpu_and_cpuinfo_facts(tmp_path: Path) -> None:
     assert (a72.arch, a72.vendor, a72.model, a72.threads) == ("aarch64", "arm", "Cortex-A72", 4)
     assert a72.avx is False and a72.sse4_2 is False and a72.x86_64_level is None
     thunderx = cpu_from("arm64-cavium-thunderx-scaleway-cpuinfo.txt", tmp=tmp_path / "b")
-    assert (thunderx.arch, thunderx.vendor, thunderx.threads) == ("aarch64", "cavium", 2)
+    # a hand-assembled capture holds a paste, which may stop after any block: at least 2 threads, not 2
+    assert (thunderx.arch, thunderx.vendor, thunderx.threads, thunderx.threads_at_least) == (
+        "aarch64",
+        "cavium",
+        None,
+        2,
+    )
+
+
+def test_the_machines_own_cpuinfo_gives_the_count(tmp_path: Path) -> None:
+    """The same file in a capture `rigfit capture` wrote (its meta has "collected"), or read live, is whole."""
+    (tmp_path / "files" / "proc").mkdir(parents=True)
+    (tmp_path / "files" / "proc" / "cpuinfo").write_text(
+        fixture_text("real/cpuinfo/arm64-cavium-thunderx-scaleway-cpuinfo.txt")
+    )
+    (tmp_path / "rigfit-capture.json").write_text(
+        json.dumps({"rigfit_version": "test", "collected": ["/proc/cpuinfo"]})
+    )
+    cpu = probe_cpu(CaptureSource(tmp_path), [].append)
+    assert (cpu.threads, cpu.threads_at_least) == (2, None)
+    assert probe_cpu(LiveSource(str(tmp_path / "files")), [].append).threads == 2
 
 
 def test_westmere_without_avx_gets_the_rocm_warning_and_the_routes(tmp_path: Path) -> None:

@@ -70,14 +70,22 @@ class OsError(KbEntry):
     fix: str  # may name {path} (the file the log names) and {pip} (the env's pip)
     answered_by: str | None = None
     answered_when: list[str] = field(default_factory=list)
+    # when the path is a file directly in the filesystem root (/x.toml, C:\\x.toml): a program joined an EMPTY
+    # folder setting with a file name, so the root's owner is not the fault
+    root_meaning: str | None = None
+    root_fix: str | None = None
 
     def _check(self) -> None:
+        if (self.root_meaning is None) != (self.root_fix is None):
+            raise FieldError("root_fix", "give root_meaning and root_fix together")
         if not self.codes or not self.texts:
             raise FieldError("codes", "give at least one code and one text")
         if any(text != text.lower() or text.endswith(".") for text in self.texts):
             raise FieldError("texts", "write each text in lower case, without the final period")
         _check_patterns(self.answered_when, "answered_when")
-        named = {name for _, name, _, _ in string.Formatter().parse(self.fix) if name}
+        named = {
+            name for text in (self.fix, self.root_fix or "") for _, name, _, _ in string.Formatter().parse(text) if name
+        }
         if named - OS_FIX_FIELDS:
             raise FieldError("fix", f"unknown fields {sorted(named - OS_FIX_FIELDS)}; use {sorted(OS_FIX_FIELDS)}")
 

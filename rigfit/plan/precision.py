@@ -90,6 +90,14 @@ def _ui_can_express(
     return "fp32", alternatives
 
 
+def _why_not_fp32(key: str, rule: PrecisionRule | None) -> str:
+    if key == "fp16":
+        return ": this card handles fp16"
+    if key == "fp16-upcast" and rule is not None and rule.fp16 == "slow":
+        return ": this card's fp16 is slow, not wrong, and upcast sampling computes in fp32 at fp16's memory"
+    return ": upcasting only the sampler and VAE fixes them"
+
+
 def choose_precision(
     device: DevicePick,
     gfx: GfxTarget | None,
@@ -145,7 +153,7 @@ def choose_precision(
             Alternative(
                 choice="fp32 everywhere (--no-half --precision full)",
                 why_not=f"{FP32_COST}. NaN/black images are a property of the GPU, not of an old CPU"
-                + (": this card handles fp16" if key == "fp16" else ": upcasting only the sampler and VAE fixes them"),
+                + _why_not_fp32(key, rule),
             )
         )
     detail = SETTINGS[key][1]

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from rigfit.kb.fixes import fix_text
 from rigfit.lazy_re import later
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
+from rigfit.probe.gpu.torch_reports import parse_torch_report
+from rigfit.probe.gpus import NVIDIA_SMI
 from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
 from rigfit.probe.source import CommandSpec, Source
@@ -22,9 +24,9 @@ _ARCH_NAME = later(r"^[a-z0-9_]{2,16}$")
 def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
     """Merge /proc/cpuinfo (flags), lscpu (topology, model names for ARM) and `uname -m` (architecture)."""
     read = source.read_text("/proc/cpuinfo")
-    from_file = parse_cpuinfo(read.text) if read.text else CpuText()
+    from_file = parse_cpuinfo(read.text, whole_file=source.whole_files) if read.text else CpuText()
     lscpu = source.run(LSCPU)
-    from_lscpu = parse_lscpu(lscpu.output) if lscpu.ok and lscpu.output else CpuText()
+    from_lscpu = parse_lscpu(lscpu.output) if lscpu.ok and lscpu.output else _pasted_lscpu(source)
     uname = source.run(UNAME_M)
     machine = (uname.output or "").strip().lower() if uname.ok else ""
 
@@ -36,6 +38,8 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
         cores=from_lscpu.cores or from_file.cores,
         threads=from_lscpu.threads or from_file.threads,
     )
+    if cpu.threads is None:
+        cpu.threads_at_least = from_file.threads_at_least
     best = from_file if from_file.flags is not None else from_lscpu
     _set_flags(cpu, best, warn)
     if cpu.flags is None:
@@ -49,6 +53,13 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
     if cpu.arch is None:
         warn("CPU architecture unknown (no `uname -m`, lscpu or /proc/cpuinfo answer)")
     return cpu
+
+
+def _pasted_lscpu(source: Source) -> CpuText:
+    """Without lscpu's own output: the lscpu output a pasted torch collect_env holds under "CPU:" (pasted where
+    nvidia-smi's output goes)."""
+    report = parse_torch_report(source.run(NVIDIA_SMI).output)
+    return parse_lscpu("\n".join(report.cpu_lines)) if report and report.cpu_lines else CpuText()
 
 
 def _set_flags(cpu: CpuInfo, best: CpuText, warn: Callable[[str], None]) -> None:

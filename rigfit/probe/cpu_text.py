@@ -170,6 +170,7 @@ KERNEL_ORDER: dict[str, tuple[int, int]] = {
 
 _PROMPT = later(r"^\s*(?:[^\s@:]*[@:]\S*)?[$#](?:\s+\S.*)?$")  # one way to split user@host:dir
 _QUOTE = later(r"^\s*>\s?")
+_SHELL_PROMPT = later(r"^(?:[\w.-]+@[\w.-]+(?::\S*)?\s?|\S*\s)?[$#](?:\s.*)?$")  # "$", "pi@host:~ $ cmd", "(venv) $"
 _FLAG_LINE = later(r"^[A-Za-z0-9_. \t]+$")
 _TRUNCATION = later(r"(\.\.\.|…|\[\.\.\.\]|\[truncated\])\s*$", re.I)
 _FLAG_TOKEN = later(r"[^a-z0-9_.]")
@@ -197,6 +198,7 @@ class CpuText:
     sockets: int | None = None
     cores: int | None = None
     threads: int | None = None
+    threads_at_least: int | None = None  # processors seen in a paste that may go on: the count is at least this
     flags: list[str] | None = None
     flags_complete: bool = True
     isa: str | None = None  # "x86" (flags) or "arm" (Features)
@@ -391,6 +393,7 @@ class _CpuinfoTally:
     cores: dict[str, int] = field(default_factory=dict)  # physical id -> cores
     arm_arch: str | None = None
     flag_sets: list[set[str]] = field(default_factory=list)
+    end_visible: bool = False  # the paste shows where the file (or the grep's output) ended
 
 
 def _cpuinfo_identity(values: dict[str, Entry], out: CpuText, tally: _CpuinfoTally) -> None:
@@ -449,17 +452,14 @@ def _cpuinfo_totals(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTall
 
 
 def _cpuinfo_counts(blocks: list[list[Entry]], out: CpuText, tally: _CpuinfoTally) -> None:
-    """Sockets, cores and threads; unknown when the paste shows only part of the processors."""
+    """Sockets, cores and threads. Without "siblings" (ARM, some VMs, `grep "model name"`), the processors shown are
+    the count only where the paste shows /proc/cpuinfo's end (the ARM boards' trailer, a shell prompt after the
+    output); elsewhere the text may have been cut after any whole block or line: at least that many."""
     processors = max(tally.processors, tally.listed)
     out.threads = max(processors, sum(tally.siblings.values())) or None
-    # the kernel's trailer after the last processor ("Hardware", "Revision", "Model" on ARM boards) is no processor
-    processor_blocks = [b for b in blocks if any(e.key == "processor" for e in b)] or blocks
-    whole_list = tally.listed > tally.processors  # a grep over every processor counted them all
-    cut_block = len(processor_blocks) > 1 and len(processor_blocks[-1]) < len(processor_blocks[0])
-    if not tally.siblings and cut_block and not whole_list:
-        out.threads = None  # the paste stops inside a processor block: more may follow, the count is not known
-    if not tally.siblings and processors == 1:
-        out.threads = None  # one pasted block with nothing that counts its siblings: the first of how many?
+    if not tally.siblings and not tally.end_visible:
+        out.threads = None
+        out.threads_at_least = processors if processors > 1 else None
     if tally.cores:
         out.sockets = len(tally.cores)
         out.cores = sum(tally.cores.values())
@@ -494,8 +494,40 @@ def _model_name_run(block: list[Entry]) -> int:
     return longest if longest > 1 else 0
 
 
-def parse_cpuinfo(text: str) -> CpuText:
-    """/proc/cpuinfo (x86 `flags` or ARM `Features`), all processors or a pasted part of them."""
+def _ends_at_a_prompt(text: str) -> tuple[bool, bool]:
+    """(the last `key: value` line is followed by a shell prompt, a run of 2+ "model name" lines is): the output
+    of `cat /proc/cpuinfo` or `grep "model name" ...` ended there, nothing of it was cut."""
+    closed = grep_closed = entries_since = False
+    run = 0
+    for raw_line in bounded_lines(text):
+        line = unfenced(_QUOTE.sub("", raw_line).rstrip("\r"))
+        if line is None or not line.strip():
+            continue
+        if _SHELL_PROMPT.match(line.strip()):
+            closed = closed or entries_since
+            grep_closed = grep_closed or run > 1
+            run, entries_since = 0, False
+        elif _key_end(line) > 0:
+            closed, entries_since = False, True
+            run = run + 1 if line.lower().startswith("model name") else 0
+    return closed, grep_closed
+
+
+def _end_visible(text: str, blocks: list[list[Entry]], tally: _CpuinfoTally) -> bool:
+    # the kernel's trailer after the last processor ("Hardware", "Revision", "Model" on 32-bit ARM kernels and
+    # Raspberry Pi boards) is printed once, at the file's end
+    trailer = bool(blocks) and not any(e.key in ("processor", "model name") for e in blocks[-1]) and tally.processors
+    processor_blocks = [b for b in blocks if any(e.key == "processor" for e in b)]
+    # a processor block shorter than the first was cut (`head`, a forum's limit) even if a prompt follows it
+    cut_block = len(processor_blocks) > 1 and len(processor_blocks[-1]) < len(processor_blocks[0])
+    closed, grep_closed = _ends_at_a_prompt(text)
+    whole_blocks = closed and tally.processors > 0 and not cut_block
+    return bool(trailer) or whole_blocks or (grep_closed and tally.listed > tally.processors)
+
+
+def parse_cpuinfo(text: str, whole_file: bool = False) -> CpuText:
+    """/proc/cpuinfo (x86 `flags` or ARM `Features`), all processors or a pasted part of them. `whole_file`: the
+    machine's own file read whole (live, or a `rigfit capture`), not a paste."""
     out = CpuText()
     blocks = entries(text, CPUINFO_KEYS)
     tally = _CpuinfoTally()
@@ -506,6 +538,7 @@ def parse_cpuinfo(text: str) -> CpuText:
         _cpuinfo_identity(values, out, tally)
         _cpuinfo_topology(values, tally)
         _cpuinfo_flags(block, values, block is blocks[-1], out, tally)
+    tally.end_visible = whole_file or _end_visible(text, blocks, tally)
     _cpuinfo_totals(blocks, out, tally)
     return out
 

@@ -9,6 +9,7 @@ reads through the Source, fills the profile and turns what it found into finding
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 
 from rigfit.kb.display_adapters import display_adapter, display_adapters
@@ -24,9 +25,9 @@ from rigfit.probe.gpu.kernel_log import parse_kernel_log
 from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
-from rigfit.probe.gpu.nvidia_smi import parse_nvidia_smi
+from rigfit.probe.gpu.nvidia_smi import NvidiaGpu, NvidiaSmiOutput, parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
-from rigfit.probe.gpu.renderers import clinfo_cuda_platform, parse_named_gpus
+from rigfit.probe.gpu.renderers import NamedGpu, clinfo_cuda_platform, parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
@@ -37,9 +38,10 @@ from rigfit.probe.gpu.runtimes import (
     override_gfx,
     rocm_version,
 )
+from rigfit.probe.gpu.torch_reports import TorchReport, parse_torch_report
 from rigfit.probe.gpu_partitions import partition_findings
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
-from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuInfo, Profile, isa_name
+from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuInfo, Profile, TorchInfo, isa_name
 from rigfit.probe.source import CommandSpec, Source
 from rigfit.records import replace
 
@@ -105,6 +107,51 @@ def _pasted_nvidia_driver(ev: Evidence) -> str | None:
     return versions[0] if versions else None
 
 
+def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | None:
+    """A pasted collect_env, A1111 sysinfo or ComfyUI start-up names the GPUs torch sees and the NVIDIA driver: its
+    NVIDIA GPUs are `nvidia-smi -L`'s lines (collect_env runs it), the others are GPUs known by name. Returns the
+    torch the paste shows (it imported: it printed the report)."""
+    seen: TorchInfo | None = None
+    for text in texts:
+        report = parse_torch_report(text)
+        if report is None:
+            continue
+        nvidia = [g for g in report.gpus if g.vendor_id == "10de"]
+        ev.nvidia_smi = NvidiaSmiOutput(
+            driver_version=report.nvidia_driver,
+            gpus=[NvidiaGpu(index=g.index, name=g.name, memory_total_mib=g.memory_total_mib) for g in nvidia],
+            windows=report.windows,
+            wsl=report.wsl,
+        )
+        ev.named += [
+            NamedGpu("torch", g.name, g.vendor_id, g.device_id, memory_total_mib=g.memory_total_mib, gfx=g.gfx)
+            for g in report.gpus
+            if g.vendor_id != "10de"
+        ]
+        seen = seen or _pasted_torch(report)
+    return seen
+
+
+def _pasted_torch(report: TorchReport) -> TorchInfo | None:
+    """The torch a report shows; None when its build (CUDA, ROCm or CPU) is not shown."""
+    if report.torch_version is None:
+        return None
+    plus = report.torch_version.partition("+")[2]
+    cuda = report.cuda_build or (f"{plus[2:-1]}.{plus[-1]}" if re.fullmatch(r"cu\d{3}", plus) else None)
+    rocm = re.fullmatch(r"rocm(\d+\.\d+(?:\.\d+)?)", plus)
+    hip = report.rocm_build or (rocm[1] if rocm else None)
+    if not (cuda or hip or report.build_listed or plus == "cpu"):
+        return None
+    return TorchInfo(
+        version=report.torch_version,
+        cuda=cuda,
+        hip=hip,
+        import_status="ok",
+        gpu_available=report.cuda_available,
+        device_names=[g.name for g in report.gpus if g.name] or None,
+    )
+
+
 def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     """Fill profile.gpus, nvidia_driver, cuda_driver_version, pcie_atomics_rejected and rocm."""
     override = source.env("HSA_OVERRIDE_GFX_VERSION")
@@ -124,6 +171,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         warn(note)
     nvidia_text = _nvidia_smi(source)
     ev.nvidia_smi = with_cut_rows(parse_nvidia_smi(nvidia_text), nvidia_text)
+    profile.torch = _torch_reports(ev, (nvidia_text, lspci_text))
     kernel_text = _kernel_log(source)
     ev.kernel = parse_kernel_log(kernel_text)
     profile.gpus = merge(ev)
@@ -301,10 +349,13 @@ def _rocm_dropped(gpu: GpuInfo) -> Finding | None:
 
 
 def _intel_xpu(gpu: GpuInfo) -> Finding | None:
-    """An Intel GPU PyTorch's XPU build runs (Arc, Core Ultra iGPUs): say so, since the plan uses the CPU."""
+    """An Intel GPU PyTorch's XPU build runs (Arc, Core Ultra iGPUs): say so, since the plan uses the CPU; a
+    discrete one it does not validate (DG1, Data Center GPU Flex): say why the plan leaves it idle."""
     model = model_of(gpu.pci_id, gpu.name) if gpu.vendor == "intel" else None
-    if model is None or not model.xpu:
+    if model is None:
         return None
+    if not model.xpu:
+        return _intel_no_xpu(gpu, model.id) if model.integrated is False else None
     return Finding(
         id="gpu.intel_xpu",
         severity="info",
@@ -313,6 +364,18 @@ def _intel_xpu(gpu: GpuInfo) -> Finding | None:
         f"({xpu_ui_names()}), the others use the CPU.",
         fix=fix_text("gpu.intel_xpu", uis=xpu_ui_names()),
         kb=[model.id],
+    )
+
+
+def _intel_no_xpu(gpu: GpuInfo, model_id: str) -> Finding:
+    return Finding(
+        id="gpu.intel_no_xpu",
+        severity="info",
+        group="gpus",
+        message=f"{_label(gpu)}: PyTorch's XPU build does not list this GPU as validated, so the plan runs Stable "
+        "Diffusion on the CPU.",
+        fix=fix_text("gpu.intel_no_xpu"),
+        kb=[model_id],
     )
 
 

@@ -38,6 +38,7 @@ class CpuInfo:
     sockets: int | None = None
     cores: int | None = None  # physical cores, all sockets
     threads: int | None = None  # logical CPUs
+    threads_at_least: int | None = None  # a pasted /proc/cpuinfo that may be cut shows this many (threads unknown)
     flags: list[str] | None = None  # raw x86 `flags` / ARM `Features`, lower case
     sse4_1: bool | None = None
     sse4_2: bool | None = None

@@ -61,9 +61,15 @@ def _cpu_lines(c: CpuInfo) -> list[str]:
     level = f"x86-64-v{c.x86_64_level}" if c.x86_64_level else "x86-64 level unknown"
     return [
         f"{c.model or 'model unknown'} ({c.arch or 'arch unknown'})",
-        f"{c.sockets or '?'} socket(s), {c.cores or '?'} cores, {c.threads or '?'} threads",
+        f"{c.sockets or '?'} socket(s), {c.cores or '?'} cores, {_threads(c)} threads",
         f"{flags}; {level}" if c.arch in (None, "x86_64") else f"features: {' '.join(c.flags or []) or 'unknown'}",
     ]
+
+
+def _threads(c: CpuInfo) -> str:
+    if c.threads:
+        return str(c.threads)
+    return f"at least {c.threads_at_least}" if c.threads_at_least else "?"
 
 
 def _memory_lines(m: MemoryInfo) -> list[str]:
@@ -91,8 +97,10 @@ def _gpu_line(i: int, g: GpuInfo) -> str:
         if g.pcie.max_speed_gts:
             link += f" (max {g.pcie.max_speed_gts:g} GT/s x{g.pcie.max_width or '?'})"
     kind = {True: "integrated", False: "discrete", None: "discrete/integrated unknown"}[g.integrated]
+    vendor = {"amd": "AMD", "nvidia": "NVIDIA", "intel": "Intel"}.get(g.vendor or "")
+    unnamed = f"{vendor} GPU, model not shown" if vendor else "unknown GPU"
     return (
-        f"[{i}] {g.name or 'unknown GPU'} [{g.pci_id or 'PCI id unknown'}] {ident or ''} VRAM {gib(g.vram_bytes)}, "
+        f"[{i}] {g.name or unnamed} [{g.pci_id or 'PCI id unknown'}] {ident or ''} VRAM {gib(g.vram_bytes)}, "
         f"{kind}, "
         f"driver {g.driver or 'none/unknown'}{link}"
     )

@@ -98,6 +98,8 @@ class Source:
     """Base: a root directory for files, plus commands, links and facts. Subclasses decide where those come from."""
 
     label: str = "source"
+    # files are the machine's own, read whole: not pastes that may stop anywhere (a capture assembled by hand)
+    whole_files: bool = True
 
     def __init__(self) -> None:
         self._commands: dict[str, CommandResult] = {}
@@ -313,6 +315,8 @@ class CaptureSource(Source):
                 f"{WHAT_A_CAPTURE_IS}"
             )
         self._links = self._load_json("links.json")
+        meta = self._load_json("rigfit-capture.json")
+        self.whole_files = "collected" in meta and not meta.get("assembled")
 
     def close(self) -> None:
         """Remove the folder an archive was unpacked into (nothing for a capture folder)."""

@@ -29,7 +29,10 @@ EnvOpt = Annotated[
     Optional[str],  # noqa: UP045
     Option("--env", help="The UI's virtual environment (default: the active one, $VIRTUAL_ENV).", metavar="DIR"),
 ]
-DeviceOpt = Annotated[str, Option("--device", help="auto (GPU when torch sees one) | cpu | cuda", metavar="DEVICE")]
+DeviceOpt = Annotated[
+    str,
+    Option("--device", help="auto (CUDA/ROCm, else an Intel XPU, else the CPU) | cpu | cuda | xpu", metavar="DEVICE"),
+]
 JsonOpt = Annotated[bool, Option("--json", help="Print JSON.")]
 
 

@@ -7,6 +7,7 @@ import re
 from functools import partial
 from typing import Any
 
+from rigfit.kb.fixes import fix_text
 from rigfit.proc.worker import WORKERS_DIR, WorkerResult, run_worker
 from rigfit.records import field, record
 from rigfit.verify.cpu_check import TargetCpu
@@ -36,7 +37,7 @@ _GPU_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 
 @record
 class DeviceOutcome:
-    device: str  # "cpu" | "cuda:0"
+    device: str  # "cpu" | "cuda:0" | "xpu:0"
     facts: dict[str, Any] = field(default_factory=dict)
     ops: list[dict[str, Any]] = field(default_factory=list)
     precision: list[dict[str, Any]] = field(default_factory=list)
@@ -82,7 +83,14 @@ def worker_problem(what: str, result: WorkerResult) -> Problem | None:
 
 
 def device_name(worker_device: str) -> str:
-    return "cuda:0" if worker_device == "cuda" else worker_device
+    return f"{worker_device}:0" if worker_device in ("cuda", "xpu") else worker_device
+
+
+def unreached_gpu(data: dict[str, Any]) -> Problem | None:
+    """The env's torch was built for a GPU the worker could not reach (an XPU build without torch.xpu), so what was
+    measured is the CPU: said, with the way to the GPU, never passed off as the GPU's numbers."""
+    note = data.get("device_note")
+    return Problem("device", f"{note}.", fix_text("verify.gpu-unreached", case="xpu")) if note else None
 
 
 def ops_problems(data: dict[str, Any], device: str, alloc_mb: int) -> list[Problem]:
@@ -136,6 +144,8 @@ def check_device(
     data = ops.data or {}
     outcome.facts, outcome.ops = data.get("facts", {}), data.get("ops", [])
     outcome.problems = ops_problems(data, outcome.device, alloc_mb)
+    if (unreached := unreached_gpu(data)) is not None:
+        outcome.problems.insert(0, unreached)
     if data.get("error"):
         return outcome
     probe_args = ["--device", device, "--model", model, "--steps", str(steps)]

@@ -15,14 +15,14 @@ import statistics
 import time
 
 import sd_model
-from worker_io import error_text, progress, reported
+from worker_io import error_text, is_gpu, pick_device, progress, reported, synchronize
 
 
 class Clock:
     """Wall time of a callable with the device synchronised before and after (CUDA events on a GPU)."""
 
     def __init__(self, torch: object, device: str) -> None:
-        self.torch, self.cuda = torch, device.startswith("cuda")
+        self.torch, self.cuda, self.device = torch, device.startswith("cuda"), device
 
     def time(self, fn: object) -> float:
         torch = self.torch
@@ -34,8 +34,10 @@ class Clock:
             end.record()
             end.synchronize()
             return start.elapsed_time(end) / 1000.0
+        synchronize(torch, self.device)  # an Intel GPU (xpu) queues work too: wall time around a synchronised call
         begin = time.perf_counter()
         fn()
+        synchronize(torch, self.device)
         return time.perf_counter() - begin
 
     def repeat(self, fn: object, repeats: int, warmup: int = 1) -> list[float]:
@@ -79,8 +81,8 @@ def bench_matmul(torch: object, clock: Clock, device: str, dtypes: list[str], n:
 
 
 def peak_memory(torch: object, device: str) -> tuple[str, int]:
-    if device.startswith("cuda"):
-        return "device_allocated", int(torch.cuda.max_memory_allocated(device))
+    if is_gpu(device):
+        return "device_allocated", int(getattr(torch, device.split(":")[0]).max_memory_allocated(device))
     return "process_rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -144,9 +146,10 @@ class UnetBench:
         unet.set_attention_slice("auto" if config.get("memory_mode") == "attention_slicing" else None)
         memory_format = torch.channels_last if config.get("channels_last") else torch.contiguous_format
         unet.to(memory_format=memory_format)
-        if self.device.startswith("cuda"):
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(self.device)
+        if is_gpu(self.device):
+            backend = getattr(torch, self.device.split(":")[0])
+            backend.empty_cache()
+            backend.reset_peak_memory_stats(self.device)
         sched = sd_model.scheduler(max(opts.steps, 2))
         cond = sd_model.unet_inputs(torch, unet, 2, opts.size, dtype, self.device)
         latents = sd_model.initial_latents(torch, opts.size, dtype, self.device, sched)
@@ -226,15 +229,16 @@ def main() -> None:
     with reported(result):
         import torch
 
-        device = ("cuda" if torch.cuda.is_available() else "cpu") if opts.device == "auto" else opts.device
+        device, note = pick_device(torch, opts.device)
         clock = Clock(torch, device)
         result.update(
             device=device, torch_version=torch.__version__, tf32=tf32_state(torch), threads=torch.get_num_threads()
         )
-        if device.startswith("cuda"):
-            result["device_name"] = torch.cuda.get_device_name(device)
+        result["device_note"] = note
+        if is_gpu(device):
+            result["device_name"] = getattr(torch, device.split(":")[0]).get_device_name(device)
         if opts.matmul:
-            n = opts.matmul_n or (4096 if device.startswith("cuda") else 1024)
+            n = opts.matmul_n or (4096 if is_gpu(device) else 1024)
             result["matmul"] = bench_matmul(torch, clock, device, opts.matmul.split(","), n, opts.matmul_repeats)
         configs = json.loads(opts.configs)
         bench = UnetBench(torch, opts, device, clock)

@@ -10,7 +10,7 @@ import argparse
 import time
 import warnings
 
-from worker_io import emit, error_text, progress
+from worker_io import emit, error_text, is_gpu, pick_device, progress, synchronize
 
 TOLERANCE = {"fp32": 1e-3, "fp32-tf32": 5e-3, "fp16": 1e-2, "bf16": 4e-2}
 
@@ -28,6 +28,9 @@ def device_facts(torch: object, device: str) -> dict:
         facts["cpu_bf16_native"] = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except Exception:
         facts["cpu_bf16_native"] = None
+    if device.startswith("xpu"):
+        props = torch.xpu.get_device_properties(device)
+        facts.update(name=props.name, total_memory=props.total_memory, xpu=getattr(torch.version, "xpu", None))
     if device.startswith("cuda"):
         props = torch.cuda.get_device_properties(device)
         facts.update(
@@ -80,8 +83,7 @@ def check_ops(torch: object, device: str, dtypes: list[str], small: bool) -> lis
             try:
                 moved = tuple(a.to(device=device, dtype=dtype_of[dtype]) for a in args)
                 out = run_op(torch, name, moved)
-                if device.startswith("cuda"):
-                    torch.cuda.synchronize()
+                synchronize(torch, device)
                 out = out.float().cpu()
                 finite = bool(torch.isfinite(out).all())
                 scale = float(reference.abs().max()) or 1.0
@@ -105,8 +107,7 @@ def check_alloc(torch: object, device: str, megabytes: int) -> dict:
     try:
         block = torch.empty(megabytes * 2**20, dtype=torch.uint8, device=device)
         block.fill_(1)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+        synchronize(torch, device)
         del block
         return {"megabytes": megabytes, "ok": True}
     except Exception as exc:
@@ -127,14 +128,14 @@ def main() -> None:
         try:
             import torch
 
-            available = torch.cuda.is_available()
-            result["gpu_available"] = available
-            device = ("cuda" if available else "cpu") if opts.device == "auto" else opts.device
-            result["device"] = device
-            if device.startswith("cuda") and not available:
-                raise RuntimeError(f"torch cannot use a GPU here (torch.cuda.is_available() is False, {device})")
+            device, note = pick_device(torch, opts.device)
+            available = is_gpu(device) and getattr(torch, device.split(":")[0]).is_available()
+            result.update(gpu_available=available, device=device, device_note=note)
+            if is_gpu(device) and not available:
+                kind = device.split(":")[0]
+                raise RuntimeError(f"torch cannot use a GPU here (torch.{kind}.is_available() is False, {device})")
             result["facts"] = device_facts(torch, device)
-            default = "fp32,fp16,bf16" if device.startswith("cuda") else "fp32,bf16"
+            default = "fp32,fp16,bf16" if is_gpu(device) else "fp32,bf16"
             result["ops"] = check_ops(torch, device, (opts.dtypes or default).split(","), opts.small)
             if opts.alloc_mb:
                 result["alloc"] = check_alloc(torch, device, opts.alloc_mb)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 import sd_model
-from worker_io import error_text, progress, reported
+from worker_io import error_text, is_gpu, pick_device, progress, reported
 
 
 def probe_dtype(torch: object, opts: argparse.Namespace, dtype_name: str, device: str) -> tuple[dict, object]:
@@ -56,9 +56,9 @@ def main() -> None:
     with reported(result):
         import torch
 
-        device = ("cuda" if torch.cuda.is_available() else "cpu") if opts.device == "auto" else opts.device
-        result["device"] = device
-        dtypes = (opts.dtypes or ("fp32,fp16,bf16" if device.startswith("cuda") else "fp32,bf16")).split(",")
+        device, note = pick_device(torch, opts.device)
+        result.update(device=device, device_note=note)
+        dtypes = (opts.dtypes or ("fp32,fp16,bf16" if is_gpu(device) else "fp32,bf16")).split(",")
         results, reference = [], None
         for name in sorted(dtypes, key=lambda d: d != "fp32"):  # float32 first: it is the reference
             try:

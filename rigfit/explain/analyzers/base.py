@@ -89,6 +89,7 @@ def every(lines: list[LogLine], pattern: re.Pattern[str]) -> list[tuple[LogLine,
     return [(line, m) for line in candidates if (m := pattern.search(line.text))]
 
 
+FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')  # a Python traceback frame line
 SITE_PACKAGES = re.compile(
     r"(?P<env>(?:[A-Za-z]:)?[\w.~/\\ -]*?)[\\/](?:lib[\\/]python(?P<py>3\.\d+)[\\/]|[Ll]ib[\\/])"
     r"(?P<kind>site|dist)-packages[\\/](?P<top>[\w.-]+)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
-from rigfit.explain.analyzers.base import Finding, binary_package, every, first, last
+from rigfit.explain.analyzers.base import FRAME, Finding, binary_package, every, first, last
 from rigfit.explain.analyzers.context import Context, class_name_entry, modules, name_entry
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import PythonModule, PythonName
@@ -394,7 +394,6 @@ def _plugin_incomplete(line, facts: dict[str, str], module: str, plugin: str, ct
     return _finding(line, facts, cause, fix, [SOURCE, PLUGIN_REINSTALL_SOURCE], kind="plugin-incomplete")
 
 
-FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
 INSTALLED_CODE = re.compile(r"site-packages|dist-packages|[\\/]lib[\\/]python3|[\\/]Lib[\\/]|^<frozen", re.I)
 UPDATE_FAILED = re.compile(
     r"\b(?:git|clone|pull|update|checkout)\b[^\n]{0,40}\bfail|"
@@ -636,15 +635,18 @@ def _name_missing(
         "of "
         f"{facts['package']} (a newer one if {name} is a recent addition, an older one if it was removed)."
     )
-    fix = (
-        f"`{ctx.pip()} show {facts['package']}` and compare with the version {importer}'s requirements name, then "
-        f'install exactly that one (`{ctx.pip()} install "{facts["package"]}==X.Y.Z"`); if nothing names one, try '
-        f"`{ctx.pip()} install -U {facts['package']}` first, and if the name was removed, the last release that had it."
-    )
+    check = f"`{ctx.pip()} show {facts['package']}` and compare with the version {importer}'s requirements name, then "
     sources = [SOURCE.replace("ModuleNotFoundError", "ImportError")]
     if internal is not None and internal.kind == "package" and internal.fix:
-        fix += f" Where its releases come from matters here: {internal.fix}."
+        # its releases do not all come from a plain `pip install -U` (python_modules.yaml says from where)
+        fix = f"{check}install that release; where its releases come from matters here: {internal.fix}."
         sources += internal.sources
+    else:
+        fix = (
+            f'{check}install exactly that one (`{ctx.pip()} install "{facts["package"]}==X.Y.Z"`); if nothing names '
+            f"one, try `{ctx.pip()} install -U {facts['package']}` first, and if the name was removed, the last "
+            "release that had it."
+        )
     return _finding(line, facts, cause, fix, sources, kind="name-version-mismatch")
 
 
@@ -655,13 +657,25 @@ def _ui_name_missing(line: LogLine, facts: dict[str, str], where: str | None, ct
     facts["package"] = f"the UI's own {module}"
     comfy = ctx.facts.get("ui") == "comfyui" or module.split(".")[0] in ("comfy", "comfy_extras", "folder_paths")
     who = f"{where} ({'a custom node' if comfy else 'an extension'})" if where else "the code that imports it"
+    why = (
+        "a ComfyUI core older than the code that needs it, or one that removed the name"
+        if comfy
+        else "a fork such as Forge, Forge Neo, reForge or SD.Next changed or dropped it, or the UI is older than the "
+        "code that needs it"
+    )
     cause = (
         f"`{module}` is the UI's own module (a file of the UI, not a pip package), and this UI's `{module}` has no "
-        f"`{name}`: {who} was written for another UI or release (a fork such as Forge, Forge Neo, reForge or SD.Next "
-        "changed or dropped it, or the UI is older than the code that needs it)."
+        f"`{name}`: {who} was written for another UI or release ({why})."
     )
-    if where:
-        folder = f"custom_nodes/{where}" if comfy else f"extensions/{where}"
+    if where and comfy:
+        fix = (
+            "Update ComfyUI itself first (its update script, `git pull` in the ComfyUI folder, or Manager's \"Update "
+            f"ComfyUI\"): custom nodes follow ComfyUI's latest core, so a name {where} asks for that this core lacks "
+            f"usually means the core is older than the node. If ComfyUI is already current, the core removed the name: "
+            f"update {where} (`git pull` in custom_nodes/{where}, or the Manager), or disable it and restart."
+        )
+    elif where:
+        folder = f"extensions/{where}"
         fix = (
             f"Update {where} (`git pull` in {folder}, or the UI's extension manager); if it does not support this UI "
             f"or release, disable it or move {folder} out of the folder and restart. If {where} needs a newer UI, "

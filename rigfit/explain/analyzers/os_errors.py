@@ -10,7 +10,14 @@ import functools
 import re
 from collections.abc import Iterator
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, binary_package, texts
+from rigfit.explain.analyzers.base import (
+    FRAME,
+    VOCABULARY_CONFIDENCE,
+    Finding,
+    answered_elsewhere,
+    binary_package,
+    texts,
+)
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.literals import lines_from_end
 from rigfit.explain.scan import LogLine
@@ -37,7 +44,8 @@ INSTALL = re.compile(
     r"[\\/]site-packages[\\/]pip[\\/]",
     re.I,
 )
-FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
+# a file straight in the filesystem root (/config-1.toml, C:\\out.png): built from an empty folder setting
+AT_ROOT = re.compile(r"(?:/|[A-Za-z]:[\\/])[^\\/]+\.\w{1,11}")
 
 
 @functools.cache
@@ -107,12 +115,20 @@ def _finding(ctx: Context, line: LogLine, m: re.Match[str], entry: OsError, code
         "os-error",
         title,
         _cause(m, entry, code, install, path or None, package),
-        entry.fix.format(path=path or "the path the error names", pip=ctx.pip()),
+        _fix(entry, path).format(path=path or "the path the error names", pip=ctx.pip()),
         [line],
         facts,
         entry.sources,
         confidence=VOCABULARY_CONFIDENCE,
     )
+
+
+def _at_root(entry: OsError, path: str | None) -> bool:
+    return entry.root_meaning is not None and path is not None and AT_ROOT.fullmatch(path) is not None
+
+
+def _fix(entry: OsError, path: str | None) -> str:
+    return entry.root_fix if _at_root(entry, path) and entry.root_fix else entry.fix
 
 
 def _package(ctx: Context, at: LogLine) -> str | None:
@@ -130,7 +146,8 @@ def _cause(m: re.Match[str], entry: OsError, code: int, install: bool, path: str
     printed = f"[{m.group('kind')} {code}]" if m.group("kind") else f"os error {code}"
     named = f"{entry.id}, " if entry.platform == "posix" else ""
     where = f" on {path}" if path else f" in {package}'s code" if package else ""
+    meaning = entry.root_meaning if _at_root(entry, path) and entry.root_meaning else entry.meaning
     return (
         f"The operating system refused {'the install' if install else 'the operation'} with {printed} "
-        f"({named}{entry.texts[0]}){where}: {entry.meaning}"
+        f"({named}{entry.texts[0]}){where}: {meaning}"
     )

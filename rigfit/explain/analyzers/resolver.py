@@ -23,9 +23,10 @@ from rigfit.kb.torch_published import (
 )
 from rigfit.kb.xformers import xformers_for_torch
 
+# "found existing installation" alone is in every pip upgrade: a signal only when torch is replaced, a KEYWORD else
 SIGNALS = (
     "no such option", "unexpected argument", "conflict is caused by", "no solution found",
-    "found existing installation", "but you have", "failed to build", "failed building", "resolutionimpossible",
+    "found existing installation: torch", "but you have", "failed to build", "failed building", "resolutionimpossible",
     "which is not installed",
 )  # fmt: skip
 KEYWORDS = (

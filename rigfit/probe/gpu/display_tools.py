@@ -39,16 +39,60 @@ _INXI_KEY = later(r"\b(?P<key>driver|bus[- ]ID|chip[- ]ID):\s+(?P<value>\S+)")
 _INXI_DRIVER_VERSION = later(r"\bdriver:\s+\S+\s+v:\s+(?P<ver>\d+\.\d+(?:\.\d+)?)\b")
 
 
+# hwinfo --gfxcard: "88: PCI 3700.0: 0300 VGA compatible controller (VGA)" opens a device, "key: value" lines follow
+_HWINFO_DEVICE = later(r"^\s*\d+: PCI [0-9a-f]+\.\d+: (?P<cls>[0-9a-f]{4}) (?P<name>.+?)(?: \(\w+\))?\s*$")
+_HWINFO_ID = later(r'^pci 0x(?P<id>[0-9a-f]{4})(?:\s+"(?P<name>[^"]*)")?')
+
+
 def is_display_tool(lines: list[str]) -> bool:
-    """An inxi Graphics section or lshw display blocks, not lspci."""
-    return any(_INXI_DEVICE.match(ln) for ln in lines) or any(ln.strip() == "*-display" for ln in lines)
+    """An inxi Graphics section, lshw display blocks or hwinfo devices, not lspci."""
+    return (
+        any(_INXI_DEVICE.match(ln) for ln in lines)
+        or any(ln.strip() == "*-display" for ln in lines)
+        or any(_HWINFO_DEVICE.match(ln) for ln in lines)
+    )
 
 
 def display_tool_devices(lines: list[str]) -> list[LspciDevice]:
     """The GPUs an inxi -G or lshw -C display paste names, with a bus address (one without is not matchable)."""
     if any(ln.strip().startswith("*-display") for ln in lines):
         return _lshw(lines)
+    if any(_HWINFO_DEVICE.match(ln) for ln in lines):
+        return _hwinfo(lines)
     return _inxi(lines)
+
+
+def _hwinfo(lines: list[str]) -> list[LspciDevice]:
+    """hwinfo --gfxcard: per device "SysFS BusID: 0000:37:00.0", "Vendor: pci 0x8086 "Intel Corporation"", "Device:
+    pci 0x56c1", "Driver: "i915"" (when one is bound: a block cut before it leaves the driver unknown)."""
+    blocks: list[dict[str, str]] = []
+    for line in lines:
+        device = _HWINFO_DEVICE.match(line)
+        if device:
+            blocks.append({"class": device["cls"], "class_name": device["name"]})
+            continue
+        key, sep, value = line.strip().partition(": ")
+        if blocks and sep:
+            blocks[-1].setdefault(key, value.strip())
+    return [d for d in (_hwinfo_device(b) for b in blocks if b["class"].startswith("03")) if d]
+
+
+def _hwinfo_device(block: dict[str, str]) -> LspciDevice | None:
+    slot = parse_bdf(block.get("SysFS BusID", ""))
+    vendor, device = _HWINFO_ID.match(block.get("Vendor", "")), _HWINFO_ID.match(block.get("Device", ""))
+    if not slot or not vendor:
+        return None
+    driver = block.get("Driver", "").strip('"') or None
+    model = block.get("Model", "").strip('"')
+    return LspciDevice(
+        slot=slot,
+        class_name=block["class_name"],
+        class_code=block["class"],
+        description=f"{vendor['name'] or ''} {device['name'] if device and device['name'] else ''}".strip() or model,
+        vendor_id=vendor["id"],
+        device_id=device["id"] if device else None,
+        driver=driver,
+    )
 
 
 def _inxi(lines: list[str]) -> list[LspciDevice]:

@@ -315,8 +315,9 @@ def _native_gfx(gpu: _Gpu, model: GpuModel | None, override: str | None) -> str 
     for gfx in (gpu.kfd.gfx if gpu.kfd else None, gpu.kernel_gfx, model.gfx if model else None):
         if gfx:
             return gfx
-    runtime = gpu.agent.gfx if gpu.agent else (gpu.smi.gfx if gpu.smi else None)
-    return None if runtime and runtime == override else runtime
+    runtime = next((g for g in (gpu.agent, gpu.smi, gpu.named) if g is not None and g.gfx), None)
+    gfx = runtime.gfx if runtime else None
+    return None if gfx and gfx == override else gfx
 
 
 def _pcie(gpu: _Gpu, devices: dict[str, SysfsPciDevice]) -> PcieLink | None:

@@ -97,18 +97,19 @@ def _csv(lines: list[str], out: NvidiaSmiOutput) -> bool:
     if not rows:
         return False
     header = rows[0] if any(c.startswith(("name", "pci.bus_id", "memory.total", "index")) for c in rows[0]) else None
-    data = rows[1:] if header else rows
+    data = rows[1:] if header else [r for r in rows if _query_row(r)]
     keys = [re.sub(r"\s*\[.*\]$", "", h) for h in header] if header else None
-    parsed = False
-    for row in data:
-        gpu = NvidiaGpu()
-        for pos, value in enumerate(row):
-            key = keys[pos] if keys and pos < len(keys) else _guess_key(value)
-            _csv_field(gpu, out, key, _known(value) or "")
-        if gpu.name or gpu.bdf:
-            out.gpus.append(gpu)
-            parsed = True
-    return parsed
+    found = [gpu for gpu in (_csv_gpu(row, keys, out) for row in data) if gpu.name or gpu.bdf]
+    out.gpus.extend(found)
+    return bool(found)
+
+
+def _csv_gpu(row: list[str], keys: list[str] | None, out: NvidiaSmiOutput) -> NvidiaGpu:
+    gpu = NvidiaGpu()
+    for pos, value in enumerate(row):
+        key = keys[pos] if keys and pos < len(keys) else _guess_key(value)
+        _csv_field(gpu, out, key, _known(value) or "")
+    return gpu
 
 
 def _csv_field(gpu: NvidiaGpu, out: NvidiaSmiOutput, key: str | None, value: str) -> None:
@@ -129,6 +130,24 @@ def _csv_field(gpu: NvidiaGpu, out: NvidiaSmiOutput, key: str | None, value: str
         out.driver_version = out.driver_version or value
     elif key == "index" and value.isdigit():
         gpu.index = int(value)
+
+
+# what a --query-gpu column prints besides names: a number with or without its unit, a version, a bus id, a pstate,
+# a mode, N/A or [Not Supported]
+_QUERY_VALUE = later(
+    r"(?:[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d|\d+(?:\.\d+)*\s*(?:%|W|MHz|MiB|C)?|P\d{1,2}"
+    r"|Enabled|Disabled|Default|Enabled \(\w+\)|Exclusive_Process|Prohibited|\[?N/A\]?"
+    r"|\[Not Supported\]|Not Supported)?",
+    re.I,
+)
+
+
+def _query_row(row: list[str]) -> bool:
+    """A headerless line is a --query-gpu row when at most one value reads as a name (a GPU's name holds no colon
+    nor quote) and every other value has a query column's shape: a line of any other output that holds a comma
+    ("Python version: 3.10.12 (main, ...", "Total VRAM 24564 MB, total RAM ...", a JSON line) is not."""
+    names = [v for v in row if not _QUERY_VALUE.fullmatch(v)]
+    return len(names) <= 1 and not any(c in v for v in names for c in ':"{}')
 
 
 def _guess_key(value: str) -> str | None:

@@ -51,10 +51,19 @@ def clean_lines(text: str | None) -> list[str]:
         kept = unfenced(line)
         if kept is not None and "`" in kept:
             inline = _INLINE_CODE.match(kept)
-            kept = inline[1] + inline[2] if inline else (None if kept.strip() == "`" else kept)
+            kept = inline[1] + inline[2] if inline else (None if kept.strip() == "`" else _span_edge(kept))
         if kept is not None and not _PASTED.match(kept):
             out.append(kept)
     return out
+
+
+def _span_edge(line: str) -> str:
+    """The first or last line of an inline-code span that runs over several lines ("`Total VRAM 8176 MB, ..." ...
+    "...attention`"): its one backtick is the paste's, not the output's."""
+    if line.count("`") != 1:
+        return line
+    stripped = line.strip()
+    return line.replace("`", "", 1) if stripped.startswith("`") or stripped.endswith("`") else line
 
 
 def hex4(value: str | None) -> str | None:

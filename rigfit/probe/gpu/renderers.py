@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from rigfit.lazy_re import later
+from rigfit.probe.gpu.fetch_tools import fastfetch_gpus, is_fastfetch_json
 from rigfit.probe.gpu.paste import clean_lines, parse_bdf
 from rigfit.records import record
 
@@ -54,6 +55,7 @@ class NamedGpu:
     bdf: str | None = None
     driver_version: str | None = None  # the NVIDIA driver's version (glxinfo, clinfo); None for Mesa/Intel stacks
     memory_total_mib: int | None = None  # xpu-smi, glxinfo's "Dedicated video memory", a listing's "VRAM Size"
+    gfx: str | None = None  # the ROCm runtime's gfx a torch report prints ("(gfx1100)"): any override applied
 
 
 def _clean_name(name: str) -> str:
@@ -238,4 +240,9 @@ def parse_named_gpus(text: str | None) -> list[NamedGpu]:
         return _vulkaninfo(lines)
     if any("XPU-SMI" in ln or "Device Name:" in ln for ln in lines):
         return _xpu_smi(lines)
+    if is_fastfetch_json(lines):
+        return [
+            NamedGpu("fastfetch", g.name, g.vendor_id or _vendor_id(g.name or ""), memory_total_mib=g.memory_total_mib)
+            for g in fastfetch_gpus(lines)
+        ]
     return []

@@ -142,6 +142,24 @@ def _json(text: str, out: RocmSmiOutput) -> bool:
     return bool(out.gpus)
 
 
+_JSON_CARD = later(r'^\s*"card(?P<idx>\d+)":\s*\{\s*$')
+_JSON_MEMBER = later(r'^\s*"(?P<key>[^"]+)":\s*"(?P<value>[^"]*)",?\s*$')
+
+
+def _json_lines(lines: list[str], out: RocmSmiOutput) -> None:
+    """--json as pasted: in a code fence, or cut before its end, it is no JSON document any more; its one
+    '"Key": "value",' member a line still reads (a member the cut split is not read)."""
+    gpu: RocmSmiGpu | None = None
+    for line in lines:
+        card = _JSON_CARD.match(line)
+        if card:
+            gpu = _gpu(out, int(card["idx"]))
+            continue
+        member = _JSON_MEMBER.match(line)
+        if gpu is not None and member:
+            _key_value(gpu, member["key"], member["value"].strip())
+
+
 def _csv(lines: list[str], out: RocmSmiOutput) -> None:
     """--csv: "device,Card series,..." then "card0,Navi 23 [...],..." rows."""
     header: list[str] | None = None
@@ -179,6 +197,9 @@ def _other_view(text: str | None, lines: list[str], out: RocmSmiOutput) -> bool:
     """--json, --csv, or amd-smi's blocks pasted in rocm-smi's place; True when the text was one of them."""
     if text and text.lstrip().startswith("{") and _json(text, out):
         return True
+    if any(_JSON_CARD.match(ln) for ln in lines):
+        _json_lines(lines, out)
+        return bool(out.gpus)
     if any(ln.startswith("device,") for ln in lines):
         _csv(lines, out)
         return True

@@ -1,0 +1,216 @@
+"""What bug templates make people paste about torch's view of a machine, read as the GPUs and driver it names:
+
+- torch's `python -m torch.utils.collect_env` ("GPU models and configuration: GPU 0: NVIDIA ...", one "GPU N:" line a
+  GPU below the key when there are several; on ROCm the device's name and its gfx, "AMD Radeon RX 7900 XTX
+  (gfx1100)"; "Nvidia driver version: 551.88"; "HIP runtime version"; its "CPU:" section is lscpu's output), vLLM's
+  copy of it (the same keys, or "Key   : value" under "=====" section titles), and A1111's sysinfo JSON, whose "Torch
+  env info" holds the same fields by their names ("nvidia_gpu_models", "nvidia_driver_version");
+- ComfyUI's start-up lines ("Total VRAM 24564 MB, total RAM ...", "Device: cuda:0 NVIDIA GeForce RTX 4090 : native")
+  and its "System Information" block ("- **Name:** cuda:0 ...", "- **VRAM Total:** 25262096384", in bytes).
+
+What is "Could not collect", "No CUDA", "N/A" or null stays unknown; a GPU on the paste's last line may be cut, so its
+name is not trusted. Source: torch/utils/collect_env.py (env_info_fmt, get_gpu_info), ComfyUI's
+comfy/model_management.py start-up prints.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rigfit.lazy_re import later
+from rigfit.probe.gpu.paste import clean_lines
+from rigfit.records import field, record
+
+# the template's keys and A1111's JSON names for the same fields
+_KEYS = {
+    "gpu models and configuration": "gpus",
+    "nvidia_gpu_models": "gpus",
+    "nvidia driver version": "driver",
+    "nvidia_driver_version": "driver",
+    "pytorch version": "torch",
+    "torch_version": "torch",
+    "cuda used to build pytorch": "cuda_build",
+    "cuda_compiled_version": "cuda_build",
+    "rocm used to build pytorch": "rocm_build",
+    "hip_compiled_version": "rocm_build",
+    "hip runtime version": "hip_runtime",
+    "hip_runtime_version": "hip_runtime",
+    "is cuda available": "cuda_available",
+    "is_cuda_available": "cuda_available",
+    "os": "os",
+    "python platform": "platform",
+    "python_platform": "platform",
+}
+# "Key: value", vLLM's "Key      : value", a JSON member '"key": "value",' (or a value cut at the paste's end)
+_KEY_VALUE = later(r'^\s*"?(?P<key>[A-Za-z_][\w ()]*?)"?\s*:\s*(?P<value>.*?)\s*,?\s*$')
+_UNKNOWN = ("could not collect", "no cuda", "n/a", "none", "null", "")
+_GPU_LINE = later(r"^GPU (?P<idx>\d+): (?P<name>.+?)(?: \(UUID: [^)]*\))?$")
+_UNNAMED_DEVICE = later(r"Device ([0-9a-fA-F]{4})")
+_ROCM_NAME = later(r"^(?P<name>.+?) \((?P<gfx>gfx[0-9a-f]{3,4})(?::[^)]*)?\)$")
+# ComfyUI: "Device: cuda:0 NVIDIA GeForce RTX 4090 : native" (or ": cudaMallocAsync"), "Total VRAM 24564 MB, ..."
+_COMFY_DEVICE = later(r"^(?:Device:|- \*\*Name:\*\*)\s+cuda:(?P<idx>\d+)\s+(?P<name>.+?)\s+:\s+\S+$")
+_COMFY_TOTAL_MB = later(r"^Total VRAM (?P<mb>\d+) MB\b")
+_COMFY_TOTAL_BYTES = later(r"^\s*- \*\*VRAM Total:\*\*\s+(?P<bytes>\d+)\s*$")
+# ComfyUI-Manager's "** Platform: Windows", the System Information's "- **OS:** nt"
+_COMFY_WINDOWS = later(r"^(?:\*\* Platform: Windows|- \*\*OS:\*\* nt)\s*$")
+_COMFY_ARCH = later(r"^AMD arch: (?P<gfx>gfx[0-9a-f]{3,4})\b")
+_COMFY_ROCM = later(r"^ROCm version: \((?P<major>\d+), (?P<minor>\d+)\)")
+_COMFY_TORCH = later(r"^(?:pytorch version:|- \*\*PyTorch Version:\*\*)\s+(?P<ver>\S+)")
+_VENDORS = (
+    ("10de", ("nvidia", "geforce", "quadro", "tesla", "titan")),
+    ("1002", ("amd", "radeon", "instinct")),
+    ("8086", ("intel", " arc ")),
+)
+
+
+@record
+class ReportedGpu:
+    index: int | None = None
+    name: str | None = None  # None when the paste cut it
+    vendor_id: str | None = None  # "10de", "1002", "8086"
+    gfx: str | None = None  # ROCm's "(gfx1100)"
+    device_id: str | None = None  # ROCm 3's "Device 66a1": the PCI device id, no name
+    memory_total_mib: int | None = None  # ComfyUI's total VRAM
+
+
+@record
+class TorchReport:
+    gpus: list[ReportedGpu] = field(default_factory=list)
+    nvidia_driver: str | None = None
+    torch_version: str | None = None
+    cuda_build: str | None = None
+    rocm_build: str | None = None
+    hip_runtime: str | None = None
+    cuda_available: bool | None = None
+    build_listed: bool = False  # collect_env's "CUDA/ROCM used to build PyTorch" lines: both unknown = a CPU build
+    windows: bool = False
+    wsl: bool = False
+    cpu_lines: list[str] = field(default_factory=list)  # collect_env's "CPU:" section: lscpu's output (Linux)
+
+
+def _known(value: str) -> str | None:
+    value = value.strip().strip('"').strip()
+    return None if value.lower() in _UNKNOWN else value
+
+
+def _vendor(name: str, report: TorchReport) -> str | None:
+    low = f" {name.lower()} "
+    named = next((v for v, words in _VENDORS if any(w in low for w in words)), None)
+    return named or ("1002" if report.rocm_build else "10de" if report.cuda_build else None)
+
+
+def _gpu(item: str, report: TorchReport, cut: bool) -> ReportedGpu | None:
+    """One "GPU N: name" or ROCm "name (gfxNNNN)" item; a cut last item keeps its vendor, not its name."""
+    item = item.strip().strip('"')
+    listed = _GPU_LINE.match(item)
+    index, name = (int(listed["idx"]), listed["name"]) if listed else (None, item)
+    rocm = _ROCM_NAME.match(name)
+    gfx = rocm["gfx"] if rocm and not cut else None
+    name = rocm["name"] if rocm else name
+    unnamed = _UNNAMED_DEVICE.fullmatch(name)
+    if unnamed:  # ROCm 3 builds print the device id lspci could not name: "Device 66a1"
+        return ReportedGpu(index=index, vendor_id=_vendor("", report), device_id=None if cut else unnamed[1].lower())
+    if _known(name) is None:
+        return None
+    return ReportedGpu(index=index, name=None if cut else name, vendor_id=_vendor(name, report), gfx=gfx)
+
+
+def _gpu_items(first: str, rest: list[str]) -> list[str]:
+    """The value on the key's line, or the "GPU N:" lines below it (A1111's JSON writes them as one "\\n"-joined
+    string)."""
+    items = [i for i in first.replace("\\n", "\n").splitlines() if i.strip()]
+    for line in rest:
+        if not _GPU_LINE.match(line.strip()):
+            break
+        items.append(line.strip())
+    return items
+
+
+def _cpu_section(lines: list[str]) -> list[str]:
+    """The lines under collect_env's "CPU:" up to the next blank line or section."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip() or line.startswith(("Versions of relevant libraries", "=====")):
+            break
+        out.append(line)
+    return out
+
+
+def _field(report: TorchReport, key: str, value: str) -> None:
+    known = _known(value)
+    if key == "driver":
+        report.nvidia_driver = known if known and re.fullmatch(r"\d+\.\d+(?:\.\d+)?", known) else None
+    elif key == "cuda_available" and known:
+        report.cuda_available = known.lower() in ("true", "yes")
+    elif key in ("torch", "cuda_build", "rocm_build", "hip_runtime"):
+        setattr(report, {"torch": "torch_version"}.get(key, key), known)
+        report.build_listed = report.build_listed or key in ("cuda_build", "rocm_build")
+    elif key in ("os", "platform") and known:
+        report.windows = report.windows or known.startswith(("Microsoft Windows", "Windows-"))
+        report.wsl = report.wsl or "microsoft-standard-WSL" in known
+
+
+def _collect_env(lines: list[str], report: TorchReport) -> None:
+    """torch's, vLLM's and A1111's renderings of collect_env's fields."""
+    last = max((n for n, ln in enumerate(lines) if ln.strip()), default=0)
+    for pos, line in enumerate(lines):
+        if line.strip() == "CPU:":
+            report.cpu_lines = _cpu_section(lines[pos + 1 :])
+            continue
+        pair = _KEY_VALUE.match(line)
+        key = _KEYS.get(pair["key"].strip().lower()) if pair else None
+        if pair is None or key is None:
+            continue
+        if key != "gpus":
+            _field(report, key, pair["value"])
+            continue
+        items = _gpu_items(pair["value"], lines[pos + 1 :])
+        ends_paste = pos + len(items) - (1 if pair["value"].strip() else 0) >= last
+        for n, item in enumerate(items):
+            gpu = _gpu(item, report, cut=ends_paste and n == len(items) - 1)
+            if gpu:
+                report.gpus.append(gpu)
+
+
+def _comfyui(lines: list[str], report: TorchReport) -> None:
+    """ComfyUI's start-up lines or its System Information block: the device torch uses and its total VRAM."""
+    total_mib: int | None = None
+    gfx: str | None = None
+    for line in lines:
+        mb, raw, torch = _COMFY_TOTAL_MB.match(line), _COMFY_TOTAL_BYTES.match(line), _COMFY_TORCH.match(line)
+        device = _COMFY_DEVICE.match(line.strip())
+        if mb or raw:
+            total_mib = int(mb["mb"]) if mb else int(raw["bytes"]) // 2**20 if raw else None
+            if report.gpus and report.gpus[-1].memory_total_mib is None:
+                report.gpus[-1].memory_total_mib = total_mib
+        if torch:
+            report.torch_version = report.torch_version or torch["ver"]
+        report.windows = report.windows or bool(_COMFY_WINDOWS.match(line))
+        arch, rocm = _COMFY_ARCH.match(line), _COMFY_ROCM.match(line)
+        gfx = arch["gfx"] if arch else gfx
+        report.rocm_build = report.rocm_build or (f"{rocm['major']}.{rocm['minor']}" if rocm else None)
+        if device:
+            name = device["name"]
+            report.gpus.append(
+                ReportedGpu(int(device["idx"]), name, _vendor(name, report), gfx=gfx, memory_total_mib=total_mib)
+            )
+    if total_mib and not report.gpus and (report.torch_version or "").split("+")[-1].startswith("cu"):
+        report.gpus.append(ReportedGpu(index=0, vendor_id="10de", memory_total_mib=total_mib))
+
+
+def is_torch_report(lines: list[str]) -> bool:
+    return any(_COMFY_TOTAL_MB.match(ln) or _COMFY_DEVICE.match(ln.strip()) for ln in lines) or any(
+        (pair := _KEY_VALUE.match(ln)) is not None and _KEYS.get(pair["key"].strip().lower()) == "gpus" for ln in lines
+    )
+
+
+def parse_torch_report(text: str | None) -> TorchReport | None:
+    """The GPUs and versions a collect_env / sysinfo / ComfyUI paste names; None for any other text."""
+    lines = clean_lines(text)
+    if not is_torch_report(lines):
+        return None
+    report = TorchReport()
+    _collect_env(lines, report)
+    if not report.gpus:
+        _comfyui(lines, report)
+    return report
