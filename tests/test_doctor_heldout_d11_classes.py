@@ -156,3 +156,11 @@ def test_a_rocm_ui_start_up_gives_the_runtime_gfx_and_a_rocm_torch(tmp_path: Pat
         ("amd", "AMD Radeon RX 6600 XT", "gfx1032", 8176 * 2**20)
     ]
     assert profile.torch is not None and (profile.torch.hip, profile.torch.cuda) == ("7.2", None)
+
+
+def test_an_early_rocm_collect_env_names_its_gpu_by_device_id(tmp_path: Path) -> None:
+    """ROCm 3 builds print "GPU models and configuration: Device 66a1": no name, but the PCI id of the card."""
+    profile = assembled(tmp_path, {"nvidia-smi": "collect-env-rocm37-device-66a1-no-name.txt"})
+    assert [(g.vendor, g.pci_id) for g in profile.gpus] == [("amd", "1002:66a1")]
+    assert profile.gpus[0].gfx is not None and profile.nvidia_driver is None
+    assert profile.torch is not None and profile.torch.hip == "3.7.20315-077bcfa0"

@@ -109,3 +109,36 @@ def test_a_missing_open_mpi_library_names_open_mpi() -> None:
     assert first.facts["package"] == "Open MPI" and "libopenmpi" in first.fix
     top = explain_text("ImportError: libopen-pal.so.80: cannot open shared object file: No such file or directory")
     assert top.explanations[0].facts["package"] == "Open MPI"
+
+
+def test_intel_runtimes_out_of_memory_and_the_4gb_block_limit() -> None:
+    block = found("xpu-allocation-over-4gb--forge-arc-a770-batch4.txt")[0]
+    assert block.id == "xpu-allocation-over-4gb" and block.facts["tried_to_allocate"] == "4.50 GiB"
+    assert "one block larger than 4 GB" in block.cause and "tiled VAE" in block.fix and "--medvram" not in block.fix
+    for text in (
+        "RuntimeError: Native API failed. Native API returns: -5 (PI_ERROR_OUT_OF_RESOURCES)",
+        "RuntimeError: level_zero backend failed with error: 39 (UR_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)",
+    ):
+        top = explain_text(text).explanations[0]
+        assert top.id == "gpu-out-of-memory" and top.facts["device"] == "XPU", text
+        assert "ALLOC_CONF" not in top.fix
+    # another Unified Runtime status is not memory
+    assert "gpu-out-of-memory" not in ids("RuntimeError: UR_RESULT_ERROR_DEVICE_LOST")
+
+
+def test_a_cpu_pasted_with_the_log_answers_for_that_cpu() -> None:
+    first = found("sigill-cpu-features--lscpu-qemu-cpu-pasted-gdb.txt")[0]
+    assert first.id == "sigill-cpu-features" and first.profile_agrees is True
+    assert "QEMU Virtual CPU version 1.5.3" in first.cause and "SSE4.2" in first.cause
+    # /proc/cpuinfo's layout, a CPU with SSE4.2 but no AVX
+    cpuinfo = (
+        "model name\t: Intel(R) Core(TM)2 Quad CPU    Q9650  @ 3.00GHz\n"
+        "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr "
+        "sse sse2 ss ht tm pbe syscall nx lm constant_tsc pni monitor ssse3 cx16 sse4_1 sse4_2 popcnt lahf_lm\n"
+        "Illegal instruction (core dumped)\n"
+    )
+    top = explain_text(cpuinfo).explanations[0]
+    assert top.id == "sigill-cpu-features" and top.profile_agrees is True and "Q9650" in top.cause
+    # a "flags:" line that is not a CPU's says nothing of the CPU
+    other = explain_text("flags: ['--no-half', '--medvram']\nIllegal instruction (core dumped)\n").explanations[0]
+    assert other.id == "sigill-cpu-features" and other.profile_agrees is None

@@ -16,6 +16,7 @@ from rigfit.kb.loader import KbError, by_id, load_entries
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
 from rigfit.kb.xformers import xformers_for_torch
 from rigfit.plan.knowledge import oom_flag
+from rigfit.probe.cpu_text import flag_present, parse_lscpu
 from rigfit.probe.profile import GpuInfo, Profile
 
 Facts = dict[str, Any]
@@ -44,11 +45,14 @@ UI_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+# the labels of a CPU's model and flags in a pasted lscpu or /proc/cpuinfo: English, and German lscpu
+# (kb/lscpu_labels.yaml); parse_lscpu reads the rest
+CPU_LABELS = ("model name", "flags", "modellname", "markierungen")
 LOG_FACT_KEYWORDS = (
     "forge", "webui_forge", "sdnext", "vladmandic", "automatic", "fooocus", "invokeai", "comfyui", "comfy",
     "custom_nodes", "stable-diffusion-webui", "launching web ui", "webui.py", "launch.py", "modules", "gfx",
     "driver version", "use-zluda", "zluda", "directml", "use-directml", "torch_directml", "torch-directml",
-    "use-ipex", "intel_extension_for_pytorch", "ipex",
+    "use-ipex", "intel_extension_for_pytorch", "ipex", *CPU_LABELS,
 )  # fmt: skip
 GFX = re.compile(r"\b(gfx\d{3,4}[a-z]?)\b", re.I)
 # the OS a traceback ran on, from its file paths: /Users/name/... (macOS), C:\... (Windows), /home/... (Linux)
@@ -88,12 +92,29 @@ def log_facts(scan: LogScan) -> Facts:
         if any(pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines)):
             facts["gpu_route"] = route
             break
+    facts.update(_pasted_cpu(lines))
     if gfx := _first_match(GFX, lines, order):
         facts["gfx"] = gfx.group(1).lower()
     if smi := _first_match(NVIDIA_SMI, lines, order):
         facts["nvidia_driver"] = smi.group("driver")
         if smi.group("cuda"):
             facts["driver_cuda"] = smi.group("cuda")
+    return facts
+
+
+def _pasted_cpu(lines: list[str]) -> Facts:
+    """The CPU of an lscpu or /proc/cpuinfo pasted with the log: its model, and what its x86 flags line says of
+    SSE4.2, AVX and AVX2 (only a flags line that is an x86 CPU's, complete or cut past where the flag would be)."""
+    text = "\n".join(line for line in lines if line.lstrip().lower().startswith(CPU_LABELS) and ":" in line)
+    if not text:
+        return {}
+    cpu = parse_lscpu(text)
+    facts: Facts = {"cpu_model": cpu.model} if cpu.model else {}
+    if cpu.isa == "x86" and cpu.flags:
+        have = set(cpu.flags)
+        for fact, flag in (("cpu_sse4_2", "sse4_2"), ("cpu_avx", "avx"), ("cpu_avx2", "avx2")):
+            if (present := flag_present(flag, have, cpu.flags_complete)) is not None:
+                facts[fact] = present
     return facts
 
 

@@ -124,7 +124,7 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
             wsl=report.wsl,
         )
         ev.named += [
-            NamedGpu("torch", g.name, g.vendor_id, memory_total_mib=g.memory_total_mib, gfx=g.gfx)
+            NamedGpu("torch", g.name, g.vendor_id, g.device_id, memory_total_mib=g.memory_total_mib, gfx=g.gfx)
             for g in report.gpus
             if g.vendor_id != "10de"
         ]
@@ -349,10 +349,13 @@ def _rocm_dropped(gpu: GpuInfo) -> Finding | None:
 
 
 def _intel_xpu(gpu: GpuInfo) -> Finding | None:
-    """An Intel GPU PyTorch's XPU build runs (Arc, Core Ultra iGPUs): say so, since the plan uses the CPU."""
+    """An Intel GPU PyTorch's XPU build runs (Arc, Core Ultra iGPUs): say so, since the plan uses the CPU; a
+    discrete one it does not validate (DG1, Data Center GPU Flex): say why the plan leaves it idle."""
     model = model_of(gpu.pci_id, gpu.name) if gpu.vendor == "intel" else None
-    if model is None or not model.xpu:
+    if model is None:
         return None
+    if not model.xpu:
+        return _intel_no_xpu(gpu, model.id) if model.integrated is False else None
     return Finding(
         id="gpu.intel_xpu",
         severity="info",
@@ -361,6 +364,18 @@ def _intel_xpu(gpu: GpuInfo) -> Finding | None:
         f"({xpu_ui_names()}), the others use the CPU.",
         fix=fix_text("gpu.intel_xpu", uis=xpu_ui_names()),
         kb=[model.id],
+    )
+
+
+def _intel_no_xpu(gpu: GpuInfo, model_id: str) -> Finding:
+    return Finding(
+        id="gpu.intel_no_xpu",
+        severity="info",
+        group="gpus",
+        message=f"{_label(gpu)}: PyTorch's XPU build does not list this GPU as validated, so the plan runs Stable "
+        "Diffusion on the CPU.",
+        fix=fix_text("gpu.intel_no_xpu"),
+        kb=[model_id],
     )
 
 

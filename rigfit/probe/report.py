@@ -97,8 +97,10 @@ def _gpu_line(i: int, g: GpuInfo) -> str:
         if g.pcie.max_speed_gts:
             link += f" (max {g.pcie.max_speed_gts:g} GT/s x{g.pcie.max_width or '?'})"
     kind = {True: "integrated", False: "discrete", None: "discrete/integrated unknown"}[g.integrated]
+    vendor = {"amd": "AMD", "nvidia": "NVIDIA", "intel": "Intel"}.get(g.vendor or "")
+    unnamed = f"{vendor} GPU, model not shown" if vendor else "unknown GPU"
     return (
-        f"[{i}] {g.name or 'unknown GPU'} [{g.pci_id or 'PCI id unknown'}] {ident or ''} VRAM {gib(g.vram_bytes)}, "
+        f"[{i}] {g.name or unnamed} [{g.pci_id or 'PCI id unknown'}] {ident or ''} VRAM {gib(g.vram_bytes)}, "
         f"{kind}, "
         f"driver {g.driver or 'none/unknown'}{link}"
     )

@@ -19,10 +19,14 @@ from rigfit.plan.knowledge import models, oom_flag
 SIGNALS = (
     "out of memory", "outofmemoryerror", "allocation on device", "defaultcpuallocator", "memoryerror", "oom-kill",
     "killed process", "killed", "sigkill", "code 137", "not enough gpu video memory",
+    "ur_result_error_out_of_device_memory", "ze_result_error_out_of_device_memory", "pi_error_out_of_resources",
+    "can not allocate memory block",
 )  # fmt: skip
 KEYWORDS = (
     "out of memory", "outofmemoryerror", "defaultcpuallocator", "not enough memory", "memoryerror", "oom-kill",
     "killed process", "allocation on device", "tried to allocate", "invoked oom-killer", "not enough gpu video memory",
+    "ur_result_error_out_of_device_memory", "ze_result_error_out_of_device_memory", "pi_error_out_of_resources",
+    "can not allocate memory block",
 )  # fmt: skip
 CONTEXT = (
     "total capacity", "total capacty", "device limit", "total vram", "medvram", "lowvram", "loading weights",
@@ -37,6 +41,10 @@ OOM = re.compile(
     r"(?P<kind>CUDA|HIP|XPU|MPS backend) out of memory|CUDA error: out of memory|HIP error: out of memory|"
     # DirectML (torch-directml: AMD/Intel cards on Windows) says it in its own words, with the size in bytes
     r"(?P<dml>Could not allocate tensor with (?P<dml_bytes>\d+) bytes\. There is not enough GPU video memory)|"
+    # Intel's runtimes (Unified Runtime, Level Zero, SYCL's PI) under torch's XPU build or IPEX, and IPEX's own
+    # allocator on GPUs that cannot map one block above 4 GB
+    r"(?P<xpu_rt>UR_RESULT_ERROR_OUT_OF_DEVICE_MEMORY|ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY|PI_ERROR_OUT_OF_RESOURCES)|"
+    r"(?P<block4g>can NOT allocate memory block with size larger than 4GB)|"
     r"Allocation on device|torch\.(?:cuda\.)?OutOfMemoryError|"
     r"(?P<cpu>DefaultCPUAllocator: (?:not enough memory|can't allocate memory)|\bMemoryError\b|"
     r"Out of memory: Killed process|oom-kill|invoked oom-killer)|"
@@ -132,6 +140,8 @@ def analyze(ctx: Context) -> list[Finding]:
     )
     if in_use:
         facts["flags_in_use"] = " ".join(in_use)
+    if m.group("block4g"):
+        return [_single_block_limit(facts, evidence)]
     if (spare := _free_beyond_request(ctx, facts, vram)) is not None:
         return [_allocator_failure(facts, evidence, spare)]
     if (training := last(ctx.lines, TRAINING)) is not None:
@@ -150,6 +160,8 @@ DEVICE_NAMED = re.compile(r"\b(HIP|XPU|MPS)\b")
 def _device(m: re.Match[str], text: str) -> str:
     if m.group("dml"):
         return "DirectML"
+    if m.group("xpu_rt") or m.group("block4g"):
+        return "XPU"
     if m.group("kind"):
         return m.group("kind").split()[0]
     named = DEVICE_NAMED.search(text)
@@ -275,6 +287,40 @@ def _free_beyond_request(ctx: Context, facts: dict[str, str], vram: float | None
     return gib if plausible and gib >= 1 and gib > 4 * _allocation_gib(facts) else None
 
 
+RUNTIME_BUILD = {"HIP": "ROCm", "XPU": "XPU"}
+IPEX_BLOCK_SOURCES = [
+    "intel/intel-extension-for-pytorch (its XPU caching allocator; test_tensor_size_limit)",
+    "https://github.com/intel/intel-extension-for-pytorch/issues/325",
+    "https://github.com/simonlui/Docker_IPEX_ComfyUI/issues/11 (Alchemist limited, Battlemage not)",
+]
+
+
+def _single_block_limit(facts: dict[str, str], evidence: list) -> Finding:
+    """IPEX's allocator on a GPU without 2D block arrays (Alchemist: Arc A-series, Flex) maps no block above 4 GB:
+    one tensor is too big, whatever the card's total memory."""
+    asked = f" (this step asked for {facts['tried_to_allocate']})" if "tried_to_allocate" in facts else ""
+    cause = (
+        "The Intel GPU's allocator cannot hand out one block larger than 4 GB on this GPU generation (Alchemist: Arc "
+        f"A-series, Data Center Flex; Battlemage and newer have no such limit){asked}. The card may have more memory "
+        "free: it is the size of one tensor, not the total, so low-VRAM flags alone do not help."
+    )
+    fix = (
+        "Make the largest tensor smaller: lower the resolution or batch size, decode the VAE in tiles (tiled VAE), "
+        "and slice attention (SD.Next: keep IPEX attention slicing on; diffusers: `pipe.enable_attention_slicing()`, "
+        "`pipe.enable_vae_tiling()`)."
+    )
+    return Finding(
+        "xpu-allocation-over-4gb",
+        "XPU allocation larger than 4 GB",
+        cause,
+        fix,
+        evidence,
+        facts,
+        IPEX_BLOCK_SOURCES,
+        confidence=0.9,
+    )
+
+
 def _allocator_failure(facts: dict[str, str], evidence: list, free_gib: float) -> Finding:
     facts["free_gib"] = f"{free_gib:.1f}".removesuffix(".0")
     device = facts["device"]
@@ -285,7 +331,7 @@ def _allocator_failure(facts: dict[str, str], evidence: list, free_gib: float) -
         "one process may map, or a GPU reset), which low-VRAM flags do not fix."
     )
     fix = (
-        f"Update the GPU driver and install the {'ROCm' if device == 'HIP' else 'CUDA'} torch build `rigfit plan` "
+        f"Update the GPU driver and install the {RUNTIME_BUILD.get(device, 'CUDA')} torch build `rigfit plan` "
         "names for the card (a stable one rather than a nightly), then retry with nothing else on the GPU; if the "
         "kernel log shows a GPU reset or page fault at the same time (`sudo dmesg | tail -50`), `rigfit doctor` "
         "reads it."

@@ -45,6 +45,7 @@ _KEYS = {
 _KEY_VALUE = later(r'^\s*"?(?P<key>[A-Za-z_][\w ()]*?)"?\s*:\s*(?P<value>.*?)\s*,?\s*$')
 _UNKNOWN = ("could not collect", "no cuda", "n/a", "none", "null", "")
 _GPU_LINE = later(r"^GPU (?P<idx>\d+): (?P<name>.+?)(?: \(UUID: [^)]*\))?$")
+_UNNAMED_DEVICE = later(r"Device ([0-9a-fA-F]{4})")
 _ROCM_NAME = later(r"^(?P<name>.+?) \((?P<gfx>gfx[0-9a-f]{3,4})(?::[^)]*)?\)$")
 # ComfyUI: "Device: cuda:0 NVIDIA GeForce RTX 4090 : native" (or ": cudaMallocAsync"), "Total VRAM 24564 MB, ..."
 _COMFY_DEVICE = later(r"^(?:Device:|- \*\*Name:\*\*)\s+cuda:(?P<idx>\d+)\s+(?P<name>.+?)\s+:\s+\S+$")
@@ -68,6 +69,7 @@ class ReportedGpu:
     name: str | None = None  # None when the paste cut it
     vendor_id: str | None = None  # "10de", "1002", "8086"
     gfx: str | None = None  # ROCm's "(gfx1100)"
+    device_id: str | None = None  # ROCm 3's "Device 66a1": the PCI device id, no name
     memory_total_mib: int | None = None  # ComfyUI's total VRAM
 
 
@@ -105,7 +107,10 @@ def _gpu(item: str, report: TorchReport, cut: bool) -> ReportedGpu | None:
     rocm = _ROCM_NAME.match(name)
     gfx = rocm["gfx"] if rocm and not cut else None
     name = rocm["name"] if rocm else name
-    if _known(name) is None or name.startswith("Device "):  # old ROCm builds print "Device 66a1"
+    unnamed = _UNNAMED_DEVICE.fullmatch(name)
+    if unnamed:  # ROCm 3 builds print the device id lspci could not name: "Device 66a1"
+        return ReportedGpu(index=index, vendor_id=_vendor("", report), device_id=None if cut else unnamed[1].lower())
+    if _known(name) is None:
         return None
     return ReportedGpu(index=index, name=None if cut else name, vendor_id=_vendor(name, report), gfx=gfx)
 
