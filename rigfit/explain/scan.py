@@ -233,7 +233,8 @@ class KeywordScanner:
         if self._shaped is not None and self._shaped[0] is chunk:
             return self._shaped[2]
         lines = chunk.translate(SHAPE).split(b"\n")
-        return _first_lines(lines, 0, 0, dict.fromkeys(lines))
+        distinct = dict.fromkeys(lines)
+        return _first_lines(lines, 0, 0, distinct, distinct.keys())
 
     def _read_shapes(
         self, shapes: Iterable[bytes], known: dict[bytes, bool], regexes: tuple[re.Pattern[bytes], ...]
@@ -272,7 +273,7 @@ class KeywordScanner:
             distinct = dict.fromkeys(lines)
             new = distinct.keys() - firsts.keys()
             if new:
-                firsts.update(_first_lines(lines, offset, first_index, new))
+                firsts.update(_first_lines(lines, offset, first_index, distinct, new))
                 hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
                 candidates.update(shape for shape in new if hit[shape])
             for shape in candidates.intersection(distinct).difference(segments):
@@ -486,13 +487,23 @@ def _slices(text: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 def _first_lines(
-    lines: list[bytes], offset: int, first_index: int, shapes: Iterable[bytes]
+    lines: list[bytes], offset: int, first_index: int, distinct: Iterable[bytes], wanted: Set[bytes]
 ) -> dict[bytes, tuple[int, int]]:
     """(start in the text, index) of the first of `lines` (the text's from `offset` and line `first_index` on) equal
-    to each of `shapes`, all found in C: the last index of each line in reversed order is its first."""
-    index_of = dict(zip(reversed(lines), range(len(lines) - 1, -1, -1), strict=True))
-    starts = list(itertools.accumulate(map(len, lines), initial=0))
-    return {shape: (offset + starts[i] + i, first_index + i) for shape in shapes for i in (index_of[shape],)}
+    to each `wanted` one of their `distinct` lines (in order of first appearance): each is searched for from the
+    previous one on (`list.index`), so all are found in one pass over the lines, in C."""
+    found: dict[bytes, tuple[int, int]] = {}
+    index = start = 0  # the line found last, and its start
+    for shape in distinct:
+        if shape not in wanted:
+            continue
+        following = lines.index(shape, index)
+        start += sum(map(len, lines[index:following])) + following - index  # the lines in between, their newlines
+        index = following
+        found[shape] = (offset + start, first_index + index)
+        if len(found) == len(wanted):
+            break
+    return found
 
 
 def _line_at(text: bytes, start: int) -> bytes:
