@@ -25,6 +25,7 @@ from rigfit.records import field, record
 BLOCK = 8 * 1024 * 1024
 MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
 CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the facts around it
+SLICE = 1024 * 1024  # bytes of a timestamped block split into lines at a time (`_collect_shapes`)
 SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (several copies of a long unit)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
@@ -128,8 +129,8 @@ class KeywordScanner:
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
         self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
         self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
-        # the last block, its shapes as one text and line by line, and its distinct shapes
-        self._shaped: tuple[bytes, bytes, list[bytes], list[bytes]] | None = None
+        # the last block, its newline count, and where the first line of each of its shapes is (see `_first_lines`)
+        self._shaped: tuple[bytes, int, dict[bytes, tuple[int, int]]] | None = None
         # what the regexes read in a shape: whether the first pass's find a keyword in it, and where (see
         # `_shape_segments`); whether the context regex does, and where. Kept from block to block: the shapes of
         # timestamped lines repeat all along a log.
@@ -187,7 +188,7 @@ class KeywordScanner:
     def _newlines(self, block: bytes) -> int:
         """The newlines in `block`: its line count less one, when its first pass split it."""
         if self._shaped is not None and self._shaped[0] is block:
-            return len(self._shaped[2]) - 1
+            return self._shaped[1]
         if self._distinct is not None and self._distinct[0] is block:
             return self._distinct[3]
         return block.count(b"\n")
@@ -201,13 +202,10 @@ class KeywordScanner:
         if repeats == "lines":
             self._collect_distinct(chunk, first_line, result, (self._context,), counted=False)
         elif repeats == "shapes":
-            shaped, _, shapes = self._shapes_of(chunk)
-            hit = self._read_shapes(shapes, self._context_hit, (self._context_shapes,))
-            firsts = sorted((_find_line(shaped, shape), shape) for shape in shapes if hit[shape])
-            number, counted_to = first_line + 1, 0
-            for at, shape in firsts:
-                number += shaped.count(b"\n", counted_to, at)  # from the previous line on: one pass over the chunk
-                counted_to = at
+            firsts = self._firsts_of(chunk)
+            hit = self._read_shapes(firsts, self._context_hit, (self._context_shapes,))
+            for at, index, shape in sorted((*firsts[shape], shape) for shape in firsts if hit[shape]):
+                number = first_line + 1 + index
                 if shape not in self._context_segments:
                     self._context_segments[shape] = self._shape_segments(shape, (self._context_shapes,))
                 found = self._context_segments[shape]
@@ -230,20 +228,16 @@ class KeywordScanner:
             return self._collect_shapes(block, base_line, result)
         return self._collect_distinct(block, base_line, result)
 
-    def _shapes_of(self, block: bytes, keep: bool = False) -> tuple[bytes, list[bytes], list[bytes]]:
-        """The shapes of a block (or window): as one text, line by line, and the distinct ones; the first pass
-        `keep`s the block's for its context pass (the previous block's tail, read in between, is not)."""
-        if self._shaped is not None and self._shaped[0] is block:
-            return self._shaped[1:]
-        shaped = block.translate(SHAPE)
-        lines = shaped.split(b"\n")
-        distinct = list(dict.fromkeys(lines))
-        if keep:
-            self._shaped = (block, shaped, lines, distinct)
-        return shaped, lines, distinct
+    def _firsts_of(self, chunk: bytes) -> dict[bytes, tuple[int, int]]:
+        """Where the first line of each shape of a window is (or of the block, as its first pass kept them)."""
+        if self._shaped is not None and self._shaped[0] is chunk:
+            return self._shaped[2]
+        lines = chunk.translate(SHAPE).split(b"\n")
+        distinct = dict.fromkeys(lines)
+        return _first_lines(lines, 0, 0, distinct, distinct.keys())
 
     def _read_shapes(
-        self, shapes: list[bytes], known: dict[bytes, bool], regexes: tuple[re.Pattern[bytes], ...]
+        self, shapes: Iterable[bytes], known: dict[bytes, bool], regexes: tuple[re.Pattern[bytes], ...]
     ) -> dict[bytes, bool]:
         """Whether `regexes` find a keyword in each of `shapes`, read once for all the blocks (the shapes not `known`
         yet are read together: a regex's matches in a line do not depend on the other lines)."""
@@ -266,30 +260,42 @@ class KeywordScanner:
         a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are gathered first and
         remembered together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with
         a signal (all the caller reads), by their start in b"\n" + block."""
-        _, lines, shapes = self._shapes_of(block, keep=True)
-        hit = self._read_shapes(shapes, self._shape_hit, (self._shapes, self._suffix))
-        candidates = {shape for shape in shapes if hit[shape]}
+        firsts: dict[bytes, tuple[int, int]] = {}  # the block's distinct shapes, where each is first
+        candidates: set[bytes] = set()  # those in which the first pass's regexes find a keyword
         segments = self._segments
-        for shape in candidates.difference(segments):
-            segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
+        # (index, start in the block, segments or None: read by the regexes) of each candidate line
+        located: list[tuple[int, int, list[Segment] | None]] = []
+        first_index = 0
+        # a slice's lines at a time (translated, split): the whole block's made its peak (8 MB translated and 97,000
+        # line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around them
+        for offset, piece in _slices(block):
+            lines = piece.translate(SHAPE).split(b"\n")
+            distinct = dict.fromkeys(lines)
+            new = distinct.keys() - firsts.keys()
+            if new:
+                firsts.update(_first_lines(lines, offset, first_index, distinct, new))
+                hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
+                candidates.update(shape for shape in new if hit[shape])
+            for shape in candidates.intersection(distinct).difference(segments):
+                segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
+            at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
+            for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
+                at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
+                previous = index
+                located.append((first_index + index, at, segments[lines[index]]))
+            first_index += len(lines)
+        self._shaped = (block, first_index - 1, firsts)
         pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
         numbers: list[int] = []
         words: list[frozenset[str]] = []
         hits: dict[int, frozenset[str]] = {}
-        located: list[tuple[int, int]] = []  # (index, start in the block) of each candidate line
-        at = previous = 0  # where the previous candidate line starts, and its index
-        for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
-            at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
-            previous = index
-            located.append((index, at))
-        mine = [block[at : at + len(lines[index])].lower() for index, at in located if segments[lines[index]] is None]
+        mine = [_line_at(block, at).lower() for _, at, found in located if found is None]
         # read in batches of OWN_BATCH lines: one join of a block's ~1,400 made a 200 KB buffer that glibc put between
         # longer-lived allocations, and the peak on 200 MB grew from 65 to 80 MiB
         own = itertools.chain.from_iterable(
             self._own_segments(mine[first : first + OWN_BATCH]) for first in range(0, len(mine), OWN_BATCH)
         )
-        for index, at in located:
-            found = segments[lines[index]]
+        for index, at, found in located:
             if found is None:
                 found = next(own)
             for start, end, keywords, signal in found:
@@ -469,6 +475,40 @@ def _remember_counted(
             else:
                 known.repeats += counts[line]
                 known.keywords |= words
+
+
+def _slices(text: bytes) -> Iterator[tuple[int, bytes]]:
+    """`text` in pieces of about SLICE bytes cut at newlines (the newline dropped): their lines are the text's."""
+    start = 0
+    while (end := text.find(b"\n", start + SLICE)) >= 0:
+        yield start, text[start:end]
+        start = end + 1
+    yield start, text[start:]
+
+
+def _first_lines(
+    lines: list[bytes], offset: int, first_index: int, distinct: Iterable[bytes], wanted: Set[bytes]
+) -> dict[bytes, tuple[int, int]]:
+    """(start in the text, index) of the first of `lines` (the text's from `offset` and line `first_index` on) equal
+    to each `wanted` one of their `distinct` lines (in order of first appearance): each is searched for from the
+    previous one on (`list.index`), so all are found in one pass over the lines, in C."""
+    found: dict[bytes, tuple[int, int]] = {}
+    index = start = 0  # the line found last, and its start
+    for shape in distinct:
+        if shape not in wanted:
+            continue
+        following = lines.index(shape, index)
+        start += sum(map(len, lines[index:following])) + following - index  # the lines in between, their newlines
+        index = following
+        found[shape] = (offset + start, first_index + index)
+        if len(found) == len(wanted):
+            break
+    return found
+
+
+def _line_at(text: bytes, start: int) -> bytes:
+    end = text.find(b"\n", start)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
