@@ -126,7 +126,7 @@ def test_timestamped_lines_read_by_shape_keep_every_main_line(monkeypatch: pytes
     ("exit code 132", "call returned 4104") and the line's own digits decide."""
     data = stamped(b"".join(log_bytes(path) + b"\n" for path in LOGS))
     assert re.search(rb"\] .*(exit code 132|exit status 132|call returned 4104)", data.lower())
-    monkeypatch.setattr(scan, "_mode", lambda lowered: "shapes")
+    monkeypatch.setattr(scan, "_mode", lambda block: ("shapes", None))
     monkeypatch.setattr(scan, "BLOCK", block)
     fast = scanner().scan(read_blocks(io.BytesIO(data)))
     reference = reference_scan(data)
@@ -137,5 +137,7 @@ def test_timestamped_lines_read_by_shape_keep_every_main_line(monkeypatch: pytes
 def test_a_big_timestamped_block_is_read_by_shape() -> None:
     noise = stamped(b"".join(p.read_bytes() for p in sorted((FIXTURES / "logs" / "unrelated").iterdir())) * 60)
     assert len(noise) > scan.SAMPLE
-    assert scan._mode(noise.lower()) == "shapes"
-    assert scan._mode(noise.lower()[: scan.SAMPLE // 2]) == "each"  # a small block keeps every line of its context
+    mode, sample = scan._mode(noise)
+    assert mode == "shapes"
+    assert sample == noise[: noise.index(b"\n", scan.SAMPLE)].translate(scan.SHAPE).split(b"\n")  # the first slice's
+    assert scan._mode(noise[: scan.SAMPLE // 2]) == ("each", None)  # a small block keeps every line of its context

@@ -25,8 +25,8 @@ from rigfit.records import field, record
 BLOCK = 8 * 1024 * 1024
 MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
 CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the facts around it
-SLICE = 1024 * 1024  # bytes of a timestamped block split into lines at a time (`_collect_shapes`)
 SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (several copies of a long unit)
+SLICE = SAMPLE  # bytes of a timestamped block split into lines at a time (`_collect_shapes`; the first is the sample)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
 OWN_BATCH = 128  # lines read together by `_own_segments`
@@ -131,6 +131,7 @@ class KeywordScanner:
         self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
         # the last block, its newline count, and where the first line of each of its shapes is (see `_first_lines`)
         self._shaped: tuple[bytes, int, dict[bytes, tuple[int, int]]] | None = None
+        self._sample: list[bytes] | None = None  # the shapes of a "shapes" block's first slice, as `_mode` read them
         # what the regexes read in a shape: whether the first pass's find a keyword in it, and where (see
         # `_shape_segments`); whether the context regex does, and where. Kept from block to block: the shapes of
         # timestamped lines repeat all along a log.
@@ -156,13 +157,13 @@ class KeywordScanner:
         block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
         base_line = result.lines_total
         result.bytes_total += len(block)
-        repeats = _mode(block)
+        repeats, self._sample = _mode(block)
         hits = self._collect_first(block, base_line, result, repeats)
         result.lines_total += self._newlines(block)
         if self._context is not None:
             signals = sorted(start - 1 for start, words in hits.items() if not words.isdisjoint(self._signals))
             self._context_near(block, base_line, signals, result, repeats)
-        self._distinct = self._shaped = None
+        self._distinct = self._shaped = self._sample = None
 
     def _context_near(self, block: bytes, base_line: int, signals: list[int], result: LogScan, repeats: str) -> None:
         """The context pass over the windows around a block's `signals` (offsets), the previous block's tail when one
@@ -268,8 +269,10 @@ class KeywordScanner:
         first_index = 0
         # a slice's lines at a time (translated, split): the whole block's made its peak (8 MB translated and 97,000
         # line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around them
+        sample, self._sample = self._sample, None  # the first slice's shapes, as `_mode` split them
         for offset, piece in _slices(block):
-            lines = piece.translate(SHAPE).split(b"\n")
+            lines = piece.translate(SHAPE).split(b"\n") if sample is None else sample
+            sample = None
             distinct = dict.fromkeys(lines)
             new = distinct.keys() - firsts.keys()
             if new:
@@ -524,18 +527,20 @@ def _find_line(text: bytes, line: bytes, after: int = -1) -> int:
     return last if last > after and text.endswith(b"\n" + line) else -1
 
 
-def _mode(block: bytes) -> str:
+def _mode(block: bytes) -> tuple[str, list[bytes] | None]:
     """How a block is read: "lines" when it repeats itself (fewer than REPEATS_PAY_BELOW of the lines of a sample of
     it are distinct), "shapes" when a big block does once the digits are masked (a timestamp on every line; a small
     block costs little either way and keeps every line of its context), else "each"."""
-    sample = block[:SAMPLE].lower()
-    if _repeats(sample):
-        return "lines"
-    return "shapes" if len(block) > SAMPLE and _repeats(sample.translate(SHAPE)) else "each"
+    sample = next(_slices(block))[1]  # the first slice (SAMPLE bytes to the next newline): its shapes are reused
+    if _repeats(sample.lower().split(b"\n")):
+        return "lines", None
+    if len(block) <= SAMPLE:
+        return "each", None
+    shapes = sample.translate(SHAPE).split(b"\n")
+    return ("shapes", shapes) if _repeats(shapes) else ("each", None)
 
 
-def _repeats(sample: bytes) -> bool:
-    lines = sample.split(b"\n")
+def _repeats(lines: list[bytes]) -> bool:
     return len(set(lines)) <= len(lines) * REPEATS_PAY_BELOW
 
 
