@@ -1,0 +1,106 @@
+"""The classes round heldd12 added (issue 10: a failure state is a finding with its fix, not silence), each checked
+on real outputs beyond the held-out paste that showed it missing: the ROCm tools saying the amdgpu kernel module is
+not there (rocminfo "ROCk module is NOT loaded", rocm-smi and amd-smi "amdgpu not found in modules"), NVIDIA's GSP
+firmware or the GPU's own firmware boot (GFW) failing, and amdgpu giving up on a card at start-up (its VBIOS tables
+hanging, its probe failing). Unrelated kernel lines still match nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rigfit.probe.gather import findings_for
+from rigfit.probe.profile import Finding
+from tests.test_doctor_heldout_d import assembled
+
+
+def _findings(tmp_path: Path, pastes: dict[str, str]) -> dict[str, Finding]:
+    return {f.id: f for f in findings_for(assembled(tmp_path, pastes))}
+
+
+@pytest.mark.parametrize(
+    ("tool", "paste", "said_by"),
+    [
+        ("rocm-smi", "rocm-smi-driver-not-initialized-initstate-missing.txt", "The ROCm SMI tool says"),
+        ("rocm-smi", "amd-smi-amdgpu-not-found-in-modules--builtin-amdgpu.txt", "The ROCm SMI tool says"),
+        ("rocminfo", "rocm-terminal-container-rocminfo-rock-not-loaded.txt", "rocminfo says"),
+    ],
+)
+def test_a_rocm_tool_that_finds_no_amdgpu_module_is_a_blocker_with_its_fix(
+    tmp_path: Path, tool: str, paste: str, said_by: str
+) -> None:
+    found = _findings(tmp_path, {tool: paste})
+    finding = found["rocm.amdgpu_not_loaded"]
+    assert finding.severity == "blocker" and finding.message.startswith(said_by)
+    assert "sudo modprobe amdgpu" in finding.fix and "container" in finding.fix and "built in" in finding.fix
+    assert "rocm.runtime_failed" not in found
+
+
+def test_rocm_smi_missing_a_built_in_amdgpu_is_no_fault_when_amdgpu_is_seen_bound(tmp_path: Path) -> None:
+    """amd-smi's module check misses an amdgpu built into the kernel; lspci -k showing amdgpu in use says it is there."""
+    pastes = {
+        "rocm-smi": "amd-smi-amdgpu-not-found-in-modules--builtin-amdgpu.txt",
+        "lspci": "lspci-v-d1002-kernel-driver--vega64.txt",
+    }
+    assert "rocm.amdgpu_not_loaded" not in _findings(tmp_path, pastes)
+
+
+def test_rocm_smi_seeing_no_amd_gpu_with_amdgpu_live_is_not_called_a_missing_module(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {"rocm-smi": "rocm-smi-json-no-amd-gpus-specified-initstate-live--6.3.6.txt"})
+    assert "rocm.amdgpu_not_loaded" not in found
+
+
+@pytest.mark.parametrize(
+    "paste",
+    [
+        "dmesg-nvrm-gsp-rminitadapter-gfw-boot-cut--98-00.0.txt",
+        "dmesg-nvrm-gsp-wpr2-already-up-rminitadapter--a1-00.0.txt",
+        "journal-nvrm-gfw-boot-on-resume-xid119--vbios-95.04.txt",
+    ],
+)
+def test_a_gsp_or_gfw_boot_failure_is_named_with_the_reset_and_gsp_off_fix(tmp_path: Path, paste: str) -> None:
+    found = _findings(tmp_path, {"dmesg": paste})
+    finding = found["gpu.nvidia_gsp_failed"]
+    assert finding.severity == "blocker"
+    assert "NVreg_EnableGpuFirmware=0" in finding.fix and "unplug" in finding.fix and "resume" in finding.fix
+    assert "gpu.nvidia_fallen_off_bus" not in found
+
+
+def test_a_gfw_boot_timeout_says_the_firmware_boot_not_the_gsp(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {"dmesg": "journal-nvrm-gfw-boot-on-resume-xid119--vbios-95.04.txt"})
+    assert "GFW" in found["gpu.nvidia_gsp_failed"].message and "VBIOS" in found["gpu.nvidia_gsp_failed"].message
+
+
+@pytest.mark.parametrize(
+    "paste",
+    [
+        "dmesg-amdgpu-6.10.5-atombios-stuck-cut--43-00.0.txt",
+        "dmesg-amdgpu-atombios-stuck-gpu-post-error--radeon-vii.txt",
+    ],
+)
+def test_a_vbios_table_hang_is_a_finding_with_the_power_and_passthrough_fix(tmp_path: Path, paste: str) -> None:
+    found = _findings(tmp_path, {"dmesg": paste})
+    assert "VM" in found["gpu.vbios_hung"].fix and "30 seconds" in found["gpu.vbios_hung"].fix
+    assert "gpu.firmware_missing" not in found
+
+
+def test_the_radeon_vii_post_error_also_says_init_failed(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {"dmesg": "dmesg-amdgpu-atombios-stuck-gpu-post-error--radeon-vii.txt"})
+    assert {"gpu.vbios_hung", "gpu.init_failed"} <= set(found)
+
+
+def test_an_amdgpu_probe_failure_is_an_init_failure(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {"dmesg": "dmesg-grep-amdgpu-probe-failed-error-12--2x-mi210.txt"})
+    assert found["gpu.init_failed"].severity == "blocker"
+
+
+def test_another_drivers_probe_failure_and_display_errors_are_not_gpu_init_failures(tmp_path: Path) -> None:
+    """snd_hda's probe failing (error -16) and amdgpu-pro's DC warnings: no init failure, no VBIOS hang."""
+    found = _findings(tmp_path, {"dmesg": "dmesg-egrep-error-warning-snd-hda-probe-failed--amdgpu-pro.txt"})
+    assert not {"gpu.init_failed", "gpu.vbios_hung", "rocm.amdgpu_not_loaded"} & set(found)
+
+
+def test_a_journal_grep_for_fallen_that_shows_no_gpu_line_claims_no_fault(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {"dmesg": "journalctl-k-grep-C20-fallen-cut-before-gpu-lines--mlx5-host.txt"})
+    assert not [f for f in found if f.startswith(("gpu.", "rocm."))]
