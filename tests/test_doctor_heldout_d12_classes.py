@@ -38,7 +38,7 @@ def test_a_rocm_tool_that_finds_no_amdgpu_module_is_a_blocker_with_its_fix(
 
 
 def test_rocm_smi_missing_a_built_in_amdgpu_is_no_fault_when_amdgpu_is_seen_bound(tmp_path: Path) -> None:
-    """amd-smi's module check misses an amdgpu built into the kernel; lspci -k showing amdgpu in use says it is there."""
+    """amd-smi's module check misses an amdgpu built into the kernel; lspci -k showing amdgpu in use says it is."""
     pastes = {
         "rocm-smi": "amd-smi-amdgpu-not-found-in-modules--builtin-amdgpu.txt",
         "lspci": "lspci-v-d1002-kernel-driver--vega64.txt",
