@@ -104,3 +104,25 @@ def test_another_drivers_probe_failure_and_display_errors_are_not_gpu_init_failu
 def test_a_journal_grep_for_fallen_that_shows_no_gpu_line_claims_no_fault(tmp_path: Path) -> None:
     found = _findings(tmp_path, {"dmesg": "journalctl-k-grep-C20-fallen-cut-before-gpu-lines--mlx5-host.txt"})
     assert not [f for f in found if f.startswith(("gpu.", "rocm."))]
+
+
+@pytest.mark.parametrize(
+    ("folder", "paste"),
+    [
+        ("", "docker-nvml-unknown-error-plus-host-lines--a100-535.txt"),
+        ("../logs/", "container-nvml-unknown--nvidia-docker-daemon-reload.txt"),
+    ],
+)
+def test_nvml_unknown_error_leads_with_the_containers_lost_device_access(
+    tmp_path: Path, folder: str, paste: str
+) -> None:
+    fix = _findings(tmp_path, {"nvidia-smi": folder + paste})["gpu.nvml_failed"].fix
+    assert fix.startswith('"Unknown Error" is most often a container')
+    assert "create-dev-char-symlinks" in fix and "nvidia.com/gpu=all" in fix
+
+
+def test_another_nvml_failure_keeps_the_generic_fix(tmp_path: Path) -> None:
+    """The driver/library mismatch is its own finding; the generic NVML fix stays for what is not "Unknown Error"."""
+    from rigfit.kb.fixes import fix_text
+
+    assert "create-dev-char-symlinks" not in fix_text("gpu.nvml_failed")

@@ -51,7 +51,11 @@ FAULTS: dict[str, FaultKind] = {
         "blocker",
         "drivers",
         "nvidia-smi cannot initialize NVML: the driver is not usable from here",
-        lambda f: fix_text("gpu.nvml_failed"),
+        lambda f: (
+            fix_text("gpu.nvml_failed", case="unknown-error")
+            if "Unknown Error" in f.evidence
+            else fix_text("gpu.nvml_failed")
+        ),
     ),
     "nvidia_smi_no_devices": FaultKind(
         "gpu.nvidia_no_devices",
