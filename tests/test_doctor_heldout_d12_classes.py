@@ -126,3 +126,20 @@ def test_another_nvml_failure_keeps_the_generic_fix(tmp_path: Path) -> None:
     from rigfit.kb.fixes import fix_text
 
     assert "create-dev-char-symlinks" not in fix_text("gpu.nvml_failed")
+
+
+def test_inxi_gpus_without_a_bus_address_are_read_with_their_chip(tmp_path: Path) -> None:
+    """inxi 2's "Card-N:" lines, no bus address: twelve Polaris cards (gfx803 from the chip name), not "no GPU"."""
+    profile = assembled(tmp_path, {"lspci": "inxi-graphics-12-cards-cut--rx-470-580-ellesmere.txt"})
+    assert [(g.vendor, g.gfx, g.pci_id, g.driver) for g in profile.gpus] == [("amd", "gfx803", None, None)] * 12
+
+
+def test_inxi_with_the_long_vendor_name_is_read_as_lspci(tmp_path: Path) -> None:
+    profile = assembled(tmp_path, {"lspci": "inxi-Gxxx-long-vendor-name--rx580-sapphire-67df.txt"})
+    assert [(g.vendor, g.pci_id, g.gfx, g.driver) for g in profile.gpus] == [("amd", "1002:67df", "gfx803", "amdgpu")]
+
+
+def test_an_inxi_device_cut_before_its_bus_address_is_kept_beside_the_addressed_one(tmp_path: Path) -> None:
+    profile = assembled(tmp_path, {"lspci": "inxi-graphics-y1-second-device-cut-before-bus-id--gma4500-g98m.txt"})
+    assert [(g.vendor, g.pci_id) for g in profile.gpus] == [("intel", "8086:2a42"), ("nvidia", None)]
+    assert profile.gpus[1].name is not None and "G98M" in profile.gpus[1].name

@@ -207,6 +207,7 @@ def _model(gpu: _Gpu) -> GpuModel | None:
         gpu.lspci.description if gpu.lspci else None,
         gpu.kernel_asic,
         gpu.smi.card_series if gpu.smi else None,
+        gpu.named.name if gpu.named and gpu.named.source == "inxi" else None,  # "AMD Ellesmere [Radeon RX ...]"
     ):
         model = lookup_chip(text) if text else None
         if model and (gpu.vendor is None or model.vendor == gpu.vendor):
