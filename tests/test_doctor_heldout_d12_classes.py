@@ -143,3 +143,21 @@ def test_an_inxi_device_cut_before_its_bus_address_is_kept_beside_the_addressed_
     profile = assembled(tmp_path, {"lspci": "inxi-graphics-y1-second-device-cut-before-bus-id--gma4500-g98m.txt"})
     assert [(g.vendor, g.pci_id) for g in profile.gpus] == [("intel", "8086:2a42"), ("nvidia", None)]
     assert profile.gpus[1].name is not None and "G98M" in profile.gpus[1].name
+
+
+def test_the_name_line_left_under_nvidia_smis_header_is_the_gpu_and_unknown_error_is_not_its_driver(
+    tmp_path: Path,
+) -> None:
+    """The table cut to its header and the GPU's name: the A100 is read; NVML's "Unknown Error" (the container's)
+    is said once, as gpu.nvml_failed with the container's fix, not as "install NVIDIA's driver" for the A100."""
+    profile = assembled(tmp_path, {"nvidia-smi": "docker-nvml-unknown-error-plus-host-lines--a100-535.txt"})
+    assert [(g.name, g.compute_capability) for g in profile.gpus] == [("NVIDIA A100-PCIE-40GB", "8.0")]
+    ids = {f.id for f in findings_for(profile)}
+    assert "gpu.nvml_failed" in ids and "gpu.nvidia_no_driver" not in ids
+
+
+@pytest.mark.parametrize(
+    "paste", ["modinfo-nvidia-590.44.01-open-cut-in-parms.txt", "insmod-key-rejected-by-service--apfs-not-gpu.txt"]
+)
+def test_lines_that_are_not_gpu_names_make_no_gpu_in_the_nvidia_smi_slot(tmp_path: Path, paste: str) -> None:
+    assert assembled(tmp_path, {"nvidia-smi": paste}).gpus == []

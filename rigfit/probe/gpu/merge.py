@@ -38,6 +38,14 @@ NVIDIA_DRIVER_ERRORS = {
 }
 
 
+def _gpu_error(smi: NvidiaSmiOutput) -> str | None:
+    """nvidia-smi's failure as the NVIDIA GPUs' own, except NVML's "Unknown Error": most often a container that lost
+    /dev/nvidia* while the host's driver works; it is said by itself (gpu.nvml_failed), with the container's fix."""
+    if smi.error == "nvml_failed" and "Unknown Error" in (smi.error_line or ""):
+        return None
+    return smi.error
+
+
 @record
 class Evidence:
     """Everything the parsers read, for one machine."""
@@ -409,7 +417,7 @@ def _gpu_info(gpu: _Gpu, ev: Evidence) -> GpuInfo:
     cc = _compute_capability(gpu, model) if vendor == "nvidia" else None
     arch = gfx_family(gfx) or cuda_arch(cc)
     driver, bound = _driver(gpu)
-    nv_error = ev.nvidia_smi.error if vendor == "nvidia" else None
+    nv_error = _gpu_error(ev.nvidia_smi) if vendor == "nvidia" else None
     smi = gpu.smi or RocmSmiGpu(index=-1)
     return GpuInfo(
         vendor=vendor,
