@@ -211,12 +211,7 @@ def _model(gpu: _Gpu) -> GpuModel | None:
         model = lookup_pci(gpu.vendor_id, gpu.device_id, gpu.revision)
         if model:
             return model
-    for text in (
-        gpu.lspci.description if gpu.lspci else None,
-        gpu.kernel_asic,
-        gpu.smi.card_series if gpu.smi else None,
-        gpu.named.name if gpu.named and gpu.named.source == "inxi" else None,  # "AMD Ellesmere [Radeon RX ...]"
-    ):
+    for text in _chip_texts(gpu):
         model = lookup_chip(text) if text else None
         if model and (gpu.vendor is None or model.vendor == gpu.vendor):
             return model
@@ -235,6 +230,17 @@ def _model(gpu: _Gpu) -> GpuModel | None:
         if len(candidates) == 1:
             return candidates[0]
     return None
+
+
+def _chip_texts(gpu: _Gpu) -> tuple[str | None, ...]:
+    """What may name the chip: lspci's description, the kernel's ASIC, rocm-smi's card series, and the line of an
+    inxi paste that gave no bus address ("AMD Ellesmere [Radeon RX ...]")."""
+    return (
+        gpu.lspci.description if gpu.lspci else None,
+        gpu.kernel_asic,
+        gpu.smi.card_series if gpu.smi else None,
+        gpu.named.name if gpu.named and gpu.named.source == "inxi" else None,
+    )
 
 
 def _compute_capability(gpu: _Gpu, model: GpuModel | None) -> str | None:

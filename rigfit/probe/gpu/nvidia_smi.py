@@ -307,8 +307,8 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
         stat = _GPUSTAT.match(line.strip())
         if stat:
             _add(out, NvidiaGpu(int(stat[1]), stat[2], memory_total_mib=int(stat[3])))
-    if not out.gpus and not any(ln.startswith("|") for ln in lines):
-        _csv(lines, out) or _names_only(lines, out)
+    if not out.gpus and not any(ln.startswith("|") for ln in lines) and not _csv(lines, out):
+        _names_only(lines, out)
     _unreachable_gpu(out)
     return out
 
