@@ -51,7 +51,11 @@ FAULTS: dict[str, FaultKind] = {
         "blocker",
         "drivers",
         "nvidia-smi cannot initialize NVML: the driver is not usable from here",
-        lambda f: fix_text("gpu.nvml_failed"),
+        lambda f: (
+            fix_text("gpu.nvml_failed", case="unknown-error")
+            if "Unknown Error" in f.evidence
+            else fix_text("gpu.nvml_failed")
+        ),
     ),
     "nvidia_smi_no_devices": FaultKind(
         "gpu.nvidia_no_devices",
@@ -66,6 +70,22 @@ FAULTS: dict[str, FaultKind] = {
         "drivers",
         "the NVIDIA driver found the GPU but failed to initialize it (RmInitAdapter), so CUDA sees no GPU",
         lambda f: fix_text("gpu.nvidia_no_devices"),
+    ),
+    "nvidia_gsp_failed": FaultKind(
+        "gpu.nvidia_gsp_failed",
+        "blocker",
+        "drivers",
+        "the driver could not start the GPU's GSP firmware (the GPU System Processor that runs the driver's core on "
+        "Turing and newer GPUs), so it initialised no GPU and CUDA sees none",
+        lambda f: fix_text("gpu.nvidia_gsp_failed"),
+    ),
+    "nvidia_gfw_boot_failed": FaultKind(
+        "gpu.nvidia_gsp_failed",
+        "blocker",
+        "drivers",
+        "the GPU's own firmware boot (GFW, run from its VBIOS at power-on) never finished, so the driver cannot start "
+        "it: the GPU is in a bad state (after a resume, a reset or a power fault) or failing, and CUDA sees none",
+        lambda f: fix_text("gpu.nvidia_gsp_failed"),
     ),
     "nouveau_holds_nvidia": FaultKind(
         "gpu.nouveau_holds_nvidia",
@@ -95,6 +115,20 @@ FAULTS: dict[str, FaultKind] = {
         "/dev/kfd exists but the kernel refuses to open it: not a permission problem; KFD is wedged or has no GPU it "
         "accepts",
         lambda f: fix_text("rocm.kfd_open_failed"),
+    ),
+    "amdgpu_not_loaded": FaultKind(
+        "rocm.amdgpu_not_loaded",
+        "blocker",
+        "drivers",
+        "the amdgpu kernel driver is not loaded (or this system's /sys/module does not show it), so ROCm sees no GPU",
+        lambda f: fix_text("rocm.amdgpu_not_loaded"),
+    ),
+    "amdgpu_not_loaded_smi": FaultKind(
+        "rocm.amdgpu_not_loaded",
+        "blocker",
+        "drivers",
+        "the amdgpu kernel driver is not loaded (or this system's /sys/module does not show it), so ROCm sees no GPU",
+        lambda f: fix_text("rocm.amdgpu_not_loaded"),
     ),
     "hsa_init_failed": FaultKind(
         "rocm.runtime_failed",
@@ -186,6 +220,14 @@ FAULTS: dict[str, FaultKind] = {
         "the kernel driver gave up initialising the GPU, so nothing (ROCm, Vulkan, the desktop) can use it",
         lambda f: fix_text("gpu.init_failed"),
     ),
+    "gpu_vbios_hung": FaultKind(
+        "gpu.vbios_hung",
+        "warning",  # it stops the GPU's start-up; later, in the display code, it costs a screen mode
+        "drivers",
+        "the driver ran a table of the card's VBIOS (ATOM BIOS) that never finished and aborted it; at start-up the "
+        'GPU then does not initialise ("gpu post error", "Fatal error during GPU init")',
+        lambda f: fix_text("gpu.vbios_hung"),
+    ),
     "gpu_firmware_missing": FaultKind(
         "gpu.firmware_missing",
         "warning",
@@ -208,8 +250,14 @@ SUPERSEDED: dict[str, tuple[str, ...]] = {
     "nvidia_xid": ("nvidia_fallen_off_bus",),
     "nvml_failed": ("nvml_version_mismatch",),
     "kfd_open_failed": ("kfd_unsupported_asic",),
-    "nvidia_smi_no_devices": ("nvidia_init_failed",),
-    "hsa_init_failed": ("kfd_open_failed", "kfd_unsupported_asic", "pcie_atomics_rejected"),
+    "nvidia_smi_no_devices": ("nvidia_init_failed", "nvidia_gsp_failed", "nvidia_gfw_boot_failed"),
+    "hsa_init_failed": (
+        "kfd_open_failed",
+        "kfd_unsupported_asic",
+        "pcie_atomics_rejected",
+        "amdgpu_not_loaded",
+        "amdgpu_not_loaded_smi",
+    ),
 }
 
 
@@ -220,7 +268,13 @@ REQUIRES: dict[str, str] = {"gpu_page_fault_sdma": "gpu_page_fault"}
 def _said_by(kind: str) -> str:
     if kind.startswith(("nvidia_smi", "nvml")) or kind == "nvidia_gpu_unreachable":
         return "nvidia-smi says"
-    return "rocminfo says" if kind in ("kfd_open_failed", "hsa_init_failed") else "The kernel log says"
+    if kind == "amdgpu_not_loaded_smi":
+        return "The ROCm SMI tool says"
+    return (
+        "rocminfo says"
+        if kind in ("kfd_open_failed", "hsa_init_failed", "amdgpu_not_loaded")
+        else "The kernel log says"
+    )
 
 
 def gpu_fault_findings(profile: Profile) -> list[Finding]:

@@ -19,7 +19,7 @@ from rigfit.kb.loader import by_id
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.kb.schemas import xpu_ui_names
 from rigfit.probe.gpu import kfd, sysfs
-from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocminfo_faults
+from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocm_smi_faults, rocminfo_faults
 from rigfit.probe.gpu.id_listings import parse_id_listings
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
 from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
@@ -41,7 +41,7 @@ from rigfit.probe.gpu.runtimes import (
 from rigfit.probe.gpu.torch_reports import TorchReport, parse_torch_report
 from rigfit.probe.gpu_partitions import partition_findings
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
-from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuInfo, Profile, TorchInfo, isa_name
+from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuFault, GpuInfo, Profile, TorchInfo, isa_name
 from rigfit.probe.source import CommandSpec, Source
 from rigfit.records import replace
 
@@ -166,7 +166,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         ev.named = parse_id_listings(lspci_text)
     rocminfo_text = _output(source, ROCMINFO)
     ev.rocminfo = with_grepped_agents(parse_rocminfo(rocminfo_text), rocminfo_text)
-    ev.rocm_smi = parse_rocm_smi(_output(source, ROCM_SMI))
+    rocm_smi_text = _output(source, ROCM_SMI)
+    ev.rocm_smi = parse_rocm_smi(rocm_smi_text)
     for note in without_other_cards(ev.rocm_smi):
         warn(note)
     nvidia_text = _nvidia_smi(source)
@@ -180,7 +181,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
     nvidia_reports = any(g.vendor == "nvidia" and g.driver_error for g in profile.gpus)
     profile.gpu_faults = [
         *kernel_faults(kernel_text),
-        *rocminfo_faults(rocminfo_text),
+        *_without_bound_amdgpu(rocminfo_faults(rocminfo_text) + rocm_smi_faults(rocm_smi_text), profile.gpus),
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
     ]
 
@@ -201,6 +202,13 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
 
     _not_known(ev, profile, override, warn)
     _clinfo_platform_only(ev, profile, warn)
+
+
+def _without_bound_amdgpu(faults: list[GpuFault], gpus: list[GpuInfo]) -> list[GpuFault]:
+    """A ROCm tool's "amdgpu not loaded" is its own check failing when amdgpu is seen bound (built into the kernel,
+    which rocm-smi's module check misses): no fault then."""
+    bound = any(g.driver == "amdgpu" and g.driver_bound for g in gpus)
+    return [f for f in faults if not (bound and f.kind.startswith("amdgpu_not_loaded"))]
 
 
 def _nvidia_versions(source: Source, ev: Evidence, kernel_text: str | None, profile: Profile) -> None:

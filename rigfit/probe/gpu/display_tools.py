@@ -31,9 +31,17 @@ _VENDOR_NAMES = {
     "1002": "Advanced Micro Devices, Inc. [AMD/ATI]",
     "8086": "Intel Corporation",
 }
+# inxi 3 numbers "Device-1:", inxi 2 (before 2018) "Card-1:"
 _INXI_DEVICE = later(
-    r"^\s*(?:Graphics:\s+)?Device-\d+:\s+(?P<desc>.+?)(?=\s+(?:vendor|driver|bus[- ]ID|chip[- ]ID):|$)"
+    r"^\s*(?:Graphics:\s+)?(?:Device|Card)-\d+:\s+(?P<desc>.+?)(?=\s+(?:vendor|driver|bus[- ]ID|chip[- ]ID):|$)"
 )
+# inxi 2 writes the vendor's pci.ids name: "Advanced Micro Devices [AMD/ATI] Ellesmere [...]"
+_INXI_LONG_VENDORS = {
+    "Advanced Micro Devices [AMD/ATI]": "AMD",
+    "Advanced Micro Devices, Inc. [AMD/ATI]": "AMD",
+    "NVIDIA Corporation": "NVIDIA",
+    "Intel Corporation": "Intel",
+}
 _INXI_KEY = later(r"\b(?P<key>driver|bus[- ]ID|chip[- ]ID):\s+(?P<value>\S+)")
 # the driver's version follows it: "driver: nvidia v: 430.40" ("v: kernel" for in-kernel drivers: no version)
 _INXI_DRIVER_VERSION = later(r"\bdriver:\s+\S+\s+v:\s+(?P<ver>\d+\.\d+(?:\.\d+)?)\b")
@@ -98,6 +106,11 @@ def _hwinfo_device(block: dict[str, str]) -> LspciDevice | None:
 def _inxi(lines: list[str]) -> list[LspciDevice]:
     """inxi: "Device-1: <vendor> <chip> [<product>] vendor: ... driver: nvidia v: 430.40 bus ID: 01:00.0"; with
     -y1 the keys follow on their own lines until the next Device-N or Display."""
+    return [d for d in (_inxi_device(desc, keys) for desc, keys in _inxi_entries(lines) if desc) if d]
+
+
+def _inxi_entries(lines: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Each inxi device line's description with its keys ("" for the end of the devices)."""
     found: list[tuple[str, dict[str, str]]] = []
     for line in lines:
         device = _INXI_DEVICE.match(line)
@@ -113,7 +126,7 @@ def _inxi(lines: list[str]) -> list[LspciDevice]:
             if version:
                 found[-1][1].setdefault("driver-version", version["ver"])
             _inxi_multiline_keys(line, found[-1][1])
-    return [d for d in (_inxi_device(desc, keys) for desc, keys in found if desc) if d]
+    return found
 
 
 def _inxi_multiline_keys(line: str, keys: dict[str, str]) -> None:
@@ -127,6 +140,7 @@ def _inxi_device(desc: str, keys: dict[str, str]) -> LspciDevice | None:
     slot = parse_bdf(keys.get("bus-id", ""))
     if not slot:
         return None
+    desc = _short_vendor(desc)
     vendor_word = desc.split()[0]
     vendor_id, vendor_name = _INXI_VENDORS.get(vendor_word, (None, vendor_word))
     chip = re.fullmatch(r"([0-9a-fA-F]{4}):([0-9a-fA-F]{4})", keys.get("chip-id", ""))
@@ -140,6 +154,27 @@ def _inxi_device(desc: str, keys: dict[str, str]) -> LspciDevice | None:
         driver=None if driver in (None, "N/A") else driver,
         driver_version=keys.get("driver-version"),
     )
+
+
+def _short_vendor(desc: str) -> str:
+    """inxi 2's "Advanced Micro Devices [AMD/ATI] Ellesmere [...]" as inxi 3 writes it: "AMD Ellesmere [...]"."""
+    for long, short in _INXI_LONG_VENDORS.items():
+        if desc.startswith(long + " "):
+            return f"{short} {desc[len(long) :].strip()}"
+    return desc
+
+
+def inxi_unaddressed(lines: list[str]) -> list[tuple[str | None, str]]:
+    """(vendor id, "<vendor> <chip> [<product>]") of each GPU an inxi paste names without a bus address (inxi -G
+    without -x, or a line cut before it): the GPU is there, but no lspci device can stand for it."""
+    if any(ln.strip() == "*-display" for ln in lines):
+        return []
+    found: list[tuple[str | None, str]] = []
+    for desc, keys in _inxi_entries(lines):
+        if desc and not parse_bdf(keys.get("bus-id", "")):
+            short = _short_vendor(desc)
+            found.append((_INXI_VENDORS.get(short.split()[0], (None, ""))[0], short))
+    return found
 
 
 def _lshw(lines: list[str]) -> list[LspciDevice]:

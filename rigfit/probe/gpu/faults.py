@@ -24,6 +24,10 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nvidia_api_mismatch", later(r"NVRM: API mismatch")),
     ("nvidia_fallen_off_bus", later(r"fallen off the bus")),
     ("nvidia_init_failed", later(r"NVRM: GPU (?P<detail>[0-9a-fA-F:.]{7,16}): RmInitAdapter failed")),
+    # why RmInitAdapter failed on a Turing-or-newer GPU: its GSP firmware did not start, or before that the GPU's own
+    # firmware boot (GFW, from the VBIOS) never finished ("the GPU may be in a bad state and may need to be reset")
+    ("nvidia_gsp_failed", later(r"RmInitAdapter: Cannot initialize GSP firmware RM")),
+    ("nvidia_gfw_boot_failed", later(r"failed to wait for GFW(?:_BOOT| boot complete)")),
     ("nvidia_xid", later(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
     ("gpu_ring_timeout", later(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
     # a GPU job touched memory it has no mapping for ("Memory access fault by GPU node-1 ... Page not present" in the
@@ -50,6 +54,10 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("gpu_init_failed", later(r"(?P<detail>amdgpu|radeon|i915|xe|nouveau)\b.{0,60}Fatal error during GPU init")),
+    ("gpu_init_failed", later(r"^(?:.*\]\s*)?(?P<detail>amdgpu|radeon): probe of \S+ failed with error -\d+")),
+    # the driver runs the card's VBIOS (ATOM BIOS) tables on the CPU and gave up on one that never ended: at start-up
+    # the GPU does not post ("gpu post error", "Fatal error during GPU init" follow)
+    ("gpu_vbios_hung", later(r"\[(?P<detail>amdgpu|radeon)\]\] \*ERROR\* atombios stuck in loop")),
     (
         "gpu_firmware_missing",
         later(
@@ -66,6 +74,10 @@ _KFD_OPEN = later(
 )
 _PERMISSION = later(r"Unable to open /dev/kfd read-write: (?:Permission denied|No such file)")
 _HSA_FAILED = later(r"hsa api call failure|HSA_STATUS_ERROR")
+# the ROCm tools look for the amdgpu kernel module: rocminfo "ROCk module is NOT loaded" (NOT live in newer ones),
+# rocm-smi / amd-smi "Driver not initialized (amdgpu not found in modules)"
+_ROCK_MISSING = later(r"ROCk module is NOT (?:loaded|live)")
+_SMI_NO_AMDGPU = later(r"(?i)driver not initiali[sz]ed \(amdgpu not found in modules\)")
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
     "version_mismatch": "nvml_version_mismatch",
@@ -113,8 +125,9 @@ def kernel_faults(text: str | None) -> list[GpuFault]:
 
 
 def rocminfo_faults(text: str | None) -> list[GpuFault]:
-    """/dev/kfd refusing to open (not for permissions), or else the HSA runtime failing to start for a reason the
-    output does not give ("hsa api call failure ... Call returned 4104"). A permission problem is said elsewhere."""
+    """/dev/kfd refusing to open (not for permissions), the amdgpu module missing ("ROCk module is NOT loaded"), or
+    else the HSA runtime failing to start for a reason the output does not give ("hsa api call failure ... Call
+    returned 4104"). A permission problem is said elsewhere."""
     failed: list[GpuFault] = []
     for line in clean_lines(text):
         match = _KFD_OPEN.search(line)
@@ -122,9 +135,19 @@ def rocminfo_faults(text: str | None) -> list[GpuFault]:
             return [GpuFault(kind="kfd_open_failed", evidence=line.strip(), detail=match["detail"])]
         if _PERMISSION.search(line):
             return []
+        if _ROCK_MISSING.search(line):
+            return [GpuFault(kind="amdgpu_not_loaded", evidence=line.strip())]
         if not failed and _HSA_FAILED.search(line):
             failed.append(GpuFault(kind="hsa_init_failed", evidence=line.strip()))
     return failed
+
+
+def rocm_smi_faults(text: str | None) -> list[GpuFault]:
+    """rocm-smi or amd-smi (pasted where rocm-smi's output goes) saying the amdgpu kernel module is not there."""
+    for line in clean_lines(text):
+        if _SMI_NO_AMDGPU.search(line):
+            return [GpuFault(kind="amdgpu_not_loaded_smi", evidence=line.strip())]
+    return []
 
 
 def nvidia_smi_faults(smi: NvidiaSmiOutput, nvidia_gpu_reports_it: bool) -> list[GpuFault]:

@@ -38,6 +38,14 @@ NVIDIA_DRIVER_ERRORS = {
 }
 
 
+def _gpu_error(smi: NvidiaSmiOutput) -> str | None:
+    """nvidia-smi's failure as the NVIDIA GPUs' own, except NVML's "Unknown Error": most often a container that lost
+    /dev/nvidia* while the host's driver works; it is said by itself (gpu.nvml_failed), with the container's fix."""
+    if smi.error == "nvml_failed" and "Unknown Error" in (smi.error_line or ""):
+        return None
+    return smi.error
+
+
 @record
 class Evidence:
     """Everything the parsers read, for one machine."""
@@ -203,11 +211,7 @@ def _model(gpu: _Gpu) -> GpuModel | None:
         model = lookup_pci(gpu.vendor_id, gpu.device_id, gpu.revision)
         if model:
             return model
-    for text in (
-        gpu.lspci.description if gpu.lspci else None,
-        gpu.kernel_asic,
-        gpu.smi.card_series if gpu.smi else None,
-    ):
+    for text in _chip_texts(gpu):
         model = lookup_chip(text) if text else None
         if model and (gpu.vendor is None or model.vendor == gpu.vendor):
             return model
@@ -226,6 +230,17 @@ def _model(gpu: _Gpu) -> GpuModel | None:
         if len(candidates) == 1:
             return candidates[0]
     return None
+
+
+def _chip_texts(gpu: _Gpu) -> tuple[str | None, ...]:
+    """What may name the chip: lspci's description, the kernel's ASIC, rocm-smi's card series, and the line of an
+    inxi paste that gave no bus address ("AMD Ellesmere [Radeon RX ...]")."""
+    return (
+        gpu.lspci.description if gpu.lspci else None,
+        gpu.kernel_asic,
+        gpu.smi.card_series if gpu.smi else None,
+        gpu.named.name if gpu.named and gpu.named.source == "inxi" else None,
+    )
 
 
 def _compute_capability(gpu: _Gpu, model: GpuModel | None) -> str | None:
@@ -408,7 +423,7 @@ def _gpu_info(gpu: _Gpu, ev: Evidence) -> GpuInfo:
     cc = _compute_capability(gpu, model) if vendor == "nvidia" else None
     arch = gfx_family(gfx) or cuda_arch(cc)
     driver, bound = _driver(gpu)
-    nv_error = ev.nvidia_smi.error if vendor == "nvidia" else None
+    nv_error = _gpu_error(ev.nvidia_smi) if vendor == "nvidia" else None
     smi = gpu.smi or RocmSmiGpu(index=-1)
     return GpuInfo(
         vendor=vendor,

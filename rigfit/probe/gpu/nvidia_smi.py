@@ -9,8 +9,10 @@ Values printed as N/A stay unknown (None), never 0.
 
 from __future__ import annotations
 
+import itertools
 import re
 
+from rigfit.kb.gpus import lookup_name, lookup_series
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines, parse_bdf
 from rigfit.records import field, record
@@ -305,10 +307,39 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
         stat = _GPUSTAT.match(line.strip())
         if stat:
             _add(out, NvidiaGpu(int(stat[1]), stat[2], memory_total_mib=int(stat[3])))
-    if not out.gpus and not any(ln.startswith("|") for ln in lines):
-        _csv(lines, out)
+    if not out.gpus and not any(ln.startswith("|") for ln in lines) and not _csv(lines, out):
+        _names_only(lines, out)
     _unreachable_gpu(out)
     return out
+
+
+# a whole line that is an NVIDIA GPU's name, as `nvidia-smi --query-gpu=name --format=csv[,noheader]` prints it
+_NAME_ONLY = later(r"(?:NVIDIA|Tesla|Quadro|GeForce|TITAN)\b[^,:|\[\]{}\"=]{2,60}")
+_SMI_HEADER = later(r"NVIDIA-SMI \d+\.\d+")
+
+
+def _names_only(lines: list[str], out: NvidiaSmiOutput) -> None:
+    """GPU names one to a line: `--query-gpu=name` (its "name" header, or noheader where every line is a name), or
+    the name lines a paste kept right under nvidia-smi's header after cutting its table. Each must be a name the KB
+    knows: a sentence that starts with "GeForce" is not a GPU."""
+    stripped = [ln.strip() for ln in lines if ln.strip()]
+    if stripped and stripped[0] == "name":
+        names = stripped[1:]
+    elif stripped and all(_NAME_ONLY.fullmatch(ln) for ln in stripped):
+        names = stripped
+    else:
+        names = _under_header(stripped)
+    if names and all(_NAME_ONLY.fullmatch(n) and (lookup_name(n) or lookup_series(n)) for n in names):
+        out.gpus.extend(NvidiaGpu(index, name) for index, name in enumerate(names))
+
+
+def _under_header(lines: list[str]) -> list[str]:
+    """The name-only lines that follow nvidia-smi's "NVIDIA-SMI ... Driver Version" header line directly."""
+    for pos, line in enumerate(lines):
+        if _SMI_HEADER.search(line):
+            names = list(itertools.takewhile(_NAME_ONLY.fullmatch, lines[pos + 1 :]))
+            return [str(n) for n in names]
+    return []
 
 
 _UNREACHABLE = later(r"device handle for GPU\s?(?P<bus>[0-9A-Fa-f]{3,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)")

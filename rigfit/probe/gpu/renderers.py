@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from rigfit.lazy_re import later
+from rigfit.probe.gpu.display_tools import inxi_unaddressed
 from rigfit.probe.gpu.fetch_tools import fastfetch_gpus, is_fastfetch_json
 from rigfit.probe.gpu.paste import clean_lines, parse_bdf
 from rigfit.records import record
@@ -48,7 +49,7 @@ _VENDOR_IDS = {"intel": "8086", "nvidia": "10de", "amd": "1002", "advanced micro
 class NamedGpu:
     """A GPU one of these tools names; what it does not print is None."""
 
-    source: str  # "glxinfo", "clinfo", "vulkaninfo", "xpu-smi"
+    source: str  # "glxinfo", "clinfo", "vulkaninfo", "xpu-smi", "inxi" (a GPU it names without a bus address)
     name: str | None = None
     vendor_id: str | None = None
     device_id: str | None = None
@@ -240,6 +241,9 @@ def parse_named_gpus(text: str | None) -> list[NamedGpu]:
         return _vulkaninfo(lines)
     if any("XPU-SMI" in ln or "Device Name:" in ln for ln in lines):
         return _xpu_smi(lines)
+    unaddressed = inxi_unaddressed(lines)
+    if unaddressed:
+        return [NamedGpu("inxi", desc, vendor_id) for vendor_id, desc in unaddressed]
     if is_fastfetch_json(lines):
         return [
             NamedGpu("fastfetch", g.name, g.vendor_id or _vendor_id(g.name or ""), memory_total_mib=g.memory_total_mib)
