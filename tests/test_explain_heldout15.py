@@ -24,6 +24,13 @@ def test_a_python_the_installer_refuses_names_the_supported_range_in_each_tools_
     pip = explain_text("ERROR: Package 'invokeai' requires a different Python: 3.11.0 not in '<3.11,>=3.9'")
     top = pip.explanations[0]
     assert top.id == "python-version-unsupported" and "invokeai" in top.cause and "<3.11,>=3.9" in top.cause
+    # uv's refusal (a project's requires-python), on one line or wrapped before "which"
+    uv = explain_text(
+        "error: The requested interpreter resolved to Python 3.12.3, which is incompatible with the project's "
+        "Python requirement: `>=3.13`"
+    ).explanations[0]
+    assert uv.id == "python-version-unsupported" and "Python 3.12.3" in uv.cause and ">=3.13" in uv.cause
+    assert "uv python install" in uv.fix
     # a launcher that just reports its Python is no refusal
     assert "python-version-unsupported" not in ids("INFO     Python version is 3.10.11 (tags/v3.10.11:7d4cc5a)")
 
