@@ -19,7 +19,7 @@ from rigfit.probe.source import CaptureSource
 from tests.conftest import FIXTURES
 
 DOCTOR = FIXTURES / "doctor"
-# rounds heldd to heldd12 (each scored blind against the rules before it); the keys are the same
+# rounds heldd to heldd13 (each scored blind against the rules before it); the keys are the same
 CASES: dict[str, dict[str, Any]] = {
     name: case
     for round_file in (
@@ -35,6 +35,7 @@ CASES: dict[str, dict[str, Any]] = {
         "heldout-d10.yaml",
         "heldout-d11.yaml",
         "heldout-d12.yaml",
+        "heldout-d13.yaml",
     )
     for name, case in yaml.safe_load((DOCTOR / round_file).read_text(encoding="utf-8"))["cases"].items()
 }

@@ -119,7 +119,16 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
         nvidia = [g for g in report.gpus if g.vendor_id == "10de"]
         ev.nvidia_smi = NvidiaSmiOutput(
             driver_version=report.nvidia_driver,
-            gpus=[NvidiaGpu(index=g.index, name=g.name, memory_total_mib=g.memory_total_mib) for g in nvidia],
+            gpus=[
+                NvidiaGpu(
+                    index=g.index,
+                    name=g.name,
+                    bdf=g.bdf,
+                    memory_total_mib=g.memory_total_mib,
+                    compute_capability=g.compute_capability,
+                )
+                for g in nvidia
+            ],
             windows=report.windows,
             wsl=report.wsl,
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from rigfit.lazy_re import later
+from rigfit.probe.gpu.app_devices import parse_app_devices
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.records import field, record
 
@@ -71,6 +72,8 @@ class ReportedGpu:
     gfx: str | None = None  # ROCm's "(gfx1100)"
     device_id: str | None = None  # ROCm 3's "Device 66a1": the PCI device id, no name
     memory_total_mib: int | None = None  # ComfyUI's total VRAM
+    compute_capability: str | None = None  # "12.0" where an app's device line prints it
+    bdf: str | None = None
 
 
 @record
@@ -198,7 +201,18 @@ def _comfyui(lines: list[str], report: TorchReport) -> None:
         report.gpus.append(ReportedGpu(index=0, vendor_id="10de", memory_total_mib=total_mib))
 
 
+def _app_devices(lines: list[str], report: TorchReport) -> None:
+    """SD.Next's, InvokeAI's, OneTrainer's, a launcher's or torch's own device lines (rigfit.probe.gpu.app_devices)."""
+    found = parse_app_devices(lines)
+    report.nvidia_driver = report.nvidia_driver or found.driver
+    for d in found.devices:
+        vendor = _vendor(d.name or "", report) or ("10de" if d.compute_capability else None)
+        report.gpus.append(ReportedGpu(d.index, d.name, vendor, compute_capability=d.compute_capability, bdf=d.bdf))
+
+
 def is_torch_report(lines: list[str]) -> bool:
+    if parse_app_devices(lines).devices:
+        return True
     return any(_COMFY_TOTAL_MB.match(ln) or _COMFY_DEVICE.match(ln.strip()) for ln in lines) or any(
         (pair := _KEY_VALUE.match(ln)) is not None and _KEYS.get(pair["key"].strip().lower()) == "gpus" for ln in lines
     )
@@ -213,4 +227,6 @@ def parse_torch_report(text: str | None) -> TorchReport | None:
     _collect_env(lines, report)
     if not report.gpus:
         _comfyui(lines, report)
+    if not report.gpus:
+        _app_devices(lines, report)
     return report

@@ -1,0 +1,90 @@
+"""The device lines SD UIs, trainers and torch itself print about the GPU torch uses, read as GPUs and a driver:
+
+- SD.Next: "Device: device=NVIDIA GeForce RTX 5090 n=1 arch=sm_90 capability=(12, 0) cuda=12.6 cudnn=90501" with
+  "driver=576.02" on the same or the wrapped next line (older builds write "cap=(8, 9)");
+- InvokeAI: "[...]::[InvokeAI]::INFO --> Using torch device: NVIDIA GeForce RTX 4090" ("CPU"/"MPS" are no GPU);
+- OneTrainer's debug report: "NVIDIA GPU (Index 0): NVIDIA GeForce RTX 3060 [NVIDIA]", then "    Driver version: ...";
+- a launcher's diagnostic file: "CUDA Driver:" device rows "00000000:01:00.0 0: NVIDIA GeForce RTX 4090 [89] 23 GB";
+- torch's own warnings: "Found GPU0 NVIDIA GeForce GTX 1060 which is of cuda capability 6.1." (torch/cuda/__init__.py).
+
+The name is what torch.cuda.get_device_name() printed; a capability is kept only where the line prints it. A rounded
+"23 GB" is not a VRAM size. Sources: vladmandic/sdnext modules/devices.py, invoke-ai/InvokeAI app startup log,
+Nerogar/OneTrainer scripts/generate_debug_report.py, pytorch torch/cuda/__init__.py (_check_capability).
+"""
+
+from __future__ import annotations
+
+from rigfit.lazy_re import later
+from rigfit.records import field, record
+
+_SDNEXT = later(
+    r"\bDevice: device=(?P<name>.+?) n=(?P<n>\d+)\b.*?\bcap(?:ability)?=\((?P<major>\d+), (?P<minor>\d+)\)(?P<rest>.*)$"
+)
+_DRIVER_KV = later(r"(?:^|\s)driver=(?P<ver>\d+\.\d+(?:\.\d+)?)\b")
+_INVOKE = later(r"\bUsing torch device: (?P<name>.+?)\s*$")
+_ONETRAINER = later(r"^(?:NVIDIA|AMD|Intel) GPU \(Index (?P<idx>\d+)\): (?P<name>.+?)(?: \[\w+\])?\s*$")
+_DRIVER_LINE = later(r"^\s+Driver version: (?P<ver>\d+\.\d+(?:\.\d+)?)\s*$")
+_CUDA_DRIVER_ROW = later(
+    r"^\s*(?P<bdf>[0-9a-fA-F]{4,8}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]) (?P<idx>\d+): (?P<name>.+?) "
+    r"\[(?P<major>\d{1,2})(?P<minor>\d)\](?: \d+ GB)?\s*$"
+)
+_TORCH_FOUND = later(
+    r"\bFound GPU(?P<idx>\d+) (?P<name>.+?) which is of cuda capability (?P<major>\d+)\.(?P<minor>\d+)"
+)
+_NOT_A_GPU = ("cpu", "mps", "xpu", "cuda", "")
+_HINTS = ("Device: device=", "Found GPU", "Using torch device:", "GPU (Index", "] ", "driver=")
+
+
+@record
+class AppDevice:
+    index: int | None = None
+    name: str | None = None
+    compute_capability: str | None = None  # "12.0", only where the line prints it
+    bdf: str | None = None
+
+
+@record
+class AppDevices:
+    devices: list[AppDevice] = field(default_factory=list)
+    driver: str | None = None
+
+
+def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, str | None]:
+    """The device one line names, and a driver it (or SD.Next's wrapped next line) prints. A name that ends the
+    paste's last line may be cut: that line names no device."""
+    line = lines[pos]
+    if not any(hint in line for hint in _HINTS) and not line.rstrip().endswith("]"):
+        return None, None
+    if sdnext := _SDNEXT.search(line):
+        tail = sdnext["rest"] + (" " + lines[pos + 1] if pos + 1 < len(lines) else "")
+        driver = _DRIVER_KV.search(tail)
+        cc = f"{sdnext['major']}.{sdnext['minor']}"
+        return AppDevice(0, sdnext["name"].strip(), cc), driver["ver"] if driver else None
+    if found := _TORCH_FOUND.search(line):
+        return AppDevice(int(found["idx"]), found["name"].strip(), f"{found['major']}.{found['minor']}"), None
+    if row := _CUDA_DRIVER_ROW.match(line):
+        cc = f"{row['major']}.{row['minor']}"
+        return AppDevice(int(row["idx"]), row["name"].strip(), cc, row["bdf"].lower()), None
+    if last:
+        return None, None
+    if listed := _ONETRAINER.match(line.strip()):
+        return AppDevice(int(listed["idx"]), listed["name"].strip()), None
+    if (invoke := _INVOKE.search(line)) and invoke["name"].strip().lower() not in _NOT_A_GPU:
+        return AppDevice(0, invoke["name"].strip()), None
+    return None, None
+
+
+def parse_app_devices(lines: list[str]) -> AppDevices:
+    """Every device line of the kinds above, one device per index (the first line naming it wins)."""
+    out = AppDevices()
+    seen: set[int | None] = set()
+    end = max((n for n, ln in enumerate(lines) if ln.strip()), default=0)
+    for pos, line in enumerate(lines):
+        device, driver = _device(lines, pos, pos == end)
+        out.driver = out.driver or driver
+        if device is not None and device.index not in seen:
+            seen.add(device.index)
+            out.devices.append(device)
+        elif out.devices and (listed := _DRIVER_LINE.match(line)):
+            out.driver = out.driver or listed["ver"]
+    return out
