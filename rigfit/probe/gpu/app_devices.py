@@ -1,15 +1,16 @@
 """The device lines SD UIs, trainers and torch itself print about the GPU torch uses, read as GPUs and a driver:
 
 - SD.Next: "Device: device=NVIDIA GeForce RTX 5090 n=1 arch=sm_90 capability=(12, 0) cuda=12.6 cudnn=90501" with
-  "driver=576.02" on the same or the wrapped next line (older builds write "cap=(8, 9)");
+  "driver=576.02" on the same or the wrapped next line;
 - InvokeAI: "[...]::[InvokeAI]::INFO --> Using torch device: NVIDIA GeForce RTX 4090" ("CPU"/"MPS" are no GPU);
 - OneTrainer's debug report: "NVIDIA GPU (Index 0): NVIDIA GeForce RTX 3060 [NVIDIA]", then "    Driver version: ...";
 - a launcher's diagnostic file: "CUDA Driver:" device rows "00000000:01:00.0 0: NVIDIA GeForce RTX 4090 [89] 23 GB";
 - torch's own warnings: "Found GPU0 NVIDIA GeForce GTX 1060 which is of cuda capability 6.1." (torch/cuda/__init__.py).
 
 The name is what torch.cuda.get_device_name() printed; a capability is kept only where the line prints it. A rounded
-"23 GB" is not a VRAM size. Sources: vladmandic/sdnext modules/devices.py, invoke-ai/InvokeAI app startup log,
-Nerogar/OneTrainer scripts/generate_debug_report.py, pytorch torch/cuda/__init__.py (_check_capability).
+"23 GB" is not a VRAM size. Sources (the line shapes as printed): vladmandic/sdnext#3896, invoke-ai/InvokeAI#9444,
+Nerogar/OneTrainer#732, kijai/ComfyUI-FluxTrainer#160, Haoming02/sd-webui-forge-classic#831 and torch's capability
+warnings (tests/fixtures/SOURCES.md: round heldd13 and the cuda-cc-too-old logs).
 """
 
 from __future__ import annotations
