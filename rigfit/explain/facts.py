@@ -10,7 +10,7 @@ import functools
 import re
 from typing import Any
 
-from rigfit.explain.literals import lines_that_may_match
+from rigfit.explain.literals import lines_holding, lines_that_may_match
 from rigfit.explain.scan import LogScan
 from rigfit.kb.loader import KbError, by_id, load_entries
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
@@ -105,7 +105,8 @@ def log_facts(scan: LogScan) -> Facts:
 def _pasted_cpu(lines: list[str]) -> Facts:
     """The CPU of an lscpu or /proc/cpuinfo pasted with the log: its model, and what its x86 flags line says of
     SSE4.2, AVX and AVX2 (only a flags line that is an x86 CPU's, complete or cut past where the flag would be)."""
-    text = "\n".join(line for line in lines if line.lstrip().lower().startswith(CPU_LABELS) and ":" in line)
+    labelled = (lines[i] for i in lines_holding(CPU_LABELS, lines))
+    text = "\n".join(line for line in labelled if line.lstrip().lower().startswith(CPU_LABELS) and ":" in line)
     if not text:
         return {}
     cpu = parse_lscpu(text)
