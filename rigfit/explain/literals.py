@@ -125,15 +125,16 @@ def lines_with_number_before(mark: str, texts: Sequence[str]) -> set[int]:
     `\\d+\\s*x\\d+` ("512x768") may match, though it has no literal (an "x" alone is in every other line of a log)."""
     _, lowered, starts, _ = _folded(tuple(texts))
     found = set(itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts))))
-    for hit in _number_before(mark).finditer(lowered):
-        found.add(bisect.bisect_right(starts, hit.end() - 1) - 1)
+    backwards = lowered[::-1]  # read from the mark back, the engine finds the mark by its fast literal search
+    for hit in _number_before(mark[::-1]).finditer(backwards):
+        found.add(bisect.bisect_right(starts, len(lowered) - 1 - hit.start()) - 1)
     return found
 
 
 @functools.cache
-def _number_before(mark: str) -> re.Pattern[str]:
-    """A digit, ASCII spaces but no newline (what str.isspace takes in ASCII), then `mark`."""
-    return re.compile("[0-9][\\t\\x0b\\x0c\\r\\x1c-\\x1f ]*" + re.escape(mark))
+def _number_before(backwards_mark: str) -> re.Pattern[str]:
+    """Backwards: a mark, ASCII spaces but no newline (what str.isspace takes in ASCII), then a digit."""
+    return re.compile(re.escape(backwards_mark) + "[\\t\\x0b\\x0c\\r\\x1c-\\x1f ]*[0-9]")
 
 
 def _ascending(literal: str, lowered: str, starts: list[int]) -> Iterator[int]:
