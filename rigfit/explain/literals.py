@@ -10,8 +10,8 @@ that needs no literal (digits only, a character class) gets no literals and alwa
 
 Only ASCII literals are taken. With re.IGNORECASE four non-ASCII characters match ASCII letters (the Kelvin sign
 matches "k", the long s "ſ" "s", the dotless ı and the dotted İ "i": `FOLD_TO_ASCII`), so a line holding one of them
-is always handed to the regex; any other non-ASCII line is searched lower-cased like an ASCII one (its ASCII letters
-lower-case to themselves, its other characters to no ASCII letter).
+is always handed to the regex; in any other line a match's literals are ASCII characters of the line, so it is
+searched as an ASCII one, its non-ASCII characters replaced.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ SHAPE = str.maketrans("123456789", "000000000")
 # the non-ASCII characters `re` matches to an ASCII literal under IGNORECASE (their simple lower case is ASCII, or
 # re._casefix lists them beside an ASCII letter), and the one whose full lower case holds an ASCII letter (İ: "i̇")
 FOLD_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+# the other non-ASCII characters, each searched as a NUL (the lowered text stays one byte a character, and a
+# literal is found where it was)
+NON_ASCII = re.compile("[^\0-\x7f]")
 SHAPES_PAY_BELOW = 0.25  # the share of the texts' length under which their distinct shapes are searched first
 _LITERAL, _AT, _SUBPATTERN, _BRANCH = sre_parse.LITERAL, sre_parse.AT, sre_parse.SUBPATTERN, sre_parse.BRANCH
 _ATOMIC = getattr(sre_parse, "ATOMIC_GROUP", None)  # Python 3.11 and later, as POSSESSIVE_REPEAT
@@ -165,18 +168,17 @@ def _may_hold(shapes: str | None, literal: str) -> bool:
 # the analyzers read the same lines with ~40 patterns in a row; a known issue its keyword lines with a few
 @functools.lru_cache(maxsize=8)
 def _folded(texts: tuple[str, ...]) -> tuple[frozenset[int], str, list[int], str | None]:
-    """The texts always tried (one with a character of `FOLD_TO_ASCII`, or whose lower case is longer), the others
-    lower-cased in one string (the former left empty), where each text starts in it, and their distinct shapes
+    """The texts always tried (one with a character of `FOLD_TO_ASCII`), the others lower-cased in one string (the
+    former left empty, the other non-ASCII characters as NULs), where each text starts in it, and their distinct shapes
     (digits masked) in one string when they are few: a log with a timestamp on every line keeps 20,000 lines of a
     few hundred shapes, and most literals are in none of them, which a search of the shapes tells at a fraction of
     the cost."""
     always: frozenset[int] = frozenset()
     if not all(map(str.isascii, texts)):
-        others = itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts)))
-        always = frozenset(
-            i for i in others if FOLD_TO_ASCII.search(texts[i]) or len(texts[i].lower()) != len(texts[i])
-        )
-        texts = tuple("" if i in always else text for i, text in enumerate(texts)) if always else texts
+        others = list(itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts))))
+        searched = {i: NON_ASCII.sub("\0", texts[i]) for i in others if not FOLD_TO_ASCII.search(texts[i])}
+        always = frozenset(others).difference(searched)
+        texts = tuple("" if i in always else searched.get(i, text) for i, text in enumerate(texts))
     starts = list(itertools.accumulate(map((1).__add__, map(len, texts[:-1])), initial=0))
     lowered = "\n".join(texts).lower()
     shapes = "\n".join(dict.fromkeys(lowered.translate(SHAPE).split("\n")))
