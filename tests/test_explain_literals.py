@@ -59,12 +59,13 @@ def log_lines() -> list[str]:
 
 def adversarial(pattern: re.Pattern[str]) -> list[str]:
     """Lines built from the pattern's own literals: exact, upper case, with a non-ASCII letter that matches an ASCII
-    one under re.IGNORECASE, after a lower case that changes length, padded to thousands of characters, and cut in
-    two at a line end."""
+    one under re.IGNORECASE, after a lower case that changes length, among other non-ASCII characters, padded to
+    thousands of characters, and cut in two at a line end."""
     lines = []
     for literal in required_literals(pattern) or ():
         folded = literal.replace("k", "\u212a").replace("s", "\u017f").replace("i", "\u0130")
         lines += [literal, literal.upper(), folded, "\u0130" + literal, "x" * 3000 + literal + " y" * 900]
+        lines += ["\u00e9 " + literal.upper() + " \u03a3\u00c9", "\u2588" * 10 + literal + "\u00d7"]  # searched lowered
         lines += [literal[: len(literal) // 2], literal[len(literal) // 2 :]]
     return lines
 
@@ -123,8 +124,10 @@ def test_the_literals_come_from_the_pattern() -> None:
 
 def test_the_precheck_skips_lines_without_the_literals() -> None:
     pattern = re.compile(r"CUDA out of memory", re.I)
-    texts = ["loading model", "torch.cuda.OutOfMemoryError: CUDA OUT OF MEMORY", "done", "caf\u00e9"]
-    assert list(lines_that_may_match(pattern, texts)) == [1, 3]  # the non-ASCII line is always tried
+    texts = ["loading model", "torch.cuda.OutOfMemoryError: CUDA OUT OF MEMORY", "done", "caf\u00e9", "\u212a"]
+    texts += ["\u2588 CUDA Out Of Memory \u00d7"]
+    # a non-ASCII line is searched lower-cased, unless it holds a character that matches an ASCII letter
+    assert list(lines_that_may_match(pattern, texts)) == [1, 4, 5]
     assert not may_match(pattern, "loading model")
 
 
@@ -177,3 +180,17 @@ def test_the_known_issues_first_matching_line_is_found_from_the_start() -> None:
             first = next((i for i, text in enumerate(texts) if pattern.search(text)), None)
             found = next((i for i in lines_from_start(pattern, texts) if pattern.search(texts[i])), None)
             assert found == first, (issue.entry.id, pattern.pattern)
+
+
+def test_the_characters_folded_to_ascii_are_all_that_re_folds() -> None:
+    """Every non-ASCII character that `re` (IGNORECASE) matches to an ASCII letter, or whose lower case holds one,
+    is in FOLD_TO_ASCII: a line with any other is searched lower-cased."""
+    import _sre
+    from re import _casefix  # type: ignore[attr-defined]
+
+    lowers = ((c, chr(c).lower()) for c in range(128, 0x110000))
+    folds = {c for c, low in lowers if _sre.unicode_tolower(c) < 128 or any(map(str.isascii, low))}
+    folds |= {c for low in range(128) for c in _casefix._EXTRA_CASES.get(low, ())}
+    assert {c for c in range(128, 0x110000) if literals.FOLD_TO_ASCII.match(chr(c))} == folds
+    for c in folds:
+        assert re.search("[a-z]", chr(c), re.I) or any(ch.isascii() for ch in chr(c).lower())

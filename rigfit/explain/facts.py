@@ -10,7 +10,7 @@ import functools
 import re
 from typing import Any
 
-from rigfit.explain.literals import lines_that_may_match
+from rigfit.explain.literals import lines_from_start, lines_holding, lines_that_may_match
 from rigfit.explain.scan import LogScan
 from rigfit.kb.loader import KbError, by_id, load_entries
 from rigfit.kb.torch_source import isa_target_for, rocm_source_build
@@ -81,15 +81,15 @@ def log_facts(scan: LogScan) -> Facts:
     lines = [kept[position].text for position in order]
     facts: Facts = {}
     for ui, marker in UI_MARKERS:
-        if any(marker.search(lines[i]) for i in lines_that_may_match(marker, lines)):
+        if any(marker.search(lines[i]) for i in lines_from_start(marker, lines)):
             facts["ui"] = ui
             break
     for os_name, pattern in LOG_OS:
-        if any(pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines)):
+        if any(pattern.search(lines[i]) for i in lines_from_start(pattern, lines)):
             facts["log_os"] = os_name
             break
     for route, pattern in GPU_ROUTE:
-        if any(pattern.search(lines[i]) for i in lines_that_may_match(pattern, lines)):
+        if any(pattern.search(lines[i]) for i in lines_from_start(pattern, lines)):
             facts["gpu_route"] = route
             break
     facts.update(_pasted_cpu(lines))
@@ -105,7 +105,8 @@ def log_facts(scan: LogScan) -> Facts:
 def _pasted_cpu(lines: list[str]) -> Facts:
     """The CPU of an lscpu or /proc/cpuinfo pasted with the log: its model, and what its x86 flags line says of
     SSE4.2, AVX and AVX2 (only a flags line that is an x86 CPU's, complete or cut past where the flag would be)."""
-    text = "\n".join(line for line in lines if line.lstrip().lower().startswith(CPU_LABELS) and ":" in line)
+    labelled = (lines[i] for i in lines_holding(CPU_LABELS, lines))
+    text = "\n".join(line for line in labelled if line.lstrip().lower().startswith(CPU_LABELS) and ":" in line)
     if not text:
         return {}
     cpu = parse_lscpu(text)

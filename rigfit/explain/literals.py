@@ -8,9 +8,10 @@ from the pattern's own parse tree (`re`'s parser), so they cannot drift from the
 match holds one of ("out of memory", "oom-kill") is tried only on lines that hold one of them. A pattern with a branch
 that needs no literal (digits only, a character class) gets no literals and always runs.
 
-Only ASCII literals are taken and only ASCII lines are skipped: with re.IGNORECASE a few non-ASCII characters match
-ASCII letters (the Kelvin sign K matches "k", the long s "ſ" matches "s"), so a line with any non-ASCII character
-is always handed to the regex.
+Only ASCII literals are taken. With re.IGNORECASE four non-ASCII characters match ASCII letters (the Kelvin sign
+matches "k", the long s "ſ" "s", the dotless ı and the dotted İ "i": `FOLD_TO_ASCII`), so a line holding one of them
+is always handed to the regex; in any other line a match's literals are ASCII characters of the line, so it is
+searched as an ASCII one, its non-ASCII characters replaced.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ except ImportError:  # pragma: no cover - Python 3.10
     sre_parse = importlib.import_module("sre_parse")
 
 SHAPE = str.maketrans("123456789", "000000000")
+# the non-ASCII characters `re` matches to an ASCII literal under IGNORECASE (their simple lower case is ASCII, or
+# re._casefix lists them beside an ASCII letter), and the one whose full lower case holds an ASCII letter (İ: "i̇")
+FOLD_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+# the other non-ASCII characters, each searched as a NUL (the lowered text stays one byte a character, and a
+# literal is found where it was)
+NON_ASCII = re.compile("[^\0-\x7f]")
 SHAPES_PAY_BELOW = 0.25  # the share of the texts' length under which their distinct shapes are searched first
 _LITERAL, _AT, _SUBPATTERN, _BRANCH = sre_parse.LITERAL, sre_parse.AT, sre_parse.SUBPATTERN, sre_parse.BRANCH
 _ATOMIC = getattr(sre_parse, "ATOMIC_GROUP", None)  # Python 3.11 and later, as POSSESSIVE_REPEAT
@@ -107,21 +114,30 @@ def lines_from_start(pattern: re.Pattern[str], texts: Sequence[str]) -> Iterator
             previous = index
 
 
+def lines_holding(literals: Sequence[str], texts: Sequence[str]) -> list[int]:
+    """The indices (ascending) of the texts holding one of `literals` (lower-case ASCII) in any case, and of the
+    texts `_folded` always hands on."""
+    always, lowered, starts, _ = _folded(tuple(texts))
+    found = set(always).union(*(_ascending(literal, lowered, starts) for literal in literals))
+    return sorted(found)
+
+
 def lines_with_number_before(mark: str, texts: Sequence[str]) -> set[int]:
     """The indices of the texts in which `mark` (lower-case ASCII) follows a digit, spaces between or not, and of
-    every non-ASCII text: the lines a pattern like `\\d+\\s*x\\d+` ("512x768") may match, though it has no literal
-    (an "x" alone is in every other line of a log)."""
-    always, lowered, starts, _ = _folded(tuple(texts))
-    found = set(always)
-    pos = lowered.find(mark)
-    while pos >= 0:
-        before = pos - 1
-        while before >= 0 and lowered[before] != "\n" and lowered[before].isspace():
-            before -= 1
-        if before >= 0 and lowered[before] in "0123456789":
-            found.add(bisect.bisect_right(starts, pos) - 1)
-        pos = lowered.find(mark, pos + 1)
+    every non-ASCII text (a non-ASCII digit, space or "×" may make the match): the lines a pattern like
+    `\\d+\\s*x\\d+` ("512x768") may match, though it has no literal (an "x" alone is in every other line of a log)."""
+    _, lowered, starts, _ = _folded(tuple(texts))
+    found = set(itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts))))
+    backwards = lowered[::-1]  # read from the mark back, the engine finds the mark by its fast literal search
+    for hit in _number_before(mark[::-1]).finditer(backwards):
+        found.add(bisect.bisect_right(starts, len(lowered) - 1 - hit.start()) - 1)
     return found
+
+
+@functools.cache
+def _number_before(backwards_mark: str) -> re.Pattern[str]:
+    """Backwards: a mark, ASCII spaces but no newline (what str.isspace takes in ASCII), then a digit."""
+    return re.compile(re.escape(backwards_mark) + "[\\t\\x0b\\x0c\\r\\x1c-\\x1f ]*[0-9]")
 
 
 def _ascending(literal: str, lowered: str, starts: list[int]) -> Iterator[int]:
@@ -152,14 +168,17 @@ def _may_hold(shapes: str | None, literal: str) -> bool:
 # the analyzers read the same lines with ~40 patterns in a row; a known issue its keyword lines with a few
 @functools.lru_cache(maxsize=8)
 def _folded(texts: tuple[str, ...]) -> tuple[frozenset[int], str, list[int], str | None]:
-    """The non-ASCII texts (always tried), the ASCII texts lower-cased in one string (the non-ASCII ones left
-    empty), where each text starts in it, and their distinct shapes (digits masked) in one string when they are
-    few: a log with a timestamp on every line keeps 20,000 lines of a few hundred shapes, and most literals are in
-    none of them, which a search of the shapes tells at a fraction of the cost."""
+    """The texts always tried (one with a character of `FOLD_TO_ASCII`), the others lower-cased in one string (the
+    former left empty, the other non-ASCII characters as NULs), where each text starts in it, and their distinct shapes
+    (digits masked) in one string when they are few: a log with a timestamp on every line keeps 20,000 lines of a
+    few hundred shapes, and most literals are in none of them, which a search of the shapes tells at a fraction of
+    the cost."""
     always: frozenset[int] = frozenset()
     if not all(map(str.isascii, texts)):
-        always = frozenset(itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts))))
-        texts = tuple(text if text.isascii() else "" for text in texts)
+        others = list(itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts))))
+        searched = {i: NON_ASCII.sub("\0", texts[i]) for i in others if not FOLD_TO_ASCII.search(texts[i])}
+        always = frozenset(others).difference(searched)
+        texts = tuple("" if i in always else searched.get(i, text) for i, text in enumerate(texts))
     starts = list(itertools.accumulate(map((1).__add__, map(len, texts[:-1])), initial=0))
     lowered = "\n".join(texts).lower()
     shapes = "\n".join(dict.fromkeys(lowered.translate(SHAPE).split("\n")))
@@ -235,6 +254,7 @@ def _item(op: Any, arg: Any) -> tuple[str, ...] | None:
 __all__ = [
     "lines_from_end",
     "lines_from_start",
+    "lines_holding",
     "lines_that_may_match",
     "lines_with_number_before",
     "may_match",

@@ -474,7 +474,7 @@ def _remember_counted(
                 continue
             known = _kept(result, text)
             if known is None:
-                result.lines[text] = LogLine(base_line + 1 + firsts[line], text, frozenset(words), counts[line])
+                result.lines[text] = _line(base_line + 1 + firsts[line], text, frozenset(words), counts[line])
             else:
                 known.repeats += counts[line]
                 known.keywords |= words
@@ -615,7 +615,7 @@ def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count
     if len(result.lines) >= MAX_LINES:
         result.lines.popitem(last=False)
         result.dropped += 1
-    result.lines[text] = LogLine(number, text, frozenset(keywords), 1)
+    result.lines[text] = _line(number, text, frozenset(keywords), 1)
 
 
 def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], words: list[frozenset[str]]) -> None:
@@ -642,18 +642,26 @@ def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], word
     cast("OrderedDict[str, LogLine | Pending]", kept).update(zip(texts, pending, strict=True))
 
 
+def _line(number: int, text: str, keywords: frozenset[str], repeats: int) -> LogLine:
+    """A LogLine, its fields set one by one: the record's generic `__init__` (a dict update) costs ~3 µs a line and
+    its instances stop sharing their dict's keys (+1.4 MB on 22,000 lines); a scan makes up to ~22,000."""
+    line: LogLine = object.__new__(LogLine)
+    line.number, line.text, line.keywords, line.repeats = number, text, keywords, repeats
+    return line
+
+
 def _kept(result: LogScan, text: str) -> LogLine | None:
     """The kept line of `text`, made a LogLine if it was `Pending` (in place: its position in the order stays)."""
     known = cast("LogLine | Pending | None", result.lines.get(text))
     if type(known) is tuple:
-        known = result.lines[text] = LogLine(known[0], known[1], known[2], 1)
+        known = result.lines[text] = _line(known[0], known[1], known[2], 1)
     return cast("LogLine | None", known)
 
 
 def _made_lines(result: LogScan) -> None:
     """Every `Pending` line still kept at the end of the scan made a LogLine, in place."""
     kept = cast("OrderedDict[str, LogLine | Pending]", result.lines)
-    pending = [(text, LogLine(*line, 1)) for text, line in kept.items() if type(line) is tuple]
+    pending = [(text, _line(*line, 1)) for text, line in kept.items() if type(line) is tuple]
     kept.update(pending)
 
 

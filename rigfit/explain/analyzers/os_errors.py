@@ -60,6 +60,7 @@ def table() -> tuple[dict[str, OsError], dict[tuple[str, int], OsError]]:
     return by_text, by_code
 
 
+@functools.lru_cache(maxsize=256)  # a log repeats its errors: ~1,200 "[Errno 2]" lines in a 50 MB timestamped log
 def error_entry(kind: str, code: int, text: str, windows: bool) -> OsError | None:
     """The entry for an error as printed: its text decides (errno numbers differ between systems), its code when the
     text is in another language (a Rust "os error N" is Windows' code in a Windows log, else errno)."""
