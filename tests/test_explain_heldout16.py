@@ -63,3 +63,15 @@ def test_uv_missing_requirements_file_is_the_requirements_file_class() -> None:
         "ERROR: Could not open requirements file: [Errno 2] No such file or directory: 'requirements.txt'\n"
     ).explanations[0]
     assert pip.id == "requirements-file-missing" and pip.cause.startswith("`pip install -r requirements.txt`")
+
+
+def test_comfyui_zluda_launcher_checks_name_what_is_wrong_with_the_zluda_folder() -> None:
+    first = found("comfyui-zluda-launcher-zluda-build--zluda-v6-no-nightly-flag.txt")[0]
+    assert first.id == "comfyui-zluda-launcher-zluda-build"
+    assert "not an antivirus block" in first.cause and "install-n.bat" in first.fix
+    # the same check with a good build and only nccl.dll gone: the antivirus reading
+    av = "[ERROR] Detected ZLUDA version: 3.9.5 [nightly build], but nccl.dll is missing. Likely blocked by AV.\n"
+    top = explain_text(av).explanations[0]
+    assert top.id == "comfyui-zluda-launcher-zluda-build" and "quarantine" in top.fix
+    # the launcher's normal line: nothing
+    assert ids("[INFO] ZLUDA version: 3.9.5 [nightly build]\n[INFO] Launching application via ZLUDA...\n") == []
