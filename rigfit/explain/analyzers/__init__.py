@@ -22,6 +22,7 @@ from rigfit.explain.analyzers import (
     runtime,
     shapes,
     sigill,
+    stdlib_shadow,
 )
 from rigfit.explain.analyzers.base import Finding
 from rigfit.explain.analyzers.context import Context
@@ -29,7 +30,7 @@ from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
-    resolver, imports, gpu_code, runtime, memory, sigill, fetch, gpu_status, os_errors, shapes,
+    resolver, imports, gpu_code, runtime, memory, sigill, fetch, gpu_status, os_errors, shapes, stdlib_shadow,
 )  # fmt: skip
 
 
