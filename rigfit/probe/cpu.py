@@ -7,8 +7,9 @@ from collections.abc import Callable
 from rigfit.kb.fixes import fix_text
 from rigfit.lazy_re import later
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
+from rigfit.probe.gpu.rocminfo import parse_rocminfo
 from rigfit.probe.gpu.torch_reports import parse_torch_report
-from rigfit.probe.gpus import NVIDIA_SMI
+from rigfit.probe.gpus import NVIDIA_SMI, ROCMINFO
 from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
 from rigfit.probe.source import CommandSpec, Source
@@ -33,7 +34,7 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
     cpu = CpuInfo(
         arch=machine if _ARCH_NAME.match(machine) else from_lscpu.arch or from_file.arch,
         vendor=from_lscpu.vendor or from_file.vendor,
-        model=from_lscpu.model or from_file.model,
+        model=from_lscpu.model or from_file.model or _rocminfo_cpu(source, bool(read.text or lscpu.ok)),
         sockets=from_lscpu.sockets or from_file.sockets,
         cores=from_lscpu.cores or from_file.cores,
         threads=from_lscpu.threads or from_file.threads,
@@ -60,6 +61,16 @@ def _pasted_lscpu(source: Source) -> CpuText:
     nvidia-smi's output goes)."""
     report = parse_torch_report(source.run(NVIDIA_SMI).output)
     return parse_lscpu("\n".join(report.cpu_lines)) if report and report.cpu_lines else CpuText()
+
+
+def _rocminfo_cpu(source: Source, other_source: bool) -> str | None:
+    """Without /proc/cpuinfo or lscpu: the CPU model a pasted rocminfo names (its CPU agent's Marketing Name)."""
+    if other_source:
+        return None
+    result = source.run(ROCMINFO)
+    agents = parse_rocminfo(result.output).agents if result.output else []
+    cpu = next((a for a in agents if a.device_type == "CPU"), None)
+    return (cpu.marketing_name or cpu.name) if cpu else None
 
 
 def _set_flags(cpu: CpuInfo, best: CpuText, warn: Callable[[str], None]) -> None:

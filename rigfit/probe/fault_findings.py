@@ -189,6 +189,22 @@ FAULTS: dict[str, FaultKind] = {
         "the driver gave up on the GPU and blocks all work on it until it is rebound or the machine restarts",
         lambda f: fix_text("gpu.wedged"),
     ),
+    "nvidia_smi_compute_prohibited": FaultKind(
+        "gpu.nvidia_compute_prohibited",
+        "blocker",
+        "drivers",
+        "the GPU's compute mode is Prohibited: the driver lets no process create a CUDA context on it, so every CUDA "
+        "program (torch, ollama, llama.cpp) runs on the CPU or fails with 'all CUDA-capable devices are busy or "
+        "unavailable'",
+        lambda f: fix_text("gpu.nvidia_compute_prohibited"),
+    ),
+    "nvidia_smi_compute_prohibited_some": FaultKind(
+        "gpu.nvidia_compute_prohibited",
+        "warning",
+        "drivers",
+        "that GPU's compute mode is Prohibited: no CUDA program can use it (the other GPUs can)",
+        lambda f: fix_text("gpu.nvidia_compute_prohibited"),
+    ),
     "nvidia_gpu_unreachable": FaultKind(
         "gpu.nvidia_gpu_unreachable",
         "blocker",

@@ -119,6 +119,7 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
         nvidia = [g for g in report.gpus if g.vendor_id == "10de"]
         ev.nvidia_smi = NvidiaSmiOutput(
             driver_version=report.nvidia_driver,
+            cuda_version=report.cuda_driver,
             gpus=[
                 NvidiaGpu(
                     index=g.index,
@@ -133,7 +134,16 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
             wsl=report.wsl,
         )
         ev.named += [
-            NamedGpu("torch", g.name, g.vendor_id, g.device_id, memory_total_mib=g.memory_total_mib, gfx=g.gfx)
+            NamedGpu(
+                "torch",
+                g.name,
+                g.vendor_id,
+                g.device_id,
+                bdf=g.bdf,
+                memory_total_mib=g.memory_total_mib,
+                gfx=g.gfx,
+                integrated=g.integrated,
+            )
             for g in report.gpus
             if g.vendor_id != "10de"
         ]

@@ -154,5 +154,15 @@ def nvidia_smi_faults(smi: NvidiaSmiOutput, nvidia_gpu_reports_it: bool) -> list
     """nvidia-smi's failure, unless an NVIDIA GPU in the profile already carries it (gpu.nvidia_no_driver)."""
     kind = NVIDIA_SMI_FAULTS.get(smi.error or "")
     if kind is None or nvidia_gpu_reports_it:
-        return []
+        return _compute_prohibited(smi)
     return [GpuFault(kind=kind, evidence=smi.error_line or smi.error or "")]
+
+
+def _compute_prohibited(smi: NvidiaSmiOutput) -> list[GpuFault]:
+    """GPUs whose compute mode lets no CUDA context in: a blocker when no listed GPU is left for CUDA."""
+    shut = [g for g in smi.gpus if g.compute_mode == "Prohibited"]
+    if not shut:
+        return []
+    kind = "nvidia_smi_compute_prohibited" + ("" if len(shut) == len(smi.gpus) else "_some")
+    named = ", ".join(f"GPU {g.index} {g.name or ''}".rstrip() for g in shut)
+    return [GpuFault(kind=kind, evidence=f"{named}: Compute M. Prohibited")]

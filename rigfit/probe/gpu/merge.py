@@ -368,6 +368,8 @@ def _integrated(model: GpuModel | None, gfx: str | None, gpu: _Gpu, vendor: str 
         return True
     if vendor == "nvidia":
         return False
+    if gpu.named is not None and gpu.named.integrated is not None:
+        return gpu.named.integrated
     vram = gpu.drm.vram_bytes if gpu.drm else gpu.kernel_vram
     gtt = gpu.drm.gtt_bytes if gpu.drm else gpu.kernel_gtt
     if vram and gtt:  # an APU carve-out: small VRAM, large GTT (ollama)

@@ -32,6 +32,8 @@ _TABLE_ROW = later(
 _WINDOWS = later(r"\bWDDM\b|\bDriver-Model\b|\bTCC\b")
 _MEMORY = later(r"(?<!\d)(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
 _LIST = later(r"^GPU (\d+): (.+?)(?: \(UUID: [^)]*\))?$")
+# the table's "GPU-Util  Compute M." cell below each GPU's row: "|      1%   Prohibited |", "| 0%  E. Process |"
+_COMPUTE_MODE = later(r"\|\s*(?:\d+%|N/A)\s+(Default|E\. Process|E\. Thread|Prohibited)\s*\|")
 # gpustat, often pasted beside nvidia-smi: "[0] Tesla P100-PCIE-16GB | 27'C,   0 % |   103 / 16384 MB |"
 _GPUSTAT = later(r"^\[(\d+)\]\s+(\S.*?)\s*\|\s*-?\d+'C,[^|]*\|\s*\d+\s*/\s*(\d+)\s*MB\s*\|")
 _FAILURES = (
@@ -54,6 +56,7 @@ class NvidiaGpu:
     pci_id: str | None = None  # "10de:1401", from `-q`'s "Device Id : 0x140110DE"
     memory_total_mib: int | None = None
     compute_capability: str | None = None  # only from --query-gpu=compute_cap
+    compute_mode: str | None = None  # the table's "Compute M." / -q's "Compute Mode": "Default", "Prohibited"...
 
 
 @record
@@ -206,6 +209,8 @@ def _query(lines: list[str], out: NvidiaSmiOutput) -> None:
             gpu.name = _known(value)
         elif key == "Bus Id":
             gpu.bdf = gpu.bdf or parse_bdf(value)
+        elif key == "Compute Mode":
+            gpu.compute_mode = _known(value)
         elif key == "Device Id":
             ident = _DEVICE_ID.fullmatch(value.strip())
             gpu.pci_id = gpu.pci_id or (f"10de:{ident['dev'].lower()}" if ident else None)
@@ -300,6 +305,8 @@ def parse_nvidia_smi(text: str | None) -> NvidiaSmiOutput:
         memory = _MEMORY.search(line)
         if pending is not None and memory:
             pending.memory_total_mib = int(memory[2])
+            mode = _COMPUTE_MODE.search(line)
+            pending.compute_mode = mode[1] if mode else None
             pending = None
         listed = _LIST.match(line.strip())
         if listed:

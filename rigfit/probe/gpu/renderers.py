@@ -57,6 +57,7 @@ class NamedGpu:
     driver_version: str | None = None  # the NVIDIA driver's version (glxinfo, clinfo); None for Mesa/Intel stacks
     memory_total_mib: int | None = None  # xpu-smi, glxinfo's "Dedicated video memory", a listing's "VRAM Size"
     gfx: str | None = None  # the ROCm runtime's gfx a torch report prints ("(gfx1100)"): any override applied
+    integrated: bool | None = None  # vulkaninfo's INTEGRATED_GPU / DISCRETE_GPU, ggml's Vulkan "uma: 1"
 
 
 def _clean_name(name: str) -> str:
@@ -172,6 +173,9 @@ def _vulkaninfo(lines: list[str]) -> list[NamedGpu]:
     return [gpu for gpu in (_vulkan_gpu(dev) for dev in devices) if gpu]
 
 
+_DEVICE_TYPES = {"INTEGRATED_GPU": True, "DISCRETE_GPU": False}  # vulkaninfo's deviceType, after "..._TYPE_"
+
+
 def _vulkan_gpu(dev: dict[str, str]) -> NamedGpu | None:
     if dev.get("deviceType", "").endswith("CPU") or _SOFTWARE.search(dev.get("deviceName", "")):
         return None
@@ -186,6 +190,7 @@ def _vulkan_gpu(dev: dict[str, str]) -> NamedGpu | None:
         vendor_id=vendor[1].lower() if vendor else None,
         device_id=device[1].lower() if device else None,
         driver_version=version[0] if version else None,
+        integrated=_DEVICE_TYPES.get(dev.get("deviceType", "").rpartition("TYPE_")[2]),
     )
 
 

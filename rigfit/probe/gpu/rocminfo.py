@@ -109,6 +109,8 @@ def _agent_field(agent: RocmAgent, key: str, value: str, pool_segment: str | Non
         agent.marketing_name = value or None
     elif key == "Device Type":
         agent.device_type = value.upper() or None
+    elif key == "Vendor Name" and value.strip() == "CPU":  # a CPU agent says so before its "Device Type" line
+        agent.device_type = agent.device_type or "CPU"
     elif key == "Chip ID":
         agent.chip_id = _chip_id(value)
     elif key == "BDFID":

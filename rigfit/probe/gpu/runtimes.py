@@ -10,6 +10,12 @@ from rigfit.probe.gpu.paste import clean_lines, gfx_from_version
 # the kernel log's "NVRM: loading NVIDIA UNIX x86_64 Kernel Module  535.183.01  Sun May 12 ..." (or "NVIDIA UNIX Open
 # Kernel Module for x86_64  570.158.01"): the driver this boot loaded
 _LOADING = later(r"NVRM: loading NVIDIA .*?Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)\b")
+# nvidia-modeset.ko ships in the same driver package as nvidia.ko, so its version is the driver's: "nvidia-modeset:
+# Loading NVIDIA UNIX Open Kernel Mode Setting Driver for x86_64  570.172.08  Release Build" ("... Kernel Mode
+# Setting Driver for UNIX platforms  535.54.03" from the proprietary module)
+_MODESET = later(
+    r"nvidia-modeset: Loading NVIDIA .*?Kernel Mode Setting Driver for \S+(?: platforms)?\s+(\d+\.\d+(?:\.\d+)?)\b"
+)
 
 
 def _first_version(text: str | None, *patterns: str) -> str | None:
@@ -31,12 +37,15 @@ def nvidia_module_version(text: str | None) -> str | None:
 
 
 def nvidia_module_loaded(kernel_log: str | None) -> str | None:
-    """The driver version the kernel log's last NVRM "loading" line names (a journal may span module reloads)."""
-    found = None
+    """The driver version the kernel log's last NVRM "loading" line names (a journal may span module reloads), else
+    the one nvidia-modeset's "Loading" line names."""
+    found = modeset = None
     for line in clean_lines(kernel_log):
         match = _LOADING.search(line) if "NVRM: loading" in line else None
         found = match[1] if match else found
-    return found
+        shown = _MODESET.search(line) if "nvidia-modeset: Loading" in line else None
+        modeset = shown[1] if shown else modeset
+    return found or modeset
 
 
 def rocm_version(text: str | None) -> str | None:

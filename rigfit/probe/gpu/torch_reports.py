@@ -19,6 +19,7 @@ import re
 
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.app_devices import parse_app_devices
+from rigfit.probe.gpu.llm_devices import parse_llm_devices
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.records import field, record
 
@@ -74,12 +75,14 @@ class ReportedGpu:
     memory_total_mib: int | None = None  # ComfyUI's total VRAM
     compute_capability: str | None = None  # "12.0" where an app's device line prints it
     bdf: str | None = None
+    integrated: bool | None = None  # ggml's Vulkan "uma: 1", ollama's "type=iGPU"
 
 
 @record
 class TorchReport:
     gpus: list[ReportedGpu] = field(default_factory=list)
     nvidia_driver: str | None = None
+    cuda_driver: str | None = None  # the newest CUDA the driver runs, as ollama prints it ("driver=12.2")
     torch_version: str | None = None
     cuda_build: str | None = None
     rocm_build: str | None = None
@@ -210,8 +213,29 @@ def _app_devices(lines: list[str], report: TorchReport) -> None:
         report.gpus.append(ReportedGpu(d.index, d.name, vendor, compute_capability=d.compute_capability, bdf=d.bdf))
 
 
+def _llm_devices(lines: list[str], report: TorchReport) -> None:
+    """ollama's and llama.cpp's device lines (rigfit.probe.gpu.llm_devices)."""
+    found = parse_llm_devices(lines)
+    report.cuda_driver = report.cuda_driver or found.cuda_version
+    for n, d in enumerate(found.devices):
+        vendor = d.vendor_id or _vendor(d.name or "", report)
+        report.gpus.append(
+            ReportedGpu(
+                n,
+                d.name,
+                vendor,
+                gfx=d.gfx,
+                device_id=d.device_id,
+                memory_total_mib=d.memory_total_mib,
+                compute_capability=d.compute_capability,
+                bdf=d.bdf,
+                integrated=d.integrated,
+            )
+        )
+
+
 def is_torch_report(lines: list[str]) -> bool:
-    if parse_app_devices(lines).devices:
+    if parse_app_devices(lines).devices or parse_llm_devices(lines).devices:
         return True
     return any(_COMFY_TOTAL_MB.match(ln) or _COMFY_DEVICE.match(ln.strip()) for ln in lines) or any(
         (pair := _KEY_VALUE.match(ln)) is not None and _KEYS.get(pair["key"].strip().lower()) == "gpus" for ln in lines
@@ -229,4 +253,6 @@ def parse_torch_report(text: str | None) -> TorchReport | None:
         _comfyui(lines, report)
     if not report.gpus:
         _app_devices(lines, report)
+    if not report.gpus:
+        _llm_devices(lines, report)
     return report
