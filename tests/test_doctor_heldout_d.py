@@ -36,6 +36,7 @@ CASES: dict[str, dict[str, Any]] = {
         "heldout-d11.yaml",
         "heldout-d12.yaml",
         "heldout-d13.yaml",
+        "heldout-d14.yaml",
     )
     for name, case in yaml.safe_load((DOCTOR / round_file).read_text(encoding="utf-8"))["cases"].items()
 }

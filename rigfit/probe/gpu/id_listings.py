@@ -25,6 +25,17 @@ _NAME_IN_PARENS = later(r"\((?P<name>[A-Za-z][^()]*[A-Za-z)\]])\)")
 _NAME_BEFORE = later(r"^[\w ]*(?:Model|Name)\s*:\s*(?P<name>[A-Za-z][^()]*?)\s*\(")
 _MODEL_LINE = later(r"^\s*model\s*:\s*(?P<name>\S.*?)\s*$")
 _OWN_MEMORY = later(r"^\s*(?:VRAM Size|Dedicated video memory)\s*:\s*(?P<mib>\d+)\s*(?:MiB|MB)\b", re.I)
+# a whole line that is lspci's name for a device, without its bus address: a desktop's system summary ("NVIDIA
+# Corporation GA104 [GeForce RTX 3060 Ti Lite Hash Rate]", Linux Mint's System Reports), lshw's or hwinfo's copy
+_PCI_NAME = later(
+    r"^\s*(?P<vendor>NVIDIA Corporation|Advanced Micro Devices, Inc\. \[AMD/ATI\]|Intel Corporation) "
+    r"(?P<chip>[\w./-]+(?: [\w./-]+){0,3}) \[(?P<name>[^\]]+)\]\s*(?:\(rev [0-9a-f]{2}\))?\s*$"
+)
+_PCI_VENDORS = {
+    "NVIDIA Corporation": ("10de", "NVIDIA"),
+    "Advanced Micro Devices, Inc. [AMD/ATI]": ("1002", "AMD"),
+    "Intel Corporation": ("8086", "Intel"),
+}
 _EGL_RENDERER = later(r"^OpenGL (?:core|compatibility) profile renderer:\s*(?P<name>\S.*?)\s*$")
 _EGL_NVIDIA = later(r"^OpenGL (?:core|compatibility) profile version:.*?\bNVIDIA (?P<ver>\d{3}\.\d{1,3}(?:\.\d{1,3})?)")
 
@@ -111,9 +122,22 @@ def _eglinfo(lines: list[str]) -> list[NamedGpu]:
     return found
 
 
+def _pci_names(lines: list[str]) -> list[NamedGpu]:
+    """GPUs named by lspci's vendor, chip and [marketing name] on a line of their own (a GPU word in the name)."""
+    found: list[NamedGpu] = []
+    for line in lines:
+        named = _PCI_NAME.match(line)
+        if named and _GPU_WORD.search(named["name"]):
+            vendor, short = _PCI_VENDORS[named["vendor"]]
+            # inxi's shape ("NVIDIA GA104 [GeForce ...]"): the merge reads the chip and the name from it
+            name = f"{short} {named['chip']} [{named['name'].strip()}]"
+            found.append(NamedGpu(source="inxi", name=name, vendor_id=vendor))
+    return found
+
+
 def parse_id_listings(text: str | None) -> list[NamedGpu]:
-    """The GPUs an eglinfo paste or a listing of PCI ids names (none for any other text)."""
+    """The GPUs an eglinfo paste, a listing of PCI ids or lspci-style name lines name (none for any other text)."""
     lines = clean_lines(text)
     if any(_EGL_RENDERER.match(ln) for ln in lines):
         return _eglinfo(lines)
-    return _id_listing(lines)
+    return _id_listing(lines) or _pci_names(lines)

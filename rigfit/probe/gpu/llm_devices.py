@@ -25,17 +25,19 @@ from rigfit.records import field, record
 
 _OLLAMA_KV = later(r'(?P<key>\w+)=(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]*))(?=\s|$)')
 _GIB = later(r"(?P<num>\d+(?:\.\d+)?) (?P<unit>GiB|MiB)")
+_JOURNAL = r"^(?:\S.*?\]: )?\s*"  # a journal line's "Aug 16 00:44:19 host ollama[3422]: " before the device line
 _CUDA_DEVICE = later(
-    r"^\s*Device (?P<idx>\d+): (?P<name>[^,]+), compute capability (?P<major>\d+)\.(?P<minor>\d+), VMM: (?:yes|no)"
-    r"(?:, VRAM: (?P<mib>\d+) MiB)?"
+    _JOURNAL + r"Device (?P<idx>\d+): (?P<name>[^,]+), compute capability (?P<major>\d+)\.(?P<minor>\d+)"
+    r"(?:, VMM: (?:yes|no))?(?:, VRAM: (?P<mib>\d+) MiB)?\s*$"
 )
 _HIP_DEVICE = later(
-    r"^\s*Device (?P<idx>\d+): (?P<name>[^,]+), (?P<gfx>gfx[0-9a-f]{3,4})(?::\S*)? \(0x[0-9a-f]+\), VMM: (?:yes|no)"
-    r"(?:, Wave Size: \d+)?(?:, VRAM: (?P<mib>\d+) MiB)?"
+    _JOURNAL + r"Device (?P<idx>\d+): (?P<name>[^,]+), (?P<gfx>gfx[0-9a-f]{3,4})(?::\S*)? \(0x[0-9a-f]+\), "
+    r"VMM: (?:yes|no)(?:, Wave Size: \d+)?(?:, VRAM: (?P<mib>\d+) MiB)?"
 )
-_LISTED = later(r"^\s*(?P<backend>CUDA|ROCm)(?P<idx>\d+): (?P<name>.+?) \((?P<mib>\d+) MiB, \d+ MiB free\)\s*$")
+_LISTED = later(_JOURNAL + r"(?P<backend>CUDA|ROCm)(?P<idx>\d+): (?P<name>.+?) \((?P<mib>\d+) MiB, \d+ MiB free\)\s*$")
 _VULKAN = later(
-    r"(?:ggml_vulkan: |^\s*Vulkan)(?P<idx>\d+)(?: =|:) (?P<name>.+) \((?P<driver>[^()]*)\) \| uma: (?P<uma>[01])\b"
+    r"(?:ggml_vulkan: |^(?:\S.*?\]: )?\s*Vulkan)(?P<idx>\d+)(?: =|:) "
+    r"(?P<name>.+) \((?P<driver>[^()]*)\) \| uma: (?P<uma>[01])\b"
 )
 _RADV_GFX = later(r"\(RADV (?P<gfx>GFX\d{3,4})\)")
 _SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader", "microsoft basic render")
@@ -132,6 +134,16 @@ def _union(groups: list[list[LlmDevice]]) -> list[LlmDevice]:
     return out
 
 
+def _add(listing: dict[int, LlmDevice], index: int, device: LlmDevice) -> None:
+    """A device under its index; a second line about the same device (ollama's runner prints --list-devices' line,
+    then ggml_cuda_init's) fills in what the first did not say."""
+    known = listing.setdefault(index, device)
+    if known is not device and known.name == device.name:
+        for key in ("vendor_id", "compute_capability", "gfx", "memory_total_mib", "integrated"):
+            if getattr(known, key) is None:
+                setattr(known, key, getattr(device, key))
+
+
 def parse_llm_devices(lines: list[str]) -> LlmDevices:
     """Every device line of the kinds above; one device per index within a listing (the first line wins). Each
     pattern needs text after the name (", VMM:", "| uma:", a closing quote): a name cut at the paste's end is none."""
@@ -148,8 +160,8 @@ def parse_llm_devices(lines: list[str]) -> LlmDevices:
             device = _ollama(line, out)
             ollama += [device] if device is not None else []
         elif (listed := _ggml(line, rocm)) is not None:
-            ggml.setdefault(*listed)
+            _add(ggml, *listed)
         elif (shown := _vulkan(line)) is not None:
-            vulkan.setdefault(*shown)
+            _add(vulkan, *shown)
     out.devices = _union([ollama, list(ggml.values()), list(vulkan.values())])
     return out

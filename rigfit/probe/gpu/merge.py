@@ -234,7 +234,8 @@ def _model(gpu: _Gpu) -> GpuModel | None:
 
 def _chip_texts(gpu: _Gpu) -> tuple[str | None, ...]:
     """What may name the chip: lspci's description, the kernel's ASIC, rocm-smi's card series, and the line of an
-    inxi paste that gave no bus address ("AMD Ellesmere [Radeon RX ...]")."""
+    inxi paste that gave no bus address ("AMD Ellesmere [Radeon RX ...]"; lspci's name line without its address
+    reads the same way)."""
     return (
         gpu.lspci.description if gpu.lspci else None,
         gpu.kernel_asic,
