@@ -34,7 +34,7 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
     cpu = CpuInfo(
         arch=machine if _ARCH_NAME.match(machine) else from_lscpu.arch or from_file.arch,
         vendor=from_lscpu.vendor or from_file.vendor,
-        model=from_lscpu.model or from_file.model or _rocminfo_cpu(source, bool(read.text or lscpu.ok)),
+        model=_model(source, from_lscpu, from_file),
         sockets=from_lscpu.sockets or from_file.sockets,
         cores=from_lscpu.cores or from_file.cores,
         threads=from_lscpu.threads or from_file.threads,
@@ -63,10 +63,11 @@ def _pasted_lscpu(source: Source) -> CpuText:
     return parse_lscpu("\n".join(report.cpu_lines)) if report and report.cpu_lines else CpuText()
 
 
-def _rocminfo_cpu(source: Source, other_source: bool) -> str | None:
-    """Without /proc/cpuinfo or lscpu: the CPU model a pasted rocminfo names (its CPU agent's Marketing Name)."""
-    if other_source:
-        return None
+def _model(source: Source, *read: CpuText) -> str | None:
+    """lscpu's or /proc/cpuinfo's model name; without either: the one a pasted rocminfo's CPU agent names."""
+    named = next((text.model for text in read if text.model), None)
+    if named or any(text.flags is not None or text.arch for text in read):
+        return named
     result = source.run(ROCMINFO)
     agents = parse_rocminfo(result.output).agents if result.output else []
     cpu = next((a for a in agents if a.device_type == "CPU"), None)
