@@ -110,9 +110,10 @@ def _pasted_nvidia_driver(ev: Evidence) -> str | None:
 def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | None:
     """A pasted collect_env, A1111 sysinfo or ComfyUI start-up names the GPUs torch sees and the NVIDIA driver: its
     NVIDIA GPUs are `nvidia-smi -L`'s lines (collect_env runs it), the others are GPUs known by name. Returns the
-    torch the paste shows (it imported: it printed the report)."""
+    torch the paste shows (it imported: it printed the report). A text given twice (one paste holding a collect_env
+    and lspci is served to both readers) is one report."""
     seen: TorchInfo | None = None
-    for text in texts:
+    for text in dict.fromkeys(texts):
         report = parse_torch_report(text)
         if report is None:
             continue

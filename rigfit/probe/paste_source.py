@@ -51,6 +51,44 @@ def recognised_tools(text: str) -> list[PastedTool]:
     return [tool for tool in found if tool.id not in covered]
 
 
+def split_by_reader(text: str, tools: list[PastedTool]) -> dict[str, str]:
+    """Each reader's part of the text. Tools one reader reads (nvidia-smi and a collect_env) get the whole text, as
+    a capture slot holds them; outputs of different readers one after the other (lscpu, then rocminfo) are cut
+    before the next one's first signature line, at the blank line, code fence or shell prompt that separates them
+    when there is one, so no reader sees another tool's lines (lspci -v's "Flags:" is not lscpu's)."""
+    readers = list(dict.fromkeys(tool.reads for tool in tools))
+    if len(readers) == 1:
+        return {readers[0]: text}
+    lines = text.splitlines(keepends=True)
+    parts: dict[str, list[str]] = {reader: [] for reader in readers}
+    starts = _output_starts(lines, {r: [_tool_pattern(t) for t in tools if t.reads == r] for r in readers})
+    for (start, reader), (end, _) in zip(starts, [*starts[1:], (len(lines), "")], strict=True):
+        parts[reader] += lines[start:end]
+    return {reader: "".join(chunk) for reader, chunk in parts.items() if chunk}
+
+
+def _output_starts(lines: list[str], patterns: dict[str, list[re.Pattern[str]]]) -> list[tuple[int, str]]:
+    """(first line, reader) of each output in the text; the first output starts at its first line."""
+    starts: list[tuple[int, str]] = []
+    current, last_signature = "", -1
+    for index, line in enumerate(lines):
+        bare = "\n".join(clean_lines(line))
+        matched = [r for r, found in patterns.items() if bare and any(p.search(bare) for p in found)]
+        if not matched or current in matched:
+            last_signature = index if matched else last_signature
+            continue
+        start = next((i for i in range(index - 1, last_signature, -1) if _separates(lines[i])), last_signature + 1)
+        starts.append((start if starts else 0, matched[0]))
+        current, last_signature = matched[0], index
+    return starts
+
+
+def _separates(line: str) -> bool:
+    """A blank line, a code fence or a shell prompt: where one pasted output ends and the next begins."""
+    kept = clean_lines(line)
+    return not kept or not "".join(kept).strip()
+
+
 def readable_tools() -> str:
     """What rigfit can read from a paste, for the error that says it read nothing."""
     return "; ".join(tool.tool for tool in pasted_tools())
@@ -80,7 +118,7 @@ class PasteSource(Source):
                 f"rigfit reads a pasted output of: {readable_tools()}; or a capture made with "
                 "`rigfit capture -o machine.tar.gz`. Paste the tool's output as it printed it (nothing was changed)."
             )
-        self.slots = {tool.reads: text for tool in self.tools}
+        self.slots = split_by_reader(text, self.tools)
         shown = ", ".join(dict.fromkeys(tool.id for tool in self.tools))
         self.label = f"paste {'(standard input)' if path == '-' else path} (recognised: {shown})"
         self.warnings.append(
