@@ -168,6 +168,18 @@ MULTI = [
     ("nvidia-smi-450-titan-xp.txt", "cpuinfo-pentium-m--i386.txt"),
     # rocm-smi then lscpu in Russian
     ("rocm-smi-concise-one-gpu-no-id.txt", "lscpu-russian-flags-cut--a10-9620p.txt"),
+    # a collect_env and lspci: served whole to both readers, its torch report was read twice (the GPU doubled)
+    ("collect-env-rocm63-wsl2--rx7900xtx-gfx1100-cut.txt", "lspci-nn--navi31.txt"),
+    # lspci -v then lscpu: served whole, lspci's "Flags: bus master, ..." was read as the CPU's flags
+    ("lspci-v-kernel-driver-nvidia--gtx650ti-gk106.txt", "lscpu-tree-flags-wrapped--i5-2400-avx-no-avx2.txt"),
+    # nvidia-smi then clinfo: served whole, clinfo's Intel "Driver Version" was read as the NVIDIA driver's
+    ("nvidia-smi-cut-mid-table-no-header--a100-sxm4-80gb.txt", "clinfo-wsl--arc-a750-56a1.txt"),
+    # lscpu then nvidia-smi -q -x pasted through a web form (its lines match only once unescaped)
+    ("lscpu-kvm-bochs-48-sockets--broadwell-ibrs.txt", "nvidia-smi-q-x-html-escaped-wsl--rtx4090-591.txt"),
+    # lscpu then ComfyUI's markdown "System Information" (its head has no signature line)
+    ("lscpu-russian-flags-cut--a10-9620p.txt", "comfyui-system-information-and-log--rtx2060-12884443136.txt"),
+    # /proc/cpuinfo's flags then an SD.Next start-up whose device line comes first
+    ("cpuinfo-flags-line-only--e3-1245v2.txt", "sdnext-device-line-rtx5090-cap-12-0-cuda12.6-arch-sm90--576.02.txt"),
 ]
 
 
