@@ -217,6 +217,19 @@ def test_lscpu_then_rocminfo_gives_the_cpu_and_the_gpu(tmp_path: Path) -> None:
     assert [g.gfx for g in profile.gpus] == ["gfx803"]
 
 
+def test_nvidia_smi_pasted_with_a_collect_env_keeps_its_table(tmp_path: Path) -> None:
+    """One reader reads both (the nvidia-smi slot): the report's GPU lines replaced nvidia-smi's table, losing its
+    VRAM and CUDA level; the table now stays and the torch comes from the collect_env."""
+    source = _pasted(
+        tmp_path, ["nvidia-smi-550-gtx1650-4g-cut.txt", "collect-env-wsl2-cu121--rtx4070-laptop-551-cut.txt"]
+    )
+    assert [t.id for t in source.tools if t.reads == "nvidia-smi"] == ["nvidia-smi", "torch-collect-env", "ui-console"]
+    profile = probe_machine(source, torch_check=False)
+    assert [(g.name, g.vram_bytes) for g in profile.gpus] == [("NVIDIA GeForce GTX 1650", 4096 * 2**20)]
+    assert profile.cuda_driver_version is not None
+    assert profile.torch is not None and profile.torch.version == "2.4.0+cu121"
+
+
 # recognition and errors ------------------------------------------------------------------------------------------
 
 
@@ -266,7 +279,7 @@ def test_a_huge_paste_is_read_up_to_the_bound_and_says_so(tmp_path: Path) -> Non
         fh.write(("[ 1.000000] usb 1-1: new device\n") * (MAX_PASTE_BYTES // 30))
     profile = probe_machine(PasteSource(str(paste)), torch_check=False)
     assert [g.name for g in profile.gpus] == ["TITAN Xp"]
-    assert any("only its first 4 MiB were read" in w for w in profile.warnings)
+    assert any(f"only its first {MAX_PASTE_BYTES // 2**20} MiB were read" in w for w in profile.warnings)
 
 
 def test_a_capture_folder_and_archive_still_replay_as_captures() -> None:

@@ -117,22 +117,8 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
         report = parse_torch_report(text)
         if report is None:
             continue
-        nvidia = [g for g in report.gpus if g.vendor_id == "10de"]
-        ev.nvidia_smi = NvidiaSmiOutput(
-            driver_version=report.nvidia_driver,
-            gpus=[
-                NvidiaGpu(
-                    index=g.index,
-                    name=g.name,
-                    bdf=g.bdf,
-                    memory_total_mib=g.memory_total_mib,
-                    compute_capability=g.compute_capability,
-                )
-                for g in nvidia
-            ],
-            windows=report.windows,
-            wsl=report.wsl,
-        )
+        if not (ev.nvidia_smi.gpus and ev.nvidia_smi.driver_version):  # nvidia-smi's own table, pasted too, says more
+            ev.nvidia_smi = _as_nvidia_smi(report)
         ev.named += [
             NamedGpu("torch", g.name, g.vendor_id, g.device_id, memory_total_mib=g.memory_total_mib, gfx=g.gfx)
             for g in report.gpus
@@ -140,6 +126,26 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
         ]
         seen = seen or _pasted_torch(report)
     return seen
+
+
+def _as_nvidia_smi(report: TorchReport) -> NvidiaSmiOutput:
+    """The NVIDIA GPUs and driver a report names, as nvidia-smi would list them."""
+    return NvidiaSmiOutput(
+        driver_version=report.nvidia_driver,
+        gpus=[
+            NvidiaGpu(
+                index=g.index,
+                name=g.name,
+                bdf=g.bdf,
+                memory_total_mib=g.memory_total_mib,
+                compute_capability=g.compute_capability,
+            )
+            for g in report.gpus
+            if g.vendor_id == "10de"
+        ],
+        windows=report.windows,
+        wsl=report.wsl,
+    )
 
 
 def _pasted_torch(report: TorchReport) -> TorchInfo | None:

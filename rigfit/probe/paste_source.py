@@ -20,9 +20,11 @@ from rigfit.kb.lscpu_labels import translated_lscpu_labels
 from rigfit.kb.pasted_tools import PastedTool, pasted_tools
 from rigfit.paths import NotRegularFile, open_regular
 from rigfit.probe.gpu.paste import clean_lines
-from rigfit.probe.source import CaptureError, CommandResult, CommandSpec, Read, Source, decode
+from rigfit.probe.source import MAX_COMMAND_BYTES, CaptureError, CommandResult, CommandSpec, Read, Source, decode
 
-MAX_PASTE_BYTES = 4 * 1024 * 1024  # the longest real paste (a boot's kernel log, lspci -vvv of a server) is far less
+# as much as a capture keeps of one command's output: the longest real pastes (a boot's kernel log, lspci -vvv of a
+# server) are far less, and recognising a paste costs about 1 s of CPU per MiB at worst
+MAX_PASTE_BYTES = MAX_COMMAND_BYTES
 NOT_IN_PASTE = "not in the paste"
 _LABEL = re.compile(r"^\s*([^:\n]{2,40}?)\s*:", re.M)
 
@@ -112,9 +114,9 @@ class PasteSource(Source):
         text = self._read(stdin)
         self.tools = recognised_tools(text)
         if not self.tools:
-            what = "is empty" if not text.strip() else "is not a capture"
+            empty = "" if text.strip() else " (it is empty)"
             raise CaptureError(
-                f"{self.name} {what}, and rigfit recognises no tool's output in it. "
+                f"{self.name} is not a capture{empty}, and rigfit recognises no tool's output in it. "
                 f"rigfit reads a pasted output of: {readable_tools()}; or a capture made with "
                 "`rigfit capture -o machine.tar.gz`. Paste the tool's output as it printed it (nothing was changed)."
             )
