@@ -156,7 +156,7 @@ class PasteSource(Source):
         raise FileNotFoundError(path)  # a paste has no files but the ones its tools stand for
 
     def read_text(self, path: str) -> Read:
-        text = self.slots.get(path)  # type: ignore[call-overload]
+        text = self.slots.get(path)
         return Read(text) if text is not None else Read(None, NOT_IN_PASTE)
 
     def exists(self, path: str) -> bool:
@@ -172,7 +172,7 @@ class PasteSource(Source):
         return None
 
     def _run(self, spec: CommandSpec) -> CommandResult:
-        text = self.slots.get(spec.name)  # type: ignore[call-overload]
+        text = self.slots.get(spec.name)
         if text is None:
             return CommandResult(spec.name, None, None, NOT_IN_PASTE)
         return CommandResult(spec.name, text, 0)
