@@ -118,7 +118,8 @@ class PasteSource(Source):
             raise CaptureError(
                 f"{self.name} is not a capture{empty}, and rigfit recognises no tool's output in it. "
                 f"rigfit reads a pasted output of: {readable_tools()}; or a capture made with "
-                "`rigfit capture -o machine.tar.gz`. Paste the tool's output as it printed it (nothing was changed)."
+                "`rigfit capture -o machine.tar.gz`. Paste the tool's output as it printed it; "
+                "the file itself was not changed."
             )
         self.slots = split_by_reader(text, self.tools)
         shown = ", ".join(dict.fromkeys(tool.id for tool in self.tools))
