@@ -54,6 +54,7 @@ SCHEMAS: dict[str, str] = {
     "install_sizes.yaml": "rigfit.kb.installs:InstallSize",
     "patches.yaml": "rigfit.kb.patches:PatchEntry",
     "lscpu_labels.yaml": "rigfit.kb.lscpu_labels:LscpuLanguage",
+    "pasted_tools.yaml": "rigfit.kb.pasted_tools:PastedTool",
     "display_adapters.yaml": "rigfit.kb.display_adapters:DisplayAdapter",
     "nvidia_xids.yaml": "rigfit.kb.nvidia_xids:XidGroup",
     "xformers_torch.yaml": "rigfit.kb.xformers:XformersBuild",

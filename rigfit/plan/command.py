@@ -12,7 +12,11 @@ from rigfit.terminal import console, err, print_json, usage_error
 def plan(
     from_: Annotated[
         Optional[str],  # noqa: UP045
-        Option("--from", help="Replay a capture instead of this machine.", metavar="CAPTURE"),
+        Option(
+            "--from",
+            help="Replay a capture, or read a pasted tool output (text file, or - for stdin), instead of this machine.",
+            metavar="CAPTURE|FILE|-",
+        ),
     ] = None,
     ui: Annotated[str, Option("--ui", help="forge | a1111 | comfyui | sdnext | invokeai", metavar="UI")] = "forge",
     as_json: Annotated[bool, Option("--json", help="Print JSON.")] = False,

@@ -12,8 +12,9 @@ FromOpt = Annotated[
     Optional[str],  # noqa: UP045
     Option(
         "--from",
-        help="Replay a capture (directory or .tar.gz from `rigfit capture`) instead of this machine.",
-        metavar="CAPTURE",
+        help="Replay a capture (directory or .tar.gz from `rigfit capture`), or read one pasted text (nvidia-smi, "
+        "rocminfo, lscpu, collect_env, a UI's start-up...; a file, or - for standard input) instead of this machine.",
+        metavar="CAPTURE|FILE|-",
     ),
 ]
 EnvOpt = Annotated[

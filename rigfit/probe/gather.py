@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from rigfit.probe import cpu, gpus, memory, permissions, system, torch_probe
 from rigfit.probe.fault_findings import gpu_fault_findings
 from rigfit.probe.profile import Finding, Profile
-from rigfit.probe.source import CaptureSource, Source
+from rigfit.probe.source import Source
 from rigfit.proc.background import Background
 
 COMMANDS = (*cpu.COMMANDS, *memory.COMMANDS, *system.COMMANDS, *gpus.COMMANDS, *permissions.COMMANDS)
@@ -26,8 +26,7 @@ def probe_machine(source: Source, *, torch_check: bool = True, env: str | None =
     """Everything doctor knows about the machine behind `source` (the torch of `env`, a venv, when given).
     Never raises for bad input."""
     profile = Profile(source=source.label)
-    if isinstance(source, CaptureSource):
-        profile.warnings.extend(source.warnings)
+    profile.warnings.extend(source.warnings)
     warn = profile.warnings.append
     # the torch import (a subprocess with its own timeout) runs while the commands run
     torch_fact = Background("torch-import", torch_probe.torch_fact, source, torch_check, env)
@@ -38,7 +37,7 @@ def probe_machine(source: Source, *, torch_check: bool = True, env: str | None =
     gpus.probe_gpus(source, profile, warn)
     profile.permissions = permissions.probe_permissions(source, warn)
     profile.kfd_access = profile.permissions.kfd_access
-    profile.torch = torch_probe.probe_torch(torch_fact.result(), profile, warn)
+    profile.torch = torch_probe.probe_torch(torch_fact.result(), profile, warn, source.missing_fact("torch"))
     return profile
 
 

@@ -110,29 +110,15 @@ def _pasted_nvidia_driver(ev: Evidence) -> str | None:
 def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | None:
     """A pasted collect_env, A1111 sysinfo or ComfyUI start-up names the GPUs torch sees and the NVIDIA driver: its
     NVIDIA GPUs are `nvidia-smi -L`'s lines (collect_env runs it), the others are GPUs known by name. Returns the
-    torch the paste shows (it imported: it printed the report)."""
+    torch the paste shows (it imported: it printed the report). A text given twice (one paste holding a collect_env
+    and lspci is served to both readers) is one report."""
     seen: TorchInfo | None = None
-    for text in texts:
+    for text in dict.fromkeys(texts):
         report = parse_torch_report(text)
         if report is None:
             continue
-        nvidia = [g for g in report.gpus if g.vendor_id == "10de"]
-        ev.nvidia_smi = NvidiaSmiOutput(
-            driver_version=report.nvidia_driver,
-            cuda_version=report.cuda_driver,
-            gpus=[
-                NvidiaGpu(
-                    index=g.index,
-                    name=g.name,
-                    bdf=g.bdf,
-                    memory_total_mib=g.memory_total_mib,
-                    compute_capability=g.compute_capability,
-                )
-                for g in nvidia
-            ],
-            windows=report.windows,
-            wsl=report.wsl,
-        )
+        if not (ev.nvidia_smi.gpus and ev.nvidia_smi.driver_version):  # nvidia-smi's own table, pasted too, says more
+            ev.nvidia_smi = _as_nvidia_smi(report)
         ev.named += [
             NamedGpu(
                 "torch",
@@ -149,6 +135,27 @@ def _torch_reports(ev: Evidence, texts: tuple[str | None, ...]) -> TorchInfo | N
         ]
         seen = seen or _pasted_torch(report)
     return seen
+
+
+def _as_nvidia_smi(report: TorchReport) -> NvidiaSmiOutput:
+    """The NVIDIA GPUs and driver a report names, as nvidia-smi would list them."""
+    return NvidiaSmiOutput(
+        driver_version=report.nvidia_driver,
+        cuda_version=report.cuda_driver,
+        gpus=[
+            NvidiaGpu(
+                index=g.index,
+                name=g.name,
+                bdf=g.bdf,
+                memory_total_mib=g.memory_total_mib,
+                compute_capability=g.compute_capability,
+            )
+            for g in report.gpus
+            if g.vendor_id == "10de"
+        ],
+        windows=report.windows,
+        wsl=report.wsl,
+    )
 
 
 def _pasted_torch(report: TorchReport) -> TorchInfo | None:

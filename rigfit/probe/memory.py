@@ -13,7 +13,7 @@ from rigfit.paths import data_dir
 from rigfit.probe.host_rules import host_rule, min_bytes, rule_finding
 from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import Finding, MemoryInfo, Profile
-from rigfit.probe.source import CaptureSource, CommandSpec, Source
+from rigfit.probe.source import CommandSpec, Source
 
 COMMANDS: tuple[CommandSpec, ...] = ()
 GIB = 2**30
@@ -75,7 +75,7 @@ def probe_memory(source: Source, warn: Callable[[str], None]) -> MemoryInfo:
         info.disk_path = str(disk.get("path") or "") or None
         info.disk_free_bytes = disk["free_bytes"]
     else:
-        where = "not in this capture" if isinstance(source, CaptureSource) else f"at {data_dir()}: not checkable"
+        where = source.absent or f"at {data_dir()}: not checkable"
         warn(f"free disk space unknown ({where})")
     return info
 

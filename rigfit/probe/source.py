@@ -98,12 +98,15 @@ class Source:
     """Base: a root directory for files, plus commands, links and facts. Subclasses decide where those come from."""
 
     label: str = "source"
+    # how a fact this source does not hold is said ("not in this capture"); None where everything is asked live
+    absent: str | None = None
     # files are the machine's own, read whole: not pastes that may stop anywhere (a capture assembled by hand)
     whole_files: bool = True
 
     def __init__(self) -> None:
         self._commands: dict[str, CommandResult] = {}
         self._lock = threading.Lock()
+        self.warnings: list[str] = []  # what reading the source itself met (a damaged archive, a cut paste)
 
     # files -----------------------------------------------------------------------------------------------
     def _host_path(self, path: str) -> Path:
@@ -188,6 +191,10 @@ class Source:
     def fact(self, name: str, compute: Callable[[], Any]) -> Any:
         """A fact that is neither a file nor a command (environment, device access, python). None when unknown."""
         raise NotImplementedError
+
+    def missing_fact(self, name: str) -> str:
+        """Why a fact is unknown when `fact` gave None, for the report's "Not known"."""
+        return "it could not be read"
 
     def env(self, name: str) -> str | None:
         """An environment variable that matters to the stack (see ENV_VARS); None when unset or not captured."""
@@ -283,7 +290,7 @@ class CaptureSource(Source):
         super().__init__()
         self.path = Path(path)
         self.label = f"capture {self.path}"
-        self.warnings: list[str] = []
+        self.absent = "not in this capture"
         if not self.path.exists():
             raise CaptureError(
                 f"capture '{self.path}' does not exist. Make one on the machine with "
@@ -404,6 +411,9 @@ class CaptureSource(Source):
         data = self._load_json(f"facts/{name}.json")
         return data or None
 
+    def missing_fact(self, name: str) -> str:
+        return f"this capture has no facts/{name}.json (made by an older rigfit?)"
+
 
 def _extract_bounded(tar: tarfile.TarFile, archive: Path, target: Path) -> None:
     """Extract regular files and folders, member by member, refusing at once any member or total too big."""
@@ -436,5 +446,10 @@ def _safe_member(member: tarfile.TarInfo) -> bool:
 
 
 def open_source(capture: str | None) -> Source:
-    """The live machine, or the capture given with --from."""
-    return CaptureSource(capture) if capture else LiveSource()
+    """The live machine, or what --from names: a capture (folder or archive), or a pasted text (a file, or "-" for
+    standard input: rigfit/probe/paste_source.py)."""
+    if not capture:
+        return LiveSource()
+    from rigfit.probe.paste_source import PasteSource, is_paste  # a paste imports its recogniser only then
+
+    return PasteSource(capture) if is_paste(capture) else CaptureSource(capture)

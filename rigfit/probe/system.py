@@ -109,7 +109,7 @@ def probe_system(source: Source, warn: Callable[[str], None]) -> tuple[OsInfo, P
     facts = source.fact("python", python_fact)
     facts = facts if isinstance(facts, dict) else {}
     if not facts:
-        warn("Python facts unknown (not in this capture, or they could not be read)")
+        warn(f"Python facts unknown ({source.missing_fact('python')})")
     os_info.glibc = facts.get("glibc") if isinstance(facts.get("glibc"), str) else None
     uname_text = uname.output or ""
     wsl: bool | None = None

@@ -143,12 +143,14 @@ def missing_cpu_feature(cpu: CpuInfo, torch: TorchInfo) -> str | None:
     return None
 
 
-def probe_torch(fact: dict[str, Any] | None, profile: Profile, warn: Callable[[str], None]) -> TorchInfo | None:
-    """TorchInfo from the "torch" fact; None when it is unknown (an old capture without it)."""
+def probe_torch(
+    fact: dict[str, Any] | None, profile: Profile, warn: Callable[[str], None], absent: str | None = None
+) -> TorchInfo | None:
+    """TorchInfo from the "torch" fact; None when it is unknown (an old capture without it, a paste: `absent`)."""
     if fact is None and profile.torch is not None:
         return profile.torch  # no facts/torch.json, but a pasted collect_env or UI start-up shows the torch
     if fact is None:
-        warn("installed torch unknown: this capture has no facts/torch.json (made by an older rigfit?)")
+        warn(f"installed torch unknown: {absent or 'this capture has no facts/torch.json (made by an older rigfit?)'}")
         return None
     if not fact.get("found"):
         return TorchInfo()

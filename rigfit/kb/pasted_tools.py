@@ -1,0 +1,43 @@
+"""pasted_tools.yaml: the tool outputs rigfit recognises in a pasted text, and which capture reader reads each.
+
+`rigfit doctor --from FILE` takes one text someone pasted (nvidia-smi, rocminfo, lscpu, a collect_env, a UI's
+start-up, or several of them); rigfit/probe/paste_source.py serves it to the readers of the tools it matches.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Literal
+
+from rigfit.kb.loader import KbEntry, load_entries
+from rigfit.kb.typed import FieldError
+from rigfit.records import field, record
+
+# the capture slot a tool's output is read from: commands/<name>.out, or files/<path> for /proc/cpuinfo
+PasteSlot = Literal["nvidia-smi", "lspci", "rocminfo", "rocm-smi", "dmesg", "lscpu", "/proc/cpuinfo"]
+
+
+@record(frozen=True, kw_only=True)
+class PastedTool(KbEntry):
+    """One tool (or family of outputs one reader reads) and the lines that show a text holds its output."""
+
+    tool: str  # for people: "nvidia-smi", "torch collect_env (python -m torch.utils.collect_env)"
+    reads: PasteSlot
+    signatures: list[str]
+    translated_labels: bool = False  # lscpu: the translated labels of lscpu_labels.yaml are signatures too
+    covers: list[str] = field(default_factory=list)  # tools whose output this one holds and its reader reads
+
+    def _check(self) -> None:
+        if not self.signatures:
+            raise FieldError("signatures", "a tool needs at least one signature line")
+        for pattern in self.signatures:
+            try:
+                re.compile(pattern, re.M)
+            except re.error as exc:
+                raise FieldError("signatures", f"not a regular expression: {pattern!r} ({exc})") from exc
+
+
+@functools.cache
+def pasted_tools() -> tuple[PastedTool, ...]:
+    return load_entries("pasted_tools.yaml", PastedTool)

@@ -1,0 +1,198 @@
+"""A pasted text as a source: one tool's output (nvidia-smi, rocminfo, lscpu, a collect_env, a UI's start-up...) or
+several of them in one text, given to `--from FILE` (or `--from -`, standard input) instead of a capture.
+
+Which tools the text holds is recognised by their signature lines (rigfit/kb/pasted_tools.yaml); the whole text is
+served to the reader of each tool it matches (the readers take their own lines out of pasted text and leave the rest,
+the way they read pastes in a capture slot). Everything else (files, other commands, facts) is not in the paste:
+unknown, never "missing".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from rigfit.kb.lscpu_labels import translated_lscpu_labels
+from rigfit.kb.pasted_tools import PastedTool, pasted_tools
+from rigfit.paths import NotRegularFile, open_regular
+from rigfit.probe.gpu.paste import clean_lines
+from rigfit.probe.source import MAX_COMMAND_BYTES, CaptureError, CommandResult, CommandSpec, Read, Source, decode
+
+# as much as a capture keeps of one command's output: the longest real pastes (a boot's kernel log, lspci -vvv of a
+# server) are far less, and recognising a paste costs about 1 s of CPU per MiB at worst
+MAX_PASTE_BYTES = MAX_COMMAND_BYTES
+NOT_IN_PASTE = "not in the paste"
+_LABEL = re.compile(r"^\s*([^:\n]{2,40}?)\s*:", re.M)
+
+
+def _tool_pattern(tool: PastedTool) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{s})" for s in tool.signatures), re.M)
+
+
+def _has_translated_labels(text: str) -> bool:
+    """Two different translated lscpu labels ("Архитектура:", "Потоков на ядро:"): one alone may be any
+    "CPU: 32 cores" line."""
+    labels = translated_lscpu_labels()
+    keys = {labels.get(" ".join(m[1].lower().split())) for m in _LABEL.finditer(text)}
+    return len(keys - {None}) >= 2
+
+
+def recognised_tools(text: str) -> list[PastedTool]:
+    """The tools whose output the text holds (at least one signature line of each), in the KB's order."""
+    cleaned = "\n".join(clean_lines(text))
+    found = [
+        tool
+        for tool in pasted_tools()
+        if _tool_pattern(tool).search(cleaned) or (tool.translated_labels and _has_translated_labels(cleaned))
+    ]
+    covered = {name for tool in found for name in tool.covers}
+    return [tool for tool in found if tool.id not in covered]
+
+
+def split_by_reader(text: str, tools: list[PastedTool]) -> dict[str, str]:
+    """Each reader's part of the text. Tools one reader reads (nvidia-smi and a collect_env) get the whole text, as
+    a capture slot holds them; outputs of different readers one after the other (lscpu, then rocminfo) are cut
+    before the next one's first signature line, at the blank line, code fence or shell prompt that separates them
+    when there is one, so no reader sees another tool's lines (lspci -v's "Flags:" is not lscpu's)."""
+    readers = list(dict.fromkeys(tool.reads for tool in tools))
+    if len(readers) == 1:
+        return {readers[0]: text}
+    lines = text.splitlines(keepends=True)
+    parts: dict[str, list[str]] = {reader: [] for reader in readers}
+    starts = _output_starts(lines, {r: [_tool_pattern(t) for t in tools if t.reads == r] for r in readers})
+    for (start, reader), (end, _) in zip(starts, [*starts[1:], (len(lines), "")], strict=True):
+        parts[reader] += lines[start:end]
+    return {reader: "".join(chunk) for reader, chunk in parts.items() if chunk}
+
+
+def _output_starts(lines: list[str], patterns: dict[str, list[re.Pattern[str]]]) -> list[tuple[int, str]]:
+    """(first line, reader) of each output in the text; the first output starts at its first line."""
+    starts: list[tuple[int, str]] = []
+    current, last_signature = "", -1
+    for index, line in enumerate(lines):
+        bare = "\n".join(clean_lines(line))
+        matched = [r for r, found in patterns.items() if bare and any(p.search(bare) for p in found)]
+        if not matched or current in matched:
+            last_signature = index if matched else last_signature
+            continue
+        start = next((i for i in range(index - 1, last_signature, -1) if _separates(lines[i])), last_signature + 1)
+        starts.append((start if starts else 0, matched[0]))
+        current, last_signature = matched[0], index
+    return starts
+
+
+def _separates(line: str) -> bool:
+    """A blank line, a code fence or a shell prompt: where one pasted output ends and the next begins."""
+    kept = clean_lines(line)
+    return not kept or not "".join(kept).strip()
+
+
+def readable_tools() -> str:
+    """What rigfit can read from a paste, for the error that says it read nothing."""
+    return "; ".join(tool.tool for tool in pasted_tools())
+
+
+def is_archive(head: bytes) -> bool:
+    """A gzip/bzip2/xz-compressed or plain tar (a capture archive), from its first 512 bytes."""
+    return head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ")) or head[257:262] == b"ustar"
+
+
+class PasteSource(Source):
+    """A pasted text (a file, or standard input for "-"): its tools' readers see it, nothing else is known."""
+
+    whole_files = False  # a paste may stop anywhere
+    absent = NOT_IN_PASTE
+
+    def __init__(self, path: str, stdin: BinaryIO | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.name = "standard input" if path == "-" else f"'{path}'"
+        text = self._read(stdin)
+        self.tools = recognised_tools(text)
+        if not self.tools:
+            empty = "" if text.strip() else " (it is empty)"
+            raise CaptureError(
+                f"{self.name} is not a capture{empty}, and rigfit recognises no tool's output in it. "
+                f"rigfit reads a pasted output of: {readable_tools()}; or a capture made with "
+                "`rigfit capture -o machine.tar.gz`. Paste the tool's output as it printed it; "
+                "the file itself was not changed."
+            )
+        self.slots = split_by_reader(text, self.tools)
+        shown = ", ".join(dict.fromkeys(tool.id for tool in self.tools))
+        self.label = f"paste {'(standard input)' if path == '-' else path} (recognised: {shown})"
+        self.warnings.append(
+            f"this profile comes from a paste showing only {shown}: everything else (the facts those outputs do "
+            "not show) is unknown, not missing; `rigfit capture -o machine.tar.gz` on the machine records it all"
+        )
+
+    def _read(self, stdin: BinaryIO | None) -> str:
+        """The text, at most MAX_PASTE_BYTES of it (said in a warning); CaptureError for a binary file."""
+        try:
+            if self.path == "-":
+                data = (stdin or sys.stdin.buffer).read(MAX_PASTE_BYTES + 1)
+            else:
+                with open_regular(Path(self.path)) as fh:
+                    data = fh.read(MAX_PASTE_BYTES + 1)
+        except (NotRegularFile, OSError) as exc:
+            why = "not a regular file" if isinstance(exc, NotRegularFile) else (exc.strerror or str(exc))
+            raise CaptureError(f"{self.name} cannot be read ({why}); pass a text file, a capture or - (stdin)") from exc
+        if len(data) > MAX_PASTE_BYTES:
+            data = data[:MAX_PASTE_BYTES]
+            self.warnings.append(
+                f"{self.name} is longer than {MAX_PASTE_BYTES // 2**20} MiB: only its first "
+                f"{MAX_PASTE_BYTES // 2**20} MiB were read"
+            )
+        if b"\x00" in data[:8192]:
+            raise CaptureError(
+                f"{self.name} is not a capture nor a pasted text (it is a binary file): pass the text a tool printed "
+                "(e.g. `nvidia-smi > gpu.txt`) or a capture made with `rigfit capture -o machine.tar.gz`"
+            )
+        return decode(data)
+
+    def _host_path(self, path: str) -> Path:
+        raise FileNotFoundError(path)  # a paste has no files but the ones its tools stand for
+
+    def read_text(self, path: str) -> Read:
+        text = self.slots.get(path)
+        return Read(text) if text is not None else Read(None, NOT_IN_PASTE)
+
+    def exists(self, path: str) -> bool:
+        return path in self.slots
+
+    def list_dir(self, path: str) -> list[str]:
+        return []
+
+    def glob(self, pattern: str) -> list[str]:
+        return []
+
+    def readlink(self, path: str) -> str | None:
+        return None
+
+    def _run(self, spec: CommandSpec) -> CommandResult:
+        text = self.slots.get(spec.name)
+        if text is None:
+            return CommandResult(spec.name, None, None, NOT_IN_PASTE)
+        return CommandResult(spec.name, text, 0)
+
+    def fact(self, name: str, compute: Callable[[], Any]) -> Any:
+        return None
+
+    def missing_fact(self, name: str) -> str:
+        return NOT_IN_PASTE
+
+
+def is_paste(path: str) -> bool:
+    """`--from` names a pasted text: "-", or a file that is not a capture archive."""
+    if path == "-":
+        return True
+    if not os.path.isfile(path):
+        return False
+    try:
+        with open_regular(Path(path)) as fh:
+            return not is_archive(fh.read(512))
+    except (NotRegularFile, OSError):
+        return False
