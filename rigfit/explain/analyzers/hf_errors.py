@@ -20,6 +20,8 @@ from rigfit.kb.loader import load_entries
 SIGNALS = (
     "repo id must", "repository not found for url", "cannot access gated repo", "you are trying to access a gated repo",
     "revision not found for url", "is not a valid git identifier", "entry not found for url",
+    "404 client error: not found for url", "404 not found' for url", "429 too many requests' for url",
+    "(429 too many requests)", "for url 'https://huggingface.co",
     "cannot find the requested file", "trying to locate the file", "too many requests for url",
     "for url: https://huggingface.co", "invalid user token", "invalid credentials in authorization header",
     "invalid username or password", "but no token found", "localtokennotfounderror", "consistency check failed",
@@ -50,7 +52,7 @@ QUOTES = "'\"`"
 @functools.cache
 def table() -> tuple[tuple[HfError, tuple[re.Pattern[str], ...]], ...]:
     return tuple(
-        (entry, tuple(re.compile(p) for p in entry.patterns)) for entry in load_entries("hf_errors.yaml", HfError)
+        (entry, tuple(re.compile(p, re.I) for p in entry.patterns)) for entry in load_entries("hf_errors.yaml", HfError)
     )
 
 
