@@ -13,7 +13,7 @@ from rigfit.kb.error_codes import HfError
 from rigfit.kb.loader import load_entries
 
 ENTRIES = load_entries("hf_errors.yaml", HfError)
-FETCH_FINDINGS = {"hf-gated-model", "hf-repository-not-found", "hf-files-not-cached"}
+FETCH_FINDINGS = {"hf-gated-model", "hf-repository-not-found", "hf-files-not-cached", "network-unreachable"}
 
 
 def top(text: str):
@@ -110,6 +110,14 @@ def test_the_fix_names_the_env_pip() -> None:
             "huggingface_hub.errors.LocalEntryNotFoundError: An error happened while trying to locate the file on the "
             "Hub and we cannot find the requested files in the local cache.",
             "hf-files-not-cached",
+        ),
+        (
+            "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='huggingface.co', port=443): Max retries "
+            "exceeded with url: /openai/clip-vit-large-patch14/resolve/main/vocab.json\n"
+            "OSError: We couldn't connect to 'https://huggingface.co' to load this file, couldn't find it in the "
+            "cached files and it looks like openai/clip-vit-large-patch14 is not the path to a directory containing a file "
+            "named vocab.json.",
+            "network-unreachable",
         ),
     ],
 )

@@ -22,7 +22,8 @@ SIGNALS = (
     "revision not found for url", "is not a valid git identifier", "entry not found for url",
     "404 client error: not found for url", "404 not found' for url", "429 too many requests' for url",
     "(429 too many requests)", "for url 'https://huggingface.co",
-    "cannot find the requested file", "trying to locate the file", "too many requests for url",
+    "cannot find the requested file", "trying to locate the file", "cannot find an appropriate cached snapshot",
+    "couldn't find it in the cached files", "couldn't find them in the cached files", "too many requests for url",
     "for url: https://huggingface.co", "invalid user token", "invalid credentials in authorization header",
     "invalid username or password", "but no token found", "localtokennotfounderror", "consistency check failed",
     "not enough free disk space", "distant resource does not seem to be on", "'hf_transfer' package is not available",
@@ -88,7 +89,9 @@ def _facts(m: re.Match[str]) -> dict[str, str]:
     """The groups the line filled in (a group named x2 is an alternative spelling of x)."""
     found: dict[str, str] = {}
     for name, value in m.groupdict().items():
-        if value and value.strip(QUOTES + " "):
+        if value is not None and not value.strip() and name == "repo":
+            found["repo"] = ""  # printed empty: the program passed an empty model name
+        elif value and value.strip(QUOTES + " "):
             text = value.strip(QUOTES + " ").rstrip(".").replace("\\\\", "\\")  # a repr() doubles backslashes
             found.setdefault(name.rstrip("0123456789"), text)
     return found
