@@ -115,8 +115,8 @@ def test_the_fix_names_the_env_pip() -> None:
             "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='huggingface.co', port=443): Max retries "
             "exceeded with url: /openai/clip-vit-large-patch14/resolve/main/vocab.json\n"
             "OSError: We couldn't connect to 'https://huggingface.co' to load this file, couldn't find it in the "
-            "cached files and it looks like openai/clip-vit-large-patch14 is not the path to a directory containing a file "
-            "named vocab.json.",
+            "cached files and it looks like openai/clip-vit-large-patch14 is not the path to a directory "
+            "containing a file named vocab.json.",
             "network-unreachable",
         ),
     ],
