@@ -30,7 +30,7 @@ SIGNALS = (
     "downloading using `hf_transfer`", "cas service error", "is not a valid model identifier",
     "does not appear to have a file named", "does not appear to have files named",
     "no file named", "is a gated repository", "is not a local folder or a valid repository name",
-    "but no such modeling files are available", "check cache directory permissions",
+    "but no such modeling files are available", "check cache directory permissions", "were passed",
     "can't load tokenizer for", "can't load config for",
     "can't load the model for", "can't load image processor", "can't load feature extractor",
     "can't load processor for",
