@@ -36,7 +36,8 @@ SIGNALS = (
     "can't load processor for",
     "does not recognize this architecture", "should have a `model_type` key",
     "contains custom code which must be executed", "requires you to execute the configuration file",
-    "requires you to execute custom code", "due to a serious vulnerability issue in", "expected shape", "error while deserializing header",
+    "requires you to execute custom code", "due to a serious vulnerability issue in", "expected shape",
+    "error while deserializing header",
     "file does not contain tensor",
 )  # fmt: skip
 KEYWORDS: tuple[str, ...] = ()
