@@ -68,6 +68,23 @@ def test_every_signal_is_scanned_and_every_answering_rule_exists() -> None:
             {"path": "./models/sdxl"},
         ),
         (
+            "huggingface_hub.errors.LocalTokenNotFoundError: Token is required (`token=True`), but no token found. "
+            "You need to provide a token or be logged in to Hugging Face with `hf auth login`.",
+            "hf-token-missing",
+            {},
+        ),
+        (
+            "OSError: PermissionError at /data/hf/hub/.locks/models--a--b/x.lock when downloading a/b. Check cache "
+            "directory permissions. Common causes: 1) another user is downloading the same model (please wait)",
+            "hf-cache-permission",
+            {"repo": "a/b", "path": "/data/hf/hub/.locks/models--a--b/x.lock"},
+        ),
+        (
+            "safetensors_rust.SafetensorError: File does not contain tensor text_model.embeddings.position_ids",
+            "safetensors-tensor-missing",
+            {"tensor": "text_model.embeddings.position_ids"},
+        ),
+        (
             "OSError: Distant resource does not seem to be on huggingface.co. It is possible that a configuration "
             "issue prevents you from downloading resources from https://huggingface.co.",
             "hf-not-the-hub",
