@@ -52,7 +52,7 @@ def test_every_class_analyzer_has_real_logs() -> None:
                "tool-option-unknown", "pip-build-failed", "python-module-not-found", "python-module-not-provided",
                "python-name-version-mismatch", "gpu-out-of-memory", "sigill-cpu-features", "rocm-gfx-missing",
                "cuda-arch-missing", "shared-library-missing", "cuda-driver-too-old", "amdgpu-fault",
-               "hf-gated-model", "network-unreachable", "None"}  # fmt: skip
+               "hf-gated-model", "network-unreachable", "hf-error", "None"}  # fmt: skip
     assert {c: counts.get(c, 0) for c in classes if counts.get(c, 0) < 2} == {}
 
 

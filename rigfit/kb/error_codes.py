@@ -1,6 +1,7 @@
 """Schemas of the error vocabularies `rigfit explain` reads when no more specific rule answers: every status a GPU
 runtime or math library prints (gpu_errors.yaml, grouped by what to do in gpu_error_kinds.yaml) and the operating
-system's error numbers as Python, pip and uv print them (os_errors.yaml).
+system's error numbers as Python, pip and uv print them (os_errors.yaml), and the errors of the Hugging Face loading
+stack (huggingface_hub, transformers, diffusers, safetensors, hf_transfer, hf_xet) as they print them (hf_errors.yaml).
 
 A status that a known issue (rigfit/kb/issues/) or another class analyzer already explains names it in
 `answered_by`; `answered_when` says when (regexes on the error line and the 20 lines before it; none: always), so the
@@ -90,4 +91,39 @@ class OsError(KbEntry):
             raise FieldError("fix", f"unknown fields {sorted(named - OS_FIX_FIELDS)}; use {sorted(OS_FIX_FIELDS)}")
 
 
-__all__ = ["GpuError", "GpuErrorKind", "OsError"]
+HfLibrary = Literal["huggingface_hub", "transformers", "diffusers", "safetensors", "hf_transfer", "hf_xet"]
+HF_FIX_DEFAULT_FIELDS = frozenset({"pip"})  # filled by the analyzer; every other field is a group of a pattern
+
+
+@record(frozen=True, kw_only=True)
+class HfError(KbEntry):
+    """One error of the Hugging Face loading stack as its library prints it (id: 'hf-entry-not-found')."""
+
+    library: HfLibrary
+    title: str
+    signals: list[str]  # lower-case literals its lines hold: the scanner keeps lines with them (analyzer SIGNALS)
+    patterns: list[str]  # regexes on one line, with named groups (repo, file, path...) the texts may name
+    meaning: str  # what happened, for a user of an SD UI or trainer; may name the groups as {repo}
+    fix: str  # the exact fix; may name the groups and {pip} (the env's pip)
+    answered_by: str | None = None
+    answered_when: list[str] = field(default_factory=list)
+    supersedes: list[str] = field(default_factory=list)  # findings this entry says more precisely (a 401 before it)
+    not_when: list[str] = field(default_factory=list)  # regexes near the line that make it a warning recovered from
+
+    def _check(self) -> None:
+        _check_patterns(self.patterns + self.answered_when + self.not_when, "patterns")
+        if not self.patterns or not self.signals:
+            raise FieldError("patterns", "give at least one pattern and one signal")
+        if any(s != s.lower() for s in self.signals):
+            raise FieldError("signals", "write each signal in lower case")
+        groups = {name for p in self.patterns for name in re.compile(p).groupindex}
+        named = {
+            n for text in (self.meaning, self.fix, self.title) for _, n, _, _ in string.Formatter().parse(text) if n
+        }
+        if unknown := named - groups - HF_FIX_DEFAULT_FIELDS:
+            raise FieldError("fix", f"fields {sorted(unknown)} are no group of the patterns")
+        if self.answered_when and not self.answered_by:
+            raise FieldError("answered_when", "name the rule that answers these lines in answered_by")
+
+
+__all__ = ["GpuError", "GpuErrorKind", "HfError", "OsError"]

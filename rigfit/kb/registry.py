@@ -48,6 +48,7 @@ SCHEMAS: dict[str, str] = {
     "gpu_errors.yaml": "rigfit.kb.error_codes:GpuError",
     "gpu_error_kinds.yaml": "rigfit.kb.error_codes:GpuErrorKind",
     "os_errors.yaml": "rigfit.kb.error_codes:OsError",
+    "hf_errors.yaml": "rigfit.kb.error_codes:HfError",
     "video_models.yaml": "rigfit.kb.diagnosis:VideoModel",
     "ui_log_prefixes.yaml": "rigfit.kb.diagnosis:UiLogPrefix",
     "ui_installs.yaml": "rigfit.kb.installs:UiInstall",

@@ -15,6 +15,7 @@ from rigfit.explain.analyzers import (
     fetch,
     gpu_code,
     gpu_status,
+    hf_errors,
     imports,
     memory,
     os_errors,
@@ -30,7 +31,8 @@ from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
-    resolver, imports, gpu_code, runtime, memory, sigill, fetch, gpu_status, os_errors, shapes, stdlib_shadow,
+    resolver, imports, gpu_code, runtime, memory, sigill, fetch, hf_errors, gpu_status, os_errors, shapes,
+    stdlib_shadow,
 )  # fmt: skip
 
 
