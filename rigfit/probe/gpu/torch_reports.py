@@ -89,6 +89,9 @@ class TorchReport:
     windows: bool = False
     wsl: bool = False
     cpu_lines: list[str] = field(default_factory=list)  # collect_env's "CPU:" section: lscpu's output (Linux)
+    torch_cc_min: str | None = None  # torch's capability warning: the range it supports (rigfit.probe.gpu.app_devices)
+    torch_cc_max: str | None = None
+    torch_archs: list[str] = field(default_factory=list)
 
 
 def _known(value: str) -> str | None:
@@ -205,6 +208,11 @@ def _app_devices(lines: list[str], report: TorchReport) -> None:
     """SD.Next's, InvokeAI's, OneTrainer's, a launcher's or torch's own device lines (rigfit.probe.gpu.app_devices)."""
     found = parse_app_devices(lines)
     report.nvidia_driver = report.nvidia_driver or found.driver
+    report.torch_cc_min, report.torch_cc_max, report.torch_archs = (
+        found.torch_cc_min,
+        found.torch_cc_max,
+        found.torch_archs,
+    )
     for d in found.devices:
         vendor = _vendor(d.name or "", report) or ("10de" if d.compute_capability else None)
         report.gpus.append(ReportedGpu(d.index, d.name, vendor, compute_capability=d.compute_capability, bdf=d.bdf))
