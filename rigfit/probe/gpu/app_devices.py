@@ -47,7 +47,19 @@ _TORCH_INCOMPATIBLE = later(
     r"(?:^|:\s+)(?P<name>(?:NVIDIA |GeForce |Quadro |Tesla |TITAN )[^:]*?) with CUDA capability "
     r"sm_(?P<sm>\d+) is not compatible with the current PyTorch installation"
 )
-_HINTS = ("Device: device=", "Found GPU", "with CUDA capability", "Using torch device:", "GPU (Index", "] ", "driver=")
+# ComfyUI with --directml N: "Using directml with device: AMD Radeon RX 6800" (model_management.py prints
+# torch_directml.device_name(N); with the default index -1 the name is empty, and nothing is read)
+_DIRECTML = later(r"\bUsing directml with device: (?P<name>\S.*?)\s*$")
+_HINTS = (
+    "Device: device=",
+    "Found GPU",
+    "with CUDA capability",
+    "Using directml",
+    "Using torch device:",
+    "GPU (Index",
+    "] ",
+    "driver=",
+)
 
 
 @record
@@ -96,6 +108,8 @@ def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, s
         return AppDevice(int(found["idx"]), found["name"].strip(), f"{found['major']}.{found['minor']}"), None
     if found := _TORCH_INCOMPATIBLE.search(line.strip()):
         return AppDevice(None, found["name"].strip(), f"{found['sm'][:-1]}.{found['sm'][-1]}"), None
+    if directml := _DIRECTML.search(line):
+        return AppDevice(None, directml["name"]), None
     if row := _CUDA_DRIVER_ROW.match(line):
         cc = f"{row['major']}.{row['minor']}"
         return AppDevice(int(row["idx"]), row["name"].strip(), cc, row["bdf"].lower()), None

@@ -132,13 +132,34 @@ def _gpu_items(first: str, rest: list[str]) -> list[str]:
     return items
 
 
+# Windows: collect_env prints Win32_Processor's properties ("Name: ...", "Manufacturer: GenuineIntel", "Architecture:
+# 9"), read as the lscpu lines they stand for. Architecture codes: Microsoft's Win32_Processor class documentation
+# (0 x86, 5 ARM, 9 x64, 12 ARM64); the other properties (clock, L2 cache) are not what rigfit reads.
+_WMI_LABELS = {"Name": "Model name", "Manufacturer": "Vendor ID", "Architecture": "Architecture"}
+_WMI_ARCHITECTURES = {"0": "i686", "5": "armv7l", "9": "x86_64", "12": "aarch64"}
+
+
 def _cpu_section(lines: list[str]) -> list[str]:
-    """The lines under collect_env's "CPU:" up to the next blank line or section."""
+    """The lines under collect_env's "CPU:" up to the next blank line or section, as lscpu lines."""
     out: list[str] = []
     for line in lines:
         if not line.strip() or line.startswith(("Versions of relevant libraries", "=====")):
             break
         out.append(line)
+    return _wmi_as_lscpu(out) if out and out[0].startswith("Name: ") else out
+
+
+def _wmi_as_lscpu(lines: list[str]) -> list[str]:
+    """Windows' "Name: AMD Ryzen 5 9600X 6-Core Processor" form as lscpu's "Model name:" (and vendor, arch)."""
+    out = []
+    for line in lines:
+        key, _, value = line.partition(":")
+        value = value.strip()
+        label = _WMI_LABELS.get(key.strip())
+        if key.strip() == "Architecture":
+            value = _WMI_ARCHITECTURES.get(value, "")
+        if label and value and value != "None":
+            out.append(f"{label}: {value}")
     return out
 
 
