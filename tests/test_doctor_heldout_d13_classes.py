@@ -36,6 +36,16 @@ EXPECTED: dict[str, tuple[list[tuple[int, str, str | None, str | None]], str | N
         [(0, "NVIDIA GeForce GTX 1060", "6.1", None)],
         None,
     ),
+    # torch's "... with CUDA capability sm_NN is not compatible" line names the card too (leftover12)
+    "logs/cuda-arch--comfyui-portable-5070ti-sm120.txt": ([(None, "NVIDIA GeForce RTX 5070 Ti", "12.0", None)], None),
+    "logs/sm-not-compatible--aitoolkit-5060ti-sm120.txt": ([(None, "NVIDIA GeForce RTX 5060 Ti", "12.0", None)], None),
+    "logs/sm-not-compatible--forge-nix-journal-5090.txt": ([(None, "NVIDIA GeForce RTX 5090", "12.0", None)], None),
+    "logs/sm-not-compatible--gtx1070ti-sm61-cu111.txt": ([(None, "GeForce GTX 1070 Ti", "6.1", None)], None),
+    "logs/sm-not-compatible--onetrainer-5070ti-sm120.txt": ([(None, "NVIDIA GeForce RTX 5070 Ti", "12.0", None)], None),
+    "logs/sm-not-compatible--rtx5080-sm120.txt": (
+        [(None, "NVIDIA GeForce RTX 5080 Laptop GPU", "12.0", None)],
+        None,
+    ),
 }
 
 

@@ -2,6 +2,8 @@
 
 python_modules.yaml: import name -> the pip package that provides it (cv2 -> opencv-python), and names that are not
   packages at all (torch._six, _lzma) with what to do instead.
+python_stdlib_removed.yaml: standard-library modules a Python release removed (distutils, imp in 3.12; imghdr, cgi,
+  audioop... in 3.13) and the PyPI package that brings each back, if any.
 python_names.yaml: names a package removed or added in a known release (np.float, PIL.Image.ANTIALIAS...), so
   "cannot import name X from Y" and "module Y has no attribute X" say which version of Y has X.
 native_libs.yaml: shared libraries named in crashes and loader errors: which package ships each, which instruction
@@ -29,6 +31,18 @@ class PythonModule(KbEntry):
     kind: Literal["package", "submodule-removed", "stdlib-extension", "optional", "ui-internal"] = "package"
     removed_in: str | None = None  # for submodule-removed: the release of `package` that dropped it
     fix: str | None = None  # a fix in words when `pip install package` is not it
+
+
+@record(frozen=True, kw_only=True)
+class RemovedStdlibModule(KbEntry):
+    """A standard-library module (id: its import name) that Python `removed_in` dropped."""
+
+    removed_in: str  # the first Python release without it ("3.13")
+    replacement: str | None = None  # the PyPI package that provides the same import name again; None: none does
+    note: str | None = None  # what else replaces it
+
+    def _check(self) -> None:
+        version_range(f">={self.removed_in}", "removed_in")
 
 
 @record(frozen=True, kw_only=True)

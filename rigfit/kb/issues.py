@@ -119,8 +119,11 @@ class IssueEntry(KbEntry):
         if not self.keywords:
             raise FieldError("keywords", "give at least one keyword")
         for keyword in self.keywords:
-            if len(keyword.strip()) < 3 or not keyword.isascii():
-                raise FieldError("keywords", f"keyword {keyword!r}: use an ASCII literal of 3 characters or more")
+            # the scanner lower-cases a log's bytes as ASCII: a non-ASCII character must have no case (CJK words)
+            if len(keyword.strip()) < 3 or not all(c.isascii() or c.lower() == c.upper() for c in keyword):
+                raise FieldError(
+                    "keywords", f"keyword {keyword!r}: use a literal of 3 characters or more, ASCII or without case"
+                )
         if not 0.05 <= self.confidence <= 1.0:
             raise FieldError("confidence", f"expected a number from 0.05 to 1, found {self.confidence}")
         for name in ("all_of", "any_of", "unless", "boost"):

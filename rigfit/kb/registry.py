@@ -44,6 +44,7 @@ SCHEMAS: dict[str, str] = {
     "k8s_gpus.yaml": "rigfit.kb.recipes:GpuClass",
     "python_modules.yaml": "rigfit.kb.diagnosis:PythonModule",
     "python_names.yaml": "rigfit.kb.diagnosis:PythonName",
+    "python_stdlib_removed.yaml": "rigfit.kb.diagnosis:RemovedStdlibModule",
     "native_libs.yaml": "rigfit.kb.diagnosis:NativeLibrary",
     "gpu_errors.yaml": "rigfit.kb.error_codes:GpuError",
     "gpu_error_kinds.yaml": "rigfit.kb.error_codes:GpuErrorKind",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rigfit.kb.cuda_support import cc_covered, cuda_lines_for
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.gpus import model_of
 from rigfit.kb.rocm_support import rocm_support
@@ -11,7 +12,6 @@ from rigfit.plan.knowledge import (
     newest_first,
     newest_wheel,
     override_target,
-    version,
     wheel_lines,
 )
 from rigfit.plan.model import Alternative, Blocker, DevicePick, Reason
@@ -75,22 +75,6 @@ def label(g: GpuInfo) -> str:
     return f"{g.name or 'unknown GPU'}" + (f" ({ident})" if ident else "") + (f" [{g.pci_id}]" if g.pci_id else "")
 
 
-def cc_covered(cc: str, archs: list[str]) -> bool:
-    """A GPU runs a cubin of its own major with minor <= its own, or anything newer through +PTX."""
-    have = version(cc)
-    if have is None:
-        return False
-    for arch in archs:
-        base = version(arch.replace("+PTX", ""))
-        if base is None:
-            continue
-        if base.major == have.major and base.minor <= have.minor:
-            return True
-        if arch.endswith("+PTX") and have >= base:
-            return True
-    return False
-
-
 def _foreign_driver(g: GpuInfo) -> Blocker | None:
     """Another kernel driver than the one the vendor's torch backend needs holds the card."""
     need = BACKEND_DRIVERS.get(g.vendor or "")
@@ -140,7 +124,7 @@ def _assess_nvidia(a: GpuAssessment) -> None:
         a.backend = "cuda"
         a.reasons.append(Reason(text=f"{label(g)}: compute capability unknown; assuming a current CUDA wheel fits."))
         return
-    lines = [w for w in wheel_lines() if w.kind == "cuda" and cc_covered(cc, w.cuda_archs)]
+    lines = cuda_lines_for(cc)
     if not lines:
         a.blockers.append(
             Blocker(
@@ -155,9 +139,9 @@ def _assess_nvidia(a: GpuAssessment) -> None:
     a.backend = "cuda"
     a.reasons.append(
         Reason(
-            text=f"{sm_name(cc)} has kernels in {newest_first(lines)[0].id}.",
+            text=f"{sm_name(cc)} has kernels in {lines[0].id}.",
             facts=[f"gpu[{a.index}].compute_capability={cc}"],
-            kb=[newest_first(lines)[0].id],
+            kb=[lines[0].id],
         )
     )
 

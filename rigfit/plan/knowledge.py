@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from rigfit.kb.cuda_support import newest_first
 from rigfit.kb.loader import by_id, load_entries
 from rigfit.kb.schemas import GfxTarget, ModelEntry, Pin, PrecisionRule, UiEntry, WheelLine
 from rigfit.kb.versions import InvalidVersion, Version, contains
@@ -101,9 +102,3 @@ def override_target(override: str) -> str:
     """The gfx name an HSA_OVERRIDE_GFX_VERSION value stands for: "10.3.0" -> "gfx1030", "9.0.0" -> "gfx900"."""
     major, minor, step = (int(p) for p in override.split("."))
     return f"gfx{major}{minor:x}{step:x}"
-
-
-def newest_first(lines: list[WheelLine]) -> list[WheelLine]:
-    return sorted(
-        lines, key=lambda w: (version(w.torch) or Version("0"), version(w.cuda) or Version("0")), reverse=True
-    )

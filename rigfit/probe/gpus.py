@@ -159,14 +159,20 @@ def _as_nvidia_smi(report: TorchReport) -> NvidiaSmiOutput:
 
 
 def _pasted_torch(report: TorchReport) -> TorchInfo | None:
-    """The torch a report shows; None when its build (CUDA, ROCm or CPU) is not shown."""
+    """The torch a report shows; None when its build (CUDA, ROCm or CPU) is not shown. A torch known only from its
+    capability warning (which GPUs it supports) is a CUDA torch of unknown version."""
+    warned = bool(report.torch_cc_min or report.torch_archs)
     if report.torch_version is None:
-        return None
+        return (
+            TorchInfo(arch_list=report.torch_archs or None, cc_min=report.torch_cc_min, cc_max=report.torch_cc_max)
+            if warned
+            else None
+        )
     plus = report.torch_version.partition("+")[2]
     cuda = report.cuda_build or (f"{plus[2:-1]}.{plus[-1]}" if re.fullmatch(r"cu\d{3}", plus) else None)
     rocm = re.fullmatch(r"rocm(\d+\.\d+(?:\.\d+)?)", plus)
     hip = report.rocm_build or (rocm[1] if rocm else None)
-    if not (cuda or hip or report.build_listed or plus == "cpu"):
+    if not (cuda or hip or report.build_listed or plus == "cpu" or warned):
         return None
     return TorchInfo(
         version=report.torch_version,
@@ -175,6 +181,9 @@ def _pasted_torch(report: TorchReport) -> TorchInfo | None:
         import_status="ok",
         gpu_available=report.cuda_available,
         device_names=[g.name for g in report.gpus if g.name] or None,
+        arch_list=report.torch_archs or None,
+        cc_min=report.torch_cc_min,
+        cc_max=report.torch_cc_max,
     )
 
 

@@ -195,6 +195,9 @@ class TorchInfo:
     gpu_available: bool | None = None
     device_names: list[str] | None = None
     arch_list: list[str] | None = None
+    # torch's own capability warning in a paste: the range of compute capabilities it supports ("7.5", "12.0")
+    cc_min: str | None = None
+    cc_max: str | None = None
     python: str | None = None  # the interpreter this torch belongs to
     cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from rigfit.kb.typed import dump
 from rigfit.probe.memory import gib
 from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, MemoryInfo, OsInfo, Profile, PythonInfo, TorchInfo, isa_name
+from rigfit.probe.torch_probe import supported_ccs
 from rigfit.terminal import escape, prose
 
 if TYPE_CHECKING:
@@ -135,6 +136,8 @@ def _permission_lines(profile: Profile) -> list[str]:
 
 
 def _torch_lines(t: TorchInfo | None) -> list[str]:
+    if t is not None and t.version is None and (supports := supported_ccs(t)):
+        return [f"a torch of unknown version (its own warning: it supports {supports})"]
     if t is None or t.version is None:
         return ["no torch installed in this Python" if t is not None else "not checked"]
     backend = f"CUDA {t.cuda}" if t.cuda else f"ROCm/HIP {t.hip}" if t.hip else "CPU-only build"

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rigfit.kb.cuda_support import cc_covered, cuda_lines_for, runs_on_driver
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.typed import load_as
 from rigfit.lazy_re import later
 from rigfit.probe.host_rules import host_rule
 from rigfit.probe.lines import bounded_lines
-from rigfit.probe.profile import CpuInfo, Finding, Profile, TorchInfo
+from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, Profile, TorchInfo, sm_name
 from rigfit.probe.source import Source
 from rigfit.proc.worker import RESULT_MARKER, WORKERS_DIR, WorkerResult, parse_result, run_worker
 
@@ -199,7 +200,71 @@ def _sigill_finding(t: TorchInfo, name: str) -> Finding:
     )
 
 
+def supported_ccs(t: TorchInfo) -> str | None:
+    """The NVIDIA compute capabilities the installed torch has kernels for, as it said (arch list or range)."""
+    if t.arch_list and all(a.startswith(("sm_", "compute_")) for a in t.arch_list):
+        return " ".join(t.arch_list)
+    if t.cc_min:
+        return f"compute capability {t.cc_min} to {t.cc_max}" if t.cc_max else f"compute capability {t.cc_min} and up"
+    return None
+
+
+def _arch_cc(arch: str) -> str:
+    """torch's arch names as compute capabilities: "sm_61" -> "6.1", "sm_90a" -> "9.0", "compute_90" -> "9.0+PTX"."""
+    digits = "".join(ch for ch in arch.partition("_")[2] if ch.isdigit())
+    return f"{digits[:-1]}.{digits[-1]}" + ("+PTX" if arch.startswith("compute_") else "")
+
+
+def _torch_runs(cc: str, t: TorchInfo) -> bool | None:
+    """Whether the installed torch has kernels for compute capability `cc`; None when it did not say."""
+    if t.arch_list and all(a.startswith(("sm_", "compute_")) for a in t.arch_list):
+        return cc_covered(cc, [_arch_cc(a) for a in t.arch_list])
+    if t.cc_min:
+        low, high = [float(v) for v in (t.cc_min, t.cc_max or "99")]
+        return low <= float(cc) <= high
+    return None
+
+
+def _no_kernels_finding(gpu: GpuInfo, t: TorchInfo, profile: Profile) -> Finding:
+    """An NVIDIA GPU the installed torch has no kernels for: the fix is the newest torch_wheels.yaml line with them
+    (the lines `rigfit plan` picks from), or the plan's own "no official wheel" answer."""
+    cc = str(gpu.compute_capability)
+    which = f"torch {t.version}" if t.version else "torch"
+    message = (
+        f"{gpu.name or 'The NVIDIA GPU'} (compute capability {cc}, {sm_name(cc)}) has no kernels in the installed "
+        f'{which}: it supports {supported_ccs(t)}, so every GPU operation fails ("no kernel image is available").'
+    )
+    lines = cuda_lines_for(cc)
+    if not lines:
+        fix, kb = fix_text("cuda-arch-unsupported"), []
+    else:
+        line = next((w for w in lines if runs_on_driver(w, profile.nvidia_driver)), lines[0])
+        fix = fix_text(
+            "torch.no-kernels-for-gpu", torch=line.torch, variant=line.variant, sm=sm_name(cc),
+            index_url=line.index_url, min_driver=line.min_driver,
+        )  # fmt: skip
+        kb = [line.id]
+    # a warning, not a blocker: the GPU runs with another torch build (the plan's), only this install cannot use it
+    return Finding(id="torch.no-kernels-for-gpu", severity="warning", message=message, fix=fix, group="torch", kb=kb)
+
+
+def _no_kernels_findings(profile: Profile) -> list[Finding]:
+    t = profile.torch
+    if t is None:
+        return []
+    return [
+        _no_kernels_finding(g, t, profile)
+        for g in profile.gpus
+        if g.vendor == "nvidia" and g.compute_capability and _torch_runs(g.compute_capability, t) is False
+    ]
+
+
 def torch_findings(profile: Profile) -> list[Finding]:
+    no_kernels = _no_kernels_findings(profile)
+    return no_kernels + _status_findings(profile)
+
+
+def _status_findings(profile: Profile) -> list[Finding]:
     t = profile.torch
     if t is None or (t.version is None and t.import_status is None):
         return []

@@ -8,7 +8,7 @@ import re
 from rigfit.explain.analyzers.base import env_python, python_version, torch_version, ver
 from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogLine
-from rigfit.kb.diagnosis import NativeLibrary, PythonModule, PythonName, UiLogPrefix
+from rigfit.kb.diagnosis import NativeLibrary, PythonModule, PythonName, RemovedStdlibModule, UiLogPrefix
 from rigfit.kb.loader import by_id, load_entries
 from rigfit.kb.schemas import WheelLine
 from rigfit.records import record
@@ -61,6 +61,12 @@ def ui_log_prefixes() -> dict[str, str]:
 @functools.cache
 def modules() -> dict[str, PythonModule]:
     return by_id(load_entries("python_modules.yaml", PythonModule))
+
+
+@functools.cache
+def removed_stdlib() -> dict[str, RemovedStdlibModule]:
+    """Standard-library modules a Python release removed (python_stdlib_removed.yaml), by import name."""
+    return by_id(load_entries("python_stdlib_removed.yaml", RemovedStdlibModule))
 
 
 @functools.cache

@@ -9,9 +9,9 @@ import re
 from rigfit.explain.analyzers.base import Finding, first, last, ver
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
+from rigfit.kb.cuda_support import cuda_lines_for, runs_on_driver
 from rigfit.kb.gpus import gfx_family
 from rigfit.kb.schemas import WheelLine
-from rigfit.plan.device import cc_covered
 from rigfit.plan.knowledge import gfx_targets, newest_first, wheel_lines
 
 SIGNALS = (
@@ -111,11 +111,11 @@ def _nvidia_facts(ctx: Context, device: Hit | None, too_old: Hit | None) -> dict
 
 def _nvidia_fix(ctx: Context, cc: str, facts: dict[str, str]) -> str:
     """The newest torch_wheels.yaml line with code for `cc`, or the honest answer that none has."""
-    lines = [w for w in newest_first(list(wheel_lines())) if w.kind == "cuda" and cc_covered(cc, w.cuda_archs)]
+    lines = cuda_lines_for(cc)
     if not lines:
         return _nvidia_unsupported(cc)
     driver = str(ctx.facts.get("nvidia_driver") or "")
-    runs = [w for w in lines if not driver or not w.min_driver or ver(w.min_driver) <= ver(driver)]
+    runs = [w for w in lines if runs_on_driver(w, driver or None)]
     best = (runs or lines)[0]
     facts["fix_wheel"] = f"torch {best.torch}+{best.variant}"
     fix = (

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 import sys
 
-from rigfit.explain.analyzers.base import FRAME, Finding, binary_package, every, first, last
-from rigfit.explain.analyzers.context import Context, class_name_entry, modules, name_entry
+from rigfit.explain.analyzers.base import FRAME, Finding, binary_package, every, first, last, ver
+from rigfit.explain.analyzers.context import Context, class_name_entry, modules, name_entry, removed_stdlib
 from rigfit.explain.scan import LogLine
-from rigfit.kb.diagnosis import PythonModule, PythonName
+from rigfit.kb.diagnosis import PythonModule, PythonName, RemovedStdlibModule
 from rigfit.kb.torch_published import COMPANIONS, companion_of
 
 SIGNALS = (
@@ -199,6 +199,61 @@ def _not_a_package(line: LogLine, facts: dict[str, str], module: str, known: Pyt
     return _finding(line, facts, cause, known.fix or "", known.sources, kind="module-not-provided")
 
 
+def _removed_from_python(ctx: Context, line: LogLine, module: str, gone: RemovedStdlibModule) -> Finding:
+    """A standard-library module that a Python release removed (python_stdlib_removed.yaml): never a package of that
+    name to pip install. Under an older Python than that release the module should be there, so the install lacks it."""
+    facts = {"module": module, "package": "Python", "removed_in": gone.removed_in}
+    importer = _importer(ctx, line.number) or ctx.plugin(line.number)
+    if importer:
+        facts["importer"] = importer
+    who = importer or "the code (the traceback's last frame)"
+    major, _, minor = gone.removed_in.partition(".")
+    last_with = f"{major}.{int(minor) - 1}"
+    if ctx.python and ver(ctx.python) < ver(gone.removed_in):
+        facts.pop("removed_in")
+        facts["python"] = ctx.python
+        cause = (
+            f"`{gone.id}` is part of Python {ctx.python}'s standard library (Python removed it only in "
+            f"{gone.removed_in}), yet this Python lacks it: a distribution that ships parts of the standard library "
+            "as separate packages, or a damaged install."
+        )
+        fix = (
+            f"Install the missing part of this Python (Debian/Ubuntu: `sudo apt install python3-{gone.id}`) or "
+            f"reinstall Python {ctx.python}; do not `pip install {gone.id}`."
+        )
+        return _finding(line, facts, cause, fix, gone.sources, kind="module-not-provided")
+    on = f" (this log's Python is {ctx.python})" if ctx.python else ""
+    cause = (
+        f"Python {gone.removed_in} removed the standard-library module `{gone.id}`{on}, and {who} still imports it: "
+        f"it was written for Python {last_with} or older. No pip package named `{gone.id}` brings it back."
+    )
+    steps = [
+        f"upgrade {importer} to a release made for Python {gone.removed_in} and newer"
+        if importer
+        else "update the program whose file imports it (the traceback's last frame) to a release made for Python "
+        f"{gone.removed_in} and newer"
+    ]
+    if gone.replacement:
+        steps.append(
+            f"install `{gone.replacement}`, which provides `{gone.id}` again: `{ctx.pip()} install {gone.replacement}`"
+        )
+    steps.append(f"run it under Python {last_with} (create its venv with python{last_with})")
+    fix = "; or ".join(steps) + "." + (f" ({gone.note}.)" if gone.note else "")
+    fix = fix[0].upper() + fix[1:]
+    return _finding(line, facts, cause, fix, gone.sources, kind="module-not-provided")
+
+
+def _importer(ctx: Context, before: int) -> str | None:
+    """The installed package whose file imported the missing module: the last site-packages frame before the error."""
+    found = None
+    for ln in ctx.lines:
+        if ln.number >= before:
+            break
+        if (frame := FRAME.search(ln.text)) and (package := binary_package(frame.group("path"))):
+            found = package
+    return found
+
+
 # pip prints a build backend's output between "... did not run successfully" and "[end of output]" (uv: under
 # "[stderr]", then its hint): a module missing there is missing from the build's own isolated environment, which the
 # resolver analyzer reads as a failed build
@@ -254,6 +309,8 @@ def _no_module(ctx: Context) -> Finding | None:
     line, m, then_missing = root
     module = m.group("module")
     top = module.split(".")[0]
+    if (gone := removed_stdlib().get(top)) is not None:
+        return _removed_from_python(ctx, line, module, gone)
     known = modules().get(module) or modules().get(top)
     where = ctx.plugin(line.number)
     facts = {"module": module, "package": (known.package if known else None) or top.replace("_", "-")}

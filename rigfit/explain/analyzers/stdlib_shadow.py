@@ -12,13 +12,21 @@ import re
 import sys
 
 from rigfit.explain.analyzers.base import Finding, last
-from rigfit.explain.analyzers.context import Context
+from rigfit.explain.analyzers.context import Context, removed_stdlib
 from rigfit.explain.scan import LogLine
 
 # stdlib modules whose own frames fill ordinary tracebacks (thread and process starts): scanning for them would
 # flag every long traceback, and a stray file of one of these names is rare
 ROUTINE = frozenset({"threading", "runpy", "subprocess", "contextlib", "tempfile", "os"})
-NAMES = frozenset(n for n in sys.stdlib_module_names if not n.startswith("_")) - ROUTINE
+
+
+def stdlib_names(interpreter_names: frozenset[str]) -> frozenset[str]:
+    """The stdlib module names of any Python 3 the log may come from: this interpreter's, plus those a later release
+    removed (imghdr, distutils...), which the log's older Python still has when rigfit runs on a newer one."""
+    return frozenset(n for n in (*interpreter_names, *removed_stdlib()) if not n.startswith("_")) - ROUTINE
+
+
+NAMES = stdlib_names(sys.stdlib_module_names)
 SIGNALS = (*sorted(f'{name}.py", line' for name in NAMES), "consider renaming '")
 KEYWORDS = ("import",)
 CONTEXT: tuple[str, ...] = ()

@@ -5,7 +5,9 @@
 - InvokeAI: "[...]::[InvokeAI]::INFO --> Using torch device: NVIDIA GeForce RTX 4090" ("CPU"/"MPS" are no GPU);
 - OneTrainer's debug report: "NVIDIA GPU (Index 0): NVIDIA GeForce RTX 3060 [NVIDIA]", then "    Driver version: ...";
 - a launcher's diagnostic file: "CUDA Driver:" device rows "00000000:01:00.0 0: NVIDIA GeForce RTX 4090 [89] 23 GB";
-- torch's own warnings: "Found GPU0 NVIDIA GeForce GTX 1060 which is of cuda capability 6.1." (torch/cuda/__init__.py).
+- torch's own warnings: "Found GPU0 NVIDIA GeForce GTX 1060 which is of cuda capability 6.1.", "NVIDIA GeForce RTX 5080
+  with CUDA capability sm_120 is not compatible with the current PyTorch installation." (torch/cuda/__init__.py), and
+  the range of capabilities they say the installed torch supports.
 
 The name is what torch.cuda.get_device_name() printed; a capability is kept only where the line prints it. A rounded
 "23 GB" is not a VRAM size. Sources (the line shapes as printed): vladmandic/sdnext#3896, invoke-ai/InvokeAI#9444,
@@ -32,8 +34,32 @@ _CUDA_DRIVER_ROW = later(
 _TORCH_FOUND = later(
     r"\bFound GPU(?P<idx>\d+) (?P<name>.+?) which is of cuda capability (?P<major>\d+)\.(?P<minor>\d+)"
 )
+# the range torch's warnings name: "The minimum cuda capability supported by this library is 3.7." (torch < 2.6),
+# "Minimum and Maximum cuda capability supported by this version of PyTorch is" + "(7.5) - (12.0)" on the next line,
+# "The current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70." (a list cut before its "." is not read)
+_TORCH_MIN = later(r"(?i)\bminimum cuda capability supported by this library is (?P<min>\d+\.\d+)")
+_TORCH_MIN_MAX = later(r"^\s*\((?P<min>\d+\.\d+)\)\s*-\s*\((?P<max>\d+\.\d+)\)\s*$")
+_TORCH_ARCHS = later(r"\bThe current PyTorch install supports CUDA capabilities (?P<archs>sm_\d+(?: sm_\d+)*)\.")
 _NOT_A_GPU = ("cpu", "mps", "xpu", "cuda", "")
-_HINTS = ("Device: device=", "Found GPU", "Using torch device:", "GPU (Index", "] ", "driver=")
+# torch >= 1.8: "NVIDIA GeForce RTX 5080 Laptop GPU with CUDA capability sm_120 is not compatible with the current
+# PyTorch installation." (no index: the name is the GPU's, the same card as a "Found GPU0" line naming it)
+_TORCH_INCOMPATIBLE = later(
+    r"(?:^|:\s+)(?P<name>(?:NVIDIA |GeForce |Quadro |Tesla |TITAN )[^:]*?) with CUDA capability "
+    r"sm_(?P<sm>\d+) is not compatible with the current PyTorch installation"
+)
+# ComfyUI with --directml N: "Using directml with device: AMD Radeon RX 6800" (model_management.py prints
+# torch_directml.device_name(N); with the default index -1 the name is empty, and nothing is read)
+_DIRECTML = later(r"\bUsing directml with device: (?P<name>\S.*?)\s*$")
+_HINTS = (
+    "Device: device=",
+    "Found GPU",
+    "with CUDA capability",
+    "Using directml",
+    "Using torch device:",
+    "GPU (Index",
+    "] ",
+    "driver=",
+)
 
 
 @record
@@ -48,6 +74,23 @@ class AppDevice:
 class AppDevices:
     devices: list[AppDevice] = field(default_factory=list)
     driver: str | None = None
+    torch_cc_min: str | None = None  # the range of compute capabilities torch's own warning says it supports
+    torch_cc_max: str | None = None
+    torch_archs: list[str] = field(default_factory=list)  # "sm_50"...: the warning's list, where it is complete
+
+
+def _torch_range(lines: list[str], out: AppDevices) -> None:
+    """The compute capabilities the installed torch supports, as its own warnings print them."""
+    for pos, line in enumerate(lines):
+        if "capabilit" not in line:
+            continue
+        if found := _TORCH_MIN.search(line):
+            out.torch_cc_min = found["min"]
+        elif "Minimum and Maximum cuda capability" in line and pos + 1 < len(lines):
+            if pair := _TORCH_MIN_MAX.match(lines[pos + 1]):
+                out.torch_cc_min, out.torch_cc_max = pair["min"], pair["max"]
+        elif listed := _TORCH_ARCHS.search(line):
+            out.torch_archs = listed["archs"].split()
 
 
 def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, str | None]:
@@ -63,6 +106,10 @@ def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, s
         return AppDevice(0, sdnext["name"].strip(), cc), driver["ver"] if driver else None
     if found := _TORCH_FOUND.search(line):
         return AppDevice(int(found["idx"]), found["name"].strip(), f"{found['major']}.{found['minor']}"), None
+    if found := _TORCH_INCOMPATIBLE.search(line.strip()):
+        return AppDevice(None, found["name"].strip(), f"{found['sm'][:-1]}.{found['sm'][-1]}"), None
+    if directml := _DIRECTML.search(line):
+        return AppDevice(None, directml["name"]), None
     if row := _CUDA_DRIVER_ROW.match(line):
         cc = f"{row['major']}.{row['minor']}"
         return AppDevice(int(row["idx"]), row["name"].strip(), cc, row["bdf"].lower()), None
@@ -83,9 +130,13 @@ def parse_app_devices(lines: list[str]) -> AppDevices:
     for pos, line in enumerate(lines):
         device, driver = _device(lines, pos, pos == end)
         out.driver = out.driver or driver
+        if device is not None and device.index is None and any(d.name == device.name for d in out.devices):
+            continue
         if device is not None and device.index not in seen:
             seen.add(device.index)
             out.devices.append(device)
         elif out.devices and (listed := _DRIVER_LINE.match(line)):
             out.driver = out.driver or listed["ver"]
+    if out.devices:
+        _torch_range(lines, out)
     return out

@@ -41,6 +41,13 @@ _XPU_KEY = later(
 _VK_KEY = later(
     r"^\s*(?P<key>vendorID|deviceID|deviceType|deviceName|driverName|driverInfo)\s*=\s*(?P<value>\S.*?)\s*$"
 )
+# Intel's `sycl-ls`: one line per device and backend, "[ext_oneapi_level_zero:gpu][level_zero:0] Intel(R) Level-Zero,
+# Intel(R) Iris(R) Xe Graphics 1.3 [1.3.26241]", "[opencl:gpu][opencl:1] Intel(R) OpenCL Graphics, Intel(R) UHD
+# Graphics 750 OpenCL 3.0 NEO  [23.43.027642]" (older: "[opencl:gpu:2] ..."); a GPU listed by two backends is one GPU
+_SYCL_GPU = later(
+    r"^\[(?:ext_oneapi_)?(?:level_zero|opencl|cuda|hip):gpu(?::\d+)?\](?:\[[\w:]+\])?\s+[^,\[]+,\s+(?P<name>.+?)"
+    r"\s+(?:OpenCL\s+)?\d+(?:\.\d+)+(?:\s+NEO)?\s+\[[^\]]*\]\s*$"
+)
 _SOFTWARE = later(r"llvmpipe|softpipe|swrast|Software Rasterizer", re.I)
 _VENDOR_IDS = {"intel": "8086", "nvidia": "10de", "amd": "1002", "advanced micro devices": "1002", "radeon": "1002"}
 
@@ -66,6 +73,12 @@ def _clean_name(name: str) -> str:
     name = re.sub(r"(?:/PCIe)?(?:/SSE2)?$", "", name.strip())  # NVIDIA's renderer string: "GeForce GTX 1660/PCIe/SSE2"
     name = re.sub(r"^(?:Mesa DRI |Mesa |D3D12 \()", "", name).removesuffix(")" if name.startswith("D3D12 (") else "")
     return " ".join(name.split())
+
+
+def _sycl_ls(lines: list[str]) -> list[NamedGpu]:
+    """The GPUs `sycl-ls` lists (an iGPU that only Level Zero or OpenCL shows), one per name."""
+    names = dict.fromkeys(_clean_name(m["name"]) for ln in lines if (m := _SYCL_GPU.match(ln.strip())))
+    return [NamedGpu("sycl-ls", name, _vendor_id(name)) for name in names]
 
 
 def _vendor_id(text: str) -> str | None:
@@ -246,6 +259,8 @@ def parse_named_gpus(text: str | None) -> list[NamedGpu]:
         return _vulkaninfo(lines)
     if any("XPU-SMI" in ln or "Device Name:" in ln for ln in lines):
         return _xpu_smi(lines)
+    if sycl := _sycl_ls(lines):
+        return sycl
     unaddressed = inxi_unaddressed(lines)
     if unaddressed:
         return [NamedGpu("inxi", desc, vendor_id) for vendor_id, desc in unaddressed]

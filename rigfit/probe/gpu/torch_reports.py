@@ -92,6 +92,9 @@ class TorchReport:
     windows: bool = False
     wsl: bool = False
     cpu_lines: list[str] = field(default_factory=list)  # collect_env's "CPU:" section: lscpu's output (Linux)
+    torch_cc_min: str | None = None  # torch's capability warning: the range it supports (rigfit.probe.gpu.app_devices)
+    torch_cc_max: str | None = None
+    torch_archs: list[str] = field(default_factory=list)
 
 
 def _known(value: str) -> str | None:
@@ -132,13 +135,34 @@ def _gpu_items(first: str, rest: list[str]) -> list[str]:
     return items
 
 
+# Windows: collect_env prints Win32_Processor's properties ("Name: ...", "Manufacturer: GenuineIntel", "Architecture:
+# 9"), read as the lscpu lines they stand for. Architecture codes: Microsoft's Win32_Processor class documentation
+# (0 x86, 5 ARM, 9 x64, 12 ARM64); the other properties (clock, L2 cache) are not what rigfit reads.
+_WMI_LABELS = {"Name": "Model name", "Manufacturer": "Vendor ID", "Architecture": "Architecture"}
+_WMI_ARCHITECTURES = {"0": "i686", "5": "armv7l", "9": "x86_64", "12": "aarch64"}
+
+
 def _cpu_section(lines: list[str]) -> list[str]:
-    """The lines under collect_env's "CPU:" up to the next blank line or section."""
+    """The lines under collect_env's "CPU:" up to the next blank line or section, as lscpu lines."""
     out: list[str] = []
     for line in lines:
         if not line.strip() or line.startswith(("Versions of relevant libraries", "=====")):
             break
         out.append(line)
+    return _wmi_as_lscpu(out) if out and out[0].startswith("Name: ") else out
+
+
+def _wmi_as_lscpu(lines: list[str]) -> list[str]:
+    """Windows' "Name: AMD Ryzen 5 9600X 6-Core Processor" form as lscpu's "Model name:" (and vendor, arch)."""
+    out = []
+    for line in lines:
+        key, _, value = line.partition(":")
+        value = value.strip()
+        label = _WMI_LABELS.get(key.strip())
+        if key.strip() == "Architecture":
+            value = _WMI_ARCHITECTURES.get(value, "")
+        if label and value and value != "None":
+            out.append(f"{label}: {value}")
     return out
 
 
@@ -208,6 +232,11 @@ def _app_devices(lines: list[str], report: TorchReport) -> None:
     """SD.Next's, InvokeAI's, OneTrainer's, a launcher's or torch's own device lines (rigfit.probe.gpu.app_devices)."""
     found = parse_app_devices(lines)
     report.nvidia_driver = report.nvidia_driver or found.driver
+    report.torch_cc_min, report.torch_cc_max, report.torch_archs = (
+        found.torch_cc_min,
+        found.torch_cc_max,
+        found.torch_archs,
+    )
     for d in found.devices:
         vendor = _vendor(d.name or "", report) or ("10de" if d.compute_capability else None)
         report.gpus.append(ReportedGpu(d.index, d.name, vendor, compute_capability=d.compute_capability, bdf=d.bdf))
