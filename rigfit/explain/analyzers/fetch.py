@@ -320,7 +320,9 @@ def _download_cut(ctx: Context, cut: list) -> Finding | None:
     """curl itself (an install script's `curl URL | tar x`, a launcher's download) lost the connection mid-transfer:
     what arrived is a truncated file, which the archive tool then reports as an unexpected end of file."""
     archive = first(ctx.lines, ARCHIVE_CUT)
-    curl = next((m.group("curl_cli") or m.group("curl") for _, m in cut if m.group("curl_cli") or m.group("curl")), None)
+    curl = next(
+        (m.group("curl_cli") or m.group("curl") for _, m in cut if m.group("curl_cli") or m.group("curl")), None
+    )
     if archive is None and curl is None:
         return None
     facts = {"curl_error": curl} if curl else {}
@@ -331,13 +333,17 @@ def _download_cut(ctx: Context, cut: list) -> Finding | None:
         "The download broke off before the file was complete"
         + (f" (curl error {curl}" + (", an HTTP/2 stream reset" if http2 else "") + ")" if curl else "")
         + ": the connection dropped (an unstable network, a proxy or antivirus cutting long downloads)"
-        + (", so the archive it was piped into ends early and gzip/tar stop with 'unexpected end of file'" if archive else "")
+        + (
+            ", so the archive it was piped into ends early and gzip/tar stop with 'unexpected end of file'"
+            if archive
+            else ""
+        )
         + ". The file on the server is fine; nothing was installed."
     )
     fix = (
-        "Run the same command again. If it breaks again, download the file on its own so it can resume, then unpack it: "
-        "`curl -fL --http1.1 -C - -O URL` (repeat until it completes; `wget -c URL` does the same), then `tar -xf FILE` "
-        "where the script would have; on a proxy, VPN or flaky Wi-Fi try without it or over a cable."
+        "Run the same command again. If it breaks again, download the file on its own so it can resume, then "
+        "unpack it: `curl -fL --http1.1 -C - -O URL` (repeat until it completes; `wget -c URL` does the same), then "
+        "`tar -xf FILE` where the script would have; on a proxy, VPN or flaky Wi-Fi try without it or over a cable."
     )
     evidence = [cut[0][0]] + ([archive[0]] if archive and archive[0] is not cut[0][0] else [])
     return Finding(
