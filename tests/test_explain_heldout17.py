@@ -100,3 +100,21 @@ def test_the_rounds_unknowns_still_match_nothing() -> None:
         "comfyui-desktop-start-manager-frontend-restore",
     ):
         assert found(f"unrelated/{name}.txt") == [], name
+
+
+def test_a_custom_nodes_undefined_name_points_at_its_skipped_import() -> None:
+    first = found("custom-node-name-undefined--wanvideowrapper-wan22-comfyui-0.3.14.txt")[0]
+    assert first.id == "custom-node-name-undefined"
+    assert first.facts == {"name": "Wan22", "custom_node": "ComfyUI-WanVideoWrapper", "comfyui_version": "0.3.14"}
+    assert "this ComfyUI is 0.3.14" in first.cause and first.fix.startswith("Update ComfyUI itself")
+    load = found("custom-node-name-undefined--comfyroll-load-time.txt")[0]
+    assert load.facts["custom_node"] == "ComfyUI_Comfyroll_CustomNodes" and "could not load the node" in load.cause
+    # a NameError in a script of one's own, or a node listed only in the import times, is not this class
+    script = (
+        "Traceback (most recent call last):\n  File \"/home/u/run.py\", line 3\nNameError: name 'main' is not defined\n"
+    )
+    assert "custom-node-name-undefined" not in ids(script)
+    listed = (
+        "NameError: name 'x' is not defined\n   0.1 seconds (IMPORT FAILED): /root/ComfyUI/custom_nodes/some-node\n"
+    )
+    assert "custom-node-name-undefined" not in ids(listed)

@@ -17,6 +17,7 @@ from rigfit.explain.analyzers import (
     gpu_status,
     imports,
     memory,
+    node_names,
     os_errors,
     resolver,
     runtime,
@@ -31,6 +32,7 @@ from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
     resolver, imports, gpu_code, runtime, memory, sigill, fetch, gpu_status, os_errors, shapes, stdlib_shadow,
+    node_names,
 )  # fmt: skip
 
 
