@@ -26,8 +26,8 @@ KEYWORDS = (
     "password authentication is not supported", "requested url returned error", "early eof", "rpc failed",
     "failure when receiving data", "transfer closed with outstanding", "was not closed cleanly",
     "hung up unexpectedly", "unexpected disconnect while reading sideband", "socket hang up", "etimedout",
-    "econnreset", "enotfound", "eai_again", "url access timed out", "request timed out", "curl: (18)", "curl: (56)",
-    "curl: (92)", "unexpected end of file", "unexpected eof in archive",
+    "econnreset", "enotfound", "eai_again", "url access timed out", "request timed out", "curl: (",
+    "unexpected end of file", "unexpected eof in archive",
 )  # fmt: skip
 CONTEXT = (
     "repository", "huggingface.co", "command:", "cloning", "connectionrefusederror", "winerror 10061", "downloading",
