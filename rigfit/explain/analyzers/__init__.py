@@ -18,6 +18,7 @@ from rigfit.explain.analyzers import (
     hf_errors,
     imports,
     memory,
+    node_names,
     os_errors,
     resolver,
     runtime,
@@ -32,7 +33,7 @@ from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
     resolver, imports, gpu_code, runtime, memory, sigill, fetch, hf_errors, gpu_status, os_errors, shapes,
-    stdlib_shadow,
+    stdlib_shadow, node_names,
 )  # fmt: skip
 
 

@@ -12,7 +12,8 @@ SIGNALS = (
     "fatal:", "username for", "could not", "couldn't", "gatedrepoerror", "cannot access", "unable to access",
     "max retries exceeded", "network is unreachable", "temporary failure", "proxy_addr", "getaddrinfo failed",
     "nodename nor servname", "winerror 10060", "urlerror", "http error", "early eof", "rpc failed",
-    "failure when receiving data", "hung up unexpectedly",
+    "failure when receiving data", "hung up unexpectedly", "was not closed cleanly", "socket hang up",
+    "etimedout", "econnreset", "enotfound", "url access timed out",
 )  # fmt: skip
 KEYWORDS = (
     "fatal:", "could not resolve host", "couldn't clone", "couldn't fetch", "couldn't checkout", "username for",
@@ -24,7 +25,9 @@ KEYWORDS = (
     "name or service not known", "offline mode is enabled", "invalid username or token",
     "password authentication is not supported", "requested url returned error", "early eof", "rpc failed",
     "failure when receiving data", "transfer closed with outstanding", "was not closed cleanly",
-    "hung up unexpectedly", "unexpected disconnect while reading sideband",
+    "hung up unexpectedly", "unexpected disconnect while reading sideband", "socket hang up", "etimedout",
+    "econnreset", "enotfound", "eai_again", "url access timed out", "request timed out", "curl: (",
+    "unexpected end of file", "unexpected eof in archive",
 )  # fmt: skip
 CONTEXT = (
     "repository", "huggingface.co", "command:", "cloning", "connectionrefusederror", "winerror 10061", "downloading",
@@ -51,9 +54,12 @@ NO_NETWORK = re.compile(
     r"Could not resolve host:? (?P<host>[\w.-]+)|Temporary failure in name resolution|Name or service not known|"
     r"Network is unreachable|Failed to connect to (?P<host2>[\w.-]+)|Connection timed out|Connection refused|"
     r"Max retries exceeded with url|SSL: CERTIFICATE_VERIFY_FAILED|We couldn't connect to '(?P<host3>[^']+)'|"
-    r"ConnectTimeoutError|ReadTimeoutError",
+    r"ConnectTimeoutError|ReadTimeoutError|"
+    # Node/Electron installers (ComfyUI desktop, Pinokio, npm): the libuv codes and http's reset message
+    r"\bsocket hang up\b|\b(?:ETIMEDOUT|ECONNRESET|ENOTFOUND|EAI_AGAIN)\b|\b(?:URL access|request) timed out\b",
     re.I,
 )
+URL_HOST = re.compile(r"https?://(?P<host>[\w-]+(?:\.[\w-]+)+)")
 GATED_MODEL = re.compile(r"(?:Access to model|Repo model) (?P<model>[\w.-]+/[\w.-]+) is (?:restricted|gated)")
 HF_ERROR = re.compile(
     r"(?P<gated>Access to model (?P<gmodel>\S+) is restricted|GatedRepoError|Cannot access gated repo|gated repo)|"
@@ -242,7 +248,14 @@ TRANSFER_CUT = re.compile(
     r"RPC failed; curl (?P<curl>\d+)[^\n]*?(?=error:|fatal:|$)|early EOF|"
     r"unexpected disconnect while reading sideband packet|the remote end hung up unexpectedly|"
     r"Failure when receiving data from the peer|transfer closed with outstanding read data remaining|"
-    r"HTTP/2 stream \d+ was not closed cleanly",
+    r"HTTP/2 stream \d+ was not closed cleanly|curl: \((?P<curl_cli>18|56|92)\)",
+    re.I,
+)
+GIT_WORDS = re.compile(r"RPC failed|early EOF|sideband|hung up unexpectedly|Cloning into|fatal: |\bgit\b", re.I)
+# what a truncated download does to the archive it was piped into (install.sh's `curl ... | tar xz`, a .tgz)
+ARCHIVE_CUT = re.compile(
+    r"gzip: stdin: unexpected end of file|Unexpected EOF in archive|zstd: [^\n]*(?:truncated|premature end)|"
+    r"xz: [^\n]*Unexpected end of input",
     re.I,
 )
 GIT_TARGET = re.compile(
@@ -259,6 +272,8 @@ def _transfer_cut(ctx: Context) -> Finding | None:
     cut = every(ctx.lines, TRANSFER_CUT)
     if not cut:
         return None
+    if not any(GIT_WORDS.search(line.text) for line in ctx.lines):
+        return _download_cut(ctx, cut)
     facts: dict[str, str] = {}
     if curl := next((m.group("curl") for _, m in cut if m.group("curl")), None):
         facts["curl_error"] = curl
@@ -301,12 +316,55 @@ def _transfer_cut(ctx: Context) -> Finding | None:
     )
 
 
+def _download_cut(ctx: Context, cut: list) -> Finding | None:
+    """curl itself (an install script's `curl URL | tar x`, a launcher's download) lost the connection mid-transfer:
+    what arrived is a truncated file, which the archive tool then reports as an unexpected end of file."""
+    archive = first(ctx.lines, ARCHIVE_CUT)
+    curl = next(
+        (m.group("curl_cli") or m.group("curl") for _, m in cut if m.group("curl_cli") or m.group("curl")), None
+    )
+    if archive is None and curl is None:
+        return None
+    facts = {"curl_error": curl} if curl else {}
+    if url := next((u for line in ctx.lines if (u := URL_HOST.search(line.text))), None):
+        facts["host"] = url.group("host").lower()
+    http2 = curl == "92" or any("HTTP/2" in m.group(0) for _, m in cut)
+    cause = (
+        "The download broke off before the file was complete"
+        + (f" (curl error {curl}" + (", an HTTP/2 stream reset" if http2 else "") + ")" if curl else "")
+        + ": the connection dropped (an unstable network, a proxy or antivirus cutting long downloads)"
+        + (
+            ", so the archive it was piped into ends early and gzip/tar stop with 'unexpected end of file'"
+            if archive
+            else ""
+        )
+        + ". The file on the server is fine; nothing was installed."
+    )
+    fix = (
+        "Run the same command again. If it breaks again, download the file on its own so it can resume, then "
+        "unpack it: `curl -fL --http1.1 -C - -O URL` (repeat until it completes; `wget -c URL` does the same), then "
+        "`tar -xf FILE` where the script would have; on a proxy, VPN or flaky Wi-Fi try without it or over a cable."
+    )
+    evidence = [cut[0][0]] + ([archive[0]] if archive and archive[0] is not cut[0][0] else [])
+    return Finding(
+        "download-interrupted",
+        "A download broke off mid-transfer",
+        cause,
+        fix,
+        evidence,
+        facts,
+        ["https://curl.se/libcurl/c/libcurl-errors.html", "https://curl.se/docs/manpage.html#-C"],
+    )
+
+
 def _no_network(ctx: Context) -> Finding | None:
     hit = last(ctx.lines, NO_NETWORK)
     if hit is None:
         return None
     line, m = hit
     host = m.group("host") or m.group("host2") or m.group("host3")
+    if host is None and (url := URL_HOST.search(line.text)) and not LOCAL_HOST.match(url.group("host")):
+        host = url.group("host")  # the URL the failed request was for, on the same line
     facts = {"host": host} if host else {}
     if "CERTIFICATE_VERIFY_FAILED" in m.group(0).upper():
         cause = (
