@@ -45,6 +45,7 @@ PREFIX_SLOTS = {
     "lspci": "lspci",
     "lscpu": "lscpu",
     "rocminfo": "rocminfo",
+    "sycl-ls": "lspci",
     "rocm-terminal-container-rocminfo": "rocminfo",
 }
 # real logs tests/test_doctor_pastes.py feeds to a slot
