@@ -23,6 +23,7 @@ from rigfit.explain.analyzers import (
     shapes,
     sigill,
     stdlib_shadow,
+    torch_errors,
 )
 from rigfit.explain.analyzers.base import Finding
 from rigfit.explain.analyzers.context import Context
@@ -31,6 +32,7 @@ from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
     resolver, imports, gpu_code, runtime, memory, sigill, fetch, gpu_status, os_errors, shapes, stdlib_shadow,
+    torch_errors,
 )  # fmt: skip
 
 
