@@ -12,6 +12,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from rigfit.explain.analyzers import (
+    comfyui_errors,
     fetch,
     gpu_code,
     gpu_status,
@@ -32,7 +33,7 @@ from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
     resolver, imports, gpu_code, runtime, memory, sigill, fetch, gpu_status, os_errors, shapes, stdlib_shadow,
-    torch_errors,
+    torch_errors, comfyui_errors,
 )  # fmt: skip
 
 

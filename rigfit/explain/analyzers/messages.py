@@ -23,7 +23,6 @@ FRAME_WINDOW = 150  # lines before the error in which its traceback's frames are
 # a traceback frame in a plugin's own folder (ComfyUI custom_nodes, A1111/Forge extensions; not extensions-builtin,
 # which are the UI's own code)
 PLUGIN_FRAME = re.compile(r"File \"[^\"]*?[\\/](?:custom_nodes|extensions)[\\/](?P<node>[\w.-]+)[\\/]")
-NODE_TYPE = re.compile(r"\*\*Node Type:\*\* (?P<node_type>[\w .()|-]+?)\s*$")
 GPU_NAME = re.compile(
     r"(?P<gpu>(?:NVIDIA )?(?:GeForce|Quadro|Tesla|TITAN|RTX|NVIDIA [A-Z]\d{2,4}\b)(?: [\w-]+){0,4}?"
     r" ?(?:[A-Z]{0,3}\d{2,4}\w*)(?: (?:Ti|SUPER|Laptop GPU|Max-Q|\d+GB))*)"
@@ -109,16 +108,20 @@ def _filled(text: str, values: dict[str, str]) -> str:
 
 
 def plugin_facts(ctx: Context, at: LogLine) -> dict[str, str]:
-    """The custom node or extension whose file is the last traceback frame in one before the error, and the node
-    type a ComfyUI error report names."""
+    """The custom node or extension whose file is the last traceback frame in one before the error (or, where
+    ComfyUI prints the error first and its traceback after it, the last one after it),"""
     facts: dict[str, str] = {}
+    before = after = None
     for line in ctx.lines:
-        if line.number > at.number:
+        if line.number > at.number + FRAME_WINDOW:
             break
         if line.number >= at.number - FRAME_WINDOW and (m := PLUGIN_FRAME.search(line.text)):
-            facts["node"] = m.group("node")
-    if found := last(ctx.lines, NODE_TYPE):
-        facts["node_type"] = found[1].group("node_type")
+            if line.number <= at.number:
+                before = m.group("node")
+            else:
+                after = m.group("node")
+    if node := before or (after if "exception during processing" in at.text.lower() else None):
+        facts["node"] = node
     return facts
 
 

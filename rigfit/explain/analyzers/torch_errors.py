@@ -22,7 +22,7 @@ SIGNALS = (
     "working triton installation", "triton error [cuda]", "weights only load failed",
 )  # fmt: skip
 KEYWORDS = ("unsupported global", "unsupported operand")
-CONTEXT = ('file "', "custom_nodes", "node type:", "geforce", "quadro", "tesla", "nvidia rtx")
+CONTEXT = ('file "', "custom_nodes", "geforce", "quadro", "tesla", "nvidia rtx")
 
 
 def analyze(ctx: Context) -> list[Finding]:
