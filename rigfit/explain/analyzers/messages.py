@@ -25,7 +25,7 @@ FRAME_WINDOW = 150  # lines before the error in which its traceback's frames are
 PLUGIN_FRAME = re.compile(r"File \"[^\"]*?[\\/](?:custom_nodes|extensions)[\\/](?P<node>[\w.-]+)[\\/]")
 GPU_NAME = re.compile(
     r"(?P<gpu>(?:NVIDIA )?(?:GeForce|Quadro|Tesla|TITAN|RTX|NVIDIA [A-Z]\d{2,4}\b)(?: [\w-]+){0,4}?"
-    r" ?(?:[A-Z]{0,3}\d{2,4}\w*)(?: (?:Ti|SUPER|Laptop GPU|Max-Q|\d+GB))*)"
+    r" ?(?:[A-Z]{0,3}\d{1,4}\w*)(?: (?:Ti|SUPER|Laptop GPU|Max-Q|\d+GB))*)"
 )
 # what a fix says where the log does not name a fact
 FALLBACK = {
