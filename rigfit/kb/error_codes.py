@@ -141,6 +141,6 @@ class ToolMessage(KbEntry):
             )
 
 
-MESSAGE_FIXED_FIELDS = frozenset({"node", "pip", "gpu", "cc"})  # facts the analyzer adds to the pattern's groups
+MESSAGE_FIXED_FIELDS = frozenset({"node", "pip", "gpu_cc"})  # facts the analyzer adds to the pattern's groups
 
 __all__ = ["GpuError", "GpuErrorKind", "MessageVariant", "OsError", "ToolMessage"]

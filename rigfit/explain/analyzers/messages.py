@@ -18,6 +18,7 @@ from rigfit.kb.gpus import lookup_name
 from rigfit.kb.loader import load_entries
 from rigfit.records import record
 
+ALTERNATE = re.compile(r"__\d+$")
 DETAIL_LINES = 6  # lines after a message that may hold its details (the class a pickle named, the compiler's error)
 FRAME_WINDOW = 150  # lines before the error in which its traceback's frames are looked for
 # a traceback frame in a plugin's own folder (ComfyUI custom_nodes, A1111/Forge extensions; not extensions-builtin,
@@ -28,12 +29,7 @@ GPU_NAME = re.compile(
     r" ?(?:[A-Z]{0,3}\d{1,4}\w*)(?: (?:Ti|SUPER|Laptop GPU|Max-Q|\d+GB))*)"
 )
 # what a fix says where the log does not name a fact
-FALLBACK = {
-    "node": "the node or extension in the traceback",
-    "gpu": "this GPU",
-    "cc": "not named in the log",
-    "global": "a class the file names",
-}
+FALLBACK = {"node": "the node or extension in the traceback", "global": "a class the file names"}
 
 
 @record(frozen=True)
@@ -68,11 +64,11 @@ def analyze_table(
     entry = message.entry
     if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
         return []
-    facts = {k: v.strip() for k, v in m.groupdict().items() if v}
+    facts = _named(m)
     facts.update(_details(ctx, line, message))
     facts.update(more(ctx, line, facts))
     meaning, fix = _reading(message, facts)
-    values = {**FALLBACK, **facts, "pip": ctx.pip()}
+    values = {**FALLBACK, **facts, "pip": ctx.pip(), "gpu_cc": _gpu_said(facts)}
     return [
         Finding(
             f"{prefix}-{entry.id}",
@@ -92,8 +88,19 @@ def _details(ctx: Context, at: LogLine, message: Message) -> dict[str, str]:
         return {}
     for line in ctx.lines:
         if at.number <= line.number <= at.number + DETAIL_LINES and (d := message.detail.search(line.text)):
-            return {k: v.strip() for k, v in d.groupdict().items() if v}
+            return _named(d)
     return {}
+
+
+def _gpu_said(facts: dict[str, str]) -> str:
+    if "gpu" not in facts:
+        return "the log does not name it"
+    return f"{facts['gpu']}, compute capability {facts['cc']}" if "cc" in facts else facts["gpu"]
+
+
+def _named(m: re.Match[str]) -> dict[str, str]:
+    """The groups a match read; `name__2` is the same fact as `name` in another wording of the message."""
+    return {ALTERNATE.sub("", k): v.strip() for k, v in m.groupdict().items() if v}
 
 
 def _reading(message: Message, facts: dict[str, str]) -> tuple[str, str]:

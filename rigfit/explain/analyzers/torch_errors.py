@@ -15,11 +15,11 @@ from rigfit.explain.scan import LogLine
 
 # one of each entry's `signals` (tests/test_explain_tool_messages.py checks that every entry's are here)
 SIGNALS = (
-    "expected scalar type", "to have the same dtype", "and bias type", "and weight type", "mixed dtype (cpu)",
-    "to be on the same device", "not implemented for '", "device type for generator", "got unsupported scalartype",
-    "flashattention only supports ampere", "no available kernel", "_scaled_mm is only supported",
-    "to the mps backend but it does not have support", "is only supported for rocm", "backendcompilerfailed",
-    "working triton installation", "triton error [cuda]", "weights only load failed",
+    "expected scalar type", "to have the same dtype", "must have the same dtype", "and bias type", "and weight type",
+    "mixed dtype (cpu)", "to be on the same device", "not implemented for '", "device type for generator",
+    "got unsupported scalartype", "flashattention only supports ampere", "no available kernel",
+    "_scaled_mm is only supported", "to the mps backend but it does not have support", "is only supported for rocm",
+    "backendcompilerfailed", "working triton installation", "triton error [cuda]", "weights only load failed",
 )  # fmt: skip
 KEYWORDS = ("unsupported global", "unsupported operand")
 CONTEXT = ('file "', "custom_nodes", "geforce", "quadro", "tesla", "nvidia rtx")
