@@ -120,6 +120,8 @@ class ToolMessage(KbEntry):
     answered_when: list[str] = field(default_factory=list)
 
     def _check(self) -> None:
+        if self.answered_when and not self.answered_by:
+            raise FieldError("answered_by", "name the rule that answers these lines")
         if not self.signals or any(s != s.lower() or not s.strip() for s in self.signals):
             raise FieldError("signals", "give at least one literal, in lower case")
         groups: set[str] = set()

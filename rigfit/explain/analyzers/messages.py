@@ -127,9 +127,18 @@ def plugin_facts(ctx: Context, at: LogLine) -> dict[str, str]:
                 before = m.group("node")
             else:
                 after = m.group("node")
-    if node := before or (after if "exception during processing" in at.text.lower() else None):
+    if node := before or (after if _traceback_follows(ctx, at) else None):
         facts["node"] = node
     return facts
+
+
+# the lines after which a UI prints the traceback of the error it names (ComfyUI: the error first, its frames after)
+ERROR_FIRST = ("exception during processing", "error occurred when executing")
+
+
+def _traceback_follows(ctx: Context, at: LogLine) -> bool:
+    near = (ln.text.lower() for ln in ctx.lines if at.number - 3 <= ln.number <= at.number)
+    return any(marker in text for text in near for marker in ERROR_FIRST)
 
 
 def gpu_facts(ctx: Context) -> dict[str, str]:
