@@ -133,7 +133,7 @@ def plugin_facts(ctx: Context, at: LogLine) -> dict[str, str]:
 
 
 # the lines after which a UI prints the traceback of the error it names (ComfyUI: the error first, its frames after)
-ERROR_FIRST = ("exception during processing", "error occurred when executing")
+ERROR_FIRST = ("exception during processing", "error occurred when executing", "**exception message:**")
 
 
 def _traceback_follows(ctx: Context, at: LogLine) -> bool:
