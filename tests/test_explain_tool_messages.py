@@ -29,6 +29,12 @@ def test_every_entry_signal_is_scanned(entries: tuple[ToolMessage, ...], signals
         assert set(entry.signals) <= set(signals), entry.id
 
 
+def test_a_cpu_kernel_impl_in_half_is_the_cpu_route() -> None:
+    (found, facts, fix), *_ = explain("RuntimeError: \"LayerNormKernelImpl\" not implemented for 'Half'\n")
+    assert found == "torch-op-not-implemented-for-dtype" and facts["op"] == "LayerNormKernelImpl"
+    assert "--precision full --no-half" in fix
+
+
 def test_half_on_cpu_gets_the_float32_route_and_fp8_the_weight_dtype() -> None:
     (cpu, facts, fix), *_ = explain("RuntimeError: \"addmm_impl_cpu_\" not implemented for 'Half'\n")
     assert cpu == "torch-op-not-implemented-for-dtype" and facts == {"op": "addmm_impl_cpu_", "dtype": "Half"}
