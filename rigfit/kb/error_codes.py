@@ -126,4 +126,59 @@ class HfError(KbEntry):
             raise FieldError("answered_when", "name the rule that answers these lines in answered_by")
 
 
-__all__ = ["GpuError", "GpuErrorKind", "HfError", "OsError"]
+MESSAGE_FIELD = re.compile(r"\{(\w+)\}")
+
+
+@record(frozen=True, kw_only=True)
+class MessageVariant:
+    """A reading of a message for some of its facts (fp16 in a CPU op, fp8 anywhere): `when` maps a fact to a regex
+    (all must match, case-insensitively); the first variant that fits replaces the entry's meaning and fix."""
+
+    when: dict[str, str]
+    meaning: str | None = None
+    fix: str
+
+
+@record(frozen=True, kw_only=True)
+class ToolMessage(KbEntry):
+    """One error message of a tool's own vocabulary (torch's runtime checks, ComfyUI's execution and validation), as
+    the tool's source prints it (id: a short name of the message)."""
+
+    tool: Literal["torch", "comfyui"]
+    signals: list[str]  # lower-case literals, one of which is in every line the pattern matches (scanned for)
+    pattern: str  # the message; its named groups are the facts read from the log
+    detail: str | None = None  # facts printed on the lines just after the message (the class a pickle named)
+    title: str  # may name {facts}
+    meaning: str  # what it means (which component mixed what), may name {facts}
+    fix: str  # what a UI user can do, may name {facts} (and {node}, {pip}: filled by the analyzer)
+    variants: list[MessageVariant] = field(default_factory=list)
+    answered_by: str | None = None
+    answered_when: list[str] = field(default_factory=list)
+
+    def _check(self) -> None:
+        if self.answered_when and not self.answered_by:
+            raise FieldError("answered_by", "name the rule that answers these lines")
+        if not self.signals or any(s != s.lower() or not s.strip() for s in self.signals):
+            raise FieldError("signals", "give at least one literal, in lower case")
+        groups: set[str] = set()
+        for name, pattern in (("pattern", self.pattern), ("detail", self.detail or "")):
+            try:
+                groups |= set(re.compile(pattern).groupindex)
+            except re.error as exc:
+                raise FieldError(name, f"does not compile: {exc}") from exc
+        _check_patterns(self.answered_when, "answered_when")
+        for variant in self.variants:
+            _check_patterns(list(variant.when.values()), "variants")
+        texts = [self.title, self.meaning, self.fix, *(v.fix for v in self.variants)]
+        texts += [v.meaning or "" for v in self.variants]
+        named = {name for text in texts for name in MESSAGE_FIELD.findall(text)}
+        known = groups | MESSAGE_FIXED_FIELDS
+        if named - known:
+            raise FieldError(
+                "fix", f"unknown fields {sorted(named - known)}; the pattern's groups are {sorted(groups)}"
+            )
+
+
+MESSAGE_FIXED_FIELDS = frozenset({"node", "pip", "gpu_cc"})  # facts the analyzer adds to the pattern's groups
+
+__all__ = ["GpuError", "GpuErrorKind", "HfError", "MessageVariant", "OsError", "ToolMessage"]

@@ -50,6 +50,8 @@ SCHEMAS: dict[str, str] = {
     "gpu_error_kinds.yaml": "rigfit.kb.error_codes:GpuErrorKind",
     "os_errors.yaml": "rigfit.kb.error_codes:OsError",
     "hf_errors.yaml": "rigfit.kb.error_codes:HfError",
+    "torch_errors.yaml": "rigfit.kb.error_codes:ToolMessage",
+    "comfyui_errors.yaml": "rigfit.kb.error_codes:ToolMessage",
     "video_models.yaml": "rigfit.kb.diagnosis:VideoModel",
     "ui_log_prefixes.yaml": "rigfit.kb.diagnosis:UiLogPrefix",
     "ui_installs.yaml": "rigfit.kb.installs:UiInstall",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from rigfit.explain.analyzers import (
+    comfyui_errors,
     fetch,
     gpu_code,
     gpu_status,
@@ -25,6 +26,7 @@ from rigfit.explain.analyzers import (
     shapes,
     sigill,
     stdlib_shadow,
+    torch_errors,
 )
 from rigfit.explain.analyzers.base import Finding
 from rigfit.explain.analyzers.context import Context
@@ -33,7 +35,7 @@ from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
     resolver, imports, gpu_code, runtime, memory, sigill, fetch, hf_errors, gpu_status, os_errors, shapes,
-    stdlib_shadow, node_names,
+    stdlib_shadow, node_names, torch_errors, comfyui_errors,
 )  # fmt: skip
 
 
