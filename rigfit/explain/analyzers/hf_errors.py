@@ -38,7 +38,7 @@ SIGNALS = (
     "contains custom code which must be executed", "requires you to execute the configuration file",
     "requires you to execute custom code", "due to a serious vulnerability issue in", "expected shape",
     "error while deserializing header",
-    "file does not contain tensor",
+    "file does not contain tensor", "incomplete", "failed to import diffusers.", "failed to import transformers.",
 )  # fmt: skip
 KEYWORDS: tuple[str, ...] = ()
 CONTEXT = ('file "',)

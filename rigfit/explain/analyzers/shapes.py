@@ -28,6 +28,7 @@ SIZE_MISMATCH = re.compile(
 WHAT = {
     "latent_channels": "latents with {n} channels",
     "conditioning": "text conditioning {n} wide",
+    "image_input": "an image input layer of {n} features",
 }
 
 
@@ -36,15 +37,21 @@ def widths() -> dict[tuple[str, int], ModelWidth]:
     return {(w.kind, w.value): w for w in load_entries("model_shapes.yaml", ModelWidth)}
 
 
-def _pair(got: int, want: int) -> tuple[ModelWidth, ModelWidth] | None:
-    """The two families of two widths of one kind that rigfit knows, when they differ."""
+def _pair(got: int, want: int, param: str = "") -> tuple[ModelWidth, ModelWidth] | None:
+    """The two families of two widths of one kind that rigfit knows, when they differ (an `image_input` width only
+    in a size mismatch of the parameters it names)."""
     if got == want:
         return None
-    for kind in ("latent_channels", "conditioning"):
+    for kind in ("latent_channels", "conditioning", "image_input"):
         a, b = widths().get((kind, got)), widths().get((kind, want))
-        if a is not None and b is not None:
+        if a is not None and b is not None and (kind != "image_input" or (_names(a, param) and _names(b, param))):
             return a, b
     return None
+
+
+def _names(width: ModelWidth, param: str) -> bool:
+    """Whether `param` (model.diffusion_model.img_in.weight) is one of the parameters the width is read from."""
+    return any(param == p or param.endswith("." + p) for p in width.params)
 
 
 def _differing(got: str, want: str) -> tuple[int, int] | None:
@@ -61,9 +68,10 @@ def analyze(ctx: Context) -> list[Finding]:
         if found is None:
             continue
         line, m = found
-        dims = _differing(m["got"], m["want"]) if pattern is SIZE_MISMATCH else (int(m["got"]), int(m["want"]))
-        if dims and (pair := _pair(*dims)):
-            return [_finding(line, pair[0], pair[1], loading=pattern is SIZE_MISMATCH)]
+        loading = pattern is SIZE_MISMATCH
+        dims = _differing(m["got"], m["want"]) if loading else (int(m["got"]), int(m["want"]))
+        if dims and (pair := _pair(*dims, param=m["param"] if loading else "")):
+            return [_finding(line, pair[0], pair[1], loading=loading)]
     return []
 
 
