@@ -46,6 +46,7 @@ PREFIX_SLOTS = {
     "lscpu": "lscpu",
     "rocminfo": "rocminfo",
     "rocm-terminal-container-rocminfo": "rocminfo",
+    "sycl-ls": "lspci",
 }
 # real logs tests/test_doctor_pastes.py feeds to a slot
 LOG_SLOTS = {
