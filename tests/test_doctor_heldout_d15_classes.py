@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rigfit.cli import app
-from rigfit.probe.gather import probe_machine
+from rigfit.probe.gather import findings_for, probe_machine
 from rigfit.probe.paste_source import PasteSource, recognised_tools
 from rigfit.probe.profile import Profile
 from rigfit.probe.source import open_source
@@ -127,3 +127,23 @@ def test_doctor_json_from_the_file_as_the_user_gives_it(tmp_path: Path) -> None:
 )
 def test_look_alikes_are_not_recognised(text: str) -> None:
     assert recognised_tools(text) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "backend"),
+    [
+        ("uname-m-etc-release-popos-llamacpp-cut-at-ggml-init.txt", "CUDA"),
+        ("ollama-rocm-docker-inference-compute-gfx1100-744c-20gib-plus-lsmod-ls-sys-module.txt", "ROCm"),
+    ],
+)
+def test_llm_runtime_finding_no_device_is_a_finding_with_its_fix(name: str, backend: str) -> None:
+    profile = _profile(name)
+    assert [(f.kind, f.detail) for f in profile.gpu_faults] == [("runtime_no_device", backend)]
+    found = [f for f in findings_for(profile) if f.id == "gpu.runtime_no_device"]
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert ("rocminfo" if backend == "ROCm" else "nvidia-smi") in found[0].fix
+
+
+def test_a_runtime_that_found_its_devices_is_no_finding() -> None:
+    profile = _profile("ollama-ps-plus-nvidia-smi-570.153.02--rtx5090-32607mib-cut.txt")
+    assert profile.gpu_faults == []
