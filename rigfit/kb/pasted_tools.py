@@ -14,8 +14,8 @@ from rigfit.kb.loader import KbEntry, load_entries
 from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
-# the capture slot a tool's output is read from: commands/<name>.out, or files/<path> for /proc/cpuinfo
-PasteSlot = Literal["nvidia-smi", "lspci", "rocminfo", "rocm-smi", "dmesg", "lscpu", "/proc/cpuinfo"]
+# the capture slot a tool's output is read from: commands/<name>.out, or files/<path> (/proc/cpuinfo, /etc/os-release)
+PasteSlot = Literal["nvidia-smi", "lspci", "rocminfo", "rocm-smi", "dmesg", "lscpu", "/proc/cpuinfo", "/etc/os-release"]
 
 
 @record(frozen=True, kw_only=True)

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from rigfit.kb.fixes import fix_text
 from rigfit.lazy_re import later
 from rigfit.probe.cpu_text import CpuText, flag_states, parse_cpuinfo, parse_lscpu, x86_64_level
-from rigfit.probe.gpu.rocminfo import parse_rocminfo
+from rigfit.probe.gpu.rocminfo import RocmAgent, parse_rocminfo
+from rigfit.probe.gpu.rocminfo_grep import with_grepped_agents
 from rigfit.probe.gpu.torch_reports import parse_torch_report
 from rigfit.probe.gpus import NVIDIA_SMI, ROCMINFO
 from rigfit.probe.host_rules import rule_finding
@@ -69,9 +70,21 @@ def _model(source: Source, *read: CpuText) -> str | None:
     if named or any(text.flags is not None or text.arch for text in read):
         return named
     result = source.run(ROCMINFO)
-    agents = parse_rocminfo(result.output).agents if result.output else []
-    cpu = next((a for a in agents if a.device_type == "CPU"), None)
-    return (cpu.marketing_name or cpu.name) if cpu else None
+    agents = with_grepped_agents(parse_rocminfo(result.output), result.output).agents if result.output else []
+    cpu = next((a for a in agents if a.device_type == "CPU"), None) or _first_agent_cut(agents)
+    model = (cpu.marketing_name or cpu.name) if cpu else None
+    # WSL's and some containers' rocminfo name the CPU agent just "CPU": a placeholder, not a model
+    return model if model and model.strip().upper() != "CPU" else None
+
+
+def _first_agent_cut(agents: list[RocmAgent]) -> RocmAgent | None:
+    """A rocminfo cut inside its first agent, before the line that says it is a CPU: rocminfo lists the agents in
+    KFD topology order, CPU nodes first, and a GPU agent's name is its gfx target; so an untyped first agent named
+    otherwise is the CPU."""
+    first = agents[0] if len(agents) == 1 else None
+    if first is None or first.device_type or first.gfx or not first.name or first.name.startswith("gfx"):
+        return None
+    return first
 
 
 def _set_flags(cpu: CpuInfo, best: CpuText, warn: Callable[[str], None]) -> None:

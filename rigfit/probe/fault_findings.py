@@ -24,6 +24,14 @@ class FaultKind:
 
 
 FAULTS: dict[str, FaultKind] = {
+    "runtime_no_device": FaultKind(
+        "gpu.runtime_no_device",
+        "warning",
+        "drivers",
+        "the GPU runtime that program uses listed no GPU, so it runs on the CPU; torch goes through the same "
+        "runtime and driver",
+        lambda f: fix_text("gpu.runtime_no_device", case="rocm" if f.detail == "ROCm" else "cuda"),
+    ),
     "nvidia_smi_no_driver": FaultKind(
         "gpu.nvidia_driver_not_loaded",
         "blocker",
@@ -284,6 +292,8 @@ REQUIRES: dict[str, str] = {"gpu_page_fault_sdma": "gpu_page_fault"}
 def _said_by(kind: str) -> str:
     if kind.startswith(("nvidia_smi", "nvml")) or kind == "nvidia_gpu_unreachable":
         return "nvidia-smi says"
+    if kind == "runtime_no_device":
+        return "llama.cpp's GPU backend (ollama's runner too) says"
     if kind == "amdgpu_not_loaded_smi":
         return "The ROCm SMI tool says"
     return (

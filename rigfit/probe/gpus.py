@@ -19,7 +19,13 @@ from rigfit.kb.loader import by_id
 from rigfit.kb.rocm_support import rocm_support
 from rigfit.kb.schemas import xpu_ui_names
 from rigfit.probe.gpu import kfd, sysfs
-from rigfit.probe.gpu.faults import kernel_faults, nvidia_smi_faults, rocm_smi_faults, rocminfo_faults
+from rigfit.probe.gpu.faults import (
+    kernel_faults,
+    nvidia_smi_faults,
+    rocm_smi_faults,
+    rocminfo_faults,
+    runtime_faults,
+)
 from rigfit.probe.gpu.id_listings import parse_id_listings
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
 from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
@@ -218,6 +224,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *kernel_faults(kernel_text),
         *_without_bound_amdgpu(rocminfo_faults(rocminfo_text) + rocm_smi_faults(rocm_smi_text), profile.gpus),
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
+        *runtime_faults(nvidia_text),
     ]
 
     ev.clinfo_cuda = clinfo_cuda_platform(lspci_text)

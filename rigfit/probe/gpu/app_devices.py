@@ -1,5 +1,8 @@
 """The device lines SD UIs, trainers and torch itself print about the GPU torch uses, read as GPUs and a driver:
 
+- kohya_ss's and SD.Next's installer (setup_common.py / installer.py): "Torch detected GPU: NVIDIA GeForce RTX 3090
+  VRAM 24150 Arch (8, 6) Cores 82", one line per device (no index; VRAM is total_memory in MiB; rich wraps the line
+  onto an indented next line), and "Torch 2.1.2+cu118" before them;
 - SD.Next: "Device: device=NVIDIA GeForce RTX 5090 n=1 arch=sm_90 capability=(12, 0) cuda=12.6 cudnn=90501" with
   "driver=576.02" on the same or the wrapped next line;
 - InvokeAI: "[...]::[InvokeAI]::INFO --> Using torch device: NVIDIA GeForce RTX 4090" ("CPU"/"MPS" are no GPU);
@@ -24,6 +27,11 @@ _SDNEXT = later(
     r"\bDevice: device=(?P<name>.+?) n=(?P<n>\d+)\b.*?\bcap(?:ability)?=\((?P<major>\d+), (?P<minor>\d+)\)(?P<rest>.*)$"
 )
 _DRIVER_KV = later(r"(?:^|\s)driver=(?P<ver>\d+\.\d+(?:\.\d+)?)\b")
+_DETECTED = later(
+    r"\bTorch detected GPU: (?P<name>.+?) VRAM (?P<vram>\d+)\b(?:\s+Arch \((?P<major>\d+), (?P<minor>\d+)\))?"
+)
+_TORCH_INSTALLER = later(r"\b(?:INFO|DEBUG)\s+Torch (?P<ver>\d+\.\d+\.\d+(?:\+[\w.]+)?)\s*$")
+_CONTINUATION = later(r"^\s{8,}\S")
 _INVOKE = later(r"\bUsing torch device: (?P<name>.+?)\s*$")
 _ONETRAINER = later(r"^(?:NVIDIA|AMD|Intel) GPU \(Index (?P<idx>\d+)\): (?P<name>.+?)(?: \[\w+\])?\s*$")
 _DRIVER_LINE = later(r"^\s+Driver version: (?P<ver>\d+\.\d+(?:\.\d+)?)\s*$")
@@ -51,6 +59,7 @@ _TORCH_INCOMPATIBLE = later(
 # torch_directml.device_name(N); with the default index -1 the name is empty, and nothing is read)
 _DIRECTML = later(r"\bUsing directml with device: (?P<name>\S.*?)\s*$")
 _HINTS = (
+    "Torch detected GPU",
     "Device: device=",
     "Found GPU",
     "with CUDA capability",
@@ -68,6 +77,7 @@ class AppDevice:
     name: str | None = None
     compute_capability: str | None = None  # "12.0", only where the line prints it
     bdf: str | None = None
+    memory_total_mib: int | None = None  # "VRAM 24150": torch's total_memory in MiB
 
 
 @record
@@ -77,6 +87,7 @@ class AppDevices:
     torch_cc_min: str | None = None  # the range of compute capabilities torch's own warning says it supports
     torch_cc_max: str | None = None
     torch_archs: list[str] = field(default_factory=list)  # "sm_50"...: the warning's list, where it is complete
+    torch_version: str | None = None  # an installer's "Torch 2.1.2+cu118" line
 
 
 def _torch_range(lines: list[str], out: AppDevices) -> None:
@@ -99,6 +110,12 @@ def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, s
     line = lines[pos]
     if not any(hint in line for hint in _HINTS) and not line.rstrip().endswith("]"):
         return None, None
+    if "Torch detected GPU" in line:
+        wrapped = pos + 1 < len(lines) and _CONTINUATION.match(lines[pos + 1])
+        joined = line.rstrip() + (" " + lines[pos + 1].strip() if wrapped else "")
+        if detected := _DETECTED.search(joined):
+            cc = f"{detected['major']}.{detected['minor']}" if detected["major"] else None
+            return AppDevice(None, detected["name"].strip(), cc, memory_total_mib=int(detected["vram"])), None
     if sdnext := _SDNEXT.search(line):
         tail = sdnext["rest"] + (" " + lines[pos + 1] if pos + 1 < len(lines) else "")
         driver = _DRIVER_KV.search(tail)
@@ -127,9 +144,14 @@ def parse_app_devices(lines: list[str]) -> AppDevices:
     out = AppDevices()
     seen: set[int | None] = set()
     end = max((n for n, ln in enumerate(lines) if ln.strip()), default=0)
+    detected = 0
     for pos, line in enumerate(lines):
         device, driver = _device(lines, pos, pos == end)
         out.driver = out.driver or driver
+        if device is not None and device.memory_total_mib is not None:  # one installer line per device, in order
+            device.index, detected = detected, detected + 1
+        if (installer := _TORCH_INSTALLER.search(line)) is not None:
+            out.torch_version = out.torch_version or installer["ver"]
         if device is not None and device.index is None and any(d.name == device.name for d in out.devices):
             continue
         if device is not None and device.index not in seen:

@@ -78,6 +78,13 @@ _HSA_FAILED = later(r"hsa api call failure|HSA_STATUS_ERROR")
 # rocm-smi / amd-smi "Driver not initialized (amdgpu not found in modules)"
 _ROCK_MISSING = later(r"ROCk module is NOT (?:loaded|live)")
 _SMI_NO_AMDGPU = later(r"(?i)driver not initiali[sz]ed \(amdgpu not found in modules\)")
+# llama.cpp's (and ollama's runner's) GPU backend asking the CUDA/HIP runtime for its devices (ggml_cuda_init calls
+# cudaGetDeviceCount, GGML_CUDA_NAME is CUDA, ROCm or MUSA): "ggml_cuda_init: failed to initialize ROCm: no
+# ROCm-capable device is detected"; before 2024 the function was ggml_init_cublas ("no CUDA devices found")
+_RUNTIME_NO_DEVICE = later(
+    r"ggml_(?:cuda_init|init_cublas): "
+    r"(?:failed to initialize (?P<detail>CUDA|ROCm|MUSA)\b|no (?P<old>CUDA) devices found)"
+)
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
     "version_mismatch": "nvml_version_mismatch",
@@ -147,6 +154,15 @@ def rocm_smi_faults(text: str | None) -> list[GpuFault]:
     for line in clean_lines(text):
         if _SMI_NO_AMDGPU.search(line):
             return [GpuFault(kind="amdgpu_not_loaded_smi", evidence=line.strip())]
+    return []
+
+
+def runtime_faults(text: str | None) -> list[GpuFault]:
+    """An LLM runtime's GPU backend (llama.cpp, ollama's runner) finding no device through its CUDA/HIP runtime."""
+    for line in clean_lines(text):
+        if match := _RUNTIME_NO_DEVICE.search(line):
+            backend = match["detail"] or match["old"]
+            return [GpuFault(kind="runtime_no_device", evidence=line.strip(), detail=backend)]
     return []
 
 

@@ -232,6 +232,7 @@ def _app_devices(lines: list[str], report: TorchReport) -> None:
     """SD.Next's, InvokeAI's, OneTrainer's, a launcher's or torch's own device lines (rigfit.probe.gpu.app_devices)."""
     found = parse_app_devices(lines)
     report.nvidia_driver = report.nvidia_driver or found.driver
+    report.torch_version = report.torch_version or (found.torch_version if found.devices else None)
     report.torch_cc_min, report.torch_cc_max, report.torch_archs = (
         found.torch_cc_min,
         found.torch_cc_max,
@@ -239,7 +240,16 @@ def _app_devices(lines: list[str], report: TorchReport) -> None:
     )
     for d in found.devices:
         vendor = _vendor(d.name or "", report) or ("10de" if d.compute_capability else None)
-        report.gpus.append(ReportedGpu(d.index, d.name, vendor, compute_capability=d.compute_capability, bdf=d.bdf))
+        report.gpus.append(
+            ReportedGpu(
+                d.index,
+                d.name,
+                vendor,
+                memory_total_mib=d.memory_total_mib,
+                compute_capability=d.compute_capability,
+                bdf=d.bdf,
+            )
+        )
 
 
 def _llm_devices(lines: list[str], report: TorchReport) -> None:
