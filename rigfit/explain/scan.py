@@ -280,7 +280,7 @@ class KeywordScanner:
                 firsts.update(_first_lines(lines, offset, first_index, distinct, new))
                 hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
                 candidates.update(shape for shape in new if hit[shape])
-            for shape in candidates.intersection(distinct).difference(segments):
+            for shape in (distinct.keys() & candidates).difference(segments):  # the smaller side iterated
                 segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
             at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
             for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
