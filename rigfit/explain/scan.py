@@ -457,8 +457,7 @@ def _remember_occurrences(
     C loops pick the occurrences out of the block's lines (a set test per line) and count them; each distinct line
     is decoded once, and bytes.find locates an occurrence of a signal line from the previous one (summing the lengths
     of the lines in between instead cost as many instructions, round xspeed10)."""
-    held = list(map(segments.__contains__, lines))
-    picked = list(itertools.compress(itertools.count(), held))
+    picked = list(itertools.compress(itertools.count(), map(segments.__contains__, lines)))
     texts = {
         line: [
             (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
@@ -468,7 +467,7 @@ def _remember_occurrences(
     }
     new = {text for kept in texts.values() for text, _ in kept if text and text not in result.lines}
     if len(result.lines) + len(new) <= MAX_LINES:  # nothing is forgotten: each line's copies are counted at once
-        _remember_counted(result, base_line, list(itertools.compress(lines, held)), picked, texts)
+        _remember_counted(result, base_line, list(map(lines.__getitem__, picked)), picked, texts)
     else:  # a line forgotten and seen again is a new line: remember the copies one by one
         for index in picked:
             for text, words in texts[lines[index]]:
