@@ -122,8 +122,9 @@ class KeywordScanner:
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
         self._first = (self._regex, self._suffix)  # the regexes of the first pass
-        # the last block, its distinct lines as written and lower-cased
-        self._distinct: tuple[bytes, bytes, bytes, int] | None = None
+        # the last block, its distinct lines as written and lower-cased, its lines, and its distinct lines in order of
+        # first appearance (the context pass over the whole block locates its lines in them, see `_remember_first`)
+        self._distinct: tuple[bytes, bytes, bytes, list[bytes], dict[bytes, None]] | None = None
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
@@ -191,7 +192,7 @@ class KeywordScanner:
         if self._shaped is not None and self._shaped[0] is block:
             return self._shaped[1]
         if self._distinct is not None and self._distinct[0] is block:
-            return self._distinct[3]
+            return len(self._distinct[3]) - 1
         return block.count(b"\n")
 
     def _context_pass(self, chunk: bytes, first_line: int, result: LogScan, repeats: str) -> None:
@@ -279,7 +280,7 @@ class KeywordScanner:
                 firsts.update(_first_lines(lines, offset, first_index, distinct, new))
                 hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
                 candidates.update(shape for shape in new if hit[shape])
-            for shape in candidates.intersection(distinct).difference(segments):
+            for shape in (distinct.keys() & candidates).difference(segments):  # the smaller side iterated
                 segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
             at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
             for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
@@ -351,14 +352,16 @@ class KeywordScanner:
         """The keyword regexes (the first pass's by default) run once over the distinct lines (as written: the
         lower-cased copy of the distinct lines has the same offsets), then each hit is remembered at every line that
         repeats it, in log order; `counted` as in `_collect`."""
+        order: dict[bytes, None] | None = None  # the block's distinct lines, when its first pass split it
         if self._distinct is not None and self._distinct[0] is block:  # the block's first pass made it
-            lines, written, distinct = [], self._distinct[1], self._distinct[2]
+            _, written, distinct, lines, order = self._distinct
         else:
             lines = block.split(b"\n")
-            written = b"\n" + b"\n".join(dict.fromkeys(lines))
+            firsts = dict.fromkeys(lines)
+            written = b"\n" + b"\n".join(firsts)
             distinct = written.lower()
             if counted:  # the first pass keeps the block's for its context pass (not a previous block's tail)
-                self._distinct = (block, written, distinct, len(lines) - 1)
+                self._distinct = (block, written, distinct, lines, firsts)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
@@ -366,7 +369,8 @@ class KeywordScanner:
             line = written[line_start : line_end if line_end >= 0 else len(distinct)]
             segments.setdefault(line, {}).setdefault(start - line_start, set()).update(words)
         if not counted:  # the context pass: a line already kept is left as it is, so its first occurrence is enough
-            _remember_first(block, base_line, result, segments)
+            located = None if order is None else _first_lines(lines, 0, 0, order, segments.keys())
+            _remember_first(block, base_line, result, segments, located)
             return {}
         return _remember_occurrences(block, lines, base_line, result, segments, self._signals)
 
@@ -406,18 +410,38 @@ def _keyword_hits(
     return hits
 
 
-def _remember_first(block: bytes, base_line: int, result: LogScan, segments: dict[bytes, dict[int, set[str]]]) -> None:
-    """Remember each line of `segments` at its first occurrence in the block, in log order (found by bytes.find,
-    without walking every line of a repeating block)."""
-    firsts = sorted((_find_line(block, line), line) for line in segments)
-    number, counted_to = base_line + 1, 0
-    for pos, line in firsts:
-        number += block.count(b"\n", counted_to, pos)  # from the previous line on: one pass over the block
-        counted_to = pos
+def _remember_first(
+    block: bytes,
+    base_line: int,
+    result: LogScan,
+    segments: dict[bytes, dict[int, set[str]]],
+    located: dict[bytes, tuple[int, int]] | None = None,
+) -> None:
+    """Remember each line of `segments` at its first occurrence in the block, in log order: `located` (start, index)
+    when the block's lines are at hand (`_first_lines`), else found by bytes.find, without walking every line of a
+    repeating block."""
+    if located is not None:
+        firsts = sorted((at, index, line) for line, (at, index) in located.items())
+    else:
+        firsts = _counted_firsts(block, list(segments))
+    for pos, index, line in firsts:
+        number = base_line + 1 + index
         for start in sorted(segments[line]):
             end = _line_end(line, start)
             text = block[pos + start : pos + end][:MAX_LINE]
             _remember(result, text.decode("utf-8", errors="replace").strip(), number, segments[line][start], False)
+
+
+def _counted_firsts(block: bytes, lines: list[bytes]) -> list[tuple[int, int, bytes]]:
+    """(start, index, line) of the first occurrence of each of `lines` in `block`, in block order (bytes.find, then
+    the newlines counted from one to the next: one pass over the block)."""
+    found: list[tuple[int, int, bytes]] = []
+    index, counted_to = 0, 0
+    for pos, line in sorted((_find_line(block, line), line) for line in lines):
+        index += block.count(b"\n", counted_to, pos)
+        counted_to = pos
+        found.append((pos, index, line))
+    return found
 
 
 def _remember_occurrences(
@@ -431,7 +455,8 @@ def _remember_occurrences(
     """Remember every occurrence of the lines of `segments`, in log order; returns the keywords of the segments that
     hold a signal, by segment start in b"\n" + block (the coordinates of `_collect`: the caller reads only those).
     C loops pick the occurrences out of the block's lines (a set test per line) and count them; each distinct line
-    is decoded once, and bytes.find locates an occurrence of a signal line from the previous one."""
+    is decoded once, and bytes.find locates an occurrence of a signal line from the previous one (summing the lengths
+    of the lines in between instead cost as many instructions, round xspeed10)."""
     picked = list(itertools.compress(itertools.count(), map(segments.__contains__, lines)))
     texts = {
         line: [
@@ -442,7 +467,7 @@ def _remember_occurrences(
     }
     new = {text for kept in texts.values() for text, _ in kept if text and text not in result.lines}
     if len(result.lines) + len(new) <= MAX_LINES:  # nothing is forgotten: each line's copies are counted at once
-        _remember_counted(result, base_line, [lines[index] for index in picked], picked, texts)
+        _remember_counted(result, base_line, list(map(lines.__getitem__, picked)), picked, texts)
     else:  # a line forgotten and seen again is a new line: remember the copies one by one
         for index in picked:
             for text, words in texts[lines[index]]:
