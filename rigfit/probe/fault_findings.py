@@ -32,6 +32,27 @@ FAULTS: dict[str, FaultKind] = {
         "runtime and driver",
         lambda f: fix_text("gpu.runtime_no_device", case="rocm" if f.detail == "ROCm" else "cuda"),
     ),
+    "ui_torch_cpu": FaultKind(
+        "torch.ui_runs_on_cpu",
+        "warning",
+        "torch",
+        "torch in that UI's environment found no GPU it can use, so the UI runs on the CPU (many times slower)",
+        lambda f: fix_text("torch.ui_runs_on_cpu"),
+    ),
+    "ui_torch_missing": FaultKind(
+        "torch.ui_torch_missing",
+        "warning",
+        "torch",
+        "torch is not installed in the Python environment that UI runs in",
+        lambda f: fix_text("torch.ui_torch_missing"),
+    ),
+    "torch_oom": FaultKind(
+        "torch.out_of_memory",
+        "warning",
+        "torch",
+        "the job needed more GPU memory than was free on that GPU; the GPU itself works",
+        lambda f: fix_text("torch.out_of_memory"),
+    ),
     "nvidia_smi_no_driver": FaultKind(
         "gpu.nvidia_driver_not_loaded",
         "blocker",
@@ -294,6 +315,10 @@ def _said_by(kind: str) -> str:
         return "nvidia-smi says"
     if kind == "runtime_no_device":
         return "llama.cpp's GPU backend (ollama's runner too) says"
+    if kind == "torch_oom":
+        return "torch says"
+    if kind.startswith("ui_torch"):
+        return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
         return "The ROCm SMI tool says"
     return (

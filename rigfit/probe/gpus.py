@@ -25,6 +25,7 @@ from rigfit.probe.gpu.faults import (
     rocm_smi_faults,
     rocminfo_faults,
     runtime_faults,
+    ui_torch_faults,
 )
 from rigfit.probe.gpu.id_listings import parse_id_listings
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
@@ -225,6 +226,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *_without_bound_amdgpu(rocminfo_faults(rocminfo_text) + rocm_smi_faults(rocm_smi_text), profile.gpus),
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
         *runtime_faults(nvidia_text),
+        *ui_torch_faults(nvidia_text),
     ]
 
     ev.clinfo_cuda = clinfo_cuda_platform(lspci_text)

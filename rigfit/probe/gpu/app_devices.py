@@ -5,7 +5,8 @@
   onto an indented next line), and "Torch 2.1.2+cu118" before them;
 - SD.Next: "Device: device=NVIDIA GeForce RTX 5090 n=1 arch=sm_90 capability=(12, 0) cuda=12.6 cudnn=90501" with
   "driver=576.02" on the same or the wrapped next line;
-- InvokeAI: "[...]::[InvokeAI]::INFO --> Using torch device: NVIDIA GeForce RTX 4090" ("CPU"/"MPS" are no GPU);
+- InvokeAI: "[...]::[InvokeAI]::INFO --> Using torch device: NVIDIA GeForce RTX 4090" ("CPU"/"MPS" are no GPU); with
+  several GPUs a list, "Using torch device: [AMD Radeon RX 7900 XTX (cuda:0), AMD Radeon 760M Graphics (cuda:1)]";
 - OneTrainer's debug report: "NVIDIA GPU (Index 0): NVIDIA GeForce RTX 3060 [NVIDIA]", then "    Driver version: ...";
 - a launcher's diagnostic file: "CUDA Driver:" device rows "00000000:01:00.0 0: NVIDIA GeForce RTX 4090 [89] 23 GB";
 - torch's own warnings: "Found GPU0 NVIDIA GeForce GTX 1060 which is of cuda capability 6.1.", "NVIDIA GeForce RTX 5080
@@ -33,6 +34,7 @@ _DETECTED = later(
 _TORCH_INSTALLER = later(r"\b(?:INFO|DEBUG)\s+Torch (?P<ver>\d+\.\d+\.\d+(?:\+[\w.]+)?)\s*$")
 _CONTINUATION = later(r"^\s{8,}\S")
 _INVOKE = later(r"\bUsing torch device: (?P<name>.+?)\s*$")
+_INVOKE_LISTED = later(r"(?P<name>[^,\[\]]+?) \((?:cuda|xpu|mps):(?P<idx>\d+)\)")
 _ONETRAINER = later(r"^(?:NVIDIA|AMD|Intel) GPU \(Index (?P<idx>\d+)\): (?P<name>.+?)(?: \[\w+\])?\s*$")
 _DRIVER_LINE = later(r"^\s+Driver version: (?P<ver>\d+\.\d+(?:\.\d+)?)\s*$")
 _CUDA_DRIVER_ROW = later(
@@ -135,8 +137,36 @@ def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, s
     if listed := _ONETRAINER.match(line.strip()):
         return AppDevice(int(listed["idx"]), listed["name"].strip()), None
     if (invoke := _INVOKE.search(line)) and invoke["name"].strip().lower() not in _NOT_A_GPU:
-        return AppDevice(0, invoke["name"].strip()), None
+        return _invoke_device(invoke["name"].strip()), None
     return None, None
+
+
+def _invoke_device(name: str) -> AppDevice | None:
+    """InvokeAI's one device, or the first of its list form (the others: invoke_listed); a list with no
+    "NAME (cuda:N)" item names no GPU."""
+    if not name.startswith("["):
+        return AppDevice(0, name)
+    listed = invoke_listed(name)
+    return listed[0] if listed else None
+
+
+def invoke_listed(name: str) -> list[AppDevice]:
+    """ "[A (cuda:0), B (cuda:1)]" -> the devices A (index 0) and B (index 1)."""
+    return [AppDevice(int(m["idx"]), m["name"].strip()) for m in _INVOKE_LISTED.finditer(name)]
+
+
+def _add_new(out: AppDevices, seen: set[int | None], devices: list[AppDevice]) -> None:
+    for one in devices:
+        if one.index not in seen:
+            seen.add(one.index)
+            out.devices.append(one)
+
+
+def _listed_rest(line: str, first: AppDevice | None) -> list[AppDevice]:
+    """The devices after the first of InvokeAI's list form on this line."""
+    if first is None or "Using torch device: [" not in line:
+        return []
+    return invoke_listed(line.split("Using torch device:", 1)[1])[1:]
 
 
 def parse_app_devices(lines: list[str]) -> AppDevices:
@@ -155,8 +185,7 @@ def parse_app_devices(lines: list[str]) -> AppDevices:
         if device is not None and device.index is None and any(d.name == device.name for d in out.devices):
             continue
         if device is not None and device.index not in seen:
-            seen.add(device.index)
-            out.devices.append(device)
+            _add_new(out, seen, [device, *_listed_rest(line, device)])
         elif out.devices and (listed := _DRIVER_LINE.match(line)):
             out.driver = out.driver or listed["ver"]
     if out.devices:

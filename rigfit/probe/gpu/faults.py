@@ -85,6 +85,14 @@ _RUNTIME_NO_DEVICE = later(
     r"ggml_(?:cuda_init|init_cublas): "
     r"(?:failed to initialize (?P<detail>CUDA|ROCm|MUSA)\b|no (?P<old>CUDA) devices found)"
 )
+# a Stable Diffusion UI's start-up naming the device torch gave it: the CPU (InvokeAI "Using torch device: CPU",
+# ComfyUI / Fooocus / Forge model_management "Device: cpu"), or no torch at all (kohya_ss / SD.Next installers
+# "Could not load torch: No module named 'torch'"); a run told to use the CPU (--cpu, --always-cpu, --use-cpu) is no
+# fault
+_UI_TORCH_CPU = later(r"(?:\bUsing torch device: CPU|^\s*Device: cpu)\s*$")
+_UI_TORCH_MISSING = later(r"\bCould not load torch: No module named '?torch'?")
+_TORCH_OOM = later(r"\b(?P<detail>CUDA|HIP) out of memory\. Tried to allocate [\d.]+ [KMG]iB")
+_CPU_ASKED = later(r"(?:^|\s)--(?:cpu|always-cpu|use-cpu)\b")
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
     "version_mismatch": "nvml_version_mismatch",
@@ -163,6 +171,22 @@ def runtime_faults(text: str | None) -> list[GpuFault]:
         if match := _RUNTIME_NO_DEVICE.search(line):
             backend = match["detail"] or match["old"]
             return [GpuFault(kind="runtime_no_device", evidence=line.strip(), detail=backend)]
+    return []
+
+
+def ui_torch_faults(text: str | None) -> list[GpuFault]:
+    """A UI's start-up saying torch runs on the CPU or is not installed (unless the run asked for the CPU), or torch
+    refusing an allocation on the GPU (out of memory)."""
+    lines = clean_lines(text)
+    if any(_CPU_ASKED.search(line) for line in lines):
+        return []
+    for line in lines:
+        if oom := _TORCH_OOM.search(line):
+            return [GpuFault(kind="torch_oom", evidence=line.strip().strip("`")[:240], detail=oom["detail"])]
+        if _UI_TORCH_MISSING.search(line):
+            return [GpuFault(kind="ui_torch_missing", evidence=line.strip())]
+        if _UI_TORCH_CPU.search(line):
+            return [GpuFault(kind="ui_torch_cpu", evidence=line.strip())]
     return []
 
 
