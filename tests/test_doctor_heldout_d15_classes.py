@@ -98,7 +98,7 @@ def test_ollama_go_log_line_alone_is_recognised_and_claims_nothing() -> None:
 
 def test_os_release_and_old_ggml_line_are_recognised() -> None:
     name = "uname-m-etc-release-popos-llamacpp-cut-at-ggml-init.txt"
-    assert _tools(name) == {"llm-runtime-devices", "os-release"}
+    assert _tools(name) == {"llm-runtime-devices", "os-release", "uname-m"}
     profile = _profile(name)
     assert (profile.os.distro_id, profile.os.distro_version, profile.os.pretty_name) == (
         "pop",

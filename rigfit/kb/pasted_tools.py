@@ -15,7 +15,22 @@ from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
 # the capture slot a tool's output is read from: commands/<name>.out, or files/<path> (/proc/cpuinfo, /etc/os-release)
-PasteSlot = Literal["nvidia-smi", "lspci", "rocminfo", "rocm-smi", "dmesg", "lscpu", "/proc/cpuinfo", "/etc/os-release"]
+# a `line_fact` tool's slot may also be one of the facts a capture computes ("python", "torch"): the paste's own
+PasteSlot = Literal[
+    "nvidia-smi",
+    "lspci",
+    "rocminfo",
+    "rocm-smi",
+    "dmesg",
+    "lscpu",
+    "/proc/cpuinfo",
+    "/etc/os-release",
+    "nvcc",
+    "uname",
+    "uname-m",
+    "python",
+    "torch",
+]
 
 
 @record(frozen=True, kw_only=True)
@@ -27,6 +42,9 @@ class PastedTool(KbEntry):
     signatures: list[str]
     translated_labels: bool = False  # lscpu: the translated labels of lscpu_labels.yaml are signatures too
     covers: list[str] = field(default_factory=list)  # tools whose output this one holds and its reader reads
+    # one line anywhere in the text says the fact (nvcc's release, a uname line, pip list's torch): its reader gets
+    # that first line alone (or its signature's groups, joined by a space), and the text is not cut around it
+    line_fact: bool = False
 
     def _check(self) -> None:
         if not self.signatures:

@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rigfit.probe import cpu, gpus, memory, permissions, system, torch_probe
+from rigfit.probe import cpu, cuda_toolkit, gpus, memory, permissions, system, torch_probe
 from rigfit.probe.fault_findings import gpu_fault_findings
 from rigfit.probe.profile import Finding, Profile
 from rigfit.probe.source import Source
 from rigfit.proc.background import Background
 
-COMMANDS = (*cpu.COMMANDS, *memory.COMMANDS, *system.COMMANDS, *gpus.COMMANDS, *permissions.COMMANDS)
+COMMANDS = (
+    *cpu.COMMANDS,
+    *memory.COMMANDS,
+    *system.COMMANDS,
+    *gpus.COMMANDS,
+    *permissions.COMMANDS,
+    *cuda_toolkit.COMMANDS,
+)
 COMMAND_DEADLINE_S = 6.0
 SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
 
@@ -35,6 +42,7 @@ def probe_machine(source: Source, *, torch_check: bool = True, env: str | None =
     profile.memory = memory.probe_memory(source, warn)
     profile.os, profile.python = system.probe_system(source, warn)
     gpus.probe_gpus(source, profile, warn)
+    profile.cuda_toolkit = cuda_toolkit.probe_cuda_toolkit(source)
     profile.permissions = permissions.probe_permissions(source, warn)
     profile.kfd_access = profile.permissions.kfd_access
     profile.torch = torch_probe.probe_torch(torch_fact.result(), profile, warn, source.missing_fact("torch"))

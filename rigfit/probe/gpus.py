@@ -9,7 +9,6 @@ reads through the Source, fills the profile and turns what it found into finding
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 
 from rigfit.kb.display_adapters import display_adapter, display_adapters
@@ -46,6 +45,7 @@ from rigfit.probe.gpu.runtimes import (
     rocm_version,
 )
 from rigfit.probe.gpu.torch_reports import TorchReport, parse_torch_report
+from rigfit.probe.gpu.wheel_build import wheel_build
 from rigfit.probe.gpu_partitions import partition_findings
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
 from rigfit.probe.profile import CpuInfo, DisplayOnlyAdapter, Finding, GpuFault, GpuInfo, Profile, TorchInfo, isa_name
@@ -176,9 +176,8 @@ def _pasted_torch(report: TorchReport) -> TorchInfo | None:
             else None
         )
     plus = report.torch_version.partition("+")[2]
-    cuda = report.cuda_build or (f"{plus[2:-1]}.{plus[-1]}" if re.fullmatch(r"cu\d{3}", plus) else None)
-    rocm = re.fullmatch(r"rocm(\d+\.\d+(?:\.\d+)?)", plus)
-    hip = report.rocm_build or (rocm[1] if rocm else None)
+    tag_cuda, tag_hip = wheel_build(report.torch_version)
+    cuda, hip = report.cuda_build or tag_cuda, report.rocm_build or tag_hip
     if not (cuda or hip or report.build_listed or plus == "cpu" or warned):
         return None
     return TorchInfo(

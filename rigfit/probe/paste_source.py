@@ -20,12 +20,14 @@ from rigfit.kb.lscpu_labels import translated_lscpu_labels
 from rigfit.kb.pasted_tools import PastedTool, pasted_tools
 from rigfit.paths import NotRegularFile, open_regular
 from rigfit.probe.gpu.paste import clean_lines
+from rigfit.probe.gpu.wheel_build import wheel_build
 from rigfit.probe.source import MAX_COMMAND_BYTES, CaptureError, CommandResult, CommandSpec, Read, Source, decode
 
 # as much as a capture keeps of one command's output: the longest real pastes (a boot's kernel log, lspci -vvv of a
 # server) are far less, and recognising a paste costs about 1 s of CPU per MiB at worst
 MAX_PASTE_BYTES = MAX_COMMAND_BYTES
 NOT_IN_PASTE = "not in the paste"
+PASTE_FACTS = ("python", "torch")  # line facts that stand for a capture's facts/<name>.json, not a slot
 _LABEL = re.compile(r"^\s*([^:\n]{2,40}?)\s*:", re.M)
 
 
@@ -91,6 +93,24 @@ def _separates(line: str) -> bool:
     return not kept or not "".join(kept).strip()
 
 
+def line_facts(text: str, tools: list[PastedTool]) -> dict[str, str]:
+    """Each line-fact reader's first line in the text (its signature's groups, joined by a space, when it has some)."""
+    patterns = [(tool.reads, _tool_pattern(tool)) for tool in tools if tool.line_fact]
+    facts: dict[str, str] = {}
+    for line in clean_lines(text):
+        for reads, pattern in patterns:
+            match = pattern.search(line) if reads not in facts else None
+            if match:
+                facts[reads] = " ".join(group for group in match.groups() if group) or line.strip()
+    return facts
+
+
+def listed_torch(version: str) -> dict[str, Any]:
+    """The torch fact of a listed torch (pip list / freeze): its version and build, never imported here."""
+    cuda, hip = wheel_build(version)
+    return {"found": True, "version": version, "cuda": cuda, "hip": hip, "listed": True}
+
+
 def readable_tools() -> str:
     """What rigfit can read from a paste, for the error that says it read nothing."""
     return "; ".join(tool.tool for tool in pasted_tools())
@@ -121,7 +141,10 @@ class PasteSource(Source):
                 "`rigfit capture -o machine.tar.gz`. Paste the tool's output as it printed it; "
                 "the file itself was not changed."
             )
-        self.slots = split_by_reader(text, self.tools)
+        outputs = [tool for tool in self.tools if not tool.line_fact]
+        self.slots = split_by_reader(text, outputs) if outputs else {}
+        self.facts = line_facts(text, self.tools)
+        self.slots |= {reads: value for reads, value in self.facts.items() if reads not in PASTE_FACTS}
         shown = ", ".join(dict.fromkeys(tool.id for tool in self.tools))
         self.label = f"paste {'(standard input)' if path == '-' else path} (recognised: {shown})"
         self.warnings.append(
@@ -179,7 +202,11 @@ class PasteSource(Source):
         return CommandResult(spec.name, text, 0)
 
     def fact(self, name: str, compute: Callable[[], Any]) -> Any:
-        return None
+        """The paste's own Python (the version it printed) and listed torch; nothing else is known."""
+        value = self.facts.get(name)
+        if value is None:
+            return None
+        return {"version": value} if name == "python" else listed_torch(value)
 
     def missing_fact(self, name: str) -> str:
         return NOT_IN_PASTE

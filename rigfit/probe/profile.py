@@ -221,6 +221,7 @@ class Profile:
     display_only: list[DisplayOnlyAdapter] = field(default_factory=list)  # listed like GPUs, computing nothing
     nvidia_driver: str | None = None  # "550.40.07"
     cuda_driver_version: str | None = None  # highest CUDA the driver supports, "12.4"
+    cuda_toolkit: str | None = None  # the system CUDA toolkit's release (nvcc --version), "12.4"; not the driver's
     pcie_atomics_rejected: list[str] = field(default_factory=list)  # "1002:67df" ids KFD skipped
     kfd_access: Access | None = None
     rocm: RocmInfo = field(default_factory=RocmInfo)

@@ -112,6 +112,8 @@ def _driver_lines(profile: Profile) -> list[str]:
     r = profile.rocm
     if profile.nvidia_driver or profile.cuda_driver_version:
         lines.append(f"NVIDIA driver {profile.nvidia_driver or '?'} (CUDA up to {profile.cuda_driver_version or '?'})")
+    if profile.cuda_toolkit:
+        lines.append(f"CUDA toolkit (nvcc) {profile.cuda_toolkit}")
     if r.version or r.hip_version or r.gpu_agents:
         lines.append(
             f"ROCm {r.version or '?'} (HIP {r.hip_version or '?'}); "

@@ -148,7 +148,7 @@ def probe_torch(
     fact: dict[str, Any] | None, profile: Profile, warn: Callable[[str], None], absent: str | None = None
 ) -> TorchInfo | None:
     """TorchInfo from the "torch" fact; None when it is unknown (an old capture without it, a paste: `absent`)."""
-    if fact is None and profile.torch is not None:
+    if profile.torch is not None and (fact is None or fact.get("listed")):
         return profile.torch  # no facts/torch.json, but a pasted collect_env or UI start-up shows the torch
     if fact is None:
         warn(f"installed torch unknown: {absent or 'this capture has no facts/torch.json (made by an older rigfit?)'}")
