@@ -5,6 +5,7 @@ heldx19)."""
 
 from __future__ import annotations
 
+from rigfit.explain.match import explain_text
 from tests.explain_helpers import found, ids
 
 
@@ -30,3 +31,18 @@ def test_what_carried_over_to_the_round() -> None:
     assert module.id == "python-module-not-found" and "bitsandbytes" in module.fix
     entry = found("hf-error--sdnext-pixart-sigma-no-model-index-json.txt")[0]
     assert entry.facts["error"] == "hf-entry-not-found" and "model_index.json" in entry.title
+
+
+def test_a_name_undefined_inside_a_diffusers_lazy_import_is_a_missing_transformers() -> None:
+    first = found("hf-error--dginstyle-diffusers-lazy-import-pretrainedmodel-undefined.txt")[0]
+    assert first.facts["error"] == "hf-lazy-import-name-undefined" and first.facts["name"] == "PreTrainedModel"
+    assert "install -U transformers" in first.fix
+    wrapper = "RuntimeError: Failed to import diffusers.models.unet_2d because of the following error (look up):\n"
+    # the wrapper over another error, or the bare NameError without the wrapper, is not this class
+    assert "hf-lazy-import-name-undefined" not in _errors(wrapper + "No module named 'accelerate'\n")
+    assert "hf-lazy-import-name-undefined" not in _errors("name 'ZImagePipeline' is not defined\n")
+    assert "hf-lazy-import-name-undefined" in _errors(wrapper + "name 'PreTrainedTokenizer' is not defined\n")
+
+
+def _errors(text: str) -> list[str]:
+    return [e.facts.get("error", "") for e in explain_text(text).explanations]
