@@ -46,3 +46,14 @@ def test_a_name_undefined_inside_a_diffusers_lazy_import_is_a_missing_transforme
 
 def _errors(text: str) -> list[str]:
     return [e.facts.get("error", "") for e in explain_text(text).explanations]
+
+
+def test_a_lazy_modules_unquoted_no_attribute_is_a_release_mismatch() -> None:
+    first = found("python-name-version-mismatch--qwen-image-diffusers-lazy-no-attribute.txt")[0]
+    assert first.id == "python-name-version-mismatch"
+    assert first.facts["name"] == "QwenImagePipeline" and "install -U diffusers" in first.fix
+    # transformers' lazy module says it the same way; a sentence about a module is not the error
+    assert ids("AttributeError: module transformers has no attribute Qwen3VLForConditionalGeneration\n")[0] == (
+        "python-name-version-mismatch"
+    )
+    assert "python-name-version-mismatch" not in ids("note: the module has no attribute cache here\n")
