@@ -109,14 +109,16 @@ class HfError(KbEntry):
     answered_when: list[str] = field(default_factory=list)
     supersedes: list[str] = field(default_factory=list)  # findings this entry says more precisely (a 401 before it)
     not_when: list[str] = field(default_factory=list)  # regexes near the line that make it a warning recovered from
+    then: str | None = None  # a regex one of the next lines must match: the wrapped error the line announces
 
     def _check(self) -> None:
-        _check_patterns(self.patterns + self.answered_when + self.not_when, "patterns")
+        wrapped = [self.then] if self.then else []
+        _check_patterns(self.patterns + self.answered_when + self.not_when + wrapped, "patterns")
         if not self.patterns or not self.signals:
             raise FieldError("patterns", "give at least one pattern and one signal")
         if any(s != s.lower() for s in self.signals):
             raise FieldError("signals", "write each signal in lower case")
-        groups = {name for p in self.patterns for name in re.compile(p).groupindex}
+        groups = {name for p in self.patterns + wrapped for name in re.compile(p).groupindex}
         named = {
             n for text in (self.meaning, self.fix, self.title) for _, n, _, _ in string.Formatter().parse(text) if n
         }

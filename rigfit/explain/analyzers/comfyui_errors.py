@@ -17,7 +17,7 @@ from rigfit.explain.scan import LogLine
 SIGNALS = (
     "clip input is invalid", "could not detect model type", "return type mismatch between linked nodes",
     "exception when validating", "missing the class_type property", "the custom node may not be installed",
-    "error(s) in loading state_dict for",
+    "error(s) in loading state_dict for", "no such file or directory",
 )  # fmt: skip
 KEYWORDS = ("missing key(s) in state_dict", "unexpected key(s) in state_dict")
 CONTEXT = ('file "', "custom_nodes")

@@ -51,6 +51,7 @@ UNKNOWN = {
     "what": "files",
 }
 QUOTES = "'\"`"
+WRAPPED_WITHIN = 2  # lines after a wrapper's line that may hold the error it wraps
 
 
 @functools.cache
@@ -66,26 +67,39 @@ SIGNAL_SET = frozenset(SIGNALS)
 def analyze(ctx: Context) -> list[Finding]:
     # every line an entry's pattern can match holds one of its signals, so the scanner tagged it with it: the ~60
     # patterns run on those lines only (a log with a timestamp on every line keeps up to 20,000 lines)
-    hit = _last_error([line for line in ctx.lines if not SIGNAL_SET.isdisjoint(line.keywords)])
+    hit = _last_error([line for line in ctx.lines if not SIGNAL_SET.isdisjoint(line.keywords)], ctx.lines)
     if hit is None:
         return []
-    entry, line, m = hit
+    entry, line, m, wrapped = hit
     if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
         return []
     if entry.not_when and answered_elsewhere("a warning", entry.not_when, ctx.lines, line):
         return []
-    return [_finding(ctx, entry, line, m)]
+    return [_finding(ctx, entry, line, m, wrapped)]
 
 
-def _last_error(lines: list[LogLine]) -> tuple[HfError, LogLine, re.Match[str]] | None:
-    """The entry whose pattern matches the latest line (the first entry in the table on the same line)."""
-    best: tuple[HfError, LogLine, re.Match[str]] | None = None
+Hit = tuple[HfError, LogLine, re.Match[str], re.Match[str] | None]
+
+
+def _last_error(lines: list[LogLine], every: list[LogLine]) -> Hit | None:
+    """The entry whose pattern matches the latest line (the first entry in the table on the same line); an entry
+    with `then` only when one of the next lines holds the wrapped error it names."""
+    best: Hit | None = None
     for entry, patterns in table():
         for pattern in patterns:
             found = last(lines, pattern)
-            if found and (best is None or found[0].number > best[1].number):
-                best = (entry, found[0], found[1])
+            wrapped = _wrapped(entry, found[0], every) if found else None
+            if found and (entry.then is None or wrapped) and (best is None or found[0].number > best[1].number):
+                best = (entry, found[0], found[1], wrapped)
     return best
+
+
+def _wrapped(entry: HfError, at: LogLine, every: list[LogLine]) -> re.Match[str] | None:
+    """The match of the entry's `then` on one of the lines right after `at` (the error a wrapper announces)."""
+    if entry.then is None:
+        return None
+    after = (ln for ln in every if at.number < ln.number <= at.number + WRAPPED_WITHIN)
+    return next((m for ln in after if (m := re.search(entry.then, ln.text, re.I))), None)
 
 
 class _Facts(dict[str, str]):
@@ -105,8 +119,8 @@ def _facts(m: re.Match[str]) -> dict[str, str]:
     return found
 
 
-def _finding(ctx: Context, entry: HfError, line: LogLine, m: re.Match[str]) -> Finding:
-    facts = _facts(m)
+def _finding(ctx: Context, entry: HfError, line: LogLine, m: re.Match[str], wrapped: re.Match[str] | None) -> Finding:
+    facts = {**(_facts(wrapped) if wrapped else {}), **_facts(m)}
     fill = _Facts(facts, pip=ctx.pip())
     formatter = string.Formatter()
     return Finding(

@@ -32,7 +32,10 @@ CANNOT_IMPORT = re.compile(
     r"cannot import name ['\"]?(?P<name>\w+)['\"]? from ['\"]?(?P<module>[\w.]+)['\"]?(?P<rest>.*)"
 )
 OBJECT_ATTRIBUTE = re.compile(r"'(?P<cls>[\w.]+)' object has no attribute '(?P<name>\w+)'")
-NO_ATTRIBUTE = re.compile(r"module ['\"](?P<module>[\w.]+)['\"] has no attribute ['\"](?P<name>\w+)['\"]")
+# diffusers' and transformers' lazy modules print the names without quotes ("module diffusers has no attribute X")
+NO_ATTRIBUTE = re.compile(
+    r"module (?P<q>['\"]?)(?P<module>[\w.]+)(?P=q) has no attribute (?P<q2>['\"]?)(?P<name>[A-Za-z_]\w*)(?P=q2)(?!\w)"
+)
 UNDEFINED = re.compile(r"(?P<file>[^\s:'\"]+\.(?:so|pyd)(?:\.[\d.]+)?): undefined symbol: (?P<symbol>\w+)")
 NUMPY_ABI = re.compile(
     r"compiled using NumPy 1\.x cannot be run in\s+NumPy 2|numpy\.dtype size changed|_ARRAY_API not found|"
