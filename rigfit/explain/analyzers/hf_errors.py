@@ -1,20 +1,20 @@
 """Errors of the Hugging Face loading stack (huggingface_hub, transformers, diffusers, safetensors, hf_transfer,
 hf_xet) that SD/Flux/video UIs and trainers load models through: the last line one of rigfit/kb/hf_errors.yaml's
-patterns matches is the error; its named groups (repo id, file, folder, status...) are the facts, written into the
-entry's meaning and fix. Below every specific rule: an entry another rule answers (`answered_by`, when
-`answered_when` is near the line) gets nothing here."""
+patterns matches is the error (the table reader of messages.py, case-insensitive); its named groups (repo id, file,
+folder, status...) are the facts, written into the entry's meaning and fix. Below every specific rule: an entry
+another rule answers (`answered_by`, when `answered_when` is near the line) or a warning recovered from (`not_when`)
+gets nothing here."""
 
 from __future__ import annotations
 
-import functools
 import re
 import string
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, last
+from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding
 from rigfit.explain.analyzers.context import Context
+from rigfit.explain.analyzers.messages import answered, last_message, table
 from rigfit.explain.scan import LogLine
-from rigfit.kb.error_codes import HfError
-from rigfit.kb.loader import load_entries
+from rigfit.kb.error_codes import ToolMessage
 
 # every entry's `signals` (tests/test_explain_hf_errors.py checks that this holds them all)
 SIGNALS = (
@@ -53,39 +53,18 @@ UNKNOWN = {
 QUOTES = "'\"`"
 
 
-@functools.cache
-def table() -> tuple[tuple[HfError, tuple[re.Pattern[str], ...]], ...]:
-    return tuple(
-        (entry, tuple(re.compile(p, re.I) for p in entry.patterns)) for entry in load_entries("hf_errors.yaml", HfError)
-    )
-
-
 SIGNAL_SET = frozenset(SIGNALS)
 
 
 def analyze(ctx: Context) -> list[Finding]:
     # every line an entry's pattern can match holds one of its signals, so the scanner tagged it with it: the ~60
     # patterns run on those lines only (a log with a timestamp on every line keeps up to 20,000 lines)
-    hit = _last_error([line for line in ctx.lines if not SIGNAL_SET.isdisjoint(line.keywords)])
-    if hit is None:
+    lines = [line for line in ctx.lines if not SIGNAL_SET.isdisjoint(line.keywords)]
+    hit = last_message(lines, table("hf_errors.yaml", ignore_case=True))
+    if hit is None or answered(ctx, hit[0].entry, hit[1]):
         return []
-    entry, line, m = hit
-    if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
-        return []
-    if entry.not_when and answered_elsewhere("a warning", entry.not_when, ctx.lines, line):
-        return []
-    return [_finding(ctx, entry, line, m)]
-
-
-def _last_error(lines: list[LogLine]) -> tuple[HfError, LogLine, re.Match[str]] | None:
-    """The entry whose pattern matches the latest line (the first entry in the table on the same line)."""
-    best: tuple[HfError, LogLine, re.Match[str]] | None = None
-    for entry, patterns in table():
-        for pattern in patterns:
-            found = last(lines, pattern)
-            if found and (best is None or found[0].number > best[1].number):
-                best = (entry, found[0], found[1])
-    return best
+    message, line, m = hit
+    return [_finding(ctx, message.entry, line, m)]
 
 
 class _Facts(dict[str, str]):
@@ -105,7 +84,7 @@ def _facts(m: re.Match[str]) -> dict[str, str]:
     return found
 
 
-def _finding(ctx: Context, entry: HfError, line: LogLine, m: re.Match[str]) -> Finding:
+def _finding(ctx: Context, entry: ToolMessage, line: LogLine, m: re.Match[str]) -> Finding:
     facts = _facts(m)
     fill = _Facts(facts, pip=ctx.pip())
     formatter = string.Formatter()
@@ -115,7 +94,7 @@ def _finding(ctx: Context, entry: HfError, line: LogLine, m: re.Match[str]) -> F
         formatter.vformat(entry.meaning, (), fill),
         formatter.vformat(entry.fix, (), fill),
         [line],
-        {**facts, "error": entry.id, "library": entry.library},
+        {**facts, "error": entry.id, "library": entry.tool},
         entry.sources,
         confidence=VOCABULARY_CONFIDENCE,
         supersedes=tuple(entry.supersedes),

@@ -1,8 +1,9 @@
-"""The reader shared by the tool-vocabulary analyzers (torch_errors.py, comfyui_errors.py): a table of a tool's own
-error messages (rigfit/kb/<tool>_errors.yaml, schema ToolMessage), the last message of the table in the log (the one
-that stopped the run), its facts read from the message and the lines just after it, the custom node or extension
-whose file raised it, and the GPU the log names with its compute capability. The entry's first variant whose facts
-fit gives the meaning and fix. An entry another rule answers (`answered_by`) gets nothing here."""
+"""The reader shared by the tool-vocabulary analyzers (torch_errors.py, comfyui_errors.py, hf_errors.py): a table of
+a tool's own error messages (rigfit/kb/<tool>_errors.yaml, schema ToolMessage) and the last message of the table in
+the log (the one that stopped the run), unless another rule answers it (`answered_by`) or it was a warning recovered
+from (`not_when`). For torch and ComfyUI (analyze_table): its facts read from the message and the lines just after
+it, the custom node or extension whose file raised it, and the GPU the log names with its compute capability; the
+entry's first variant whose facts fit gives the meaning and fix."""
 
 from __future__ import annotations
 
@@ -35,35 +36,59 @@ FALLBACK = {"node": "the node or extension in the traceback", "global": "a class
 @record(frozen=True)
 class Message:
     entry: ToolMessage
-    pattern: re.Pattern[str]
+    patterns: tuple[re.Pattern[str], ...]
     detail: re.Pattern[str] | None
     variants: tuple[tuple[dict[str, re.Pattern[str]], str | None, str], ...]
 
 
+Hit = tuple[Message, LogLine, re.Match[str]]
+
+
 @functools.cache
-def table(name: str) -> tuple[Message, ...]:
+def table(name: str, ignore_case: bool = False) -> tuple[Message, ...]:
+    """Table `name` (schema ToolMessage) with its regexes compiled (the patterns and detail case-insensitive with
+    `ignore_case`; a variant's `when` always)."""
+    flags = re.I if ignore_case else 0
     return tuple(
         Message(
             e,
-            re.compile(e.pattern),
-            re.compile(e.detail) if e.detail else None,
+            tuple(re.compile(p, flags) for p in e.patterns),
+            re.compile(e.detail, flags) if e.detail else None,
             tuple(({k: re.compile(p, re.I) for k, p in v.when.items()}, v.meaning, v.fix) for v in e.variants),
         )
         for e in load_entries(name, ToolMessage)
     )
 
 
+def last_message(lines: list[LogLine], messages: tuple[Message, ...]) -> Hit | None:
+    """The message one of whose patterns matches the latest line (on one line: the first in the table, its first
+    pattern)."""
+    best: Hit | None = None
+    for message in messages:
+        for pattern in message.patterns:
+            found = last(lines, pattern)
+            if found and (best is None or found[0].number > best[1].number):
+                best = (message, found[0], found[1])
+    return best
+
+
+def answered(ctx: Context, entry: ToolMessage, line: LogLine) -> bool:
+    """Whether another rule answers the message at `line` (`answered_by`), or lines near it make it a warning the
+    program recovered from (`not_when`)."""
+    if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
+        return True
+    return bool(entry.not_when) and answered_elsewhere("a warning", entry.not_when, ctx.lines, line)
+
+
 def analyze_table(
     ctx: Context, name: str, prefix: str, more: Callable[[Context, LogLine, dict[str, str]], dict[str, str]]
 ) -> list[Finding]:
     """The finding for the last message of table `name` in the log; `more` adds (or rewrites) the tool's own facts."""
-    hits = [(hit, message) for message in table(name) if (hit := last(ctx.lines, message.pattern))]
-    if not hits:
+    hit = last_message(ctx.lines, table(name))
+    if hit is None or answered(ctx, hit[0].entry, hit[1]):
         return []
-    (line, m), message = max(hits, key=lambda h: h[0][0].number)
+    message, line, m = hit
     entry = message.entry
-    if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
-        return []
     facts = _named(m)
     facts.update(_details(ctx, line, message))
     facts.update(more(ctx, line, facts))
