@@ -8,11 +8,10 @@ gets nothing here."""
 from __future__ import annotations
 
 import re
-import string
 
 from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding
 from rigfit.explain.analyzers.context import Context
-from rigfit.explain.analyzers.messages import answered, last_message, table
+from rigfit.explain.analyzers.messages import answered, fact_name, filled, last_message, table
 from rigfit.explain.scan import LogLine
 from rigfit.kb.error_codes import ToolMessage
 
@@ -67,32 +66,30 @@ def analyze(ctx: Context) -> list[Finding]:
     return [_finding(ctx, message.entry, line, m)]
 
 
-class _Facts(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return UNKNOWN.get(key, f"the {key} the log names")
-
-
 def _facts(m: re.Match[str]) -> dict[str, str]:
-    """The groups the line filled in (a group named x2 is an alternative spelling of x)."""
+    """The groups the line filled in, by fact_name (the first wording that read a fact), without quotes."""
     found: dict[str, str] = {}
     for name, value in m.groupdict().items():
         if value is not None and not value.strip() and name == "repo":
             found["repo"] = ""  # printed empty: the program passed an empty model name
         elif value and value.strip(QUOTES + " "):
             text = value.strip(QUOTES + " ").rstrip(".").replace("\\\\", "\\")  # a repr() doubles backslashes
-            found.setdefault(name.rstrip("0123456789"), text)
+            found.setdefault(fact_name(name), text)
     return found
 
 
 def _finding(ctx: Context, entry: ToolMessage, line: LogLine, m: re.Match[str]) -> Finding:
     facts = _facts(m)
-    fill = _Facts(facts, pip=ctx.pip())
-    formatter = string.Formatter()
+    values = {**facts, "pip": ctx.pip()}
+
+    def value(name: str) -> str:
+        return values[name] if name in values else UNKNOWN.get(name, f"the {name} the log names")
+
     return Finding(
         "hf-error",
-        formatter.vformat(entry.title, (), fill),
-        formatter.vformat(entry.meaning, (), fill),
-        formatter.vformat(entry.fix, (), fill),
+        filled(entry.title, value),
+        filled(entry.meaning, value),
+        filled(entry.fix, value),
         [line],
         {**facts, "error": entry.id, "library": entry.tool},
         entry.sources,

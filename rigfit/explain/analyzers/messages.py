@@ -14,7 +14,7 @@ from collections.abc import Callable
 from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, every, last
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
-from rigfit.kb.error_codes import ToolMessage
+from rigfit.kb.error_codes import MESSAGE_FIELD, ToolMessage
 from rigfit.kb.gpus import lookup_name
 from rigfit.kb.loader import load_entries
 from rigfit.records import record
@@ -124,8 +124,8 @@ def _gpu_said(facts: dict[str, str]) -> str:
 
 
 def _named(m: re.Match[str]) -> dict[str, str]:
-    """The groups a match read; `name__2` is the same fact as `name` in another wording of the message."""
-    return {ALTERNATE.sub("", k): v.strip() for k, v in m.groupdict().items() if v}
+    """The groups a match read, by fact_name."""
+    return {fact_name(k): v.strip() for k, v in m.groupdict().items() if v}
 
 
 def _reading(message: Message, facts: dict[str, str]) -> tuple[str, str]:
@@ -136,7 +136,17 @@ def _reading(message: Message, facts: dict[str, str]) -> tuple[str, str]:
 
 
 def _filled(text: str, values: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "(not in the log)"), text).strip()
+    return filled(text, lambda name: values.get(name, "(not in the log)")).strip()
+
+
+def filled(text: str, value: Callable[[str], str]) -> str:
+    """`text` with each {fact} it names (MESSAGE_FIELD, as the schema checks them) replaced by value(fact)."""
+    return MESSAGE_FIELD.sub(lambda m: value(m.group(1)), text)
+
+
+def fact_name(group: str) -> str:
+    """The fact a pattern's group reads: `name__2` is the same fact as `name` in another wording of the message."""
+    return ALTERNATE.sub("", group)
 
 
 def plugin_facts(ctx: Context, at: LogLine) -> dict[str, str]:
