@@ -9,10 +9,10 @@ import pytest
 
 from rigfit.explain.analyzers import fetch, hf_errors
 from rigfit.explain.match import catalogue, explain_text
-from rigfit.kb.error_codes import HfError
+from rigfit.kb.error_codes import ToolMessage
 from rigfit.kb.loader import load_entries
 
-ENTRIES = load_entries("hf_errors.yaml", HfError)
+ENTRIES = load_entries("hf_errors.yaml", ToolMessage)
 FETCH_FINDINGS = {"hf-gated-model", "hf-repository-not-found", "hf-files-not-cached", "network-unreachable"}
 
 

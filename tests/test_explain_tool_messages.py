@@ -88,3 +88,14 @@ def test_healthy_lines_match_nothing(line: str) -> None:
 def test_the_validation_report_of_widget_values_stays_unanswered() -> None:
     text = (FIXTURES / "logs" / "unrelated" / "comfyui-error-report-validation.txt").read_text()
     assert explain(text) == []
+
+
+def test_the_message_tables_share_one_schema_and_one_field_syntax() -> None:
+    from rigfit.explain.analyzers.messages import fact_name, filled
+    from rigfit.kb.registry import schema_for
+
+    assert {schema_for(f"{tool}_errors.yaml") for tool in ("torch", "comfyui", "hf")} == {ToolMessage}
+    facts = {"repo": "a/b"}
+    text = filled("{repo} in {dict}; a {literal brace}", lambda name: facts.get(name, "?"))
+    assert text == "a/b in ?; a {literal brace}"  # what the schema's check calls a field is what gets filled
+    assert [fact_name(g) for g in ("dev1", "dev1__2", "repo")] == ["dev1", "dev1", "repo"]

@@ -1,7 +1,8 @@
 """Schemas of the error vocabularies `rigfit explain` reads when no more specific rule answers: every status a GPU
 runtime or math library prints (gpu_errors.yaml, grouped by what to do in gpu_error_kinds.yaml) and the operating
 system's error numbers as Python, pip and uv print them (os_errors.yaml), and the errors of the Hugging Face loading
-stack (huggingface_hub, transformers, diffusers, safetensors, hf_transfer, hf_xet) as they print them (hf_errors.yaml).
+stack (huggingface_hub, transformers, diffusers, safetensors, hf_transfer, hf_xet) as they print them (hf_errors.yaml,
+one schema with torch's and ComfyUI's own messages: ToolMessage).
 
 A status that a known issue (rigfit/kb/issues/) or another class analyzer already explains names it in
 `answered_by`; `answered_when` says when (regexes on the error line and the 20 lines before it; none: always), so the
@@ -91,44 +92,12 @@ class OsError(KbEntry):
             raise FieldError("fix", f"unknown fields {sorted(named - OS_FIX_FIELDS)}; use {sorted(OS_FIX_FIELDS)}")
 
 
-HfLibrary = Literal["huggingface_hub", "transformers", "diffusers", "safetensors", "hf_transfer", "hf_xet"]
-HF_FIX_DEFAULT_FIELDS = frozenset({"pip"})  # filled by the analyzer; every other field is a group of a pattern
-
-
-@record(frozen=True, kw_only=True)
-class HfError(KbEntry):
-    """One error of the Hugging Face loading stack as its library prints it (id: 'hf-entry-not-found')."""
-
-    library: HfLibrary
-    title: str
-    signals: list[str]  # lower-case literals its lines hold: the scanner keeps lines with them (analyzer SIGNALS)
-    patterns: list[str]  # regexes on one line, with named groups (repo, file, path...) the texts may name
-    meaning: str  # what happened, for a user of an SD UI or trainer; may name the groups as {repo}
-    fix: str  # the exact fix; may name the groups and {pip} (the env's pip)
-    answered_by: str | None = None
-    answered_when: list[str] = field(default_factory=list)
-    supersedes: list[str] = field(default_factory=list)  # findings this entry says more precisely (a 401 before it)
-    not_when: list[str] = field(default_factory=list)  # regexes near the line that make it a warning recovered from
-    then: str | None = None  # a regex one of the next lines must match: the wrapped error the line announces
-
-    def _check(self) -> None:
-        wrapped = [self.then] if self.then else []
-        _check_patterns(self.patterns + self.answered_when + self.not_when + wrapped, "patterns")
-        if not self.patterns or not self.signals:
-            raise FieldError("patterns", "give at least one pattern and one signal")
-        if any(s != s.lower() for s in self.signals):
-            raise FieldError("signals", "write each signal in lower case")
-        groups = {name for p in self.patterns + wrapped for name in re.compile(p).groupindex}
-        named = {
-            n for text in (self.meaning, self.fix, self.title) for _, n, _, _ in string.Formatter().parse(text) if n
-        }
-        if unknown := named - groups - HF_FIX_DEFAULT_FIELDS:
-            raise FieldError("fix", f"fields {sorted(unknown)} are no group of the patterns")
-        if self.answered_when and not self.answered_by:
-            raise FieldError("answered_when", "name the rule that answers these lines in answered_by")
-
-
+# the tool that prints a ToolMessage: torch, ComfyUI, or a library of the Hugging Face loading stack
+MessageTool = Literal[
+    "torch", "comfyui", "huggingface_hub", "transformers", "diffusers", "safetensors", "hf_transfer", "hf_xet"
+]
 MESSAGE_FIELD = re.compile(r"\{(\w+)\}")
+MESSAGE_FIXED_FIELDS = frozenset({"node", "pip", "gpu_cc"})  # facts the analyzers add to the patterns' groups
 
 
 @record(frozen=True, kw_only=True)
@@ -143,32 +112,42 @@ class MessageVariant:
 
 @record(frozen=True, kw_only=True)
 class ToolMessage(KbEntry):
-    """One error message of a tool's own vocabulary (torch's runtime checks, ComfyUI's execution and validation), as
-    the tool's source prints it (id: a short name of the message)."""
+    """One error message of a tool's own vocabulary as the tool's source prints it: torch's runtime checks
+    (torch_errors.yaml), ComfyUI's execution and validation (comfyui_errors.yaml), the Hugging Face loading stack
+    (hf_errors.yaml, `tool` naming the library) (id: a short name of the message)."""
 
-    tool: Literal["torch", "comfyui"]
-    signals: list[str]  # lower-case literals, one of which is in every line the pattern matches (scanned for)
-    pattern: str  # the message; its named groups are the facts read from the log
+    tool: MessageTool
+    signals: list[str]  # lower-case literals, one of which is in every line a pattern matches (scanned for)
+    patterns: list[str]  # regexes on one line (its wordings); their named groups are the facts read from the log
     detail: str | None = None  # facts printed on the lines just after the message (the class a pickle named)
     title: str  # may name {facts}
     meaning: str  # what it means (which component mixed what), may name {facts}
-    fix: str  # what a UI user can do, may name {facts} (and {node}, {pip}: filled by the analyzer)
+    fix: str  # what a user can do, may name {facts} (and {node}, {pip}, {gpu_cc}: filled by the analyzer)
     variants: list[MessageVariant] = field(default_factory=list)
     answered_by: str | None = None
     answered_when: list[str] = field(default_factory=list)
+    supersedes: list[str] = field(default_factory=list)  # findings this entry says more precisely (a 401 before it)
+    not_when: list[str] = field(default_factory=list)  # regexes near the line that make it a warning recovered from
+    # a regex one of the next lines must match (the wrapped error a wrapper's line announces); its groups are facts
+    then: str | None = None
 
     def _check(self) -> None:
         if self.answered_when and not self.answered_by:
             raise FieldError("answered_by", "name the rule that answers these lines")
         if not self.signals or any(s != s.lower() or not s.strip() for s in self.signals):
             raise FieldError("signals", "give at least one literal, in lower case")
+        if not self.patterns:
+            raise FieldError("patterns", "give at least one pattern")
         groups: set[str] = set()
-        for name, pattern in (("pattern", self.pattern), ("detail", self.detail or "")):
+        for name, pattern in [("patterns", p) for p in self.patterns] + [
+            ("detail", self.detail or ""),
+            ("then", self.then or ""),
+        ]:
             try:
                 groups |= set(re.compile(pattern).groupindex)
             except re.error as exc:
-                raise FieldError(name, f"does not compile: {exc}") from exc
-        _check_patterns(self.answered_when, "answered_when")
+                raise FieldError(name, f"{pattern!r} does not compile: {exc}") from exc
+        _check_patterns(self.answered_when + self.not_when, "answered_when")
         for variant in self.variants:
             _check_patterns(list(variant.when.values()), "variants")
         texts = [self.title, self.meaning, self.fix, *(v.fix for v in self.variants)]
@@ -177,10 +156,8 @@ class ToolMessage(KbEntry):
         known = groups | MESSAGE_FIXED_FIELDS
         if named - known:
             raise FieldError(
-                "fix", f"unknown fields {sorted(named - known)}; the pattern's groups are {sorted(groups)}"
+                "fix", f"unknown fields {sorted(named - known)}; the patterns' groups are {sorted(groups)}"
             )
 
 
-MESSAGE_FIXED_FIELDS = frozenset({"node", "pip", "gpu_cc"})  # facts the analyzer adds to the pattern's groups
-
-__all__ = ["GpuError", "GpuErrorKind", "HfError", "MessageVariant", "OsError", "ToolMessage"]
+__all__ = ["GpuError", "GpuErrorKind", "MessageVariant", "OsError", "ToolMessage"]

@@ -49,7 +49,7 @@ SCHEMAS: dict[str, str] = {
     "gpu_errors.yaml": "rigfit.kb.error_codes:GpuError",
     "gpu_error_kinds.yaml": "rigfit.kb.error_codes:GpuErrorKind",
     "os_errors.yaml": "rigfit.kb.error_codes:OsError",
-    "hf_errors.yaml": "rigfit.kb.error_codes:HfError",
+    "hf_errors.yaml": "rigfit.kb.error_codes:ToolMessage",
     "torch_errors.yaml": "rigfit.kb.error_codes:ToolMessage",
     "comfyui_errors.yaml": "rigfit.kb.error_codes:ToolMessage",
     "video_models.yaml": "rigfit.kb.diagnosis:VideoModel",

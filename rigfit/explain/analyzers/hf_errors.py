@@ -1,20 +1,19 @@
 """Errors of the Hugging Face loading stack (huggingface_hub, transformers, diffusers, safetensors, hf_transfer,
 hf_xet) that SD/Flux/video UIs and trainers load models through: the last line one of rigfit/kb/hf_errors.yaml's
-patterns matches is the error; its named groups (repo id, file, folder, status...) are the facts, written into the
-entry's meaning and fix. Below every specific rule: an entry another rule answers (`answered_by`, when
-`answered_when` is near the line) gets nothing here."""
+patterns matches is the error (the table reader of messages.py, case-insensitive); its named groups (repo id, file,
+folder, status...) are the facts, written into the entry's meaning and fix. Below every specific rule: an entry
+another rule answers (`answered_by`, when `answered_when` is near the line) or a warning recovered from (`not_when`)
+gets nothing here."""
 
 from __future__ import annotations
 
-import functools
 import re
-import string
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, last
+from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding
 from rigfit.explain.analyzers.context import Context
+from rigfit.explain.analyzers.messages import answered, fact_name, filled, last_message, table, wrapped
 from rigfit.explain.scan import LogLine
-from rigfit.kb.error_codes import HfError
-from rigfit.kb.loader import load_entries
+from rigfit.kb.error_codes import ToolMessage
 
 # every entry's `signals` (tests/test_explain_hf_errors.py checks that this holds them all)
 SIGNALS = (
@@ -51,14 +50,6 @@ UNKNOWN = {
     "what": "files",
 }
 QUOTES = "'\"`"
-WRAPPED_WITHIN = 2  # lines after a wrapper's line that may hold the error it wraps
-
-
-@functools.cache
-def table() -> tuple[tuple[HfError, tuple[re.Pattern[str], ...]], ...]:
-    return tuple(
-        (entry, tuple(re.compile(p, re.I) for p in entry.patterns)) for entry in load_entries("hf_errors.yaml", HfError)
-    )
 
 
 SIGNAL_SET = frozenset(SIGNALS)
@@ -67,69 +58,40 @@ SIGNAL_SET = frozenset(SIGNALS)
 def analyze(ctx: Context) -> list[Finding]:
     # every line an entry's pattern can match holds one of its signals, so the scanner tagged it with it: the ~60
     # patterns run on those lines only (a log with a timestamp on every line keeps up to 20,000 lines)
-    hit = _last_error([line for line in ctx.lines if not SIGNAL_SET.isdisjoint(line.keywords)], ctx.lines)
-    if hit is None:
+    lines = [line for line in ctx.lines if not SIGNAL_SET.isdisjoint(line.keywords)]
+    hit = last_message(lines, table("hf_errors.yaml", ignore_case=True), ctx.lines)
+    if hit is None or answered(ctx, hit[0].entry, hit[1]):
         return []
-    entry, line, m, wrapped = hit
-    if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
-        return []
-    if entry.not_when and answered_elsewhere("a warning", entry.not_when, ctx.lines, line):
-        return []
-    return [_finding(ctx, entry, line, m, wrapped)]
-
-
-Hit = tuple[HfError, LogLine, re.Match[str], re.Match[str] | None]
-
-
-def _last_error(lines: list[LogLine], every: list[LogLine]) -> Hit | None:
-    """The entry whose pattern matches the latest line (the first entry in the table on the same line); an entry
-    with `then` only when one of the next lines holds the wrapped error it names."""
-    best: Hit | None = None
-    for entry, patterns in table():
-        for pattern in patterns:
-            found = last(lines, pattern)
-            wrapped = _wrapped(entry, found[0], every) if found else None
-            if found and (entry.then is None or wrapped) and (best is None or found[0].number > best[1].number):
-                best = (entry, found[0], found[1], wrapped)
-    return best
-
-
-def _wrapped(entry: HfError, at: LogLine, every: list[LogLine]) -> re.Match[str] | None:
-    """The match of the entry's `then` on one of the lines right after `at` (the error a wrapper announces)."""
-    if entry.then is None:
-        return None
-    after = (ln for ln in every if at.number < ln.number <= at.number + WRAPPED_WITHIN)
-    return next((m for ln in after if (m := re.search(entry.then, ln.text, re.I))), None)
-
-
-class _Facts(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return UNKNOWN.get(key, f"the {key} the log names")
+    message, line, m = hit
+    return [_finding(ctx, message.entry, line, m, wrapped(message, line, ctx.lines))]
 
 
 def _facts(m: re.Match[str]) -> dict[str, str]:
-    """The groups the line filled in (a group named x2 is an alternative spelling of x)."""
+    """The groups the line filled in, by fact_name (the first wording that read a fact), without quotes."""
     found: dict[str, str] = {}
     for name, value in m.groupdict().items():
         if value is not None and not value.strip() and name == "repo":
             found["repo"] = ""  # printed empty: the program passed an empty model name
         elif value and value.strip(QUOTES + " "):
             text = value.strip(QUOTES + " ").rstrip(".").replace("\\\\", "\\")  # a repr() doubles backslashes
-            found.setdefault(name.rstrip("0123456789"), text)
+            found.setdefault(fact_name(name), text)
     return found
 
 
-def _finding(ctx: Context, entry: HfError, line: LogLine, m: re.Match[str], wrapped: re.Match[str] | None) -> Finding:
-    facts = {**(_facts(wrapped) if wrapped else {}), **_facts(m)}
-    fill = _Facts(facts, pip=ctx.pip())
-    formatter = string.Formatter()
+def _finding(ctx: Context, entry: ToolMessage, line: LogLine, m: re.Match[str], inner: re.Match[str] | None) -> Finding:
+    facts = {**(_facts(inner) if inner else {}), **_facts(m)}
+    values = {**facts, "pip": ctx.pip()}
+
+    def value(name: str) -> str:
+        return values[name] if name in values else UNKNOWN.get(name, f"the {name} the log names")
+
     return Finding(
         "hf-error",
-        formatter.vformat(entry.title, (), fill),
-        formatter.vformat(entry.meaning, (), fill),
-        formatter.vformat(entry.fix, (), fill),
+        filled(entry.title, value),
+        filled(entry.meaning, value),
+        filled(entry.fix, value),
         [line],
-        {**facts, "error": entry.id, "library": entry.library},
+        {**facts, "error": entry.id, "library": entry.tool},
         entry.sources,
         confidence=VOCABULARY_CONFIDENCE,
         supersedes=tuple(entry.supersedes),

@@ -1,8 +1,9 @@
-"""The reader shared by the tool-vocabulary analyzers (torch_errors.py, comfyui_errors.py): a table of a tool's own
-error messages (rigfit/kb/<tool>_errors.yaml, schema ToolMessage), the last message of the table in the log (the one
-that stopped the run), its facts read from the message and the lines just after it, the custom node or extension
-whose file raised it, and the GPU the log names with its compute capability. The entry's first variant whose facts
-fit gives the meaning and fix. An entry another rule answers (`answered_by`) gets nothing here."""
+"""The reader shared by the tool-vocabulary analyzers (torch_errors.py, comfyui_errors.py, hf_errors.py): a table of
+a tool's own error messages (rigfit/kb/<tool>_errors.yaml, schema ToolMessage) and the last message of the table in
+the log (the one that stopped the run), unless another rule answers it (`answered_by`) or it was a warning recovered
+from (`not_when`). For torch and ComfyUI (analyze_table): its facts read from the message and the lines just after
+it, the custom node or extension whose file raised it, and the GPU the log names with its compute capability; the
+entry's first variant whose facts fit gives the meaning and fix."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from collections.abc import Callable
 from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, every, last
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
-from rigfit.kb.error_codes import ToolMessage
+from rigfit.kb.error_codes import MESSAGE_FIELD, ToolMessage
 from rigfit.kb.gpus import lookup_name
 from rigfit.kb.loader import load_entries
 from rigfit.records import record
 
 ALTERNATE = re.compile(r"__\d+$")
 DETAIL_LINES = 6  # lines after a message that may hold its details (the class a pickle named, the compiler's error)
+WRAPPED_WITHIN = 2  # lines after a wrapper's line that may hold the error it wraps (an entry's `then`)
 FRAME_WINDOW = 150  # lines before the error in which its traceback's frames are looked for
 # a traceback frame in a plugin's own folder (ComfyUI custom_nodes, A1111/Forge extensions; not extensions-builtin,
 # which are the UI's own code)
@@ -35,35 +37,72 @@ FALLBACK = {"node": "the node or extension in the traceback", "global": "a class
 @record(frozen=True)
 class Message:
     entry: ToolMessage
-    pattern: re.Pattern[str]
+    patterns: tuple[re.Pattern[str], ...]
     detail: re.Pattern[str] | None
+    then: re.Pattern[str] | None
     variants: tuple[tuple[dict[str, re.Pattern[str]], str | None, str], ...]
 
 
+Hit = tuple[Message, LogLine, re.Match[str]]
+
+
 @functools.cache
-def table(name: str) -> tuple[Message, ...]:
+def table(name: str, ignore_case: bool = False) -> tuple[Message, ...]:
+    """Table `name` (schema ToolMessage) with its regexes compiled (the patterns and detail case-insensitive with
+    `ignore_case`; a variant's `when` always)."""
+    flags = re.I if ignore_case else 0
     return tuple(
         Message(
             e,
-            re.compile(e.pattern),
-            re.compile(e.detail) if e.detail else None,
+            tuple(re.compile(p, flags) for p in e.patterns),
+            re.compile(e.detail, flags) if e.detail else None,
+            re.compile(e.then, flags) if e.then else None,
             tuple(({k: re.compile(p, re.I) for k, p in v.when.items()}, v.meaning, v.fix) for v in e.variants),
         )
         for e in load_entries(name, ToolMessage)
     )
 
 
+def last_message(lines: list[LogLine], messages: tuple[Message, ...], every: list[LogLine] | None = None) -> Hit | None:
+    """The message one of whose patterns matches the latest line (on one line: the first in the table, its first
+    pattern); a message with `then` only where one of the lines right after it (in `every`, else `lines`) holds the
+    error it wraps."""
+    best: Hit | None = None
+    for message in messages:
+        for pattern in message.patterns:
+            found = last(lines, pattern)
+            if not found or (message.then is not None and not wrapped(message, found[0], every or lines)):
+                continue
+            if best is None or found[0].number > best[1].number:
+                best = (message, found[0], found[1])
+    return best
+
+
+def wrapped(message: Message, at: LogLine, every: list[LogLine]) -> re.Match[str] | None:
+    """The match of the message's `then` on one of the lines right after `at` (the error a wrapper announces)."""
+    if message.then is None:
+        return None
+    after = (line for line in every if at.number < line.number <= at.number + WRAPPED_WITHIN)
+    return next((m for line in after if (m := message.then.search(line.text))), None)
+
+
+def answered(ctx: Context, entry: ToolMessage, line: LogLine) -> bool:
+    """Whether another rule answers the message at `line` (`answered_by`), or lines near it make it a warning the
+    program recovered from (`not_when`)."""
+    if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
+        return True
+    return bool(entry.not_when) and answered_elsewhere("a warning", entry.not_when, ctx.lines, line)
+
+
 def analyze_table(
     ctx: Context, name: str, prefix: str, more: Callable[[Context, LogLine, dict[str, str]], dict[str, str]]
 ) -> list[Finding]:
     """The finding for the last message of table `name` in the log; `more` adds (or rewrites) the tool's own facts."""
-    hits = [(hit, message) for message in table(name) if (hit := last(ctx.lines, message.pattern))]
-    if not hits:
+    hit = last_message(ctx.lines, table(name))
+    if hit is None or answered(ctx, hit[0].entry, hit[1]):
         return []
-    (line, m), message = max(hits, key=lambda h: h[0][0].number)
+    message, line, m = hit
     entry = message.entry
-    if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
-        return []
     facts = _named(m)
     facts.update(_details(ctx, line, message))
     facts.update(more(ctx, line, facts))
@@ -99,8 +138,8 @@ def _gpu_said(facts: dict[str, str]) -> str:
 
 
 def _named(m: re.Match[str]) -> dict[str, str]:
-    """The groups a match read; `name__2` is the same fact as `name` in another wording of the message."""
-    return {ALTERNATE.sub("", k): v.strip() for k, v in m.groupdict().items() if v}
+    """The groups a match read, by fact_name."""
+    return {fact_name(k): v.strip() for k, v in m.groupdict().items() if v}
 
 
 def _reading(message: Message, facts: dict[str, str]) -> tuple[str, str]:
@@ -111,7 +150,17 @@ def _reading(message: Message, facts: dict[str, str]) -> tuple[str, str]:
 
 
 def _filled(text: str, values: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "(not in the log)"), text).strip()
+    return filled(text, lambda name: values.get(name, "(not in the log)")).strip()
+
+
+def filled(text: str, value: Callable[[str], str]) -> str:
+    """`text` with each {fact} it names (MESSAGE_FIELD, as the schema checks them) replaced by value(fact)."""
+    return MESSAGE_FIELD.sub(lambda m: value(m.group(1)), text)
+
+
+def fact_name(group: str) -> str:
+    """The fact a pattern's group reads: `name__2` is the same fact as `name` in another wording of the message."""
+    return ALTERNATE.sub("", group)
 
 
 def plugin_facts(ctx: Context, at: LogLine) -> dict[str, str]:
