@@ -138,26 +138,27 @@ class ToolMessage(KbEntry):
             raise FieldError("signals", "give at least one literal, in lower case")
         if not self.patterns:
             raise FieldError("patterns", "give at least one pattern")
+        _check_patterns(self.answered_when + self.not_when, "answered_when")
+        for variant in self.variants:
+            _check_patterns(list(variant.when.values()), "variants")
+        groups = self._groups()
+        texts = [self.title, self.meaning, self.fix, *(v.fix for v in self.variants)]
+        texts += [v.meaning or "" for v in self.variants]
+        named = {name for text in texts for name in MESSAGE_FIELD.findall(text)}
+        if unknown := named - groups - MESSAGE_FIXED_FIELDS:
+            raise FieldError("fix", f"unknown fields {sorted(unknown)}; the patterns' groups are {sorted(groups)}")
+
+    def _groups(self) -> set[str]:
+        """The facts the patterns, detail and then read (their named groups); FieldError for one that does not
+        compile."""
         groups: set[str] = set()
-        for name, pattern in [("patterns", p) for p in self.patterns] + [
-            ("detail", self.detail or ""),
-            ("then", self.then or ""),
-        ]:
+        named = [("patterns", p) for p in self.patterns] + [("detail", self.detail or ""), ("then", self.then or "")]
+        for name, pattern in named:
             try:
                 groups |= set(re.compile(pattern).groupindex)
             except re.error as exc:
                 raise FieldError(name, f"{pattern!r} does not compile: {exc}") from exc
-        _check_patterns(self.answered_when + self.not_when, "answered_when")
-        for variant in self.variants:
-            _check_patterns(list(variant.when.values()), "variants")
-        texts = [self.title, self.meaning, self.fix, *(v.fix for v in self.variants)]
-        texts += [v.meaning or "" for v in self.variants]
-        named = {name for text in texts for name in MESSAGE_FIELD.findall(text)}
-        known = groups | MESSAGE_FIXED_FIELDS
-        if named - known:
-            raise FieldError(
-                "fix", f"unknown fields {sorted(named - known)}; the patterns' groups are {sorted(groups)}"
-            )
+        return groups
 
 
 __all__ = ["GpuError", "GpuErrorKind", "MessageVariant", "OsError", "ToolMessage"]

@@ -32,7 +32,7 @@ SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
 def probe_machine(source: Source, *, torch_check: bool = True, env: str | None = None) -> Profile:
     """Everything doctor knows about the machine behind `source` (the torch of `env`, a venv, when given).
     Never raises for bad input."""
-    profile = Profile(source=source.label)
+    profile = Profile(source=source.label, whole=source.whole_files)
     profile.warnings.extend(source.warnings)
     warn = profile.warnings.append
     # the torch import (a subprocess with its own timeout) runs while the commands run

@@ -231,4 +231,7 @@ class Profile:
     os: OsInfo = field(default_factory=OsInfo)
     torch: TorchInfo | None = None
     source: str | None = None  # "this machine" or "capture <path>"
+    # False when the source shows only part of the machine (a paste, a capture assembled from pastes): a GPU it does
+    # not list is unknown, not absent
+    whole: bool = True
     warnings: list[str] = field(default_factory=list)  # facts that could not be read, and why

@@ -150,6 +150,12 @@ def _torch_lines(t: TorchInfo | None) -> list[str]:
     return lines
 
 
+def _no_gpu_line(profile: Profile) -> str:
+    if profile.whole:
+        return "no GPU found"
+    return "no GPU in what was given: whether this machine has one is unknown (run `rigfit doctor` on it to know)"
+
+
 def facts_by_section(profile: Profile) -> dict[str, list[str]]:
     """Short lines of what was found, for every report section ("plan" stays empty: render_doctor is given those)."""
     lines: dict[str, list[str]] = {key: [] for key, _ in SECTIONS}
@@ -157,7 +163,7 @@ def facts_by_section(profile: Profile) -> dict[str, list[str]]:
         "cpu": _cpu_lines(profile.cpu),
         "memory": _memory_lines(profile.memory),
         "python": _python_lines(profile.python, profile.os),
-        "gpus": [_gpu_line(i, g) for i, g in enumerate(profile.gpus)] or ["no GPU found"],
+        "gpus": [_gpu_line(i, g) for i, g in enumerate(profile.gpus)] or [_no_gpu_line(profile)],
         "drivers": _driver_lines(profile),
         "permissions": _permission_lines(profile),
         "torch": _torch_lines(profile.torch),
@@ -192,7 +198,8 @@ def render_doctor(
     verdict = (
         "[bold red]Stable Diffusion cannot run on any device here until the blockers above are fixed.[/]"
         if nothing_can_run(profile, findings)
-        else f"[bold green]Stable Diffusion can run here[/] ({len(blockers)} blocker(s) for some devices, "
+        else f"[bold green]Stable Diffusion can run {'here' if profile.whole else 'on what was given'}[/] "
+        f"({len(blockers)} blocker(s) for some devices, "
         f"{sum(f.severity == 'warning' for f in findings)} warning(s))."
     )
     console.print("\n" + verdict)
