@@ -12,6 +12,7 @@ from rigfit.explain.analyzers.context import Context
 from rigfit.explain.literals import lines_that_may_match, lines_with_number_before
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import VideoModel
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.loader import load_entries
 from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import models, oom_flag
@@ -595,18 +596,7 @@ def _cpu_oom(ctx: Context, line, killed: bool = False) -> Finding:
         )
     else:
         cause += " Loading a checkpoint briefly needs about twice its size in RAM."
-    more = (
-        "Let Windows grow the page file (System > Advanced system settings > Performance > Virtual memory: "
-        "System managed size, on a drive with free space), restart"
-        if ctx.facts.get("log_os") == "windows"
-        else "Add swap (e.g. `sudo fallocate -l 16G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile && "
-        "sudo swapon /swapfile`)"
-    )
-    fix = (
-        f"{more}, close other programs, use fp16 .safetensors checkpoints instead of full .ckpt "
-        "files, and keep only one model loaded (A1111: Settings > Maximum number of checkpoints loaded at the same "
-        "time = 1)."
-    )
+    fix = fix_text("memory.out_of_ram", case="windows" if ctx.facts.get("log_os") == "windows" else None)
     if killed:
         fix += " `journalctl -k | grep -i 'out of memory'` (or `sudo dmesg | grep -i oom`) confirms the OOM killer."
     return Finding(
