@@ -596,7 +596,8 @@ def _cpu_oom(ctx: Context, line, killed: bool = False) -> Finding:
         )
     else:
         cause += " Loading a checkpoint briefly needs about twice its size in RAM."
-    fix = fix_text("memory.out_of_ram", case="windows" if ctx.facts.get("log_os") == "windows" else None)
+    windows = ctx.facts.get("log_os") == "windows"
+    fix = fix_text("memory.out_of_ram", case="windows") if windows else fix_text("memory.out_of_ram")
     if killed:
         fix += " `journalctl -k | grep -i 'out of memory'` (or `sudo dmesg | grep -i oom`) confirms the OOM killer."
     return Finding(
