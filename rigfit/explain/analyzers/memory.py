@@ -53,6 +53,10 @@ OOM = re.compile(
     r"(?:exited with|exit) (?:code|status):? 137\b)",
     re.I,
 )
+# the kernel's OOM-killer line: which process it ended and the RAM it held
+OOM_KILLED = re.compile(
+    r"Out of memory: Killed process (?P<pid>\d+) \((?P<process>[^)]{1,40})\).*?anon-rss:(?P<rss>\d+)kB"
+)
 CAPACITY = re.compile(
     r"(?P<gib>\d+(?:\.\d+)?) GiB total capacity|total capaci?ty of (?P<gib2>\d+(?:\.\d+)?) GiB|"
     r"Device limit\s*:\s*(?P<gib3>\d+(?:\.\d+)?) GiB|Total VRAM (?P<mib>\d+) MB|"
@@ -588,6 +592,9 @@ def _cpu_oom(ctx: Context, line, killed: bool = False) -> Finding:
         else "the kernel's OOM killer or the allocator stopped the process"
     )
     cause = f"The system ran out of RAM (not VRAM): {how}."
+    if killer := OOM_KILLED.search(line.text):
+        facts.update(process=killer["process"], rss=f"{int(killer['rss']) / 2**20:.1f} GiB")
+        cause += f" It ended {killer['process']} (PID {killer['pid']}), which held {facts['rss']} of RAM (anon-rss)."
     if entry is not None:
         facts["model"] = entry.id
         cause += (
