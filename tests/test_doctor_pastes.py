@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rigfit.explain.match import explain_stream
 from rigfit.plan.model import PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.gather import findings_for, probe_machine
@@ -153,3 +154,39 @@ def test_nvidia_smi_cut_at_the_right_edge_reads_the_gpu_and_guesses_nothing_cut(
     assert [g.name for g in profile.gpus] == ["NVIDIA GeForce RTX 5090"]
     assert profile.gpus[0].vram_bytes is None and profile.gpus[0].bdf is None
     assert profile.nvidia_driver is None and profile.cuda_driver_version is None
+
+
+@pytest.mark.parametrize(
+    ("fixture", "process", "gib"),
+    [
+        ("syslog-oom-killer--a1111-python3.10-13gib.txt", "python3.10", "12.9"),
+        ("dmesg-oom-killer--python-12gib.txt", "python", "12.3"),
+    ],
+)
+def test_kernel_oom_killer_names_the_process_its_ram_and_the_fix_explain_gives(
+    tmp_path: Path, fixture: str, process: str, gib: str
+) -> None:
+    """A1111#2858 (syslog) and QAConv#19 (dmesg): 'Out of memory: Killed process N (python3.10) ... anon-rss:...kB'
+    is a RAM finding naming the process and what it held; its fix is explain's for the same line (one KB entry)."""
+    profile = pasted(tmp_path, dmesg=DOCTOR / fixture)
+    found = finding(profile, "memory.out_of_ram")
+    assert found.severity == "warning" and found.group == "memory"
+    assert f": {process}, which held {gib} GiB of RAM" in found.message
+    with (DOCTOR / fixture).open("rb") as stream:
+        top = explain_stream(stream).explanations[0]
+    assert top.id == "cpu-out-of-memory" and found.fix and found.fix in top.fix
+    assert "swapon" in found.fix
+
+
+def test_a_containers_memory_limit_is_not_read_as_the_system_running_out(tmp_path: Path) -> None:
+    """'Memory cgroup out of memory' is a container's limit (another fix): no system out-of-RAM finding."""
+    text = (
+        (DOCTOR / "dmesg-oom-killer--python-12gib.txt")
+        .read_text(encoding="utf-8")
+        .replace("Out of memory: Killed", "Memory cgroup out of memory: Killed")
+    )
+    cgroup = tmp_path / "cgroup.txt"
+    cgroup.write_text(text, encoding="utf-8")
+    (tmp_path / "capture").mkdir()
+    profile = pasted(tmp_path / "capture", dmesg=cgroup)
+    assert "memory.out_of_ram" not in {f.id for f in findings_for(profile)}

@@ -1,5 +1,6 @@
-"""Findings for the broken GPU states in profile.gpu_faults: what the evidence line means, and the fix
-(rigfit/kb/fixes.yaml). A fault is never silence: it is a blocker when no GPU can run, a warning otherwise."""
+"""Findings for the broken GPU states in profile.gpu_faults, and for the kernel's OOM killer ending a process (read
+from the same kernel log): what the evidence line means, and the fix (rigfit/kb/fixes.yaml). A fault is never
+silence: it is a blocker when no GPU can run, a warning otherwise."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Literal
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.nvidia_xids import XidGroup, xid_group
+from rigfit.lazy_re import later
 from rigfit.probe.profile import Finding, GpuFault, Profile
 from rigfit.records import record
 
 Severity = Literal["blocker", "warning", "info"]
+_ANON_RSS = later(r"anon-rss:(\d+)kB")
 
 
 @record(frozen=True)
@@ -52,6 +55,13 @@ FAULTS: dict[str, FaultKind] = {
         "torch",
         "the job needed more GPU memory than was free on that GPU; the GPU itself works",
         lambda f: fix_text("torch.out_of_memory"),
+    ),
+    "kernel_oom_kill": FaultKind(
+        "memory.out_of_ram",
+        "warning",
+        "memory",
+        "the kernel's OOM killer ended a process because RAM and swap ran out (RAM, not GPU memory)",
+        lambda f: fix_text("memory.out_of_ram"),
     ),
     "nvidia_smi_no_driver": FaultKind(
         "gpu.nvidia_driver_not_loaded",
@@ -339,9 +349,7 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
             continue
         if REQUIRES.get(fault.kind, fault.kind) not in kinds:
             continue
-        named = f" ({fault.detail})" if fault.detail and fault.kind != "nvidia_xid" else ""
-        if fault.kind == "nvidia_xid":
-            named = _xid_meanings(fault.detail)
+        named = _named(fault)
         findings[kind.finding] = Finding(
             id=kind.finding,
             severity=kind.severity,
@@ -351,6 +359,21 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
             fix=kind.fix(fault),
         )
     return list(findings.values())
+
+
+def _named(fault: GpuFault) -> str:
+    """What the fault's line names, said after its meaning: the Xids' meanings, the killed process and its RAM."""
+    if fault.kind == "nvidia_xid":
+        return _xid_meanings(fault.detail)
+    if fault.kind == "kernel_oom_kill":
+        return _killed_process(fault)
+    return f" ({fault.detail})" if fault.detail else ""
+
+
+def _killed_process(fault: GpuFault) -> str:
+    rss = _ANON_RSS.search(fault.evidence)
+    held = f", which held {int(rss[1]) / 2**20:.1f} GiB of RAM (anon-rss)" if rss else ""
+    return f": {fault.detail}{held}"
 
 
 def _xids(detail: str | None) -> list[tuple[int, XidGroup | None]]:

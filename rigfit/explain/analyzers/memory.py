@@ -12,6 +12,7 @@ from rigfit.explain.analyzers.context import Context
 from rigfit.explain.literals import lines_that_may_match, lines_with_number_before
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import VideoModel
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.loader import load_entries
 from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import models, oom_flag
@@ -51,6 +52,10 @@ OOM = re.compile(
     r"(?P<sigkill>line \d+:\s+\d+ Killed\b|^\s*Killed\s*$|<Signals\.SIGKILL: 9>|"
     r"(?:exited with|exit) (?:code|status):? 137\b)",
     re.I,
+)
+# the kernel's OOM-killer line: which process it ended and the RAM it held
+OOM_KILLED = re.compile(
+    r"Out of memory: Killed process (?P<pid>\d+) \((?P<process>[^)]{1,40})\).*?anon-rss:(?P<rss>\d+)kB"
 )
 CAPACITY = re.compile(
     r"(?P<gib>\d+(?:\.\d+)?) GiB total capacity|total capaci?ty of (?P<gib2>\d+(?:\.\d+)?) GiB|"
@@ -587,6 +592,9 @@ def _cpu_oom(ctx: Context, line, killed: bool = False) -> Finding:
         else "the kernel's OOM killer or the allocator stopped the process"
     )
     cause = f"The system ran out of RAM (not VRAM): {how}."
+    if killer := OOM_KILLED.search(line.text):
+        facts.update(process=killer["process"], rss=f"{int(killer['rss']) / 2**20:.1f} GiB")
+        cause += f" It ended {killer['process']} (PID {killer['pid']}), which held {facts['rss']} of RAM (anon-rss)."
     if entry is not None:
         facts["model"] = entry.id
         cause += (
@@ -595,18 +603,8 @@ def _cpu_oom(ctx: Context, line, killed: bool = False) -> Finding:
         )
     else:
         cause += " Loading a checkpoint briefly needs about twice its size in RAM."
-    more = (
-        "Let Windows grow the page file (System > Advanced system settings > Performance > Virtual memory: "
-        "System managed size, on a drive with free space), restart"
-        if ctx.facts.get("log_os") == "windows"
-        else "Add swap (e.g. `sudo fallocate -l 16G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile && "
-        "sudo swapon /swapfile`)"
-    )
-    fix = (
-        f"{more}, close other programs, use fp16 .safetensors checkpoints instead of full .ckpt "
-        "files, and keep only one model loaded (A1111: Settings > Maximum number of checkpoints loaded at the same "
-        "time = 1)."
-    )
+    windows = ctx.facts.get("log_os") == "windows"
+    fix = fix_text("memory.out_of_ram", case="windows") if windows else fix_text("memory.out_of_ram")
     if killed:
         fix += " `journalctl -k | grep -i 'out of memory'` (or `sudo dmesg | grep -i oom`) confirms the OOM killer."
     return Finding(

@@ -29,6 +29,9 @@ KERNEL_FAULTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nvidia_gsp_failed", later(r"RmInitAdapter: Cannot initialize GSP firmware RM")),
     ("nvidia_gfw_boot_failed", later(r"failed to wait for GFW(?:_BOOT| boot complete)")),
     ("nvidia_xid", later(r"NVRM: Xid \(PCI:[0-9a-fA-F:.]{4,20}\): (?P<detail>\d{1,3})\b")),
+    # the kernel's OOM killer ending a process when RAM and swap ran out ("Memory cgroup out of memory: ..." is a
+    # container's own limit, another fix: not matched, the case differs)
+    ("kernel_oom_kill", later(r"Out of memory: Killed process \d+ \((?P<detail>[^)]{1,40})\)")),
     ("gpu_ring_timeout", later(r"ring (?P<detail>[a-z0-9_.]{2,24}) timeout, signaled seq")),
     # a GPU job touched memory it has no mapping for ("Memory access fault by GPU node-1 ... Page not present" in the
     # program); the client that faulted is on a line of its own, the copy engines (SDMA) have a fix of their own
