@@ -41,6 +41,7 @@ PREFIX_SLOTS = {
     "nvidia-smi": "nvidia-smi",
     "dmesg": "dmesg",
     "journal": "dmesg",
+    "syslog": "dmesg",
     "inxi": "lspci",
     "lspci": "lspci",
     "lscpu": "lscpu",

@@ -28,6 +28,9 @@ CONTEXT = (
 )  # fmt: skip
 
 NO_MODULE = re.compile(r"No module named ['\"]?(?P<module>[\w.]+)['\"]?")
+# ComfyUI imports a custom node under its folder's path (load_custom_node), so the node's own missing file or
+# submodule is printed as "No module named 'C:\\...\\custom_nodes\\Pack.sub'": the name is a path, not a package
+PATH_MODULE = re.compile(r"No module named ['\"](?P<path>[^'\"]*?[\\/]+(?P<plugin>[\w-]+)\.(?P<module>[\w.]+))['\"]")
 CANNOT_IMPORT = re.compile(
     r"cannot import name ['\"]?(?P<name>\w+)['\"]? from ['\"]?(?P<module>[\w.]+)['\"]?(?P<rest>.*)"
 )
@@ -295,7 +298,9 @@ def _setup_script(ctx: Context, line: LogLine) -> str | None:
 def _root_missing(ctx: Context) -> tuple[LogLine, re.Match[str], str | None] | None:
     """The missing module to explain: the last one, unless an earlier, different one stopped a setup/install script
     (the later ones then follow from the requirements that script never installed)."""
-    hits = [(ln, m) for ln, m in every(ctx.lines, NO_MODULE) if not _in_build_output(ctx, ln)]
+    found = {ln.number: (ln, m) for ln, m in every(ctx.lines, NO_MODULE)}
+    found |= {ln.number: (ln, m) for ln, m in every(ctx.lines, PATH_MODULE)}  # a path the other regex cuts short
+    hits = [(ln, m) for _, (ln, m) in sorted(found.items()) if not _in_build_output(ctx, ln)]
     if not hits:
         return None
     line, m = hits[-1]
@@ -310,6 +315,9 @@ def _no_module(ctx: Context) -> Finding | None:
     if root is None:
         return None
     line, m, then_missing = root
+    if (by_path := PATH_MODULE.search(line.text)) is not None:
+        module, plugin = by_path.group("module"), by_path.group("plugin")
+        return _plugin_incomplete(line, {"module": module, "plugin": plugin}, module, plugin, ctx)
     module = m.group("module")
     top = module.split(".")[0]
     if (gone := removed_stdlib().get(top)) is not None:
