@@ -17,6 +17,10 @@ from rigfit.plan.knowledge import gfx_targets, newest_first, wheel_lines
 SIGNALS = (
     "not compatible", "too old", "no kernel image", "invalid device function", "hiperror", "hsa_status_error",
     "tensilelibrary", "code object",
+    # torch's warning for a card it has no kernels for (torch/cuda/__init__.py _check_capability), in every
+    # wording: "... is too old", "Minimum and Maximum cuda capability supported by this version of PyTorch is (7.5) -
+    # (12.0)", and torch >= 2.10's "which is of compute capability (CC) 6.1"
+    "which is of cuda capability", "which is of compute capability", "minimum and maximum cuda capability",
 )  # fmt: skip
 KEYWORDS = (
     "capability", "no kernel image", "invalid device function", "hiperrornobinaryforgpu", "no binary for gpu",
@@ -31,7 +35,8 @@ SM_DEVICE = re.compile(
 )
 SM_LIST = re.compile(r"supports CUDA capabilities (?P<list>(?:sm_\d+\s*)+)", re.I)
 CC_TOO_OLD = re.compile(
-    r"Found GPU\d+ (?P<gpu>.+?) which is of cuda capability (?P<cc>\d+\.\d+)\..*?(?:minimum cuda capability "
+    r"Found GPU\d+ (?P<gpu>.+?) which is of (?:cuda|compute) capability (?:\(CC\) )?(?P<cc>\d+\.\d+)\..*?"
+    r"(?:minimum cuda capability "
     r"(?:supported by this library is|that we support is) (?P<min>\d+\.\d+))?",
     re.I,
 )
@@ -82,7 +87,8 @@ def _nvidia(ctx: Context) -> Finding | None:
                        [CUDA_SOURCE])  # fmt: skip
     build = facts.get("build_archs", "")
     newer = bool(build) and all(ver(_sm_to_cc(s[3:])) < ver(cc) for s in build.split())
-    direction = "newer than every" if newer else "older than the oldest" if build or too_old else "not among the"
+    older = bool(build) or (too_old is not None and _says_too_old(ctx, too_old[0]))
+    direction = "newer than every" if newer else "older than the oldest" if older else "not among the"
     cause = (
         f"{facts.get('gpu', 'This GPU')} has compute capability {cc} (sm_{cc.replace('.', '')}), {direction} GPU "
         f"architectures the installed torch was built for{' (' + build + ')' if build else ''}, so its kernels "
@@ -98,6 +104,12 @@ def _nvidia(ctx: Context) -> Finding | None:
         [CUDA_SOURCE, "https://developer.nvidia.com/cuda-gpus"],
         supersedes=("no-kernel-image",) if device or too_old else (),
     )
+
+
+def _says_too_old(ctx: Context, at: LogLine) -> bool:
+    """torch's older wording of the warning says which way: "PyTorch no longer supports this GPU because it is too
+    old" (the newer ones only list what the build supports)."""
+    return any("too old" in line.text.lower() for line in ctx.lines if at.number <= line.number <= at.number + 3)
 
 
 def _nvidia_facts(ctx: Context, device: Hit | None, too_old: Hit | None) -> dict[str, str]:

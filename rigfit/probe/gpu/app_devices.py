@@ -42,7 +42,8 @@ _CUDA_DRIVER_ROW = later(
     r"\[(?P<major>\d{1,2})(?P<minor>\d)\](?: \d+ GB)?\s*$"
 )
 _TORCH_FOUND = later(
-    r"\bFound GPU(?P<idx>\d+) (?P<name>.+?) which is of cuda capability (?P<major>\d+)\.(?P<minor>\d+)"
+    r"\bFound GPU(?P<idx>\d+) (?P<name>.+?) which is of (?:cuda|compute) capability (?:\(CC\) )?"
+    r"(?P<major>\d+)\.(?P<minor>\d+)"
 )
 # the range torch's warnings name: "The minimum cuda capability supported by this library is 3.7." (torch < 2.6),
 # "Minimum and Maximum cuda capability supported by this version of PyTorch is" + "(7.5) - (12.0)" on the next line,
