@@ -11,6 +11,10 @@ from tests.conftest import FIXTURES
 
 # fixture -> (index, name, compute capability, bus id) of each device its device lines name, and the driver they print
 EXPECTED: dict[str, tuple[list[tuple[int, str, str | None, str | None]], str | None]] = {
+    "logs/cuda-arch-missing--comfyui-gtx1060-sm61-min-max-range-warning.txt": (
+        [(0, "NVIDIA GeForce GTX 1060 6GB", "6.1", None)],
+        None,
+    ),
     "logs/cuda-cc-too-old--a1111-gt710.txt": ([(0, "GeForce GT 710", "3.5", None)], None),
     "logs/cuda-cc-too-old--a1111-titan-black.txt": ([(0, "NVIDIA GTX TITAN Black", "3.5", None)], None),
     "logs/cuda-cc-too-old--avatarify-gtx660ti.txt": ([(0, "GeForce GTX 660 Ti", "3.0", None)], None),
