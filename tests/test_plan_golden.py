@@ -114,6 +114,14 @@ def this_machine(plan: Plan) -> None:
     assert plan.precision == "bf16"  # avx512_bf16 is native here; without it the plan must say fp32 (rules tests)
 
 
+def h200(plan: Plan) -> None:
+    assert plan.backend == "cuda" and plan.device.compute_capability == "9.0"
+    assert plan.torch.variant in ("cu126", "cu128", "cu130")
+    assert plan.torch.kb and "9.0" in wheel(plan.torch.kb).cuda_archs  # the wheel has Hopper kernels
+    assert plan.memory_mode == "high" and not {"--lowvram", "--medvram", "--novram"} & set(plan.ui_flags)
+    assert plan.precision == "fp16" and "--no-half" not in plan.ui_flags
+
+
 def apu(plan: Plan) -> None:
     assert plan.backend == "cpu"
     assert any("9.0.0" in a.why_not for a in plan.decision("device").alternatives)
@@ -130,6 +138,7 @@ CASES: dict[str, tuple[PlanOptions, Callable[[Profile], Profile], Callable[[Plan
     "this-machine-cpu-only": (PlanOptions(ui="forge"), lambda p: p, this_machine),
     "gtx950m-laptop": (PlanOptions(ui="a1111"), lambda p: p, gtx950m),
     "rx7900xtx-raphael-igpu": (PlanOptions(ui="comfyui"), lambda p: p, rx7900xtx_igpu),
+    "h200-cuda-container": (PlanOptions(ui="forge"), lambda p: p, h200),
 }
 
 
