@@ -122,6 +122,13 @@ def h200(plan: Plan) -> None:
     assert plan.precision == "fp16" and "--no-half" not in plan.ui_flags
 
 
+def h200_hidden(plan: Plan) -> None:
+    h200(plan)  # the GPU is there: only the environment hides it, and the plan says so
+    assert any(
+        w.id == "gpu-hidden-by-selection-variable" and "unset CUDA_VISIBLE_DEVICES" in w.fix for w in plan.warnings
+    )
+
+
 def apu(plan: Plan) -> None:
     assert plan.backend == "cpu"
     assert any("9.0.0" in a.why_not for a in plan.decision("device").alternatives)
@@ -139,6 +146,7 @@ CASES: dict[str, tuple[PlanOptions, Callable[[Profile], Profile], Callable[[Plan
     "gtx950m-laptop": (PlanOptions(ui="a1111"), lambda p: p, gtx950m),
     "rx7900xtx-raphael-igpu": (PlanOptions(ui="comfyui"), lambda p: p, rx7900xtx_igpu),
     "h200-cuda-container": (PlanOptions(ui="forge"), lambda p: p, h200),
+    "h200-cuda-visible-devices-empty": (PlanOptions(ui="forge"), lambda p: p, h200_hidden),
 }
 
 

@@ -211,3 +211,17 @@ def partitioned_gpus() -> tuple[PartitionedGpu, ...]:
 def partitioned_gpu(name: str | None) -> PartitionedGpu | None:
     """The partitioning facts of the GPU with this marketing name ("AMD Instinct MI300X"), or None."""
     return next((g for g in partitioned_gpus() if name in g.names), None)
+
+
+@record(frozen=True, kw_only=True)
+class SelectionVariable(KbEntry):
+    """An environment variable (id: its name) that selects which GPUs a runtime shows programs
+    (device_selection.yaml). Entries are read in order up to the first invalid one, as CUDA documents."""
+
+    vendors: list[Literal["nvidia", "amd"]]  # whose GPUs it hides
+    runtime: str  # who reads it ("CUDA", "HIP", "ROCr")
+
+
+def selection_variables(vendor: str | None) -> list[SelectionVariable]:
+    """The variables that can hide this vendor's GPUs, in the order a runtime applies them."""
+    return [v for v in load_entries("device_selection.yaml", SelectionVariable) if vendor in v.vendors]

@@ -30,6 +30,7 @@ SCHEMAS: dict[str, str] = {
     "gpus.yaml": "rigfit.kb.gpus:GpuModel",
     "gpu_arch.yaml": "rigfit.kb.gpus:GpuArch",
     "gpu_partitions.yaml": "rigfit.kb.gpus:PartitionedGpu",
+    "device_selection.yaml": "rigfit.kb.gpus:SelectionVariable",
     "host.yaml": "rigfit.kb.host:HostRule",
     "issues/*.yaml": "rigfit.kb.issues:IssueEntry",
     "model_shapes.yaml": "rigfit.kb.model_shapes:ModelWidth",

@@ -11,6 +11,7 @@ from rigfit.plan.knowledge import in_range, newest_first, newest_wheel, pins, so
 from rigfit.plan.model import Advice, Alternative, PlanOptions, PythonNeed, Reason, TorchChoice
 from rigfit.probe.cpu import X86_ARCHS
 from rigfit.probe.profile import Profile, sm_name
+from rigfit.probe.visible_devices import hiding_variable
 from rigfit.records import field, record, replace
 
 ALLOC_CONF = "garbage_collection_threshold:0.8,max_split_size_mb:512"
@@ -500,4 +501,20 @@ def device_env(
     if name in user and name not in wanted and backend == "rocm":
         kept[name] = user[name]
         warnings.append(_stale_override(name, user[name], a))
+    warnings.extend(_hidden_gpu_advice(a, profile))
     return env, kept, reasons, warnings
+
+
+def _hidden_gpu_advice(a: GpuAssessment | None, profile: Profile) -> list[Advice]:
+    """doctor's finding, as advice: a selection variable set here hides the planned GPU from the UI."""
+    if a is None or (hidden := hiding_variable(profile, a.gpu.vendor or "")) is None:
+        return []
+    name, value = hidden
+    return [
+        Advice(
+            id="gpu-hidden-by-selection-variable",
+            message=f"{name}={value!r} is set here: the UI would not see the {a.gpu.name or 'GPU'} this plan is for "
+            "and would run on the CPU.",
+            fix=fix_text("gpu.hidden-by-selection-variable", variable=name),
+        )
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rigfit.probe import cpu, cuda_toolkit, gpus, memory, permissions, system, torch_probe
+from rigfit.probe import cpu, cuda_toolkit, gpus, memory, permissions, system, torch_probe, visible_devices
 from rigfit.probe.fault_findings import gpu_fault_findings
 from rigfit.probe.profile import Finding, Profile
 from rigfit.probe.source import Source
@@ -43,6 +43,7 @@ def probe_machine(source: Source, *, torch_check: bool = True, env: str | None =
     profile.os, profile.python = system.probe_system(source, warn)
     gpus.probe_gpus(source, profile, warn)
     profile.cuda_toolkit = cuda_toolkit.probe_cuda_toolkit(source)
+    profile.device_selection = visible_devices.read_device_selection(source)
     profile.permissions = permissions.probe_permissions(source, warn)
     profile.kfd_access = profile.permissions.kfd_access
     profile.torch = torch_probe.probe_torch(torch_fact.result(), profile, warn, source.missing_fact("torch"))
@@ -56,6 +57,7 @@ def findings_for(profile: Profile, also: Iterable[Finding] = ()) -> list[Finding
         *memory.memory_findings(profile),
         *system.system_findings(profile),
         *gpus.gpu_findings(profile),
+        *visible_devices.hidden_gpu_findings(profile),
         *gpu_fault_findings(profile),
         *permissions.permission_findings(profile),
         *torch_probe.torch_findings(profile),

@@ -222,6 +222,8 @@ class Profile:
     nvidia_driver: str | None = None  # "550.40.07"
     cuda_driver_version: str | None = None  # highest CUDA the driver supports, "12.4"
     cuda_toolkit: str | None = None  # the system CUDA toolkit's release (nvcc --version), "12.4"; not the driver's
+    # GPU-selection variables as set in the environment (CUDA_VISIBLE_DEVICES...: kb/device_selection.yaml)
+    device_selection: dict[str, str] = field(default_factory=dict)
     pcie_atomics_rejected: list[str] = field(default_factory=list)  # "1002:67df" ids KFD skipped
     kfd_access: Access | None = None
     rocm: RocmInfo = field(default_factory=RocmInfo)

@@ -19,6 +19,7 @@ from rigfit.kb.cuda_support import cc_covered, cuda_lines_for, runs_on_driver
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.typed import load_as
 from rigfit.lazy_re import later
+from rigfit.probe import visible_devices
 from rigfit.probe.host_rules import host_rule
 from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import CpuInfo, Finding, GpuInfo, Profile, TorchInfo, sm_name
@@ -291,7 +292,8 @@ def _status_findings(profile: Profile) -> list[Finding]:
                 group="torch",
             )
         ]
-    if t.import_status == "ok" and (t.cuda or t.hip) and t.gpu_available is False:
+    hidden = visible_devices.hiding_variable(profile, "amd" if t.hip else "nvidia")
+    if t.import_status == "ok" and (t.cuda or t.hip) and t.gpu_available is False and hidden is None:
         return [
             Finding(
                 id="torch.no-gpu-visible",
