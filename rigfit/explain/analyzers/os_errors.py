@@ -40,7 +40,7 @@ OS_ERROR = re.compile(
 )
 # A line without RUST_MARK can match the first branch only: the second, tried lazily from every letter of the line,
 # costs ~6 times the first on the ~1,100 "[Errno 2]" lines a 20 MB log with timestamps keeps.
-# errno values stay below this on Linux and macOS; a bare "os error N" above it is a Windows system error code
+# errno values stay below this on Linux and macOS: an "os error N" above it is a Windows system error code
 ERRNO_MAX = 200
 ERRNO = re.compile(ERRNO_TEXT)
 QUOTED_PATH = re.compile(r"['\"](?P<path>(?:[A-Za-z]:)?[\\/~.][^'\"]*|[\w.-]+\.\w{2,11})['\"]")
@@ -81,8 +81,7 @@ def analyze(ctx: Context) -> list[Finding]:
     for line, m in _errors_from_end(ctx.lines):
         kind = m.group("kind") or "os"
         code = int(m.group("code") or m.group("rcode") or m.group("bcode"))
-        bare = m.groupdict().get("bcode") is not None  # ERRNO (a line without RUST_MARK) has no such group
-        windows = ctx.facts.get("log_os") == "windows" or (bare and code > ERRNO_MAX)
+        windows = ctx.facts.get("log_os") == "windows" or (kind == "os" and code > ERRNO_MAX)
         entry = error_entry(kind, code, m.group("text") or m.group("rtext") or "", windows)
         if entry is None:
             continue
