@@ -81,9 +81,18 @@ def catalogue() -> tuple[CompiledIssue, ...]:
     )
 
 
+# the ends of Python's own exception messages, pasted without their "TypeError:"/"AttributeError:" head (a UI's
+# popup, a report's "Exception Message:" field) or a Rust tool's "os error N": where no rule answers, these lines are
+# the error rigfit quotes (render_nothing), like the lines holding an ERROR_WORDS word
+MESSAGE_WORDS = (
+    "unexpected keyword argument", "required positional argument", "object is not subscriptable",
+    "object is not callable", "object is not iterable", "has no attribute", "os error", "**exception message",
+)  # fmt: skip
+
+
 @functools.cache
 def scanner() -> KeywordScanner:
-    keywords = {k for issue in catalogue() for k in issue.keywords} | analyzer_keywords()
+    keywords = {k for issue in catalogue() for k in issue.keywords} | analyzer_keywords() | set(MESSAGE_WORDS)
     return KeywordScanner(keywords, context_keywords() | set(LOG_FACT_KEYWORDS))
 
 
@@ -294,4 +303,4 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-__all__ = ["Explanation", "Result", "catalogue", "explain_stream", "explain_text", "holds"]
+__all__ = ["MESSAGE_WORDS", "Explanation", "Result", "catalogue", "explain_stream", "explain_text", "holds"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rigfit.explain.match import Result
+from rigfit.explain.match import MESSAGE_WORDS, Result
+from rigfit.explain.scan import ERROR_WORDS, LogLine, LogScan
 from rigfit.terminal import escape
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def explain_json(result: Result, log_name: str) -> dict[str, Any]:
         "looked_at": {
             "lines": scan.lines_total,
             "bytes": scan.bytes_total,
-            "error_lines": scan.error_lines,
+            "error_lines": len(error_looking(scan)),
             "forgotten_lines": scan.dropped,
         },
     }
@@ -68,18 +69,25 @@ def render_explain(result: Result, log_name: str, console: Console, profile_labe
         console.print(f"[dim]Machine facts from {escape(profile_label)}.[/]")
 
 
+def error_looking(scan: LogScan) -> list[LogLine]:
+    """The kept lines that look like errors: an ERROR_WORDS word, or the end of a Python exception message."""
+    words = set(ERROR_WORDS) | set(MESSAGE_WORDS)
+    return [line for line in scan.lines.values() if line.keywords & words]
+
+
 def render_nothing(result: Result, log_name: str, console: Console) -> None:
     scan = result.scan
+    errors = error_looking(scan)
     console.print(f"No known issue matches {escape(log_name)}.")
     console.print(
-        f"Looked at {scan.lines_total} lines ({scan.bytes_total} bytes); {scan.error_lines} of them look like errors."
+        f"Looked at {scan.lines_total} lines ({scan.bytes_total} bytes); {len(errors)} of them look like errors."
     )
     if scan.dropped:
         console.print(
             f"The {scan.dropped} earliest distinct error-looking lines were not kept (the log has too many): "
             "explain the part of the log around the crash instead."
         )
-    for line in scan.error_samples(EVIDENCE_SHOWN):
+    for line in errors[-EVIDENCE_SHOWN:]:
         console.print(f"   [dim]line {line.number}:[/] {escape(line.text[:200])}")
     console.print(
         "Share what rigfit sees of the machine with the log: `rigfit capture -o machine.tar.gz` writes a redacted "
@@ -87,4 +95,4 @@ def render_nothing(result: Result, log_name: str, console: Console) -> None:
     )
 
 
-__all__ = ["SCHEMA", "explain_json", "render_explain", "render_nothing"]
+__all__ = ["SCHEMA", "error_looking", "explain_json", "render_explain", "render_nothing"]

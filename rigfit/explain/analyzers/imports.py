@@ -323,6 +323,8 @@ def _no_module(ctx: Context) -> Finding | None:
     if (gone := removed_stdlib().get(top)) is not None:
         return _removed_from_python(ctx, line, module, gone)
     known = modules().get(module) or modules().get(top)
+    if known is None and (model := _model_code(ctx, line, module)):
+        return _model_code_missing(line, *model)
     where = ctx.plugin(line.number)
     facts = {"module": module, "package": (known.package if known else None) or top.replace("_", "-")}
     if where:
@@ -334,6 +336,60 @@ def _no_module(ctx: Context) -> Finding | None:
     if "." in module and known is None:
         return _submodule_missing(line, facts, module, where, ctx)
     return _not_installed(ctx, line, facts, known, then_missing)
+
+
+# transformers imports a model's own code (trust_remote_code) as `transformers_modules.<folder>`; a node that puts a
+# model folder on sys.path imports it by the folder's name. Such a name reads like a model: a size or version part
+MODEL_CODE_FRAME = re.compile(r"transformers[\\/](?:dynamic_module_utils|models[\\/]auto[\\/]\w+)\.py|from_pretrained")
+MODEL_LIKE = re.compile(
+    r"(?:^|[_.])(?:base|large|small|tiny|medium|mini|xl|xxl|huge|ft|v\d+|\d+(?:p\d+)?[bm])(?:[_.]|$)", re.I
+)
+DYNAMIC_MODULE = re.compile(r"transformers_modules\.(?P<model>[^'\"\s.]+)[^'\"\s]*")
+MODEL_CODE_SPAN = 30  # lines around the missing module searched for the loader's frame
+MODEL_CODE_SOURCES = [
+    "huggingface/transformers:src/transformers/dynamic_module_utils.py (get_class_from_dynamic_module)",
+    "https://github.com/chflame163/ComfyUI_LayerStyle/issues/434",
+]
+
+
+def _model_code(ctx: Context, line: LogLine, module: str) -> tuple[str, str] | None:
+    """(module, model folder) where the missing module is a model's own code: transformers'
+    `transformers_modules.<folder>` (the folder's name as printed, hyphens kept), or a module named like a model
+    folder that a transformers from_pretrained frame of the same traceback was loading."""
+    top = module.split(".")[0]
+    if top == "transformers_modules" and (whole := DYNAMIC_MODULE.search(line.text)):
+        return whole.group(0), whole.group("model")
+    if not MODEL_LIKE.search(top):
+        return None
+    near = (ln for ln in ctx.lines if abs(ln.number - line.number) <= MODEL_CODE_SPAN and ln is not line)
+    return (module, top) if any(MODEL_CODE_FRAME.search(ln.text) for ln in near) else None
+
+
+def _model_code_missing(line: LogLine, module: str, model: str) -> Finding:
+    """A model's own Python code (its modeling/configuration files), not a package: pip cannot install it."""
+    facts = {"module": module, "model": model}
+    cause = (
+        f"`{module}` is not a pip package: it is the model's own Python code (the modeling_*.py and "
+        f"configuration_*.py files of the model folder '{model}'), which transformers (trust_remote_code) or the node "
+        "imports by the folder's name while loading the model. That import failed: the model folder lacks its .py "
+        "files (an incomplete download, or only the weights were copied), it is not where the node looks for it, or "
+        "its name has characters transformers cannot import (a dot or hyphen in the folder name, e.g. 'Model-2.1'), "
+        "or the installed transformers loads local code differently from what the node was written for."
+    )
+    fix = (
+        f"Do not pip install `{module}`. Download the model again with all its files (the .py files and config.json "
+        "next to the weights) into the folder the node's README names, with a folder name without dots; then update "
+        "the node, and if it pins a transformers version, install that one in the UI's env."
+    )
+    return Finding(
+        id="python-model-code-missing",
+        title=f"{module} is the model's own code (trust_remote_code), which could not be imported",
+        cause=cause,
+        fix=fix,
+        evidence=[line],
+        facts=facts,
+        source=MODEL_CODE_SOURCES,
+    )
 
 
 def _not_installed(

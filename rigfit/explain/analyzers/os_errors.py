@@ -32,10 +32,16 @@ ERRNO_TEXT = (
     r"\[(?P<kind>Errno|WinError) (?P<code>\d+)\] (?P<text>[^:'\"\[\]\n]+?)\.?(?::\s*|\s+(?=['\"])|$|\.\s)"
     r"(?P<quoted>'[^']*'|\"[^\"]*\")?"
 )
-RUST_MARK = " (os error "  # every match of the second branch holds it (the pattern is case-sensitive)
-OS_ERROR = re.compile(ERRNO_TEXT + r"|(?P<rtext>[A-Za-z][\w ,/()%-]*?)\.? \(os error (?P<rcode>\d+)\)")
+RUST_MARK = "os error "  # every match of the second and third branches holds it (the pattern is case-sensitive)
+# the third: "os error N" pasted alone (the end of a Rust tool's message, safetensors' mmap of a model), read by code
+OS_ERROR = re.compile(
+    ERRNO_TEXT + r"|(?P<rtext>[A-Za-z][\w ,/()%-]*?)\.? \(os error (?P<rcode>\d+)\)"
+    r"|(?<![(\w])os error (?P<bcode>\d+)\b"
+)
 # A line without RUST_MARK can match the first branch only: the second, tried lazily from every letter of the line,
 # costs ~6 times the first on the ~1,100 "[Errno 2]" lines a 20 MB log with timestamps keeps.
+# errno values stay below this on Linux and macOS: an "os error N" above it is a Windows system error code
+ERRNO_MAX = 200
 ERRNO = re.compile(ERRNO_TEXT)
 QUOTED_PATH = re.compile(r"['\"](?P<path>(?:[A-Za-z]:)?[\\/~.][^'\"]*|[\w.-]+\.\w{2,11})['\"]")
 RUST_PATH = re.compile(r"`(?P<path>[^`]+)`|(?:from|to|at) (?P<bare>(?:[A-Za-z]:)?[\\/][^\s:]+)")
@@ -74,8 +80,9 @@ def error_entry(kind: str, code: int, text: str, windows: bool) -> OsError | Non
 def analyze(ctx: Context) -> list[Finding]:
     for line, m in _errors_from_end(ctx.lines):
         kind = m.group("kind") or "os"
-        code = int(m.group("code") or m.group("rcode"))
-        entry = error_entry(kind, code, m.group("text") or m.group("rtext"), ctx.facts.get("log_os") == "windows")
+        code = int(m.group("code") or m.group("rcode") or m.group("bcode"))
+        windows = ctx.facts.get("log_os") == "windows" or (kind == "os" and code > ERRNO_MAX)
+        entry = error_entry(kind, code, m.group("text") or m.group("rtext") or "", windows)
         if entry is None:
             continue
         if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):

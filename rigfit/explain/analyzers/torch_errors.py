@@ -17,6 +17,7 @@ from rigfit.explain.scan import LogLine
 SIGNALS = (
     "expected scalar type", "to have the same dtype", "must have the same dtype", "and bias type", "and weight type",
     "mixed dtype (cpu)", "to be on the same device", "not implemented for '", "device type for generator",
+    "tensor from a generator of type",
     "got unsupported scalartype", "flashattention only supports ampere", "no available kernel",
     "_scaled_mm is only supported", "to the mps backend but it does not have support", "is only supported for rocm",
     "backendcompilerfailed", "working triton installation", "triton error [cuda]", "weights only load failed",
