@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rigfit.explain.match import explain_text
 from rigfit.kb.measured import BenchConfig, VerifiedFacts
 from rigfit.plan.model import PlanOptions
 from rigfit.plan.planner import make_plan
@@ -74,3 +75,40 @@ def test_plan_adopts_what_bench_measured_on_the_gpu() -> None:
         plan = make_plan(profile, PlanOptions(ui=ui), verified)
         assert plan.backend == "cuda" and plan.precision == best["dtype"]
         assert not {"--no-half", "--force-fp32", "--lowvram", "--medvram"} & set(plan.ui_flags)
+
+
+# CUDA errors produced on purpose on the same GPU with torch 2.11 (benchmarks/gpu_errors.sh): file -> the explanation
+# that must rank first and facts it must read. torch 2.11 raises torch.AcceleratorError where older torch raised
+# RuntimeError.
+MEASURED_ERRORS = {
+    "cuda-oom--h200-torch211-200gib-larger-than-card.txt": (
+        "gpu-out-of-memory",
+        {"tried_to_allocate": "200.00 GiB", "vram_gib": "139.8", "oversized": "yes"},
+    ),
+    "cuda-oom--h200-torch211-64gib-after-130gib-held.txt": (
+        "cuda-out-of-memory",
+        {"tried_to_allocate": "64.00 GiB", "vram_gib": "139.8"},
+    ),
+    "torch-device-mix--h200-torch211-linear-cpu-input.txt": ("torch-tensors-on-two-devices", {"dev1": "cpu"}),
+    "torch-dtype-mix--h200-torch211-linear-half-float.txt": (
+        "torch-matmul-dtype-mismatch",
+        {"want": "float32", "got": "float16"},
+    ),
+    "gpu-status--h200-torch211-acceleratorerror-device-assert.txt": (
+        "gpu-status-device-assert",
+        {"status": "cudaErrorAssert"},
+    ),
+    "gpu-status--h200-torch211-acceleratorerror-invalid-ordinal.txt": (
+        "gpu-status-no-device",
+        {"status": "cudaErrorInvalidDevice"},
+    ),
+    "cuda-no-device--h200-torch211-cuda-visible-devices-empty.txt": ("cuda-torch-sees-no-device", {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MEASURED_ERRORS))
+def test_explain_reads_the_errors_torch_gave_on_the_gpu(name: str) -> None:
+    expected, facts = MEASURED_ERRORS[name]
+    found = explain_text((VERIFY / name).read_text(encoding="utf-8")).explanations
+    assert found and found[0].id == expected, [(e.id, e.confidence) for e in found]
+    assert {k: found[0].facts.get(k) for k in facts} == facts
