@@ -48,6 +48,14 @@ def parse_uname(text: str) -> tuple[str | None, str | None]:
     return system, kernel
 
 
+def _described_distribution(source: Source) -> str | None:
+    """Without an os-release: the distribution a pasted report describes (collect_env's "OS: Ubuntu 22.04.1 LTS
+    (x86_64)", sysinfo's "os"), its PRETTY_NAME; its ID and VERSION_ID stay unknown."""
+    described = source.fact("os_name", lambda: None)
+    name = described.get("pretty_name") if isinstance(described, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def kernel_from_proc_version(text: str) -> str | None:
     match = re.search(r"Linux version (\S+)", text)
     return match.group(1) if match else None
@@ -102,6 +110,8 @@ def probe_system(source: Source, warn: Callable[[str], None]) -> tuple[OsInfo, P
         kernel=kernel or kernel_from_proc_version(proc_version),
     )
     if not fields:
+        os_info.pretty_name = _described_distribution(source)
+    if not fields and os_info.pretty_name is None:
         warn(f"distribution unknown: /etc/os-release {release.error or 'has no KEY=value lines'}")
     if os_info.kernel is None:
         warn(f"kernel version unknown: uname {uname.error or 'gave no release'}, /proc/version unreadable")
