@@ -212,7 +212,8 @@ class PasteSource(Source):
         return {"version": value} if name == "python" else listed_torch(value)
 
     def missing_fact(self, name: str) -> str:
-        return NOT_IN_PASTE
+        # a fact the paste may show in a form rigfit does not read (SD.Next's 'Torch "2.3.0..."'): not "not in it"
+        return "no line of the paste that rigfit reads says it"
 
 
 def is_paste(path: str) -> bool:
