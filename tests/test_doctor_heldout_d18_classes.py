@@ -146,3 +146,12 @@ def test_json_of_a_sysinfo_paste_names_what_it_read() -> None:
     profile = json.loads(result.output)["profile"]
     assert profile["os"]["kernel"] == "6.8.0-39-generic" and profile["os"]["pretty_name"] == "Ubuntu 24.04 LTS"
     assert profile["torch"]["version"] == "2.1.0+cu121"
+
+
+def test_a_kept_cuda_torch_on_a_paste_says_no_gpu_was_read_not_that_the_machine_has_none() -> None:
+    """The plan keeps a listed CUDA torch where no NVIDIA GPU shows; on a paste that is "not read", never "not
+    visible on this machine" (the paste's GPU is unknown, not absent)."""
+    result = runner.invoke(app, ["doctor", "--from", str(PASTED / OPENVINO)])
+    assert result.exit_code == 0, result.output
+    assert "is installed but no NVIDIA GPU was read from what was given" in result.output
+    assert "visible on this machine" not in result.output
