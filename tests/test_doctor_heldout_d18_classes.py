@@ -155,3 +155,9 @@ def test_a_kept_cuda_torch_on_a_paste_says_no_gpu_was_read_not_that_the_machine_
     assert result.exit_code == 0, result.output
     assert "is installed but no NVIDIA GPU was read from what was given" in result.output
     assert "visible on this machine" not in result.output
+
+
+def test_sdnext_rocm_version_line_is_the_hip_version() -> None:
+    """installer.py prints hipconfig's major.minor as "ROCm version detected: 6.0"."""
+    profile = _profile("sdnext-version-platform-plus-log-rocm6.0-gfx1030-cut.txt")
+    assert (profile.rocm.hip_version, profile.rocm.version) == ("6.0", None)

@@ -29,6 +29,7 @@ PasteSlot = Literal[
     "nvcc",
     "uname",
     "uname-m",
+    "hipconfig",
     "python",
     "torch",
     "os_name",
