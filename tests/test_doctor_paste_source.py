@@ -78,8 +78,6 @@ READS_MORE = {
     # collect_env cut before its GPU lines: its "PyTorch version: 2.5.1+cu124" (a line fact, heldd18)
     "vllm-collect-env-sectioned-cut-before-gpu--rhel8.3-torch2.5.1-cu124": {"torch"},
 }
-# two outputs in one text whose paste reads more than their slots: a WSL2 kernel in collect_env's Python platform
-MULTI_READS_MORE = {"collect-env-wsl2-cu121--rtx4070-laptop-551-cut.txt": {"findings"}}
 
 
 def _slot_of(name: str) -> str:
@@ -217,6 +215,10 @@ def _in_slots(tmp_path: Path, fixtures: list[str]) -> Profile:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("\n".join(texts), encoding="utf-8")
     return probe_machine(CaptureSource(tmp_path), torch_check=False)
+
+
+# two outputs in one text whose paste reads more than their slots: a WSL2 kernel in collect_env's Python platform
+MULTI_READS_MORE = {"collect-env-wsl2-cu121--rtx4070-laptop-551-cut.txt": {"findings"}}
 
 
 @pytest.mark.parametrize(("first", "second"), MULTI)
