@@ -15,7 +15,8 @@ from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
 # the capture slot a tool's output is read from: commands/<name>.out, or files/<path> (/proc/cpuinfo, /etc/os-release)
-# a `line_fact` tool's slot may also be one of the facts a capture computes ("python", "torch"): the paste's own
+# a `line_fact` tool's slot may also be one of the facts a capture computes ("python", "torch") or the distribution a
+# report describes ("os_name", the PRETTY_NAME of an os-release it does not show): the paste's own
 PasteSlot = Literal[
     "nvidia-smi",
     "lspci",
@@ -28,8 +29,10 @@ PasteSlot = Literal[
     "nvcc",
     "uname",
     "uname-m",
+    "hipconfig",
     "python",
     "torch",
+    "os_name",
 ]
 
 

@@ -23,15 +23,22 @@ def installed_cuda_line(profile: Profile) -> WheelLine | None:
     return next((w for w in wheel_lines() if w.kind == "cuda" and w.torch == base and w.variant == variant), None)
 
 
+def _unseen(profile: Profile) -> str:
+    """Where no NVIDIA GPU shows: a paste only shows what it holds (its GPU is unknown, not absent: heldd18)."""
+    if profile.python.container:
+        return f"no NVIDIA GPU is visible inside a {profile.python.container} container"
+    return "no NVIDIA GPU is visible on this machine" if profile.whole else "no NVIDIA GPU was read from what was given"
+
+
 def kept_cuda_stack(line: WheelLine, profile: Profile) -> Stack:
     """Keep the installed CUDA torch: no reinstall; the warning says how to make its GPU visible."""
     choice = _wheel_choice(line)
     choice.install = []
-    where = f"inside a {profile.python.container} container" if profile.python.container else "on this machine"
+    unseen = _unseen(profile)
     reasons = [
         Reason(
             text=f"torch {line.torch}+{line.variant} is installed and kept: it is a CUDA build, so this machine was "
-            "set up for an NVIDIA GPU, but none is visible here; a CPU build would replace it (and everything pinned "
+            f"set up for an NVIDIA GPU, but {unseen}; a CPU build would replace it (and everything pinned "
             "to it) for a GPU that may only be hidden.",
             facts=[f"torch.version={profile.torch.version if profile.torch else None}", "gpus=0"],
             kb=[line.id],
@@ -43,7 +50,7 @@ def kept_cuda_stack(line: WheelLine, profile: Profile) -> Stack:
         fix = fix_text("cuda-torch-no-gpu-visible", case="host")
     warning = Advice(
         id="cuda-torch-no-gpu-visible",
-        message=f"torch {line.torch}+{line.variant} (a CUDA build) is installed but no NVIDIA GPU is visible {where}: "
+        message=f"torch {line.torch}+{line.variant} (a CUDA build) is installed but {unseen}: "
         "the plan keeps it and runs on the CPU until the GPU shows up.",
         fix=fix,
         kb=[line.id],

@@ -29,7 +29,7 @@ def doctor_summary(profile: Profile) -> tuple[list[str], list[Finding]]:
         "full plan with reasons: rigfit plan --explain (other UIs: --ui a1111|comfyui|sdnext|invokeai)",
     ]
     if not profile.whole and not profile.gpus and plan.backend == "cpu":
-        lines.append("a plan for the CPU because what was given lists no GPU, not because the machine has none")
+        lines.append("a plan for the CPU because no GPU was read from what was given, not because the machine has none")
     findings = [
         Finding(
             id=f"plan.{b.id}", severity="blocker", message=b.message, fix=b.fix, group="plan", kb=b.kb, blocks=b.blocks

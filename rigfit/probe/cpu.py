@@ -14,6 +14,7 @@ from rigfit.probe.gpus import NVIDIA_SMI, ROCMINFO
 from rigfit.probe.host_rules import rule_finding
 from rigfit.probe.profile import CpuInfo, Finding, Profile, Severity
 from rigfit.probe.source import CommandSpec, Source
+from rigfit.probe.sysinfo_host import parse_sysinfo_host
 
 LSCPU = CommandSpec("lscpu", ("lscpu",))
 UNAME_M = CommandSpec("uname-m", ("uname", "-m"))
@@ -40,6 +41,7 @@ def probe_cpu(source: Source, warn: Callable[[str], None]) -> CpuInfo:
         cores=from_lscpu.cores or from_file.cores,
         threads=from_lscpu.threads or from_file.threads,
     )
+    _sysinfo_counts(source, cpu)
     if cpu.threads is None:
         cpu.threads_at_least = from_file.threads_at_least
     best = from_file if from_file.flags is not None else from_lscpu
@@ -62,6 +64,15 @@ def _pasted_lscpu(source: Source) -> CpuText:
     nvidia-smi's output goes)."""
     report = parse_torch_report(source.run(NVIDIA_SMI).output)
     return parse_lscpu("\n".join(report.cpu_lines)) if report and report.cpu_lines else CpuText()
+
+
+def _sysinfo_counts(source: Source, cpu: CpuInfo) -> None:
+    """Without lscpu or /proc/cpuinfo: the logical and physical CPU counts a pasted A1111/Forge sysinfo holds (pasted
+    where nvidia-smi's output goes); its "model" is no model name (rigfit.probe.sysinfo_host)."""
+    if cpu.threads is not None or cpu.cores is not None:
+        return
+    host = parse_sysinfo_host(source.run(NVIDIA_SMI).output)
+    cpu.threads, cpu.cores = host.threads, host.cores
 
 
 def _model(source: Source, *read: CpuText) -> str | None:

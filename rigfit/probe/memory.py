@@ -10,10 +10,12 @@ from typing import Any
 from rigfit.kb.fixes import fix_text
 from rigfit.lazy_re import later
 from rigfit.paths import data_dir
+from rigfit.probe.gpus import NVIDIA_SMI
 from rigfit.probe.host_rules import host_rule, min_bytes, rule_finding
 from rigfit.probe.lines import bounded_lines
 from rigfit.probe.profile import Finding, MemoryInfo, Profile
 from rigfit.probe.source import CommandSpec, Source
+from rigfit.probe.sysinfo_host import parse_sysinfo_host
 
 COMMANDS: tuple[CommandSpec, ...] = ()
 GIB = 2**30
@@ -57,6 +59,17 @@ def disk_fact() -> dict[str, Any]:
     return {"path": str(target), "checked": str(existing), "free_bytes": free_bytes(existing)}
 
 
+def _pasted_total(source: Source, why: str, warn: Callable[[str], None]) -> int | None:
+    """Without /proc/meminfo: the total RAM a pasted A1111/Forge sysinfo holds ("RAM": {"total": "31GB"}, pasted where
+    nvidia-smi's output goes), rounded by it to a whole GiB; None (and said) when the paste holds none."""
+    total = parse_sysinfo_host(source.run(NVIDIA_SMI).output).ram_total_bytes
+    if total is None:
+        warn(f"RAM size unknown: /proc/meminfo {why}")
+    else:
+        warn('RAM size from the pasted sysinfo\'s "total" (rounded by it to a whole unit); available RAM unknown')
+    return total
+
+
 def probe_memory(source: Source, warn: Callable[[str], None]) -> MemoryInfo:
     read = source.read_text("/proc/meminfo")
     values = parse_meminfo(read.text or "")
@@ -67,7 +80,7 @@ def probe_memory(source: Source, warn: Callable[[str], None]) -> MemoryInfo:
         swap_free_bytes=values.get("SwapFree"),
     )
     if info.total_bytes is None:
-        warn(f"RAM size unknown: /proc/meminfo {read.error or 'has no MemTotal line'}")
+        info.total_bytes = _pasted_total(source, read.error or "has no MemTotal line", warn)
     elif info.available_bytes is None:
         warn("available RAM unknown: /proc/meminfo has no MemAvailable line (Linux < 3.14, or a partial capture)")
     disk = source.fact("disk", disk_fact)

@@ -153,7 +153,9 @@ def _torch_lines(t: TorchInfo | None) -> list[str]:
 def _no_gpu_line(profile: Profile) -> str:
     if profile.whole:
         return "no GPU found"
-    return "no GPU in what was given: whether this machine has one is unknown (run `rigfit doctor` on it to know)"
+    return (
+        "no GPU read from what was given: whether this machine has one is unknown (run `rigfit doctor` on it to know)"
+    )
 
 
 def facts_by_section(profile: Profile) -> dict[str, list[str]]:

@@ -48,6 +48,24 @@ def parse_uname(text: str) -> tuple[str | None, str | None]:
     return system, kernel
 
 
+def _pretty_name(fields: dict[str, str], source: Source, error: str | None, warn: Callable[[str], None]) -> str | None:
+    """os-release's PRETTY_NAME; without an os-release, the distribution a pasted report describes (else said)."""
+    if fields:
+        return fields.get("PRETTY_NAME") or None
+    described = _described_distribution(source)
+    if described is None:
+        warn(f"distribution unknown: /etc/os-release {error or 'has no KEY=value lines'}")
+    return described
+
+
+def _described_distribution(source: Source) -> str | None:
+    """Without an os-release: the distribution a pasted report describes (collect_env's "OS: Ubuntu 22.04.1 LTS
+    (x86_64)", sysinfo's "os"), its PRETTY_NAME; its ID and VERSION_ID stay unknown."""
+    described = source.fact("os_name", lambda: None)
+    name = described.get("pretty_name") if isinstance(described, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def kernel_from_proc_version(text: str) -> str | None:
     match = re.search(r"Linux version (\S+)", text)
     return match.group(1) if match else None
@@ -98,11 +116,9 @@ def probe_system(source: Source, warn: Callable[[str], None]) -> tuple[OsInfo, P
         system=system,
         distro_id=fields.get("ID") or None,
         distro_version=fields.get("VERSION_ID") or None,
-        pretty_name=fields.get("PRETTY_NAME") or None,
+        pretty_name=_pretty_name(fields, source, release.error, warn),
         kernel=kernel or kernel_from_proc_version(proc_version),
     )
-    if not fields:
-        warn(f"distribution unknown: /etc/os-release {release.error or 'has no KEY=value lines'}")
     if os_info.kernel is None:
         warn(f"kernel version unknown: uname {uname.error or 'gave no release'}, /proc/version unreadable")
 

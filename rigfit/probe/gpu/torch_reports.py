@@ -166,12 +166,18 @@ def _wmi_as_lscpu(lines: list[str]) -> list[str]:
     return out
 
 
+# collect_env prints str(torch.cuda.is_available()); any other value (a cut "Tr") is no answer
+_ANSWERS = {"true": True, "yes": True, "false": False, "no": False}
+
+
 def _field(report: TorchReport, key: str, value: str) -> None:
+    if value.startswith('"') and (len(value) < 2 or not value.endswith('"')):
+        return  # a JSON string without its closing quote was cut by the paste's end: "2.1.2+cu1" is no version
     known = _known(value)
     if key == "driver":
         report.nvidia_driver = known if known and re.fullmatch(r"\d+\.\d+(?:\.\d+)?", known) else None
-    elif key == "cuda_available" and known:
-        report.cuda_available = known.lower() in ("true", "yes")
+    elif key == "cuda_available" and known and known.lower() in _ANSWERS:
+        report.cuda_available = _ANSWERS[known.lower()]  # "Tr" (cut by the paste's end) stays unknown, never False
     elif key in ("torch", "cuda_build", "rocm_build", "hip_runtime"):
         setattr(report, {"torch": "torch_version"}.get(key, key), known)
         report.build_listed = report.build_listed or key in ("cuda_build", "rocm_build")
