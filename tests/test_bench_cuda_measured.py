@@ -112,3 +112,11 @@ def test_explain_reads_the_errors_torch_gave_on_the_gpu(name: str) -> None:
     found = explain_text((VERIFY / name).read_text(encoding="utf-8")).explanations
     assert found and found[0].id == expected, [(e.id, e.confidence) for e in found]
     assert {k: found[0].facts.get(k) for k in facts} == facts
+
+
+def test_an_allocation_larger_than_the_card_gets_no_low_vram_answer() -> None:
+    """No memory mode makes a 200 GiB allocation fit a 140 GiB card: the generic OOM answer (its fix: low-VRAM
+    flags) contradicts the reading and is dropped, not listed second."""
+    found = explain_text((VERIFY / "cuda-oom--h200-torch211-200gib-larger-than-card.txt").read_text()).explanations
+    assert [e.id for e in found] == ["gpu-out-of-memory"]
+    assert "--lowvram" not in found[0].fix and "--medvram" not in found[0].fix

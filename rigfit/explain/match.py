@@ -125,6 +125,7 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
     from_log, from_profile = log_facts(scan), profile_facts(profile)
     found: list[Explanation] = []
     superseded: set[str] = set()
+    contradicted: set[str] = set()
     index = scan.keyword_index()
     for issue in catalogue():
         explanation = _match(issue, _with_keyword(index, issue.keywords), from_log, from_profile)
@@ -136,6 +137,8 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
         _share_facts(finding, found)
         found.append(_from_finding(finding))
         superseded.update(finding.supersedes)
+        contradicted.update(finding.contradicts)
+    found = [e for e in found if e.kind != "known" or e.id not in contradicted]
     for explanation in found:
         if explanation.id in superseded:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)

@@ -36,6 +36,7 @@ class Finding:
     source: list[str] = field(default_factory=list)
     confidence: float = CLASS_CONFIDENCE
     supersedes: tuple[str, ...] = ()  # known-issue ids this finding says more precisely
+    contradicts: tuple[str, ...] = ()  # known-issue ids whose fix is wrong for this log (dropped, not just demoted)
     profile_agrees: bool | None = None  # the machine profile confirms (True) or contradicts (False) the reading
 
 

@@ -408,6 +408,8 @@ def _gpu_oom(ctx: Context, facts: dict[str, str], evidence: list, vram: float | 
         _sources(facts["device"]),
         confidence=0.9 if supersedes else 0.7,
         supersedes=supersedes,
+        # one allocation larger than the card: the generic answer's low-VRAM flags cannot make it fit
+        contradicts=supersedes if "oversized" in facts else (),
     )
 
 
