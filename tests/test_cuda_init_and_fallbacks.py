@@ -84,3 +84,11 @@ def test_a_load_the_program_works_around_is_no_failure_and_a_real_error_still_is
         text + "\n" + (LOGS / "torch-cuda-init--video-llava-3090-error-804-compat.txt").read_text(encoding="utf-8")
     )
     assert [e.id for e in explain_text(with_error).explanations] == ["torch-cuda-init-failed"]
+
+
+def test_a_uis_own_words_for_a_caught_oom_are_the_oom_class() -> None:
+    """Forge Neo prints "Encountered Out of Memory during Sampling; Unloading all Models..." for the OOM it caught
+    (heldx20 05): the GPU OOM class, naming no backend the log does not name."""
+    top = explain_text((LOGS / "oom--forge-neo-out-of-memory-during-sampling.txt").read_text(encoding="utf-8"))
+    assert top.explanations[0].id == "gpu-out-of-memory"
+    assert top.explanations[0].facts["device"] == "GPU" and "CUDA" not in top.explanations[0].title
