@@ -336,7 +336,9 @@ def _said_by(kind: str) -> str:
         return "llama.cpp's GPU backend (ollama's runner too) says"
     if kind == "torch_oom":
         return "torch says"
-    if kind.startswith("ui_torch") or kind == "torch_cuda_init":
+    if kind == "torch_cuda_init":
+        return "torch says"
+    if kind.startswith("ui_torch"):
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
         return "The ROCm SMI tool says"
