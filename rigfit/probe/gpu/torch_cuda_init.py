@@ -9,11 +9,14 @@ Source: pytorch/pytorch c10/cuda/CUDAFunctions.cpp (device_count_impl), torch/cu
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-from rigfit.kb.error_codes import GpuError, GpuErrorKind
 from rigfit.kb.loader import by_id, load_entries
 from rigfit.lazy_re import later
 from rigfit.records import record
+
+if TYPE_CHECKING:  # the schemas are imported when a start-up line is read, not at doctor's start
+    from rigfit.kb.error_codes import GpuError
 
 # torch's framing of the check's failure (not a status): its warning, its "Unexpected error" wording, and the
 # RuntimeError that carries torch's own words when CUDA is first used
@@ -31,6 +34,8 @@ class CudaInitFailure:
 @functools.cache
 def _statuses() -> tuple[dict[str, GpuError], tuple[tuple[str, GpuError], ...]]:
     """The CUDA statuses by their driver text, and torch's own wordings."""
+    from rigfit.kb.error_codes import GpuError
+
     cuda = [e for e in load_entries("gpu_errors.yaml", GpuError) if e.api == "cuda"]
     by_text = {e.text: e for e in cuda if e.text}
     return by_text, tuple((e.torch_text, e) for e in cuda if e.torch_text)
@@ -64,4 +69,6 @@ def init_status_fix(status_id: str | None) -> str:
     entry = init_status(status_id)
     if entry is None:
         return ""
+    from rigfit.kb.error_codes import GpuErrorKind
+
     return entry.fix or by_id(load_entries("gpu_error_kinds.yaml", GpuErrorKind))[entry.kind].fix
