@@ -6,6 +6,7 @@ no such announcement: it costs the GPU, and its cause is the answer."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from rigfit.explain.scan import LogLine
 
@@ -15,9 +16,14 @@ ANNOUNCED = re.compile(r"\b(?:falling|falls|fell) back (?:to|on) (?!(?:the )?cpu
 NEAR = 4  # lines
 
 
-def worked_around(evidence: list[LogLine], kept: list[LogLine]) -> bool:
+def announcements(kept: Iterable[LogLine]) -> list[int]:
+    """The numbers of the kept lines that announce a fallback (read once per log, only when something matched)."""
+    return [line.number for line in kept if " back " in line.text and ANNOUNCED.search(line.text)]
+
+
+def worked_around(evidence: list[LogLine], announced: list[int]) -> bool:
     """The finding's first line is followed, within NEAR lines, by the program's announcement that it falls back."""
     if not evidence:
         return False
     first = min(line.number for line in evidence)
-    return any(0 < line.number - first <= NEAR and ANNOUNCED.search(line.text) for line in kept)
+    return any(0 < number - first <= NEAR for number in announced)

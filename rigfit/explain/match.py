@@ -12,7 +12,7 @@ from typing import BinaryIO
 from rigfit.explain.analyzers import Finding, analyze, context_keywords
 from rigfit.explain.analyzers import keywords as analyzer_keywords
 from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
-from rigfit.explain.fallback import FALLBACK_KEYWORDS, worked_around
+from rigfit.explain.fallback import FALLBACK_KEYWORDS, announcements, worked_around
 from rigfit.explain.literals import lines_from_start
 from rigfit.explain.scan import KeywordScanner, LogLine, LogScan, read_blocks
 from rigfit.kb.issues import Condition, IssueEntry, Range, placeholders
@@ -128,8 +128,8 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
         _share_facts(finding, found)
         found.append(_from_finding(finding))
         superseded.update(finding.supersedes)
-    kept = sorted(scan.lines.values(), key=lambda line: line.number)
-    found = [e for e in found if not worked_around(e.evidence, kept)]
+    if found and (announced := announcements(scan.lines.values())):
+        found = [e for e in found if not worked_around(e.evidence, announced)]
     for explanation in found:
         if explanation.id in superseded:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)
