@@ -37,7 +37,7 @@ def test_every_kind_and_answering_rule_exists() -> None:
     assert named <= known, named - known
 
 
-@pytest.mark.parametrize("entry", [e for e in GPU if e.text], ids=lambda e: e.id)
+@pytest.mark.parametrize("entry", [e for e in GPU if e.text and not e.start_only], ids=lambda e: e.id)
 def test_every_cuda_message_is_read_or_left_to_its_rule(entry: GpuError) -> None:
     found = answer(
         f"RuntimeError: CUDA error: {entry.text}\nCUDA kernel errors might be asynchronously reported", "gpu-status-"
@@ -54,7 +54,9 @@ def test_every_cuda_message_is_read_or_left_to_its_rule(entry: GpuError) -> None
         assert "CUDA_LAUNCH_BLOCKING=1" in found[0].fix
 
 
-@pytest.mark.parametrize("entry", [e for e in GPU if not e.answered_by or e.answered_when], ids=lambda e: e.id)
+@pytest.mark.parametrize(
+    "entry", [e for e in GPU if (not e.answered_by or e.answered_when) and not e.start_only], ids=lambda e: e.id
+)
 def test_every_status_name_is_read_unless_its_rule_reads_that_form(entry: GpuError) -> None:
     for name in (entry.id, *entry.names):
         line = f"RuntimeError: {name}"
@@ -64,6 +66,11 @@ def test_every_status_name_is_read_unless_its_rule_reads_that_form(entry: GpuErr
             continue
         assert found and found[0].facts["status"] == name, name
         assert found[0].id == f"gpu-status-{entry.kind}"
+
+
+@pytest.mark.parametrize("entry", [e for e in GPU if e.start_only], ids=lambda e: e.id)
+def test_a_status_of_torchs_start_up_check_only_says_nothing_elsewhere(entry: GpuError) -> None:
+    assert answer(f"RuntimeError: CUDA error: {entry.text}\nRuntimeError: {entry.id}", "gpu-status-") == []
 
 
 def test_a_cudnn9_sub_code_is_read_as_its_status() -> None:

@@ -12,6 +12,7 @@ from typing import BinaryIO
 from rigfit.explain.analyzers import Finding, analyze, context_keywords
 from rigfit.explain.analyzers import keywords as analyzer_keywords
 from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
+from rigfit.explain.fallback import FALLBACK_KEYWORDS, announcements, worked_around
 from rigfit.explain.literals import lines_from_start
 from rigfit.explain.scan import KeywordScanner, LogLine, LogScan, read_blocks
 from rigfit.kb.issues import Condition, IssueEntry, Range, placeholders
@@ -93,7 +94,7 @@ MESSAGE_WORDS = (
 @functools.cache
 def scanner() -> KeywordScanner:
     keywords = {k for issue in catalogue() for k in issue.keywords} | analyzer_keywords() | set(MESSAGE_WORDS)
-    return KeywordScanner(keywords, context_keywords() | set(LOG_FACT_KEYWORDS))
+    return KeywordScanner(keywords, context_keywords() | set(LOG_FACT_KEYWORDS) | set(FALLBACK_KEYWORDS))
 
 
 def explain_stream(stream: BinaryIO, profile: Profile | None = None) -> Result:
@@ -139,6 +140,8 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
         superseded.update(finding.supersedes)
         contradicted.update(finding.contradicts)
     found = [e for e in found if e.kind != "known" or e.id not in contradicted]
+    if found and (announced := announcements(scan.lines.values())):
+        found = [e for e in found if not worked_around(e.evidence, announced)]
     for explanation in found:
         if explanation.id in superseded:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)

@@ -52,10 +52,18 @@ class GpuError(KbEntry):
     fix: str | None = None  # what this status needs beyond its kind's steps
     answered_by: str | None = None  # the known issue or class finding that already answers it
     answered_when: list[str] = field(default_factory=list)  # regexes near the error line; empty: always answered
+    # torch's own words when cudaGetDeviceCount fails with this status at its CUDA start-up check (c10/cuda/
+    # CUDAFunctions.cpp device_count_impl words two statuses itself), lower case; the others it prints as
+    # "Unexpected error from cudaGetDeviceCount() ... Error <n>: <text>"
+    torch_text: str | None = None
+    # a status that says something only as the answer of torch's start-up check (cudaErrorUnknown): the general
+    # vocabulary (gpu_status) leaves it out
+    start_only: bool = False
 
     def _check(self) -> None:
-        if self.text is not None and self.text != self.text.lower():
-            raise FieldError("text", "write the message in lower case (it is compared case-insensitively)")
+        for name, value in (("text", self.text), ("torch_text", self.torch_text)):
+            if value is not None and value != value.lower():
+                raise FieldError(name, "write the message in lower case (it is compared case-insensitively)")
         _check_patterns(self.answered_when, "answered_when")
         if self.answered_when and not self.answered_by:
             raise FieldError("answered_when", "name the issue that answers these lines in answered_by")

@@ -10,6 +10,7 @@ from typing import Literal
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.nvidia_xids import XidGroup, xid_group
 from rigfit.lazy_re import later
+from rigfit.probe.gpu.torch_cuda_init import init_status, init_status_fix
 from rigfit.probe.profile import Finding, GpuFault, Profile
 from rigfit.records import record
 
@@ -41,6 +42,13 @@ FAULTS: dict[str, FaultKind] = {
         "torch",
         "torch in that UI's environment found no GPU it can use, so the UI runs on the CPU (many times slower)",
         lambda f: fix_text("torch.ui_runs_on_cpu"),
+    ),
+    "torch_cuda_init": FaultKind(
+        "torch.cuda_init_failed",
+        "warning",
+        "drivers",
+        "torch's CUDA start-up check (cudaGetDeviceCount) failed, so torch sees no GPU and the UI runs on the CPU",
+        lambda f: init_status_fix(f.detail),
     ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",
@@ -303,6 +311,7 @@ SUPERSEDED: dict[str, tuple[str, ...]] = {
     "gpu_reset": ("gpu_ring_timeout", "gpu_reset_failed"),
     "gpu_page_fault": ("gpu_page_fault_sdma",),
     "nvidia_xid": ("nvidia_fallen_off_bus",),
+    "ui_torch_cpu": ("torch_cuda_init",),
     "nvml_failed": ("nvml_version_mismatch",),
     "kfd_open_failed": ("kfd_unsupported_asic",),
     "nvidia_smi_no_devices": ("nvidia_init_failed", "nvidia_gsp_failed", "nvidia_gfw_boot_failed"),
@@ -326,6 +335,8 @@ def _said_by(kind: str) -> str:
     if kind == "runtime_no_device":
         return "llama.cpp's GPU backend (ollama's runner too) says"
     if kind == "torch_oom":
+        return "torch says"
+    if kind == "torch_cuda_init":
         return "torch says"
     if kind.startswith("ui_torch"):
         return "The UI's start-up says"
@@ -367,6 +378,8 @@ def _named(fault: GpuFault) -> str:
         return _xid_meanings(fault.detail)
     if fault.kind == "kernel_oom_kill":
         return _killed_process(fault)
+    if fault.kind == "torch_cuda_init":
+        return f": {status.meaning}" if (status := init_status(fault.detail)) else ""
     return f" ({fault.detail})" if fault.detail else ""
 
 

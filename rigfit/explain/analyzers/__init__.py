@@ -13,6 +13,7 @@ from types import ModuleType
 
 from rigfit.explain.analyzers import (
     comfyui_errors,
+    cuda_init,
     fetch,
     gpu_code,
     gpu_status,
@@ -34,7 +35,7 @@ from rigfit.explain.facts import Facts
 from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
-    resolver, imports, gpu_code, runtime, memory, sigill, fetch, hf_errors, gpu_status, os_errors, shapes,
+    resolver, imports, gpu_code, cuda_init, runtime, memory, sigill, fetch, hf_errors, gpu_status, os_errors, shapes,
     stdlib_shadow, node_names, torch_errors, comfyui_errors,
 )  # fmt: skip
 

@@ -53,6 +53,8 @@ def statuses() -> tuple[dict[str, GpuError], tuple[tuple[str, GpuError], ...]]:
     by_name: dict[str, GpuError] = {}
     texts: list[tuple[str, GpuError]] = []
     for entry in load_entries("gpu_errors.yaml", GpuError):
+        if entry.start_only:
+            continue
         for name in (entry.id, *entry.names):
             by_name[name.lower()] = entry
         if entry.text:

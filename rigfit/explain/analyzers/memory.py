@@ -47,6 +47,9 @@ OOM = re.compile(
     r"(?P<xpu_rt>UR_RESULT_ERROR_OUT_OF_DEVICE_MEMORY|ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY|PI_ERROR_OUT_OF_RESOURCES)|"
     r"(?P<block4g>can NOT allocate memory block with size larger than 4GB)|"
     r"Allocation on device|torch\.(?:cuda\.)?OutOfMemoryError|"
+    # a UI's own words for torch's OOM it caught (Forge Neo's main_thread.py; its "during VAE decoding / LoRA
+    # Patching; Retrying with ..." are OOMs it works around, not failures)
+    r"(?P<ui_oom>Encountered Out of Memory during Sampling)|"
     r"(?P<cpu>DefaultCPUAllocator: (?:not enough memory|can't allocate memory)|\bMemoryError\b|"
     r"Out of memory: Killed process|oom-kill|invoked oom-killer)|"
     r"(?P<sigkill>line \d+:\s+\d+ Killed\b|^\s*Killed\s*$|<Signals\.SIGKILL: 9>|"
@@ -167,6 +170,8 @@ def _device(m: re.Match[str], text: str) -> str:
         return "DirectML"
     if m.group("xpu_rt") or m.group("block4g"):
         return "XPU"
+    if m.group("ui_oom") and not DEVICE_NAMED.search(text):
+        return "GPU"  # the UI's words name no backend
     if m.group("kind"):
         return m.group("kind").split()[0]
     named = DEVICE_NAMED.search(text)

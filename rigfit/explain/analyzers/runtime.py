@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 
-from rigfit.explain.analyzers.base import Finding, first, last, ver
+from rigfit.explain.analyzers.base import Finding, first, from_end, last, ver
 from rigfit.explain.analyzers.context import Context, native_lib
 from rigfit.explain.facts import cuda_from_driver_code, driver_wheel
 from rigfit.kb.diagnosis import NativeLibrary
 from rigfit.plan.knowledge import newest_first, wheel_lines
+from rigfit.probe.gpu.torch_cuda_init import torch_cuda_init
 
 SIGNALS = (
     "cannot open", "could not load", "nvml", "xid", "fault", "timeout", "gpu reset", "fallen off the bus",
@@ -31,7 +32,7 @@ CONTEXT = (
 DRIVER_OLD = re.compile(
     r"NVIDIA driver on your system is too old \(found version (?P<code>\d+)\)|"
     r"(?P<insufficient>CUDA driver version is insufficient for CUDA runtime version|cudaErrorInsufficientDriver|"
-    r"CUDA_ERROR_SYSTEM_DRIVER_MISMATCH|forward compatibility was attempted on non supported HW)",
+    r"forward compatibility was attempted on non supported HW)",
     re.I,
 )
 LIB_MISSING = re.compile(
@@ -78,7 +79,8 @@ def analyze(ctx: Context) -> list[Finding]:
 
 
 def _driver_too_old(ctx: Context) -> Finding | None:
-    hit = last(ctx.lines, DRIVER_OLD)
+    # torch's start-up check (cudaGetDeviceCount) failing is cuda_init's: one answer per line
+    hit = next((h for h in from_end(ctx.lines, DRIVER_OLD) if torch_cuda_init(h[0].text) is None), None)
     if hit is None:
         return None
     line, m = hit

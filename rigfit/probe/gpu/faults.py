@@ -12,6 +12,7 @@ import re
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.nvidia_smi import NvidiaSmiOutput
 from rigfit.probe.gpu.paste import clean_lines
+from rigfit.probe.gpu.torch_cuda_init import first_torch_cuda_init
 from rigfit.probe.profile import GpuFault
 
 # (kind, pattern); a named group "detail" is what the line names. First match per kind is kept.
@@ -178,11 +179,18 @@ def runtime_faults(text: str | None) -> list[GpuFault]:
 
 
 def ui_torch_faults(text: str | None) -> list[GpuFault]:
-    """A UI's start-up saying torch runs on the CPU or is not installed (unless the run asked for the CPU), or torch
+    """A UI's start-up saying torch runs on the CPU or is not installed (unless the run asked for the CPU), torch's
+    CUDA start-up check failing (why it runs on the CPU: detail is the status's gpu_errors.yaml id), or torch
     refusing an allocation on the GPU (out of memory)."""
     lines = clean_lines(text)
     if any(_CPU_ASKED.search(line) for line in lines):
         return []
+    if init := first_torch_cuda_init(lines):
+        return [GpuFault(kind="torch_cuda_init", evidence=init.evidence, detail=init.status.id), *_ui_torch(lines)]
+    return _ui_torch(lines)
+
+
+def _ui_torch(lines: list[str]) -> list[GpuFault]:
     for line in lines:
         if oom := _TORCH_OOM.search(line):
             return [GpuFault(kind="torch_oom", evidence=line.strip().strip("`")[:240], detail=oom["detail"])]
