@@ -9,6 +9,7 @@ from typing import Literal
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.nvidia_xids import XidGroup, xid_group
+from rigfit.kb.torch_published import line_of
 from rigfit.lazy_re import later
 from rigfit.probe.profile import Finding, GpuFault, Profile
 from rigfit.records import record
@@ -55,6 +56,14 @@ FAULTS: dict[str, FaultKind] = {
         "torch",
         "the job needed more GPU memory than was free on that GPU; the GPU itself works",
         lambda f: fix_text("torch.out_of_memory"),
+    ),
+    "pip_no_torch": FaultKind(
+        "torch.no_matching_build",
+        "warning",
+        "torch",
+        "the index pip searched has no torch of that version and build for this Python and platform, so pip "
+        "installed nothing",
+        lambda f: pip_torch_fix(f.facts),
     ),
     "kernel_oom_kill": FaultKind(
         "memory.out_of_ram",
@@ -327,6 +336,8 @@ def _said_by(kind: str) -> str:
         return "llama.cpp's GPU backend (ollama's runner too) says"
     if kind == "torch_oom":
         return "torch says"
+    if kind == "pip_no_torch":
+        return "pip says"
     if kind.startswith("ui_torch"):
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
@@ -411,3 +422,25 @@ _XID_FIXES: dict[str | None, Callable[[str], str]] = {
     "link": lambda xid: fix_text("gpu.nvidia_xid", case="link", xid=xid),
     None: lambda xid: fix_text("gpu.nvidia_xid", xid=xid),
 }
+
+
+def pip_torch_fix(facts: dict[str, str]) -> str:
+    """The fix of pip finding no torch of the version asked: the index it searched and what that index has, and
+    what the KB knows of the release (torch_published.yaml: its Pythons and CUDA indexes, the same facts explain
+    gives for this error)."""
+    version = facts.get("version")
+    line = line_of(version) if version else None
+    known = (
+        f" (the KB: torch {line.line}.x has wheels for Python {line.python or '?'}; CUDA indexes "
+        f"{', '.join(line.cuda) or 'unknown'})"
+        if line
+        else ""
+    )
+    return fix_text(
+        "torch.no_matching_build",
+        requirement=facts.get("requirement", "torch"),
+        index=f" (https://download.pytorch.org/whl/{facts['index']})" if "index" in facts else "",
+        offered=f": it offers {facts['offered']}" if "offered" in facts else "",
+        version=version or "<version>",
+        known=known,
+    )

@@ -28,8 +28,10 @@ _SDNEXT = later(
     r"\bDevice: device=(?P<name>.+?) n=(?P<n>\d+)\b.*?\bcap(?:ability)?=\((?P<major>\d+), (?P<minor>\d+)\)(?P<rest>.*)$"
 )
 _DRIVER_KV = later(r"(?:^|\s)driver=(?P<ver>\d+\.\d+(?:\.\d+)?)\b")
+# kohya_ss up to v24 prints "VRAM 24150 Arch (8, 6)", v25 "VRAM 7867MB Arch 8.6" (the unit glued, the pair dotted)
 _DETECTED = later(
-    r"\bTorch detected GPU: (?P<name>.+?) VRAM (?P<vram>\d+)\b(?:\s+Arch \((?P<major>\d+), (?P<minor>\d+)\))?"
+    r"\bTorch detected GPU: (?P<name>.+?) VRAM (?P<vram>\d+)(?:\s?MB)?\b"
+    r"(?:\s+Arch (?:\((?P<major>\d+), (?P<minor>\d+)\)|(?P<dmajor>\d+)\.(?P<dminor>\d+)\b))?"
 )
 _TORCH_INSTALLER = later(r"\b(?:INFO|DEBUG)\s+Torch (?P<ver>\d+\.\d+\.\d+(?:\+[\w.]+)?)\s*$")
 _CONTINUATION = later(r"^\s{8,}\S")
@@ -117,7 +119,8 @@ def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, s
         wrapped = pos + 1 < len(lines) and _CONTINUATION.match(lines[pos + 1])
         joined = line.rstrip() + (" " + lines[pos + 1].strip() if wrapped else "")
         if detected := _DETECTED.search(joined):
-            cc = f"{detected['major']}.{detected['minor']}" if detected["major"] else None
+            major, minor = detected["major"] or detected["dmajor"], detected["minor"] or detected["dminor"]
+            cc = f"{major}.{minor}" if major else None
             return AppDevice(None, detected["name"].strip(), cc, memory_total_mib=int(detected["vram"])), None
     if sdnext := _SDNEXT.search(line):
         tail = sdnext["rest"] + (" " + lines[pos + 1] if pos + 1 < len(lines) else "")

@@ -1,0 +1,185 @@
+"""Classes found by the held-out round heldd17 (issue 10), fed the way a user does it: each real paste given whole to
+`rigfit doctor --from FILE` (tests/fixtures/doctor/pasted/, SOURCES.md round heldd17). Each rule is tested on its
+class (other versions, other layouts), and a fact the paste does not show stays unknown:
+
+- pip finding no torch of the version asked on the index it searched: pip is a recognised tool, the finding names
+  the torch asked, the index and what it offers, with the fix;
+- kohya_ss's setup lines without their timestamp (gui.sh), and v25's "VRAM 7867MB Arch 8.6" form;
+- a printed torch one-liner (labelled, or the bare "2.6.0+cu124 12.4 False" where the build and CUDA agree);
+- doctor's Python section for a paste says only what the paste shows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rigfit.cli import app
+from rigfit.probe.gather import findings_for
+from rigfit.probe.gpu.pip_output import pip_torch_faults
+from rigfit.probe.paste_source import recognised_tools
+from rigfit.probe.report import facts_by_section
+from tests.cli_runner import CliRunner
+from tests.doctor_paste_helpers import PASTED, pasted_profile
+
+runner = CliRunner()
+PIP = "pip-rocm5.6-index-no-matching-torch-2.4.1--no-device.txt"
+KOHYA_BARE = "kohya-gui-sh-no-timestamps-rocm-rx7800xt-16368-then-reinstalls-cu118.txt"
+KOHYA_V25 = "kohya-v25-fedora-rtx3060ti-7867mb-arch-8.6-missing-rocm-requirements.txt"
+ONE_LINER = "invokeai-rocm-docker-torch-one-liner-2.6.0-cu124-cuda-false.txt"
+
+
+def _recognised(text: str) -> set[str]:
+    return {t.id for t in recognised_tools(text)}
+
+
+# 1. pip ----------------------------------------------------------------------------------------------------------
+
+
+def test_pip_finding_no_torch_on_its_index_is_a_finding_with_its_fix() -> None:
+    profile = pasted_profile(PIP)
+    found = {f.id: f for f in findings_for(profile)}["torch.no_matching_build"]
+    assert "torch==2.4.1" in found.message
+    assert "whl/rocm5.6" in found.fix and "2.2.2+rocm5.6" in found.fix
+    assert "previous-versions" in found.fix
+    # nothing else is claimed: no GPU, no Python, no installed torch
+    assert profile.gpus == [] and profile.torch is None and profile.python.version is None
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        # a CUDA build asked with its tag, the index named only by its local tag on every offered version
+        (
+            "ERROR: Could not find a version that satisfies the requirement torch==2.1.0+cu117 (from versions: "
+            "2.0.0+cu117, 2.0.1+cu117)\nERROR: No matching distribution found for torch==2.1.0+cu117\n",
+            {"version": "2.1.0", "build": "cu117", "index": "cu117", "offered": "2.0.0+cu117, 2.0.1+cu117"},
+        ),
+        # the index from the command's --index-url; pip offered nothing ("none") for this Python
+        (
+            "$ pip install torch==2.0.1 --index-url https://download.pytorch.org/whl/cu118\n"
+            "ERROR: Could not find a version that satisfies the requirement torch==2.0.1 (from versions: none)\n",
+            {"version": "2.0.1", "index": "cu118"},
+        ),
+    ],
+)
+def test_pip_class_other_versions_and_layouts(text: str, facts: dict[str, str]) -> None:
+    assert "pip" in _recognised(text)
+    [fault] = pip_torch_faults(text)
+    assert {k: fault.facts.get(k) for k in facts} == facts
+    assert "offered" in fault.facts or "offered" not in facts
+
+
+def test_pip_about_another_package_is_not_torch_class() -> None:
+    text = "ERROR: No matching distribution found for torchvision==0.99.0\n"
+    assert pip_torch_faults(text) == []
+
+
+# 2. kohya_ss -----------------------------------------------------------------------------------------------------
+
+
+def test_kohya_gui_sh_without_timestamps_is_read() -> None:
+    assert "ui-console" in _recognised((PASTED / KOHYA_BARE).read_text(encoding="utf-8"))
+    profile = pasted_profile(KOHYA_BARE)
+    [gpu] = profile.gpus
+    assert (gpu.vendor, gpu.name, gpu.vram_bytes) == ("amd", "AMD Radeon RX 7800 XT", 16368 * 2**20)
+    assert profile.torch is not None and (profile.torch.version, profile.torch.hip) == ("2.1.2+rocm5.6", "5.6")
+    assert profile.python.version == "3.11.8"
+
+
+def test_kohya_v25_glued_vram_and_dotted_arch() -> None:
+    profile = pasted_profile(KOHYA_V25)
+    [gpu] = profile.gpus
+    assert (gpu.name, gpu.vram_bytes, gpu.compute_capability) == ("NVIDIA GeForce RTX 3060 Ti", 7867 * 2**20, "8.6")
+    assert profile.torch is not None and (profile.torch.version, profile.torch.cuda) == ("2.7.0+cu128", "12.8")
+    assert profile.nvidia_driver is None  # not in the paste
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "mib", "cc"),
+    [
+        (
+            "INFO     Torch detected GPU: NVIDIA GeForce RTX 4090 VRAM 24079MB Arch 8.9 Cores 128",
+            "RTX 4090",
+            24079,
+            "8.9",
+        ),
+        (
+            "12:00:01-000001 INFO     Torch detected GPU: NVIDIA A100-SXM4-80GB VRAM 81051 MB Arch 8.0",
+            "A100",
+            81051,
+            "8.0",
+        ),
+        (
+            "INFO     Torch detected GPU: NVIDIA GeForce GTX 1080 VRAM 8192 Arch (6, 1) Cores 20",
+            "GTX 1080",
+            8192,
+            "6.1",
+        ),
+    ],
+)
+def test_kohya_device_line_class(tmp_path, line: str, name: str, mib: int, cc: str) -> None:
+    paste = tmp_path / "kohya.txt"
+    paste.write_text(f"INFO     Kohya_ss GUI version: v25.1.0\nINFO     Torch 2.6.0+cu124\n{line}\n", encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    [gpu] = json.loads(result.output)["profile"]["gpus"]
+    assert name in gpu["name"] and "VRAM" not in gpu["name"]
+    assert (gpu["vram_bytes"], gpu["compute_capability"]) == (mib * 2**20, cc)
+
+
+def test_kohya_torch_line_without_a_device_line_is_still_the_torch() -> None:
+    profile = pasted_profile("kohya-runpod-torch-2.1.2-cu118-cuda-driver-initialization-failed.txt")
+    assert profile.torch is not None and (profile.torch.version, profile.torch.cuda) == ("2.1.2+cu118", "11.8")
+    assert profile.gpus == []
+
+
+# 3. a printed torch one-liner ------------------------------------------------------------------------------------
+
+
+def test_labelled_one_liner_gives_torch_build_and_no_gpu_seen() -> None:
+    profile = pasted_profile(ONE_LINER)
+    assert "torch-printed" in _recognised((PASTED / ONE_LINER).read_text(encoding="utf-8"))
+    torch = profile.torch
+    assert torch is not None
+    assert (torch.version, torch.cuda, torch.hip, torch.gpu_available) == ("2.6.0+cu124", "12.4", None, False)
+    assert profile.gpus == [] and profile.nvidia_driver is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2.6.0+cu124 12.4 False\n", ("2.6.0+cu124", "12.4", None, False)),
+        ("2.5.1+rocm6.2 None True\n", ("2.5.1+rocm6.2", None, "6.2", True)),
+        ("2.3.1+cu121 12.1 None True\n", ("2.3.1+cu121", "12.1", None, True)),
+    ],
+)
+def test_bare_one_liner_where_build_and_cuda_agree(tmp_path, text: str, expected: tuple[object, ...]) -> None:
+    paste = tmp_path / "torch.txt"
+    paste.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    torch = json.loads(result.output)["profile"]["torch"]
+    assert (torch["version"], torch["cuda"], torch["hip"], torch["gpu_available"]) == expected
+
+
+def test_bare_line_whose_build_and_cuda_disagree_is_no_torch(tmp_path) -> None:
+    # cu124 printed beside 11.8: not the one-liner's shape, nothing is read from it
+    paste = tmp_path / "odd.txt"
+    paste.write_text("Python 3.10.12\n2.6.0+cu124 11.8 False\n", encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["profile"]["torch"] is None
+
+
+# 5. the Python section of a paste --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [(KOHYA_V25, "Python 3.10.9"), (PIP, "Python: not in what was given")],
+)
+def test_a_paste_python_section_says_only_what_the_paste_shows(name: str, first: str) -> None:
+    lines = facts_by_section(pasted_profile(name))["python"]
+    assert lines[0] == first
+    assert not any("?" in line or "unknown" in line for line in lines), lines
