@@ -183,3 +183,81 @@ def test_a_paste_python_section_says_only_what_the_paste_shows(name: str, first:
     lines = facts_by_section(pasted_profile(name))["python"]
     assert lines[0] == first
     assert not any("?" in line or "unknown" in line for line in lines), lines
+
+
+# 4. nvtop, Forge's Python banner, InvokeAI's dependency JSON, a bare `uname -r` ----------------------------------
+
+
+def test_nvtop_two_column_screen_is_four_gpus_with_their_memory() -> None:
+    profile = pasted_profile("comfyui-nvtop-4x-rtx4090-plus-startup-cut-at-platform--4x-23.988gi.txt")
+    assert [g.name for g in profile.gpus] == ["NVIDIA GeForce RTX 4090"] * 4
+    assert {g.vram_bytes for g in profile.gpus} == {round(23.988 * 1024) * 2**20}
+    assert profile.nvidia_driver is None and profile.torch is None  # nvtop shows neither
+    assert not {f.id for f in findings_for(profile)} & {"torch.ui_runs_on_cpu", "torch.out_of_memory"}
+
+
+def test_nvtop_one_column_in_mi_units(tmp_path) -> None:
+    paste = tmp_path / "nvtop.txt"
+    paste.write_text(
+        " Device 0 [AMD Radeon RX 6600] Integrated GPU RX: 0.000 KiB/s TX: 0.000 KiB/s\n"
+        " GPU 0MHz MEM 96MHz TEMP 40°C FAN N/A POW 5 W\n"
+        " GPU[ 0%] MEM[|    512Mi/8176Mi]\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    [gpu] = json.loads(result.output)["profile"]["gpus"]
+    assert (gpu["name"], gpu["vram_bytes"]) == ("AMD Radeon RX 6600", 8176 * 2**20)
+
+
+@pytest.mark.parametrize(
+    ("text", "python"),
+    [
+        ("INCOMPATIBLE PYTHON VERSION\n\nThis program is tested with 3.10.6 Python, but you have 3.12.7.\n", "3.12.7"),
+        ("This program is tested with 3.10 Python, but you have 3.13.1.\n", "3.13.1"),
+    ],
+)
+def test_forge_banner_gives_the_uis_python(tmp_path, text: str, python: str) -> None:
+    paste = tmp_path / "forge.txt"
+    paste.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["profile"]["python"]["version"] == python
+
+
+def test_invokeai_dependency_json_gives_torch_and_python_not_the_form_gpu() -> None:
+    profile = pasted_profile("invokeai-issue-form-amd-rx6800-python-deps-torch-2.4.1-cu121.txt")
+    assert profile.torch is not None and (profile.torch.version, profile.torch.cuda) == ("2.4.1+cu121", "12.1")
+    assert profile.python.version == "3.11.11"
+    assert profile.gpus == []  # the form's "GPU model" field is prose, not a tool's output
+
+
+def test_a_json_torch_member_alone_is_no_dependency_list(tmp_path) -> None:
+    paste = tmp_path / "json.txt"
+    paste.write_text('Python 3.10.6\n{\n  "torch": "2.4.1+cu121",\n  "name": "x"\n}\n', encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["profile"]["torch"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kernel"),
+    [
+        ("$ uname -r\n6.8.0-45-generic\n", "6.8.0-45-generic"),
+        ("6.12.10-arch1-1\n", "6.12.10-arch1-1"),
+        ("5.15.153.1-microsoft-standard-WSL2\n", "5.15.153.1-microsoft-standard-WSL2"),
+    ],
+)
+def test_a_bare_uname_r_line_is_the_kernel(tmp_path, text: str, kernel: str) -> None:
+    paste = tmp_path / "uname.txt"
+    paste.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["profile"]["os"]["kernel"] == kernel
+
+
+def test_a_program_version_alone_is_no_kernel(tmp_path) -> None:
+    paste = tmp_path / "versions.txt"
+    paste.write_text("Python 3.10.6\n2.4.1\n", encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert json.loads(result.output)["profile"]["os"]["kernel"] is None

@@ -8,6 +8,8 @@
 - InvokeAI: "[...]::[InvokeAI]::INFO --> Using torch device: NVIDIA GeForce RTX 4090" ("CPU"/"MPS" are no GPU); with
   several GPUs a list, "Using torch device: [AMD Radeon RX 7900 XTX (cuda:0), AMD Radeon 760M Graphics (cuda:1)]";
 - OneTrainer's debug report: "NVIDIA GPU (Index 0): NVIDIA GeForce RTX 3060 [NVIDIA]", then "    Driver version: ...";
+- nvtop's text screen: "Device 0 [NVIDIA GeForce RTX 4090] PCIe GEN ..." and its "MEM[... 0.349Gi/23.988Gi]" gauge
+  (rigfit.probe.gpu.nvtop);
 - a launcher's diagnostic file: "CUDA Driver:" device rows "00000000:01:00.0 0: NVIDIA GeForce RTX 4090 [89] 23 GB";
 - torch's own warnings: "Found GPU0 NVIDIA GeForce GTX 1060 which is of cuda capability 6.1.", "NVIDIA GeForce RTX 5080
   with CUDA capability sm_120 is not compatible with the current PyTorch installation." (torch/cuda/__init__.py), and
@@ -22,6 +24,7 @@ warnings (tests/fixtures/SOURCES.md: round heldd13 and the cuda-cc-too-old logs)
 from __future__ import annotations
 
 from rigfit.lazy_re import later
+from rigfit.probe.gpu.nvtop import parse_nvtop
 from rigfit.records import field, record
 
 _SDNEXT = later(
@@ -192,6 +195,8 @@ def parse_app_devices(lines: list[str]) -> AppDevices:
             _add_new(out, seen, [device, *_listed_rest(line, device)])
         elif out.devices and (listed := _DRIVER_LINE.match(line)):
             out.driver = out.driver or listed["ver"]
+    if not out.devices:  # nvtop's screen (its device headers name no torch device: only where no line does)
+        out.devices = [AppDevice(d.index, d.name, memory_total_mib=d.memory_total_mib) for d in parse_nvtop(lines)]
     if out.devices:
         _torch_range(lines, out)
     return out

@@ -51,6 +51,7 @@ _KEYS = {
 }
 # "Key: value", vLLM's "Key      : value", a JSON member '"key": "value",' (or a value cut at the paste's end)
 _KEY_VALUE = later(r'^\s*"?(?P<key>[A-Za-z_][\w .()]*?)"?\s*:\s*(?P<value>.*?)\s*,?\s*$')
+_DEPS_MEMBER = later(r'^\s*"(?P<key>[a-z_]+)":\s*(?P<value>"[^"]*"|null)\s*,?\s*$')
 # the same one-liner unlabelled, print(torch.__version__, torch.version.cuda[, torch.version.hip],
 # torch.cuda.is_available()): "2.6.0+cu124 12.4 False"; read only where the build tag and the CUDA version agree
 # (cu124 with 12.4, a ROCm or CPU build with None), the shape no other output has
@@ -286,6 +287,18 @@ def _llm_devices(lines: list[str], report: TorchReport) -> None:
         )
 
 
+def _invoke_deps(lines: list[str], report: TorchReport) -> bool:
+    """InvokeAI's dependency JSON ("torch": "2.4.1+cu121", "cuda": "12.1"): the torch and the CUDA it was built with
+    (null on a ROCm or CPU build; the build tag says which). Only with its other members: a JSON "torch" alone is
+    any program's."""
+    members = dict(m.group("key", "value") for ln in lines if (m := _DEPS_MEMBER.match(ln)))
+    if not {"diffusers", "torch"} <= members.keys():
+        return False
+    report.torch_version = report.torch_version or _known(members["torch"])
+    report.cuda_build = report.cuda_build or _known(members.get("cuda", ""))
+    return report.torch_version is not None
+
+
 def _printed(line: str) -> re.Match[str] | None:
     """The unlabelled one-liner's line, when its build tag and CUDA version agree."""
     found = _PRINTED.match(line.strip())
@@ -316,7 +329,7 @@ def is_torch_report(lines: list[str]) -> bool:
     app = parse_app_devices(lines)
     if app.devices or app.torch_version or parse_llm_devices(lines).devices:
         return True
-    if any(_printed(ln) for ln in lines) or _labelled_torch(lines):
+    if any(_printed(ln) for ln in lines) or _labelled_torch(lines) or _invoke_deps(lines, TorchReport()):
         return True
     return any(_COMFY_TOTAL_MB.match(ln) or _COMFY_DEVICE.match(ln.strip()) for ln in lines) or any(
         (pair := _KEY_VALUE.match(ln)) is not None and _KEYS.get(pair["key"].strip().lower()) == "gpus" for ln in lines
@@ -331,6 +344,7 @@ def parse_torch_report(text: str | None) -> TorchReport | None:
     report = TorchReport()
     _collect_env(lines, report)
     _printed_torch(lines, report)
+    _invoke_deps(lines, report)
     if not report.gpus:
         _comfyui(lines, report)
     if not report.gpus:
