@@ -112,19 +112,26 @@ def _torch_range(lines: list[str], out: AppDevices) -> None:
             out.torch_archs = listed["archs"].split()
 
 
+def _installer_device(lines: list[str], pos: int) -> AppDevice | None:
+    """kohya_ss's / SD.Next's "Torch detected GPU: ..." line (rich may wrap it onto an indented next line)."""
+    wrapped = pos + 1 < len(lines) and _CONTINUATION.match(lines[pos + 1])
+    joined = lines[pos].rstrip() + (" " + lines[pos + 1].strip() if wrapped else "")
+    detected = _DETECTED.search(joined)
+    if detected is None:
+        return None
+    major, minor = detected["major"] or detected["dmajor"], detected["minor"] or detected["dminor"]
+    cc = f"{major}.{minor}" if major else None
+    return AppDevice(None, detected["name"].strip(), cc, memory_total_mib=int(detected["vram"]))
+
+
 def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, str | None]:
     """The device one line names, and a driver it (or SD.Next's wrapped next line) prints. A name that ends the
     paste's last line may be cut: that line names no device."""
     line = lines[pos]
     if not any(hint in line for hint in _HINTS) and not line.rstrip().endswith("]"):
         return None, None
-    if "Torch detected GPU" in line:
-        wrapped = pos + 1 < len(lines) and _CONTINUATION.match(lines[pos + 1])
-        joined = line.rstrip() + (" " + lines[pos + 1].strip() if wrapped else "")
-        if detected := _DETECTED.search(joined):
-            major, minor = detected["major"] or detected["dmajor"], detected["minor"] or detected["dminor"]
-            cc = f"{major}.{minor}" if major else None
-            return AppDevice(None, detected["name"].strip(), cc, memory_total_mib=int(detected["vram"])), None
+    if "Torch detected GPU" in line and (detected := _installer_device(lines, pos)):
+        return detected, None
     if sdnext := _SDNEXT.search(line):
         tail = sdnext["rest"] + (" " + lines[pos + 1] if pos + 1 < len(lines) else "")
         driver = _DRIVER_KV.search(tail)
@@ -195,8 +202,8 @@ def parse_app_devices(lines: list[str]) -> AppDevices:
             _add_new(out, seen, [device, *_listed_rest(line, device)])
         elif out.devices and (listed := _DRIVER_LINE.match(line)):
             out.driver = out.driver or listed["ver"]
-    if not out.devices:  # nvtop's screen (its device headers name no torch device: only where no line does)
-        out.devices = [AppDevice(d.index, d.name, memory_total_mib=d.memory_total_mib) for d in parse_nvtop(lines)]
     if out.devices:
         _torch_range(lines, out)
+    else:  # nvtop's screen (its device headers name no torch device: read only where no line does)
+        out.devices = [AppDevice(d.index, d.name, memory_total_mib=d.memory_total_mib) for d in parse_nvtop(lines)]
     return out

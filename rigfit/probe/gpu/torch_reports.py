@@ -291,7 +291,7 @@ def _invoke_deps(lines: list[str], report: TorchReport) -> bool:
     """InvokeAI's dependency JSON ("torch": "2.4.1+cu121", "cuda": "12.1"): the torch and the CUDA it was built with
     (null on a ROCm or CPU build; the build tag says which). Only with its other members: a JSON "torch" alone is
     any program's."""
-    members = dict(m.group("key", "value") for ln in lines if (m := _DEPS_MEMBER.match(ln)))
+    members: dict[str, str] = {m["key"]: m["value"] for ln in lines if (m := _DEPS_MEMBER.match(ln))}
     if not {"diffusers", "torch"} <= members.keys():
         return False
     report.torch_version = report.torch_version or _known(members["torch"])
