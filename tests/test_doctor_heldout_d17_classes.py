@@ -261,3 +261,19 @@ def test_a_program_version_alone_is_no_kernel(tmp_path) -> None:
     paste.write_text("Python 3.10.6\n2.4.1\n", encoding="utf-8")
     result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
     assert json.loads(result.output)["profile"]["os"]["kernel"] is None
+
+
+# found on the way: the driver's placeholder name is no model --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("a1111-pr-comment-graphics-device-sm120-not-compatible-cut.txt", None),
+        ("workbench-sdxl-rtx5060ti-sm120-not-compatible.txt", "NVIDIA GeForce RTX 5060 Ti"),
+    ],
+)
+def test_nvidia_graphics_device_is_an_nvidia_gpu_of_unknown_model(name: str, model: str | None) -> None:
+    [gpu] = pasted_profile(name).gpus
+    assert (gpu.vendor, gpu.name, gpu.compute_capability) == ("nvidia", model, "12.0")
+    assert gpu.vram_bytes is None  # torch's warning does not say

@@ -63,6 +63,9 @@ _TORCH_INCOMPATIBLE = later(
     r"(?:^|:\s+)(?P<name>(?:NVIDIA |GeForce |Quadro |Tesla |TITAN )[^:]*?) with CUDA capability "
     r"sm_(?P<sm>\d+) is not compatible with the current PyTorch installation"
 )
+# the name the NVIDIA driver gives a board its name table does not know yet (a new card on an older driver): no model
+# (AUTOMATIC1111/stable-diffusion-webui#16972, an sm_120 card; tests/fixtures/SOURCES.md round heldd17)
+_PLACEHOLDER_NAMES = ("NVIDIA Graphics Device",)
 # ComfyUI with --directml N: "Using directml with device: AMD Radeon RX 6800" (model_management.py prints
 # torch_directml.device_name(N); with the default index -1 the name is empty, and nothing is read)
 _DIRECTML = later(r"\bUsing directml with device: (?P<name>\S.*?)\s*$")
@@ -140,7 +143,10 @@ def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, s
     if found := _TORCH_FOUND.search(line):
         return AppDevice(int(found["idx"]), found["name"].strip(), f"{found['major']}.{found['minor']}"), None
     if found := _TORCH_INCOMPATIBLE.search(line.strip()):
-        return AppDevice(None, found["name"].strip(), f"{found['sm'][:-1]}.{found['sm'][-1]}"), None
+        name = found["name"].strip()
+        return AppDevice(
+            None, None if name in _PLACEHOLDER_NAMES else name, f"{found['sm'][:-1]}.{found['sm'][-1]}"
+        ), None
     if directml := _DIRECTML.search(line):
         return AppDevice(None, directml["name"]), None
     if row := _CUDA_DRIVER_ROW.match(line):
