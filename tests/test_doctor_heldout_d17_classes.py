@@ -17,6 +17,7 @@ import pytest
 from rigfit.cli import app
 from rigfit.probe.gather import findings_for
 from rigfit.probe.gpu.pip_output import pip_torch_faults
+from rigfit.probe.gpu.torch_init import torch_init_faults
 from rigfit.probe.paste_source import recognised_tools
 from rigfit.probe.report import facts_by_section
 from tests.cli_runner import CliRunner
@@ -277,3 +278,32 @@ def test_nvidia_graphics_device_is_an_nvidia_gpu_of_unknown_model(name: str, mod
     [gpu] = pasted_profile(name).gpus
     assert (gpu.vendor, gpu.name, gpu.compute_capability) == ("nvidia", model, "12.0")
     assert gpu.vram_bytes is None  # torch's warning does not say
+
+
+# found on the way: torch's CUDA-init warning names the status (rigfit/kb/gpu_errors.yaml, as explain) ------------
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("invokeai-nixos-torch-error-803-using-cpu--no-device.txt", "libcuda"),
+        ("kohya-runpod-torch-2.1.2-cu118-cuda-driver-initialization-failed.txt", "/dev/nvidia*"),
+    ],
+)
+def test_torch_cuda_init_warning_is_a_finding_with_the_kb_status(name: str, said: str) -> None:
+    found = {f.id: f for f in findings_for(pasted_profile(name))}
+    assert said in found["torch.cuda_init_failed"].message and found["torch.cuda_init_failed"].fix
+    assert "torch.ui_runs_on_cpu" not in found  # the cause says more than "runs on the CPU"
+    assert pasted_profile(name).gpus == []  # no GPU model or driver is claimed
+
+
+def test_torch_cuda_init_class_other_status_and_unknown_wording() -> None:
+    other = (
+        "/venv/lib/python3.11/site-packages/torch/cuda/__init__.py:129: UserWarning: CUDA initialization: Unexpected "
+        "error from cudaGetDeviceCount(). Error 804: forward compatibility was attempted on non supported HW "
+        "(Triggered internally at /pytorch/c10/cuda/CUDAFunctions.cpp:109.)\n"
+    )
+    [fault] = torch_init_faults(other)
+    assert fault.evidence.endswith("Error 804: forward compatibility was attempted on non supported HW")
+    assert "forward-compatibility" in (fault.detail or "")
+    assert torch_init_faults("UserWarning: CUDA initialization: something no KB entry prints\n") == []

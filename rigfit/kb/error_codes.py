@@ -11,11 +11,12 @@ same error is never answered twice.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from typing import Literal
 
-from rigfit.kb.loader import KbEntry
+from rigfit.kb.loader import KbEntry, load_entries
 from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
@@ -52,13 +53,29 @@ class GpuError(KbEntry):
     fix: str | None = None  # what this status needs beyond its kind's steps
     answered_by: str | None = None  # the known issue or class finding that already answers it
     answered_when: list[str] = field(default_factory=list)  # regexes near the error line; empty: always answered
+    # other wordings a tool prints for this status (torch's CUDA-init warning has its own text for some), lower case
+    also_printed: list[str] = field(default_factory=list)
 
     def _check(self) -> None:
+        if any(t != t.lower() for t in self.also_printed):
+            raise FieldError("also_printed", "write the messages in lower case (compared case-insensitively)")
         if self.text is not None and self.text != self.text.lower():
             raise FieldError("text", "write the message in lower case (it is compared case-insensitively)")
         _check_patterns(self.answered_when, "answered_when")
         if self.answered_when and not self.answered_by:
             raise FieldError("answered_when", "name the issue that answers these lines in answered_by")
+
+
+@functools.cache
+def gpu_errors() -> tuple[GpuError, ...]:
+    return load_entries("gpu_errors.yaml", GpuError)
+
+
+def gpu_error_printed(line: str) -> GpuError | None:
+    """The status whose printed text (or another wording of it) the line holds; the longest such text wins."""
+    low = line.lower()
+    found = [(len(t), e) for e in gpu_errors() for t in ([e.text] if e.text else []) + e.also_printed if t in low]
+    return max(found, key=lambda pair: pair[0])[1] if found else None
 
 
 @record(frozen=True, kw_only=True)

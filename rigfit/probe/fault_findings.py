@@ -65,6 +65,13 @@ FAULTS: dict[str, FaultKind] = {
         "installed nothing",
         lambda f: pip_torch_fix(f.facts),
     ),
+    "torch_cuda_init": FaultKind(
+        "torch.cuda_init_failed",
+        "warning",
+        "torch",
+        "torch could not start CUDA, so it sees no GPU and the UI falls back to the CPU (or fails)",
+        lambda f: f.facts.get("fix") or fix_text("torch.ui_runs_on_cpu"),
+    ),
     "kernel_oom_kill": FaultKind(
         "memory.out_of_ram",
         "warning",
@@ -309,6 +316,7 @@ FAULTS: dict[str, FaultKind] = {
 }
 # a fault said better by another one on the same machine
 SUPERSEDED: dict[str, tuple[str, ...]] = {
+    "ui_torch_cpu": ("torch_cuda_init",),
     "gpu_reset": ("gpu_ring_timeout", "gpu_reset_failed"),
     "gpu_page_fault": ("gpu_page_fault_sdma",),
     "nvidia_xid": ("nvidia_fallen_off_bus",),
@@ -338,6 +346,8 @@ def _said_by(kind: str) -> str:
         return "torch says"
     if kind == "pip_no_torch":
         return "pip says"
+    if kind == "torch_cuda_init":
+        return "torch warns"
     if kind.startswith("ui_torch"):
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":

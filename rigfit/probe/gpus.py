@@ -45,6 +45,7 @@ from rigfit.probe.gpu.runtimes import (
     override_gfx,
     rocm_version,
 )
+from rigfit.probe.gpu.torch_init import torch_init_faults
 from rigfit.probe.gpu.torch_reports import TorchReport, parse_torch_report
 from rigfit.probe.gpu.wheel_build import wheel_build
 from rigfit.probe.gpu_partitions import partition_findings
@@ -228,6 +229,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *runtime_faults(nvidia_text),
         *ui_torch_faults(nvidia_text),
         *pip_torch_faults(nvidia_text),
+        *torch_init_faults(nvidia_text),
     ]
 
     ev.clinfo_cuda = clinfo_cuda_platform(lspci_text)
