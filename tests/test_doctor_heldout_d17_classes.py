@@ -307,3 +307,35 @@ def test_torch_cuda_init_class_other_status_and_unknown_wording() -> None:
     assert fault.evidence.endswith("Error 804: forward compatibility was attempted on non supported HW")
     assert "forward-compatibility" in (fault.detail or "")
     assert torch_init_faults("UserWarning: CUDA initialization: something no KB entry prints\n") == []
+
+
+# found on the way: a UI stopped at start because torch has no GPU ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "forge-neo-linux-pytorch-not-able-to-access-gpu-traceback.txt",
+        "comfyui-docker-rocm-traceback-cut-in-torch-cuda--python-3.11.7.txt",
+    ],
+)
+def test_a_ui_stopped_because_torch_has_no_gpu_is_a_finding_naming_no_cause(name: str) -> None:
+    profile = pasted_profile(name)
+    found = {f.id: f for f in findings_for(profile)}
+    assert found["torch.ui_runs_on_cpu"].fix
+    assert profile.gpus == [] and profile.torch is None and profile.nvidia_driver is None
+
+
+def test_a1111_launch_check_wording_is_the_same_class(tmp_path) -> None:
+    paste = tmp_path / "a1111.txt"
+    paste.write_text(
+        "Traceback (most recent call last):\n"
+        '  File "/home/u/stable-diffusion-webui/modules/launch_utils.py", line 386, in prepare_environment\n'
+        "    raise RuntimeError(\n"
+        "RuntimeError: Torch is not able to use GPU; add --skip-torch-cuda-test to COMMANDLINE_ARGS variable to "
+        "disable this check\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "torch.ui_runs_on_cpu" in {f["id"] for f in json.loads(result.output)["findings"]}

@@ -43,6 +43,22 @@ FAULTS: dict[str, FaultKind] = {
         "torch in that UI's environment found no GPU it can use, so the UI runs on the CPU (many times slower)",
         lambda f: fix_text("torch.ui_runs_on_cpu"),
     ),
+    "ui_torch_gpu_check": FaultKind(
+        "torch.ui_runs_on_cpu",
+        "warning",
+        "torch",
+        "torch in that UI's environment cannot use a GPU, so the UI stopped at its launch check (why is not in this "
+        "line: a CPU-only torch, the wrong build for the GPU, or the driver)",
+        lambda f: fix_text("torch.ui_runs_on_cpu"),
+    ),
+    "ui_torch_device_crash": FaultKind(
+        "torch.ui_runs_on_cpu",
+        "warning",
+        "torch",
+        "ComfyUI stopped at start asking torch for its CUDA device: torch has no GPU it can use (the error that says "
+        "why comes after this line)",
+        lambda f: fix_text("torch.ui_runs_on_cpu"),
+    ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",
         "warning",
@@ -348,6 +364,8 @@ def _said_by(kind: str) -> str:
         return "pip says"
     if kind == "torch_cuda_init":
         return "torch warns"
+    if kind == "ui_torch_device_crash":
+        return "ComfyUI's traceback ends in"
     if kind.startswith("ui_torch"):
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
