@@ -16,6 +16,7 @@ import pytest
 
 from rigfit.cli import app
 from rigfit.probe.gather import findings_for
+from rigfit.probe.gpu.installer_swap import torch_swap_faults
 from rigfit.probe.gpu.pip_output import pip_torch_faults
 from rigfit.probe.gpu.torch_init import torch_init_faults
 from rigfit.probe.paste_source import recognised_tools
@@ -339,3 +340,26 @@ def test_a1111_launch_check_wording_is_the_same_class(tmp_path) -> None:
     result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
     assert result.exit_code == 0, result.output
     assert "torch.ui_runs_on_cpu" in {f["id"] for f in json.loads(result.output)["findings"]}
+
+
+# found on the way: an installer replacing torch with a build for another kind of GPU --------------------------
+
+
+def test_installer_swapping_a_rocm_torch_for_a_cuda_one_is_a_finding() -> None:
+    profile = pasted_profile(KOHYA_BARE)
+    found = {f.id: f for f in findings_for(profile)}["torch.build_swapped"]
+    assert "2.1.2+rocm5.6" in found.fix and "2.1.2+cu118" in found.fix
+
+
+@pytest.mark.parametrize(
+    ("line", "swapped"),
+    [
+        ("12:00:00-000001 WARNING  Package wrong version: torch 2.3.1+cu121 required 2.3.1+rocm6.0", True),
+        ("WARNING  Package wrong version: torch 2.4.0+cu124 required 2.5.1+cpu", True),
+        # a newer version or another CUDA line of the same kind is an ordinary upgrade
+        ("WARNING  Package wrong version: torch 2.1.2+cu118 required 2.3.1+cu121", False),
+        ("WARNING  Package wrong version: torch 2.1.2 required 2.3.1+cu121", False),
+    ],
+)
+def test_installer_swap_class(line: str, swapped: bool) -> None:
+    assert bool(torch_swap_faults(line + "\n")) is swapped

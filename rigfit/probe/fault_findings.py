@@ -88,6 +88,13 @@ FAULTS: dict[str, FaultKind] = {
         "torch could not start CUDA, so it sees no GPU and the UI falls back to the CPU (or fails)",
         lambda f: f.facts.get("fix") or fix_text("torch.ui_runs_on_cpu"),
     ),
+    "torch_build_swap": FaultKind(
+        "torch.build_swapped",
+        "warning",
+        "torch",
+        "the UI's installer is replacing the installed torch with a build for another kind of GPU",
+        lambda f: fix_text("torch.build_swapped", installed=f.facts["installed"], required=f.facts["required"]),
+    ),
     "kernel_oom_kill": FaultKind(
         "memory.out_of_ram",
         "warning",
@@ -364,6 +371,8 @@ def _said_by(kind: str) -> str:
         return "pip says"
     if kind == "torch_cuda_init":
         return "torch warns"
+    if kind == "torch_build_swap":
+        return "The UI's installer says"
     if kind == "ui_torch_device_crash":
         return "ComfyUI's traceback ends in"
     if kind.startswith("ui_torch"):

@@ -27,6 +27,7 @@ from rigfit.probe.gpu.faults import (
     ui_torch_faults,
 )
 from rigfit.probe.gpu.id_listings import parse_id_listings
+from rigfit.probe.gpu.installer_swap import torch_swap_faults
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
 from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
 from rigfit.probe.gpu.lspci import parse_lspci
@@ -230,6 +231,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *ui_torch_faults(nvidia_text),
         *pip_torch_faults(nvidia_text),
         *torch_init_faults(nvidia_text),
+        *torch_swap_faults(nvidia_text),
     ]
 
     ev.clinfo_cuda = clinfo_cuda_platform(lspci_text)
