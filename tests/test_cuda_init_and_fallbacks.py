@@ -16,8 +16,8 @@ from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
 
 PASTED = FIXTURES / "doctor" / "pasted"
-HELD_803 = PASTED / "heldd17-02-invokeai-nixos-torch-error-803-using-cpu.txt"
-HELD_INIT = PASTED / "heldd17-08-kohya-runpod-cuda-driver-initialization-failed.txt"
+HELD_803 = PASTED / "invokeai-nixos-torch-error-803-using-cpu--no-device.txt"
+HELD_INIT = PASTED / "kohya-runpod-torch-2.1.2-cu118-cuda-driver-initialization-failed.txt"
 LOGS = FIXTURES / "logs"
 
 

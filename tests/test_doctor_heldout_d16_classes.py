@@ -15,22 +15,14 @@ import json
 import pytest
 
 from rigfit.cli import app
-from rigfit.probe.gather import findings_for, probe_machine
+from rigfit.probe.gather import findings_for
 from rigfit.probe.gpu.faults import ui_torch_faults
-from rigfit.probe.paste_source import PasteSource, recognised_tools
-from rigfit.probe.profile import Profile
-from rigfit.probe.source import open_source
+from rigfit.probe.paste_source import recognised_tools
 from tests.cli_runner import CliRunner
-from tests.conftest import FIXTURES
+from tests.doctor_paste_helpers import PASTED
+from tests.doctor_paste_helpers import pasted_profile as _profile
 
-PASTED = FIXTURES / "doctor" / "pasted"
 runner = CliRunner()
-
-
-def _profile(name: str) -> Profile:
-    source = open_source(str(PASTED / name))
-    assert isinstance(source, PasteSource)
-    return probe_machine(source, torch_check=False)
 
 
 def _finding_ids(name: str) -> set[str]:

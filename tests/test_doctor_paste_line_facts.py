@@ -12,20 +12,14 @@ import pytest
 from rigfit.cli import app
 from rigfit.probe.cuda_toolkit import parse_nvcc_release
 from rigfit.probe.gather import probe_machine
-from rigfit.probe.paste_source import PasteSource, line_facts, recognised_tools
-from rigfit.probe.profile import Profile
+from rigfit.probe.paste_source import line_facts, recognised_tools
 from rigfit.probe.source import open_source
 from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
+from tests.doctor_paste_helpers import PASTED
+from tests.doctor_paste_helpers import pasted_profile as _profile
 
-PASTED = FIXTURES / "doctor" / "pasted"
 runner = CliRunner()
-
-
-def _profile(name: str) -> Profile:
-    source = open_source(str(PASTED / name))
-    assert isinstance(source, PasteSource)
-    return probe_machine(source, torch_check=False)
 
 
 @pytest.mark.parametrize(

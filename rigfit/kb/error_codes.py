@@ -11,11 +11,12 @@ same error is never answered twice.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from typing import Literal
 
-from rigfit.kb.loader import KbEntry
+from rigfit.kb.loader import KbEntry, load_entries
 from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
@@ -67,6 +68,11 @@ class GpuError(KbEntry):
         _check_patterns(self.answered_when, "answered_when")
         if self.answered_when and not self.answered_by:
             raise FieldError("answered_when", "name the issue that answers these lines in answered_by")
+
+
+@functools.cache
+def gpu_errors() -> tuple[GpuError, ...]:
+    return load_entries("gpu_errors.yaml", GpuError)
 
 
 @record(frozen=True, kw_only=True)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.nvidia_xids import XidGroup, xid_group
+from rigfit.kb.torch_published import line_of
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.torch_cuda_init import init_status, init_status_fix
 from rigfit.probe.profile import Finding, GpuFault, Profile
@@ -50,6 +51,22 @@ FAULTS: dict[str, FaultKind] = {
         "torch's CUDA start-up check (cudaGetDeviceCount) failed, so torch sees no GPU and the UI runs on the CPU",
         lambda f: init_status_fix(f.detail),
     ),
+    "ui_torch_gpu_check": FaultKind(
+        "torch.ui_runs_on_cpu",
+        "warning",
+        "torch",
+        "torch in that UI's environment cannot use a GPU, so the UI stopped at its launch check (why is not in this "
+        "line: a CPU-only torch, the wrong build for the GPU, or the driver)",
+        lambda f: fix_text("torch.ui_runs_on_cpu"),
+    ),
+    "ui_torch_device_crash": FaultKind(
+        "torch.ui_runs_on_cpu",
+        "warning",
+        "torch",
+        "ComfyUI stopped at start asking torch for its CUDA device: torch has no GPU it can use (the error that says "
+        "why comes after this line)",
+        lambda f: fix_text("torch.ui_runs_on_cpu"),
+    ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",
         "warning",
@@ -63,6 +80,21 @@ FAULTS: dict[str, FaultKind] = {
         "torch",
         "the job needed more GPU memory than was free on that GPU; the GPU itself works",
         lambda f: fix_text("torch.out_of_memory"),
+    ),
+    "pip_no_torch": FaultKind(
+        "torch.no_matching_build",
+        "warning",
+        "torch",
+        "the index pip searched has no torch of that version and build for this Python and platform, so pip "
+        "installed nothing",
+        lambda f: pip_torch_fix(f.facts),
+    ),
+    "torch_build_swap": FaultKind(
+        "torch.build_swapped",
+        "warning",
+        "torch",
+        "the UI's installer is replacing the installed torch with a build for another kind of GPU",
+        lambda f: fix_text("torch.build_swapped", installed=f.facts["installed"], required=f.facts["required"]),
     ),
     "kernel_oom_kill": FaultKind(
         "memory.out_of_ram",
@@ -338,6 +370,12 @@ def _said_by(kind: str) -> str:
         return "torch says"
     if kind == "torch_cuda_init":
         return "torch says"
+    if kind == "pip_no_torch":
+        return "pip says"
+    if kind == "torch_build_swap":
+        return "The UI's installer says"
+    if kind == "ui_torch_device_crash":
+        return "ComfyUI's traceback ends in"
     if kind.startswith("ui_torch"):
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
@@ -424,3 +462,25 @@ _XID_FIXES: dict[str | None, Callable[[str], str]] = {
     "link": lambda xid: fix_text("gpu.nvidia_xid", case="link", xid=xid),
     None: lambda xid: fix_text("gpu.nvidia_xid", xid=xid),
 }
+
+
+def pip_torch_fix(facts: dict[str, str]) -> str:
+    """The fix of pip finding no torch of the version asked: the index it searched and what that index has, and
+    what the KB knows of the release (torch_published.yaml: its Pythons and CUDA indexes, the same facts explain
+    gives for this error)."""
+    version = facts.get("version")
+    line = line_of(version) if version else None
+    known = (
+        f" (the KB: torch {line.line}.x has wheels for Python {line.python or '?'}; CUDA indexes "
+        f"{', '.join(line.cuda) or 'unknown'})"
+        if line
+        else ""
+    )
+    return fix_text(
+        "torch.no_matching_build",
+        requirement=facts.get("requirement", "torch"),
+        index=f" (https://download.pytorch.org/whl/{facts['index']})" if "index" in facts else "",
+        offered=f": it offers {facts['offered']}" if "offered" in facts else "",
+        version=version or "<version>",
+        known=known,
+    )

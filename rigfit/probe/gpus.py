@@ -27,12 +27,14 @@ from rigfit.probe.gpu.faults import (
     ui_torch_faults,
 )
 from rigfit.probe.gpu.id_listings import parse_id_listings
+from rigfit.probe.gpu.installer_swap import torch_swap_faults
 from rigfit.probe.gpu.kernel_log import parse_kernel_log
 from rigfit.probe.gpu.kernel_only import gpus_only_in_kernel_log
 from rigfit.probe.gpu.lspci import parse_lspci
 from rigfit.probe.gpu.merge import Evidence, merge
 from rigfit.probe.gpu.nvidia_smi import NvidiaGpu, NvidiaSmiOutput, parse_nvidia_smi
 from rigfit.probe.gpu.nvidia_smi_cut import with_cut_rows
+from rigfit.probe.gpu.pip_output import pip_torch_faults
 from rigfit.probe.gpu.renderers import NamedGpu, clinfo_cuda_platform, parse_named_gpus
 from rigfit.probe.gpu.rocm_smi import parse_rocm_smi, without_other_cards
 from rigfit.probe.gpu.rocminfo import parse_rocminfo
@@ -226,6 +228,8 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
         *runtime_faults(nvidia_text),
         *ui_torch_faults(nvidia_text),
+        *pip_torch_faults(nvidia_text),
+        *torch_swap_faults(nvidia_text),
     ]
 
     ev.clinfo_cuda = clinfo_cuda_platform(lspci_text)

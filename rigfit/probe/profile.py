@@ -209,6 +209,8 @@ class GpuFault:
     kind: str  # "nvidia_smi_no_driver", "kfd_unsupported_asic", "gpu_ring_timeout", ... (rigfit/probe/gpu/faults.py)
     evidence: str  # the line that shows it, as printed
     detail: str | None = None  # what the line names: the chip ("PITCAIRN"), the errno text, the Xid number
+    # what other lines of the same output add (pip: the torch asked, the index searched, what it offers)
+    facts: dict[str, str] = field(default_factory=dict)
 
 
 @record(kw_only=True)

@@ -80,7 +80,18 @@ def _memory_lines(m: MemoryInfo) -> list[str]:
     ]
 
 
-def _python_lines(p: PythonInfo, o: OsInfo) -> list[str]:
+def _given_python_lines(p: PythonInfo, o: OsInfo) -> list[str]:
+    """What a paste (or any part of a machine) shows of its Python and OS, and nothing it does not show."""
+    python = f"Python {p.version}" if p.version else None
+    system = ", ".join(
+        part for part in (o.pretty_name or o.distro_id, f"kernel {o.kernel}" if o.kernel else None, p.container) if part
+    )
+    return [python or "Python: not in what was given", system or "OS and kernel: not in what was given"]
+
+
+def _python_lines(p: PythonInfo, o: OsInfo, whole: bool = True) -> list[str]:
+    if not whole and p.executable is None:
+        return _given_python_lines(p, o)
     return [
         f"Python {p.version or 'unknown'} at {p.executable or '?'}; venv {yes_no(p.in_venv)}; "
         f"externally managed (PEP 668) {yes_no(p.externally_managed)}",
@@ -144,7 +155,8 @@ def _torch_lines(t: TorchInfo | None) -> list[str]:
         return ["no torch installed in this Python" if t is not None else "not checked"]
     backend = f"CUDA {t.cuda}" if t.cuda else f"ROCm/HIP {t.hip}" if t.hip else "CPU-only build"
     status = t.import_status or "not imported"
-    lines = [f"torch {t.version} ({backend}) at {t.location or '?'}: import {status}"]
+    where = f" at {t.location}" if t.location else ""
+    lines = [f"torch {t.version} ({backend}){where}: import {status}"]
     if t.device_names:
         lines.append(f"devices: {', '.join(t.device_names)}")
     return lines
@@ -164,7 +176,7 @@ def facts_by_section(profile: Profile) -> dict[str, list[str]]:
     lines |= {
         "cpu": _cpu_lines(profile.cpu),
         "memory": _memory_lines(profile.memory),
-        "python": _python_lines(profile.python, profile.os),
+        "python": _python_lines(profile.python, profile.os, profile.whole),
         "gpus": [_gpu_line(i, g) for i, g in enumerate(profile.gpus)] or [_no_gpu_line(profile)],
         "drivers": _driver_lines(profile),
         "permissions": _permission_lines(profile),

@@ -43,7 +43,7 @@ def parse_uname(text: str) -> tuple[str | None, str | None]:
     if not tokens:
         return None, None
     system = tokens[0] if tokens[0].isalpha() else None
-    candidates = tokens[2:3] + tokens[1:]
+    candidates = tokens[2:3] + tokens[1:] + tokens[:1]  # uname -r alone: its one token
     kernel = next((t for t in candidates if _KERNEL.match(t)), None)
     return system, kernel
 

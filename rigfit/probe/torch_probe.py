@@ -269,7 +269,8 @@ def _status_findings(profile: Profile) -> list[Finding]:
     t = profile.torch
     if t is None or (t.version is None and t.import_status is None):
         return []
-    name = f"torch {t.version or '(version unknown)'} ({_backend(t)}) at {t.location or '?'}"
+    where = f" at {t.location}" if t.location else ""  # a pasted torch: where it lives is not in the paste
+    name = f"torch {t.version or '(version unknown)'} ({_backend(t)}){where}"
     if t.import_status == "sigill":
         return [_sigill_finding(t, name)]
     problems = {

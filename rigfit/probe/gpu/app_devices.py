@@ -8,6 +8,8 @@
 - InvokeAI: "[...]::[InvokeAI]::INFO --> Using torch device: NVIDIA GeForce RTX 4090" ("CPU"/"MPS" are no GPU); with
   several GPUs a list, "Using torch device: [AMD Radeon RX 7900 XTX (cuda:0), AMD Radeon 760M Graphics (cuda:1)]";
 - OneTrainer's debug report: "NVIDIA GPU (Index 0): NVIDIA GeForce RTX 3060 [NVIDIA]", then "    Driver version: ...";
+- nvtop's text screen: "Device 0 [NVIDIA GeForce RTX 4090] PCIe GEN ..." and its "MEM[... 0.349Gi/23.988Gi]" gauge
+  (rigfit.probe.gpu.nvtop);
 - a launcher's diagnostic file: "CUDA Driver:" device rows "00000000:01:00.0 0: NVIDIA GeForce RTX 4090 [89] 23 GB";
 - torch's own warnings: "Found GPU0 NVIDIA GeForce GTX 1060 which is of cuda capability 6.1.", "NVIDIA GeForce RTX 5080
   with CUDA capability sm_120 is not compatible with the current PyTorch installation." (torch/cuda/__init__.py), and
@@ -22,14 +24,17 @@ warnings (tests/fixtures/SOURCES.md: round heldd13 and the cuda-cc-too-old logs)
 from __future__ import annotations
 
 from rigfit.lazy_re import later
+from rigfit.probe.gpu.nvtop import parse_nvtop
 from rigfit.records import field, record
 
 _SDNEXT = later(
     r"\bDevice: device=(?P<name>.+?) n=(?P<n>\d+)\b.*?\bcap(?:ability)?=\((?P<major>\d+), (?P<minor>\d+)\)(?P<rest>.*)$"
 )
 _DRIVER_KV = later(r"(?:^|\s)driver=(?P<ver>\d+\.\d+(?:\.\d+)?)\b")
+# kohya_ss up to v24 prints "VRAM 24150 Arch (8, 6)", v25 "VRAM 7867MB Arch 8.6" (the unit glued, the pair dotted)
 _DETECTED = later(
-    r"\bTorch detected GPU: (?P<name>.+?) VRAM (?P<vram>\d+)\b(?:\s+Arch \((?P<major>\d+), (?P<minor>\d+)\))?"
+    r"\bTorch detected GPU: (?P<name>.+?) VRAM (?P<vram>\d+)(?:\s?MB)?\b"
+    r"(?:\s+Arch (?:\((?P<major>\d+), (?P<minor>\d+)\)|(?P<dmajor>\d+)\.(?P<dminor>\d+)\b))?"
 )
 _TORCH_INSTALLER = later(r"\b(?:INFO|DEBUG)\s+Torch (?P<ver>\d+\.\d+\.\d+(?:\+[\w.]+)?)\s*$")
 _CONTINUATION = later(r"^\s{8,}\S")
@@ -58,6 +63,9 @@ _TORCH_INCOMPATIBLE = later(
     r"(?:^|:\s+)(?P<name>(?:NVIDIA |GeForce |Quadro |Tesla |TITAN )[^:]*?) with CUDA capability "
     r"sm_(?P<sm>\d+) is not compatible with the current PyTorch installation"
 )
+# the name the NVIDIA driver gives a board its name table does not know yet (a new card on an older driver): no model
+# (AUTOMATIC1111/stable-diffusion-webui#16972, an sm_120 card; tests/fixtures/SOURCES.md round heldd17)
+_PLACEHOLDER_NAMES = ("NVIDIA Graphics Device",)
 # ComfyUI with --directml N: "Using directml with device: AMD Radeon RX 6800" (model_management.py prints
 # torch_directml.device_name(N); with the default index -1 the name is empty, and nothing is read)
 _DIRECTML = later(r"\bUsing directml with device: (?P<name>\S.*?)\s*$")
@@ -107,18 +115,26 @@ def _torch_range(lines: list[str], out: AppDevices) -> None:
             out.torch_archs = listed["archs"].split()
 
 
+def _installer_device(lines: list[str], pos: int) -> AppDevice | None:
+    """kohya_ss's / SD.Next's "Torch detected GPU: ..." line (rich may wrap it onto an indented next line)."""
+    wrapped = pos + 1 < len(lines) and _CONTINUATION.match(lines[pos + 1])
+    joined = lines[pos].rstrip() + (" " + lines[pos + 1].strip() if wrapped else "")
+    detected = _DETECTED.search(joined)
+    if detected is None:
+        return None
+    major, minor = detected["major"] or detected["dmajor"], detected["minor"] or detected["dminor"]
+    cc = f"{major}.{minor}" if major else None
+    return AppDevice(None, detected["name"].strip(), cc, memory_total_mib=int(detected["vram"]))
+
+
 def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, str | None]:
     """The device one line names, and a driver it (or SD.Next's wrapped next line) prints. A name that ends the
     paste's last line may be cut: that line names no device."""
     line = lines[pos]
     if not any(hint in line for hint in _HINTS) and not line.rstrip().endswith("]"):
         return None, None
-    if "Torch detected GPU" in line:
-        wrapped = pos + 1 < len(lines) and _CONTINUATION.match(lines[pos + 1])
-        joined = line.rstrip() + (" " + lines[pos + 1].strip() if wrapped else "")
-        if detected := _DETECTED.search(joined):
-            cc = f"{detected['major']}.{detected['minor']}" if detected["major"] else None
-            return AppDevice(None, detected["name"].strip(), cc, memory_total_mib=int(detected["vram"])), None
+    if "Torch detected GPU" in line and (detected := _installer_device(lines, pos)):
+        return detected, None
     if sdnext := _SDNEXT.search(line):
         tail = sdnext["rest"] + (" " + lines[pos + 1] if pos + 1 < len(lines) else "")
         driver = _DRIVER_KV.search(tail)
@@ -127,7 +143,10 @@ def _device(lines: list[str], pos: int, last: bool) -> tuple[AppDevice | None, s
     if found := _TORCH_FOUND.search(line):
         return AppDevice(int(found["idx"]), found["name"].strip(), f"{found['major']}.{found['minor']}"), None
     if found := _TORCH_INCOMPATIBLE.search(line.strip()):
-        return AppDevice(None, found["name"].strip(), f"{found['sm'][:-1]}.{found['sm'][-1]}"), None
+        name = found["name"].strip()
+        return AppDevice(
+            None, None if name in _PLACEHOLDER_NAMES else name, f"{found['sm'][:-1]}.{found['sm'][-1]}"
+        ), None
     if directml := _DIRECTML.search(line):
         return AppDevice(None, directml["name"]), None
     if row := _CUDA_DRIVER_ROW.match(line):
@@ -191,4 +210,6 @@ def parse_app_devices(lines: list[str]) -> AppDevices:
             out.driver = out.driver or listed["ver"]
     if out.devices:
         _torch_range(lines, out)
+    else:  # nvtop's screen (its device headers name no torch device: read only where no line does)
+        out.devices = [AppDevice(d.index, d.name, memory_total_mib=d.memory_total_mib) for d in parse_nvtop(lines)]
     return out

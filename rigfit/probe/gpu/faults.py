@@ -96,6 +96,12 @@ _RUNTIME_NO_DEVICE = later(
 _UI_TORCH_CPU = later(r"(?:\bUsing torch device: CPU|^\s*Device: cpu)\s*$")
 _UI_TORCH_MISSING = later(r"\bCould not load torch: No module named '?torch'?")
 _TORCH_OOM = later(r"\b(?P<detail>CUDA|HIP) out of memory\. Tried to allocate [\d.]+ [KMG]iB")
+# A1111's / Forge's launch check (modules/launch_utils.py prepare_environment): "RuntimeError: Torch is not able to use
+# GPU; add --skip-torch-cuda-test ...", Forge Neo "RuntimeError: PyTorch is not able to access GPU"
+_UI_GPU_CHECK = later(r"\bRuntimeError: (?:Py)?Torch is not able to (?:use|access) GPU\b")
+# ComfyUI's start-up asking torch for its device (comfy/model_management.py get_torch_device ->
+# torch.cuda.current_device()) in a traceback: torch has no usable GPU, whatever the (maybe cut) error says
+_COMFY_DEVICE_CALL = later(r"^\s*return torch\.device\(torch\.cuda\.current_device\(\)\)")
 _CPU_ASKED = later(r"(?:^|\s)--(?:cpu|always-cpu|use-cpu)\b")
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
@@ -191,6 +197,8 @@ def ui_torch_faults(text: str | None) -> list[GpuFault]:
 
 
 def _ui_torch(lines: list[str]) -> list[GpuFault]:
+    if crashed := _ui_device_crash(lines):
+        return [crashed]
     for line in lines:
         if oom := _TORCH_OOM.search(line):
             return [GpuFault(kind="torch_oom", evidence=line.strip().strip("`")[:240], detail=oom["detail"])]
@@ -199,6 +207,17 @@ def _ui_torch(lines: list[str]) -> list[GpuFault]:
         if _UI_TORCH_CPU.search(line):
             return [GpuFault(kind="ui_torch_cpu", evidence=line.strip())]
     return []
+
+
+def _ui_device_crash(lines: list[str]) -> GpuFault | None:
+    """A UI that stopped at start because torch gave it no GPU: A1111/Forge's launch check, or ComfyUI's traceback
+    through get_torch_device into torch.cuda.current_device()."""
+    for pos, line in enumerate(lines):
+        if _UI_GPU_CHECK.search(line):
+            return GpuFault(kind="ui_torch_gpu_check", evidence=line.strip())
+        if _COMFY_DEVICE_CALL.match(line) and any("in get_torch_device" in ln for ln in lines[max(0, pos - 2) : pos]):
+            return GpuFault(kind="ui_torch_device_crash", evidence=line.strip())
+    return None
 
 
 def nvidia_smi_faults(smi: NvidiaSmiOutput, nvidia_gpu_reports_it: bool) -> list[GpuFault]:

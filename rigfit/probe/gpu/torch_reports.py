@@ -39,12 +39,26 @@ _KEYS = {
     "hip_runtime_version": "hip_runtime",
     "is cuda available": "cuda_available",
     "is_cuda_available": "cuda_available",
+    # a printed one-liner, labelled: print('torch.__version__:', torch.__version__), ... 'CUDA available:' ...
+    "torch.__version__": "torch",
+    "torch.version.cuda": "cuda_build",
+    "torch.version.hip": "rocm_build",
+    "cuda available": "cuda_available",
+    "torch.cuda.is_available()": "cuda_available",
     "os": "os",
     "python platform": "platform",
     "python_platform": "platform",
 }
 # "Key: value", vLLM's "Key      : value", a JSON member '"key": "value",' (or a value cut at the paste's end)
-_KEY_VALUE = later(r'^\s*"?(?P<key>[A-Za-z_][\w ()]*?)"?\s*:\s*(?P<value>.*?)\s*,?\s*$')
+_KEY_VALUE = later(r'^\s*"?(?P<key>[A-Za-z_][\w .()]*?)"?\s*:\s*(?P<value>.*?)\s*,?\s*$')
+_DEPS_MEMBER = later(r'^\s*"(?P<key>[a-z_]+)":\s*(?P<value>"[^"]*"|null)\s*,?\s*$')
+# the same one-liner unlabelled, print(torch.__version__, torch.version.cuda[, torch.version.hip],
+# torch.cuda.is_available()): "2.6.0+cu124 12.4 False"; read only where the build tag and the CUDA version agree
+# (cu124 with 12.4, a ROCm or CPU build with None), the shape no other output has
+_PRINTED = later(
+    r"^(?P<ver>\d+\.\d+\.\d+\+(?P<tag>cu\d{3}|rocm\d+(?:\.\d+)+|cpu)) (?P<cuda>\d+\.\d+|None)"
+    r"(?: (?P<hip>\d+\.\d+\.[\w-]+|None))? (?P<available>True|False)$"
+)
 _UNKNOWN = ("could not collect", "no cuda", "n/a", "none", "null", "")
 _GPU_LINE = later(r"^GPU (?P<idx>\d+): (?P<name>.+?)(?: \(UUID: [^)]*\))?$")
 _UNNAMED_DEVICE = later(r"Device ([0-9a-fA-F]{4})")
@@ -238,7 +252,7 @@ def _app_devices(lines: list[str], report: TorchReport) -> None:
     """SD.Next's, InvokeAI's, OneTrainer's, a launcher's or torch's own device lines (rigfit.probe.gpu.app_devices)."""
     found = parse_app_devices(lines)
     report.nvidia_driver = report.nvidia_driver or found.driver
-    report.torch_version = report.torch_version or (found.torch_version if found.devices else None)
+    report.torch_version = report.torch_version or found.torch_version
     report.torch_cc_min, report.torch_cc_max, report.torch_archs = (
         found.torch_cc_min,
         found.torch_cc_max,
@@ -279,8 +293,49 @@ def _llm_devices(lines: list[str], report: TorchReport) -> None:
         )
 
 
+def _invoke_deps(lines: list[str], report: TorchReport) -> bool:
+    """InvokeAI's dependency JSON ("torch": "2.4.1+cu121", "cuda": "12.1"): the torch and the CUDA it was built with
+    (null on a ROCm or CPU build; the build tag says which). Only with its other members: a JSON "torch" alone is
+    any program's."""
+    members: dict[str, str] = {m["key"]: m["value"] for ln in lines if (m := _DEPS_MEMBER.match(ln))}
+    if not {"diffusers", "torch"} <= members.keys():
+        return False
+    report.torch_version = report.torch_version or _known(members["torch"])
+    report.cuda_build = report.cuda_build or _known(members.get("cuda", ""))
+    return report.torch_version is not None
+
+
+def _printed(line: str) -> re.Match[str] | None:
+    """The unlabelled one-liner's line, when its build tag and CUDA version agree."""
+    found = _PRINTED.match(line.strip())
+    if found is None:
+        return None
+    tag, cuda = found["tag"], found["cuda"]
+    agrees = cuda == f"{tag[2:-1]}.{tag[-1]}" if tag.startswith("cu") else cuda == "None"
+    return found if agrees else None
+
+
+def _printed_torch(lines: list[str], report: TorchReport) -> None:
+    """The one-liner's torch: version, build and whether it sees a GPU."""
+    for line in lines:
+        if found := _printed(line):
+            report.torch_version = report.torch_version or found["ver"]
+            report.cuda_available = found["available"] == "True"
+            report.build_listed = True
+            return
+
+
+def _labelled_torch(lines: list[str]) -> bool:
+    """A printed torch version and its "CUDA available" answer, labelled (not a collect_env: it lists GPUs)."""
+    keys = {_KEYS.get(pair["key"].strip().lower()) for ln in lines if (pair := _KEY_VALUE.match(ln))}
+    return {"torch", "cuda_available"} <= keys
+
+
 def is_torch_report(lines: list[str]) -> bool:
-    if parse_app_devices(lines).devices or parse_llm_devices(lines).devices:
+    app = parse_app_devices(lines)
+    if app.devices or app.torch_version or parse_llm_devices(lines).devices:
+        return True
+    if any(_printed(ln) for ln in lines) or _labelled_torch(lines) or _invoke_deps(lines, TorchReport()):
         return True
     return any(_COMFY_TOTAL_MB.match(ln) or _COMFY_DEVICE.match(ln.strip()) for ln in lines) or any(
         (pair := _KEY_VALUE.match(ln)) is not None and _KEYS.get(pair["key"].strip().lower()) == "gpus" for ln in lines
@@ -294,6 +349,8 @@ def parse_torch_report(text: str | None) -> TorchReport | None:
         return None
     report = TorchReport()
     _collect_env(lines, report)
+    _printed_torch(lines, report)
+    _invoke_deps(lines, report)
     if not report.gpus:
         _comfyui(lines, report)
     if not report.gpus:
