@@ -17,9 +17,10 @@ import itertools
 import operator
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from typing import BinaryIO, cast
 
+from rigfit.explain.runs import BlockRuns, run_delimiter
 from rigfit.records import field, record
 
 BLOCK = 8 * 1024 * 1024
@@ -122,9 +123,11 @@ class KeywordScanner:
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
         self._first = (self._regex, self._suffix)  # the regexes of the first pass
-        # the last block, its distinct lines as written and lower-cased, its lines, and its distinct lines in order of
-        # first appearance (the context pass over the whole block locates its lines in them, see `_remember_first`)
-        self._distinct: tuple[bytes, bytes, bytes, list[bytes], dict[bytes, None]] | None = None
+        # the last block, its distinct lines as written and lower-cased, its newline count, and where the first of
+        # some of its lines are (the context pass over the whole block locates its lines so, see `_remember_first`)
+        self._distinct: tuple[bytes, bytes, bytes, int, Callable[[Set[bytes]], dict[bytes, tuple[int, int]]]] | None
+        self._distinct = None
+        self._delimiter: bytes | None = None  # the runs' delimiter of a repeating block (`runs.run_delimiter`)
         # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
         self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
         self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
@@ -158,7 +161,9 @@ class KeywordScanner:
         block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
         base_line = result.lines_total
         result.bytes_total += len(block)
-        repeats, self._sample = _mode(block)
+        repeats, sample = _mode(block)
+        self._sample = sample if repeats == "shapes" else None
+        self._delimiter = run_delimiter(sample) if repeats == "lines" and sample is not None else None
         hits = self._collect_first(block, base_line, result, repeats)
         result.lines_total += self._newlines(block)
         if self._context is not None:
@@ -192,7 +197,7 @@ class KeywordScanner:
         if self._shaped is not None and self._shaped[0] is block:
             return self._shaped[1]
         if self._distinct is not None and self._distinct[0] is block:
-            return len(self._distinct[3]) - 1
+            return self._distinct[3]
         return block.count(b"\n")
 
     def _context_pass(self, chunk: bytes, first_line: int, result: LogScan, repeats: str) -> None:
@@ -352,16 +357,23 @@ class KeywordScanner:
         """The keyword regexes (the first pass's by default) run once over the distinct lines (as written: the
         lower-cased copy of the distinct lines has the same offsets), then each hit is remembered at every line that
         repeats it, in log order; `counted` as in `_collect`."""
-        order: dict[bytes, None] | None = None  # the block's distinct lines, when its first pass split it
+        locate = None  # where the first of some of the block's lines are, when its first pass split it
+        runs = lines = None
         if self._distinct is not None and self._distinct[0] is block:  # the block's first pass made it
-            _, written, distinct, lines, order = self._distinct
+            _, written, distinct, _, locate = self._distinct
         else:
-            lines = block.split(b"\n")
-            firsts = dict.fromkeys(lines)
+            runs = BlockRuns.cut(block, self._delimiter) if counted and self._delimiter else None
+            if runs is None:
+                lines = block.split(b"\n")
+                firsts = dict.fromkeys(lines)
+            else:
+                firsts = runs.distinct_lines()
             written = b"\n" + b"\n".join(firsts)
             distinct = written.lower()
             if counted:  # the first pass keeps the block's for its context pass (not a previous block's tail)
-                self._distinct = (block, written, distinct, lines, firsts)
+                locate = runs.first_lines if runs is not None else _lines_locator(cast(list, lines), firsts)
+                newlines = runs.line_starts[-1] - 1 if runs is not None else len(cast(list, lines)) - 1
+                self._distinct = (block, written, distinct, newlines, locate)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
@@ -369,10 +381,15 @@ class KeywordScanner:
             line = written[line_start : line_end if line_end >= 0 else len(distinct)]
             segments.setdefault(line, {}).setdefault(start - line_start, set()).update(words)
         if not counted:  # the context pass: a line already kept is left as it is, so its first occurrence is enough
-            located = None if order is None else _first_lines(lines, 0, 0, order, segments.keys())
-            _remember_first(block, base_line, result, segments, located)
+            _remember_first(block, base_line, result, segments, None if locate is None else locate(segments.keys()))
             return {}
-        return _remember_occurrences(block, lines, base_line, result, segments, self._signals)
+        if runs is not None:
+            picked, occurrences, positions = runs.occurrences(segments.keys())
+        else:
+            lines = cast(list, lines)
+            picked = list(itertools.compress(itertools.count(), map(segments.__contains__, lines)))
+            occurrences, positions = list(map(lines.__getitem__, picked)), None
+        return _remember_occurrences(block, picked, occurrences, positions, base_line, result, segments, self._signals)
 
     def _collect(
         self,
@@ -444,20 +461,28 @@ def _counted_firsts(block: bytes, lines: list[bytes]) -> list[tuple[int, int, by
     return found
 
 
+def _lines_locator(
+    lines: list[bytes], order: dict[bytes, None]
+) -> Callable[[Set[bytes]], dict[bytes, tuple[int, int]]]:
+    """`_first_lines` of a block's `lines` (its distinct lines in `order`), for the wanted lines given later."""
+    return functools.partial(_first_lines, lines, 0, 0, order)
+
+
 def _remember_occurrences(
     block: bytes,
-    lines: list[bytes],
+    picked: list[int],
+    occurrences: list[bytes],
+    positions: list[int] | None,
     base_line: int,
     result: LogScan,
     segments: dict[bytes, dict[int, set[str]]],
     signals: set[str],
 ) -> dict[int, set[str]]:
-    """Remember every occurrence of the lines of `segments`, in log order; returns the keywords of the segments that
-    hold a signal, by segment start in b"\n" + block (the coordinates of `_collect`: the caller reads only those).
-    C loops pick the occurrences out of the block's lines (a set test per line) and count them; each distinct line
-    is decoded once, and bytes.find locates an occurrence of a signal line from the previous one (summing the lengths
-    of the lines in between instead cost as many instructions, round xspeed10)."""
-    picked = list(itertools.compress(itertools.count(), map(segments.__contains__, lines)))
+    """Remember the `occurrences` of the lines of `segments` (the lines at the indices `picked` of the block, in log
+    order); returns the keywords of the segments that hold a signal, by segment start in b"\n" + block (the
+    coordinates of `_collect`: the caller reads only those). Each distinct line is decoded once; a signal line's
+    occurrence starts at its `positions` entry (a block read by runs knows it) or is located by bytes.find from the
+    previous one (summing the lengths of the lines in between instead cost as many instructions, round xspeed10)."""
     texts = {
         line: [
             (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
@@ -467,17 +492,17 @@ def _remember_occurrences(
     }
     new = {text for kept in texts.values() for text, _ in kept if text and text not in result.lines}
     if len(result.lines) + len(new) <= MAX_LINES:  # nothing is forgotten: each line's copies are counted at once
-        _remember_counted(result, base_line, list(map(lines.__getitem__, picked)), picked, texts)
+        _remember_counted(result, base_line, occurrences, picked, texts)
     else:  # a line forgotten and seen again is a new line: remember the copies one by one
-        for index in picked:
-            for text, words in texts[lines[index]]:
+        for index, line in zip(picked, occurrences, strict=True):
+            for text, words in texts[line]:
                 _remember(result, text, base_line + 1 + index, words)
     hits: dict[int, set[str]] = {}
     signal_lines = {line for line, found in segments.items() if any(words & signals for words in found.values())}
     at = -1  # where the previous signal line located starts
-    for index in itertools.compress(picked, map(signal_lines.__contains__, map(lines.__getitem__, picked))):
-        line = lines[index]
-        at = _find_line(block, line, at)  # the lines between the two are not `line`
+    located = zip(itertools.repeat(-1) if positions is None else positions, occurrences, strict=False)
+    for at_known, line in itertools.compress(located, map(signal_lines.__contains__, occurrences)):
+        at = at_known if positions is not None else _find_line(block, line, at)  # the lines between are not `line`
         hits.update((at + 1 + start, words) for start, words in segments[line].items() if words & signals)
     return hits
 
@@ -557,8 +582,9 @@ def _mode(block: bytes) -> tuple[str, list[bytes] | None]:
     it are distinct), "shapes" when a big block does once the digits are masked (a timestamp on every line; a small
     block costs little either way and keeps every line of its context), else "each"."""
     sample = next(_slices(block))[1]  # the first slice (SAMPLE bytes to the next newline): its shapes are reused
-    if _repeats(sample.lower().split(b"\n")):
-        return "lines", None
+    lowered = sample.lower().split(b"\n")
+    if _repeats(lowered):
+        return "lines", lowered  # its lines tell where runs of lines start (`runs.run_delimiter`)
     if len(block) <= SAMPLE:
         return "each", None
     shapes = sample.translate(SHAPE).split(b"\n")
