@@ -14,24 +14,30 @@ from __future__ import annotations
 import collections
 import itertools
 import operator
-from collections.abc import Iterable, Set
+from collections.abc import Set
 
 RUN_LINES = 16  # lines per run aimed at
 REPEATS_PAY_BELOW = 0.25  # share of distinct runs under which a block is read by runs
-_PREFIX = operator.itemgetter(slice(0, 2))
+PREFIXES = (2, 4, 8, 16, 32)  # the lengths of line start tried for a delimiter, shortest first
 # (index of the line in its run, start of the line in the run, the line) of each line that holds a keyword
 RunLine = tuple[int, int, bytes]
 
 
 def run_delimiter(lines: list[bytes]) -> bytes | None:
-    """b"\\n" and the two bytes that start about one in RUN_LINES of `lines` (a sample of a block's lines), or None
-    when no pair starts between one in 64 and one in 4 of them."""
-    counts = collections.Counter(map(_PREFIX, lines))
-    aim, size = len(lines) / RUN_LINES, len(lines)
-    fits = [
-        (abs(count - aim), pair) for pair, count in counts.items() if len(pair) == 2 and size / 64 <= count <= size / 4
-    ]
-    return b"\n" + min(fits)[1] if fits else None
+    """b"\\n" and the line start that begins about one in RUN_LINES of `lines` (a sample of a block's lines), or None
+    when none begins between one in 64 and one in 4 of them. The shortest start that fits is taken: a longer one is
+    tried only when every short one is too frequent or too rare (timestamped lines all start alike: "[2000-00-00 ")."""
+    size = len(lines)
+    for length in PREFIXES:
+        counts = collections.Counter(map(operator.itemgetter(slice(0, length)), lines))
+        fits = [
+            (abs(count - size / RUN_LINES), start)
+            for start, count in counts.items()
+            if len(start) == length and size / 64 <= count <= size / 4
+        ]
+        if fits:
+            return b"\n" + min(fits)[1]
+    return None
 
 
 class BlockRuns:
@@ -49,6 +55,7 @@ class BlockRuns:
         # the index of the first line of each run, and the block's line count last
         self.line_starts = list(itertools.accumulate(map(counts.__getitem__, pieces), initial=0))
         self._byte_starts: list[int] | None = None
+        self._run_lines: list[tuple[int, list[bytes]]] | None = None
 
     @classmethod
     def cut(cls, block: bytes, delimiter: bytes) -> BlockRuns | None:
@@ -59,13 +66,14 @@ class BlockRuns:
             return None
         return cls(block, delimiter, pieces, distinct)
 
-    def run_lines(self) -> Iterable[tuple[int, list[bytes]]]:
+    def run_lines(self) -> list[tuple[int, list[bytes]]]:
         """(key, lines) of the head run (key 0) and of each distinct run (its piece's first index), in order of first
-        appearance."""
-        yield 0, self.pieces[0].split(b"\n")
-        firsts = self._first_indices()
-        for piece in self._distinct:
-            yield firsts[piece], (self._pair + piece).split(b"\n")
+        appearance; split once."""
+        if self._run_lines is None:
+            firsts = self._first_indices()
+            self._run_lines = [(0, self.pieces[0].split(b"\n"))]
+            self._run_lines += ((firsts[piece], (self._pair + piece).split(b"\n")) for piece in self._distinct)
+        return self._run_lines
 
     def distinct_lines(self) -> dict[bytes, None]:
         """The block's distinct lines in order of first appearance (as `dict.fromkeys` of its lines would give)."""

@@ -83,6 +83,9 @@ class LogScan:
         return [line for line in self.lines.values() if line.keywords & words]
 
 
+ESCAPED = [re.escape(bytes([b])) for b in range(256)]  # each byte as a regex matches it
+
+
 def _trie(words: Iterable[bytes]) -> bytes:
     """A regex alternation of `words` sharing prefixes, so the engine tests few branches per position."""
     root: dict = {}
@@ -93,7 +96,10 @@ def _trie(words: Iterable[bytes]) -> bytes:
         node[None] = True
 
     def build(node: dict) -> bytes:
-        branches = [re.escape(bytes([b])) + build(child) for b, child in sorted(node.items(), key=str) if b is not None]
+        # in the order of the bytes' decimal strings (that of the items' str(), which wrote out each child's whole
+        # subtree: 0.25 s of the start-up, round xspeed11)
+        nexts = sorted((b for b in node if b is not None), key="{},".format)
+        branches = [ESCAPED[b] + build(node[b]) for b in nexts]
         if not branches:
             return b""
         body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
@@ -118,8 +124,7 @@ class KeywordScanner:
         self.keywords = words
         self._regex = _keyword_regex(words)
         self._signals = set(words) - set(ERROR_WORDS)
-        extra = sorted({k.lower() for k in context} - set(words))
-        self._context = _keyword_regex(extra) if extra else None
+        self._extra = sorted({k.lower() for k in context} - set(words))
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
         self._first = (self._regex, self._suffix)  # the regexes of the first pass
@@ -127,10 +132,10 @@ class KeywordScanner:
         # some of its lines are (the context pass over the whole block locates its lines so, see `_remember_first`)
         self._distinct: tuple[bytes, bytes, bytes, int, Callable[[Set[bytes]], dict[bytes, tuple[int, int]]]] | None
         self._distinct = None
-        self._delimiter: bytes | None = None  # the runs' delimiter of a repeating block (`runs.run_delimiter`)
-        # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
-        self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
-        self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
+        # the runs' delimiter of a repeating block (`runs.run_delimiter`), by mode: picked from the first such
+        # block's sample and kept while the blocks' runs repeat (counting the sample's line starts cost ~1 ms per MB)
+        self._delimiters: dict[str, bytes | None] = {}
+        self._delimiter: bytes | None = None  # the current block's
         self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
         self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
         # the last block, its newline count, and where the first line of each of its shapes is (see `_first_lines`)
@@ -144,10 +149,27 @@ class KeywordScanner:
         self._context_segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
+    # The regexes that only some logs need are compiled when first needed (each costs 25-100 ms of start-up): the
+    # context keywords' near a signal, the keywords with their digits masked in a big block of timestamped lines
+    # (they find the shapes of lines that may hold a keyword).
+
+    @functools.cached_property
+    def _context(self) -> re.Pattern[bytes] | None:
+        return _keyword_regex(self._extra) if self._extra else None
+
+    @functools.cached_property
+    def _shapes(self) -> re.Pattern[bytes]:
+        return _keyword_regex(sorted({_shape(w) for w in self.keywords}))
+
+    @functools.cached_property
+    def _context_shapes(self) -> re.Pattern[bytes]:  # read only where `_context` is not None
+        return _keyword_regex(sorted({_shape(w) for w in self._extra}))
+
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
         self._tail = None
         self._head_pending = False
+        self._delimiters = {}
         for raw in _whole_lines(blocks):
             self._scan_block(raw, result)
             del raw  # the next block is read without this one alive: memory holds one block, not two
@@ -163,13 +185,19 @@ class KeywordScanner:
         result.bytes_total += len(block)
         repeats, sample = _mode(block)
         self._sample = sample if repeats == "shapes" else None
-        self._delimiter = run_delimiter(sample) if repeats == "lines" and sample is not None else None
+        self._delimiter = self._runs_delimiter(repeats, sample) if repeats != "each" else None
         hits = self._collect_first(block, base_line, result, repeats)
         result.lines_total += self._newlines(block)
-        if self._context is not None:
+        if self._extra:
             signals = sorted(start - 1 for start, words in hits.items() if not words.isdisjoint(self._signals))
             self._context_near(block, base_line, signals, result, repeats)
         self._distinct = self._shaped = self._sample = None
+
+    def _runs_delimiter(self, repeats: str, sample: list[bytes] | None) -> bytes | None:
+        """The delimiter of a block's runs in this mode (its sample's lines tell), kept while it serves."""
+        if self._delimiters.get(repeats) is None and sample is not None:
+            self._delimiters[repeats] = run_delimiter(sample)
+        return self._delimiters.get(repeats)
 
     def _context_near(self, block: bytes, base_line: int, signals: list[int], result: LogScan, repeats: str) -> None:
         """The context pass over the windows around a block's `signals` (offsets), the previous block's tail when one
@@ -204,10 +232,11 @@ class KeywordScanner:
         """The context keywords near a failure; in a repeating block (a keyword in every repeat makes the windows
         cover it) each distinct line is read once, and in a block of timestamped lines each distinct shape is read
         at its first line in the window (the facts around a failure, not every copy of them)."""
-        if self._context is None or self._context_shapes is None:
+        context = self._context
+        if context is None:
             return
         if repeats == "lines":
-            self._collect_distinct(chunk, first_line, result, (self._context,), counted=False)
+            self._collect_distinct(chunk, first_line, result, (context,), counted=False)
         elif repeats == "shapes":
             firsts = self._firsts_of(chunk)
             hit = self._read_shapes(firsts, self._context_hit, (self._context_shapes,))
@@ -217,12 +246,12 @@ class KeywordScanner:
                     self._context_segments[shape] = self._shape_segments(shape, (self._context_shapes,))
                 found = self._context_segments[shape]
                 if found is None:
-                    found = self._line_segments(chunk[at : at + len(shape)].lower(), (self._context,))
+                    found = self._line_segments(chunk[at : at + len(shape)].lower(), (context,))
                 for start, end, words, _ in found:
                     text = chunk[at + start - 1 : at + end][:MAX_LINE].decode("utf-8", errors="replace").strip()
                     _remember(result, text, number, words, count=False)
         else:
-            self._collect(chunk, first_line, result, (self._context,))
+            self._collect(chunk, first_line, result, (context,))
 
     def _collect_first(self, block: bytes, base_line: int, result: LogScan, repeats: str) -> Mapping[int, Set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
@@ -269,30 +298,25 @@ class KeywordScanner:
         a signal (all the caller reads), by their start in b"\n" + block."""
         firsts: dict[bytes, tuple[int, int]] = {}  # the block's distinct shapes, where each is first
         candidates: set[bytes] = set()  # those in which the first pass's regexes find a keyword
-        segments = self._segments
         # (index, start in the block, segments or None: read by the regexes) of each candidate line
         located: list[tuple[int, int, list[Segment] | None]] = []
         first_index = 0
         # a slice's lines at a time (translated, split): the whole block's made its peak (8 MB translated and 97,000
-        # line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around them
+        # line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around them; a slice whose
+        # shapes repeat in runs of lines is cut into those runs instead (rigfit/explain/runs.py)
         sample, self._sample = self._sample, None  # the first slice's shapes, as `_mode` split them
+        delimiter = self._delimiter
         for offset, piece in _slices(block):
-            lines = piece.translate(SHAPE).split(b"\n") if sample is None else sample
+            runs = BlockRuns.cut(piece.translate(SHAPE), delimiter) if delimiter is not None else None
+            if runs is None:
+                if delimiter is not None:  # the rest of the block read by lines, the next block's picked again
+                    self._delimiters.pop("shapes", None)
+                    delimiter = None
+                lines = piece.translate(SHAPE).split(b"\n") if sample is None else sample
+                first_index += self._slice_lines(lines, offset, first_index, firsts, candidates, located)
+            else:
+                first_index += self._slice_runs(runs, offset, first_index, firsts, candidates, located)
             sample = None
-            distinct = dict.fromkeys(lines)
-            new = distinct.keys() - firsts.keys()
-            if new:
-                firsts.update(_first_lines(lines, offset, first_index, distinct, new))
-                hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
-                candidates.update(shape for shape in new if hit[shape])
-            for shape in (distinct.keys() & candidates).difference(segments):  # the smaller side iterated
-                segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
-            at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
-            for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
-                at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
-                previous = index
-                located.append((first_index + index, at, segments[lines[index]]))
-            first_index += len(lines)
         self._shaped = (block, first_index - 1, firsts)
         pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
         numbers: list[int] = []
@@ -315,6 +339,69 @@ class KeywordScanner:
                     hits[at + start] = keywords
         _remember_all(result, pieces, numbers, words)
         return hits
+
+    def _slice_lines(
+        self,
+        lines: list[bytes],
+        offset: int,
+        first_index: int,
+        firsts: dict[bytes, tuple[int, int]],
+        candidates: set[bytes],
+        located: list[tuple[int, int, list[Segment] | None]],
+    ) -> int:
+        """`_collect_shapes` on the shapes of a slice's `lines` (the slice at `offset`, its first line the block's
+        `first_index`): the new shapes read, the candidate lines located (appended to `located`); returns the
+        slice's line count."""
+        distinct = dict.fromkeys(lines)
+        self._read_slice(
+            distinct, functools.partial(_first_lines, lines, offset, first_index, distinct), firsts, candidates
+        )
+        at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
+        segments = self._segments
+        for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
+            at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
+            previous = index
+            located.append((first_index + index, at, segments[lines[index]]))
+        return len(lines)
+
+    def _slice_runs(
+        self,
+        runs: BlockRuns,
+        offset: int,
+        first_index: int,
+        firsts: dict[bytes, tuple[int, int]],
+        candidates: set[bytes],
+        located: list[tuple[int, int, list[Segment] | None]],
+    ) -> int:
+        """`_slice_lines` on a slice cut into runs of shapes: each distinct run split once, the candidate lines'
+        indices and starts given by the runs."""
+
+        def locate(new: Set[bytes]) -> dict[bytes, tuple[int, int]]:
+            return {shape: (offset + at, first_index + index) for shape, (at, index) in runs.first_lines(new).items()}
+
+        self._read_slice(runs.distinct_lines(), locate, firsts, candidates)
+        indices, shapes, starts = runs.occurrences(candidates)
+        found = map(self._segments.__getitem__, shapes)
+        located += zip(map(first_index.__add__, indices), map(offset.__add__, starts), found, strict=True)
+        return runs.line_starts[-1]
+
+    def _read_slice(
+        self,
+        distinct: dict[bytes, None],
+        locate: Callable[[Set[bytes]], dict[bytes, tuple[int, int]]],
+        firsts: dict[bytes, tuple[int, int]],
+        candidates: set[bytes],
+    ) -> None:
+        """A slice's `distinct` shapes not seen in the block yet located (`locate`) and read by the first pass's
+        regexes (once for the whole log), and the segments of its candidate shapes read."""
+        new = distinct.keys() - firsts.keys()
+        if new:
+            firsts.update(locate(new))
+            hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
+            candidates.update(shape for shape in new if hit[shape])
+        segments = self._segments
+        for shape in (distinct.keys() & candidates).difference(segments):  # the smaller side iterated
+            segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
 
     def _shape_segments(self, shape: bytes, regexes: tuple[re.Pattern[bytes], ...]) -> list[Segment] | None:
         """The segments of every line of this shape that hold a keyword of `regexes` (compiled with their digits
@@ -363,6 +450,8 @@ class KeywordScanner:
             _, written, distinct, _, locate = self._distinct
         else:
             runs = BlockRuns.cut(block, self._delimiter) if counted and self._delimiter else None
+            if runs is None and counted and self._delimiter:
+                self._delimiters.pop("lines", None)  # the next block's picked again
             if runs is None:
                 lines = block.split(b"\n")
                 firsts = dict.fromkeys(lines)
