@@ -3,7 +3,7 @@
 Splitting an 8 MB block into its ~130,000 lines, hashing them and picking the keyword lines out of them made one
 Python object per line: ~25 M instructions per MB, whatever the keywords. A block that repeats itself (a unit of
 startup lines, warnings and progress bars printed again and again) repeats its runs of lines too, so the block is cut
-before every line that starts with a chosen pair of bytes (`run_delimiter`, found in the sample of `scan._mode`): about
+before every line that starts with a chosen few bytes (`run_delimiter`, found in the sample of `scan._mode`): about
 one object per RUN_LINES lines. Each distinct run is split into lines once; the block's lines are its runs' lines, so
 every line's index and start follow from the runs' line counts and lengths. The cut is only a grouping: any delimiter
 gives the same lines, numbers and positions, and a block whose runs do not repeat is read line by line instead.
@@ -26,7 +26,7 @@ RunLine = tuple[int, int, bytes]
 def run_delimiter(lines: list[bytes]) -> bytes | None:
     """b"\\n" and the line start that begins about one in RUN_LINES of `lines` (a sample of a block's lines), or None
     when none begins between one in 64 and one in 4 of them. The shortest start that fits is taken: a longer one is
-    tried only when every short one is too frequent or too rare (timestamped lines all start alike: "[2000-00-00 ")."""
+    tried only when every short one is too frequent or too rare (a logger's lines all start alike: "INFO:root:")."""
     size = len(lines)
     for length in PREFIXES:
         counts = collections.Counter(map(operator.itemgetter(slice(0, length)), lines))
@@ -41,17 +41,17 @@ def run_delimiter(lines: list[bytes]) -> bytes | None:
 
 
 class BlockRuns:
-    """A block cut before each line starting with the delimiter's pair: run 0 is `pieces[0]`, run i > 0 is the pair
-    followed by `pieces[i]`, and the block is its runs joined by newlines."""
+    """A block cut before each line starting with the delimiter's bytes (after its newline): run 0 is `pieces[0]`, run
+    i > 0 is those bytes followed by `pieces[i]`, and the block is its runs joined by newlines."""
 
     def __init__(self, block: bytes, delimiter: bytes, pieces: list[bytes], distinct: dict[bytes, None]) -> None:
         self.block = block
         self._delimiter = delimiter
-        self._pair = delimiter[1:]
+        self._start = delimiter[1:]
         self.pieces = pieces
         self._distinct = distinct  # the pieces of runs 1.. in order of first appearance
         counts = {piece: piece.count(b"\n") + 1 for piece in distinct}
-        counts[pieces[0]] = pieces[0].count(b"\n") + 1  # the pair holds no newline: a run's lines are its piece's
+        counts[pieces[0]] = pieces[0].count(b"\n") + 1  # the start holds no newline: a run's lines are its piece's
         # the index of the first line of each run, and the block's line count last
         self.line_starts = list(itertools.accumulate(map(counts.__getitem__, pieces), initial=0))
         self._byte_starts: list[int] | None = None
@@ -72,7 +72,7 @@ class BlockRuns:
         if self._run_lines is None:
             firsts = self._first_indices()
             self._run_lines = [(0, self.pieces[0].split(b"\n"))]
-            self._run_lines += ((firsts[piece], (self._pair + piece).split(b"\n")) for piece in self._distinct)
+            self._run_lines += ((firsts[piece], (self._start + piece).split(b"\n")) for piece in self._distinct)
         return self._run_lines
 
     def distinct_lines(self) -> dict[bytes, None]:
@@ -132,4 +132,4 @@ class BlockRuns:
             return 0
         if self._byte_starts is None:
             self._byte_starts = list(itertools.accumulate(map(len, self.pieces), initial=0))
-        return self._byte_starts[run] + run * len(self._delimiter) - len(self._pair)
+        return self._byte_starts[run] + run * len(self._delimiter) - len(self._start)

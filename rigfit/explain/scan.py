@@ -132,10 +132,9 @@ class KeywordScanner:
         # some of its lines are (the context pass over the whole block locates its lines so, see `_remember_first`)
         self._distinct: tuple[bytes, bytes, bytes, int, Callable[[Set[bytes]], dict[bytes, tuple[int, int]]]] | None
         self._distinct = None
-        # the runs' delimiter of a repeating block (`runs.run_delimiter`), by mode: picked from the first such
-        # block's sample and kept while the blocks' runs repeat (counting the sample's line starts cost ~1 ms per MB)
-        self._delimiters: dict[str, bytes | None] = {}
-        self._delimiter: bytes | None = None  # the current block's
+        # the delimiter of a repeating block's runs (`runs.run_delimiter`): picked from the first such block's sample
+        # and kept while the blocks' runs repeat (counting the sample's line starts costs ~1 ms per MB)
+        self._delimiter: bytes | None = None
         self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
         self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
         # the last block, its newline count, and where the first line of each of its shapes is (see `_first_lines`)
@@ -169,7 +168,7 @@ class KeywordScanner:
         result = LogScan()
         self._tail = None
         self._head_pending = False
-        self._delimiters = {}
+        self._delimiter = None
         for raw in _whole_lines(blocks):
             self._scan_block(raw, result)
             del raw  # the next block is read without this one alive: memory holds one block, not two
@@ -185,19 +184,15 @@ class KeywordScanner:
         result.bytes_total += len(block)
         repeats, sample = _mode(block)
         self._sample = sample if repeats == "shapes" else None
-        self._delimiter = self._runs_delimiter(repeats, sample) if repeats != "each" else None
+        if repeats == "lines" and self._delimiter is None and sample is not None:
+            self._delimiter = run_delimiter(sample)
+        del sample  # the sample's lines live no longer than the first pass needs them
         hits = self._collect_first(block, base_line, result, repeats)
         result.lines_total += self._newlines(block)
         if self._extra:
             signals = sorted(start - 1 for start, words in hits.items() if not words.isdisjoint(self._signals))
             self._context_near(block, base_line, signals, result, repeats)
         self._distinct = self._shaped = self._sample = None
-
-    def _runs_delimiter(self, repeats: str, sample: list[bytes] | None) -> bytes | None:
-        """The delimiter of a block's runs in this mode (its sample's lines tell), kept while it serves."""
-        if self._delimiters.get(repeats) is None and sample is not None:
-            self._delimiters[repeats] = run_delimiter(sample)
-        return self._delimiters.get(repeats)
 
     def _context_near(self, block: bytes, base_line: int, signals: list[int], result: LogScan, repeats: str) -> None:
         """The context pass over the windows around a block's `signals` (offsets), the previous block's tail when one
@@ -298,25 +293,30 @@ class KeywordScanner:
         a signal (all the caller reads), by their start in b"\n" + block."""
         firsts: dict[bytes, tuple[int, int]] = {}  # the block's distinct shapes, where each is first
         candidates: set[bytes] = set()  # those in which the first pass's regexes find a keyword
+        segments = self._segments
         # (index, start in the block, segments or None: read by the regexes) of each candidate line
         located: list[tuple[int, int, list[Segment] | None]] = []
         first_index = 0
         # a slice's lines at a time (translated, split): the whole block's made its peak (8 MB translated and 97,000
-        # line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around them; a slice whose
-        # shapes repeat in runs of lines is cut into those runs instead (rigfit/explain/runs.py)
+        # line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around them
         sample, self._sample = self._sample, None  # the first slice's shapes, as `_mode` split them
-        delimiter = self._delimiter
         for offset, piece in _slices(block):
-            runs = BlockRuns.cut(piece.translate(SHAPE), delimiter) if delimiter is not None else None
-            if runs is None:
-                if delimiter is not None:  # the rest of the block read by lines, the next block's picked again
-                    self._delimiters.pop("shapes", None)
-                    delimiter = None
-                lines = piece.translate(SHAPE).split(b"\n") if sample is None else sample
-                first_index += self._slice_lines(lines, offset, first_index, firsts, candidates, located)
-            else:
-                first_index += self._slice_runs(runs, offset, first_index, firsts, candidates, located)
+            lines = piece.translate(SHAPE).split(b"\n") if sample is None else sample
             sample = None
+            distinct = dict.fromkeys(lines)
+            new = distinct.keys() - firsts.keys()
+            if new:
+                firsts.update(_first_lines(lines, offset, first_index, distinct, new))
+                hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
+                candidates.update(shape for shape in new if hit[shape])
+            for shape in (distinct.keys() & candidates).difference(segments):  # the smaller side iterated
+                segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
+            at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
+            for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
+                at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
+                previous = index
+                located.append((first_index + index, at, segments[lines[index]]))
+            first_index += len(lines)
         self._shaped = (block, first_index - 1, firsts)
         pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
         numbers: list[int] = []
@@ -339,69 +339,6 @@ class KeywordScanner:
                     hits[at + start] = keywords
         _remember_all(result, pieces, numbers, words)
         return hits
-
-    def _slice_lines(
-        self,
-        lines: list[bytes],
-        offset: int,
-        first_index: int,
-        firsts: dict[bytes, tuple[int, int]],
-        candidates: set[bytes],
-        located: list[tuple[int, int, list[Segment] | None]],
-    ) -> int:
-        """`_collect_shapes` on the shapes of a slice's `lines` (the slice at `offset`, its first line the block's
-        `first_index`): the new shapes read, the candidate lines located (appended to `located`); returns the
-        slice's line count."""
-        distinct = dict.fromkeys(lines)
-        self._read_slice(
-            distinct, functools.partial(_first_lines, lines, offset, first_index, distinct), firsts, candidates
-        )
-        at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
-        segments = self._segments
-        for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
-            at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
-            previous = index
-            located.append((first_index + index, at, segments[lines[index]]))
-        return len(lines)
-
-    def _slice_runs(
-        self,
-        runs: BlockRuns,
-        offset: int,
-        first_index: int,
-        firsts: dict[bytes, tuple[int, int]],
-        candidates: set[bytes],
-        located: list[tuple[int, int, list[Segment] | None]],
-    ) -> int:
-        """`_slice_lines` on a slice cut into runs of shapes: each distinct run split once, the candidate lines'
-        indices and starts given by the runs."""
-
-        def locate(new: Set[bytes]) -> dict[bytes, tuple[int, int]]:
-            return {shape: (offset + at, first_index + index) for shape, (at, index) in runs.first_lines(new).items()}
-
-        self._read_slice(runs.distinct_lines(), locate, firsts, candidates)
-        indices, shapes, starts = runs.occurrences(candidates)
-        found = map(self._segments.__getitem__, shapes)
-        located += zip(map(first_index.__add__, indices), map(offset.__add__, starts), found, strict=True)
-        return runs.line_starts[-1]
-
-    def _read_slice(
-        self,
-        distinct: dict[bytes, None],
-        locate: Callable[[Set[bytes]], dict[bytes, tuple[int, int]]],
-        firsts: dict[bytes, tuple[int, int]],
-        candidates: set[bytes],
-    ) -> None:
-        """A slice's `distinct` shapes not seen in the block yet located (`locate`) and read by the first pass's
-        regexes (once for the whole log), and the segments of its candidate shapes read."""
-        new = distinct.keys() - firsts.keys()
-        if new:
-            firsts.update(locate(new))
-            hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
-            candidates.update(shape for shape in new if hit[shape])
-        segments = self._segments
-        for shape in (distinct.keys() & candidates).difference(segments):  # the smaller side iterated
-            segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
 
     def _shape_segments(self, shape: bytes, regexes: tuple[re.Pattern[bytes], ...]) -> list[Segment] | None:
         """The segments of every line of this shape that hold a keyword of `regexes` (compiled with their digits
@@ -450,8 +387,8 @@ class KeywordScanner:
             _, written, distinct, _, locate = self._distinct
         else:
             runs = BlockRuns.cut(block, self._delimiter) if counted and self._delimiter else None
-            if runs is None and counted and self._delimiter:
-                self._delimiters.pop("lines", None)  # the next block's picked again
+            if runs is None and counted:
+                self._delimiter = None  # the next repeating block's picked again
             if runs is None:
                 lines = block.split(b"\n")
                 firsts = dict.fromkeys(lines)
