@@ -44,8 +44,7 @@ class BlockRuns:
     """A block cut before each line starting with the delimiter's bytes (after its newline): run 0 is `pieces[0]`, run
     i > 0 is those bytes followed by `pieces[i]`, and the block is its runs joined by newlines."""
 
-    def __init__(self, block: bytes, delimiter: bytes, pieces: list[bytes], distinct: dict[bytes, None]) -> None:
-        self.block = block
+    def __init__(self, delimiter: bytes, pieces: list[bytes], distinct: dict[bytes, None]) -> None:
         self._delimiter = delimiter
         self._start = delimiter[1:]
         self.pieces = pieces
@@ -64,7 +63,7 @@ class BlockRuns:
         distinct = dict.fromkeys(itertools.islice(pieces, 1, None))
         if len(pieces) < RUN_LINES or len(distinct) > len(pieces) * REPEATS_PAY_BELOW:
             return None
-        return cls(block, delimiter, pieces, distinct)
+        return cls(delimiter, pieces, distinct)
 
     def run_lines(self) -> list[tuple[int, list[bytes]]]:
         """(key, lines) of the head run (key 0) and of each distinct run (its piece's first index), in order of first
