@@ -17,9 +17,10 @@ import itertools
 import operator
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from typing import BinaryIO, cast
 
+from rigfit.explain.runs import BlockRuns, run_delimiter
 from rigfit.records import field, record
 
 BLOCK = 8 * 1024 * 1024
@@ -82,6 +83,9 @@ class LogScan:
         return [line for line in self.lines.values() if line.keywords & words]
 
 
+ESCAPED = [re.escape(bytes([b])) for b in range(256)]  # each byte as a regex matches it
+
+
 def _trie(words: Iterable[bytes]) -> bytes:
     """A regex alternation of `words` sharing prefixes, so the engine tests few branches per position."""
     root: dict = {}
@@ -92,7 +96,10 @@ def _trie(words: Iterable[bytes]) -> bytes:
         node[None] = True
 
     def build(node: dict) -> bytes:
-        branches = [re.escape(bytes([b])) + build(child) for b, child in sorted(node.items(), key=str) if b is not None]
+        # in the order of the bytes' decimal strings (that of the items' str(), which wrote out each child's whole
+        # subtree: 0.25 s of the start-up, round xspeed11)
+        nexts = sorted((b for b in node if b is not None), key="{},".format)
+        branches = [ESCAPED[b] + build(node[b]) for b in nexts]
         if not branches:
             return b""
         body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
@@ -117,17 +124,17 @@ class KeywordScanner:
         self.keywords = words
         self._regex = _keyword_regex(words)
         self._signals = set(words) - set(ERROR_WORDS)
-        extra = sorted({k.lower() for k in context} - set(words))
-        self._context = _keyword_regex(extra) if extra else None
+        self._extra = sorted({k.lower() for k in context} - set(words))
         # "RuntimeError:" and friends: the error word ends a token instead of starting one
         self._suffix = re.compile(rb"(error|exception):")
         self._first = (self._regex, self._suffix)  # the regexes of the first pass
-        # the last block, its distinct lines as written and lower-cased, its lines, and its distinct lines in order of
-        # first appearance (the context pass over the whole block locates its lines in them, see `_remember_first`)
-        self._distinct: tuple[bytes, bytes, bytes, list[bytes], dict[bytes, None]] | None = None
-        # the same keywords with their digits masked: they find the shapes of lines that may hold a keyword
-        self._shapes = _keyword_regex(sorted({_shape(w) for w in words}))
-        self._context_shapes = _keyword_regex(sorted({_shape(w) for w in extra})) if extra else None
+        # the last block, its distinct lines as written and lower-cased, its newline count, and where the first of
+        # some of its lines are (the context pass over the whole block locates its lines so, see `_remember_first`)
+        self._distinct: tuple[bytes, bytes, bytes, int, Callable[[Set[bytes]], dict[bytes, tuple[int, int]]]] | None
+        self._distinct = None
+        # the delimiter of a repeating block's runs (`runs.run_delimiter`): picked from the first such block's sample
+        # and kept while the blocks' runs repeat (counting the sample's line starts costs ~1 ms per MB)
+        self._delimiter: bytes | None = None
         self._tail: tuple[bytes, int] | None = None  # the end of the previous block and its first line number
         self._head_pending = False  # a signal near the end of the previous block: read the start of this one too
         # the last block, its newline count, and where the first line of each of its shapes is (see `_first_lines`)
@@ -141,10 +148,27 @@ class KeywordScanner:
         self._context_segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
+    # The regexes that only some logs need are compiled when first needed (each costs 25-100 ms of start-up): the
+    # context keywords' near a signal, the keywords with their digits masked in a big block of timestamped lines
+    # (they find the shapes of lines that may hold a keyword).
+
+    @functools.cached_property
+    def _context(self) -> re.Pattern[bytes] | None:
+        return _keyword_regex(self._extra) if self._extra else None
+
+    @functools.cached_property
+    def _shapes(self) -> re.Pattern[bytes]:
+        return _keyword_regex(sorted({_shape(w) for w in self.keywords}))
+
+    @functools.cached_property
+    def _context_shapes(self) -> re.Pattern[bytes]:  # read only where `_context` is not None
+        return _keyword_regex(sorted({_shape(w) for w in self._extra}))
+
     def scan(self, blocks: Iterable[bytes]) -> LogScan:
         result = LogScan()
         self._tail = None
         self._head_pending = False
+        self._delimiter = None
         for raw in _whole_lines(blocks):
             self._scan_block(raw, result)
             del raw  # the next block is read without this one alive: memory holds one block, not two
@@ -158,10 +182,14 @@ class KeywordScanner:
         block = ANSI.sub(b"", raw) if b"\x1b" in raw else raw
         base_line = result.lines_total
         result.bytes_total += len(block)
-        repeats, self._sample = _mode(block)
+        repeats, sample = _mode(block)
+        self._sample = sample if repeats == "shapes" else None
+        if repeats == "lines" and self._delimiter is None and sample is not None:
+            self._delimiter = run_delimiter(sample)
+        del sample  # the sample's lines live no longer than the first pass needs them
         hits = self._collect_first(block, base_line, result, repeats)
         result.lines_total += self._newlines(block)
-        if self._context is not None:
+        if self._extra:
             signals = sorted(start - 1 for start, words in hits.items() if not words.isdisjoint(self._signals))
             self._context_near(block, base_line, signals, result, repeats)
         self._distinct = self._shaped = self._sample = None
@@ -192,17 +220,18 @@ class KeywordScanner:
         if self._shaped is not None and self._shaped[0] is block:
             return self._shaped[1]
         if self._distinct is not None and self._distinct[0] is block:
-            return len(self._distinct[3]) - 1
+            return self._distinct[3]
         return block.count(b"\n")
 
     def _context_pass(self, chunk: bytes, first_line: int, result: LogScan, repeats: str) -> None:
         """The context keywords near a failure; in a repeating block (a keyword in every repeat makes the windows
         cover it) each distinct line is read once, and in a block of timestamped lines each distinct shape is read
         at its first line in the window (the facts around a failure, not every copy of them)."""
-        if self._context is None or self._context_shapes is None:
+        context = self._context
+        if context is None:
             return
         if repeats == "lines":
-            self._collect_distinct(chunk, first_line, result, (self._context,), counted=False)
+            self._collect_distinct(chunk, first_line, result, (context,), counted=False)
         elif repeats == "shapes":
             firsts = self._firsts_of(chunk)
             hit = self._read_shapes(firsts, self._context_hit, (self._context_shapes,))
@@ -212,12 +241,12 @@ class KeywordScanner:
                     self._context_segments[shape] = self._shape_segments(shape, (self._context_shapes,))
                 found = self._context_segments[shape]
                 if found is None:
-                    found = self._line_segments(chunk[at : at + len(shape)].lower(), (self._context,))
+                    found = self._line_segments(chunk[at : at + len(shape)].lower(), (context,))
                 for start, end, words, _ in found:
                     text = chunk[at + start - 1 : at + end][:MAX_LINE].decode("utf-8", errors="replace").strip()
                     _remember(result, text, number, words, count=False)
         else:
-            self._collect(chunk, first_line, result, (self._context,))
+            self._collect(chunk, first_line, result, (context,))
 
     def _collect_first(self, block: bytes, base_line: int, result: LogScan, repeats: str) -> Mapping[int, Set[str]]:
         """The first pass over a block; returns the keywords by line start. A big log is big because lines repeat
@@ -352,16 +381,25 @@ class KeywordScanner:
         """The keyword regexes (the first pass's by default) run once over the distinct lines (as written: the
         lower-cased copy of the distinct lines has the same offsets), then each hit is remembered at every line that
         repeats it, in log order; `counted` as in `_collect`."""
-        order: dict[bytes, None] | None = None  # the block's distinct lines, when its first pass split it
+        locate = None  # where the first of some of the block's lines are, when its first pass split it
+        runs = lines = None
         if self._distinct is not None and self._distinct[0] is block:  # the block's first pass made it
-            _, written, distinct, lines, order = self._distinct
+            _, written, distinct, _, locate = self._distinct
         else:
-            lines = block.split(b"\n")
-            firsts = dict.fromkeys(lines)
+            runs = BlockRuns.cut(block, self._delimiter) if counted and self._delimiter else None
+            if runs is None and counted:
+                self._delimiter = None  # the next repeating block's picked again
+            if runs is None:
+                lines = block.split(b"\n")
+                firsts = dict.fromkeys(lines)
+            else:
+                firsts = runs.distinct_lines()
             written = b"\n" + b"\n".join(firsts)
             distinct = written.lower()
             if counted:  # the first pass keeps the block's for its context pass (not a previous block's tail)
-                self._distinct = (block, written, distinct, lines, firsts)
+                locate = runs.first_lines if runs is not None else _lines_locator(cast(list, lines), firsts)
+                newlines = runs.line_starts[-1] - 1 if runs is not None else len(cast(list, lines)) - 1
+                self._distinct = (block, written, distinct, newlines, locate)
         segments: dict[bytes, dict[int, set[str]]] = {}  # distinct line -> segment start in it -> keywords
         for start, words in _keyword_hits(distinct, regexes or (self._regex, self._suffix), self._suffix).items():
             line_start = distinct.rfind(b"\n", 0, start) + 1
@@ -369,10 +407,15 @@ class KeywordScanner:
             line = written[line_start : line_end if line_end >= 0 else len(distinct)]
             segments.setdefault(line, {}).setdefault(start - line_start, set()).update(words)
         if not counted:  # the context pass: a line already kept is left as it is, so its first occurrence is enough
-            located = None if order is None else _first_lines(lines, 0, 0, order, segments.keys())
-            _remember_first(block, base_line, result, segments, located)
+            _remember_first(block, base_line, result, segments, None if locate is None else locate(segments.keys()))
             return {}
-        return _remember_occurrences(block, lines, base_line, result, segments, self._signals)
+        if runs is not None:
+            picked, occurrences, positions = runs.occurrences(segments.keys())
+        else:
+            lines = cast(list, lines)
+            picked = list(itertools.compress(itertools.count(), map(segments.__contains__, lines)))
+            occurrences, positions = list(map(lines.__getitem__, picked)), None
+        return _remember_occurrences(block, picked, occurrences, positions, base_line, result, segments, self._signals)
 
     def _collect(
         self,
@@ -444,20 +487,28 @@ def _counted_firsts(block: bytes, lines: list[bytes]) -> list[tuple[int, int, by
     return found
 
 
+def _lines_locator(
+    lines: list[bytes], order: dict[bytes, None]
+) -> Callable[[Set[bytes]], dict[bytes, tuple[int, int]]]:
+    """`_first_lines` of a block's `lines` (its distinct lines in `order`), for the wanted lines given later."""
+    return functools.partial(_first_lines, lines, 0, 0, order)
+
+
 def _remember_occurrences(
     block: bytes,
-    lines: list[bytes],
+    picked: list[int],
+    occurrences: list[bytes],
+    positions: list[int] | None,
     base_line: int,
     result: LogScan,
     segments: dict[bytes, dict[int, set[str]]],
     signals: set[str],
 ) -> dict[int, set[str]]:
-    """Remember every occurrence of the lines of `segments`, in log order; returns the keywords of the segments that
-    hold a signal, by segment start in b"\n" + block (the coordinates of `_collect`: the caller reads only those).
-    C loops pick the occurrences out of the block's lines (a set test per line) and count them; each distinct line
-    is decoded once, and bytes.find locates an occurrence of a signal line from the previous one (summing the lengths
-    of the lines in between instead cost as many instructions, round xspeed10)."""
-    picked = list(itertools.compress(itertools.count(), map(segments.__contains__, lines)))
+    """Remember the `occurrences` of the lines of `segments` (the lines at the indices `picked` of the block, in log
+    order); returns the keywords of the segments that hold a signal, by segment start in b"\n" + block (the
+    coordinates of `_collect`: the caller reads only those). Each distinct line is decoded once; a signal line's
+    occurrence starts at its `positions` entry (a block read by runs knows it) or is located by bytes.find from the
+    previous one (summing the lengths of the lines in between instead cost as many instructions, round xspeed10)."""
     texts = {
         line: [
             (line[start : _line_end(line, start)][:MAX_LINE].decode("utf-8", errors="replace").strip(), words)
@@ -467,17 +518,17 @@ def _remember_occurrences(
     }
     new = {text for kept in texts.values() for text, _ in kept if text and text not in result.lines}
     if len(result.lines) + len(new) <= MAX_LINES:  # nothing is forgotten: each line's copies are counted at once
-        _remember_counted(result, base_line, list(map(lines.__getitem__, picked)), picked, texts)
+        _remember_counted(result, base_line, occurrences, picked, texts)
     else:  # a line forgotten and seen again is a new line: remember the copies one by one
-        for index in picked:
-            for text, words in texts[lines[index]]:
+        for index, line in zip(picked, occurrences, strict=True):
+            for text, words in texts[line]:
                 _remember(result, text, base_line + 1 + index, words)
     hits: dict[int, set[str]] = {}
     signal_lines = {line for line, found in segments.items() if any(words & signals for words in found.values())}
     at = -1  # where the previous signal line located starts
-    for index in itertools.compress(picked, map(signal_lines.__contains__, map(lines.__getitem__, picked))):
-        line = lines[index]
-        at = _find_line(block, line, at)  # the lines between the two are not `line`
+    located = zip(itertools.repeat(-1) if positions is None else positions, occurrences, strict=False)
+    for at_known, line in itertools.compress(located, map(signal_lines.__contains__, occurrences)):
+        at = at_known if positions is not None else _find_line(block, line, at)  # the lines between are not `line`
         hits.update((at + 1 + start, words) for start, words in segments[line].items() if words & signals)
     return hits
 
@@ -557,8 +608,9 @@ def _mode(block: bytes) -> tuple[str, list[bytes] | None]:
     it are distinct), "shapes" when a big block does once the digits are masked (a timestamp on every line; a small
     block costs little either way and keeps every line of its context), else "each"."""
     sample = next(_slices(block))[1]  # the first slice (SAMPLE bytes to the next newline): its shapes are reused
-    if _repeats(sample.lower().split(b"\n")):
-        return "lines", None
+    lowered = sample.lower().split(b"\n")
+    if _repeats(lowered):
+        return "lines", lowered  # its lines tell where runs of lines start (`runs.run_delimiter`)
     if len(block) <= SAMPLE:
         return "each", None
     shapes = sample.translate(SHAPE).split(b"\n")

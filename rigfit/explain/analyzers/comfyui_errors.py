@@ -24,7 +24,7 @@ CONTEXT = ('file "', "custom_nodes")
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    found = analyze_table(ctx, "comfyui_errors.yaml", "comfyui", _more)
+    found = analyze_table(ctx, "comfyui_errors.yaml", "comfyui", _more, SIGNALS)
     if found and found[0].id == "comfyui-state-dict-keys" and shapes.analyze(ctx):
         return []  # a size mismatch of two model widths: the shapes analyzer names both models
     return found

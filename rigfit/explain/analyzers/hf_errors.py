@@ -59,6 +59,8 @@ def analyze(ctx: Context) -> list[Finding]:
     # every line an entry's pattern can match holds one of its signals, so the scanner tagged it with it: the ~60
     # patterns run on those lines only (a log with a timestamp on every line keeps up to 20,000 lines)
     lines = [line for line in ctx.lines if not SIGNAL_SET.isdisjoint(line.keywords)]
+    if not lines:  # the table is compiled for a log that may hold one of its messages only
+        return []
     hit = last_message(lines, table("hf_errors.yaml", ignore_case=True), ctx.lines)
     if hit is None or answered(ctx, hit[0].entry, hit[1]):
         return []

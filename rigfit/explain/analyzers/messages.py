@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, every, last
+from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, every, last, texts
 from rigfit.explain.analyzers.context import Context
+from rigfit.explain.literals import lines_holding
 from rigfit.explain.scan import LogLine
 from rigfit.kb.error_codes import MESSAGE_FIELD, ToolMessage
 from rigfit.kb.gpus import lookup_name
@@ -94,10 +95,24 @@ def answered(ctx: Context, entry: ToolMessage, line: LogLine) -> bool:
     return bool(entry.not_when) and answered_elsewhere("a warning", entry.not_when, ctx.lines, line)
 
 
+def holds_a_signal(lines: list[LogLine], signals: Sequence[str]) -> bool:
+    """Whether one of `lines` holds one of a table's `signals` (lower-case literals, in any case): one of an entry's
+    is in every line its patterns match (ToolMessage), so a log without any needs no table compiled (each cost 20-40
+    ms of every start-up, round xspeed11)."""
+    return bool(lines_holding(signals, texts(lines)))
+
+
 def analyze_table(
-    ctx: Context, name: str, prefix: str, more: Callable[[Context, LogLine, dict[str, str]], dict[str, str]]
+    ctx: Context,
+    name: str,
+    prefix: str,
+    more: Callable[[Context, LogLine, dict[str, str]], dict[str, str]],
+    signals: Sequence[str],
 ) -> list[Finding]:
-    """The finding for the last message of table `name` in the log; `more` adds (or rewrites) the tool's own facts."""
+    """The finding for the last message of table `name` (whose entries' signals are among `signals`) in the log;
+    `more` adds (or rewrites) the tool's own facts."""
+    if not holds_a_signal(ctx.lines, signals):
+        return []
     hit = last_message(ctx.lines, table(name))
     if hit is None or answered(ctx, hit[0].entry, hit[1]):
         return []

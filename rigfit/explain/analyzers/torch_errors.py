@@ -27,7 +27,7 @@ CONTEXT = ('file "', "custom_nodes", "geforce", "quadro", "tesla", "nvidia rtx")
 
 
 def analyze(ctx: Context) -> list[Finding]:
-    return analyze_table(ctx, "torch_errors.yaml", "torch", _more)
+    return analyze_table(ctx, "torch_errors.yaml", "torch", _more, SIGNALS)
 
 
 # the names torch prints for a dtype (c10::Half, struct c10::Half, Half, torch.cuda.HalfTensor) -> the usual one
