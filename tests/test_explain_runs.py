@@ -87,3 +87,12 @@ def test_runs_locate_the_signal_lines_where_lines_do(monkeypatch: pytest.MonkeyP
         hits.append(reader._collect_first(data, 0, LogScan(), repeats))
     assert len(hits[0]) > 100
     assert hits[0] == hits[1]
+
+
+def test_a_block_whose_lines_start_in_capitals_is_read_by_runs(runs_cut: list[int]) -> None:
+    """The delimiter is taken from the sample's lines as written: one taken from its lower-cased copy ("\\ntr" for
+    "Traceback") was never found in the block, which was then always read line by line."""
+    data = repeating_log().upper()
+    by_runs = scanned(data)
+    assert runs_cut, "no block was read by runs"
+    assert main_lines(by_runs) == main_lines(reference_scan(data))

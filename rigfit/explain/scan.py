@@ -610,7 +610,8 @@ def _mode(block: bytes) -> tuple[str, list[bytes] | None]:
     sample = next(_slices(block))[1]  # the first slice (SAMPLE bytes to the next newline): its shapes are reused
     lowered = sample.lower().split(b"\n")
     if _repeats(lowered):
-        return "lines", lowered  # its lines tell where runs of lines start (`runs.run_delimiter`)
+        # its lines, as written (the block is cut with them), tell where runs of lines start (`runs.run_delimiter`)
+        return "lines", sample.split(b"\n")
     if len(block) <= SAMPLE:
         return "each", None
     shapes = sample.translate(SHAPE).split(b"\n")
