@@ -24,8 +24,12 @@ def test_an_empty_path_names_the_blank_setting_and_the_call_that_got_it() -> Non
 
 
 def test_a_path_that_is_not_empty_stays_nothing_known() -> None:
-    # a wrong path says nothing the error does not already say (os_errors.yaml keeps ENOENT for '' only)
+    # a wrong path says nothing the error does not already say (os_errors.yaml keeps ENOENT and WinError 3 for '' only)
     assert found("enoent-named-path--gencad-torch-load-checkpoint.txt") == []
+    assert found("enoent-named-path--byerecaptcha-winerror-3-folder.txt") == []
+    # the empty path as Windows words it
+    first = found("empty-path--agent-scheduler-winerror-3.txt")[0]
+    assert first.facts["error"] == "WinError-3" and "EMPTY" in first.cause
 
 
 def test_a_sentencepiece_model_that_does_not_parse_is_a_bad_tokenizer_file() -> None:
