@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 
-from rigfit.explain.analyzers.base import Finding, from_end
+from rigfit.explain.analyzers.base import Finding
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.scan import LogLine
 from rigfit.kb.app_parts import AppPart
@@ -35,8 +35,19 @@ def parts() -> tuple[tuple[AppPart, re.Pattern[str]], ...]:
     return tuple(found)
 
 
+@functools.cache
+def folder_names() -> tuple[str, ...]:
+    """The last part of each known folder, lower-cased: a line without one is not read by the path regexes (a
+    timestamped log keeps ~1,100 "[Errno 2]" lines in 20 MB)."""
+    return tuple(sorted({part.folder.rsplit("/", 1)[-1].lower() for part, _ in parts()}))
+
+
 def analyze(ctx: Context) -> list[Finding]:
-    for line, _ in from_end(ctx.lines, MISSING):
+    names = folder_names()
+    for line in reversed(ctx.lines):
+        text = line.text.lower()
+        if not any(name in text for name in names) or not MISSING.search(line.text):
+            continue
         for part, pattern in parts():
             if m := pattern.search(line.text):
                 checkout = re.sub(r"\\\\+", r"\\", m.group("checkout"))
