@@ -148,7 +148,9 @@ def _caller(ctx: Context, at: LogLine) -> str | None:
     for line in ctx.lines:
         if line.number >= at.number:
             break
-        if (
+        if "Traceback (most recent call last)" in line.text:
+            found = None  # an earlier traceback's frames are not this error's
+        elif (
             (m := CALLER.search(line.text))
             and not binary_package(m.group("path"))
             and not STDLIB.search(m.group("path"))
