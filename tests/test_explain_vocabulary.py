@@ -123,6 +123,12 @@ def test_every_os_error_is_read_with_its_path_or_left_to_its_rule(entry: OsError
     if entry.answered_by and not entry.answered_when:
         assert found == []
         return
+    if entry.empty_path_only:
+        # a named path the program got wrong says nothing new; the EMPTY path is the answer (heldx22)
+        assert found == []
+        empty = answer(line.replace(path.replace("\\", "\\\\"), ""), "os-error")
+        assert empty and empty[0].facts["error"] == entry.id and "EMPTY" in empty[0].cause
+        return
     assert found and found[0].facts["error"] == entry.id and found[0].facts["path"] == path
     assert "{" not in found[0].fix and found[0].confidence < 0.7
 

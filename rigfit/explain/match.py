@@ -83,11 +83,12 @@ def catalogue() -> tuple[CompiledIssue, ...]:
 
 
 # the ends of Python's own exception messages, pasted without their "TypeError:"/"AttributeError:" head (a UI's
-# popup, a report's "Exception Message:" field) or a Rust tool's "os error N": where no rule answers, these lines are
-# the error rigfit quotes (render_nothing), like the lines holding an ERROR_WORDS word
+# popup, a report's "Exception Message:" field), a Rust tool's "os error N", or a C++ library's failed check pasted
+# alone ("src/file.cc(238) [condition]": sentencepiece, absl; "cc(" after the "." that ends the file's name): where
+# no rule answers, these lines are the error rigfit quotes (render_nothing), like the lines holding an ERROR_WORDS word
 MESSAGE_WORDS = (
     "unexpected keyword argument", "required positional argument", "object is not subscriptable",
-    "object is not callable", "object is not iterable", "has no attribute", "os error", "**exception message",
+    "object is not callable", "object is not iterable", "has no attribute", "os error", "**exception message", "cc(",
 )  # fmt: skip
 
 

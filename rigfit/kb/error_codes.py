@@ -90,6 +90,9 @@ class OsError(KbEntry):
     # folder setting with a file name, so the root's owner is not the fault
     root_meaning: str | None = None
     root_fix: str | None = None
+    # the error says something only when the path it prints is EMPTY (''): a path setting or argument left blank
+    # (ENOENT: a wrong path says nothing the error does not already say)
+    empty_path_only: bool = False
 
     def _check(self) -> None:
         if (self.root_meaning is None) != (self.root_fix is None):
@@ -108,7 +111,15 @@ class OsError(KbEntry):
 
 # the tool that prints a ToolMessage: torch, ComfyUI, or a library of the Hugging Face loading stack
 MessageTool = Literal[
-    "torch", "comfyui", "huggingface_hub", "transformers", "diffusers", "safetensors", "hf_transfer", "hf_xet"
+    "torch",
+    "comfyui",
+    "huggingface_hub",
+    "transformers",
+    "diffusers",
+    "safetensors",
+    "hf_transfer",
+    "hf_xet",
+    "sentencepiece",
 ]
 MESSAGE_FIELD = re.compile(r"\{(\w+)\}")
 MESSAGE_FIXED_FIELDS = frozenset({"node", "pip", "gpu_cc"})  # facts the analyzers add to the patterns' groups

@@ -64,6 +64,7 @@ SCHEMAS: dict[str, str] = {
     "nvidia_xids.yaml": "rigfit.kb.nvidia_xids:XidGroup",
     "xformers_torch.yaml": "rigfit.kb.xformers:XformersBuild",
     "torch_published.yaml": "rigfit.kb.torch_published:PublishedLine",
+    "app_parts.yaml": "rigfit.kb.app_parts:AppPart",
 }
 
 

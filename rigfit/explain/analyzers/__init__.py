@@ -12,6 +12,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from rigfit.explain.analyzers import (
+    app_parts,
     comfyui_errors,
     cuda_init,
     fetch,
@@ -36,7 +37,7 @@ from rigfit.explain.scan import LogScan
 
 ANALYZERS: tuple[ModuleType, ...] = (
     resolver, imports, gpu_code, cuda_init, runtime, memory, sigill, fetch, hf_errors, gpu_status, os_errors, shapes,
-    stdlib_shadow, node_names, torch_errors, comfyui_errors,
+    stdlib_shadow, node_names, torch_errors, comfyui_errors, app_parts,
 )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ SIGNALS = (
     "requires you to execute custom code", "due to a serious vulnerability issue in", "expected shape",
     "error while deserializing header",
     "file does not contain tensor", "incomplete", "failed to import diffusers.", "failed to import transformers.",
+    "model_proto-", "could not parse modelproto",
 )  # fmt: skip
 KEYWORDS: tuple[str, ...] = ()
 CONTEXT = ('file "',)

@@ -52,6 +52,10 @@ INSTALL = re.compile(
 )
 # a file straight in the filesystem root (/config-1.toml, C:\\out.png): built from an empty folder setting
 AT_ROOT = re.compile(r"(?:/|[A-Za-z]:[\\/])[^\\/]+\.\w{1,11}")
+# a traceback frame with its function: the program's own last frame names the call that got an empty path
+CALLER = re.compile(r'File "(?P<path>[^"]+)", line (?P<number>\d+), in (?P<function>[\w.<>]+)')
+# the standard library's frames (os.makedirs, open's wrappers): not the program's own code
+STDLIB = re.compile(r"[\\/][Ll]ib[\\/](?:python3?[\d.]*[\\/])?[\w]+\.py$")
 
 
 @functools.cache
@@ -83,7 +87,7 @@ def analyze(ctx: Context) -> list[Finding]:
         code = int(m.group("code") or m.group("rcode") or m.group("bcode"))
         windows = ctx.facts.get("log_os") == "windows" or (kind == "os" and code > ERRNO_MAX)
         entry = error_entry(kind, code, m.group("text") or m.group("rtext") or "", windows)
-        if entry is None:
+        if entry is None or (entry.empty_path_only and _path(line, m) != ""):
             continue
         if answered_elsewhere(entry.answered_by, entry.answered_when, ctx.lines, line):
             return []
@@ -119,16 +123,45 @@ def _finding(ctx: Context, line: LogLine, m: re.Match[str], entry: OsError, code
     if package := _package(ctx, line):
         facts["package"] = package
     title = f"{entry.texts[0][:1].upper()}{entry.texts[0][1:]} ({entry.id})" + (f": {path}" if path else "")
+    cause = _cause(m, entry, code, install, path or None, package)
+    if entry.empty_path_only:
+        title = "A path setting or argument was left empty: the program opened '' (an empty file name)"
+        if caller := _caller(ctx, line):
+            facts["caller"] = caller
+            cause += f". The empty path reached {package or 'the loader'} from {caller}"
     return Finding(
         "os-error",
         title,
-        _cause(m, entry, code, install, path or None, package),
+        cause,
         _fix(entry, path).format(path=path or "the path the error names", pip=ctx.pip()),
         [line],
         facts,
         entry.sources,
         confidence=VOCABULARY_CONFIDENCE,
     )
+
+
+def _caller(ctx: Context, at: LogLine) -> str | None:
+    """The program's own last frame before the error (not site-packages, not the standard library), with the call
+    it made when the log kept that line: the code that passed the empty path on."""
+    found = None
+    for line in ctx.lines:
+        if line.number >= at.number:
+            break
+        if "Traceback (most recent call last)" in line.text:
+            found = None  # an earlier traceback's frames are not this error's
+        elif (
+            (m := CALLER.search(line.text))
+            and not binary_package(m.group("path"))
+            and not STDLIB.search(m.group("path"))
+        ):
+            found = (line, m)
+    if found is None:
+        return None
+    line, m = found
+    caller = f"{m.group('function')} ({m.group('path')}, line {m.group('number')})"
+    code = next((ln.text.strip() for ln in ctx.lines if ln.number == line.number + 1), "")
+    return f"{caller}: `{code}`" if code and not CALLER.search(code) else caller
 
 
 def _at_root(entry: OsError, path: str | None) -> bool:
