@@ -10,6 +10,7 @@ from rigfit.plan.model import PlanOptions
 from rigfit.plan.planner import make_plan
 from rigfit.probe.gather import findings_for, probe_machine
 from rigfit.probe.profile import Profile
+from rigfit.probe.report import facts_by_section
 from rigfit.probe.source import CaptureSource
 from rigfit.probe.visible_devices import visible_count
 from tests.conftest import FIXTURES
@@ -70,3 +71,10 @@ def test_rocm_variables_hide_amd_gpus_only() -> None:
     nvidia = probed("h200-cuda-container")
     nvidia.device_selection = {"ROCR_VISIBLE_DEVICES": ""}
     assert HIDDEN not in {f.id for f in findings_for(nvidia)}
+
+
+def test_rocm_device_node_is_reported_only_where_rocm_matters() -> None:
+    """/dev/kfd 'missing' on the NVIDIA-only H200 said nothing useful (read there); an AMD machine keeps the line."""
+    assert not any("/dev/kfd" in line for line in facts_by_section(probed("h200-cuda-container"))["permissions"])
+    amd = facts_by_section(probed("rx6800xt-r7-7700x-raphael-igpu"))["permissions"]
+    assert "/dev/kfd: ok" in amd

@@ -142,7 +142,8 @@ def _permission_lines(profile: Profile) -> list[str]:
     perm = profile.permissions
     if perm.groups is not None:
         lines.append(f"groups: {', '.join(perm.groups) or 'none'}")
-    lines.append(f"/dev/kfd: {profile.kfd_access or 'unknown'}")
+    if profile.kfd_access in ("ok", "permission_denied") or any(g.vendor == "amd" for g in profile.gpus):
+        lines.append(f"/dev/kfd: {profile.kfd_access or 'unknown'}")  # ROCm's door: noise on a machine without AMD GPU
     for node, access in perm.render_nodes.items():
         lines.append(f"{node}: {access}")
     return lines
