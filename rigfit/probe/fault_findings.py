@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from rigfit.kb.fixes import fix_text
+from rigfit.kb.issues import issue_answering
 from rigfit.kb.nvidia_xids import XidGroup, xid_group
 from rigfit.kb.torch_published import line_of
 from rigfit.lazy_re import later
@@ -217,6 +218,15 @@ FAULTS: dict[str, FaultKind] = {
         "say why",
         lambda f: fix_text("rocm.runtime_failed"),
     ),
+    "hsa_invalid_isa": FaultKind(
+        "rocm.invalid_isa",
+        "warning",
+        "drivers",
+        "the ROCm runtime was running (it held the GPU and ran work on it) and stopped the program at a GPU kernel "
+        "built for another instruction set (ISA) than this GPU executes: the torch build or a library has no code "
+        "for the GPU's own gfx, or an HSA_OVERRIDE_GFX_VERSION made it load another gfx's code",
+        lambda f: _issue_fix(f),
+    ),
     "gpu_ring_timeout": FaultKind(
         "gpu.ring_timeout",
         "warning",
@@ -380,6 +390,8 @@ def _said_by(kind: str) -> str:
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
         return "The ROCm SMI tool says"
+    if kind == "hsa_invalid_isa":
+        return "The ROCm runtime says"
     return (
         "rocminfo says"
         if kind in ("kfd_open_failed", "hsa_init_failed", "amdgpu_not_loaded")
@@ -410,8 +422,27 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
     return list(findings.values())
 
 
+def _issue_fix(fault: GpuFault) -> str:
+    """The fix explain gives for the same line (the issue entry it matches), so both commands answer alike."""
+    entry = issue_answering(fault.evidence)
+    return entry.fix.replace("{ui_name}", "the UI") if entry else fix_text("rocm.runtime_failed")
+
+
+def _override_named(fault: GpuFault) -> str:
+    override = fault.facts.get("hsa_override")
+    if override is None:
+        return " (no HSA_OVERRIDE_GFX_VERSION is set in what was given)"
+    return (
+        f"; HSA_OVERRIDE_GFX_VERSION={override} is set in what was given: it makes the runtime load the kernels of "
+        f"{fault.facts.get('override_gfx') or 'the gfx it names'} on every AMD GPU, the likely cause when the GPU is "
+        "not of that family"
+    )
+
+
 def _named(fault: GpuFault) -> str:
     """What the fault's line names, said after its meaning: the Xids' meanings, the killed process and its RAM."""
+    if fault.kind == "hsa_invalid_isa":
+        return _override_named(fault)
     if fault.kind == "nvidia_xid":
         return _xid_meanings(fault.detail)
     if fault.kind == "kernel_oom_kill":

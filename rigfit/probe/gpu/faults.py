@@ -78,6 +78,12 @@ _KFD_OPEN = later(
 )
 _PERMISSION = later(r"Unable to open /dev/kfd read-write: (?:Permission denied|No such file)")
 _HSA_FAILED = later(r"hsa api call failure|HSA_STATUS_ERROR")
+# ROCr's queue callback (ROCm clr rocdevice.cpp) ending a program whose GPU kernel failed: the runtime had started,
+# held the GPU and launched work on it ("Callback: Queue 0x7501ba000000 aborting with error :
+# HSA_STATUS_ERROR_INVALID_ISA: The instruction set architecture is invalid. code: 0x100f"); not a start-up failure
+_QUEUE_ABORT = later(r"\bQueue 0x[0-9a-fA-F]+ aborting with error : (?P<detail>HSA_STATUS_ERROR_\w+)")
+# the abort statuses a fault kind stands for (the others are no start-up failure either, and no fault of their own)
+_QUEUE_ABORT_KINDS = {"HSA_STATUS_ERROR_INVALID_ISA": "hsa_invalid_isa"}
 # the ROCm tools look for the amdgpu kernel module: rocminfo "ROCk module is NOT loaded" (NOT live in newer ones),
 # rocm-smi / amd-smi "Driver not initialized (amdgpu not found in modules)"
 _ROCK_MISSING = later(r"ROCk module is NOT (?:loaded|live)")
@@ -152,9 +158,13 @@ def kernel_faults(text: str | None) -> list[GpuFault]:
 def rocminfo_faults(text: str | None) -> list[GpuFault]:
     """/dev/kfd refusing to open (not for permissions), the amdgpu module missing ("ROCk module is NOT loaded"), or
     else the HSA runtime failing to start for a reason the output does not give ("hsa api call failure ... Call
-    returned 4104"). A permission problem is said elsewhere."""
+    returned 4104"). A permission problem is said elsewhere. A queue abort (a kernel the running runtime could not
+    execute) is that fault, never a runtime that did not start."""
     failed: list[GpuFault] = []
     for line in clean_lines(text):
+        if abort := _QUEUE_ABORT.search(line):
+            kind = _QUEUE_ABORT_KINDS.get(abort["detail"])
+            return [GpuFault(kind=kind, evidence=line.strip(), detail=abort["detail"])] if kind else []
         match = _KFD_OPEN.search(line)
         if match:
             return [GpuFault(kind="kfd_open_failed", evidence=line.strip(), detail=match["detail"])]

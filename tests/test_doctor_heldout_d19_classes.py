@@ -1,0 +1,78 @@
+"""Classes found by the held-out round heldd19 (issue 10): real pastes of 2024-2026 SD UI / trainer help threads,
+each given whole to `rigfit doctor --from FILE`, no capture, no slot (tests/fixtures/doctor/pasted/heldd19-*,
+SOURCES.md).
+
+- a ROCm queue abort during a kernel launch (rocdevice.cpp "aborting with error : HSA_STATUS_ERROR_INVALID_ISA") is
+  a kernel built for another ISA, by a runtime that was running: never "the runtime could not start, no GPU"; the
+  paste's `export HSA_OVERRIDE_GFX_VERSION=...` is the override in effect, and the fix is explain's for that line;"""
+
+from __future__ import annotations
+
+import json
+
+from rigfit.cli import app
+from rigfit.probe.gather import findings_for, probe_machine
+from rigfit.probe.paste_source import PasteSource, recognised_tools
+from rigfit.probe.profile import Finding, Profile
+from rigfit.probe.source import open_source
+from tests.cli_runner import CliRunner
+from tests.conftest import FIXTURES
+
+PASTED = FIXTURES / "doctor" / "pasted"
+runner = CliRunner()
+INVALID_ISA = "heldd19-08-comfyui-hsa-override-11.0.0-run-log-hsa-status-error-invalid-isa-abort.txt"
+
+
+def _profile(name: str) -> Profile:
+    source = open_source(str(PASTED / name))
+    assert isinstance(source, PasteSource)
+    return probe_machine(source, torch_check=False)
+
+
+def _findings(name: str) -> dict[str, Finding]:
+    return {f.id: f for f in findings_for(_profile(name))}
+
+
+def test_invalid_isa_abort_is_a_kernel_for_another_isa_not_a_runtime_that_did_not_start() -> None:
+    profile = _profile(INVALID_ISA)
+    assert profile.rocm.hsa_override == "11.0.0"  # the paste's `export HSA_OVERRIDE_GFX_VERSION=11.0.0`
+    assert profile.rocm.error is None  # rocminfo did not stop: no runtime start-up failure
+    assert profile.gpus == []  # the GPU is prose only ("Radeon 8060S"): never called gfx1100
+    findings = _findings(INVALID_ISA)
+    assert "rocm.runtime_failed" not in findings
+    isa = findings["rocm.invalid_isa"]
+    assert isa.severity == "warning" and "could not start" not in isa.message and "see no GPU" not in isa.message
+    assert "HSA_OVERRIDE_GFX_VERSION=11.0.0 is set" in isa.message and "gfx1100" in isa.message
+    # one fact, one answer: the fix is explain's known issue for the same line (rigfit/kb/issues/amd.yaml)
+    assert "unset HSA_OVERRIDE_GFX_VERSION" in isa.fix and "nvidia" not in isa.fix.lower()
+    assert {t.id for t in recognised_tools((PASTED / INVALID_ISA).read_text())} == {
+        "hip-runtime-log",
+        "hsa-override-set",
+    }
+
+
+def test_invalid_isa_without_override_names_none_and_other_aborts_are_no_start_failure(tmp_path) -> None:
+    line = (
+        ":0:rocdevice.cpp            :2994: 3461243762 us: Callback: Queue 0x7501ba000000 aborting with error : "
+        "HSA_STATUS_ERROR_{}: The instruction set architecture is invalid. code: 0x100f\n"
+    )
+    paste = tmp_path / "abort.txt"
+    paste.write_text(line.format("INVALID_ISA"))
+    findings = {f.id: f for f in findings_for(probe_machine(open_source(str(paste)), torch_check=False))}
+    assert "no HSA_OVERRIDE_GFX_VERSION is set in what was given" in findings["rocm.invalid_isa"].message
+    paste.write_text(line.format("MEMORY_APERTURE_VIOLATION"))
+    ids = {f.id for f in findings_for(probe_machine(open_source(str(paste)), torch_check=False))}
+    assert not ids & {"rocm.runtime_failed", "rocm.invalid_isa"}
+
+
+def test_rocminfo_start_up_failure_is_still_read() -> None:
+    """rocminfo's own HSA failure (no queue abort) keeps its reading."""
+    name = "../rocminfo-hsa-call-failure--rx580-2048sp.txt"
+    assert "rocm.runtime_failed" in _findings(name)
+
+
+def test_doctor_json_agrees_on_the_abort() -> None:
+    result = runner.invoke(app, ["doctor", "--from", str(PASTED / INVALID_ISA), "--json"])
+    assert result.exit_code == 0, result.output
+    ids = {f["id"] for f in json.loads(result.output)["findings"]}
+    assert "rocm.invalid_isa" in ids and "rocm.runtime_failed" not in ids
