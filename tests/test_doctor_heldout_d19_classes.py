@@ -4,7 +4,9 @@ SOURCES.md).
 
 - a ROCm queue abort during a kernel launch (rocdevice.cpp "aborting with error : HSA_STATUS_ERROR_INVALID_ISA") is
   a kernel built for another ISA, by a runtime that was running: never "the runtime could not start, no GPU"; the
-  paste's `export HSA_OVERRIDE_GFX_VERSION=...` is the override in effect, and the fix is explain's for that line;"""
+  paste's `export HSA_OVERRIDE_GFX_VERSION=...` is the override in effect, and the fix is explain's for that line;
+- torch's out-of-memory message: "GPU 0 has a total capacity of X GiB" is that GPU's memory (its model unknown), and
+  "Process N has X GiB memory in use" names other processes on the GPU: freeing them is the first fix;"""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from tests.conftest import FIXTURES
 
 PASTED = FIXTURES / "doctor" / "pasted"
 runner = CliRunner()
+OOM = "heldd19-03-ai-toolkit-runpod-cuda-oom-gpu0-47.53gib-traceback-cut.txt"
 INVALID_ISA = "heldd19-08-comfyui-hsa-override-11.0.0-run-log-hsa-status-error-invalid-isa-abort.txt"
 
 
@@ -76,3 +79,26 @@ def test_doctor_json_agrees_on_the_abort() -> None:
     assert result.exit_code == 0, result.output
     ids = {f["id"] for f in json.loads(result.output)["findings"]}
     assert "rocm.invalid_isa" in ids and "rocm.runtime_failed" not in ids
+
+
+def test_oom_message_gives_the_gpu_total_and_the_other_processes_as_first_fix() -> None:
+    profile = _profile(OOM)
+    [gpu] = profile.gpus
+    assert (gpu.vendor, gpu.name, gpu.pci_id) == ("nvidia", None, None)  # a CUDA build's GPU: its model is unknown
+    assert gpu.vram_bytes == round(47.53 * 1024) * 2**20
+    oom = _findings(OOM)["torch.out_of_memory"]
+    assert "PID 654925 5.68 GiB, PID 706098 7.62 GiB" in oom.message
+    assert oom.fix.startswith("First free what the other processes hold on that GPU (PID 654925 5.68 GiB, PID 706098")
+
+
+def test_oom_totals_of_both_message_forms_and_backends(tmp_path) -> None:
+    """torch >= 2.1 ("GPU 0 has a total capacity of"), older torch ("(GPU 0; 2.00 GiB total capacity;"), ROCm's HIP
+    wording (an AMD GPU); a message without other processes keeps the generic fix."""
+    for name, vendor, mib in [
+        ("../../logs/cuda-out-of-memory--a1111-2gb.txt", "nvidia", 2048),
+        ("../../logs/hip-out-of-memory--comfyui-rx6600-8gb.txt", "amd", round(7.98 * 1024)),
+        ("fooocus-ubuntu-cuda-oom-gpu0-11.17gib.txt", "nvidia", round(11.17 * 1024)),
+    ]:
+        [gpu] = _profile(name).gpus
+        assert (gpu.vendor, gpu.name, gpu.vram_bytes) == (vendor, None, mib * 2**20), name
+    assert _findings("fooocus-ubuntu-cuda-oom-gpu0-11.17gib.txt")["torch.out_of_memory"].fix.startswith("Free GPU")

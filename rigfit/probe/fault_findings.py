@@ -80,7 +80,11 @@ FAULTS: dict[str, FaultKind] = {
         "warning",
         "torch",
         "the job needed more GPU memory than was free on that GPU; the GPU itself works",
-        lambda f: fix_text("torch.out_of_memory"),
+        lambda f: (
+            fix_text("torch.out_of_memory", case="other-processes", processes=f.facts["other_processes"])
+            if "other_processes" in f.facts
+            else fix_text("torch.out_of_memory")
+        ),
     ),
     "pip_no_torch": FaultKind(
         "torch.no_matching_build",
@@ -443,6 +447,8 @@ def _named(fault: GpuFault) -> str:
     """What the fault's line names, said after its meaning: the Xids' meanings, the killed process and its RAM."""
     if fault.kind == "hsa_invalid_isa":
         return _override_named(fault)
+    if fault.kind == "torch_oom" and "other_processes" in fault.facts:
+        return f" ({fault.detail}); other processes hold memory on the same GPU: {fault.facts['other_processes']}"
     if fault.kind == "nvidia_xid":
         return _xid_meanings(fault.detail)
     if fault.kind == "kernel_oom_kill":

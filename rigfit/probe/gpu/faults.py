@@ -102,6 +102,8 @@ _RUNTIME_NO_DEVICE = later(
 _UI_TORCH_CPU = later(r"(?:\bUsing torch device: CPU|^\s*Device: cpu)\s*$")
 _UI_TORCH_MISSING = later(r"\bCould not load torch: No module named '?torch'?")
 _TORCH_OOM = later(r"\b(?P<detail>CUDA|HIP) out of memory\. Tried to allocate [\d.]+ [KMG]iB")
+# the same message (torch >= 2.1) naming the other processes on that GPU: "Process 654925 has 5.68 GiB memory in use"
+_OOM_OTHER = later(r"\bProcess (?P<pid>\d+) has (?P<size>[\d.]+ [KMG]iB) memory in use")
 # A1111's / Forge's launch check (modules/launch_utils.py prepare_environment): "RuntimeError: Torch is not able to use
 # GPU; add --skip-torch-cuda-test ...", Forge Neo "RuntimeError: PyTorch is not able to access GPU"
 _UI_GPU_CHECK = later(r"\bRuntimeError: (?:Py)?Torch is not able to (?:use|access) GPU\b")
@@ -211,12 +213,18 @@ def _ui_torch(lines: list[str]) -> list[GpuFault]:
         return [crashed]
     for line in lines:
         if oom := _TORCH_OOM.search(line):
-            return [GpuFault(kind="torch_oom", evidence=line.strip().strip("`")[:240], detail=oom["detail"])]
+            others = ", ".join(f"PID {m['pid']} {m['size']}" for m in _OOM_OTHER.finditer(line))
+            evidence = line.strip().strip("`")[:240]
+            return [GpuFault(kind="torch_oom", evidence=evidence, detail=oom["detail"], facts=_others(others))]
         if _UI_TORCH_MISSING.search(line):
             return [GpuFault(kind="ui_torch_missing", evidence=line.strip())]
         if _UI_TORCH_CPU.search(line):
             return [GpuFault(kind="ui_torch_cpu", evidence=line.strip())]
     return []
+
+
+def _others(processes: str) -> dict[str, str]:
+    return {"other_processes": processes} if processes else {}
 
 
 def _ui_device_crash(lines: list[str]) -> GpuFault | None:
