@@ -6,11 +6,16 @@ SOURCES.md).
   a kernel built for another ISA, by a runtime that was running: never "the runtime could not start, no GPU"; the
   paste's `export HSA_OVERRIDE_GFX_VERSION=...` is the override in effect, and the fix is explain's for that line;
 - torch's out-of-memory message: "GPU 0 has a total capacity of X GiB" is that GPU's memory (its model unknown), and
-  "Process N has X GiB memory in use" names other processes on the GPU: freeing them is the first fix;"""
+  "Process N has X GiB memory in use" names other processes on the GPU: freeing them is the first fix;
+- torch's device start-up errors, alone or beside a UI's launch check: a CUDA build finding no NVIDIA driver, a ROCm
+  build whose HIP runtime lists no GPU (findings with explain's fix for the line), a HIP runtime error (its cause
+  not in the paste: said so, with how to find it)."""
 
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from rigfit.cli import app
 from rigfit.probe.gather import findings_for, probe_machine
@@ -102,3 +107,34 @@ def test_oom_totals_of_both_message_forms_and_backends(tmp_path) -> None:
         [gpu] = _profile(name).gpus
         assert (gpu.vendor, gpu.name, gpu.vram_bytes) == (vendor, None, mib * 2**20), name
     assert _findings("fooocus-ubuntu-cuda-oom-gpu0-11.17gib.txt")["torch.out_of_memory"].fix.startswith("Free GPU")
+
+
+@pytest.mark.parametrize(
+    ("name", "finding", "fix_has", "fix_lacks"),
+    [
+        ("heldd19-06-swarmui-comfyui-backend-rocm-no-hip-gpus-traceback-cut.txt", "torch.rocm_no_gpu", "render,video",
+         "nvidia"),
+        ("heldd19-09-forge-amd-linux-two-runtime-errors-torch-not-able-found-no-nvidia-driver.txt",
+         "torch.cuda_no_driver", "On an AMD or Intel GPU this is the wrong torch", "--skip-torch-cuda-test"),
+        ("heldd19-11-stabilitymatrix-fooocus-hip-error-operation-cannot-be-performed-egpu-cut.txt", "torch.hip_error",
+         "AMD_SERIALIZE_KERNEL=3", "nvidia"),
+    ],
+)  # fmt: skip
+def test_torch_device_errors_are_findings_with_their_backend_fix(
+    name: str, finding: str, fix_has: str, fix_lacks: str
+) -> None:
+    found = _findings(name)
+    assert finding in found and "torch.ui_runs_on_cpu" not in found  # the error says why: not the launch check's guess
+    assert fix_has in found[finding].fix and fix_lacks not in found[finding].fix.lower()
+    assert _profile(name).gpus == []  # the GPU (AMD, 6900 XT) is prose only
+    if finding == "torch.hip_error":  # its cause is not in the paste: said so, never guessed
+        assert "which call failed, and why, is not in this line" in found[finding].message
+
+
+def test_a_hip_error_explain_knows_gets_explains_fix(tmp_path) -> None:
+    paste = tmp_path / "hip.txt"
+    paste.write_text("RuntimeError: HIP error: invalid device function\n")
+    [fault] = [
+        f for f in findings_for(probe_machine(open_source(str(paste)), torch_check=False)) if f.id == "torch.hip_error"
+    ]
+    assert "HSA_OVERRIDE_GFX_VERSION=10.3.0" in fault.fix  # issues/amd.yaml hip-invalid-device-function

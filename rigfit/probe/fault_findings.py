@@ -29,6 +29,13 @@ class FaultKind:
     fix: Callable[[GpuFault], str]
 
 
+def _issue_fix(fault: GpuFault) -> str:
+    """The fix explain gives for the same line (the issue entry it matches), so both commands answer alike; without
+    one (a KB that lost it), the generic check of the environment's torch build."""
+    entry = issue_answering(fault.evidence)
+    return entry.fix.replace("{ui_name}", "the UI") if entry else fix_text("torch.ui_runs_on_cpu")
+
+
 FAULTS: dict[str, FaultKind] = {
     "runtime_no_device": FaultKind(
         "gpu.runtime_no_device",
@@ -67,6 +74,30 @@ FAULTS: dict[str, FaultKind] = {
         "ComfyUI stopped at start asking torch for its CUDA device: torch has no GPU it can use (the error that says "
         "why comes after this line)",
         lambda f: fix_text("torch.ui_runs_on_cpu"),
+    ),
+    "torch_no_nvidia_driver": FaultKind(
+        "torch.cuda_no_driver",
+        "warning",
+        "torch",
+        "torch in that environment is a CUDA (NVIDIA) build and no NVIDIA driver answered it: the machine has no "
+        "NVIDIA GPU (then this is the wrong torch for its GPU), or the NVIDIA driver is not installed or not loaded",
+        _issue_fix,
+    ),
+    "torch_no_hip_gpu": FaultKind(
+        "torch.rocm_no_gpu",
+        "warning",
+        "torch",
+        "torch in that environment is a ROCm (AMD) build and its HIP runtime listed no GPU it can use, so the UI "
+        "cannot start on the GPU",
+        _issue_fix,
+    ),
+    "torch_hip_error": FaultKind(
+        "torch.hip_error",
+        "warning",
+        "torch",
+        "torch's ROCm (HIP) runtime reported an error while the UI ran work on the GPU; which call failed, and why, "
+        "is not in this line (HIP reports errors late, at a later call)",
+        lambda f: _issue_fix(f) if issue_answering(f.evidence) else fix_text("torch.hip_error"),
     ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",
@@ -229,7 +260,7 @@ FAULTS: dict[str, FaultKind] = {
         "the ROCm runtime was running (it held the GPU and ran work on it) and stopped the program at a GPU kernel "
         "built for another instruction set (ISA) than this GPU executes: the torch build or a library has no code "
         "for the GPU's own gfx, or an HSA_OVERRIDE_GFX_VERSION made it load another gfx's code",
-        lambda f: _issue_fix(f),
+        _issue_fix,
     ),
     "gpu_ring_timeout": FaultKind(
         "gpu.ring_timeout",
@@ -380,7 +411,7 @@ def _said_by(kind: str) -> str:
         return "nvidia-smi says"
     if kind == "runtime_no_device":
         return "llama.cpp's GPU backend (ollama's runner too) says"
-    if kind == "torch_oom":
+    if kind in ("torch_oom", "torch_no_nvidia_driver", "torch_no_hip_gpu", "torch_hip_error"):
         return "torch says"
     if kind == "torch_cuda_init":
         return "torch says"
@@ -424,12 +455,6 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
             fix=kind.fix(fault),
         )
     return list(findings.values())
-
-
-def _issue_fix(fault: GpuFault) -> str:
-    """The fix explain gives for the same line (the issue entry it matches), so both commands answer alike."""
-    entry = issue_answering(fault.evidence)
-    return entry.fix.replace("{ui_name}", "the UI") if entry else fix_text("rocm.runtime_failed")
 
 
 def _override_named(fault: GpuFault) -> str:

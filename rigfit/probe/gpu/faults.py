@@ -110,6 +110,13 @@ _UI_GPU_CHECK = later(r"\bRuntimeError: (?:Py)?Torch is not able to (?:use|acces
 # ComfyUI's start-up asking torch for its device (comfy/model_management.py get_torch_device ->
 # torch.cuda.current_device()) in a traceback: torch has no usable GPU, whatever the (maybe cut) error says
 _COMFY_DEVICE_CALL = later(r"^\s*return torch\.device\(torch\.cuda\.current_device\(\)\)")
+# torch's device start-up errors (torch/cuda/__init__.py _lazy_init / _raise_no_device): a CUDA build finding no
+# NVIDIA driver, a ROCm build whose HIP runtime lists no GPU; a HIP runtime error torch raised (c10 "HIP error: ...")
+_TORCH_DEVICE_ERRORS = (
+    ("torch_no_nvidia_driver", later(r"\bFound no NVIDIA driver on your system\b")),
+    ("torch_no_hip_gpu", later(r"\bNo HIP GPUs are available\b")),
+    ("torch_hip_error", later(r"\bHIP error: [a-z][\w ]+?\s*$")),
+)
 _CPU_ASKED = later(r"(?:^|\s)--(?:cpu|always-cpu|use-cpu)\b")
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
@@ -209,6 +216,8 @@ def ui_torch_faults(text: str | None) -> list[GpuFault]:
 
 
 def _ui_torch(lines: list[str]) -> list[GpuFault]:
+    if device := _torch_device_error(lines):
+        return [device]  # it says why the UI's launch check or device call failed
     if crashed := _ui_device_crash(lines):
         return [crashed]
     for line in lines:
@@ -221,6 +230,15 @@ def _ui_torch(lines: list[str]) -> list[GpuFault]:
         if _UI_TORCH_CPU.search(line):
             return [GpuFault(kind="ui_torch_cpu", evidence=line.strip())]
     return []
+
+
+def _torch_device_error(lines: list[str]) -> GpuFault | None:
+    for kind, pattern in _TORCH_DEVICE_ERRORS:
+        for line in lines:
+            if found := pattern.search(line):
+                evidence = line.strip().strip("`")
+                return GpuFault(kind=kind, evidence=evidence, detail=found.groupdict().get("detail"))
+    return None
 
 
 def _others(processes: str) -> dict[str, str]:
