@@ -9,7 +9,8 @@ SOURCES.md).
   "Process N has X GiB memory in use" names other processes on the GPU: freeing them is the first fix;
 - torch's device start-up errors, alone or beside a UI's launch check: a CUDA build finding no NVIDIA driver, a ROCm
   build whose HIP runtime lists no GPU (findings with explain's fix for the line), a HIP runtime error (its cause
-  not in the paste: said so, with how to find it)."""
+  not in the paste: said so, with how to find it);
+- `modinfo -n`'s module path (/lib/modules/<release>/...) is the running kernel's release."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ import json
 import pytest
 
 from rigfit.cli import app
+from rigfit.kb.pasted_tools import pasted_tools
 from rigfit.probe.gather import findings_for, probe_machine
-from rigfit.probe.paste_source import PasteSource, recognised_tools
+from rigfit.probe.paste_source import PasteSource, line_facts, recognised_tools
 from rigfit.probe.profile import Finding, Profile
 from rigfit.probe.source import open_source
 from tests.cli_runner import CliRunner
@@ -138,3 +140,16 @@ def test_a_hip_error_explain_knows_gets_explains_fix(tmp_path) -> None:
         f for f in findings_for(probe_machine(open_source(str(paste)), torch_check=False)) if f.id == "torch.hip_error"
     ]
     assert "HSA_OVERRIDE_GFX_VERSION=10.3.0" in fault.fix  # issues/amd.yaml hip-invalid-device-function
+
+
+def test_modinfo_module_path_gives_the_kernel_release() -> None:
+    profile = _profile("heldd19-12-modinfo-lsmod-lspci-nnk-amdgpu-1002-1114-strix-point-kernel-7.0.txt")
+    assert profile.os.kernel == "7.0.0-31-generic"
+    [gpu] = profile.gpus
+    assert (gpu.pci_id, gpu.gfx, gpu.driver, gpu.vram_bytes) == ("1002:1114", "gfx1152", "amdgpu", None)
+    # modinfo's "filename:" line and the module trees distributions use (/usr/lib/modules, compressed or not)
+    for line, release in [
+        ("filename:       /lib/modules/6.8.0-90-generic/updates/dkms/nvidia.ko", "6.8.0-90-generic"),
+        ("/usr/lib/modules/6.12.10-arch1-1/kernel/drivers/gpu/drm/amd/amdgpu/amdgpu.ko.xz", "6.12.10-arch1-1"),
+    ]:
+        assert line_facts(line, list(pasted_tools()))["uname"] == release
