@@ -10,6 +10,8 @@ SOURCES.md).
 - torch's device start-up errors, alone or beside a UI's launch check: a CUDA build finding no NVIDIA driver, a ROCm
   build whose HIP runtime lists no GPU (findings with explain's fix for the line), a HIP runtime error (its cause
   not in the paste: said so, with how to find it);
+- torch's "Unexpected error from cudaGetDeviceCount()" cut before its number: the CUDA check failed, the cause is
+  not in the paste (never a guessed code), with how to get it; it says why ComfyUI's device call failed;
 - `modinfo -n`'s module path (/lib/modules/<release>/...) is the running kernel's release."""
 
 from __future__ import annotations
@@ -153,3 +155,11 @@ def test_modinfo_module_path_gives_the_kernel_release() -> None:
         ("/usr/lib/modules/6.12.10-arch1-1/kernel/drivers/gpu/drm/amd/amdgpu/amdgpu.ko.xz", "6.12.10-arch1-1"),
     ]:
         assert line_facts(line, list(pasted_tools()))["uname"] == release
+
+
+def test_cut_cuda_init_error_is_the_failure_with_its_cause_unknown() -> None:
+    found = _findings("heldd19-14-comfyui-framepack-autodl-old-pytorch-warning-cudagetdevicecount-traceback-cut.txt")
+    init = found["torch.cuda_init_failed"]
+    assert "cuts torch's message before the error's number" in init.message
+    assert "torch.cuda.init()" in init.fix and "rigfit explain" in init.fix
+    assert "torch.ui_runs_on_cpu" not in found  # ComfyUI's device call: said by the CUDA check's finding

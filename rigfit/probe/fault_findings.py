@@ -56,8 +56,9 @@ FAULTS: dict[str, FaultKind] = {
         "torch.cuda_init_failed",
         "warning",
         "drivers",
-        "torch's CUDA start-up check (cudaGetDeviceCount) failed, so torch sees no GPU and the UI runs on the CPU",
-        lambda f: init_status_fix(f.detail),
+        "torch's CUDA start-up check (cudaGetDeviceCount) failed, so torch sees no GPU: the UI runs on the CPU, or "
+        "stops where it asks torch for its GPU",
+        lambda f: init_status_fix(f.detail) if f.detail else fix_text("torch.cuda_init_failed", case="cut"),
     ),
     "ui_torch_gpu_check": FaultKind(
         "torch.ui_runs_on_cpu",
@@ -389,6 +390,7 @@ SUPERSEDED: dict[str, tuple[str, ...]] = {
     "gpu_page_fault": ("gpu_page_fault_sdma",),
     "nvidia_xid": ("nvidia_fallen_off_bus",),
     "ui_torch_cpu": ("torch_cuda_init",),
+    "ui_torch_device_crash": ("torch_cuda_init",),  # the UI's device call failed at torch's CUDA check, said there
     "nvml_failed": ("nvml_version_mismatch",),
     "kfd_open_failed": ("kfd_unsupported_asic",),
     "nvidia_smi_no_devices": ("nvidia_init_failed", "nvidia_gsp_failed", "nvidia_gfw_boot_failed"),
@@ -479,6 +481,8 @@ def _named(fault: GpuFault) -> str:
     if fault.kind == "kernel_oom_kill":
         return _killed_process(fault)
     if fault.kind == "torch_cuda_init":
+        if fault.detail is None:
+            return " (the paste cuts torch's message before the error's number and text, which say why)"
         return f": {status.meaning}" if (status := init_status(fault.detail)) else ""
     return f" ({fault.detail})" if fault.detail else ""
 

@@ -12,7 +12,7 @@ import re
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.nvidia_smi import NvidiaSmiOutput
 from rigfit.probe.gpu.paste import clean_lines
-from rigfit.probe.gpu.torch_cuda_init import first_torch_cuda_init
+from rigfit.probe.gpu.torch_cuda_init import cut_torch_cuda_init, first_torch_cuda_init
 from rigfit.probe.profile import GpuFault
 
 # (kind, pattern); a named group "detail" is what the line names. First match per kind is kept.
@@ -212,6 +212,8 @@ def ui_torch_faults(text: str | None) -> list[GpuFault]:
         return []
     if init := first_torch_cuda_init(lines):
         return [GpuFault(kind="torch_cuda_init", evidence=init.evidence, detail=init.status.id), *_ui_torch(lines)]
+    if cut := cut_torch_cuda_init(lines):
+        return [GpuFault(kind="torch_cuda_init", evidence=cut), *_ui_torch(lines)]
     return _ui_torch(lines)
 
 
