@@ -15,11 +15,12 @@ that contradicts it lowers the confidence, one that confirms it raises it.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from typing import Union
 
-from rigfit.kb.loader import KbEntry
+from rigfit.kb.loader import KbEntry, load_entries
 from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
@@ -162,4 +163,21 @@ class IssueEntry(KbEntry):
         return {name for pattern in self.all_of + self.any_of + self.boost for name in re.compile(pattern).groupindex}
 
 
-__all__ = ["TEMPLATE_VARS", "Condition", "IssueEntry", "IssueVariant", "Range", "placeholders"]
+@functools.cache
+def _issue_entries() -> tuple[IssueEntry, ...]:
+    return load_entries("issues/*.yaml", IssueEntry)
+
+
+def issue_answering(line: str) -> IssueEntry | None:
+    """The known issue (explain's answer) a single error line shows: its any_of patterns match the line and none of
+    its unless patterns does; the most confident when several do. doctor gives that entry's fix for the same line, so
+    a fact gets one answer whichever command reads it."""
+    found = [
+        entry
+        for entry in _issue_entries()
+        if any(re.search(p, line) for p in entry.any_of) and not any(re.search(p, line) for p in entry.unless)
+    ]
+    return max(found, key=lambda entry: entry.confidence) if found else None
+
+
+__all__ = ["TEMPLATE_VARS", "Condition", "IssueEntry", "IssueVariant", "Range", "issue_answering", "placeholders"]

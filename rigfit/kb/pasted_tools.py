@@ -16,7 +16,8 @@ from rigfit.records import field, record
 
 # the capture slot a tool's output is read from: commands/<name>.out, or files/<path> (/proc/cpuinfo, /etc/os-release)
 # a `line_fact` tool's slot may also be one of the facts a capture computes ("python", "torch") or the distribution a
-# report describes ("os_name", the PRETTY_NAME of an os-release it does not show): the paste's own
+# report describes ("os_name", the PRETTY_NAME of an os-release it does not show), or a variable the paste's shell sets
+# ("environment": HSA_OVERRIDE_GFX_VERSION): the paste's own
 PasteSlot = Literal[
     "nvidia-smi",
     "lspci",
@@ -33,6 +34,7 @@ PasteSlot = Literal[
     "python",
     "torch",
     "os_name",
+    "environment",
 ]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from rigfit.kb.fixes import fix_text
+from rigfit.kb.issues import issue_answering
 from rigfit.kb.nvidia_xids import XidGroup, xid_group
 from rigfit.kb.torch_published import line_of
 from rigfit.lazy_re import later
@@ -26,6 +27,13 @@ class FaultKind:
     group: str
     means: str  # what the evidence shows, after "the ... log says '<line>':"
     fix: Callable[[GpuFault], str]
+
+
+def _issue_fix(fault: GpuFault) -> str:
+    """The fix explain gives for the same line (the issue entry it matches), so both commands answer alike; without
+    one (a KB that lost it), the generic check of the environment's torch build."""
+    entry = issue_answering(fault.evidence)
+    return entry.fix.replace("{ui_name}", "the UI") if entry else fix_text("torch.ui_runs_on_cpu")
 
 
 FAULTS: dict[str, FaultKind] = {
@@ -48,8 +56,9 @@ FAULTS: dict[str, FaultKind] = {
         "torch.cuda_init_failed",
         "warning",
         "drivers",
-        "torch's CUDA start-up check (cudaGetDeviceCount) failed, so torch sees no GPU and the UI runs on the CPU",
-        lambda f: init_status_fix(f.detail),
+        "torch's CUDA start-up check (cudaGetDeviceCount) failed, so torch sees no GPU: the UI runs on the CPU, or "
+        "stops where it asks torch for its GPU",
+        lambda f: init_status_fix(f.detail) if f.detail else fix_text("torch.cuda_init_failed", case="cut"),
     ),
     "ui_torch_gpu_check": FaultKind(
         "torch.ui_runs_on_cpu",
@@ -67,6 +76,30 @@ FAULTS: dict[str, FaultKind] = {
         "why comes after this line)",
         lambda f: fix_text("torch.ui_runs_on_cpu"),
     ),
+    "torch_no_nvidia_driver": FaultKind(
+        "torch.cuda_no_driver",
+        "warning",
+        "torch",
+        "torch in that environment is a CUDA (NVIDIA) build and no NVIDIA driver answered it: the machine has no "
+        "NVIDIA GPU (then this is the wrong torch for its GPU), or the NVIDIA driver is not installed or not loaded",
+        _issue_fix,
+    ),
+    "torch_no_hip_gpu": FaultKind(
+        "torch.rocm_no_gpu",
+        "warning",
+        "torch",
+        "torch in that environment is a ROCm (AMD) build and its HIP runtime listed no GPU it can use, so the UI "
+        "cannot start on the GPU",
+        _issue_fix,
+    ),
+    "torch_hip_error": FaultKind(
+        "torch.hip_error",
+        "warning",
+        "torch",
+        "torch's ROCm (HIP) runtime reported an error while the UI ran work on the GPU; which call failed, and why, "
+        "is not in this line (HIP reports errors late, at a later call)",
+        lambda f: _issue_fix(f) if issue_answering(f.evidence) else fix_text("torch.hip_error"),
+    ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",
         "warning",
@@ -79,7 +112,11 @@ FAULTS: dict[str, FaultKind] = {
         "warning",
         "torch",
         "the job needed more GPU memory than was free on that GPU; the GPU itself works",
-        lambda f: fix_text("torch.out_of_memory"),
+        lambda f: (
+            fix_text("torch.out_of_memory", case="other-processes", processes=f.facts["other_processes"])
+            if "other_processes" in f.facts
+            else fix_text("torch.out_of_memory")
+        ),
     ),
     "pip_no_torch": FaultKind(
         "torch.no_matching_build",
@@ -217,6 +254,15 @@ FAULTS: dict[str, FaultKind] = {
         "say why",
         lambda f: fix_text("rocm.runtime_failed"),
     ),
+    "hsa_invalid_isa": FaultKind(
+        "rocm.invalid_isa",
+        "warning",
+        "drivers",
+        "the ROCm runtime was running (it held the GPU and ran work on it) and stopped the program at a GPU kernel "
+        "built for another instruction set (ISA) than this GPU executes: the torch build or a library has no code "
+        "for the GPU's own gfx, or an HSA_OVERRIDE_GFX_VERSION made it load another gfx's code",
+        _issue_fix,
+    ),
     "gpu_ring_timeout": FaultKind(
         "gpu.ring_timeout",
         "warning",
@@ -344,6 +390,7 @@ SUPERSEDED: dict[str, tuple[str, ...]] = {
     "gpu_page_fault": ("gpu_page_fault_sdma",),
     "nvidia_xid": ("nvidia_fallen_off_bus",),
     "ui_torch_cpu": ("torch_cuda_init",),
+    "ui_torch_device_crash": ("torch_cuda_init",),  # the UI's device call failed at torch's CUDA check, said there
     "nvml_failed": ("nvml_version_mismatch",),
     "kfd_open_failed": ("kfd_unsupported_asic",),
     "nvidia_smi_no_devices": ("nvidia_init_failed", "nvidia_gsp_failed", "nvidia_gfw_boot_failed"),
@@ -366,7 +413,7 @@ def _said_by(kind: str) -> str:
         return "nvidia-smi says"
     if kind == "runtime_no_device":
         return "llama.cpp's GPU backend (ollama's runner too) says"
-    if kind == "torch_oom":
+    if kind in ("torch_oom", "torch_no_nvidia_driver", "torch_no_hip_gpu", "torch_hip_error"):
         return "torch says"
     if kind == "torch_cuda_init":
         return "torch says"
@@ -380,6 +427,8 @@ def _said_by(kind: str) -> str:
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
         return "The ROCm SMI tool says"
+    if kind == "hsa_invalid_isa":
+        return "The ROCm runtime says"
     return (
         "rocminfo says"
         if kind in ("kfd_open_failed", "hsa_init_failed", "amdgpu_not_loaded")
@@ -410,13 +459,30 @@ def gpu_fault_findings(profile: Profile) -> list[Finding]:
     return list(findings.values())
 
 
+def _override_named(fault: GpuFault) -> str:
+    override = fault.facts.get("hsa_override")
+    if override is None:
+        return " (no HSA_OVERRIDE_GFX_VERSION is set in what was given)"
+    return (
+        f"; HSA_OVERRIDE_GFX_VERSION={override} is set in what was given: it makes the runtime load the kernels of "
+        f"{fault.facts.get('override_gfx') or 'the gfx it names'} on every AMD GPU, the likely cause when the GPU is "
+        "not of that family"
+    )
+
+
 def _named(fault: GpuFault) -> str:
     """What the fault's line names, said after its meaning: the Xids' meanings, the killed process and its RAM."""
+    if fault.kind == "hsa_invalid_isa":
+        return _override_named(fault)
+    if fault.kind == "torch_oom" and "other_processes" in fault.facts:
+        return f" ({fault.detail}); other processes hold memory on the same GPU: {fault.facts['other_processes']}"
     if fault.kind == "nvidia_xid":
         return _xid_meanings(fault.detail)
     if fault.kind == "kernel_oom_kill":
         return _killed_process(fault)
     if fault.kind == "torch_cuda_init":
+        if fault.detail is None:
+            return " (the paste cuts torch's message before the error's number and text, which say why)"
         return f": {status.meaning}" if (status := init_status(fault.detail)) else ""
     return f" ({fault.detail})" if fault.detail else ""
 

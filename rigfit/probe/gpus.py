@@ -231,6 +231,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *pip_torch_faults(nvidia_text),
         *torch_swap_faults(nvidia_text),
     ]
+    _with_override(profile.gpu_faults, override, ev.hsa_override_gfx)
 
     ev.clinfo_cuda = clinfo_cuda_platform(lspci_text)
     _nvidia_versions(source, ev, kernel_text, profile)
@@ -249,6 +250,13 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
 
     _not_known(ev, profile, override, warn)
     _clinfo_platform_only(ev, profile, warn)
+
+
+def _with_override(faults: list[GpuFault], override: str | None, gfx: str | None) -> None:
+    """A kernel the runtime could not execute, said beside the HSA override in effect (the gfx it makes GPUs load)."""
+    for fault in faults:
+        if fault.kind == "hsa_invalid_isa" and override:
+            fault.facts |= {"hsa_override": override, **({"override_gfx": gfx} if gfx else {})}
 
 
 def _without_bound_amdgpu(faults: list[GpuFault], gpus: list[GpuInfo]) -> list[GpuFault]:

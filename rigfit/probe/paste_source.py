@@ -27,7 +27,12 @@ from rigfit.probe.source import MAX_COMMAND_BYTES, CaptureError, CommandResult, 
 # server) are far less, and recognising a paste costs about 1 s of CPU per MiB at worst
 MAX_PASTE_BYTES = MAX_COMMAND_BYTES
 NOT_IN_PASTE = "not in the paste"
-PASTE_FACTS = ("python", "torch", "os_name")  # line facts that stand for a capture's facts/<name>.json, not a slot
+PASTE_FACTS = (
+    "python",
+    "torch",
+    "os_name",
+    "environment",
+)  # line facts that stand for a capture's facts/<name>.json, not a slot
 _LABEL = re.compile(r"^\s*([^:\n]{2,40}?)\s*:", re.M)
 
 
@@ -202,13 +207,15 @@ class PasteSource(Source):
         return CommandResult(spec.name, text, 0)
 
     def fact(self, name: str, compute: Callable[[], Any]) -> Any:
-        """The paste's own Python (the version it printed), listed torch and the distribution a report describes;
-        nothing else is known."""
+        """The paste's own Python (the version it printed), listed torch, the distribution a report describes and
+        the HSA override its shell sets; nothing else is known."""
         value = self.facts.get(name)
         if value is None:
             return None
         if name == "os_name":
             return {"pretty_name": value}
+        if name == "environment":
+            return {"HSA_OVERRIDE_GFX_VERSION": value}
         return {"version": value} if name == "python" else listed_torch(value)
 
     def missing_fact(self, name: str) -> str:

@@ -12,7 +12,7 @@ import re
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.nvidia_smi import NvidiaSmiOutput
 from rigfit.probe.gpu.paste import clean_lines
-from rigfit.probe.gpu.torch_cuda_init import first_torch_cuda_init
+from rigfit.probe.gpu.torch_cuda_init import cut_torch_cuda_init, first_torch_cuda_init
 from rigfit.probe.profile import GpuFault
 
 # (kind, pattern); a named group "detail" is what the line names. First match per kind is kept.
@@ -78,6 +78,12 @@ _KFD_OPEN = later(
 )
 _PERMISSION = later(r"Unable to open /dev/kfd read-write: (?:Permission denied|No such file)")
 _HSA_FAILED = later(r"hsa api call failure|HSA_STATUS_ERROR")
+# ROCr's queue callback (ROCm clr rocdevice.cpp) ending a program whose GPU kernel failed: the runtime had started,
+# held the GPU and launched work on it ("Callback: Queue 0x7501ba000000 aborting with error :
+# HSA_STATUS_ERROR_INVALID_ISA: The instruction set architecture is invalid. code: 0x100f"); not a start-up failure
+_QUEUE_ABORT = later(r"\bQueue 0x[0-9a-fA-F]+ aborting with error : (?P<detail>HSA_STATUS_ERROR_\w+)")
+# the abort statuses a fault kind stands for (the others are no start-up failure either, and no fault of their own)
+_QUEUE_ABORT_KINDS = {"HSA_STATUS_ERROR_INVALID_ISA": "hsa_invalid_isa"}
 # the ROCm tools look for the amdgpu kernel module: rocminfo "ROCk module is NOT loaded" (NOT live in newer ones),
 # rocm-smi / amd-smi "Driver not initialized (amdgpu not found in modules)"
 _ROCK_MISSING = later(r"ROCk module is NOT (?:loaded|live)")
@@ -96,12 +102,21 @@ _RUNTIME_NO_DEVICE = later(
 _UI_TORCH_CPU = later(r"(?:\bUsing torch device: CPU|^\s*Device: cpu)\s*$")
 _UI_TORCH_MISSING = later(r"\bCould not load torch: No module named '?torch'?")
 _TORCH_OOM = later(r"\b(?P<detail>CUDA|HIP) out of memory\. Tried to allocate [\d.]+ [KMG]iB")
+# the same message (torch >= 2.1) naming the other processes on that GPU: "Process 654925 has 5.68 GiB memory in use"
+_OOM_OTHER = later(r"\bProcess (?P<pid>\d+) has (?P<size>[\d.]+ [KMG]iB) memory in use")
 # A1111's / Forge's launch check (modules/launch_utils.py prepare_environment): "RuntimeError: Torch is not able to use
 # GPU; add --skip-torch-cuda-test ...", Forge Neo "RuntimeError: PyTorch is not able to access GPU"
 _UI_GPU_CHECK = later(r"\bRuntimeError: (?:Py)?Torch is not able to (?:use|access) GPU\b")
 # ComfyUI's start-up asking torch for its device (comfy/model_management.py get_torch_device ->
 # torch.cuda.current_device()) in a traceback: torch has no usable GPU, whatever the (maybe cut) error says
 _COMFY_DEVICE_CALL = later(r"^\s*return torch\.device\(torch\.cuda\.current_device\(\)\)")
+# torch's device start-up errors (torch/cuda/__init__.py _lazy_init / _raise_no_device): a CUDA build finding no
+# NVIDIA driver, a ROCm build whose HIP runtime lists no GPU; a HIP runtime error torch raised (c10 "HIP error: ...")
+_TORCH_DEVICE_ERRORS = (
+    ("torch_no_nvidia_driver", later(r"\bFound no NVIDIA driver on your system\b")),
+    ("torch_no_hip_gpu", later(r"\bNo HIP GPUs are available\b")),
+    ("torch_hip_error", later(r"\bHIP error: [a-z][\w ]+?\s*$")),
+)
 _CPU_ASKED = later(r"(?:^|\s)--(?:cpu|always-cpu|use-cpu)\b")
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
@@ -152,9 +167,13 @@ def kernel_faults(text: str | None) -> list[GpuFault]:
 def rocminfo_faults(text: str | None) -> list[GpuFault]:
     """/dev/kfd refusing to open (not for permissions), the amdgpu module missing ("ROCk module is NOT loaded"), or
     else the HSA runtime failing to start for a reason the output does not give ("hsa api call failure ... Call
-    returned 4104"). A permission problem is said elsewhere."""
+    returned 4104"). A permission problem is said elsewhere. A queue abort (a kernel the running runtime could not
+    execute) is that fault, never a runtime that did not start."""
     failed: list[GpuFault] = []
     for line in clean_lines(text):
+        if abort := _QUEUE_ABORT.search(line):
+            kind = _QUEUE_ABORT_KINDS.get(abort["detail"])
+            return [GpuFault(kind=kind, evidence=line.strip(), detail=abort["detail"])] if kind else []
         match = _KFD_OPEN.search(line)
         if match:
             return [GpuFault(kind="kfd_open_failed", evidence=line.strip(), detail=match["detail"])]
@@ -193,20 +212,39 @@ def ui_torch_faults(text: str | None) -> list[GpuFault]:
         return []
     if init := first_torch_cuda_init(lines):
         return [GpuFault(kind="torch_cuda_init", evidence=init.evidence, detail=init.status.id), *_ui_torch(lines)]
+    if cut := cut_torch_cuda_init(lines):
+        return [GpuFault(kind="torch_cuda_init", evidence=cut), *_ui_torch(lines)]
     return _ui_torch(lines)
 
 
 def _ui_torch(lines: list[str]) -> list[GpuFault]:
+    if device := _torch_device_error(lines):
+        return [device]  # it says why the UI's launch check or device call failed
     if crashed := _ui_device_crash(lines):
         return [crashed]
     for line in lines:
         if oom := _TORCH_OOM.search(line):
-            return [GpuFault(kind="torch_oom", evidence=line.strip().strip("`")[:240], detail=oom["detail"])]
+            others = ", ".join(f"PID {m['pid']} {m['size']}" for m in _OOM_OTHER.finditer(line))
+            evidence = line.strip().strip("`")[:240]
+            return [GpuFault(kind="torch_oom", evidence=evidence, detail=oom["detail"], facts=_others(others))]
         if _UI_TORCH_MISSING.search(line):
             return [GpuFault(kind="ui_torch_missing", evidence=line.strip())]
         if _UI_TORCH_CPU.search(line):
             return [GpuFault(kind="ui_torch_cpu", evidence=line.strip())]
     return []
+
+
+def _torch_device_error(lines: list[str]) -> GpuFault | None:
+    for kind, pattern in _TORCH_DEVICE_ERRORS:
+        for line in lines:
+            if found := pattern.search(line):
+                evidence = line.strip().strip("`")
+                return GpuFault(kind=kind, evidence=evidence, detail=found.groupdict().get("detail"))
+    return None
+
+
+def _others(processes: str) -> dict[str, str]:
+    return {"other_processes": processes} if processes else {}
 
 
 def _ui_device_crash(lines: list[str]) -> GpuFault | None:

@@ -81,7 +81,7 @@ def _chip_id(value: str) -> str | None:
 def _status_line(line: str, out: RocmInfoOutput) -> None:
     """Lines outside the agents: the first error, whether the kernel driver is loaded, the agent list header."""
     for needle, code in _ERRORS:
-        if needle in line and out.error is None:
+        if needle in line and out.error is None and "aborting with error" not in line:  # a running runtime's abort
             out.error, out.error_line = code, line.strip()
     if re.search(r"ROCk module (?:version \S+ )?is loaded", line):
         out.kfd_loaded = True

@@ -58,6 +58,15 @@ def first_torch_cuda_init(lines: list[str]) -> CudaInitFailure | None:
     return next((found for line in lines if (found := torch_cuda_init(line))), None)
 
 
+# torch's "Unexpected error from cudaGetDeviceCount()" sentence cut before its "Error <n>: <text>" (a paste's end)
+_CUT_NUMBERED = later(r"Unexpected error from cudaGetDeviceCount\(\)(?!.*\bError \d)")
+
+
+def cut_torch_cuda_init(lines: list[str]) -> str | None:
+    """The line of a failed check whose status the paste cut off: the failure is known, its cause is not."""
+    return next((line.strip()[:240] for line in lines if _CUT_NUMBERED.search(line)), None)
+
+
 def init_status(status_id: str | None) -> GpuError | None:
     """The gpu_errors.yaml entry a finding carries (its id, from torch_cuda_init)."""
     by_text, _ = _statuses()

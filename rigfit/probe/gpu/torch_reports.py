@@ -5,6 +5,8 @@
   (gfx1100)"; "Nvidia driver version: 551.88"; "HIP runtime version"; its "CPU:" section is lscpu's output), vLLM's
   copy of it (the same keys, or "Key   : value" under "=====" section titles), and A1111's sysinfo JSON, whose "Torch
   env info" holds the same fields by their names ("nvidia_gpu_models", "nvidia_driver_version");
+- torch's out-of-memory message ("CUDA out of memory. ... GPU 0 has a total capacity of 47.53 GiB", before torch 2.1
+  "GPU 0; 23.65 GiB total capacity"): that GPU's total memory, its maker from the build's word (CUDA or HIP);
 - ComfyUI's start-up lines ("Total VRAM 24564 MB, total RAM ...", "Device: cuda:0 NVIDIA GeForce RTX 4090 : native")
   and its "System Information" block ("- **Name:** cuda:0 ...", "- **VRAM Total:** 25262096384", in bytes).
 
@@ -71,6 +73,13 @@ _COMFY_TOTAL_BYTES = later(r"^\s*- \*\*VRAM Total:\*\*\s+(?P<bytes>\d+)\s*$")
 _COMFY_WINDOWS = later(r"^(?:\*\* Platform: Windows|- \*\*OS:\*\* nt)\s*$")
 _COMFY_ARCH = later(r"^AMD arch: (?P<gfx>gfx[0-9a-f]{3,4})\b")
 _COMFY_ROCM = later(r"^ROCm version: \((?P<major>\d+), (?P<minor>\d+)\)")
+# torch's allocator (c10/cuda/CUDACachingAllocator.cpp): "CUDA out of memory. Tried to allocate 48.00 MiB. GPU 0 has a
+# total capacity of 47.53 GiB of which ..." (torch >= 2.1), "... (GPU 0; 23.65 GiB total capacity; ..." (older);
+# a ROCm build says "HIP out of memory"
+_OOM_TOTAL = later(
+    r"\b(?P<api>CUDA|HIP) out of memory\. Tried to allocate [\d.]+ [KMG]iB.*?\bGPU (?P<idx>\d+)"
+    r"(?: has a total capacity of |; )(?P<gib>[\d.]+) GiB(?: of which|\s+total capacity)"
+)
 _COMFY_TORCH = later(r"^(?:pytorch version:|- \*\*PyTorch Version:\*\*)\s+(?P<ver>\S+)")
 _VENDORS = (
     ("10de", ("nvidia", "geforce", "quadro", "tesla", "titan")),
@@ -337,6 +346,8 @@ def is_torch_report(lines: list[str]) -> bool:
         return True
     if any(_printed(ln) for ln in lines) or _labelled_torch(lines) or _invoke_deps(lines, TorchReport()):
         return True
+    if any(_OOM_TOTAL.search(ln) for ln in lines):
+        return True
     return any(_COMFY_TOTAL_MB.match(ln) or _COMFY_DEVICE.match(ln.strip()) for ln in lines) or any(
         (pair := _KEY_VALUE.match(ln)) is not None and _KEYS.get(pair["key"].strip().lower()) == "gpus" for ln in lines
     )
@@ -357,4 +368,16 @@ def parse_torch_report(text: str | None) -> TorchReport | None:
         _app_devices(lines, report)
     if not report.gpus:
         _llm_devices(lines, report)
+    if not report.gpus:
+        _oom_device(lines, report)
     return report
+
+
+def _oom_device(lines: list[str], report: TorchReport) -> None:
+    """The GPU torch's out-of-memory message names, with its total memory (its model stays unknown)."""
+    for line in lines:
+        if found := _OOM_TOTAL.search(line):
+            vendor = "1002" if found["api"] == "HIP" else "10de"
+            mib = round(float(found["gib"]) * 1024)
+            report.gpus.append(ReportedGpu(index=int(found["idx"]), vendor_id=vendor, memory_total_mib=mib))
+            return
