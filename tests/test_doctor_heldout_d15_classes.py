@@ -16,22 +16,15 @@ from pathlib import Path
 import pytest
 
 from rigfit.cli import app
-from rigfit.probe.gather import findings_for, probe_machine
-from rigfit.probe.paste_source import PasteSource, recognised_tools
-from rigfit.probe.profile import Profile
-from rigfit.probe.source import open_source
+from rigfit.probe.gather import findings_for
+from rigfit.probe.paste_source import recognised_tools
 from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
+from tests.doctor_paste_helpers import pasted_profile
 
 PASTED = FIXTURES / "doctor" / "pasted"
 runner = CliRunner()
 MIB = 2**20
-
-
-def _profile(name: str) -> Profile:
-    source = open_source(str(PASTED / name))
-    assert isinstance(source, PasteSource)
-    return probe_machine(source, torch_check=False)
 
 
 def _tools(name: str) -> set[str]:
@@ -39,7 +32,7 @@ def _tools(name: str) -> set[str]:
 
 
 def test_kohya_torch_detected_gpu_wrapped_line_is_the_gpu_torch_sees() -> None:
-    profile = _profile("kohya-gui-sh-nvcc-11.5-startup--rtx3090-24150.txt")
+    profile = pasted_profile("kohya-gui-sh-nvcc-11.5-startup--rtx3090-24150.txt")
     assert [(g.name, g.compute_capability, g.vram_bytes) for g in profile.gpus] == [
         ("NVIDIA GeForce RTX 3090", "8.6", 24150 * MIB)
     ]
@@ -49,7 +42,7 @@ def test_kohya_torch_detected_gpu_wrapped_line_is_the_gpu_torch_sees() -> None:
 
 
 def test_one_installer_line_per_device_two_same_gpus_are_two() -> None:
-    profile = _profile("kohya-kaggle-startup--2x-tesla-t4-15102.txt")
+    profile = pasted_profile("kohya-kaggle-startup--2x-tesla-t4-15102.txt")
     assert [(g.name, g.compute_capability, g.vram_bytes) for g in profile.gpus] == [
         ("Tesla T4", "7.5", 15102 * MIB),
         ("Tesla T4", "7.5", 15102 * MIB),
@@ -57,7 +50,7 @@ def test_one_installer_line_per_device_two_same_gpus_are_two() -> None:
 
 
 def test_an_sdnext_start_up_cut_before_its_torch_lines_names_no_gpu() -> None:
-    profile = _profile("sdnext-startup-linux-cut-at-packages--no-gpu-line.txt")
+    profile = pasted_profile("sdnext-startup-linux-cut-at-packages--no-gpu-line.txt")
     assert profile.gpus == [] and profile.torch is None
 
 
@@ -81,25 +74,25 @@ def test_an_sdnext_start_up_cut_before_its_torch_lines_names_no_gpu() -> None:
     ],
 )
 def test_rocminfo_cpu_agent_names_the_cpu(name: str, model: str | None) -> None:
-    assert _profile(name).cpu.model == model
+    assert pasted_profile(name).cpu.model == model
 
 
 def test_the_grepped_gpu_agent_is_still_the_gpu() -> None:
-    profile = _profile("rocminfo-grep-name-lines--i7-9700-gfx1100-rx7900xtx.txt")
+    profile = pasted_profile("rocminfo-grep-name-lines--i7-9700-gfx1100-rx7900xtx.txt")
     assert [(g.name, g.gfx) for g in profile.gpus] == [("Radeon RX 7900 XTX", "gfx1100")]
 
 
 def test_ollama_go_log_line_alone_is_recognised_and_claims_nothing() -> None:
     name = "ollama-server-config-debian-cut--no-device.txt"
     assert _tools(name) == {"llm-runtime-devices"}
-    profile = _profile(name)
+    profile = pasted_profile(name)
     assert profile.gpus == [] and profile.cpu.model is None
 
 
 def test_os_release_and_old_ggml_line_are_recognised() -> None:
     name = "uname-m-etc-release-popos-llamacpp-cut-at-ggml-init.txt"
     assert _tools(name) == {"llm-runtime-devices", "os-release", "uname-m"}
-    profile = _profile(name)
+    profile = pasted_profile(name)
     assert (profile.os.distro_id, profile.os.distro_version, profile.os.pretty_name) == (
         "pop",
         "22.04",
@@ -137,7 +130,7 @@ def test_look_alikes_are_not_recognised(text: str) -> None:
     ],
 )
 def test_llm_runtime_finding_no_device_is_a_finding_with_its_fix(name: str, backend: str) -> None:
-    profile = _profile(name)
+    profile = pasted_profile(name)
     assert [(f.kind, f.detail) for f in profile.gpu_faults] == [("runtime_no_device", backend)]
     found = [f for f in findings_for(profile) if f.id == "gpu.runtime_no_device"]
     assert len(found) == 1 and found[0].severity == "warning"
@@ -145,5 +138,5 @@ def test_llm_runtime_finding_no_device_is_a_finding_with_its_fix(name: str, back
 
 
 def test_a_runtime_that_found_its_devices_is_no_finding() -> None:
-    profile = _profile("ollama-ps-plus-nvidia-smi-570.153.02--rtx5090-32607mib-cut.txt")
+    profile = pasted_profile("ollama-ps-plus-nvidia-smi-570.153.02--rtx5090-32607mib-cut.txt")
     assert profile.gpu_faults == []

@@ -18,14 +18,13 @@ import pytest
 
 from rigfit.cli import app
 from rigfit.kb.pasted_tools import pasted_tools
-from rigfit.probe.gather import findings_for, probe_machine
+from rigfit.probe.gather import findings_for
 from rigfit.probe.gpu.torch_reports import parse_torch_report
-from rigfit.probe.paste_source import PasteSource, line_facts, recognised_tools
-from rigfit.probe.profile import Profile
-from rigfit.probe.source import open_source
+from rigfit.probe.paste_source import line_facts, recognised_tools
 from rigfit.probe.sysinfo_host import parse_sysinfo_host
 from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
+from tests.doctor_paste_helpers import pasted_profile
 
 PASTED = FIXTURES / "doctor" / "pasted"
 runner = CliRunner()
@@ -33,12 +32,6 @@ GIB = 2**30
 FORGE = "forge-sysinfo-json-mint20.3-torch2.1.2cu121-cut-at-is-cuda-available.txt"
 OPENVINO = "openvino-a1111-sysinfo-json-ubuntu24.04-torch2.1.0cu121-cuda-false-driver-null-cut.txt"
 A1111_CPU_RAM = "a1111-sysinfo-json-cut-lscpu-vuln-cpu-model-empty-16-threads-ram-31gb-rocm5.7-command.txt"
-
-
-def _profile(name: str) -> Profile:
-    source = open_source(str(PASTED / name))
-    assert isinstance(source, PasteSource)
-    return probe_machine(source, torch_check=False)
 
 
 def _tools(name: str) -> set[str]:
@@ -55,7 +48,7 @@ def _tools(name: str) -> set[str]:
 def test_sysinfo_platform_os_and_torch_version_are_read(
     name: str, kernel: str, distribution: str, torch: str, cuda: str
 ) -> None:
-    profile = _profile(name)
+    profile = pasted_profile(name)
     assert (profile.os.system, profile.os.kernel, profile.cpu.arch) == ("Linux", kernel, "x86_64")
     assert profile.os.pretty_name == distribution and profile.os.distro_id is None  # described, no os-release ID
     assert profile.torch is not None and (profile.torch.version, profile.torch.cuda) == (torch, cuda)
@@ -80,7 +73,7 @@ def test_python_platform_string_forms_all_give_kernel_and_arch() -> None:
 
 
 def test_sysinfo_cpu_counts_and_ram_total_but_never_its_model() -> None:
-    profile = _profile(A1111_CPU_RAM)
+    profile = pasted_profile(A1111_CPU_RAM)
     assert (profile.cpu.model, profile.cpu.cores, profile.cpu.threads) == (None, 8, 16)  # "model": "" is no model
     assert profile.memory.total_bytes == 31 * GIB  # "31GB": pretty_bytes' whole GiB
     assert profile.gpus == [] and profile.torch is None  # the TORCH_COMMAND is a setting, not an installed torch
@@ -107,7 +100,7 @@ def test_a_cut_cuda_available_answer_is_unknown_never_false() -> None:
 
 
 def test_sdnext_installer_agent_list_is_the_gpu_agents() -> None:
-    profile = _profile("sdnext-version-platform-plus-log-rocm6.0-gfx1030-cut.txt")
+    profile = pasted_profile("sdnext-version-platform-plus-log-rocm6.0-gfx1030-cut.txt")
     assert [(g.vendor, g.gfx) for g in profile.gpus] == [("amd", "gfx1030")]
     assert profile.gpus[0].vram_bytes is None  # VRAM is not in the paste
     assert profile.rocm.gpu_agents == ["gfx1030"]
@@ -123,7 +116,7 @@ def test_sdnext_installer_agent_list_is_the_gpu_agents() -> None:
 )
 def test_hip_log_and_a_cut_nvidia_smi_are_recognised_and_claim_nothing(name: str, tool: str) -> None:
     assert tool in _tools(name)
-    profile = _profile(name)
+    profile = pasted_profile(name)
     assert profile.gpus == [] and profile.nvidia_driver is None and profile.torch is None
     # HSA_OVERRIDE_GFX_VERSION=11.0.0 on the pasted command line is the user's setting, never the GPU's gfx
     assert not [f for f in findings_for(profile) if f.severity in ("blocker", "warning") and f.group == "gpu"]
@@ -159,5 +152,5 @@ def test_a_kept_cuda_torch_on_a_paste_says_no_gpu_was_read_not_that_the_machine_
 
 def test_sdnext_rocm_version_line_is_the_hip_version() -> None:
     """installer.py prints hipconfig's major.minor as "ROCm version detected: 6.0"."""
-    profile = _profile("sdnext-version-platform-plus-log-rocm6.0-gfx1030-cut.txt")
+    profile = pasted_profile("sdnext-version-platform-plus-log-rocm6.0-gfx1030-cut.txt")
     assert (profile.rocm.hip_version, profile.rocm.version) == ("6.0", None)

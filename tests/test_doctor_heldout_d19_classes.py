@@ -23,11 +23,12 @@ import pytest
 from rigfit.cli import app
 from rigfit.kb.pasted_tools import pasted_tools
 from rigfit.probe.gather import findings_for, probe_machine
-from rigfit.probe.paste_source import PasteSource, line_facts, recognised_tools
-from rigfit.probe.profile import Finding, Profile
+from rigfit.probe.paste_source import line_facts, recognised_tools
+from rigfit.probe.profile import Finding
 from rigfit.probe.source import open_source
 from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
+from tests.doctor_paste_helpers import pasted_profile
 
 PASTED = FIXTURES / "doctor" / "pasted"
 runner = CliRunner()
@@ -35,18 +36,12 @@ OOM = "heldd19-03-ai-toolkit-runpod-cuda-oom-gpu0-47.53gib-traceback-cut.txt"
 INVALID_ISA = "heldd19-08-comfyui-hsa-override-11.0.0-run-log-hsa-status-error-invalid-isa-abort.txt"
 
 
-def _profile(name: str) -> Profile:
-    source = open_source(str(PASTED / name))
-    assert isinstance(source, PasteSource)
-    return probe_machine(source, torch_check=False)
-
-
 def _findings(name: str) -> dict[str, Finding]:
-    return {f.id: f for f in findings_for(_profile(name))}
+    return {f.id: f for f in findings_for(pasted_profile(name))}
 
 
 def test_invalid_isa_abort_is_a_kernel_for_another_isa_not_a_runtime_that_did_not_start() -> None:
-    profile = _profile(INVALID_ISA)
+    profile = pasted_profile(INVALID_ISA)
     assert profile.rocm.hsa_override == "11.0.0"  # the paste's `export HSA_OVERRIDE_GFX_VERSION=11.0.0`
     assert profile.rocm.error is None  # rocminfo did not stop: no runtime start-up failure
     assert profile.gpus == []  # the GPU is prose only ("Radeon 8060S"): never called gfx1100
@@ -91,7 +86,7 @@ def test_doctor_json_agrees_on_the_abort() -> None:
 
 
 def test_oom_message_gives_the_gpu_total_and_the_other_processes_as_first_fix() -> None:
-    profile = _profile(OOM)
+    profile = pasted_profile(OOM)
     [gpu] = profile.gpus
     assert (gpu.vendor, gpu.name, gpu.pci_id) == ("nvidia", None, None)  # a CUDA build's GPU: its model is unknown
     assert gpu.vram_bytes == round(47.53 * 1024) * 2**20
@@ -108,7 +103,7 @@ def test_oom_totals_of_both_message_forms_and_backends(tmp_path) -> None:
         ("../../logs/hip-out-of-memory--comfyui-rx6600-8gb.txt", "amd", round(7.98 * 1024)),
         ("fooocus-ubuntu-cuda-oom-gpu0-11.17gib.txt", "nvidia", round(11.17 * 1024)),
     ]:
-        [gpu] = _profile(name).gpus
+        [gpu] = pasted_profile(name).gpus
         assert (gpu.vendor, gpu.name, gpu.vram_bytes) == (vendor, None, mib * 2**20), name
     assert _findings("fooocus-ubuntu-cuda-oom-gpu0-11.17gib.txt")["torch.out_of_memory"].fix.startswith("Free GPU")
 
@@ -130,7 +125,7 @@ def test_torch_device_errors_are_findings_with_their_backend_fix(
     found = _findings(name)
     assert finding in found and "torch.ui_runs_on_cpu" not in found  # the error says why: not the launch check's guess
     assert fix_has in found[finding].fix and fix_lacks not in found[finding].fix.lower()
-    assert _profile(name).gpus == []  # the GPU (AMD, 6900 XT) is prose only
+    assert pasted_profile(name).gpus == []  # the GPU (AMD, 6900 XT) is prose only
     if finding == "torch.hip_error":  # its cause is not in the paste: said so, never guessed
         assert "which call failed, and why, is not in this line" in found[finding].message
 
@@ -145,7 +140,7 @@ def test_a_hip_error_explain_knows_gets_explains_fix(tmp_path) -> None:
 
 
 def test_modinfo_module_path_gives_the_kernel_release() -> None:
-    profile = _profile("heldd19-12-modinfo-lsmod-lspci-nnk-amdgpu-1002-1114-strix-point-kernel-7.0.txt")
+    profile = pasted_profile("heldd19-12-modinfo-lsmod-lspci-nnk-amdgpu-1002-1114-strix-point-kernel-7.0.txt")
     assert profile.os.kernel == "7.0.0-31-generic"
     [gpu] = profile.gpus
     assert (gpu.pci_id, gpu.gfx, gpu.driver, gpu.vram_bytes) == ("1002:1114", "gfx1152", "amdgpu", None)
