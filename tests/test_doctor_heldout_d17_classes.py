@@ -11,6 +11,8 @@ class (other versions, other layouts), and a fact the paste does not show stays 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,17 @@ from tests.cli_runner import CliRunner
 from tests.doctor_paste_helpers import PASTED, pasted_profile
 
 runner = CliRunner()
+
+
+def doctor_json(tmp_path: Path, text: str) -> dict[str, Any]:
+    """`rigfit doctor --from PASTE --json` on this text saved as a file: what it prints (it must exit 0)."""
+    paste = tmp_path / "paste.txt"
+    paste.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
 PIP = "pip-rocm5.6-index-no-matching-torch-2.4.1--no-device.txt"
 KOHYA_BARE = "kohya-gui-sh-no-timestamps-rocm-rx7800xt-16368-then-reinstalls-cu118.txt"
 KOHYA_V25 = "kohya-v25-fedora-rtx3060ti-7867mb-arch-8.6-missing-rocm-requirements.txt"
@@ -121,11 +134,8 @@ def test_kohya_v25_glued_vram_and_dotted_arch() -> None:
     ],
 )
 def test_kohya_device_line_class(tmp_path, line: str, name: str, mib: int, cc: str) -> None:
-    paste = tmp_path / "kohya.txt"
-    paste.write_text(f"INFO     Kohya_ss GUI version: v25.1.0\nINFO     Torch 2.6.0+cu124\n{line}\n", encoding="utf-8")
-    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
-    assert result.exit_code == 0, result.output
-    [gpu] = json.loads(result.output)["profile"]["gpus"]
+    doc = doctor_json(tmp_path, f"INFO     Kohya_ss GUI version: v25.1.0\nINFO     Torch 2.6.0+cu124\n{line}\n")
+    [gpu] = doc["profile"]["gpus"]
     assert name in gpu["name"] and "VRAM" not in gpu["name"]
     assert (gpu["vram_bytes"], gpu["compute_capability"]) == (mib * 2**20, cc)
 
@@ -157,21 +167,15 @@ def test_labelled_one_liner_gives_torch_build_and_no_gpu_seen() -> None:
     ],
 )
 def test_bare_one_liner_where_build_and_cuda_agree(tmp_path, text: str, expected: tuple[object, ...]) -> None:
-    paste = tmp_path / "torch.txt"
-    paste.write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
-    assert result.exit_code == 0, result.output
-    torch = json.loads(result.output)["profile"]["torch"]
+    doc = doctor_json(tmp_path, text)
+    torch = doc["profile"]["torch"]
     assert (torch["version"], torch["cuda"], torch["hip"], torch["gpu_available"]) == expected
 
 
 def test_bare_line_whose_build_and_cuda_disagree_is_no_torch(tmp_path) -> None:
     # cu124 printed beside 11.8: not the one-liner's shape, nothing is read from it
-    paste = tmp_path / "odd.txt"
-    paste.write_text("Python 3.10.12\n2.6.0+cu124 11.8 False\n", encoding="utf-8")
-    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["profile"]["torch"] is None
+    doc = doctor_json(tmp_path, "Python 3.10.12\n2.6.0+cu124 11.8 False\n")
+    assert doc["profile"]["torch"] is None
 
 
 # 5. the Python section of a paste --------------------------------------------------------------------------------
@@ -199,16 +203,13 @@ def test_nvtop_two_column_screen_is_four_gpus_with_their_memory() -> None:
 
 
 def test_nvtop_one_column_in_mi_units(tmp_path) -> None:
-    paste = tmp_path / "nvtop.txt"
-    paste.write_text(
+    doc = doctor_json(
+        tmp_path,
         " Device 0 [AMD Radeon RX 6600] Integrated GPU RX: 0.000 KiB/s TX: 0.000 KiB/s\n"
         " GPU 0MHz MEM 96MHz TEMP 40°C FAN N/A POW 5 W\n"
         " GPU[ 0%] MEM[|    512Mi/8176Mi]\n",
-        encoding="utf-8",
     )
-    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
-    assert result.exit_code == 0, result.output
-    [gpu] = json.loads(result.output)["profile"]["gpus"]
+    [gpu] = doc["profile"]["gpus"]
     assert (gpu["name"], gpu["vram_bytes"]) == ("AMD Radeon RX 6600", 8176 * 2**20)
 
 
@@ -220,11 +221,8 @@ def test_nvtop_one_column_in_mi_units(tmp_path) -> None:
     ],
 )
 def test_forge_banner_gives_the_uis_python(tmp_path, text: str, python: str) -> None:
-    paste = tmp_path / "forge.txt"
-    paste.write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["profile"]["python"]["version"] == python
+    doc = doctor_json(tmp_path, text)
+    assert doc["profile"]["python"]["version"] == python
 
 
 def test_invokeai_dependency_json_gives_torch_and_python_not_the_form_gpu() -> None:
@@ -235,11 +233,8 @@ def test_invokeai_dependency_json_gives_torch_and_python_not_the_form_gpu() -> N
 
 
 def test_a_json_torch_member_alone_is_no_dependency_list(tmp_path) -> None:
-    paste = tmp_path / "json.txt"
-    paste.write_text('Python 3.10.6\n{\n  "torch": "2.4.1+cu121",\n  "name": "x"\n}\n', encoding="utf-8")
-    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["profile"]["torch"] is None
+    doc = doctor_json(tmp_path, 'Python 3.10.6\n{\n  "torch": "2.4.1+cu121",\n  "name": "x"\n}\n')
+    assert doc["profile"]["torch"] is None
 
 
 @pytest.mark.parametrize(
@@ -251,11 +246,8 @@ def test_a_json_torch_member_alone_is_no_dependency_list(tmp_path) -> None:
     ],
 )
 def test_a_bare_uname_r_line_is_the_kernel(tmp_path, text: str, kernel: str) -> None:
-    paste = tmp_path / "uname.txt"
-    paste.write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["profile"]["os"]["kernel"] == kernel
+    doc = doctor_json(tmp_path, text)
+    assert doc["profile"]["os"]["kernel"] == kernel
 
 
 def test_a_program_version_alone_is_no_kernel(tmp_path) -> None:
@@ -329,18 +321,15 @@ def test_a_ui_stopped_because_torch_has_no_gpu_is_a_finding_naming_no_cause(name
 
 
 def test_a1111_launch_check_wording_is_the_same_class(tmp_path) -> None:
-    paste = tmp_path / "a1111.txt"
-    paste.write_text(
+    doc = doctor_json(
+        tmp_path,
         "Traceback (most recent call last):\n"
         '  File "/home/u/stable-diffusion-webui/modules/launch_utils.py", line 386, in prepare_environment\n'
         "    raise RuntimeError(\n"
         "RuntimeError: Torch is not able to use GPU; add --skip-torch-cuda-test to COMMANDLINE_ARGS variable to "
         "disable this check\n",
-        encoding="utf-8",
     )
-    result = runner.invoke(app, ["doctor", "--from", str(paste), "--json"])
-    assert result.exit_code == 0, result.output
-    assert "torch.ui_runs_on_cpu" in {f["id"] for f in json.loads(result.output)["findings"]}
+    assert "torch.ui_runs_on_cpu" in {f["id"] for f in doc["findings"]}
 
 
 # found on the way: an installer replacing torch with a build for another kind of GPU --------------------------
