@@ -197,6 +197,9 @@ class UiEntry(KbEntry):
     auth_account: AuthAccount | None = None  # the login is an account the UI keeps (net.auth turns the mode on)
     model_howto: str | None = None  # how to add a model when a file in model_dir is not enough (a UI's model manager)
     start_phases: list[LogPhase] = field(default_factory=list)  # log lines that tell what it is doing at start
+    # the log line (regex) the UI prints once every route is mounted, when its health path answers before that
+    # (Forge/A1111 mount /internal/ping, then /sdapi, then run the extensions' callbacks): launch waits for both
+    ready_line: str | None = None
     # environment variable whose words the UI adds to its own command line (Forge/A1111 COMMANDLINE_ARGS): how a
     # secret flag (--api-auth USER:PASSWORD) reaches it without showing in `ps` (/proc/PID/environ is owner-only)
     args_env: str | None = None

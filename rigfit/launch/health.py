@@ -1,7 +1,8 @@
 """Wait until a started UI answers on its health endpoint, following its log meanwhile.
 
 The endpoint is KB data (uis.yaml `health`: Forge/A1111 /internal/ping, ComfyUI /system_stats). While waiting,
-each new log line goes to a callback, and lines the KB knows (`start_phases`) say what the UI is doing.
+each new log line goes to a callback, and lines the KB knows (`start_phases`) say what the UI is doing. A UI whose
+health path answers before its other routes exist (`ready_line`) is up once that line is in the log too.
 """
 
 from __future__ import annotations
@@ -79,34 +80,49 @@ class WaitResult:
     phase: str | None  # what it was doing last
 
 
-def wait_until_up(
-    url: str,
-    pid: int,
-    ticks: int,
-    follower: LogFollower,
-    phases: list[LogPhase],
-    timeout: float,
-    on_line: Callable[[str, str | None], None] | None = None,
-) -> WaitResult:
-    """Poll `url` until it answers 200, the UI's process group dies, or `timeout` seconds pass."""
+class StartWatch:
+    """What the log has said so far: the last phase, and whether the UI's ready line came."""
+
+    def __init__(
+        self,
+        follower: LogFollower,
+        phases: list[LogPhase],
+        ready_line: str | None,
+        on_line: Callable[[str, str | None], None] | None,
+    ) -> None:
+        self.follower = follower
+        self.phases = phases
+        self.ready = re.compile(ready_line) if ready_line else None
+        self.ready_seen = ready_line is None
+        self.on_line = on_line
+        self.phase: str | None = None
+
+    def read(self) -> bool:
+        """Take the new log lines; True when there were some."""
+        lines = self.follower.new_lines()
+        for line in lines:
+            said = phase_of(line, self.phases)
+            self.phase = said or self.phase
+            self.ready_seen = self.ready_seen or bool(self.ready and self.ready.search(line))
+            if self.on_line is not None:
+                self.on_line(line, said)
+        return bool(lines)
+
+
+def wait_until_up(url: str, pid: int, ticks: int, watch: StartWatch, timeout: float) -> WaitResult:
+    """Poll `url` until it answers 200 and the ready line (if the UI has one) is in the log, the UI's process group
+    dies, or `timeout` seconds pass."""
     start = time.monotonic()
-    phase = None
     delay = POLL_FIRST
     while True:
-        for line in follower.new_lines():
+        if watch.read():
             delay = POLL_FIRST
-            said = phase_of(line, phases)
-            phase = said or phase
-            if on_line is not None:
-                on_line(line, said)
-        if http_status(url) == 200:
-            return WaitResult("up", time.monotonic() - start, phase)
+        if watch.ready_seen and http_status(url) == 200:
+            return WaitResult("up", time.monotonic() - start, watch.phase)
         if not group_is_ours(pid, ticks):
-            for line in follower.new_lines():
-                if on_line is not None:
-                    on_line(line, phase_of(line, phases))
-            return WaitResult("died", time.monotonic() - start, phase)
+            watch.read()
+            return WaitResult("died", time.monotonic() - start, watch.phase)
         if time.monotonic() - start > timeout:
-            return WaitResult("timeout", time.monotonic() - start, phase)
+            return WaitResult("timeout", time.monotonic() - start, watch.phase)
         time.sleep(delay)
         delay = min(delay * 1.5, POLL_MAX)

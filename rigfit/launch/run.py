@@ -22,7 +22,7 @@ from rigfit.launch.auth import (
     redact_text,
     ui_has_auth,
 )
-from rigfit.launch.health import LogFollower, WaitResult, http_status, wait_until_up
+from rigfit.launch.health import LogFollower, StartWatch, WaitResult, http_status, wait_until_up
 from rigfit.launch.launcher import LOCALHOST, LaunchCommand, build_command, full_env, urls_for
 from rigfit.launch.preflight import (
     LaunchProblem,
@@ -192,7 +192,8 @@ def start(
     health = f"http://{LOCALHOST}:{command.port}{prepared.ui.health or '/'}"
     creds = prepared.creds
     show = None if on_line is None else lambda line, phase: on_line(redact_text(line, creds), phase)
-    waited = wait_until_up(health, pid, ticks, LogFollower(log, offset), prepared.ui.start_phases, timeout, show)
+    watch = StartWatch(LogFollower(log, offset), prepared.ui.start_phases, prepared.ui.ready_line, show)
+    waited = wait_until_up(health, pid, ticks, watch, timeout)
     if waited.status == "died":
         remove_state(state_path(env_dir))
         raise LaunchError(
