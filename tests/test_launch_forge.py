@@ -172,6 +172,9 @@ def test_foreground_stops_the_ui_group_on_ctrl_c_and_sigterm(launched: tuple[Pat
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        # a terminal's rigfit gets Ctrl-C; a suite started in the background (`pytest &`) hands its children SIGINT
+        # ignored, which Python keeps ignored (no KeyboardInterrupt): give the child the terminal's disposition
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert attached.stdout is not None
