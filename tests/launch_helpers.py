@@ -4,6 +4,7 @@ a free port. Registered in tests/conftest.py `pytest_plugins`, so the `home` fix
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -13,6 +14,12 @@ import pytest
 from tests.conftest import REPO
 
 RIGFIT = REPO / ".venv" / "bin" / "rigfit"
+
+
+def ctrl_c_reaches() -> None:
+    """Popen preexec_fn for a child the test interrupts: a terminal's rigfit gets Ctrl-C, but a suite started in the
+    background (`pytest &`) hands its children SIGINT ignored, which Python keeps (no KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from rigfit.env.protect import verify
 from rigfit.env.record import load_record
 from tests.conftest import REPO
 from tests.conftest_forge import WHEELS, find_wheel, install_argv
+from tests.launch_helpers import ctrl_c_reaches
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,14 @@ def test_interrupted_install_is_marked_incomplete_and_continues(tmp_path: Path) 
     argv = install_argv(env_dir, [find_wheel(n, v) for n, v in WHEELS])
     env = {**os.environ, "RIGFIT_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        argv,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=ctrl_c_reaches,
     )
     seen: list[str] = []
     assert proc.stdout is not None

@@ -30,7 +30,7 @@ from rigfit.launch.process import group_members
 from rigfit.launch.state import load_state, state_path
 from rigfit.proc.worker import run_worker
 from tests.conftest import REPO, SHARED
-from tests.launch_helpers import RIGFIT, free_port, rigfit
+from tests.launch_helpers import RIGFIT, ctrl_c_reaches, free_port, rigfit
 
 pytestmark = pytest.mark.slow
 
@@ -172,9 +172,7 @@ def test_foreground_stops_the_ui_group_on_ctrl_c_and_sigterm(launched: tuple[Pat
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
-        # a terminal's rigfit gets Ctrl-C; a suite started in the background (`pytest &`) hands its children SIGINT
-        # ignored, which Python keeps ignored (no KeyboardInterrupt): give the child the terminal's disposition
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_reaches,
     )
     try:
         assert attached.stdout is not None
