@@ -1,0 +1,94 @@
+"""Classes of round leftover15 (issue 10), each read from real pastes given whole to `rigfit doctor --from FILE`
+(tests/fixtures/doctor/pasted/, SOURCES.md round leftover15):
+
+- pip's install lines say which torch an environment holds: "Requirement already satisfied: torch in <site-packages>
+  (<version>)" (the site-packages is where it lives), and "Successfully installed ... torch-<version>" (the torch
+  pip left, winning over the one it found and replaced);
+- a GPU selection variable the paste's shell sets or shows (a launch command's prefix, export, env's line, echo's
+  output) is the environment's device selection, so "hidden by selection variable" comes out of a paste as it does
+  on the live machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from rigfit.kb.pasted_tools import pasted_tools
+from rigfit.probe.gather import findings_for
+from rigfit.probe.gpu.paste import clean_lines
+from rigfit.probe.paste_source import pasted_environment, recognised_tools
+from tests.conftest import FIXTURES
+from tests.doctor_paste_helpers import pasted_profile
+
+PASTED = FIXTURES / "doctor" / "pasted"
+ENV_TOOLS = [tool for tool in pasted_tools() if tool.reads == "environment"]
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "cuda", "hip", "location"),
+    [
+        (
+            "pip-requirement-satisfied-torch-2.9.0a0-rocm7.0.0rc-therock-venv-comfyui-requirements.txt",
+            "2.9.0a0+rocm7.0.0rc20250820",
+            None,
+            "7.0.0",  # a ROCm release candidate's build is that release's
+            r"d:\scratch\therock\3.12.venv\lib\site-packages",
+        ),
+        (
+            "pip-requirement-satisfied-torch-2.4.1cu124-comfyui-portable-easyanimate.txt",
+            "2.4.1+cu124",  # "torch>=2.1.2 in ..." with the requirement's origin "(from -r ... (line 6))"
+            "12.4",
+            None,
+            r"e:\comfynew\comfyui_windows_portable\python_embeded\lib\site-packages",
+        ),
+        (
+            # pip found 2.1.2+cu121 and replaced it: the torch left is the one it installed, location not said
+            "a1111-pip-replaces-torch-2.1.2cu121-with-2.0.1cu118-successfully-installed.txt",
+            "2.0.1+cu118",
+            "11.8",
+            None,
+            None,
+        ),
+    ],
+)
+def test_pip_install_lines_are_the_installed_torch(
+    name: str, version: str, cuda: str | None, hip: str | None, location: str | None
+) -> None:
+    torch = pasted_profile(name).torch
+    assert torch is not None
+    assert (torch.version, torch.cuda, torch.hip, torch.location) == (version, cuda, hip, location)
+    assert torch.import_status is None  # listed by pip, never imported
+
+
+def test_pip_lines_about_other_packages_say_no_torch() -> None:
+    """torchvision's line and a dependency "(from torch)" are no torch (lines of the real TheRock paste)."""
+    lines = PASTED / "pip-requirement-satisfied-torch-2.9.0a0-rocm7.0.0rc-therock-venv-comfyui-requirements.txt"
+    text = "\n".join(line for line in lines.read_text().splitlines() if "torch in" not in line)
+    assert "pip-install-torch" not in {t.id for t in recognised_tools(text)}
+
+
+def test_selection_variable_of_a_launch_prefix_hides_the_listed_gpu() -> None:
+    name = "cuda-visible-devices-2-prefix-then-nvidia-smi-cut--titan-x-pascal.txt"
+    profile = pasted_profile(name)
+    assert profile.device_selection == {"CUDA_VISIBLE_DEVICES": "2"}
+    assert [g.name for g in profile.gpus] == ["TITAN X (Pascal)"]
+    hidden = [f for f in findings_for(profile) if f.id == "gpu.hidden-by-selection-variable"]
+    assert len(hidden) == 1 and "CUDA_VISIBLE_DEVICES='2'" in hidden[0].message
+    assert "unset CUDA_VISIBLE_DEVICES" in hidden[0].fix
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # env | grep VISIBLE: set and empty hides every GPU; the later line wins, as in the shell
+        ("$ env | grep VISIBLE\nCUDA_VISIBLE_DEVICES=\n", {"CUDA_VISIBLE_DEVICES": ""}),
+        ("export HIP_VISIBLE_DEVICES=0\nexport HIP_VISIBLE_DEVICES=1\n", {"HIP_VISIBLE_DEVICES": "1"}),
+        # echo's output is the next line; an empty one is unknown (echo prints it for an unset variable too)
+        ("user@box:~$ echo $CUDA_VISIBLE_DEVICES\n1\nuser@box:~$ nvidia-smi\n", {"CUDA_VISIBLE_DEVICES": "1"}),
+        ("$ echo $CUDA_VISIBLE_DEVICES\n\n$ nvidia-smi\n", {}),
+        ("$ echo $CUDA_VISIBLE_DEVICES\nuser@box:~$ ls\n", {}),
+        # a script's comment sets nothing
+        ("# export CUDA_VISIBLE_DEVICES=0\n", {}),
+    ],
+)
+def test_pasted_environment_reads_the_shell_s_selection(text: str, expected: dict[str, str]) -> None:
+    assert pasted_environment(clean_lines(text, keep_prompts=True), ENV_TOOLS) == expected
