@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import pytest
 
+from rigfit.explain.match import explain_text
 from rigfit.kb.pasted_tools import pasted_tools
 from rigfit.probe.gather import findings_for
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.probe.paste_source import pasted_environment, recognised_tools
 from tests.conftest import FIXTURES
 from tests.doctor_paste_helpers import pasted_profile
+from tests.explain_helpers import found
 
 PASTED = FIXTURES / "doctor" / "pasted"
 ENV_TOOLS = [tool for tool in pasted_tools() if tool.reads == "environment"]
@@ -92,3 +94,21 @@ def test_selection_variable_of_a_launch_prefix_hides_the_listed_gpu() -> None:
 )
 def test_pasted_environment_reads_the_shell_s_selection(text: str, expected: dict[str, str]) -> None:
     assert pasted_environment(clean_lines(text, keep_prompts=True), ENV_TOOLS) == expected
+
+
+def test_pip_no_matching_torch_is_one_answer_in_doctor_and_explain() -> None:
+    """pip's "No matching distribution found for torch==X": doctor's finding and explain's answer read one KB entry
+    (fixes.yaml torch.no_matching_build) with the same facts, never a second text written in code."""
+    name = "pip-rocm5.6-index-no-matching-torch-2.4.1--no-device.txt"
+    doctor = next(f for f in findings_for(pasted_profile(name)) if f.id == "torch.no_matching_build")
+    explained = explain_text((PASTED / name).read_text()).explanations
+    answer = next(e for e in explained if e.id == "pip-no-matching-distribution")
+    assert answer.fix == doctor.fix
+    assert "https://download.pytorch.org/whl/rocm5.6" in answer.fix and "2.2.2+rocm5.6" in answer.fix
+
+
+def test_explain_s_kb_answer_names_a_python_the_release_has_no_wheel_for() -> None:
+    answer = next(
+        e for e in found("pip-no-matching--fooocus-py313-torch210.txt") if e.id == "pip-no-matching-distribution"
+    )
+    assert "not for the Python 3.13 that ran pip" in answer.fix and "torch 2.1.x has wheels for Python" in answer.fix
