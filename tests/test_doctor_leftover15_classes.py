@@ -112,3 +112,28 @@ def test_explain_s_kb_answer_names_a_python_the_release_has_no_wheel_for() -> No
         e for e in found("pip-no-matching--fooocus-py313-torch210.txt") if e.id == "pip-no-matching-distribution"
     )
     assert "not for the Python 3.13 that ran pip" in answer.fix and "torch 2.1.x has wheels for Python" in answer.fix
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "comfyui-tensorrt-old-pytorch-warning-timestamped-log-cut-at-total-vram--12288mb.txt",
+        "heldd19-14-comfyui-framepack-autodl-old-pytorch-warning-cudagetdevicecount-traceback-cut.txt",
+    ],
+)
+def test_comfyui_old_pytorch_warning_says_torch_is_older_than_it_names(name: str) -> None:
+    """ComfyUI's "you are using an old pytorch version ... Upgrading to 2.4 or above is recommended" (comfy/utils.py:
+    torch without add_safe_globals): a torch older than 2.4, beside whatever else the paste shows; the version itself
+    stays unknown when no "pytorch version:" line says it."""
+    profile = pasted_profile(name)
+    old = [f for f in findings_for(profile) if f.id == "torch.older_than_ui_needs"]
+    assert len(old) == 1 and old[0].severity == "warning"
+    assert "(2.4)" in old[0].message and "pickle" in old[0].message
+    assert "2.4 or newer" in old[0].fix and "--index-url https://download.pytorch.org/whl/" in old[0].fix
+    assert profile.torch is None or profile.torch.version is None
+
+
+def test_a_run_without_the_warning_has_no_old_torch_finding() -> None:
+    """ComfyUI's start-up with torch 2.4 and up says "Checkpoint files will always be loaded safely." instead."""
+    name = "../comfyui-system-information-and-log--rtx2060-12884443136.txt"
+    assert "torch.older_than_ui_needs" not in {f.id for f in findings_for(pasted_profile(name))}

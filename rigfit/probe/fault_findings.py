@@ -100,6 +100,15 @@ FAULTS: dict[str, FaultKind] = {
         "is not in this line (HIP reports errors late, at a later call)",
         lambda f: _issue_fix(f) if issue_answering(f.evidence) else fix_text("torch.hip_error"),
     ),
+    "ui_old_torch": FaultKind(
+        "torch.older_than_ui_needs",
+        "warning",
+        "torch",
+        "the torch that UI imports lacks what ComfyUI loads .ckpt/.pt files safely with "
+        "(torch.serialization.add_safe_globals), so it loads them through pickle, unsafely: that torch is older than "
+        "the release the warning names, and ComfyUI supports only that release and newer",
+        lambda f: fix_text("torch.older_than_ui_needs", release=f.detail or "2.4"),
+    ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",
         "warning",
@@ -423,6 +432,8 @@ def _said_by(kind: str) -> str:
         return "The UI's installer says"
     if kind == "ui_torch_device_crash":
         return "ComfyUI's traceback ends in"
+    if kind == "ui_old_torch":
+        return "ComfyUI's start-up says"
     if kind.startswith("ui_torch"):
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
