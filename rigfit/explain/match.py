@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from rigfit.explain.analyzers import Finding, analyze, context_keywords
 from rigfit.explain.analyzers import keywords as analyzer_keywords
+from rigfit.explain.analyzers.base import as_user_sees
 from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
 from rigfit.explain.fallback import FALLBACK_KEYWORDS, announcements, worked_around
 from rigfit.explain.literals import lines_from_start
@@ -202,7 +203,7 @@ def _match(issue: CompiledIssue, lines: list[LogLine], from_log: Facts, from_pro
             if match := pattern.search(line.text):
                 evidence.setdefault(line.number, line)
                 for name, value in match.groupdict().items():
-                    groups.setdefault(name, value)
+                    groups.setdefault(name, as_user_sees(value) if value else value)
                 return True
         return False
 

@@ -1,0 +1,55 @@
+"""explain classes of round leftover15 (issue 10), on real logs (tests/fixtures/logs, INDEX.yaml):
+
+- a value Python printed through repr (a path quoted in an exception message or in ComfyUI's "Value not in list"
+  list) is shown with one backslash per separator, as the user sees it in the UI and in Explorer."""
+
+from __future__ import annotations
+
+import pytest
+
+from rigfit.explain.analyzers.base import as_user_sees
+from tests.explain_helpers import found
+
+
+def _answer(log: str, id_: str):
+    return next(e for e in found(log) if e.id == id_)
+
+
+def test_value_not_in_list_pick_shows_the_path_as_comfyui_lists_it() -> None:
+    answer = _answer("comfyui-model-not-in-list--stablegen-subfolder.txt", "comfyui-model-listed-in-another-folder")
+    assert "Pick 'SDXL1.0\\CinematicRedmond - Cinematic Model for SD XL" in answer.fix
+    assert "\\\\" not in answer.fix and "\\\\" not in answer.cause
+
+
+@pytest.mark.parametrize(
+    ("log", "id_", "path"),
+    [
+        (
+            "comfyui-node-folder-without-init--aki-birefnet-ll.txt",
+            "comfyui-node-folder-without-init",
+            "I:\\ComfyUI-aki-v1.4\\custom_nodes\\ComfyUI_BiRefNet_ll\\__init__.py",
+        ),
+        (
+            "ui-entry-missing--comfyui-portable-main-py.txt",
+            "ui-entry-script-missing",
+            "K:\\ComfyUI_windows_portable\\ComfyUI\\main.py",
+        ),
+    ],
+)
+def test_a_repr_quoted_windows_path_is_shown_with_single_backslashes(log: str, id_: str, path: str) -> None:
+    answer = _answer(log, id_)
+    assert path in answer.cause and "\\\\" not in answer.cause
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("C:\\\\AI\\\\models", "C:\\AI\\models"),  # repr: every run doubled
+        ("\\\\\\\\server\\\\share", "\\\\server\\share"),  # a UNC path through repr
+        ("C:\\AI\\models", "C:\\AI\\models"),  # printed raw: unchanged
+        ("\\\\server\\share", "\\\\server\\share"),  # a raw UNC path (one single backslash): unchanged
+        ("/home/u/models/x.safetensors", "/home/u/models/x.safetensors"),
+    ],
+)
+def test_as_user_sees_halves_only_a_repr(value: str, shown: str) -> None:
+    assert as_user_sees(value) == shown
