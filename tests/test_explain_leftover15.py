@@ -53,3 +53,26 @@ def test_a_repr_quoted_windows_path_is_shown_with_single_backslashes(log: str, i
 )
 def test_as_user_sees_halves_only_a_repr(value: str, shown: str) -> None:
     assert as_user_sees(value) == shown
+
+
+def test_winerror5_under_program_files_says_only_administrators_may_write_there() -> None:
+    log = "winerror5-program-files--comfyui-desktop-custom-scripts-makedirs-web.txt"
+    answer = _answer(log, "os-error")
+    assert "lies under C:\\Program Files" in answer.cause
+    assert "Do not run the UI as administrator" in answer.fix
+    assert "C:\\Program Files\\ComfyUI\\resources\\ComfyUI\\web" in answer.fix
+
+
+def test_winerror5_on_a_named_path_says_which_and_how_to_find_what_holds_it() -> None:
+    answer = _answer("winerror5-named-folder--xtts-finetune-run.txt", "os-error")
+    path = "C:\\xtts-finetune-webui\\finetune_models\\run"
+    assert answer.facts["path"] == path
+    assert f"Find what holds {path}" in answer.fix and f'attrib -r "{path}"' in answer.fix
+    assert "Associated Handles" in answer.fix
+
+
+def test_winerror5_without_a_path_names_none() -> None:
+    answer = _answer("winerror5-no-path--comfyui-error-report-flashvsr.txt", "os-error")
+    assert (
+        "path" not in answer.facts and "Find what holds" not in answer.fix and " on " not in answer.cause.split(":")[0]
+    )
