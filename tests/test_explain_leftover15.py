@@ -76,3 +76,32 @@ def test_winerror5_without_a_path_names_none() -> None:
     assert (
         "path" not in answer.facts and "Find what holds" not in answer.fix and " on " not in answer.cause.split(":")[0]
     )
+
+
+@pytest.mark.parametrize(
+    ("log", "first", "dropped"),
+    [
+        # the generic "not installed, put it in the models folder" after "the file is installed, pick the listed entry"
+        (
+            "comfyui-model-not-in-list--stablegen-subfolder.txt",
+            "comfyui-model-listed-in-another-folder",
+            "comfyui-model-not-in-list",
+        ),
+        # the generic "reinstall a cu126 wheel" after "no official wheel has kernels for compute capability 3.5"
+        ("cuda-cc-too-old--a1111-gt710.txt", "cuda-arch-missing", "no-kernel-image"),
+        # the generic SIGILL reading after the one that names the node pack whose native code died
+        ("sigill-plugin--comfyui-docker-h3-node.txt", "sigill-plugin", "sigill-cpu-features"),
+        # the generic launcher check after "the check ran during docker build"
+        ("docker-build-no-gpu--webui-docker-torch-test.txt", "docker-build-no-gpu", "torch-not-able-to-use-gpu"),
+    ],
+)
+def test_a_superseded_answer_about_the_same_lines_is_not_listed_again(log: str, first: str, dropped: str) -> None:
+    answers = [e.id for e in found(log)]
+    assert answers[0] == first and dropped not in answers
+
+
+def test_a_superseded_answer_that_explains_other_lines_too_stays_ranked_lower() -> None:
+    """hip-out-of-memory is superseded by the free-memory reading of a failed allocation only on its own lines."""
+    answers = found("hip-alloc-failed-memory-free--comfyui-9070xt-windows.txt")
+    ids_ = [e.id for e in answers]
+    assert ids_[0] == "gpu-alloc-failed-memory-free" and "hip-out-of-memory" in ids_

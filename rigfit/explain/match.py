@@ -6,7 +6,7 @@ import contextlib
 import functools
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from rigfit.explain.analyzers import Finding, analyze, context_keywords
@@ -127,21 +127,25 @@ def explain_text(text: str, profile: Profile | None = None) -> Result:
 def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
     from_log, from_profile = log_facts(scan), profile_facts(profile)
     found: list[Explanation] = []
-    superseded: set[str] = set()
+    superseded: dict[str, set[int]] = {}  # a vaguer answer's id -> the lines the answers that supersede it explain
     contradicted: set[str] = set()
     index = scan.keyword_index()
     for issue in catalogue():
         explanation = _match(issue, _with_keyword(index, issue.keywords), from_log, from_profile)
         if explanation is not None:
             found.append(explanation)
-            superseded.update(issue.entry.supersedes)
+            _supersede(superseded, issue.entry.supersedes, explanation)
     facts = merge_facts(from_log, from_profile, {})
     for finding in analyze(scan, facts):
         _share_facts(finding, found)
-        found.append(_from_finding(finding))
-        superseded.update(finding.supersedes)
+        found.append(explanation := _from_finding(finding))
+        _supersede(superseded, finding.supersedes, explanation)
         contradicted.update(finding.contradicts)
     found = [e for e in found if e.kind != "known" or e.id not in contradicted]
+    # a vaguer answer about no other line than the ones a more precise answer explains only repeats it, or contradicts
+    # it (the generic "model not in list" fix after "the file is installed, pick the listed entry"): dropped; one that
+    # also explains other lines is kept, ranked lower
+    found = [e for e in found if not (e.id in superseded and _lines(e) <= superseded[e.id])]
     if found and (announced := announcements(scan.lines.values())):
         found = [e for e in found if not worked_around(e.evidence, announced)]
     for explanation in found:
@@ -149,6 +153,15 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)
     found.sort(key=lambda e: (-e.confidence, -max(line.number for line in e.evidence)))
     return Result(found, scan)
+
+
+def _lines(explanation: Explanation) -> set[int]:
+    return {line.number for line in explanation.evidence}
+
+
+def _supersede(superseded: dict[str, set[int]], ids: Iterable[str], by: Explanation) -> None:
+    for vaguer in ids:
+        superseded.setdefault(vaguer, set()).update(_lines(by))
 
 
 def _share_facts(finding: Finding, known: list[Explanation]) -> None:
