@@ -16,6 +16,7 @@ from rigfit.explain.match import explain_text
 from rigfit.kb.pasted_tools import pasted_tools
 from rigfit.probe.gather import findings_for
 from rigfit.probe.gpu.paste import clean_lines
+from rigfit.probe.gpu.wheel_build import conda_build
 from rigfit.probe.paste_source import pasted_environment, recognised_tools
 from tests.conftest import FIXTURES
 from tests.doctor_paste_helpers import pasted_profile
@@ -137,3 +138,38 @@ def test_a_run_without_the_warning_has_no_old_torch_finding() -> None:
     """ComfyUI's start-up with torch 2.4 and up says "Checkpoint files will always be loaded safely." instead."""
     name = "../comfyui-system-information-and-log--rtx2060-12884443136.txt"
     assert "torch.older_than_ui_needs" not in {f.id for f in findings_for(pasted_profile(name))}
+
+
+def test_conda_list_pytorch_row_is_the_installed_torch_with_its_build_string_s_cuda() -> None:
+    """conda list's pytorch row: the build string says the build (conda-forge's "cuda112py310..." is CUDA 11.2);
+    pytorch-lightning's row is another package."""
+    torch = pasted_profile("conda-list-pytorch-2.0.0-conda-forge-cuda112-build-plus-lightning-row.txt").torch
+    assert torch is not None
+    assert (torch.version, torch.cuda, torch.hip, torch.import_status) == ("2.0.0", "11.2", None, None)
+
+
+def test_a_collect_env_s_own_torch_wins_over_its_conda_row() -> None:
+    torch = pasted_profile(
+        "collect-env-conda-pytorch-1.3.0-py3.7-cuda10.1.243-row-pip3-torch-1.2.0--tesla-t4.txt"
+    ).torch
+    assert torch is not None and torch.version == "1.3.0" and (torch.cuda or "").startswith("10.1")
+
+
+def test_a_torchvision_row_alone_is_no_torch() -> None:
+    text = (PASTED / "conda-list-grep-torchvision-cuda118-build-only--freebsd-sd.txt").read_text()
+    assert recognised_tools(text) == []
+
+
+@pytest.mark.parametrize(
+    ("build", "cuda", "cpu"),
+    [
+        ("py3.10_cuda11.8_cudnn8.7.0_0", "11.8", False),  # the pytorch channel
+        ("py3.7_cuda90_cudnn7_1", "9.0", False),  # pytorch#27745's row
+        ("py3.7_cuda10.1.243_cudnn7.6.3_0", "10.1", False),  # pytorch#28321's row
+        ("py3.9_cpu_0", None, True),  # the CPU build pytorch#69202 got
+        ("cuda112py310he33e0d6_200", "11.2", False),  # conda-forge
+        ("pypi_0", None, False),  # a pip-installed row: the build is not in the string
+    ],
+)
+def test_conda_build_strings(build: str, cuda: str | None, cpu: bool) -> None:
+    assert conda_build(build) == (cuda, cpu)

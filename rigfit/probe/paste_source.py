@@ -20,7 +20,7 @@ from rigfit.kb.lscpu_labels import translated_lscpu_labels
 from rigfit.kb.pasted_tools import PastedTool, pasted_tools
 from rigfit.paths import NotRegularFile, open_regular
 from rigfit.probe.gpu.paste import clean_lines
-from rigfit.probe.gpu.wheel_build import wheel_build
+from rigfit.probe.gpu.wheel_build import conda_build, wheel_build
 from rigfit.probe.source import MAX_COMMAND_BYTES, CaptureError, CommandResult, CommandSpec, Read, Source, decode
 
 # as much as a capture keeps of one command's output: the longest real pastes (a boot's kernel log, lspci -vvv of a
@@ -159,6 +159,17 @@ def pasted_environment(lines: list[str], tools: list[PastedTool]) -> dict[str, s
 _PRINTED_NOT = re.compile(r"^(?:\S*[$#>]\s|\S*[$#>]$)|\s")
 
 
+def conda_torch(version: str, build: str) -> dict[str, Any] | None:
+    """The torch fact of conda list's pytorch row: its build from the build string (a pip-installed row, "pypi_0",
+    from the version's local tag); None when neither says the build (never a guessed CPU-only one)."""
+    if "+" in version:
+        return listed_torch(version)
+    cuda, cpu = conda_build(build)
+    if cuda is None and not cpu:
+        return None
+    return {"found": True, "version": version, "cuda": cuda, "hip": None, "listed": True}
+
+
 def readable_tools() -> str:
     """What rigfit can read from a paste, for the error that says it read nothing."""
     return "; ".join(tool.tool for tool in pasted_tools())
@@ -263,6 +274,8 @@ class PasteSource(Source):
         if name == "environment":
             return self.environment or None
         fields = self.fields.get(name, {})
+        if name == "torch" and fields.get("build"):
+            return conda_torch(fields["version"], fields["build"])
         if name == "torch" and fields.get("version"):
             return listed_torch(fields["version"], fields.get("location"))
         return {"version": value} if name == "python" else listed_torch(value)
