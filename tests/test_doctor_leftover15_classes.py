@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import pytest
 
+from rigfit.cli import app
 from rigfit.explain.match import explain_text
 from rigfit.kb.pasted_tools import pasted_tools
 from rigfit.probe.gather import findings_for
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.probe.gpu.wheel_build import conda_build
 from rigfit.probe.paste_source import pasted_environment, recognised_tools
+from tests.cli_runner import CliRunner
 from tests.conftest import FIXTURES
 from tests.doctor_paste_helpers import pasted_profile
 from tests.explain_helpers import found
@@ -173,3 +175,27 @@ def test_a_torchvision_row_alone_is_no_torch() -> None:
 )
 def test_conda_build_strings(build: str, cuda: str | None, cpu: bool) -> None:
     assert conda_build(build) == (cuda, cpu)
+
+
+def test_echo_of_the_selection_variable_is_read_from_its_next_line() -> None:
+    """A1111#14617's paste: `echo $CUDA_VISIBLE_DEVICES` and its output "0,1" (both GPUs shown: no hidden finding)."""
+    name = "heldd19-01-a1111-torch-not-able-to-use-gpu-plus-cuda-visible-devices-banner-cut.txt"
+    profile = pasted_profile(name)
+    assert profile.device_selection == {"CUDA_VISIBLE_DEVICES": "0,1"}
+    assert "gpu.hidden-by-selection-variable" not in {f.id for f in findings_for(profile)}
+
+
+def test_a_listed_torch_without_a_build_tag_has_an_unknown_build_not_cpu_only() -> None:
+    """pip's "Requirement already satisfied: torch in ... (2.7.1)": PyPI's untagged build is CUDA on Linux and CPU
+    elsewhere, so the build is unknown (the report never says "CPU-only")."""
+    torch = pasted_profile("pip-install-rocm6.3-index-already-satisfied-torch-2.7.1-cachyos-cut.txt").torch
+    assert torch is not None and torch.version == "2.7.1" and torch.build_unknown
+    assert torch.location == "/home/ziomek/Dokumenty/comfyvenv/lib/python3.13/site-packages"
+    text = _report("pip-install-rocm6.3-index-already-satisfied-torch-2.7.1-cachyos-cut.txt")
+    assert "torch 2.7.1 (build not shown" in text and "CPU-only" not in text
+    tagged = pasted_profile("pip-requirement-satisfied-torch-2.4.1cu124-comfyui-portable-easyanimate.txt").torch
+    assert tagged is not None and not tagged.build_unknown
+
+
+def _report(name: str) -> str:
+    return CliRunner().invoke(app, ["doctor", "--from", str(PASTED / name)]).stdout

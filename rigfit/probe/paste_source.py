@@ -134,7 +134,8 @@ def listed_torch(version: str, location: str | None = None) -> dict[str, Any]:
     site-packages pip found it in when it says; never imported here."""
     cuda, hip = wheel_build(version)
     where = {"location": location} if location else {}
-    return {"found": True, "version": version, "cuda": cuda, "hip": hip, "listed": True} | where
+    unknown = {"build_unknown": True} if not (cuda or hip or version.partition("+")[2] == "cpu") else {}
+    return {"found": True, "version": version, "cuda": cuda, "hip": hip, "listed": True} | where | unknown
 
 
 def pasted_environment(lines: list[str], tools: list[PastedTool]) -> dict[str, str]:
