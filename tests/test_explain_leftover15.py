@@ -105,3 +105,24 @@ def test_a_superseded_answer_that_explains_other_lines_too_stays_ranked_lower() 
     answers = found("hip-alloc-failed-memory-free--comfyui-9070xt-windows.txt")
     ids_ = [e.id for e in answers]
     assert ids_[0] == "gpu-alloc-failed-memory-free" and "hip-out-of-memory" in ids_
+
+
+@pytest.mark.parametrize(
+    ("log", "first", "dropped"),
+    [
+        ("sigill-cpu-features--comfyui-fish-flux-loaded-partially.txt", "sigill-cpu-features", "sigill-native-library"),
+        ("no-kernel-image--a1111-conv2d.txt", "no-kernel-image", "cuda-arch-missing"),
+        ("pkg-resources-build--a1111-macos-clip.txt", "source-build-needs-pkg-resources", "pip-build-failed"),
+    ],
+)
+def test_a_class_answer_that_read_nothing_of_its_own_does_not_repeat_the_known_one(
+    log: str, first: str, dropped: str
+) -> None:
+    answers = [e.id for e in found(log)]
+    assert answers[0] == first and dropped not in answers
+
+
+def test_a_class_answer_with_facts_of_its_own_stays_after_the_known_one() -> None:
+    """cuda-arch-missing names the card, its capability and the KB's wheel line for it: more than the known issue."""
+    answers = found("cuda-arch--comfyui-portable-5070ti-sm120.txt")
+    assert [e.id for e in answers][:2] == ["cuda-arch-not-in-wheel", "cuda-arch-missing"] and answers[1].facts

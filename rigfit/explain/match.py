@@ -152,7 +152,19 @@ def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
         if explanation.id in superseded:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)
     found.sort(key=lambda e: (-e.confidence, -max(line.number for line in e.evidence)))
-    return Result(found, scan)
+    return Result(_without_bare_repeats(found), scan)
+
+
+def _without_bare_repeats(found: list[Explanation]) -> list[Explanation]:
+    """A class answer that read no fact of its own (the generic reading of a line: "SIGILL in a native library", "no
+    GPU code for this card's compute capability" with no card) about no line a higher-ranked known answer does not
+    explain only repeats that answer: dropped."""
+    known = [(_lines(e), e.confidence) for e in found if e.kind == "known"]
+    return [
+        e
+        for e in found
+        if e.kind != "class" or e.facts or not any(_lines(e) <= lines and c > e.confidence for lines, c in known)
+    ]
 
 
 def _lines(explanation: Explanation) -> set[int]:
