@@ -114,7 +114,8 @@ noise_line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_chara
 def test_the_error_line_is_found_anywhere_in_noise(noise: list[str], where: int) -> None:
     lines = list(noise)
     lines.insert(min(where, len(lines)), OOM_LINE)
-    assert "cuda-out-of-memory" in ids("\n".join(lines))
+    # a 2 GB card's out-of-memory: the floor reading (gpu-out-of-memory) supersedes the generic issue on that line
+    assert "gpu-out-of-memory" in ids("\n".join(lines))
 
 
 @settings(max_examples=200, deadline=None)

@@ -6,11 +6,12 @@ import contextlib
 import functools
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from rigfit.explain.analyzers import Finding, analyze, context_keywords
 from rigfit.explain.analyzers import keywords as analyzer_keywords
+from rigfit.explain.analyzers.base import as_user_sees
 from rigfit.explain.facts import LOG_FACT_KEYWORDS, Facts, log_facts, merge_facts, profile_facts
 from rigfit.explain.fallback import FALLBACK_KEYWORDS, announcements, worked_around
 from rigfit.explain.literals import lines_from_start
@@ -126,28 +127,53 @@ def explain_text(text: str, profile: Profile | None = None) -> Result:
 def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
     from_log, from_profile = log_facts(scan), profile_facts(profile)
     found: list[Explanation] = []
-    superseded: set[str] = set()
+    superseded: dict[str, set[int]] = {}  # a vaguer answer's id -> the lines the answers that supersede it explain
     contradicted: set[str] = set()
     index = scan.keyword_index()
     for issue in catalogue():
         explanation = _match(issue, _with_keyword(index, issue.keywords), from_log, from_profile)
         if explanation is not None:
             found.append(explanation)
-            superseded.update(issue.entry.supersedes)
+            _supersede(superseded, issue.entry.supersedes, explanation)
     facts = merge_facts(from_log, from_profile, {})
     for finding in analyze(scan, facts):
         _share_facts(finding, found)
-        found.append(_from_finding(finding))
-        superseded.update(finding.supersedes)
+        found.append(explanation := _from_finding(finding))
+        _supersede(superseded, finding.supersedes, explanation)
         contradicted.update(finding.contradicts)
     found = [e for e in found if e.kind != "known" or e.id not in contradicted]
+    # a vaguer answer about no other line than the ones a more precise answer explains only repeats it, or contradicts
+    # it (the generic "model not in list" fix after "the file is installed, pick the listed entry"): dropped; one that
+    # also explains other lines is kept, ranked lower
+    found = [e for e in found if not (e.id in superseded and _lines(e) <= superseded[e.id])]
     if found and (announced := announcements(scan.lines.values())):
         found = [e for e in found if not worked_around(e.evidence, announced)]
     for explanation in found:
         if explanation.id in superseded:
             explanation.confidence = round(explanation.confidence * SUPERSEDED_FACTOR, 2)
     found.sort(key=lambda e: (-e.confidence, -max(line.number for line in e.evidence)))
-    return Result(found, scan)
+    return Result(_without_bare_repeats(found), scan)
+
+
+def _without_bare_repeats(found: list[Explanation]) -> list[Explanation]:
+    """A class answer that read no fact of its own (the generic reading of a line: "SIGILL in a native library", "no
+    GPU code for this card's compute capability" with no card) about no line a higher-ranked known answer does not
+    explain only repeats that answer: dropped."""
+    known = [(_lines(e), e.confidence) for e in found if e.kind == "known"]
+    return [
+        e
+        for e in found
+        if e.kind != "class" or e.facts or not any(_lines(e) <= lines and c > e.confidence for lines, c in known)
+    ]
+
+
+def _lines(explanation: Explanation) -> set[int]:
+    return {line.number for line in explanation.evidence}
+
+
+def _supersede(superseded: dict[str, set[int]], ids: Iterable[str], by: Explanation) -> None:
+    for vaguer in ids:
+        superseded.setdefault(vaguer, set()).update(_lines(by))
 
 
 def _share_facts(finding: Finding, known: list[Explanation]) -> None:
@@ -202,7 +228,7 @@ def _match(issue: CompiledIssue, lines: list[LogLine], from_log: Facts, from_pro
             if match := pattern.search(line.text):
                 evidence.setdefault(line.number, line)
                 for name, value in match.groupdict().items():
-                    groups.setdefault(name, value)
+                    groups.setdefault(name, as_user_sees(value) if value else value)
                 return True
         return False
 

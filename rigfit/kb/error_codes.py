@@ -76,6 +76,16 @@ def gpu_errors() -> tuple[GpuError, ...]:
 
 
 @record(frozen=True, kw_only=True)
+class OsErrorPlace:
+    """Where the path an OS error names lies, when that place says why (C:\\Program Files: only administrators
+    may change it)."""
+
+    path: str  # a regex the whole path matches (case-insensitive)
+    meaning: str
+    fix: str  # may name {path} and {pip}
+
+
+@record(frozen=True, kw_only=True)
 class OsError(KbEntry):
     """An operating-system error number (id: ENOSPC, or WinError-32 for a Windows system error code)."""
 
@@ -93,8 +103,14 @@ class OsError(KbEntry):
     # the error says something only when the path it prints is EMPTY (''): a path setting or argument left blank
     # (ENOENT: a wrong path says nothing the error does not already say)
     empty_path_only: bool = False
+    # places whose meaning and fix replace the general ones when the path lies there (the first that matches)
+    places: list[OsErrorPlace] = field(default_factory=list)
+    # the fix when the error names a path that no place matches (it can say which file); `fix` stays the one for an
+    # error printed without a path
+    path_fix: str | None = None
 
     def _check(self) -> None:
+        _check_patterns([place.path for place in self.places], "places")
         if (self.root_meaning is None) != (self.root_fix is None):
             raise FieldError("root_fix", "give root_meaning and root_fix together")
         if not self.codes or not self.texts:
@@ -103,7 +119,10 @@ class OsError(KbEntry):
             raise FieldError("texts", "write each text in lower case, without the final period")
         _check_patterns(self.answered_when, "answered_when")
         named = {
-            name for text in (self.fix, self.root_fix or "") for _, name, _, _ in string.Formatter().parse(text) if name
+            name
+            for text in (self.fix, self.root_fix or "", self.path_fix or "", *(p.fix for p in self.places))
+            for _, name, _, _ in string.Formatter().parse(text)
+            if name
         }
         if named - OS_FIX_FIELDS:
             raise FieldError("fix", f"unknown fields {sorted(named - OS_FIX_FIELDS)}; use {sorted(OS_FIX_FIELDS)}")

@@ -17,7 +17,7 @@ from rigfit.records import field, record
 # the capture slot a tool's output is read from: commands/<name>.out, or files/<path> (/proc/cpuinfo, /etc/os-release)
 # a `line_fact` tool's slot may also be one of the facts a capture computes ("python", "torch") or the distribution a
 # report describes ("os_name", the PRETTY_NAME of an os-release it does not show), or a variable the paste's shell sets
-# ("environment": HSA_OVERRIDE_GFX_VERSION): the paste's own
+# ("environment": HSA_OVERRIDE_GFX_VERSION, CUDA_VISIBLE_DEVICES...): the paste's own
 PasteSlot = Literal[
     "nvidia-smi",
     "lspci",
@@ -50,6 +50,9 @@ class PastedTool(KbEntry):
     # one line anywhere in the text says the fact (nvcc's release, a uname line, pip list's torch): its reader gets
     # that first line alone (or its signature's groups, joined by a space), and the text is not cut around it
     line_fact: bool = False
+    # a line fact a later line changes (pip installing a torch over the one it found): its later line wins over an
+    # earlier line of any entry with the same `reads`; the signature's named groups are the fact's fields
+    later_wins: bool = False
 
     def _check(self) -> None:
         if not self.signatures:

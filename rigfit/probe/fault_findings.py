@@ -10,8 +10,8 @@ from typing import Literal
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.issues import issue_answering
 from rigfit.kb.nvidia_xids import XidGroup, xid_group
-from rigfit.kb.torch_published import line_of
 from rigfit.lazy_re import later
+from rigfit.probe.gpu.pip_output import pip_torch_fix
 from rigfit.probe.gpu.torch_cuda_init import init_status, init_status_fix
 from rigfit.probe.profile import Finding, GpuFault, Profile
 from rigfit.records import record
@@ -99,6 +99,15 @@ FAULTS: dict[str, FaultKind] = {
         "torch's ROCm (HIP) runtime reported an error while the UI ran work on the GPU; which call failed, and why, "
         "is not in this line (HIP reports errors late, at a later call)",
         lambda f: _issue_fix(f) if issue_answering(f.evidence) else fix_text("torch.hip_error"),
+    ),
+    "ui_old_torch": FaultKind(
+        "torch.older_than_ui_needs",
+        "warning",
+        "torch",
+        "the torch that UI imports lacks what ComfyUI loads .ckpt/.pt files safely with "
+        "(torch.serialization.add_safe_globals), so it loads them through pickle, unsafely: that torch is older than "
+        "the release the warning names, and ComfyUI supports only that release and newer",
+        lambda f: fix_text("torch.older_than_ui_needs", release=f.detail or "2.4"),
     ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",
@@ -423,6 +432,8 @@ def _said_by(kind: str) -> str:
         return "The UI's installer says"
     if kind == "ui_torch_device_crash":
         return "ComfyUI's traceback ends in"
+    if kind == "ui_old_torch":
+        return "ComfyUI's start-up says"
     if kind.startswith("ui_torch"):
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
@@ -528,25 +539,3 @@ _XID_FIXES: dict[str | None, Callable[[str], str]] = {
     "link": lambda xid: fix_text("gpu.nvidia_xid", case="link", xid=xid),
     None: lambda xid: fix_text("gpu.nvidia_xid", xid=xid),
 }
-
-
-def pip_torch_fix(facts: dict[str, str]) -> str:
-    """The fix of pip finding no torch of the version asked: the index it searched and what that index has, and
-    what the KB knows of the release (torch_published.yaml: its Pythons and CUDA indexes, the same facts explain
-    gives for this error)."""
-    version = facts.get("version")
-    line = line_of(version) if version else None
-    known = (
-        f" (the KB: torch {line.line}.x has wheels for Python {line.python or '?'}; CUDA indexes "
-        f"{', '.join(line.cuda) or 'unknown'})"
-        if line
-        else ""
-    )
-    return fix_text(
-        "torch.no_matching_build",
-        requirement=facts.get("requirement", "torch"),
-        index=f" (https://download.pytorch.org/whl/{facts['index']})" if "index" in facts else "",
-        offered=f": it offers {facts['offered']}" if "offered" in facts else "",
-        version=version or "<version>",
-        known=known,
-    )

@@ -20,7 +20,7 @@ from rigfit.kb.lscpu_labels import translated_lscpu_labels
 from rigfit.kb.pasted_tools import PastedTool, pasted_tools
 from rigfit.paths import NotRegularFile, open_regular
 from rigfit.probe.gpu.paste import clean_lines
-from rigfit.probe.gpu.wheel_build import wheel_build
+from rigfit.probe.gpu.wheel_build import conda_build, wheel_build
 from rigfit.probe.source import MAX_COMMAND_BYTES, CaptureError, CommandResult, CommandSpec, Read, Source, decode
 
 # as much as a capture keeps of one command's output: the longest real pastes (a boot's kernel log, lspci -vvv of a
@@ -36,8 +36,12 @@ PASTE_FACTS = (
 _LABEL = re.compile(r"^\s*([^:\n]{2,40}?)\s*:", re.M)
 
 
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
 def _tool_pattern(tool: PastedTool) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{s})" for s in tool.signatures), re.M)
+    """Any of the tool's signatures (their named groups, which two signatures may share, made plain groups)."""
+    return re.compile("|".join(f"(?:{_NAMED_GROUP.sub('(', s)})" for s in tool.signatures), re.M)
 
 
 def _has_translated_labels(text: str) -> bool:
@@ -51,10 +55,12 @@ def _has_translated_labels(text: str) -> bool:
 def recognised_tools(text: str) -> list[PastedTool]:
     """The tools whose output the text holds (at least one signature line of each), in the KB's order."""
     cleaned = "\n".join(clean_lines(text))
+    shell = "\n".join(clean_lines(text, keep_prompts=True))  # a line fact may be a command (`echo $VAR`)
     found = [
         tool
         for tool in pasted_tools()
-        if _tool_pattern(tool).search(cleaned) or (tool.translated_labels and _has_translated_labels(cleaned))
+        if _tool_pattern(tool).search(shell if tool.line_fact else cleaned)
+        or (tool.translated_labels and _has_translated_labels(cleaned))
     ]
     covered = {name for tool in found for name in tool.covers}
     return [tool for tool in found if tool.id not in covered]
@@ -98,22 +104,71 @@ def _separates(line: str) -> bool:
     return not kept or not "".join(kept).strip()
 
 
-def line_facts(text: str, tools: list[PastedTool]) -> dict[str, str]:
-    """Each line-fact reader's first line in the text (its signature's groups, joined by a space, when it has some)."""
-    patterns = [(tool.reads, _tool_pattern(tool)) for tool in tools if tool.line_fact]
-    facts: dict[str, str] = {}
-    for line in clean_lines(text):
-        for reads, pattern in patterns:
-            match = pattern.search(line) if reads not in facts else None
+def line_fact_matches(text: str, tools: list[PastedTool]) -> dict[str, re.Match[str]]:
+    """Each line-fact reader's line in the text: the first one any of its entries matches, unless a later line of an
+    entry whose fact a later line changes (`later_wins`: pip installing a torch over the one it found) follows."""
+    patterns = [(tool, re.compile(s)) for tool in tools if tool.line_fact for s in tool.signatures]
+    found: dict[str, re.Match[str]] = {}
+    for line in clean_lines(text, keep_prompts=True):
+        matched: set[str] = set()
+        for tool, pattern in patterns:
+            if tool.reads in matched or (tool.reads in found and not tool.later_wins):
+                continue
+            match = pattern.search(line)
             if match:
-                facts[reads] = " ".join(group for group in match.groups() if group) or line.strip()
-    return facts
+                found[tool.reads] = match
+                matched.add(tool.reads)
+    return found
 
 
-def listed_torch(version: str) -> dict[str, Any]:
-    """The torch fact of a listed torch (pip list / freeze): its version and build, never imported here."""
+def line_facts(text: str, tools: list[PastedTool]) -> dict[str, str]:
+    """Each line-fact reader's line in the text (its signature's groups, joined by a space, when it has some)."""
+    return {
+        reads: " ".join(group for group in match.groups() if group) or match.string.strip()
+        for reads, match in line_fact_matches(text, tools).items()
+    }
+
+
+def listed_torch(version: str, location: str | None = None) -> dict[str, Any]:
+    """The torch fact of a listed torch (pip list / freeze, pip's install lines): its version and build, and the
+    site-packages pip found it in when it says; never imported here."""
     cuda, hip = wheel_build(version)
-    return {"found": True, "version": version, "cuda": cuda, "hip": hip, "listed": True}
+    where = {"location": location} if location else {}
+    unknown = {"build_unknown": True} if not (cuda or hip or version.partition("+")[2] == "cpu") else {}
+    return {"found": True, "version": version, "cuda": cuda, "hip": hip, "listed": True} | where | unknown
+
+
+def pasted_environment(lines: list[str], tools: list[PastedTool]) -> dict[str, str]:
+    """The variables the paste's shell sets or shows (pasted_tools.yaml entries that read `environment`: their
+    signatures' `name` and `value` groups), a later line winning as in the shell. A signature without a `value`
+    group is a command that prints the value (`echo $CUDA_VISIBLE_DEVICES`): its value is the next line, read only
+    when it is not empty (echo prints an empty line for a variable that is not set as well)."""
+    patterns = [re.compile(s) for tool in tools if tool.reads == "environment" for s in tool.signatures]
+    values: dict[str, str] = {}
+    for index, line in enumerate(lines):
+        match = next((m for p in patterns if (m := p.search(line))), None)
+        if match is None or not match.groupdict().get("name"):
+            continue
+        if "value" in match.groupdict():
+            values[match["name"]] = match["value"] or ""
+        elif index + 1 < len(lines) and (printed := lines[index + 1].strip()) and not _PRINTED_NOT.search(printed):
+            values[match["name"]] = printed
+    return values
+
+
+# a line after `echo $VAR` that is no value: another command, or a shell's prompt
+_PRINTED_NOT = re.compile(r"^(?:\S*[$#>]\s|\S*[$#>]$)|\s")
+
+
+def conda_torch(version: str, build: str) -> dict[str, Any] | None:
+    """The torch fact of conda list's pytorch row: its build from the build string (a pip-installed row, "pypi_0",
+    from the version's local tag); None when neither says the build (never a guessed CPU-only one)."""
+    if "+" in version:
+        return listed_torch(version)
+    cuda, cpu = conda_build(build)
+    if cuda is None and not cpu:
+        return None
+    return {"found": True, "version": version, "cuda": cuda, "hip": None, "listed": True}
 
 
 def readable_tools() -> str:
@@ -148,7 +203,10 @@ class PasteSource(Source):
             )
         outputs = [tool for tool in self.tools if not tool.line_fact]
         self.slots = split_by_reader(text, outputs) if outputs else {}
+        matches = line_fact_matches(text, self.tools)
         self.facts = line_facts(text, self.tools)
+        self.fields = {reads: match.groupdict() for reads, match in matches.items() if match.groupdict()}
+        self.environment = pasted_environment(clean_lines(text, keep_prompts=True), self.tools)
         self.slots |= {reads: value for reads, value in self.facts.items() if reads not in PASTE_FACTS}
         shown = ", ".join(dict.fromkeys(tool.id for tool in self.tools))
         self.label = f"paste {'(standard input)' if path == '-' else path} (recognised: {shown})"
@@ -215,7 +273,12 @@ class PasteSource(Source):
         if name == "os_name":
             return {"pretty_name": value}
         if name == "environment":
-            return {"HSA_OVERRIDE_GFX_VERSION": value}
+            return self.environment or None
+        fields = self.fields.get(name, {})
+        if name == "torch" and fields.get("build"):
+            return conda_torch(fields["version"], fields["build"])
+        if name == "torch" and fields.get("version"):
+            return listed_torch(fields["version"], fields.get("location"))
         return {"version": value} if name == "python" else listed_torch(value)
 
     def missing_fact(self, name: str) -> str:

@@ -199,6 +199,9 @@ class TorchInfo:
     cc_min: str | None = None
     cc_max: str | None = None
     python: str | None = None  # the interpreter this torch belongs to
+    # a listed torch whose version carries no build tag ("2.7.1" in pip's lines: PyPI's default build, CUDA on Linux,
+    # CPU on Windows and macOS): its build is unknown, never "CPU-only" for want of cuda/hip
+    build_unknown: bool = False
     cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
 
 

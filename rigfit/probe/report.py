@@ -154,7 +154,15 @@ def _torch_lines(t: TorchInfo | None) -> list[str]:
         return [f"a torch of unknown version (its own warning: it supports {supports})"]
     if t is None or t.version is None:
         return ["no torch installed in this Python" if t is not None else "not checked"]
-    backend = f"CUDA {t.cuda}" if t.cuda else f"ROCm/HIP {t.hip}" if t.hip else "CPU-only build"
+    backend = (
+        "build not shown: no +cuXXX/+rocm/+cpu tag"
+        if t.build_unknown
+        else f"CUDA {t.cuda}"
+        if t.cuda
+        else f"ROCm/HIP {t.hip}"
+        if t.hip
+        else "CPU-only build"
+    )
     status = t.import_status or "not imported"
     where = f" at {t.location}" if t.location else ""
     lines = [f"torch {t.version} ({backend}){where}: import {status}"]

@@ -167,6 +167,8 @@ def probe_torch(
 
 
 def _backend(t: TorchInfo) -> str:
+    if t.build_unknown:
+        return "build not shown"
     return f"CUDA {t.cuda}" if t.cuda else f"ROCm/HIP {t.hip}" if t.hip else "CPU-only"
 
 

@@ -55,7 +55,8 @@ def hidden_gpu_findings(profile: Profile) -> list[Finding]:
             Finding(
                 id="gpu.hidden-by-selection-variable",
                 severity="warning",
-                message=f"{name}={value!r} is set here: it hides every {vendor_name} GPU ({count} listed above) from "
+                message=f"{name}={value!r} is set {'here' if profile.whole else 'in what was given'}: it hides every "
+                f"{vendor_name} GPU ({count} listed above) from "
                 "torch and from every UI started from this environment, so they run on the CPU or stop with "
                 "'No CUDA GPUs are available'.",
                 fix=fix_text("gpu.hidden-by-selection-variable", variable=name),

@@ -105,6 +105,20 @@ TORCH_VERSION = re.compile(
 )
 
 
+_BACKSLASHES = re.compile(r"\\+")
+
+
+def as_user_sees(value: str) -> str:
+    r"""A value as the user sees it: Python prints a str inside an exception message or a list through repr, each
+    backslash doubled ('C:\\AI\\models'), so a value whose every run of backslashes is even is a repr and each run
+    is halved (C:\AI\models). A value with a single backslash anywhere is printed as is (a path the log shows raw)
+    and stays unchanged."""
+    runs = _BACKSLASHES.findall(value)
+    if not runs or any(len(run) % 2 for run in runs):
+        return value
+    return _BACKSLASHES.sub(lambda m: m[0][: len(m[0]) // 2], value)
+
+
 def python_version(lines: list[LogLine]) -> str | None:
     """The Python the log ran under: a site-packages path (lib/python3.10), a banner, or a wheel tag (cp310)."""
     for line in lines:

@@ -11,7 +11,15 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 
-from rigfit.explain.analyzers.base import VOCABULARY_CONFIDENCE, Finding, answered_elsewhere, every, last, texts
+from rigfit.explain.analyzers.base import (
+    VOCABULARY_CONFIDENCE,
+    Finding,
+    answered_elsewhere,
+    as_user_sees,
+    every,
+    last,
+    texts,
+)
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.literals import lines_holding
 from rigfit.explain.scan import LogLine
@@ -154,7 +162,7 @@ def _gpu_said(facts: dict[str, str]) -> str:
 
 def _named(m: re.Match[str]) -> dict[str, str]:
     """The groups a match read, by fact_name."""
-    return {fact_name(k): v.strip() for k, v in m.groupdict().items() if v}
+    return {fact_name(k): as_user_sees(v.strip()) for k, v in m.groupdict().items() if v}
 
 
 def _reading(message: Message, facts: dict[str, str]) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from rigfit.explain.analyzers.base import (
 from rigfit.explain.analyzers.context import Context
 from rigfit.explain.literals import lines_from_end
 from rigfit.explain.scan import LogLine
-from rigfit.kb.error_codes import OsError
+from rigfit.kb.error_codes import OsError, OsErrorPlace
 from rigfit.kb.loader import load_entries
 
 SIGNALS = ("errno", "winerror", "os error")
@@ -168,8 +168,19 @@ def _at_root(entry: OsError, path: str | None) -> bool:
     return entry.root_meaning is not None and path is not None and AT_ROOT.fullmatch(path) is not None
 
 
+def _place(entry: OsError, path: str | None) -> OsErrorPlace | None:
+    """The first place of the entry the path lies in (os_errors.yaml `places`), None without a path."""
+    if path is None:
+        return None
+    return next((p for p in entry.places if re.fullmatch(p.path, path, re.I)), None)
+
+
 def _fix(entry: OsError, path: str | None) -> str:
-    return entry.root_fix if _at_root(entry, path) and entry.root_fix else entry.fix
+    if _at_root(entry, path) and entry.root_fix:
+        return entry.root_fix
+    if place := _place(entry, path):
+        return place.fix
+    return entry.path_fix if path and entry.path_fix else entry.fix
 
 
 def _package(ctx: Context, at: LogLine) -> str | None:
@@ -187,7 +198,14 @@ def _cause(m: re.Match[str], entry: OsError, code: int, install: bool, path: str
     printed = f"[{m.group('kind')} {code}]" if m.group("kind") else f"os error {code}"
     named = f"{entry.id}, " if entry.platform == "posix" else ""
     where = f" on {path}" if path else f" in {package}'s code" if package else ""
-    meaning = entry.root_meaning if _at_root(entry, path) and entry.root_meaning else entry.meaning
+    place = _place(entry, path)
+    meaning = (
+        entry.root_meaning
+        if _at_root(entry, path) and entry.root_meaning
+        else place.meaning
+        if place
+        else entry.meaning
+    )
     return (
         f"The operating system refused {'the install' if install else 'the operation'} with {printed} "
         f"({named}{entry.texts[0]}){where}: {meaning}"

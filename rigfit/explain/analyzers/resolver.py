@@ -22,6 +22,7 @@ from rigfit.kb.torch_published import (
     pythons_ended_at,
 )
 from rigfit.kb.xformers import xformers_for_torch
+from rigfit.probe.gpu.pip_output import pip_torch_faults, pip_torch_fix
 
 # "found existing installation" alone is in every pip upgrade: a signal only when torch is replaced, a KEYWORD else
 SIGNALS = (
@@ -531,10 +532,10 @@ def _distribution_texts(ctx: Context, facts: dict[str, str], req: str, versions:
             f"No release of {facts['package']} matching {req} has a wheel for {on} on the index pip used; the versions "
             f"it has there are {'... ' if len(shown) > 5 else ''}{facts['available']}."
         )
-        fix = (
+        fix = _torch_kb_fix(ctx, facts) or (
             f"Use a version that exists ({shown[-1]} is the newest), or a Python the requested version supports (a "
-            "venv made with that Python). For torch with a CUDA/ROCm suffix, give the index of that variant "
-            "(`--index-url https://download.pytorch.org/whl/<variant>`): PyPI has only the default build."
+            "venv made with that Python). For torchvision/torchaudio with a CUDA/ROCm suffix, give the index of that "
+            "variant (`--index-url https://download.pytorch.org/whl/<variant>`): PyPI has only the default build."
         )
     elif index_texts := _index_texts(ctx, facts):
         cause, fix = index_texts
@@ -542,7 +543,20 @@ def _distribution_texts(ctx: Context, facts: dict[str, str], req: str, versions:
         cause, fix = no_wheel
     else:
         cause, fix = _nothing_offered_texts(ctx, facts, on)
+        fix = _torch_kb_fix(ctx, facts) or fix
     return cause, fix
+
+
+def _torch_kb_fix(ctx: Context, facts: dict[str, str]) -> str | None:
+    """torch's fix when no reason more specific than "not on the index" is known: doctor's, from the KB entry
+    (fixes.yaml torch.no_matching_build), with the facts doctor reads from the same lines (the index searched, what
+    it offers) and the Python that ran pip; None for another package."""
+    if facts["package"] != "torch":
+        return None
+    faults = pip_torch_faults("\n".join(line.text for line in ctx.lines))
+    if not faults:
+        return None
+    return pip_torch_fix(faults[0].facts | ({"python": ctx.python} if ctx.python else {}))
 
 
 def _nothing_offered_texts(ctx: Context, facts: dict[str, str], on: str) -> tuple[str, str]:

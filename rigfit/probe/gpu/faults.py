@@ -117,6 +117,12 @@ _TORCH_DEVICE_ERRORS = (
     ("torch_no_hip_gpu", later(r"\bNo HIP GPUs are available\b")),
     ("torch_hip_error", later(r"\bHIP error: [a-z][\w ]+?\s*$")),
 )
+# ComfyUI's start-up check (comfy/utils.py): a torch without torch.serialization.add_safe_globals (added in torch 2.4)
+# makes it print "Warning, you are using an old pytorch version and some ckpt/pt files might be loaded unsafely.
+# Upgrading to 2.4 or above is recommended." (its README supports pytorch 2.4 and up: Comfy-Org/ComfyUI#11512)
+_UI_OLD_TORCH = later(
+    r"\byou are using an old pytorch version\b.*?\bUpgrading to (?P<detail>\d+\.\d+) or above\b", re.I
+)
 _CPU_ASKED = later(r"(?:^|\s)--(?:cpu|always-cpu|use-cpu)\b")
 NVIDIA_SMI_FAULTS = {
     "no_driver": "nvidia_smi_no_driver",
@@ -208,13 +214,26 @@ def ui_torch_faults(text: str | None) -> list[GpuFault]:
     CUDA start-up check failing (why it runs on the CPU: detail is the status's gpu_errors.yaml id), or torch
     refusing an allocation on the GPU (out of memory)."""
     lines = clean_lines(text)
+    old = _ui_old_torch(lines)  # said whatever else happened, even on the CPU
     if any(_CPU_ASKED.search(line) for line in lines):
-        return []
+        return old
     if init := first_torch_cuda_init(lines):
-        return [GpuFault(kind="torch_cuda_init", evidence=init.evidence, detail=init.status.id), *_ui_torch(lines)]
+        return [
+            GpuFault(kind="torch_cuda_init", evidence=init.evidence, detail=init.status.id),
+            *_ui_torch(lines),
+            *old,
+        ]
     if cut := cut_torch_cuda_init(lines):
-        return [GpuFault(kind="torch_cuda_init", evidence=cut), *_ui_torch(lines)]
-    return _ui_torch(lines)
+        return [GpuFault(kind="torch_cuda_init", evidence=cut), *_ui_torch(lines), *old]
+    return _ui_torch(lines) + old
+
+
+def _ui_old_torch(lines: list[str]) -> list[GpuFault]:
+    """A UI saying the torch it imports is older than the release it names (ComfyUI: "Upgrading to 2.4 or above")."""
+    for line in lines:
+        if found := _UI_OLD_TORCH.search(line):
+            return [GpuFault(kind="ui_old_torch", evidence=line.strip(), detail=found["detail"])]
+    return []
 
 
 def _ui_torch(lines: list[str]) -> list[GpuFault]:

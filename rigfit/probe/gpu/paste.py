@@ -31,8 +31,9 @@ _ENTITY = later(r"&(gt|lt|amp|quot|#39|apos|nbsp);", re.I)
 _GTS = later(r"(?<![\d.])(\d+(?:\.\d+)?)\s*G[Tb]/s")
 
 
-def clean_lines(text: str | None) -> list[str]:
-    """The output lines of a pasted (or live) tool output, without what the paste added."""
+def clean_lines(text: str | None, *, keep_prompts: bool = False) -> list[str]:
+    """The output lines of a pasted (or live) tool output, without what the paste added (with `keep_prompts`, the
+    shell's prompt lines stay: the commands whose output follows, `echo $CUDA_VISIBLE_DEVICES`)."""
     if not text:
         return []
     out: list[str] = []
@@ -52,7 +53,7 @@ def clean_lines(text: str | None) -> list[str]:
         if kept is not None and "`" in kept:
             inline = _INLINE_CODE.match(kept)
             kept = inline[1] + inline[2] if inline else (None if kept.strip() == "`" else _span_edge(kept))
-        if kept is not None and not _PASTED.match(kept):
+        if kept is not None and (keep_prompts or not _PASTED.match(kept)):
             out.append(kept)
     return out
 

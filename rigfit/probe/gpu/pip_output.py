@@ -8,6 +8,8 @@ finding names torch)."""
 
 from __future__ import annotations
 
+from rigfit.kb.fixes import fix_text
+from rigfit.kb.torch_published import has_python, line_of
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.probe.profile import GpuFault
@@ -53,3 +55,29 @@ def pip_torch_faults(text: str | None) -> list[GpuFault]:
             facts["index"] = variant
         found = GpuFault(kind="pip_no_torch", evidence=line.strip(), detail=match["req"], facts=facts)
     return [found] if found else []
+
+
+def pip_torch_fix(facts: dict[str, str]) -> str:
+    """The fix of pip finding no torch of the version asked (fixes.yaml torch.no_matching_build): the index it searched
+    and what that index has, and what the KB knows of the release (torch_published.yaml: its Pythons and CUDA
+    indexes). The one answer to this line: doctor's finding and explain's pip-no-matching-distribution for torch."""
+    version = facts.get("version")
+    line = line_of(version) if version else None
+    python = facts.get("python")  # the Python that ran pip, when the text says it
+    outside = (
+        f", not for the Python {python} that ran pip" if version and python and not has_python(version, python) else ""
+    )
+    known = (
+        f" (the KB: torch {line.line}.x has wheels for Python {line.python or '?'}{outside}; CUDA indexes "
+        f"{', '.join(line.cuda) or 'unknown'})"
+        if line
+        else ""
+    )
+    return fix_text(
+        "torch.no_matching_build",
+        requirement=facts.get("requirement", "torch"),
+        index=f" (https://download.pytorch.org/whl/{facts['index']})" if "index" in facts else "",
+        offered=f": it offers {facts['offered']}" if "offered" in facts else "",
+        version=version or "<version>",
+        known=known,
+    )
