@@ -122,7 +122,20 @@ def test_a_class_answer_that_read_nothing_of_its_own_does_not_repeat_the_known_o
     assert answers[0] == first and dropped not in answers
 
 
-def test_a_class_answer_with_facts_of_its_own_stays_after_the_known_one() -> None:
-    """cuda-arch-missing names the card, its capability and the KB's wheel line for it: more than the known issue."""
-    answers = found("cuda-arch--comfyui-portable-5070ti-sm120.txt")
-    assert [e.id for e in answers][:2] == ["cuda-arch-not-in-wheel", "cuda-arch-missing"] and answers[1].facts
+@pytest.mark.parametrize(
+    ("log", "wheel"),
+    [
+        ("cuda-arch--comfyui-portable-5070ti-sm120.txt", "cu130"),
+        ("sm-not-compatible--gtx1070ti-sm61-cu111.txt", "cu126"),
+    ],
+)
+def test_a_card_the_torch_build_lacks_gets_one_answer_from_the_wheel_lines(log: str, wheel: str) -> None:
+    """One fact, one answer: torch's "sm_N is not compatible" warning is answered once, from torch_wheels.yaml (the
+    lines doctor and plan pick from: torch 2.13 cu130 for an RTX 50, cu126 for Pascal), not also by a hand-written
+    known issue that named cu128 and "driver 570" beside it."""
+    answers = found(log)
+    assert [e.id for e in answers] == ["cuda-arch-missing"]
+    assert answers[0].facts["fix_wheel"] == f"torch 2.13.0+{wheel}"
+    assert (
+        f"torch==2.13.0 torchvision torchaudio --index-url https://download.pytorch.org/whl/{wheel}" in answers[0].fix
+    )
