@@ -10,6 +10,7 @@ from typing import Any
 from rigfit.kb.fixes import fix_text
 from rigfit.lazy_re import later
 from rigfit.paths import data_dir
+from rigfit.probe.gpu.paste import clean_lines
 from rigfit.probe.gpus import NVIDIA_SMI
 from rigfit.probe.host_rules import host_rule, min_bytes, rule_finding
 from rigfit.probe.lines import bounded_lines
@@ -21,6 +22,8 @@ COMMANDS: tuple[CommandSpec, ...] = ()
 GIB = 2**30
 MEMINFO_KEYS = ("MemTotal", "MemFree", "MemAvailable", "SwapTotal", "SwapFree")
 _LINE = later(r"^\s*([A-Za-z_()]+)\s*:\s*(\d+)\s*(?:kB|KB|kb)\s*$")
+# ComfyUI's and Forge's start-up line (comfy/model_management.py, backend/memory_management.py: psutil's total in MiB)
+_UI_RAM = later(r"\bTotal VRAM \d+ MB, total RAM (?P<mib>\d+) MB\b")
 
 
 def parse_meminfo(text: str) -> dict[str, int]:
@@ -61,13 +64,19 @@ def disk_fact() -> dict[str, Any]:
 
 def _pasted_total(source: Source, why: str, warn: Callable[[str], None]) -> int | None:
     """Without /proc/meminfo: the total RAM a pasted A1111/Forge sysinfo holds ("RAM": {"total": "31GB"}, pasted where
-    nvidia-smi's output goes), rounded by it to a whole GiB; None (and said) when the paste holds none."""
-    total = parse_sysinfo_host(source.run(NVIDIA_SMI).output).ram_total_bytes
-    if total is None:
-        warn(f"RAM size unknown: /proc/meminfo {why}")
-    else:
+    nvidia-smi's output goes), rounded by it to a whole GiB, or the one a ComfyUI/Forge start-up line prints ("Total
+    VRAM 24564 MB, total RAM 32694 MB"); None (and said) when the paste holds neither."""
+    pasted = source.run(NVIDIA_SMI).output
+    total = parse_sysinfo_host(pasted).ram_total_bytes
+    if total is not None:
         warn('RAM size from the pasted sysinfo\'s "total" (rounded by it to a whole unit); available RAM unknown')
-    return total
+        return total
+    said = next((m for line in clean_lines(pasted) if (m := _UI_RAM.search(line))), None)
+    if said is not None:
+        warn('RAM size from the UI\'s start-up line ("total RAM ... MB"); available RAM unknown')
+        return int(said["mib"]) * 2**20
+    warn(f"RAM size unknown: /proc/meminfo {why}")
+    return None
 
 
 def probe_memory(source: Source, warn: Callable[[str], None]) -> MemoryInfo:

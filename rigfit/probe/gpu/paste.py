@@ -1,7 +1,7 @@
 """Undo what pasting does to a tool's output: code fences and inline-code backticks, HTML <details> wrappers and
-entities, markdown quotes, shell prompt lines, `...` elisions, Windows line ends, and the typographic quotes a blog or
-word processor puts in place of "'" ("couldn‘t communicate"). Lines keep their indentation (several outputs nest by
-it)."""
+entities, markdown quotes, shell prompt lines, `...` elisions, Windows line ends, the typographic quotes a blog or
+word processor puts in place of "'" ("couldn‘t communicate"), and the "service-1  | " prefix docker compose puts on
+each line of a container's output. Lines keep their indentation (several outputs nest by it)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ _PROMPT = later(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$#]\s+
 _PS_PROMPT = later(r"^\s*PS [A-Za-z]:\\\S*>\s")
 _ELISION = later(r"^\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\]|\(\.\.\.\)|<snip>|\[snip\])\s*$", re.I)
 _QUOTE = later(r"^> ?")
+# docker compose's prefix on a container's lines: "supervisor-1  | Total VRAM 5927 MB" (Compose v2: service-N),
+# "web_1     | ..." (v1: service_N); the service name ends with the replica number, then padding and "| "
+_COMPOSE = later(r"^[\w.-]*[-_]\d+ +\| ?")
 # a line a chat or forum post wrapped in inline code: "`04:00.0 3D controller: NVIDIA ... (rev a1)`"
 _INLINE_CODE = later(r"^(\s*)`([^`]+)`\s*$")
 _PASTED = later("|".join(p.pattern for p in (_PROMPT, _PS_PROMPT)) + f"|(?i:{_ELISION.pattern})")
@@ -39,6 +42,8 @@ def clean_lines(text: str | None, *, keep_prompts: bool = False) -> list[str]:
     out: list[str] = []
     for raw in bounded_lines(text):
         unquoted = _QUOTE.sub("", raw) if raw.startswith(">") else raw
+        if "| " in unquoted:  # the common line has no compose prefix: no match to try
+            unquoted = _COMPOSE.sub("", unquoted, count=1)
         if "&" in unquoted:  # a web form's escapes ("<gpu&gt;", "&nbsp;"): the common line has none
             unquoted = _ENTITY.sub(lambda m: _ENTITIES[m[1].lower()], unquoted)
         if "<" in unquoted:  # the common line has no tag: no substitution to pay for

@@ -248,13 +248,19 @@ def _comfyui(lines: list[str], report: TorchReport) -> None:
         arch, rocm = _COMFY_ARCH.match(line), _COMFY_ROCM.match(line)
         gfx = arch["gfx"] if arch else gfx
         report.rocm_build = report.rocm_build or (f"{rocm['major']}.{rocm['minor']}" if rocm else None)
-        if device:
+        if device and not _seen_device(report, int(device["idx"]), device["name"]):
             name = device["name"]
             report.gpus.append(
                 ReportedGpu(int(device["idx"]), name, _vendor(name, report), gfx=gfx, memory_total_mib=total_mib)
             )
     if total_mib and not report.gpus and (report.torch_version or "").split("+")[-1].startswith("cu"):
         report.gpus.append(ReportedGpu(index=0, vendor_id="10de", memory_total_mib=total_mib))
+
+
+def _seen_device(report: TorchReport, index: int, name: str) -> bool:
+    """A start-up printed again (the UI restarted, a restart loop, the log pasted twice) names the same device with
+    the same index: one card, not two. Two cards in one process have different cuda:N indexes."""
+    return any(g.index == index and g.name == name for g in report.gpus)
 
 
 def _app_devices(lines: list[str], report: TorchReport) -> None:
