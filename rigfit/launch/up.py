@@ -111,5 +111,7 @@ def install_stage(options: UpOptions, env_dir: Path, say: Say, confirm: Callable
     try:
         record = install(opts, lambda line: say(f"  {line}"))
     except INSTALL_ERRORS as exc:
-        raise UpStopped("install", str(exc), f"rerun `rigfit up {options.ui}`: the install continues") from exc
+        # the message names the cause and its fix (offline: --source/--mirror, which `rigfit up` takes too)
+        fix = f"do what the line above says, then run the same `rigfit up {options.ui}` again: the install continues"
+        raise UpStopped("install", str(exc), fix) from exc
     say(f"[green]✓ install[/] {options.ui} in {record.env_dir}")
