@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 from rigfit.cli_args import Exit, Option
+from rigfit.env.record import EnvRecordError
+from rigfit.env.select import chosen_env
 from rigfit.kb.measured import save_verified
 from rigfit.terminal import console, err, print_json, usage_error
 from rigfit.verify.benchmark import checked_target, run_bench, verified_target
 from rigfit.verify.cpu_check import CpuModelError, emulated_cpu, live_cpu
 from rigfit.verify.device import check_device
-from rigfit.verify.envscan import EnvError, TargetEnv, resolve_env, scan_env
+from rigfit.verify.envscan import EnvError, TargetEnv, scan_env
 from rigfit.verify.imports import check_imports, needed_env
 from rigfit.verify.render import (
     bench_lines,
@@ -27,7 +30,11 @@ from rigfit.verify.results import store_bench, verified_facts
 
 EnvOpt = Annotated[
     Optional[str],  # noqa: UP045
-    Option("--env", help="The UI's virtual environment (default: the active one, $VIRTUAL_ENV).", metavar="DIR"),
+    Option(
+        "--env",
+        help="The UI's virtual environment (default: the active one, $VIRTUAL_ENV, else the one env rigfit installed).",
+        metavar="DIR",
+    ),
 ]
 DeviceOpt = Annotated[
     str,
@@ -38,9 +45,20 @@ JsonOpt = Annotated[bool, Option("--json", help="Print JSON.")]
 
 def _open_env(env: str | None) -> TargetEnv:
     try:
-        return scan_env(resolve_env(env))
+        return scan_env(_env_dir(env))
     except EnvError as exc:
         raise usage_error(str(exc)) from exc
+
+
+def _env_dir(env: str | None) -> Path:
+    """--env, else the active venv, else the env rigfit installed (as `rigfit launch` picks it)."""
+    given = env or os.environ.get("VIRTUAL_ENV")
+    if given:
+        return Path(given).expanduser().absolute()
+    try:
+        return chosen_env(None)
+    except EnvRecordError as exc:
+        raise EnvError(f"no environment given (--env DIR, or an active venv), and {exc}") from exc
 
 
 def nothing_checked(target: TargetEnv) -> str:

@@ -102,16 +102,6 @@ def important_modules(distributions: dict[str, str]) -> list[tuple[str, str]]:
     return sorted(pairs.items(), key=lambda p: (p[0] not in FIRST, FIRST.index(p[0]) if p[0] in FIRST else 0, p[0]))
 
 
-def resolve_env(env: str | None) -> Path:
-    """--env, else the active virtual environment."""
-    chosen = env or os.environ.get("VIRTUAL_ENV")
-    if not chosen:
-        raise EnvError(
-            "no environment given: pass the Stable Diffusion UI's venv, e.g. `rigfit verify --env ~/forge/venv`"
-        )
-    return Path(chosen).expanduser().absolute()
-
-
 def scan_env(root: Path) -> TargetEnv:
     python = next((root / "bin" / n for n in ("python", "python3") if (root / "bin" / n).exists()), None)
     if python is None:
