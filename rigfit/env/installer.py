@@ -230,7 +230,8 @@ def network_hint(output: str) -> str | None:
     """When the installer could not reach an index: what to do instead."""
     if not any(word in output for word in NETWORK_WORDS):
         return None
-    urls = sorted(set(re.findall(r"(?:https?|file)://[^\s`'\"]+", output)))[:2]
+    # uv names the URL twice ("Failed to fetch: URL", "(URL)"): each once, without the punctuation around it
+    urls = sorted({url.rstrip(".,;:") for url in re.findall(r"(?:https?|file)://[^\s`'\"()<>]+", output)})[:2]
     where = f" ({', '.join(urls)})" if urls else ""
     return (
         f"a package index cannot be reached{where}: check the network (or the index set in `pip config list`), "
