@@ -122,6 +122,13 @@ def lines_holding(literals: Sequence[str], texts: Sequence[str]) -> list[int]:
     return sorted(found)
 
 
+def holds_any(literals: Sequence[str], texts: Sequence[str]) -> bool:
+    """Whether `lines_holding` would find a text: one substring search per literal, which stops at its first
+    hit (a table's signals are in hundreds of a timestamped log's lines, each found by `lines_holding`)."""
+    always, lowered, _, shapes = _folded_texts(texts)
+    return bool(always) or any(_may_hold(shapes, literal) and literal in lowered for literal in literals)
+
+
 def lines_with_number_before(mark: str, texts: Sequence[str]) -> set[int]:
     """The indices of the texts in which `mark` (lower-case ASCII) follows a digit, spaces between or not, and of
     every non-ASCII text (a non-ASCII digit, space or "×" may make the match): the lines a pattern like
