@@ -291,33 +291,7 @@ class KeywordScanner:
         a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are gathered first and
         remembered together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with
         a signal (all the caller reads), by their start in b"\n" + block."""
-        firsts: dict[bytes, tuple[int, int]] = {}  # the block's distinct shapes, where each is first
-        candidates: set[bytes] = set()  # those in which the first pass's regexes find a keyword
-        segments = self._segments
-        # (index, start in the block, segments or None: read by the regexes) of each candidate line
-        located: list[tuple[int, int, list[Segment] | None]] = []
-        first_index = 0
-        # a slice's lines at a time (translated, split): the whole block's made its peak (8 MB translated and 97,000
-        # line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around them
-        sample, self._sample = self._sample, None  # the first slice's shapes, as `_mode` split them
-        for offset, piece in _slices(block):
-            lines = piece.translate(SHAPE).split(b"\n") if sample is None else sample
-            sample = None
-            distinct = dict.fromkeys(lines)
-            new = distinct.keys() - firsts.keys()
-            if new:
-                firsts.update(_first_lines(lines, offset, first_index, distinct, new))
-                hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
-                candidates.update(shape for shape in new if hit[shape])
-            for shape in (distinct.keys() & candidates).difference(segments):  # the smaller side iterated
-                segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
-            at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
-            for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
-                at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
-                previous = index
-                located.append((first_index + index, at, segments[lines[index]]))
-            first_index += len(lines)
-        self._shaped = (block, first_index - 1, firsts)
+        located = self._candidate_lines(block)
         pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
         numbers: list[int] = []
         words: list[frozenset[str]] = []
@@ -339,6 +313,66 @@ class KeywordScanner:
                     hits[at + start] = keywords
         _remember_all(result, pieces, numbers, words)
         return hits
+
+    def _candidate_lines(self, block: bytes) -> list[tuple[int, int, list[Segment] | None]]:
+        """(index, start in the block, segments or None: read by the regexes) of each line of a "shapes" block whose
+        shape holds a keyword. A slice's lines at a time (translated, split): the whole block's made its peak (8 MB
+        translated and 97,000 line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around
+        them. Each line's shape is looked up in the block's shapes seen so far (one dict lookup a line, in C); only a
+        slice with a shape new to the block is de-duplicated, to read its new shapes and where each is first."""
+        firsts: dict[bytes, tuple[int, int]] = {}  # the block's distinct shapes, where each is first
+        flagged: dict[bytes, bool] = {}  # the same: whether the first pass's regexes find a keyword in it
+        located: list[tuple[int, int, list[Segment] | None]] = []
+        first_index = 0
+        sample, self._sample = self._sample, None  # the first slice's shapes, as `_mode` split them
+        for offset, piece in _slices(block):
+            lines = piece.translate(SHAPE).split(b"\n") if sample is None else sample
+            sample = None
+            try:
+                flags = list(map(flagged.__getitem__, lines))
+            except KeyError:  # a shape new to the block
+                self._read_new_shapes(lines, offset, first_index, firsts, flagged)
+                flags = list(map(flagged.__getitem__, lines))
+            self._locate(lines, flags, offset, first_index, located)
+            first_index += len(lines)
+        self._shaped = (block, first_index - 1, firsts)
+        return located
+
+    def _read_new_shapes(
+        self,
+        lines: list[bytes],
+        offset: int,
+        first_index: int,
+        firsts: dict[bytes, tuple[int, int]],
+        flagged: dict[bytes, bool],
+    ) -> None:
+        """The shapes of a slice's `lines` (from `offset` and line `first_index` of the block) not in `flagged` yet:
+        where each is first, and whether the first pass's regexes find a keyword in it."""
+        distinct = dict.fromkeys(lines)
+        new = distinct.keys() - flagged.keys()
+        firsts.update(_first_lines(lines, offset, first_index, distinct, new))
+        hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
+        flagged.update((shape, hit[shape]) for shape in new)
+
+    def _locate(
+        self,
+        lines: list[bytes],
+        flags: list[bool],
+        offset: int,
+        first_index: int,
+        located: list[tuple[int, int, list[Segment] | None]],
+    ) -> None:
+        """Append (index, start, segments) of each of a slice's `lines` flagged a candidate: its start from the
+        lengths of the lines in between, its segments those of its shape (read once, `_shape_segments`)."""
+        segments = self._segments
+        at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
+        for index in itertools.compress(itertools.count(), flags):
+            at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
+            previous = index
+            shape = lines[index]
+            if shape not in segments:
+                segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
+            located.append((first_index + index, at, segments[shape]))
 
     def _shape_segments(self, shape: bytes, regexes: tuple[re.Pattern[bytes], ...]) -> list[Segment] | None:
         """The segments of every line of this shape that hold a keyword of `regexes` (compiled with their digits
