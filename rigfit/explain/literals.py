@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     sre_parse = importlib.import_module("sre_parse")
 
 SHAPE = str.maketrans("123456789", "000000000")
+ASCII_SHAPE = bytes.maketrans(b"123456789", b"000000000")  # the same on ASCII bytes (str.translate: ~4x the cost)
 # the non-ASCII characters `re` matches to an ASCII literal under IGNORECASE (their simple lower case is ASCII, or
 # re._casefix lists them beside an ASCII letter), and the one whose full lower case holds an ASCII letter (İ: "i̇")
 FOLD_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
@@ -204,10 +205,15 @@ def _folded(texts: tuple[str, ...]) -> Folded:
         others = list(itertools.compress(itertools.count(), map(operator.not_, map(str.isascii, texts))))
         searched = {i: NON_ASCII.sub("\0", texts[i]) for i in others if not FOLD_TO_ASCII.search(texts[i])}
         always = frozenset(others).difference(searched)
-        texts = tuple("" if i in always else searched.get(i, text) for i, text in enumerate(texts))
+        replaced = list(texts)  # only the non-ASCII texts change (a Python step for each of 20,000 cost ~7 ms)
+        for i in others:
+            replaced[i] = searched.get(i, "")
+        texts = tuple(replaced)
     starts = list(itertools.accumulate(map((1).__add__, map(len, texts[:-1])), initial=0))
     lowered = "\n".join(texts).lower()
-    shapes = "\n".join(dict.fromkeys(lowered.translate(SHAPE).split("\n")))
+    # `lowered` is ASCII (the other characters are NULs or their text left out), so it is shaped as bytes
+    shaped = lowered.encode("ascii").translate(ASCII_SHAPE).decode("ascii")
+    shapes = "\n".join(dict.fromkeys(shaped.split("\n")))
     return always, lowered, starts, shapes if len(shapes) <= len(lowered) * SHAPES_PAY_BELOW else None
 
 
