@@ -9,7 +9,6 @@ other encoding is read as UTF-8 with replacement characters, which keeps the ASC
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import collections
 import functools
@@ -19,7 +18,7 @@ import operator
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Set
-from typing import BinaryIO, cast
+from typing import BinaryIO, NamedTuple, cast
 
 from rigfit.explain.runs import BlockRuns, run_delimiter
 from rigfit.records import field, record
@@ -33,7 +32,6 @@ SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (se
 SLICE = SAMPLE  # bytes of a timestamped block split into lines at a time (`_collect_shapes`; the first is the sample)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
-OWN_BATCH = 128  # lines read together by `_own_segments`
 SHAPES_KEPT = 20000  # shapes whose reading is kept from block to block (more are read again, block by block)
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -42,6 +40,15 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmnopqrstuvwxyz000000000")
 # a segment of a line that holds keywords: (start in b"\n" + line, end in line, keywords, whether one is a signal)
 Segment = tuple[int, int, frozenset[str], bool]
+
+
+class OwnShape(NamedTuple):
+    """A shape whose keywords the lines' own digits decide (`_first_segments`)."""
+
+    shape: bytes
+    positions: tuple[int, ...]  # where, in b"\n" + shape, the first pass's regexes match it
+
+
 # a kept line not made a LogLine yet: (number, text, keywords), seen once; see `_remember_all`
 Pending = tuple[int, str, frozenset[str]]
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
@@ -147,7 +154,11 @@ class KeywordScanner:
         # `_shape_segments`); whether the context regex does, and where. Kept from block to block: the shapes of
         # timestamped lines repeat all along a log.
         self._shape_hit: dict[bytes, bool] = {}
-        self._segments: dict[bytes, list[Segment] | None] = {}
+        self._segments: dict[bytes, list[Segment] | OwnShape] = {}
+        # the segments of a line of an OwnShape, by its shape and its bytes from each position a match may start at
+        self._own_read: dict[tuple[bytes, ...], list[Segment]] = {}
+        # the bytes a match starting at a position reads: a separator, the longest keyword (or "exception:")
+        self._window = 1 + max(len("exception:"), *(len(word.encode()) for word in words))
         self._context_segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
@@ -290,8 +301,9 @@ class KeywordScanner:
         read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
-        the other lines are read again by the regexes themselves, all of a block's in one pass (`_own_segments`:
-        a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are gathered first and
+        the other lines are read by the regexes themselves, once per distinct bytes where a match may start
+        (`_own_reading`: a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are
+        gathered first and
         remembered together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with
         a signal (all the caller reads), by their start in b"\n" + block."""
         located = self._candidate_lines(block)
@@ -299,15 +311,9 @@ class KeywordScanner:
         numbers: list[int] = []
         words: list[frozenset[str]] = []
         hits: dict[int, frozenset[str]] = {}
-        mine = [_line_at(block, at).lower() for _, at, found in located if found is None]
-        # read in batches of OWN_BATCH lines: one join of a block's ~1,400 made a 200 KB buffer that glibc put between
-        # longer-lived allocations, and the peak on 200 MB grew from 65 to 80 MiB
-        own = itertools.chain.from_iterable(
-            self._own_segments(mine[first : first + OWN_BATCH]) for first in range(0, len(mine), OWN_BATCH)
-        )
         for index, at, found in located:
-            if found is None:
-                found = next(own)
+            if isinstance(found, OwnShape):
+                found = self._own_reading(block, at, found)
             for start, end, keywords, signal in found:
                 pieces.append(block[at + start - 1 : at + end][:MAX_LINE])
                 numbers.append(base_line + 1 + index)
@@ -317,7 +323,7 @@ class KeywordScanner:
         _remember_all(result, pieces, numbers, words)
         return hits
 
-    def _candidate_lines(self, block: bytes) -> list[tuple[int, int, list[Segment] | None]]:
+    def _candidate_lines(self, block: bytes) -> list[tuple[int, int, list[Segment] | OwnShape]]:
         """(index, start in the block, segments or None: read by the regexes) of each line of a "shapes" block whose
         shape holds a keyword. A slice's lines at a time (translated, split): the whole block's made its peak (8 MB
         translated and 97,000 line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around
@@ -325,7 +331,7 @@ class KeywordScanner:
         slice with a shape new to the block is de-duplicated, to read its new shapes and where each is first."""
         firsts: dict[bytes, tuple[int, int]] = {}  # the block's distinct shapes, where each is first
         flagged: dict[bytes, bool] = {}  # the same: whether the first pass's regexes find a keyword in it
-        located: list[tuple[int, int, list[Segment] | None]] = []
+        located: list[tuple[int, int, list[Segment] | OwnShape]] = []
         first_index = 0
         sample, self._sample = self._sample, None  # the first slice's shapes, as `_mode` split them
         for offset, piece in _slices(block):
@@ -363,11 +369,11 @@ class KeywordScanner:
         flags: list[bool],
         offset: int,
         first_index: int,
-        located: list[tuple[int, int, list[Segment] | None]],
+        located: list[tuple[int, int, list[Segment] | OwnShape]],
     ) -> None:
         """Append (index, start, segments) of each of a slice's `lines` flagged a candidate: its start from the
         running sum of the lines' lengths (in C, up to the last candidate; a sum of the lines between one candidate
-        and the next cost a Python step each), its segments those of its shape (read once, `_shape_segments`)."""
+        and the next cost a Python step each), its segments those of its shape (read once, `_first_segments`)."""
         indices = list(itertools.compress(itertools.count(), flags))
         if not indices:
             return
@@ -376,7 +382,7 @@ class KeywordScanner:
         for index in indices:
             shape = lines[index]
             if shape not in segments:
-                segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
+                segments[shape] = self._first_segments(shape)
             located.append((first_index + index, ends[index] + index, segments[shape]))
 
     def _shape_segments(self, shape: bytes, regexes: tuple[re.Pattern[bytes], ...]) -> list[Segment] | None:
@@ -396,17 +402,28 @@ class KeywordScanner:
             for start, words in sorted(found.items())
         ]
 
-    def _own_segments(self, lines: list[bytes]) -> list[list[Segment]]:
-        """`_line_segments` of each of `lines` (lower-cased), read by the first pass's regexes in one pass over
-        their join: no match holds a newline, so a line reads as it does alone."""
-        joined = b"\n" + b"\n".join(lines)
-        starts = list(itertools.accumulate(map((1).__add__, map(len, lines)), initial=1))  # each line's, in joined
-        found: list[list[Segment]] = [[] for _ in lines]
-        for start, words in sorted(_keyword_hits(joined, self._first, self._suffix).items()):
-            index = bisect.bisect_right(starts, start) - 1
-            at = start - starts[index]  # the segment's start in the line (in b"\n" + line: one more)
-            signal = not words.isdisjoint(self._signals)
-            found[index].append((at + 1, _line_end(lines[index], at), frozenset(words), signal))
+    def _first_segments(self, shape: bytes) -> list[Segment] | OwnShape:
+        """`_shape_segments` of the first pass's regexes; where a match holds a masked digit, the positions (in
+        b"\n" + shape) at which they match the shape: a line of the shape can hold a match at those only (each
+        keyword's shape is among the masked ones), and one is read by them from no further than `_window` bytes on."""
+        regexes = (self._shapes, self._suffix)
+        found = self._shape_segments(shape, regexes)
+        if found is not None:
+            return found
+        padded = b"\n" + shape
+        return OwnShape(shape, tuple(at for at in range(len(padded)) if any(r.match(padded, at) for r in regexes)))
+
+    def _own_reading(self, block: bytes, at: int, own: OwnShape) -> list[Segment]:
+        """`_line_segments` of the line at `at` (of shape `own`), read once for all the lines of that shape with the
+        same bytes where a match may start: a match, and the letters before an "error:", are read there only."""
+        line = _line_at(block, at).lower()
+        padded = b"\n" + line
+        key = (own.shape, *(padded[start : start + self._window] for start in own.positions))
+        found = self._own_read.get(key)
+        if found is None:
+            if len(self._own_read) > SHAPES_KEPT:
+                self._own_read.clear()
+            found = self._own_read[key] = self._line_segments(line)
         return found
 
     def _collect_distinct(
@@ -721,7 +738,8 @@ def _line_end(text: bytes, start: int) -> int:
 
 
 def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count: bool = True) -> None:
-    """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes."""
+    """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes. A new
+    line is kept `Pending`, as `_remember_all` keeps them: most of a timestamped log's are evicted before the end."""
     if not text:
         return
     known = _kept(result, text)
@@ -732,7 +750,7 @@ def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count
     if len(result.lines) >= MAX_LINES:
         result.lines.popitem(last=False)
         result.dropped += 1
-    result.lines[text] = _line(number, text, frozenset(keywords), 1)
+    cast("OrderedDict[str, LogLine | Pending]", result.lines)[text] = (number, text, frozenset(keywords))
 
 
 def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], words: list[frozenset[str]]) -> None:
