@@ -42,6 +42,18 @@ SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmn
 Segment = tuple[int, int, frozenset[str], bool]
 
 
+class _Gathered:
+    """The segments a "shapes" block's first pass keeps, as written, with their line numbers and keywords, in log
+    order; and those with a signal, by their start in b"\n" + block."""
+
+    def __init__(self, block: bytes, base_line: int) -> None:
+        self.block, self.base_line = block, base_line
+        self.pieces: list[bytes] = []
+        self.numbers: list[int] = []
+        self.words: list[frozenset[str]] = []
+        self.hits: dict[int, frozenset[str]] = {}
+
+
 class OwnShape(NamedTuple):
     """A shape whose keywords the lines' own digits decide (`_first_segments`)."""
 
@@ -303,35 +315,22 @@ class KeywordScanner:
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
         the other lines are read by the regexes themselves, once per distinct bytes where a match may start
         (`_own_reading`: a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are
-        gathered first and
-        remembered together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with
-        a signal (all the caller reads), by their start in b"\n" + block."""
-        located = self._candidate_lines(block)
-        pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
-        numbers: list[int] = []
-        words: list[frozenset[str]] = []
-        hits: dict[int, frozenset[str]] = {}
-        for index, at, found in located:
-            if isinstance(found, OwnShape):
-                found = self._own_reading(block, at, found)
-            for start, end, keywords, signal in found:
-                pieces.append(block[at + start - 1 : at + end][:MAX_LINE])
-                numbers.append(base_line + 1 + index)
-                words.append(keywords)
-                if signal:
-                    hits[at + start] = keywords
-        _remember_all(result, pieces, numbers, words)
-        return hits
+        gathered first (`_locate`) and remembered together (`_remember_all`): ~600 new lines per MB, one Python step
+        each; returns the segments with a signal (all the caller reads), by their start in b"\n" + block."""
+        gathered = _Gathered(block, base_line)
+        self._candidate_lines(gathered)
+        _remember_all(result, gathered.pieces, gathered.numbers, gathered.words)
+        return gathered.hits
 
-    def _candidate_lines(self, block: bytes) -> list[tuple[int, int, list[Segment] | OwnShape]]:
-        """(index, start in the block, segments or None: read by the regexes) of each line of a "shapes" block whose
-        shape holds a keyword. A slice's lines at a time (translated, split): the whole block's made its peak (8 MB
-        translated and 97,000 line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around
-        them. Each line's shape is looked up in the block's shapes seen so far (one dict lookup a line, in C); only a
-        slice with a shape new to the block is de-duplicated, to read its new shapes and where each is first."""
+    def _candidate_lines(self, gathered: _Gathered) -> None:
+        """Gather the segments of each line of a "shapes" block whose shape holds a keyword. A slice's lines at a
+        time (translated, split): the whole block's made its peak (8 MB translated and 97,000 line objects), and the
+        peak grew from 20 to 50 MB as glibc's heap fragmented around them. Each line's shape is looked up in the
+        block's shapes seen so far (one dict lookup a line, in C); only a slice with a shape new to the block is
+        de-duplicated, to read its new shapes and where each is first."""
         firsts: dict[bytes, tuple[int, int]] = {}  # the block's distinct shapes, where each is first
         flagged: dict[bytes, bool] = {}  # the same: whether the first pass's regexes find a keyword in it
-        located: list[tuple[int, int, list[Segment] | OwnShape]] = []
+        block = gathered.block
         first_index = 0
         sample, self._sample = self._sample, None  # the first slice's shapes, as `_mode` split them
         for offset, piece in _slices(block):
@@ -342,10 +341,9 @@ class KeywordScanner:
             except KeyError:  # a shape new to the block
                 self._read_new_shapes(lines, offset, first_index, firsts, flagged)
                 flags = list(map(flagged.__getitem__, lines))
-            self._locate(lines, flags, offset, first_index, located)
+            self._locate(lines, flags, offset, first_index, gathered)
             first_index += len(lines)
         self._shaped = (block, first_index - 1, firsts)
-        return located
 
     def _read_new_shapes(
         self,
@@ -364,26 +362,32 @@ class KeywordScanner:
         flagged.update((shape, hit[shape]) for shape in new)
 
     def _locate(
-        self,
-        lines: list[bytes],
-        flags: list[bool],
-        offset: int,
-        first_index: int,
-        located: list[tuple[int, int, list[Segment] | OwnShape]],
+        self, lines: list[bytes], flags: list[bool], offset: int, first_index: int, gathered: _Gathered
     ) -> None:
-        """Append (index, start, segments) of each of a slice's `lines` flagged a candidate: its start from the
-        running sum of the lines' lengths (in C, up to the last candidate; a sum of the lines between one candidate
-        and the next cost a Python step each), its segments those of its shape (read once, `_first_segments`)."""
+        """Gather the segments of each of a slice's `lines` flagged a candidate (from `offset` and line `first_index`
+        of the block): its start from the running sum of the lines' lengths (in C, up to the last candidate; a sum of
+        the lines between one candidate and the next cost a Python step each), its segments those of its shape (read
+        once, `_first_segments`), or its own (`_own_reading`)."""
         indices = list(itertools.compress(itertools.count(), flags))
         if not indices:
             return
         ends = list(itertools.accumulate(map(len, lines[: indices[-1]]), initial=offset))  # less the newlines
-        segments = self._segments
+        segments, block, hits = self._segments, gathered.block, gathered.hits
+        pieces, numbers, words = gathered.pieces, gathered.numbers, gathered.words
+        number = gathered.base_line + 1 + first_index
         for index in indices:
             shape = lines[index]
             if shape not in segments:
                 segments[shape] = self._first_segments(shape)
-            located.append((first_index + index, ends[index] + index, segments[shape]))
+            at, found = ends[index] + index, segments[shape]
+            if isinstance(found, OwnShape):
+                found = self._own_reading(block, at, found)
+            for start, end, keywords, signal in found:
+                pieces.append(block[at + start - 1 : at + end][:MAX_LINE])
+                numbers.append(number + index)
+                words.append(keywords)
+                if signal:
+                    hits[at + start] = keywords
 
     def _shape_segments(self, shape: bytes, regexes: tuple[re.Pattern[bytes], ...]) -> list[Segment] | None:
         """The segments of every line of this shape that hold a keyword of `regexes` (compiled with their digits
