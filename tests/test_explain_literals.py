@@ -102,10 +102,19 @@ def test_first_last_every_equal_a_plain_search(name: str) -> None:
 
 def test_the_literals_come_from_the_pattern() -> None:
     """What the pre-check looks for: a literal every branch needs, none where a branch needs only digits."""
+    # a group's ends run into the literals after it: "cuda out of memory", not every line's " out of memory"
     assert required_literals(re.compile(r"(?P<kind>CUDA|HIP|MPS backend) out of memory|oom-kill", re.I)) == (
-        " out of memory",
+        "cuda out of memory",
+        "hip out of memory",
+        "mps backend out of memory",
         "oom-kill",
     )
+    assert required_literals(re.compile(r"\b(?:URL access|request) timed out\b")) == (
+        "url access timed out",
+        "request timed out",
+    )
+    assert required_literals(re.compile(r"(?:ab|)cdef")) == ("cdef",)  # an empty branch ends with nothing
+    assert required_literals(re.compile(r"(?:a|b\d)xyz")) == ("xyz",)  # a branch ending with a class ends the run
     assert required_literals(re.compile(r"Illegal instruction|SIGILL|signal 4\b")) == (
         "illegal instruction",
         "sigill",

@@ -141,3 +141,29 @@ def test_a_big_timestamped_block_is_read_by_shape() -> None:
     assert mode == "shapes"
     assert sample == noise[: noise.index(b"\n", scan.SAMPLE)].translate(scan.SHAPE).split(b"\n")  # the first slice's
     assert scan._mode(noise[: scan.SAMPLE // 2]) == ("each", None)  # a small block keeps every line of its context
+
+
+def test_lines_of_a_shape_with_digits_in_a_keyword_are_read_by_their_own_digits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shape in which a keyword with digits may start ("exit code 132" and "exit code 133" are one shape) is read
+    line by line where a match may start, once per distinct bytes there (round xspeed12): the 132 lines keep their
+    keyword, the 133 and 1320 lines do not, whatever their timestamps, and a second such keyword further on the
+    line ("32 bit", not "64 bit") is read by its own digits too."""
+    padding = b", " + b"output follows " * 6
+    units = [
+        b"worker exited with exit code %d%s(%d bit)\n" % (code, padding, bits)
+        for code in (132, 133, 1320, 137)
+        for bits in (32, 64)
+    ]
+    data = stamped(b"".join(units) * 1500)
+    monkeypatch.setattr(scan, "_mode", lambda block: ("shapes", None))
+    fast = scanner().scan(read_blocks(io.BytesIO(data)))
+    assert main_lines(fast) == main_lines(reference_scan(data))
+    words = {text.split("] ", 1)[1]: line.keywords for text, line in fast.lines.items()}
+    assert words[f"worker exited with exit code 132{padding.decode()}(32 bit)"] >= {"exit code 132", "32 bit"}
+    assert not words.get(f"worker exited with exit code 133{padding.decode()}(64 bit)", set()) & {
+        "exit code 132",
+        "32 bit",
+    }
+    assert "code 137" in words[f"worker exited with exit code 137{padding.decode()}(64 bit)"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rigfit.explain import scan
 from rigfit.explain.match import explain_stream, explain_text, scanner
 from rigfit.explain.scan import (
     BLOCK,
@@ -168,3 +170,36 @@ def test_a_block_is_not_held_while_the_next_is_read() -> None:
         handed.append(block)
         del block
     assert len(handed) >= 2 and refs and set(refs) == {2}
+
+
+class _Pipe(io.BytesIO):
+    """A stream that cannot seek (stdin, a pipe): read BLOCK bytes at a time and re-cut by `_whole_lines`."""
+
+    def seekable(self) -> bool:
+        return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"a", b"bb", b"\n", b"\r", b"x" * 40, b"y" * 130]), max_size=60),
+    st.integers(min_value=0, max_value=3),
+)
+def test_a_file_is_read_in_the_blocks_its_reads_would_be_cut_in(pieces: list[bytes], skip: int) -> None:
+    """A file's blocks (each read once, ending at the last line end of a BLOCK-byte window, `_line_blocks`) are the
+    ones `_whole_lines` cuts from its BLOCK-byte reads: the same bytes in the same blocks, a window without a line
+    end carried on, one longer than two blocks cut at a window's end, from any position the stream is at."""
+    data = b"".join(pieces)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", 64)  # windows of 64 bytes, their last 16 probed first
+        patch.setattr(scan, "PROBE", 16)
+        stream = io.BytesIO(data)
+        stream.seek(skip)
+        as_file = list(read_blocks(stream))
+        as_pipe = list(_whole_lines(read_blocks(_Pipe(data[skip:]))))
+    assert as_file == as_pipe  # and `_whole_lines` hands them on as they are, without a copy
+    assert b"".join(as_file) == data[skip:]
+
+
+def test_a_file_with_utf16_text_is_read_as_utf8() -> None:
+    data = "a line\r\nanother line\r\n".encode("utf-16")
+    assert b"".join(read_blocks(io.BytesIO(data))) == b"a line\r\nanother line\r\n"

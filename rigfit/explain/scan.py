@@ -9,16 +9,16 @@ other encoding is read as UTF-8 with replacement characters, which keeps the ASC
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import collections
 import functools
+import io
 import itertools
 import operator
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Set
-from typing import BinaryIO, cast
+from typing import BinaryIO, NamedTuple, cast
 
 from rigfit.explain.runs import BlockRuns, run_delimiter
 from rigfit.records import field, record
@@ -26,11 +26,12 @@ from rigfit.records import field, record
 BLOCK = 8 * 1024 * 1024
 MAX_LINE = 4000  # characters kept of one line (minified JSON, base64 blobs)
 CONTEXT_WINDOW = 256 * 1024  # bytes on each side of a failure searched for the facts around it
+PROBE = 64 * 1024  # bytes at the end of a read's window searched first for its last line end (`_line_blocks`)
+UTF16_SAMPLE = 4096  # bytes at the start of a log that tell whether it is UTF-16
 SAMPLE = 1024 * 1024  # bytes of a block whose lines tell whether it repeats (several copies of a long unit)
 SLICE = SAMPLE  # bytes of a timestamped block split into lines at a time (`_collect_shapes`; the first is the sample)
 REPEATS_PAY_BELOW = 0.5  # share of distinct lines in the sample under which each distinct line is read once
 MAX_LINES = 20000  # distinct interesting lines kept; the latest win, since the final error is near the end
-OWN_BATCH = 128  # lines read together by `_own_segments`
 SHAPES_KEPT = 20000  # shapes whose reading is kept from block to block (more are read again, block by block)
 SEPARATORS = rb"\n\r\t \f\v/\\:'\"(.=\-\["
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -39,6 +40,27 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmnopqrstuvwxyz000000000")
 # a segment of a line that holds keywords: (start in b"\n" + line, end in line, keywords, whether one is a signal)
 Segment = tuple[int, int, frozenset[str], bool]
+
+
+class _Gathered:
+    """The segments a "shapes" block's first pass keeps, as written, with their line numbers and keywords, in log
+    order; and those with a signal, by their start in b"\n" + block."""
+
+    def __init__(self, block: bytes, base_line: int) -> None:
+        self.block, self.base_line = block, base_line
+        self.pieces: list[bytes] = []
+        self.numbers: list[int] = []
+        self.words: list[frozenset[str]] = []
+        self.hits: dict[int, frozenset[str]] = {}
+
+
+class OwnShape(NamedTuple):
+    """A shape whose keywords the lines' own digits decide (`_first_segments`)."""
+
+    shape: bytes
+    positions: tuple[int, ...]  # where, in b"\n" + shape, the first pass's regexes match it
+
+
 # a kept line not made a LogLine yet: (number, text, keywords), seen once; see `_remember_all`
 Pending = tuple[int, str, frozenset[str]]
 ERROR_WORDS = ("error", "exception", "traceback", "fatal", "failed", "abort", "denied", "illegal", "segmentation fault")
@@ -144,7 +166,11 @@ class KeywordScanner:
         # `_shape_segments`); whether the context regex does, and where. Kept from block to block: the shapes of
         # timestamped lines repeat all along a log.
         self._shape_hit: dict[bytes, bool] = {}
-        self._segments: dict[bytes, list[Segment] | None] = {}
+        self._segments: dict[bytes, list[Segment] | OwnShape] = {}
+        # the segments of a line of an OwnShape, by its shape and its bytes from each position a match may start at
+        self._own_read: dict[tuple[bytes, ...], list[Segment]] = {}
+        # the bytes a match starting at a position reads: a separator, the longest keyword (or "exception:")
+        self._window = 1 + max(len("exception:"), *(len(word.encode()) for word in words))
         self._context_segments: dict[bytes, list[Segment] | None] = {}
         self._context_hit: dict[bytes, bool] = {}
 
@@ -287,58 +313,81 @@ class KeywordScanner:
         read each distinct shape once, and every line of a shape with a keyword is remembered, in log order, as
         `_collect` does. The shape's keywords are the line's when no match touches a masked digit (the regexes find
         the longest keyword at the first position that has one, and a match without digits reads the same in both);
-        the other lines are read again by the regexes themselves, all of a block's in one pass (`_own_segments`:
-        a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are gathered first and
-        remembered together (`_remember_all`): ~600 new lines per MB, one Python step each; returns the segments with
-        a signal (all the caller reads), by their start in b"\n" + block."""
+        the other lines are read by the regexes themselves, once per distinct bytes where a match may start
+        (`_own_reading`: a Python banner's "64 bit" has the shape of "32 bit", ~170 lines per MB). The lines are
+        gathered first (`_locate`) and remembered together (`_remember_all`): ~600 new lines per MB, one Python step
+        each; returns the segments with a signal (all the caller reads), by their start in b"\n" + block."""
+        gathered = _Gathered(block, base_line)
+        self._candidate_lines(gathered)
+        _remember_all(result, gathered.pieces, gathered.numbers, gathered.words)
+        return gathered.hits
+
+    def _candidate_lines(self, gathered: _Gathered) -> None:
+        """Gather the segments of each line of a "shapes" block whose shape holds a keyword. A slice's lines at a
+        time (translated, split): the whole block's made its peak (8 MB translated and 97,000 line objects), and the
+        peak grew from 20 to 50 MB as glibc's heap fragmented around them. Each line's shape is looked up in the
+        block's shapes seen so far (one dict lookup a line, in C); only a slice with a shape new to the block is
+        de-duplicated, to read its new shapes and where each is first."""
         firsts: dict[bytes, tuple[int, int]] = {}  # the block's distinct shapes, where each is first
-        candidates: set[bytes] = set()  # those in which the first pass's regexes find a keyword
-        segments = self._segments
-        # (index, start in the block, segments or None: read by the regexes) of each candidate line
-        located: list[tuple[int, int, list[Segment] | None]] = []
+        flagged: dict[bytes, bool] = {}  # the same: whether the first pass's regexes find a keyword in it
+        block = gathered.block
         first_index = 0
-        # a slice's lines at a time (translated, split): the whole block's made its peak (8 MB translated and 97,000
-        # line objects), and the peak grew from 20 to 50 MB as glibc's heap fragmented around them
         sample, self._sample = self._sample, None  # the first slice's shapes, as `_mode` split them
         for offset, piece in _slices(block):
             lines = piece.translate(SHAPE).split(b"\n") if sample is None else sample
             sample = None
-            distinct = dict.fromkeys(lines)
-            new = distinct.keys() - firsts.keys()
-            if new:
-                firsts.update(_first_lines(lines, offset, first_index, distinct, new))
-                hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
-                candidates.update(shape for shape in new if hit[shape])
-            for shape in (distinct.keys() & candidates).difference(segments):  # the smaller side iterated
-                segments[shape] = self._shape_segments(shape, (self._shapes, self._suffix))
-            at, previous = offset, 0  # where the previous candidate line starts, and its index in the slice
-            for index in itertools.compress(itertools.count(), map(candidates.__contains__, lines)):
-                at += sum(map(len, lines[previous:index])) + index - previous  # the lines in between, newlines included
-                previous = index
-                located.append((first_index + index, at, segments[lines[index]]))
+            try:
+                flags = list(map(flagged.__getitem__, lines))
+            except KeyError:  # a shape new to the block
+                self._read_new_shapes(lines, offset, first_index, firsts, flagged)
+                flags = list(map(flagged.__getitem__, lines))
+            self._locate(lines, flags, offset, first_index, gathered)
             first_index += len(lines)
         self._shaped = (block, first_index - 1, firsts)
-        pieces: list[bytes] = []  # each kept segment as written, with its line number and keywords
-        numbers: list[int] = []
-        words: list[frozenset[str]] = []
-        hits: dict[int, frozenset[str]] = {}
-        mine = [_line_at(block, at).lower() for _, at, found in located if found is None]
-        # read in batches of OWN_BATCH lines: one join of a block's ~1,400 made a 200 KB buffer that glibc put between
-        # longer-lived allocations, and the peak on 200 MB grew from 65 to 80 MiB
-        own = itertools.chain.from_iterable(
-            self._own_segments(mine[first : first + OWN_BATCH]) for first in range(0, len(mine), OWN_BATCH)
-        )
-        for index, at, found in located:
-            if found is None:
-                found = next(own)
+
+    def _read_new_shapes(
+        self,
+        lines: list[bytes],
+        offset: int,
+        first_index: int,
+        firsts: dict[bytes, tuple[int, int]],
+        flagged: dict[bytes, bool],
+    ) -> None:
+        """The shapes of a slice's `lines` (from `offset` and line `first_index` of the block) not in `flagged` yet:
+        where each is first, and whether the first pass's regexes find a keyword in it."""
+        distinct = dict.fromkeys(lines)
+        new = distinct.keys() - flagged.keys()
+        firsts.update(_first_lines(lines, offset, first_index, distinct, new))
+        hit = self._read_shapes(new, self._shape_hit, (self._shapes, self._suffix))
+        flagged.update((shape, hit[shape]) for shape in new)
+
+    def _locate(
+        self, lines: list[bytes], flags: list[bool], offset: int, first_index: int, gathered: _Gathered
+    ) -> None:
+        """Gather the segments of each of a slice's `lines` flagged a candidate (from `offset` and line `first_index`
+        of the block): its start from the running sum of the lines' lengths (in C, up to the last candidate; a sum of
+        the lines between one candidate and the next cost a Python step each), its segments those of its shape (read
+        once, `_first_segments`), or its own (`_own_reading`)."""
+        indices = list(itertools.compress(itertools.count(), flags))
+        if not indices:
+            return
+        ends = list(itertools.accumulate(map(len, lines[: indices[-1]]), initial=offset))  # less the newlines
+        segments, block, hits = self._segments, gathered.block, gathered.hits
+        pieces, numbers, words = gathered.pieces, gathered.numbers, gathered.words
+        number = gathered.base_line + 1 + first_index
+        for index in indices:
+            shape = lines[index]
+            if shape not in segments:
+                segments[shape] = self._first_segments(shape)
+            at, found = ends[index] + index, segments[shape]
+            if isinstance(found, OwnShape):
+                found = self._own_reading(block, at, found)
             for start, end, keywords, signal in found:
                 pieces.append(block[at + start - 1 : at + end][:MAX_LINE])
-                numbers.append(base_line + 1 + index)
+                numbers.append(number + index)
                 words.append(keywords)
                 if signal:
                     hits[at + start] = keywords
-        _remember_all(result, pieces, numbers, words)
-        return hits
 
     def _shape_segments(self, shape: bytes, regexes: tuple[re.Pattern[bytes], ...]) -> list[Segment] | None:
         """The segments of every line of this shape that hold a keyword of `regexes` (compiled with their digits
@@ -357,17 +406,28 @@ class KeywordScanner:
             for start, words in sorted(found.items())
         ]
 
-    def _own_segments(self, lines: list[bytes]) -> list[list[Segment]]:
-        """`_line_segments` of each of `lines` (lower-cased), read by the first pass's regexes in one pass over
-        their join: no match holds a newline, so a line reads as it does alone."""
-        joined = b"\n" + b"\n".join(lines)
-        starts = list(itertools.accumulate(map((1).__add__, map(len, lines)), initial=1))  # each line's, in joined
-        found: list[list[Segment]] = [[] for _ in lines]
-        for start, words in sorted(_keyword_hits(joined, self._first, self._suffix).items()):
-            index = bisect.bisect_right(starts, start) - 1
-            at = start - starts[index]  # the segment's start in the line (in b"\n" + line: one more)
-            signal = not words.isdisjoint(self._signals)
-            found[index].append((at + 1, _line_end(lines[index], at), frozenset(words), signal))
+    def _first_segments(self, shape: bytes) -> list[Segment] | OwnShape:
+        """`_shape_segments` of the first pass's regexes; where a match holds a masked digit, the positions (in
+        b"\n" + shape) at which they match the shape: a line of the shape can hold a match at those only (each
+        keyword's shape is among the masked ones), and one is read by them from no further than `_window` bytes on."""
+        regexes = (self._shapes, self._suffix)
+        found = self._shape_segments(shape, regexes)
+        if found is not None:
+            return found
+        padded = b"\n" + shape
+        return OwnShape(shape, tuple(at for at in range(len(padded)) if any(r.match(padded, at) for r in regexes)))
+
+    def _own_reading(self, block: bytes, at: int, own: OwnShape) -> list[Segment]:
+        """`_line_segments` of the line at `at` (of shape `own`), read once for all the lines of that shape with the
+        same bytes where a match may start: a match, and the letters before an "error:", are read there only."""
+        line = _line_at(block, at).lower()
+        padded = b"\n" + line
+        key = (own.shape, *(padded[start : start + self._window] for start in own.positions))
+        found = self._own_read.get(key)
+        if found is None:
+            if len(self._own_read) > SHAPES_KEPT:
+                self._own_read.clear()
+            found = self._own_read[key] = self._line_segments(line)
         return found
 
     def _collect_distinct(
@@ -682,7 +742,8 @@ def _line_end(text: bytes, start: int) -> int:
 
 
 def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count: bool = True) -> None:
-    """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes."""
+    """Keep a line (once per distinct text); `count` is False on the second, context pass over the same bytes. A new
+    line is kept `Pending`, as `_remember_all` keeps them: most of a timestamped log's are evicted before the end."""
     if not text:
         return
     known = _kept(result, text)
@@ -693,7 +754,7 @@ def _remember(result: LogScan, text: str, number: int, keywords: Set[str], count
     if len(result.lines) >= MAX_LINES:
         result.lines.popitem(last=False)
         result.dropped += 1
-    result.lines[text] = _line(number, text, frozenset(keywords), 1)
+    cast("OrderedDict[str, LogLine | Pending]", result.lines)[text] = (number, text, frozenset(keywords))
 
 
 def _remember_all(result: LogScan, pieces: list[bytes], numbers: list[int], words: list[frozenset[str]]) -> None:
@@ -748,7 +809,7 @@ def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
     block read nor the one yielded is held while the next is read: one block's bytes live at a time."""
     carry = b""
     for block in blocks:
-        cut = max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
+        cut = len(block) if block.endswith((b"\n", b"\r")) else max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
         if cut == 0 and len(carry) + len(block) < BLOCK * 2:
             carry += block
             continue
@@ -765,7 +826,15 @@ def _whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
 
 def read_blocks(stream: BinaryIO) -> Iterator[bytes]:
     """The stream's bytes in blocks, as UTF-8 when it is UTF-16 (BOM, or NUL bytes in every other position); a
-    block yielded is not held while the next is read."""
+    block yielded is not held while the next is read. A file (a seekable stream) is read in the blocks
+    `_whole_lines` would cut, each read at its size (`_line_blocks`)."""
+    if stream.seekable():
+        start = stream.tell()
+        head = stream.read(UTF16_SAMPLE)
+        stream.seek(start)
+        if _utf16_encoding(head) is None:
+            yield from _line_blocks(stream, start)
+            return
     first = stream.read(BLOCK)
     if not first:
         return
@@ -783,10 +852,45 @@ def read_blocks(stream: BinaryIO) -> Iterator[bytes]:
     yield decoder.decode(b"", final=True).encode("utf-8")
 
 
+def _line_blocks(stream: BinaryIO, start: int) -> Iterator[bytes]:
+    """The blocks `_whole_lines` cuts from a seekable stream read BLOCK bytes at a time from `start` (the same
+    bytes, each block ending at the last line end of a read, or carried on), each read once at its size: joining
+    the carried end of one read to the next made a fresh 8 MB copy a block, and its ~2,000 page faults cost ~1 ms
+    of system time per MB (round xspeed12). Bytes appended while it reads are read as `_whole_lines` would."""
+    size = stream.seek(0, io.SEEK_END)
+    cut = window = start  # where the next block starts, and the next read's window
+    while window < size:
+        end = min(window + BLOCK, size)
+        line_end = _last_line_end(stream, window, end)
+        window = end
+        if line_end < 0 and end - cut < BLOCK * 2:
+            continue  # no line end in the window: carried on
+        yield _read_at(stream, cut, end if line_end < 0 else line_end)  # one enormous line is cut at `end`
+        cut = end if line_end < 0 else line_end
+    stream.seek(cut)
+    yield from _whole_lines(iter(functools.partial(stream.read, BLOCK), b""))
+
+
+def _last_line_end(stream: BinaryIO, window: int, end: int) -> int:
+    """The position after the last newline or carriage return of the stream's bytes [window, end), found in their
+    last PROBE bytes, else in all of them; -1 when there is none."""
+    for first in dict.fromkeys((max(window, end - PROBE), window)):
+        data = _read_at(stream, first, end)
+        found = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        if found >= 0:
+            return first + found + 1
+    return -1
+
+
+def _read_at(stream: BinaryIO, start: int, end: int) -> bytes:
+    stream.seek(start)
+    return stream.read(end - start)
+
+
 def _utf16_encoding(head: bytes) -> str | None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    sample = head[:4096]
+    sample = head[:UTF16_SAMPLE]
     if len(sample) >= 16 and sample[1::2].count(0) > len(sample) * 0.4:
         return "utf-16-le"
     if len(sample) >= 16 and sample[0::2].count(0) > len(sample) * 0.4:

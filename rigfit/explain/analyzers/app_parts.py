@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import re
 
-from rigfit.explain.analyzers.base import Finding
+from rigfit.explain.analyzers.base import Finding, texts
 from rigfit.explain.analyzers.context import Context
+from rigfit.explain.literals import lines_from_end
 from rigfit.explain.scan import LogLine
 from rigfit.kb.app_parts import AppPart
 from rigfit.kb.loader import load_entries
@@ -44,7 +45,8 @@ def folder_names() -> tuple[str, ...]:
 
 def analyze(ctx: Context) -> list[Finding]:
     names = folder_names()
-    for line in reversed(ctx.lines):
+    for i in lines_from_end(MISSING, texts(ctx.lines)):  # the lines MISSING's literals rule out are not read
+        line = ctx.lines[i]
         text = line.text.lower()
         if not any(name in text for name in names) or not MISSING.search(line.text):
             continue

@@ -21,7 +21,7 @@ from rigfit.explain.analyzers.base import (
     texts,
 )
 from rigfit.explain.analyzers.context import Context
-from rigfit.explain.literals import lines_holding
+from rigfit.explain.literals import holds_any
 from rigfit.explain.scan import LogLine
 from rigfit.kb.error_codes import MESSAGE_FIELD, ToolMessage
 from rigfit.kb.gpus import lookup_name
@@ -107,7 +107,7 @@ def holds_a_signal(lines: list[LogLine], signals: Sequence[str]) -> bool:
     """Whether one of `lines` holds one of a table's `signals` (lower-case literals, in any case): one of an entry's
     is in every line its patterns match (ToolMessage), so a log without any needs no table compiled (each cost 20-40
     ms of every start-up, round xspeed11)."""
-    return bool(lines_holding(signals, texts(lines)))
+    return holds_any(signals, texts(lines))
 
 
 def analyze_table(

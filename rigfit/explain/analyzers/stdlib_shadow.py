@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 
-from rigfit.explain.analyzers.base import Finding, last
+from rigfit.explain.analyzers.base import Finding, from_end, last
 from rigfit.explain.analyzers.context import Context, removed_stdlib
 from rigfit.explain.scan import LogLine
 
@@ -59,11 +59,11 @@ def analyze(ctx: Context) -> list[Finding]:
 
 def _from_frames(ctx: Context) -> list[Finding]:
     """The last frame of a stdlib-named file outside Python's Lib folder, right after a line importing that name."""
-    by_number = {line.number: line for line in ctx.lines}
-    for line in reversed(ctx.lines):
-        m = SHADOW_FRAME.search(line.text)
-        if m is None or m["name"] not in NAMES or STDLIB_DIR.search(m["dir"]):
+    by_number: dict[int, LogLine] = {}  # made at the first frame of a stdlib name (most logs have none)
+    for line, m in from_end(ctx.lines, SHADOW_FRAME):
+        if m["name"] not in NAMES or STDLIB_DIR.search(m["dir"]):
             continue
+        by_number = by_number or {line.number: line for line in ctx.lines}
         importer = by_number.get(line.number - 1)
         imported = IMPORT_LINE.search(importer.text) if importer else None
         if imported and imported["name"] == m["name"]:

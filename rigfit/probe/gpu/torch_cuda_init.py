@@ -19,8 +19,8 @@ if TYPE_CHECKING:  # the schemas are imported when a start-up line is read, not 
     from rigfit.kb.error_codes import GpuError
 
 # torch's framing of the check's failure (not a status): its warning, its "Unexpected error" wording, and the
-# RuntimeError that carries torch's own words when CUDA is first used
-_CHECK = later(r"CUDA initialization: |Unexpected error from cudaGetDeviceCount\(\)|RuntimeError: CUDA ")
+# RuntimeError that carries torch's own words when CUDA is first used; a line without it names no failure
+CHECK = later(r"CUDA initialization: |Unexpected error from cudaGetDeviceCount\(\)|RuntimeError: CUDA ")
 _NUMBERED = later(r"Unexpected error from cudaGetDeviceCount\(\).*?\bError (?P<code>\d{1,4}): (?P<text>[^(]+)")
 
 
@@ -43,7 +43,7 @@ def _statuses() -> tuple[dict[str, GpuError], tuple[tuple[str, GpuError], ...]]:
 
 def torch_cuda_init(line: str) -> CudaInitFailure | None:
     """The failure a line of torch's CUDA start-up check names, if the table knows its status."""
-    if not (check := _CHECK.search(line)):
+    if not (check := CHECK.search(line)):
         return None
     evidence = line[check.start() :].split(" (Triggered internally at ")[0].strip()[:240]
     by_text, torch_words = _statuses()
