@@ -111,6 +111,9 @@ TRAINING = re.compile(
     r"OneTrainer|accelerate[\\/]commands|accelerate_cli|\baccelerate launch\b|\bsteps:\s+\d+%",
     re.I,
 )
+# a training run's own lines (its script's frames, its progress bar, its launch line) sit beside its OOM; a marker
+# farther away is another run's in the same file (a journal, a shell session, a UI's log after a trainer's)
+TRAINING_WINDOW = 400
 SOURCE = "https://pytorch.org/docs/stable/notes/cuda.html#optimizing-memory-usage-with-pytorch-cuda-alloc-conf"
 # DirectML keeps more memory per image than the native backends of the same card
 DIRECTML_STEP = (
@@ -152,7 +155,7 @@ def analyze(ctx: Context) -> list[Finding]:
         return [_single_block_limit(facts, evidence)]
     if (spare := _free_beyond_request(ctx, facts, vram)) is not None:
         return [_allocator_failure(facts, evidence, spare)]
-    if (training := last(ctx.lines, TRAINING)) is not None:
+    if (training := _training_near(ctx, line.number)) is not None:
         return [_training_oom(facts, [*evidence, training[0]], training[1].group(0))]
     if (video := _video_model(ctx)) is not None:
         return [_video_oom(facts, [*evidence, video[0]], video[1])]
@@ -255,6 +258,12 @@ def _video_oom(facts: dict[str, str], evidence: list, video: VideoModel) -> Find
         confidence=0.9,
         supersedes=("cuda-out-of-memory", "hip-out-of-memory"),
     )
+
+
+def _training_near(ctx: Context, at: int) -> tuple[LogLine, re.Match[str]] | None:
+    """The training marker closest to the OOM line, within TRAINING_WINDOW lines of it."""
+    near = [hit for hit in every(ctx.lines, TRAINING) if abs(hit[0].number - at) <= TRAINING_WINDOW]
+    return min(near, key=lambda hit: abs(hit[0].number - at), default=None)
 
 
 def _training_oom(facts: dict[str, str], evidence: list, trainer: str) -> Finding:
