@@ -25,6 +25,19 @@ from rigfit.kb.xformers import xformers_for_torch
 from rigfit.probe.gpu.pip_output import pip_torch_faults, pip_torch_fix
 
 # "found existing installation" alone is in every pip upgrade: a signal only when torch is replaced, a KEYWORD else
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = (
+    "pip-build-failed",
+    "pip-dependency-unavailable",
+    "pip-import-name-not-package",
+    "pip-installed-incompatible",
+    "pip-no-matching-distribution",
+    "pip-resolver-conflict",
+    "tool-option-unknown",
+    "torch-replaced-by-install",
+    "uv-resolver-conflict",
+)
+
 SIGNALS = (
     "no such option", "unexpected argument", "conflict is caused by", "no solution found",
     "found existing installation: torch", "but you have", "failed to build", "failed building", "resolutionimpossible",
