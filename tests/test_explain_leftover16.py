@@ -82,3 +82,23 @@ def test_every_class_id_found_in_the_real_logs_is_registered() -> None:
         with log.open("rb") as stream:
             emitted = {e.id for e in explain_stream(stream).explanations if e.kind == "class"}
         assert emitted <= registered, (log.name, emitted - registered)
+
+
+# --- C: a value of a tool's option this release does not list (clap's "invalid value 'X' for '--opt <OPT>'")
+
+
+def test_uv_older_than_the_torch_backend_value_names_the_index() -> None:
+    """heldx23's 02: uv's --torch-backend list stops at rocm6.3; rocm6.4 is a PyTorch index (torch_wheels.yaml)."""
+    answer = found("tool-option-unknown--invokeai-uv-torch-backend-rocm64.txt")[0]
+    assert answer.id == "tool-option-unknown"
+    assert answer.facts["value"] == "rocm6.4" and answer.facts["tool"] == "uv"
+    assert "uv self update" in answer.fix and "pip install -U uv" in answer.fix
+    assert "--index-url https://download.pytorch.org/whl/rocm6.4" in answer.fix
+    assert "rocm6.2.4" not in answer.fix  # clap's nearest value is another ROCm, not the fix
+
+
+def test_a_value_with_a_typo_gets_the_tools_own_suggestion() -> None:
+    answer = found("tool-option-unknown--uv-python-platform-typo.txt")[0]
+    assert answer.id == "tool-option-unknown"
+    assert answer.facts["similar"] == "aarch64-unknown-linux-gnu" and "index_url" not in answer.facts
+    assert "Use 'aarch64-unknown-linux-gnu'" in answer.fix
