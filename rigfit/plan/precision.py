@@ -247,19 +247,7 @@ def choose_memory(
     gib = vram / GIB
     effective = gib / 2 if precision == "fp32" else gib
     facts = [f"gpu.vram_bytes={vram}", f"precision={precision}"]
-    if effective < 3.5:
-        mode, why = "low", "under 3.5 GiB (fp16-equivalent): only the active part of the model stays in VRAM"
-    elif effective < 7:
-        mode, why = "medium", "under 7 GiB: model stages are swapped in and out of VRAM"
-    elif effective < 11:
-        if attention != "sdpa":
-            mode, why = "medium", "8-10 GiB without memory-efficient SDPA attention (torch < 2): stage swapping"
-        else:
-            mode, why = "medium_sdxl", "8-10 GiB: SD1.5 fits whole; SDXL needs stage swapping"
-    elif effective < 20:
-        mode, why = "normal", "11-20 GiB: SD1.5 and SDXL fit"
-    else:
-        mode, why = "high", "20 GiB or more: keep every model in VRAM"
+    mode, why = memory_mode_for(effective, sdpa=attention == "sdpa")
     reasons = [
         Reason(
             text=f"{gib:.1f} GiB VRAM{' at fp32 (counts as half)' if precision == 'fp32' else ''}: {why}.", facts=facts
@@ -283,3 +271,22 @@ def choose_memory(
             )
         )
     return Decision(topic="memory", choice=mode, reasons=reasons), warnings
+
+
+MEMORY_MODES = ("low", "medium", "medium_sdxl", "normal", "high")  # least VRAM first
+
+
+def memory_mode_for(effective_gib: float, sdpa: bool = True) -> tuple[str, str]:
+    """The memory mode a card of `effective_gib` GiB (fp16-equivalent) runs Stable Diffusion in, and why; doctor
+    compares a UI's printed memory state with it."""
+    if effective_gib < 3.5:
+        return "low", "under 3.5 GiB (fp16-equivalent): only the active part of the model stays in VRAM"
+    if effective_gib < 7:
+        return "medium", "under 7 GiB: model stages are swapped in and out of VRAM"
+    if effective_gib < 11:
+        if not sdpa:
+            return "medium", "8-10 GiB without memory-efficient SDPA attention (torch < 2): stage swapping"
+        return "medium_sdxl", "8-10 GiB: SD1.5 fits whole; SDXL needs stage swapping"
+    if effective_gib < 20:
+        return "normal", "11-20 GiB: SD1.5 and SDXL fit"
+    return "high", "20 GiB or more: keep every model in VRAM"
