@@ -31,10 +31,17 @@ class FaultKind:
 
 def _memory_mode_fix(fault: GpuFault) -> str:
     """Drop the flag; and what --cuda-device (printed "Set cuda device to: N") does, which is another matter."""
-    values = {k: fault.facts[k] for k in ("flags", "vram_gib", "card_mode")}
+    flags, vram_gib, card_mode = fault.facts["flags"], fault.facts["vram_gib"], fault.facts["card_mode"]
     if "cuda_device" in fault.facts:
-        return fix_text("ui.memory_mode_forced", case="cuda-device", cuda_device=fault.facts["cuda_device"], **values)
-    return fix_text("ui.memory_mode_forced", **values)
+        return fix_text(
+            "ui.memory_mode_forced",
+            case="cuda-device",
+            cuda_device=fault.facts["cuda_device"],
+            flags=flags,
+            vram_gib=vram_gib,
+            card_mode=card_mode,
+        )
+    return fix_text("ui.memory_mode_forced", flags=flags, vram_gib=vram_gib, card_mode=card_mode)
 
 
 def _issue_fix(fault: GpuFault) -> str:
@@ -140,7 +147,13 @@ FAULTS: dict[str, FaultKind] = {
         "torch",
         "the app's folder is not a git checkout (unpacked from a ZIP download or a release archive): its setup "
         "updates it and fetches its git submodule with git, which fails here, so the submodule's folder is missing",
-        lambda f: fix_text("app.not_a_git_checkout", **{k: f.facts[k] for k in ("app", "repo", "folder", "part_repo")}),
+        lambda f: fix_text(
+            "app.not_a_git_checkout",
+            app=f.facts["app"],
+            repo=f.facts["repo"],
+            folder=f.facts["folder"],
+            part_repo=f.facts["part_repo"],
+        ),
     ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",

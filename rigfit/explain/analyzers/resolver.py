@@ -1133,12 +1133,10 @@ def _unknown_value(ctx: Context, line: LogLine, m: re.Match[str]) -> Finding:
             f"'{value}' is not among the values of {option} this release of {tool} lists (a typo, or a value of "
             "another release)."
         )
-        fix = fix_text(
-            "tool-option-unknown",
-            case="typo" if similar else "unlisted",
-            **({"similar": similar} if similar else {}),
-            tool=tool,
-            value=value,
+        fix = (
+            fix_text("tool-option-unknown", case="typo", similar=similar, tool=tool, value=value)
+            if similar
+            else fix_text("tool-option-unknown", case="unlisted", tool=tool, value=value)
         )
     return Finding(
         "tool-option-unknown",

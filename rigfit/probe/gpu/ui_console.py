@@ -12,6 +12,7 @@ import re
 from rigfit.kb.app_parts import AppPart
 from rigfit.kb.diagnosis import UiMemoryState
 from rigfit.kb.loader import load_entries
+from rigfit.kb.memory_modes import MEMORY_MODES, memory_mode_for  # the plan's thresholds, one copy
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.probe.profile import GpuFault
@@ -58,8 +59,6 @@ def _memory_state(lines: list[str]) -> list[GpuFault]:
     named = _printed_by(printed, lines)
     if not named:
         return []
-    from rigfit.plan.precision import MEMORY_MODES, memory_mode_for  # the plan's thresholds, one copy
-
     gib = int(total["mb"]) / 1024
     card_mode, why = memory_mode_for(gib)
     if MEMORY_MODES.index(card_mode) - MEMORY_MODES.index(named[0].mode) < FAR_BELOW:
