@@ -127,25 +127,26 @@ def explain_text(text: str, profile: Profile | None = None) -> Result:
 def explain_scan(scan: LogScan, profile: Profile | None) -> Result:
     from_log, from_profile = log_facts(scan), profile_facts(profile)
     found: list[Explanation] = []
-    superseded: dict[str, set[int]] = {}  # a vaguer answer's id -> the lines the answers that supersede it explain
+    claims: list[tuple[Explanation, tuple[str, ...]]] = []  # an answer and the ids of the vaguer answers it says
     contradicted: set[str] = set()
     index = scan.keyword_index()
     for issue in catalogue():
         explanation = _match(issue, _with_keyword(index, issue.keywords), from_log, from_profile)
         if explanation is not None:
             found.append(explanation)
-            _supersede(superseded, issue.entry.supersedes, explanation)
+            claims.append((explanation, tuple(issue.entry.supersedes)))
     facts = merge_facts(from_log, from_profile, {})
     for finding in analyze(scan, facts):
         _share_facts(finding, found)
         found.append(explanation := _from_finding(finding))
-        _supersede(superseded, finding.supersedes, explanation)
+        claims.append((explanation, finding.supersedes))
         contradicted.update(finding.contradicts)
     found = [e for e in found if e.kind != "known" or e.id not in contradicted]
+    superseded = _superseded(claims)  # a vaguer answer's id -> the lines the answers that supersede it explain
     # a vaguer answer about no other line than the ones a more precise answer explains only repeats it, or contradicts
     # it (the generic "model not in list" fix after "the file is installed, pick the listed entry"): dropped; one that
     # also explains other lines is kept, ranked lower
-    found = [e for e in found if not (e.id in superseded and _lines(e) <= superseded[e.id])]
+    found = [e for e in found if not (e.id in superseded and _covered(e.evidence, superseded[e.id]))]
     if found and (announced := announcements(scan.lines.values())):
         found = [e for e in found if not worked_around(e.evidence, announced)]
     for explanation in found:
@@ -171,9 +172,43 @@ def _lines(explanation: Explanation) -> set[int]:
     return {line.number for line in explanation.evidence}
 
 
-def _supersede(superseded: dict[str, set[int]], ids: Iterable[str], by: Explanation) -> None:
-    for vaguer in ids:
-        superseded.setdefault(vaguer, set()).update(_lines(by))
+def _superseded(claims: Iterable[tuple[Explanation, tuple[str, ...]]]) -> dict[str, list[LogLine]]:
+    """Each vaguer answer's id -> the lines the answers that say it more precisely explain. A known issue may name
+    the class answer it says more precisely (cuda-out-of-memory: the generic gpu-out-of-memory); a class answer
+    that read facts changing the fix names the known issue in turn (the model, the card's gfx): of two answers that
+    claim each other, the class answer's reading of this log wins and the catalogue's claim is void."""
+    by_class = {by.id: set(ids) for by, ids in claims if by.kind == "class"}
+    superseded: dict[str, list[LogLine]] = {}
+    for by, ids in claims:
+        for vaguer in ids:
+            if not (by.kind == "known" and by.id in by_class.get(vaguer, ())):
+                superseded.setdefault(vaguer, []).extend(by.evidence)
+    return superseded
+
+
+# the head of a Python exception ("RuntimeError: ", "torch.OutOfMemoryError: ") before the message it prints
+_EXCEPTION_HEAD = re.compile(r"^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception):\s*")
+SAME_MESSAGE_FROM = 20  # characters: a shorter text ("Traceback", "Error code: 128") is no message of its own
+
+
+def _covered(lines: list[LogLine], by: list[LogLine]) -> bool:
+    """Every line of `lines` is one of `by`, or prints the same message as one of them: a log repeats its error (the
+    exception, then the UI's "Cannot import X: <the same message>", a docker service's prefixed copy), and two
+    answers reading the same failure may each cite another copy."""
+    numbers = {line.number for line in by}
+    messages = [_message(line.text) for line in by]
+    return all(
+        line.number in numbers or any(_same_message(_message(line.text), other) for other in messages) for line in lines
+    )
+
+
+def _message(text: str) -> str:
+    return _EXCEPTION_HEAD.sub("", text.strip(), count=1)
+
+
+def _same_message(one: str, other: str) -> bool:
+    shorter, longer = sorted((one, other), key=len)
+    return len(shorter) >= SAME_MESSAGE_FROM and shorter in longer
 
 
 def _share_facts(finding: Finding, known: list[Explanation]) -> None:

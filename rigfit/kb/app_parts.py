@@ -26,6 +26,8 @@ class AppPart(KbEntry):
     part_repo: str  # the repository that fills the folder
     meaning: str
     fix: str  # may name {checkout} (the checkout's path in the log) and {folder}
+    # regex of a line the app prints at start (doctor: git's "not a git repository" in its start-up means a ZIP)
+    banner: str | None = None
 
     def _check(self) -> None:
         try:
@@ -34,6 +36,11 @@ class AppPart(KbEntry):
             raise FieldError("checkouts", f"{self.checkouts!r} does not compile: {exc}") from exc
         if self.folder.startswith("/") or "\\" in self.folder or not self.folder.strip("/"):
             raise FieldError("folder", "give the folder relative to the checkout, with / between its parts")
+        if self.banner is not None:
+            try:
+                re.compile(self.banner)
+            except re.error as exc:
+                raise FieldError("banner", f"{self.banner!r} does not compile: {exc}") from exc
         named = {name for _, name, _, _ in string.Formatter().parse(self.fix) if name}
         if named - APP_PART_FIELDS:
             raise FieldError("fix", f"unknown fields {sorted(named - APP_PART_FIELDS)}; use {sorted(APP_PART_FIELDS)}")

@@ -118,3 +118,24 @@ class UiLogPrefix(KbEntry):
     def _check(self) -> None:
         if any(not p.strip() or "[" in p or "]" in p for p in self.prefixes):
             raise FieldError("prefixes", "write the words between the brackets, without the brackets")
+
+
+@record(frozen=True, kw_only=True)
+class UiMemoryState(KbEntry):
+    """ui_memory_states.yaml: a memory state a UI prints at start ("Set vram state to: NO_VRAM"), the plan memory
+    mode it is (rigfit/plan/precision.py: low, medium, medium_sdxl, normal, high) and the launch flags that force it."""
+
+    ui: str  # the UI's name, as people call it
+    ui_line: str  # a regex a line of that UI's start-up matches (which UI printed the state)
+    printed: str  # the state as printed after "Set vram state to: "
+    mode: str  # the plan memory mode it corresponds to
+    flags: list[str]  # the launch flags that force it
+    means: str  # what the state does, for someone running the UI
+
+    def _check(self) -> None:
+        if self.mode not in ("low", "medium", "medium_sdxl", "normal", "high"):
+            raise FieldError("mode", "one of the plan's memory modes: low, medium, medium_sdxl, normal, high")
+        try:
+            re.compile(self.ui_line)
+        except re.error as error:
+            raise FieldError("ui_line", f"not a regex: {error}") from error

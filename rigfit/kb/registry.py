@@ -55,6 +55,7 @@ SCHEMAS: dict[str, str] = {
     "comfyui_errors.yaml": "rigfit.kb.error_codes:ToolMessage",
     "video_models.yaml": "rigfit.kb.diagnosis:VideoModel",
     "ui_log_prefixes.yaml": "rigfit.kb.diagnosis:UiLogPrefix",
+    "ui_memory_states.yaml": "rigfit.kb.diagnosis:UiMemoryState",
     "ui_installs.yaml": "rigfit.kb.installs:UiInstall",
     "install_sizes.yaml": "rigfit.kb.installs:InstallSize",
     "patches.yaml": "rigfit.kb.patches:PatchEntry",

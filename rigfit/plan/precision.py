@@ -7,6 +7,7 @@ from typing import Literal
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
+from rigfit.kb.memory_modes import memory_mode_for
 from rigfit.kb.schemas import GfxTarget, PrecisionRule, UiEntry
 from rigfit.plan.knowledge import in_range, pins, precision_rules, ui_entries, ui_entry, version
 from rigfit.plan.model import Advice, Alternative, Decision, DevicePick, PlanOptions, Reason
@@ -247,19 +248,7 @@ def choose_memory(
     gib = vram / GIB
     effective = gib / 2 if precision == "fp32" else gib
     facts = [f"gpu.vram_bytes={vram}", f"precision={precision}"]
-    if effective < 3.5:
-        mode, why = "low", "under 3.5 GiB (fp16-equivalent): only the active part of the model stays in VRAM"
-    elif effective < 7:
-        mode, why = "medium", "under 7 GiB: model stages are swapped in and out of VRAM"
-    elif effective < 11:
-        if attention != "sdpa":
-            mode, why = "medium", "8-10 GiB without memory-efficient SDPA attention (torch < 2): stage swapping"
-        else:
-            mode, why = "medium_sdxl", "8-10 GiB: SD1.5 fits whole; SDXL needs stage swapping"
-    elif effective < 20:
-        mode, why = "normal", "11-20 GiB: SD1.5 and SDXL fit"
-    else:
-        mode, why = "high", "20 GiB or more: keep every model in VRAM"
+    mode, why = memory_mode_for(effective, sdpa=attention == "sdpa")
     reasons = [
         Reason(
             text=f"{gib:.1f} GiB VRAM{' at fp32 (counts as half)' if precision == 'fp32' else ''}: {why}.", facts=facts

@@ -29,6 +29,21 @@ class FaultKind:
     fix: Callable[[GpuFault], str]
 
 
+def _memory_mode_fix(fault: GpuFault) -> str:
+    """Drop the flag; and what --cuda-device (printed "Set cuda device to: N") does, which is another matter."""
+    flags, vram_gib, card_mode = fault.facts["flags"], fault.facts["vram_gib"], fault.facts["card_mode"]
+    if "cuda_device" in fault.facts:
+        return fix_text(
+            "ui.memory_mode_forced",
+            case="cuda-device",
+            cuda_device=fault.facts["cuda_device"],
+            flags=flags,
+            vram_gib=vram_gib,
+            card_mode=card_mode,
+        )
+    return fix_text("ui.memory_mode_forced", flags=flags, vram_gib=vram_gib, card_mode=card_mode)
+
+
 def _issue_fix(fault: GpuFault) -> str:
     """The fix explain gives for the same line (the issue entry it matches), so both commands answer alike; without
     one (a KB that lost it), the generic check of the environment's torch build."""
@@ -108,6 +123,37 @@ FAULTS: dict[str, FaultKind] = {
         "(torch.serialization.add_safe_globals), so it loads them through pickle, unsafely: that torch is older than "
         "the release the warning names, and ComfyUI supports only that release and newer",
         lambda f: fix_text("torch.older_than_ui_needs", release=f.detail or "2.4"),
+    ),
+    "ui_memory_state_forced": FaultKind(
+        "ui.memory_mode_forced",
+        "warning",
+        "torch",
+        "a launch flag forces the memory mode the UI keeps for cards too small for the model, so every step waits "
+        "on system RAM",
+        lambda f: _memory_mode_fix(f),
+    ),
+    "bnb_no_gpu_library": FaultKind(
+        "bitsandbytes.no_gpu_library",
+        "info",
+        "torch",
+        "bitsandbytes has no GPU library for the runtime this torch was built for: models loaded in 8-bit/4-bit "
+        "(bitsandbytes quantization) and 8-bit optimizers cannot be used; this alone does not stop the UI, which "
+        "runs on the GPU without them",
+        _issue_fix,
+    ),
+    "app_not_a_checkout": FaultKind(
+        "app.not_a_git_checkout",
+        "warning",
+        "torch",
+        "the app's folder is not a git checkout (unpacked from a ZIP download or a release archive): its setup "
+        "updates it and fetches its git submodule with git, which fails here, so the submodule's folder is missing",
+        lambda f: fix_text(
+            "app.not_a_git_checkout",
+            app=f.facts["app"],
+            repo=f.facts["repo"],
+            folder=f.facts["folder"],
+            part_repo=f.facts["part_repo"],
+        ),
     ),
     "ui_torch_missing": FaultKind(
         "torch.ui_torch_missing",
@@ -434,6 +480,12 @@ def _said_by(kind: str) -> str:
         return "ComfyUI's traceback ends in"
     if kind == "ui_old_torch":
         return "ComfyUI's start-up says"
+    if kind == "ui_memory_state_forced":
+        return "The UI's start-up says"
+    if kind == "bnb_no_gpu_library":
+        return "bitsandbytes says"
+    if kind == "app_not_a_checkout":
+        return "git says, in the app's start-up,"
     if kind.startswith("ui_torch"):
         return "The UI's start-up says"
     if kind == "amdgpu_not_loaded_smi":
@@ -491,6 +543,10 @@ def _named(fault: GpuFault) -> str:
         return _xid_meanings(fault.detail)
     if fault.kind == "kernel_oom_kill":
         return _killed_process(fault)
+    if fault.kind == "ui_memory_state_forced":
+        return f" ({fault.facts['means']}; this card has {fault.facts['vram_gib']} GiB)"
+    if fault.kind == "app_not_a_checkout":
+        return f" ({fault.facts['app']}: {fault.facts['folder']}, from {fault.facts['part_repo']})"
     if fault.kind == "torch_cuda_init":
         if fault.detail is None:
             return " (the paste cuts torch's message before the error's number and text, which say why)"

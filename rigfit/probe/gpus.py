@@ -47,6 +47,7 @@ from rigfit.probe.gpu.runtimes import (
     rocm_version,
 )
 from rigfit.probe.gpu.torch_reports import TorchReport, parse_torch_report
+from rigfit.probe.gpu.ui_console import ui_console_faults
 from rigfit.probe.gpu.wheel_build import wheel_build
 from rigfit.probe.gpu_partitions import partition_findings
 from rigfit.probe.pcie_slots import atomics_slot_advice, faster_slot_advice, slow_link
@@ -228,6 +229,7 @@ def probe_gpus(source: Source, profile: Profile, warn: Warn) -> None:
         *nvidia_smi_faults(ev.nvidia_smi, nvidia_reports),
         *runtime_faults(nvidia_text),
         *ui_torch_faults(nvidia_text),
+        *ui_console_faults(nvidia_text),
         *pip_torch_faults(nvidia_text),
         *torch_swap_faults(nvidia_text),
     ]

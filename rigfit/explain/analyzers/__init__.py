@@ -52,6 +52,12 @@ def context_keywords() -> set[str]:
     return {k for module in ANALYZERS for k in module.KEYWORDS + module.CONTEXT} - keywords()
 
 
+def class_ids() -> frozenset[str]:
+    """Every id a class finding can have: each module's IDS, or its ids() where a table names them (the known-issue
+    catalogue may supersede these ids; tests check every finding's id is among them)."""
+    return frozenset(i for module in ANALYZERS for i in (module.ids() if hasattr(module, "ids") else module.IDS))
+
+
 def analyze(scan: LogScan, facts: Facts) -> list[Finding]:
     """Every class finding in the log, in analyzer order."""
     ctx = Context(sorted(scan.lines.values(), key=operator.attrgetter("number")), facts)
@@ -62,4 +68,4 @@ def analyze(scan: LogScan, facts: Facts) -> list[Finding]:
     return found
 
 
-__all__ = ["ANALYZERS", "Finding", "analyze", "context_keywords", "keywords"]
+__all__ = ["ANALYZERS", "Finding", "analyze", "class_ids", "context_keywords", "keywords"]

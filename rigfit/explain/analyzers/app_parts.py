@@ -15,6 +15,9 @@ from rigfit.explain.scan import LogLine
 from rigfit.kb.app_parts import AppPart
 from rigfit.kb.loader import load_entries
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = ("app-part-missing",)
+
 SIGNALS: tuple[str, ...] = ()
 KEYWORDS = ("can't open file", "not found at")
 CONTEXT: tuple[str, ...] = ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rigfit.explain.analyzers import shapes
 from rigfit.explain.analyzers.base import Finding
 from rigfit.explain.analyzers.context import Context
-from rigfit.explain.analyzers.messages import analyze_table, plugin_facts
+from rigfit.explain.analyzers.messages import analyze_table, plugin_facts, table
 from rigfit.explain.scan import LogLine
 
 # one of each entry's `signals` (tests/test_explain_tool_messages.py checks that every entry's are here)
@@ -28,6 +28,11 @@ def analyze(ctx: Context) -> list[Finding]:
     if found and found[0].id == "comfyui-state-dict-keys" and shapes.analyze(ctx):
         return []  # a size mismatch of two model widths: the shapes analyzer names both models
     return found
+
+
+def ids() -> tuple[str, ...]:
+    """The ids of the findings this module returns (one per table entry)."""
+    return tuple(f"comfyui-{m.entry.id}" for m in table("comfyui_errors.yaml"))
 
 
 def _more(ctx: Context, at: LogLine, read: dict[str, str]) -> dict[str, str]:

@@ -15,6 +15,9 @@ from rigfit.explain.literals import lines_from_start
 from rigfit.explain.scan import LogLine
 from rigfit.probe.gpu.torch_cuda_init import CHECK, CudaInitFailure, init_status_fix, torch_cuda_init
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = ("torch-cuda-init-failed",)
+
 SIGNALS = ("cuda initialization", "cudagetdevicecount", "cuda driver initialization failed", "cuda unknown error")
 KEYWORDS = ("using torch device", "device: cpu", "using the cpu", "gpu not available")
 CONTEXT = ()

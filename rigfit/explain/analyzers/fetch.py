@@ -5,8 +5,22 @@ from __future__ import annotations
 
 import re
 
-from rigfit.explain.analyzers.base import Finding, every, first, last
+from rigfit.explain.analyzers.base import Finding, every, first, from_end, last
 from rigfit.explain.analyzers.context import Context
+
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = (
+    "download-interrupted",
+    "git-http-error",
+    "git-transfer-interrupted",
+    "hf-files-not-cached",
+    "hf-gated-model",
+    "hf-repository-not-found",
+    "model-download-failed",
+    "network-proxy-down",
+    "network-unreachable",
+    "ui-repository-gone",
+)
 
 SIGNALS = (
     "fatal:", "username for", "could not", "couldn't", "gatedrepoerror", "cannot access", "unable to access",
@@ -106,7 +120,10 @@ def _repo_gone(ctx: Context) -> Finding | None:
         for ln in ctx.lines:
             if (u := GIT_URL.search(ln.text + " ")) and "github" in u.group("url"):
                 url = u.group("url")
-    clone = last(ctx.lines, CLONE_FAIL)
+    # the launcher's "Couldn't clone X" message rather than the command it prints after it
+    clone = next((h for h in from_end(ctx.lines, CLONE_FAIL) if h[1].group("what")), None) or last(
+        ctx.lines, CLONE_FAIL
+    )
     facts = {"repository": url or "unknown"}
     evidence = [line] + ([clone[0]] if clone else [])
     cause = (

@@ -14,6 +14,12 @@ from rigfit.kb.gpus import gfx_family
 from rigfit.kb.schemas import WheelLine
 from rigfit.plan.knowledge import gfx_targets, newest_first, wheel_lines
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = (
+    "cuda-arch-missing",
+    "rocm-gfx-missing",
+)
+
 SIGNALS = (
     "not compatible", "too old", "no kernel image", "invalid device function", "hiperror", "hsa_status_error",
     "tensilelibrary", "code object",
@@ -215,6 +221,8 @@ def _amd(ctx: Context) -> Finding | None:
         [line],
         facts,
         [ROCM_SOURCE, HIP_ENV_SOURCE] + (list(target.sources[:1]) if target else []),
+        # with the card's gfx read, the wheel or override named here says hip-invalid-device-function's generic steps
+        supersedes=("hip-invalid-device-function",) if gfx else (),
     )
 
 

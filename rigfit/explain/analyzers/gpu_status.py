@@ -67,6 +67,11 @@ def kinds() -> dict[str, GpuErrorKind]:
     return by_id(load_entries("gpu_error_kinds.yaml", GpuErrorKind))
 
 
+def ids() -> tuple[str, ...]:
+    """The ids of the findings this module returns (one per kind of status)."""
+    return tuple(f"gpu-status-{kind}" for kind in kinds())
+
+
 def status_named(name: str) -> GpuError | None:
     """The entry for a status name, or for the longest name it starts with (cuDNN 9's CUDNN_STATUS_X_SUBCODE)."""
     by_name, _ = statuses()

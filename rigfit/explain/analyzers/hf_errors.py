@@ -16,6 +16,9 @@ from rigfit.explain.scan import LogLine
 from rigfit.kb.error_codes import ToolMessage
 
 # every entry's `signals` (tests/test_explain_hf_errors.py checks that this holds them all)
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = ("hf-error",)
+
 SIGNALS = (
     "repo id must", "repository not found for url", "cannot access gated repo", "you are trying to access a gated repo",
     "revision not found for url", "is not a valid git identifier", "entry not found for url",

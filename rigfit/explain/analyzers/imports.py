@@ -12,6 +12,27 @@ from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import PythonModule, PythonName, RemovedStdlibModule
 from rigfit.kb.torch_published import COMPANIONS, companion_of
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = (
+    "python-binary-abi-mismatch",
+    "python-built-for-other-torch",
+    "python-circular-import",
+    "python-dependency-release-mismatch",
+    "python-model-code-missing",
+    "python-module-not-found",
+    "python-module-not-in-checkout",
+    "python-module-not-provided",
+    "python-module-shadowed",
+    "python-module-version-mismatch",
+    "python-name-version-mismatch",
+    "python-numpy-abi",
+    "python-plugin-incomplete",
+    "python-too-old",
+    "python-ui-name-mismatch",
+    "python-ui-package-missing",
+    "python-ui-package-unreachable",
+)
+
 SIGNALS = (
     "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
     "compiled using numpy", "unsupported operand type", "object is not subscriptable", "numpy.core.multiarray failed",
@@ -921,15 +942,16 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
             f'Check torch\'s ABI: `python -c "import torch; print(torch.__version__, torch._C._GLIBCXX_USE_CXX11_ABI)"`'
             f", then install the {package} wheel whose name has the same torch version and cxx11abi value "
             f"(TRUE/FALSE), or build it against this torch (`{ctx.pip()} install --no-build-isolation "
-            f"--no-cache-dir {package}`)."
+            f"--no-cache-dir {package}`); putting torch back to the version it was built for also works."
         )
     elif re.search(r"c10|at6Tensor|torch|caffe2|ATen|_ZN3c|_ZN2at", symbol):
         built = "another torch release (or a torch with another C++ ABI / CUDA variant) than the one installed"
         fix = (
             f"Install the {package} release built for the installed torch{' ' + ctx.torch if ctx.torch else ''}, from "
             f"the same index as torch, or rebuild it against it (`{ctx.pip()} install --no-build-isolation "
-            f"--no-cache-dir --force-reinstall {package}`); for xformers or torchvision, reinstall the matching pair "
-            "in one pip command with torch."
+            f"--no-cache-dir --force-reinstall {package}`); putting torch back to the version it was built for also "
+            "works; for xformers or torchvision, reinstall the matching pair in one pip command with torch"
+            + (" (xformers is optional: `pip uninstall -y xformers` is enough)." if package == "xformers" else ".")
         )
     elif re.search(r"cuda|cublas|cudnn|nccl|cusparse", symbol, re.I):
         built = "another CUDA version than the CUDA libraries it finds at run time"
@@ -951,8 +973,18 @@ def _undefined_symbol(ctx: Context) -> Finding | None:
         f"{facts['library']} ({package}) needs the symbol {symbol[:80]}, which is not there: it was built against "
         f"{built}."
     )
+    # a torch symbol in a library whose package is known (its site-packages folder, python_modules.yaml): this names
+    # the package and its pip line, which torch-extension-abi-mismatch leaves generic; a bare file name is no package
+    named = package != facts["library"]
+    torch_symbol = named and bool(re.search(r"c10|at6Tensor|torch|caffe2|ATen|_ZN3c|_ZN2at", symbol))
     return _finding(
-        line, facts, cause, fix, ["https://pytorch.org/docs/stable/cpp_extension.html"], kind="binary-abi-mismatch"
+        line,
+        facts,
+        cause,
+        fix,
+        ["https://pytorch.org/docs/stable/cpp_extension.html"],
+        kind="binary-abi-mismatch",
+        supersedes=("torch-extension-abi-mismatch",) if torch_symbol else (),
     )
 
 
@@ -983,7 +1015,15 @@ def _companion_mismatch(line: LogLine, facts: dict[str, str], release: str, ctx:
         "from the same index as torch (or list torch, torchvision and torchaudio with their versions in one pip "
         "command)."
     )
-    return _finding(line, facts, cause, fix, [COMPANION_SOURCE], kind="binary-abi-mismatch")
+    return _finding(
+        line,
+        facts,
+        cause,
+        fix,
+        [COMPANION_SOURCE],
+        kind="binary-abi-mismatch",
+        supersedes=("torch-extension-abi-mismatch",),
+    )
 
 
 NUMPY_1_IN_2 = re.compile(r"compiled using NumPy 1\.x|numpy\.dtype size changed|_ARRAY_API not found", re.I)
@@ -1055,6 +1095,7 @@ def _finding(
     fix: str,
     source: list[str],
     kind: str = "module-not-found",
+    supersedes: tuple[str, ...] = (),
 ) -> Finding:
     titles = {
         "module-not-found": f"Python cannot find the module {facts.get('module')}",
@@ -1084,5 +1125,12 @@ def _finding(
         "built-for-other-torch": f"{facts.get('importer')} does not match the installed torch",
     }
     return Finding(
-        id=f"python-{kind}", title=titles[kind], cause=cause, fix=fix, evidence=[line], facts=facts, source=source
+        id=f"python-{kind}",
+        title=titles[kind],
+        cause=cause,
+        fix=fix,
+        evidence=[line],
+        facts=facts,
+        source=source,
+        supersedes=supersedes,
     )

@@ -17,6 +17,15 @@ from rigfit.kb.loader import load_entries
 from rigfit.kb.schemas import ModelEntry
 from rigfit.plan.knowledge import models, oom_flag
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = (
+    "cpu-out-of-memory",
+    "gpu-alloc-failed-memory-free",
+    "gpu-out-of-memory",
+    "training-out-of-memory",
+    "xpu-allocation-over-4gb",
+)
+
 SIGNALS = (
     "out of memory", "outofmemoryerror", "allocation on device", "defaultcpuallocator", "memoryerror", "oom-kill",
     "killed process", "killed", "sigkill", "code 137", "not enough gpu video memory",

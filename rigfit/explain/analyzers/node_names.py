@@ -11,6 +11,9 @@ import re
 from rigfit.explain.analyzers.base import Finding, first, last
 from rigfit.explain.analyzers.context import Context
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = ("custom-node-name-undefined",)
+
 SIGNALS = ("nameerror",)
 KEYWORDS = ("is not defined", "module for custom nodes")
 CONTEXT = ("custom_nodes", "comfyui version", "version:**")  # the last: the Error Report's "**ComfyUI Version:**"

@@ -24,6 +24,9 @@ from rigfit.explain.scan import LogLine
 from rigfit.kb.error_codes import OsError, OsErrorPlace
 from rigfit.kb.loader import load_entries
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = ("os-error",)
+
 SIGNALS = ("errno", "winerror", "os error")
 KEYWORDS = ("could not install packages", "caused by")
 CONTEXT = ("pip install", "uv pip", "installing collected packages", "collecting", "pip", 'file "')

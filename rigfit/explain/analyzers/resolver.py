@@ -9,6 +9,7 @@ import re
 from rigfit.explain.analyzers.base import Finding, every, first, last, ver
 from rigfit.explain.analyzers.context import Context, max_python_for_torch, modules
 from rigfit.explain.scan import LogLine
+from rigfit.kb.fixes import fix_text
 from rigfit.kb.torch_published import (
     CUDA_VARIANT,
     PLATFORM_WORDS,
@@ -22,11 +23,25 @@ from rigfit.kb.torch_published import (
     pythons_ended_at,
 )
 from rigfit.kb.xformers import xformers_for_torch
+from rigfit.plan.knowledge import wheel_lines
 from rigfit.probe.gpu.pip_output import pip_torch_faults, pip_torch_fix
 
 # "found existing installation" alone is in every pip upgrade: a signal only when torch is replaced, a KEYWORD else
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = (
+    "pip-build-failed",
+    "pip-dependency-unavailable",
+    "pip-import-name-not-package",
+    "pip-installed-incompatible",
+    "pip-no-matching-distribution",
+    "pip-resolver-conflict",
+    "tool-option-unknown",
+    "torch-replaced-by-install",
+    "uv-resolver-conflict",
+)
+
 SIGNALS = (
-    "no such option", "unexpected argument", "conflict is caused by", "no solution found",
+    "no such option", "unexpected argument", "invalid value '", "conflict is caused by", "no solution found",
     "found existing installation: torch", "but you have", "failed to build", "failed building", "resolutionimpossible",
     "which is not installed",
 )  # fmt: skip
@@ -43,7 +58,7 @@ CONTEXT = (
     "fatal error:", "fatal error c1083", "python.h", "install pytorch first", "requires pytorch", "requires-python",
     "requires a different python", "error: command", "not found", "can't find rust", "no module named", "apple m",
     "macos", "darwin", "macosx_", "users", "looking in indexes", "looking in links", "was found on", "using cached",
-    "downloading",
+    "downloading", "a similar value exists", "uv pip", "uv sync", "uv.exe",
 )  # fmt: skip
 
 PIP_SOURCE = "https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts"
@@ -87,8 +102,14 @@ UNINSTALLED_TORCH = re.compile(r"Successfully uninstalled torch-\d")
 COLLECTING_TORCH = re.compile(r"Collecting torch\S*(?: [^(]*)?\((?:from )?(?P<who>[\w.-]+)")
 NO_OPTION = re.compile(
     r"no such option: (?P<opt>-[\w-]+)|unexpected argument '(?P<uvopt>-[\w-]+)'|unrecognized arguments: "
-    r"(?P<argopt>-[\w-]+)"
+    r"(?P<argopt>-[\w-]+)|"
+    # clap (uv, ruff...): a value of an option this release does not list
+    r"invalid value '(?P<value>[^']*)' for '(?P<valopt>--?[\w-]+)"
 )
+UV_CHANGELOG = "https://github.com/astral-sh/uv/blob/main/CHANGELOG.md"
+UV_PYTORCH = "https://docs.astral.sh/uv/guides/integration/pytorch/"
+CLAP_SIMILAR = re.compile(r"tip: a similar value exists: '(?P<similar>[^']+)'")
+MENTIONS_UV = re.compile(r"(?:^|[\s/\\\"'`])uv(?:\.exe)?\s+(?:pip|sync|add|lock|run|venv|tool|self)\b")
 BUILD_FAILED = re.compile(
     r"Failed building wheel for (?P<pkg>[\w.-]+)|Failed to build (?:installable wheels for some pyproject\.toml based "
     r"projects \()?(?P<pkg2>[\w.-]+)|Building wheel for (?P<pkg3>[\w.-]+) \(\w+(?:\.\w+)?\) did not run successfully|"
@@ -1049,6 +1070,8 @@ def _unknown_option(ctx: Context) -> Finding | None:
     if hit is None:
         return None
     line, m = hit
+    if m.group("valopt"):
+        return _unknown_value(ctx, line, m)
     option = m.group("opt") or m.group("uvopt") or m.group("argopt")
     tool = "uv" if m.group("uvopt") else "pip" if m.group("opt") else "the command"
     facts = {"option": option, "tool": tool}
@@ -1074,5 +1097,53 @@ def _unknown_option(ctx: Context) -> Finding | None:
         fix,
         [line],
         facts,
-        ["https://pip.pypa.io/en/stable/news/", "https://github.com/astral-sh/uv/blob/main/CHANGELOG.md"],
+        ["https://pip.pypa.io/en/stable/news/", UV_CHANGELOG],
+    )
+
+
+def _unknown_value(ctx: Context, line: LogLine, m: re.Match[str]) -> Finding:
+    """clap's "invalid value 'X' for '--opt <OPT>'": the tool lists the values it knows. A value that names a
+    PyTorch wheel index (torch_wheels.yaml's variants: cu128, rocm6.4) is one a newer release knows (uv's
+    --torch-backend gains each new index), so upgrading the tool or passing the index itself fixes it; any other
+    value is a typo or another release's, and the tool's own tip names the closest value it has."""
+    value, option = m.group("value"), m.group("valopt")
+    similar = next(
+        (
+            s.group("similar")
+            for ln in ctx.lines
+            if 0 <= ln.number - line.number <= 6 and (s := CLAP_SIMILAR.search(ln.text))
+        ),
+        None,
+    )
+    uv = option == "--torch-backend" or any(MENTIONS_UV.search(ln.text) for ln in ctx.lines)
+    tool = "uv" if uv else "the tool"
+    facts = {"option": option, "value": value, "tool": tool}
+    index = next((w.index_url for w in wheel_lines() if w.variant == value and w.index_url), None)
+    if index:
+        facts["index_url"] = index
+        cause = (
+            f"This release of {tool} does not list {value} among the values of {option}: it is older than the "
+            f"PyTorch index {value}, which newer releases accept."
+        )
+        fix = fix_text("tool-option-unknown", case="newer-index", option=option, value=value, index_url=index)
+    else:
+        if similar:
+            facts["similar"] = similar
+        cause = (
+            f"'{value}' is not among the values of {option} this release of {tool} lists (a typo, or a value of "
+            "another release)."
+        )
+        fix = (
+            fix_text("tool-option-unknown", case="typo", similar=similar, tool=tool, value=value)
+            if similar
+            else fix_text("tool-option-unknown", case="unlisted", tool=tool, value=value)
+        )
+    return Finding(
+        "tool-option-unknown",
+        f"{tool} does not know {value} for {option}",
+        cause,
+        fix,
+        [line],
+        facts,
+        [UV_PYTORCH if index else "https://docs.astral.sh/uv/reference/cli/", UV_CHANGELOG],
     )

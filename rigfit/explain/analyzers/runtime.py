@@ -13,6 +13,15 @@ from rigfit.kb.diagnosis import NativeLibrary
 from rigfit.plan.knowledge import newest_first, wheel_lines
 from rigfit.probe.gpu.torch_cuda_init import torch_cuda_init
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = (
+    "amdgpu-fault",
+    "container-gpu-access",
+    "cuda-driver-too-old",
+    "nvidia-xid",
+    "shared-library-missing",
+)
+
 SIGNALS = (
     "cannot open", "could not load", "nvml", "xid", "fault", "timeout", "gpu reset", "fallen off the bus",
     "insufficient", "too old", "error while loading", "nvidia-container-cli", "could not locate",
@@ -98,24 +107,7 @@ def _driver_too_old(ctx: Context) -> Finding | None:
         + (f", torch is {torch}" if torch else "")
         + "."
     )
-    wheel = driver_wheel(str(driver_cuda)) if driver_cuda else None
-    fix = (
-        f"Either upgrade the NVIDIA driver (Ubuntu: `sudo ubuntu-drivers install`; {_newest_floor()} or newer runs "
-        f"every current torch wheel), or install a {who} built for the CUDA the driver has"
-    )
-    if wheel and who == "torch":
-        line_ = next((w for w in newest_first(list(wheel_lines())) if w.variant == wheel), None)
-        facts["fix_wheel"] = wheel
-        torch_pin = f"torch=={line_.torch} " if line_ and line_.torch else "torch "
-        fix += (
-            f": `{ctx.pip()} install --force-reinstall {torch_pin}torchvision torchaudio --index-url "
-            f"https://download.pytorch.org/whl/{wheel}`"
-        )
-    elif driver_cuda and ver(str(driver_cuda)) < ver("11.0"):
-        fix += (
-            ": no current wheel runs on a driver for CUDA 10 or older, so upgrade the driver (the card must be "
-            "supported by a 450+ driver)"
-        )
+    fix = _driver_fix(ctx, facts, who, str(driver_cuda) if driver_cuda else None)
     return Finding(
         "cuda-driver-too-old",
         f"The NVIDIA driver is too old for this {who}'s CUDA",
@@ -124,7 +116,32 @@ def _driver_too_old(ctx: Context) -> Finding | None:
         [line],
         facts,
         ["https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html#id5"],
+        # the torch line pinned from torch_wheels.yaml: nvidia-driver-too-old's unpinned line says less
+        supersedes=("nvidia-driver-too-old",) if "fix_wheel" in facts else (),
     )
+
+
+def _driver_fix(ctx: Context, facts: dict[str, str], who: str, driver_cuda: str | None) -> str:
+    """Upgrade the driver, or install the newest torch line the driver runs (torch_wheels.yaml)."""
+    wheel = driver_wheel(driver_cuda) if driver_cuda else None
+    fix = (
+        f"Either upgrade the NVIDIA driver and reboot (Ubuntu: `sudo ubuntu-drivers install`; {_newest_floor()} or "
+        f"newer runs every current torch wheel), or install a {who} built for the CUDA the driver has"
+    )
+    if wheel and who == "torch":
+        line_ = next((w for w in newest_first(list(wheel_lines())) if w.variant == wheel), None)
+        facts["fix_wheel"] = wheel
+        torch_pin = f"torch=={line_.torch} " if line_ and line_.torch else "torch "
+        fix += (
+            f": `{ctx.pip()} install --force-reinstall {torch_pin}torchvision torchaudio --index-url "
+            f"https://download.pytorch.org/whl/{wheel}` (wheels of one CUDA major run on any driver of that major)"
+        )
+    elif driver_cuda and ver(driver_cuda) < ver("11.0"):
+        fix += (
+            ": no current wheel runs on a driver for CUDA 10 or older, so upgrade the driver (the card must be "
+            "supported by a 450+ driver)"
+        )
+    return fix
 
 
 def _newest_floor() -> str:

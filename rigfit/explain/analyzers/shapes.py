@@ -15,6 +15,9 @@ from rigfit.explain.scan import LogLine
 from rigfit.kb.loader import load_entries
 from rigfit.kb.model_shapes import ModelWidth
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = ("model-family-mismatch",)
+
 SIGNALS = ("channels, but got", "shapes cannot be multiplied", "size mismatch for")
 KEYWORDS = ("from checkpoint, the shape in current model",)
 CONTEXT: tuple[str, ...] = ()

@@ -11,6 +11,13 @@ from rigfit.explain.analyzers.context import Context, native_lib, ui_log_prefixe
 from rigfit.explain.scan import LogLine
 from rigfit.kb.diagnosis import NativeLibrary
 
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = (
+    "sigill-native-library",
+    "sigill-plugin",
+    "sigill-python-interpreter",
+)
+
 SIGNALS = (
     "illegal instruction", "illegal hardware instruction", "sigill", "invalid opcode", "exit code 132",
     "maschinenbefehl", "ilegal", "instruction ill",

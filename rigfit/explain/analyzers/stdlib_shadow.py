@@ -27,6 +27,9 @@ def stdlib_names(interpreter_names: frozenset[str]) -> frozenset[str]:
 
 
 NAMES = stdlib_names(sys.stdlib_module_names)
+# the ids of the findings this module returns (rigfit.explain.analyzers.class_ids)
+IDS = ("stdlib-module-shadowed",)
+
 SIGNALS = (*sorted(f'{name}.py", line' for name in NAMES), "consider renaming '")
 KEYWORDS = ("import",)
 CONTEXT: tuple[str, ...] = ()

@@ -10,7 +10,7 @@ import re
 
 from rigfit.explain.analyzers.base import Finding
 from rigfit.explain.analyzers.context import Context
-from rigfit.explain.analyzers.messages import analyze_table, gpu_facts, plugin_facts
+from rigfit.explain.analyzers.messages import analyze_table, gpu_facts, plugin_facts, table
 from rigfit.explain.scan import LogLine
 
 # one of each entry's `signals` (tests/test_explain_tool_messages.py checks that every entry's are here)
@@ -28,6 +28,11 @@ CONTEXT = ('file "', "custom_nodes", "geforce", "quadro", "tesla", "nvidia rtx")
 
 def analyze(ctx: Context) -> list[Finding]:
     return analyze_table(ctx, "torch_errors.yaml", "torch", _more, SIGNALS)
+
+
+def ids() -> tuple[str, ...]:
+    """The ids of the findings this module returns (one per table entry)."""
+    return tuple(f"torch-{m.entry.id}" for m in table("torch_errors.yaml"))
 
 
 # the names torch prints for a dtype (c10::Half, struct c10::Half, Half, torch.cuda.HalfTensor) -> the usual one
