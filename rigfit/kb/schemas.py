@@ -197,6 +197,9 @@ class UiEntry(KbEntry):
     auth_account: AuthAccount | None = None  # the login is an account the UI keeps (net.auth turns the mode on)
     model_howto: str | None = None  # how to add a model when a file in model_dir is not enough (a UI's model manager)
     start_phases: list[LogPhase] = field(default_factory=list)  # log lines that tell what it is doing at start
+    # regex of the version line its launcher prints at start ("Version: f2.0.1v1.10.1-previous-..." is Forge's):
+    # doctor tells which UI a pasted start-up is, to judge its "Launching Web UI with arguments" line
+    version_banner: str | None = None
     # the log line (regex) the UI prints once every route is mounted, when its health path answers before that
     # (Forge/A1111 mount /internal/ping, then /sdapi, then run the extensions' callbacks): launch waits for both
     ready_line: str | None = None

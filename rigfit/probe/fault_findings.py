@@ -188,6 +188,32 @@ FAULTS: dict[str, FaultKind] = {
         "the UI's installer is replacing the installed torch with a build for another kind of GPU",
         lambda f: fix_text("torch.build_swapped", installed=f.facts["installed"], required=f.facts["required"]),
     ),
+    "installer_requirements_vendor": FaultKind(
+        "installer.wrong_vendor_requirements",
+        "warning",
+        "torch",
+        "the installer reads the requirements file of another kind of GPU than this machine's, so it installs (or, "
+        "where the file is missing, stops before installing) that kind's torch build, which cannot use this GPU",
+        lambda f: fix_text(
+            "installer.wrong_vendor_requirements",
+            case="nvidia-machine" if f.facts["machine"] == "cuda" else "amd-machine",
+            requirements=f.facts["requirements"],
+        ),
+    ),
+    "ui_flags_ignored": FaultKind(
+        "ui.flags_ignored",
+        "info",
+        "torch",
+        "the UI its version line names does not read these launch arguments (another UI's flags), so they change "
+        "nothing",
+        lambda f: fix_text(
+            "ui.flags_ignored",
+            ui=f.facts["ui"],
+            ui_id=f.facts["ui_id"],
+            flags=f.facts["flags"],
+            instead=f.facts["instead"],
+        ),
+    ),
     "kernel_oom_kill": FaultKind(
         "memory.out_of_ram",
         "warning",
@@ -474,13 +500,13 @@ def _said_by(kind: str) -> str:
         return "torch says"
     if kind == "pip_no_torch":
         return "pip says"
-    if kind == "torch_build_swap":
+    if kind in ("torch_build_swap", "installer_requirements_vendor"):
         return "The UI's installer says"
     if kind == "ui_torch_device_crash":
         return "ComfyUI's traceback ends in"
     if kind == "ui_old_torch":
         return "ComfyUI's start-up says"
-    if kind == "ui_memory_state_forced":
+    if kind in ("ui_memory_state_forced", "ui_flags_ignored"):
         return "The UI's start-up says"
     if kind == "bnb_no_gpu_library":
         return "bitsandbytes says"
@@ -545,6 +571,8 @@ def _named(fault: GpuFault) -> str:
         return _killed_process(fault)
     if fault.kind == "ui_memory_state_forced":
         return f" ({fault.facts['means']}; this card has {fault.facts['vram_gib']} GiB)"
+    if fault.kind == "ui_flags_ignored":
+        return f" ({fault.detail} ignores {fault.facts['flags']})"
     if fault.kind == "app_not_a_checkout":
         return f" ({fault.facts['app']}: {fault.facts['folder']}, from {fault.facts['part_repo']})"
     if fault.kind == "torch_cuda_init":

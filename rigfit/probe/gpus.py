@@ -171,10 +171,15 @@ def _as_nvidia_smi(report: TorchReport) -> NvidiaSmiOutput:
 def _pasted_torch(report: TorchReport) -> TorchInfo | None:
     """The torch a report shows; None when its build (CUDA, ROCm or CPU) is not shown. A torch known only from its
     capability warning (which GPUs it supports) is a CUDA torch of unknown version."""
-    warned = bool(report.torch_cc_min or report.torch_archs)
+    warned = bool(report.torch_cc_min or report.torch_archs or report.torch_rejects)
     if report.torch_version is None:
         return (
-            TorchInfo(arch_list=report.torch_archs or None, cc_min=report.torch_cc_min, cc_max=report.torch_cc_max)
+            TorchInfo(
+                arch_list=report.torch_archs or None,
+                cc_min=report.torch_cc_min,
+                cc_max=report.torch_cc_max,
+                rejected_ccs=report.torch_rejects or None,
+            )
             if warned
             else None
         )
@@ -193,6 +198,7 @@ def _pasted_torch(report: TorchReport) -> TorchInfo | None:
         arch_list=report.torch_archs or None,
         cc_min=report.torch_cc_min,
         cc_max=report.torch_cc_max,
+        rejected_ccs=report.torch_rejects or None,
     )
 
 

@@ -198,6 +198,9 @@ class TorchInfo:
     # torch's own capability warning in a paste: the range of compute capabilities it supports ("7.5", "12.0")
     cc_min: str | None = None
     cc_max: str | None = None
+    # the capabilities its "with CUDA capability sm_N is not compatible" warning names ("12.0"), even cut before the
+    # list of what it supports
+    rejected_ccs: list[str] | None = None
     python: str | None = None  # the interpreter this torch belongs to
     # a listed torch whose version carries no build tag ("2.7.1" in pip's lines: PyPI's default build, CUDA on Linux,
     # CPU on Windows and macOS): its build is unknown, never "CPU-only" for want of cuda/hip

@@ -219,7 +219,10 @@ def _arch_cc(arch: str) -> str:
 
 
 def _torch_runs(cc: str, t: TorchInfo) -> bool | None:
-    """Whether the installed torch has kernels for compute capability `cc`; None when it did not say."""
+    """Whether the installed torch has kernels for compute capability `cc`; None when it did not say. Its own
+    "sm_N is not compatible" warning for the card says no, whatever part of its list survived the paste."""
+    if t.rejected_ccs and cc in t.rejected_ccs:
+        return False
     if t.arch_list and all(a.startswith(("sm_", "compute_")) for a in t.arch_list):
         return cc_covered(cc, [_arch_cc(a) for a in t.arch_list])
     if t.cc_min:
@@ -233,9 +236,16 @@ def _no_kernels_finding(gpu: GpuInfo, t: TorchInfo, profile: Profile) -> Finding
     (the lines `rigfit plan` picks from), or the plan's own "no official wheel" answer."""
     cc = str(gpu.compute_capability)
     which = f"torch {t.version}" if t.version else "torch"
+    supports = supported_ccs(t)
+    said = (
+        f"it supports {supports}"
+        if supports
+        else f'its own warning says "{sm_name(cc)} is not compatible" (the capabilities it supports are not in the '
+        "paste: the warning's list is cut or missing)"
+    )
     message = (
         f"{gpu.name or 'The NVIDIA GPU'} (compute capability {cc}, {sm_name(cc)}) has no kernels in the installed "
-        f'{which}: it supports {supported_ccs(t)}, so every GPU operation fails ("no kernel image is available").'
+        f'{which}: {said}, so every GPU operation fails ("no kernel image is available").'
     )
     lines = cuda_lines_for(cc)
     if not lines:
@@ -264,7 +274,37 @@ def _no_kernels_findings(profile: Profile) -> list[Finding]:
 
 def torch_findings(profile: Profile) -> list[Finding]:
     no_kernels = _no_kernels_findings(profile)
-    return no_kernels + _status_findings(profile)
+    other = _other_vendors_build(profile)  # says why torch sees no GPU: instead of the generic no-gpu-visible
+    return no_kernels + ([other] if other else _status_findings(profile))
+
+
+_VENDOR_NAMES = {"nvidia": "NVIDIA", "amd": "AMD"}
+
+
+def _other_vendors_build(profile: Profile) -> Finding | None:
+    """A torch built for one vendor's GPUs (CUDA: NVIDIA, ROCm/HIP: AMD) that does not reach the GPU, where every GPU
+    the given outputs show is the other vendor's (a CUDA wheel in an AMD machine's venv or ROCm image): the same
+    class as torch.build_swapped, found from the torch itself rather than from an installer's line. A torch that
+    reaches the GPU (ZLUDA runs a CUDA torch on AMD) is not judged."""
+    t = profile.torch
+    if t is None or t.gpu_available is not False or bool(t.cuda) == bool(t.hip) or not profile.gpus:
+        return None
+    built_for = "amd" if t.hip else "nvidia"
+    vendors = {g.vendor for g in profile.gpus}
+    if len(vendors) != 1 or (machine := vendors.pop()) not in _VENDOR_NAMES or machine == built_for:
+        return None
+    names = ", ".join(dict.fromkeys(g.name or f"an {_VENDOR_NAMES[machine]} GPU" for g in profile.gpus))
+    return Finding(
+        id="torch.build_swapped",
+        severity="warning",
+        message=f"torch {t.version or '(version unknown)'} ({_backend(t)}) is built for {_VENDOR_NAMES[built_for]} "
+        f"GPUs, but the GPU here is {_VENDOR_NAMES[machine]} ({names}): it cannot use it, so torch sees no GPU "
+        "(torch.cuda.is_available() is False) and everything runs on the CPU.",
+        fix=fix_text(
+            "torch.build_swapped", case="installed", installed=t.version or "torch", machine=_VENDOR_NAMES[machine]
+        ),
+        group="torch",
+    )
 
 
 def _status_findings(profile: Profile) -> list[Finding]:

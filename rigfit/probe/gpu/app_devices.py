@@ -98,6 +98,9 @@ class AppDevices:
     torch_cc_min: str | None = None  # the range of compute capabilities torch's own warning says it supports
     torch_cc_max: str | None = None
     torch_archs: list[str] = field(default_factory=list)  # "sm_50"...: the warning's list, where it is complete
+    # the capabilities torch's "with CUDA capability sm_N is not compatible" says it has no kernels for ("12.0"):
+    # read even where the warning is cut before its list of what it supports
+    torch_rejects: list[str] = field(default_factory=list)
     torch_version: str | None = None  # an installer's "Torch 2.1.2+cu118" line
 
 
@@ -113,6 +116,9 @@ def _torch_range(lines: list[str], out: AppDevices) -> None:
                 out.torch_cc_min, out.torch_cc_max = pair["min"], pair["max"]
         elif listed := _TORCH_ARCHS.search(line):
             out.torch_archs = listed["archs"].split()
+        if (rejected := _TORCH_INCOMPATIBLE.search(line.strip())) is not None:
+            cc = f"{rejected['sm'][:-1]}.{rejected['sm'][-1]}"
+            out.torch_rejects += [cc] if cc not in out.torch_rejects else []
 
 
 def _installer_device(lines: list[str], pos: int) -> AppDevice | None:

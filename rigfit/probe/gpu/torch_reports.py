@@ -118,6 +118,7 @@ class TorchReport:
     torch_cc_min: str | None = None  # torch's capability warning: the range it supports (rigfit.probe.gpu.app_devices)
     torch_cc_max: str | None = None
     torch_archs: list[str] = field(default_factory=list)
+    torch_rejects: list[str] = field(default_factory=list)  # "12.0": the capabilities torch says it cannot run
 
 
 def _known(value: str) -> str | None:
@@ -268,10 +269,11 @@ def _app_devices(lines: list[str], report: TorchReport) -> None:
     found = parse_app_devices(lines)
     report.nvidia_driver = report.nvidia_driver or found.driver
     report.torch_version = report.torch_version or found.torch_version
-    report.torch_cc_min, report.torch_cc_max, report.torch_archs = (
+    report.torch_cc_min, report.torch_cc_max, report.torch_archs, report.torch_rejects = (
         found.torch_cc_min,
         found.torch_cc_max,
         found.torch_archs,
+        found.torch_rejects,
     )
     for d in found.devices:
         vendor = _vendor(d.name or "", report) or ("10de" if d.compute_capability else None)

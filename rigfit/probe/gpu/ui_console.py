@@ -2,7 +2,8 @@
 needs (ComfyUI's "Set vram state to: NO_VRAM" on an 80 GB card: rigfit/kb/ui_memory_states.yaml), bitsandbytes
 without a GPU library for the torch's runtime (8-bit/4-bit models unavailable, the rest runs), and an app whose
 setup updates by git started from a folder that is not a git checkout (a ZIP download without its submodule:
-rigfit/kb/app_parts.yaml). Pure functions of the text."""
+rigfit/kb/app_parts.yaml), and launch arguments the UI its version line names does not read (AUTOMATIC1111's
+--medvram in Forge: rigfit/kb/uis.yaml `ignores`). Pure functions of the text."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rigfit.kb.app_parts import AppPart
 from rigfit.kb.diagnosis import UiMemoryState
 from rigfit.kb.loader import load_entries
 from rigfit.kb.memory_modes import MEMORY_MODES, memory_mode_for  # the plan's thresholds, one copy
+from rigfit.kb.schemas import UiEntry
 from rigfit.lazy_re import later
 from rigfit.probe.gpu.paste import clean_lines
 from rigfit.probe.profile import GpuFault
@@ -33,11 +35,21 @@ _BNB_NO_BINARY = later(
     r"\S*?(?P<lib>libbitsandbytes_\w+\.(?:so|dll|dylib))"
 )
 _NOT_GIT = later(r"\bfatal: not a git repository\b")
+# A1111's and Forge's modules/launch_utils.py: "Launching Web UI with arguments: --medvram-sdxl --medvram"
+_LAUNCH_ARGS = later(r"^\s*Launching Web UI with arguments:(?P<args>.*)$")
+# a line the UI prints only after its argument parser accepted the arguments (an unknown flag stops A1111's parser
+# with "error: unrecognized arguments"): the flags were read and ignored, not refused
+_STARTED = later(r"^\s*(?:Total VRAM \d+ MB|Device: |Running on local URL|Startup time: )")
 
 
 @functools.cache
 def memory_states() -> tuple[UiMemoryState, ...]:
     return load_entries("ui_memory_states.yaml", UiMemoryState)
+
+
+@functools.cache
+def _uis() -> tuple[UiEntry, ...]:
+    return load_entries("uis.yaml", UiEntry)
 
 
 @functools.cache
@@ -47,7 +59,7 @@ def _app_parts() -> tuple[AppPart, ...]:
 
 def ui_console_faults(text: str | None) -> list[GpuFault]:
     lines = clean_lines(text)
-    return [*_memory_state(lines), *_bitsandbytes(lines), *_not_a_checkout(lines)]
+    return [*_memory_state(lines), *_bitsandbytes(lines), *_not_a_checkout(lines), *_ignored_flags(lines)]
 
 
 def _memory_state(lines: list[str]) -> list[GpuFault]:
@@ -105,3 +117,29 @@ def _not_a_checkout(lines: list[str]) -> list[GpuFault]:
             facts = {"app": part.app, "repo": part.repo, "folder": part.folder, "part_repo": part.part_repo}
             return [GpuFault(kind="app_not_a_checkout", evidence=refused.strip(), detail=part.app, facts=facts)]
     return []
+
+
+def _ignored_flags(lines: list[str]) -> list[GpuFault]:
+    """The launch arguments of a UI named by its version line that it does not read (uis.yaml `ignores`: the other
+    UI's flags), with what it reads for the same setting instead."""
+    args = _first(lines, _LAUNCH_ARGS)
+    ui = next((u for u in _uis() if u.version_banner and _first(lines, re.compile(u.version_banner))), None)
+    if args is None or ui is None or _first(lines[lines.index(args.string) :], _STARTED) is None:
+        return []
+    ignored = [flag for flag in dict.fromkeys(args["args"].split()) if flag in ui.ignores]
+    if not ignored:
+        return []
+    instead = [f"{flag} -> {own}" for flag in ignored if (own := _own_flag(ui, flag))]
+    facts = {"ui": ui.name, "ui_id": ui.id, "flags": ", ".join(ignored), "instead": "; ".join(instead) or "it has none"}
+    return [GpuFault(kind="ui_flags_ignored", evidence=args.string.strip(), detail=ui.name, facts=facts)]
+
+
+def _own_flag(ui: UiEntry, flag: str) -> str | None:
+    """The flag `ui` reads for the setting another UI's `flag` sets (uis.yaml `flags`; memory: its out-of-memory
+    flags, one step further than its automatic mode), None when it has none."""
+    setting = next((k for other in _uis() if other.id != ui.id for k, fl in other.flags.items() if flag in fl), None)
+    if setting is None:
+        return None
+    if setting.startswith("memory.") and ui.oom_flags:
+        return ui.oom_flags.low if setting == "memory.low" else ui.oom_flags.medium
+    return " ".join(ui.flags.get(setting, [])) or None
