@@ -17,7 +17,7 @@ import pytest
 
 from rigfit.probe.gather import findings_for, probe_machine
 from rigfit.probe.gpu.installer_swap import torch_swap_faults
-from rigfit.probe.gpu.ui_console import ui_console_faults
+from rigfit.probe.gpu.ui_console import _own_flag, _uis, ui_console_faults
 from rigfit.probe.paste_source import PasteSource
 from rigfit.probe.profile import Finding, Profile
 from rigfit.probe.source import open_source
@@ -67,17 +67,20 @@ def test_a_forge_banner_with_its_own_flags_is_no_finding(text: str) -> None:
     assert not [f for f in ui_console_faults(text) if f.kind == "ui_flags_ignored"]
 
 
-def test_flags_a_parser_refused_are_not_called_ignored() -> None:
-    """A1111's parser stops at a flag it does not know (AUTOMATIC1111/stable-diffusion-webui#4854: --midvram): the UI
-    did not start, so its flags were not ignored; the banner's version line alone decides nothing."""
-    text = (
-        "Version: v1.7.0\nLaunching Web UI with arguments: --always-low-vram\n"
-        "launch.py: error: unrecognized arguments: --always-low-vram\n"
-    )
-    assert not [f for f in ui_console_faults(text) if f.kind == "ui_flags_ignored"]
-    started = text.replace("launch.py: error: unrecognized arguments: --always-low-vram\n", "Startup time: 9.1s\n")
-    (fault,) = [f for f in ui_console_faults(started) if f.kind == "ui_flags_ignored"]
-    assert fault.facts["instead"] == "--always-low-vram -> --lowvram"
+@pytest.mark.parametrize(
+    ("ui_id", "flag", "own"),
+    [
+        ("forge", "--medvram", "--always-offload-from-vram"),  # what Forge itself prints for a forced offload
+        ("forge", "--lowvram", "--always-low-vram"),
+        ("forge", "--no-half", "--all-in-fp32"),
+        ("forge", "--no-half-vae", "--vae-in-fp32"),
+        ("a1111", "--always-low-vram", "--lowvram"),
+        ("a1111", "--all-in-fp32", "--precision full --no-half"),  # the whole A1111 setting, value included
+    ],
+)
+def test_the_uis_own_flag_for_the_same_setting_comes_from_uis_yaml(ui_id: str, flag: str, own: str) -> None:
+    ui = next(u for u in _uis() if u.id == ui_id)
+    assert flag in ui.ignores and _own_flag(ui, flag) == own
 
 
 # 2. the cut sm_N warning ---------------------------------------------------------------------------------------------
