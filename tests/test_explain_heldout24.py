@@ -51,3 +51,19 @@ def test_comfy_aimdo_device_not_initialized_is_the_multi_gpu_placement_under_dyn
     assert first.id == "comfyui-aimdo-device-not-initialized", name
     assert "GPU 1" in first.cause
     assert "--disable-dynamic-vram" in first.fix and "cuda:0" in first.fix
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "torch-not-able-to-use-gpu--forge-neo-rtx2050-py313.txt",
+        "torch-not-able-to-use-gpu--forge-classic-rtx3050.txt",
+    ],
+)
+def test_the_launch_check_names_a_driver_older_than_the_torch_cuda_line(name: str) -> None:
+    # Forge Neo's maintainer answers its failing check with an older PyTorch (the default one needs a newer driver):
+    # --reinstall-torch alone puts the same torch back
+    first = found(name)[0]
+    assert first.id == "torch-not-able-to-use-gpu", name
+    assert "a driver older than the CUDA line" in first.cause
+    assert "nvidia-smi" in first.fix and "older CUDA line" in first.fix and "Older PyTorch" in first.fix
