@@ -31,16 +31,18 @@ IDS = (
     "python-ui-name-mismatch",
     "python-ui-package-missing",
     "python-ui-package-unreachable",
+    "python-keyword-version-mismatch",
 )
 
 SIGNALS = (
     "no module named", "cannot import name", "has no attribute", "undefined symbol", "dtype size changed",
     "compiled using numpy", "unsupported operand type", "object is not subscriptable", "numpy.core.multiarray failed",
+    "unexpected keyword argument",
 )  # fmt: skip
 KEYWORDS = (
     "no module named", "modulenotfounderror", "cannot import name", "has no attribute", "undefined symbol",
     "dtype size changed", "compiled using numpy", "unsupported operand type", "object is not subscriptable",
-    "_array_api", "numpy.core.multiarray failed",
+    "_array_api", "numpy.core.multiarray failed", "unexpected keyword argument",
 )  # fmt: skip
 CONTEXT = (
     "site-packages", "python", "custom_nodes", "extensions", "importerror", "failed to import", "docs.", "skip-install",
@@ -83,7 +85,7 @@ PY_SYNTAX = re.compile(
 def analyze(ctx: Context) -> list[Finding]:
     found = (
         _numpy_abi(ctx), _undefined_symbol(ctx), _cannot_import(ctx) or _object_attribute(ctx), _no_module(ctx),
-        _python_too_old(ctx),
+        _python_too_old(ctx), _unexpected_keyword(ctx),
     )  # fmt: skip
     return [f for f in found if f]
 
@@ -639,6 +641,81 @@ def _cannot_import(ctx: Context) -> Finding | None:
     return _name_missing(line, facts, name, where, internal, ctx)
 
 
+# "TypeError: init() got an unexpected keyword argument 'x'": a module-level function (no class in its name) or a
+# class's __init__; a method ("Module.load_state_dict()") is called through a variable, which names no package
+UNEXPECTED_KEYWORD = re.compile(
+    r"(?:^|[\s:!\"(])(?:(?P<cls>[A-Z]\w*)\.__init__|(?P<func>[a-z_]\w*))\(\) got an unexpected keyword argument "
+    r"'(?P<keyword>\w+)'"
+)
+# ComfyUI's core passing transformer_options to an old node's patch is a known issue of its own (comfyui-node-core-skew)
+KNOWN_KEYWORD_SKEWS = ("transformer_options",)
+KEYWORD_SOURCE = "https://docs.python.org/3/library/exceptions.html#TypeError"
+
+
+def _unexpected_keyword(ctx: Context) -> Finding | None:
+    """A function of an installed package called with a keyword it does not take, the call's own line showing the
+    package ("comfy_aimdo.control.init(simple_vram_headroom=...)", "httpcore.AsyncConnectionPool("): the caller was
+    written for another release of that package. Nothing is said when the call line is not in the log, or names a
+    variable, the UI's own module or the standard library."""
+    hit = last(ctx.lines, UNEXPECTED_KEYWORD)
+    if hit is None or hit[1].group("keyword") in KNOWN_KEYWORD_SKEWS:
+        return None
+    line, m = hit
+    callee = m.group("cls") or m.group("func")
+    call = re.compile(rf"(?<![\w.])(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.{re.escape(callee)}\(")
+    near = [ln for ln in ctx.lines if line.number - 3 <= ln.number < line.number]
+    found = next((c for ln in reversed(near) if (c := call.search(ln.text))), None)
+    if found is None:
+        return None
+    module = found.group("module")
+    top = module.split(".")[0]
+    known = modules().get(top)
+    installed = any(binary_package(ln.text) == top for ln in ctx.lines)
+    if top in sys.stdlib_module_names or (known is not None and known.kind == "ui-internal"):
+        return None
+    if known is None and not installed:
+        return None  # "mm.f(" may be an alias or a variable: only a package the KB or the log shows is named
+    facts = {"module": module, "name": callee, "keyword": m.group("keyword"), "package": _package_of(top)}
+    return _keyword_mismatch(ctx, line, facts, known)
+
+
+def _keyword_mismatch(ctx: Context, line: LogLine, facts: dict[str, str], known: PythonModule | None) -> Finding:
+    package, keyword, where = facts["package"], facts["keyword"], f"{facts['module']}.{facts['name']}"
+    caller = _frame_before(ctx, line.number)
+    if caller:
+        facts["caller"] = caller
+    by = f"The calling code ({caller})" if caller else "The calling code"
+    cause = (
+        f"{by} passes `{keyword}=` to `{where}`, and the installed {package} does not take it: the caller was "
+        f"written for another release of {package}, usually a newer one (new keywords come with new releases), so "
+        "the two were updated at different times."
+    )
+    check = (
+        f"`{ctx.pip()} show {package}` and compare with the version the caller's requirements name (a UI's "
+        f"requirements.txt; `{ctx.pip()} check` for an installed caller), then install that release"
+    )
+    if known is not None and known.fix:
+        fix = f"{check}. {known.fix[:1].upper()}{known.fix[1:]}."
+    else:
+        fix = (
+            f'{check} (`{ctx.pip()} install "{package}==X.Y.Z"`; if nothing names one, '
+            f"`{ctx.pip()} install -U {package}`)."
+        )
+    sources = [KEYWORD_SOURCE, PIP_CHECK] + (known.sources if known is not None else [])
+    return _finding(line, facts, cause, fix, sources, kind="keyword-version-mismatch")
+
+
+def _frame_before(ctx: Context, before: int) -> str | None:
+    """The file of the last traceback frame before `before`: the code that made the failing call."""
+    found = None
+    for ln in ctx.lines:
+        if ln.number >= before:
+            break
+        if m := FRAME.search(ln.text):
+            found = m.group("path")
+    return found
+
+
 def _dependency_release(line: LogLine, facts: dict[str, str], dependent: str, ctx: Context) -> Finding:
     """A name missing from package A, looked up by installed package B's own file: B was installed at a release
     that needs another A (pip installed one of the two without the other); B's metadata says which A it needs."""
@@ -1123,6 +1200,8 @@ def _finding(
         f"{facts.get('package')}",
         "numpy-abi": "A compiled package does not match the installed NumPy (1.x vs 2.x)",
         "built-for-other-torch": f"{facts.get('importer')} does not match the installed torch",
+        "keyword-version-mismatch": f"The installed {facts.get('package')}'s {facts.get('name')} does not take "
+        f"{facts.get('keyword')}=: the caller needs another release of it",
     }
     return Finding(
         id=f"python-{kind}",
