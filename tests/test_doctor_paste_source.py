@@ -56,6 +56,11 @@ READS_MORE = {
     "vllm-collect-env-sectioned--4x-rtx3090-cut-in-gpu3": {"cpu"},
     # collect_env cut before its GPU lines: its "PyTorch version: 2.5.1+cu124" (a line fact, heldd18)
     "vllm-collect-env-sectioned-cut-before-gpu--rhel8.3-torch2.5.1-cu124": {"torch"},
+    # a UI's own platform line ("** Platform: Windows", SD.Next's "platform=Windows"): the OS family (a line fact,
+    # leftover18), so the not-Linux warning
+    "comfyui-directml-startup-cut-before-device--windows": {"findings"},
+    "sdnext-device-line-rtx5090-cap-12-0-cuda12.6-arch-sm90--576.02": {"findings"},
+    "sdnext-startup-time-then-restart-cut--no-device": {"findings"},
 }
 
 
@@ -201,7 +206,10 @@ def _in_slots(tmp_path: Path, fixtures: list[str]) -> Profile:
 
 
 # two outputs in one text whose paste reads more than their slots: a WSL2 kernel in collect_env's Python platform
-MULTI_READS_MORE = {"collect-env-wsl2-cu121--rtx4070-laptop-551-cut.txt": {"findings"}}
+MULTI_READS_MORE = {
+    "collect-env-wsl2-cu121--rtx4070-laptop-551-cut.txt": {"findings"},
+    "sdnext-device-line-rtx5090-cap-12-0-cuda12.6-arch-sm90--576.02.txt": {"findings"},  # its platform line
+}
 
 
 @pytest.mark.parametrize(("first", "second"), MULTI)

@@ -16,7 +16,8 @@ from rigfit.records import field, record
 
 # the capture slot a tool's output is read from: commands/<name>.out, or files/<path> (/proc/cpuinfo, /etc/os-release)
 # a `line_fact` tool's slot may also be one of the facts a capture computes ("python", "torch") or the distribution a
-# report describes ("os_name", the PRETTY_NAME of an os-release it does not show), or a variable the paste's shell sets
+# report describes ("os_name", the PRETTY_NAME of an os-release it does not show), the OS family a UI's platform line
+# names ("os_family": Python's platform.system(), "Linux", "Windows", "Darwin"), or a variable the paste's shell sets
 # ("environment": HSA_OVERRIDE_GFX_VERSION, CUDA_VISIBLE_DEVICES...): the paste's own
 PasteSlot = Literal[
     "nvidia-smi",
@@ -34,6 +35,7 @@ PasteSlot = Literal[
     "python",
     "torch",
     "os_name",
+    "os_family",
     "environment",
 ]
 

@@ -31,6 +31,7 @@ PASTE_FACTS = (
     "python",
     "torch",
     "os_name",
+    "os_family",
     "environment",
 )  # line facts that stand for a capture's facts/<name>.json, not a slot
 _LABEL = re.compile(r"^\s*([^:\n]{2,40}?)\s*:", re.M)
@@ -272,6 +273,8 @@ class PasteSource(Source):
             return None
         if name == "os_name":
             return {"pretty_name": value}
+        if name == "os_family":
+            return {"system": value}
         if name == "environment":
             return self.environment or None
         fields = self.fields.get(name, {})

@@ -83,9 +83,9 @@ def _memory_lines(m: MemoryInfo) -> list[str]:
 def _given_python_lines(p: PythonInfo, o: OsInfo) -> list[str]:
     """What a paste (or any part of a machine) shows of its Python and OS, and nothing it does not show."""
     python = f"Python {p.version}" if p.version else None
-    system = ", ".join(
-        part for part in (o.pretty_name or o.distro_id, f"kernel {o.kernel}" if o.kernel else None, p.container) if part
-    )
+    family = f"{o.system}{'' if o.kernel else ' (release unknown)'}" if o.system else None
+    named = o.pretty_name or o.distro_id or family
+    system = ", ".join(part for part in (named, f"kernel {o.kernel}" if o.kernel else None, p.container) if part)
     return [python or "Python: not in what was given", system or "OS and kernel: not in what was given"]
 
 

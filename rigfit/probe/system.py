@@ -66,6 +66,14 @@ def _described_distribution(source: Source) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
+def _named_family(source: Source) -> str | None:
+    """Without uname: the OS family a UI's own platform line names (ComfyUI-Manager's "** Platform: Windows", SD.Next's
+    "platform=Linux"); its release stays unknown."""
+    named = source.fact("os_family", lambda: None)
+    family = named.get("system") if isinstance(named, dict) else None
+    return family if isinstance(family, str) and family else None
+
+
 def kernel_from_proc_version(text: str) -> str | None:
     match = re.search(r"Linux version (\S+)", text)
     return match.group(1) if match else None
@@ -113,7 +121,7 @@ def probe_system(source: Source, warn: Callable[[str], None]) -> tuple[OsInfo, P
     system, kernel = parse_uname(uname.output or "") if uname.ok else (None, None)
     proc_version = source.read_text("/proc/version").text or ""
     os_info = OsInfo(
-        system=system,
+        system=system or _named_family(source),
         distro_id=fields.get("ID") or None,
         distro_version=fields.get("VERSION_ID") or None,
         pretty_name=_pretty_name(fields, source, release.error, warn),

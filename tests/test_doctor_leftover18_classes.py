@@ -1,0 +1,46 @@
+"""Round leftover18 (held-out heldx24's doctor partials): the OS family a UI's own platform line names."""
+
+from __future__ import annotations
+
+import pytest
+
+from rigfit.probe.gather import findings_for
+from rigfit.probe.report import _given_python_lines
+from tests.conftest import FIXTURES
+from tests.doctor_paste_helpers import pasted_profile
+
+DOCTOR = FIXTURES / "doctor"
+
+
+@pytest.mark.parametrize(
+    ("path", "family"),
+    [
+        # held-out heldx24 texts: ComfyUI-Manager's "** Platform: Linux"; SD.Next's "platform=Windows", "system=Windows"
+        ("pasted/heldx24-14-comfyui-easy-install-linux-startup-header-uses-cpu.txt", "Linux"),
+        ("pasted/heldx24-10-sdnext-windows-zluda-rocm-no-agent-found.txt", "Windows"),
+        # other real start-ups: ComfyUI-Manager on Windows portable, SD.Next on Windows
+        ("comfyui-startup-windows-portable--rtx4090-24564mb.txt", "Windows"),
+        ("sdnext-device-line-rtx5090-cap-12-0-cuda12.6-arch-sm90--576.02.txt", "Windows"),
+        ("../logs/unrelated/sdnext-zluda-startup-head-2024-12.txt", "Windows"),
+    ],
+)
+def test_a_uis_platform_line_gives_the_os_family_and_nothing_more(path: str, family: str) -> None:
+    profile = pasted_profile(str(DOCTOR / path))
+    assert profile.os.system == family
+    assert (profile.os.pretty_name, profile.os.kernel, profile.os.distro_version) == (None, None, None)
+    shown = _given_python_lines(profile.python, profile.os)[1]
+    assert shown == f"{family} (release unknown)"
+    assert ("system.not_linux" in {f.id for f in findings_for(profile)}) == (family != "Linux")
+
+
+def test_a_release_the_platform_line_prints_still_wins_over_the_family() -> None:
+    # SD.Next's Linux line names the kernel too: "system=Linux release=6.8.0-49-generic"
+    profile = pasted_profile("sdnext-startup-linux-cut-at-packages--no-gpu-line.txt")
+    assert (profile.os.system, profile.os.kernel) == ("Linux", "6.8.0-49-generic")
+    assert _given_python_lines(profile.python, profile.os)[1] == "Linux, kernel 6.8.0-49-generic"
+
+
+def test_a_paste_without_a_platform_line_keeps_the_os_unknown() -> None:
+    profile = pasted_profile("kohya-kaggle-startup--2x-tesla-t4-15102.txt")
+    assert profile.os.system is None
+    assert _given_python_lines(profile.python, profile.os)[1] == "OS and kernel: not in what was given"
