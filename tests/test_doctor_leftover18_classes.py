@@ -44,3 +44,29 @@ def test_a_paste_without_a_platform_line_keeps_the_os_unknown() -> None:
     profile = pasted_profile("kohya-kaggle-startup--2x-tesla-t4-15102.txt")
     assert profile.os.system is None
     assert _given_python_lines(profile.python, profile.os)[1] == "OS and kernel: not in what was given"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "heldx24-10-sdnext-windows-zluda-rocm-no-agent-found.txt",  # held-out heldx24's 10
+        "sdnext-zluda-windows-rocm-no-agent-rocm6.2--another-run.txt",
+    ],
+)
+def test_sdnexts_rocm_no_agent_line_is_the_runtime_listing_no_gpu(name: str) -> None:
+    profile = pasted_profile(name)
+    assert [(f.kind, f.evidence.endswith("ROCm: no agent was found")) for f in profile.gpu_faults] == [
+        ("ui_rocm_no_agent", True)
+    ]
+    found = {f.id: f for f in findings_for(profile)}
+    finding = found["gpu.runtime_no_device"]
+    assert finding.severity == "warning"
+    assert finding.message.startswith("The UI's installer says")
+    assert "hipInfo" in finding.fix and "rocminfo" in finding.fix
+    assert profile.gpus == []  # no GPU is named: none is made up
+
+
+def test_a_sdnext_start_up_with_rocm_agents_has_no_such_finding() -> None:
+    # SD.Next naming its agents ("ROCm agents detected: ['gfx1030']"): ROCm found the GPU
+    profile = pasted_profile("sdnext-version-platform-plus-log-rocm6.0-gfx1030-cut.txt")
+    assert "ui_rocm_no_agent" not in {f.kind for f in profile.gpu_faults}

@@ -60,6 +60,15 @@ FAULTS: dict[str, FaultKind] = {
         "runtime and driver",
         lambda f: fix_text("gpu.runtime_no_device", case="rocm" if f.detail == "ROCm" else "cuda"),
     ),
+    "ui_rocm_no_agent": FaultKind(
+        "gpu.runtime_no_device",
+        "warning",
+        "drivers",
+        "ROCm listed no GPU agent to the UI (on Windows the HIP SDK's hipInfo, on Linux rocm_agent_enumerator): no "
+        "AMD driver or KFD access, or a GPU the installed ROCm / HIP SDK does not support; ZLUDA and a ROCm torch then "
+        "have no GPU to run on",
+        lambda f: fix_text("gpu.runtime_no_device", case="ui-rocm-agents"),
+    ),
     "ui_torch_cpu": FaultKind(
         "torch.ui_runs_on_cpu",
         "warning",
@@ -492,6 +501,8 @@ REQUIRES: dict[str, str] = {"gpu_page_fault_sdma": "gpu_page_fault"}
 def _said_by(kind: str) -> str:
     if kind.startswith(("nvidia_smi", "nvml")) or kind == "nvidia_gpu_unreachable":
         return "nvidia-smi says"
+    if kind == "ui_rocm_no_agent":
+        return "The UI's installer says"
     if kind == "runtime_no_device":
         return "llama.cpp's GPU backend (ollama's runner too) says"
     if kind in ("torch_oom", "torch_no_nvidia_driver", "torch_no_hip_gpu", "torch_hip_error"):

@@ -95,6 +95,9 @@ _RUNTIME_NO_DEVICE = later(
     r"ggml_(?:cuda_init|init_cublas): "
     r"(?:failed to initialize (?P<detail>CUDA|ROCm|MUSA)\b|no (?P<old>CUDA) devices found)"
 )
+# SD.Next's installer asking ROCm for its GPU agents (modules/rocm.py get_agents: the HIP SDK's hipinfo on Windows,
+# rocm_agent_enumerator or rocminfo on Linux) and getting none: installer.py install_rocm_zluda's warning
+_UI_ROCM_NO_AGENT = later(r"\bROCm: no agent was found\b")
 # a Stable Diffusion UI's start-up naming the device torch gave it: the CPU (InvokeAI "Using torch device: CPU",
 # ComfyUI / Fooocus / Forge model_management "Device: cpu"), or no torch at all (kohya_ss / SD.Next installers
 # "Could not load torch: No module named 'torch'"); a run told to use the CPU (--cpu, --always-cpu, --use-cpu) is no
@@ -201,11 +204,14 @@ def rocm_smi_faults(text: str | None) -> list[GpuFault]:
 
 
 def runtime_faults(text: str | None) -> list[GpuFault]:
-    """An LLM runtime's GPU backend (llama.cpp, ollama's runner) finding no device through its CUDA/HIP runtime."""
+    """An LLM runtime's GPU backend (llama.cpp, ollama's runner) finding no device through its CUDA/HIP runtime, or a
+    UI's installer (SD.Next) finding no GPU agent through ROCm's (the HIP SDK's on Windows)."""
     for line in clean_lines(text):
         if match := _RUNTIME_NO_DEVICE.search(line):
             backend = match["detail"] or match["old"]
             return [GpuFault(kind="runtime_no_device", evidence=line.strip(), detail=backend)]
+        if _UI_ROCM_NO_AGENT.search(line):
+            return [GpuFault(kind="ui_rocm_no_agent", evidence=line.strip())]
     return []
 
 
