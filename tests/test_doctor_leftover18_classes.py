@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rigfit.probe.gather import findings_for
-from rigfit.probe.report import _given_python_lines
+from rigfit.probe.report import _given_python_lines, _torch_lines
 from tests.conftest import FIXTURES
 from tests.doctor_paste_helpers import pasted_profile
 
@@ -70,3 +70,33 @@ def test_a_sdnext_start_up_with_rocm_agents_has_no_such_finding() -> None:
     # SD.Next naming its agents ("ROCm agents detected: ['gfx1030']"): ROCm found the GPU
     profile = pasted_profile("sdnext-version-platform-plus-log-rocm6.0-gfx1030-cut.txt")
     assert "ui_rocm_no_agent" not in {f.kind for f in profile.gpu_faults}
+
+
+@pytest.mark.parametrize(
+    ("name", "cuda_below", "not_rocm", "sees_gpu"),
+    [
+        # held-out heldx24's 12: ComfyUI's cu130 warning, comfy_kitchen's cuda backend available (disabled by ComfyUI)
+        ("heldx24-12-comfyui-windows-venv-cu130-warning-comfy-kitchen-backends-cut.txt", "13.0", False, True),
+        # held-out heldx24's 13: comfy_kitchen's hip backend, "PyTorch ROCm/HIP runtime not available"
+        ("heldx24-13-comfyui-not-loading-comfy-kitchen-hip-unavailable-cut.txt", None, True, None),
+        # ComfyUI #12588: the cuda backend "CUDA not available on this system" (torch.cuda.is_available() False)
+        ("comfyui-comfy-kitchen-cuda-not-available-cudaerrornotsupported.txt", None, False, False),
+    ],
+)
+def test_comfy_kitchens_lines_are_facts_of_a_torch_of_unknown_version(
+    name: str, cuda_below: str | None, not_rocm: bool, sees_gpu: bool | None
+) -> None:
+    torch = pasted_profile(name).torch
+    assert torch is not None
+    assert (torch.version, torch.cuda, torch.hip, torch.import_status) == (None, None, None, None)  # never guessed
+    assert (torch.cuda_below, torch.not_rocm, torch.gpu_available) == (cuda_below, not_rocm, sees_gpu)
+    shown = _torch_lines(torch)[0]
+    assert shown.startswith("a torch of unknown version: ")
+    assert ("older than 13.0" in shown) == bool(cuda_below)
+    assert ("not a ROCm build" in shown) == not_rocm
+
+
+def test_a_comfyui_start_up_naming_its_torch_keeps_the_named_build() -> None:
+    # "pytorch version: 2.7.0+cu128" beside no comfy_kitchen line: the named build, as before
+    torch = pasted_profile(str(DOCTOR / "comfyui-startup-windows-portable--rtx4090-24564mb.txt")).torch
+    assert torch is not None and (torch.version, torch.cuda, torch.cuda_below) == ("2.7.0+cu128", "12.8", None)

@@ -168,21 +168,30 @@ def _as_nvidia_smi(report: TorchReport) -> NvidiaSmiOutput:
     )
 
 
+def _unversioned_torch(report: TorchReport, warned: bool) -> TorchInfo | None:
+    """A torch a report does not name: what its capability warning, ComfyUI's cu130 warning or comfy_kitchen's
+    backend lines say of it (supported capabilities, a CUDA below 13, not ROCm, whether it sees a GPU); None when
+    nothing does."""
+    said = bool(report.cuda_below or report.not_rocm) or report.cuda_available is not None
+    if not (warned or said):
+        return None
+    return TorchInfo(
+        arch_list=report.torch_archs or None,
+        cc_min=report.torch_cc_min,
+        cc_max=report.torch_cc_max,
+        rejected_ccs=report.torch_rejects or None,
+        gpu_available=report.cuda_available,
+        cuda_below=report.cuda_below,
+        not_rocm=report.not_rocm,
+    )
+
+
 def _pasted_torch(report: TorchReport) -> TorchInfo | None:
     """The torch a report shows; None when its build (CUDA, ROCm or CPU) is not shown. A torch known only from its
     capability warning (which GPUs it supports) is a CUDA torch of unknown version."""
     warned = bool(report.torch_cc_min or report.torch_archs or report.torch_rejects)
     if report.torch_version is None:
-        return (
-            TorchInfo(
-                arch_list=report.torch_archs or None,
-                cc_min=report.torch_cc_min,
-                cc_max=report.torch_cc_max,
-                rejected_ccs=report.torch_rejects or None,
-            )
-            if warned
-            else None
-        )
+        return _unversioned_torch(report, warned)
     plus = report.torch_version.partition("+")[2]
     tag_cuda, tag_hip = wheel_build(report.torch_version)
     cuda, hip = report.cuda_build or tag_cuda, report.rocm_build or tag_hip

@@ -206,6 +206,10 @@ class TorchInfo:
     # CPU on Windows and macOS): its build is unknown, never "CPU-only" for want of cuda/hip
     build_unknown: bool = False
     cpu_capability: str | None = None  # torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512...
+    # what a UI's lines say of a torch whose version they do not print (ComfyUI's comfy_kitchen lines): a CUDA build
+    # older than this CUDA ("13.0", ComfyUI's cu130 warning), not a ROCm build (torch.version.hip unset)
+    cuda_below: str | None = None
+    not_rocm: bool = False
 
 
 @record(kw_only=True)

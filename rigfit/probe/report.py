@@ -152,6 +152,8 @@ def _permission_lines(profile: Profile) -> list[str]:
 def _torch_lines(t: TorchInfo | None) -> list[str]:
     if t is not None and t.version is None and (supports := supported_ccs(t)):
         return [f"a torch of unknown version (its own warning: it supports {supports})"]
+    if t is not None and t.version is None and (said := _build_said(t)):
+        return [f"a torch of unknown version: {said}"]
     if t is None or t.version is None:
         return ["no torch installed in this Python" if t is not None else "not checked"]
     backend = (
@@ -169,6 +171,22 @@ def _torch_lines(t: TorchInfo | None) -> list[str]:
     if t.device_names:
         lines.append(f"devices: {', '.join(t.device_names)}")
     return lines
+
+
+def _build_said(t: TorchInfo) -> str:
+    """What a UI's lines say of a torch it does not name (ComfyUI's cu130 warning, comfy_kitchen's backends)."""
+    sees = {
+        True: "it sees a GPU (torch.cuda.is_available() True)",
+        False: "it sees no GPU (torch.cuda.is_available() False)",
+    }
+    parts = [
+        f"a CUDA build older than {t.cuda_below} (ComfyUI's cu130 warning)" if t.cuda_below else None,
+        "not a ROCm build (comfy_kitchen: PyTorch ROCm/HIP runtime not available)"
+        if t.not_rocm and not t.cuda_below
+        else None,
+        sees.get(t.gpu_available) if t.gpu_available is not None else None,
+    ]
+    return "; ".join(part for part in parts if part)
 
 
 def _no_gpu_line(profile: Profile) -> str:

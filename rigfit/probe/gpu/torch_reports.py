@@ -80,6 +80,17 @@ _OOM_TOTAL = later(
     r"\b(?P<api>CUDA|HIP) out of memory\. Tried to allocate [\d.]+ [KMG]iB.*?\bGPU (?P<idx>\d+)"
     r"(?: has a total capacity of |; )(?P<gib>[\d.]+) GiB(?: of which|\s+total capacity)"
 )
+# ComfyUI 2026's comfy_kitchen lines (comfy/quant_ops.py logs ck.list_backends() at import): the hip backend's
+# "PyTorch ROCm/HIP runtime not available" is comfy_kitchen's reason when torch.version.hip is unset (not a ROCm
+# torch); the cuda backend registers (available) only when torch.cuda.is_available(), else "CUDA not available on this
+# system"; ComfyUI's own warning is printed when torch.version.cuda is below 13 (a CUDA torch older than cu130)
+_KITCHEN = later(
+    r"\bFound comfy_kitchen backend (?P<name>\w+): \{'available': (?P<available>True|False), 'disabled': "
+    r"(?:True|False), 'unavailable_reason': (?P<reason>None|'[^']*'|\"[^\"]*\")"
+)
+_KITCHEN_NOT_ROCM = "'PyTorch ROCm/HIP runtime not available'"
+_KITCHEN_NO_CUDA = "'CUDA not available on this system'"
+_CU130_WARNING = later(r"\bYou need pytorch with cu130 or higher to use optimized CUDA operations\b")
 _COMFY_TORCH = later(r"^(?:pytorch version:|- \*\*PyTorch Version:\*\*)\s+(?P<ver>\S+)")
 _VENDORS = (
     ("10de", ("nvidia", "geforce", "quadro", "tesla", "titan")),
@@ -119,6 +130,8 @@ class TorchReport:
     torch_cc_max: str | None = None
     torch_archs: list[str] = field(default_factory=list)
     torch_rejects: list[str] = field(default_factory=list)  # "12.0": the capabilities torch says it cannot run
+    cuda_below: str | None = None  # ComfyUI's cu130 warning: a CUDA torch older than this CUDA ("13.0")
+    not_rocm: bool = False  # comfy_kitchen's hip backend: torch.version.hip is unset
 
 
 def _known(value: str) -> str | None:
@@ -354,7 +367,7 @@ def is_torch_report(lines: list[str]) -> bool:
         return True
     if any(_printed(ln) for ln in lines) or _labelled_torch(lines) or _invoke_deps(lines, TorchReport()):
         return True
-    if any(_OOM_TOTAL.search(ln) for ln in lines):
+    if any(_OOM_TOTAL.search(ln) or _KITCHEN.search(ln) or _CU130_WARNING.search(ln) for ln in lines):
         return True
     return any(_COMFY_TOTAL_MB.match(ln) or _COMFY_DEVICE.match(ln.strip()) for ln in lines) or any(
         (pair := _KEY_VALUE.match(ln)) is not None and _KEYS.get(pair["key"].strip().lower()) == "gpus" for ln in lines
@@ -370,6 +383,7 @@ def parse_torch_report(text: str | None) -> TorchReport | None:
     _collect_env(lines, report)
     _printed_torch(lines, report)
     _invoke_deps(lines, report)
+    _comfy_kitchen(lines, report)
     if not report.gpus:
         _comfyui(lines, report)
     if not report.gpus:
@@ -389,3 +403,19 @@ def _oom_device(lines: list[str], report: TorchReport) -> None:
             mib = round(float(found["gib"]) * 1024)
             report.gpus.append(ReportedGpu(index=int(found["idx"]), vendor_id=vendor, memory_total_mib=mib))
             return
+
+
+def _comfy_kitchen(lines: list[str], report: TorchReport) -> None:
+    """What ComfyUI's comfy_kitchen lines say of the torch: not a ROCm build, whether it sees a GPU, a CUDA below 13."""
+    for line in lines:
+        if _CU130_WARNING.search(line):
+            report.cuda_below = "13.0"
+        found = _KITCHEN.search(line)
+        if found is None:
+            continue
+        if found["name"] == "hip" and found["reason"] == _KITCHEN_NOT_ROCM:
+            report.not_rocm = True
+        if found["name"] == "cuda" and report.cuda_available is None:
+            available = found["available"] == "True"
+            if available or found["reason"] == _KITCHEN_NO_CUDA:
+                report.cuda_available = available
