@@ -197,9 +197,8 @@ def _covered(lines: list[LogLine], by: list[LogLine]) -> bool:
     answers reading the same failure may each cite another copy."""
     numbers = {line.number for line in by}
     messages = [_message(line.text) for line in by]
-    return all(
-        line.number in numbers or any(_same_message(_message(line.text), other) for other in messages) for line in lines
-    )
+    own = [_message(line.text) for line in lines if line.number not in numbers]
+    return all(any(_same_message(text, other) for other in messages) for text in own)
 
 
 def _message(text: str) -> str:

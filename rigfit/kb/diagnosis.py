@@ -19,6 +19,7 @@ import re
 from typing import Literal
 
 from rigfit.kb.loader import KbEntry, version_range
+from rigfit.kb.memory_modes import MEMORY_MODES
 from rigfit.kb.typed import FieldError
 from rigfit.records import field, record
 
@@ -133,8 +134,8 @@ class UiMemoryState(KbEntry):
     means: str  # what the state does, for someone running the UI
 
     def _check(self) -> None:
-        if self.mode not in ("low", "medium", "medium_sdxl", "normal", "high"):
-            raise FieldError("mode", "one of the plan's memory modes: low, medium, medium_sdxl, normal, high")
+        if self.mode not in MEMORY_MODES:
+            raise FieldError("mode", f"one of the plan's memory modes: {', '.join(MEMORY_MODES)}")
         try:
             re.compile(self.ui_line)
         except re.error as error:

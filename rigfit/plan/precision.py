@@ -7,7 +7,7 @@ from typing import Literal
 
 from rigfit.kb.fixes import fix_text
 from rigfit.kb.measured import VerifiedFacts
-from rigfit.kb.memory_modes import memory_mode_for
+from rigfit.kb.memory_modes import MEMORY_MODES, memory_mode_for
 from rigfit.kb.schemas import GfxTarget, PrecisionRule, UiEntry
 from rigfit.plan.knowledge import in_range, pins, precision_rules, ui_entries, ui_entry, version
 from rigfit.plan.model import Advice, Alternative, Decision, DevicePick, PlanOptions, Reason
@@ -218,7 +218,7 @@ def choose_memory(
         return Decision(topic="memory", choice="cpu", reasons=[Reason(text="Runs from system RAM on the CPU.")]), []
     if verified is not None and verified.best is not None and verified.best.memory_mode:
         mode = {"lowvram": "low", "medvram": "medium"}.get(verified.best.memory_mode, verified.best.memory_mode)
-        if mode in ("low", "medium", "medium_sdxl", "normal", "high"):
+        if mode in MEMORY_MODES:
             return Decision(
                 topic="memory",
                 choice=mode,
